@@ -47,6 +47,7 @@ export const ERROR_TABLE = {
   SESSION_TRUNCATED: { wire: 0x0209, category: 'session', message: 'An encrypted message was truncated' },
   SESSION_TIMEOUT: { wire: 0x020a, category: 'session', message: 'The session was idle for too long' },
   SESSION_CLOSED: { wire: 0x020b, category: 'session', message: 'The session has ended' },
+  SESSION_SETUP_CODE_INVALID: { wire: 0x020c, category: 'session', message: 'The setup code or its QR payload is malformed: check it and enter it again' },
 
   // 0x03xx Wi-Fi
   WIFI_NETWORK_NOT_FOUND: { wire: 0x0301, category: 'wifi', message: 'The Wi-Fi network was not found' },
@@ -74,6 +75,7 @@ export const ERROR_TABLE = {
   ABORTED: { wire: 0x0504, category: 'device', message: 'Provisioning was aborted' },
   INTERNAL: { wire: 0x0505, category: 'device', message: 'Internal device error' },
   CONFIG_INVALID: { wire: 0x0506, category: 'device', message: 'The configuration is invalid' },
+  BLE_UNAVAILABLE: { wire: 0x0507, category: 'device', message: 'Bluetooth is unavailable: the HCI controller could not be reached' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;
