@@ -1,0 +1,119 @@
+/**
+ * `npm run bench -- session`: CPU time of one SPAKE2+ session handshake on each side (phone =
+ * prover with PBKDF2, device = verifier), the bytes on the wire per handshake, and the cost of
+ * sealing/opening one message. CPU time is process.cpuUsage (user + system) summed over many runs.
+ */
+import { randomBytes } from 'node:crypto';
+import type { BenchReport } from './run.js';
+import { AttemptLimiter, MemoryAttemptStore } from '../protocol/session/attempts.js';
+import { SEAL_OVERHEAD_BYTES, type SecureChannel } from '../protocol/session/channel.js';
+import type { HandshakeResult } from '../protocol/session/handshake.js';
+import { SessionInitiator } from '../protocol/session/initiator.js';
+import { SessionResponder } from '../protocol/session/responder.js';
+import { generateSetupCode } from '../protocol/session/setup-code.js';
+import { DEFAULT_PBKDF2_ITERATIONS, deriveSecrets, makeVerifier } from '../protocol/session/verifier.js';
+
+const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
+const RUNS = 30;
+const WARMUP = 3;
+const SEAL_RUNS = 2000;
+const SEAL_BYTES = 1024;
+
+function cpuMs<T>(fn: () => T, acc: { ms: number }): T {
+  const start = process.cpuUsage();
+  const out = fn();
+  const d = process.cpuUsage(start);
+  acc.ms += (d.user + d.system) / 1000;
+  return out;
+}
+
+export async function run(): Promise<BenchReport> {
+  const info = new TextEncoder().encode('{"v":1,"name":"bench-device","transports":["ble","softap"]}');
+  const code = generateSetupCode(random);
+  const verifier = makeVerifier({ deviceId: 'bench-device', code, random, iterations: DEFAULT_PBKDF2_ITERATIONS });
+  const phoneCpu = { ms: 0 };
+  const deviceCpu = { ms: 0 };
+  const pbkdfCpu = { ms: 0 };
+  const wire = { phoneToDevice: 0, deviceToPhone: 0, messages: 0 };
+  const sealCpu = { ms: 0 };
+  const openCpu = { ms: 0 };
+
+  for (let i = 0; i < WARMUP + RUNS; i++) {
+    const measured = i >= WARMUP;
+    const p = measured ? phoneCpu : { ms: 0 };
+    const d = measured ? deviceCpu : { ms: 0 };
+    const limiter = new AttemptLimiter(new MemoryAttemptStore(), Date.now);
+    const phone = cpuMs(() => new SessionInitiator({ setupCode: code, deviceId: 'bench-device', info, random }), p);
+    const device = new SessionResponder({ verifier, info, random, attempts: limiter, clock: Date.now });
+    let toDevice: Uint8Array | undefined = cpuMs(() => phone.start(), p);
+    let last: HandshakeResult | undefined;
+    let deviceChannel: SecureChannel | undefined;
+    let messages = 0;
+    let p2d = 0;
+    let d2p = 0;
+    while (toDevice) {
+      const msg: Uint8Array = toDevice;
+      p2d += msg.length;
+      messages++;
+      const r = cpuMs(() => device.receive(msg), d);
+      if (r.status === 'established') deviceChannel = r.channel;
+      if (!r.reply) throw new Error('device ended without a reply');
+      const back = r.reply;
+      d2p += back.length;
+      messages++;
+      last = cpuMs(() => phone.receive(back), p);
+      if (last.status === 'failed') throw last.error;
+      toDevice = last.reply;
+    }
+    if (last?.status !== 'established') throw new Error('handshake did not complete');
+    if (measured) {
+      wire.phoneToDevice = p2d;
+      wire.deviceToPhone = d2p;
+      wire.messages = messages;
+      cpuMs(() => deriveSecrets(code, verifier), pbkdfCpu);
+    }
+    if (i === WARMUP + RUNS - 1 && deviceChannel) {
+      const phoneChannel = last.channel;
+      const receiver = deviceChannel;
+      const plain = random(SEAL_BYTES);
+      const sealed = cpuMs(() => Array.from({ length: SEAL_RUNS }, () => phoneChannel.seal(3, plain)), sealCpu);
+      cpuMs(() => {
+        for (const m of sealed) receiver.open(3, m);
+      }, openCpu);
+    }
+  }
+
+  const phoneMs = phoneCpu.ms / RUNS;
+  const deviceMs = deviceCpu.ms / RUNS;
+  const results = {
+    runs: RUNS,
+    pbkdf2Iterations: DEFAULT_PBKDF2_ITERATIONS,
+    phoneCpuMsPerHandshake: round(phoneMs),
+    phonePbkdf2CpuMs: round(pbkdfCpu.ms / RUNS),
+    deviceCpuMsPerHandshake: round(deviceMs),
+    phoneToDeviceRatio: round(phoneMs / deviceMs),
+    handshakeMessages: wire.messages,
+    roundTrips: wire.messages / 2,
+    wireBytesPhoneToDevice: wire.phoneToDevice,
+    wireBytesDeviceToPhone: wire.deviceToPhone,
+    wireBytesPerHandshake: wire.phoneToDevice + wire.deviceToPhone,
+    sealOverheadBytes: SEAL_OVERHEAD_BYTES,
+    sealCpuUsPer1KiB: round((sealCpu.ms * 1000) / SEAL_RUNS),
+    openCpuUsPer1KiB: round((openCpu.ms * 1000) / SEAL_RUNS),
+  };
+  console.log('session handshake (SPAKE2+ P-256, PBKDF2 %d iterations, %d runs)', DEFAULT_PBKDF2_ITERATIONS, RUNS);
+  console.table({
+    phone: { 'CPU ms / handshake': results.phoneCpuMsPerHandshake, 'of which PBKDF2 ms': results.phonePbkdf2CpuMs, 'bytes sent': results.wireBytesPhoneToDevice },
+    device: { 'CPU ms / handshake': results.deviceCpuMsPerHandshake, 'of which PBKDF2 ms': 0, 'bytes sent': results.wireBytesDeviceToPhone },
+  });
+  console.log(
+    `phone/device CPU ratio ${results.phoneToDeviceRatio}; ${results.handshakeMessages} messages (${results.roundTrips} round trips), ${results.wireBytesPerHandshake} bytes per handshake; ` +
+      `seal overhead ${SEAL_OVERHEAD_BYTES} bytes; seal ${results.sealCpuUsPer1KiB} us / open ${results.openCpuUsPer1KiB} us per 1 KiB message`,
+  );
+  console.log(JSON.stringify({ name: 'session', results }));
+  return { name: 'session', results };
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}

@@ -1,0 +1,20 @@
+/** QR renderings of the setup payload: terminal (UTF-8 half blocks), PNG and SVG files (mode 0600). */
+import QRCode from 'qrcode';
+import { writeFileAtomicSync } from './atomic-file.js';
+
+/** Medium error correction: survives a scuffed label, stays small (version 4-5 for our payload). */
+const QR_OPTIONS = { errorCorrectionLevel: 'M' } as const;
+
+export async function renderQrTerminal(payload: string): Promise<string> {
+  return QRCode.toString(payload, { ...QR_OPTIONS, type: 'utf8', margin: 2 });
+}
+
+export async function writeQrPng(path: string, payload: string, scale = 8): Promise<void> {
+  const png = await QRCode.toBuffer(payload, { ...QR_OPTIONS, type: 'png', scale, margin: 4 });
+  writeFileAtomicSync(path, png);
+}
+
+export async function writeQrSvg(path: string, payload: string): Promise<void> {
+  const svg = await QRCode.toString(payload, { ...QR_OPTIONS, type: 'svg', margin: 4 });
+  writeFileAtomicSync(path, svg);
+}
