@@ -67,6 +67,9 @@ export const ERROR_TABLE = {
   CERTIFICATE_REJECTED: { wire: 0x0406, category: 'cloud', message: 'AWS IoT refused to issue a certificate' },
   REGISTER_REJECTED: { wire: 0x0407, category: 'cloud', message: 'AWS IoT refused to register the thing' },
   VERIFY_FAILED: { wire: 0x0408, category: 'cloud', message: 'The permanent certificate did not pass the publish/subscribe check' },
+  LOGIN_REQUIRED: { wire: 0x0409, category: 'cloud', message: 'Not logged in, or the login has expired: run `central login`' },
+  LOGIN_FAILED: { wire: 0x040a, category: 'cloud', message: 'The identity provider refused the login' },
+  CLAIM_DENIED: { wire: 0x040b, category: 'cloud', message: 'AWS refused the credentials or the provisioning claim for this user' },
 
   // 0x05xx device
   DEVICE_BUSY: { wire: 0x0501, category: 'device', message: 'The device is busy with another phone or job' },
@@ -76,6 +79,9 @@ export const ERROR_TABLE = {
   INTERNAL: { wire: 0x0505, category: 'device', message: 'Internal device error' },
   CONFIG_INVALID: { wire: 0x0506, category: 'device', message: 'The configuration is invalid' },
   BLE_UNAVAILABLE: { wire: 0x0507, category: 'device', message: 'Bluetooth is unavailable: the HCI controller could not be reached' },
+  SOFTAP_FAILED: { wire: 0x0508, category: 'device', message: 'The setup access point (SoftAP) could not be started or stopped' },
+  LINK_LOST: { wire: 0x0509, category: 'device', message: 'The Bluetooth link to the device was lost' },
+  DEVICE_NOT_FOUND: { wire: 0x050a, category: 'device', message: 'No provisioning device with that name was found in range' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;

@@ -1,0 +1,82 @@
+/**
+ * Strict CBOR for messages (PROTOCOL.md §5.1): RFC 8949 core deterministic encoding only. Decoding
+ * uses cbor-x and then re-encodes the decoded value: any input that is not byte-for-byte the
+ * deterministic encoding of what it decodes to (trailing bytes, indefinite lengths, longer integer
+ * or length forms, unsorted or duplicate map keys, tags, floats) is CBOR_MALFORMED.
+ */
+import { Decoder, Encoder } from 'cbor-x';
+import { ProtocolError } from './errors.js';
+
+/** The data model messages use: text-keyed maps, arrays, text, bytes, integers, booleans. */
+export type CborValue = string | number | boolean | Uint8Array | readonly CborValue[] | CborMap;
+export type CborMap = ReadonlyMap<string, CborValue>;
+
+const encoder = new Encoder({ useRecords: false, mapsAsObjects: false, tagUint8Array: false, variableMapSize: true, pack: false });
+const decoder = new Decoder({ useRecords: false, mapsAsObjects: false });
+
+/** RFC 8949 §4.2.1 order of text keys: by length of the encoding, then bytewise. */
+export function compareKeys(a: string, b: string): number {
+  const ea = utf8Length(a);
+  const eb = utf8Length(b);
+  if (ea !== eb) return ea - eb;
+  const ba = new TextEncoder().encode(a);
+  const bb = new TextEncoder().encode(b);
+  for (let i = 0; i < ba.length; i++) if (ba[i] !== bb[i]) return ba[i]! - bb[i]!;
+  return 0;
+}
+
+export function utf8Length(s: string): number {
+  return new TextEncoder().encode(s).length;
+}
+
+function canonical(value: CborValue): unknown {
+  if (value instanceof Map) {
+    const keys = [...value.keys()].sort(compareKeys);
+    return new Map(keys.map((k) => [k, canonical(value.get(k)!)]));
+  }
+  if (Array.isArray(value)) return value.map((v: CborValue) => canonical(v));
+  if (value instanceof Uint8Array) return value;
+  if (typeof value === 'number' && !Number.isSafeInteger(value)) throw new RangeError('messages carry only safe integers');
+  return value;
+}
+
+/** Deterministic encoding of a message value; map keys are sorted here. */
+export function encodeCbor(value: CborValue): Uint8Array {
+  const out = encoder.encode(canonical(value));
+  return new Uint8Array(out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength));
+}
+
+/** Decodes exactly one deterministic CBOR item; throws ProtocolError CBOR_MALFORMED. */
+export function decodeCbor(bytes: Uint8Array): unknown {
+  try {
+    // normalize() recurses like the decoder: a pathological nesting depth fails here, as CBOR_MALFORMED.
+    return normalize(decoder.decode(bytes));
+  } catch (cause) {
+    throw new ProtocolError('CBOR_MALFORMED', { detail: 'not one well-formed CBOR item', cause });
+  }
+}
+
+/** Plain Uint8Array for byte strings (cbor-x may hand back a Buffer); everything else as is. */
+function normalize(value: unknown): unknown {
+  if (value instanceof Map) {
+    const m = new Map<unknown, unknown>();
+    for (const [k, v] of value) m.set(k, normalize(v));
+    return m;
+  }
+  if (Array.isArray(value)) return value.map(normalize);
+  if (value instanceof Uint8Array && value.constructor !== Uint8Array) return new Uint8Array(value);
+  return value;
+}
+
+/** Throws CBOR_MALFORMED unless `bytes` is exactly the deterministic encoding of `value`. */
+export function assertDeterministic(bytes: Uint8Array, value: CborValue): void {
+  let again: Uint8Array;
+  try {
+    again = encodeCbor(value);
+  } catch (cause) {
+    throw new ProtocolError('CBOR_MALFORMED', { detail: 'value cannot be encoded deterministically', cause });
+  }
+  if (again.length !== bytes.length || again.some((b, i) => b !== bytes[i])) {
+    throw new ProtocolError('CBOR_MALFORMED', { detail: 'not in deterministic encoding (RFC 8949 §4.2.1)' });
+  }
+}
