@@ -1,0 +1,309 @@
+/**
+ * `npm run bench -- cloud`: N simulated devices provision concurrently against the emulator's IoT
+ * data side (N = 100 and 1,000, at most CONCURRENCY in flight): mTLS connect with a claim,
+ * CreateCertificateFromCsr, RegisterThing, reconnect with the new certificate (and stay connected).
+ * The emulator (CA, SQLite registry, broker) runs in a child process so its RSS is its own; the
+ * load uses the lightweight `mqtt` package. Prints registrations per second, p50/p95 latency of a
+ * whole device flow, and the emulator's peak RSS per connected device, as a table and one JSON line.
+ * Knobs: CLOUD_BENCH_DEVICES=200,500 (device counts), CLOUD_BENCH_CHILD_FLAGS="--cpu-prof" (node
+ * flags for the emulator child, e.g. to profile it).
+ */
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { webcrypto } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import '../cloud/emulator/ca/reflect-metadata.js';
+import * as x509 from '@peculiar/x509';
+import mqtt from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import type { BenchReport } from './run.js';
+
+/** Device counts measured. */
+export const DEVICE_COUNTS = [100, 1000] as const;
+/** Devices provisioning at the same time. */
+export const CONCURRENCY = 50;
+/** Claim certificates shared by the simulated devices (making one RSA claim per device would dominate). */
+export const CLAIM_POOL = 8;
+/** Devices provisioned before measuring (JIT, lazy module loading), then disconnected; not counted. */
+export const WARMUP_DEVICES = 20;
+/** A run that takes longer than this is cut short and reported as such, in milliseconds. */
+export const RUN_BUDGET_MS = 240_000;
+/** One device's request gets this long for a reply, in milliseconds. */
+export const REPLY_TIMEOUT_MS = 30_000;
+
+const TEMPLATE = 'BenchTemplate';
+const here = fileURLToPath(import.meta.url);
+
+interface ChildReady {
+  type: 'ready';
+  port: number;
+  caPem: string;
+  claims: { cert: string; key: string }[];
+  rss: number;
+}
+interface ChildRss {
+  type: 'rss';
+  rss: number;
+  peakRss: number;
+  connected: number;
+}
+
+// ---------------- the emulator child ----------------
+
+async function childMain(): Promise<void> {
+  const { EmulatorCa } = await import('../cloud/emulator/ca/index.js');
+  const { Registry } = await import('../cloud/emulator/registry/index.js');
+  const { startBroker } = await import('../cloud/emulator/broker/index.js');
+  const dir = process.env.CLOUD_BENCH_DIR as string;
+  const ca = await EmulatorCa.openOrCreate(join(dir, 'ca'));
+  const registry = Registry.open(join(dir, 'registry.sqlite'));
+  registry.createPolicy(
+    'bench-device',
+    JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: 'iot:Connect', Resource: 'arn:aws:iot:us-east-1:123456789012:client/${iot:Connection.Thing.ThingName}' },
+        { Effect: 'Allow', Action: ['iot:Publish', 'iot:Receive', 'iot:Subscribe'], Resource: '*' },
+      ],
+    }),
+  );
+  registry.createProvisioningTemplate({
+    templateName: TEMPLATE,
+    enabled: true,
+    provisioningRoleArn: 'arn:aws:iam::123456789012:role/Bench',
+    templateBody: JSON.stringify({
+      Parameters: { SerialNumber: { Type: 'String' }, 'AWS::IoT::Certificate::Id': { Type: 'String' } },
+      Resources: {
+        thing: { Type: 'AWS::IoT::Thing', Properties: { ThingName: { 'Fn::Join': ['', ['bench_', { Ref: 'SerialNumber' }]] }, AttributePayload: { serial: { Ref: 'SerialNumber' } } } },
+        certificate: { Type: 'AWS::IoT::Certificate', Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'ACTIVE' } },
+        policy: { Type: 'AWS::IoT::Policy', Properties: { PolicyName: 'bench-device' } },
+      },
+    }),
+  });
+  const claims: { cert: string; key: string }[] = [];
+  for (let i = 0; i < CLAIM_POOL; i++) {
+    const c = await ca.createKeyPairAndCertificate({ validity: { notAfter: new Date(Date.now() + 3600_000) } });
+    registry.insertCertificate({ certificateId: c.certificateId, certificatePem: c.certificatePem, status: 'ACTIVE', notBefore: c.notBefore, notAfter: c.notAfter, isClaim: true, templateName: TEMPLATE, claimExpiresAt: new Date(Date.now() + 3600_000) });
+    claims.push({ cert: c.certificatePem, key: c.keyPair.PrivateKey });
+  }
+  const broker = await startBroker({ registry, ca, port: 0 });
+  let peakRss = process.memoryUsage.rss();
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  }, 200);
+  process.on('message', (m: { type: string }) => {
+    if (m.type === 'rss') {
+      const rss = process.memoryUsage.rss();
+      peakRss = Math.max(peakRss, rss);
+      process.send?.({ type: 'rss', rss, peakRss, connected: broker.connectedClients } satisfies ChildRss);
+    } else if (m.type === 'reset-peak') {
+      peakRss = process.memoryUsage.rss();
+      process.send?.({ type: 'reset' });
+    } else if (m.type === 'stop') {
+      clearInterval(sampler);
+      void broker.close().then(() => {
+        registry.close();
+        process.exit(0);
+      });
+    }
+  });
+  global.gc?.();
+  process.send?.({ type: 'ready', port: broker.port, caPem: ca.caCertPem, claims, rss: process.memoryUsage.rss() } satisfies ChildReady);
+}
+
+// ---------------- the load generator ----------------
+
+function ask<T>(child: ChildProcess, message: object, type: string): Promise<T> {
+  return new Promise((resolve) => {
+    const on = (m: { type: string }): void => {
+      if (m.type !== type) return;
+      child.off('message', on);
+      resolve(m as T);
+    };
+    child.on('message', on);
+    child.send(message);
+  });
+}
+
+async function makeCsr(serial: string): Promise<{ csrPem: string; keyPem: string }> {
+  const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: `CN=${serial}`, keys, signingAlgorithm: alg });
+  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey);
+  return { csrPem: csr.toString('pem'), keyPem: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY') };
+}
+
+function connect(port: number, ca: string, cert: string, key: string, clientId: string): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const c = mqtt.connect({ protocol: 'mqtts', host: '127.0.0.1', port, ca, cert, key, clientId, reconnectPeriod: 0, connectTimeout: REPLY_TIMEOUT_MS, keepalive: 300 });
+    c.once('connect', () => resolve(c));
+    c.once('error', (e) => {
+      c.end(true);
+      reject(e);
+    });
+    c.once('close', () => reject(new Error('closed before CONNACK')));
+  });
+}
+
+async function call(c: MqttClient, topic: string, body: object): Promise<Record<string, string>> {
+  await c.subscribeAsync([`${topic}/accepted`, `${topic}/rejected`], { qos: 1 });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no reply on ${topic}`)), REPLY_TIMEOUT_MS);
+    c.on('message', (t, p: Buffer) => {
+      if (!t.startsWith(topic + '/')) return;
+      clearTimeout(timer);
+      const parsed = JSON.parse(p.toString()) as Record<string, string>;
+      if (t.endsWith('/rejected')) reject(new Error(`${parsed.errorCode}: ${parsed.errorMessage}`));
+      else resolve(parsed);
+    });
+    c.publish(topic, JSON.stringify(body), { qos: 1 });
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+interface RunFigures {
+  devices: number;
+  succeeded: number;
+  failed: number;
+  firstError?: string;
+  seconds: number;
+  registrationsPerSecond: number;
+  p50Ms: number;
+  p95Ms: number;
+  baselineRssMiB: number;
+  peakRssMiB: number;
+  connectedAtPeak: number;
+  rssPerConnectedDeviceKiB: number;
+  cutShort: boolean;
+}
+
+async function runOnce(devices: number): Promise<RunFigures> {
+  const dir = await mkdtemp(join(tmpdir(), 'cloud-bench-'));
+  const child = fork(here, [], { env: { ...process.env, CLOUD_BENCH_CHILD: '1', CLOUD_BENCH_DIR: dir }, execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.CLOUD_BENCH_CHILD_FLAGS?.split(' ').filter(Boolean) ?? [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ready = await new Promise<ChildReady>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as ChildReady));
+    child.once('exit', (code) => reject(new Error(`emulator child exited with ${code}`)));
+  });
+  const csrs = await Promise.all(Array.from({ length: devices + WARMUP_DEVICES }, (_, i) => makeCsr(`dev${i}`)));
+
+  const latencies: number[] = [];
+  const connectedDevices: MqttClient[] = [];
+  let failed = 0;
+  let firstError: string | undefined;
+  let next = 0;
+  let cutShort = false;
+
+  async function device(i: number): Promise<void> {
+    const t0 = performance.now();
+    const claim = ready.claims[i % ready.claims.length] as { cert: string; key: string };
+    const { csrPem, keyPem } = csrs[i] as { csrPem: string; keyPem: string };
+    const c = await connect(ready.port, ready.caPem, claim.cert, claim.key, `claim-${i}`);
+    try {
+      const created = await call(c, '$aws/certificates/create-from-csr/json', { certificateSigningRequest: csrPem });
+      const registered = await call(c, `$aws/provisioning-templates/${TEMPLATE}/provision/json`, { certificateOwnershipToken: created.certificateOwnershipToken as string, parameters: { SerialNumber: `dev${i}` } });
+      await new Promise<void>((r) => c.end(false, {}, () => r()));
+      const d = await connect(ready.port, ready.caPem, created.certificatePem as string, keyPem, registered.thingName as string);
+      connectedDevices.push(d);
+      latencies.push(performance.now() - t0);
+    } finally {
+      c.end(true);
+    }
+  }
+
+  // Warm-up: provision a few devices, disconnect them, then take the baseline.
+  await Promise.all(Array.from({ length: WARMUP_DEVICES }, (_, k) => device(devices + k)));
+  await Promise.all(connectedDevices.splice(0).map((d) => new Promise<void>((r) => d.end(true, {}, () => r()))));
+  latencies.length = 0;
+  const baseline = await ask<ChildRss>(child, { type: 'rss' }, 'rss');
+  await ask(child, { type: 'reset-peak' }, 'reset');
+  const started = performance.now();
+  const deadline = started + RUN_BUDGET_MS;
+
+  async function worker(): Promise<void> {
+    while (next < devices) {
+      if (performance.now() > deadline) {
+        cutShort = true;
+        return;
+      }
+      const i = next++;
+      try {
+        await device(i);
+      } catch (err) {
+        failed++;
+        firstError ??= (err as Error).message;
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, devices) }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  // The broker counts a client once aedes has finished its CONNECT work, a moment after CONNACK.
+  let atPeak = await ask<ChildRss>(child, { type: 'rss' }, 'rss');
+  for (let i = 0; i < 20 && atPeak.connected < connectedDevices.length; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    atPeak = await ask<ChildRss>(child, { type: 'rss' }, 'rss');
+  }
+
+  await Promise.all(connectedDevices.map((d) => new Promise<void>((r) => d.end(true, {}, () => r()))));
+  child.send({ type: 'stop' });
+  await new Promise((r) => child.once('exit', r));
+  await rm(dir, { recursive: true, force: true });
+
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const mib = (b: number): number => Math.round((b / 1048576) * 10) / 10;
+  return {
+    devices,
+    succeeded: latencies.length,
+    failed,
+    ...(firstError !== undefined ? { firstError } : {}),
+    seconds: Math.round(seconds * 100) / 100,
+    registrationsPerSecond: Math.round((latencies.length / seconds) * 10) / 10,
+    p50Ms: Math.round(percentile(sorted, 50)),
+    p95Ms: Math.round(percentile(sorted, 95)),
+    baselineRssMiB: mib(baseline.rss),
+    peakRssMiB: mib(atPeak.peakRss),
+    connectedAtPeak: atPeak.connected,
+    rssPerConnectedDeviceKiB: atPeak.connected > 0 ? Math.round((atPeak.peakRss - baseline.rss) / 1024 / atPeak.connected) : NaN,
+    cutShort,
+  };
+}
+
+export async function run(): Promise<BenchReport> {
+  x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+  const results: RunFigures[] = [];
+  // CLOUD_BENCH_DEVICES=200,500 overrides the device counts (quick looks, profiling).
+  const counts = process.env.CLOUD_BENCH_DEVICES ? process.env.CLOUD_BENCH_DEVICES.split(',').map(Number) : DEVICE_COUNTS;
+  for (const n of counts) results.push(await runOnce(n));
+  console.log(`\ncloud: fleet provisioning through the emulator (concurrency ${CONCURRENCY}, ${CLAIM_POOL} shared claims, emulator in a child process)`);
+  console.table(
+    results.map((r) => ({
+      devices: r.devices,
+      ok: r.succeeded,
+      failed: r.failed,
+      'wall s': r.seconds,
+      'registrations/s': r.registrationsPerSecond,
+      'p50 ms': r.p50Ms,
+      'p95 ms': r.p95Ms,
+      'RSS base MiB': r.baselineRssMiB,
+      'RSS peak MiB': r.peakRssMiB,
+      'KiB/connected device': r.rssPerConnectedDeviceKiB,
+    })),
+  );
+  for (const r of results) if (r.firstError) console.log(`devices=${r.devices}: first error: ${r.firstError}`);
+  const report: BenchReport = { name: 'cloud', results: { concurrency: CONCURRENCY, claimPool: CLAIM_POOL, runs: results } };
+  console.log(JSON.stringify(report));
+  return report;
+}
+
+if (process.env.CLOUD_BENCH_CHILD === '1') {
+  childMain().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,70 @@
+/**
+ * Applies an evaluated template plan to the registry: creates or updates the thing (per
+ * OverrideSettings), sets the certificate's status, creates inline policies, attaches policies to
+ * the certificate and the certificate to the thing. Call inside `registry.transaction` so a failure
+ * leaves nothing behind.
+ */
+import { createHash } from 'node:crypto';
+import type { Registry } from '../../registry/index.js';
+import type { TemplatePlan } from '../../templates/index.js';
+import { FleetError } from './errors.js';
+
+export interface AppliedProvisioning {
+  thingName?: string;
+}
+
+export function applyPlan(registry: Registry, plan: TemplatePlan, target: { certificateId: string; templateName: string }): AppliedProvisioning {
+  const cert = registry.getCertificate(target.certificateId);
+  if (!cert) throw new FleetError(400, 'InvalidCertificateOwnershipToken', 'The certificate for this ownership token no longer exists.');
+
+  for (const c of plan.certificates) {
+    if (c.certificateId !== target.certificateId) {
+      throw new FleetError(400, 'InvalidParameters', 'The template certificate resource must reference AWS::IoT::Certificate::Id.');
+    }
+    registry.updateCertificateStatus(target.certificateId, c.status);
+  }
+
+  const policyNames: string[] = [];
+  for (const p of plan.policies) {
+    if (p.policyName !== undefined) {
+      if (!registry.getPolicy(p.policyName)) throw new FleetError(400, 'ResourceNotFound', `Policy ${p.policyName} referenced by the template does not exist.`);
+      policyNames.push(p.policyName);
+    } else if (p.policyDocument !== undefined) {
+      // Inline policies get a stable name from their content, so re-provisioning reuses them.
+      const name = `${target.templateName}_${p.logicalId}_${createHash('sha256').update(p.policyDocument).digest('hex').slice(0, 16)}`.slice(0, 128);
+      if (!registry.getPolicy(name)) registry.createPolicy(name, p.policyDocument);
+      policyNames.push(name);
+    }
+  }
+  for (const name of policyNames) registry.attachPolicy(name, cert.certificateArn);
+
+  const thing = plan.things[0];
+  if (!thing) return {};
+  const existing = registry.getThing(thing.thingName);
+  if (!existing) {
+    registry.createThing({
+      thingName: thing.thingName,
+      ...(thing.attributes ? { attributes: thing.attributes } : {}),
+      ...(thing.thingTypeName !== undefined ? { thingTypeName: thing.thingTypeName } : {}),
+      ...(thing.thingGroups ? { thingGroups: thing.thingGroups } : {}),
+    });
+  } else {
+    const o = thing.overrideSettings;
+    if (o.AttributePayload === 'FAIL' || o.ThingTypeName === 'FAIL' || o.ThingGroups === 'FAIL') {
+      throw new FleetError(400, 'ResourceAlreadyExists', `Thing ${thing.thingName} already exists and the template's OverrideSettings say FAIL.`);
+    }
+    const patch: Parameters<Registry['updateThing']>[1] = {};
+    if (thing.attributes && (o.AttributePayload === 'MERGE' || o.AttributePayload === 'REPLACE')) {
+      patch.attributes = thing.attributes;
+      patch.merge = o.AttributePayload === 'MERGE';
+    }
+    if (thing.thingTypeName !== undefined && o.ThingTypeName === 'REPLACE') patch.thingTypeName = thing.thingTypeName;
+    if (thing.thingGroups && (o.ThingGroups === 'MERGE' || o.ThingGroups === 'REPLACE')) {
+      patch.thingGroups = thing.thingGroups;
+      patch.replaceGroups = o.ThingGroups === 'REPLACE';
+    }
+    if (Object.keys(patch).length > 0) registry.updateThing(thing.thingName, patch);
+  }
+  registry.attachThingPrincipal(thing.thingName, cert.certificateArn);
+  return { thingName: thing.thingName };
+}

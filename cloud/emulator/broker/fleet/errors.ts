@@ -1,0 +1,15 @@
+/** A fleet-provisioning request refused: published on `/rejected` as `{statusCode, errorCode, errorMessage}`. */
+export class FleetError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly errorCode: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'FleetError';
+  }
+
+  toResponse(): { statusCode: number; errorCode: string; errorMessage: string } {
+    return { statusCode: this.statusCode, errorCode: this.errorCode, errorMessage: this.message };
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * The emulator's MQTT broker: aedes behind node:tls with mutual TLS against the emulator CA, and
+ * AWS IoT semantics on top. A client is the certificate it presents (looked up by its SHA-256 id);
+ * connect, publish, subscribe and receive are authorized by the IoT policies attached to it; claim
+ * certificates may use only their template's fleet-provisioning topics, until they expire. The
+ * fleet-provisioning API answers on the requesting connection only. MQTT 3.1.1 directly, MQTT 5
+ * through a translating bridge (aedes speaks 3.1.1).
+ */
+import { createHash } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
+import { Aedes } from 'aedes';
+import type { AedesPublishPacket, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
+import type { EmulatorCa } from '../ca/index.js';
+import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from '../contracts.js';
+import type { Registry } from '../registry/index.js';
+import type { IotMqttAction, IotPolicyEvaluator } from './authorizer.js';
+import { defaultIotPolicyEvaluator } from './authorizer.js';
+import { encodePayload } from './fleet/codec.js';
+import type { HookOptions } from './fleet/hook.js';
+import { FleetProvisioningService } from './fleet/service.js';
+import { claimMayPublish, claimMaySubscribe, isFleetTopic, parseFleetRequestTopic } from './fleet/topics.js';
+import { ALPN_MQTT, CONNECT_TIMEOUT_MS, DEFAULT_MQTT_PORT, MAX_CLIENT_ID_BYTES, MAX_PAYLOAD_BYTES, topicLimitViolation, utf8Length } from './limits.js';
+import { bridgeMqtt5, DisconnectReason, peekProtocolLevel, setDisconnectReason } from './mqtt5-bridge.js';
+import type { ConnectionPrincipal } from './principal.js';
+import { buildPrincipal, certificateRefusal } from './principal.js';
+import { topicMatches } from './topic-match.js';
+
+export { defaultIotPolicyEvaluator } from './authorizer.js';
+export type { IotAuthorizationRequest, IotMqttAction, IotPolicyEvaluator } from './authorizer.js';
+export { PRE_PROVISIONING_HOOK_TIMEOUT_MS } from './fleet/hook.js';
+export type { HookHandler, HookOptions, PreProvisioningHookInput, PreProvisioningHookOutput } from './fleet/hook.js';
+export * from './limits.js';
+
+/** How often connected clients' certificates are re-checked (status, claim expiry), in milliseconds. */
+export const CERTIFICATE_RECHECK_INTERVAL_MS = 1000;
+
+export interface BrokerOptions {
+  registry: Registry;
+  ca: EmulatorCa;
+  /** Interface to listen on; loopback by default. */
+  host?: string;
+  /** 8883 by default; 0 for any free port. */
+  port?: number;
+  region?: string;
+  accountId?: string;
+  /** Names the server certificate is valid for (default localhost, 127.0.0.1, ::1). */
+  serverNames?: string[];
+  /** The IoT policy evaluator; the built-in one when omitted. */
+  policyEvaluator?: IotPolicyEvaluator;
+  /** Clock for certificate and claim expiry (the registry's clock should agree). */
+  now?: () => Date;
+  /** Pre-provisioning hook time limit (AWS: 5 s); tests shorten it. */
+  hookTimeoutMs?: number;
+  /** Local targets for hook ARNs (e.g. Lambda ARN → URL, module path or handler), and whether module paths may be named directly. */
+  hooks?: Omit<HookOptions, 'timeoutMs'>;
+}
+
+export interface RunningBroker {
+  host: string;
+  port: number;
+  /** Disconnects every connection using this certificate (e.g. after UpdateCertificate INACTIVE). */
+  disconnectCertificate(certificateId: string): number;
+  /** Number of MQTT clients connected now. */
+  readonly connectedClients: number;
+  close(): Promise<void>;
+}
+
+interface Connection {
+  certificateId: string;
+  principal?: ConnectionPrincipal;
+}
+
+function authError(returnCode: 2 | 5, message: string): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
+  const { registry, ca } = options;
+  const host = options.host ?? '127.0.0.1';
+  const region = options.region ?? registry.region ?? DEFAULT_REGION;
+  const accountId = options.accountId ?? registry.accountId ?? DEFAULT_ACCOUNT_ID;
+  const evaluator = options.policyEvaluator ?? defaultIotPolicyEvaluator;
+  const now = options.now ?? (() => new Date());
+  const fleet = new FleetProvisioningService(registry, ca, { hooks: { ...options.hooks, ...(options.hookTimeoutMs !== undefined ? { timeoutMs: options.hookTimeoutMs } : {}) } });
+  const arn = (kind: 'client' | 'topic' | 'topicfilter', name: string): string => `arn:aws:iot:${region}:${accountId}:${kind}/${name}`;
+
+  const connections = new WeakMap<object, Connection>();
+  const live = new Set<Client>();
+  const ourReplies = new WeakSet<object>();
+  const sockets = new Set<Socket>();
+
+  const connectionOf = (client: Client | null): Connection | undefined => (client ? connections.get(client.conn) : undefined);
+  const allowed = (p: ConnectionPrincipal, action: IotMqttAction, resource: string): boolean =>
+    evaluator.isAllowed(p.policies(), { action, resource, variables: p.variables });
+
+  const broker = await Aedes.createBroker({
+    maxClientsIdLength: MAX_CLIENT_ID_BYTES,
+    authenticate(client, _username, _password, done) {
+      const conn = connectionOf(client);
+      if (!conn) return done(authError(5, 'no client certificate'), false);
+      const cert = registry.getCertificate(conn.certificateId);
+      const refusal = certificateRefusal(cert, now());
+      if (refusal || !cert) return done(authError(5, refusal ?? 'unknown certificate'), false);
+      if (utf8Length(client.id) > MAX_CLIENT_ID_BYTES) return done(authError(2, 'client id too long'), false);
+      const principal = buildPrincipal(registry, cert, client.id, now);
+      // Claims connect with any client id: AWS grants them their template's API and nothing else.
+      if (!cert.isClaim && !allowed(principal, 'iot:Connect', arn('client', client.id))) return done(authError(5, 'not authorized to connect'), false);
+      conn.principal = principal;
+      done(null, true);
+    },
+    preConnect(client, packet, done) {
+      // A connection with a client id already in use takes over: the older one is told why (MQTT 5).
+      for (const other of live) if (other.id === packet.clientId && other !== client) setDisconnectReason(other.conn, DisconnectReason.sessionTakenOver);
+      done(null, true);
+    },
+    authorizePublish(client, packet, done) {
+      const p = connectionOf(client)?.principal;
+      if (!client || !p) return done(new Error('not connected'));
+      // A refused PUBLISH disconnects the client, as AWS IoT does; `refuse` says why (MQTT 5).
+      const refuse = (reason: number, message: string): void => {
+        setDisconnectReason(client.conn, reason);
+        done(new Error(message));
+      };
+      const payloadBytes = typeof packet.payload === 'string' ? utf8Length(packet.payload) : packet.payload.length;
+      if (payloadBytes > MAX_PAYLOAD_BYTES) return refuse(DisconnectReason.packetTooLarge, `payload larger than ${MAX_PAYLOAD_BYTES} bytes`);
+      const violation = topicLimitViolation(packet.topic);
+      if (violation) return refuse(DisconnectReason.topicNameInvalid, violation);
+      if (p.certificate.isClaim) {
+        if (!claimMayPublish(packet.topic, p.certificate.templateName ?? '')) return refuse(DisconnectReason.notAuthorized, 'claim certificates may only publish fleet-provisioning requests');
+      } else {
+        if (!allowed(p, 'iot:Publish', arn('topic', packet.topic))) return refuse(DisconnectReason.notAuthorized, 'not authorized to publish');
+        if (packet.retain && !allowed(p, 'iot:RetainPublish', arn('topic', packet.topic))) return refuse(DisconnectReason.notAuthorized, 'not authorized to retain');
+      }
+      const request = parseFleetRequestTopic(packet.topic);
+      if (request) {
+        const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+        void fleet.handle(request, payload, { certificate: p.certificate, clientId: p.clientId }).then((reply) => {
+          deliverReply(client, `${request.topic}/${reply.accepted ? 'accepted' : 'rejected'}`, encodePayload(request.format, reply.body));
+        });
+      }
+      done(null);
+    },
+    authorizeSubscribe(client, sub, done) {
+      const p = connectionOf(client)?.principal;
+      if (!p || topicLimitViolation(sub.topic)) return done(null, null);
+      const ok = p.certificate.isClaim ? claimMaySubscribe(sub.topic, p.certificate.templateName ?? '') : allowed(p, 'iot:Subscribe', arn('topicfilter', sub.topic));
+      if (!ok) return done(null, null);
+      // AWS IoT supports QoS 0 and 1 only.
+      const granted: Subscription = { ...sub, qos: Math.min(sub.qos, 1) as Subscription['qos'] };
+      done(null, granted);
+    },
+    authorizeForward(client, packet) {
+      if (ourReplies.has(packet)) return packet;
+      if (isFleetTopic(packet.topic)) return null;
+      const p = connectionOf(client)?.principal;
+      if (!p || p.certificate.isClaim) return null;
+      return allowed(p, 'iot:Receive', arn('topic', packet.topic)) ? packet : null;
+    },
+  });
+
+  /** Sends a fleet-API reply to the requesting connection only, and only if it subscribed to it. */
+  function deliverReply(client: Client, topic: string, payload: Buffer): void {
+    const subscriptions = (client as unknown as { subscriptions: Record<string, unknown> }).subscriptions;
+    if (client.closed || !Object.keys(subscriptions).some((f) => topicMatches(f, topic))) return;
+    const packet = { cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false } as unknown as AedesPublishPacket;
+    ourReplies.add(packet);
+    (client as unknown as { deliver0(p: PublishPacket, cb: () => void): void }).deliver0(packet, () => undefined);
+  }
+
+  broker.on('clientReady', (client) => live.add(client));
+  broker.on('clientDisconnect', (client) => live.delete(client));
+  broker.on('clientError', () => undefined);
+  broker.on('connectionError', () => undefined);
+
+  const recheck = setInterval(() => {
+    const t = now();
+    for (const client of live) {
+      const conn = connectionOf(client);
+      if (!conn || certificateRefusal(registry.getCertificate(conn.certificateId), t)) {
+        live.delete(client);
+        setDisconnectReason(client.conn, DisconnectReason.notAuthorized);
+        client.close();
+      }
+    }
+  }, CERTIFICATE_RECHECK_INTERVAL_MS);
+  recheck.unref();
+
+  const serverCreds = await ca.issueServerCertificate(options.serverNames ?? ['localhost', '127.0.0.1', '::1']);
+  const server = tls.createServer({
+    key: serverCreds.privateKeyPem,
+    cert: serverCreds.certificatePem,
+    ca: [ca.caCertPem],
+    requestCert: true,
+    rejectUnauthorized: true,
+    ALPNProtocols: [ALPN_MQTT, 'mqtt'],
+    minVersion: 'TLSv1.2',
+  });
+
+  server.on('secureConnection', (socket: tls.TLSSocket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    const peer = socket.getPeerCertificate();
+    if (!peer?.raw) {
+      socket.destroy();
+      return;
+    }
+    const certificateId = createHash('sha256').update(peer.raw).digest('hex');
+    const connectTimer = setTimeout(() => socket.destroy(), CONNECT_TIMEOUT_MS);
+    let head = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      head = Buffer.concat([head, chunk]);
+      if (head.length > 0 && head[0] !== 0x10) {
+        socket.destroy(); // the first packet must be CONNECT [MQTT-3.1.0-1]
+        return;
+      }
+      const level = peekProtocolLevel(head);
+      if (level === undefined) {
+        if (head.length > 64) socket.destroy();
+        return;
+      }
+      clearTimeout(connectTimer);
+      socket.pause();
+      socket.removeListener('data', onData);
+      socket.unshift(head);
+      const stream: Duplex = level === 5 ? bridgeMqtt5(socket) : socket;
+      connections.set(stream, { certificateId });
+      broker.handle(stream);
+    };
+    socket.on('data', onData);
+  });
+  server.on('tlsClientError', () => undefined);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? DEFAULT_MQTT_PORT, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+
+  return {
+    host,
+    port,
+    get connectedClients() {
+      return live.size;
+    },
+    disconnectCertificate(certificateId) {
+      let n = 0;
+      for (const client of live) {
+        if (connectionOf(client)?.certificateId === certificateId) {
+          live.delete(client);
+          setDisconnectReason(client.conn, DisconnectReason.administrativeAction);
+          client.close();
+          n++;
+        }
+      }
+      return n;
+    },
+    async close() {
+      clearInterval(recheck);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+    },
+  };
+}

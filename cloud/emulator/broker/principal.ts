@@ -1,0 +1,99 @@
+/**
+ * Who a connection is, for authorization: its certificate (the identity), its client id, the
+ * policy variables AWS IoT defines for it, and the policies attached to the certificate.
+ */
+import { X509Certificate } from 'node:crypto';
+import type { PolicyDocument } from '../contracts.js';
+import type { CertificateRecord, Registry } from '../registry/index.js';
+
+/** Attached policies are re-read at most this often per connection, in milliseconds. */
+export const POLICY_CACHE_MS = 1000;
+
+const SUBJECT_VARIABLES: Record<string, string> = {
+  CN: 'CommonName',
+  O: 'Organization',
+  OU: 'OrganizationalUnit',
+  C: 'Country',
+  ST: 'StateName',
+  L: 'Locality',
+  serialNumber: 'SerialNumber',
+};
+
+export interface ConnectionPrincipal {
+  certificate: CertificateRecord;
+  clientId: string;
+  variables: Record<string, string>;
+  policies(): PolicyDocument[];
+}
+
+/** Parsing X.509 costs more than the rest of a connect: certificate variables are kept per id. */
+const certificateVariables = new Map<string, Record<string, string>>();
+/** Bound of that cache (entries); it is simply emptied when full. */
+export const CERTIFICATE_VARIABLES_CACHE_ENTRIES = 10_000;
+
+function variablesOfCertificate(certificate: CertificateRecord): Record<string, string> {
+  let vars = certificateVariables.get(certificate.certificateId);
+  if (!vars) {
+    vars = {};
+    const x509 = new X509Certificate(certificate.certificatePem);
+    for (const line of x509.subject.split('\n')) {
+      const i = line.indexOf('=');
+      const name = SUBJECT_VARIABLES[line.slice(0, i)];
+      if (i > 0 && name) vars[`iot:Certificate.Subject.${name}`] = line.slice(i + 1);
+    }
+    vars['iot:Certificate.SerialNumber'] = x509.serialNumber;
+    if (certificateVariables.size >= CERTIFICATE_VARIABLES_CACHE_ENTRIES) certificateVariables.clear();
+    certificateVariables.set(certificate.certificateId, vars);
+  }
+  return vars;
+}
+
+export function buildPrincipal(registry: Registry, certificate: CertificateRecord, clientId: string, now: () => Date): ConnectionPrincipal {
+  const variables: Record<string, string> = { 'iot:ClientId': clientId };
+  // AWS: the thing of a connection is the thing named like the client id, if this certificate is attached to it.
+  const thing = registry.getThing(clientId);
+  const attached = thing !== undefined && registry.listThingPrincipals(clientId).includes(certificate.certificateArn);
+  variables['iot:Connection.Thing.IsAttached'] = attached ? 'true' : 'false';
+  if (attached && thing) {
+    variables['iot:Connection.Thing.ThingName'] = thing.thingName;
+    if (thing.thingTypeName !== undefined) variables['iot:Connection.Thing.ThingTypeName'] = thing.thingTypeName;
+    for (const [k, v] of Object.entries(thing.attributes)) variables[`iot:Connection.Thing.Attributes[${k}]`] = v;
+  }
+  let cached: PolicyDocument[] = [];
+  let cachedAt = -Infinity;
+  let withCertificate = false;
+  return {
+    certificate,
+    clientId,
+    variables,
+    policies() {
+      const t = now().getTime();
+      if (t - cachedAt >= POLICY_CACHE_MS) {
+        const records = registry.listAttachedPolicies(certificate.certificateArn);
+        // Certificate variables cost an X.509 parse: only when a policy uses them.
+        if (!withCertificate && records.some((p) => p.policyDocument.includes('iot:Certificate.'))) {
+          Object.assign(variables, variablesOfCertificate(certificate));
+          withCertificate = true;
+        }
+        cached = records.flatMap((p) => {
+          try {
+            return [JSON.parse(p.policyDocument) as PolicyDocument];
+          } catch {
+            return [];
+          }
+        });
+        cachedAt = t;
+      }
+      return cached;
+    },
+  };
+}
+
+/** Why a certificate may not be used now, or undefined when it may. */
+export function certificateRefusal(cert: CertificateRecord | undefined, now: Date): string | undefined {
+  if (!cert) return 'unknown certificate';
+  if (cert.status !== 'ACTIVE') return `certificate is ${cert.status}`;
+  if (cert.notAfter.getTime() <= now.getTime() || cert.notBefore.getTime() > now.getTime() + 5 * 60_000) return 'certificate is outside its validity period';
+  if (cert.isClaim && (cert.claimExpiresAt === undefined || cert.claimExpiresAt.getTime() <= now.getTime())) return 'claim certificate has expired';
+  return undefined;
+}
