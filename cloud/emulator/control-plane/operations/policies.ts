@@ -1,0 +1,149 @@
+/** CreatePolicy/GetPolicy/ListPolicies and AttachPolicy/DetachPolicy/ListAttachedPolicies. */
+import type { PolicyRecord } from '../../registry/index.js';
+import { validatePolicyDocument } from '../../policy/index.js';
+import { awsError, notFound } from '../errors.js';
+import type { ControlPlaneContext, Operation } from '../operation.js';
+import { epochSeconds, iotArn } from '../operation.js';
+import { paginate } from '../pagination.js';
+import { PAGE_SIZE, POLICY_NAME, checkName, queryBoolean, queryInteger, requiredString } from '../validate.js';
+
+function policyResource(ctx: ControlPlaneContext, name: string): string {
+  return iotArn(ctx, `policy/${name}`);
+}
+
+function listEntry(p: PolicyRecord): { policyName: string; policyArn: string } {
+  return { policyName: p.policyName, policyArn: p.policyArn };
+}
+
+export const createPolicy: Operation = {
+  name: 'CreatePolicy',
+  method: 'POST',
+  path: '/policies/{policyName}',
+  prepare({ labels, body }, ctx) {
+    const policyName = checkName(labels.policyName ?? '', 'policyName', POLICY_NAME);
+    const document = requiredString(body, 'policyDocument');
+    return {
+      permissions: [{ action: 'iot:CreatePolicy', resource: policyResource(ctx, policyName) }],
+      run() {
+        const checked = validatePolicyDocument(document);
+        if (!checked.ok) throw awsError('MalformedPolicyException', checked.message);
+        if (ctx.registry.getPolicy(policyName) !== undefined) {
+          throw awsError('ResourceAlreadyExistsException', `Policy cannot be created - name already exists (name=${policyName})`, {
+            resourceId: policyName,
+            resourceArn: policyResource(ctx, policyName),
+          });
+        }
+        const p = ctx.registry.createPolicy(policyName, document);
+        return { policyName: p.policyName, policyArn: p.policyArn, policyDocument: p.policyDocument, policyVersionId: p.defaultVersionId };
+      },
+    };
+  },
+};
+
+export const getPolicy: Operation = {
+  name: 'GetPolicy',
+  method: 'GET',
+  path: '/policies/{policyName}',
+  prepare({ labels }, ctx) {
+    const policyName = checkName(labels.policyName ?? '', 'policyName', POLICY_NAME);
+    return {
+      permissions: [{ action: 'iot:GetPolicy', resource: policyResource(ctx, policyName) }],
+      run() {
+        const p = ctx.registry.getPolicy(policyName);
+        if (p === undefined) throw notFound(`Policy not found (name=${policyName})`);
+        return {
+          policyName: p.policyName,
+          policyArn: p.policyArn,
+          policyDocument: p.policyDocument,
+          defaultVersionId: p.defaultVersionId,
+          creationDate: epochSeconds(p.creationDate),
+          lastModifiedDate: epochSeconds(p.lastModifiedDate),
+          generationId: `${p.policyName}-${p.defaultVersionId}-${p.lastModifiedDate.getTime()}`,
+        };
+      },
+    };
+  },
+};
+
+export const listPolicies: Operation = {
+  name: 'ListPolicies',
+  method: 'GET',
+  path: '/policies',
+  prepare({ query }, ctx) {
+    const pageSize = queryInteger(query, 'pageSize', PAGE_SIZE);
+    const ascending = queryBoolean(query, 'isAscendingOrder') ?? true;
+    return {
+      permissions: [{ action: 'iot:ListPolicies', resource: '*' }],
+      run() {
+        const all = ctx.registry.listPolicies();
+        if (!ascending) all.reverse();
+        const { page, next } = paginate(all, query.get('marker'), pageSize);
+        return { policies: page.map(listEntry), ...(next !== undefined ? { nextMarker: next } : {}) };
+      },
+    };
+  },
+};
+
+/** A policy target must be a principal ARN this emulator knows: a certificate (or a Cognito identity id). */
+function checkTarget(ctx: ControlPlaneContext, target: string): void {
+  const certPrefix = iotArn(ctx, 'cert/');
+  if (target.startsWith(certPrefix)) {
+    const id = target.slice(certPrefix.length);
+    if (ctx.registry.getCertificate(id) === undefined) throw notFound(`The certificate does not exist: ${id}`);
+  }
+}
+
+export const attachPolicy: Operation = {
+  name: 'AttachPolicy',
+  method: 'PUT',
+  path: '/target-policies/{policyName}',
+  prepare({ labels, body }, ctx) {
+    const policyName = checkName(labels.policyName ?? '', 'policyName', POLICY_NAME);
+    const target = requiredString(body, 'target');
+    return {
+      permissions: [{ action: 'iot:AttachPolicy', resource: target }],
+      run() {
+        if (ctx.registry.getPolicy(policyName) === undefined) throw notFound(`Policy not found (name=${policyName})`);
+        checkTarget(ctx, target);
+        ctx.registry.attachPolicy(policyName, target);
+        return undefined;
+      },
+    };
+  },
+};
+
+export const detachPolicy: Operation = {
+  name: 'DetachPolicy',
+  method: 'POST',
+  path: '/target-policies/{policyName}',
+  prepare({ labels, body }, ctx) {
+    const policyName = checkName(labels.policyName ?? '', 'policyName', POLICY_NAME);
+    const target = requiredString(body, 'target');
+    return {
+      permissions: [{ action: 'iot:DetachPolicy', resource: target }],
+      run() {
+        if (ctx.registry.getPolicy(policyName) === undefined) throw notFound(`Policy not found (name=${policyName})`);
+        ctx.registry.detachPolicy(policyName, target);
+        return undefined;
+      },
+    };
+  },
+};
+
+export const listAttachedPolicies: Operation = {
+  name: 'ListAttachedPolicies',
+  method: 'POST',
+  path: '/attached-policies/{target}',
+  prepare({ labels, query }, ctx) {
+    const target = labels.target ?? '';
+    const pageSize = queryInteger(query, 'pageSize', PAGE_SIZE);
+    return {
+      permissions: [{ action: 'iot:ListAttachedPolicies', resource: target }],
+      run() {
+        checkTarget(ctx, target);
+        const { page, next } = paginate(ctx.registry.listAttachedPolicies(target), query.get('marker'), pageSize);
+        return { policies: page.map(listEntry), ...(next !== undefined ? { nextMarker: next } : {}) };
+      },
+    };
+  },
+};

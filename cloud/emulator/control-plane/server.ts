@@ -1,0 +1,167 @@
+/**
+ * The AWS IoT control plane of the emulator: REST-JSON over HTTP on node:http, every request
+ * SigV4-verified (signing name `iot`) and IAM-authorized for the caller's credentials, answering with
+ * AWS's field names, statuses and error shapes so `@aws-sdk/client-iot` and `aws iot` work unmodified.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { EmulatorCa } from '../ca/index.js';
+import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from '../contracts.js';
+import type { CredentialStore } from '../contracts.js';
+import type { Registry } from '../registry/index.js';
+import { AwsServiceError, parseQueryPairs, verifySigV4 } from '../sigv4/index.js';
+import { authorize } from './authorize.js';
+import { awsError, toAwsError } from './errors.js';
+import type { ControlPlaneContext } from './operation.js';
+import { OPERATIONS } from './operations/index.js';
+import { Router } from './router.js';
+import type { RateLimit } from './throttle.js';
+import { Throttle } from './throttle.js';
+import type { JsonBody } from './validate.js';
+
+/** Signing names AWS IoT's control plane accepts: `iot`, and `execute-api` of botocore's older models. */
+export const IOT_SIGNING_NAMES: readonly string[] = ['iot', 'execute-api'];
+/** Largest request body accepted (the largest legitimate one, a 10 KiB template body, fits many times). */
+export const MAX_REQUEST_BODY_BYTES = 256 * 1024;
+/** DescribeEndpoint's answer when the composer gives none: the broker's default port on this host. */
+export const DEFAULT_DATA_ENDPOINT = 'localhost:8883';
+
+export interface ControlPlaneOptions {
+  registry: Registry;
+  ca: EmulatorCa;
+  credentials: CredentialStore;
+  region?: string;
+  accountId?: string;
+  /** Interface to listen on; loopback by default. */
+  host?: string;
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** Answered by DescribeEndpoint for iot:Data-ATS / iot:Data, e.g. `localhost:8883`. */
+  dataEndpoint?: string;
+  /** Injected clock for signature skew, credential expiry and claim expiry. */
+  now?: () => Date;
+  /** Per-access-key rate limit (ThrottlingException); none by default. */
+  rateLimit?: RateLimit;
+}
+
+export interface ControlPlane {
+  /** e.g. `http://127.0.0.1:41234`: pass as `endpoint` to IoTClient or `--endpoint-url` to the CLI. */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > MAX_REQUEST_BODY_BYTES) {
+        // Stop keeping the body but drain it, so the client still reads the 413 answer.
+        req.off('data', onData);
+        req.resume();
+        reject(new BodyTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function parseJsonBody(body: Buffer): JsonBody {
+  if (body.length === 0) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw awsError('SerializationException', 'The request body is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw awsError('SerializationException', 'The request body must be a JSON object');
+  return parsed as JsonBody;
+}
+
+function send(res: ServerResponse, requestId: string, statusCode: number, headers: Record<string, string>, body: string): void {
+  res.writeHead(statusCode, { ...headers, 'x-amzn-requestid': requestId, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** Starts the control plane; resolves once it listens. */
+export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
+  const now = options.now ?? (() => new Date());
+  const region = options.region ?? DEFAULT_REGION;
+  const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
+  const ctx: ControlPlaneContext = {
+    registry: options.registry,
+    ca: options.ca,
+    region,
+    accountId,
+    dataEndpoint: options.dataEndpoint ?? DEFAULT_DATA_ENDPOINT,
+    now,
+  };
+  const router = new Router(OPERATIONS);
+  const throttle = options.rateLimit ? new Throttle(options.rateLimit, now) : undefined;
+
+  async function handle(req: IncomingMessage): Promise<{ status: number; body: JsonBody | undefined }> {
+    let raw: Buffer;
+    try {
+      raw = await readBody(req);
+    } catch (err) {
+      if (err instanceof BodyTooLarge) throw awsError('RequestEntityTooLargeException', `The request body exceeds ${MAX_REQUEST_BODY_BYTES} bytes`);
+      throw err;
+    }
+    const url = req.url ?? '/';
+    const method = (req.method ?? 'GET').toUpperCase();
+    const caller = verifySigV4({ method, url, rawHeaders: req.rawHeaders, body: raw }, { credentials: options.credentials, service: IOT_SIGNING_NAMES, region, now });
+    if (throttle !== undefined && !throttle.take(caller.accessKeyId)) throw awsError('ThrottlingException', 'Rate exceeded');
+    const q = url.indexOf('?');
+    const rawPath = q < 0 ? url : url.slice(0, q);
+    const route = router.match(method, rawPath);
+    if (route === undefined) {
+      if (router.knowsPath(rawPath)) throw new AwsServiceError('InvalidRequestException', 405, `Method ${method} is not allowed on ${rawPath}`);
+      throw awsError('UnknownOperationException', 'The requested operation is not recognized by the emulator');
+    }
+    // Decoded exactly as the signature was checked (a `+` is a literal plus, as AWS reads it).
+    const query = new Map(parseQueryPairs(q < 0 ? '' : url.slice(q + 1)));
+    const prepared = route.operation.prepare({ labels: route.labels, query, body: parseJsonBody(raw) }, ctx);
+    authorize(caller.credential, prepared.permissions, accountId);
+    const body = await prepared.run();
+    return { status: 200, body };
+  }
+
+  const server = createServer((req, res) => {
+    const requestId = randomUUID();
+    handle(req).then(
+      ({ status, body }) => send(res, requestId, status, { 'content-type': 'application/json' }, body === undefined ? '' : JSON.stringify(body)),
+      (err: unknown) => {
+        const e = toAwsError(err).toHttp();
+        if (!res.headersSent) send(res, requestId, e.statusCode, e.headers, e.body);
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
