@@ -1,0 +1,151 @@
+/**
+ * `npm run cloud`: starts the whole cloud emulator (AWS IoT control plane and MQTT broker, OIDC
+ * provider, Cognito identity pool), prints its endpoints and writes cloud.json for the device and
+ * the phone. `npm run cloud -- hash-password` turns a password on stdin into a users-file hash.
+ */
+import { parseArgs } from 'node:util';
+import { isProvisioningError } from '../protocol/errors.js';
+import { startEmulator, EmulatorStartError } from './emulator/index.js';
+import type { EmulatorPorts, RunningEmulator } from './emulator/index.js';
+import { loadConfigFile } from './emulator/config/load.js';
+import { defaultConfig } from './emulator/config/schema.js';
+import { hashPassword } from './emulator/identity/passwords.js';
+
+export const DEFAULT_DATA_DIR = '.data/cloud';
+/** Fixed default ports so that cloud.json, bookmarks and the issuer (and its tokens) stay valid across restarts. */
+export const DEFAULT_PORTS = { iot: 4580, mqtt: 8883, oidc: 4581, cognito: 4582 } as const;
+
+const USAGE = `usage: npm run cloud -- [options]
+       npm run cloud -- hash-password < password.txt
+
+options:
+  --data-dir DIR       state directory (default ${DEFAULT_DATA_DIR})
+  --config FILE        emulator configuration (JSON; see cloud/README.md)
+  --host HOST          interface to bind (default 127.0.0.1)
+  --iot-port N         AWS IoT control plane (default ${DEFAULT_PORTS.iot})
+  --mqtt-port N        MQTT over mutual TLS (default ${DEFAULT_PORTS.mqtt}; falls back to a free port if taken)
+  --oidc-port N        OpenID Connect provider (default ${DEFAULT_PORTS.oidc})
+  --cognito-port N     Cognito identity pool (default ${DEFAULT_PORTS.cognito})
+  --json               print one JSON line instead of the table (includes the admin secret)
+  -h, --help`;
+
+function portArg(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name} must be a port number (0-65535), got "${value}"`);
+  return n;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+function print(emulator: RunningEmulator): void {
+  const rows: Array<[string, string]> = [
+    ['AWS IoT control plane', emulator.endpoints.iotControlPlane],
+    ['MQTT (mutual TLS)', `mqtts://${emulator.endpoints.mqttHost}:${emulator.endpoints.mqttPort}`],
+    ['OIDC issuer', emulator.endpoints.oidcIssuer],
+    ['Cognito identity', emulator.endpoints.cognito],
+    ['Identity pool id', emulator.identityPoolId],
+    ['Client id', emulator.clientId],
+    ['Provisioning template', emulator.provisioningTemplateName],
+    ['CA certificate', emulator.caPath],
+    ['Region / account', `${emulator.region} / ${emulator.accountId}`],
+    ['Admin access key', emulator.admin.accessKeyId],
+    ['Admin secret key', `${emulator.admin.secretAccessKey}  (development credential)`],
+    ...(emulator.demoUser ? [['Demo user', `${emulator.demoUser.username} / ${emulator.demoUser.password}`] as [string, string]] : []),
+    ['Configuration file', emulator.cloudJsonPath],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  console.log('Cloud emulator running:');
+  for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);
+  console.log('\nTry: AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… aws iot list-things --region '
+    + `${emulator.region} --endpoint-url ${emulator.endpoints.iotControlPlane}`);
+  console.log('Stop with Ctrl-C.');
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      'data-dir': { type: 'string' },
+      config: { type: 'string' },
+      host: { type: 'string' },
+      'iot-port': { type: 'string' },
+      'mqtt-port': { type: 'string' },
+      'oidc-port': { type: 'string' },
+      'cognito-port': { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (positionals[0] === 'hash-password') {
+    const password = await readStdin();
+    if (!password) throw new Error('give the password on stdin');
+    console.log(hashPassword(password));
+    return 0;
+  }
+  if (positionals.length > 0) throw new Error(`unknown command "${positionals[0]}"\n${USAGE}`);
+
+  const { config, warnings } = values.config ? loadConfigFile(values.config) : { config: defaultConfig(), warnings: [] as string[] };
+  if (!values.config) warnings.push(`using the built-in configuration: demo user "${config.oidc.users[0]?.username}" has a plaintext password (for development only)`);
+  const ports: Required<EmulatorPorts> = {
+    iot: portArg(values['iot-port'], 'iot-port') ?? config.ports?.iot ?? DEFAULT_PORTS.iot,
+    mqtt: portArg(values['mqtt-port'], 'mqtt-port') ?? config.ports?.mqtt ?? DEFAULT_PORTS.mqtt,
+    oidc: portArg(values['oidc-port'], 'oidc-port') ?? config.ports?.oidc ?? DEFAULT_PORTS.oidc,
+    cognito: portArg(values['cognito-port'], 'cognito-port') ?? config.ports?.cognito ?? DEFAULT_PORTS.cognito,
+  };
+  const mqttChosen = values['mqtt-port'] !== undefined || config.ports?.mqtt !== undefined;
+  const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
+  const host = values.host ?? config.host ?? '127.0.0.1';
+
+  let emulator: RunningEmulator;
+  try {
+    emulator = await startEmulator({ dataDir, host, ports, config });
+  } catch (err) {
+    // 8883 is the AWS IoT port, but it may be taken (another broker) or refused: use a free one and say so.
+    if (err instanceof EmulatorStartError && err.component === 'mqtt' && !mqttChosen && ['EACCES', 'EADDRINUSE'].includes(err.errno ?? '')) {
+      warnings.push(`MQTT port ${ports.mqtt} unavailable (${err.errno}): using a free port instead (see cloud.json)`);
+      emulator = await startEmulator({ dataDir, host, ports: { ...ports, mqtt: 0 }, config });
+    } else {
+      throw err;
+    }
+  }
+
+  for (const w of warnings) console.error(`warning: ${w}`);
+  if (values.json) {
+    console.log(JSON.stringify({ ...emulator.cloudJson, cloudJsonPath: emulator.cloudJsonPath, admin: emulator.admin }));
+  } else {
+    print(emulator);
+  }
+
+  await new Promise<void>((resolveStop) => {
+    const stop = (signal: string): void => {
+      console.log(`\n${signal}: stopping the cloud emulator…`);
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolveStop();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await emulator.close();
+  return 0;
+}
+
+main().then((code) => process.exit(code), (err: unknown) => {
+  if (isProvisioningError(err)) {
+    console.error(`error [${err.code}]: ${err.message}`);
+  } else if (err instanceof EmulatorStartError) {
+    console.error(`error: ${err.message}${err.errno === 'EADDRINUSE' ? ' — is another emulator running? Choose other ports with --iot-port/--oidc-port/--cognito-port.' : ''}`);
+  } else {
+    console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  process.exit(1);
+});

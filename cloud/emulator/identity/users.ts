@@ -1,0 +1,38 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { OidcUserConfig } from '../config/schema.js';
+import { hashPassword, verifyPassword } from './passwords.js';
+
+/** The realm's users, from the configuration file. Lookups by username (login) and by sub (tokens). */
+export class UserDirectory {
+  private readonly byUsername = new Map<string, OidcUserConfig>();
+  private readonly bySubject = new Map<string, OidcUserConfig>();
+  /** Verified against when the username is unknown, so both cases take the same time. */
+  private readonly dummyHash = hashPassword('not-a-user-password', new Uint8Array(16));
+
+  constructor(users: readonly OidcUserConfig[]) {
+    for (const user of users) {
+      this.byUsername.set(user.username, user);
+      this.bySubject.set(user.sub, user);
+    }
+  }
+
+  authenticate(username: string, password: string): OidcUserConfig | undefined {
+    const user = this.byUsername.get(username);
+    if (!user) {
+      verifyPassword(password, this.dummyHash);
+      return undefined;
+    }
+    if (user.passwordHash !== undefined) return verifyPassword(password, user.passwordHash) ? user : undefined;
+    return user.password !== undefined && equalSecrets(password, user.password) ? user : undefined;
+  }
+
+  findBySub(sub: string): OidcUserConfig | undefined {
+    return this.bySubject.get(sub);
+  }
+}
+
+function equalSecrets(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}

@@ -1,0 +1,144 @@
+/**
+ * `npm run setup -- [options]`: prepares an account for trusted-user fleet provisioning —
+ * the device policy, the provisioning template — and prints what the identity pool and its
+ * authenticated role need. Against the running emulator by default (reads cloud.json), against a
+ * real account with `--real` (the default AWS credential chain).
+ */
+import { parseArgs } from 'node:util';
+import { IoTClient } from '@aws-sdk/client-iot';
+import { isProvisioningError, ProvisioningError } from '../../protocol/errors.js';
+import { readAdminCredentials, readCloudJson } from '../emulator/config/cloud-json.js';
+import {
+  AUTHENTICATED_ROLE_NAME, authenticatedRolePermissions, authenticatedRoleTrustPolicy, DEVICE_POLICY_NAME,
+  PROVISIONING_ROLE_NAME, provisioningRoleTrustPolicy, TEMPLATE_NAME,
+} from './documents.js';
+import { runSetup } from './setup.js';
+import type { SetupResult } from './setup.js';
+
+export const DEFAULT_CLOUD_JSON = '.data/cloud/cloud.json';
+
+const USAGE = `usage: npm run setup -- [options]
+
+Against the emulator (default): reads ${DEFAULT_CLOUD_JSON} written by \`npm run cloud\`.
+Against a real account: --real (credentials from the default AWS chain: env, profile, SSO, …).
+
+options:
+  --cloud-json FILE              emulator's cloud.json (default ${DEFAULT_CLOUD_JSON})
+  --real                         use a real AWS account instead of the emulator
+  --endpoint-url URL             AWS IoT control-plane endpoint override
+  --region R                     region (real: default $AWS_REGION)
+  --account-id ID                account id (real: default taken from --provisioning-role-arn)
+  --provisioning-role-arn ARN    role AWS IoT assumes while provisioning
+                                 (default arn:aws:iam::ACCOUNT:role/service-role/${PROVISIONING_ROLE_NAME})
+  --identity-pool-id ID          shown in the printed trust policy
+  --policy-name NAME             device policy (default ${DEVICE_POLICY_NAME})
+  --template-name NAME           provisioning template (default ${TEMPLATE_NAME})
+  --json                         print one JSON object
+  -h, --help`;
+
+function fail(field: string, problem: string): never {
+  throw new ProvisioningError('CONFIG_INVALID', { detail: `${field}: ${problem}` });
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      'cloud-json': { type: 'string' },
+      real: { type: 'boolean' },
+      'endpoint-url': { type: 'string' },
+      region: { type: 'string' },
+      'account-id': { type: 'string' },
+      'provisioning-role-arn': { type: 'string' },
+      'identity-pool-id': { type: 'string' },
+      'policy-name': { type: 'string' },
+      'template-name': { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+
+  let region: string;
+  let accountId: string;
+  let identityPoolId = values['identity-pool-id'];
+  let iot: IoTClient;
+  let target: string;
+  if (values.real) {
+    region = values.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? fail('--region', 'is required (or set AWS_REGION)');
+    accountId = values['account-id'] ?? /^arn:aws[\w-]*:iam::(\d{12}):/.exec(values['provisioning-role-arn'] ?? '')?.[1]
+      ?? fail('--account-id', 'is required (or give --provisioning-role-arn)');
+    iot = new IoTClient({ region, ...(values['endpoint-url'] ? { endpoint: values['endpoint-url'] } : {}) });
+    target = `AWS account ${accountId} (${region})`;
+  } else {
+    const cloud = readCloudJson(values['cloud-json'] ?? DEFAULT_CLOUD_JSON);
+    if (!cloud.admin) fail('admin.credentialsPath', 'is missing from cloud.json (use --real for a real account)');
+    const admin = readAdminCredentials(cloud.admin.credentialsPath);
+    region = values.region ?? cloud.region;
+    accountId = values['account-id'] ?? cloud.accountId;
+    identityPoolId ??= cloud.cognito.identityPoolId;
+    const endpoint = values['endpoint-url'] ?? cloud.iot.controlPlaneEndpoint;
+    iot = new IoTClient({ region, endpoint, credentials: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey } });
+    target = `emulator at ${endpoint}`;
+  }
+  const account = { region, accountId };
+  const provisioningRoleArn = values['provisioning-role-arn'] ?? `arn:aws:iam::${accountId}:role/service-role/${PROVISIONING_ROLE_NAME}`;
+  const templateName = values['template-name'] ?? TEMPLATE_NAME;
+  let result: SetupResult;
+  try {
+    result = await runSetup(iot, {
+      ...account, policyName: values['policy-name'] ?? DEVICE_POLICY_NAME, templateName, provisioningRoleArn,
+    });
+  } finally {
+    iot.destroy();
+  }
+
+  const roleNeeds = {
+    provisioningRole: {
+      arn: provisioningRoleArn,
+      trustPolicy: provisioningRoleTrustPolicy(),
+      managedPolicyArn: 'arn:aws:iam::aws:policy/service-role/AWSIoTThingsRegistration',
+    },
+    identityPoolAuthenticatedRole: {
+      name: AUTHENTICATED_ROLE_NAME,
+      trustPolicy: authenticatedRoleTrustPolicy(identityPoolId ?? '<identity pool id>'),
+      permissionsPolicy: authenticatedRolePermissions(account, templateName),
+    },
+  };
+  if (values.json) {
+    console.log(JSON.stringify({ target, ...result, ...roleNeeds }, null, 2));
+    return 0;
+  }
+  console.log(`Setup of ${target}:`);
+  console.log(`  device policy         ${result.policy.name}: ${result.policy.action}`);
+  console.log(`  provisioning template ${result.template.name}: ${result.template.action}${result.template.arn ? ` (${result.template.arn})` : ''}`);
+  console.log(`\nThe provisioning role ${provisioningRoleArn} must exist${values.real ? '' : ' (the emulator does not check it)'}:`);
+  console.log('  trust policy:');
+  console.log(indent(JSON.stringify(roleNeeds.provisioningRole.trustPolicy, null, 2), 4));
+  console.log(`  attach the managed policy ${roleNeeds.provisioningRole.managedPolicyArn}`);
+  console.log(`\nThe identity pool${identityPoolId ? ` ${identityPoolId}` : ''} needs the OIDC provider (issuer + client id) as an`
+    + ' authentication provider, and an authenticated role');
+  console.log(`(e.g. ${AUTHENTICATED_ROLE_NAME}) with`);
+  console.log('  trust policy:');
+  console.log(indent(JSON.stringify(roleNeeds.identityPoolAuthenticatedRole.trustPolicy, null, 2), 4));
+  console.log('  permissions policy:');
+  console.log(indent(JSON.stringify(roleNeeds.identityPoolAuthenticatedRole.permissionsPolicy, null, 2), 4));
+  if (!values.real) console.log('\n(The emulator\'s identity pool already has this role: see cognito.identityPool in its configuration.)');
+  return 0;
+}
+
+function indent(text: string, n: number): string {
+  return text.split('\n').map((l) => ' '.repeat(n) + l).join('\n');
+}
+
+main().then((code) => process.exit(code), (err: unknown) => {
+  if (isProvisioningError(err)) {
+    console.error(`error [${err.code}]: ${err.message}`);
+  } else {
+    const e = err as { name?: string; message?: string };
+    console.error(`error: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message ?? String(err)}`);
+  }
+  process.exit(1);
+});
