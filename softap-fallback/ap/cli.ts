@@ -1,0 +1,92 @@
+/**
+ * The setup access point from a shell, for bring-up on a Pi (README, "Running it on a Pi"):
+ *   tsx softap-fallback/ap/cli.ts render|start|stop|status|passphrase --device-id ID --secret-file F --country CC
+ * `render --out DIR` writes the two configs without running anything. Exit codes: 0 ok, 2 bad
+ * arguments or config (CONFIG_INVALID), 3 the AP failed (SOFTAP_FAILED).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { isProvisioningError } from '../../protocol/errors.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { nodeCommandRunner } from './command-runner.js';
+import { resolveAccessPointConfig } from './config.js';
+import { accessPointConfigForDevice } from './device-config.js';
+import { configInvalid } from './errors.js';
+import { derivePassphrase } from './identity.js';
+import { DEFAULT_AP_STATE_DIR } from './limits.js';
+import { DNSMASQ_CONF_MODE, HOSTAPD_CONF_MODE, LinuxAccessPoint, type StationManager } from './linux-backend.js';
+import { DNSMASQ_CONF_NAME, HOSTAPD_CONF_NAME, renderDnsmasqConf, renderHostapdConf } from './render.js';
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+const USAGE = 'usage: cli.ts render|start|stop|status|passphrase --device-id ID --secret-file FILE --country CC '
+  + '[--interface wlan0] [--channel 6] [--state-dir DIR] [--station-manager auto|networkmanager|none] [--virtual-parent wlan0] [--out DIR]';
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        'device-id': { type: 'string' }, 'secret-file': { type: 'string' }, country: { type: 'string' },
+        interface: { type: 'string', default: 'wlan0' }, channel: { type: 'string' }, 'state-dir': { type: 'string', default: DEFAULT_AP_STATE_DIR },
+        'station-manager': { type: 'string', default: 'auto' }, 'virtual-parent': { type: 'string' }, out: { type: 'string' },
+      },
+    });
+    const command = positionals[0];
+    const backend = (): LinuxAccessPoint => new LinuxAccessPoint({
+      run: nodeCommandRunner(), stateDir: values['state-dir'], stationManager: values['station-manager'] as StationManager,
+      ...(values['virtual-parent'] === undefined ? {} : { virtualInterfaceParent: values['virtual-parent'] }),
+      onWarning: io.err,
+    });
+    if (command === 'stop') return print(io, await backend().stop());
+    if (command === 'status') return print(io, await backend().status());
+    if (!['render', 'start', 'passphrase'].includes(command ?? '')) {
+      io.err(USAGE);
+      return 2;
+    }
+    const deviceId = values['device-id'] ?? configInvalid('--device-id', 'is required');
+    const secretFile = values['secret-file'] ?? configInvalid('--secret-file', 'is required');
+    const secret = new Uint8Array(await readFile(secretFile));
+    // Printing the passphrase is the point of this command (label printing); nothing else prints it.
+    if (command === 'passphrase') {
+      io.out(derivePassphrase(secret, deviceId));
+      return 0;
+    }
+    const input = accessPointConfigForDevice({
+      deviceId, deviceSecret: secret, interface: values.interface, countryCode: values.country ?? configInvalid('--country', 'is required'),
+      ...(values.channel === undefined ? {} : { channel: Number(values.channel) }),
+    });
+    if (command === 'render') {
+      const config = resolveAccessPointConfig(input);
+      const out = values.out ?? configInvalid('--out', 'is required for render');
+      await writeFileAtomic(join(out, HOSTAPD_CONF_NAME), renderHostapdConf(config), HOSTAPD_CONF_MODE);
+      await writeFileAtomic(join(out, DNSMASQ_CONF_NAME), renderDnsmasqConf(config, { stateDir: values['state-dir'] }), DNSMASQ_CONF_MODE);
+      io.out(`wrote ${HOSTAPD_CONF_NAME} (0600) and ${DNSMASQ_CONF_NAME} to ${out} for SSID "${config.ssid}"`);
+      return 0;
+    }
+    return print(io, await backend().start(input));
+  } catch (err) {
+    if (isProvisioningError(err)) {
+      io.err(`${err.code}: ${err.message}`);
+      return err.code === 'SOFTAP_FAILED' ? 3 : 2;
+    }
+    io.err(err instanceof Error ? err.message : String(err));
+    return 2;
+  }
+}
+
+function print(io: CliIo, status: unknown): number {
+  io.out(JSON.stringify(status));
+  return 0;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2), { out: (l) => console.log(l), err: (l) => console.error(l) })
+    .then((code) => process.exit(code), (e: unknown) => { console.error(e); process.exit(1); });
+}

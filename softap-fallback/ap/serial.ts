@@ -1,0 +1,10 @@
+/** Runs async operations one after another, so start/stop/status never interleave their commands. */
+export class SerialQueue {
+  #tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(operation, operation);
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+}
