@@ -1,0 +1,54 @@
+/**
+ * Retries transient cloud failures (CLOUD_UNREACHABLE, CLOUD_TIMEOUT) with exponential back-off,
+ * but never past the claim's deadline: once the next attempt could not start before it, the last
+ * error is reported (or what `deadlineError` makes of it, e.g. CLAIM_EXPIRED).
+ */
+import { ProvisioningError } from '../../protocol/errors.js';
+import type { ErrorCode } from '../../protocol/errors.js';
+import type { FleetClock } from './clock.js';
+
+/** First back-off delay (ms); doubles each attempt up to {@link RETRY_MAX_DELAY_MS}. */
+export const RETRY_INITIAL_DELAY_MS = 500;
+export const RETRY_MAX_DELAY_MS = 8_000;
+/** Upper bound on attempts of one operation, whatever the claim's lifetime. */
+export const RETRY_MAX_ATTEMPTS = 8;
+
+const TRANSIENT: ReadonlySet<ErrorCode> = new Set(['CLOUD_UNREACHABLE', 'CLOUD_TIMEOUT']);
+
+export function isTransient(err: unknown): boolean {
+  return err instanceof ProvisioningError && TRANSIENT.has(err.code);
+}
+
+export interface RetryOptions {
+  clock: FleetClock;
+  /** No attempt starts at or after this instant. */
+  deadline: Date;
+  signal?: AbortSignal;
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+  maxAttempts?: number;
+  /** The error to report when the deadline stops the retries (default: the last error). */
+  deadlineError?(last: ProvisioningError): ProvisioningError;
+  onRetry?(attempt: number, delayMs: number, err: ProvisioningError): void;
+}
+
+export function backoffDelay(attempt: number, initialMs = RETRY_INITIAL_DELAY_MS, maxMs = RETRY_MAX_DELAY_MS): number {
+  return Math.min(maxMs, initialMs * 2 ** (attempt - 1));
+}
+
+export async function withRetry<T>(operation: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
+  const maxAttempts = options.maxAttempts ?? RETRY_MAX_ATTEMPTS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await operation(attempt);
+    } catch (err) {
+      if (!isTransient(err) || attempt >= maxAttempts) throw err;
+      const delay = backoffDelay(attempt, options.initialDelayMs, options.maxDelayMs);
+      if (options.clock.now().getTime() + delay >= options.deadline.getTime()) {
+        throw options.deadlineError ? options.deadlineError(err as ProvisioningError) : err;
+      }
+      options.onRetry?.(attempt, delay, err as ProvisioningError);
+      await options.clock.sleep(delay, options.signal);
+    }
+  }
+}

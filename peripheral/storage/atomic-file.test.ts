@@ -1,0 +1,41 @@
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { removeStaleTempFiles, writeFileAtomic } from './atomic-file.js';
+import { crashingFs, SimulatedCrash } from './crash-harness.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'atomic-'));
+});
+afterEach(async () => rm(dir, { recursive: true, force: true }));
+
+describe('writeFileAtomic', () => {
+  it('writes with mode 0600 by default and replaces the old content', async () => {
+    const path = join(dir, 'key.pem');
+    await writeFileAtomic(path, 'old');
+    await writeFileAtomic(path, 'new');
+    expect(await readFile(path, 'utf8')).toBe('new');
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    expect(await readdir(dir)).toEqual(['key.pem']);
+  });
+
+  it('a crash at any operation leaves the old content or the new, never a mix', async () => {
+    const path = join(dir, 'state');
+    const counter = crashingFs(Number.POSITIVE_INFINITY);
+    await writeFile(path, 'old');
+    await writeFileAtomic(path, 'new', { fs: counter });
+    const total = counter.operations;
+    expect(total).toBe(6); // open, write, fsync, chmod, rename, fsync dir
+    for (let n = 1; n <= total; n++) {
+      await writeFile(path, 'old');
+      const err = await writeFileAtomic(path, 'new', { fs: crashingFs(n) }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SimulatedCrash);
+      // A crash AT an operation stops before it: the rename (op 5) is the commit point.
+      expect(await readFile(path, 'utf8')).toBe(n <= 5 ? 'old' : 'new');
+      await removeStaleTempFiles(dir);
+      expect(await readdir(dir)).toEqual(['state']);
+    }
+  });
+});

@@ -1,0 +1,171 @@
+/**
+ * NetworkManager backend (nmcli).
+ *
+ * Secrets: the passphrase is never put in argv (visible to every user through `ps`/procfs). The
+ * profile is written as a NetworkManager keyfile (mode 0600, atomically, in NetworkManager's
+ * system-connections directory, which NM requires to be root-owned 0600) and handed to NM with
+ * `nmcli connection load <file>`; then `nmcli connection up`. We chose the keyfile over
+ * `nmcli --ask` because --ask expects an interactive prompt (its wording and buffering vary between
+ * versions), and over `connection up passwd-file` because that supplies the secret for one
+ * activation only and would leave the profile without it for the next boot.
+ *
+ * One dedicated profile name (`provisioning` by default) is used: it is deleted before a new
+ * attempt and after a failed one, so nothing stale is left configured, and the previously active
+ * Wi-Fi connection is brought back up on failure.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { ProvisioningError } from '../../protocol/errors.js';
+import { SECRET_FILE_MODE, writeFileAtomic } from '../storage/atomic-file.js';
+import type { FsOps } from '../storage/fs-ops.js';
+import { nodeFs } from '../storage/fs-ops.js';
+import type { CommandResult, CommandRunner } from './command-runner.js';
+import { spawnRunner } from './command-runner.js';
+import { validateCredentials, wifiError } from './credentials.js';
+import { classifyNmcliFailure, parseActiveConnections, parseScan, SCAN_FIELDS, splitTerse } from './nmcli-parse.js';
+import { systemWifiClock, WIFI_CONNECT_TIMEOUT_MS, WIFI_POLL_INTERVAL_MS } from './types.js';
+import type { ConnectOptions, ConnectResult, ScanResult, WifiBackend, WifiClock, WifiCredentials, WifiStatus } from './types.js';
+
+export const NM_SYSTEM_CONNECTIONS_DIR = '/etc/NetworkManager/system-connections';
+export const DEFAULT_PROFILE_NAME = 'provisioning';
+const WIFI_TYPE = '802-11-wireless';
+
+export interface NmcliBackendOptions {
+  /** Wireless interface, e.g. wlan0. */
+  ifname: string;
+  profileName?: string;
+  runner?: CommandRunner;
+  clock?: WifiClock;
+  /** Where keyfiles go (tests use a temp dir). */
+  connectionsDir?: string;
+  fs?: FsOps;
+  nmcli?: string;
+}
+
+/** Escapes a value for a keyfile (GKeyFile): backslash, and leading/trailing spaces. */
+function keyfileValue(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/^ /, '\\s').replace(/ $/, '\\s');
+}
+
+export function buildKeyfile(id: string, uuid: string, ifname: string, creds: WifiCredentials): string {
+  const lines = ['[connection]', `id=${keyfileValue(id)}`, `uuid=${uuid}`, 'type=wifi', `interface-name=${ifname}`, 'autoconnect=true', '', '[wifi]', 'mode=infrastructure', `ssid=${keyfileValue(creds.ssid).replace(/;/g, '\\;')}`, ''];
+  if (creds.passphrase) lines.push('[wifi-security]', 'key-mgmt=wpa-psk', `psk=${keyfileValue(creds.passphrase)}`, '');
+  lines.push('[ipv4]', 'method=auto', '', '[ipv6]', 'method=auto', '');
+  return lines.join('\n');
+}
+
+export class NmcliBackend implements WifiBackend {
+  readonly name = 'networkmanager';
+  private readonly run: CommandRunner;
+  private readonly clock: WifiClock;
+  private readonly profile: string;
+  private readonly dir: string;
+  private readonly fs: FsOps;
+  private readonly nmcli: string;
+
+  constructor(private readonly options: NmcliBackendOptions) {
+    this.run = options.runner ?? spawnRunner;
+    this.clock = options.clock ?? systemWifiClock;
+    this.profile = options.profileName ?? DEFAULT_PROFILE_NAME;
+    this.dir = options.connectionsDir ?? NM_SYSTEM_CONNECTIONS_DIR;
+    this.fs = options.fs ?? nodeFs;
+    this.nmcli = options.nmcli ?? 'nmcli';
+  }
+
+  private get keyfilePath(): string {
+    return join(this.dir, `${this.profile}.nmconnection`);
+  }
+
+  private async nm(args: string[], secret?: string): Promise<CommandResult> {
+    try {
+      return await this.run(this.nmcli, args);
+    } catch (err) {
+      throw wifiError('WIFI_BACKEND_ERROR', `cannot run nmcli: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, secret, err);
+    }
+  }
+
+  async scan(): Promise<ScanResult[]> {
+    const r = await this.nm(['-t', '-f', SCAN_FIELDS, 'device', 'wifi', 'list', 'ifname', this.options.ifname, '--rescan', 'yes']);
+    if (r.exitCode !== 0) throw wifiError('WIFI_SCAN_FAILED', r.stderr || r.stdout, undefined);
+    return parseScan(r.stdout);
+  }
+
+  async current(): Promise<WifiStatus> {
+    const r = await this.nm(['-t', '-f', 'GENERAL.STATE,GENERAL.CONNECTION,IP4.ADDRESS', 'device', 'show', this.options.ifname]);
+    if (r.exitCode !== 0) throw wifiError('WIFI_BACKEND_ERROR', r.stderr, undefined);
+    const fields = new Map<string, string>();
+    for (const line of r.stdout.split('\n')) {
+      const [k, ...rest] = splitTerse(line);
+      if (k && !fields.has(k)) fields.set(k, rest.join(':'));
+    }
+    const connected = (fields.get('GENERAL.STATE') ?? '').startsWith('100');
+    const ssid = fields.get('GENERAL.CONNECTION');
+    const ipv4 = fields.get('IP4.ADDRESS[1]');
+    return { connected, ...(connected && ssid ? { ssid } : {}), ...(ipv4 ? { ipv4 } : {}) };
+  }
+
+  private async previousWifi(): Promise<{ uuid: string; name: string } | undefined> {
+    const r = await this.nm(['-t', '-f', 'NAME,UUID,TYPE,DEVICE', 'connection', 'show', '--active']);
+    if (r.exitCode !== 0) return undefined;
+    const prev = parseActiveConnections(r.stdout).find((c) => c.type === WIFI_TYPE && c.name !== this.profile);
+    return prev ? { uuid: prev.uuid, name: prev.name } : undefined;
+  }
+
+  /** Deletes our profile (NM removes its keyfile too); "unknown connection" is not an error. */
+  private async deleteProfile(): Promise<void> {
+    await this.nm(['connection', 'delete', 'id', this.profile]);
+    await this.fs.rm(this.keyfilePath, { force: true });
+  }
+
+  async connect(creds: WifiCredentials, options: ConnectOptions = {}): Promise<ConnectResult> {
+    validateCredentials(creds);
+    const secret = creds.passphrase;
+    const timeoutMs = options.timeoutMs ?? WIFI_CONNECT_TIMEOUT_MS;
+    const deadline = this.clock.now() + timeoutMs;
+    const previous = await this.previousWifi();
+    await this.deleteProfile();
+    try {
+      await this.fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
+      await writeFileAtomic(this.keyfilePath, buildKeyfile(this.profile, randomUUID(), this.options.ifname, creds), { mode: SECRET_FILE_MODE, fs: this.fs });
+    } catch (err) {
+      throw wifiError('WIFI_BACKEND_ERROR', `cannot write the connection profile: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, secret);
+    }
+    try {
+      const load = await this.nm(['connection', 'load', this.keyfilePath], secret);
+      if (load.exitCode !== 0) throw wifiError('WIFI_BACKEND_ERROR', `nmcli connection load: ${load.stderr}`, secret);
+      const waitSeconds = Math.max(1, Math.ceil(timeoutMs / 1000));
+      const up = await this.nm(['-w', String(waitSeconds), 'connection', 'up', 'id', this.profile, 'ifname', this.options.ifname], secret);
+      if (up.exitCode !== 0) {
+        const text = `${up.stderr}\n${up.stdout}`;
+        throw wifiError(classifyNmcliFailure(text, up.exitCode), text, secret);
+      }
+      const ipv4 = await this.waitForAddress(deadline, options.signal);
+      if (!ipv4) throw wifiError('WIFI_NO_ADDRESS', `no IPv4 address on ${this.options.ifname} within ${timeoutMs} ms`, secret);
+      return { ssid: creds.ssid, ipv4 };
+    } catch (err) {
+      await this.rollback(previous);
+      if (err instanceof ProvisioningError) throw err;
+      throw wifiError('WIFI_BACKEND_ERROR', 'unexpected failure', secret);
+    }
+  }
+
+  private async waitForAddress(deadline: number, signal?: AbortSignal): Promise<string | undefined> {
+    for (;;) {
+      const r = await this.nm(['-g', 'IP4.ADDRESS', 'device', 'show', this.options.ifname]);
+      const address = r.exitCode === 0 ? r.stdout.split('\n')[0]?.split('|')[0]?.trim() : '';
+      if (address) return address;
+      if (this.clock.now() + WIFI_POLL_INTERVAL_MS > deadline) return undefined;
+      await this.clock.sleep(WIFI_POLL_INTERVAL_MS, signal);
+    }
+  }
+
+  /** Removes the failed profile and brings the previous Wi-Fi connection back (best effort). */
+  private async rollback(previous: { uuid: string } | undefined): Promise<void> {
+    await this.deleteProfile().catch(() => undefined);
+    if (previous) await this.nm(['connection', 'up', 'uuid', previous.uuid]).catch(() => undefined);
+  }
+
+  async forget(): Promise<void> {
+    await this.deleteProfile();
+  }
+}

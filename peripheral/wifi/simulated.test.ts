@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { instantClock, SimulatedWifi } from './simulated.js';
+import type { SimulatedNetwork } from './simulated.js';
+
+const NETWORKS: SimulatedNetwork[] = [
+  { ssid: 'Home', passphrase: 'correct horse battery', rssi: -40, channel: 6 },
+  { ssid: 'Cafe', rssi: -70 },
+  { ssid: 'NoDhcp', passphrase: 'password123', rssi: -60, failure: 'no-dhcp' },
+  { ssid: 'Refuses', passphrase: 'password123', rssi: -65, failure: 'association-fails' },
+  { ssid: 'Slow', passphrase: 'password123', rssi: -80, failure: 'timeout' },
+  { ssid: 'Flaky', passphrase: 'password123', rssi: -55, failure: 'flaky-first-attempt' },
+];
+
+describe('SimulatedWifi', () => {
+  it('scans strongest first with security derived from the passphrase', async () => {
+    const wifi = new SimulatedWifi({ networks: NETWORKS, clock: instantClock() });
+    const scan = await wifi.scan();
+    expect(scan.map((s) => s.ssid)).toEqual(['Home', 'Flaky', 'NoDhcp', 'Refuses', 'Cafe', 'Slow']);
+    expect(scan[0]).toEqual({ ssid: 'Home', rssi: -40, security: 'wpa2-psk', channel: 6 });
+    expect(scan.find((s) => s.ssid === 'Cafe')?.security).toBe('open');
+  });
+
+  it('every failure mode has its own code, and corrected credentials then work in the same session', async () => {
+    const clock = instantClock();
+    const wifi = new SimulatedWifi({ networks: NETWORKS, clock, connectedTo: 'Cafe' });
+    const secret = 'not-the-password';
+    for (const [creds, code] of [
+      [{ ssid: 'Home', passphrase: secret }, 'WIFI_AUTH_FAILED'],
+      [{ ssid: 'Nowhere', passphrase: secret }, 'WIFI_NETWORK_NOT_FOUND'],
+      [{ ssid: 'NoDhcp', passphrase: 'password123' }, 'WIFI_NO_ADDRESS'],
+      [{ ssid: 'Refuses', passphrase: 'password123' }, 'WIFI_ASSOCIATION_FAILED'],
+      [{ ssid: 'Slow', passphrase: 'password123' }, 'WIFI_TIMEOUT'],
+      [{ ssid: 'Flaky', passphrase: 'password123' }, 'WIFI_ASSOCIATION_FAILED'],
+    ] as const) {
+      const err = await wifi.connect(creds, { timeoutMs: 5_000 }).catch((e: unknown) => e);
+      expect(err, creds.ssid).toMatchObject({ code });
+      expect(String((err as Error).message)).not.toContain(secret);
+      // Rolled back: still on the previous network, nothing new saved.
+      expect(await wifi.current()).toMatchObject({ connected: true, ssid: 'Cafe' });
+      expect(wifi.saved.size).toBe(0);
+    }
+    expect(await wifi.connect({ ssid: 'Flaky', passphrase: 'password123' })).toMatchObject({ ssid: 'Flaky' });
+    expect(await wifi.connect({ ssid: 'Home', passphrase: 'correct horse battery' })).toMatchObject({ ssid: 'Home' });
+    expect(await wifi.current()).toMatchObject({ connected: true, ssid: 'Home' });
+    expect([...wifi.saved]).toEqual(['Flaky', 'Home']);
+    await wifi.forget();
+    expect(await wifi.current()).toEqual({ connected: false });
+  });
+
+  it('waits on the injected clock: a timeout consumes exactly the timeout, no real time', async () => {
+    const clock = instantClock(1000);
+    const wifi = new SimulatedWifi({ networks: NETWORKS, clock, joinDelayMs: 200 });
+    await expect(wifi.connect({ ssid: 'Slow', passphrase: 'password123' }, { timeoutMs: 7_000 })).rejects.toMatchObject({ code: 'WIFI_TIMEOUT' });
+    expect(clock.advanced).toBe(7_000);
+  });
+
+  it('rejects malformed credentials before touching the network', async () => {
+    const wifi = new SimulatedWifi({ networks: NETWORKS, clock: instantClock() });
+    await expect(wifi.connect({ ssid: '' })).rejects.toMatchObject({ code: 'MESSAGE_INVALID' });
+    await expect(wifi.connect({ ssid: 'x'.repeat(33) })).rejects.toMatchObject({ code: 'MESSAGE_INVALID' });
+    await expect(wifi.connect({ ssid: 'Home', passphrase: 'short' })).rejects.toMatchObject({ code: 'WIFI_AUTH_FAILED' });
+    expect(wifi.attempts.size).toBe(0);
+  });
+
+  it('scan failure mode', async () => {
+    await expect(new SimulatedWifi({ networks: NETWORKS, clock: instantClock(), scanFails: true }).scan()).rejects.toMatchObject({ code: 'WIFI_SCAN_FAILED' });
+  });
+});

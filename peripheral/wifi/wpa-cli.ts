@@ -1,0 +1,166 @@
+/**
+ * wpa_supplicant backend (wpa_cli against a running wpa_supplicant with a control interface).
+ *
+ * Secrets: wpa_cli takes commands as arguments, which `ps` would show, so the one secret-bearing
+ * command (`set_network N psk …`) is written to an interactive wpa_cli on stdin instead. And the
+ * passphrase itself is not sent at all: the device derives the 256-bit PSK (PBKDF2-HMAC-SHA1, SSID
+ * as salt, 4096 rounds, IEEE 802.11i) and sends that as 64 hex digits, which also avoids quoting.
+ * WPA/WPA2-Personal and open networks; WPA3-SAE needs the passphrase itself (sae_password) and
+ * is left to NetworkManager.
+ *
+ * The network is added, selected and watched (`status`); on failure it is removed and the previous
+ * network reselected; `save_config` runs only after success, so the saved configuration never holds
+ * a network that did not work.
+ */
+import { pbkdf2Sync } from 'node:crypto';
+import { ProvisioningError } from '../../protocol/errors.js';
+import type { ErrorCode } from '../../protocol/errors.js';
+import type { CommandResult, CommandRunner } from './command-runner.js';
+import { spawnRunner } from './command-runner.js';
+import { validateCredentials, wifiError } from './credentials.js';
+import { parseKeyValues, parseListNetworks, parseScanResults } from './wpa-parse.js';
+import { systemWifiClock, WIFI_CONNECT_TIMEOUT_MS, WIFI_POLL_INTERVAL_MS } from './types.js';
+import type { ConnectOptions, ConnectResult, ScanResult, WifiBackend, WifiClock, WifiCredentials, WifiStatus } from './types.js';
+
+/** Time given to wpa_supplicant to finish a scan before reading results (ms). */
+export const WPA_SCAN_WAIT_MS = 3_000;
+
+export interface WpaCliBackendOptions {
+  ifname: string;
+  runner?: CommandRunner;
+  clock?: WifiClock;
+  wpaCli?: string;
+}
+
+export function derivePsk(ssid: string, passphrase: string): string {
+  if (/^[0-9a-fA-F]{64}$/.test(passphrase)) return passphrase.toLowerCase();
+  return pbkdf2Sync(passphrase, Buffer.from(ssid, 'utf8'), 4096, 32, 'sha1').toString('hex');
+}
+
+export class WpaCliBackend implements WifiBackend {
+  readonly name = 'wpa_supplicant';
+  private readonly run: CommandRunner;
+  private readonly clock: WifiClock;
+  private readonly bin: string;
+  /** The network id this backend added and that worked (for forget()). */
+  private addedId: number | undefined;
+
+  constructor(private readonly options: WpaCliBackendOptions) {
+    this.run = options.runner ?? spawnRunner;
+    this.clock = options.clock ?? systemWifiClock;
+    this.bin = options.wpaCli ?? 'wpa_cli';
+  }
+
+  private async cli(args: string[], stdin?: string): Promise<CommandResult> {
+    try {
+      return await this.run(this.bin, ['-i', this.options.ifname, ...args], stdin !== undefined ? { stdin } : {});
+    } catch (err) {
+      throw new ProvisioningError('WIFI_BACKEND_ERROR', { detail: `cannot run wpa_cli: ${(err as NodeJS.ErrnoException).code ?? 'error'}` });
+    }
+  }
+
+  /** Runs a command that must answer OK. */
+  private async ok(args: string[], code: ErrorCode = 'WIFI_BACKEND_ERROR'): Promise<void> {
+    const r = await this.cli(args);
+    if (r.exitCode !== 0 || r.stdout.trim() !== 'OK') throw wifiError(code, `wpa_cli ${args[0]}: ${r.stdout || r.stderr}`, undefined);
+  }
+
+  async scan(options: { signal?: AbortSignal } = {}): Promise<ScanResult[]> {
+    const r = await this.cli(['scan']);
+    const answer = r.stdout.trim();
+    // FAIL-BUSY: a scan is already running; its results are as good.
+    if (r.exitCode !== 0 || (answer !== 'OK' && answer !== 'FAIL-BUSY')) throw wifiError('WIFI_SCAN_FAILED', `wpa_cli scan: ${answer || r.stderr}`, undefined);
+    await this.clock.sleep(WPA_SCAN_WAIT_MS, options.signal);
+    const results = await this.cli(['scan_results']);
+    if (results.exitCode !== 0) throw wifiError('WIFI_SCAN_FAILED', results.stderr, undefined);
+    return parseScanResults(results.stdout);
+  }
+
+  async current(): Promise<WifiStatus> {
+    const s = parseKeyValues((await this.cli(['status'])).stdout);
+    const connected = s.get('wpa_state') === 'COMPLETED';
+    const ssid = s.get('ssid');
+    const ipv4 = s.get('ip_address');
+    return { connected, ...(connected && ssid ? { ssid } : {}), ...(ipv4 ? { ipv4 } : {}) };
+  }
+
+  async connect(creds: WifiCredentials, options: ConnectOptions = {}): Promise<ConnectResult> {
+    validateCredentials(creds);
+    const secret = creds.passphrase;
+    const timeoutMs = options.timeoutMs ?? WIFI_CONNECT_TIMEOUT_MS;
+    const deadline = this.clock.now() + timeoutMs;
+    const networks = parseListNetworks((await this.cli(['list_networks'])).stdout);
+    const previous = networks.find((n) => n.flags.includes('[CURRENT]'));
+
+    const seen = await this.scan(options.signal ? { signal: options.signal } : {});
+    if (!seen.some((n) => n.ssid === creds.ssid)) throw wifiError('WIFI_NETWORK_NOT_FOUND', `no network named ${JSON.stringify(creds.ssid)} in range`, secret);
+
+    const added = await this.cli(['add_network']);
+    const id = Number(added.stdout.trim());
+    if (added.exitCode !== 0 || !Number.isInteger(id)) throw wifiError('WIFI_BACKEND_ERROR', `wpa_cli add_network: ${added.stdout}`, secret);
+    try {
+      await this.ok(['set_network', String(id), 'ssid', Buffer.from(creds.ssid, 'utf8').toString('hex')]);
+      await this.ok(['set_network', String(id), 'scan_ssid', '1']);
+      if (secret) {
+        await this.ok(['set_network', String(id), 'key_mgmt', 'WPA-PSK']);
+        const r = await this.cli([], `set_network ${id} psk ${derivePsk(creds.ssid, secret)}\nquit\n`);
+        if (r.exitCode !== 0 || /FAIL/.test(r.stdout) || !/\bOK\b/.test(r.stdout)) throw wifiError('WIFI_BACKEND_ERROR', 'wpa_cli refused the PSK', secret);
+      } else {
+        await this.ok(['set_network', String(id), 'key_mgmt', 'NONE']);
+      }
+      await this.ok(['select_network', String(id)]);
+      const ipv4 = await this.waitConnected(id, deadline, timeoutMs, secret, options.signal);
+      // Other saved networks stay usable as fallbacks; the configuration is saved only now.
+      await this.ok(['enable_network', 'all']);
+      await this.ok(['save_config']);
+      this.addedId = id;
+      return { ssid: creds.ssid, ipv4 };
+    } catch (err) {
+      await this.cli(['remove_network', String(id)]).catch(() => undefined);
+      if (previous) await this.cli(['select_network', String(previous.id)]).catch(() => undefined);
+      await this.cli(['enable_network', 'all']).catch(() => undefined);
+      if (err instanceof ProvisioningError) throw err;
+      throw wifiError('WIFI_BACKEND_ERROR', 'unexpected failure', secret);
+    }
+  }
+
+  /**
+   * Polls `status` until COMPLETED with an address. A network wpa_supplicant marks TEMP-DISABLED
+   * after a 4-way handshake means a wrong key; association attempts that never complete are an
+   * association failure; COMPLETED without an address is a DHCP failure.
+   */
+  private async waitConnected(id: number, deadline: number, timeoutMs: number, secret: string | undefined, signal?: AbortSignal): Promise<string> {
+    let sawHandshake = false;
+    let sawAssociating = false;
+    let completed = false;
+    for (;;) {
+      const s = parseKeyValues((await this.cli(['status'])).stdout);
+      const state = s.get('wpa_state') ?? '';
+      if (state === '4WAY_HANDSHAKE' || state === 'GROUP_HANDSHAKE') sawHandshake = true;
+      if (state === 'ASSOCIATING' || state === 'ASSOCIATED' || state === 'AUTHENTICATING') sawAssociating = true;
+      if (state === 'COMPLETED' && s.get('id') === String(id)) {
+        completed = true;
+        const ip = s.get('ip_address');
+        if (ip) return ip;
+      }
+      if (!completed) {
+        const mine = parseListNetworks((await this.cli(['list_networks'])).stdout).find((n) => n.id === id);
+        if (mine?.flags.includes('[TEMP-DISABLED]')) {
+          throw wifiError(sawHandshake || secret ? 'WIFI_AUTH_FAILED' : 'WIFI_ASSOCIATION_FAILED', 'wpa_supplicant disabled the network after failed attempts', secret);
+        }
+      }
+      if (this.clock.now() + WIFI_POLL_INTERVAL_MS > deadline) {
+        const code: ErrorCode = completed ? 'WIFI_NO_ADDRESS' : sawHandshake ? 'WIFI_AUTH_FAILED' : sawAssociating ? 'WIFI_ASSOCIATION_FAILED' : 'WIFI_TIMEOUT';
+        throw wifiError(code, `not connected within ${timeoutMs} ms (last state ${state || 'unknown'})`, secret);
+      }
+      await this.clock.sleep(WIFI_POLL_INTERVAL_MS, signal);
+    }
+  }
+
+  async forget(): Promise<void> {
+    if (this.addedId === undefined) return;
+    await this.ok(['remove_network', String(this.addedId)]);
+    await this.ok(['save_config']);
+    this.addedId = undefined;
+  }
+}
