@@ -1,0 +1,119 @@
+/**
+ * `npm run device -- <command>`: the device's command line.
+ *
+ *   start            run the device: agent + GATT server (until SIGINT/SIGTERM)
+ *   status           print the provisioning state from disk (one JSON line)
+ *   reset --yes      factory reset: forget credentials, journal, job and the provisioned Wi-Fi
+ *   make-setup-code  draw the setup code and write the verifier (see peripheral/setup-code)
+ *
+ * Options: --config PATH (default device.json; missing = development defaults).
+ * Exit codes: 0 ok, 1 failure (`error CODE: message` on stderr), 2 usage.
+ */
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { isProvisioningError } from '../protocol/errors.js';
+import { deviceStorage, startDevice, wifiBackend } from './config/device.js';
+import { readDeviceConfig } from './config/load.js';
+import { DEFAULT_CONFIG_PATH } from './config/schema.js';
+import type { DeviceConfig } from './config/schema.js';
+import { runMakeSetupCodeCli } from './setup-code/index.js';
+
+const USAGE = `usage: device <command> [--config PATH]
+  start             run the device (GATT server + provisioning agent) until interrupted
+  status            print the provisioning state (JSON)
+  reset --yes       factory reset (stop the running device first)
+  make-setup-code   draw a setup code and write the verifier (--help for its options)
+  --config PATH     configuration file (default ${DEFAULT_CONFIG_PATH}; absent = development defaults)`;
+
+function log(line: string): void {
+  console.log(`${new Date().toISOString()} ${line}`);
+}
+
+async function start(config: DeviceConfig): Promise<number> {
+  const device = await startDevice(config, log);
+  log(`device ${device.deviceId} on ${config.ble.transport}: ${device.agent.state}`);
+  device.agent.onStatus((s) => log(`status ${s.state}${s.error ? ` ${s.error}` : ''}${s.result ? ` thing=${s.result.thingName}` : ''}`));
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  log('stopping');
+  await device.stop();
+  return 0;
+}
+
+async function status(config: DeviceConfig): Promise<number> {
+  const { store, journal, jobFile } = deviceStorage(config);
+  const committed = await store.loadCommitted();
+  const { records } = await journal.load();
+  const last = records.at(-1);
+  const pendingJob = (await jobFile.load()) !== undefined;
+  const state = committed ? 'provisioned' : pendingJob ? 'resumable' : last?.step === 'failed' ? 'failed' : 'unprovisioned';
+  console.log(JSON.stringify({
+    state,
+    ...(committed ? { thingName: committed.thingName, certificateId: committed.certificateId, endpoint: committed.endpoint, committedAt: committed.committedAt.toISOString() } : {}),
+    ...(last ? { lastStep: last.step, lastAt: last.at, ...(last.step === 'failed' ? { error: last.code } : {}) } : {}),
+    journalRecords: records.length,
+  }));
+  return 0;
+}
+
+async function reset(config: DeviceConfig, yes: boolean): Promise<number> {
+  if (!yes) {
+    console.error('reset forgets the device certificate, its thing link and the provisioned Wi-Fi: add --yes to confirm');
+    return 2;
+  }
+  const { store, journal, jobFile } = deviceStorage(config);
+  await wifiBackend(config).forget();
+  await jobFile.remove();
+  await store.reset();
+  await journal.clear();
+  console.log(JSON.stringify({ reset: true }));
+  return 0;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === 'make-setup-code') return runMakeSetupCodeCli(rest);
+  let values;
+  try {
+    ({ values } = parseArgs({ args: [...rest], options: { config: { type: 'string' }, yes: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } }, strict: true }));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help || command === undefined || command === 'help' || command === '--help') {
+    console.error(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  try {
+    const config = readDeviceConfig(values.config ?? DEFAULT_CONFIG_PATH, { required: values.config !== undefined });
+    switch (command) {
+      case 'start':
+        return await start(config);
+      case 'status':
+        return await status(config);
+      case 'reset':
+        return await reset(config, values.yes);
+      default:
+        console.error(`unknown command ${JSON.stringify(command)}\n${USAGE}`);
+        return 2;
+    }
+  } catch (err) {
+    if (isProvisioningError(err)) {
+      console.error(`error ${err.code}: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

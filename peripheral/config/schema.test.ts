@@ -1,0 +1,64 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readDeviceConfig, readTrustPem } from './load.js';
+import { DEFAULT_SIMULATED_NETWORKS, parseDeviceConfig } from './schema.js';
+
+function detailOf(fn: () => unknown): { code?: string; detail?: string } {
+  try {
+    fn();
+  } catch (err) {
+    return err as { code?: string; detail?: string };
+  }
+  return {};
+}
+
+describe('device configuration', () => {
+  it('defaults to the development setup: air server or BLE_TRANSPORT, emulator cloud.json, simulated Wi-Fi', () => {
+    const c = parseDeviceConfig({}, undefined, {});
+    expect(c.ble.transport).toMatch(/^air:unix:.*ble-air\.sock$/);
+    expect(c.trust.cloudJson).toBe('.data/cloud/cloud.json');
+    expect(c.wifi).toMatchObject({ backend: 'simulated', networks: DEFAULT_SIMULATED_NETWORKS });
+    expect(c.keyAlgorithm).toBe('ec-p256');
+    expect(parseDeviceConfig({}, undefined, { BLE_TRANSPORT: 'tcp:127.0.0.1:6402' }).ble.transport).toBe('tcp:127.0.0.1:6402');
+  });
+
+  it.each([
+    [{ wifi: { backend: 'wifi6' } }, 'wifi.backend'],
+    [{ wifi: { networks: [{ ssid: 'a' }, { ssid: 'b', rssi: 5 }] } }, 'wifi.networks[1].rssi'],
+    [{ ble: { idleTimeoutMs: 10 } }, 'ble.idleTimeoutMs'],
+    [{ ble: { trasport: 'hci0' } }, 'ble.trasport'],
+    [{ serialNumber: 'has space' }, 'serialNumber'],
+    [{ keyAlgorithm: 'ed25519' }, 'keyAlgorithm'],
+    [{ stateDir: '' }, 'stateDir'],
+    [[], '(root)'],
+  ])('names the field of %j', (raw, field) => {
+    const err = detailOf(() => parseDeviceConfig(raw, 'device.json', {}));
+    expect(err.code).toBe('CONFIG_INVALID');
+    expect(err.detail).toMatch(new RegExp(`^${field.replace(/[[\]().]/g, '\\$&')} in device\\.json: `));
+  });
+
+  it('reads files: absent default = defaults, absent explicit = error, bad JSON = error; trust from cloud.json', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'device-config-'));
+    try {
+      expect(readDeviceConfig(join(dir, 'none.json'), { env: {} }).wifi.backend).toBe('simulated');
+      expect(detailOf(() => readDeviceConfig(join(dir, 'none.json'), { required: true })).code).toBe('CONFIG_INVALID');
+      await writeFile(join(dir, 'bad.json'), '{ nope');
+      expect(detailOf(() => readDeviceConfig(join(dir, 'bad.json'))).detail).toMatch(/^\(root\) in .*bad\.json: not valid JSON/);
+      const cloudJson = join(dir, 'cloud.json');
+      const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+      await writeFile(cloudJson, JSON.stringify({ iot: { caPem: pem } }));
+      expect(readTrustPem(parseDeviceConfig({ trust: { cloudJson } }, undefined, {}))).toBe(pem);
+      expect(detailOf(() => readTrustPem(parseDeviceConfig({ trust: { cloudJson: join(dir, 'x.json') } }, undefined, {}))).detail).toMatch(/^trust\.cloudJson: .*npm run cloud/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('accepts the shipped production example (peripheral/systemd/device.json)', async () => {
+    const raw: unknown = JSON.parse(await readFile(new URL('../systemd/device.json', import.meta.url), 'utf8'));
+    const c = parseDeviceConfig(raw, 'device.json', {});
+    expect(c).toMatchObject({ ble: { transport: 'hci0' }, wifi: { backend: 'nmcli', interface: 'wlan0' }, stateDir: '/var/lib/trusted-provisioning' });
+  });
+});

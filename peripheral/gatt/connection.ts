@@ -1,0 +1,282 @@
+/**
+ * One phone's connection to the provisioning service, without bleno: frames in (per
+ * characteristic), frames out (notifications), read values. It runs the session handshake on
+ * `session` (a new SessionResponder for every hello), then opens every message on wifi, claim and
+ * control with the SecureChannel and hands it to the agent; status and scan go back sealed.
+ * Every error that can reach the phone goes back as a status notification with its code.
+ */
+import { ProtocolError, ProvisioningError, isProvisioningError } from '../../protocol/errors.js';
+import type { ErrorCode } from '../../protocol/errors.js';
+import type { CharacteristicName } from '../../protocol/gatt.js';
+import { MessageLink } from '../../protocol/link.js';
+import { MAX_DETAIL_BYTES, MAX_STEP_BYTES } from '../../protocol/messages.js';
+import type { Message, StatusMessage } from '../../protocol/messages.js';
+import type { AttemptLimiter, RandomSource, SecureChannel, SetupVerifier } from '../../protocol/session/index.js';
+import { SessionResponder } from '../../protocol/session/index.js';
+import { decodeHandshake, MSG_HELLO } from '../../protocol/session/messages.js';
+import type { AgentSession, ProvisioningAgent } from '../agent/index.js';
+import type { Timers } from './timers.js';
+
+/** Characteristics that carry framed messages (info is a plain read). */
+export type FramedName = Exclude<CharacteristicName, 'info'>;
+const FRAMED: readonly FramedName[] = ['session', 'wifi', 'claim', 'control', 'status', 'scan'];
+const SEALED: readonly FramedName[] = ['wifi', 'claim', 'control', 'status', 'scan'];
+
+export type Notifier = (frame: Uint8Array) => void;
+
+export interface ConnectionOptions {
+  readonly agent: ProvisioningAgent;
+  readonly verifier: SetupVerifier;
+  readonly attempts: AttemptLimiter;
+  /** The exact info bytes this connection reads (the handshake binds them). */
+  readonly info: Uint8Array;
+  readonly random: RandomSource;
+  readonly now: () => number;
+  readonly timers: Timers;
+  readonly idleTimeoutMs: number;
+  readonly attPayload: number;
+  /** Drops the BLE link (bleno.disconnect). */
+  readonly disconnect: () => void;
+  readonly log?: (line: string) => void;
+  /** Transport name given to the agent. */
+  readonly transport?: string;
+}
+
+function clip(text: string | undefined, max: number): string | undefined {
+  if (text === undefined) return undefined;
+  const bytes = Buffer.from(text, 'utf8');
+  return bytes.length <= max ? text : bytes.subarray(0, max).toString('utf8').replace(/\uFFFD+$/, '');
+}
+
+export class GattConnection {
+  private readonly links: Record<FramedName, MessageLink>;
+  private readonly notifiers = new Map<FramedName, Notifier>();
+  private responder: SessionResponder | undefined;
+  private channel: SecureChannel | undefined;
+  private agentSession: AgentSession | undefined;
+  private unsubscribeStatus: (() => void) | undefined;
+  private queue: Promise<void> = Promise.resolve();
+  private idleTimer: unknown;
+  private closed = false;
+  private statusValue: Uint8Array | undefined;
+  /** When the last frame of each message completed (for figures), by the injected clock. */
+  readonly received: Partial<Record<FramedName, number>> = {};
+
+  constructor(private readonly options: ConnectionOptions) {
+    const make = (characteristic: FramedName): MessageLink => new MessageLink({ characteristic, attPayload: options.attPayload, now: options.now });
+    this.links = Object.fromEntries(FRAMED.map((n) => [n, make(n)])) as Record<FramedName, MessageLink>;
+    this.touch();
+  }
+
+  get established(): boolean {
+    return this.channel !== undefined && !this.channel.closed;
+  }
+
+  setAttPayload(attPayload: number): void {
+    for (const link of Object.values(this.links)) link.setAttPayload(attPayload);
+  }
+
+  subscribe(name: FramedName, notify: Notifier): void {
+    this.notifiers.set(name, notify);
+  }
+
+  unsubscribe(name: FramedName): void {
+    this.notifiers.delete(name);
+  }
+
+  /** The info read value, sliced for long reads. */
+  readInfo(offset: number): Uint8Array {
+    return this.options.info.subarray(offset);
+  }
+
+  /** The status read value: sealed once at offset 0, then sliced (long reads); empty before a session (PROTOCOL.md §2.2). */
+  readStatus(offset: number): Uint8Array {
+    if (!this.established) return new Uint8Array(0);
+    if (offset === 0 || !this.statusValue) this.statusValue = this.links.status.encodeValue(this.options.agent.status());
+    return this.statusValue.subarray(offset);
+  }
+
+  /** One written frame; handled in order, after the previous ones. */
+  write(name: FramedName, frame: Uint8Array): Promise<void> {
+    const run = this.queue.then(() => this.handle(name, frame));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.options.timers.clearTimeout(this.idleTimer);
+    this.endSession();
+    for (const link of Object.values(this.links)) link.reset();
+    this.notifiers.clear();
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  private async handle(name: FramedName, frame: Uint8Array): Promise<void> {
+    if (this.closed) return;
+    this.touch();
+    try {
+      if (name === 'session') {
+        const bytes = this.links.session.receiveBytes(frame);
+        if (bytes) this.handshake(bytes);
+        return;
+      }
+      if (name === 'status' || name === 'scan') throw new ProtocolError('WRONG_CHANNEL', { detail: `${name} is not written by the phone` });
+      if (!this.established) {
+        this.links[name].reset();
+        throw new ProtocolError('SESSION_REQUIRED');
+      }
+      const message = this.links[name].receive(frame);
+      if (!message) return;
+      this.received[name] = this.options.now();
+      await this.dispatch(message);
+    } catch (err) {
+      this.report(err);
+    }
+  }
+
+  private handshake(bytes: Uint8Array): void {
+    let hello = false;
+    try {
+      hello = decodeHandshake(bytes).type === MSG_HELLO;
+    } catch {
+      // Not decodable: the current responder answers it with the right error.
+    }
+    if (hello || !this.responder) {
+      // A new hello starts a new session: the old one (if any) ends here.
+      this.endSession();
+      this.responder = new SessionResponder({
+        verifier: this.options.verifier,
+        info: this.options.info,
+        random: this.options.random,
+        attempts: this.options.attempts,
+        clock: this.options.now,
+      });
+    }
+    const result = this.responder.receive(bytes);
+    if (result.reply) this.notify('session', this.links.session.sendBytes(result.reply));
+    if (result.status === 'failed') {
+      this.log(`session handshake failed: ${result.error.code}`);
+      this.responder = undefined;
+      return;
+    }
+    if (result.status !== 'established') return;
+    this.responder = undefined;
+    this.channel = result.channel;
+    for (const n of SEALED) this.links[n].setCipher(result.channel);
+    this.log('session established');
+    try {
+      this.agentSession = this.options.agent.openSession(this.options.transport ?? 'ble');
+    } catch (err) {
+      this.report(err);
+      this.options.disconnect();
+      return;
+    }
+    this.unsubscribeStatus = this.options.agent.onStatus((s) => this.sendStatus(s));
+    this.sendStatus(this.options.agent.status());
+  }
+
+  private async dispatch(message: Message): Promise<void> {
+    const session = this.agentSession;
+    if (!session) throw new ProtocolError('SESSION_REQUIRED');
+    switch (message.type) {
+      case 'wifi':
+        // Accepted silently (PROTOCOL.md §9): only a rejection is answered, with a status carrying err.
+        session.submitWifi(message);
+        return;
+      case 'claim':
+        session.submitClaim(message);
+        return;
+      case 'control': {
+        const result = await session.command(message.command);
+        if (message.command === 'scan') this.send('scan', { type: 'scan', networks: [...(result.networks ?? [])] });
+        return;
+      }
+      default:
+        throw new ProtocolError('UNEXPECTED_MESSAGE', { detail: `a ${message.type} message from the phone` });
+    }
+  }
+
+  /** Sends an error to the phone as a status notification (when a session can carry it). */
+  private report(err: unknown): void {
+    const failure = isProvisioningError(err) ? err : new ProvisioningError('INTERNAL', { detail: 'unexpected failure', cause: err });
+    this.log(`error ${failure.code}${failure.detail ? ` (${failure.detail})` : ''}`);
+    if (failure.category === 'session' && this.channel?.closed) {
+      // A tampered or replayed message closed the channel: nothing can be sent safely any more.
+      this.options.disconnect();
+      return;
+    }
+    this.sendError(failure.code, failure.detail);
+  }
+
+  private sendError(code: ErrorCode, detail?: string): void {
+    const d = clip(detail, MAX_DETAIL_BYTES);
+    const state = this.options.agent.state;
+    this.sendStatus({ type: 'status', state, error: code, ...(d ? { detail: d } : {}) });
+  }
+
+  private sendStatus(status: StatusMessage): void {
+    if (!this.established) return;
+    const step = clip(status.step, MAX_STEP_BYTES);
+    this.send('status', { ...status, ...(step !== undefined ? { step } : {}) });
+    this.touch();
+  }
+
+  private send(name: FramedName, message: Message): void {
+    try {
+      this.notify(name, this.links[name].send(message));
+    } catch (err) {
+      this.log(`could not send ${message.type}: ${(err as Error).message}`);
+    }
+  }
+
+  private notify(name: FramedName, frames: Uint8Array[]): void {
+    const notify = this.notifiers.get(name);
+    if (!notify) return;
+    for (const f of frames) notify(f);
+  }
+
+  private endSession(): void {
+    this.unsubscribeStatus?.();
+    this.unsubscribeStatus = undefined;
+    this.agentSession?.close();
+    this.agentSession = undefined;
+    this.channel?.close('SESSION_CLOSED');
+    this.channel = undefined;
+    this.responder = undefined;
+    this.statusValue = undefined;
+    for (const n of SEALED) {
+      this.links[n].setCipher(undefined);
+    }
+  }
+
+  private touch(): void {
+    if (this.closed) return;
+    this.options.timers.clearTimeout(this.idleTimer);
+    this.idleTimer = this.options.timers.setTimeout(() => this.idle(), this.options.idleTimeoutMs);
+  }
+
+  private idle(): void {
+    if (this.closed) return;
+    // A running job is not idleness: the phone is waiting for its status.
+    if (this.agentSession && this.isRunning()) {
+      this.touch();
+      return;
+    }
+    this.log('session idle timeout');
+    this.sendError('SESSION_TIMEOUT');
+    this.close();
+    this.options.disconnect();
+  }
+
+  private isRunning(): boolean {
+    const s = this.options.agent.state;
+    return s !== 'idle' && s !== 'sessionEstablished' && s !== 'failed' && s !== 'provisioned';
+  }
+
+  private log(line: string): void {
+    this.options.log?.(`ble: ${line}`);
+  }
+}

@@ -1,0 +1,30 @@
+/** The `info` document (PROTOCOL.md §5.2) this device serves before any session. */
+import { MAX_MESSAGE_BYTES } from '../../protocol/framing.js';
+import { MAX_ATT_PAYLOAD, MIN_ATT_PAYLOAD } from '../../protocol/gatt.js';
+import { SECURITY_SCHEME_SPAKE2P, SUPPORTED_SCHEMA_VERSIONS } from '../../protocol/messages.js';
+import type { Feature, InfoMessage } from '../../protocol/messages.js';
+import type { ProvisioningState } from '../../protocol/states.js';
+
+export const DEVICE_FEATURES: readonly Feature[] = ['wifiScan', 'claimTransfer', 'csrOnDevice', 'keysOnCloud'];
+
+export interface InfoInput {
+  readonly deviceId: string;
+  readonly state: ProvisioningState;
+  readonly model?: string;
+  readonly firmware?: string;
+}
+
+export function buildInfo(input: InfoInput): InfoMessage {
+  return {
+    type: 'info',
+    versions: [...SUPPORTED_SCHEMA_VERSIONS],
+    security: [SECURITY_SCHEME_SPAKE2P],
+    maxMessage: MAX_MESSAGE_BYTES,
+    attPayload: [MIN_ATT_PAYLOAD, MAX_ATT_PAYLOAD],
+    features: [...DEVICE_FEATURES],
+    state: input.state,
+    deviceId: input.deviceId,
+    ...(input.model !== undefined ? { model: input.model } : {}),
+    ...(input.firmware !== undefined ? { firmware: input.firmware } : {}),
+  };
+}
