@@ -1,0 +1,153 @@
+import { ProvisioningError, isProvisioningError } from '../../protocol/errors.js';
+import { MessageLink } from '../../protocol/link.js';
+import type { InfoMessage, Message, ScanMessage, StatusMessage } from '../../protocol/messages.js';
+import { SessionInitiator } from '../../protocol/session/index.js';
+import type { RandomSource } from '../../protocol/session/index.js';
+import type { DeviceLink, NotifyName, WritableName } from './device-link.js';
+import { NOTIFY_TIMEOUT_MS } from './limits.js';
+import { systemTimers } from './wait.js';
+import type { Timers } from './wait.js';
+
+export interface DeviceSessionOptions {
+  now: () => number;
+  random: RandomSource;
+  timers?: Timers;
+}
+
+/**
+ * The protocol over one {@link DeviceLink}: read `info`, run the SPAKE2+ handshake on `session`,
+ * then sealed, framed messages out (wifi, claim, control) and status/scan notifications in. Waits
+ * end with LINK_LOST when the link drops, and with SESSION_TIMEOUT when nothing comes in NOTIFY_TIMEOUT_MS.
+ */
+export class DeviceSession {
+  readonly statuses: StatusMessage[] = [];
+  readonly scans: ScanMessage[] = [];
+  /** Frame bytes written so far (for the progress display). */
+  bytesSent = 0;
+  info: InfoMessage | undefined;
+  private infoBytes: Uint8Array | undefined;
+  private readonly links: Record<WritableName | NotifyName, MessageLink>;
+  private readonly sessionIn: Uint8Array[] = [];
+  private waiters: Array<() => void> = [];
+  private failure: ProvisioningError | undefined;
+  private readonly timers: Timers;
+  onStatus: ((status: StatusMessage) => void) | undefined;
+
+  constructor(private readonly link: DeviceLink, private readonly options: DeviceSessionOptions) {
+    this.timers = options.timers ?? systemTimers;
+    const make = (characteristic: WritableName | NotifyName): MessageLink => new MessageLink({ characteristic, attPayload: link.attPayload, now: options.now });
+    this.links = { session: make('session'), wifi: make('wifi'), claim: make('claim'), control: make('control'), status: make('status'), scan: make('scan') };
+    for (const n of ['session', 'status', 'scan'] as const) link.onFrame(n, (frame) => this.receive(n, frame));
+    link.onDrop(() => this.fail(new ProvisioningError('LINK_LOST')));
+  }
+
+  async readInfo(): Promise<InfoMessage> {
+    const bytes = await this.link.readInfo();
+    const message = new MessageLink({ characteristic: 'info', attPayload: this.link.attPayload, now: this.options.now }).decodeValue(bytes);
+    if (message.type !== 'info') throw new ProvisioningError('MESSAGE_INVALID', { detail: 'info is not an info message' });
+    this.infoBytes = bytes;
+    this.info = message;
+    return message;
+  }
+
+  /** SPAKE2+ with the setup code; resolves once the channel is established, rejects with the session error. */
+  async handshake(setupCode: string, deviceId: string): Promise<void> {
+    if (!this.infoBytes) await this.readInfo();
+    const hs = new SessionInitiator({ setupCode, deviceId, info: this.infoBytes!, random: this.options.random });
+    await this.write('session', this.links.session.sendBytes(hs.start()));
+    for (;;) {
+      const bytes = await this.until(() => this.sessionIn.shift(), NOTIFY_TIMEOUT_MS, 'a handshake message');
+      const r = hs.receive(bytes);
+      if (r.reply) await this.write('session', this.links.session.sendBytes(r.reply));
+      if (r.status === 'established') {
+        for (const n of ['wifi', 'claim', 'control', 'status', 'scan'] as const) this.links[n].setCipher(r.channel);
+        return;
+      }
+      if (r.status === 'failed') throw r.error;
+    }
+  }
+
+  async send(name: 'wifi' | 'claim' | 'control', message: Message): Promise<void> {
+    await this.write(name, this.links[name].send(message));
+  }
+
+  /** The first status at index >= `from` that matches (already received or still to come). */
+  status(match: (s: StatusMessage) => boolean, from: number, timeoutMs = NOTIFY_TIMEOUT_MS): Promise<StatusMessage> {
+    return this.until(() => this.statuses.slice(from).find(match), timeoutMs, 'a status notification');
+  }
+
+  /** Asks the device for its Wi-Fi scan and waits for the result. */
+  async scan(): Promise<ScanMessage> {
+    const from = this.scans.length;
+    const statusFrom = this.statuses.length;
+    await this.send('control', { type: 'control', command: 'scan' });
+    const answer = await this.until<ScanMessage | StatusMessage>(
+      () => this.scans[from] ?? this.statuses.slice(statusFrom).find((s) => s.error !== undefined), NOTIFY_TIMEOUT_MS, 'the Wi-Fi scan');
+    if (answer.type === 'status') throw statusError(answer);
+    return answer;
+  }
+
+  private async write(name: WritableName, frames: Uint8Array[]): Promise<void> {
+    for (const f of frames) {
+      if (this.failure) throw this.failure;
+      try {
+        await this.link.write(name, f);
+      } catch (err) {
+        throw this.failure ?? new ProvisioningError('LINK_LOST', { detail: `write failed: ${(err as Error).message}`, cause: err });
+      }
+      this.bytesSent += f.length;
+    }
+  }
+
+  private receive(name: NotifyName, frame: Uint8Array): void {
+    try {
+      if (name === 'session') {
+        const bytes = this.links.session.receiveBytes(frame);
+        if (bytes) this.sessionIn.push(bytes);
+      } else {
+        const m = this.links[name].receive(frame);
+        if (m?.type === 'status') {
+          this.statuses.push(m);
+          this.onStatus?.(m);
+        }
+        if (m?.type === 'scan') this.scans.push(m);
+      }
+    } catch (err) {
+      // A frame we cannot open breaks the session (tampering or a bug): stop here, with its code.
+      this.fail(isProvisioningError(err) ? err : new ProvisioningError('INTERNAL', { detail: 'bad notification', cause: err }));
+    }
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  private fail(err: ProvisioningError): void {
+    this.failure ??= err;
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  private until<T>(pick: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const handle = this.timers.setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== check);
+        reject(new ProvisioningError('SESSION_TIMEOUT', { detail: `no ${what} within ${timeoutMs} ms` }));
+      }, timeoutMs);
+      const check = (): void => {
+        const v = pick();
+        if (v !== undefined) {
+          this.timers.clearTimeout(handle);
+          resolve(v);
+        } else if (this.failure) {
+          this.timers.clearTimeout(handle);
+          reject(this.failure);
+        } else this.waiters.push(check);
+      };
+      check();
+    });
+  }
+}
+
+/** The error a failed status carries, as a ProvisioningError with the device's code. */
+export function statusError(status: StatusMessage): ProvisioningError {
+  return new ProvisioningError(status.error ?? 'INTERNAL', {
+    ...(status.detail ? { detail: status.detail } : status.unknownErrorWire !== undefined ? { detail: `device error 0x${status.unknownErrorWire.toString(16)}` } : {}),
+  });
+}

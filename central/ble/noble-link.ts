@@ -1,0 +1,84 @@
+import type { Characteristic, Peripheral } from '@abandonware/noble';
+import { ProvisioningError } from '../../protocol/errors.js';
+import { CHARACTERISTICS, MAX_ATT_PAYLOAD, MIN_ATT_PAYLOAD, SERVICE_UUID, compactUuid } from '../../protocol/gatt.js';
+import type { CharacteristicName } from '../../protocol/gatt.js';
+import type { DeviceLink, NotifyName, WritableName } from './device-link.js';
+import { CONNECT_TIMEOUT_MS } from './limits.js';
+import { withTimeout } from './wait.js';
+
+const NOTIFIED: readonly NotifyName[] = ['session', 'status', 'scan'];
+
+/**
+ * A {@link DeviceLink} over a noble peripheral: connect (noble asks for the MTU set by
+ * ble/ setNobleMtu during the connection), discover the provisioning service, subscribe to
+ * session/status/scan.
+ */
+export class NobleDeviceLink implements DeviceLink {
+  private dropListeners: Array<() => void> = [];
+  private closing = false;
+
+  private constructor(
+    private readonly peripheral: Peripheral,
+    private readonly chars: Partial<Record<CharacteristicName, Characteristic>>,
+    readonly attPayload: number,
+  ) {
+    peripheral.once('disconnect', () => {
+      if (this.closing) return;
+      for (const l of this.dropListeners.splice(0)) l();
+    });
+  }
+
+  static async connect(peripheral: Peripheral, timeoutMs = CONNECT_TIMEOUT_MS): Promise<NobleDeviceLink> {
+    const service = compactUuid(SERVICE_UUID);
+    const setup = async (): Promise<NobleDeviceLink> => {
+      await peripheral.connectAsync();
+      const { characteristics } = await peripheral.discoverSomeServicesAndCharacteristicsAsync([service], []);
+      const chars: Partial<Record<CharacteristicName, Characteristic>> = {};
+      for (const c of characteristics) {
+        const spec = Object.values(CHARACTERISTICS).find((s) => compactUuid(s.uuid) === c.uuid);
+        if (spec) chars[spec.name] = c;
+      }
+      const missing = Object.keys(CHARACTERISTICS).filter((n) => !chars[n as CharacteristicName]);
+      if (missing.length > 0) throw new ProvisioningError('VERSION_UNSUPPORTED', { detail: `the device lacks the characteristics ${missing.join(', ')}` });
+      const mtu = peripheral.mtu ?? 23;
+      const link = new NobleDeviceLink(peripheral, chars, Math.min(MAX_ATT_PAYLOAD, Math.max(MIN_ATT_PAYLOAD, mtu - 3)));
+      for (const n of NOTIFIED) await chars[n]!.subscribeAsync();
+      return link;
+    };
+    try {
+      return await withTimeout(setup(), timeoutMs, () => new ProvisioningError('LINK_LOST', { detail: `connecting took longer than ${timeoutMs} ms` }));
+    } catch (err) {
+      await peripheral.disconnectAsync().catch(() => undefined);
+      if (err instanceof ProvisioningError) throw err;
+      throw new ProvisioningError('LINK_LOST', { detail: `could not connect: ${(err as Error).message}`, cause: err });
+    }
+  }
+
+  async readInfo(): Promise<Uint8Array> {
+    return new Uint8Array(await this.char('info').readAsync());
+  }
+
+  async write(name: WritableName, frame: Uint8Array): Promise<void> {
+    await this.char(name).writeAsync(Buffer.from(frame), false);
+  }
+
+  onFrame(name: NotifyName, listener: (frame: Uint8Array) => void): void {
+    this.char(name).on('data', (data: Buffer) => listener(new Uint8Array(data)));
+  }
+
+  onDrop(listener: () => void): void {
+    this.dropListeners.push(listener);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const n of NOTIFIED) this.chars[n]?.removeAllListeners('data');
+    if (this.peripheral.state === 'connected') await this.peripheral.disconnectAsync().catch(() => undefined);
+  }
+
+  private char(name: CharacteristicName): Characteristic {
+    const c = this.chars[name];
+    if (!c) throw new ProvisioningError('VERSION_UNSUPPORTED', { detail: `no ${name} characteristic` });
+    return c;
+  }
+}

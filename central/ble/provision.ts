@@ -1,0 +1,153 @@
+import { ProvisioningError, isProvisioningError } from '../../protocol/errors.js';
+import type { ClaimMessage, ScanNetwork, StatusMessage } from '../../protocol/messages.js';
+import type { RandomSource } from '../../protocol/session/index.js';
+import { IN_PROGRESS_STATES } from '../../protocol/states.js';
+import type { DeviceLink } from './device-link.js';
+import { DeviceSession, statusError } from './device-session.js';
+import { MAX_LINK_ATTEMPTS, PROVISION_TIMEOUT_MS, RECONNECT_DELAY_MS } from './limits.js';
+import { delay, systemTimers } from './wait.js';
+import type { Timers } from './wait.js';
+
+export interface WifiSettings {
+  ssid: string;
+  /** Secret: only ever inside the sealed `wifi` message. Absent for an open network. */
+  passphrase?: string;
+  hidden?: boolean;
+}
+
+export interface ProvisionJob {
+  /** The device id (QR payload `n`, or the advertised name). */
+  deviceId: string;
+  /** Secret: the setup code printed on the device. */
+  setupCode: string;
+  wifi: WifiSettings;
+  /** Called right before the claim is sent: must give one with enough life left (CloudSession.claim). */
+  claim: () => Promise<ClaimMessage>;
+  /** Ask the device for its Wi-Fi scan first (shown through `onScan`). */
+  scan?: boolean;
+}
+
+export type Phase = 'connect' | 'session' | 'scan' | 'transfer' | 'provision';
+
+export interface ProvisionHooks {
+  /** A phase starts; `bytesSent` counts frame bytes written so far in this attempt. */
+  onPhase?: (phase: Phase, attempt: number, bytesSent: number) => void;
+  onStatus?: (status: StatusMessage) => void;
+  onScan?: (networks: readonly ScanNetwork[]) => void;
+  onRetry?: (attempt: number, error: ProvisioningError) => void;
+}
+
+export interface ProvisionResult {
+  deviceId: string;
+  thingName: string;
+  certificateId: string;
+  /** Time spent in each phase over all attempts, ms. */
+  phasesMs: Partial<Record<Phase, number>>;
+  /** Frame bytes written, all attempts. */
+  bytesSent: number;
+  attempts: number;
+  /** ATT payload (negotiated ATT_MTU - 3, capped at 512) of the last link, bytes. */
+  attPayload: number;
+}
+
+export interface ProvisionOptions {
+  /** Opens a fresh link to the device (scan + connect); called again after a drop. */
+  connect: () => Promise<DeviceLink>;
+  random: RandomSource;
+  now?: () => number;
+  timers?: Timers;
+  hooks?: ProvisionHooks;
+  maxAttempts?: number;
+}
+
+/** Errors after which another attempt over a new link can succeed. */
+function retriable(err: unknown): boolean {
+  return isProvisioningError(err) && (err.code === 'LINK_LOST' || err.code === 'SESSION_TIMEOUT');
+}
+
+/**
+ * Provisions one device: connect, info, secure session, (scan), wifi, claim, commit, then follow
+ * status to the end. A dropped link is retried up to `maxAttempts` times without the user starting
+ * over: after reconnecting and a new session the device's state says where to go on (a job that
+ * was committed keeps running on the device; the phone just follows it).
+ */
+export async function provisionDevice(job: ProvisionJob, options: ProvisionOptions): Promise<ProvisionResult> {
+  const now = options.now ?? Date.now;
+  const timers = options.timers ?? systemTimers;
+  const hooks = options.hooks ?? {};
+  const maxAttempts = options.maxAttempts ?? MAX_LINK_ATTEMPTS;
+  const phasesMs: Partial<Record<Phase, number>> = {};
+  let bytesSent = 0;
+  let phase: Phase = 'connect';
+  let phaseStart = now();
+  let attempt = 0;
+  let session: DeviceSession | undefined;
+  const account = (): void => {
+    phasesMs[phase] = (phasesMs[phase] ?? 0) + (now() - phaseStart);
+    phaseStart = now();
+  };
+  const enter = (next: Phase): void => {
+    account();
+    phase = next;
+    phaseStart = now();
+    hooks.onPhase?.(next, attempt, session?.bytesSent ?? 0);
+  };
+
+  for (attempt = 1; ; attempt++) {
+    phase = 'connect';
+    phaseStart = now();
+    session = undefined;
+    hooks.onPhase?.('connect', attempt, 0);
+    let link: DeviceLink | undefined;
+    try {
+      link = await options.connect();
+      session = new DeviceSession(link, { now, random: options.random, timers });
+      if (hooks.onStatus) session.onStatus = hooks.onStatus;
+      const info = await session.readInfo();
+      if (info.deviceId !== job.deviceId) throw new ProvisioningError('DEVICE_NOT_FOUND', { detail: `connected to ${info.deviceId}, not ${job.deviceId}` });
+      enter('session');
+      await session.handshake(job.setupCode, job.deviceId);
+      const first = await session.status(() => true, 0);
+      let final: StatusMessage;
+      if (first.state === 'provisioned' || IN_PROGRESS_STATES.includes(first.state)) {
+        // Reconnected to a job that was already committed: follow it.
+        enter('provision');
+        final = await session.status((s) => s.state === 'provisioned' || s.state === 'failed', 0, PROVISION_TIMEOUT_MS);
+      } else {
+        if (job.scan) {
+          enter('scan');
+          hooks.onScan?.((await session.scan()).networks);
+        }
+        enter('transfer');
+        // Wi-Fi and claim are accepted silently; a rejection comes back as a status with an error
+        // (PROTOCOL.md §9), which ends the wait below.
+        const from = session.statuses.length;
+        await session.send('wifi', {
+          type: 'wifi', ssid: new TextEncoder().encode(job.wifi.ssid),
+          ...(job.wifi.passphrase !== undefined ? { passphrase: job.wifi.passphrase } : {}),
+          ...(job.wifi.hidden ? { hidden: true } : {}),
+        });
+        // Fetched right before sending: the source replaces a claim about to expire.
+        await session.send('claim', await job.claim());
+        await session.send('control', { type: 'control', command: 'commit' });
+        enter('provision');
+        final = await session.status((s) => s.state === 'provisioned' || s.state === 'failed' || (s.error !== undefined && !IN_PROGRESS_STATES.includes(s.state)), from, PROVISION_TIMEOUT_MS);
+      }
+      account();
+      if (final.state !== 'provisioned' || !final.result) throw statusError(final);
+      bytesSent += session.bytesSent;
+      await link.close().catch(() => undefined);
+      return {
+        deviceId: job.deviceId, thingName: final.result.thingName, certificateId: final.result.certificateId,
+        phasesMs, bytesSent, attempts: attempt, attPayload: link.attPayload,
+      };
+    } catch (err) {
+      bytesSent += session?.bytesSent ?? 0;
+      account();
+      await link?.close().catch(() => undefined);
+      if (!retriable(err) || attempt >= maxAttempts) throw err;
+      hooks.onRetry?.(attempt, err as ProvisioningError);
+      await delay(RECONNECT_DELAY_MS, timers);
+    }
+  }
+}

@@ -1,0 +1,25 @@
+/** Timers, injectable so that tests need not wait (STYLE.md §6). */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/** Settles like `promise`, or rejects with `onTimeout()` after `ms`. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error, timers: Timers = systemTimers): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const handle = timers.setTimeout(() => reject(onTimeout()), ms);
+    promise.then(
+      (v) => { timers.clearTimeout(handle); resolve(v); },
+      (e: unknown) => { timers.clearTimeout(handle); reject(e); },
+    );
+  });
+}
+
+export function delay(ms: number, timers: Timers = systemTimers): Promise<void> {
+  return new Promise((resolve) => { timers.setTimeout(resolve, ms); });
+}

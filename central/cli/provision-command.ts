@@ -1,0 +1,178 @@
+import { randomBytes } from 'node:crypto';
+import type { Noble } from '../../ble/index.js';
+import { isProvisioningError } from '../../protocol/errors.js';
+import { parseSetupCode, parseSetupPayload } from '../../protocol/session/index.js';
+import { DeviceFinder, NobleDeviceLink, provisionDevice, scanDevices } from '../ble/index.js';
+import type { Phase, ProvisionResult, WifiSettings } from '../ble/index.js';
+import { claimMessage } from '../cloud/claim-message.js';
+import { CloudSession } from '../cloud/cloud-session.js';
+import { readCodesFile } from './codes-file.js';
+import type { DeviceCode } from './codes-file.js';
+import type { CommandContext } from './context.js';
+import { CliUsageError } from './exit-codes.js';
+import type { CliIo, Output } from './io.js';
+import { promptSecret, readSecretFile } from './secret-input.js';
+
+/** Environment variables that may hold secrets for `provision` (never echoed). */
+export const WIFI_PASSWORD_ENV = 'CENTRAL_WIFI_PASSWORD';
+export const SETUP_CODE_ENV = 'CENTRAL_SETUP_CODE';
+
+export interface ProvisionFlags {
+  device?: string;
+  qr?: string;
+  setupCode?: string;
+  ssid?: string;
+  passwordFile?: string;
+  open: boolean;
+  scan: boolean;
+  params: string[];
+  all: boolean;
+  codes?: string;
+  findTimeoutMs?: number;
+  /** Devices provisioned at once in a batch (default {@link BATCH_PARALLEL_LINKS}). */
+  parallel?: number;
+}
+
+/** Links a batch runs at once by default, and at most (one adapter; each link holds a connection). */
+export const BATCH_PARALLEL_LINKS = 3;
+export const MAX_PARALLEL_LINKS = 8;
+
+const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
+
+export async function devices(noble: Noble, out: Output, durationMs?: number): Promise<void> {
+  const found = await scanDevices(noble, durationMs);
+  const rows = found.map((d) => ({ name: d.name, address: d.address, rssi: d.rssi, state: d.state ?? 'unknown', busy: d.busy }));
+  const human = rows.length === 0 ? 'No provisioning devices in range.'
+    : [`${'NAME'.padEnd(10)} ${'RSSI'.padStart(5)}  ${'STATE'.padEnd(18)} ADDRESS`,
+      ...rows.map((r) => `${r.name.padEnd(10)} ${String(r.rssi).padStart(5)}  ${(r.state + (r.busy ? ' (busy)' : '')).padEnd(18)} ${r.address}`)].join('\n');
+  out.result(human, { devices: rows });
+}
+
+function parseParams(params: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of params) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) throw new CliUsageError(`--param must be NAME=VALUE, got ${p.slice(0, 32)}`);
+    out[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  return out;
+}
+
+async function wifiSettings(flags: ProvisionFlags, io: CliIo): Promise<WifiSettings> {
+  if (!flags.ssid) throw new CliUsageError('--ssid is required');
+  if (flags.open) return { ssid: flags.ssid };
+  const passphrase = flags.passwordFile ? readSecretFile(flags.passwordFile, 'Wi-Fi password')
+    : io.env[WIFI_PASSWORD_ENV] ?? await promptSecret(io, `Wi-Fi password for ${flags.ssid}: `);
+  return { ssid: flags.ssid, passphrase };
+}
+
+async function singleTarget(flags: ProvisionFlags, io: CliIo): Promise<DeviceCode> {
+  if (flags.qr) {
+    if (flags.device) throw new CliUsageError('choose one of --device and --qr');
+    const p = parseSetupPayload(flags.qr);
+    return { deviceId: p.deviceId, setupCode: p.setupCode };
+  }
+  if (!flags.device) throw new CliUsageError('--device NAME or --qr PAYLOAD is required');
+  const code = flags.setupCode ?? io.env[SETUP_CODE_ENV] ?? await promptSecret(io, `Setup code of ${flags.device}: `);
+  return { deviceId: flags.device, setupCode: parseSetupCode(code) };
+}
+
+function seconds(ms: number | undefined): string {
+  return `${((ms ?? 0) / 1000).toFixed(1)} s`;
+}
+
+function resultLine(r: ProvisionResult): string {
+  const total = Object.values(r.phasesMs).reduce((a, b) => a + (b ?? 0), 0);
+  const phases = (Object.keys(r.phasesMs) as Phase[]).map((p) => `${p} ${seconds(r.phasesMs[p])}`).join(', ');
+  return `Provisioned ${r.deviceId} as ${r.thingName} (certificate ${r.certificateId.slice(0, 12)}…) in ${seconds(total)}: ${phases}; ${r.bytesSent} bytes sent at ${r.attPayload}-byte ATT payloads${r.attempts > 1 ? `, ${r.attempts} attempts` : ''}`;
+}
+
+function resultData(r: ProvisionResult): Record<string, unknown> {
+  return { deviceId: r.deviceId, thingName: r.thingName, certificateId: r.certificateId, phasesMs: r.phasesMs, bytesSent: r.bytesSent, attempts: r.attempts, attPayload: r.attPayload };
+}
+
+/** Provisions one device, printing live progress on stderr. */
+async function provisionOne(target: DeviceCode, wifi: WifiSettings, parameters: Record<string, string>, flags: ProvisionFlags,
+  ctx: CommandContext, cloud: CloudSession, finder: DeviceFinder, out: Output): Promise<ProvisionResult> {
+  const tag = `[${target.deviceId}]`;
+  let lastStep = '';
+  return provisionDevice({
+    deviceId: target.deviceId,
+    setupCode: target.setupCode,
+    wifi,
+    scan: flags.scan,
+    claim: async () => claimMessage(await cloud.claim(), ctx.config, parameters),
+  }, {
+    connect: async () => NobleDeviceLink.connect(await finder.find(target.deviceId, flags.findTimeoutMs)),
+    random,
+    hooks: {
+      onPhase: (phase, attempt, bytes) => out.progress(`${tag} ${phase}${attempt > 1 ? ` (attempt ${attempt})` : ''}…${bytes > 0 ? ` (${bytes} bytes sent)` : ''}`),
+      onStatus: (s) => {
+        const line = `${s.progress !== undefined ? `${String(s.progress).padStart(3)}% ` : ''}${s.state}${s.step ? `: ${s.step}` : ''}${s.error ? ` [${s.error}]` : ''}`;
+        if (line !== lastStep) out.progress(`${tag}   ${line}`);
+        lastStep = line;
+      },
+      onScan: (networks) => {
+        out.progress(`${tag} networks the device sees:`);
+        for (const n of networks) out.progress(`${tag}   ${new TextDecoder().decode(n.ssid).padEnd(32)} ${String(n.rssi).padStart(4)} dBm  ${n.security}  ch ${n.channel}`);
+      },
+      onRetry: (attempt, err) => out.progress(`${tag} link problem on attempt ${attempt} (${err.code}); reconnecting`),
+    },
+  });
+}
+
+export interface BatchRow {
+  deviceId: string;
+  ok: boolean;
+  thingName?: string;
+  certificateId?: string;
+  error?: { code: string; message: string };
+  totalMs?: number;
+}
+
+/**
+ * `provision`: one device (by name or QR payload), or `--all` devices of a codes file, one login
+ * and one claim source for all, `parallel` links at once. In a batch a failure on one device does
+ * not stop the others.
+ * Returns false when some device failed.
+ */
+export async function provision(ctx: CommandContext, flags: ProvisionFlags, loadNoble: () => Noble, out: Output, io: CliIo): Promise<boolean> {
+  const parameters = parseParams(flags.params);
+  if (flags.all !== (flags.codes !== undefined)) throw new CliUsageError('--all and --codes FILE go together');
+  if (flags.all && (flags.device || flags.qr)) throw new CliUsageError('--all provisions the devices of --codes, not --device/--qr');
+  const targets = flags.all ? readCodesFile(flags.codes!) : [await singleTarget(flags, io)];
+  const wifi = await wifiSettings(flags, io);
+  // Fail early on the login, before any device is touched.
+  await ctx.auth.tokens();
+  const cloud = new CloudSession({ config: ctx.config, idToken: () => ctx.auth.idToken() });
+  const finder = new DeviceFinder(loadNoble());
+  if (!flags.all) {
+    const r = await provisionOne(targets[0]!, wifi, parameters, flags, ctx, cloud, finder, out);
+    out.result(resultLine(r), resultData(r));
+    return true;
+  }
+  const parallel = flags.parallel ?? BATCH_PARALLEL_LINKS;
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > MAX_PARALLEL_LINKS) throw new CliUsageError(`--parallel must be 1-${MAX_PARALLEL_LINKS}`);
+  const rows: BatchRow[] = new Array<BatchRow>(targets.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < targets.length; i = next++) {
+      const target = targets[i]!;
+      try {
+        const r = await provisionOne(target, wifi, parameters, flags, ctx, cloud, finder, out);
+        out.progress(resultLine(r));
+        rows[i] = { deviceId: r.deviceId, ok: true, thingName: r.thingName, certificateId: r.certificateId, totalMs: Object.values(r.phasesMs).reduce((a, b) => a + (b ?? 0), 0) };
+      } catch (err) {
+        if (!isProvisioningError(err)) throw err;
+        out.progress(`[${target.deviceId}] failed: ${err.message} [${err.code}]`);
+        rows[i] = { deviceId: target.deviceId, ok: false, error: { code: err.code, message: err.message } };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, targets.length) }, worker));
+  const failed = rows.filter((r) => !r.ok).length;
+  const table = [`${'DEVICE'.padEnd(12)} ${'RESULT'.padEnd(8)} DETAIL`, ...rows.map((r) => `${r.deviceId.padEnd(12)} ${(r.ok ? 'ok' : 'FAILED').padEnd(8)} ${r.ok ? `${r.thingName} in ${seconds(r.totalMs)}` : `${r.error!.code}: ${r.error!.message}`}`),
+    `${rows.length - failed} of ${rows.length} provisioned; ${cloud.claimsIssued} claim(s) used`].join('\n');
+  out.result(table, { devices: rows, provisioned: rows.length - failed, failed, claimsIssued: cloud.claimsIssued });
+  return failed === 0;
+}

@@ -1,0 +1,159 @@
+import { parseArgs } from 'node:util';
+import { isProvisioningError } from '../../protocol/errors.js';
+import { loadNoble, transportFromEnv } from '../../ble/index.js';
+import type { Noble } from '../../ble/index.js';
+import { claim, login, logout, whoami } from './commands.js';
+import { devices, provision } from './provision-command.js';
+import { commandContext } from './context.js';
+import type { CommandContext } from './context.js';
+import { CliUsageError, EXIT, exitCodeFor } from './exit-codes.js';
+import { Output } from './io.js';
+import type { CliIo } from './io.js';
+
+export const USAGE = `usage: central [--config FILE] [--token-cache FILE] [--json] COMMAND
+
+commands:
+  login [--no-browser]              sign in with the browser (authorization code + PKCE, loopback redirect)
+  login --device-grant              sign in on another device (prints a URL and a code)
+  login --password-grant --username U [--password-file F]
+                                    password grant, only where the provider allows it
+                                    (password from F, $CENTRAL_PASSWORD or a prompt; never echoed)
+  logout                            revoke and forget the login
+  whoami                            show the login (refreshes it when near expiry)
+  claim                             federate and fetch a provisioning claim (checks the cloud path)
+  devices [--scan-time S]           list provisioning devices in range: name, RSSI, state
+  provision (--device NAME | --qr PAYLOAD) --ssid S [--password-file F | --open] [--scan] [--param K=V]...
+                                    provision one device over BLE; setup code from --setup-code,
+                                    the QR payload, $CENTRAL_SETUP_CODE or a prompt; Wi-Fi password
+                                    from F, $CENTRAL_WIFI_PASSWORD or a prompt (never echoed)
+  provision ... [--find-timeout S]  how long to look for a device (default 15 s)
+  provision --all --codes FILE --ssid S [...]
+                                    provision every device listed in FILE (QR payloads, or
+                                    DEVICE-ID SETUP-CODE lines) with one login, --parallel N
+                                    links at once (default 3, at most 8)
+
+options:
+  --config FILE       cloud.json of the emulator or a production config
+                      (default $CENTRAL_CONFIG, else .data/cloud/cloud.json)
+  --token-cache FILE  where the login is kept (default $CENTRAL_TOKEN_CACHE, else ~/.cache/trusted-provisioning/central-tokens.json)
+  --transport SPEC    HCI transport for noble (default $BLE_TRANSPORT, else hci0; see ble/README.md)
+  --json              one JSON document on stdout, for scripts
+
+exit codes: 0 ok, 1 internal error, 2 usage, 3 configuration, 4 login, 5 cloud, 6 session
+(setup code), 7 Wi-Fi, 8 device or Bluetooth, 9 protocol, 10 batch with failures`;
+
+const COMMANDS = ['login', 'logout', 'whoami', 'claim', 'devices', 'provision'];
+/** Longest --scan-time and --find-timeout, seconds. */
+const MAX_WAIT_S = 120;
+
+function seconds(text: string, flag: string): number {
+  const value = Number(text);
+  if (!(value > 0 && value <= MAX_WAIT_S)) throw new CliUsageError(`${flag} must be more than 0 and at most ${MAX_WAIT_S} seconds`);
+  return value;
+}
+
+function defaultNoble(transport: string | undefined): Noble {
+  return loadNoble(transport ?? transportFromEnv());
+}
+
+/** Runs one `central` command; returns the exit code (never calls process.exit). */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let json = argv.includes('--json');
+  const out = (): Output => new Output(io, json);
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        config: { type: 'string' },
+        'token-cache': { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        'device-grant': { type: 'boolean', default: false },
+        'password-grant': { type: 'boolean', default: false },
+        username: { type: 'string' },
+        'password-file': { type: 'string' },
+        'no-browser': { type: 'boolean', default: false },
+        transport: { type: 'string' },
+        'scan-time': { type: 'string' },
+        device: { type: 'string' },
+        qr: { type: 'string' },
+        'setup-code': { type: 'string' },
+        ssid: { type: 'string' },
+        open: { type: 'boolean', default: false },
+        scan: { type: 'boolean', default: false },
+        param: { type: 'string', multiple: true, default: [] },
+        all: { type: 'boolean', default: false },
+        codes: { type: 'string' },
+        'find-timeout': { type: 'string' },
+        parallel: { type: 'string' },
+      },
+    });
+    json = values.json;
+    const [command, ...rest] = positionals;
+    if (values.help || command === 'help') {
+      io.stdout.write(`${USAGE}\n`);
+      return EXIT.ok;
+    }
+    if (!command) throw new CliUsageError('a command is required');
+    if (!COMMANDS.includes(command)) throw new CliUsageError(`unknown command ${command}`);
+    if (rest.length > 0) throw new CliUsageError(`unexpected argument ${rest[0]}`);
+    const context = (): CommandContext => commandContext({
+      ...(values.config ? { config: values.config } : {}),
+      ...(values['token-cache'] ? { tokenCache: values['token-cache'] } : {}),
+    }, io.env);
+    const noble = (): Noble => (io.noble ?? defaultNoble)(values.transport);
+    switch (command) {
+      case 'login':
+        await login(context(), {
+          deviceGrant: values['device-grant'],
+          passwordGrant: values['password-grant'],
+          browser: !values['no-browser'],
+          ...(values.username ? { username: values.username } : {}),
+          ...(values['password-file'] ? { passwordFile: values['password-file'] } : {}),
+        }, out(), io);
+        break;
+      case 'logout':
+        await logout(context(), out());
+        break;
+      case 'whoami':
+        await whoami(context(), out());
+        break;
+      case 'claim':
+        await claim(context(), out());
+        break;
+      case 'devices': {
+        const scanS = values['scan-time'] === undefined ? undefined : seconds(values['scan-time'], '--scan-time');
+        await devices(noble(), out(), scanS === undefined ? undefined : scanS * 1000);
+        break;
+      }
+      case 'provision': {
+        const flags = {
+          open: values.open, scan: values.scan, params: values.param, all: values.all,
+          ...(values.device ? { device: values.device } : {}),
+          ...(values.qr ? { qr: values.qr } : {}),
+          ...(values['setup-code'] ? { setupCode: values['setup-code'] } : {}),
+          ...(values.ssid ? { ssid: values.ssid } : {}),
+          ...(values['password-file'] ? { passwordFile: values['password-file'] } : {}),
+          ...(values.codes ? { codes: values.codes } : {}),
+          ...(values.parallel !== undefined ? { parallel: Number(values.parallel) } : {}),
+          ...(values['find-timeout'] !== undefined ? { findTimeoutMs: seconds(values['find-timeout'], '--find-timeout') * 1000 } : {}),
+        };
+        const ok = await provision(context(), flags, noble, out(), io);
+        return ok ? EXIT.ok : EXIT.batchPartial;
+      }
+      default:
+        throw new CliUsageError(`unknown command ${command}`);
+    }
+    return EXIT.ok;
+  } catch (err) {
+    const code = exitCodeFor(err);
+    if (isProvisioningError(err)) out().error(err.code, err.message);
+    else if (code === EXIT.usage || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      out().error('USAGE', (err as Error).message);
+      io.stderr.write('run `central --help` for the commands\n');
+      return EXIT.usage;
+    } else out().error('INTERNAL', err instanceof Error ? err.message : String(err));
+    return code;
+  }
+}
