@@ -1,0 +1,76 @@
+/**
+ * `npm run demo [-- --devices N] [--transport ble|softap] [--json]`.
+ * Exit codes: 0 ok, 1 the demo (or any device) failed, 2 usage (or a transport that is not built yet), 130 interrupted.
+ */
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import type { DemoSummary } from './run.js';
+
+/** Largest fleet the demo starts (one process per device on a laptop). */
+export const MAX_DEMO_DEVICES = 20;
+
+const USAGE = 'usage: npm run demo -- [--devices N (1-' + MAX_DEMO_DEVICES + ')] [--transport ble|softap] [--json]';
+
+export interface CliIo { stdout: (t: string) => void; stderr: (t: string) => void }
+
+export function formatSummary(s: DemoSummary): string {
+  const rows = s.devices.map((d) => [d.deviceId, d.thingName, d.certificateId, String(d.messagesReceived.length),
+    String(d.phasesMs.bleTransfer), String(d.phasesMs.wifi), String(d.phasesMs.certificate), String(d.phasesMs.registration), String(d.phasesMs.firstMessage)]);
+  const head = ['device', 'thing', 'certificate', 'msgs', 'BLE ms', 'Wi-Fi ms', 'cert ms', 'register ms', '1st msg ms'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [
+    `login ${s.loginMs} ms, claim ${s.claimMs} ms, simulated BLE air time ${s.bleAirTimeMs} ms (${s.airPackets} link-layer PDUs), total ${(s.totalMs / 1000).toFixed(1)} s`,
+    line(head), ...rows.map(line),
+    ...s.failed.map((f) => `FAILED ${f.deviceId}${f.code ? ` ${f.code}` : ''}: ${f.message}`),
+  ].join('\n') + '\n';
+}
+
+export async function main(argv: readonly string[], io: CliIo = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }, signal?: AbortSignal): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: [...argv], options: { devices: { type: 'string', default: '1' }, transport: { type: 'string', default: 'ble' }, json: { type: 'boolean', default: false }, help: { type: 'boolean' } }, strict: true }));
+  } catch (err) {
+    io.stderr(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) { io.stdout(`${USAGE}\n`); return 0; }
+  if (values.transport === 'softap') {
+    io.stderr('error: the SoftAP transport is not available yet: the SoftAP provisioning server (issue #9) is not built. Use --transport ble.\n');
+    return 2;
+  }
+  if (values.transport !== 'ble') { io.stderr(`unknown transport "${values.transport}"\n${USAGE}\n`); return 2; }
+  const devices = Number(values.devices);
+  if (!Number.isInteger(devices) || devices < 1 || devices > MAX_DEMO_DEVICES) { io.stderr(`--devices must be an integer 1-${MAX_DEMO_DEVICES}\n${USAGE}\n`); return 2; }
+  try {
+    // Loaded only now: usage errors and --transport softap fail fast, before the cloud stack loads.
+    const { runDemo } = await import('./run.js');
+    const summary = await runDemo({ devices, progress: (l) => io.stderr(`${l}\n`), ...(signal ? { signal } : {}) });
+    io.stdout(values.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
+    return summary.failed.length === 0 ? 0 : 1;
+  } catch (err) {
+    if (signal?.aborted) { io.stderr('interrupted; everything started was stopped\n'); return 130; }
+    const e = err as { code?: string; message?: string };
+    io.stderr(`demo failed${e.code ? ` (${e.code})` : ''}: ${e.message ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  // A closed terminal or pipe must not crash the demo before it has stopped what it started.
+  process.stdout.on('error', () => undefined);
+  process.stderr.on('error', () => undefined);
+  const abort = new AbortController();
+  // noble's own SIGINT handler exits the process when it is the last listener, before anything is
+  // stopped: so this handler moves itself to the end each time. A second signal exits at once.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (abort.signal.aborted) process.exit(130);
+    abort.abort();
+    process.off(signal, onSignal);
+    process.on(signal, onSignal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const code = await main(process.argv.slice(2), undefined, abort.signal);
+  process.exit(code);
+}

@@ -1,0 +1,75 @@
+/**
+ * One demo device: `npm run device -- start` in its own process (bleno is a process singleton),
+ * attached to the demo's air server. Resolves once the device logs that it is up.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DEVICE_CLI = join(REPO, 'peripheral', 'cli.ts');
+const EXIT_WITH_PARENT = join(REPO, 'demo', 'exit-with-parent.ts');
+/** How long a device process may take to start advertising (tsx start-up on a busy machine), ms. */
+export const DEVICE_START_TIMEOUT_MS = 45_000;
+/** How long a device may take to stop after SIGTERM before it is killed, ms. */
+export const DEVICE_STOP_TIMEOUT_MS = 5_000;
+
+export interface DeviceProcessSpec {
+  deviceId: string;
+  serial: string;
+  dir: string;
+  airSpec: string;
+  cloudJsonPath: string;
+  verifierPath: string;
+  network: { ssid: string; passphrase: string };
+}
+
+export interface DeviceProcess {
+  readonly deviceId: string;
+  readonly stateDir: string;
+  readonly configPath: string;
+  readonly child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Spawns the device with a config file of its own (state dir, verifier, simulated Wi-Fi). */
+export async function startDeviceProcess(spec: DeviceProcessSpec, onSpawn: (d: DeviceProcess) => void): Promise<DeviceProcess> {
+  const stateDir = join(spec.dir, 'state');
+  const configPath = join(spec.dir, 'device.json');
+  writeFileSync(configPath, JSON.stringify({
+    stateDir, verifierPath: spec.verifierPath, serialNumber: spec.serial,
+    ble: { transport: spec.airSpec }, trust: { cloudJson: spec.cloudJsonPath },
+    wifi: { backend: 'simulated', networks: [spec.network] },
+  }, null, 2), { mode: 0o600 });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', EXIT_WITH_PARENT, DEVICE_CLI, 'start', '--config', configPath], {
+    cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env },
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-2000); });
+  const device: DeviceProcess = {
+    deviceId: spec.deviceId, stateDir, configPath, child,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), DEVICE_STOP_TIMEOUT_MS);
+      await exited.finally(() => clearTimeout(timer));
+    },
+  };
+  onSpawn(device);
+  const lines = createInterface({ input: child.stdout! });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`device ${spec.deviceId} did not start within ${DEVICE_START_TIMEOUT_MS} ms`)), DEVICE_START_TIMEOUT_MS);
+    lines.on('line', (l) => {
+      if (/ device \S+ on /.test(l)) { clearTimeout(timer); resolve(); }
+    });
+    child.once('exit', (c) => { clearTimeout(timer); reject(new Error(`device ${spec.deviceId} exited with ${c}: ${stderr.trim()}`)); });
+  });
+  lines.removeAllListeners('line');
+  child.stdout!.resume();
+  return device;
+}

@@ -1,0 +1,249 @@
+/**
+ * `npm run demo`: the whole flow on one machine. Cloud emulator (temp dir) + setup, virtual air,
+ * N device processes with simulated Wi-Fi, login as the demo user through the provider's pages,
+ * one claim, BLE provisioning with the central code, then pubsub with each device's permanent
+ * certificate. Everything started is stopped on success, failure and SIGINT/SIGTERM.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IoTClient } from '@aws-sdk/client-iot';
+import { loadNoble, startAir } from '../ble/index.js';
+import type { AirServer } from '../ble/index.js';
+import { DeviceFinder, NobleDeviceLink, provisionDevice } from '../central/ble/index.js';
+import type { ProvisionResult } from '../central/ble/index.js';
+import { Auth } from '../central/auth/auth.js';
+import { TokenCache } from '../central/auth/token-cache.js';
+import { claimMessage } from '../central/cloud/claim-message.js';
+import { CloudSession } from '../central/cloud/cloud-session.js';
+import { loadCentralConfig } from '../central/config/config.js';
+import { startEmulator } from '../cloud/emulator/index.js';
+import type { RunningEmulator } from '../cloud/emulator/index.js';
+import { runSetup } from '../cloud/setup/setup.js';
+import { DEVICE_POLICY_NAME, PROVISIONING_ROLE_NAME } from '../cloud/setup/documents.js';
+import { deviceStorage } from '../peripheral/config/device.js';
+import { readDeviceConfig } from '../peripheral/config/load.js';
+import { makeSetupCode } from '../peripheral/setup-code/index.js';
+import type { ProvisioningState } from '../protocol/states.js';
+import { startDeviceProcess } from './device-process.js';
+import type { DeviceProcess } from './device-process.js';
+import { signInThroughPages } from './login.js';
+import { runPubSub } from './pubsub.js';
+
+/** Devices provisioned over BLE at once (one adapter; each link holds a connection). */
+export const DEMO_PARALLEL_LINKS = 3;
+export const DEMO_NETWORK = { ssid: 'home', passphrase: 'correct horse battery' };
+
+export interface DemoOptions {
+  devices: number;
+  /** Progress lines (stderr in the CLI). */
+  progress: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface DeviceSummary {
+  deviceId: string;
+  thingName: string;
+  certificateId: string;
+  topic: string;
+  messagesReceived: string[];
+  bytesSent: number;
+  attPayload: number;
+  /** ms per phase; bleTransfer is wall time, bleAirTime the air's simulated time for the whole provisioning. */
+  phasesMs: { bleTransfer: number; wifi: number; certificate: number; registration: number; firstMessage: number };
+}
+
+export interface DeviceFailure {
+  deviceId: string;
+  /** The error code (protocol/errors.ts) when there is one. */
+  code?: string;
+  message: string;
+}
+
+export interface DemoSummary {
+  /** Devices provisioned and proven with ten messages each. */
+  devices: DeviceSummary[];
+  /** Devices that failed (the others still run: one bad device does not stop a fleet). */
+  failed: DeviceFailure[];
+  loginMs: number;
+  claimMs: number;
+  /** Simulated air time of all links' PDUs during provisioning (Air counters), ms. */
+  bleAirTimeMs: number;
+  airPackets: number;
+  totalMs: number;
+}
+
+type Cleanup = () => Promise<void> | void;
+
+/** What the demo started, stopped in reverse; anything started after the stop is stopped at once. */
+class Cleanups {
+  private readonly list: Cleanup[] = [];
+  private stopped = false;
+
+  add(c: Cleanup): void {
+    if (this.stopped) void Promise.resolve().then(c).catch(() => undefined);
+    else this.list.push(c);
+  }
+
+  async stopAll(): Promise<void> {
+    this.stopped = true;
+    for (const c of this.list.splice(0).reverse()) {
+      try { await c(); } catch { /* keep stopping the rest */ }
+    }
+  }
+}
+
+/** Runs the demo; resolves with the summary or rejects, after stopping everything it started. */
+export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
+  const cleanups = new Cleanups();
+  const work = demo(options, cleanups);
+  // On abort, stop everything now rather than after the step in flight (which then fails quietly).
+  work.catch(() => undefined);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(new Error('interrupted'));
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => undefined);
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    if (onAbort) options.signal?.removeEventListener('abort', onAbort);
+    await cleanups.stopAll();
+  }
+}
+
+async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSummary> {
+  const started = Date.now();
+  const say = options.progress;
+  const checkAbort = (): void => { if (options.signal?.aborted) throw new Error('interrupted'); };
+  const dir = mkdtempSync(join(tmpdir(), 'demo-'));
+  cleanups.add(() => rmSync(dir, { recursive: true, force: true }));
+  say('starting the cloud emulator (temp data dir)…');
+  const emulator = await startEmulator({ dataDir: join(dir, 'cloud') });
+  cleanups.add(() => emulator.close());
+  await setup(emulator);
+  say('cloud set up: device policy + provisioning template');
+  checkAbort();
+
+  const airServer: AirServer = await startAir({ tcp: { port: 0 } });
+  cleanups.add(() => airServer.close());
+  const airSpec = airServer.specs[0]!;
+  say(`virtual air on ${airSpec}`);
+
+  // Short ids: the advertised name holds 8 characters, and longer ids that share a prefix would
+  // all look alike to the scanner.
+  const deviceIds = Array.from({ length: options.devices }, (_, i) => `pi-d${i + 1}`);
+  const codes = new Map<string, string>();
+  const processes: DeviceProcess[] = [];
+  await Promise.all(deviceIds.map(async (deviceId, i) => {
+    const ddir = join(dir, deviceId);
+    mkdirSync(ddir, { recursive: true, mode: 0o700 });
+    const made = await makeSetupCode({ deviceId, transports: ['ble'], outDir: join(ddir, 'setup') });
+    codes.set(deviceId, made.formatted);
+    await startDeviceProcess({
+      deviceId, serial: `SN-DEMO-${i + 1}`, dir: ddir, airSpec, cloudJsonPath: emulator.cloudJsonPath,
+      verifierPath: made.verifierPath, network: DEMO_NETWORK,
+    }, (p) => { processes.push(p); cleanups.add(() => p.stop()); });
+  }));
+  say(`${deviceIds.length} device process(es) advertising with simulated Wi-Fi and their own setup codes`);
+  checkAbort();
+
+  const config = loadCentralConfig(emulator.cloudJsonPath);
+  const demo = emulator.demoUser;
+  if (!demo) throw new Error('the emulator has no demo user');
+  const auth = new Auth({ issuer: config.oidc.issuer, clientId: config.oidc.clientId, scope: config.oidc.scope, cache: new TokenCache(join(dir, 'tokens.json')) });
+  say(`logging in as the demo user "${demo.username}" through the provider's login pages (authorization code flow)…`);
+  let t = Date.now();
+  await auth.loginWithBrowser((url) => signInThroughPages(url, demo.username, demo.password));
+  const loginMs = Date.now() - t;
+  const cloud = new CloudSession({ config, idToken: () => auth.idToken() });
+  t = Date.now();
+  await cloud.claim();
+  const claimMs = Date.now() - t;
+  say(`claim issued (${claimMs} ms)`);
+  checkAbort();
+
+  const noble = loadNoble(airSpec);
+  const finder = new DeviceFinder(noble);
+  const airBefore = airServer.air.counters();
+  const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
+  const results: DeviceSummary[] = [];
+  const failed: DeviceFailure[] = [];
+  const queue = [...deviceIds];
+  const worker = async (): Promise<void> => {
+    for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+      checkAbort();
+      try {
+        results.push(await provisionOne(id));
+      } catch (err) {
+        const e = err as { code?: unknown; message?: unknown };
+        failed.push({ deviceId: id, ...(typeof e.code === 'string' ? { code: e.code } : {}), message: String(e.message ?? err) });
+        say(`[${id}] failed${typeof e.code === 'string' ? ` (${e.code})` : ''}: ${String(e.message ?? err)}`);
+      }
+    }
+  };
+  const provisionOne = async (deviceId: string): Promise<DeviceSummary> => {
+    const stateAt = new Map<ProvisioningState, number>();
+    say(`[${deviceId}] provisioning over BLE…`);
+    const result: ProvisionResult = await provisionDevice({
+      deviceId, setupCode: codes.get(deviceId)!, wifi: DEMO_NETWORK,
+      claim: async () => claimMessage(await cloud.claim(), config),
+    }, {
+      connect: async () => NobleDeviceLink.connect(await finder.find(deviceId)),
+      random,
+      hooks: { onStatus: (s) => { if (!stateAt.has(s.state)) stateAt.set(s.state, Date.now()); } },
+    });
+    const endAt = Date.now();
+    const span = (from: ProvisioningState, to: ProvisioningState): number => {
+      const a = stateAt.get(from);
+      const b = stateAt.get(to) ?? endAt;
+      return a === undefined ? 0 : Math.max(0, b - a);
+    };
+    say(`[${deviceId}] provisioned as ${result.thingName}; pubsub with its permanent certificate…`);
+    const deviceProcess = processes.find((p) => p.deviceId === deviceId)!;
+    const { store } = deviceStorage(readDeviceConfig(deviceProcess.configPath, { required: true }));
+    const creds = await store.loadCommitted();
+    if (!creds) throw new Error(`${deviceId} has no committed credentials`);
+    const pubsub = await runPubSub(creds, emulator.caPem);
+    say(`[${deviceId}] received ${pubsub.received.length} messages on ${pubsub.topic}`);
+    return {
+      deviceId, thingName: result.thingName, certificateId: result.certificateId, topic: pubsub.topic, messagesReceived: pubsub.received,
+      bytesSent: result.bytesSent, attPayload: result.attPayload,
+      phasesMs: {
+        bleTransfer: (result.phasesMs.connect ?? 0) + (result.phasesMs.session ?? 0) + (result.phasesMs.transfer ?? 0),
+        wifi: span('wifiConnecting', 'cloudConnecting'),
+        certificate: span('cloudConnecting', 'registering'),
+        registration: span('registering', 'verifying'),
+        firstMessage: pubsub.firstMessageMs,
+      },
+    };
+  };
+  await Promise.all(Array.from({ length: Math.min(DEMO_PARALLEL_LINKS, deviceIds.length) }, worker));
+  const airAfter = airServer.air.counters();
+  results.sort((a, b) => a.deviceId.localeCompare(b.deviceId, 'en', { numeric: true }));
+  failed.sort((a, b) => a.deviceId.localeCompare(b.deviceId, 'en', { numeric: true }));
+  return {
+    devices: results, failed, loginMs, claimMs,
+    bleAirTimeMs: Math.round((airAfter.airTimeUs - airBefore.airTimeUs) / 1000),
+    airPackets: airAfter.llPdus - airBefore.llPdus,
+    totalMs: Date.now() - started,
+  };
+}
+
+async function setup(emulator: RunningEmulator): Promise<void> {
+  const admin = new IoTClient({
+    region: emulator.region, endpoint: emulator.endpoints.iotControlPlane,
+    credentials: { accessKeyId: emulator.admin.accessKeyId, secretAccessKey: emulator.admin.secretAccessKey },
+  });
+  try {
+    await runSetup(admin, {
+      region: emulator.region, accountId: emulator.accountId, policyName: DEVICE_POLICY_NAME, templateName: emulator.provisioningTemplateName,
+      provisioningRoleArn: `arn:aws:iam::${emulator.accountId}:role/service-role/${PROVISIONING_ROLE_NAME}`,
+    });
+  } finally {
+    admin.destroy();
+  }
+}

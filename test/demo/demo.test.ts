@@ -1,0 +1,94 @@
+/**
+ * `npm run demo` end to end, as the user runs it (a child process: noble is a process singleton):
+ * one device, then three at once; each gets its thing, ten messages come back with its permanent
+ * certificate, and no device process is left, also after Ctrl-C.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../demo/cli.js';
+import type { DemoSummary } from '../../demo/run.js';
+
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Device processes started by a demo (their config lives in the demo's temp dir). */
+function deviceProcesses(): string[] {
+  try {
+    return execFileSync('pgrep', ['-f', `peripheral/cli.ts start --config ${join(tmpdir(), 'demo-')}`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+/** `npm run demo -- ARGS` as a child process; `interruptOn` sends SIGINT once stderr shows it. */
+async function spawnDemo(args: string[], interruptOn?: string): Promise<Run> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'demo', 'cli.ts'), ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    if (interruptOn && stderr.includes(interruptOn)) { interruptOn = undefined; child.kill('SIGINT'); }
+  });
+  const [code, signal] = await once(child, 'exit') as [number | null, NodeJS.Signals | null];
+  return { code, signal, stdout, stderr };
+}
+
+async function runDemoCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, { stdout: (t) => { stdout += t; }, stderr: (t) => { stderr += t; } });
+  return { code, stdout, stderr };
+}
+
+function expectMessages(summary: DemoSummary, n: number): void {
+  expect(summary.failed).toEqual([]);
+  expect(summary.devices.map((d) => d.thingName)).toEqual(Array.from({ length: n }, (_, i) => `mything_SN-DEMO-${i + 1}`));
+  for (const d of summary.devices) {
+    expect(d.messagesReceived).toEqual(Array.from({ length: 10 }, (_, i) => `Hello World! [${i + 1}]`));
+    expect(d.topic).toBe(`things/${d.thingName}/test/topic`);
+    expect(d.certificateId).toMatch(/^[0-9a-f]{64}$/);
+  }
+}
+
+describe('npm run demo', () => {
+  it('provisions one device over BLE and round-trips ten messages with its certificate', async () => {
+    const { code, stdout, stderr } = await spawnDemo(['--json']);
+    expect(code, stderr).toBe(0);
+    const summary = JSON.parse(stdout) as DemoSummary;
+    expectMessages(summary, 1);
+    expect(summary.bleAirTimeMs).toBeGreaterThan(0);
+    expect(stderr).toContain('logging in as the demo user');
+    expect(stderr).not.toContain('correct horse battery');
+    expect(deviceProcesses()).toEqual([]);
+  }, 60_000);
+
+  it('provisions three devices at once', async () => {
+    const { code, stdout, stderr } = await spawnDemo(['--devices', '3', '--json']);
+    expect(code, stderr).toBe(0);
+    expectMessages(JSON.parse(stdout) as DemoSummary, 3);
+    expect(deviceProcesses()).toEqual([]);
+  }, 90_000);
+
+  it('Ctrl-C during the BLE transfer stops everything (exit 130)', async () => {
+    const run = await spawnDemo(['--devices', '2'], 'provisioning over BLE');
+    expect(run.code, run.stderr).toBe(130);
+    expect(run.stderr).toContain('interrupted');
+    expect(deviceProcesses()).toEqual([]);
+  }, 60_000);
+
+  it('refuses the SoftAP transport with exit code 2 (its server is not built yet)', async () => {
+    const { code, stderr } = await runDemoCli(['--transport', 'softap']);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/SoftAP .*not built/);
+  });
+
+  it('rejects a bad --devices with exit code 2', async () => {
+    expect((await runDemoCli(['--devices', '0'])).code).toBe(2);
+  });
+});
