@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { ProvisioningError } from '../../protocol/errors.js';
 import { INITIAL_ATTEMPT_STATE, isAttemptState, type AttemptState, type AttemptStore } from '../../protocol/session/attempts.js';
-import { writeFileAtomicSync } from './atomic-file.js';
+import { writeFileAtomicSync } from '../storage/atomic-file.js';
 
 export class FileAttemptStore implements AttemptStore {
   constructor(

@@ -1,5 +1,5 @@
 /** Device-side I/O for the secure session: verifier file, attempt-counter file, QR label, the command. */
-export { writeFileAtomicSync, PRIVATE_FILE_MODE } from './atomic-file.js';
+export { writeFileAtomicSync } from '../storage/atomic-file.js';
 export { FileAttemptStore } from './attempt-store.js';
 export { runMakeSetupCodeCli } from './cli.js';
 export { makeSetupCode, systemRandom, VERIFIER_FILE_NAME, QR_PNG_FILE_NAME, QR_SVG_FILE_NAME } from './make-setup-code.js';

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { ProvisioningError } from '../../protocol/errors.js';
 import { validateVerifier, type SetupVerifier } from '../../protocol/session/verifier.js';
-import { writeFileAtomicSync } from './atomic-file.js';
+import { writeFileAtomicSync } from '../storage/atomic-file.js';
 
 export const VERIFIER_FILE_FORMAT = 'tup-setup-verifier';
 export const VERIFIER_FILE_VERSION = 1;

@@ -1,8 +1,8 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { removeStaleTempFiles, writeFileAtomic } from './atomic-file.js';
+import { removeStaleTempFiles, writeFileAtomic, writeFileAtomicSync } from './atomic-file.js';
 import { crashingFs, SimulatedCrash } from './crash-harness.js';
 
 let dir: string;
@@ -37,5 +37,27 @@ describe('writeFileAtomic', () => {
       await removeStaleTempFiles(dir);
       expect(await readdir(dir)).toEqual(['state']);
     }
+  });
+});
+
+describe('a failed write leaves no temp file (no stray copy of a secret)', () => {
+  it('async: a rename onto a directory fails with the original error and removes the temp file', async () => {
+    const target = join(dir, 'taken');
+    await mkdir(join(target, 'inside'), { recursive: true });
+    const err = await writeFileAtomic(target, 'secret').catch((e: unknown) => e);
+    expect((err as NodeJS.ErrnoException).code).toMatch(/^(EISDIR|ENOTEMPTY|EEXIST)$/);
+    expect(await readdir(dir)).toEqual(['taken']);
+  });
+
+  it('sync: writes 0600, replaces, and cleans up after a failed rename', async () => {
+    const path = join(dir, 'verifier');
+    writeFileAtomicSync(path, 'old');
+    writeFileAtomicSync(path, new TextEncoder().encode('new'));
+    expect(await readFile(path, 'utf8')).toBe('new');
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    const target = join(dir, 'taken');
+    await mkdir(join(target, 'inside'), { recursive: true });
+    expect(() => writeFileAtomicSync(target, 'secret')).toThrow(/EISDIR|ENOTEMPTY|EEXIST/);
+    expect((await readdir(dir)).sort()).toEqual(['taken', 'verifier']);
   });
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isProvisioningError } from '../../protocol/errors.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../../peripheral/storage/atomic-file.js';
 import { nodeCommandRunner } from './command-runner.js';
 import { resolveAccessPointConfig } from './config.js';
 import { accessPointConfigForDevice } from './device-config.js';
@@ -65,8 +65,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     if (command === 'render') {
       const config = resolveAccessPointConfig(input);
       const out = values.out ?? configInvalid('--out', 'is required for render');
-      await writeFileAtomic(join(out, HOSTAPD_CONF_NAME), renderHostapdConf(config), HOSTAPD_CONF_MODE);
-      await writeFileAtomic(join(out, DNSMASQ_CONF_NAME), renderDnsmasqConf(config, { stateDir: values['state-dir'] }), DNSMASQ_CONF_MODE);
+      await writeFileAtomic(join(out, HOSTAPD_CONF_NAME), renderHostapdConf(config), { mode: HOSTAPD_CONF_MODE });
+      await writeFileAtomic(join(out, DNSMASQ_CONF_NAME), renderDnsmasqConf(config, { stateDir: values['state-dir'] }), { mode: DNSMASQ_CONF_MODE });
       io.out(`wrote ${HOSTAPD_CONF_NAME} (0600) and ${DNSMASQ_CONF_NAME} to ${out} for SSID "${config.ssid}"`);
       return 0;
     }

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { AccessPointBackend, AccessPointStatus } from './backend.js';
 import type { CommandResult, CommandRunner } from './command-runner.js';
 import { resolveAccessPointConfig, validateInterfaceName, type AccessPointConfig, type AccessPointConfigInput } from './config.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../../peripheral/storage/atomic-file.js';
 import { configInvalid, softapFailed } from './errors.js';
 import { COMMAND_DETAIL_MAX_CHARS, DEFAULT_AP_STATE_DIR } from './limits.js';
 import {
@@ -198,9 +198,9 @@ export class LinuxAccessPoint implements AccessPointBackend {
     const iface = config.interface;
     try {
       await mkdir(this.#dir, { recursive: true, mode: STATE_DIR_MODE });
-      await writeFileAtomic(this.#path(HOSTAPD_CONF_NAME), renderHostapdConf(config), HOSTAPD_CONF_MODE);
+      await writeFileAtomic(this.#path(HOSTAPD_CONF_NAME), renderHostapdConf(config), { mode: HOSTAPD_CONF_MODE });
       undo.push(() => rm(this.#path(HOSTAPD_CONF_NAME), { force: true }));
-      await writeFileAtomic(this.#path(DNSMASQ_CONF_NAME), renderDnsmasqConf(config, { stateDir: this.#dir }), DNSMASQ_CONF_MODE);
+      await writeFileAtomic(this.#path(DNSMASQ_CONF_NAME), renderDnsmasqConf(config, { stateDir: this.#dir }), { mode: DNSMASQ_CONF_MODE });
       const manager = await this.#resolveStationManager();
       if (this.#parent !== undefined) {
         await this.#must(this.#bin.iw, ['dev', this.#parent, 'interface', 'add', iface, 'type', '__ap'], 'creating the AP interface', config);

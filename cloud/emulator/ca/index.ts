@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import './reflect-metadata.js';
 import * as x509 from '@peculiar/x509';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../config/atomic-file.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -134,8 +134,8 @@ export class EmulatorCa {
     });
     const newKeyPem = pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey));
     // Key first: a crash between the two writes leaves a key without a cert, which is regenerated.
-    await writeFileAtomic(keyPath, newKeyPem, 0o600);
-    await writeFileAtomic(certPath, cert.toString('pem') + '\n', 0o644);
+    writeFileAtomic(keyPath, newKeyPem, 0o600);
+    writeFileAtomic(certPath, cert.toString('pem') + '\n', 0o644);
     return new EmulatorCa(cert, keys.privateKey);
   }
 
