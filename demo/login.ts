@@ -2,10 +2,10 @@
  * Plays the demo user's browser: opens the authorization URL, signs in on the provider's real
  * login page and follows the redirects to the central's loopback server.
  */
-import { parseForm, TestBrowser } from '../test/cloud-identity/browser.js';
+import { FormBrowser, parseForm } from './browser.js';
 
 export async function signInThroughPages(url: URL, username: string, password: string): Promise<void> {
-  const browser = new TestBrowser();
+  const browser = new FormBrowser();
   const page = await browser.get(url.href);
   if (page.status !== 200) throw new Error(`login page: HTTP ${page.status}`);
   const form = parseForm(page.html, page.url, '/login');

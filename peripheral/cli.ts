@@ -1,7 +1,7 @@
 /**
  * `npm run device -- <command>`: the device's command line.
  *
- *   start            run the device: agent + GATT server (until SIGINT/SIGTERM)
+ *   start            run the device: agent + BLE and/or SoftAP per `softap.mode` (until SIGINT/SIGTERM)
  *   status           print the provisioning state from disk (one JSON line)
  *   reset --yes      factory reset: forget credentials, journal, job and the provisioned Wi-Fi
  *   make-setup-code  draw the setup code and write the verifier (see peripheral/setup-code)
@@ -19,11 +19,14 @@ import type { DeviceConfig } from './config/schema.js';
 import { runMakeSetupCodeCli } from './setup-code/index.js';
 
 const USAGE = `usage: device <command> [--config PATH]
-  start             run the device (GATT server + provisioning agent) until interrupted
+  start             run the device (agent + BLE and/or SoftAP per softap.mode) until interrupted
   status            print the provisioning state (JSON)
   reset --yes       factory reset (stop the running device first)
   make-setup-code   draw a setup code and write the verifier (--help for its options)
   --config PATH     configuration file (default ${DEFAULT_CONFIG_PATH}; absent = development defaults)`;
+
+/** Period of the timer that keeps `device start` alive while nothing else runs, ms. */
+const KEEP_ALIVE_MS = 60 * 60_000;
 
 function log(line: string): void {
   console.log(`${new Date().toISOString()} ${line}`);
@@ -31,12 +34,16 @@ function log(line: string): void {
 
 async function start(config: DeviceConfig): Promise<number> {
   const device = await startDevice(config, log);
-  log(`device ${device.deviceId} on ${config.ble.transport}: ${device.agent.state}`);
+  const url = device.softapUrl;
+  log(`device ${device.deviceId} on ${config.ble.transport}: ${device.agent.state} (softap ${config.softap.mode}${url ? ` at ${url}` : ''})`);
   device.agent.onStatus((s) => log(`status ${s.state}${s.error ? ` ${s.error}` : ''}${s.result ? ` thing=${s.result.thingName}` : ''}`));
+  // A provisioned device on-line may run no transport at all (policy mode): the process must stay.
+  const keepAlive = setInterval(() => undefined, KEEP_ALIVE_MS);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  clearInterval(keepAlive);
   log('stopping');
   await device.stop();
   return 0;

@@ -34,6 +34,7 @@ export const ERROR_TABLE = {
   VERSION_UNSUPPORTED: { wire: 0x010b, category: 'protocol', message: 'The protocol version is not supported' },
   WRONG_CHANNEL: { wire: 0x010c, category: 'protocol', message: 'The message was sent on the wrong characteristic' },
   UNEXPECTED_MESSAGE: { wire: 0x010d, category: 'protocol', message: 'The message is not allowed in the current state' },
+  ORIGIN_REJECTED: { wire: 0x010e, category: 'protocol', message: 'The request did not come from the device\'s own setup page (origin, host or client header)' },
 
   // 0x02xx secure session
   SESSION_REQUIRED: { wire: 0x0201, category: 'session', message: 'A secure session must be established first' },
@@ -82,6 +83,7 @@ export const ERROR_TABLE = {
   SOFTAP_FAILED: { wire: 0x0508, category: 'device', message: 'The setup access point (SoftAP) could not be started or stopped' },
   LINK_LOST: { wire: 0x0509, category: 'device', message: 'The Bluetooth link to the device was lost' },
   DEVICE_NOT_FOUND: { wire: 0x050a, category: 'device', message: 'No provisioning device with that name was found in range' },
+  RATE_LIMITED: { wire: 0x050b, category: 'device', message: 'Too many requests from this client: wait and try again' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;

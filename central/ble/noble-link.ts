@@ -16,6 +16,9 @@ const NOTIFIED: readonly NotifyName[] = ['session', 'status', 'scan'];
 export class NobleDeviceLink implements DeviceLink {
   private dropListeners: Array<() => void> = [];
   private closing = false;
+  private dropped = false;
+  /** Rejects pending GATT operations when the link drops: noble never settles them itself. */
+  private readonly pending = new Set<(err: ProvisioningError) => void>();
 
   private constructor(
     private readonly peripheral: Peripheral,
@@ -23,6 +26,9 @@ export class NobleDeviceLink implements DeviceLink {
     readonly attPayload: number,
   ) {
     peripheral.once('disconnect', () => {
+      this.dropped = true;
+      const err = new ProvisioningError('LINK_LOST', { detail: 'the device dropped the link' });
+      for (const reject of [...this.pending]) reject(err);
       if (this.closing) return;
       for (const l of this.dropListeners.splice(0)) l();
     });
@@ -55,11 +61,11 @@ export class NobleDeviceLink implements DeviceLink {
   }
 
   async readInfo(): Promise<Uint8Array> {
-    return new Uint8Array(await this.char('info').readAsync());
+    return new Uint8Array(await this.untilDropped(() => this.char('info').readAsync()));
   }
 
   async write(name: WritableName, frame: Uint8Array): Promise<void> {
-    await this.char(name).writeAsync(Buffer.from(frame), false);
+    await this.untilDropped(() => this.char(name).writeAsync(Buffer.from(frame), false));
   }
 
   onFrame(name: NotifyName, listener: (frame: Uint8Array) => void): void {
@@ -74,6 +80,15 @@ export class NobleDeviceLink implements DeviceLink {
     this.closing = true;
     for (const n of NOTIFIED) this.chars[n]?.removeAllListeners('data');
     if (this.peripheral.state === 'connected') await this.peripheral.disconnectAsync().catch(() => undefined);
+  }
+
+  /** Runs one GATT operation; a drop before or during it rejects with LINK_LOST instead of hanging. */
+  private untilDropped<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.dropped) return Promise.reject(new ProvisioningError('LINK_LOST', { detail: 'the link is down' }));
+    return new Promise<T>((resolve, reject) => {
+      this.pending.add(reject);
+      operation().then(resolve, reject).finally(() => this.pending.delete(reject));
+    });
   }
 
   private char(name: CharacteristicName): Characteristic {

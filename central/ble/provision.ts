@@ -108,6 +108,8 @@ export async function provisionDevice(job: ProvisionJob, options: ProvisionOptio
       enter('session');
       await session.handshake(job.setupCode, job.deviceId);
       const first = await session.status(() => true, 0);
+      // Another phone (or the SoftAP page) holds the device's job: its state is not ours to follow.
+      if (first.error === 'DEVICE_BUSY') throw statusError(first);
       let final: StatusMessage;
       if (first.state === 'provisioned' || IN_PROGRESS_STATES.includes(first.state)) {
         // Reconnected to a job that was already committed: follow it.

@@ -3,7 +3,8 @@ import type { Noble } from '../../ble/index.js';
 import { isProvisioningError } from '../../protocol/errors.js';
 import { parseSetupCode, parseSetupPayload } from '../../protocol/session/index.js';
 import { DeviceFinder, NobleDeviceLink, provisionDevice, scanDevices } from '../ble/index.js';
-import type { Phase, ProvisionResult, WifiSettings } from '../ble/index.js';
+import type { DeviceLink, Phase, ProvisionResult, WifiSettings } from '../ble/index.js';
+import { connectHttp } from '../../softap-fallback/client/http-link.js';
 import { claimMessage } from '../cloud/claim-message.js';
 import { CloudSession } from '../cloud/cloud-session.js';
 import { readCodesFile } from './codes-file.js';
@@ -31,6 +32,8 @@ export interface ProvisionFlags {
   findTimeoutMs?: number;
   /** Devices provisioned at once in a batch (default {@link BATCH_PARALLEL_LINKS}). */
   parallel?: number;
+  /** Provision over the device's SoftAP HTTP API at this URL instead of BLE (`--transport softap --url URL`). */
+  softapUrl?: string;
 }
 
 /** Links a batch runs at once by default, and at most (one adapter; each link holds a connection). */
@@ -81,19 +84,33 @@ function seconds(ms: number | undefined): string {
   return `${((ms ?? 0) / 1000).toFixed(1)} s`;
 }
 
-function resultLine(r: ProvisionResult): string {
+function resultLine(r: ProvisionResult, softap: boolean): string {
   const total = Object.values(r.phasesMs).reduce((a, b) => a + (b ?? 0), 0);
   const phases = (Object.keys(r.phasesMs) as Phase[]).map((p) => `${p} ${seconds(r.phasesMs[p])}`).join(', ');
-  return `Provisioned ${r.deviceId} as ${r.thingName} (certificate ${r.certificateId.slice(0, 12)}…) in ${seconds(total)}: ${phases}; ${r.bytesSent} bytes sent at ${r.attPayload}-byte ATT payloads${r.attempts > 1 ? `, ${r.attempts} attempts` : ''}`;
+  const carrier = softap ? `over SoftAP HTTP in ${r.attPayload}-byte frames` : `at ${r.attPayload}-byte ATT payloads`;
+  return `Provisioned ${r.deviceId} as ${r.thingName} (certificate ${r.certificateId.slice(0, 12)}…) in ${seconds(total)}: ${phases}; ${r.bytesSent} bytes sent ${carrier}${r.attempts > 1 ? `, ${r.attempts} attempts` : ''}`;
 }
 
-function resultData(r: ProvisionResult): Record<string, unknown> {
-  return { deviceId: r.deviceId, thingName: r.thingName, certificateId: r.certificateId, phasesMs: r.phasesMs, bytesSent: r.bytesSent, attempts: r.attempts, attPayload: r.attPayload };
+function resultData(r: ProvisionResult, softap: boolean): Record<string, unknown> {
+  return { deviceId: r.deviceId, thingName: r.thingName, certificateId: r.certificateId, phasesMs: r.phasesMs, bytesSent: r.bytesSent, attempts: r.attempts, attPayload: r.attPayload, transport: softap ? 'softap' : 'ble' };
+}
+
+/** The device's SoftAP base URL, checked: http(s), no credentials, nothing after the origin but a path. */
+export function softapBaseUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new CliUsageError(`--url must be an http:// URL such as http://10.0.0.1, got ${text.slice(0, 64)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliUsageError('--url must start with http:// or https://');
+  if (url.username || url.password || url.search || url.hash) throw new CliUsageError('--url takes no credentials, query or fragment');
+  return url.origin;
 }
 
 /** Provisions one device, printing live progress on stderr. */
 async function provisionOne(target: DeviceCode, wifi: WifiSettings, parameters: Record<string, string>, flags: ProvisionFlags,
-  ctx: CommandContext, cloud: CloudSession, finder: DeviceFinder, out: Output): Promise<ProvisionResult> {
+  ctx: CommandContext, cloud: CloudSession, connect: (deviceId: string) => Promise<DeviceLink>, out: Output): Promise<ProvisionResult> {
   const tag = `[${target.deviceId}]`;
   let lastStep = '';
   return provisionDevice({
@@ -103,7 +120,7 @@ async function provisionOne(target: DeviceCode, wifi: WifiSettings, parameters: 
     scan: flags.scan,
     claim: async () => claimMessage(await cloud.claim(), ctx.config, parameters),
   }, {
-    connect: async () => NobleDeviceLink.connect(await finder.find(target.deviceId, flags.findTimeoutMs)),
+    connect: () => connect(target.deviceId),
     random,
     hooks: {
       onPhase: (phase, attempt, bytes) => out.progress(`${tag} ${phase}${attempt > 1 ? ` (attempt ${attempt})` : ''}…${bytes > 0 ? ` (${bytes} bytes sent)` : ''}`),
@@ -140,15 +157,25 @@ export async function provision(ctx: CommandContext, flags: ProvisionFlags, load
   const parameters = parseParams(flags.params);
   if (flags.all !== (flags.codes !== undefined)) throw new CliUsageError('--all and --codes FILE go together');
   if (flags.all && (flags.device || flags.qr)) throw new CliUsageError('--all provisions the devices of --codes, not --device/--qr');
+  if (flags.all && flags.softapUrl !== undefined) throw new CliUsageError('--all provisions over BLE; a SoftAP --url reaches one device');
+  const softapUrl = flags.softapUrl === undefined ? undefined : softapBaseUrl(flags.softapUrl);
   const targets = flags.all ? readCodesFile(flags.codes!) : [await singleTarget(flags, io)];
   const wifi = await wifiSettings(flags, io);
   // Fail early on the login, before any device is touched.
   await ctx.auth.tokens();
   const cloud = new CloudSession({ config: ctx.config, idToken: () => ctx.auth.idToken() });
-  const finder = new DeviceFinder(loadNoble());
+  const softap = softapUrl !== undefined;
+  let connect: (deviceId: string) => Promise<DeviceLink>;
+  if (softapUrl !== undefined) {
+    // The device id read from info is still checked against the target (provisionDevice).
+    connect = () => connectHttp(softapUrl);
+  } else {
+    const finder = new DeviceFinder(loadNoble());
+    connect = async (deviceId) => NobleDeviceLink.connect(await finder.find(deviceId, flags.findTimeoutMs));
+  }
   if (!flags.all) {
-    const r = await provisionOne(targets[0]!, wifi, parameters, flags, ctx, cloud, finder, out);
-    out.result(resultLine(r), resultData(r));
+    const r = await provisionOne(targets[0]!, wifi, parameters, flags, ctx, cloud, connect, out);
+    out.result(resultLine(r, softap), resultData(r, softap));
     return true;
   }
   const parallel = flags.parallel ?? BATCH_PARALLEL_LINKS;
@@ -159,8 +186,8 @@ export async function provision(ctx: CommandContext, flags: ProvisionFlags, load
     for (let i = next++; i < targets.length; i = next++) {
       const target = targets[i]!;
       try {
-        const r = await provisionOne(target, wifi, parameters, flags, ctx, cloud, finder, out);
-        out.progress(resultLine(r));
+        const r = await provisionOne(target, wifi, parameters, flags, ctx, cloud, connect, out);
+        out.progress(resultLine(r, softap));
         rows[i] = { deviceId: r.deviceId, ok: true, thingName: r.thingName, certificateId: r.certificateId, totalMs: Object.values(r.phasesMs).reduce((a, b) => a + (b ?? 0), 0) };
       } catch (err) {
         if (!isProvisioningError(err)) throw err;

@@ -27,6 +27,10 @@ commands:
                                     the QR payload, $CENTRAL_SETUP_CODE or a prompt; Wi-Fi password
                                     from F, $CENTRAL_WIFI_PASSWORD or a prompt (never echoed)
   provision ... [--find-timeout S]  how long to look for a device (default 15 s)
+  provision ... --transport softap --url URL
+                                    provision over the device's setup access point instead of
+                                    BLE: join its Wi-Fi (Setup-<device id>), then URL is its page,
+                                    e.g. http://10.0.0.1; same session, same messages
   provision --all --codes FILE --ssid S [...]
                                     provision every device listed in FILE (QR payloads, or
                                     DEVICE-ID SETUP-CODE lines) with one login, --parallel N
@@ -36,11 +40,15 @@ options:
   --config FILE       cloud.json of the emulator or a production config
                       (default $CENTRAL_CONFIG, else .data/cloud/cloud.json)
   --token-cache FILE  where the login is kept (default $CENTRAL_TOKEN_CACHE, else ~/.cache/trusted-provisioning/central-tokens.json)
-  --transport SPEC    HCI transport for noble (default $BLE_TRANSPORT, else hci0; see ble/README.md)
+  --transport SPEC    HCI transport for noble (default $BLE_TRANSPORT, else hci0; see ble/README.md),
+                      or \`softap\` (with --url) for provision over the device's SoftAP HTTP API
   --json              one JSON document on stdout, for scripts
 
 exit codes: 0 ok, 1 internal error, 2 usage, 3 configuration, 4 login, 5 cloud, 6 session
 (setup code), 7 Wi-Fi, 8 device or Bluetooth, 9 protocol, 10 batch with failures`;
+
+/** `--transport softap`: the device's SoftAP HTTP API instead of an HCI transport for BLE. */
+export const SOFTAP_TRANSPORT = 'softap';
 
 const COMMANDS = ['login', 'logout', 'whoami', 'claim', 'devices', 'provision'];
 /** Longest --scan-time and --find-timeout, seconds. */
@@ -87,6 +95,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         codes: { type: 'string' },
         'find-timeout': { type: 'string' },
         parallel: { type: 'string' },
+        url: { type: 'string' },
       },
     });
     json = values.json;
@@ -102,6 +111,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       ...(values.config ? { config: values.config } : {}),
       ...(values['token-cache'] ? { tokenCache: values['token-cache'] } : {}),
     }, io.env);
+    const softap = values.transport === SOFTAP_TRANSPORT;
+    if (softap && command !== 'provision') throw new CliUsageError(`--transport ${SOFTAP_TRANSPORT} works with provision only`);
+    if (softap !== (values.url !== undefined)) throw new CliUsageError(`--transport ${SOFTAP_TRANSPORT} and --url URL go together`);
     const noble = (): Noble => (io.noble ?? defaultNoble)(values.transport);
     switch (command) {
       case 'login':
@@ -138,6 +150,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           ...(values.codes ? { codes: values.codes } : {}),
           ...(values.parallel !== undefined ? { parallel: Number(values.parallel) } : {}),
           ...(values['find-timeout'] !== undefined ? { findTimeoutMs: seconds(values['find-timeout'], '--find-timeout') * 1000 } : {}),
+          ...(values.url !== undefined ? { softapUrl: values.url } : {}),
         };
         const ok = await provision(context(), flags, noble, out(), io);
         return ok ? EXIT.ok : EXIT.batchPartial;

@@ -1,21 +1,37 @@
 /**
- * Puts the device together from its configuration: storage, Wi-Fi backend, fleet routine, agent,
- * and the GATT server on the configured BLE transport. `device start` runs this.
+ * Puts the device together from its configuration: storage, Wi-Fi backend, fleet routine, the agent
+ * behind the JobLock, and the two ways in: BLE (GATT server on the configured HCI transport) and
+ * the SoftAP (access point + HTTP server), switched per `softap.mode` (softap-fallback/device).
+ * Both share ONE attempt limiter, the agent and the info bytes. `device start` runs this.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadBleno } from '../../ble/index.js';
+import { encodeMessage } from '../../protocol/codec.js';
 import { AttemptLimiter } from '../../protocol/session/index.js';
-import { adaptWifiBackend, claimFleetRunner, JobFile, ProvisioningAgent } from '../agent/index.js';
+import { nodeCommandRunner } from '../../softap-fallback/ap/command-runner.js';
+import { accessPointConfigForDevice } from '../../softap-fallback/ap/device-config.js';
+import { LinuxAccessPoint } from '../../softap-fallback/ap/linux-backend.js';
+import { SimulatedAccessPoint } from '../../softap-fallback/ap/simulated-backend.js';
+import type { AccessPointBackend } from '../../softap-fallback/ap/backend.js';
+import type { AccessPointConfigInput } from '../../softap-fallback/ap/config.js';
+import {
+  BleTransport, JobLockedAgent, loadOrCreateDeviceSecret, SoftApTransport, startProvisioningHttpServer, startSetupTransports,
+} from '../../softap-fallback/device/index.js';
+import type { RunningSetup } from '../../softap-fallback/device/index.js';
+import { JobLock } from '../../softap-fallback/policy/job-lock.js';
+import type { JobLockEvent } from '../../softap-fallback/policy/job-lock.js';
+import { ssidForDevice } from '../../softap-fallback/ap/identity.js';
+import { adaptWifiBackend, claimFleetRunner, JobFile } from '../agent/index.js';
 import type { WifiBackend } from '../agent/index.js';
-import { ProvisioningGattServer } from '../gatt/index.js';
+import { buildInfo, systemTimers } from '../gatt/index.js';
 import { FileAttemptStore, readVerifierFile } from '../setup-code/index.js';
 import { CredentialStore } from '../storage/credential-store.js';
 import { ProvisioningJournal } from '../storage/journal.js';
 import { systemClock } from '../fleet/clock.js';
 import { NmcliBackend } from '../wifi/nmcli.js';
 import { SimulatedWifi } from '../wifi/simulated.js';
+import type { WifiBackend as SystemWifi } from '../wifi/types.js';
 import { WpaCliBackend } from '../wifi/wpa-cli.js';
 import { readTrustPem } from './load.js';
 import type { DeviceConfig } from './schema.js';
@@ -23,6 +39,8 @@ import type { DeviceConfig } from './schema.js';
 export const CREDENTIALS_DIR = 'credentials';
 export const JOURNAL_FILE = 'journal.log';
 export const ATTEMPTS_FILE = 'attempts.json';
+/** The Linux AP backend's runtime directory (a tmpfs: a reboot clears stale pid files). */
+export const SOFTAP_RUNTIME_DIR = '/run/trusted-provisioning/softap';
 
 export interface DeviceStorage {
   store: CredentialStore;
@@ -38,55 +56,105 @@ export function deviceStorage(config: DeviceConfig): DeviceStorage {
   };
 }
 
-export function wifiBackend(config: DeviceConfig): WifiBackend {
+/** The station Wi-Fi as the platform drives it (with `current()` for the link monitor). */
+export function systemWifi(config: DeviceConfig): SystemWifi {
   switch (config.wifi.backend) {
     case 'nmcli':
-      return adaptWifiBackend(new NmcliBackend({ ifname: config.wifi.interface }));
+      return new NmcliBackend({ ifname: config.wifi.interface });
     case 'wpa_cli':
-      return adaptWifiBackend(new WpaCliBackend({ ifname: config.wifi.interface }));
+      return new WpaCliBackend({ ifname: config.wifi.interface });
     case 'simulated':
-      return adaptWifiBackend(new SimulatedWifi({ networks: config.wifi.networks.map((n) => ({ ...n })) }));
+      return new SimulatedWifi({ networks: config.wifi.networks.map((n) => ({ ...n })) });
   }
+}
+
+export function wifiBackend(config: DeviceConfig): WifiBackend {
+  return adaptWifiBackend(systemWifi(config));
+}
+
+export function accessPointBackend(config: DeviceConfig, log: (line: string) => void): AccessPointBackend {
+  if (config.softap.accessPoint.backend === 'simulated') return new SimulatedAccessPoint({ clock: Date.now });
+  return new LinuxAccessPoint({ run: nodeCommandRunner(), stateDir: SOFTAP_RUNTIME_DIR, onWarning: log });
 }
 
 export interface RunningDevice {
   readonly deviceId: string;
-  readonly agent: ProvisioningAgent;
-  readonly server: ProvisioningGattServer;
+  /** The agent behind the JobLock (`jobTransport` says who holds it). */
+  readonly agent: JobLockedAgent;
+  readonly setup: RunningSetup;
+  /** The SoftAP page's URL while the AP runs. */
+  readonly softapUrl: string | undefined;
   stop(): Promise<void>;
 }
 
-export async function startDevice(config: DeviceConfig, log: (line: string) => void): Promise<RunningDevice> {
+export interface StartDeviceOverrides {
+  /** Tests: a backend of their own (e.g. a SimulatedAccessPoint they inspect). */
+  accessPoint?: AccessPointBackend;
+}
+
+export async function startDevice(config: DeviceConfig, log: (line: string) => void, overrides: StartDeviceOverrides = {}): Promise<RunningDevice> {
   const verifier = readVerifierFile(config.verifierPath);
   const caPem = readTrustPem(config);
   // The attempt counter and the journal live here; 0700 as they sit next to the keys.
   mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
   const { store, journal, jobFile } = deviceStorage(config);
-  const agent = new ProvisioningAgent({
+  const wifi = systemWifi(config);
+  // Set once the transports run; the lock (needed by the agent, which they need) reports to it.
+  const wiring: { setup?: RunningSetup } = {};
+  // Job events before the transports are up (a phone quicker than the policy) are replayed after.
+  const early: JobLockEvent[] = [];
+  const lock = new JobLock({ onChange: (event) => (wiring.setup ? wiring.setup.jobEvent(event) : early.push(event)) });
+  const agent = new JobLockedAgent({
     store, journal, jobFile,
-    wifi: wifiBackend(config),
+    wifi: adaptWifiBackend(wifi),
     fleet: claimFleetRunner({ store, journal, caPem, serialNumber: config.serialNumber ?? verifier.deviceId, keyAlgorithm: config.keyAlgorithm }),
     clock: systemClock,
     log,
-  });
+  }, lock);
   await agent.start();
-  const bleno = loadBleno(config.ble.transport);
-  const server = new ProvisioningGattServer({
-    bleno, agent, verifier,
-    attempts: new AttemptLimiter(new FileAttemptStore(join(config.stateDir, ATTEMPTS_FILE)), Date.now),
-    random: (n) => new Uint8Array(randomBytes(n)),
-    idleTimeoutMs: config.ble.idleTimeoutMs,
-    ...(config.model !== undefined ? { model: config.model } : {}),
-    ...(config.firmware !== undefined ? { firmware: config.firmware } : {}),
-    log,
+  // ONE limiter: wrong setup codes over BLE and over the SoftAP count together.
+  const attempts = new AttemptLimiter(new FileAttemptStore(join(config.stateDir, ATTEMPTS_FILE)), Date.now);
+  const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
+  const describe = { ...(config.model !== undefined ? { model: config.model } : {}), ...(config.firmware !== undefined ? { firmware: config.firmware } : {}) };
+  const info = (): Uint8Array => encodeMessage(buildInfo({ deviceId: verifier.deviceId, state: agent.state, ...describe }));
+
+  const ble = new BleTransport({
+    transport: config.ble.transport, maxAttMtu: config.ble.maxAttMtu, timers: systemTimers, log,
+    server: { agent, verifier, attempts, random, idleTimeoutMs: config.ble.idleTimeoutMs, ...describe, log },
   });
-  await server.start();
+  const ap = config.softap.accessPoint;
+  const backend = overrides.accessPoint ?? accessPointBackend(config, log);
+  const softap = new SoftApTransport({
+    backend, log,
+    accessPoint: async (): Promise<AccessPointConfigInput> => {
+      const base = { interface: ap.interface, countryCode: ap.countryCode ?? 'XX', ...(ap.channel !== undefined ? { channel: ap.channel } : {}) };
+      if (ap.security === 'open') return { ...base, ssid: ssidForDevice(verifier.deviceId, ap.ssidPrefix), security: { mode: 'open', acknowledgeOpenNetwork: true } };
+      const deviceSecret = await loadOrCreateDeviceSecret(ap.secretPath, 'softap.accessPoint.secretPath', log);
+      return accessPointConfigForDevice({ ...base, deviceId: verifier.deviceId, deviceSecret, ssidPrefix: ap.ssidPrefix });
+    },
+    startServer: () => startProvisioningHttpServer({
+      agent, deviceId: verifier.deviceId, verifier, attempts, info, random, now: Date.now, timers: systemTimers, listen: config.softap.listen,
+      ...(config.softap.claimDefaults ? { claimDefaults: config.softap.claimDefaults } : {}),
+      log,
+    }),
+  });
+  const running = await startSetupTransports({
+    mode: config.softap.mode, policy: config.softap.policy, ble, softap, agent,
+    wifiConnected: async () => (await wifi.current()).connected,
+    timer: systemTimers, clock: () => performance.now(), log,
+  }).catch(async (err: unknown) => {
+    await agent.stop();
+    throw err;
+  });
+  wiring.setup = running;
+  for (const event of early.splice(0)) running.jobEvent(event);
   return {
     deviceId: verifier.deviceId,
     agent,
-    server,
+    setup: running,
+    get softapUrl() { return running.softapUrl; },
     async stop() {
-      await server.stop();
+      await running.stop();
       await agent.stop();
     },
   };

@@ -32,11 +32,50 @@ describe('device configuration', () => {
     [{ serialNumber: 'has space' }, 'serialNumber'],
     [{ keyAlgorithm: 'ed25519' }, 'keyAlgorithm'],
     [{ stateDir: '' }, 'stateDir'],
+    [{ ble: { maxAttMtu: 22 } }, 'ble.maxAttMtu'],
+    [{ softap: { mode: 'sometimes' } }, 'softap.mode'],
+    [{ softap: { triggers: { bleIdleMinutes: -1 } } }, 'softap.triggers.bleIdleMinutes'],
+    [{ softap: { triggers: { wifiLossSeconds: 5 } } }, 'softap.triggers.wifiLossSeconds'],
+    [{ softap: { triggers: { noBleController: 'yes' } } }, 'softap.triggers.noBleController'],
+    [{ softap: { triggers: { bleIdle: 2 } } }, 'softap.triggers.bleIdle'],
+    [{ softap: { apRetrySeconds: 0 } }, 'softap.apRetrySeconds'],
+    [{ softap: { listen: { port: 70000 } } }, 'softap.listen.port'],
+    [{ softap: { listen: { host: 'example.com' } } }, 'softap.listen.host'],
+    [{ softap: { accessPoint: { backend: 'hostapd' } } }, 'softap.accessPoint.backend'],
+    [{ softap: { accessPoint: { interface: '-f' } } }, 'softap.accessPoint.interface'],
+    [{ softap: { accessPoint: { countryCode: 'de' } } }, 'softap.accessPoint.countryCode'],
+    [{ softap: { accessPoint: { ssidPrefix: 'a\nwpa=0' } } }, 'softap.accessPoint.ssidPrefix'],
+    [{ softap: { accessPoint: { security: 'wep' } } }, 'softap.accessPoint.security'],
+    [{ wifi: { backend: 'nmcli' } }, 'softap.accessPoint.countryCode'],
+    [{ softap: { claimDefaults: { host: 'iot.example.com', templateName: 'has space' } } }, 'softap.claimDefaults.templateName'],
+    [{ softap: { claimDefaults: { templateName: 'T' } } }, 'softap.claimDefaults.host'],
     [[], '(root)'],
   ])('names the field of %j', (raw, field) => {
     const err = detailOf(() => parseDeviceConfig(raw, 'device.json', {}));
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.detail).toMatch(new RegExp(`^${field.replace(/[[\]().]/g, '\\$&')} in device\\.json: `));
+  });
+
+  it('softap defaults: policy mode; simulated AP on loopback in development, linux on 10.0.0.1:80 on a real device', () => {
+    const dev = parseDeviceConfig({}, undefined, {});
+    expect(dev.ble.maxAttMtu).toBe(517);
+    expect(dev.softap).toEqual({
+      mode: 'policy', policy: { triggers: {} }, listen: { host: '127.0.0.1', port: 0 },
+      accessPoint: { backend: 'simulated', interface: 'wlan0', ssidPrefix: 'Setup', security: 'wpa2', secretPath: '.data/device/softap-secret.bin' },
+    });
+    const pi = parseDeviceConfig({ stateDir: '/var/lib/tp', wifi: { backend: 'nmcli' }, softap: { accessPoint: { countryCode: 'DE' } } }, undefined, {});
+    expect(pi.softap).toMatchObject({ mode: 'policy', listen: { host: '10.0.0.1', port: 80 }, accessPoint: { backend: 'linux', countryCode: 'DE', secretPath: '/var/lib/tp/softap-secret.bin' } });
+    expect(parseDeviceConfig({ wifi: { backend: 'nmcli' }, softap: { mode: 'never' } }, undefined, {}).softap.mode).toBe('never');
+    const custom = parseDeviceConfig({
+      softap: {
+        mode: 'always', triggers: { bleIdleMinutes: null, wifiLossSeconds: 60 }, apRetrySeconds: 5, listen: { host: '127.0.0.1', port: 8080 },
+        claimDefaults: { host: 'abc-ats.iot.eu-west-1.amazonaws.com', templateName: 'mytemplate' },
+      },
+    }, undefined, {});
+    expect(custom.softap).toMatchObject({
+      mode: 'always', policy: { triggers: { bleIdleMinutes: null, wifiLossSeconds: 60 }, apRetrySeconds: 5 }, listen: { port: 8080 },
+      claimDefaults: { host: 'abc-ats.iot.eu-west-1.amazonaws.com', port: 8883, templateName: 'mytemplate' },
+    });
   });
 
   it('reads files: absent default = defaults, absent explicit = error, bad JSON = error; trust from cloud.json', async () => {
@@ -60,5 +99,6 @@ describe('device configuration', () => {
     const raw: unknown = JSON.parse(await readFile(new URL('../systemd/device.json', import.meta.url), 'utf8'));
     const c = parseDeviceConfig(raw, 'device.json', {});
     expect(c).toMatchObject({ ble: { transport: 'hci0' }, wifi: { backend: 'nmcli', interface: 'wlan0' }, stateDir: '/var/lib/trusted-provisioning' });
+    expect(c.softap).toMatchObject({ mode: 'policy', listen: { host: '10.0.0.1', port: 80 }, accessPoint: { backend: 'linux', interface: 'wlan0', countryCode: 'DE' } });
   });
 });

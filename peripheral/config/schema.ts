@@ -7,6 +7,9 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProvisioningError } from '../../protocol/errors.js';
+import { MAX_ATT_MTU, MIN_ATT_MTU } from '../../ble/loader.js';
+import { parseSoftApConfig } from './softap.js';
+import type { SoftApConfig } from './softap.js';
 
 export type WifiBackendName = 'simulated' | 'nmcli' | 'wpa_cli';
 export const WIFI_BACKENDS: readonly WifiBackendName[] = ['simulated', 'nmcli', 'wpa_cli'];
@@ -31,6 +34,8 @@ export interface DeviceConfig {
     /** HCI transport (ble/README.md): hci0, serial:…, tcp:…, unix:…, air:…. */
     readonly transport: string;
     readonly idleTimeoutMs: number;
+    /** Largest ATT_MTU the device grants in an Exchange MTU (23-517; default 517). */
+    readonly maxAttMtu: number;
   };
   readonly trust: {
     /** PEM of the CA of the AWS IoT endpoint (Amazon Root CA 1); when absent, read from cloudJson. */
@@ -46,6 +51,8 @@ export interface DeviceConfig {
     readonly networks: readonly SimulatedNetworkConfig[];
   };
   readonly keyAlgorithm: KeyAlgorithmName;
+  /** The SoftAP fallback (./softap.ts). */
+  readonly softap: SoftApConfig;
   readonly model?: string;
   readonly firmware?: string;
 }
@@ -71,7 +78,7 @@ export function defaultTransport(env: NodeJS.ProcessEnv = process.env): string {
   return env['BLE_TRANSPORT'] ?? `air:unix:${join(tmpdir(), 'ble-air.sock')}`;
 }
 
-class Reader {
+export class Reader {
   constructor(private readonly source: string | undefined) {}
 
   fail(path: string, problem: string): never {
@@ -112,8 +119,8 @@ class Reader {
 
 export function parseDeviceConfig(raw: unknown, source?: string, env: NodeJS.ProcessEnv = process.env): DeviceConfig {
   const r = new Reader(source);
-  const root = r.object(raw ?? {}, '(root)', ['$comment', 'stateDir', 'verifierPath', 'serialNumber', 'ble', 'trust', 'wifi', 'keyAlgorithm', 'model', 'firmware']);
-  const ble = r.object(root['ble'] ?? {}, 'ble', ['transport', 'idleTimeoutMs']);
+  const root = r.object(raw ?? {}, '(root)', ['$comment', 'stateDir', 'verifierPath', 'serialNumber', 'ble', 'trust', 'wifi', 'keyAlgorithm', 'softap', 'model', 'firmware']);
+  const ble = r.object(root['ble'] ?? {}, 'ble', ['transport', 'idleTimeoutMs', 'maxAttMtu']);
   const trust = r.object(root['trust'] ?? {}, 'trust', ['caPath', 'cloudJson']);
   const wifi = r.object(root['wifi'] ?? {}, 'wifi', ['backend', 'interface', 'networks']);
   const serialNumber = r.optionalString(root['serialNumber'], 'serialNumber');
@@ -137,21 +144,26 @@ export function parseDeviceConfig(raw: unknown, source?: string, env: NodeJS.Pro
       };
     });
   }
+  const stateDir = r.string(root['stateDir'], 'stateDir', DEFAULT_STATE_DIR);
+  const wifiBackend = r.oneOf(wifi['backend'], 'wifi.backend', WIFI_BACKENDS, 'simulated');
+  const softap = parseSoftApConfig(r, root['softap'], stateDir, wifiBackend === 'simulated' ? 'simulated' : 'linux');
   return {
-    stateDir: r.string(root['stateDir'], 'stateDir', DEFAULT_STATE_DIR),
+    stateDir,
     verifierPath: r.string(root['verifierPath'], 'verifierPath', DEFAULT_VERIFIER_PATH),
     ...(serialNumber !== undefined ? { serialNumber } : {}),
     ble: {
       transport: r.string(ble['transport'], 'ble.transport', defaultTransport(env)),
       idleTimeoutMs: r.integer(ble['idleTimeoutMs'], 'ble.idleTimeoutMs', MIN_IDLE_TIMEOUT_MS, MAX_IDLE_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS),
+      maxAttMtu: r.integer(ble['maxAttMtu'], 'ble.maxAttMtu', MIN_ATT_MTU, MAX_ATT_MTU, MAX_ATT_MTU),
     },
     trust: { ...(caPath !== undefined ? { caPath } : {}), cloudJson: r.string(trust['cloudJson'], 'trust.cloudJson', DEFAULT_CLOUD_JSON) },
     wifi: {
-      backend: r.oneOf(wifi['backend'], 'wifi.backend', WIFI_BACKENDS, 'simulated'),
+      backend: wifiBackend,
       interface: r.string(wifi['interface'], 'wifi.interface', 'wlan0'),
       networks,
     },
     keyAlgorithm: r.oneOf(root['keyAlgorithm'], 'keyAlgorithm', KEY_ALGORITHMS, 'ec-p256'),
+    softap,
     ...(model !== undefined ? { model } : {}),
     ...(firmware !== undefined ? { firmware } : {}),
   };

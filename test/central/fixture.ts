@@ -10,7 +10,7 @@ import { loadCentralConfig } from '../../central/config/config.js';
 import type { CentralConfig } from '../../central/config/config.js';
 import { Auth } from '../../central/auth/auth.js';
 import { TokenCache } from '../../central/auth/token-cache.js';
-import { parseForm, TestBrowser } from '../cloud-identity/browser.js';
+import { parseForm, TestBrowser } from '../../demo/browser.js';
 
 export interface CentralFixture {
   dir: string;

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as client from 'openid-client';
-import { parseForm, TestBrowser } from './browser.js';
+import { parseForm, TestBrowser } from '../../demo/browser.js';
 
 export async function discover(issuer: string, clientId: string): Promise<client.Configuration> {
   return client.discovery(new URL(issuer), clientId, undefined, client.None(), { execute: [client.allowInsecureRequests] });

@@ -8,7 +8,7 @@ import { defaultConfig, DEMO_PASSWORD, DEMO_USERNAME, DEFAULT_CLIENT_ID } from '
 import { startIdentity } from '../../cloud/emulator/identity/index.js';
 import type { RunningIdentity } from '../../cloud/emulator/identity/index.js';
 import type { AwsCredentialRecord, CredentialStore } from '../../cloud/emulator/contracts.js';
-import { parseForm, TestBrowser } from './browser.js';
+import { parseForm, TestBrowser } from '../../demo/browser.js';
 import { codeFlowLogin, deviceGrantLogin, discover, startLoopbackReceiver } from './login.js';
 
 class MapStore implements CredentialStore {

@@ -1,6 +1,7 @@
 /**
  * A minimal browser for driving the provider's real pages over HTTP: a cookie jar, manual
- * redirects (so a test sees each hop and can stop at the loopback redirect URI) and form parsing.
+ * redirects (so a caller sees each hop and can stop at the loopback redirect URI) and form parsing.
+ * The demo signs its user in with it (demo/login.ts); tests use it too (as `TestBrowser`).
  */
 
 export interface BrowserResponse {
@@ -17,7 +18,7 @@ export interface ParsedForm {
 /** Redirects followed before giving up (a loop is a bug). */
 const MAX_REDIRECTS = 20;
 
-export class TestBrowser {
+export class FormBrowser {
   private readonly cookies = new Map<string, string>();
 
   /** GETs `url`, following redirects; stops before fetching any URL for which `stopAt` is true. */
@@ -96,3 +97,6 @@ function decode(text: string): string {
     .replace(/&#(\d+);/g, (_m, n: string) => String.fromCharCode(Number(n)))
     .replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
+
+/** The name the tests know it by. */
+export { FormBrowser as TestBrowser };

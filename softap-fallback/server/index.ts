@@ -1,0 +1,112 @@
+/**
+ * The device's SoftAP HTTP server (softap-fallback/server/README.md): the BLE protocol over HTTP,
+ * feeding the same agent, with the same attempt limiter.
+ */
+import { createServer } from 'node:http';
+import type { Socket } from 'node:net';
+import { ProvisioningError, UsageError } from '../../protocol/errors.js';
+import { systemTimers } from '../../peripheral/gatt/timers.js';
+import type { Timers } from '../../peripheral/gatt/timers.js';
+import { createSoftApApp } from './app.js';
+import type { SoftApAppOptions } from './app.js';
+
+export { createSoftApApp, DEFAULT_SOFTAP_LIMITS } from './app.js';
+export type { SoftApApp, SoftApAppOptions, SoftApLimits } from './app.js';
+export type { PageAssets, PageFile } from './page.js';
+export { CAPTIVE_PROBE_PATHS, CONTENT_SECURITY_POLICY, SECURITY_HEADERS } from './security.js';
+export * from './limits.js';
+
+const WILDCARD_HOSTS: ReadonlySet<string> = new Set(['0.0.0.0', '::', '']);
+
+/** The AP address of the seed (softap-fallback/ap DEFAULT_AP_ADDRESS) and plain HTTP. */
+export const DEFAULT_LISTEN = { host: '10.0.0.1', port: 80 } as const;
+
+export interface SoftApServerOptions extends Omit<SoftApAppOptions, 'now' | 'timers'> {
+  readonly now?: () => number;
+  readonly timers?: Timers;
+  readonly listen?: { readonly host?: string; readonly port?: number };
+  /**
+   * Further Host names the device answers to (e.g. a name its DNS gives it). The listening
+   * address (with its port unless 80) is always allowed; the first name given here is where
+   * captive-portal redirects point.
+   */
+  readonly allowedHosts?: readonly string[];
+}
+
+export interface SoftApTraffic {
+  /** Bytes read from and written to client sockets (HTTP headers and bodies). */
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** Requests answered. */
+  readonly requests: number;
+  /** Long-poll requests waiting now. */
+  readonly waiting: number;
+}
+
+export interface SoftApServer {
+  /** The page origin, no trailing slash, e.g. http://10.0.0.1 (give it to connectHttp). */
+  readonly url: string;
+  readonly port: number;
+  /** Live HTTP connections (phone connections of the protocol, not sockets). */
+  connections(): number;
+  traffic(): SoftApTraffic;
+  close(): Promise<void>;
+}
+
+export async function startSoftApServer(options: SoftApServerOptions): Promise<SoftApServer> {
+  const { listen, allowedHosts, ...rest } = options;
+  const soft = createSoftApApp({ ...rest, now: options.now ?? Date.now, timers: options.timers ?? systemTimers });
+  const server = createServer({ requestTimeout: 60_000, headersTimeout: 10_000, maxHeaderSize: 8 * 1024 }, soft.app);
+  const sockets = new Set<Socket>();
+  let closedIn = 0;
+  let closedOut = 0;
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => {
+      closedIn += socket.bytesRead;
+      closedOut += socket.bytesWritten;
+      sockets.delete(socket);
+    });
+  });
+  const host = listen?.host ?? DEFAULT_LISTEN.host;
+  // A wildcard address is no name a browser uses: the Host allow-list needs the real one.
+  if (WILDCARD_HOSTS.has(host) && !allowedHosts?.length) {
+    throw new UsageError('CONFIG_INVALID', { detail: 'listen.host: a wildcard address needs allowedHosts (the name or address phones use)' });
+  }
+  const wantPort = listen?.port ?? DEFAULT_LISTEN.port;
+  await new Promise<void>((resolve, reject) => {
+    const failed = (err: NodeJS.ErrnoException): void => {
+      reject(new ProvisioningError('SOFTAP_FAILED', { detail: `HTTP server cannot listen on ${host}:${wantPort} (${err.code ?? err.message})`, cause: err }));
+    };
+    server.once('error', failed);
+    server.listen(wantPort, host, () => {
+      server.off('error', failed);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const extra = (allowedHosts ?? []).map((h) => h.toLowerCase());
+  const own = WILDCARD_HOSTS.has(host) ? extra[0]! : port === 80 ? host : `${host}:${port}`;
+  soft.origin.allowedHosts = new Set([own.toLowerCase(), ...extra, ...(port === 80 && !WILDCARD_HOSTS.has(host) ? [`${host}:80`] : [])]);
+  soft.origin.pageUrl = `http://${extra[0] ?? own}/`;
+  options.log?.(`softap: HTTP server on http://${own}/`);
+  return {
+    url: `http://${own}`,
+    port,
+    connections: () => soft.connections.size,
+    traffic: () => {
+      let bytesIn = closedIn;
+      let bytesOut = closedOut;
+      for (const s of sockets) { bytesIn += s.bytesRead; bytesOut += s.bytesWritten; }
+      return { bytesIn, bytesOut, requests: soft.requests(), waiting: [...soft.connections.values()].filter((c) => c.waiting).length };
+    },
+    close: async () => {
+      soft.closeAll();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
