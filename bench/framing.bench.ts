@@ -108,5 +108,13 @@ export async function run(): Promise<BenchReport> {
   // its header bytes (7 + 1 per continuation frame) of a multiple of the payload: see the sweep.
   console.log(`bytes within target: ${results.bytesWithinTarget}; frames within target: ${results.framesWithinTarget}`);
   console.log(JSON.stringify({ bench: 'framing', ...results }));
-  return { name: 'framing', results };
+  const headline = rows.filter((r) => r.payload === 20 || r.payload === 244);
+  const summary = [
+    { figure: 'provisioning bundle: sealed wifi + claim (RSA-2048 claim key)', value: `${messageBytes} B` },
+    ...headline.flatMap((r) => [
+      { figure: `frames at ATT payload ${r.payload} (minimum per message)`, value: `${r.framesSent} (${r.minFramesPerMessage})` },
+      { figure: `bytes-on-air overhead of the framing at ATT payload ${r.payload}`, value: pct(r.byteOverhead) },
+    ]),
+  ];
+  return { name: 'framing', results, summary };
 }

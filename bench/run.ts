@@ -1,22 +1,85 @@
 /**
  * `npm run bench -- [name ...]` runs the named benchmarks (all when none is named). Each benchmark is
  * a module `bench/<name>.bench.ts` exporting `run(): Promise<BenchReport>`; it prints its own table
- * and one JSON line, and this runner collects the reports into bench/results/latest.json.
+ * and one JSON line, and this runner collects the reports into bench/results/latest.json and the
+ * headline figures into bench/results/latest.md (the table the top README shows). See bench/README.md.
  */
+import { cpus, totalmem } from 'node:os';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/** One headline figure: the value carries its unit and says "wall" when it is wall-clock time. */
+export interface SummaryRow {
+  figure: string;
+  value: string;
+}
+
+/** A table of a benchmark's own, printed under the headline table in the Markdown. */
+export interface BenchTable {
+  title: string;
+  headers: string[];
+  rows: (string | number)[][];
+}
 
 export interface BenchReport {
   name: string;
   /** Machine-readable figures: ratios and counts preferred over wall-clock seconds. */
   results: unknown;
+  /** Headline rows for the Markdown table. */
+  summary?: SummaryRow[];
+  tables?: BenchTable[];
+  /** Set by the runner: how long the benchmark took, wall clock, s. */
+  wallSeconds?: number;
+}
+
+export interface Machine {
+  cpus: number;
+  cpuModel: string;
+  memoryGiB: number;
+  node: string;
+  platform: string;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** Run and report order: protocol up to the whole flow; any other benchmark after these, by name. */
+const ORDER = ['framing', 'session', 'ble', 'cloud', 'e2e'];
+const rank = (name: string): number => (ORDER.includes(name) ? ORDER.indexOf(name) : ORDER.length);
+
+export function machine(): Machine {
+  const list = cpus();
+  return {
+    cpus: list.length,
+    cpuModel: list[0]?.model.trim() ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  };
+}
+
+const cell = (v: string | number): string => String(v).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+function mdTable(headers: string[], rows: (string | number)[][]): string {
+  return [`| ${headers.map(cell).join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+}
+
+/** The Markdown the top README carries: headline figures of every benchmark, then their own tables. */
+export function markdown(date: string, m: Machine, reports: BenchReport[]): string {
+  const out: string[] = [
+    `Benchmarks of ${date.slice(0, 10)} on ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node} (${m.platform}); \`npm run bench\` reproduces them.`,
+    'Simulated time is the virtual air\'s clock (what a real radio would take); "wall" figures depend on this machine.',
+    '',
+    mdTable(['benchmark', 'figure', 'value'], reports.flatMap((r) => (r.summary ?? []).map((s) => [r.name, s.figure, s.value]))),
+  ];
+  for (const r of reports) {
+    for (const t of r.tables ?? []) out.push('', `**${r.name}: ${t.title}**`, '', mdTable(t.headers, t.rows));
+  }
+  return out.join('\n') + '\n';
+}
 
 async function main(): Promise<void> {
-  const available = (await readdir(here)).filter((f) => f.endsWith('.bench.ts')).map((f) => f.slice(0, -'.bench.ts'.length)).sort();
+  const available = (await readdir(here)).filter((f) => f.endsWith('.bench.ts')).map((f) => f.slice(0, -'.bench.ts'.length))
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
   const unknown = asked.filter((n) => !available.includes(n));
   if (unknown.length > 0) {
@@ -25,16 +88,21 @@ async function main(): Promise<void> {
   }
   const reports: BenchReport[] = [];
   for (const name of asked.length > 0 ? asked : available) {
+    const started = Date.now();
     const mod = (await import(pathToFileURL(join(here, `${name}.bench.ts`)).href)) as { run: () => Promise<BenchReport> };
-    reports.push(await mod.run());
+    const report = await mod.run();
+    reports.push({ ...report, wallSeconds: Math.round((Date.now() - started) / 100) / 10 });
   }
-  const out = join(here, 'results', 'latest.json');
-  await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, reports }, null, 2) + '\n');
-  console.log(`wrote ${out}`);
+  const date = new Date().toISOString();
+  const m = machine();
+  const dir = join(here, 'results');
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'latest.json'), JSON.stringify({ date, node: process.version, machine: m, reports }, null, 2) + '\n');
+  await writeFile(join(dir, 'latest.md'), markdown(date, m, reports));
+  console.log(`wrote ${join(dir, 'latest.json')} and latest.md`);
 }
 
-main().catch((err: unknown) => {
+main().then(() => process.exit(0), (err: unknown) => {
   console.error(err);
   process.exit(1);
 });

@@ -111,7 +111,13 @@ export async function run(): Promise<BenchReport> {
       `seal overhead ${SEAL_OVERHEAD_BYTES} bytes; seal ${results.sealCpuUsPer1KiB} us / open ${results.openCpuUsPer1KiB} us per 1 KiB message`,
   );
   console.log(JSON.stringify({ name: 'session', results }));
-  return { name: 'session', results };
+  const summary = [
+    { figure: `SPAKE2+ handshake, phone CPU (PBKDF2 ${DEFAULT_PBKDF2_ITERATIONS} iterations)`, value: `${results.phoneCpuMsPerHandshake.toFixed(1)} ms CPU` },
+    { figure: 'SPAKE2+ handshake, device CPU', value: `${results.deviceCpuMsPerHandshake.toFixed(1)} ms CPU` },
+    { figure: 'handshake on the wire', value: `${results.roundTrips} round trips, ${results.wireBytesPerHandshake} B` },
+    { figure: 'seal / open one 1 KiB message', value: `${results.sealCpuUsPer1KiB.toFixed(0)} / ${results.openCpuUsPer1KiB.toFixed(0)} µs CPU (+${SEAL_OVERHEAD_BYTES} B)` },
+  ];
+  return { name: 'session', results, summary };
 }
 
 function round(n: number): number {

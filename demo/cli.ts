@@ -1,10 +1,10 @@
 /**
  * `npm run demo [-- --devices N] [--transport ble|softap] [--json]`.
- * Exit codes: 0 ok, 1 the demo (or any device) failed, 2 usage (or a transport that is not built yet), 130 interrupted.
+ * Exit codes: 0 ok, 1 the demo (or any device) failed, 2 usage, 130 interrupted.
  */
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import type { DemoSummary } from './run.js';
+import type { DemoSummary, DemoTransport } from './run.js';
 
 /** Largest fleet the demo starts (one process per device on a laptop). */
 export const MAX_DEMO_DEVICES = 20;
@@ -16,11 +16,14 @@ export interface CliIo { stdout: (t: string) => void; stderr: (t: string) => voi
 export function formatSummary(s: DemoSummary): string {
   const rows = s.devices.map((d) => [d.deviceId, d.thingName, d.certificateId, String(d.messagesReceived.length),
     String(d.phasesMs.bleTransfer), String(d.phasesMs.wifi), String(d.phasesMs.certificate), String(d.phasesMs.registration), String(d.phasesMs.firstMessage)]);
-  const head = ['device', 'thing', 'certificate', 'msgs', 'BLE ms', 'Wi-Fi ms', 'cert ms', 'register ms', '1st msg ms'];
+  const softap = s.transport === 'softap';
+  const head = ['device', 'thing', 'certificate', 'msgs', softap ? 'HTTP ms' : 'BLE ms', 'Wi-Fi ms', 'cert ms', 'register ms', '1st msg ms'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   return [
-    `login ${s.loginMs} ms, claim ${s.claimMs} ms, simulated BLE air time ${s.bleAirTimeMs} ms (${s.airPackets} link-layer PDUs), total ${(s.totalMs / 1000).toFixed(1)} s`,
+    `login ${s.loginMs} ms, claim ${s.claimMs} ms, ${softap
+      ? `SoftAP over HTTP: ${s.httpRequests} requests, ${s.httpBytesSent} frame bytes posted, simulated BLE air time n/a`
+      : `simulated BLE air time ${s.bleAirTimeMs} ms (${s.airPackets} link-layer PDUs)`}, total ${(s.totalMs / 1000).toFixed(1)} s`,
     line(head), ...rows.map(line),
     ...s.failed.map((f) => `FAILED ${f.deviceId}${f.code ? ` ${f.code}` : ''}: ${f.message}`),
   ].join('\n') + '\n';
@@ -35,17 +38,14 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: (t) =>
     return 2;
   }
   if (values.help) { io.stdout(`${USAGE}\n`); return 0; }
-  if (values.transport === 'softap') {
-    io.stderr('error: the SoftAP transport is not available yet: the SoftAP provisioning server (issue #9) is not built. Use --transport ble.\n');
-    return 2;
-  }
-  if (values.transport !== 'ble') { io.stderr(`unknown transport "${values.transport}"\n${USAGE}\n`); return 2; }
+  if (values.transport !== 'ble' && values.transport !== 'softap') { io.stderr(`unknown transport "${values.transport}"\n${USAGE}\n`); return 2; }
+  const transport: DemoTransport = values.transport;
   const devices = Number(values.devices);
   if (!Number.isInteger(devices) || devices < 1 || devices > MAX_DEMO_DEVICES) { io.stderr(`--devices must be an integer 1-${MAX_DEMO_DEVICES}\n${USAGE}\n`); return 2; }
   try {
-    // Loaded only now: usage errors and --transport softap fail fast, before the cloud stack loads.
+    // Loaded only now: usage errors fail fast, before the cloud stack loads.
     const { runDemo } = await import('./run.js');
-    const summary = await runDemo({ devices, progress: (l) => io.stderr(`${l}\n`), ...(signal ? { signal } : {}) });
+    const summary = await runDemo({ devices, transport, progress: (l) => io.stderr(`${l}\n`), ...(signal ? { signal } : {}) });
     io.stdout(values.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
     return summary.failed.length === 0 ? 0 : 1;
   } catch (err) {

@@ -26,6 +26,10 @@ export interface DeviceProcessSpec {
   cloudJsonPath: string;
   verifierPath: string;
   network: { ssid: string; passphrase: string };
+  /** The largest ATT_MTU the device grants (device config ble.maxAttMtu). */
+  maxAttMtu?: number;
+  /** Serve setup over the SoftAP from boot (`softap.mode` always, simulated AP, 127.0.0.1 on a free port). */
+  softap?: { claimDefaults: { host: string; port: number; templateName: string } };
 }
 
 export interface DeviceProcess {
@@ -33,6 +37,8 @@ export interface DeviceProcess {
   readonly stateDir: string;
   readonly configPath: string;
   readonly child: ChildProcess;
+  /** The SoftAP page's URL, when the device serves one. */
+  readonly softapUrl: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -42,16 +48,21 @@ export async function startDeviceProcess(spec: DeviceProcessSpec, onSpawn: (d: D
   const configPath = join(spec.dir, 'device.json');
   writeFileSync(configPath, JSON.stringify({
     stateDir, verifierPath: spec.verifierPath, serialNumber: spec.serial,
-    ble: { transport: spec.airSpec }, trust: { cloudJson: spec.cloudJsonPath },
+    ble: { transport: spec.airSpec, ...(spec.maxAttMtu !== undefined ? { maxAttMtu: spec.maxAttMtu } : {}) }, trust: { cloudJson: spec.cloudJsonPath },
     wifi: { backend: 'simulated', networks: [spec.network] },
+    ...(spec.softap ? {
+      softap: { mode: 'always', listen: { host: '127.0.0.1', port: 0 }, accessPoint: { backend: 'simulated' }, claimDefaults: spec.softap.claimDefaults },
+    } : {}),
   }, null, 2), { mode: 0o600 });
   const child = spawn(process.execPath, ['--import', 'tsx', '--import', EXIT_WITH_PARENT, DEVICE_CLI, 'start', '--config', configPath], {
     cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env },
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-2000); });
+  let softapUrl: string | undefined;
   const device: DeviceProcess = {
     deviceId: spec.deviceId, stateDir, configPath, child,
+    get softapUrl() { return softapUrl; },
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');
@@ -65,7 +76,12 @@ export async function startDeviceProcess(spec: DeviceProcessSpec, onSpawn: (d: D
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`device ${spec.deviceId} did not start within ${DEVICE_START_TIMEOUT_MS} ms`)), DEVICE_START_TIMEOUT_MS);
     lines.on('line', (l) => {
-      if (/ device \S+ on /.test(l)) { clearTimeout(timer); resolve(); }
+      // `device ID on TRANSPORT: STATE (softap MODE[ at URL])`
+      if (/ device \S+ on /.test(l)) {
+        softapUrl = / at (http:\/\/\S+)\)$/.exec(l)?.[1];
+        clearTimeout(timer);
+        resolve();
+      }
     });
     child.once('exit', (c) => { clearTimeout(timer); reject(new Error(`device ${spec.deviceId} exited with ${c}: ${stderr.trim()}`)); });
   });

@@ -9,10 +9,10 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IoTClient } from '@aws-sdk/client-iot';
-import { loadNoble, startAir } from '../ble/index.js';
+import { MAX_ATT_MTU, MIN_ATT_MTU, loadNoble, startAir } from '../ble/index.js';
 import type { AirServer } from '../ble/index.js';
 import { DeviceFinder, NobleDeviceLink, provisionDevice } from '../central/ble/index.js';
-import type { ProvisionResult } from '../central/ble/index.js';
+import type { DeviceLink, ProvisionResult } from '../central/ble/index.js';
 import { Auth } from '../central/auth/auth.js';
 import { TokenCache } from '../central/auth/token-cache.js';
 import { claimMessage } from '../central/cloud/claim-message.js';
@@ -25,6 +25,7 @@ import { DEVICE_POLICY_NAME, PROVISIONING_ROLE_NAME } from '../cloud/setup/docum
 import { deviceStorage } from '../peripheral/config/device.js';
 import { readDeviceConfig } from '../peripheral/config/load.js';
 import { makeSetupCode } from '../peripheral/setup-code/index.js';
+import { UsageError } from '../protocol/errors.js';
 import type { ProvisioningState } from '../protocol/states.js';
 import { startDeviceProcess } from './device-process.js';
 import type { DeviceProcess } from './device-process.js';
@@ -35,11 +36,20 @@ import { runPubSub } from './pubsub.js';
 export const DEMO_PARALLEL_LINKS = 3;
 export const DEMO_NETWORK = { ssid: 'home', passphrase: 'correct horse battery' };
 
+export type DemoTransport = 'ble' | 'softap';
+
 export interface DemoOptions {
   devices: number;
-  /** Progress lines (stderr in the CLI). */
-  progress: (line: string) => void;
+  /** Progress lines (stderr in the CLI); default: none. */
+  progress?: (line: string) => void;
   signal?: AbortSignal;
+  /**
+   * BLE only: the ATT_MTU the central asks for and every device grants (MIN_ATT_MTU..MAX_ATT_MTU,
+   * default MAX_ATT_MTU = 517). noble is a process singleton bound to one air: one BLE run per process.
+   */
+  maxAttMtu?: number;
+  /** How the central reaches the devices (default 'ble'). */
+  transport?: DemoTransport;
 }
 
 export interface DeviceSummary {
@@ -50,8 +60,13 @@ export interface DeviceSummary {
   messagesReceived: string[];
   bytesSent: number;
   attPayload: number;
-  /** ms per phase; bleTransfer is wall time, bleAirTime the air's simulated time for the whole provisioning. */
+  /**
+   * ms per phase. bleTransfer: connect + secure session + transfer, wall time, over the demo's
+   * transport (BLE, or HTTP for softap: the name stays for the benchmark's sake).
+   */
   phasesMs: { bleTransfer: number; wifi: number; certificate: number; registration: number; firstMessage: number };
+  /** softap: the device's page URL (http://127.0.0.1:PORT). */
+  url?: string;
 }
 
 export interface DeviceFailure {
@@ -62,15 +77,21 @@ export interface DeviceFailure {
 }
 
 export interface DemoSummary {
+  transport: DemoTransport;
   /** Devices provisioned and proven with ten messages each. */
   devices: DeviceSummary[];
   /** Devices that failed (the others still run: one bad device does not stop a fleet). */
   failed: DeviceFailure[];
   loginMs: number;
   claimMs: number;
-  /** Simulated air time of all links' PDUs during provisioning (Air counters), ms. */
+  /** Simulated air time of all links' PDUs during provisioning (Air counters), ms; 0 for softap (no air). */
   bleAirTimeMs: number;
+  /** Link-layer PDUs on the air during provisioning; 0 for softap. */
   airPackets: number;
+  /** softap: frame bytes the central POSTed over HTTP, all devices; 0 for BLE. */
+  httpBytesSent: number;
+  /** softap: HTTP requests the central made (frames, long-polls, connection set-up), all devices; 0 for BLE. */
+  httpRequests: number;
   totalMs: number;
 }
 
@@ -115,9 +136,21 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   }
 }
 
+/** Options checked before anything starts: CONFIG_INVALID naming the option. */
+function checkOptions(options: DemoOptions): void {
+  const { devices, maxAttMtu, transport } = options;
+  if (!Number.isInteger(devices) || devices < 1) throw new UsageError('CONFIG_INVALID', { detail: 'devices: must be an integer >= 1' });
+  if (maxAttMtu !== undefined && (!Number.isInteger(maxAttMtu) || maxAttMtu < MIN_ATT_MTU || maxAttMtu > MAX_ATT_MTU)) {
+    throw new UsageError('CONFIG_INVALID', { detail: `maxAttMtu: must be an integer ${MIN_ATT_MTU}-${MAX_ATT_MTU}` });
+  }
+  if (transport !== undefined && transport !== 'ble' && transport !== 'softap') throw new UsageError('CONFIG_INVALID', { detail: "transport: must be 'ble' or 'softap'" });
+}
+
 async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSummary> {
   const started = Date.now();
-  const say = options.progress;
+  checkOptions(options);
+  const say = options.progress ?? ((): void => undefined);
+  const maxAttMtu = options.maxAttMtu ?? MAX_ATT_MTU;
   const checkAbort = (): void => { if (options.signal?.aborted) throw new Error('interrupted'); };
   const dir = mkdtempSync(join(tmpdir(), 'demo-'));
   cleanups.add(() => rmSync(dir, { recursive: true, force: true }));
@@ -128,10 +161,19 @@ async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSumma
   say('cloud set up: device policy + provisioning template');
   checkAbort();
 
-  const airServer: AirServer = await startAir({ tcp: { port: 0 } });
-  cleanups.add(() => airServer.close());
-  const airSpec = airServer.specs[0]!;
-  say(`virtual air on ${airSpec}`);
+  const transport = options.transport ?? 'ble';
+  const config = loadCentralConfig(emulator.cloudJsonPath);
+  let airServer: AirServer | undefined;
+  let deviceBle: string;
+  if (transport === 'ble') {
+    airServer = await startAir({ tcp: { port: 0 } });
+    cleanups.add(() => airServer?.close());
+    deviceBle = airServer.specs[0]!;
+    say(`virtual air on ${deviceBle}`);
+  } else {
+    // No controller for the devices: they serve setup over the SoftAP alone (`softap.mode` always).
+    deviceBle = `air:unix:${join(dir, 'no-air.sock')}`;
+  }
 
   // Short ids: the advertised name holds 8 characters, and longer ids that share a prefix would
   // all look alike to the scanner.
@@ -141,17 +183,21 @@ async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSumma
   await Promise.all(deviceIds.map(async (deviceId, i) => {
     const ddir = join(dir, deviceId);
     mkdirSync(ddir, { recursive: true, mode: 0o700 });
-    const made = await makeSetupCode({ deviceId, transports: ['ble'], outDir: join(ddir, 'setup') });
+    const made = await makeSetupCode({ deviceId, transports: [transport], outDir: join(ddir, 'setup') });
     codes.set(deviceId, made.formatted);
     await startDeviceProcess({
-      deviceId, serial: `SN-DEMO-${i + 1}`, dir: ddir, airSpec, cloudJsonPath: emulator.cloudJsonPath,
-      verifierPath: made.verifierPath, network: DEMO_NETWORK,
+      deviceId, serial: `SN-DEMO-${i + 1}`, dir: ddir, airSpec: deviceBle, cloudJsonPath: emulator.cloudJsonPath,
+      verifierPath: made.verifierPath, network: DEMO_NETWORK, maxAttMtu,
+      ...(transport === 'softap' ? {
+        softap: { claimDefaults: { host: config.iot.dataEndpoint, port: config.iot.mqttPort, templateName: config.iot.provisioningTemplateName } },
+      } : {}),
     }, (p) => { processes.push(p); cleanups.add(() => p.stop()); });
   }));
-  say(`${deviceIds.length} device process(es) advertising with simulated Wi-Fi and their own setup codes`);
+  say(transport === 'ble'
+    ? `${deviceIds.length} device process(es) advertising with simulated Wi-Fi and their own setup codes`
+    : `${deviceIds.length} device process(es) serving the SoftAP page (simulated AP, loopback) with simulated Wi-Fi: ${processes.map((p) => `${p.deviceId} ${p.softapUrl ?? '?'}`).join(', ')}`);
   checkAbort();
 
-  const config = loadCentralConfig(emulator.cloudJsonPath);
   const demo = emulator.demoUser;
   if (!demo) throw new Error('the emulator has no demo user');
   const auth = new Auth({ issuer: config.oidc.issuer, clientId: config.oidc.clientId, scope: config.oidc.scope, cache: new TokenCache(join(dir, 'tokens.json')) });
@@ -166,9 +212,25 @@ async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSumma
   say(`claim issued (${claimMs} ms)`);
   checkAbort();
 
-  const noble = loadNoble(airSpec);
-  const finder = new DeviceFinder(noble);
-  const airBefore = airServer.air.counters();
+  let connect: (deviceId: string) => Promise<DeviceLink>;
+  const httpLinks: { readonly counters: { readonly requests: number } }[] = [];
+  if (airServer) {
+    const noble = loadNoble(airServer.specs[0]!, { mtu: maxAttMtu });
+    const finder = new DeviceFinder(noble);
+    connect = async (deviceId) => NobleDeviceLink.connect(await finder.find(deviceId));
+  } else {
+    // Loaded only for softap: the BLE demo needs no HTTP client.
+    const { connectHttp } = await import('../softap-fallback/client/http-link.js');
+    const urls = new Map(processes.map((p) => [p.deviceId, p.softapUrl]));
+    connect = async (deviceId) => {
+      const url = urls.get(deviceId);
+      if (url === undefined) throw new Error(`${deviceId} has no SoftAP URL`);
+      const link = await connectHttp(url);
+      httpLinks.push(link);
+      return link;
+    };
+  }
+  const airBefore = airServer?.air.counters();
   const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
   const results: DeviceSummary[] = [];
   const failed: DeviceFailure[] = [];
@@ -187,12 +249,12 @@ async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSumma
   };
   const provisionOne = async (deviceId: string): Promise<DeviceSummary> => {
     const stateAt = new Map<ProvisioningState, number>();
-    say(`[${deviceId}] provisioning over BLE…`);
+    say(`[${deviceId}] provisioning over ${transport === 'ble' ? 'BLE' : 'the SoftAP (HTTP)'}…`);
     const result: ProvisionResult = await provisionDevice({
       deviceId, setupCode: codes.get(deviceId)!, wifi: DEMO_NETWORK,
       claim: async () => claimMessage(await cloud.claim(), config),
     }, {
-      connect: async () => NobleDeviceLink.connect(await finder.find(deviceId)),
+      connect: () => connect(deviceId),
       random,
       hooks: { onStatus: (s) => { if (!stateAt.has(s.state)) stateAt.set(s.state, Date.now()); } },
     });
@@ -211,6 +273,7 @@ async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSumma
     say(`[${deviceId}] received ${pubsub.received.length} messages on ${pubsub.topic}`);
     return {
       deviceId, thingName: result.thingName, certificateId: result.certificateId, topic: pubsub.topic, messagesReceived: pubsub.received,
+      ...(deviceProcess.softapUrl !== undefined && transport === 'softap' ? { url: deviceProcess.softapUrl } : {}),
       bytesSent: result.bytesSent, attPayload: result.attPayload,
       phasesMs: {
         bleTransfer: (result.phasesMs.connect ?? 0) + (result.phasesMs.session ?? 0) + (result.phasesMs.transfer ?? 0),
@@ -222,13 +285,15 @@ async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSumma
     };
   };
   await Promise.all(Array.from({ length: Math.min(DEMO_PARALLEL_LINKS, deviceIds.length) }, worker));
-  const airAfter = airServer.air.counters();
+  const airAfter = airServer?.air.counters();
   results.sort((a, b) => a.deviceId.localeCompare(b.deviceId, 'en', { numeric: true }));
   failed.sort((a, b) => a.deviceId.localeCompare(b.deviceId, 'en', { numeric: true }));
   return {
-    devices: results, failed, loginMs, claimMs,
-    bleAirTimeMs: Math.round((airAfter.airTimeUs - airBefore.airTimeUs) / 1000),
-    airPackets: airAfter.llPdus - airBefore.llPdus,
+    transport, devices: results, failed, loginMs, claimMs,
+    bleAirTimeMs: airAfter && airBefore ? Math.round((airAfter.airTimeUs - airBefore.airTimeUs) / 1000) : 0,
+    airPackets: airAfter && airBefore ? airAfter.llPdus - airBefore.llPdus : 0,
+    httpBytesSent: transport === 'softap' ? results.reduce((n, d) => n + d.bytesSent, 0) : 0,
+    httpRequests: httpLinks.reduce((n, l) => n + l.counters.requests, 0),
     totalMs: Date.now() - started,
   };
 }

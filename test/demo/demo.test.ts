@@ -1,7 +1,8 @@
 /**
  * `npm run demo` end to end, as the user runs it (a child process: noble is a process singleton):
- * one device, then three at once; each gets its thing, ten messages come back with its permanent
- * certificate, and no device process is left, also after Ctrl-C.
+ * one device over BLE, one over the SoftAP (HTTP), then five at once over BLE; each gets its thing,
+ * ten messages come back with its permanent certificate, and no device process is left, also
+ * after Ctrl-C.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -68,12 +69,26 @@ describe('npm run demo', () => {
     expect(deviceProcesses()).toEqual([]);
   }, 60_000);
 
-  it('provisions three devices at once', async () => {
-    const { code, stdout, stderr } = await spawnDemo(['--devices', '3', '--json']);
+  it('provisions one device over the SoftAP (HTTP, simulated AP) the same way', async () => {
+    const { code, stdout, stderr } = await spawnDemo(['--transport', 'softap', '--json']);
     expect(code, stderr).toBe(0);
-    expectMessages(JSON.parse(stdout) as DemoSummary, 3);
+    const summary = JSON.parse(stdout) as DemoSummary;
+    expectMessages(summary, 1);
+    expect(summary.transport).toBe('softap');
+    expect(summary.devices[0]!.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(summary.httpBytesSent).toBeGreaterThan(0);
+    expect(summary.bleAirTimeMs).toBe(0);
+    expect(stderr).toContain('provisioning over the SoftAP (HTTP)');
+    expect(stderr).not.toContain('correct horse battery');
     expect(deviceProcesses()).toEqual([]);
-  }, 90_000);
+  }, 60_000);
+
+  it('provisions five devices at once over BLE', async () => {
+    const { code, stdout, stderr } = await spawnDemo(['--devices', '5', '--json']);
+    expect(code, stderr).toBe(0);
+    expectMessages(JSON.parse(stdout) as DemoSummary, 5);
+    expect(deviceProcesses()).toEqual([]);
+  }, 120_000);
 
   it('Ctrl-C during the BLE transfer stops everything (exit 130)', async () => {
     const run = await spawnDemo(['--devices', '2'], 'provisioning over BLE');
@@ -82,10 +97,10 @@ describe('npm run demo', () => {
     expect(deviceProcesses()).toEqual([]);
   }, 60_000);
 
-  it('refuses the SoftAP transport with exit code 2 (its server is not built yet)', async () => {
-    const { code, stderr } = await runDemoCli(['--transport', 'softap']);
+  it('refuses an unknown transport with exit code 2', async () => {
+    const { code, stderr } = await runDemoCli(['--transport', 'usb']);
     expect(code).toBe(2);
-    expect(stderr).toMatch(/SoftAP .*not built/);
+    expect(stderr).toContain('unknown transport "usb"');
   });
 
   it('rejects a bad --devices with exit code 2', async () => {

@@ -1,0 +1,61 @@
+/**
+ * Devices as real processes: `npm run device -- start` (peripheral/cli.ts) with simulated Wi-Fi,
+ * a setup code of its own and its state on disk, attached to an air server over TCP — started by
+ * the demo's launcher (demo/device-process.ts), so the fault suite runs the product's device as
+ * shipped. A process can be killed (SIGKILL: a power cut) and started again on the same disk.
+ */
+import { once } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startDeviceProcess } from '../../demo/device-process.js';
+import type { DeviceProcess, DeviceProcessSpec } from '../../demo/device-process.js';
+import { makeSetupCode } from '../../peripheral/setup-code/index.js';
+import { MIN_PBKDF2_ITERATIONS } from '../../protocol/session/index.js';
+import { NET } from './world.js';
+import type { FaultCloud } from './world.js';
+
+export interface ChildDevice {
+  readonly deviceId: string;
+  readonly serial: string;
+  readonly setupCode: string;
+  readonly stateDir: string;
+  readonly process: DeviceProcess;
+  /** Starts the device process again on the same disk (after `kill` or `stop`). */
+  restart(): Promise<void>;
+  /** SIGKILL, and waits for the process to be gone. */
+  kill(): Promise<void>;
+  /** SIGTERM (the device stops cleanly). */
+  stop(): Promise<void>;
+}
+
+/** Every process started here, to stop in afterAll whatever happened. */
+const started = new Set<DeviceProcess>();
+
+export async function startChildDevice(cloud: FaultCloud, airSpec: string, deviceId: string, serial: string, maxAttMtu = 247): Promise<ChildDevice> {
+  const dir = join(cloud.fx.dir, deviceId);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const made = await makeSetupCode({ deviceId, transports: ['ble'], outDir: join(dir, 'setup'), iterations: MIN_PBKDF2_ITERATIONS });
+  const spec: DeviceProcessSpec = {
+    deviceId, serial, dir, airSpec, cloudJsonPath: cloud.emu.cloudJsonPath, verifierPath: made.verifierPath, network: NET, maxAttMtu,
+  };
+  const launch = async (): Promise<DeviceProcess> => startDeviceProcess(spec, (p) => started.add(p));
+  let current = await launch();
+  return {
+    deviceId, serial, setupCode: made.formatted, stateDir: current.stateDir,
+    get process() { return current; },
+    restart: async () => { current = await launch(); },
+    kill: async () => {
+      const child = current.child;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    },
+    stop: () => current.stop(),
+  };
+}
+
+export async function stopAllChildDevices(): Promise<void> {
+  await Promise.all([...started].map((p) => p.stop().catch(() => undefined)));
+  started.clear();
+}
