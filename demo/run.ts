@@ -175,9 +175,9 @@ async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSumma
     deviceBle = `air:unix:${join(dir, 'no-air.sock')}`;
   }
 
-  // Short ids: the advertised name holds 8 characters, and longer ids that share a prefix would
-  // all look alike to the scanner.
-  const deviceIds = Array.from({ length: options.devices }, (_, i) => `pi-d${i + 1}`);
+  // Ids that share their first 8 characters on purpose: the advertisement carries only "pi-kitch",
+  // and the id tag in the scan response is what lets the phone pick each one (PROTOCOL.md §3).
+  const deviceIds = Array.from({ length: options.devices }, (_, i) => `pi-kitchen-${i + 1}`);
   const codes = new Map<string, string>();
   const processes: DeviceProcess[] = [];
   await Promise.all(deviceIds.map(async (deviceId, i) => {

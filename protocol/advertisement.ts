@@ -3,8 +3,9 @@
  * so the advertising data and the scan response are each at most 31 bytes.
  *
  *   advertising data = Flags (3) + Complete List of 128-bit Service UUIDs (18) + Local Name (2 + 1..8)
- *   scan response    = Service Data - 128-bit UUID (2 + 16 + 2): [state code, version << 4 | flags]
+ *   scan response    = Service Data - 128-bit UUID (2 + 16 + 6): [state code, version << 4 | flags, id tag (4)]
  */
+import { sha256 } from '@noble/hashes/sha2.js';
 import { UsageError } from './errors.js';
 import { SERVICE_UUID, compactUuid } from './gatt.js';
 import { SCHEMA_VERSION } from './messages.js';
@@ -24,6 +25,13 @@ export const AD_SERVICE_DATA_128 = 0x21;
 /** LE General Discoverable Mode | BR/EDR Not Supported. */
 export const ADV_FLAGS_VALUE = 0x06;
 
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** Bytes of the device id tag in the service data: tells apart ids that share their first 8 characters. */
+export const ADV_ID_TAG_BYTES = 4;
+/** Domain separation for the id tag hash. */
+const ID_TAG_LABEL = 'tup-adv-id:';
+
 /** Low-nibble flags of the service data's second byte. */
 export const ADV_FLAG_SESSION_ACTIVE = 0x01;
 export const ADV_FLAG_SOFTAP_ACTIVE = 0x02;
@@ -33,6 +41,8 @@ export interface AdvertisementInput {
   readonly state: ProvisioningState;
   readonly sessionActive?: boolean;
   readonly softapActive?: boolean;
+  /** The device id tag (deviceIdTag), when the service data carries one. */
+  readonly idTag?: Uint8Array;
 }
 
 export interface AdvertisementPayloads {
@@ -70,6 +80,28 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/**
+ * The first 4 bytes of SHA-256("tup-adv-id:" || device id): advertised so a phone can pick the device
+ * its QR code names among devices whose ids share the 8 advertised characters, without connecting.
+ * Not a secret (the id is printed on the device) and not an authenticator (the session is).
+ */
+export function deviceIdTag(deviceId: string): Uint8Array {
+  return sha256(new TextEncoder().encode(ID_TAG_LABEL + deviceId)).subarray(0, ADV_ID_TAG_BYTES);
+}
+
+/**
+ * Whether an advertisement can be the device `deviceId`: the complete name equals it, or the
+ * shortened name is its prefix; and the id tag, when present, matches. A shortened name without a
+ * tag (the scan response not received yet) does not match: the phone waits for it rather than guess.
+ */
+export function advertisementNames(ad: { localName?: string; nameComplete: boolean; idTag?: Uint8Array }, deviceId: string): boolean {
+  const name = ad.localName;
+  if (name === undefined) return false;
+  const nameFits = ad.nameComplete ? name === deviceId : name.length === ADV_NAME_MAX_CHARS && deviceId.startsWith(name);
+  if (!nameFits) return false;
+  return ad.idTag !== undefined ? sameBytes(ad.idTag, deviceIdTag(deviceId)) : ad.nameComplete;
+}
+
 export function buildAdvertisement(input: AdvertisementInput): AdvertisementPayloads {
   if (!/^[A-Za-z0-9._-]{1,32}$/.test(input.deviceId)) throw new UsageError('CONFIG_INVALID', { detail: 'device id must be 1-32 characters of A-Z a-z 0-9 . _ -' });
   const { name, complete } = advertisedName(input.deviceId);
@@ -79,7 +111,7 @@ export function buildAdvertisement(input: AdvertisementInput): AdvertisementPayl
     ad(complete ? AD_COMPLETE_NAME : AD_SHORTENED_NAME, new TextEncoder().encode(name)),
   ]);
   const flags = (input.sessionActive ? ADV_FLAG_SESSION_ACTIVE : 0) | (input.softapActive ? ADV_FLAG_SOFTAP_ACTIVE : 0);
-  const scanResponse = ad(AD_SERVICE_DATA_128, concat([SERVICE_UUID_AD, Uint8Array.of(stateCode(input.state), (SCHEMA_VERSION << 4) | flags)]));
+  const scanResponse = ad(AD_SERVICE_DATA_128, concat([SERVICE_UUID_AD, Uint8Array.of(stateCode(input.state), (SCHEMA_VERSION << 4) | flags), deviceIdTag(input.deviceId)]));
   return { advertisingData, scanResponse };
 }
 
@@ -94,6 +126,8 @@ export interface ParsedAdvertisement {
   readonly version?: number;
   readonly sessionActive?: boolean;
   readonly softapActive?: boolean;
+  /** The device id tag (deviceIdTag), when the service data carries one. */
+  readonly idTag?: Uint8Array;
 }
 
 /** Splits AD structures; returns undefined if a length runs past the end. */
@@ -110,7 +144,6 @@ export function parseAdStructures(data: Uint8Array): { type: number; data: Uint8
   return out;
 }
 
-const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
  * Reads a (possibly foreign) advertisement: undefined unless it lists our service UUID. Never
@@ -137,6 +170,7 @@ export function parseAdvertisement(advertisingData: Uint8Array, scanResponse?: U
         version: vf >> 4,
         sessionActive: (vf & ADV_FLAG_SESSION_ACTIVE) !== 0,
         softapActive: (vf & ADV_FLAG_SOFTAP_ACTIVE) !== 0,
+        ...(s.data.length >= 18 + ADV_ID_TAG_BYTES && { idTag: s.data.slice(18, 18 + ADV_ID_TAG_BYTES) }),
       };
     }
   }

@@ -23,7 +23,7 @@ export class DeviceFinder {
     const d = foundDevice(p);
     if (!d) return;
     for (const w of this.waiters) {
-      if (nameMatches(d.name, w.deviceId)) {
+      if (nameMatches(d, w.deviceId)) {
         this.waiters.delete(w);
         w.resolve(p);
       }

@@ -1,6 +1,6 @@
 import type { Peripheral } from '@abandonware/noble';
 import type { Noble } from '../../ble/index.js';
-import { ADV_FLAG_SESSION_ACTIVE, ADV_NAME_MAX_CHARS } from '../../protocol/advertisement.js';
+import { ADV_FLAG_SESSION_ACTIVE, ADV_ID_TAG_BYTES, ADV_NAME_MAX_CHARS, deviceIdTag } from '../../protocol/advertisement.js';
 import { ProvisioningError } from '../../protocol/errors.js';
 import { SERVICE_UUID, compactUuid } from '../../protocol/gatt.js';
 import { stateFromCode } from '../../protocol/states.js';
@@ -24,6 +24,8 @@ export interface FoundDevice {
   state?: ProvisioningState;
   /** Another phone is in session with it. */
   busy: boolean;
+  /** The device id tag from the service data (PROTOCOL.md §3); undefined before the scan response. */
+  idTag?: Uint8Array;
   peripheral: Peripheral;
 }
 
@@ -40,13 +42,23 @@ export function foundDevice(p: Peripheral): FoundDevice | undefined {
     rssi: p.rssi,
     ...(state !== undefined ? { state } : {}),
     busy: data !== undefined && data.length >= 2 && (data[1]! & ADV_FLAG_SESSION_ACTIVE) !== 0,
+    ...(data && data.length >= 2 + ADV_ID_TAG_BYTES ? { idTag: new Uint8Array(data.subarray(2, 2 + ADV_ID_TAG_BYTES)) } : {}),
     peripheral: p,
   };
 }
 
-/** Whether an advertised name can be the device `deviceId` (long ids are shortened to 8 characters). */
-export function nameMatches(advertised: string, deviceId: string): boolean {
-  return advertised === deviceId || (advertised.length === ADV_NAME_MAX_CHARS && deviceId.startsWith(advertised));
+/**
+ * Whether a found device can be `deviceId` (PROTOCOL.md §3). noble does not say whether the name was
+ * complete or shortened, so: the name is the id or (8 characters) its prefix, and the id tag, when
+ * the scan response brought one, matches — ids sharing their first 8 characters are told apart.
+ * Without a tag only an unambiguous complete name (shorter than 8 characters) matches.
+ */
+export function nameMatches(found: Pick<FoundDevice, 'name' | 'idTag'>, deviceId: string): boolean {
+  const { name, idTag } = found;
+  const fits = name === deviceId || (name.length === ADV_NAME_MAX_CHARS && deviceId.startsWith(name));
+  if (!fits) return false;
+  if (idTag) return idTag.length === ADV_ID_TAG_BYTES && idTag.every((b, i) => b === deviceIdTag(deviceId)[i]);
+  return name === deviceId && name.length < ADV_NAME_MAX_CHARS;
 }
 
 export async function poweredOn(noble: Noble, timers: Timers = systemTimers): Promise<void> {
@@ -85,7 +97,7 @@ export async function findDevice(noble: Noble, deviceId: string, timeoutMs = FIN
   const found = new Promise<Peripheral>((resolve) => {
     onDiscover = (p: Peripheral): void => {
       const d = foundDevice(p);
-      if (d && nameMatches(d.name, deviceId)) resolve(p);
+      if (d && nameMatches(d, deviceId)) resolve(p);
     };
     noble.on('discover', onDiscover);
   });

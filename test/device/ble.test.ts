@@ -2,6 +2,7 @@
  * The whole BLE job, end to end: the device (agent + GATT server on the real bleno) and a phone on
  * the real noble, over the virtual air, against the cloud emulator.
  */
+import { deviceIdTag } from '../../protocol/advertisement.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -70,7 +71,8 @@ describe('the BLE job, phone (noble) to device (bleno) over the virtual air', ()
     expect(info).toMatchObject({ deviceId: DEVICE_ID, state: 'idle', versions: [1] });
     // The scan response's service data carries the state code (idle = 0) and the schema version.
     const serviceData = phone.peripheral!.advertisement.serviceData.find((d) => d.uuid === compactUuid(SERVICE_UUID));
-    expect([...serviceData!.data]).toEqual([0, 0x10]);
+    // state idle, version 1 and no flags, then the id tag (PROTOCOL.md §3).
+    expect([...serviceData!.data]).toEqual([0, 0x10, ...deviceIdTag(DEVICE_ID)]);
     await phone.handshake(setupCode);
     await phone.status((s) => s.state === 'sessionEstablished');
 
