@@ -1,15 +1,16 @@
 /**
- * Debian's Chromium, headless, driven by playwright-core, plus what every page test checks: console
+ * A headless Chromium (Debian's, or the one npm installed: `./chromium.ts`) driven by playwright-core, plus what every page test checks: console
  * errors, uncaught page errors, CSP violations and every request URL (nothing may leave the device).
  */
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { findChromium } from './chromium.js';
 
-export const CHROMIUM_PATH = '/usr/bin/chromium';
 const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'];
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: ARGS });
+export async function launchChromium(): Promise<Browser> {
+  const { executablePath } = await findChromium();
+  return chromium.launch({ executablePath, args: ARGS });
 }
 
 export interface WatchedPage {

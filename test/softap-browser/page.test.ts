@@ -1,5 +1,5 @@
 /**
- * The SoftAP upload page in a real browser (Debian's Chromium, headless, via playwright-core),
+ * The SoftAP upload page in a real browser (headless Chromium via playwright-core: Debian's, else npm's, see `chromium.ts`),
  * loaded from the device's real SoftAP server, which feeds a real provisioning agent with simulated
  * Wi-Fi, against the cloud emulator. The claim is a real CreateProvisioningClaim, uploaded as files.
  */

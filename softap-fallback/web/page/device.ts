@@ -13,7 +13,6 @@ import type { RandomSource } from '../../../protocol/session/index.js';
 import { IN_PROGRESS_STATES } from '../../../protocol/states.js';
 import type { ProvisioningState } from '../../../protocol/states.js';
 import { connectHttp } from '../../client/http-link.js';
-import { orderedLink } from './ordered-link.js';
 
 /** Randomness for the handshake: the browser's CSPRNG. */
 export const browserRandom: RandomSource = (length) => crypto.getRandomValues(new Uint8Array(length));
@@ -28,7 +27,7 @@ export interface DeviceCheck {
 
 /** Opens a session with `setupCode` (a wrong code fails here, SESSION_AUTH_FAILED), scans, closes. */
 export async function checkCodeAndScan(baseUrl: string, setupCode: string): Promise<DeviceCheck> {
-  const link = orderedLink(await connectHttp(baseUrl));
+  const link = await connectHttp(baseUrl);
   try {
     const session = new DeviceSession(link, { now: Date.now, random: browserRandom });
     const info = await session.readInfo();
@@ -60,5 +59,5 @@ export function provision(baseUrl: string, request: ProvisionRequest, hooks: Pro
       if (request.claim.expiresAt * 1000 <= Date.now()) return Promise.reject(new ProvisioningError('CLAIM_EXPIRED', { detail: 'the claim ran out while connecting: fetch a new one' }));
       return Promise.resolve(request.claim);
     },
-  }, { connect: async () => orderedLink(await connectHttp(baseUrl)), random: browserRandom, hooks });
+  }, { connect: () => connectHttp(baseUrl), random: browserRandom, hooks });
 }
