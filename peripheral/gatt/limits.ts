@@ -6,3 +6,12 @@ export const SESSION_IDLE_TIMEOUT_MS = 120_000;
 export const DEFAULT_ATT_PAYLOAD = 20;
 /** Largest ATT_MTU the device grants: 512 bytes of payload + 3 of ATT header, plus 2 spare (ble/ MAX_ATT_MTU). */
 export const GATT_MAX_MTU = 517;
+/**
+ * Longest wait for one bleno callback (setServices, startAdvertising, stopAdvertising): bleno calls
+ * back only when its controller answers, and a dead controller never does (ms).
+ */
+export const STACK_CALL_TIMEOUT_MS = 2_000;
+/** Longest `ProvisioningGattServer.stop()`, whatever the controller does: well inside the device's 3 s stop (ms). */
+export const SERVER_STOP_TIMEOUT_MS = 1_000;
+/** Longest wait for bleno to report `poweredOn` in `start()` (ms). */
+export const POWER_ON_TIMEOUT_MS = 10_000;

@@ -6,6 +6,7 @@
  */
 import { buildAdvertisement } from '../../protocol/advertisement.js';
 import { encodeMessage } from '../../protocol/codec.js';
+import { ProvisioningError } from '../../protocol/errors.js';
 import { CHARACTERISTICS, MAX_ATT_PAYLOAD, MIN_ATT_PAYLOAD, SERVICE_UUID, compactUuid } from '../../protocol/gatt.js';
 import type { CharacteristicName } from '../../protocol/gatt.js';
 import type { AttemptLimiter, RandomSource, SetupVerifier } from '../../protocol/session/index.js';
@@ -14,7 +15,10 @@ import type { ProvisioningAgent } from '../agent/index.js';
 import { GattConnection } from './connection.js';
 import type { FramedName } from './connection.js';
 import { buildInfo } from './info.js';
-import { DEFAULT_ATT_PAYLOAD, SESSION_IDLE_TIMEOUT_MS } from './limits.js';
+import { boundedStackCall, within } from './bounded.js';
+import {
+  DEFAULT_ATT_PAYLOAD, POWER_ON_TIMEOUT_MS, SERVER_STOP_TIMEOUT_MS, SESSION_IDLE_TIMEOUT_MS, STACK_CALL_TIMEOUT_MS,
+} from './limits.js';
 import type { Timers } from './timers.js';
 import { systemTimers } from './timers.js';
 
@@ -40,12 +44,12 @@ interface BlenoClasses {
   PrimaryService: new (o: object) => object;
 }
 
-const BLENO_POWER_ON_TIMEOUT_MS = 10_000;
-
 export class ProvisioningGattServer {
   private connection: GattConnection | undefined;
   private attPayload = DEFAULT_ATT_PAYLOAD;
   private advertising: Promise<void> = Promise.resolve();
+  /** Why the last advertising step failed (cleared by the next success). */
+  private advertisingFailure: Error | undefined;
   private unsubscribe: (() => void) | undefined;
   private stopped = false;
   private readonly now: () => number;
@@ -66,20 +70,28 @@ export class ProvisioningGattServer {
     return this.connection;
   }
 
+  /**
+   * Sets the service up and advertises. Every wait on bleno is bounded (BLE_UNAVAILABLE when the
+   * controller does not answer), so a dead controller fails `start` instead of hanging it.
+   */
   async start(): Promise<void> {
     const { bleno } = this.options;
     await poweredOn(bleno, this.timers);
     bleno.on('accept', this.onAccept);
     bleno.on('disconnect', this.onDisconnect);
     bleno.on('mtuChange', this.onMtu);
-    await new Promise<void>((resolve, reject) => {
-      bleno.setServices([this.service()] as never, (err?: Error | null) => (err ? reject(err) : resolve()));
-    });
+    await boundedStackCall(this.timers, STACK_CALL_TIMEOUT_MS, 'setServices', bleno as never, 'servicesSet',
+      (cb) => bleno.setServices([this.service()] as never, cb));
     this.unsubscribe = this.options.agent.onStatus(() => this.refreshAdvertising());
     this.refreshAdvertising();
     await this.advertising;
+    if (this.advertisingFailure) throw this.advertisingFailure;
   }
 
+  /**
+   * Stops serving: drops the phone, stops advertising. Finishes within SERVER_STOP_TIMEOUT_MS
+   * whatever the controller does (a controller that is gone is not asked at all).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
@@ -89,8 +101,14 @@ export class ProvisioningGattServer {
     bleno.removeListener('mtuChange', this.onMtu);
     this.connection?.close();
     this.connection = undefined;
-    await this.advertising;
-    await new Promise<void>((resolve) => bleno.stopAdvertising(() => resolve()));
+    const quiet = (async () => {
+      await this.advertising;
+      if (blenoState(bleno) !== 'poweredOn') return;
+      await boundedStackCall(this.timers, SERVER_STOP_TIMEOUT_MS, 'stopAdvertising', bleno as never, 'advertisingStop', (cb) => bleno.stopAdvertising(cb));
+    })().catch((err: unknown) => this.options.log?.(`ble: stopping advertising failed: ${(err as Error).message}`));
+    if (!(await within(this.timers, SERVER_STOP_TIMEOUT_MS, quiet))) {
+      this.options.log?.(`ble: the controller did not confirm the stop within ${SERVER_STOP_TIMEOUT_MS} ms; stopped without it`);
+    }
   }
 
   private service(): object {
@@ -181,36 +199,42 @@ export class ProvisioningGattServer {
     this.connection?.setAttPayload(this.attPayload);
   }
 
-  /** Advertises the current state; stops advertising once provisioned (until a reset). */
+  /** Advertises the current state; stops advertising once provisioned (until a reset). Each step is bounded. */
   private refreshAdvertising(): void {
     if (this.connection || this.stopped) return;
     const { bleno, agent } = this.options;
-    this.advertising = this.advertising.then(
-      () =>
-        new Promise<void>((resolve) => {
-          if (this.connection || this.stopped) return resolve();
-          if (agent.state === 'provisioned') {
-            bleno.stopAdvertising(() => resolve());
-            return;
-          }
-          const { advertisingData, scanResponse } = buildAdvertisement({ deviceId: this.deviceId, state: agent.state, sessionActive: agent.busy });
-          bleno.startAdvertisingWithEIRData(Buffer.from(advertisingData), Buffer.from(scanResponse), (err) => {
-            if (err) this.options.log?.(`ble: advertising failed: ${err.message}`);
-            resolve();
-          });
-        }),
+    const step = async (): Promise<void> => {
+      if (this.connection || this.stopped) return;
+      if (agent.state === 'provisioned') {
+        await boundedStackCall(this.timers, STACK_CALL_TIMEOUT_MS, 'stopAdvertising', bleno as never, 'advertisingStop', (cb) => bleno.stopAdvertising(cb));
+        return;
+      }
+      const { advertisingData, scanResponse } = buildAdvertisement({ deviceId: this.deviceId, state: agent.state, sessionActive: agent.busy });
+      await boundedStackCall(this.timers, STACK_CALL_TIMEOUT_MS, 'startAdvertising', bleno as never, 'advertisingStart',
+        (cb) => bleno.startAdvertisingWithEIRData(Buffer.from(advertisingData), Buffer.from(scanResponse), cb));
+    };
+    this.advertising = this.advertising.then(step).then(
+      () => { this.advertisingFailure = undefined; },
+      (err: unknown) => {
+        this.advertisingFailure = err as Error;
+        this.options.log?.(`ble: advertising failed: ${(err as Error).message}`);
+      },
     );
   }
 }
 
-function poweredOn(bleno: Bleno, timers: Timers): Promise<void> {
+function blenoState(bleno: Bleno): string | undefined {
   const b = bleno as unknown as { state?: string; _state?: string };
-  if (b.state === 'poweredOn' || b._state === 'poweredOn') return Promise.resolve();
+  return b.state ?? b._state;
+}
+
+function poweredOn(bleno: Bleno, timers: Timers): Promise<void> {
+  if (blenoState(bleno) === 'poweredOn') return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = timers.setTimeout(() => {
       bleno.removeListener('stateChange', onState);
-      reject(new Error(`bleno did not power on within ${BLENO_POWER_ON_TIMEOUT_MS} ms`));
-    }, BLENO_POWER_ON_TIMEOUT_MS);
+      reject(new ProvisioningError('BLE_UNAVAILABLE', { detail: `bleno did not power on within ${POWER_ON_TIMEOUT_MS} ms` }));
+    }, POWER_ON_TIMEOUT_MS);
     const onState = (state: string): void => {
       if (state !== 'poweredOn') return;
       timers.clearTimeout(timer);
