@@ -4,12 +4,14 @@ import Database from 'better-sqlite3';
 import type { CredentialStore } from '../contracts.js';
 import type { EmulatorConfig } from '../config/schema.js';
 import { startCognitoServer } from './cognito-server.js';
+import { LoginThrottle } from './login-throttle.js';
 import { loadOrCreateOidcKeys } from './oidc-keys.js';
 import { startOidcServer } from './oidc-server.js';
 
 export { CognitoError } from './cognito-errors.js';
 export { providerNameFor } from './login-token-verifier.js';
 export { hashPassword, verifyPassword } from './passwords.js';
+export { KEYCLOAK_BRUTE_FORCE_DEFAULTS, LoginThrottle } from './login-throttle.js';
 
 /** How long a writer waits for the identity database's lock (milliseconds). */
 export const IDENTITY_DB_BUSY_TIMEOUT_MS = 5000;
@@ -21,7 +23,7 @@ export interface IdentityOptions {
   credentials: CredentialStore;
   host: string;
   ports: { oidc: number; cognito: number };
-  /** Clock for the identity pool's token checks and credential expiration. */
+  /** Clock for the identity pool's token checks and credential expiration, and the login page's lockouts. */
   now?: () => Date;
 }
 
@@ -53,6 +55,7 @@ export async function startIdentity(options: IdentityOptions): Promise<RunningId
     const cognitoKeys = await loadOrCreateOidcKeys(options.dataDir, 'cognito-keys.json');
     const oidc = await startOidcServer({
       db, keys: oidcKeys, config: options.config.oidc, host: options.host, port: options.ports.oidc,
+      loginThrottle: new LoginThrottle({ now: () => (options.now?.() ?? new Date()).getTime() }),
     });
     closers.push(() => oidc.close());
     const pool = options.config.cognito.identityPool;

@@ -10,6 +10,7 @@ import type { KoaLikeContext } from 'oidc-provider';
 import type { OidcConfig } from '../config/schema.js';
 import { sqliteAdapterFactory } from './oidc-adapter.js';
 import type { OidcKeyMaterial } from './oidc-keys.js';
+import { LoginThrottle, lockMessage } from './login-throttle.js';
 import { deviceConfirmPage, deviceInputPage, deviceSuccessPage, errorPage, loginPage, logoutPage, signedOutPage } from './oidc-pages.js';
 import { UserDirectory } from './users.js';
 
@@ -33,6 +34,8 @@ export interface OidcServerOptions {
   port: number;
   /** Host name put in the issuer URL (defaults to `host`, or 127.0.0.1 for a wildcard bind). */
   publicHost?: string;
+  /** Counts wrong passwords per username and address across interactions (login-throttle.ts). */
+  loginThrottle?: LoginThrottle;
 }
 
 export interface RunningOidcServer {
@@ -62,6 +65,7 @@ export async function startOidcServer(options: OidcServerOptions): Promise<Runni
   const csrfKey = Buffer.from(options.keys.cookieKeys[0] ?? '', 'base64url');
   const csrfFor = (uid: string): string => createHmac('sha256', csrfKey).update(`login-csrf:${uid}`).digest('base64url');
   const attempts = new Map<string, number>();
+  const throttle = options.loginThrottle ?? new LoginThrottle({ now: Date.now });
 
   const provider = new Provider(issuer, {
     adapter: sqliteAdapterFactory(options.db),
@@ -186,7 +190,7 @@ export async function startOidcServer(options: OidcServerOptions): Promise<Runni
 
   const urlencoded = express.urlencoded({ extended: false, limit: '8kb' });
 
-  const showLogin = async (req: Request, res: Response, uid: string, error?: string, username?: string): Promise<void> => {
+  const showLogin = async (req: Request, res: Response, uid: string, error?: string, username?: string, status = 401): Promise<void> => {
     const details = await provider.interactionDetails(req, res);
     if (details.uid !== uid) throw new Error('interaction mismatch');
     const clientId = String(details.params.client_id ?? '');
@@ -199,7 +203,7 @@ export async function startOidcServer(options: OidcServerOptions): Promise<Runni
       ...(error ? { error } : {}),
       ...(username ? { username } : {}),
     };
-    res.status(error ? 401 : 200).type('html').set('Cache-Control', 'no-store').send(loginPage(loginPageInput));
+    res.status(error ? status : 200).type('html').set('Cache-Control', 'no-store').send(loginPage(loginPageInput));
   };
 
   const checkCsrf = (req: Request, uid: string): boolean => {
@@ -238,7 +242,19 @@ export async function startOidcServer(options: OidcServerOptions): Promise<Runni
       }
       const username = typeof req.body?.username === 'string' ? (req.body.username as string).trim() : '';
       const password = typeof req.body?.password === 'string' ? (req.body.password as string) : '';
+      const address = req.socket.remoteAddress ?? 'unknown';
+      const lock = throttle.check(username, address);
+      if (lock.locked) {
+        // The password is not checked while locked: the page tells nothing about it.
+        res.set('Retry-After', String(Math.ceil(lock.retryAfterMs / 1000)));
+        await showLogin(req, res, uid, lockMessage(lock), username, 429);
+        return;
+      }
       const user = username && password ? users.authenticate(username, password) : undefined;
+      if (username && password) {
+        if (user) throttle.succeeded(username);
+        else throttle.failed(username, address);
+      }
       if (!user) {
         const count = (attempts.get(uid) ?? 0) + 1;
         if (!attempts.has(uid) && attempts.size >= MAX_TRACKED_INTERACTIONS) attempts.delete(attempts.keys().next().value!);

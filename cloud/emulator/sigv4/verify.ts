@@ -210,6 +210,26 @@ function lookUpCredential(auth: ParsedAuth, options: SigV4VerifierOptions, now: 
   return record;
 }
 
+/**
+ * The payload hash the signature must cover. AWS IoT (like every service but S3) signs the body:
+ * the canonical request ends with the hex SHA-256 of the payload ("HashedPayload", IAM User Guide,
+ * "Create a signed AWS API request",
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html). The literal
+ * `UNSIGNED-PAYLOAD` is an Amazon S3 option ("Signature Calculations for the Authorization Header:
+ * Transferring Payload in a Single Chunk", Amazon S3 API Reference,
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html); a non-S3 service
+ * hashes the body it received, so a request signed over `UNSIGNED-PAYLOAD`, or whose body was
+ * swapped, fails as a signature mismatch (InvalidSignatureException, 403), which is what we answer.
+ * A presigned URL carries no body hash, so it may use `UNSIGNED-PAYLOAD` only with an empty body.
+ */
+function payloadHashesFor(request: IncomingSignedRequest, auth: ParsedAuth): string[] {
+  const bodyHash = sha256Hex(request.body);
+  const declared = header(request.rawHeaders, 'x-amz-content-sha256');
+  // A declared hash that is not the body's (UNSIGNED-PAYLOAD included): the body is not the one signed.
+  if (declared !== undefined && declared !== bodyHash) throw invalidSignature(SIGNATURE_MISMATCH_MESSAGE);
+  return auth.presigned && request.body.length === 0 ? [bodyHash, UNSIGNED_PAYLOAD] : [bodyHash];
+}
+
 /** Compares two strings in time independent of where they differ. */
 export function constantTimeEqual(a: string, b: string): boolean {
   const ab = Buffer.from(a, 'utf8');
@@ -243,13 +263,7 @@ export function verifySigV4(request: IncomingSignedRequest, options: SigV4Verifi
 
   const headersBlock = canonicalHeaders(request.rawHeaders, auth.signedHeaders);
   if (headersBlock === undefined) throw invalidSignature(SIGNATURE_MISMATCH_MESSAGE);
-  const bodyHash = sha256Hex(request.body);
-  const declared = header(request.rawHeaders, 'x-amz-content-sha256');
-  if (declared !== undefined && declared !== UNSIGNED_PAYLOAD && declared !== bodyHash) {
-    // The body is not the one that was signed.
-    throw invalidSignature(SIGNATURE_MISMATCH_MESSAGE);
-  }
-  const payloadHashes = declared !== undefined ? [declared] : auth.presigned ? [bodyHash, UNSIGNED_PAYLOAD] : [bodyHash];
+  const payloadHashes = payloadHashesFor(request, auth);
   const scope = `${auth.scopeDate}/${auth.scopeRegion}/${auth.scopeService}/aws4_request`;
   const key = signingKey(record.secretAccessKey, auth.scopeDate, auth.scopeRegion, auth.scopeService);
   const canonicalBase = [
