@@ -1,9 +1,10 @@
 /**
- * Loads the unmodified bleno and noble onto a chosen HCI transport. Both stacks
- * `require('@abandonware/bluetooth-hci-socket')` and construct it with no arguments; for any
- * transport but hciN that require is answered, only while the stack itself is being required, with
- * an {@link H4HciSocket} bound to the transport. Nothing in node_modules changes and nothing else in
- * the process sees the substitution. hciN loads the stacks as they are, on the native socket.
+ * Loads bleno (with the ATT fixes applied at install, ble/patches/) and noble onto a chosen HCI
+ * transport. Both stacks `require('@abandonware/bluetooth-hci-socket')` and construct it with no
+ * arguments; for any transport but hciN that require is answered, only while the stack itself is
+ * being required, with an {@link H4HciSocket} bound to the transport. The substitution changes
+ * nothing in node_modules and nothing else in the process sees it. hciN loads the stacks as they
+ * are, on the native socket.
  *
  * Each stack is a process singleton (require cache): load it once per process with one transport.
  */
