@@ -71,6 +71,11 @@ export const ERROR_TABLE = {
   LOGIN_REQUIRED: { wire: 0x0409, category: 'cloud', message: 'Not logged in, or the login has expired: run `central login`' },
   LOGIN_FAILED: { wire: 0x040a, category: 'cloud', message: 'The identity provider refused the login' },
   CLAIM_DENIED: { wire: 0x040b, category: 'cloud', message: 'AWS refused the credentials or the provisioning claim for this user' },
+  DEVICE_ALREADY_REGISTERED: {
+    wire: 0x040c,
+    category: 'cloud',
+    message: 'AWS IoT refused to register this serial: it is still registered to another certificate (a reset or copied device). Ask an operator to decommission the old device, then try again',
+  },
 
   // 0x05xx device
   DEVICE_BUSY: { wire: 0x0501, category: 'device', message: 'The device is busy with another phone or job' },

@@ -12,6 +12,7 @@ import { CLOUD_JSON_FILE, CLOUD_JSON_VERSION, writeCloudJson } from './config/cl
 import type { CloudJson } from './config/cloud-json.js';
 import { providerNameFor, startIdentity } from './identity/index.js';
 import { loadOrCreateAdminCredentials } from './admin-credentials.js';
+import { productHookTargets } from './product-hook.js';
 
 export type { CloudJson } from './config/cloud-json.js';
 export type { EmulatorConfig } from './config/schema.js';
@@ -124,8 +125,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     const admin = loadOrCreateAdminCredentials(dataDir, config.accountId);
     credentials.put(admin.record);
 
+    // The template's hook ARN runs the product's hook in-process, once the control plane it calls is up.
+    const hookTargets: NonNullable<NonNullable<Parameters<typeof startBroker>[0]['hooks']>['targets']> = {};
     const broker = await startBroker({
-      registry, ca, host, port: ports.mqtt, region: config.region, accountId: config.accountId,
+      registry, ca, host, port: ports.mqtt, region: config.region, accountId: config.accountId, hooks: { targets: hookTargets },
       ...(options.now ? { now: options.now } : {}),
     })
       .catch((cause: unknown) => { throw new EmulatorStartError('mqtt', ports.mqtt, { cause }); });
@@ -137,6 +140,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       ...(options.now ? { now: options.now } : {}),
     }).catch((cause: unknown) => { throw new EmulatorStartError('iot', ports.iot, { cause }); });
     closers.push(() => controlPlane.close());
+    const productHook = productHookTargets({
+      region: config.region, accountId: config.accountId, endpoint: controlPlane.url, credentials, ...(options.now ? { now: options.now } : {}),
+    });
+    Object.assign(hookTargets, productHook.targets);
+    closers.push(() => productHook.close());
     const identity = await startIdentity({
       dataDir: join(dataDir, 'identity'), config, credentials, host, ports: { oidc: ports.oidc, cognito: ports.cognito },
       ...(options.now ? { now: options.now } : {}),

@@ -12,12 +12,14 @@ import {
   AUTHENTICATED_ROLE_NAME, authenticatedRolePermissions, authenticatedRoleTrustPolicy, DEVICE_POLICY_NAME,
   PROVISIONING_ROLE_NAME, provisioningRoleTrustPolicy, TEMPLATE_NAME,
 } from './documents.js';
+import { decommission, DEFAULT_AUDIT_LOG } from './decommission.js';
 import { runSetup } from './setup.js';
 import type { SetupResult } from './setup.js';
 
 export const DEFAULT_CLOUD_JSON = '.data/cloud/cloud.json';
 
 const USAGE = `usage: npm run setup -- [options]
+       npm run setup -- decommission --thing NAME --operator WHO --reason TEXT [--audit-log FILE] [options]
 
 Against the emulator (default): reads ${DEFAULT_CLOUD_JSON} written by \`npm run cloud\`.
 Against a real account: --real (credentials from the default AWS chain: env, profile, SSO, …).
@@ -34,15 +36,28 @@ options:
   --policy-name NAME             device policy (default ${DEVICE_POLICY_NAME})
   --template-name NAME           provisioning template (default ${TEMPLATE_NAME})
   --json                         print one JSON object
-  -h, --help`;
+  -h, --help
+
+decommission: lets a reset device register its serial again (the pre-provisioning hook refuses a
+serial whose thing has an ACTIVE certificate). Deactivates and detaches the thing's certificates,
+marks the thing, and appends who/when/why to the audit log (default ${DEFAULT_AUDIT_LOG}).
+  --thing NAME                   e.g. mything_SN-1234
+  --operator WHO                 your operator id (A-Z a-z 0-9 _ . @ -)
+  --reason TEXT                  why (e.g. "device factory-reset, ticket 42")
+  --audit-log FILE               append-only JSON-lines log`;
 
 function fail(field: string, problem: string): never {
   throw new ProvisioningError('CONFIG_INVALID', { detail: `${field}: ${problem}` });
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
     options: {
+      thing: { type: 'string' },
+      operator: { type: 'string' },
+      reason: { type: 'string' },
+      'audit-log': { type: 'string' },
       'cloud-json': { type: 'string' },
       real: { type: 'boolean' },
       'endpoint-url': { type: 'string' },
@@ -82,6 +97,28 @@ async function main(): Promise<number> {
     const endpoint = values['endpoint-url'] ?? cloud.iot.controlPlaneEndpoint;
     iot = new IoTClient({ region, endpoint, credentials: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey } });
     target = `emulator at ${endpoint}`;
+  }
+  const command = positionals[0];
+  if (command !== undefined && (command !== 'decommission' || positionals.length > 1)) fail('command', `unknown: ${positionals.join(' ')} (only decommission)`);
+  if (command === 'decommission') {
+    try {
+      const record = await decommission(iot, {
+        thingName: values.thing ?? fail('--thing', 'is required'),
+        operator: values.operator ?? fail('--operator', 'is required'),
+        reason: values.reason ?? fail('--reason', 'is required'),
+        auditLogPath: values['audit-log'] ?? DEFAULT_AUDIT_LOG,
+        target,
+      });
+      if (values.json) console.log(JSON.stringify(record, null, 2));
+      else {
+        console.log(`Decommissioned ${record.thingName} in ${target} by ${record.operator}:`);
+        for (const c of record.certificates ?? []) console.log(`  certificate ${c.certificateId}: ${c.previousStatus} -> ${c.previousStatus === 'ACTIVE' ? 'INACTIVE' : c.previousStatus}, detached`);
+        console.log(`  recorded in ${values['audit-log'] ?? DEFAULT_AUDIT_LOG}; the serial may now be provisioned again.`);
+      }
+      return 0;
+    } finally {
+      iot.destroy();
+    }
   }
   const account = { region, accountId };
   const provisioningRoleArn = values['provisioning-role-arn'] ?? `arn:aws:iam::${accountId}:role/service-role/${PROVISIONING_ROLE_NAME}`;

@@ -9,6 +9,17 @@ export const TEMPLATE_NAME = 'TrustedUserProvisioningTemplate';
 export const THING_NAME_PREFIX = 'mything_';
 export const PROVISIONING_ROLE_NAME = 'IoTFleetProvisioningRole';
 export const AUTHENTICATED_ROLE_NAME = 'TrustedUserProvisioningRole';
+/** The pre-provisioning hook's Lambda function (cloud/hook/pre-provisioning.ts). */
+export const HOOK_FUNCTION_NAME = 'TrustedUserPreProvisioningHook';
+/** The hook's execution role (real accounts). */
+export const HOOK_ROLE_NAME = 'TrustedUserPreProvisioningHookRole';
+/** The hook payload version AWS IoT documents. */
+export const HOOK_PAYLOAD_VERSION = '2020-04-01';
+
+/** The ARN the template's preProvisioningHook names; the emulator runs the product's hook for it. */
+export function hookFunctionArn(a: AccountRef, functionName = HOOK_FUNCTION_NAME): string {
+  return `arn:${a.partition ?? 'aws'}:lambda:${a.region}:${a.accountId}:function:${functionName}`;
+}
 
 /** The topics a provisioned device owns: `things/<thingName>/…` (publish, receive, subscribe). */
 export function deviceTopicPrefix(thingName: string): string {
@@ -111,6 +122,40 @@ export function authenticatedRoleTrustPolicy(identityPoolId: string): Record<str
         'ForAnyValue:StringLike': { 'cognito-identity.amazonaws.com:amr': 'authenticated' },
       },
     }],
+  };
+}
+
+/**
+ * What the hook's execution role may do: read the serial's thing, its certificates' status, and
+ * reserve the serial (CreateThing/UpdateThing on `mything_*` only); plus its own CloudWatch logs.
+ */
+export function hookRolePolicy(a: AccountRef, functionName = HOOK_FUNCTION_NAME): Record<string, unknown> {
+  const p = a.partition ?? 'aws';
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'CheckAndReserveSerial',
+        Effect: 'Allow',
+        Action: ['iot:DescribeThing', 'iot:ListThingPrincipals', 'iot:CreateThing', 'iot:UpdateThing'],
+        Resource: iotArn(a, `thing/${THING_NAME_PREFIX}*`),
+      },
+      { Sid: 'CertificateStatus', Effect: 'Allow', Action: 'iot:DescribeCertificate', Resource: iotArn(a, 'cert/*') },
+      {
+        Sid: 'OwnLogs',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: `arn:${p}:logs:${a.region}:${a.accountId}:log-group:/aws/lambda/${functionName}:*`,
+      },
+    ],
+  };
+}
+
+/** Who may assume the hook's execution role: Lambda. */
+export function hookRoleTrustPolicy(): Record<string, unknown> {
+  return {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
   };
 }
 

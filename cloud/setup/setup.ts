@@ -6,7 +6,7 @@ import {
   UpdateProvisioningTemplateCommand,
 } from '@aws-sdk/client-iot';
 import type { IoTClient } from '@aws-sdk/client-iot';
-import { canonicalJson, devicePolicyDocument, provisioningTemplateBody } from './documents.js';
+import { canonicalJson, devicePolicyDocument, HOOK_PAYLOAD_VERSION, hookFunctionArn, provisioningTemplateBody } from './documents.js';
 import type { AccountRef } from './documents.js';
 
 /** AWS IoT keeps at most 5 versions of a policy or a provisioning template. */
@@ -17,6 +17,8 @@ export interface SetupOptions extends AccountRef {
   templateName: string;
   /** The role AWS IoT assumes while provisioning (must exist in a real account). */
   provisioningRoleArn: string;
+  /** The pre-provisioning hook's Lambda ARN (default: {@link hookFunctionArn}, the product's hook). */
+  preProvisioningHookArn?: string;
 }
 
 export type SetupAction = 'created' | 'updated' | 'unchanged';
@@ -66,6 +68,7 @@ async function ensurePolicy(iot: IoTClient, policyName: string, document: Record
 
 async function ensureTemplate(iot: IoTClient, options: SetupOptions, body: Record<string, unknown>): Promise<{ arn?: string; action: SetupAction }> {
   const templateName = options.templateName;
+  const hook = { targetArn: options.preProvisioningHookArn ?? hookFunctionArn(options), payloadVersion: HOOK_PAYLOAD_VERSION };
   let described;
   try {
     described = await iot.send(new DescribeProvisioningTemplateCommand({ templateName }));
@@ -76,6 +79,7 @@ async function ensureTemplate(iot: IoTClient, options: SetupOptions, body: Recor
       description: 'Fleet provisioning by trusted user (BLE-first): thing mything_<SerialNumber>, pubsub policy',
       templateBody: JSON.stringify(body),
       provisioningRoleArn: options.provisioningRoleArn,
+      preProvisioningHook: hook,
       enabled: true,
       type: 'FLEET_PROVISIONING',
     }));
@@ -93,8 +97,8 @@ async function ensureTemplate(iot: IoTClient, options: SetupOptions, body: Recor
     await iot.send(new CreateProvisioningTemplateVersionCommand({ templateName, templateBody: JSON.stringify(body), setAsDefault: true }));
     action = 'updated';
   }
-  if (!described.enabled || described.provisioningRoleArn !== options.provisioningRoleArn) {
-    await iot.send(new UpdateProvisioningTemplateCommand({ templateName, enabled: true, provisioningRoleArn: options.provisioningRoleArn }));
+  if (!described.enabled || described.provisioningRoleArn !== options.provisioningRoleArn || described.preProvisioningHook?.targetArn !== hook.targetArn) {
+    await iot.send(new UpdateProvisioningTemplateCommand({ templateName, enabled: true, provisioningRoleArn: options.provisioningRoleArn, preProvisioningHook: hook }));
     action = 'updated';
   }
   return { ...(arn ? { arn } : {}), action };

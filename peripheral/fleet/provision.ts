@@ -98,6 +98,19 @@ export function serviceErrorToProvisioning(err: unknown, rejectedCode: ErrorCode
   return new ProvisioningError('CLOUD_TIMEOUT', { detail: (err as Error | undefined)?.message ?? 'no answer', cause: err });
 }
 
+/**
+ * The errorCode AWS IoT answers when the pre-provisioning hook refuses (AWS IoT Developer Guide,
+ * "Pre-provisioning hooks"). The product's hook (cloud/hook) refuses a serial still registered to an
+ * ACTIVE certificate, so the phone is told the fix: decommission the old device.
+ */
+export const HOOK_REFUSED_ERROR_CODE = 'ACCESS_DENIED';
+
+export function registerErrorToProvisioning(err: unknown): ProvisioningError {
+  const mapped = serviceErrorToProvisioning(err, 'REGISTER_REJECTED');
+  if (mapped.code !== 'REGISTER_REJECTED' || awsErrorCodeOf(mapped) !== HOOK_REFUSED_ERROR_CODE) return mapped;
+  return Object.assign(new ProvisioningError('DEVICE_ALREADY_REGISTERED', { ...(mapped.detail !== undefined ? { detail: mapped.detail } : {}), cause: err }), { awsErrorCode: HOOK_REFUSED_ERROR_CODE });
+}
+
 function awsErrorCodeOf(err: unknown): string | undefined {
   return (err as { awsErrorCode?: string }).awsErrorCode;
 }
@@ -286,7 +299,7 @@ async function registerThing(
   const answer = await identity
     .registerThing({ templateName: options.templateName, certificateOwnershipToken: pending.certificateOwnershipToken, parameters })
     .catch((e: unknown) => {
-      throw serviceErrorToProvisioning(e, 'REGISTER_REJECTED');
+      throw registerErrorToProvisioning(e);
     });
   if (!answer.thingName) throw new ProvisioningError('REGISTER_REJECTED', { detail: 'the accepted answer has no thingName' });
   await record({ step: 'thing-registered', certificateId: pending.certificateId, thingName: answer.thingName });

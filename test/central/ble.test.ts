@@ -24,6 +24,7 @@ import type { DeviceUnderTest } from '../device/harness.js';
 import { SimWifi } from '../device/sim-wifi.js';
 import { signInThroughPages, startCentralFixture } from './fixture.js';
 import type { CentralFixture } from './fixture.js';
+import { decommissionSerial } from '../device/decommission.js';
 
 const DEVICE_ID = 'pi-cent1';
 const SERIAL = 'SN-CENTRAL';
@@ -61,6 +62,8 @@ async function resetDevice(): Promise<void> {
   const end = Date.now() + 10_000;
   while (server.current !== undefined && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
   if (device.agent.state !== 'idle') await device.agent.factoryReset();
+  // The serial is provisioned again next: an operator decommissions the old registration first.
+  await decommissionSerial(fx.emulator, SERIAL);
 }
 
 beforeAll(async () => {

@@ -87,21 +87,21 @@ describe('pre-provisioning hook and transactional RegisterThing', () => {
     });
   });
 
-  it('answers 403 AccessDenied when the hook refuses, and leaves nothing behind', async () => {
+  it('answers 403 ACCESS_DENIED when the hook refuses, and leaves nothing behind', async () => {
     hookAnswer = () => ({ allowProvisioning: false });
     const cert = await newCertificate();
     const r = await register(cert.certificateOwnershipToken, { SerialNumber: 'refused' });
     expect(r.outcome).toBe('rejected');
-    expect(r.body).toMatchObject({ statusCode: 403, errorCode: 'AccessDenied' });
+    expect(r.body).toMatchObject({ statusCode: 403, errorCode: 'ACCESS_DENIED' });
     expect(fx.registry.getThing('mything_refused')).toBeUndefined();
     expect(fx.registry.getCertificate(cert.certificateId)?.status).toBe('PENDING_ACTIVATION');
   });
 
-  it('answers AccessDenied when the hook does not answer in time', async () => {
+  it('answers ACCESS_DENIED when the hook does not answer in time', async () => {
     hookAnswer = 'hang';
     const cert = await newCertificate();
     const r = await register(cert.certificateOwnershipToken, { SerialNumber: 'late' });
-    expect(r.body).toMatchObject({ statusCode: 403, errorCode: 'AccessDenied' });
+    expect(r.body).toMatchObject({ statusCode: 403, errorCode: 'ACCESS_DENIED' });
     expect(String(r.body.errorMessage)).toMatch(/did not answer within 300 ms/);
   });
 
@@ -112,7 +112,7 @@ describe('pre-provisioning hook and transactional RegisterThing', () => {
     const ok = await register((await newCertificate()).certificateOwnershipToken, { SerialNumber: 'ok1' });
     expect(ok.body).toMatchObject({ thingName: 'mything_ok1', deviceConfiguration: { Location: 'Module' } });
     const no = await register((await newCertificate()).certificateOwnershipToken, { SerialNumber: 'no1' });
-    expect(no.body).toMatchObject({ errorCode: 'AccessDenied' });
+    expect(no.body).toMatchObject({ errorCode: 'ACCESS_DENIED' });
     fx.registry.updateProvisioningTemplate(TEMPLATE_NAME, { preProvisioningHook: null });
   });
 
@@ -122,7 +122,7 @@ describe('pre-provisioning hook and transactional RegisterThing', () => {
     expect(ok.body).toMatchObject({ thingName: 'mything_lambda1', deviceConfiguration: { Location: 'Lambda' } });
     fx.registry.updateProvisioningTemplate(TEMPLATE_NAME, { preProvisioningHook: { targetArn: 'arn:aws:lambda:us-east-1:123456789012:function:unknown' } });
     const no = await register((await newCertificate()).certificateOwnershipToken, { SerialNumber: 'lambda2' });
-    expect(no.body).toMatchObject({ statusCode: 403, errorCode: 'AccessDenied', errorMessage: expect.stringMatching(/no local target/) });
+    expect(no.body).toMatchObject({ statusCode: 403, errorCode: 'ACCESS_DENIED', errorMessage: expect.stringMatching(/no local target/) });
     fx.registry.updateProvisioningTemplate(TEMPLATE_NAME, { preProvisioningHook: null });
   });
 

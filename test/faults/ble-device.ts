@@ -20,6 +20,7 @@ import type { DeviceUnderTest } from '../device/harness.js';
 import { SimWifi } from '../device/sim-wifi.js';
 import { NET } from './world.js';
 import type { FaultCloud } from './world.js';
+import { decommissionSerial } from '../device/decommission.js';
 
 export const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
 
@@ -78,6 +79,8 @@ export async function startBleWorld(cloud: FaultCloud, options: {
       while (server.current !== undefined && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
       await device.agent.settled();
       if (device.agent.state !== 'idle') await device.agent.factoryReset();
+      // The serial is provisioned again next: an operator decommissions the old registration first.
+      await decommissionSerial(cloud.emu, options.serial);
     },
     stop: async () => {
       await server.stop();

@@ -101,16 +101,16 @@ describe('provisionWithClaim against the emulator broker', () => {
     expect(fx.registry.getThing('mything_sn-expired')).toBeUndefined();
   });
 
-  it('passes a RegisterThing rejection through (REGISTER_REJECTED with AccessDenied), keeps the issued certificate, then succeeds with an allowed serial', async () => {
+  it('maps a hook refusal (ACCESS_DENIED) to DEVICE_ALREADY_REGISTERED, keeps the issued certificate, then succeeds with an allowed serial', async () => {
     const opts = await options('deny-1', { templateName: HOOKED_TEMPLATE_NAME });
     const err = (await provisionWithClaim(opts).catch((e: unknown) => e)) as { code: string; detail: string; message: string };
-    expect(err.code).toBe('REGISTER_REJECTED');
-    expect(err.detail).toMatch(/^AccessDenied \(403\): /);
+    expect(err.code).toBe('DEVICE_ALREADY_REGISTERED');
+    expect(err.detail).toMatch(/^ACCESS_DENIED \(403\): /);
     const pending = await opts.store.loadPending();
     expect(pending?.certificateId).toMatch(/^[0-9a-f]{64}$/);
     expect(fx.registry.getCertificate(pending?.certificateId as string)?.status).toBe('PENDING_ACTIVATION');
     const { records } = await opts.journal.load();
-    expect(records.at(-1)).toMatchObject({ step: 'failed', code: 'REGISTER_REJECTED' });
+    expect(records.at(-1)).toMatchObject({ step: 'failed', code: 'DEVICE_ALREADY_REGISTERED' });
     expect(fx.registry.getThing('mything_deny-1')).toBeUndefined();
     // Nothing secret in the error.
     expect(err.message).not.toContain(pending?.certificateOwnershipToken as string);

@@ -21,6 +21,8 @@ export interface OperationInput {
   labels: Record<string, string>;
   query: ReadonlyMap<string, string>;
   body: JsonBody;
+  /** Request headers, lower-cased names (some operations bind a member to a header, e.g. `x-amzn-principal`). */
+  headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 /** One IAM check: `action` (e.g. iot:DescribeThing) on `resource` (an ARN or `*`). */

@@ -130,7 +130,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     }
     // Decoded exactly as the signature was checked (a `+` is a literal plus, as AWS reads it).
     const query = new Map(parseQueryPairs(q < 0 ? '' : url.slice(q + 1)));
-    const prepared = route.operation.prepare({ labels: route.labels, query, body: parseJsonBody(raw) }, ctx);
+    const prepared = route.operation.prepare({ labels: route.labels, query, body: parseJsonBody(raw), headers: req.headers }, ctx);
     authorize(caller.credential, prepared.permissions, accountId);
     const body = await prepared.run();
     return { status: 200, body };

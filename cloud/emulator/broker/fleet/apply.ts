@@ -7,15 +7,33 @@
 import { createHash } from 'node:crypto';
 import type { Registry } from '../../registry/index.js';
 import type { TemplatePlan } from '../../templates/index.js';
-import { FleetError } from './errors.js';
+import { FleetError, HOOK_REFUSED_ERROR_CODE } from './errors.js';
 
 export interface AppliedProvisioning {
   thingName?: string;
 }
 
-export function applyPlan(registry: Registry, plan: TemplatePlan, target: { certificateId: string; templateName: string }): AppliedProvisioning {
+export interface ApplyTarget {
+  certificateId: string;
+  templateName: string;
+  /** Refuse (ACCESS_DENIED) when the thing already has another ACTIVE certificate attached. */
+  exclusiveThing?: boolean;
+}
+
+/** Certificates attached to `thingName`, other than `certificateId`, that are ACTIVE. */
+function otherActiveCertificates(registry: Registry, thingName: string, certificateId: string): string[] {
+  return registry.listThingPrincipals(thingName)
+    .map((arn) => /:cert\/([a-f0-9]{64})$/.exec(arn)?.[1])
+    .filter((id): id is string => id !== undefined && id !== certificateId && registry.getCertificate(id)?.status === 'ACTIVE');
+}
+
+export function applyPlan(registry: Registry, plan: TemplatePlan, target: ApplyTarget): AppliedProvisioning {
   const cert = registry.getCertificate(target.certificateId);
   if (!cert) throw new FleetError(400, 'InvalidCertificateOwnershipToken', 'The certificate for this ownership token no longer exists.');
+  const planned = plan.things[0];
+  if (target.exclusiveThing && planned && otherActiveCertificates(registry, planned.thingName, target.certificateId).length > 0) {
+    throw new FleetError(403, HOOK_REFUSED_ERROR_CODE, `Access denied: thing ${planned.thingName} was registered by a concurrent request.`);
+  }
 
   for (const c of plan.certificates) {
     if (c.certificateId !== target.certificateId) {

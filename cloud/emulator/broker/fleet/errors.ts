@@ -1,3 +1,9 @@
+/**
+ * What RegisterThing answers when the pre-provisioning hook refuses or fails (AWS IoT Developer
+ * Guide, "Pre-provisioning hooks": "the provisioning request fails with ACCESS_DENIED").
+ */
+export const HOOK_REFUSED_ERROR_CODE = 'ACCESS_DENIED';
+
 /** A fleet-provisioning request refused: published on `/rejected` as `{statusCode, errorCode, errorMessage}`. */
 export class FleetError extends Error {
   constructor(

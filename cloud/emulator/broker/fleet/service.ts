@@ -11,7 +11,7 @@ import { isRegistryError } from '../../registry/index.js';
 import { evaluateTemplate, TemplateError } from '../../templates/index.js';
 import { applyPlan } from './apply.js';
 import { decodePayload } from './codec.js';
-import { FleetError } from './errors.js';
+import { FleetError, HOOK_REFUSED_ERROR_CODE } from './errors.js';
 import type { HookOptions } from './hook.js';
 import { runPreProvisioningHook } from './hook.js';
 import type { FleetRequestTopic } from './topics.js';
@@ -124,7 +124,9 @@ export class FleetProvisioningService {
         { claimCertificateId: caller.certificate.certificateId, certificateId: cert.certificateId, certificatePem: cert.certificatePem, templateArn: template.templateArn, clientId: caller.clientId, parameters },
         this.hooks,
       );
-      if (!verdict.allowed) throw new FleetError(403, 'AccessDenied', `Access denied: ${verdict.reason}.`);
+      // AWS IoT Developer Guide, "Pre-provisioning hooks": a hook that fails or does not return
+      // "allowProvisioning": true makes the provisioning request fail with ACCESS_DENIED.
+      if (!verdict.allowed) throw new FleetError(403, HOOK_REFUSED_ERROR_CODE, `Access denied: ${verdict.reason}.`);
       effective = { ...parameters, ...verdict.parameterOverrides };
     }
 
@@ -144,7 +146,9 @@ export class FleetProvisioningService {
       if (!consumed.ok || consumed.certificateId !== cert.certificateId) {
         throw new FleetError(400, 'InvalidCertificateOwnershipToken', 'Certificate ownership token is invalid or has expired.');
       }
-      return applyPlan(this.registry, plan, { certificateId: cert.certificateId, templateName });
+      // With a hook, its verdict is re-checked here, atomically: of concurrent registrations of one
+      // thing that all passed the hook, only the first to commit attaches an ACTIVE certificate.
+      return applyPlan(this.registry, plan, { certificateId: cert.certificateId, templateName, exclusiveThing: template.preProvisioningHook !== undefined });
     });
     return { deviceConfiguration: plan.deviceConfiguration, ...(applied.thingName !== undefined ? { thingName: applied.thingName } : {}) };
   }

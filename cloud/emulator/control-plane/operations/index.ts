@@ -11,6 +11,7 @@ import {
   updateProvisioningTemplate,
 } from './templates.js';
 import { deleteThing, describeThing, listThings } from './things.js';
+import { createThing, detachThingPrincipal, listThingPrincipals, updateThing } from './thing-registration.js';
 
 /** Every operation the control plane serves. */
 export const OPERATIONS: readonly Operation[] = [
@@ -29,6 +30,10 @@ export const OPERATIONS: readonly Operation[] = [
   describeThing,
   listThings,
   deleteThing,
+  createThing,
+  updateThing,
+  listThingPrincipals,
+  detachThingPrincipal,
   describeCertificate,
   listCertificates,
   updateCertificate,

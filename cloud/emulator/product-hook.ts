@@ -1,0 +1,44 @@
+/**
+ * The product's pre-provisioning hook (cloud/hook), run in-process for the template's hook ARN, as
+ * AWS runs the Lambda that `npm run setup -- --real` deploys. It calls this emulator's control plane
+ * with credentials that carry only the hook role's policy (cloud/setup/documents.ts), so a missing
+ * permission fails here as it would in AWS.
+ */
+import { randomBytes } from 'node:crypto';
+import { IoTClient } from '@aws-sdk/client-iot';
+import { createPreProvisioningHook } from '../hook/pre-provisioning.js';
+import { HOOK_FUNCTION_NAME, HOOK_ROLE_NAME, hookFunctionArn, hookRolePolicy } from '../setup/documents.js';
+import type { HookHandler } from './broker/index.js';
+import type { CredentialStore, PolicyDocument } from './contracts.js';
+
+export interface ProductHookOptions {
+  region: string;
+  accountId: string;
+  /** The control plane's URL. */
+  endpoint: string;
+  credentials: CredentialStore;
+  now?: () => Date;
+  log?: (line: string) => void;
+}
+
+export function productHookTargets(options: ProductHookOptions): { targets: Record<string, HookHandler>; close(): void } {
+  const accessKeyId = `AKIA${randomBytes(8).toString('hex').toUpperCase()}`;
+  const secretAccessKey = randomBytes(30).toString('base64');
+  const account = { region: options.region, accountId: options.accountId };
+  options.credentials.put({
+    accessKeyId, secretAccessKey,
+    principalArn: `arn:aws:sts::${options.accountId}:assumed-role/${HOOK_ROLE_NAME}/${HOOK_FUNCTION_NAME}`,
+    policies: [hookRolePolicy(account) as unknown as PolicyDocument],
+  });
+  const iot = new IoTClient({ region: options.region, endpoint: options.endpoint, credentials: { accessKeyId, secretAccessKey } });
+  const handler = createPreProvisioningHook({
+    iot, ...(options.now ? { now: options.now } : {}), log: options.log ?? (() => undefined),
+  });
+  return {
+    targets: { [hookFunctionArn(account)]: handler },
+    close() {
+      iot.destroy();
+      options.credentials.delete(accessKeyId);
+    },
+  };
+}
