@@ -72,6 +72,11 @@ export class GattConnection {
     return this.channel !== undefined && !this.channel.closed;
   }
 
+  /** A handshake was started (hello answered) and has neither finished nor failed. */
+  get handshaking(): boolean {
+    return !this.closed && this.responder !== undefined;
+  }
+
   setAttPayload(attPayload: number): void {
     for (const link of Object.values(this.links)) link.setAttPayload(attPayload);
   }

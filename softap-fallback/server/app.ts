@@ -33,6 +33,7 @@ export interface SoftApLimits {
   readonly sessionIdleMs: number;
   readonly closedLingerMs: number;
   readonly maxConnections: number;
+  readonly handshakeHoldMs: number;
   readonly maxQueuedNotifications: number;
   readonly connectBurst: number;
   readonly connectRefillMs: number;
@@ -46,6 +47,7 @@ export const DEFAULT_SOFTAP_LIMITS: SoftApLimits = {
   sessionIdleMs: SESSION_IDLE_TIMEOUT_MS,
   closedLingerMs: L.CLOSED_LINGER_MS,
   maxConnections: L.MAX_CONNECTIONS,
+  handshakeHoldMs: L.HANDSHAKE_HOLD_MS,
   maxQueuedNotifications: L.MAX_QUEUED_NOTIFICATIONS,
   connectBurst: L.CONNECT_BURST,
   connectRefillMs: L.CONNECT_REFILL_MS,
@@ -95,6 +97,7 @@ export interface SoftApApp {
 }
 
 const CONNECTION_PATH = `${API_PREFIX}/connections/:id`;
+const FRAMES_ROUTE = new RegExp(`^${API_PREFIX.replace(/[/.]/g, '\\$&')}/connections/[^/]+/frames/[^/]+$`);
 
 function infoSource(options: SoftApAppOptions): () => Uint8Array {
   const given = options.info;
@@ -164,6 +167,19 @@ export function createSoftApApp(options: SoftApAppOptions): SoftApApp {
     };
     return view as ProvisioningAgent;
   };
+  /**
+   * Full: the oldest connection that is neither in a session nor in its handshake makes room
+   * (closed ones first, then the newcomer's own address), so idle or unauthenticated connections
+   * cannot keep the owner of the setup code out, and a flood cannot cut a handshake or a job.
+   */
+  const makeRoom = (client: string): void => {
+    const now = options.now();
+    const all = [...connections.values()];
+    const evictable = all.filter((c) => c.evictable(now, limits.handshakeHoldMs));
+    const victim = evictable.find((c) => c.closed) ?? evictable.find((c) => c.client === client) ?? evictable[0];
+    if (!victim) throw new HttpFailure(503, 'DEVICE_BUSY', 'every connection slot is in a handshake or a session', 1);
+    victim.evict();
+  };
   const rateLimited = (decision: ReturnType<RateLimiter['take']>, what: string): void => {
     if (!decision.ok) throw new HttpFailure(429, 'RATE_LIMITED', `too many ${what}`, Math.max(1, Math.ceil(decision.retryAfterMs / 1000)));
   };
@@ -184,6 +200,11 @@ export function createSoftApApp(options: SoftApAppOptions): SoftApApp {
   });
   app.use(securityHeaders);
   app.use(guard({ allowedHosts: { has: (h) => origin.allowedHosts.has(h) } as ReadonlySet<string>, pageUrl: () => origin.pageUrl }));
+  // Only frame POSTs carry a body; a body anywhere else (a GET or HEAD of the page included) is refused.
+  app.use((req, _res, next) => {
+    if (!(req.method === 'POST' && FRAMES_ROUTE.test(req.path))) refuseBody(req);
+    next();
+  });
 
   app.get(`${API_PREFIX}/info`, (req, res) => {
     refuseBody(req);
@@ -205,14 +226,7 @@ export function createSoftApApp(options: SoftApAppOptions): SoftApApp {
     // Another phone (BLE, or HTTP from another address) holds the agent. The same address may
     // come back (a dropped request, a reloaded page): proving the code again takes its session over.
     if (options.agent.busy && !sessionHolders().some((c) => c.client === client)) throw new HttpFailure(503, 'DEVICE_BUSY', 'another phone holds the device');
-    if (connections.size >= limits.maxConnections) {
-      // Full: the oldest connection without a session makes room (closed ones first), so idle or
-      // unauthenticated connections cannot keep the owner of the setup code out.
-      const all = [...connections.values()];
-      const victim = all.find((c) => c.closed) ?? all.find((c) => !c.established);
-      if (!victim) throw new HttpFailure(503, 'DEVICE_BUSY', 'too many open connections');
-      victim.evict();
-    }
+    if (connections.size >= limits.maxConnections) makeRoom(client);
     const id = toBase64Url(options.random(L.CONNECTION_ID_BYTES));
     const conn: HttpConnection = new HttpConnection({
       id, client,
@@ -249,7 +263,10 @@ export function createSoftApApp(options: SoftApAppOptions): SoftApApp {
     if (conn.closed) throw new HttpFailure(404, 'LINK_LOST', 'the connection has ended');
     const frame = await readBody(req, L.MAX_FRAME_BODY_BYTES);
     if (frame.length === 0) throw new HttpFailure(400, 'FRAME_MALFORMED', 'empty frame');
-    if (channel === 'session' && startsHandshake(frame)) rateLimited(handshakeLimit.take(conn.client), 'handshakes');
+    if (channel === 'session' && startsHandshake(frame)) {
+      rateLimited(handshakeLimit.take(conn.client), 'handshakes');
+      conn.startingHandshake(options.now());
+    }
     // Errors inside the protocol come back as status notifications, as over BLE.
     await conn.write(channel, frame);
     res.status(204).end();

@@ -55,6 +55,7 @@ export class HttpConnection {
   private lastError: ErrorCode | undefined;
   private closedCode: string | undefined;
   private gone = false;
+  private handshakeAt: number | undefined;
 
   constructor(private readonly options: HttpConnectionOptions) {
     this.id = options.id;
@@ -91,6 +92,22 @@ export class HttpConnection {
 
   get waiting(): boolean {
     return this.waiter !== undefined;
+  }
+
+  /** A hello was posted at `at` (injected clock): the handshake it starts is protected from eviction. */
+  startingHandshake(at: number): void {
+    this.handshakeAt = at;
+  }
+
+  /**
+   * Whether a newer connection may take this one's slot: not while it holds a session (a job) nor
+   * while its handshake, started less than `holdMs` ago, is still running.
+   */
+  evictable(now: number, holdMs: number): boolean {
+    if (this.closed) return true;
+    if (this.established) return false;
+    const inHandshake = this.gatt.handshaking && this.handshakeAt !== undefined && now - this.handshakeAt < holdMs;
+    return !inHandshake;
   }
 
   /** One posted frame, handled in order after the previous ones. */

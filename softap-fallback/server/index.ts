@@ -9,6 +9,8 @@ import { systemTimers } from '../../peripheral/gatt/timers.js';
 import type { Timers } from '../../peripheral/gatt/timers.js';
 import { createSoftApApp } from './app.js';
 import type { SoftApAppOptions } from './app.js';
+import * as L from './limits.js';
+import { guardSockets } from './socket-guard.js';
 
 export { createSoftApApp, DEFAULT_SOFTAP_LIMITS } from './app.js';
 export type { SoftApApp, SoftApAppOptions, SoftApLimits } from './app.js';
@@ -21,7 +23,25 @@ const WILDCARD_HOSTS: ReadonlySet<string> = new Set(['0.0.0.0', '::', '']);
 /** The AP address of the seed (softap-fallback/ap DEFAULT_AP_ADDRESS) and plain HTTP. */
 export const DEFAULT_LISTEN = { host: '10.0.0.1', port: 80 } as const;
 
+/** Limits on sockets and request timing (limits.ts); tests shorten them. */
+export interface SoftApHttpLimits {
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly connectionsCheckIntervalMs: number;
+  readonly maxSockets: number;
+  readonly maxSocketsPerClient: number;
+}
+
+export const DEFAULT_SOFTAP_HTTP_LIMITS: SoftApHttpLimits = {
+  headersTimeoutMs: L.HEADERS_TIMEOUT_MS,
+  requestTimeoutMs: L.REQUEST_TIMEOUT_MS,
+  connectionsCheckIntervalMs: L.CONNECTIONS_CHECK_INTERVAL_MS,
+  maxSockets: L.MAX_SOCKETS,
+  maxSocketsPerClient: L.MAX_SOCKETS_PER_CLIENT,
+};
+
 export interface SoftApServerOptions extends Omit<SoftApAppOptions, 'now' | 'timers'> {
+  readonly http?: Partial<SoftApHttpLimits>;
   readonly now?: () => number;
   readonly timers?: Timers;
   readonly listen?: { readonly host?: string; readonly port?: number };
@@ -39,6 +59,9 @@ export interface SoftApTraffic {
   readonly bytesOut: number;
   /** Requests answered. */
   readonly requests: number;
+  /** Sockets open now, and refused so far for being over a cap. */
+  readonly sockets: number;
+  readonly socketsRefused: number;
   /** Long-poll requests waiting now. */
   readonly waiting: number;
 }
@@ -54,13 +77,25 @@ export interface SoftApServer {
 }
 
 export async function startSoftApServer(options: SoftApServerOptions): Promise<SoftApServer> {
-  const { listen, allowedHosts, ...rest } = options;
+  const { listen, allowedHosts, http: httpLimits, ...rest } = options;
   const soft = createSoftApApp({ ...rest, now: options.now ?? Date.now, timers: options.timers ?? systemTimers });
-  const server = createServer({ requestTimeout: 60_000, headersTimeout: 10_000, maxHeaderSize: 8 * 1024 }, soft.app);
+  const limits: SoftApHttpLimits = { ...DEFAULT_SOFTAP_HTTP_LIMITS, ...httpLimits };
+  const server = createServer({
+    requestTimeout: limits.requestTimeoutMs,
+    headersTimeout: limits.headersTimeoutMs,
+    connectionsCheckingInterval: limits.connectionsCheckIntervalMs,
+    maxHeaderSize: L.MAX_HEADER_BYTES,
+  }, (req, res) => {
+    // A socket over a cap was answered when accepted: whatever it sends is not served.
+    if (guard.isRefused(req.socket)) return void res.destroy();
+    soft.app(req, res);
+  });
+  const guard = guardSockets(server, { maxSockets: limits.maxSockets, maxSocketsPerClient: limits.maxSocketsPerClient, retryAfterS: L.SOCKET_RETRY_AFTER_S });
   const sockets = new Set<Socket>();
   let closedIn = 0;
   let closedOut = 0;
   server.on('connection', (socket) => {
+    if (guard.isRefused(socket)) return;
     sockets.add(socket);
     socket.once('close', () => {
       closedIn += socket.bytesRead;
@@ -99,7 +134,10 @@ export async function startSoftApServer(options: SoftApServerOptions): Promise<S
       let bytesIn = closedIn;
       let bytesOut = closedOut;
       for (const s of sockets) { bytesIn += s.bytesRead; bytesOut += s.bytesWritten; }
-      return { bytesIn, bytesOut, requests: soft.requests(), waiting: [...soft.connections.values()].filter((c) => c.waiting).length };
+      return {
+        bytesIn, bytesOut, requests: soft.requests(), waiting: [...soft.connections.values()].filter((c) => c.waiting).length,
+        sockets: guard.open(), socketsRefused: guard.refused(),
+      };
     },
     close: async () => {
       soft.closeAll();

@@ -20,9 +20,15 @@ export const LONG_POLL_MS = 25_000;
 export const MAX_QUEUED_NOTIFICATIONS = 64;
 /**
  * HTTP connections held at once (one phone needs one; a few spare for reloads and a retry). When
- * full, a new one evicts the oldest that holds no session; with every slot in a session: DEVICE_BUSY.
+ * full, a new one evicts the oldest that is neither in a session nor in its handshake (the
+ * newcomer's own address first); when every slot is protected: DEVICE_BUSY.
  */
 export const MAX_CONNECTIONS = 4;
+/**
+ * A connection whose handshake started (hello answered) this recently is not evicted, ms. SPAKE2+
+ * takes well under a second here; the bound keeps a stalled handshake from holding a slot forever.
+ */
+export const HANDSHAKE_HOLD_MS = 30_000;
 /**
  * A connection whose client made no request and holds no long-poll for this long is gone (the
  * phone left the AP or the tab closed), ms. Longer than LONG_POLL_MS so a polling client never expires.
@@ -47,3 +53,24 @@ export const MAX_TRACKED_CLIENTS = 256;
 export const CONNECTION_ID_BYTES = 16;
 /** Largest page asset the server accepts from the page bundle, bytes (a sanity bound, not a client input). */
 export const MAX_PAGE_ASSET_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Node's HTTP server: a request's headers must arrive within HEADERS_TIMEOUT_MS and the whole
+ * request within REQUEST_TIMEOUT_MS (above LONG_POLL_MS). Node checks both only every
+ * CONNECTIONS_CHECK_INTERVAL_MS (its default is 30 s, which let slow-header sockets live ~36 s),
+ * so a socket is cut at most this much past its limit.
+ */
+export const HEADERS_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 60_000;
+export const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
+/** Largest request head, bytes. */
+export const MAX_HEADER_BYTES = 8 * 1024;
+/**
+ * Open sockets at once, all clients (slow or idle ones included); more get 503 DEVICE_BUSY at once
+ * and are closed. A phone's browser opens at most 6 per origin.
+ */
+export const MAX_SOCKETS = 32;
+/** Open sockets per client address; more get 429 RATE_LIMITED at once and are closed. */
+export const MAX_SOCKETS_PER_CLIENT = 8;
+/** When a refused socket may try again, seconds (about when a slow socket is cut). */
+export const SOCKET_RETRY_AFTER_S = 10;
