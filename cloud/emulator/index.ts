@@ -135,8 +135,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     closers.push(() => broker.close());
     const controlPlane = await startControlPlane({
       registry, ca, credentials, region: config.region, accountId: config.accountId, host, port: ports.iot,
-      // DescribeEndpoint answers host:port, since the emulator's broker is not on AWS's fixed 8883.
-      dataEndpoint: `${urlHost}:${broker.port}`,
+      // DescribeEndpoint answers a bare host name, as AWS does (samples pass it to `--endpoint`);
+      // the broker's port is in cloud.json (`iot.mqttPort`), 8883 by default as on AWS.
+      dataEndpoint: urlHost,
       ...(options.now ? { now: options.now } : {}),
     }).catch((cause: unknown) => { throw new EmulatorStartError('iot', ports.iot, { cause }); });
     closers.push(() => controlPlane.close());

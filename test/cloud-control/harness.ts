@@ -17,7 +17,7 @@ export const REGION = 'us-east-1';
 export const ACCOUNT = '123456789012';
 export const TEMPLATE_NAME = 'TrustedUserProvisioningTemplate';
 export const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/IoTFleetProvisioningRole`;
-export const DATA_ENDPOINT = 'localhost:18883';
+export const DATA_ENDPOINT = 'localhost';
 
 /** The seed's template: SerialNumber and DeviceLocation parameters, the `mything_` prefix. */
 export const TEMPLATE_BODY = JSON.stringify({

@@ -41,8 +41,4 @@ export class Router {
     return undefined;
   }
 
-  /** Whether the path exists under another method (for a 405-style answer). */
-  knowsPath(rawPath: string): boolean {
-    return ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].some((m) => this.match(m, rawPath) !== undefined);
-  }
 }

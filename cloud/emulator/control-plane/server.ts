@@ -11,7 +11,7 @@ import type { EmulatorCa } from '../ca/index.js';
 import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from '../contracts.js';
 import type { CredentialStore } from '../contracts.js';
 import type { Registry } from '../registry/index.js';
-import { AwsServiceError, parseQueryPairs, verifySigV4 } from '../sigv4/index.js';
+import { parseQueryPairs, verifySigV4 } from '../sigv4/index.js';
 import { authorize } from './authorize.js';
 import { awsError, toAwsError } from './errors.js';
 import type { ControlPlaneContext } from './operation.js';
@@ -25,8 +25,8 @@ import type { JsonBody } from './validate.js';
 export const IOT_SIGNING_NAMES: readonly string[] = ['iot', 'execute-api'];
 /** Largest request body accepted (the largest legitimate one, a 10 KiB template body, fits many times). */
 export const MAX_REQUEST_BODY_BYTES = 256 * 1024;
-/** DescribeEndpoint's answer when the composer gives none: the broker's default port on this host. */
-export const DEFAULT_DATA_ENDPOINT = 'localhost:8883';
+/** DescribeEndpoint's answer when the composer gives none: a bare host name, as AWS answers. */
+export const DEFAULT_DATA_ENDPOINT = 'localhost';
 
 export interface ControlPlaneOptions {
   registry: Registry;
@@ -38,7 +38,11 @@ export interface ControlPlaneOptions {
   host?: string;
   /** 0 (the default) picks a free port. */
   port?: number;
-  /** Answered by DescribeEndpoint for iot:Data-ATS / iot:Data, e.g. `localhost:8883`. */
+  /**
+   * Answered by DescribeEndpoint for iot:Data-ATS / iot:Data: a host name without port, as AWS's
+   * `endpointAddress` (e.g. `abc123-ats.iot.us-east-1.amazonaws.com`), so that AWS's samples'
+   * `--endpoint "$(aws iot describe-endpoint … --output text)"` works; the port goes separately.
+   */
   dataEndpoint?: string;
   /** Injected clock for signature skew, credential expiry and claim expiry. */
   now?: () => Date;
@@ -124,10 +128,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     const q = url.indexOf('?');
     const rawPath = q < 0 ? url : url.slice(0, q);
     const route = router.match(method, rawPath);
-    if (route === undefined) {
-      if (router.knowsPath(rawPath)) throw new AwsServiceError('InvalidRequestException', 405, `Method ${method} is not allowed on ${rawPath}`);
-      throw awsError('UnknownOperationException', 'The requested operation is not recognized by the emulator');
-    }
+    // One answer for every operation the emulator does not offer, whatever its method and path:
+    // AWS's REST services answer a request matching no operation 404 UnknownOperationException.
+    if (route === undefined) throw awsError('UnknownOperationException', `${method} ${rawPath} is not an operation the emulator offers (see cloud/emulator/control-plane/README.md)`);
     // Decoded exactly as the signature was checked (a `+` is a literal plus, as AWS reads it).
     const query = new Map(parseQueryPairs(q < 0 ? '' : url.slice(q + 1)));
     const prepared = route.operation.prepare({ labels: route.labels, query, body: parseJsonBody(raw), headers: req.headers }, ctx);

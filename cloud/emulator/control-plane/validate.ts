@@ -82,3 +82,11 @@ export function queryBoolean(query: ReadonlyMap<string, string>, field: string):
   if (raw !== 'true' && raw !== 'false') throw invalidRequest(`1 validation error detected: Value '${raw}' at '${field}' failed to satisfy constraint: Member must be a boolean`);
   return raw === 'true';
 }
+
+/** A member the service model binds to an HTTP header (e.g. `principal` to `x-amzn-principal`). */
+export function requiredHeader(headers: Readonly<Record<string, string | string[] | undefined>>, name: string, member: string): string {
+  const v = headers[name];
+  const value = Array.isArray(v) ? v[0] : v;
+  if (value === undefined || value === '') constraint('null', member, 'Member must not be null', false);
+  return value;
+}

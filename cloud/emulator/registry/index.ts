@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import type { AwsCredentialRecord, CredentialStore } from '../contracts.js';
 import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from '../contracts.js';
 import { RegistryError } from './errors.js';
+import { GroupDirectory } from './groups.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import type {
   CertificateRecord,
@@ -30,6 +31,8 @@ import type {
 
 export * from './types.js';
 export * from './errors.js';
+export type { GroupRecord, ThingTypeRecord } from './groups.js';
+export { GroupDirectory } from './groups.js';
 export { SCHEMA_VERSION } from './schema.js';
 
 /** Certificate ownership tokens from CreateKeysAndCertificate/FromCsr are valid this long (AWS: 1 hour). */
@@ -58,6 +61,8 @@ export class Registry {
   readonly region: string;
   readonly accountId: string;
   readonly credentials: CredentialStore;
+  /** Thing types, thing groups and billing groups. */
+  readonly groups: GroupDirectory;
   private readonly now: () => Date;
   private readonly statements = new Map<string, Database.Statement>();
 
@@ -69,6 +74,7 @@ export class Registry {
     this.accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
     this.now = options.now ?? (() => new Date());
     this.credentials = new SqliteCredentialStore((source) => this.sql(source));
+    this.groups = new GroupDirectory((source) => this.sql(source), (kind, name) => this.arn(kind, name), this.now);
   }
 
   /** Opens (creating if needed) the registry file at `path`, applying pending migrations. */
@@ -114,7 +120,7 @@ export class Registry {
     return this.db.pragma('user_version', { simple: true }) as number;
   }
 
-  arn(kind: 'thing' | 'cert' | 'policy' | 'provisioningtemplate' | 'client' | 'topic' | 'topicfilter', name: string): string {
+  arn(kind: 'thing' | 'cert' | 'policy' | 'provisioningtemplate' | 'client' | 'topic' | 'topicfilter' | 'thingtype' | 'thinggroup' | 'billinggroup', name: string): string {
     return `arn:aws:iot:${this.region}:${this.accountId}:${kind}/${name}`;
   }
 
@@ -123,8 +129,8 @@ export class Registry {
   createThing(input: NewThing): ThingRecord {
     if (this.getThing(input.thingName)) throw new RegistryError('ResourceAlreadyExistsException', `Thing ${input.thingName} already exists`);
     this
-      .sql('INSERT INTO things (name, thing_id, arn, attributes, thing_type_name, groups, version, created_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?)')
-      .run(input.thingName, randomUUID(), this.arn('thing', input.thingName), JSON.stringify(input.attributes ?? {}), input.thingTypeName ?? null, JSON.stringify(input.thingGroups ?? []), this.now().getTime());
+      .sql('INSERT INTO things (name, thing_id, arn, attributes, thing_type_name, groups, billing_group, version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)')
+      .run(input.thingName, randomUUID(), this.arn('thing', input.thingName), JSON.stringify(input.attributes ?? {}), input.thingTypeName ?? null, JSON.stringify(input.thingGroups ?? []), input.billingGroupName ?? null, this.now().getTime());
     return this.getThing(input.thingName) as ThingRecord;
   }
 
@@ -541,6 +547,8 @@ function thingFromRow(r: Row): ThingRecord {
   };
   const type = opt(r.thing_type_name);
   if (type !== undefined) t.thingTypeName = type;
+  const billing = opt(r.billing_group);
+  if (billing !== undefined) t.billingGroupName = billing;
   return t;
 }
 

@@ -90,6 +90,32 @@ export const MIGRATIONS: readonly string[] = [
     expires_at INTEGER
   );
   `,
+  // 2: thing types, thing groups and billing groups, so a template naming one that does not exist
+  // is refused (AWS: RegisterThing fails with ResourceNotFoundException) rather than half-applied.
+  `
+  CREATE TABLE thing_types (
+    name TEXT PRIMARY KEY,
+    type_id TEXT NOT NULL UNIQUE,
+    arn TEXT NOT NULL,
+    properties TEXT NOT NULL DEFAULT '{}',
+    deprecated INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE thing_groups (
+    name TEXT PRIMARY KEY,
+    group_id TEXT NOT NULL UNIQUE,
+    arn TEXT NOT NULL,
+    parent TEXT,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE billing_groups (
+    name TEXT PRIMARY KEY,
+    group_id TEXT NOT NULL UNIQUE,
+    arn TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  ALTER TABLE things ADD COLUMN billing_group TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -10,6 +10,7 @@ export interface ThingRecord {
   attributes: Record<string, string>;
   thingTypeName?: string;
   thingGroups: string[];
+  billingGroupName?: string;
   version: number;
   createdAt: Date;
 }
@@ -19,6 +20,7 @@ export interface NewThing {
   attributes?: Record<string, string>;
   thingTypeName?: string;
   thingGroups?: string[];
+  billingGroupName?: string;
 }
 
 export interface CertificateRecord {

@@ -90,6 +90,7 @@ describe('template engine', () => {
     ['bad override', { Resources: { t: { Type: 'AWS::IoT::Thing', Properties: { ThingName: 'a' }, OverrideSettings: { ThingTypeName: 'MERGE' } } } }, /OverrideSettings.ThingTypeName must be one of/],
     ['two things', { Resources: { a: { Type: 'AWS::IoT::Thing', Properties: { ThingName: 'a' } }, b: { Type: 'AWS::IoT::Thing', Properties: { ThingName: 'b' } } } }, /at most one AWS::IoT::Thing/],
     ['cert without id', { Resources: { c: { Type: 'AWS::IoT::Certificate', Properties: { Status: 'ACTIVE' } } } }, /CertificateId is required/],
+    ['unknown certificate status', { Resources: { c: { Type: 'AWS::IoT::Certificate', Properties: { CertificateId: 'x', Status: 'Revoked' } } } }, /Status must be ACTIVE or INACTIVE/],
     ['undefined condition', { Resources: { t: { Type: 'AWS::IoT::Thing', Properties: { ThingName: { 'Fn::If': ['C', 'a', 'b'] } } } } }, /condition C is not defined/],
   ];
   for (const [name, body, message] of broken) {
@@ -98,4 +99,16 @@ describe('template engine', () => {
       expect(() => validateTemplate(text)).toThrow(expect.objectContaining({ code: 'InvalidRequestException', message: expect.stringMatching(message) }));
     });
   }
+
+  it('accepts "Status": "Active" as AWS\'s own examples spell it, and reports ACTIVE', () => {
+    const body = JSON.stringify({
+      Parameters: { 'AWS::IoT::Certificate::Id': { Type: 'String' } },
+      Resources: {
+        certificate: { Type: 'AWS::IoT::Certificate', Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'Active' } },
+      },
+    });
+    validateTemplate(body);
+    expect(evaluateTemplate(body, {}, CTX).certificates.map((c) => c.status)).toEqual(['ACTIVE']);
+    expect(evaluateTemplate(body.replace('"Active"', '"inactive"'), {}, CTX).certificates.map((c) => c.status)).toEqual(['INACTIVE']);
+  });
 });

@@ -45,6 +45,19 @@ function invalid(message: string): never {
   throw new TemplateError('InvalidRequestException', `The provisioning template is invalid: ${message}`);
 }
 
+/**
+ * A certificate resource's `Status`, matched without regard to case: AWS's own examples write
+ * `"Status": "Active"` (Developer Guide, "Provisioning templates",
+ * https://docs.aws.amazon.com/iot/latest/developerguide/provision-template.html — the
+ * CLI's `create-provisioning-template` example and the console's generated templates) and AWS
+ * accepts them, while the API's enum spells it `ACTIVE`. Stored and reported upper-case.
+ */
+function certificateStatus(value: string | undefined, at: string): 'ACTIVE' | 'INACTIVE' {
+  const status = (value ?? 'ACTIVE').toUpperCase();
+  if (status !== 'ACTIVE' && status !== 'INACTIVE') invalid(`${at} must be ACTIVE or INACTIVE (any case, e.g. "Active")`);
+  return status;
+}
+
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function parse(body: string): Parsed {
@@ -172,6 +185,8 @@ function planResources(parsed: Parsed, scope: Scope): Omit<TemplatePlan, 'parame
       }
       const typeName = str(p.ThingTypeName, scope, `${at}.Properties.ThingTypeName`);
       if (typeName !== undefined) t.thingTypeName = typeName;
+      const billingGroup = str(p.BillingGroup, scope, `${at}.Properties.BillingGroup`);
+      if (billingGroup !== undefined) t.billingGroup = billingGroup;
       if (p.ThingGroups !== undefined) {
         const g = resolve(p.ThingGroups, scope, `${at}.Properties.ThingGroups`);
         t.thingGroups = typeof g === 'string' ? [g] : g;
@@ -186,8 +201,7 @@ function planResources(parsed: Parsed, scope: Scope): Omit<TemplatePlan, 'parame
     } else if (r.type === 'AWS::IoT::Certificate') {
       const certificateId = str(p.CertificateId, scope, `${at}.Properties.CertificateId`);
       if (certificateId === undefined) invalid(`${at}.Properties.CertificateId is required (fleet provisioning: {"Ref": "${CERTIFICATE_ID_PARAMETER}"})`);
-      const status = str(p.Status, scope, `${at}.Properties.Status`) ?? 'ACTIVE';
-      if (status !== 'ACTIVE' && status !== 'INACTIVE') invalid(`${at}.Properties.Status must be ACTIVE or INACTIVE`);
+      const status = certificateStatus(str(p.Status, scope, `${at}.Properties.Status`), `${at}.Properties.Status`);
       certificates.push({ logicalId, certificateId, status });
     } else {
       const policyName = str(p.PolicyName, scope, `${at}.Properties.PolicyName`);

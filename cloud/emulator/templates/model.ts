@@ -53,6 +53,8 @@ export interface PlannedThing {
   attributes?: Record<string, string>;
   thingTypeName?: string;
   thingGroups?: string[];
+  /** `BillingGroup`: must exist, as the thing type and the groups must. */
+  billingGroup?: string;
   /** What to do when the thing exists already, per property. */
   overrideSettings: { AttributePayload?: OverrideAction; ThingTypeName?: OverrideAction; ThingGroups?: OverrideAction };
 }

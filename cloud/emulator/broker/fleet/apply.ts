@@ -34,6 +34,7 @@ export function applyPlan(registry: Registry, plan: TemplatePlan, target: ApplyT
   if (target.exclusiveThing && planned && otherActiveCertificates(registry, planned.thingName, target.certificateId).length > 0) {
     throw new FleetError(403, HOOK_REFUSED_ERROR_CODE, `Access denied: thing ${planned.thingName} was registered by a concurrent request.`);
   }
+  requireNamedResources(registry, plan);
 
   for (const c of plan.certificates) {
     if (c.certificateId !== target.certificateId) {
@@ -65,6 +66,7 @@ export function applyPlan(registry: Registry, plan: TemplatePlan, target: ApplyT
       ...(thing.attributes ? { attributes: thing.attributes } : {}),
       ...(thing.thingTypeName !== undefined ? { thingTypeName: thing.thingTypeName } : {}),
       ...(thing.thingGroups ? { thingGroups: thing.thingGroups } : {}),
+      ...(thing.billingGroup !== undefined ? { billingGroupName: thing.billingGroup } : {}),
     });
   } else {
     const o = thing.overrideSettings;
@@ -85,4 +87,25 @@ export function applyPlan(registry: Registry, plan: TemplatePlan, target: ApplyT
   }
   registry.attachThingPrincipal(thing.thingName, cert.certificateArn);
   return { thingName: thing.thingName };
+}
+
+/**
+ * The thing type, thing groups and billing group a template names must exist before anything is
+ * applied (AWS Developer Guide, "Provisioning templates", thing resources: they are referenced, not
+ * created). The emulator answers RegisterThing with `ResourceNotFound` naming the missing one; AWS
+ * does not document the errorCode of this case, so it is the emulator's choice, written in
+ * cloud/emulator/README.md.
+ */
+function requireNamedResources(registry: Registry, plan: TemplatePlan): void {
+  const thing = plan.things[0];
+  if (!thing) return;
+  try {
+    registry.groups.requireExisting({
+      ...(thing.thingTypeName !== undefined ? { thingTypeName: thing.thingTypeName } : {}),
+      ...(thing.thingGroups ? { thingGroups: thing.thingGroups } : {}),
+      ...(thing.billingGroup !== undefined ? { billingGroupName: thing.billingGroup } : {}),
+    });
+  } catch (err) {
+    throw new FleetError(400, 'ResourceNotFound', (err as Error).message);
+  }
 }

@@ -1,4 +1,5 @@
-/** DescribeCertificate/ListCertificates/UpdateCertificate. */
+/** CreateKeysAndCertificate/DescribeCertificate/ListCertificates/UpdateCertificate/DeleteCertificate. */
+import { AWS_DEVICE_CERT_NOT_AFTER } from '../../ca/index.js';
 import type { CertificateRecord, CertificateStatus } from '../../registry/index.js';
 import { awsError, invalidRequest, notFound } from '../errors.js';
 import type { ControlPlaneContext, Operation } from '../operation.js';
@@ -100,6 +101,60 @@ export const updateCertificate: Operation = {
         if (current.status === 'PENDING_TRANSFER') throw awsError('CertificateStateException', 'Certificate is pending transfer and cannot be updated.');
         ctx.registry.updateCertificateStatus(id, newStatus as CertificateStatus);
         return undefined;
+      },
+    };
+  },
+};
+
+/**
+ * DeleteCertificate (AWS IoT API Reference): "A certificate cannot be deleted if it has a policy or
+ * IoT thing attached to it or if its status is set to ACTIVE" (CertificateStateException for an
+ * active one, DeleteConflictException for attachments). `forceDelete` detaches the policies first;
+ * a thing must still be detached with DetachThingPrincipal.
+ */
+export const deleteCertificate: Operation = {
+  name: 'DeleteCertificate',
+  method: 'DELETE',
+  path: '/certificates/{certificateId}',
+  prepare({ labels, query }, ctx) {
+    const id = checkName(labels.certificateId ?? '', 'certificateId', CERTIFICATE_ID);
+    const force = queryBoolean(query, 'forceDelete') ?? false;
+    return {
+      permissions: [{ action: 'iot:DeleteCertificate', resource: certResource(ctx, id) }],
+      run() {
+        const c = require(ctx, id);
+        ctx.registry.transaction(() => {
+          if (force && c.status !== 'ACTIVE' && ctx.registry.listPrincipalThings(c.certificateArn).length === 0) {
+            for (const p of ctx.registry.listAttachedPolicies(c.certificateArn)) ctx.registry.detachPolicy(p.policyName, c.certificateArn);
+          }
+          ctx.registry.deleteCertificate(id);
+        });
+        return undefined;
+      },
+    };
+  },
+};
+
+/** CreateKeysAndCertificate: an RSA-2048 key pair and a certificate from the emulator's CA, as AWS issues them. */
+export const createKeysAndCertificate: Operation = {
+  name: 'CreateKeysAndCertificate',
+  method: 'POST',
+  path: '/keys-and-certificate',
+  prepare({ query }, ctx) {
+    const setAsActive = queryBoolean(query, 'setAsActive') ?? false;
+    return {
+      permissions: [{ action: 'iot:CreateKeysAndCertificate', resource: '*' }],
+      async run() {
+        const issued = await ctx.ca.createKeyPairAndCertificate({ validity: { notAfter: AWS_DEVICE_CERT_NOT_AFTER } });
+        const c = ctx.registry.insertCertificate({
+          certificateId: issued.certificateId,
+          certificatePem: issued.certificatePem,
+          status: setAsActive ? 'ACTIVE' : 'INACTIVE',
+          notBefore: issued.notBefore,
+          notAfter: issued.notAfter,
+          caCertificateId: ctx.ca.caCertificateId,
+        });
+        return { certificateArn: c.certificateArn, certificateId: c.certificateId, certificatePem: c.certificatePem, keyPair: issued.keyPair };
       },
     };
   },

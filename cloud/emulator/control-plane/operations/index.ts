@@ -1,7 +1,12 @@
 import type { Operation } from '../operation.js';
-import { describeCertificate, listCertificates, updateCertificate } from './certificates.js';
+import { createKeysAndCertificate, deleteCertificate, describeCertificate, listCertificates, updateCertificate } from './certificates.js';
 import { describeEndpoint } from './endpoint.js';
-import { attachPolicy, createPolicy, detachPolicy, getPolicy, listAttachedPolicies, listPolicies } from './policies.js';
+import { createBillingGroup, createThingGroup, createThingType, describeThingType, listThingGroups } from './groups.js';
+import {
+  attachPolicy, createPolicy, deletePolicy, detachPolicy, getPolicy, listAttachedPolicies, listPolicies, listPrincipalPolicies, listTargetsForPolicy,
+} from './policies.js';
+import { createProvisioningTemplateVersion, describeProvisioningTemplateVersion, listProvisioningTemplateVersions } from './template-versions.js';
+import { attachThingPrincipal, listPrincipalThings } from './thing-principals.js';
 import {
   createProvisioningClaim,
   createProvisioningTemplate,
@@ -21,12 +26,18 @@ export const OPERATIONS: readonly Operation[] = [
   listProvisioningTemplates,
   updateProvisioningTemplate,
   deleteProvisioningTemplate,
+  createProvisioningTemplateVersion,
+  describeProvisioningTemplateVersion,
+  listProvisioningTemplateVersions,
   createPolicy,
   getPolicy,
   listPolicies,
   attachPolicy,
   detachPolicy,
   listAttachedPolicies,
+  deletePolicy,
+  listTargetsForPolicy,
+  listPrincipalPolicies,
   describeThing,
   listThings,
   deleteThing,
@@ -34,8 +45,17 @@ export const OPERATIONS: readonly Operation[] = [
   updateThing,
   listThingPrincipals,
   detachThingPrincipal,
+  attachThingPrincipal,
+  listPrincipalThings,
+  createThingType,
+  describeThingType,
+  createThingGroup,
+  listThingGroups,
+  createBillingGroup,
+  createKeysAndCertificate,
   describeCertificate,
   listCertificates,
   updateCertificate,
+  deleteCertificate,
   describeEndpoint,
 ];

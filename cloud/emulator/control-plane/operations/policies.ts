@@ -1,11 +1,14 @@
-/** CreatePolicy/GetPolicy/ListPolicies and AttachPolicy/DetachPolicy/ListAttachedPolicies. */
+/**
+ * CreatePolicy/GetPolicy/ListPolicies/DeletePolicy, AttachPolicy/DetachPolicy/ListAttachedPolicies,
+ * ListTargetsForPolicy and the deprecated ListPrincipalPolicies (still what older tools call).
+ */
 import type { PolicyRecord } from '../../registry/index.js';
 import { validatePolicyDocument } from '../../policy/index.js';
 import { awsError, notFound } from '../errors.js';
 import type { ControlPlaneContext, Operation } from '../operation.js';
 import { epochSeconds, iotArn } from '../operation.js';
 import { paginate } from '../pagination.js';
-import { PAGE_SIZE, POLICY_NAME, checkName, queryBoolean, queryInteger, requiredString } from '../validate.js';
+import { PAGE_SIZE, POLICY_NAME, checkName, queryBoolean, queryInteger, requiredHeader, requiredString } from '../validate.js';
 
 function policyResource(ctx: ControlPlaneContext, name: string): string {
   return iotArn(ctx, `policy/${name}`);
@@ -142,6 +145,67 @@ export const listAttachedPolicies: Operation = {
       run() {
         checkTarget(ctx, target);
         const { page, next } = paginate(ctx.registry.listAttachedPolicies(target), query.get('marker'), pageSize);
+        return { policies: page.map(listEntry), ...(next !== undefined ? { nextMarker: next } : {}) };
+      },
+    };
+  },
+};
+
+/**
+ * DeletePolicy (AWS IoT API Reference): refused with DeleteConflictException while the policy is
+ * attached to a principal or has versions other than the default one.
+ */
+export const deletePolicy: Operation = {
+  name: 'DeletePolicy',
+  method: 'DELETE',
+  path: '/policies/{policyName}',
+  prepare({ labels }, ctx) {
+    const policyName = checkName(labels.policyName ?? '', 'policyName', POLICY_NAME);
+    return {
+      permissions: [{ action: 'iot:DeletePolicy', resource: policyResource(ctx, policyName) }],
+      run() {
+        if (ctx.registry.getPolicy(policyName) === undefined) throw notFound(`Policy not found (name=${policyName})`);
+        ctx.registry.deletePolicy(policyName);
+        return undefined;
+      },
+    };
+  },
+};
+
+export const listTargetsForPolicy: Operation = {
+  name: 'ListTargetsForPolicy',
+  method: 'POST',
+  path: '/policy-targets/{policyName}',
+  prepare({ labels, query }, ctx) {
+    const policyName = checkName(labels.policyName ?? '', 'policyName', POLICY_NAME);
+    const pageSize = queryInteger(query, 'pageSize', PAGE_SIZE);
+    return {
+      permissions: [{ action: 'iot:ListTargetsForPolicy', resource: policyResource(ctx, policyName) }],
+      run() {
+        if (ctx.registry.getPolicy(policyName) === undefined) throw notFound(`Policy not found (name=${policyName})`);
+        const { page, next } = paginate(ctx.registry.listPolicyTargets(policyName), query.get('marker'), pageSize);
+        return { targets: page, ...(next !== undefined ? { nextMarker: next } : {}) };
+      },
+    };
+  },
+};
+
+/** ListPrincipalPolicies: the principal in the `x-amzn-iot-principal` header (service model). */
+export const listPrincipalPolicies: Operation = {
+  name: 'ListPrincipalPolicies',
+  method: 'GET',
+  path: '/principal-policies',
+  prepare({ headers, query }, ctx) {
+    const principal = requiredHeader(headers, 'x-amzn-iot-principal', 'principal');
+    const pageSize = queryInteger(query, 'pageSize', PAGE_SIZE);
+    const ascending = queryBoolean(query, 'isAscendingOrder') ?? true;
+    return {
+      permissions: [{ action: 'iot:ListPrincipalPolicies', resource: '*' }],
+      run() {
+        checkTarget(ctx, principal);
+        const all = ctx.registry.listAttachedPolicies(principal);
+        if (!ascending) all.reverse();
+        const { page, next } = paginate(all, query.get('marker'), pageSize);
         return { policies: page.map(listEntry), ...(next !== undefined ? { nextMarker: next } : {}) };
       },
     };

@@ -63,16 +63,23 @@ export const createThing: Operation = {
     const thingName = checkName(labels.thingName ?? '', 'thingName', THING_NAME);
     const { attributes } = attributePayload(body);
     const thingTypeName = optionalString(body, 'thingTypeName');
-    if (optionalString(body, 'billingGroupName') !== undefined) throw invalidRequest('billingGroupName is not supported by the emulator');
+    const billingGroupName = optionalString(body, 'billingGroupName');
     return {
       permissions: [{ action: 'iot:CreateThing', resource: thingResource(ctx, thingName) }],
       run() {
         const thing = ctx.registry.transaction(() => {
           const existing = ctx.registry.getThing(thingName);
           if (existing === undefined) {
-            return ctx.registry.createThing({ thingName, ...(attributes ? { attributes } : {}), ...(thingTypeName !== undefined ? { thingTypeName } : {}) });
+            // The thing type and billing group must exist (ResourceNotFoundException otherwise).
+            ctx.registry.groups.requireExisting({ ...(thingTypeName !== undefined ? { thingTypeName } : {}), ...(billingGroupName !== undefined ? { billingGroupName } : {}) });
+            return ctx.registry.createThing({
+              thingName,
+              ...(attributes ? { attributes } : {}),
+              ...(thingTypeName !== undefined ? { thingTypeName } : {}),
+              ...(billingGroupName !== undefined ? { billingGroupName } : {}),
+            });
           }
-          if (!sameAttributes(existing.attributes, attributes ?? {}) || existing.thingTypeName !== thingTypeName) {
+          if (!sameAttributes(existing.attributes, attributes ?? {}) || existing.thingTypeName !== thingTypeName || existing.billingGroupName !== billingGroupName) {
             throw awsError('ResourceAlreadyExistsException', `Thing ${thingName} already exists in account with different attributes`, { resourceId: existing.thingId, resourceArn: existing.thingArn });
           }
           return existing;

@@ -1,4 +1,4 @@
-/** DescribeThing/ListThings/DeleteThing. */
+/** DescribeThing/ListThings/DeleteThing (CreateThing/UpdateThing: thing-registration.ts). */
 import type { ThingRecord } from '../../registry/index.js';
 import { invalidRequest, notFound } from '../errors.js';
 import type { ControlPlaneContext, Operation } from '../operation.js';
@@ -27,6 +27,7 @@ export const describeThing: Operation = {
           thingId: t.thingId,
           thingArn: t.thingArn,
           ...(t.thingTypeName !== undefined ? { thingTypeName: t.thingTypeName } : {}),
+          ...(t.billingGroupName !== undefined ? { billingGroupName: t.billingGroupName } : {}),
           attributes: t.attributes,
           version: t.version,
         };
@@ -94,3 +95,4 @@ export const deleteThing: Operation = {
     };
   },
 };
+
