@@ -26,7 +26,7 @@ const TARGET = join('lib', 'hci-socket', 'gatt.js');
 /** sha256 of lib/hci-socket/gatt.js as published in @abandonware/bleno 0.6.2 (npm tarball). */
 const ORIGINAL_SHA256 = '2f4c28bb648256c110d0673e21bbb622bbe7e0bcde147488a0d054bcd4842dbb';
 /** sha256 of the same file with HUNKS applied. */
-const PATCHED_SHA256 = '1bc5dd3fe74e7f49de4bef14f3905ac2b32d708daf27794c873c3b4c724c6bd8';
+const PATCHED_SHA256 = 'b3b4901cf3582e5c246a4402a8cfceb5e9c64336182dc0fe95b8e30c60ed05a3';
 
 const TAG = '[trusted-provisioning patch, ble/patches/bleno-att.mjs]';
 
@@ -46,6 +46,39 @@ const HUNKS = [
 const ATT_CMD_FLAG                    = 0x40;
 // patch: the longest attribute value there is (Vol 3 Part F 3.2.9).
 const ATT_MAX_ATTR_VALUE_LEN          = 512;
+
+// patch: the shortest well-formed PDU of each opcode bleno parses (Vol 3 Part F 3.4). bleno 0.6.2
+// read past the end of shorter ones and threw from the HCI socket's data handler: one octet from
+// any client stopped the process.
+const ATT_MIN_PDU_LENGTH = {
+  [ATT_OP_MTU_REQ]: 3,
+  [ATT_OP_FIND_INFO_REQ]: 5,
+  [ATT_OP_FIND_BY_TYPE_REQ]: 7,
+  [ATT_OP_READ_BY_TYPE_REQ]: 7,
+  [ATT_OP_READ_REQ]: 3,
+  [ATT_OP_READ_BLOB_REQ]: 5,
+  [ATT_OP_READ_BY_GROUP_REQ]: 7,
+  [ATT_OP_WRITE_REQ]: 3,
+  [ATT_OP_WRITE_CMD]: 3,
+  [ATT_OP_PREP_WRITE_REQ]: 5,
+  [ATT_OP_EXEC_WRITE_REQ]: 2
+};
+
+// patch: opcodes whose PDU starts with a handle range (Vol 3 Part F 3.4.3.1, 3.4.3.3, 3.4.4.1, 3.4.4.9).
+const ATT_RANGE_OPCODES = [ATT_OP_FIND_INFO_REQ, ATT_OP_FIND_BY_TYPE_REQ, ATT_OP_READ_BY_TYPE_REQ, ATT_OP_READ_BY_GROUP_REQ];
+
+function attPduWellFormed(request) {
+  const opcode = request[0];
+
+  if (request.length < (ATT_MIN_PDU_LENGTH[opcode] || 1)) {
+    return false;
+  }
+  // the Attribute Group Type / Attribute Type is a 16-bit or a 128-bit UUID (3.4.4.1, 3.4.4.9)
+  if (opcode === ATT_OP_READ_BY_TYPE_REQ || opcode === ATT_OP_READ_BY_GROUP_REQ) {
+    return request.length === 7 || request.length === 21;
+  }
+  return true;
+}
 `,
   },
   {
@@ -67,11 +100,22 @@ const ATT_MAX_ATTR_VALUE_LEN          = 512;
 
     // patch: ATT_MTU bounds every PDU (Vol 3 Part F 3.2.8). A longer request is an Invalid PDU
     // (0x04); a longer command is dropped, like any command the server cannot serve (3.4.5.3).
-    if (request.length > this._mtu) {
-      if (!isCommand) {
+    if (request.length > this._mtu || !attPduWellFormed(request)) {
+      // patch: nor a PDU too short for its opcode (Invalid PDU, 3.4.1.1); an empty one has no opcode to answer.
+      if (!isCommand && request.length > 0) {
         this.send(this.errorResponse(requestType, 0x0000, ATT_ECODE_INVALID_PDU));
       }
       return;
+    }
+
+    // patch: a handle range starting at 0x0000 or ending before its start gets Invalid Handle (3.4.3.1).
+    if (ATT_RANGE_OPCODES.indexOf(requestType) !== -1) {
+      const rangeStart = request.readUInt16LE(1);
+
+      if (rangeStart === 0x0000 || rangeStart > request.readUInt16LE(3)) {
+        this.send(this.errorResponse(requestType, rangeStart, ATT_ECODE_INVALID_HANDLE));
+        return;
+      }
     }
 
     switch (requestType) {
@@ -84,6 +128,13 @@ const ATT_MAX_ATTR_VALUE_LEN          = 512;
     // the client would take it for the answer to its next request.
     if (response && !isCommand) {
       debug('response: ' + response.toString('hex'));
+`,
+  },
+  {
+    name: 'find by type value with an empty value',
+    before: "    const value = request.slice(7).toString('hex').match(/.{1,2}/g).reverse().join('');\n",
+    after: `    // patch: the value may be empty (3.4.3.3); match() then gives null, which threw.
+    const value = (request.slice(7).toString('hex').match(/.{1,2}/g) || []).reverse().join('');
 `,
   },
   {
@@ -140,6 +191,45 @@ const ATT_MAX_ATTR_VALUE_LEN          = 512;
   },
 ];
 
+/**
+ * Earlier releases of this patch, upgraded in place by the next `npm install`: the sha256 of their
+ * result, the patched side of the hunks that differed, and the hunks they did not have.
+ */
+const SUPERSEDED = [
+  {
+    sha256: '1bc5dd3fe74e7f49de4bef14f3905ac2b32d708daf27794c873c3b4c724c6bd8',
+    after: {
+      constants: `const ATT_CID = 0x0004;
+
+// patch: opcode bit 6 marks a command (Core spec Vol 3 Part F 3.3.1): a server never answers one.
+const ATT_CMD_FLAG                    = 0x40;
+// patch: the longest attribute value there is (Vol 3 Part F 3.2.9).
+const ATT_MAX_ATTR_VALUE_LEN          = 512;
+`,
+      'over-MTU PDUs': `    const requestType = request[0];
+    let response = null;
+    const isCommand = (requestType & ATT_CMD_FLAG) !== 0; // patch
+
+    // patch: ATT_MTU bounds every PDU (Vol 3 Part F 3.2.8). A longer request is an Invalid PDU
+    // (0x04); a longer command is dropped, like any command the server cannot serve (3.4.5.3).
+    if (request.length > this._mtu) {
+      if (!isCommand) {
+        this.send(this.errorResponse(requestType, 0x0000, ATT_ECODE_INVALID_PDU));
+      }
+      return;
+    }
+
+    switch (requestType) {
+`,
+    },
+    without: ['find by type value with an empty value'],
+  },
+];
+
+function hunksOf(release) {
+  return HUNKS.filter((h) => !release.without.includes(h.name)).map((h) => ({ ...h, after: Object.hasOwn(release.after, h.name) ? release.after[h.name] : h.after }));
+}
+
 const sha256 = (text) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 function occurrences(text, part) {
@@ -160,9 +250,9 @@ export function patchSource(original) {
 }
 
 /** The original text back from the patched one (hunks undone in reverse order). */
-export function unpatchSource(patched) {
+export function unpatchSource(patched, hunks = HUNKS) {
   let text = patched;
-  for (const hunk of [...HUNKS].reverse()) {
+  for (const hunk of [...hunks].reverse()) {
     const n = occurrences(text, hunk.after);
     if (n !== 1) throw new Error(`hunk "${hunk.name}" (patched side) matches ${n} times (expected once)`);
     text = text.replace(hunk.after, () => hunk.before);
@@ -210,27 +300,30 @@ export function run({ check = false, revert = false, file } = {}) {
     throw new PatchError(`cannot read ${target.file}: ${cause.code ?? cause.message}`);
   }
   const digest = sha256(text);
-  if (revert) return revertFile(target, text, digest);
-  if (digest === PATCHED_SHA256) return `${PACKAGE} ATT patch: in place (${target.file})`;
+  if (digest === PATCHED_SHA256 && !revert) return `${PACKAGE} ATT patch: in place (${target.file})`;
   if (check) {
-    throw new PatchError(digest === ORIGINAL_SHA256
-      ? `${target.file} is the unpatched original: run npm install (or node ble/patches/bleno-att.mjs)`
+    throw new PatchError(digest === ORIGINAL_SHA256 || SUPERSEDED.some((r) => r.sha256 === digest)
+      ? `${target.file} is ${digest === ORIGINAL_SHA256 ? 'the unpatched original' : 'patched by an earlier release of this patch'}: run npm install (or node ble/patches/bleno-att.mjs)`
       : unexpected(target.file, digest, target.version).message);
   }
-  if (digest !== ORIGINAL_SHA256) throw unexpected(target.file, digest, target.version);
-  const patched = patchSource(text);
-  if (sha256(patched) !== PATCHED_SHA256) throw new PatchError(`internal: patched ${target.file} does not hash to the recorded value`);
-  writeAtomically(target.file, patched);
-  return `${PACKAGE} ATT patch: applied (${target.file})`;
+  if (revert && digest === ORIGINAL_SHA256) return `${PACKAGE} ATT patch: not applied (${target.file})`;
+  const original = originalOf(target, text, digest);
+  const result = revert ? original : patchSource(original);
+  if (sha256(result) !== (revert ? ORIGINAL_SHA256 : PATCHED_SHA256)) {
+    throw new PatchError(`internal: ${revert ? 'reverted' : 'patched'} ${target.file} does not hash to the recorded value`);
+  }
+  writeAtomically(target.file, result);
+  const verb = revert ? 'reverted' : digest === ORIGINAL_SHA256 ? 'applied' : 'upgraded';
+  return `${PACKAGE} ATT patch: ${verb} (${target.file})`;
 }
 
-function revertFile(target, text, digest) {
-  if (digest === ORIGINAL_SHA256) return `${PACKAGE} ATT patch: not applied (${target.file})`;
-  if (digest !== PATCHED_SHA256) throw unexpected(target.file, digest, target.version);
-  const original = unpatchSource(text);
-  if (sha256(original) !== ORIGINAL_SHA256) throw new PatchError(`internal: reverted ${target.file} does not hash to the original`);
-  writeAtomically(target.file, original);
-  return `${PACKAGE} ATT patch: reverted (${target.file})`;
+/** The 0.6.2 original behind `text`: itself, or this patch (current or superseded) undone. */
+function originalOf(target, text, digest) {
+  if (digest === ORIGINAL_SHA256) return text;
+  if (digest === PATCHED_SHA256) return unpatchSource(text);
+  const release = SUPERSEDED.find((r) => r.sha256 === digest);
+  if (!release) throw unexpected(target.file, digest, target.version);
+  return unpatchSource(text, hunksOf(release));
 }
 
 function parseArgs(argv) {

@@ -199,3 +199,54 @@ describe('prepared writes are bounded to one 512-octet value (Vol 3 Part F 3.4.6
     expect(writes).toEqual([]);
   });
 });
+
+describe('malformed PDUs are refused, never stop the server (Vol 3 Part F 3.4.1.1, 3.4.3.1)', () => {
+  /** Sends `bad` then a Read; returns the first PDU back (asserted before waiting for more). */
+  async function firstAnswer(c: RawAttClient, readOnly: number, bad: Buffer): Promise<Buffer> {
+    c.send(bad);
+    c.send(pdu.read(readOnly));
+    return c.next();
+  }
+
+  it.each([
+    ['Read without a handle', '0a'],
+    ['Read Blob without a whole offset', '0c0300'],
+    ['Write without a handle', '12'],
+    ['Prepare Write without an offset', '160300'],
+    ['Execute Write without flags', '18'],
+    ['Exchange MTU without a whole MTU', '0201'],
+    ['Find Information without an end handle', '040100'],
+    ['Find By Type Value without a type', '060100ffff'],
+    ['Read By Type without a type', '080100ffff'],
+    ['Read By Type with a 3-octet type', '080100ffff0028aa'],
+    ['Read By Group Type without a type', '100100ffff'],
+  ])('%s (%s) gets Invalid PDU', async (_name, hex) => {
+    const { c, readOnly } = await open();
+    const bad = Buffer.from(hex, 'hex');
+    const first = await firstAnswer(c, readOnly, bad);
+    expect(errorOf(first)).toEqual({ request: bad[0], handle: 0, code: ATT_ERROR.INVALID_PDU });
+    expect(await c.next()).toEqual(Buffer.concat([Buffer.from([ATT.READ_RSP]), READ_VALUE]));
+  });
+
+  it('a short Write Command and an empty PDU get nothing', async () => {
+    const { c, readOnly } = await open();
+    c.send(Buffer.from('52', 'hex'));
+    expect((await firstAnswer(c, readOnly, Buffer.alloc(0)))[0]).toBe(ATT.READ_RSP);
+    expect(writes).toEqual([]);
+  });
+
+  it('Find By Type Value with an empty value (allowed, 3.4.3.3) finds nothing', async () => {
+    const { c, readOnly } = await open();
+    const first = await firstAnswer(c, readOnly, Buffer.from('060100ffff0028', 'hex'));
+    expect(errorOf(first)).toEqual({ request: 0x06, handle: 1, code: ATT_ERROR.ATTRIBUTE_NOT_FOUND });
+  });
+
+  it.each([
+    ['starting at 0x0000', '040000ffff', 0x0000],
+    ['ending before its start', '0405000100', 0x0005],
+  ])('a handle range %s gets Invalid Handle', async (_name, hex, start) => {
+    const { c, readOnly } = await open();
+    const first = await firstAnswer(c, readOnly, Buffer.from(hex, 'hex'));
+    expect(errorOf(first)).toEqual({ request: 0x04, handle: start, code: ATT_ERROR.INVALID_HANDLE });
+  });
+});
