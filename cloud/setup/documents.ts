@@ -39,7 +39,10 @@ function iotArn(a: AccountRef, resource: string): string {
 /**
  * The device ("pubsub") policy. `${iot:Connection.Thing.ThingName}` is the thing attached to the
  * connecting certificate, and only resolves when the client id equals the thing name: so the device
- * connects with its thing name and reaches only its own topics (and its own shadow).
+ * connects with its thing name and reaches only its own topics (and its own shadow). The Connect
+ * statement also requires `iot:Connection.Thing.IsAttached`, as AWS's own example policies do
+ * (AWS IoT developer guide, "Connect and publish policy examples" / "Thing policy variables"): a
+ * certificate not attached to the thing named by the client id may not connect as it.
  */
 export function devicePolicyDocument(a: AccountRef): Record<string, unknown> {
   const thing = '${iot:Connection.Thing.ThingName}';
@@ -51,6 +54,7 @@ export function devicePolicyDocument(a: AccountRef): Record<string, unknown> {
         Effect: 'Allow',
         Action: 'iot:Connect',
         Resource: iotArn(a, `client/${thing}`),
+        Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
       },
       {
         Sid: 'PublishAndReceiveOwnTopics',

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { Packet } from 'mqtt-packet';
 import tls from 'node:tls';
 import { Aedes } from 'aedes';
 import type { AedesPublishPacket, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
@@ -20,9 +21,13 @@ import { defaultIotPolicyEvaluator } from './authorizer.js';
 import { encodePayload } from './fleet/codec.js';
 import type { HookOptions } from './fleet/hook.js';
 import { FleetProvisioningService } from './fleet/service.js';
+import { FleetThrottle } from './fleet/throttle.js';
 import { claimMayPublish, claimMaySubscribe, isFleetTopic, parseFleetRequestTopic } from './fleet/topics.js';
-import { ALPN_MQTT, CONNECT_TIMEOUT_MS, DEFAULT_MQTT_PORT, MAX_CLIENT_ID_BYTES, MAX_PAYLOAD_BYTES, topicLimitViolation, utf8Length } from './limits.js';
+import { ALPN_MQTT, CONNECT_TIMEOUT_MS, DEFAULT_MQTT_PORT, MAX_CLIENT_ID_BYTES, MAX_PACKET_BYTES, MAX_PAYLOAD_BYTES, TLS_HANDSHAKE_TIMEOUT_MS, topicLimitViolation, utf8Length } from './limits.js';
 import { bridgeMqtt5, DisconnectReason, peekProtocolLevel, setDisconnectReason } from './mqtt5-bridge.js';
+import { packetRefusal } from './packet-policy.js';
+import type { FramingViolation } from './packet-size.js';
+import { guardPacketSize } from './packet-size.js';
 import type { ConnectionPrincipal } from './principal.js';
 import { buildPrincipal, certificateRefusal } from './principal.js';
 import { topicMatches } from './topic-match.js';
@@ -55,6 +60,10 @@ export interface BrokerOptions {
   hookTimeoutMs?: number;
   /** Local targets for hook ARNs (e.g. Lambda ARN → URL, module path or handler), and whether module paths may be named directly. */
   hooks?: Omit<HookOptions, 'timeoutMs'>;
+  /** Time a connection gets to finish its TLS handshake (default TLS_HANDSHAKE_TIMEOUT_MS); tests shorten it. */
+  tlsHandshakeTimeoutMs?: number;
+  /** Where refusals are reported (why a connection was refused or closed); console.warn by default. */
+  log?: (line: string) => void;
 }
 
 export interface RunningBroker {
@@ -70,6 +79,8 @@ export interface RunningBroker {
 interface Connection {
   certificateId: string;
   principal?: ConnectionPrincipal;
+  /** Topic filters subscribed (or being subscribed), for the per-connection limit. */
+  subscribed: Set<string>;
 }
 
 function authError(returnCode: 2 | 5, message: string): AuthenticateError {
@@ -84,6 +95,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const evaluator = options.policyEvaluator ?? defaultIotPolicyEvaluator;
   const now = options.now ?? (() => new Date());
   const fleet = new FleetProvisioningService(registry, ca, { hooks: { ...options.hooks, ...(options.hookTimeoutMs !== undefined ? { timeoutMs: options.hookTimeoutMs } : {}) } });
+  const log = options.log ?? ((line: string) => console.warn(line));
+  const throttle = new FleetThrottle(now);
   const arn = (kind: 'client' | 'topic' | 'topicfilter', name: string): string => `arn:aws:iot:${region}:${accountId}:${kind}/${name}`;
 
   const connections = new WeakMap<object, Connection>();
@@ -104,15 +117,17 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       const refusal = certificateRefusal(cert, now());
       if (refusal || !cert) return done(authError(5, refusal ?? 'unknown certificate'), false);
       if (utf8Length(client.id) > MAX_CLIENT_ID_BYTES) return done(authError(2, 'client id too long'), false);
+      // A claim's policy grants its template's API only, not iot:Connect as a thing: a claim using a
+      // registered thing's name as client id would take that device's session over (and knock it offline).
+      if (cert.isClaim && registry.getThing(client.id)) {
+        log(`broker: refused CONNECT of claim ${cert.certificateId.slice(0, 12)}…: client id ${JSON.stringify(client.id)} is a registered thing name`);
+        return done(authError(5, 'a claim may not use a thing name as client id'), false);
+      }
       const principal = buildPrincipal(registry, cert, client.id, now);
-      // Claims connect with any client id: AWS grants them their template's API and nothing else.
       if (!cert.isClaim && !allowed(principal, 'iot:Connect', arn('client', client.id))) return done(authError(5, 'not authorized to connect'), false);
       conn.principal = principal;
-      done(null, true);
-    },
-    preConnect(client, packet, done) {
       // A connection with a client id already in use takes over: the older one is told why (MQTT 5).
-      for (const other of live) if (other.id === packet.clientId && other !== client) setDisconnectReason(other.conn, DisconnectReason.sessionTakenOver);
+      for (const other of live) if (other.id === client.id && other !== client) setDisconnectReason(other.conn, DisconnectReason.sessionTakenOver);
       done(null, true);
     },
     authorizePublish(client, packet, done) {
@@ -129,6 +144,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       if (violation) return refuse(DisconnectReason.topicNameInvalid, violation);
       if (p.certificate.isClaim) {
         if (!claimMayPublish(packet.topic, p.certificate.templateName ?? '')) return refuse(DisconnectReason.notAuthorized, 'claim certificates may only publish fleet-provisioning requests');
+        // The claim's policy allows iot:Publish on its API topics, never iot:RetainPublish.
+        if (packet.retain) return refuse(DisconnectReason.notAuthorized, 'claim certificates may not publish retained messages');
       } else {
         if (!allowed(p, 'iot:Publish', arn('topic', packet.topic))) return refuse(DisconnectReason.notAuthorized, 'not authorized to publish');
         if (packet.retain && !allowed(p, 'iot:RetainPublish', arn('topic', packet.topic))) return refuse(DisconnectReason.notAuthorized, 'not authorized to retain');
@@ -136,18 +153,24 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       const request = parseFleetRequestTopic(packet.topic);
       if (request) {
         const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-        void fleet.handle(request, payload, { certificate: p.certificate, clientId: p.clientId }).then((reply) => {
-          deliverReply(client, `${request.topic}/${reply.accepted ? 'accepted' : 'rejected'}`, encodePayload(request.format, reply.body));
+        const requestQos = packet.qos;
+        const throttled = throttle.take(p.certificate.certificateId, request.operation);
+        const reply = throttled ? Promise.resolve({ accepted: false, body: throttled.toResponse() }) : fleet.handle(request, payload, { certificate: p.certificate, clientId: p.clientId });
+        void reply.then((r) => {
+          deliverReply(client, `${request.topic}/${r.accepted ? 'accepted' : 'rejected'}`, encodePayload(request.format, r.body), requestQos);
         });
       }
       done(null);
     },
     authorizeSubscribe(client, sub, done) {
-      const p = connectionOf(client)?.principal;
-      if (!p || topicLimitViolation(sub.topic)) return done(null, null);
-      const ok = p.certificate.isClaim ? claimMaySubscribe(sub.topic, p.certificate.templateName ?? '') : allowed(p, 'iot:Subscribe', arn('topicfilter', sub.topic));
-      if (!ok) return done(null, null);
-      // AWS IoT supports QoS 0 and 1 only.
+      const conn = connectionOf(client);
+      const p = conn?.principal;
+      const ok = p !== undefined && !topicLimitViolation(sub.topic) && (p.certificate.isClaim ? claimMaySubscribe(sub.topic, p.certificate.templateName ?? '') : allowed(p, 'iot:Subscribe', arn('topicfilter', sub.topic)));
+      if (!ok) {
+        conn?.subscribed.delete(sub.topic); // a refused filter does not count towards the limit
+        return done(null, null);
+      }
+      // QoS 2 never gets here (packet-policy.ts closes the connection); the cap is a second line.
       const granted: Subscription = { ...sub, qos: Math.min(sub.qos, 1) as Subscription['qos'] };
       done(null, granted);
     },
@@ -160,13 +183,34 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     },
   });
 
-  /** Sends a fleet-API reply to the requesting connection only, and only if it subscribed to it. */
-  function deliverReply(client: Client, topic: string, payload: Buffer): void {
-    const subscriptions = (client as unknown as { subscriptions: Record<string, unknown> }).subscriptions;
-    if (client.closed || !Object.keys(subscriptions).some((f) => topicMatches(f, topic))) return;
-    const packet = { cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false } as unknown as AedesPublishPacket;
+  /**
+   * Checks each packet before aedes handles it (packet-policy.ts); a refused one is turned into an
+   * unknown command, on which aedes destroys the connection without handling it.
+   */
+  function policePackets(client: Client, stream: Duplex, conn: Connection): void {
+    const parser = (client as unknown as { _parser: { prependListener(e: 'packet', l: (p: Packet) => void): void } })._parser;
+    parser.prependListener('packet', (packet) => {
+      const refusal = packetRefusal(packet, conn.subscribed);
+      if (!refusal) return;
+      log(`broker: closed connection of certificate ${conn.certificateId.slice(0, 12)}…: ${refusal.message}`);
+      setDisconnectReason(stream, refusal.reason);
+      (packet as { cmd: string }).cmd = 'refused';
+    });
+  }
+
+  /**
+   * Sends a fleet-API reply to the requesting connection only, and only if it subscribed to it: at
+   * the lower of the request's QoS and the best matching subscription's, as any MQTT delivery.
+   */
+  function deliverReply(client: Client, topic: string, payload: Buffer, requestQos: number): void {
+    const subscriptions = (client as unknown as { subscriptions: Record<string, { qos?: number }> }).subscriptions;
+    let subQos = -1;
+    for (const [filter, sub] of Object.entries(subscriptions)) if (topicMatches(filter, topic)) subQos = Math.max(subQos, sub.qos ?? 0);
+    if (client.closed || subQos < 0) return;
+    const qos = Math.min(requestQos, subQos, 1);
+    const packet = { cmd: 'publish', topic, payload, qos, retain: false, dup: false } as unknown as AedesPublishPacket;
     ourReplies.add(packet);
-    (client as unknown as { deliver0(p: PublishPacket, cb: () => void): void }).deliver0(packet, () => undefined);
+    (client as unknown as { deliverQoS(p: PublishPacket, cb: () => void): void }).deliverQoS(packet, () => undefined);
   }
 
   broker.on('clientReady', (client) => live.add(client));
@@ -196,6 +240,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     rejectUnauthorized: true,
     ALPNProtocols: [ALPN_MQTT, 'mqtt'],
     minVersion: 'TLSv1.2',
+    // Sockets that never finish TLS are closed (tlsClientError below), not held forever.
+    handshakeTimeout: options.tlsHandshakeTimeoutMs ?? TLS_HANDSHAKE_TIMEOUT_MS,
   });
 
   server.on('secureConnection', (socket: tls.TLSSocket) => {
@@ -225,13 +271,17 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       socket.pause();
       socket.removeListener('data', onData);
       socket.unshift(head);
-      const stream: Duplex = level === 5 ? bridgeMqtt5(socket) : socket;
-      connections.set(stream, { certificateId });
-      broker.handle(stream);
+      const tooLarge = (v: FramingViolation): void =>
+        log(`broker: closed connection of certificate ${certificateId.slice(0, 12)}…: ${v.kind === 'too-large' ? `packet of ${v.packetBytes} bytes declared (limit ${MAX_PACKET_BYTES})` : 'malformed remaining length'}`);
+      const stream: Duplex = level === 5 ? bridgeMqtt5(socket, tooLarge) : guardPacketSize(socket, MAX_PACKET_BYTES, tooLarge);
+      const conn: Connection = { certificateId, subscribed: new Set() };
+      connections.set(stream, conn);
+      policePackets(broker.handle(stream), stream, conn);
     };
     socket.on('data', onData);
   });
-  server.on('tlsClientError', () => undefined);
+  // A handshake that fails or times out: the socket is closed (Node leaves that to this listener).
+  server.on('tlsClientError', (_err, tlsSocket) => tlsSocket.destroy());
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

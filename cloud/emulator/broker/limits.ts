@@ -11,7 +11,7 @@ export const MAX_TOPIC_BYTES = 256;
 export const MAX_TOPIC_SLASHES = 7;
 /** Longest client id, in UTF-8 bytes (AWS: 128 bytes). */
 export const MAX_CLIENT_ID_BYTES = 128;
-/** Most topic filters in one SUBSCRIBE (AWS: 8). */
+/** Most topic filters in one SUBSCRIBE (AWS: 8); more disconnect the client. */
 export const MAX_SUBSCRIPTIONS_PER_REQUEST = 8;
 /** Longest keep-alive a client may ask for, in seconds (AWS: 1200). */
 export const MAX_KEEPALIVE_SECONDS = 1200;
@@ -21,6 +21,28 @@ export const DEFAULT_MQTT_PORT = 8883;
 export const ALPN_MQTT = 'x-amzn-mqtt-ca';
 /** Time a TLS client gets to complete its handshake and send CONNECT, in milliseconds. */
 export const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * Largest MQTT packet accepted, fixed header included, in bytes: the Maximum Packet Size AWS IoT
+ * Core announces in its MQTT 5 CONNACK (146 KiB, room for a 128 KB payload plus topic and
+ * properties). It is checked as soon as a packet's remaining length is read, before its body is
+ * buffered, on MQTT 3.1.1 and 5 alike; a larger packet closes the connection.
+ */
+export const MAX_PACKET_BYTES = 149_504;
+/** Most subscriptions one connection may hold (AWS IoT Core quotas, "Subscriptions per connection": 50). */
+export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 50;
+/**
+ * Time a TCP connection gets to complete its TLS handshake, in milliseconds; after it (or on any
+ * TLS error) the socket is destroyed. AWS does not publish its value; 10 s like the CONNECT wait.
+ */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/**
+ * Fleet-provisioning MQTT API requests per second, per operation (AWS IoT Core quotas, "Fleet
+ * provisioning": 10 transactions per second for RegisterThing, CreateKeysAndCertificate and
+ * CreateCertificateFromCsr). AWS counts them per account; the emulator counts them per claim
+ * certificate, so one claim cannot spend everybody's budget.
+ */
+export const FLEET_API_REQUESTS_PER_SECOND = 10;
 
 export function utf8Length(s: string): number {
   return Buffer.byteLength(s, 'utf8');

@@ -10,14 +10,16 @@ import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import mqttPacket from 'mqtt-packet';
 import type { IConnackPacket, Packet } from 'mqtt-packet';
-import { MAX_PAYLOAD_BYTES } from './limits.js';
+import { MAX_PACKET_BYTES } from './limits.js';
+import type { FramingViolation } from './packet-size.js';
+import { CLOSE_FLUSH_MS, PacketSizeGuard } from './packet-size.js';
 
-/** AWS IoT's MQTT 5 CONNACK values (maximum packet size is AWS's 146 KiB). */
+/** AWS IoT's MQTT 5 CONNACK values (maximum packet size is AWS's 146 KiB, enforced by PacketSizeGuard). */
 const CONNACK_PROPERTIES: NonNullable<IConnackPacket['properties']> = {
   maximumQoS: 1,
   retainAvailable: true,
   receiveMaximum: 100,
-  maximumPacketSize: 149_504,
+  maximumPacketSize: MAX_PACKET_BYTES,
   topicAliasMaximum: 0,
   wildcardSubscriptionAvailable: true,
   subscriptionIdentifiersAvailable: false,
@@ -31,6 +33,9 @@ const CONNACK_REASON: Record<number, number> = { 0: 0x00, 1: 0x84, 2: 0x85, 3: 0
 export const DisconnectReason = {
   notAuthorized: 0x87,
   sessionTakenOver: 0x8e,
+  malformedPacket: 0x81,
+  quotaExceeded: 0x97,
+  qosNotSupported: 0x9b,
   topicNameInvalid: 0x90,
   packetTooLarge: 0x95,
   administrativeAction: 0x98,
@@ -46,8 +51,6 @@ export function setDisconnectReason(stream: object, reasonCode: number): void {
   disconnectReasons.set(stream, reasonCode);
 }
 
-/** How long a closing socket may take to flush the DISCONNECT before it is destroyed, in ms. */
-const DISCONNECT_FLUSH_MS = 1000;
 
 /** Reads the protocol level of a CONNECT at the start of `buf`; undefined if more bytes are needed. */
 export function peekProtocolLevel(buf: Buffer): number | undefined {
@@ -67,8 +70,11 @@ export function peekProtocolLevel(buf: Buffer): number | undefined {
  * Wraps an MQTT 5 client socket; hand the returned stream to aedes. `socket` must be paused with
  * everything read so far unshifted back.
  */
-export function bridgeMqtt5(socket: Socket | Duplex): Duplex {
-  const fromClient = mqttPacket.parser({ protocolVersion: 5, maxPacketSize: MAX_PAYLOAD_BYTES + 32 * 1024 });
+export function bridgeMqtt5(socket: Socket | Duplex, onViolation: (v: FramingViolation) => void = () => undefined): Duplex {
+  // mqtt-packet 9 ignores its maxPacketSize option: the size is checked on the bytes, before parsing.
+  const sizeGuard = new PacketSizeGuard(MAX_PACKET_BYTES);
+  let refused = false;
+  const fromClient = mqttPacket.parser({ protocolVersion: 5 });
   const fromBroker = mqttPacket.parser({ protocolVersion: 4 });
   let assignedClientId: string | undefined;
   let connected = false;
@@ -81,7 +87,7 @@ export function bridgeMqtt5(socket: Socket | Duplex): Duplex {
 
   const inner = new Duplex({
     read() {
-      socket.resume();
+      if (!refused) socket.resume();
     },
     write(chunk: Buffer, _enc, cb) {
       fromBroker.parse(chunk);
@@ -93,11 +99,12 @@ export function bridgeMqtt5(socket: Socket | Duplex): Duplex {
     },
     destroy(err, cb) {
       const reason = disconnectReasons.get(inner);
-      if (reason !== undefined && connected && !clientSaidGoodbye && !socket.destroyed) {
-        socket.end(mqttPacket.generate({ cmd: 'disconnect', reasonCode: reason } as Packet, { protocolVersion: 5 }));
-        setTimeout(() => socket.destroy(), DISCONNECT_FLUSH_MS).unref();
-      } else {
-        socket.destroy();
+      if (!socket.destroyed) {
+        // Ended, not destroyed: what was written last (a refusing CONNACK, the DISCONNECT) is flushed first.
+        const goodbye = reason !== undefined && connected && !clientSaidGoodbye ? mqttPacket.generate({ cmd: 'disconnect', reasonCode: reason } as Packet, { protocolVersion: 5 }) : undefined;
+        if (goodbye) socket.end(goodbye);
+        else socket.end();
+        setTimeout(() => socket.destroy(), CLOSE_FLUSH_MS).unref();
       }
       cb(err);
     },
@@ -183,7 +190,20 @@ export function bridgeMqtt5(socket: Socket | Duplex): Duplex {
   };
   fromClient.on('error', onError);
   fromBroker.on('error', onError);
-  socket.on('data', (d: Buffer) => fromClient.parse(d));
+  socket.on('data', (d: Buffer) => {
+    if (refused) return;
+    const violation = sizeGuard.check(d);
+    if (!violation) {
+      fromClient.parse(d);
+      return;
+    }
+    // [MQTT-3.2.2-15]-style refusal: DISCONNECT 0x95 (0x81 when malformed), nothing of the packet kept.
+    refused = true;
+    socket.pause();
+    onViolation(violation);
+    disconnectReasons.set(inner, violation.kind === 'too-large' ? DisconnectReason.packetTooLarge : DisconnectReason.malformedPacket);
+    inner.destroy();
+  });
   socket.on('end', () => inner.push(null));
   socket.on('close', () => inner.destroy());
   socket.on('error', () => inner.destroy());
