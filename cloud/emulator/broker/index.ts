@@ -62,6 +62,8 @@ export interface BrokerOptions {
   hooks?: Omit<HookOptions, 'timeoutMs'>;
   /** Time a connection gets to finish its TLS handshake (default TLS_HANDSHAKE_TIMEOUT_MS); tests shorten it. */
   tlsHandshakeTimeoutMs?: number;
+  /** Monotonic milliseconds for rate limits (default performance.now); tests drive it by hand. */
+  rateClock?: () => number;
   /** Where refusals are reported (why a connection was refused or closed); console.warn by default. */
   log?: (line: string) => void;
 }
@@ -96,7 +98,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const now = options.now ?? (() => new Date());
   const fleet = new FleetProvisioningService(registry, ca, { hooks: { ...options.hooks, ...(options.hookTimeoutMs !== undefined ? { timeoutMs: options.hookTimeoutMs } : {}) } });
   const log = options.log ?? ((line: string) => console.warn(line));
-  const throttle = new FleetThrottle(now);
+  const throttle = new FleetThrottle(options.rateClock ?? (() => performance.now()));
   const arn = (kind: 'client' | 'topic' | 'topicfilter', name: string): string => `arn:aws:iot:${region}:${accountId}:${kind}/${name}`;
 
   const connections = new WeakMap<object, Connection>();
