@@ -4,8 +4,9 @@
  */
 export { BLE_TRANSPORT_ENV, DEFAULT_SERIAL_BAUD, formatTransport, parseTransport, transportFromEnv } from './transport/spec.js';
 export type { TransportSpec } from './transport/spec.js';
+export type { ControllerLink } from './transport/hci-socket.js';
 export {
-  MAX_ATT_MTU, MIN_ATT_MTU, closeStackTransport, defaultAir, loadBleno, loadNoble, setBlenoMaxMtu, setDefaultAir, setNobleMtu,
+  MAX_ATT_MTU, MIN_ATT_MTU, closeStackTransport, defaultAir, loadBleno, loadNoble, setBlenoMaxMtu, setDefaultAir, setNobleMtu, stackController,
 } from './loader.js';
 export type { Bleno, BlenoOptions, LoadOptions, Noble, NobleOptions } from './loader.js';
 export { Air, DEFAULT_RSSI_DBM } from './air/air.js';

@@ -15,6 +15,7 @@ import type * as nobleStack from '@abandonware/noble';
 import { ProvisioningError, UsageError } from '../protocol/errors.js';
 import { Air } from './air/air.js';
 import { H4HciSocket } from './transport/hci-socket.js';
+import type { ControllerLink } from './transport/hci-socket.js';
 import { formatTransport, parseTransport, transportFromEnv } from './transport/spec.js';
 import type { TransportSpec } from './transport/spec.js';
 
@@ -190,4 +191,13 @@ function patchNobleMtu(): void {
  */
 export function closeStackTransport(name: 'bleno' | 'noble'): void {
   for (const s of loaded.get(name)?.sockets ?? []) s.close();
+}
+
+/**
+ * The loaded stack's link to its controller, for a supervisor (see ControllerLink); undefined for
+ * hciN (the kernel owns that link) or a stack not loaded.
+ */
+export function stackController(name: 'bleno' | 'noble'): ControllerLink | undefined {
+  // bleno also holds an inert mgmt socket; the controller's link is the one that was bound.
+  return loaded.get(name)?.sockets.find((s) => !s.isControl);
 }

@@ -16,6 +16,9 @@ import { deviceStorage, startDevice, wifiBackend } from './config/device.js';
 import { readDeviceConfig } from './config/load.js';
 import { DEFAULT_CONFIG_PATH } from './config/schema.js';
 import type { DeviceConfig } from './config/schema.js';
+import { RuntimeStatusFile } from './config/runtime-status.js';
+import { within } from './gatt/bounded.js';
+import { systemTimers } from './gatt/timers.js';
 import { runMakeSetupCodeCli } from './setup-code/index.js';
 
 const USAGE = `usage: device <command> [--config PATH]
@@ -27,6 +30,11 @@ const USAGE = `usage: device <command> [--config PATH]
 
 /** Period of the timer that keeps `device start` alive while nothing else runs, ms. */
 const KEEP_ALIVE_MS = 60 * 60_000;
+/**
+ * The last-resort bound of `device stop` (SIGINT/SIGTERM): every part has its own, shorter bound
+ * (the GATT server 1 s, the controller probe 2 s); past this the process exits anyway, with 1.
+ */
+export const DEVICE_STOP_TIMEOUT_MS = 2_500;
 
 function log(line: string): void {
   console.log(`${new Date().toISOString()} ${line}`);
@@ -45,7 +53,11 @@ async function start(config: DeviceConfig): Promise<number> {
   });
   clearInterval(keepAlive);
   log('stopping');
-  await device.stop();
+  if (!(await within(systemTimers, DEVICE_STOP_TIMEOUT_MS, device.stop()))) {
+    log(`stop did not finish within ${DEVICE_STOP_TIMEOUT_MS} ms; exiting anyway`);
+    return 1;
+  }
+  log('stopped');
   return 0;
 }
 
@@ -61,6 +73,8 @@ async function status(config: DeviceConfig): Promise<number> {
     ...(committed ? { thingName: committed.thingName, certificateId: committed.certificateId, endpoint: committed.endpoint, committedAt: committed.committedAt.toISOString() } : {}),
     ...(last ? { lastStep: last.step, lastAt: last.at, ...(last.step === 'failed' ? { error: last.code } : {}) } : {}),
     journalRecords: records.length,
+    // The running device's BLE controller: available, unavailable (lost, re-attaching), starting or stopped.
+    ...(() => { const r = RuntimeStatusFile.read(config.stateDir); return { ble: r.ble, ...(r.transport ? { bleTransport: r.transport } : {}) }; })(),
   }));
   return 0;
 }

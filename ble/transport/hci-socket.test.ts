@@ -128,4 +128,73 @@ describe('H4HciSocket', () => {
     s.write(Buffer.from([0x13, 0x00]));
     expect(s.isDevUp()).toBe(false);
   });
+
+  it('probes the controller with Read Local Version and keeps that answer from the host', async () => {
+    const s = socketUnderTest();
+    const data: Buffer[] = [];
+    s.on('data', (p: Buffer) => data.push(p));
+    s.bindRaw(0);
+    const ctrl = await peer;
+    await until(() => received.length === 1);
+    ctrl.write(complete(0x0c03));
+    await until(() => s.attached);
+    s.write(h4Command(0x1001)); // the host's own Read Local Version
+    const probed = s.probe();
+    await until(() => received.length === 2);
+    ctrl.write(complete(0x1001, 1, [9, 0, 0, 9, 0, 0, 0, 0]));
+    await until(() => received.length === 3);
+    expect(received[2]!.readUInt16LE(1)).toBe(0x1001);
+    ctrl.write(complete(0x1001, 1, [9, 0, 0, 9, 0, 0, 0, 0]));
+    await probed;
+    expect(data).toHaveLength(1); // the host got its answer, not the probe's
+    const unanswered = s.probe();
+    await until(() => received.length === 4);
+    ctrl.destroy();
+    await expect(unanswered).rejects.toThrow();
+  });
+
+  it('re-attaches after the controller went away: down, then up once the new link answered its Reset', async () => {
+    const s = socketUnderTest();
+    const changes: boolean[] = [];
+    s.onLinkChange((attached) => changes.push(attached));
+    s.bindRaw(0);
+    const first = await peer;
+    await until(() => received.length === 1);
+    first.write(complete(0x0c03));
+    await until(() => s.attached);
+    first.destroy();
+    await until(() => !s.isDevUp());
+    expect(changes).toEqual([true, false]);
+    const second = new Promise<Socket>((resolve) => server.once('connection', (c) => {
+      const framer = new H4Framer((p) => received.push(p));
+      c.on('data', (chunk) => framer.push(chunk));
+      resolve(c);
+    }));
+    s.reattach();
+    const ctrl = await second;
+    await until(() => received.length === 2);
+    expect(received[1]).toEqual(RESET);
+    expect(s.isDevUp()).toBe(false); // not before the controller answered
+    ctrl.write(complete(0x0c03));
+    await until(() => s.isDevUp());
+    expect(changes).toEqual([true, false, true]);
+    s.detach(new Error('no answer'));
+    expect(s.isDevUp()).toBe(false);
+    expect(changes).toEqual([true, false, true, false]);
+  });
+
+  it('a re-attach to a controller that is not there fails as a link change, not an error', async () => {
+    const s = new H4HciSocket({ kind: 'unix', path: join(dir, 'nobody.sock'), air: false }, () => {
+      throw new Error('unused');
+    });
+    s.on('error', () => undefined);
+    const changes: boolean[] = [];
+    s.onLinkChange((attached) => changes.push(attached));
+    s.bindRaw(0);
+    await until(() => changes.length === 1);
+    s.reattach();
+    await until(() => changes.length === 2);
+    expect(changes).toEqual([false, false]);
+    expect(s.attached).toBe(false);
+  });
 });

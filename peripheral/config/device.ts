@@ -34,6 +34,8 @@ import { SimulatedWifi } from '../wifi/simulated.js';
 import type { WifiBackend as SystemWifi } from '../wifi/types.js';
 import { WpaCliBackend } from '../wifi/wpa-cli.js';
 import { readTrustPem } from './load.js';
+import { RuntimeStatusFile } from './runtime-status.js';
+import type { RuntimeStatus } from './runtime-status.js';
 import type { DeviceConfig } from './schema.js';
 
 export const CREDENTIALS_DIR = 'credentials';
@@ -122,6 +124,14 @@ export async function startDevice(config: DeviceConfig, log: (line: string) => v
     transport: config.ble.transport, maxAttMtu: config.ble.maxAttMtu, timers: systemTimers, log,
     server: { agent, verifier, attempts, random, idleTimeoutMs: config.ble.idleTimeoutMs, ...describe, log },
   });
+  const runtime = new RuntimeStatusFile(config.stateDir);
+  const presence = { unknown: 'starting', present: 'available', absent: 'unavailable' } as const;
+  const report = (): Promise<void> => runtime.write(
+    { pid: process.pid, transport: config.ble.transport, ble: presence[ble.controller] as RuntimeStatus['ble'], since: new Date().toISOString() },
+    (err) => log(`status: could not write ${runtime.path}: ${err.message}`),
+  );
+  await report();
+  ble.onController(() => { void report(); });
   const ap = config.softap.accessPoint;
   const backend = overrides.accessPoint ?? accessPointBackend(config, log);
   const softap = new SoftApTransport({
@@ -143,7 +153,9 @@ export async function startDevice(config: DeviceConfig, log: (line: string) => v
     wifiConnected: async () => (await wifi.current()).connected,
     timer: systemTimers, clock: () => performance.now(), log,
   }).catch(async (err: unknown) => {
+    ble.close();
     await agent.stop();
+    await runtime.remove();
     throw err;
   });
   wiring.setup = running;
@@ -155,7 +167,9 @@ export async function startDevice(config: DeviceConfig, log: (line: string) => v
     get softapUrl() { return running.softapUrl; },
     async stop() {
       await running.stop();
+      ble.close();
       await agent.stop();
+      await runtime.remove();
     },
   };
 }

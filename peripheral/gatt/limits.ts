@@ -15,3 +15,13 @@ export const STACK_CALL_TIMEOUT_MS = 2_000;
 export const SERVER_STOP_TIMEOUT_MS = 1_000;
 /** Longest wait for bleno to report `poweredOn` in `start()` (ms). */
 export const POWER_ON_TIMEOUT_MS = 10_000;
+/** How often the supervisor asks the controller whether it is alive (HCI Read Local Version), ms. */
+export const CONTROLLER_PROBE_INTERVAL_MS = 5_000;
+/** A probe unanswered this long means the controller is gone (HCI command timeout), ms. */
+export const CONTROLLER_PROBE_TIMEOUT_MS = 2_000;
+/** First wait before re-attaching a lost controller; doubles per failed attempt, ms. */
+export const REATTACH_BACKOFF_INITIAL_MS = 1_000;
+/** Longest wait between two re-attach attempts, ms. */
+export const REATTACH_BACKOFF_MAX_MS = 30_000;
+/** A re-opened link whose controller has not answered its HCI Reset by then is cut and retried, ms. */
+export const REATTACH_TIMEOUT_MS = 5_000;

@@ -138,4 +138,14 @@ describe('ProvisioningGattServer lifecycle with bounded waits', () => {
     await server.stop();
     expect(bleno.calls).toEqual(['setServices', 'startAdvertising']);
   });
+
+  it('stop({ controllerGone }) does not ask the controller even while bleno still says poweredOn', async () => {
+    const bleno = new FakeBleno();
+    const timers = new ManualTimer();
+    const server = makeServer(bleno, timers);
+    await server.start();
+    bleno.answers = false;
+    await server.stop({ controllerGone: true });
+    expect(bleno.calls).toEqual(['setServices', 'startAdvertising']);
+  });
 });

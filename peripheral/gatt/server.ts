@@ -90,9 +90,10 @@ export class ProvisioningGattServer {
 
   /**
    * Stops serving: drops the phone, stops advertising. Finishes within SERVER_STOP_TIMEOUT_MS
-   * whatever the controller does (a controller that is gone is not asked at all).
+   * whatever the controller does; a controller known to be gone (`controllerGone`, or bleno not
+   * poweredOn) is not asked at all.
    */
-  async stop(): Promise<void> {
+  async stop(options: { controllerGone?: boolean } = {}): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
     const { bleno } = this.options;
@@ -101,7 +102,9 @@ export class ProvisioningGattServer {
     bleno.removeListener('mtuChange', this.onMtu);
     this.connection?.close();
     this.connection = undefined;
-    const quiet = (async () => {
+    // A controller that is gone answers nothing, not even the advertising step in flight.
+    if (options.controllerGone) return;
+    const quiet = (async (): Promise<void> => {
       await this.advertising;
       if (blenoState(bleno) !== 'poweredOn') return;
       await boundedStackCall(this.timers, SERVER_STOP_TIMEOUT_MS, 'stopAdvertising', bleno as never, 'advertisingStop', (cb) => bleno.stopAdvertising(cb));

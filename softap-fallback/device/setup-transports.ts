@@ -81,13 +81,17 @@ async function startAlways(o: SetupTransportsOptions): Promise<RunningSetup> {
     }
   };
   await startAp();
-  if (o.agent.state !== 'provisioned') {
+  const enableBle = async (): Promise<void> => {
+    if (stopped || o.agent.state === 'provisioned') return;
     try {
       await o.ble.enable();
     } catch (err) {
       o.log(`ble: not available (${describe(err)}); the SoftAP serves setup alone`);
     }
-  }
+  };
+  await enableBle();
+  // A controller that comes (back) later joins the SoftAP.
+  o.ble.onController((present) => { if (present) pending = pending.then(enableBle); });
   return {
     mode: 'always',
     get softapUrl() { return o.softap.url; },
