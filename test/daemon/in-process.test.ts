@@ -17,6 +17,7 @@ import { startCentralFixture } from '../central/fixture.js';
 import type { CentralFixture } from '../central/fixture.js';
 import { loggedInCloud, provision, startTestDevice, until } from '../device-softap/harness.js';
 import type { TestDevice } from '../device-softap/harness.js';
+import { decommissionSerial } from '../device/decommission.js';
 import { tappedLink } from '../faults/world.js';
 import type { WrittenFrame } from '../faults/world.js';
 
@@ -76,6 +77,8 @@ async function provisionThenReset(label: string): Promise<void> {
   expect(result.thingName, label).toBe(`mything_SN-${ID}`);
   await d.device.agent.settled();
   await d.device.agent.factoryReset();
+  // The serial is provisioned again next: an operator decommissions the old registration first.
+  await decommissionSerial(fx.emulator, `SN-${ID}`);
 }
 
 const lostCount = (): number => d.log.filter((l) => l.startsWith('ble: controller lost on virtual')).length;
