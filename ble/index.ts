@@ -2,7 +2,7 @@
  * Public API of ble/: choose an HCI transport, load bleno/noble on it, run the virtual air.
  * See ble/README.md.
  */
-export { BLE_TRANSPORT_ENV, DEFAULT_SERIAL_BAUD, formatTransport, parseTransport, transportFromEnv } from './transport/spec.js';
+export { BLE_TRANSPORT_ENV, DEFAULT_SERIAL_BAUD, defaultAirSocket, defaultTransportText, formatTransport, parseTransport, transportFromEnv } from './transport/spec.js';
 export type { TransportSpec } from './transport/spec.js';
 export type { ControllerLink } from './transport/hci-socket.js';
 export {

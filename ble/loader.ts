@@ -8,6 +8,7 @@
  *
  * Each stack is a process singleton (require cache): load it once per process with one transport.
  */
+import { existsSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type blenoStack from '@abandonware/bleno';
@@ -69,6 +70,9 @@ function forgetStaleModules(pkg: string): void {
   for (const key of Object.keys(requireHere.cache)) if (key.startsWith(root)) delete requireHere.cache[key];
 }
 
+/** What to do when the kernel's adapter cannot be opened (no Bluetooth in the kernel, no permission). */
+const NATIVE_FIX = 'this machine\'s adapter cannot be opened (needs Bluetooth in the kernel and CAP_NET_RAW); without one, start the virtual air ("npm run air") and unset BLE_TRANSPORT';
+
 function requireStack<T>(name: 'bleno' | 'noble', spec: TransportSpec, options: LoadOptions): T {
   const text = formatTransport(spec);
   const pkg = `@abandonware/${name}`;
@@ -95,8 +99,11 @@ function requireStack<T>(name: 'bleno' | 'noble', spec: TransportSpec, options: 
     } catch (err) {
       // Typically EAFNOSUPPORT (no Bluetooth in the kernel) or EPERM, thrown by the native socket.
       const code = (err as { code?: unknown }).code;
-      throw new ProvisioningError('BLE_UNAVAILABLE', { detail: `${text}${typeof code === 'string' ? ` (${code})` : ''}`, cause: err });
+      throw new ProvisioningError('BLE_UNAVAILABLE', { detail: `${text}${typeof code === 'string' ? ` (${code})` : ''}: ${NATIVE_FIX}`, cause: err });
     }
+  }
+  if (spec.kind === 'unix' && !existsSync(spec.path)) {
+    throw new ProvisioningError('BLE_UNAVAILABLE', { detail: `${text}: nothing listens at ${spec.path}; ${spec.air ? `start the virtual air there ("npm run air")` : 'start the controller there'}, or set BLE_TRANSPORT (hci0 for this machine's adapter)` });
   }
   const airProvider = (): Air => options.air ?? defaultAir();
   const sockets = record.sockets;
@@ -126,7 +133,7 @@ export interface BlenoOptions extends LoadOptions {
   maxMtu?: number;
 }
 
-/** Loads bleno (the peripheral stack) on `spec` (default: $BLE_TRANSPORT, else hci0); returns the bleno singleton. */
+/** Loads bleno (the peripheral stack) on `spec` (default: $BLE_TRANSPORT, else the default air socket); returns the bleno singleton. */
 export function loadBleno(spec?: string | TransportSpec, options: BlenoOptions = {}): Bleno {
   const bleno = requireStack<Bleno>('bleno', normalise(spec), options);
   setBlenoMaxMtu(bleno, options.maxMtu ?? MAX_ATT_MTU);
@@ -155,7 +162,7 @@ export interface NobleOptions extends LoadOptions {
 let nobleDesiredMtu = MAX_ATT_MTU;
 let noblePatched = false;
 
-/** Loads noble (the central stack) on `spec` (default: $BLE_TRANSPORT, else hci0); returns the noble singleton. */
+/** Loads noble (the central stack) on `spec` (default: $BLE_TRANSPORT, else the default air socket); returns the noble singleton. */
 export function loadNoble(spec?: string | TransportSpec, options: NobleOptions = {}): Noble {
   const noble = requireStack<Noble>('noble', normalise(spec), options);
   patchNobleMtu();

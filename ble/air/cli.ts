@@ -2,7 +2,8 @@
  * `npm run air -- [options]`: a standalone virtual air that hosts in other processes attach to with
  * BLE_TRANSPORT=air:unix:PATH or air:tcp:HOST:PORT. Each attached host gets its own LE controller.
  *
- *   --unix PATH          unix socket to listen on (default: $TMPDIR/ble-air.sock; "none" to skip)
+ *   --unix PATH          unix socket to listen on (default: os.tmpdir()/ble-air.sock, the path the
+ *                        device and the central use when BLE_TRANSPORT is unset; "none" to skip)
  *   --tcp [HOST:]PORT    also listen on TCP (loopback unless HOST says otherwise; 0 = any free port)
  *   --clock realtime|virtual   simulated time follows the wall clock (default) or jumps ahead
  *   --speed N            realtime speed factor (default 1)
@@ -11,9 +12,8 @@
  *   --data-length N      LL payload octets per PDU, 27–251 (default 251)
  *   --stats SECONDS      print the counters every SECONDS (0 = only on exit)
  */
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { defaultAirSocket } from '../transport/spec.js';
 import type { Phy } from './link-timing.js';
 import { startAir } from './server.js';
 import type { AirServerOptions } from './server.js';
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   if (values.interval !== undefined) options.connectionIntervalMs = Number(values.interval);
   if (values.phy !== undefined) options.phy = values.phy as Phy;
   if (values['data-length'] !== undefined) options.dataLength = Number(values['data-length']);
-  const unix = values.unix ?? join(tmpdir(), 'ble-air.sock');
+  const unix = values.unix ?? defaultAirSocket();
   if (unix !== 'none') options.unixPath = unix;
   if (values.tcp !== undefined) options.tcp = parseTcp(values.tcp);
   if (options.unixPath === undefined && !options.tcp) throw new Error('nothing to listen on: give --unix or --tcp');

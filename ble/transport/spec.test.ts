@@ -1,6 +1,8 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../protocol/errors.js';
-import { BLE_TRANSPORT_ENV, formatTransport, parseTransport, transportFromEnv } from './spec.js';
+import { BLE_TRANSPORT_ENV, defaultAirSocket, formatTransport, parseTransport, transportFromEnv } from './spec.js';
 
 describe('parseTransport', () => {
   it.each([
@@ -34,9 +36,10 @@ describe('parseTransport', () => {
     },
   );
 
-  it('reads BLE_TRANSPORT, falling back to hci0', () => {
+  it('reads BLE_TRANSPORT, falling back to the socket the air listens on by default', () => {
     expect(transportFromEnv({ [BLE_TRANSPORT_ENV]: 'virtual' })).toEqual({ kind: 'virtual' });
-    expect(transportFromEnv({})).toEqual({ kind: 'native', devId: 0 });
+    expect(transportFromEnv({})).toEqual({ kind: 'unix', path: join(tmpdir(), 'ble-air.sock'), air: true });
+    expect(defaultAirSocket()).toBe(join(tmpdir(), 'ble-air.sock'));
     expect(transportFromEnv({ [BLE_TRANSPORT_ENV]: ' ' }, 'unix:/x')).toEqual({ kind: 'unix', path: '/x', air: false });
   });
 });

@@ -9,6 +9,8 @@
  *   virtual                        a controller on this process's in-process virtual air
  *   air:unix:/path | air:tcp:HOST:PORT   a controller on a standalone air server (`npm run air`)
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { UsageError } from '../../protocol/errors.js';
 
 /** The environment variable read by {@link transportFromEnv}. */
@@ -82,8 +84,21 @@ export function formatTransport(spec: TransportSpec): string {
   }
 }
 
-/** Reads {@link BLE_TRANSPORT_ENV}; `fallback` (default hci0) when it is unset or empty. */
-export function transportFromEnv(env: NodeJS.ProcessEnv = process.env, fallback = 'hci0'): TransportSpec {
+/**
+ * Where `npm run air` listens by default, and so where the device and the central look when
+ * BLE_TRANSPORT is unset: one path all three agree on (`os.tmpdir()`: $TMPDIR, else /tmp).
+ */
+export function defaultAirSocket(): string {
+  return join(tmpdir(), 'ble-air.sock');
+}
+
+/** The transport when BLE_TRANSPORT is unset: the default air (real hardware sets `hci0`). */
+export function defaultTransportText(): string {
+  return `air:unix:${defaultAirSocket()}`;
+}
+
+/** Reads {@link BLE_TRANSPORT_ENV}; `fallback` (default: the air's socket) when it is unset or empty. */
+export function transportFromEnv(env: NodeJS.ProcessEnv = process.env, fallback = defaultTransportText()): TransportSpec {
   const value = env[BLE_TRANSPORT_ENV];
   return parseTransport(value === undefined || value.trim() === '' ? fallback : value);
 }

@@ -40,7 +40,8 @@ options:
   --config FILE       cloud.json of the emulator or a production config
                       (default $CENTRAL_CONFIG, else .data/cloud/cloud.json)
   --token-cache FILE  where the login is kept (default $CENTRAL_TOKEN_CACHE, else ~/.cache/trusted-provisioning/central-tokens.json)
-  --transport SPEC    HCI transport for noble (default $BLE_TRANSPORT, else hci0; see ble/README.md),
+  --transport SPEC    HCI transport for noble (default $BLE_TRANSPORT, else the air "npm run air"
+                      starts, air:unix:<os.tmpdir()>/ble-air.sock; hci0 for this machine's adapter),
                       or \`softap\` (with --url) for provision over the device's SoftAP HTTP API
   --json              one JSON document on stdout, for scripts
 

@@ -4,10 +4,9 @@
  * default, so an empty file (or none) runs on the virtual air, the cloud emulator and a simulated
  * Wi-Fi. README.md documents each field.
  */
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ProvisioningError } from '../../protocol/errors.js';
 import { MAX_ATT_MTU, MIN_ATT_MTU } from '../../ble/loader.js';
+import { defaultTransportText } from '../../ble/transport/spec.js';
 import { parseSoftApConfig } from './softap.js';
 import type { SoftApConfig } from './softap.js';
 
@@ -75,7 +74,8 @@ export const DEFAULT_SIMULATED_NETWORKS: readonly SimulatedNetworkConfig[] = [
 
 /** The development BLE transport: BLE_TRANSPORT, else the air server `npm run air` starts. */
 export function defaultTransport(env: NodeJS.ProcessEnv = process.env): string {
-  return env['BLE_TRANSPORT'] ?? `air:unix:${join(tmpdir(), 'ble-air.sock')}`;
+  const value = env['BLE_TRANSPORT'];
+  return value === undefined || value.trim() === '' ? defaultTransportText() : value;
 }
 
 export class Reader {
