@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Noble } from '../../ble/index.js';
+import { ADV_NAME_MAX_CHARS } from '../../protocol/advertisement.js';
 import { isProvisioningError } from '../../protocol/errors.js';
 import { parseSetupCode, parseSetupPayload } from '../../protocol/session/index.js';
 import { DeviceFinder, NobleDeviceLink, provisionDevice, scanDevices } from '../ble/index.js';
@@ -44,10 +45,19 @@ const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
 
 export async function devices(noble: Noble, out: Output, durationMs?: number): Promise<void> {
   const found = await scanDevices(noble, durationMs);
-  const rows = found.map((d) => ({ name: d.name, address: d.address, rssi: d.rssi, state: d.state ?? 'unknown', busy: d.busy }));
+  const rows = found.map((d) => ({
+    name: d.name,
+    // An 8-character name may be the first 8 characters of a longer id (PROTOCOL.md §3).
+    nameMayBeShortened: d.name.length >= ADV_NAME_MAX_CHARS,
+    idTag: d.idTag ? Buffer.from(d.idTag).toString('hex') : null,
+    address: d.address, rssi: d.rssi, state: d.state ?? 'unknown', busy: d.busy,
+  }));
+  const names = rows.map((r) => `${r.name}${r.nameMayBeShortened ? '…' : ''}`);
+  const width = Math.max(10, ...names.map((n) => n.length));
   const human = rows.length === 0 ? 'No provisioning devices in range.'
-    : [`${'NAME'.padEnd(10)} ${'RSSI'.padStart(5)}  ${'STATE'.padEnd(18)} ADDRESS`,
-      ...rows.map((r) => `${r.name.padEnd(10)} ${String(r.rssi).padStart(5)}  ${(r.state + (r.busy ? ' (busy)' : '')).padEnd(18)} ${r.address}`)].join('\n');
+    : [`${'NAME'.padEnd(width)} ${'ID TAG'.padEnd(8)} ${'RSSI'.padStart(5)}  ${'STATE'.padEnd(18)} ADDRESS`,
+      ...rows.map((r, i) => `${names[i]!.padEnd(width)} ${(r.idTag ?? '-').padEnd(8)} ${String(r.rssi).padStart(5)}  ${(r.state + (r.busy ? ' (busy)' : '')).padEnd(18)} ${r.address}`),
+      ...(rows.some((r) => r.nameMayBeShortened) ? ['… the advertisement holds 8 characters of a longer id; the id tag tells ids with the same start apart (provision --device ID checks both)'] : [])].join('\n');
   out.result(human, { devices: rows });
 }
 

@@ -12,6 +12,7 @@ import { ProvisioningGattServer } from '../../peripheral/gatt/index.js';
 import { AttemptLimiter, formatSetupCode, generateSetupCode, makeVerifier, MemoryAttemptStore, MIN_PBKDF2_ITERATIONS } from '../../protocol/session/index.js';
 import { findDevice, NobleDeviceLink, provisionDevice, scanDevices } from '../../central/ble/index.js';
 import type { DeviceLink, Phase, ProvisionJob } from '../../central/ble/index.js';
+import { deviceIdTag } from '../../protocol/advertisement.js';
 import type { ClaimMessage } from '../../protocol/messages.js';
 import { CLAIM_MIN_REMAINING_MS, CloudSession } from '../../central/cloud/cloud-session.js';
 import { claimMessage } from '../../central/cloud/claim-message.js';
@@ -204,7 +205,9 @@ describe('central CLI over BLE', () => {
     await resetDevice();
     const list = await cli(['devices', '--scan-time', '0.5', '--json']);
     expect(list.code).toBe(0);
-    expect(list.json.devices).toEqual(expect.arrayContaining([expect.objectContaining({ name: DEVICE_ID, state: 'idle' })]));
+    expect(list.json.devices).toEqual(expect.arrayContaining([expect.objectContaining({
+      name: DEVICE_ID, nameMayBeShortened: true, idTag: Buffer.from(deviceIdTag(DEVICE_ID)).toString('hex'), state: 'idle',
+    })]));
 
     const qr = encodeSetupPayload({ deviceId: DEVICE_ID, setupCode: parseSetupCode(setupCode), transports: ['ble'] });
     const r = await cli(['provision', '--qr', qr, '--ssid', NET.ssid, '--password-file', passwordFile(), '--param', 'DeviceLocation=Hall', '--json']);

@@ -100,7 +100,10 @@ export async function startFleetFixture(): Promise<FleetFixture> {
     deviceClock: { now, sleep: systemClock.sleep },
     async newClaim(templateName = TEMPLATE_NAME) {
       const expiresAt = new Date(clock.now.getTime() + CLAIM_LIFETIME_MS);
-      const issued = await ca.createKeyPairAndCertificate({ validity: { notAfter: new Date(clock.now.getTime() + 24 * 3600_000) } });
+      // Valid from the fixture's clock, not the wall clock: the device checks against the fixture's
+      // clock, which stands still, so a run longer than the CA's 60 s back-dating would see the claim
+      // as not yet valid.
+      const issued = await ca.createKeyPairAndCertificate({ validity: { notBefore: new Date(clock.now.getTime() - 60_000), notAfter: new Date(clock.now.getTime() + 24 * 3600_000) } });
       registry.insertCertificate({
         certificateId: issued.certificateId,
         certificatePem: issued.certificatePem,

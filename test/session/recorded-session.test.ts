@@ -10,6 +10,8 @@ import { initiator, makeDevice, pump, responder, seededRandom } from './harness.
 const dev = makeDevice('recorded');
 const WIFI = 3;
 const STATUS = 5;
+/** The exhaustive cases run one full handshake per byte position (hundreds): CPU-bound, slow on a loaded machine. */
+const EXHAUSTIVE_TIMEOUT_MS = 180_000;
 
 /** The deterministic session everyone here replays: same randomness, same bytes. */
 function session(tamper?: (i: number, b: Uint8Array) => Uint8Array, phoneSeed = 'phone-x', deviceSeed = 'device-y') {
@@ -65,7 +67,7 @@ describe('a recorded session', () => {
       }
     });
     expect(cases).toBe(recorded.messages.reduce((n, m) => n + m.bytes.length, 0));
-  });
+  }, EXHAUSTIVE_TIMEOUT_MS);
 
   it('rejects any bit flip in every byte position of its sealed messages', () => {
     recordedSealed.forEach((s, index) => {
@@ -82,7 +84,7 @@ describe('a recorded session', () => {
         expect(receiver.closed).toBe(true);
       }
     });
-  });
+  }, EXHAUSTIVE_TIMEOUT_MS);
 
   it('replayed to a device with fresh randomness, fails authentication and opens nothing', () => {
     const { device, limiter } = responder({ verifier: dev.verifier, random: seededRandom('fresh device') });
