@@ -28,8 +28,11 @@ export interface DeviceProcessSpec {
   network: { ssid: string; passphrase: string };
   /** The largest ATT_MTU the device grants (device config ble.maxAttMtu). */
   maxAttMtu?: number;
-  /** Serve setup over the SoftAP from boot (`softap.mode` always, simulated AP, 127.0.0.1 on a free port). */
-  softap?: { claimDefaults: { host: string; port: number; templateName: string } };
+  /**
+   * Serve setup over the SoftAP (simulated AP, 127.0.0.1 on a free port): from boot (`mode`
+   * always, the default), or when the fallback policy says (`policy`).
+   */
+  softap?: { claimDefaults: { host: string; port: number; templateName: string }; mode?: 'always' | 'policy' };
 }
 
 export interface DeviceProcess {
@@ -51,7 +54,7 @@ export async function startDeviceProcess(spec: DeviceProcessSpec, onSpawn: (d: D
     ble: { transport: spec.airSpec, ...(spec.maxAttMtu !== undefined ? { maxAttMtu: spec.maxAttMtu } : {}) }, trust: { cloudJson: spec.cloudJsonPath },
     wifi: { backend: 'simulated', networks: [spec.network] },
     ...(spec.softap ? {
-      softap: { mode: 'always', listen: { host: '127.0.0.1', port: 0 }, accessPoint: { backend: 'simulated' }, claimDefaults: spec.softap.claimDefaults },
+      softap: { mode: spec.softap.mode ?? 'always', listen: { host: '127.0.0.1', port: 0 }, accessPoint: { backend: 'simulated' }, claimDefaults: spec.softap.claimDefaults },
     } : {}),
   }, null, 2), { mode: 0o600 });
   const child = spawn(process.execPath, ['--import', 'tsx', '--import', EXIT_WITH_PARENT, DEVICE_CLI, 'start', '--config', configPath], {
