@@ -107,3 +107,35 @@ describe('AWS IoT MQTT limits', () => {
     await expect(attempt).rejects.toThrow(/certificate expired|closed before CONNACK|socket hang up|ECONNRESET/i);
   });
 });
+
+describe('subscriptions are freed with their session', () => {
+  let fx: IotFixture;
+  let app: Credentials;
+  beforeAll(async () => {
+    fx = await startIotFixture({ broker: { log: () => undefined, sessionExpiryMs: 200 } });
+    const issued = await fx.ca.createKeyPairAndCertificate({ validity: { notAfter: new Date(Date.now() + 3600_000) } });
+    const rec = fx.registry.insertCertificate({ certificateId: issued.certificateId, certificatePem: issued.certificatePem, status: 'ACTIVE', notBefore: issued.notBefore, notAfter: issued.notAfter });
+    fx.registry.createPolicy('allow-all', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }] }));
+    fx.registry.attachPolicy('allow-all', rec.certificateArn);
+    app = { certificateId: issued.certificateId, cert: issued.certificatePem, key: issued.keyPair.PrivateKey };
+  });
+  afterAll(async () => fx.close());
+
+  /** Resolves once the broker's session store holds `n` subscriptions (the test's timeout bounds it). */
+  async function storedReaches(n: number): Promise<number> {
+    for (;;) {
+      const count = await fx.broker.storedSubscriptions();
+      if (count === n) return count;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  it('frees a persistent session’s subscriptions when the session expires (clean ones are never stored)', async () => {
+    const c = await fx.connect(app, { clientId: 'session-persistent', clean: false });
+    for (let i = 0; i < 50; i += 8) await c.subscribeAsync(filters('p', 50).slice(i, i + 8), { qos: 1 });
+    expect(await storedReaches(50)).toBe(50);
+    await new Promise<void>((r) => c.end(false, {}, () => r()));
+    // AWS keeps it 1 hour after the disconnect; 200 ms injected here.
+    expect(await storedReaches(0)).toBe(0);
+  }, 60_000);
+});

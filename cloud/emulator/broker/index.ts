@@ -40,6 +40,12 @@ export * from './limits.js';
 
 /** How often connected clients' certificates are re-checked (status, claim expiry), in milliseconds. */
 export const CERTIFICATE_RECHECK_INTERVAL_MS = 1000;
+/**
+ * How long a persistent session (clean session off) outlives its connection, in milliseconds; its
+ * subscriptions are then freed. AWS IoT Core quotas, "Persistent session expiry period": 1 hour
+ * by default.
+ */
+export const PERSISTENT_SESSION_EXPIRY_MS = 60 * 60_000;
 
 export interface BrokerOptions {
   registry: Registry;
@@ -62,6 +68,8 @@ export interface BrokerOptions {
   hooks?: Omit<HookOptions, 'timeoutMs'>;
   /** Time a connection gets to finish its TLS handshake (default TLS_HANDSHAKE_TIMEOUT_MS); tests shorten it. */
   tlsHandshakeTimeoutMs?: number;
+  /** Persistent session lifetime after disconnect (default PERSISTENT_SESSION_EXPIRY_MS); tests shorten it. */
+  sessionExpiryMs?: number;
   /** Monotonic milliseconds for rate limits (default performance.now); tests drive it by hand. */
   rateClock?: () => number;
   /** Where refusals are reported (why a connection was refused or closed); console.warn by default. */
@@ -75,6 +83,8 @@ export interface RunningBroker {
   disconnectCertificate(certificateId: string): number;
   /** Number of MQTT clients connected now. */
   readonly connectedClients: number;
+  /** QoS 1 subscriptions held in the broker's session store (connected and persistent sessions). */
+  storedSubscriptions(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -215,8 +225,27 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     (client as unknown as { deliverQoS(p: PublishPacket, cb: () => void): void }).deliverQoS(packet, () => undefined);
   }
 
-  broker.on('clientReady', (client) => live.add(client));
-  broker.on('clientDisconnect', (client) => live.delete(client));
+  // Persistent sessions expire as AWS's do; clean sessions are freed by aedes on disconnect.
+  const sessionExpiry = new Map<string, NodeJS.Timeout>();
+  // aedes 1.x's session store; its typings do not declare it.
+  const store = (broker as unknown as { persistence: { cleanSubscriptions(c: { id: string }): Promise<void>; countOffline(): Promise<{ subsCount: number }> } }).persistence;
+  broker.on('clientReady', (client) => {
+    clearTimeout(sessionExpiry.get(client.id));
+    sessionExpiry.delete(client.id);
+    live.add(client);
+  });
+  broker.on('clientDisconnect', (client) => {
+    live.delete(client);
+    if (client.clean || !client.id) return;
+    const id = client.id;
+    clearTimeout(sessionExpiry.get(id));
+    const timer = setTimeout(() => {
+      sessionExpiry.delete(id);
+      void store.cleanSubscriptions({ id }).catch(() => undefined);
+    }, options.sessionExpiryMs ?? PERSISTENT_SESSION_EXPIRY_MS);
+    timer.unref();
+    sessionExpiry.set(id, timer);
+  });
   broker.on('clientError', () => undefined);
   broker.on('connectionError', () => undefined);
 
@@ -301,6 +330,9 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     get connectedClients() {
       return live.size;
     },
+    async storedSubscriptions() {
+      return (await store.countOffline()).subsCount;
+    },
     disconnectCertificate(certificateId) {
       let n = 0;
       for (const client of live) {
@@ -315,6 +347,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     },
     async close() {
       clearInterval(recheck);
+      for (const t of sessionExpiry.values()) clearTimeout(t);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
