@@ -46,8 +46,56 @@ export function encodeCbor(value: CborValue): Uint8Array {
   return new Uint8Array(out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength));
 }
 
+const MAJOR_ARRAY = 4;
+const MAJOR_MAP = 5;
+const MAJOR_TAG = 6;
+const MAJOR_SIMPLE = 7;
+const SIMPLE_FALSE = 20;
+const SIMPLE_TRUE = 21;
+
+/**
+ * Checks the item structure against the message profile (PROTOCOL.md §5.1 check 2) before any
+ * value is looked at: exactly one item, no floating-point value (whatever its value: `f9 4000` is
+ * 2.0 and still malformed), no tag, no simple value but false/true, no indefinite length.
+ * Iterative (a count of items still to read), so nesting costs no stack.
+ */
+export function assertProfile(bytes: Uint8Array): void {
+  const bad = (detail: string): never => { throw new ProtocolError('CBOR_MALFORMED', { detail }); };
+  let pos = 0;
+  let pending = 1;
+  while (pending > 0) {
+    if (pos >= bytes.length) bad('truncated');
+    const initial = bytes[pos++]!;
+    const major = initial >> 5;
+    const ai = initial & 0x1f;
+    if (major === MAJOR_TAG) bad('a tag');
+    if (major === MAJOR_SIMPLE && ai !== SIMPLE_FALSE && ai !== SIMPLE_TRUE) bad(ai >= 25 && ai <= 27 ? 'a floating-point value' : 'a simple value other than false/true');
+    if (ai === 31) bad('an indefinite length');
+    if (ai >= 28) bad('a reserved additional information value');
+    let arg = ai;
+    if (major !== MAJOR_SIMPLE && ai >= 24) {
+      const size = 1 << (ai - 24);
+      if (pos + size > bytes.length) bad('truncated');
+      arg = 0;
+      for (let i = 0; i < size; i++) arg = arg * 256 + bytes[pos++]!;
+    }
+    pending--;
+    if (major === 2 || major === 3) {
+      if (arg > bytes.length - pos) bad('truncated');
+      pos += arg;
+    } else if (major === MAJOR_ARRAY || major === MAJOR_MAP) {
+      const items = major === MAJOR_MAP ? arg * 2 : arg;
+      // Every item takes at least one byte: a count beyond the bytes left cannot be well formed.
+      if (items > bytes.length - pos) bad('truncated');
+      pending += items;
+    }
+  }
+  if (pos !== bytes.length) bad('trailing bytes');
+}
+
 /** Decodes exactly one deterministic CBOR item; throws ProtocolError CBOR_MALFORMED. */
 export function decodeCbor(bytes: Uint8Array): unknown {
+  assertProfile(bytes);
   try {
     // normalize() recurses like the decoder: a pathological nesting depth fails here, as CBOR_MALFORMED.
     return normalize(decoder.decode(bytes));

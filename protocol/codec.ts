@@ -317,8 +317,15 @@ export function encodeMessage(message: Message): Uint8Array {
   } catch (cause) {
     throw new UsageError('MESSAGE_INVALID', { detail: 'message cannot be encoded', cause });
   }
-  // Round-trip through the receiver's reader so both sides apply one rule set.
-  fromMap(decodeCbor(bytes), usage('MESSAGE_INVALID'), usage('VERSION_UNSUPPORTED'), usage('MESSAGE_UNKNOWN_TYPE'));
+  // Round-trip through the receiver's reader so both sides apply one rule set; on this side a value
+  // outside the profile (a float where an integer belongs) is the caller's invalid message.
+  let value: unknown;
+  try {
+    value = decodeCbor(bytes);
+  } catch (cause) {
+    throw new UsageError('MESSAGE_INVALID', { detail: 'message holds a value CBOR messages cannot carry (a float?)', cause });
+  }
+  fromMap(value, usage('MESSAGE_INVALID'), usage('VERSION_UNSUPPORTED'), usage('MESSAGE_UNKNOWN_TYPE'));
   if (bytes.length > sizeLimit(message)) usage('MESSAGE_TOO_LARGE')(`${message.type}: ${bytes.length} bytes > ${sizeLimit(message)}`);
   return bytes;
 }

@@ -35,6 +35,7 @@ export const ERROR_TABLE = {
   WRONG_CHANNEL: { wire: 0x010c, category: 'protocol', message: 'The message was sent on the wrong characteristic' },
   UNEXPECTED_MESSAGE: { wire: 0x010d, category: 'protocol', message: 'The message is not allowed in the current state' },
   ORIGIN_REJECTED: { wire: 0x010e, category: 'protocol', message: 'The request did not come from the device\'s own setup page (origin, host or client header)' },
+  NOTIFICATIONS_DISABLED: { wire: 0x010f, category: 'protocol', message: 'The answer travels on a characteristic whose notifications are off: enable notifications on status and scan first' },
 
   // 0x02xx secure session
   SESSION_REQUIRED: { wire: 0x0201, category: 'session', message: 'A secure session must be established first' },

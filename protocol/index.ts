@@ -8,4 +8,5 @@ export * from './framing.js';
 export * from './gatt.js';
 export * from './link.js';
 export * from './messages.js';
+export * from './notice.js';
 export * from './states.js';

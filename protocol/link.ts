@@ -8,9 +8,12 @@
 import type { MessageCipher } from './cipher.js';
 import { decodeMessage, encodeMessage } from './codec.js';
 import { ProtocolError, UsageError } from './errors.js';
-import { MessageIdCounter, Reassembler, fragment } from './framing.js';
+import { MAX_MESSAGE_BYTES, MessageIdCounter, Reassembler, fragment } from './framing.js';
 import { CHARACTERISTICS, MAX_ATT_PAYLOAD, MAX_READ_VALUE_BYTES, MIN_ATT_PAYLOAD, type CharacteristicName } from './gatt.js';
 import type { Message, MessageType } from './messages.js';
+import { decodeErrorNotice, encodeErrorNotice, ERROR_NOTICE_CHARACTERISTIC, isErrorNotice } from './notice.js';
+import type { ErrorCode } from './errors.js';
+import { MAX_HANDSHAKE_MESSAGE_BYTES } from './session/messages.js';
 
 /** Message types each characteristic carries (PROTOCOL.md §2). `session` carries raw handshake bytes. */
 export const CHANNEL_MESSAGE_TYPES: Readonly<Record<CharacteristicName, readonly MessageType[]>> = {
@@ -21,6 +24,20 @@ export const CHANNEL_MESSAGE_TYPES: Readonly<Record<CharacteristicName, readonly
   control: ['control'],
   status: ['status'],
   scan: ['scan'],
+};
+
+/**
+ * Largest framed message each characteristic accepts (PROTOCOL.md §4.1): a first frame declaring
+ * more is MESSAGE_TOO_LARGE at once. `session` carries only handshake messages (SESSION.md §6.3).
+ */
+export const CHARACTERISTIC_MAX_MESSAGE_BYTES: Readonly<Record<CharacteristicName, number>> = {
+  info: MAX_READ_VALUE_BYTES,
+  session: MAX_HANDSHAKE_MESSAGE_BYTES,
+  wifi: MAX_MESSAGE_BYTES,
+  claim: MAX_MESSAGE_BYTES,
+  control: MAX_MESSAGE_BYTES,
+  status: MAX_MESSAGE_BYTES,
+  scan: MAX_MESSAGE_BYTES,
 };
 
 export interface MessageLinkOptions {
@@ -58,7 +75,7 @@ export class MessageLink {
     this.reassembler = new Reassembler({
       now: options.now,
       ...(options.maxInFlight !== undefined && { maxInFlight: options.maxInFlight }),
-      ...(options.maxMessageBytes !== undefined && { maxMessageBytes: options.maxMessageBytes }),
+      maxMessageBytes: options.maxMessageBytes ?? CHARACTERISTIC_MAX_MESSAGE_BYTES[options.characteristic],
       ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
     });
   }
@@ -92,10 +109,21 @@ export class MessageLink {
     return bytes === undefined ? undefined : this.decode(bytes);
   }
 
-  /** Takes one frame; returns the opened message bytes when it completes one (no CBOR decoding). */
+  /**
+   * Takes one frame; returns the opened message bytes when it completes one (no CBOR decoding).
+   * An error notice on `status` (PROTOCOL.md §4.8) is thrown as the device's ReportedError.
+   */
   receiveBytes(frame: Uint8Array): Uint8Array | undefined {
     const whole = this.reassembler.push(frame);
-    return whole === undefined ? undefined : this.open(whole);
+    if (whole === undefined) return undefined;
+    if (this.characteristic === ERROR_NOTICE_CHARACTERISTIC && isErrorNotice(whole)) throw decodeErrorNotice(whole);
+    return this.open(whole);
+  }
+
+  /** The frames of an unsealed error notice with `code` (PROTOCOL.md §4.8); only on `status`. */
+  sendNotice(code: ErrorCode): Uint8Array[] {
+    if (this.characteristic !== ERROR_NOTICE_CHARACTERISTIC) throw new UsageError('WRONG_CHANNEL', { detail: `error notices travel on ${ERROR_NOTICE_CHARACTERISTIC}` });
+    return fragment(encodeErrorNotice(code), this.attPayload, this.ids.take());
   }
 
   /** A read value (PROTOCOL.md §2.2): one whole message, sealed if required, unframed, <= 512 bytes. */

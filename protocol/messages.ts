@@ -133,6 +133,12 @@ export interface StatusResult {
   readonly certificateId: string;
 }
 
+/**
+ * The `step` of the status that acknowledges an accepted `wifi` or `claim` message (PROTOCOL.md
+ * §5.7): the device sends it once the message is stored; a rejection is a status with `err` instead.
+ */
+export const ACCEPTED_STEP = { wifi: 'wifi accepted', claim: 'claim accepted' } as const;
+
 /** `status` (device, sealed; notified on every change and readable). */
 export interface StatusMessage {
   readonly type: 'status';

@@ -10,6 +10,8 @@ export interface DeviceLink {
   /** ATT payload (ATT_MTU - 3) negotiated for this link, bytes. */
   readonly attPayload: number;
   readInfo(): Promise<Uint8Array>;
+  /** Reads the `status` value (sealed, unframed; PROTOCOL.md §2.2), where the transport can. */
+  readStatus?(): Promise<Uint8Array>;
   /** Writes one frame (with response, so frames stay ordered and acknowledged). */
   write(name: WritableName, frame: Uint8Array): Promise<void>;
   /** Receives the notified frames of `name` (subscribed on connect). */

@@ -1,10 +1,11 @@
 import { ProvisioningError, isProvisioningError } from '../../protocol/errors.js';
 import { MessageLink } from '../../protocol/link.js';
-import type { InfoMessage, Message, ScanMessage, StatusMessage } from '../../protocol/messages.js';
+import { ACCEPTED_STEP } from '../../protocol/messages.js';
+import type { ClaimMessage, InfoMessage, Message, ScanMessage, StatusMessage, WifiMessage } from '../../protocol/messages.js';
 import { SessionInitiator } from '../../protocol/session/index.js';
 import type { RandomSource } from '../../protocol/session/index.js';
 import type { DeviceLink, NotifyName, WritableName } from './device-link.js';
-import { NOTIFY_TIMEOUT_MS } from './limits.js';
+import { ACK_TIMEOUT_MS, NOTIFY_TIMEOUT_MS } from './limits.js';
 import { systemTimers } from './wait.js';
 import type { Timers } from './wait.js';
 
@@ -71,9 +72,41 @@ export class DeviceSession {
     await this.write(name, this.links[name].send(message));
   }
 
+  /**
+   * Sends a wifi or claim message and waits, at most ACK_TIMEOUT_MS, for the device's answer
+   * (PROTOCOL.md §5.7): the status with the accepted step, or a status with err (thrown as that code).
+   */
+  async sendAcknowledged(message: WifiMessage | ClaimMessage): Promise<StatusMessage> {
+    const from = this.statuses.length;
+    const accepted: string = ACCEPTED_STEP[message.type];
+    await this.send(message.type, message);
+    const answer = await this.status((s) => s.error !== undefined || s.step === accepted, from, ACK_TIMEOUT_MS);
+    if (answer.error !== undefined) throw statusError(answer);
+    return answer;
+  }
+
   /** The first status at index >= `from` that matches (already received or still to come). */
   status(match: (s: StatusMessage) => boolean, from: number, timeoutMs = NOTIFY_TIMEOUT_MS): Promise<StatusMessage> {
     return this.until(() => this.statuses.slice(from).find(match), timeoutMs, 'a status notification');
+  }
+
+  /**
+   * Reads `status` (a sealed read value: it takes the next device-to-phone counter, PROTOCOL.md §2.3).
+   * Fails with the session's failure, or CONFIG_INVALID where the transport has no read.
+   */
+  async readStatus(): Promise<StatusMessage> {
+    if (this.failure) throw this.failure;
+    if (!this.link.readStatus) throw new ProvisioningError('CONFIG_INVALID', { detail: 'this transport cannot read status' });
+    const value = await this.link.readStatus();
+    try {
+      const m = this.links.status.decodeValue(value);
+      if (m.type !== 'status') throw new ProvisioningError('MESSAGE_INVALID', { detail: 'the status value is not a status message' });
+      return m;
+    } catch (err) {
+      const failure = isProvisioningError(err) ? err : new ProvisioningError('INTERNAL', { detail: 'bad status value', cause: err });
+      this.fail(failure);
+      throw failure;
+    }
   }
 
   /** Asks the device for its Wi-Fi scan and waits for the result. */

@@ -8,6 +8,8 @@ export const FIND_TIMEOUT_MS = 15_000;
 export const CONNECT_TIMEOUT_MS = 15_000;
 /** Waiting for one expected notification (a handshake step, a scan result, a status change), ms. */
 export const NOTIFY_TIMEOUT_MS = 30_000;
+/** Waiting for the status that accepts (or rejects) one wifi or claim message, ms (PROTOCOL.md §5.7). */
+export const ACK_TIMEOUT_MS = 30_000;
 /** From commit to a final status (provisioned or failed), ms: Wi-Fi join plus the MQTT round trips. */
 export const PROVISION_TIMEOUT_MS = 180_000;
 /** Attempts over a link that drops (the first one included). */

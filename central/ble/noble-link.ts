@@ -64,12 +64,19 @@ export class NobleDeviceLink implements DeviceLink {
     return new Uint8Array(await this.untilDropped(() => this.char('info').readAsync()));
   }
 
+  async readStatus(): Promise<Uint8Array> {
+    return new Uint8Array(await this.untilDropped(() => this.char('status').readAsync()));
+  }
+
   async write(name: WritableName, frame: Uint8Array): Promise<void> {
     await this.untilDropped(() => this.char(name).writeAsync(Buffer.from(frame), false));
   }
 
   onFrame(name: NotifyName, listener: (frame: Uint8Array) => void): void {
-    this.char(name).on('data', (data: Buffer) => listener(new Uint8Array(data)));
+    // noble also emits 'data' for read answers (isNotification false): those are not frames.
+    this.char(name).on('data', (data: Buffer, isNotification: boolean) => {
+      if (isNotification !== false) listener(new Uint8Array(data));
+    });
   }
 
   onDrop(listener: () => void): void {

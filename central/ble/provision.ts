@@ -121,16 +121,15 @@ export async function provisionDevice(job: ProvisionJob, options: ProvisionOptio
           hooks.onScan?.((await session.scan()).networks);
         }
         enter('transfer');
-        // Wi-Fi and claim are accepted silently; a rejection comes back as a status with an error
-        // (PROTOCOL.md §9), which ends the wait below.
-        const from = session.statuses.length;
-        await session.send('wifi', {
+        // Each is answered by a status: accepted, or rejected with err (PROTOCOL.md §5.7), within ACK_TIMEOUT_MS.
+        await session.sendAcknowledged({
           type: 'wifi', ssid: new TextEncoder().encode(job.wifi.ssid),
           ...(job.wifi.passphrase !== undefined ? { passphrase: job.wifi.passphrase } : {}),
           ...(job.wifi.hidden ? { hidden: true } : {}),
         });
         // Fetched right before sending: the source replaces a claim about to expire.
-        await session.send('claim', await job.claim());
+        await session.sendAcknowledged(await job.claim());
+        const from = session.statuses.length;
         await session.send('control', { type: 'control', command: 'commit' });
         enter('provision');
         final = await session.status((s) => s.state === 'provisioned' || s.state === 'failed' || (s.error !== undefined && !IN_PROGRESS_STATES.includes(s.state)), from, PROVISION_TIMEOUT_MS);

@@ -309,6 +309,8 @@ export class ProvisioningAgent {
   /** Runs the job; never throws. Returns the final transition for {@link launch} to apply. */
   private async run(job: Job, resumed: boolean, signal: AbortSignal): Promise<() => void> {
     const { journal, jobFile } = this.options;
+    // The fleet routine journals its own failures; before it (job file, Wi-Fi) the agent does.
+    let inFleet = false;
     try {
       if (!resumed) {
         await jobFile.save(job);
@@ -324,6 +326,7 @@ export class ProvisioningAgent {
       signal.throwIfAborted();
       this.advance('wifiConnected');
       this.advance('cloudConnecting');
+      inFleet = true;
       const result = await this.options.fleet({ claim: job.claim, signal, onStep: (step, info) => this.onFleetStep(step, info) });
       this.result = { thingName: result.thingName, certificateId: result.certificateId };
       this.log(`provisioned as ${result.thingName} (certificate ${result.certificateId.slice(0, 12)}…, from ${result.startedFrom})`);
@@ -336,6 +339,12 @@ export class ProvisioningAgent {
       const failure = asProvisioningError(err, signal.aborted);
       this.lastError = { code: failure.code, ...(failure.detail ? { detail: failure.detail } : {}) };
       this.log(`failed in ${this.current}: ${failure.code}${failure.detail ? ` (${failure.detail})` : ''}`);
+      // The journal says why the last run ended (`device status` reads it); a detail is never secret.
+      const detail = truncateDetail(failure.detail);
+      if (!inFleet) {
+        await journal.append({ step: 'failed', code: failure.code, ...(detail ? { detail } : {}) })
+          .catch((e: unknown) => this.log(`could not journal the failure: ${(e as Error).message}`));
+      }
       // A failed job is not resumed on boot; pending credentials stay for the next job to reuse.
       await jobFile.remove().catch(() => undefined);
       return () => {

@@ -10,7 +10,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeMessage } from '../../protocol/codec.js';
 import { MessageLink } from '../../protocol/link.js';
-import type { Message, StatusMessage } from '../../protocol/messages.js';
+import type { Message, ScanMessage, StatusMessage } from '../../protocol/messages.js';
+import { ACCEPTED_STEP } from '../../protocol/messages.js';
+import { isErrorNotice, ReportedError } from '../../protocol/notice.js';
+import { fragment } from '../../protocol/framing.js';
 import { AttemptLimiter, formatSetupCode, generateSetupCode, makeVerifier, MemoryAttemptStore, MIN_PBKDF2_ITERATIONS, SessionInitiator } from '../../protocol/session/index.js';
 import { JobFile, ProvisioningAgent } from '../agent/index.js';
 import type { WifiBackend } from '../agent/index.js';
@@ -78,6 +81,9 @@ async function setup() {
   // The phone's side of the links.
   const phone = Object.fromEntries((['session', 'wifi', 'claim', 'control', 'status', 'scan'] as const).map((n) => [n, new MessageLink({ characteristic: n, attPayload: 244, now: Date.now })])) as Record<FramedName, MessageLink>;
   const statuses: StatusMessage[] = [];
+  const scans: ScanMessage[] = [];
+  /** Error notices received on status (PROTOCOL.md §4.8), as the codes the phone raises. */
+  const notices: string[] = [];
   const sessionIn: Uint8Array[] = [];
   conn.subscribe('session', (f) => {
     const b = phone.session.receiveBytes(f);
@@ -86,10 +92,25 @@ async function setup() {
   // Status may be notified right after `done`, before the phone has installed its cipher: hold it.
   let early: Uint8Array[] | undefined = [];
   const onStatus = (f: Uint8Array): void => {
-    const m = phone.status.receive(f);
-    if (m?.type === 'status') statuses.push(m);
+    try {
+      const m = phone.status.receive(f);
+      if (m?.type === 'status') statuses.push(m);
+    } catch (err) {
+      if (!(err instanceof ReportedError)) throw err;
+      notices.push(err.code);
+    }
   };
-  conn.subscribe('status', (f) => (early ? early.push(f) : onStatus(f)));
+  // A one-frame notice needs no cipher: it is read at once, even before the handshake completes.
+  const isNoticeFrame = (f: Uint8Array): boolean => f.length === 12 && (f[0]! & 0xc0) === 0xc0 && isErrorNotice(f.subarray(7));
+  const statusNotifier = (f: Uint8Array): void => (early && !isNoticeFrame(f) ? void early.push(f) : onStatus(f));
+  const scanNotifier = (f: Uint8Array): void => {
+    const m = phone.scan.receive(f);
+    if (m?.type === 'scan') scans.push(m);
+  };
+  conn.subscribe('status', statusNotifier);
+  conn.subscribe('scan', scanNotifier);
+  /** The phone reads status (a sealed read value, SESSION.md §7.3: it takes the next counter). */
+  const readStatus = (): Message => phone.status.decodeValue(conn.readStatus(0));
   const write = async (name: FramedName, frames: Uint8Array[]): Promise<void> => {
     for (const f of frames) await conn.write(name, f);
   };
@@ -110,7 +131,7 @@ async function setup() {
     }
   };
   const send = (name: 'wifi' | 'claim' | 'control', m: Message): Promise<void> => write(name, phone[name].send(m));
-  return { agent, conn, timers, statuses, handshake, send, disconnects: () => disconnects };
+  return { agent, conn, timers, statuses, scans, notices, handshake, send, write, readStatus, statusNotifier, scanNotifier, phone, disconnects: () => disconnects };
 }
 
 describe('GattConnection', () => {
@@ -125,12 +146,82 @@ describe('GattConnection', () => {
     expect(t.agent.state).toBe('idle');
   });
 
-  it('drops sealed-channel writes before a session (SESSION_REQUIRED is all it can do: nothing is sealed yet)', async () => {
+  it('answers a sealed-channel write before a session with one SESSION_REQUIRED notice, then drops the link', async () => {
     const t = await setup();
     const clear = new MessageLink({ characteristic: 'control', attPayload: 244, now: Date.now, sealed: false });
     for (const f of clear.send({ type: 'control', command: 'commit' })) await t.conn.write('control', f);
+    // A second bad write after the notice is not answered: one notice per link.
+    for (const f of clear.send({ type: 'control', command: 'scan' })) await t.conn.write('control', f);
     expect(t.statuses).toEqual([]);
+    expect(t.notices).toEqual(['SESSION_REQUIRED']);
     expect(t.agent.state).toBe('idle');
+    expect(t.disconnects()).toBe(0);
+    t.timers.fireAll();
+    expect(t.disconnects()).toBe(1);
+  });
+
+  it('refuses a first frame on session declaring more than a handshake message at once (MESSAGE_TOO_LARGE notice)', async () => {
+    const t = await setup();
+    const big = fragment(new Uint8Array(16_384), 244, 0);
+    await t.conn.write('session', big[0]!);
+    expect(t.notices).toEqual(['MESSAGE_TOO_LARGE']);
+    t.timers.fireAll();
+    expect(t.disconnects()).toBe(1);
+  });
+
+  it('reports a garbage frame before a session (FRAME_MALFORMED notice)', async () => {
+    const t = await setup();
+    await t.conn.write('session', Uint8Array.of(0x80));
+    expect(t.notices).toEqual(['FRAME_MALFORMED']);
+  });
+
+  it('ends the session on a tampered message with a SESSION_TAMPERED notice, not a sealed status', async () => {
+    const t = await setup();
+    await t.handshake();
+    const before = t.statuses.length;
+    const frames = t.phone.control.send({ type: 'control', command: 'scan' });
+    frames[frames.length - 1]![frames[frames.length - 1]!.length - 1]! ^= 0x01;
+    // The CRC would catch the flipped bit first: recompute it as an attacker would.
+    const [f0] = fragment(reframe(frames), 244, 1);
+    await t.write('control', [f0!]);
+    expect(t.notices).toEqual(['SESSION_TAMPERED']);
+    expect(t.statuses.length).toBe(before);
+    expect(t.agent.busy).toBe(false);
+    t.timers.fireAll();
+    expect(t.disconnects()).toBe(1);
+  });
+
+  it('acknowledges wifi and claim with a status of the accepted step', async () => {
+    const t = await setup();
+    await t.handshake();
+    await t.send('wifi', { type: 'wifi', ssid: new TextEncoder().encode('home'), passphrase: 'correct horse' });
+    expect(t.statuses.at(-1)).toMatchObject({ state: 'sessionEstablished', step: ACCEPTED_STEP.wifi });
+    expect(t.statuses.at(-1)?.error).toBeUndefined();
+  });
+
+  it('seals nothing for a characteristic whose notifications are off: unsubscribe, scan, then read status', async () => {
+    const t = await setup();
+    await t.handshake();
+    t.conn.unsubscribe('status');
+    t.conn.unsubscribe('scan');
+    await t.send('control', { type: 'control', command: 'scan' });
+    // Before the fix the scan result was sealed (counter 1) and lost: this read failed SESSION_REORDERED.
+    expect(t.readStatus()).toMatchObject({ type: 'status', state: 'sessionEstablished' });
+    expect(t.scans).toEqual([]);
+    expect(t.notices).toEqual([]);
+  });
+
+  it('refuses a scan while scan notifications are off with NOTIFICATIONS_DISABLED, counters in step', async () => {
+    const t = await setup();
+    await t.handshake();
+    t.conn.unsubscribe('scan');
+    await t.send('control', { type: 'control', command: 'scan' });
+    expect(t.statuses.at(-1)).toMatchObject({ error: 'NOTIFICATIONS_DISABLED' });
+    expect(t.readStatus()).toMatchObject({ type: 'status' });
+    t.conn.subscribe('scan', t.scanNotifier);
+    await t.send('control', { type: 'control', command: 'scan' });
+    expect(t.scans).toHaveLength(1);
+    expect(t.readStatus()).toMatchObject({ type: 'status' });
   });
 
   it('tells a phone that arrives while another transport holds the agent DEVICE_BUSY, and drops it', async () => {
@@ -138,6 +229,8 @@ describe('GattConnection', () => {
     const softap = t.agent.openSession('softap');
     await t.handshake();
     expect(t.statuses.at(-1)).toMatchObject({ error: 'DEVICE_BUSY' });
+    expect(t.notices).toEqual(['DEVICE_BUSY']);
+    t.timers.fireAll();
     expect(t.disconnects()).toBe(1);
     softap.close();
   });
@@ -146,9 +239,19 @@ describe('GattConnection', () => {
     const t = await setup();
     await t.handshake();
     t.timers.fireAll();
-    expect(t.statuses.at(-1)).toMatchObject({ error: 'SESSION_TIMEOUT' });
+    expect(t.notices).toEqual(['SESSION_TIMEOUT']);
+    t.timers.fireAll();
     expect(t.disconnects()).toBe(1);
     expect(t.agent.state).toBe('idle');
     expect(t.agent.busy).toBe(false);
   });
 });
+
+/** The sealed bytes carried by one message's frames (to re-fragment them with a valid CRC). */
+function reframe(frames: Uint8Array[]): Uint8Array {
+  const parts = frames.map((f, i) => f.subarray(i === 0 ? 7 : 1));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}

@@ -3,18 +3,25 @@
  * characteristic), frames out (notifications), read values. It runs the session handshake on
  * `session` (a new SessionResponder for every hello), then opens every message on wifi, claim and
  * control with the SecureChannel and hands it to the agent; status and scan go back sealed.
- * Every error that can reach the phone goes back as a status notification with its code.
+ *
+ * Errors (PROTOCOL.md §4.8): inside an intact session an error goes back as a sealed status with
+ * its code and the link stays; before a session, or when the error ended the session, the device
+ * sends one unsealed error notice on `status` and drops the link (after the phone has had
+ * `noticeLingerMs` to drop it itself). Nothing is sealed for a characteristic whose notifications
+ * are off (PROTOCOL.md §2.3): a sealed message that is never delivered would desynchronize the
+ * one device-to-phone counter.
  */
 import { ProtocolError, ProvisioningError, isProvisioningError } from '../../protocol/errors.js';
 import type { ErrorCode } from '../../protocol/errors.js';
 import type { CharacteristicName } from '../../protocol/gatt.js';
 import { MessageLink } from '../../protocol/link.js';
-import { MAX_DETAIL_BYTES, MAX_STEP_BYTES } from '../../protocol/messages.js';
+import { ACCEPTED_STEP, MAX_DETAIL_BYTES, MAX_STEP_BYTES } from '../../protocol/messages.js';
 import type { Message, StatusMessage } from '../../protocol/messages.js';
 import type { AttemptLimiter, RandomSource, SecureChannel, SetupVerifier } from '../../protocol/session/index.js';
 import { SessionResponder } from '../../protocol/session/index.js';
 import { decodeHandshake, MSG_HELLO } from '../../protocol/session/messages.js';
 import type { AgentSession, ProvisioningAgent } from '../agent/index.js';
+import { ERROR_NOTICE_LINGER_MS } from './limits.js';
 import type { Timers } from './timers.js';
 
 /** Characteristics that carry framed messages (info is a plain read). */
@@ -37,6 +44,8 @@ export interface ConnectionOptions {
   readonly attPayload: number;
   /** Drops the BLE link (bleno.disconnect). */
   readonly disconnect: () => void;
+  /** After an error notice, how long the phone may take to drop the link itself (ms; default ERROR_NOTICE_LINGER_MS). */
+  readonly noticeLingerMs?: number;
   readonly log?: (line: string) => void;
   /** Transport name given to the agent. */
   readonly transport?: string;
@@ -57,6 +66,7 @@ export class GattConnection {
   private unsubscribeStatus: (() => void) | undefined;
   private queue: Promise<void> = Promise.resolve();
   private idleTimer: unknown;
+  private lingerTimer: unknown;
   private closed = false;
   private statusValue: Uint8Array | undefined;
   /** When the last frame of each message completed (for figures), by the injected clock. */
@@ -81,12 +91,19 @@ export class GattConnection {
     for (const link of Object.values(this.links)) link.setAttPayload(attPayload);
   }
 
+  /** The phone turned notifications on for `name` (its CCCD); frames for it go to `notify`. */
   subscribe(name: FramedName, notify: Notifier): void {
     this.notifiers.set(name, notify);
   }
 
+  /** The phone turned notifications off for `name`: from now on nothing is sealed for it. */
   unsubscribe(name: FramedName): void {
     this.notifiers.delete(name);
+  }
+
+  /** Whether the phone has notifications on for `name`. */
+  notifying(name: FramedName): boolean {
+    return this.notifiers.has(name);
   }
 
   /** The info read value, sliced for long reads. */
@@ -108,13 +125,33 @@ export class GattConnection {
     return run;
   }
 
+  /** The link is gone (or the server stops): ends everything, including a pending drop. */
   close(): void {
+    this.options.timers.clearTimeout(this.lingerTimer);
+    this.shutdown();
+  }
+
+  private shutdown(): void {
     if (this.closed) return;
     this.closed = true;
     this.options.timers.clearTimeout(this.idleTimer);
     this.endSession();
     for (const link of Object.values(this.links)) link.reset();
     this.notifiers.clear();
+  }
+
+  /**
+   * Ends the link because of an error (PROTOCOL.md §4.8): one error notice on `status`, nothing
+   * handled any more, and the link dropped once the phone has had the linger time to drop it.
+   */
+  private fail(code: ErrorCode, detail?: string): void {
+    if (this.closed) return;
+    this.log(`error ${code}${detail ? ` (${detail})` : ''}; notice sent, dropping the link`);
+    this.notify('status', this.links.status.sendNotice(code));
+    this.shutdown();
+    const linger = this.options.noticeLingerMs ?? ERROR_NOTICE_LINGER_MS;
+    if (linger <= 0) this.options.disconnect();
+    else this.lingerTimer = this.options.timers.setTimeout(() => this.options.disconnect(), linger);
   }
 
   // ---- internals ------------------------------------------------------------------------------
@@ -175,8 +212,10 @@ export class GattConnection {
     try {
       this.agentSession = this.options.agent.openSession(this.options.transport ?? 'ble');
     } catch (err) {
+      // Sealed first (the phone's first status names the holder's code), then the notice and the drop.
       this.report(err);
-      this.options.disconnect();
+      const failure = isProvisioningError(err) ? err : undefined;
+      this.fail(failure?.code ?? 'INTERNAL');
       return;
     }
     this.unsubscribeStatus = this.options.agent.onStatus((s) => this.sendStatus(s));
@@ -188,13 +227,17 @@ export class GattConnection {
     if (!session) throw new ProtocolError('SESSION_REQUIRED');
     switch (message.type) {
       case 'wifi':
-        // Accepted silently (PROTOCOL.md §9): only a rejection is answered, with a status carrying err.
+        // Acknowledged (PROTOCOL.md §5.7): a status with the accepted step, or a rejection with err.
         session.submitWifi(message);
+        this.acknowledge(ACCEPTED_STEP.wifi);
         return;
       case 'claim':
         session.submitClaim(message);
+        this.acknowledge(ACCEPTED_STEP.claim);
         return;
       case 'control': {
+        // Its answer could not be delivered: refuse before the device scans (PROTOCOL.md §2.3).
+        if (message.command === 'scan' && !this.notifying('scan')) throw new ProtocolError('NOTIFICATIONS_DISABLED', { detail: 'notifications on scan are off' });
         const result = await session.command(message.command);
         if (message.command === 'scan') this.send('scan', { type: 'scan', networks: [...(result.networks ?? [])] });
         return;
@@ -204,16 +247,24 @@ export class GattConnection {
     }
   }
 
-  /** Sends an error to the phone as a status notification (when a session can carry it). */
+  /**
+   * Reports an error to the phone: a sealed status with err inside an intact session; otherwise
+   * (no session yet, or the error closed the channel) the error notice, and the link is dropped.
+   */
   private report(err: unknown): void {
     const failure = isProvisioningError(err) ? err : new ProvisioningError('INTERNAL', { detail: 'unexpected failure', cause: err });
-    this.log(`error ${failure.code}${failure.detail ? ` (${failure.detail})` : ''}`);
-    if (failure.category === 'session' && this.channel?.closed) {
-      // A tampered or replayed message closed the channel: nothing can be sent safely any more.
-      this.options.disconnect();
+    if (!this.established) {
+      this.fail(failure.code, failure.detail);
       return;
     }
+    this.log(`error ${failure.code}${failure.detail ? ` (${failure.detail})` : ''}`);
     this.sendError(failure.code, failure.detail);
+  }
+
+  /** The positive answer to wifi/claim: the current state with the accepted step and never an err (an earlier failure's err would read as a rejection). */
+  private acknowledge(step: string): void {
+    const { state, progress } = this.options.agent.status();
+    this.sendStatus({ type: 'status', state, step, ...(progress !== undefined ? { progress } : {}) });
   }
 
   private sendError(code: ErrorCode, detail?: string): void {
@@ -224,12 +275,18 @@ export class GattConnection {
 
   private sendStatus(status: StatusMessage): void {
     if (!this.established) return;
+    if (!this.notifying('status')) return;
     const step = clip(status.step, MAX_STEP_BYTES);
     this.send('status', { ...status, ...(step !== undefined ? { step } : {}) });
     this.touch();
   }
 
   private send(name: FramedName, message: Message): void {
+    if (!this.notifying(name)) {
+      // Sealing it would spend a counter the phone never sees (SESSION.md §7.3: the next message would be REORDERED).
+      this.log(`${message.type} not sent: notifications on ${name} are off`);
+      return;
+    }
     try {
       this.notify(name, this.links[name].send(message));
     } catch (err) {
@@ -270,10 +327,7 @@ export class GattConnection {
       this.touch();
       return;
     }
-    this.log('session idle timeout');
-    this.sendError('SESSION_TIMEOUT');
-    this.close();
-    this.options.disconnect();
+    this.fail('SESSION_TIMEOUT', 'idle');
   }
 
   private isRunning(): boolean {

@@ -25,3 +25,8 @@ export const REATTACH_BACKOFF_INITIAL_MS = 1_000;
 export const REATTACH_BACKOFF_MAX_MS = 30_000;
 /** A re-opened link whose controller has not answered its HCI Reset by then is cut and retried, ms. */
 export const REATTACH_TIMEOUT_MS = 5_000;
+/**
+ * After an error notice (PROTOCOL.md §4.8) the device drops the link itself after this long, ms:
+ * time for the notification to leave the controller and for the phone to disconnect first.
+ */
+export const ERROR_NOTICE_LINGER_MS = 1_000;

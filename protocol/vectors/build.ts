@@ -4,6 +4,10 @@ import { fragment } from '../framing.js';
 import { CHARACTERISTICS, type CharacteristicName } from '../gatt.js';
 import type { Message } from '../messages.js';
 import { buildAdvertisement } from '../advertisement.js';
+import { ERROR_TABLE, type ErrorCode } from '../errors.js';
+import { CHARACTERISTIC_MAX_MESSAGE_BYTES } from '../link.js';
+import { encodeErrorNotice } from '../notice.js';
+import { crc32 } from '../crc32.js';
 import { INVALID_SAMPLES, SAMPLES } from './samples.js';
 
 /** ATT payloads every vector is framed at. */
@@ -61,7 +65,25 @@ export function buildVectorFiles(): Record<string, unknown> {
     const { advertisingData, scanResponse } = buildAdvertisement(input);
     return { input, advertisingData: toHex(advertisingData), scanResponse: toHex(scanResponse) };
   });
+  const notices = (['MESSAGE_TOO_LARGE', 'SESSION_REQUIRED', 'SESSION_TAMPERED', 'SESSION_REORDERED', 'SESSION_TIMEOUT'] as const satisfies readonly ErrorCode[])
+    .map((code, i) => {
+      const messageId = i % 4;
+      const notice = encodeErrorNotice(code);
+      return { code, wire: ERROR_TABLE[code].wire, notice: toHex(notice), messageId, frame: toHex(fragment(notice, 20, messageId)[0]!) };
+    });
+  const limits = (['session', 'wifi', 'claim', 'control'] as const).map((characteristic) => {
+    const max = CHARACTERISTIC_MAX_MESSAGE_BYTES[characteristic];
+    return { characteristic, maxMessageBytes: max, acceptedFirstFrame: toHex(firstFrame(max)), rejectedFirstFrame: toHex(firstFrame(max + 1)), error: 'MESSAGE_TOO_LARGE' };
+  });
   return {
+    'notices.json': {
+      description: 'Error notices (PROTOCOL.md §4.8): the unsealed 5-byte message the device sends on status before it drops a link because of an error, and its single frame at ATT payload 20.',
+      vectors: notices,
+    },
+    'limits.json': {
+      description: 'Largest framed message per phone-to-device characteristic (PROTOCOL.md §4.1): a first frame (ATT payload 20, message id 0, 13 data bytes 0x00) declaring the limit is held, one declaring one byte more is rejected at once with the error.',
+      vectors: limits,
+    },
     'messages.json': {
       description: 'Valid messages (schema v1): the message (byte strings as {"$hex"}), its deterministic CBOR, and its frames (unsealed) at ATT payloads 20, 182, 244, 509 with the given message id. PROTOCOL.md §8.',
       vectors: messages,
@@ -75,4 +97,14 @@ export function buildVectorFiles(): Record<string, unknown> {
       vectors: advertisements,
     },
   };
+}
+
+/** A first frame (ATT payload 20, id 0, not last) declaring `total` bytes, with 13 zero data bytes. */
+function firstFrame(total: number): Uint8Array {
+  const frame = new Uint8Array(20);
+  frame[0] = 0x80;
+  const view = new DataView(frame.buffer);
+  view.setUint16(1, total, false);
+  view.setUint32(3, crc32(new Uint8Array(total)), false);
+  return frame;
 }

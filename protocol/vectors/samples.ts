@@ -103,6 +103,13 @@ export const INVALID_SAMPLES: readonly { readonly name: string; readonly cbor: s
   { name: 'non-shortest text length', cbor: map(3, T('control'), V1, tstr('cmd') + '7804' + hex(utf8('scan'))), error: 'CBOR_MALFORMED' },
   { name: 'indefinite-length text', cbor: map(3, T('control'), V1, tstr('cmd') + '7f' + tstr('sc') + tstr('an') + 'ff'), error: 'CBOR_MALFORMED' },
   { name: 'float where an integer belongs', cbor: map(3, T('status'), V1, tstr('state') + 'f94000'), error: 'CBOR_MALFORMED' },
+  // A float is malformed at check 2 whatever its value, before any schema check (PROTOCOL.md §5.1).
+  { name: 'float 2.5 where an integer belongs', cbor: map(3, T('status'), V1, tstr('state') + 'f94100'), error: 'CBOR_MALFORMED' },
+  { name: 'float where text belongs', cbor: map(3, T('control'), V1, tstr('cmd') + 'fa40490fdb'), error: 'CBOR_MALFORMED' },
+  { name: 'float in an unknown field', cbor: map(4, T('control'), V1, tstr('x') + 'f93c00', tstr('cmd') + tstr('scan')), error: 'CBOR_MALFORMED' },
+  { name: 'float version', cbor: map(3, T('control'), tstr('v') + 'f93c00', tstr('cmd') + tstr('scan')), error: 'CBOR_MALFORMED' },
+  { name: 'null where text belongs', cbor: map(3, T('control'), V1, tstr('cmd') + 'f6'), error: 'CBOR_MALFORMED' },
+  { name: 'tagged byte string', cbor: map(3, T('wifi'), V1, tstr('ssid') + 'd840' + bstr(utf8('home'))), error: 'CBOR_MALFORMED' },
   { name: 'top level is an array', cbor: '820102', error: 'MESSAGE_INVALID' },
   { name: 'integer key', cbor: map(3, T('control'), V1, '01' + tstr('scan')), error: 'MESSAGE_INVALID' },
   { name: 'missing type', cbor: map(1, V1), error: 'MESSAGE_INVALID' },

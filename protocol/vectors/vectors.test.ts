@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage } from '../codec.js';
 import { ProtocolError } from '../errors.js';
 import { Reassembler } from '../framing.js';
+import { MessageLink } from '../link.js';
+import { ReportedError } from '../notice.js';
 import { parseAdvertisement } from '../advertisement.js';
 import type { Message } from '../messages.js';
 import { buildVectorFiles, fromHex, messageFromJson, messageToJson, toHex } from './build.js';
@@ -54,6 +56,34 @@ describe('committed test vectors', () => {
       const parsed = parseAdvertisement(adv, rsp)!;
       expect(v.input.deviceId.startsWith(parsed.localName!)).toBe(true);
       expect(parsed.state).toBe(v.input.state);
+    }
+  });
+
+  it('read every error notice as the device code, before any session (PROTOCOL.md §4.8)', () => {
+    const vectors = read('notices.json').vectors as { code: string; wire: number; notice: string; frame: string }[];
+    expect(vectors.length).toBeGreaterThanOrEqual(5);
+    for (const v of vectors) {
+      expect(v.notice).toBe(`820719${v.wire.toString(16).padStart(4, '0')}`);
+      const status = new MessageLink({ characteristic: 'status', attPayload: 20, now: () => 0 });
+      let err: unknown;
+      try { status.receive(fromHex(v.frame)); } catch (e) { err = e; }
+      expect(err, v.code).toBeInstanceOf(ReportedError);
+      expect((err as ReportedError).code).toBe(v.code);
+      expect((err as ReportedError).reportedWire).toBe(v.wire);
+    }
+  });
+
+  it('hold a first frame at the limit of each characteristic and refuse one byte more at once', () => {
+    const vectors = read('limits.json').vectors as { characteristic: 'session' | 'wifi' | 'claim' | 'control'; maxMessageBytes: number; acceptedFirstFrame: string; rejectedFirstFrame: string; error: string }[];
+    expect(vectors.find((v) => v.characteristic === 'session')?.maxMessageBytes).toBe(128);
+    for (const v of vectors) {
+      const link = new MessageLink({ characteristic: v.characteristic, attPayload: 20, now: () => 0 });
+      expect(link.receiveBytes(fromHex(v.acceptedFirstFrame))).toBeUndefined();
+      link.reset();
+      let code = 'no error';
+      try { link.receiveBytes(fromHex(v.rejectedFirstFrame)); } catch (e) { code = e instanceof ProtocolError ? e.code : String(e); }
+      expect(code, v.characteristic).toBe(v.error);
+      expect(link.bufferedBytes).toBe(0);
     }
   });
 });

@@ -40,7 +40,7 @@ interface Waiter {
   readonly timer: unknown;
 }
 
-/** GattConnection logs `error CODE (detail)` right before it drops a link; that code becomes `closed.code`. */
+/** GattConnection logs `error CODE (detail)` right before it drops a link (after its error notice); that code becomes `closed.code`. */
 const ERROR_LINE = /^ble: error ([A-Z0-9_]+)/;
 
 export class HttpConnection {
@@ -65,6 +65,8 @@ export class HttpConnection {
       ...options.gatt,
       timers: options.timers,
       transport: 'softap',
+      // The error notice is queued before the end, so the long-poll delivers it first: no linger needed.
+      noticeLingerMs: 0,
       disconnect: () => this.end(this.lastError ?? 'SESSION_CLOSED'),
       log: (line) => {
         const code = ERROR_LINE.exec(line)?.[1];

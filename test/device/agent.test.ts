@@ -2,7 +2,7 @@
  * The provisioning agent against the real cloud emulator (control plane + MQTT broker with mutual
  * TLS) and the real fleet routine, with a simulated Wi-Fi.
  */
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -10,6 +10,7 @@ import type { ProvisioningError } from '../../protocol/errors.js';
 import type { WifiMessage } from '../../protocol/messages.js';
 import { adaptWifiBackend } from '../../peripheral/agent/index.js';
 import { instantClock, SimulatedWifi } from '../../peripheral/wifi/simulated.js';
+import { main } from '../../peripheral/cli.js';
 import { makeDevice } from './harness.js';
 import { SimWifi } from './sim-wifi.js';
 import { startTestCloud } from './cloud.js';
@@ -39,6 +40,20 @@ afterAll(async () => {
 afterEach(async () => {
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
+
+/** What `device status` prints for a device whose state lives in `dir`. */
+async function deviceStatus(dir: string): Promise<Record<string, unknown>> {
+  const path = join(dir, 'device.json');
+  await writeFile(path, JSON.stringify({ stateDir: dir, verifierPath: join(dir, 'verifier.json') }));
+  const out: string[] = [];
+  const spy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  try {
+    expect(await main(['status', '--config', path])).toBe(0);
+  } finally {
+    spy.mockRestore();
+  }
+  return JSON.parse(out.at(-1)!) as Record<string, unknown>;
+}
 
 async function stateDir(): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), 'device-agent-'));
@@ -83,7 +98,8 @@ describe('provisioning agent', () => {
 
   it('reports a wrong password and a missing network, then takes corrected credentials in the same session', async () => {
     const wifi = new SimWifi([HOME]);
-    const dev = makeDevice({ stateDir: await stateDir(), wifi, caPem: cloud.emu.caPem, serial: 'SN-WIFI' });
+    const dir = await stateDir();
+    const dev = makeDevice({ stateDir: dir, wifi, caPem: cloud.emu.caPem, serial: 'SN-WIFI' });
     await dev.agent.start();
     const session = dev.agent.openSession('test');
     session.submitClaim(await cloud.claim());
@@ -92,6 +108,8 @@ describe('provisioning agent', () => {
     await session.command('commit');
     await dev.agent.settled();
     expect(dev.agent.status()).toMatchObject({ state: 'failed', error: 'WIFI_AUTH_FAILED' });
+    // The failure is in the journal, so `device status` names it (not the last good step, job-accepted).
+    expect(await deviceStatus(dir)).toMatchObject({ state: 'failed', lastStep: 'failed', error: 'WIFI_AUTH_FAILED' });
 
     session.submitWifi(wifiMsg('neighbour', 'whatever123'));
     await session.command('commit');
@@ -105,6 +123,27 @@ describe('provisioning agent', () => {
     expect(wifi.joins).toEqual(['home', 'neighbour', 'home']);
     expect(dev.statuses.filter((s) => s.state === 'failed').map((s) => s.error)).toEqual(['WIFI_AUTH_FAILED', 'WIFI_NETWORK_NOT_FOUND']);
     expect(dev.log.join('\n')).not.toContain('wrong password');
+  }, 60_000);
+
+  it('answers commit without wifi with UNEXPECTED_MESSAGE naming it; failed goes back to idle when the session ends (PROTOCOL.md §6)', async () => {
+    const dev = makeDevice({ stateDir: await stateDir(), wifi: new SimWifi([HOME]), caPem: cloud.emu.caPem, serial: 'SN-LEAVE' });
+    await dev.agent.start();
+    const session = dev.agent.openSession('test');
+    session.submitClaim(await cloud.claim());
+    const missing = await session.command('commit').then(() => undefined, (e: unknown) => e as ProvisioningError);
+    expect(missing).toMatchObject({ code: 'UNEXPECTED_MESSAGE' });
+    expect(missing?.detail).toContain('wifi');
+    session.submitWifi(wifiMsg(HOME.ssid, 'wrong password'));
+    await session.command('commit');
+    await dev.agent.settled();
+    expect(dev.agent.state).toBe('failed');
+    session.close();
+    expect(dev.agent.state).toBe('idle');
+    // The drafts went with the session: the next one starts from nothing.
+    const next = dev.agent.openSession('test');
+    expect(dev.agent.state).toBe('sessionEstablished');
+    await expect(next.command('commit')).rejects.toMatchObject({ code: 'UNEXPECTED_MESSAGE' });
+    next.close();
   }, 60_000);
 
   it('refuses an expired claim with CLAIM_EXPIRED, before and at commit, and goes on with a fresh one', async () => {

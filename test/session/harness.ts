@@ -1,6 +1,5 @@
 /** Shared test fixtures for the secure session: deterministic randomness, a device, a pump. */
-import { sha256 } from '@noble/hashes/sha2.js';
-import { concatBytes, utf8 } from '../../protocol/session/bytes.js';
+import { utf8 } from '../../protocol/session/bytes.js';
 import { AttemptLimiter, MemoryAttemptStore, type AttemptStore } from '../../protocol/session/attempts.js';
 import type { HandshakeResult } from '../../protocol/session/handshake.js';
 import { SessionInitiator, type InitiatorOptions } from '../../protocol/session/initiator.js';
@@ -9,20 +8,11 @@ import { SessionResponder } from '../../protocol/session/responder.js';
 import { generateSetupCode, type SetupCode } from '../../protocol/session/setup-code.js';
 import { makeVerifier, MIN_PBKDF2_ITERATIONS, type SetupVerifier } from '../../protocol/session/verifier.js';
 import type { SecureChannel } from '../../protocol/session/channel.js';
+import { seededRandom } from '../../protocol/session/vectors/build.js';
 
 /** SHA-256 in counter mode over a label: reproducible "randomness" for vectors and recorded sessions. */
-export function seededRandom(label: string): RandomSource {
-  let counter = 0;
-  return (length) => {
-    const out = new Uint8Array(length);
-    for (let off = 0; off < length; off += 32) {
-      const block = sha256(concatBytes(utf8(label), new Uint8Array([counter >>> 24, counter >>> 16, counter >>> 8, counter])));
-      counter++;
-      out.set(block.subarray(0, Math.min(32, length - off)), off);
-    }
-    return out;
-  };
-}
+/** SHA-256 in counter mode over a label: reproducible "randomness" for vectors and recorded sessions (the vector generator's). */
+export { seededRandom };
 
 export const DEVICE_ID = 'pi-kitchen';
 export const INFO = utf8('{"v":1,"name":"pi-kitchen","transports":["ble","softap"]}');

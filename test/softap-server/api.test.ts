@@ -11,9 +11,12 @@ import { decodeMessage } from '../../protocol/codec.js';
 import { crc32 } from '../../protocol/crc32.js';
 import { FIRST_FRAME_HEADER_BYTES } from '../../protocol/framing.js';
 import { MessageLink } from '../../protocol/link.js';
+import { ReportedError } from '../../protocol/notice.js';
+import { toHex } from '../../protocol/vectors/build.js';
 import { formatSetupCode, generateSetupCode, SessionInitiator } from '../../protocol/session/index.js';
 import type { CreatedConnection, NotificationBatch } from '../../softap-fallback/client/api.js';
 import { connectHttp } from '../../softap-fallback/client/http-link.js';
+import { fromBase64Url } from '../../softap-fallback/client/base64url.js';
 import { CONTENT_SECURITY_POLICY, LONG_POLL_MS, CONNECTION_IDLE_MS, CONNECT_BURST, MAX_FRAME_BODY_BYTES } from '../../softap-fallback/server/index.js';
 import { CLIENT, ManualTimers, raw, random, startSoftApFixture, until } from './fixture.js';
 import type { RawResponse, SoftApFixture } from './fixture.js';
@@ -278,7 +281,14 @@ describe('SoftAP API: the protocol over HTTP', () => {
     expect(batches.at(-1)?.closed).toEqual({ code: 'SESSION_TAMPERED' });
     expect(fx.device.agent.state).toBe('idle');
     expect(fx.log.join('\n')).not.toContain('correct horse battery');
-    await expect(session.send('control', { type: 'control', command: 'scan' })).rejects.toMatchObject({ code: 'LINK_LOST' });
+    // The error notice (PROTOCOL.md §4.8) came through the long-poll before the end: the phone
+    // reports the device's code, not just a lost link.
+    const items = batches.flatMap((b) => b.items);
+    expect(items.at(-1)?.channel).toBe('status');
+    expect(toHex(fromBase64Url(items.at(-1)!.frame).subarray(FIRST_FRAME_HEADER_BYTES))).toBe('8207190206');
+    const failure = await session.send('control', { type: 'control', command: 'scan' }).then(() => undefined, (e: unknown) => e);
+    expect(failure).toBeInstanceOf(ReportedError);
+    expect(failure).toMatchObject({ code: 'SESSION_TAMPERED' });
     await link.close();
     await until(() => !fx.device.agent.busy);
   });
