@@ -12,6 +12,7 @@ import { CLOUD_JSON_FILE, CLOUD_JSON_VERSION, writeCloudJson } from './config/cl
 import type { CloudJson } from './config/cloud-json.js';
 import { providerNameFor, startIdentity } from './identity/index.js';
 import { loadOrCreateAdminCredentials } from './admin-credentials.js';
+import { EmulatedLambda } from './lambda/index.js';
 import { productHookTargets } from './product-hook.js';
 
 export type { CloudJson } from './config/cloud-json.js';
@@ -86,6 +87,8 @@ export interface RunningEmulator {
   /** In-process access for tests. */
   registry: Registry;
   ca: EmulatorCa;
+  /** The minimal Lambda (functions deployed by `npm run setup -- --real --endpoint-url …`). */
+  lambda: EmulatedLambda;
   credentials: CredentialStore;
   close(): Promise<void>;
 }
@@ -133,7 +136,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     })
       .catch((cause: unknown) => { throw new EmulatorStartError('mqtt', ports.mqtt, { cause }); });
     closers.push(() => broker.close());
+    const lambda = new EmulatedLambda({ dataDir, region: config.region, accountId: config.accountId, credentials, now: options.now ?? (() => new Date()) });
     const controlPlane = await startControlPlane({
+      otherServices: lambda.api,
       registry, ca, credentials, region: config.region, accountId: config.accountId, host, port: ports.iot,
       // DescribeEndpoint answers a bare host name, as AWS does (samples pass it to `--endpoint`);
       // the broker's port is in cloud.json (`iot.mqttPort`), 8883 by default as on AWS.
@@ -141,8 +146,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       ...(options.now ? { now: options.now } : {}),
     }).catch((cause: unknown) => { throw new EmulatorStartError('iot', ports.iot, { cause }); });
     closers.push(() => controlPlane.close());
+    lambda.attach(controlPlane.url);
     const productHook = productHookTargets({
-      region: config.region, accountId: config.accountId, endpoint: controlPlane.url, credentials, ...(options.now ? { now: options.now } : {}),
+      region: config.region, accountId: config.accountId, endpoint: controlPlane.url, credentials, lambda, ...(options.now ? { now: options.now } : {}),
     });
     Object.assign(hookTargets, productHook.targets);
     closers.push(() => productHook.close());
@@ -206,6 +212,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       cloudJson,
       registry,
       ca,
+      lambda,
       credentials,
       close: closeAll,
     };

@@ -1,6 +1,7 @@
 /**
- * The product's pre-provisioning hook (cloud/hook), run in-process for the template's hook ARN, as
- * AWS runs the Lambda that `npm run setup -- --real` deploys. It calls this emulator's control plane
+ * The product's pre-provisioning hook (cloud/hook) for the template's hook ARN: the function
+ * deployed to the emulator's Lambda when there is one (as AWS runs the Lambda that
+ * `npm run setup -- --real` deploys), otherwise the same module in-process. It calls this emulator's control plane
  * with credentials that carry only the hook role's policy (cloud/setup/documents.ts), so a missing
  * permission fails here as it would in AWS.
  */
@@ -8,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { createPreProvisioningHook } from '../hook/pre-provisioning.js';
 import { HOOK_FUNCTION_NAME, HOOK_ROLE_NAME, hookFunctionArn, hookRolePolicy } from '../setup/documents.js';
-import type { HookHandler } from './broker/index.js';
+import type { HookHandler, PreProvisioningHookOutput } from './broker/index.js';
+import type { EmulatedLambda } from './lambda/index.js';
 import type { CredentialStore, PolicyDocument } from './contracts.js';
 
 export interface ProductHookOptions {
@@ -17,6 +19,8 @@ export interface ProductHookOptions {
   /** The control plane's URL. */
   endpoint: string;
   credentials: CredentialStore;
+  /** Where a deployed hook function is looked up first. */
+  lambda: EmulatedLambda;
   now?: () => Date;
   log?: (line: string) => void;
 }
@@ -34,8 +38,15 @@ export function productHookTargets(options: ProductHookOptions): { targets: Reco
   const handler = createPreProvisioningHook({
     iot, ...(options.now ? { now: options.now } : {}), log: options.log ?? (() => undefined),
   });
+  const arn = hookFunctionArn(account);
+  // Deployed to the emulator's Lambda (setup --real against it): AWS's path, the deployed bundle.
+  const target: HookHandler = async (input) => {
+    const fn = options.lambda.functionFor(arn);
+    if (!fn) return handler(input);
+    return (await options.lambda.invokeAsService(fn, input, { service: 'iot.amazonaws.com', sourceArn: input.templateArn, sourceAccount: options.accountId })) as PreProvisioningHookOutput;
+  };
   return {
-    targets: { [hookFunctionArn(account)]: handler },
+    targets: { [arn]: target },
     close() {
       iot.destroy();
       options.credentials.delete(accessKeyId);

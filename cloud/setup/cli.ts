@@ -5,14 +5,20 @@
  * real account with `--real` (the default AWS credential chain).
  */
 import { parseArgs } from 'node:util';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { IoTClient } from '@aws-sdk/client-iot';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { isProvisioningError, ProvisioningError } from '../../protocol/errors.js';
 import { readAdminCredentials, readCloudJson } from '../emulator/config/cloud-json.js';
 import {
-  AUTHENTICATED_ROLE_NAME, authenticatedRolePermissions, authenticatedRoleTrustPolicy, DEVICE_POLICY_NAME,
+  AUTHENTICATED_ROLE_NAME, authenticatedRolePermissions, authenticatedRoleTrustPolicy, DEVICE_POLICY_NAME, HOOK_FUNCTION_NAME, HOOK_ROLE_NAME,
   PROVISIONING_ROLE_NAME, provisioningRoleTrustPolicy, TEMPLATE_NAME,
 } from './documents.js';
 import { decommission, DEFAULT_AUDIT_LOG } from './decommission.js';
+import { deployHook } from './lambda-deploy.js';
+import type { HookDeployOptions, HookDeployResult } from './lambda-deploy.js';
 import { runSetup } from './setup.js';
 import type { SetupResult } from './setup.js';
 
@@ -35,8 +41,13 @@ options:
   --identity-pool-id ID          shown in the printed trust policy
   --policy-name NAME             device policy (default ${DEVICE_POLICY_NAME})
   --template-name NAME           provisioning template (default ${TEMPLATE_NAME})
+  --hook-role-arn ARN            --real: the hook's execution role, as is (no IAM calls)
   --json                         print one JSON object
   -h, --help
+
+--real also deploys the pre-provisioning hook (cloud/hook) as the Lambda function
+${HOOK_FUNCTION_NAME} (role ${HOOK_ROLE_NAME}, invoke permission for AWS IoT on the template); a
+step your credentials may not do is printed as the exact command to run instead.
 
 decommission: lets a reset device register its serial again (the pre-provisioning hook refuses a
 serial whose thing has an ACTIVE certificate). Deactivates and detaches the thing's certificates,
@@ -58,6 +69,7 @@ async function main(): Promise<number> {
       operator: { type: 'string' },
       reason: { type: 'string' },
       'audit-log': { type: 'string' },
+      'hook-role-arn': { type: 'string' },
       'cloud-json': { type: 'string' },
       real: { type: 'boolean' },
       'endpoint-url': { type: 'string' },
@@ -124,9 +136,12 @@ async function main(): Promise<number> {
   const provisioningRoleArn = values['provisioning-role-arn'] ?? `arn:aws:iam::${accountId}:role/service-role/${PROVISIONING_ROLE_NAME}`;
   const templateName = values['template-name'] ?? TEMPLATE_NAME;
   let result: SetupResult;
+  let hook: HookDeployResult | undefined;
   try {
+    if (values.real) hook = await deployHookWith(values['endpoint-url'], { ...account, templateName, zipPath: HOOK_ZIP_PATH, ...(values['hook-role-arn'] ? { roleArn: values['hook-role-arn'] } : {}) });
     result = await runSetup(iot, {
       ...account, policyName: values['policy-name'] ?? DEVICE_POLICY_NAME, templateName, provisioningRoleArn,
+      ...(hook ? { preProvisioningHookArn: hook.functionArn } : {}),
     });
   } finally {
     iot.destroy();
@@ -144,13 +159,21 @@ async function main(): Promise<number> {
       permissionsPolicy: authenticatedRolePermissions(account, templateName),
     },
   };
+  const hookSummary = hook && { functionArn: hook.functionArn, role: hook.role, function: hook.function, permission: hook.permission, manualSteps: hook.manualSteps };
   if (values.json) {
-    console.log(JSON.stringify({ target, ...result, ...roleNeeds }, null, 2));
+    console.log(JSON.stringify({ target, ...result, ...(hookSummary ? { preProvisioningHook: hookSummary } : {}), ...roleNeeds }, null, 2));
     return 0;
   }
   console.log(`Setup of ${target}:`);
   console.log(`  device policy         ${result.policy.name}: ${result.policy.action}`);
   console.log(`  provisioning template ${result.template.name}: ${result.template.action}${result.template.arn ? ` (${result.template.arn})` : ''}`);
+  if (hook) {
+    console.log(`  pre-provisioning hook ${hook.functionArn}: function ${hook.function.action}, role ${hook.role.arn} ${hook.role.action}, invoke permission ${hook.permission.action}`);
+    if (hook.manualSteps.length > 0) {
+      console.log(`\nYour credentials may not do these steps; run them as an administrator (the package is ${HOOK_ZIP_PATH}), then run setup again:`);
+      for (const step of hook.manualSteps) console.log(`  ${step}`);
+    }
+  }
   console.log(`\nThe provisioning role ${provisioningRoleArn} must exist${values.real ? '' : ' (the emulator does not check it)'}:`);
   console.log('  trust policy:');
   console.log(indent(JSON.stringify(roleNeeds.provisioningRole.trustPolicy, null, 2), 4));
@@ -164,6 +187,26 @@ async function main(): Promise<number> {
   console.log(indent(JSON.stringify(roleNeeds.identityPoolAuthenticatedRole.permissionsPolicy, null, 2), 4));
   if (!values.real) console.log('\n(The emulator\'s identity pool already has this role: see cognito.identityPool in its configuration.)');
   return 0;
+}
+
+/** Where `--real` writes the hook's deployment package (for printed manual steps). */
+const HOOK_ZIP_PATH = '.data/hook/pre-provisioning-hook.zip';
+
+async function deployHookWith(endpoint: string | undefined, options: HookDeployOptions): Promise<HookDeployResult> {
+  const config = { region: options.region, ...(endpoint ? { endpoint } : {}) };
+  const lambda = new LambdaClient(config);
+  const iam = new IAMClient(config);
+  try {
+    const out = await deployHook({ lambda, iam }, options);
+    if (out.manualSteps.length > 0) {
+      mkdirSync(dirname(HOOK_ZIP_PATH), { recursive: true });
+      writeFileSync(HOOK_ZIP_PATH, out.zip);
+    }
+    return out;
+  } finally {
+    lambda.destroy();
+    iam.destroy();
+  }
 }
 
 function indent(text: string, n: number): string {

@@ -123,7 +123,8 @@ describe('the whole emulator: login → Cognito → claim → broker', () => {
       expect(thingName).toBe('mything_chain1');
 
       const thing = await admin.send(new DescribeThingCommand({ thingName }));
-      expect(thing.attributes).toEqual({ SerialNumber: 'chain1', DeviceLocation: 'lab' });
+      // provisionedBy: the product's pre-provisioning hook records the claim certificate that registered it.
+      expect(thing.attributes).toEqual({ SerialNumber: 'chain1', DeviceLocation: 'lab', provisionedBy: expect.stringMatching(/^claim\/[0-9a-f]{64}\/\d+$/) });
 
       // The permanent certificate works under the tightened pubsub policy: own client id, own topics.
       const permanent = await mqtt.connectAsync(url, {

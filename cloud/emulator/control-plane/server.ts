@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EmulatorCa } from '../ca/index.js';
 import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from '../contracts.js';
-import type { CredentialStore } from '../contracts.js';
+import type { AwsCredentialRecord, CredentialStore } from '../contracts.js';
 import type { Registry } from '../registry/index.js';
 import { parseQueryPairs, verifySigV4 } from '../sigv4/index.js';
 import { authorize } from './authorize.js';
@@ -48,6 +48,19 @@ export interface ControlPlaneOptions {
   now?: () => Date;
   /** Per-access-key rate limit (ThrottlingException); none by default. */
   rateLimit?: RateLimit;
+  /** Other AWS services served on this port (the emulator's minimal Lambda and IAM), by path. */
+  otherServices?: {
+    serviceOf(method: string, rawPath: string): string | undefined;
+    /** Their request body limit (a Lambda deployment package is far over the IoT one). */
+    maxBodyBytes: number;
+    handle(service: string, req: { method: string; rawPath: string; body: Buffer; credential: AwsCredentialRecord }): Promise<ServiceResponse>;
+  };
+}
+
+export interface ServiceResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
 }
 
 export interface ControlPlane {
@@ -59,13 +72,13 @@ export interface ControlPlane {
 
 class BodyTooLarge extends Error {}
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > MAX_REQUEST_BODY_BYTES) {
+      if (size > limit) {
         // Stop keeping the body but drain it, so the client still reads the 413 answer.
         req.off('data', onData);
         req.resume();
@@ -113,20 +126,23 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const router = new Router(OPERATIONS);
   const throttle = options.rateLimit ? new Throttle(options.rateLimit, now) : undefined;
 
-  async function handle(req: IncomingMessage): Promise<{ status: number; body: JsonBody | undefined }> {
-    let raw: Buffer;
-    try {
-      raw = await readBody(req);
-    } catch (err) {
-      if (err instanceof BodyTooLarge) throw awsError('RequestEntityTooLargeException', `The request body exceeds ${MAX_REQUEST_BODY_BYTES} bytes`);
-      throw err;
-    }
+  async function handle(req: IncomingMessage): Promise<{ status: number; body: JsonBody | undefined } | { raw: ServiceResponse }> {
     const url = req.url ?? '/';
     const method = (req.method ?? 'GET').toUpperCase();
-    const caller = verifySigV4({ method, url, rawHeaders: req.rawHeaders, body: raw }, { credentials: options.credentials, service: IOT_SIGNING_NAMES, region, now });
-    if (throttle !== undefined && !throttle.take(caller.accessKeyId)) throw awsError('ThrottlingException', 'Rate exceeded');
     const q = url.indexOf('?');
     const rawPath = q < 0 ? url : url.slice(0, q);
+    const other = options.otherServices?.serviceOf(method, rawPath);
+    const limit = other !== undefined && options.otherServices ? options.otherServices.maxBodyBytes : MAX_REQUEST_BODY_BYTES;
+    let raw: Buffer;
+    try {
+      raw = await readBody(req, limit);
+    } catch (err) {
+      if (err instanceof BodyTooLarge) throw awsError('RequestEntityTooLargeException', `The request body exceeds ${limit} bytes`);
+      throw err;
+    }
+    const caller = verifySigV4({ method, url, rawHeaders: req.rawHeaders, body: raw }, { credentials: options.credentials, service: other ? [other] : IOT_SIGNING_NAMES, region, now });
+    if (throttle !== undefined && !throttle.take(caller.accessKeyId)) throw awsError('ThrottlingException', 'Rate exceeded');
+    if (other !== undefined && options.otherServices) return { raw: await options.otherServices.handle(other, { method, rawPath, body: raw, credential: caller.credential }) };
     const route = router.match(method, rawPath);
     // One answer for every operation the emulator does not offer, whatever its method and path:
     // AWS's REST services answer a request matching no operation 404 UnknownOperationException.
@@ -142,7 +158,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const server = createServer((req, res) => {
     const requestId = randomUUID();
     handle(req).then(
-      ({ status, body }) => send(res, requestId, status, { 'content-type': 'application/json' }, body === undefined ? '' : JSON.stringify(body)),
+      (out) => {
+        if ('raw' in out) send(res, requestId, out.raw.status, out.raw.headers, out.raw.body);
+        else send(res, requestId, out.status, { 'content-type': 'application/json' }, out.body === undefined ? '' : JSON.stringify(out.body));
+      },
       (err: unknown) => {
         const e = toAwsError(err).toHttp();
         if (!res.headersSent) send(res, requestId, e.statusCode, e.headers, e.body);
