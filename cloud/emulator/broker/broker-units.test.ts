@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { claimMayPublish, claimMaySubscribe, isFleetTopic, parseFleetRequestTopic } from './fleet/topics.js';
 import { topicLimitViolation } from './limits.js';
 import { peekProtocolLevel } from './mqtt5-bridge.js';
+import { packetRefusal } from './packet-policy.js';
+import { PacketSizeGuard } from './packet-size.js';
 import { topicMatches } from './topic-match.js';
 
 describe('fleet-provisioning topics', () => {
@@ -47,5 +49,52 @@ describe('broker helpers', () => {
       expect(peekProtocolLevel(bytes)).toBe(protocolVersion);
       expect(peekProtocolLevel(bytes.subarray(0, 4))).toBeUndefined();
     }
+  });
+});
+
+describe('PacketSizeGuard', () => {
+  const header = (remaining: number): Buffer => {
+    const out = [0x30];
+    let n = remaining;
+    do {
+      let b = n % 128;
+      n = Math.floor(n / 128);
+      if (n > 0) b |= 0x80;
+      out.push(b);
+    } while (n > 0);
+    return Buffer.from(out);
+  };
+
+  it('passes packets up to the limit across chunk boundaries and refuses a larger one at its header', () => {
+    const limit = 1000;
+    const g = new PacketSizeGuard(limit);
+    const fits = Buffer.concat([header(limit - 3), Buffer.alloc(limit - 3)]); // 1 + 2 + 997 bytes
+    expect(fits.length).toBe(limit);
+    for (let i = 0; i < fits.length; i += 7) expect(g.check(fits.subarray(i, i + 7))).toBeUndefined();
+    // The next packet declares one byte too many: refused on its second length byte, no body needed.
+    const over = header(limit - 2);
+    expect(g.check(over.subarray(0, 1))).toBeUndefined();
+    expect(g.check(over.subarray(1))).toEqual({ kind: 'too-large', packetBytes: limit + 1 });
+  });
+
+  it('refuses a remaining length longer than 4 bytes', () => {
+    expect(new PacketSizeGuard(Number.MAX_SAFE_INTEGER).check(Buffer.from([0x30, 0x80, 0x80, 0x80, 0x80, 0x01]))).toEqual({ kind: 'malformed' });
+  });
+});
+
+describe('packetRefusal', () => {
+  it('counts distinct filters per connection and frees unsubscribed ones', () => {
+    const subscribed = new Set<string>();
+    const sub = (topics: string[], qos: 0 | 1 | 2 = 1): ReturnType<typeof packetRefusal> =>
+      packetRefusal({ cmd: 'subscribe', messageId: 1, subscriptions: topics.map((topic) => ({ topic, qos })) }, subscribed);
+    expect(sub(['a', 'b'])).toBeUndefined();
+    expect(sub(['a'])).toBeUndefined();
+    expect(subscribed.size).toBe(2);
+    expect(sub(Array.from({ length: 9 }, (_, i) => `n${i}`))?.reason).toBe(0x97);
+    expect(sub(['q'], 2)?.reason).toBe(0x9b);
+    expect(sub(Array.from({ length: 48 }, (_, i) => `m${i}`).slice(0, 8))).toBeUndefined();
+    packetRefusal({ cmd: 'unsubscribe', messageId: 2, unsubscriptions: ['a'] }, subscribed);
+    expect(subscribed.has('a')).toBe(false);
+    expect(packetRefusal({ cmd: 'publish', topic: 't', payload: Buffer.alloc(0), qos: 2, dup: false, retain: false, messageId: 3 }, subscribed)?.reason).toBe(0x9b);
   });
 });
