@@ -73,7 +73,7 @@ async function status(config: DeviceConfig): Promise<number> {
     ...(committed ? { thingName: committed.thingName, certificateId: committed.certificateId, endpoint: committed.endpoint, committedAt: committed.committedAt.toISOString() } : {}),
     ...(last ? { lastStep: last.step, lastAt: last.at, ...(last.step === 'failed' ? { error: last.code, ...(last.detail ? { detail: last.detail } : {}) } : {}) } : {}),
     journalRecords: records.length,
-    // The running device's BLE controller: available, unavailable (lost, re-attaching), starting or stopped.
+    // The running device's BLE controller: available, unavailable (lost, re-attaching), unknown or stopped.
     ...(() => { const r = RuntimeStatusFile.read(config.stateDir); return { ble: r.ble, ...(r.transport ? { bleTransport: r.transport } : {}) }; })(),
   }));
   return 0;

@@ -35,7 +35,6 @@ import type { WifiBackend as SystemWifi } from '../wifi/types.js';
 import { WpaCliBackend } from '../wifi/wpa-cli.js';
 import { readTrustPem } from './load.js';
 import { RuntimeStatusFile } from './runtime-status.js';
-import type { RuntimeStatus } from './runtime-status.js';
 import type { DeviceConfig } from './schema.js';
 
 export const CREDENTIALS_DIR = 'credentials';
@@ -125,9 +124,9 @@ export async function startDevice(config: DeviceConfig, log: (line: string) => v
     server: { agent, verifier, attempts, random, idleTimeoutMs: config.ble.idleTimeoutMs, ...describe, log },
   });
   const runtime = new RuntimeStatusFile(config.stateDir);
-  const presence = { unknown: 'starting', present: 'available', absent: 'unavailable' } as const;
+  const presence = { unknown: 'unknown', present: 'available', absent: 'unavailable' } as const;
   const report = (): Promise<void> => runtime.write(
-    { pid: process.pid, transport: config.ble.transport, ble: presence[ble.controller] as RuntimeStatus['ble'], since: new Date().toISOString() },
+    { pid: process.pid, transport: config.ble.transport, ble: presence[ble.controller], since: new Date().toISOString() },
     (err) => log(`status: could not write ${runtime.path}: ${err.message}`),
   );
   await report();

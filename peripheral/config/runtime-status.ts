@@ -11,8 +11,11 @@ import { writeFileAtomic } from '../storage/index.js';
 
 export const RUNTIME_STATUS_FILE = 'runtime.json';
 
-/** `starting`: bleno has not reported yet; `unavailable`: no controller (lost, re-attaching); `stopped`: no device runs. */
-export type BleAvailability = 'starting' | 'available' | 'unavailable' | 'stopped';
+/**
+ * `unknown`: the device has not used its controller yet (BLE not started, e.g. provisioned and on
+ * line); `unavailable`: no controller (lost, re-attaching); `stopped`: no device runs.
+ */
+export type BleAvailability = 'unknown' | 'available' | 'unavailable' | 'stopped';
 
 export interface RuntimeStatus {
   pid: number;
