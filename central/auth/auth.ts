@@ -16,6 +16,11 @@ export const PASSWORD_GRANT_TYPE = 'password';
 export interface AuthOptions {
   issuer: string;
   clientId: string;
+  /**
+   * A confidential client's secret (Keycloak "Client authentication: On", as the seed's client), read
+   * from a file or the environment by the caller, never from argv. Absent: a public client.
+   */
+  clientSecret?: string;
   /** Scopes asked for at login (must include openid). */
   scope: string;
   cache: TokenCache;
@@ -54,7 +59,7 @@ export class Auth {
 
   /** The provider's configuration (discovered once). */
   async provider(): Promise<client.Configuration> {
-    this.configuration ??= await discoverIssuer(this.options.issuer, this.options.clientId);
+    this.configuration ??= await discoverIssuer(this.options.issuer, this.options.clientId, this.options.clientSecret);
     return this.configuration;
   }
 

@@ -16,7 +16,9 @@ commands:
   login [--no-browser]              sign in with the browser (authorization code + PKCE, loopback redirect)
   login --device-grant              sign in on another device (prints a URL and a code)
   login --password-grant --username U [--password-file F]
-                                    password grant, only where the provider allows it
+                                    password grant, only where the provider allows it; as the
+                                    seed: --client-id mobile-claim (a confidential client: secret from
+                                    --client-secret-file F, $CENTRAL_CLIENT_SECRET(_FILE) or cloud.json)
                                     (password from F, $CENTRAL_PASSWORD or a prompt; never echoed)
   logout                            revoke and forget the login
   whoami                            show the login (refreshes it when near expiry)
@@ -76,6 +78,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       options: {
         config: { type: 'string' },
         'token-cache': { type: 'string' },
+        'client-id': { type: 'string' },
+        'client-secret-file': { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         'device-grant': { type: 'boolean', default: false },
@@ -111,6 +115,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const context = (): CommandContext => commandContext({
       ...(values.config ? { config: values.config } : {}),
       ...(values['token-cache'] ? { tokenCache: values['token-cache'] } : {}),
+      ...(values['client-id'] ? { clientId: values['client-id'] } : {}),
+      ...(values['client-secret-file'] ? { clientSecretFile: values['client-secret-file'] } : {}),
     }, io.env);
     const softap = values.transport === SOFTAP_TRANSPORT;
     if (softap && command !== 'provision') throw new CliUsageError(`--transport ${SOFTAP_TRANSPORT} works with provision only`);

@@ -18,6 +18,8 @@ export interface CentralConfig {
     clientId: string;
     /** Scopes asked for at login. */
     scope: string;
+    /** A confidential client allowed the password grant (cloud.json's `oidc.passwordClient`): id and secret file. */
+    passwordClient?: { clientId: string; clientSecretPath: string };
   };
   cognito: {
     identityPoolId: string;
@@ -79,6 +81,10 @@ export function parseCentralConfig(raw: unknown, source = '(config)'): CentralCo
       provisioningTemplateName: r.string(iot.provisioningTemplateName, 'iot.provisioningTemplateName', TEMPLATE_NAME),
     },
   };
+  if (oidc.passwordClient !== undefined) {
+    const pc = r.object(oidc.passwordClient, 'oidc.passwordClient');
+    config.oidc.passwordClient = { clientId: r.string(pc.clientId, 'oidc.passwordClient.clientId'), clientSecretPath: r.string(pc.clientSecretPath, 'oidc.passwordClient.clientSecretPath') };
+  }
   const cognitoEndpoint = r.optionalUrl(cognito.endpoint, 'cognito.endpoint');
   if (cognitoEndpoint !== undefined) config.cognito.endpoint = cognitoEndpoint;
   const controlPlane = r.optionalUrl(iot.controlPlaneEndpoint, 'iot.controlPlaneEndpoint');

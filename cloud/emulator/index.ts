@@ -160,6 +160,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
 
     const client = config.oidc.clients[0]!;
     const demo = config.oidc.users.find((u) => u.password !== undefined);
+    const passwordClient = config.oidc.clients.find((c) => c.confidential && c.directAccessGrants);
     const cloudJson: CloudJson = {
       version: CLOUD_JSON_VERSION,
       region: config.region,
@@ -172,7 +173,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         caPem: ca.caCertPem,
         provisioningTemplateName: config.provisioningTemplateName,
       },
-      oidc: { issuer: identity.issuer, clientId: client.clientId, redirectUris: client.redirectUris },
+      oidc: {
+        issuer: identity.issuer, clientId: client.clientId, redirectUris: client.redirectUris,
+        ...(passwordClient && identity.clientSecretsPath ? { passwordClient: { clientId: passwordClient.clientId, clientSecretPath: identity.clientSecretsPath } } : {}),
+      },
       cognito: {
         endpoint: identity.cognitoEndpoint,
         identityPoolId: config.cognito.identityPool.identityPoolId,

@@ -11,6 +11,8 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { isProvisioningError, ProvisioningError } from '../../protocol/errors.js';
+import { POLICY_CHOICES } from './seed-policy.js';
+import type { PolicyChoice } from './seed-policy.js';
 import { readAdminCredentials, readCloudJson } from '../emulator/config/cloud-json.js';
 import {
   AUTHENTICATED_ROLE_NAME, authenticatedRolePermissions, authenticatedRoleTrustPolicy, DEVICE_POLICY_NAME, HOOK_FUNCTION_NAME, HOOK_ROLE_NAME,
@@ -40,6 +42,9 @@ options:
                                  (default arn:aws:iam::ACCOUNT:role/service-role/${PROVISIONING_ROLE_NAME})
   --identity-pool-id ID          shown in the printed trust policy
   --policy-name NAME             device policy (default ${DEVICE_POLICY_NAME})
+  --policy least-privilege|seed  its document: least-privilege (default: client id = thing name, the
+                                 thing's own topics) or the seed's own (client id test*, test/topic*),
+                                 with which AWS's unmodified pubsub sample runs as in the seed
   --template-name NAME           provisioning template (default ${TEMPLATE_NAME})
   --hook-role-arn ARN            --real: the hook's execution role, as is (no IAM calls)
   --json                         print one JSON object
@@ -61,6 +66,12 @@ function fail(field: string, problem: string): never {
   throw new ProvisioningError('CONFIG_INVALID', { detail: `${field}: ${problem}` });
 }
 
+function policyChoice(value: string | undefined): PolicyChoice {
+  if (value === undefined) return 'least-privilege';
+  if (!(POLICY_CHOICES as readonly string[]).includes(value)) fail('--policy', `must be one of ${POLICY_CHOICES.join(', ')}`);
+  return value as PolicyChoice;
+}
+
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -78,6 +89,7 @@ async function main(): Promise<number> {
       'provisioning-role-arn': { type: 'string' },
       'identity-pool-id': { type: 'string' },
       'policy-name': { type: 'string' },
+      policy: { type: 'string' },
       'template-name': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -140,7 +152,7 @@ async function main(): Promise<number> {
   try {
     if (values.real) hook = await deployHookWith(values['endpoint-url'], { ...account, templateName, zipPath: HOOK_ZIP_PATH, ...(values['hook-role-arn'] ? { roleArn: values['hook-role-arn'] } : {}) });
     result = await runSetup(iot, {
-      ...account, policyName: values['policy-name'] ?? DEVICE_POLICY_NAME, templateName, provisioningRoleArn,
+      ...account, policyName: values['policy-name'] ?? DEVICE_POLICY_NAME, templateName, provisioningRoleArn, policy: policyChoice(values.policy),
       ...(hook ? { preProvisioningHookArn: hook.functionArn } : {}),
     });
   } finally {

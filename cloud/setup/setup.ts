@@ -8,6 +8,8 @@ import {
 import type { IoTClient } from '@aws-sdk/client-iot';
 import { canonicalJson, devicePolicyDocument, HOOK_PAYLOAD_VERSION, hookFunctionArn, provisioningTemplateBody } from './documents.js';
 import type { AccountRef } from './documents.js';
+import { seedPolicyDocument } from './seed-policy.js';
+import type { PolicyChoice } from './seed-policy.js';
 
 /** AWS IoT keeps at most 5 versions of a policy or a provisioning template. */
 export const MAX_VERSIONS = 5;
@@ -17,6 +19,8 @@ export interface SetupOptions extends AccountRef {
   templateName: string;
   /** The role AWS IoT assumes while provisioning (must exist in a real account). */
   provisioningRoleArn: string;
+  /** Which device policy: the least-privilege one (default) or the seed's own (`--policy seed`). */
+  policy?: PolicyChoice;
   /** The pre-provisioning hook's Lambda ARN (default: {@link hookFunctionArn}, the product's hook). */
   preProvisioningHookArn?: string;
 }
@@ -38,7 +42,7 @@ function isNotFound(err: unknown): boolean {
  * AWS's limit of 5 is reached); an identical one is left alone.
  */
 export async function runSetup(iot: IoTClient, options: SetupOptions): Promise<SetupResult> {
-  const policyDoc = devicePolicyDocument(options);
+  const policyDoc = options.policy === 'seed' ? seedPolicyDocument(options) : devicePolicyDocument(options);
   const templateBody = provisioningTemplateBody(options.policyName);
   return {
     policy: { name: options.policyName, action: await ensurePolicy(iot, options.policyName, policyDoc) },

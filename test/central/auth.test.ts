@@ -1,8 +1,10 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
 import { Auth, TOKEN_REFRESH_MARGIN_MS } from '../../central/auth/auth.js';
 import { TokenCache } from '../../central/auth/token-cache.js';
+import { readClientSecretFile } from '../../central/cli/context.js';
 import { approveDeviceCode, signInThroughPages, startCentralFixture } from './fixture.js';
 import type { CentralFixture } from './fixture.js';
 
@@ -66,10 +68,23 @@ describe('central login against the emulator\'s OIDC provider', () => {
     expect(auth.stored()?.idToken).toBe(tokens.idToken);
   });
 
-  it('refuses the password grant where discovery does not list it', async () => {
-    const auth = fx.auth('password');
-    expect(await auth.passwordGrantAllowed()).toBe(false);
-    await expect(auth.loginWithPassword(fx.username, fx.password)).rejects.toMatchObject({ code: 'LOGIN_FAILED' });
+  it('logs in as the seed did: password grant with the confidential client and its secret from a file', async () => {
+    const pc = fx.config.oidc.passwordClient!;
+    const secret = readClientSecretFile(pc.clientSecretPath, pc.clientId);
+    const auth = new Auth({
+      issuer: fx.config.oidc.issuer, clientId: pc.clientId, clientSecret: secret, scope: fx.config.oidc.scope,
+      cache: new TokenCache(join(fx.emulator.dataDir, '..', 'tokens', 'seed.json')),
+    });
+    expect(await auth.passwordGrantAllowed()).toBe(true);
+    const tokens = await auth.loginWithPassword(fx.username, fx.password);
+    expect(tokens.subject).toBe(fx.username);
+    await expect(auth.loginWithPassword(fx.username, 'wrong')).rejects.toMatchObject({ code: 'LOGIN_FAILED' });
+    // The public client has no direct access grants: refused by the provider (unauthorized_client).
+    const publicAuth = fx.auth('password');
+    await expect(publicAuth.loginWithPassword(fx.username, fx.password)).rejects.toMatchObject({ code: 'LOGIN_FAILED' });
+    // A wrong secret is invalid_client.
+    const wrong = new Auth({ issuer: fx.config.oidc.issuer, clientId: pc.clientId, clientSecret: 'nope', scope: fx.config.oidc.scope, cache: new TokenCache(join(fx.emulator.dataDir, '..', 'tokens', 'wrong.json')) });
+    await expect(wrong.loginWithPassword(fx.username, fx.password)).rejects.toMatchObject({ code: 'LOGIN_FAILED' });
   });
 
   it('logs out: revokes the refresh token, gives the end-session URL and deletes the cache', async () => {

@@ -46,7 +46,9 @@ describe('OIDC provider (oidc-provider behind a Keycloak-like realm path)', () =
     expect(meta.token_endpoint).toBe(`${identity.issuer}/protocol/openid-connect/token`);
     expect(meta.jwks_uri).toBe(`${identity.issuer}/protocol/openid-connect/certs`);
     expect(meta.grant_types_supported).toEqual(expect.arrayContaining(['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code']));
-    expect(meta.grant_types_supported).not.toContain('password');
+    // The password grant exists for clients with direct access grants only (keycloak-compat.test.ts).
+    expect(meta.grant_types_supported).toContain('password');
+    expect(meta.introspection_endpoint).toBe(`${identity.issuer}/protocol/openid-connect/token/introspect`);
     expect(meta.id_token_signing_alg_values_supported).toContain('RS256');
   });
 

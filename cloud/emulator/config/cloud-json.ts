@@ -30,6 +30,11 @@ export interface CloudJson {
     clientId: string;
     /** Registered redirect URIs; for loopback ones any port is accepted. */
     redirectUris: string[];
+    /**
+     * A confidential client allowed the password grant (as the seed's Keycloak client), when one is
+     * configured: its id and the file (JSON, `{clientId: secret}`, 0600) holding its secret.
+     */
+    passwordClient?: { clientId: string; clientSecretPath: string };
   };
   cognito: {
     endpoint: string;
@@ -102,6 +107,10 @@ export function parseCloudJson(raw: unknown, source?: string): CloudJson {
       providerName: r.string(cognito.providerName, 'cognito.providerName'),
     },
   };
+  if (oidc.passwordClient !== undefined) {
+    const pc = r.object(oidc.passwordClient, 'oidc.passwordClient');
+    value.oidc.passwordClient = { clientId: r.string(pc.clientId, 'oidc.passwordClient.clientId'), clientSecretPath: r.string(pc.clientSecretPath, 'oidc.passwordClient.clientSecretPath') };
+  }
   if (root.demoUser !== undefined) {
     const d = r.object(root.demoUser, 'demoUser');
     value.demoUser = { username: r.string(d.username, 'demoUser.username'), password: r.string(d.password, 'demoUser.password') };

@@ -11,6 +11,12 @@ import { ConfigReader, join } from './validate.js';
 
 export const DEFAULT_REALM = 'fleet';
 export const DEFAULT_CLIENT_ID = 'provisioning-app';
+/**
+ * The seed's app (`mobile_claim.py`): a confidential client allowed the password grant, as a
+ * Keycloak client with "Client authentication" on and "Direct access grants" enabled. Its secret is
+ * generated at first start into `<dataDir>/identity/client-secrets.json` (0600), never configured.
+ */
+export const SEED_CLIENT_ID = 'mobile-claim';
 export const DEFAULT_TEMPLATE_NAME = 'TrustedUserProvisioningTemplate';
 /** Loopback redirect for the phone app; any port is accepted (RFC 8252 §7.3). */
 export const DEFAULT_REDIRECT_URIS = ['http://127.0.0.1/callback', 'http://localhost/callback'];
@@ -35,6 +41,10 @@ export interface OidcClientConfig {
   clientName?: string;
   /** Exact redirect URIs; for http://127.0.0.1, http://localhost and http://[::1] any port matches. */
   redirectUris: string[];
+  /** Keycloak's "Client authentication": a secret (generated, kept in the data dir) at the token endpoint. */
+  confidential?: boolean;
+  /** Keycloak's "Direct access grants": the resource-owner password grant (grant_type=password). */
+  directAccessGrants?: boolean;
 }
 
 export interface OidcUserConfig {
@@ -177,7 +187,10 @@ function parseOidc(r: ConfigReader, value: unknown, warnings: string[]): OidcCon
     : r.string(obj.realm, 'oidc.realm', { pattern: REALM_PATTERN, patternText: '[A-Za-z0-9_-]{1,64}' });
 
   const clients: OidcClientConfig[] = obj.clients === undefined
-    ? [{ clientId: DEFAULT_CLIENT_ID, clientName: 'Provisioning app', redirectUris: [...DEFAULT_REDIRECT_URIS] }]
+    ? [
+      { clientId: DEFAULT_CLIENT_ID, clientName: 'Provisioning app', redirectUris: [...DEFAULT_REDIRECT_URIS] },
+      { clientId: SEED_CLIENT_ID, clientName: 'Mobile claim (password grant)', redirectUris: [...DEFAULT_REDIRECT_URIS], confidential: true, directAccessGrants: true },
+    ]
     : r.array(obj.clients, 'oidc.clients', { minItems: 1 }).map((c, i) => parseClient(r, c, join('oidc.clients', i)));
   uniqueBy(r, clients.map((c) => c.clientId), 'oidc.clients', 'clientId');
 
@@ -201,7 +214,7 @@ function parseOidc(r: ConfigReader, value: unknown, warnings: string[]): OidcCon
 
 function parseClient(r: ConfigReader, value: unknown, path: string): OidcClientConfig {
   const obj = r.object(value, path);
-  r.onlyKeys(obj, path, ['clientId', 'clientName', 'redirectUris']);
+  r.onlyKeys(obj, path, ['clientId', 'clientName', 'redirectUris', 'confidential', 'directAccessGrants']);
   const clientId = r.string(obj.clientId, join(path, 'clientId'), { pattern: CLIENT_ID_PATTERN, patternText: 'printable ASCII, 1-128 characters' });
   const redirectUris = r.array(obj.redirectUris ?? DEFAULT_REDIRECT_URIS, join(path, 'redirectUris'), { minItems: 1 })
     .map((u, i) => {
@@ -222,6 +235,11 @@ function parseClient(r: ConfigReader, value: unknown, path: string): OidcClientC
   const client: OidcClientConfig = { clientId, redirectUris };
   const clientName = r.optionalString(obj.clientName, join(path, 'clientName'), { maxLength: 200 });
   if (clientName !== undefined) client.clientName = clientName;
+  for (const flag of ['confidential', 'directAccessGrants'] as const) {
+    if (obj[flag] === undefined) continue;
+    if (typeof obj[flag] !== 'boolean') r.fail(join(path, flag), 'must be true or false');
+    client[flag] = obj[flag];
+  }
   return client;
 }
 

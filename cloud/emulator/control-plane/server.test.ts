@@ -75,7 +75,7 @@ describe('startControlPlane', () => {
     // One answer for any operation not offered: an unknown path, or a known path under another method.
     expect(await errorOf(await signedFetch(plane, 'GET', '/no-such-thing'))).toEqual([404, 'UnknownOperationException', 'GET /no-such-thing is not an operation the emulator offers (see cloud/emulator/control-plane/README.md)']);
     expect((await errorOf(await signedFetch(plane, 'PATCH', '/things'))).slice(0, 2)).toEqual([404, 'UnknownOperationException']);
-    expect((await errorOf(await signedFetch(plane, 'DELETE', '/policies/p/version/1'))).slice(0, 2)).toEqual([404, 'UnknownOperationException']);
+    expect((await errorOf(await signedFetch(plane, 'DELETE', '/policies/p/version/1/extra'))).slice(0, 2)).toEqual([404, 'UnknownOperationException']);
     const badJson = await errorOf(await signedFetch(plane, 'POST', '/policies/p', '{not json'));
     expect(badJson.slice(0, 2)).toEqual([400, 'SerializationException']);
     const big = await signedFetch(plane, 'POST', '/policies/p', JSON.stringify({ policyDocument: 'x'.repeat(MAX_REQUEST_BODY_BYTES) }));

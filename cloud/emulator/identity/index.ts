@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { CredentialStore } from '../contracts.js';
 import type { EmulatorConfig } from '../config/schema.js';
+import { loadOrCreateClientSecrets } from './client-secrets.js';
 import { startCognitoServer } from './cognito-server.js';
 import { LoginThrottle } from './login-throttle.js';
 import { loadOrCreateOidcKeys } from './oidc-keys.js';
@@ -34,6 +35,8 @@ export interface RunningIdentity {
   /** The Cognito Identity endpoint (give it to the SDK as `endpoint`). */
   cognitoEndpoint: string;
   cognitoPort: number;
+  /** The file holding the confidential clients' secrets (0600), when there are any. */
+  clientSecretsPath?: string;
   close(): Promise<void>;
 }
 
@@ -53,9 +56,12 @@ export async function startIdentity(options: IdentityOptions): Promise<RunningId
     db.pragma(`busy_timeout = ${IDENTITY_DB_BUSY_TIMEOUT_MS}`);
     const oidcKeys = await loadOrCreateOidcKeys(options.dataDir, 'oidc-keys.json');
     const cognitoKeys = await loadOrCreateOidcKeys(options.dataDir, 'cognito-keys.json');
+    const confidential = options.config.oidc.clients.filter((c) => c.confidential).map((c) => c.clientId);
+    const secrets = confidential.length > 0 ? loadOrCreateClientSecrets(options.dataDir, confidential) : undefined;
     const oidc = await startOidcServer({
       db, keys: oidcKeys, config: options.config.oidc, host: options.host, port: options.ports.oidc,
       loginThrottle: new LoginThrottle({ now: () => (options.now?.() ?? new Date()).getTime() }),
+      ...(secrets ? { clientSecrets: secrets.secrets } : {}),
     });
     closers.push(() => oidc.close());
     const pool = options.config.cognito.identityPool;
@@ -77,6 +83,7 @@ export async function startIdentity(options: IdentityOptions): Promise<RunningId
       oidcPort: oidc.port,
       cognitoEndpoint: cognito.url,
       cognitoPort: cognito.port,
+      ...(secrets ? { clientSecretsPath: secrets.path } : {}),
       close: closeAll,
     };
   } catch (err) {

@@ -28,9 +28,10 @@ export function providerNameFor(issuer: string): string {
 }
 
 /**
- * Verifies the id_tokens given in Cognito's `Logins` map: issuer equals the key, RS256 signature
- * against the issuer's JWKS (fetched over HTTP from its discovery document, cached), audience or
- * azp among the pool's client ids, not expired (by the injected clock).
+ * Verifies the tokens given in Cognito's `Logins` map as AWS documents it for OIDC providers: issuer
+ * equals the key, RS256 signature against the issuer's JWKS (fetched over HTTP from its discovery
+ * document, cached), `azp` (or, without it, `aud`) among the pool's client ids, not expired (by the
+ * injected clock). An ID token or a JWT access token both pass when they meet that.
  */
 export class LoginTokenVerifier {
   private readonly byName = new Map<string, TrustedProvider>();
@@ -62,10 +63,16 @@ export class LoginTokenVerifier {
         algorithms: ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'PS256'],
         currentDate,
         clockTolerance: CLOCK_TOLERANCE_S,
-        requiredClaims: ['sub', 'exp', 'aud'],
+        requiredClaims: ['sub', 'exp'],
       });
+      // AWS, "Setting up an OIDC provider as an identity pool IdP" (Cognito Developer Guide,
+      // https://docs.aws.amazon.com/cognito/latest/developerguide/open-id.html), "Validating an
+      // OpenID Connect token": "If the azp parameter is present, check this value against listed
+      // client IDs in your OIDC provider. If the azp parameter isn't present, check the aud
+      // parameter". Nothing there asks for an ID token: a Keycloak access token (azp = the
+      // client, aud = account) passes, which is what the seed's app sends.
       const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud ?? ''];
-      const candidates = [...audiences, ...(typeof payload.azp === 'string' ? [payload.azp] : [])];
+      const candidates = typeof payload.azp === 'string' ? [payload.azp] : audiences;
       const audience = candidates.find((a) => provider.clientIds.includes(a));
       if (!audience) throw new CognitoError('NotAuthorizedException', MESSAGES.audience);
       return { providerName, issuer: provider.issuer, sub: String(payload.sub), audience };

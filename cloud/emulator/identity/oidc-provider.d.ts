@@ -17,6 +17,7 @@ declare module 'oidc-provider' {
   export interface GrantInstance {
     jti: string;
     addOIDCScope(scope: string): void;
+    addResourceScope(resource: string, scope: string): void;
     save(): Promise<string>;
   }
 
@@ -50,7 +51,9 @@ declare module 'oidc-provider' {
     };
     Client: { find(id: string): Promise<{ clientId: string; clientName?: string } | undefined> };
     on(event: string, listener: (...args: unknown[]) => void): this;
+    /** Koa's `use`: a middleware around every request the provider handles. */
+    use(middleware: (ctx: never, next: () => Promise<void>) => Promise<void>): this;
   }
 
-  export const errors: Record<string, new (...args: unknown[]) => Error>;
+  export const errors: Record<string, (new (...args: unknown[]) => Error) | undefined>;
 }

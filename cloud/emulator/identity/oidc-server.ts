@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createPublicKey, timingSafeEqual } from 'node:crypto';
+import type { JsonWebKey as NodeJwk } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,8 +8,14 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import Provider from 'oidc-provider';
 import type { KoaLikeContext } from 'oidc-provider';
-import type { OidcConfig } from '../config/schema.js';
+import type { OidcConfig, OidcUserConfig } from '../config/schema.js';
+import {
+  ACCESS_TOKEN_SCOPE, REALM_RESOURCE, addKeycloakIdTokenClaims, keycloakAccessTokenClaims, legacyAuthPrefix, realmInfo, resourceIndicators,
+  unauthorizedClientAsKeycloak,
+} from './keycloak-shape.js';
+import { introspectionHandler } from './introspection.js';
 import { sqliteAdapterFactory } from './oidc-adapter.js';
+import { PASSWORD_GRANT_TYPE, registerPasswordGrant } from './password-grant.js';
 import type { OidcKeyMaterial } from './oidc-keys.js';
 import { LoginThrottle, lockMessage } from './login-throttle.js';
 import { deviceConfirmPage, deviceInputPage, deviceSuccessPage, errorPage, loginPage, logoutPage, signedOutPage } from './oidc-pages.js';
@@ -34,6 +41,8 @@ export interface OidcServerOptions {
   port: number;
   /** Host name put in the issuer URL (defaults to `host`, or 127.0.0.1 for a wildcard bind). */
   publicHost?: string;
+  /** Secrets of the confidential clients (`confidential: true`), by client id. */
+  clientSecrets?: ReadonlyMap<string, string>;
   /** Counts wrong passwords per username and address across interactions (login-throttle.ts). */
   loginThrottle?: LoginThrottle;
 }
@@ -53,9 +62,20 @@ export async function startOidcServer(options: OidcServerOptions): Promise<Runni
   const { config } = options;
   const prefix = `/realms/${config.realm}`;
   const users = new UserDirectory(config.users);
+  const claimsOf = (user: OidcUserConfig): Record<string, unknown> => ({
+    sub: user.sub,
+    preferred_username: user.username,
+    ...(user.name ? { name: user.name } : {}),
+    ...(user.email ? { email: user.email, email_verified: true } : {}),
+  });
+  const accountOf = (sub: string): { username: string; email?: string; name?: string } | undefined => {
+    const user = users.findBySub(sub);
+    return user ? { username: user.username, ...(user.email ? { email: user.email } : {}), ...(user.name ? { name: user.name } : {}) } : undefined;
+  };
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  app.use(legacyAuthPrefix);
   const server = createServer(app);
   await listen(server, options.port, options.host);
   const port = (server.address() as AddressInfo).port;
@@ -69,16 +89,23 @@ export async function startOidcServer(options: OidcServerOptions): Promise<Runni
 
   const provider = new Provider(issuer, {
     adapter: sqliteAdapterFactory(options.db),
-    clients: config.clients.map((c) => ({
-      client_id: c.clientId,
-      client_name: c.clientName ?? c.clientId,
-      application_type: 'native',
-      token_endpoint_auth_method: 'none',
-      grant_types: ['authorization_code', 'refresh_token', DEVICE_CODE_GRANT_TYPE],
-      response_types: ['code'],
-      redirect_uris: c.redirectUris,
-      id_token_signed_response_alg: 'RS256',
-    })),
+    clients: config.clients.map((c) => {
+      const secret = c.confidential ? options.clientSecrets?.get(c.clientId) : undefined;
+      if (c.confidential && secret === undefined) throw new Error(`no secret for the confidential client ${c.clientId}`);
+      return {
+        client_id: c.clientId,
+        client_name: c.clientName ?? c.clientId,
+        application_type: 'native',
+        // Confidential: the secret in the form body, as python-keycloak (the seed) sends it.
+        ...(secret !== undefined ? { client_secret: secret, token_endpoint_auth_method: 'client_secret_post' } : { token_endpoint_auth_method: 'none' }),
+        grant_types: ['authorization_code', 'refresh_token', DEVICE_CODE_GRANT_TYPE, ...(c.directAccessGrants ? [PASSWORD_GRANT_TYPE] : [])],
+        response_types: ['code'],
+        redirect_uris: c.redirectUris,
+        id_token_signed_response_alg: 'RS256',
+        // Keycloak puts auth_time into every ID token.
+        require_auth_time: true,
+      };
+    }),
     jwks: options.keys.jwks,
     cookies: { keys: options.keys.cookieKeys },
     findAccount: async (_ctx: unknown, sub: string) => {
@@ -86,12 +113,7 @@ export async function startOidcServer(options: OidcServerOptions): Promise<Runni
       if (!user) return undefined;
       return {
         accountId: sub,
-        claims: async () => ({
-          sub,
-          preferred_username: user.username,
-          ...(user.name ? { name: user.name } : {}),
-          ...(user.email ? { email: user.email, email_verified: true } : {}),
-        }),
+        claims: async () => claimsOf(user),
       };
     },
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'preferred_username'] },
@@ -102,6 +124,9 @@ export async function startOidcServer(options: OidcServerOptions): Promise<Runni
     features: {
       devInteractions: { enabled: false },
       revocation: { enabled: true },
+      // Keycloak lists it in discovery and serves it at …/token/introspect (for confidential clients).
+      introspection: { enabled: true },
+      resourceIndicators: resourceIndicators(config.accessTokenTtlSeconds),
       deviceFlow: {
         enabled: true,
         charset: 'base-20',
@@ -142,8 +167,10 @@ export async function startOidcServer(options: OidcServerOptions): Promise<Runni
       device_authorization: '/protocol/openid-connect/auth/device',
       revocation: '/protocol/openid-connect/revoke',
       introspection: '/protocol/openid-connect/token/introspect',
+      pushed_authorization_request: '/protocol/openid-connect/ext/par/request',
       code_verification: '/device',
     },
+    formats: { customizers: { jwt: keycloakAccessTokenClaims(accountOf) } },
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `${prefix}/interaction/${interaction.uid}` },
     // Refresh tokens for every client allowed the refresh_token grant, as Keycloak does (oidc-provider's
     // default needs offline_access, which it drops unless prompt=consent is requested).
@@ -159,6 +186,7 @@ export async function startOidcServer(options: OidcServerOptions): Promise<Runni
       // Every configured client is first-party: grant its scopes without a consent page.
       const grant = new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
       grant.addOIDCScope(FIRST_PARTY_SCOPES);
+      grant.addResourceScope(REALM_RESOURCE, ACCESS_TOKEN_SCOPE);
       await grant.save();
       session.ensureClientContainer(client.clientId);
       session.grantIdFor(client.clientId, grant.jti);
@@ -179,12 +207,23 @@ export async function startOidcServer(options: OidcServerOptions): Promise<Runni
       AuthorizationCode: AUTHORIZATION_CODE_TTL_S,
     },
   });
+  addKeycloakIdTokenClaims(provider);
+  provider.use(unauthorizedClientAsKeycloak);
+  registerPasswordGrant({
+    provider,
+    authenticate: (username, password) => users.authenticate(username, password),
+    throttle,
+    grantedScopes: FIRST_PARTY_SCOPES,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    claimsOf,
+  });
 
   /** The grant of a first-party client: its scopes without a consent page. */
   const firstPartyGrant = async (clientId: string, accountId: string, existingId: string | undefined): Promise<string> => {
     const existing = existingId ? await provider.Grant.find(existingId) : undefined;
     const grant = existing ?? new provider.Grant({ clientId, accountId });
     grant.addOIDCScope(FIRST_PARTY_SCOPES);
+    grant.addResourceScope(REALM_RESOURCE, ACCESS_TOKEN_SCOPE);
     return grant.save();
   };
 
@@ -288,6 +327,14 @@ export async function startOidcServer(options: OidcServerOptions): Promise<Runni
     }
   });
 
+  const publicKeyPem = createPublicKey({ key: options.keys.jwks.keys[0] as NodeJwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
+  app.get(prefix, realmInfo(config.realm, issuer, () => publicKeyPem));
+  app.post(`${prefix}/protocol/openid-connect/token/introspect`, ...introspectionHandler({
+    issuer,
+    signingKey: options.keys.jwks.keys[0]!,
+    clientSecrets: options.clientSecrets ?? new Map(),
+    findRefreshToken: async (value) => (await (provider as unknown as { RefreshToken: { find(v: string): Promise<never> } }).RefreshToken.find(value)) ?? undefined,
+  }));
   app.use(prefix, provider.callback() as (req: IncomingMessage, res: ServerResponse) => void);
 
   // Errors from our interaction routes (an expired or foreign interaction): a page, not a stack trace.

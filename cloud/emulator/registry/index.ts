@@ -297,6 +297,10 @@ export class Registry {
     }));
   }
 
+  deletePolicyVersion(policyName: string, versionId: string): void {
+    this.sql('DELETE FROM policy_versions WHERE policy_name = ? AND version_id = ?').run(policyName, versionId);
+  }
+
   /** AWS DeletePolicy: refused while the policy is attached or has non-default versions. */
   deletePolicy(policyName: string): void {
     this.requirePolicy(policyName);

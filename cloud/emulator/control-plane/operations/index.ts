@@ -3,9 +3,12 @@ import { createKeysAndCertificate, deleteCertificate, describeCertificate, listC
 import { describeEndpoint } from './endpoint.js';
 import { createBillingGroup, createThingGroup, createThingType, describeThingType, listThingGroups } from './groups.js';
 import {
-  attachPolicy, createPolicy, deletePolicy, detachPolicy, getPolicy, listAttachedPolicies, listPolicies, listPrincipalPolicies, listTargetsForPolicy,
+  attachPolicy, createPolicy, createPolicyVersion, deletePolicy, deletePolicyVersion, detachPolicy, getPolicy, listAttachedPolicies, listPolicies,
+  listPolicyVersions, listPrincipalPolicies, listTargetsForPolicy,
 } from './policies.js';
-import { createProvisioningTemplateVersion, describeProvisioningTemplateVersion, listProvisioningTemplateVersions } from './template-versions.js';
+import {
+  createProvisioningTemplateVersion, deleteProvisioningTemplateVersion, describeProvisioningTemplateVersion, listProvisioningTemplateVersions,
+} from './template-versions.js';
 import { attachThingPrincipal, listPrincipalThings } from './thing-principals.js';
 import {
   createProvisioningClaim,
@@ -29,7 +32,11 @@ export const OPERATIONS: readonly Operation[] = [
   createProvisioningTemplateVersion,
   describeProvisioningTemplateVersion,
   listProvisioningTemplateVersions,
+  deleteProvisioningTemplateVersion,
   createPolicy,
+  createPolicyVersion,
+  listPolicyVersions,
+  deletePolicyVersion,
   getPolicy,
   listPolicies,
   attachPolicy,

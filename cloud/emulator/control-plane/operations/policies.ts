@@ -211,3 +211,69 @@ export const listPrincipalPolicies: Operation = {
     };
   },
 };
+
+/**
+ * CreatePolicyVersion/ListPolicyVersions/DeletePolicyVersion (what `npm run setup` calls when the
+ * device policy changes): at most 5 versions (VersionsLimitExceededException), the default version
+ * cannot be deleted (DeleteConflictException).
+ */
+export const createPolicyVersion: Operation = {
+  name: 'CreatePolicyVersion',
+  method: 'POST',
+  path: '/policies/{policyName}/version',
+  prepare({ labels, body, query }, ctx) {
+    const policyName = checkName(labels.policyName ?? '', 'policyName', POLICY_NAME);
+    const document = requiredString(body, 'policyDocument');
+    const setAsDefault = queryBoolean(query, 'setAsDefault') ?? false;
+    return {
+      permissions: [{ action: 'iot:CreatePolicyVersion', resource: policyResource(ctx, policyName) }],
+      run() {
+        const checked = validatePolicyDocument(document);
+        if (!checked.ok) throw awsError('MalformedPolicyException', checked.message);
+        const p = ctx.registry.getPolicy(policyName);
+        if (p === undefined) throw notFound(`Policy not found (name=${policyName})`);
+        const v = ctx.registry.createPolicyVersion(policyName, document, setAsDefault);
+        return { policyArn: p.policyArn, policyDocument: v.document, policyVersionId: v.versionId, isDefaultVersion: v.isDefaultVersion };
+      },
+    };
+  },
+};
+
+export const listPolicyVersions: Operation = {
+  name: 'ListPolicyVersions',
+  method: 'GET',
+  path: '/policies/{policyName}/version',
+  prepare({ labels }, ctx) {
+    const policyName = checkName(labels.policyName ?? '', 'policyName', POLICY_NAME);
+    return {
+      permissions: [{ action: 'iot:ListPolicyVersions', resource: policyResource(ctx, policyName) }],
+      run() {
+        if (ctx.registry.getPolicy(policyName) === undefined) throw notFound(`Policy not found (name=${policyName})`);
+        return {
+          policyVersions: ctx.registry.listPolicyVersions(policyName).map((v) => ({ versionId: v.versionId, isDefaultVersion: v.isDefaultVersion, createDate: epochSeconds(v.createDate) })),
+        };
+      },
+    };
+  },
+};
+
+export const deletePolicyVersion: Operation = {
+  name: 'DeletePolicyVersion',
+  method: 'DELETE',
+  path: '/policies/{policyName}/version/{policyVersionId}',
+  prepare({ labels }, ctx) {
+    const policyName = checkName(labels.policyName ?? '', 'policyName', POLICY_NAME);
+    const versionId = checkName(labels.policyVersionId ?? '', 'policyVersionId', { pattern: '[0-9]+', min: 1, max: 20 });
+    return {
+      permissions: [{ action: 'iot:DeletePolicyVersion', resource: policyResource(ctx, policyName) }],
+      run() {
+        const p = ctx.registry.getPolicy(policyName);
+        if (p === undefined) throw notFound(`Policy not found (name=${policyName})`);
+        if (p.defaultVersionId === versionId) throw awsError('DeleteConflictException', 'Cannot delete the default version of a policy');
+        if (!ctx.registry.listPolicyVersions(policyName).some((v) => v.versionId === versionId)) throw notFound(`Policy version ${versionId} of ${policyName} not found`);
+        ctx.registry.deletePolicyVersion(policyName, versionId);
+        return undefined;
+      },
+    };
+  },
+};

@@ -73,3 +73,21 @@ export const listProvisioningTemplateVersions: Operation = {
     };
   },
 };
+
+export const deleteProvisioningTemplateVersion: Operation = {
+  name: 'DeleteProvisioningTemplateVersion',
+  method: 'DELETE',
+  path: '/provisioning-templates/{templateName}/versions/{versionId}',
+  prepare({ labels }, ctx) {
+    const templateName = checkName(labels.templateName ?? '', 'templateName', TEMPLATE_NAME);
+    const versionId = queryInteger(new Map([['versionId', labels.versionId ?? '']]), 'versionId', { min: 1, max: Number.MAX_SAFE_INTEGER }) as number;
+    return {
+      permissions: [{ action: 'iot:DeleteProvisioningTemplateVersion', resource: templateResource(ctx, templateName) }],
+      run() {
+        // The registry refuses the default version (DeleteConflictException) and a missing one.
+        ctx.registry.deleteProvisioningTemplateVersion(templateName, versionId);
+        return {};
+      },
+    };
+  },
+};
