@@ -87,7 +87,7 @@ export const ERROR_TABLE = {
   CONFIG_INVALID: { wire: 0x0506, category: 'device', message: 'The configuration is invalid' },
   BLE_UNAVAILABLE: { wire: 0x0507, category: 'device', message: 'Bluetooth is unavailable: the HCI controller could not be reached' },
   SOFTAP_FAILED: { wire: 0x0508, category: 'device', message: 'The setup access point (SoftAP) could not be started or stopped' },
-  LINK_LOST: { wire: 0x0509, category: 'device', message: 'The Bluetooth link to the device was lost' },
+  LINK_LOST: { wire: 0x0509, category: 'device', message: 'The link to the device was lost' },
   DEVICE_NOT_FOUND: { wire: 0x050a, category: 'device', message: 'No provisioning device with that name was found in range' },
   RATE_LIMITED: { wire: 0x050b, category: 'device', message: 'Too many requests from this client: wait and try again' },
 } as const satisfies Record<string, ErrorSpec>;

@@ -36,7 +36,7 @@ export async function login(ctx: CommandContext, flags: LoginFlags, out: Output,
   } else if (flags.passwordGrant) {
     if (!flags.username) throw new CliUsageError('--password-grant needs --username');
     const password = flags.passwordFile ? readSecretFile(flags.passwordFile, 'password')
-      : io.env[PASSWORD_ENV] ?? await promptSecret(io, `Password for ${flags.username}: `);
+      : io.env[PASSWORD_ENV] ?? await promptSecret(io, `Password for ${flags.username}: `, { what: 'password', alternatives: `--password-file FILE or $${PASSWORD_ENV}` });
     tokens = await ctx.auth.loginWithPassword(flags.username, password);
   } else {
     tokens = await ctx.auth.loginWithBrowser((url) => {

@@ -75,7 +75,7 @@ async function wifiSettings(flags: ProvisionFlags, io: CliIo): Promise<WifiSetti
   if (!flags.ssid) throw new CliUsageError('--ssid is required');
   if (flags.open) return { ssid: flags.ssid };
   const passphrase = flags.passwordFile ? readSecretFile(flags.passwordFile, 'Wi-Fi password')
-    : io.env[WIFI_PASSWORD_ENV] ?? await promptSecret(io, `Wi-Fi password for ${flags.ssid}: `);
+    : io.env[WIFI_PASSWORD_ENV] ?? await promptSecret(io, `Wi-Fi password for ${flags.ssid}: `, { what: 'Wi-Fi password', alternatives: `--password-file FILE, $${WIFI_PASSWORD_ENV}, or --open for an open network` });
   return { ssid: flags.ssid, passphrase };
 }
 
@@ -86,7 +86,7 @@ async function singleTarget(flags: ProvisionFlags, io: CliIo): Promise<DeviceCod
     return { deviceId: p.deviceId, setupCode: p.setupCode };
   }
   if (!flags.device) throw new CliUsageError('--device NAME or --qr PAYLOAD is required');
-  const code = flags.setupCode ?? io.env[SETUP_CODE_ENV] ?? await promptSecret(io, `Setup code of ${flags.device}: `);
+  const code = flags.setupCode ?? io.env[SETUP_CODE_ENV] ?? await promptSecret(io, `Setup code of ${flags.device}: `, { what: 'setup code', alternatives: `--setup-code CODE, $${SETUP_CODE_ENV}, or --qr PAYLOAD` });
   return { deviceId: flags.device, setupCode: parseSetupCode(code) };
 }
 

@@ -18,11 +18,17 @@ export function readSecretFile(path: string, what: string): string {
   return line;
 }
 
+/** Which secret a prompt asks for, and the other ways to give it (named when stdin has none). */
+export interface SecretSource {
+  readonly what: string;
+  readonly alternatives: string;
+}
+
 /**
  * Asks for a secret on the terminal without echoing it (raw mode); without a terminal, reads one
  * line from stdin (a pipe).
  */
-export async function promptSecret(io: CliIo, prompt: string): Promise<string> {
+export async function promptSecret(io: CliIo, prompt: string, source: SecretSource): Promise<string> {
   io.stderr.write(prompt);
   const tty = io.stdin.isTTY === true && typeof io.stdin.setRawMode === 'function';
   if (tty) io.stdin.setRawMode!(true);
@@ -37,7 +43,9 @@ export async function promptSecret(io: CliIo, prompt: string): Promise<string> {
         if (err) reject(err);
         else resolve(value);
       };
-      const onEnd = (): void => finish(value ? undefined : new ProvisioningError('CONFIG_INVALID', { detail: 'no input for the secret' }));
+      const onEnd = (): void => finish(value ? undefined : new ProvisioningError('CONFIG_INVALID', {
+        detail: `no ${source.what} on stdin${io.stdin.isTTY === true ? '' : ' (not a terminal)'}: pipe it in, or give it with ${source.alternatives}`,
+      }));
       const onData = (chunk: Buffer | string): void => {
         for (const ch of chunk.toString()) {
           if (ch === '\r' || ch === '\n') return finish();

@@ -120,6 +120,10 @@ describe('connectHttp', () => {
     const busy = (async () => Response.json({ error: { code: 'DEVICE_BUSY', message: 'x' } }, { status: 503 })) as typeof fetch;
     await expect(connectHttp('http://10.0.0.1', { fetch: busy })).rejects.toMatchObject({ code: 'DEVICE_BUSY' });
     const down = (async () => { throw new TypeError('fetch failed'); }) as typeof fetch;
-    await expect(connectHttp('http://10.0.0.1', { fetch: down })).rejects.toMatchObject({ code: 'LINK_LOST' });
+    const lost = await connectHttp('http://10.0.0.1', { fetch: down }).then(() => new Error('connected'), (e: unknown) => e as Error);
+    expect(lost).toMatchObject({ code: 'LINK_LOST' });
+    // It speaks of the transport in use, not of Bluetooth.
+    expect(lost.message).toContain('setup network');
+    expect(lost.message).not.toMatch(/Bluetooth|BLE/);
   });
 });

@@ -59,12 +59,12 @@ export async function errorFromResponse(res: Response): Promise<ProvisioningErro
   const code = body?.error?.code;
   const detail = typeof body?.error?.detail === 'string' ? body.error.detail : undefined;
   if (isErrorCode(code)) return new ProvisioningError(code, detail ? { detail } : {});
-  return new ProvisioningError(res.status === 404 ? 'LINK_LOST' : 'INTERNAL', { detail: `HTTP ${res.status} from the device` });
+  return new ProvisioningError(res.status === 404 ? 'LINK_LOST' : 'INTERNAL', { detail: `HTTP ${res.status} from the device's setup network server` });
 }
 
 function linkLost(err: unknown, what: string): ProvisioningError {
   if (err instanceof ProvisioningError) return err;
-  return new ProvisioningError('LINK_LOST', { detail: `${what}: ${err instanceof Error ? err.message : String(err)}`, cause: err });
+  return new ProvisioningError('LINK_LOST', { detail: `HTTP to the device's setup network, ${what}: ${err instanceof Error ? err.message : String(err)}`, cause: err });
 }
 
 class HttpDeviceLink implements HttpDeviceLinkApi {
