@@ -63,7 +63,7 @@ export const ERROR_TABLE = {
   // 0x04xx claim and cloud
   CLAIM_EXPIRED: { wire: 0x0401, category: 'cloud', message: 'The claim certificate has expired: fetch a new one' },
   CLAIM_INVALID: { wire: 0x0402, category: 'cloud', message: 'The claim certificate or key is invalid' },
-  CLOUD_UNREACHABLE: { wire: 0x0403, category: 'cloud', message: 'The AWS IoT endpoint could not be reached' },
+  CLOUD_UNREACHABLE: { wire: 0x0403, category: 'cloud', message: 'A cloud endpoint could not be reached' },
   CLOUD_CONNECT_REFUSED: { wire: 0x0404, category: 'cloud', message: 'The AWS IoT broker refused the connection' },
   CLOUD_TIMEOUT: { wire: 0x0405, category: 'cloud', message: 'The AWS IoT broker did not answer in time' },
   CERTIFICATE_REJECTED: { wire: 0x0406, category: 'cloud', message: 'AWS IoT refused to issue a certificate' },

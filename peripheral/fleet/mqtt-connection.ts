@@ -48,7 +48,7 @@ export function connectFailureError(event: mqtt5.ConnectionFailureEvent): Provis
   }
   const name = (event.error as CrtLikeError | undefined)?.error_name ?? 'unknown';
   if (name.includes('TLS')) return new ProvisioningError('CLOUD_CONNECT_REFUSED', { detail: `TLS handshake failed (${name})` });
-  return new ProvisioningError('CLOUD_UNREACHABLE', { detail: name });
+  return new ProvisioningError('CLOUD_UNREACHABLE', { detail: `AWS IoT MQTT endpoint: ${name}` });
 }
 
 /** Stops and releases a client; safe to call on a client that never connected. */
