@@ -155,6 +155,8 @@ async function main(): Promise<number> {
       ...account, policyName: values['policy-name'] ?? DEVICE_POLICY_NAME, templateName, provisioningRoleArn, policy: policyChoice(values.policy),
       ...(hook ? { preProvisioningHookArn: hook.functionArn } : {}),
     });
+  } catch (err) {
+    throw unreachable(err, target, values.real === true);
   } finally {
     iot.destroy();
   }
@@ -186,7 +188,12 @@ async function main(): Promise<number> {
       for (const step of hook.manualSteps) console.log(`  ${step}`);
     }
   }
-  console.log(`\nThe provisioning role ${provisioningRoleArn} must exist${values.real ? '' : ' (the emulator does not check it)'}:`);
+  if (!values.real) {
+    // The emulator checks no IAM role: the role documents are for a real account (--real, or --json).
+    console.log('\nThe emulator needs no IAM roles; `--real` prints the ones a real account needs.');
+    return 0;
+  }
+  console.log(`\nThe provisioning role ${provisioningRoleArn} must exist:`);
   console.log('  trust policy:');
   console.log(indent(JSON.stringify(roleNeeds.provisioningRole.trustPolicy, null, 2), 4));
   console.log(`  attach the managed policy ${roleNeeds.provisioningRole.managedPolicyArn}`);
@@ -197,7 +204,6 @@ async function main(): Promise<number> {
   console.log(indent(JSON.stringify(roleNeeds.identityPoolAuthenticatedRole.trustPolicy, null, 2), 4));
   console.log('  permissions policy:');
   console.log(indent(JSON.stringify(roleNeeds.identityPoolAuthenticatedRole.permissionsPolicy, null, 2), 4));
-  if (!values.real) console.log('\n(The emulator\'s identity pool already has this role: see cognito.identityPool in its configuration.)');
   return 0;
 }
 
@@ -219,6 +225,14 @@ async function deployHookWith(endpoint: string | undefined, options: HookDeployO
     lambda.destroy();
     iam.destroy();
   }
+}
+
+/** A request that got no HTTP answer (refused, DNS, timeout) is CLOUD_UNREACHABLE naming the target and the fix. */
+function unreachable(err: unknown, target: string, real: boolean): unknown {
+  if (isProvisioningError(err) || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== undefined) return err;
+  const net = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code ?? (err as { name?: string }).name ?? 'no answer';
+  const fix = real ? 'check the region, --endpoint-url and the network' : 'start it with `npm run cloud` (or give --cloud-json of a running one)';
+  return new ProvisioningError('CLOUD_UNREACHABLE', { detail: `${target}: ${net}; ${fix}`, cause: err });
 }
 
 function indent(text: string, n: number): string {

@@ -66,8 +66,10 @@ describe('npm run cloud / npm run setup', () => {
     });
     const cloud = run('cloud/cli.ts', ['--data-dir', dataDir, '--iot-port', '0', '--oidc-port', '0', '--cognito-port', '0', '--json']);
     const exit = finished(cloud, TEST_TIMEOUT_MS);
+    let cloudJsonPath = '';
     try {
       const printed = JSON.parse(await firstLine(cloud)) as { cloudJsonPath: string; admin: { accessKeyId: string } };
+      cloudJsonPath = printed.cloudJsonPath;
       expect(printed.admin.accessKeyId).toMatch(/^AKIA/);
       expect(statSync(printed.cloudJsonPath).mode & 0o777).toBe(0o600);
       const cloudJson = readCloudJson(printed.cloudJsonPath);
@@ -81,6 +83,12 @@ describe('npm run cloud / npm run setup', () => {
       expect(report.policy.action).toBe('created');
       expect(report.template.action).toBe('created');
       expect(JSON.stringify(report.identityPoolAuthenticatedRole.permissionsPolicy)).toContain('iot:CreateProvisioningClaim');
+      // For people, against the emulator: what was done, not IAM documents that do not apply there.
+      const again = await finished(run('cloud/setup/cli.ts', ['--cloud-json', printed.cloudJsonPath]));
+      expect(again.code).toBe(0);
+      expect(again.stdout).toContain('device policy');
+      expect(again.stdout).not.toContain('trust policy');
+      expect(again.stdout.trim().split('\n').length).toBeLessThan(10);
     } finally {
       blocker.close();
       cloud.kill('SIGINT');
@@ -89,5 +97,10 @@ describe('npm run cloud / npm run setup', () => {
     expect(code).toBe(0);
     expect(stderr).toContain('warning: MQTT port 8883 unavailable (EADDRINUSE): using a free port instead');
     expect(stdout).toContain('SIGINT: stopping the cloud emulator');
+    // The cloud is down now: setup says so with a code and the fix, not a bare ECONNREFUSED.
+    const down = await finished(run('cloud/setup/cli.ts', ['--cloud-json', cloudJsonPath]));
+    expect(down.code).not.toBe(0);
+    expect(down.stderr).toContain('[CLOUD_UNREACHABLE]');
+    expect(down.stderr).toContain('npm run cloud');
   }, TEST_TIMEOUT_MS);
 });
