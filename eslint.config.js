@@ -14,7 +14,7 @@ export default tseslint.config(
     },
   },
   {
-    // protocol/ is sans I/O: it may not reach for Node's I/O modules (DESIGN.md, "Layout").
+    // protocol/ is sans I/O: it may not reach for Node's I/O modules (protocol/README.md).
     files: ['protocol/**/*.ts'],
     ignores: ['protocol/**/*.test.ts'],
     rules: {

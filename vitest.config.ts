@@ -13,6 +13,7 @@ import type { TestProjectInlineConfiguration } from 'vitest/config';
 const FAST = [
   'protocol/**/*.test.ts', 'ble/**/*.test.ts', 'central/**/*.test.ts', 'cloud/**/*.test.ts', 'peripheral/**/*.test.ts',
   'softap-fallback/**/*.test.ts', 'demo/**/*.test.ts', 'bench/**/*.test.ts', 'test/protocol/**/*.test.ts', 'test/session/**/*.test.ts',
+  'test/docs/**/*.test.ts',
 ];
 /** In FAST's folders but slow: one full handshake per byte position of a recorded session. */
 const EXHAUSTIVE = ['test/session/recorded-session.test.ts'];

@@ -1,0 +1,89 @@
+/**
+ * The README's commands stay runnable: every `npm run X` names a script whose program exists, every
+ * flag and subcommand given after `--` is one that program declares (in its parseArgs options or its
+ * usage text), and every file a command names exists. Read statically: no program is started.
+ */
+import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+
+/** Commands in ```sh blocks and in inline code that starts with `npm run`, without comments. */
+function readmeCommands(markdown: string): string[] {
+  const fenced = [...markdown.matchAll(/^```sh\n([\s\S]*?)^```/gm)].flatMap((m) => m[1]!.split('\n'));
+  const inline = [...markdown.matchAll(/`(npm run [^`]+)`/g)].map((m) => m[1]!);
+  return [...fenced, ...inline].map((l) => l.replace(/\s+#.*$/, '').trim()).filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+/** Shell words, with single- and double-quoted strings kept whole. */
+function words(line: string): string[] {
+  return [...line.matchAll(/'[^']*'|"[^"]*"|\S+/g)].map((m) => m[0]);
+}
+
+/** The source of a script's program: its entry file and the non-test .ts files of its folder tree. */
+function programSource(script: string): { entry: string; text: string } {
+  const entry = /\btsx\s+(\S+\.ts)/.exec(scripts[script] ?? '')?.[1];
+  if (!entry) return { entry: '', text: '' };
+  const dir = dirname(join(ROOT, entry));
+  const files: string[] = [];
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      const path = join(d, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (name.endsWith('.ts') && !name.endsWith('.test.ts')) files.push(path);
+    }
+  };
+  if (existsSync(join(ROOT, entry))) walk(dir);
+  return { entry, text: files.map((f) => readFileSync(f, 'utf8')).join('\n') };
+}
+
+function declares(text: string, word: string): boolean {
+  const esc = word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`--${esc}\\b|'${esc}'|\\b${esc}:|^\\s+${esc}\\b`, 'm').test(text);
+}
+
+/** What is wrong with one command (empty when nothing). */
+function problems(line: string): string[] {
+  const w = words(line);
+  if (w[0] !== 'npm') return [];
+  if (w[1] === 'install' || w[1] === 'test') return [];
+  if (w[1] !== 'run') return [`npm ${w[1]}: only install, test and run are documented`];
+  const rest = w.slice(2).filter((x) => x !== '--silent');
+  const script = rest[0]!;
+  if (!(script in scripts)) return [`npm run ${script}: no such script in package.json`];
+  const dash = rest.indexOf('--');
+  const args = dash < 0 ? [] : rest.slice(dash + 1);
+  const { entry, text } = programSource(script);
+  if (!entry) return [];
+  if (!existsSync(join(ROOT, entry))) return [`npm run ${script}: its program ${entry} does not exist`];
+  const out: string[] = [];
+  const sub = args[0] !== undefined && !args[0].startsWith('-') && script !== 'bench' ? args[0] : undefined;
+  if (sub && !declares(text, sub)) out.push(`npm run ${script}: ${entry} knows no subcommand ${sub}`);
+  for (const a of args.filter((x) => x.startsWith('--'))) {
+    const name = a.slice(2).split('=')[0]!;
+    if (!declares(text, name)) out.push(`npm run ${script}: ${entry} declares no flag --${name}`);
+  }
+  return out;
+}
+
+describe('README.md commands', () => {
+  const commands = readmeCommands(readFileSync(join(ROOT, 'README.md'), 'utf8'));
+
+  it('are found (the reader below sees the README\'s blocks)', () => {
+    expect(commands).toEqual(expect.arrayContaining(['npm install', 'npm test', 'npm run demo']));
+    expect(commands.filter((c) => c.startsWith('npm run central')).length).toBeGreaterThan(2);
+  });
+
+  it('name scripts that exist, with flags and subcommands their programs declare', () => {
+    expect(commands.flatMap(problems)).toEqual([]);
+  });
+
+  it('would catch a wrong script, subcommand or flag', () => {
+    expect(problems('npm run nosuch')).toEqual(['npm run nosuch: no such script in package.json']);
+    expect(problems('npm run central -- frobnicate')).toEqual(['npm run central: central/cli.ts knows no subcommand frobnicate']);
+    expect(problems('npm run demo -- --no-such-flag')).toEqual(['npm run demo: demo/cli.ts declares no flag --no-such-flag']);
+  });
+});
