@@ -38,6 +38,21 @@ export type ControllerPresence = 'unknown' | 'present' | 'absent';
 
 const DEAD_STATES = new Set(['poweredOff', 'unsupported', 'unauthorized']);
 
+/**
+ * bleno's bindings exit the process (code 1) on SIGINT when their handler is the last SIGINT
+ * listener — which it is when bleno loads after the device installed its own (e.g. BLE enabled
+ * only once the policy needs it): Ctrl-C would skip the device's bounded, clean stop. Handlers
+ * added while bleno loaded go first instead, so the device's handler runs and stops the device;
+ * a second Ctrl-C (the device's handler is `once`) still exits at once.
+ */
+function yieldSigint(before: Set<NodeJS.SignalsListener>): void {
+  for (const listener of process.listeners('SIGINT')) {
+    if (before.has(listener)) continue;
+    process.removeListener('SIGINT', listener);
+    process.prependListener('SIGINT', listener);
+  }
+}
+
 function blenoState(bleno: Bleno): string {
   const b = bleno as unknown as { state?: string; _state?: string };
   return b.state ?? b._state ?? 'unknown';
@@ -127,11 +142,14 @@ export class BleTransport implements BleSwitch {
     if (this.#bleno) return this.#bleno;
     const load = this.#o.loadBleno ?? ((t, mtu) => loadBleno(t, { maxMtu: mtu }));
     let bleno: Bleno;
+    const sigintBefore = new Set(process.listeners('SIGINT'));
     try {
       bleno = load(this.#o.transport, this.#o.maxAttMtu);
     } catch (err) {
       if (isProvisioningError(err)) throw err;
       throw new ProvisioningError('BLE_UNAVAILABLE', { detail: this.#o.transport, cause: err });
+    } finally {
+      yieldSigint(sigintBefore);
     }
     this.#bleno = bleno;
     // Only while a server runs do phones matter; the controller matters always.
