@@ -14,6 +14,7 @@ import { startEmulator } from '../../cloud/emulator/index.js';
 import type { RunningEmulator } from '../../cloud/emulator/index.js';
 import { readClientSecret } from '../../cloud/emulator/identity/client-secrets.js';
 import { atHash } from '../../cloud/emulator/identity/keycloak-shape.js';
+import { codeFlowLogin, discover } from './login.js';
 
 let dir: string;
 let cloud: RunningEmulator;
@@ -93,6 +94,19 @@ describe('Keycloak shape', () => {
     });
     expect(refreshed.status).toBe(200);
     expect(decodeJwt(String((await refreshed.json() as Record<string, unknown>).access_token))).toMatchObject({ azp: 'mobile-claim', aud: 'account' });
+  });
+
+  it('gives the public client\'s code flow the same JWT access token and ID token claims', async () => {
+    const config = await discover(cloud.endpoints.oidcIssuer, 'provisioning-app');
+    const { tokens } = await codeFlowLogin(config, DEMO.username, DEMO.password);
+    const access = decodeJwt(tokens.access_token);
+    expect(access).toMatchObject({ aud: 'account', azp: 'provisioning-app', typ: 'Bearer', preferred_username: 'demo' });
+    const id = decodeJwt(tokens.id_token!);
+    expect(id).toMatchObject({ aud: 'provisioning-app', azp: 'provisioning-app', typ: 'ID', at_hash: atHash(tokens.access_token) });
+    expect(id.auth_time).toBeTypeOf('number');
+    expect(id.sid).toBeTypeOf('string');
+    expect(id.session_state).toBe(id.sid);
+    expect(access.sid).toBe(id.sid);
   });
 
   it('serves the realm\'s public info and the legacy /auth prefix', async () => {

@@ -41,6 +41,7 @@ interface TokenLike {
   clientId?: string;
   accountId?: string;
   sid?: string;
+  sessionUid?: string;
   authTime?: number;
 }
 
@@ -60,9 +61,10 @@ export function keycloakAccessTokenClaims(lookup: AccountLookup) {
     p.typ = 'Bearer';
     if (token.clientId !== undefined) p.azp = token.clientId;
     delete p.client_id;
-    if (token.sid !== undefined) {
-      p.sid = token.sid;
-      p.session_state = token.sid;
+    const sid = token.sid ?? token.sessionUid;
+    if (sid !== undefined) {
+      p.sid = sid;
+      p.session_state = sid;
     }
     const user = token.accountId !== undefined ? lookup(token.accountId) : undefined;
     if (user) {
@@ -110,8 +112,13 @@ export function addKeycloakIdTokenClaims(provider: unknown): void {
       const value = at ? values.get(at) : undefined;
       // oidc-provider hashes at_hash itself (OIDC Core §3.1.3.6) when given the token's value.
       if (value !== undefined) this.set('at_hash', value);
-      const sid = this.extra?.sid;
-      if (typeof sid === 'string') this.set('session_state', sid);
+      // oidc-provider sets `sid` only for clients that asked for logout sessions; Keycloak always
+      // names the user session: the browser session's uid, or the direct grant's session.
+      const sid = this.extra?.sid ?? (at as { sessionUid?: unknown } | undefined)?.sessionUid;
+      if (typeof sid === 'string') {
+        this.set('sid', sid);
+        this.set('session_state', sid);
+      }
     }
     return issue.call(this, opts);
   };
