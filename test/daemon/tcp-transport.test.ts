@@ -81,6 +81,16 @@ async function deviceStatus(device: WatchedDevice): Promise<Record<string, unkno
   return JSON.parse(out.at(-1)!) as Record<string, unknown>;
 }
 
+/** Waits until `device status` says `ble` (the device writes its status file just after it logs). */
+async function statusBecomes(device: WatchedDevice, ble: string): Promise<Record<string, unknown>> {
+  const end = Date.now() + 30_000;
+  for (;;) {
+    const status = await deviceStatus(device);
+    if (status['ble'] === ble || Date.now() > end) return status;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 const job = (): ProvisionJob => ({ deviceId: ID, setupCode, wifi: { ssid: NET.ssid, passphrase: NET.passphrase }, claim: () => cloud.claim() });
 const connect = async (): Promise<DeviceLink> => NobleDeviceLink.connect(await findDevice(noble, ID));
 
@@ -119,12 +129,12 @@ async function failsWithCableCut(pullAt: (f: WrittenFrame) => boolean): Promise<
 describe('the device survives its controller over H4/TCP (air in its own process)', () => {
   it('at idle: logged with the transport, unavailable in status, the AP as fallback, re-attached with back-off; provisions; stops cleanly without controller', async () => {
     const device = await startDevice();
-    expect(await deviceStatus(device)).toMatchObject({ state: 'unprovisioned', ble: 'available', bleTransport: cable.spec });
+    expect(await statusBecomes(device, 'available')).toMatchObject({ state: 'unprovisioned', ble: 'available', bleTransport: cable.spec });
     cable.unplug();
     await device.waitFor(lostLine);
     expect(device.lines.find((l) => lostLine.test(l))).toContain(cable.spec);
     await device.waitFor(/^fallback: startAp \(noBleController\)$/);
-    expect(await deviceStatus(device)).toMatchObject({ ble: 'unavailable' });
+    expect(await statusBecomes(device, 'unavailable')).toMatchObject({ ble: 'unavailable' });
     // The dongle stays out: attempts 1, 2 fail (refused) and are retried.
     await device.waitFor(/^ble: re-attaching to tcp:127\.0\.0\.1:\d+ \(attempt 2\)$/);
     const connectionsBefore = cable.connections;
@@ -133,7 +143,7 @@ describe('the device survives its controller over H4/TCP (air in its own process
     await device.waitFor(/^ble: controller on tcp:127\.0\.0\.1:\d+ is back \(attempt \d+\)$/);
     await device.waitFor(advertisingLine, advertised);
     expect(cable.connections).toBe(connectionsBefore + 1);
-    expect(await deviceStatus(device)).toMatchObject({ ble: 'available' });
+    expect(await statusBecomes(device, 'available')).toMatchObject({ ble: 'available' });
     await provisionStopAndReset(device, 'idle');
   }, 240_000);
 
