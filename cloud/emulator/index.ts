@@ -147,6 +147,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     }).catch((cause: unknown) => { throw new EmulatorStartError('iot', ports.iot, { cause }); });
     closers.push(() => controlPlane.close());
     lambda.attach(controlPlane.url);
+    closers.push(() => lambda.close());
     const productHook = productHookTargets({
       region: config.region, accountId: config.accountId, endpoint: controlPlane.url, credentials, lambda, ...(options.now ? { now: options.now } : {}),
     });

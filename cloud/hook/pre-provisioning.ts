@@ -10,8 +10,9 @@
  *     decommissions the old registration (`npm run setup -- decommission`);
  *   - a second registration of the same serial while one is in progress: the hook reserves the
  *     serial with CreateThing (which AWS refuses when the thing exists with other attributes) or
- *     UpdateThing with expectedVersion, writing `provisionedBy = claim/<claimCertificateId>/<epoch
- *     s>`; another claim's reservation younger than {@link LEASE_SECONDS} refuses.
+ *     UpdateThing with expectedVersion, writing `provisionedBy = claim/<claimCertificateId>/
+ *     <certificateId>/<epoch s>`; a reservation for another certificate younger than
+ *     {@link LEASE_SECONDS} refuses.
  * Only the AWS SDK: it is bundled alone into the Lambda (cloud/setup/lambda-deploy.ts).
  */
 import {
@@ -56,10 +57,10 @@ function errorName(err: unknown): string {
   return (err as { name?: string } | undefined)?.name ?? '';
 }
 
-/** `claim/<claimCertificateId>/<epoch seconds>`, parsed. */
-export function parseProvisionedBy(value: string | undefined): { claimCertificateId: string; at: number } | undefined {
-  const m = /^claim\/([a-f0-9]{64})\/(\d{1,12})$/.exec(value ?? '');
-  return m ? { claimCertificateId: m[1] as string, at: Number(m[2]) } : undefined;
+/** `claim/<claimCertificateId>/<certificateId>/<epoch seconds>`, parsed. */
+export function parseProvisionedBy(value: string | undefined): { claimCertificateId: string; certificateId: string; at: number } | undefined {
+  const m = /^claim\/([a-f0-9]{64})\/([a-f0-9]{64})\/(\d{1,12})$/.exec(value ?? '');
+  return m ? { claimCertificateId: m[1] as string, certificateId: m[2] as string, at: Number(m[3]) } : undefined;
 }
 
 async function activeCertificates(iot: IoTClient, thingName: string, except: string): Promise<string[]> {
@@ -86,7 +87,7 @@ export async function decide(event: PreProvisioningEvent, deps: HookDeps): Promi
   const { iot } = deps;
   const nowS = Math.floor((deps.now?.() ?? new Date()).getTime() / 1000);
   const thingName = `${THING_NAME_PREFIX}${serial}`;
-  const mark = `claim/${event.claimCertificateId}/${nowS}`;
+  const mark = `claim/${event.claimCertificateId}/${event.certificateId}/${nowS}`;
 
   let thing;
   try {
@@ -106,8 +107,10 @@ export async function decide(event: PreProvisioningEvent, deps: HookDeps): Promi
   const active = await activeCertificates(iot, thingName, event.certificateId);
   if (active.length > 0) return { allow: false, reason: `${thingName} is registered to an ACTIVE certificate (${active[0]!.slice(0, 12)}…): decommission it first` };
   const lease = parseProvisionedBy(thing.attributes?.[PROVISIONED_BY_ATTRIBUTE]);
-  if (lease && lease.claimCertificateId !== event.claimCertificateId && nowS - lease.at < LEASE_SECONDS) {
-    return { allow: false, reason: `${thingName} is being registered by another claim` };
+  // Bound to the certificate, not the claim: a device resuming its registration with a fresh claim
+  // registers the same certificate; a competing registration brings another one.
+  if (lease && lease.certificateId !== event.certificateId && nowS - lease.at < LEASE_SECONDS) {
+    return { allow: false, reason: `${thingName} is being registered with another certificate` };
   }
   try {
     await iot.send(new UpdateThingCommand({

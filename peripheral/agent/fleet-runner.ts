@@ -23,6 +23,9 @@ export type FleetRunner = (run: FleetRun) => Promise<ProvisionResult>;
 /** Verification topic under the device policy of cloud/setup (`things/<thingName>/*`). */
 export const DEFAULT_VERIFY_TOPIC = (thingName: string): string => `things/${thingName}/provisioned`;
 
+/** The thing name cloud/setup's template gives a serial (`mything_<SerialNumber>`, documents.ts). */
+export const DEFAULT_THING_NAME = (serialNumber: string): string => `mything_${serialNumber}`;
+
 export interface ClaimFleetRunnerOptions {
   readonly store: CredentialStore;
   readonly journal: ProvisioningJournal;
@@ -32,6 +35,8 @@ export interface ClaimFleetRunnerOptions {
   readonly caPem?: string;
   readonly keyAlgorithm?: KeyAlgorithm;
   readonly verifyTopic?: (thingName: string) => string;
+  /** The template's thing name for the serial (default {@link DEFAULT_THING_NAME}). */
+  readonly thingNameFor?: (serialNumber: string) => string;
   readonly clock?: FleetClock;
   readonly retry?: ProvisionWithClaimOptions['retry'];
   readonly connectTimeoutMs?: number;
@@ -48,6 +53,7 @@ export function claimFleetRunner(options: ClaimFleetRunnerOptions): FleetRunner 
       templateName: claim.templateName,
       parameters: { ...claim.parameters },
       serialNumber: options.serialNumber,
+      thingNameFor: options.thingNameFor ?? DEFAULT_THING_NAME,
       mode: claim.certificateMode === 'keys' ? 'create-keys' : 'csr',
       clientId: `claim-${options.serialNumber}`,
       verify: { topic: options.verifyTopic ?? DEFAULT_VERIFY_TOPIC },

@@ -54,6 +54,14 @@ export interface ProvisionWithClaimOptions {
   parameters?: Record<string, string>;
   /** The device's own serial number; it overrides any SerialNumber the phone sent. */
   serialNumber: string;
+  /**
+   * The thing name the template gives this serial (cloud/setup: `mything_<SerialNumber>`). When an
+   * interrupted RegisterThing turns out to have succeeded (its token is spent), the kept certificate
+   * goes on to verification under this name: registering a new certificate instead would be refused
+   * by the pre-provisioning hook, since the thing already has an ACTIVE one. Without it, the
+   * certificate is abandoned for a new one (templates without such a hook).
+   */
+  thingNameFor?(serialNumber: string): string;
   keyAlgorithm?: KeyAlgorithm;
   mode?: 'csr' | 'create-keys';
   /** MQTT client id used with the claim. */
@@ -208,6 +216,12 @@ export async function provisionWithClaim(options: ProvisionWithClaimOptions): Pr
             // certificate; the same SerialNumber makes RegisterThing land on the same thing.
             if (!ambiguous || awsErrorCodeOf(err) !== 'InvalidCertificateOwnershipToken') throw err;
             ambiguous = false;
+            if (options.thingNameFor) {
+              // The interrupted RegisterThing succeeded: this certificate is the thing's; verify proves it.
+              thingName = options.thingNameFor(options.serialNumber);
+              await record({ step: 'thing-registered', certificateId: current.certificateId, thingName });
+              break;
+            }
             const reason = 'ownership token spent by an interrupted RegisterThing';
             await record({ step: 'certificate-abandoned', certificateId: current.certificateId, reason });
             await store.discardPending();

@@ -124,7 +124,7 @@ describe('the whole emulator: login → Cognito → claim → broker', () => {
 
       const thing = await admin.send(new DescribeThingCommand({ thingName }));
       // provisionedBy: the product's pre-provisioning hook records the claim certificate that registered it.
-      expect(thing.attributes).toEqual({ SerialNumber: 'chain1', DeviceLocation: 'lab', provisionedBy: expect.stringMatching(/^claim\/[0-9a-f]{64}\/\d+$/) });
+      expect(thing.attributes).toEqual({ SerialNumber: 'chain1', DeviceLocation: 'lab', provisionedBy: expect.stringMatching(/^claim\/[0-9a-f]{64}\/[0-9a-f]{64}\/\d+$/) });
 
       // The permanent certificate works under the tightened pubsub policy: own client id, own topics.
       const permanent = await mqtt.connectAsync(url, {

@@ -19,6 +19,7 @@ import type { TestCloud } from './cloud.js';
 import { makeDevice } from './harness.js';
 import type { DeviceUnderTest } from './harness.js';
 import { TestPhone } from './phone.js';
+import { decommissionSerial } from './decommission.js';
 import { adaptWifiBackend } from '../../peripheral/agent/index.js';
 import { SimulatedWifi } from '../../peripheral/wifi/simulated.js';
 
@@ -100,6 +101,8 @@ describe('the BLE job, phone (noble) to device (bleno) over the virtual air', ()
 
   it('reports a wrong password and an expired claim, and takes the corrections in the same session', async () => {
     await waitFor(() => device.agent.state === 'idle');
+    // SN-BLE is provisioned again after the factory reset: an operator decommissions the old registration.
+    await decommissionSerial(cloud.emu, 'SN-BLE');
     const phone = new TestPhone(noble);
     await phone.connect(DEVICE_ID);
     await phone.handshake(setupCode);

@@ -111,7 +111,7 @@ describe('takeover by serial (issue #14)', () => {
 
     const newCert = await provision('SN-RESET');
     expect(thingCertificates(cloud, thingName)).toEqual([{ certificateId: newCert.certificateId, status: 'ACTIVE' }]);
-    expect(cloud.emu.registry.getThing(thingName)?.attributes.provisionedBy).toMatch(/^claim\/[0-9a-f]{64}\/\d+$/);
+    expect(cloud.emu.registry.getThing(thingName)?.attributes.provisionedBy).toMatch(/^claim\/[0-9a-f]{64}\/[0-9a-f]{64}\/\d+$/);
     await expect(connect(cloud, oldCert, thingName)).rejects.toThrow();
     const device = track(await connect(cloud, newCert, thingName));
     expect(await roundTrip(device, `things/${thingName}/status`, 'back')).toBe('back');

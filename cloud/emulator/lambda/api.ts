@@ -30,11 +30,17 @@ const FUNCTION_NAME = /^[a-zA-Z0-9-_]{1,64}$/;
 const json = (status: number, body: unknown): ServiceResponse => ({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 const lambdaError = (type: string, status: number, message: string): AwsServiceError => new AwsServiceError(type, status, message);
 
-function configuration(fn: FunctionRecord): Record<string, unknown> {
+/** What the API learns from the execution environments: a function's State, and new code to warm. */
+export interface FunctionLifecycle {
+  stateOf(fn: FunctionRecord): 'Pending' | 'Active' | 'Failed';
+  codeChanged(fn: FunctionRecord): void;
+}
+
+function configuration(fn: FunctionRecord, state: 'Pending' | 'Active' | 'Failed'): Record<string, unknown> {
   return {
     FunctionName: fn.name, FunctionArn: fn.arn, Runtime: fn.runtime, Role: fn.role, Handler: fn.handler, CodeSize: fn.codeSize,
     Description: fn.description, Timeout: fn.timeoutSeconds, MemorySize: fn.memorySize, LastModified: fn.lastModified, CodeSha256: fn.codeSha256,
-    Version: '$LATEST', State: 'Active', LastUpdateStatus: 'Successful', PackageType: 'Zip', Architectures: ['x86_64'], RevisionId: fn.revisionId,
+    Version: '$LATEST', State: state, LastUpdateStatus: state === 'Pending' ? 'InProgress' : state === 'Active' ? 'Successful' : 'Failed', PackageType: 'Zip', Architectures: ['x86_64'], RevisionId: fn.revisionId,
   };
 }
 
@@ -69,7 +75,16 @@ export const MAX_LAMBDA_REQUEST_BYTES = 70 * 1024 * 1024;
 
 export class LambdaIamApi {
   readonly maxBodyBytes = MAX_LAMBDA_REQUEST_BYTES;
-  constructor(private readonly store: LambdaStore, private readonly now: () => Date) {}
+  constructor(private readonly store: LambdaStore, private readonly now: () => Date, private readonly lifecycle: FunctionLifecycle) {}
+
+  private config(fn: FunctionRecord): Record<string, unknown> {
+    return configuration(fn, this.lifecycle.stateOf(fn));
+  }
+
+  private deployed(fn: FunctionRecord): FunctionRecord {
+    this.lifecycle.codeChanged(fn);
+    return fn;
+  }
 
   /** Which service a request is for, or undefined (AWS IoT's). */
   serviceOf(method: string, rawPath: string): 'lambda' | 'iam' | undefined {
@@ -102,13 +117,13 @@ export class LambdaIamApi {
     const fn = (): FunctionRecord => this.store.getFunction(name) ?? (() => { throw lambdaError('ResourceNotFoundException', 404, `Function not found: ${arn}`); })();
     if (parts.length === 1 && m === 'GET') {
       this.allow(req, 'lambda:GetFunction', arn);
-      return json(200, { Configuration: configuration(fn()), Code: { RepositoryType: 'S3', Location: `file://${this.store.codePath(fn())}` } });
+      return json(200, { Configuration: this.config(fn()), Code: { RepositoryType: 'S3', Location: `file://${this.store.codePath(fn())}` } });
     }
     if (parts[1] === 'code' && m === 'PUT') {
       this.allow(req, 'lambda:UpdateFunctionCode', arn);
       const current = fn();
       const zip = Buffer.from(str(parseBody(req.body), 'ZipFile'), 'base64');
-      return json(200, configuration(this.store.putFunction({ ...current }, zip, this.now())));
+      return json(200, this.config(this.deployed(this.store.putFunction({ ...current }, zip, this.now()))));
     }
     if (parts[1] === 'policy' && m === 'POST') return this.addPermission(req, fn(), arn);
     if (parts[1] === 'policy' && m === 'GET') {
@@ -137,7 +152,7 @@ export class LambdaIamApi {
       name, arn, runtime: str(b, 'Runtime'), role, handler: str(b, 'Handler'), description: str(b, 'Description', false),
       timeoutSeconds: timeout, memorySize: typeof b.MemorySize === 'number' ? b.MemorySize : 128, statements: [],
     }, zip, this.now());
-    return json(201, configuration(fn));
+    return json(201, this.config(this.deployed(fn)));
   }
 
   private addPermission(req: ServiceRequest, fn: FunctionRecord, arn: string): ServiceResponse {

@@ -1,7 +1,7 @@
 /**
  * The emulator's minimal Lambda (and the IAM roles it runs as): the API on the control plane's port
  * (api.ts), the functions' state (store.ts), and invocation (runner.ts) as AWS IoT invokes a
- * pre-provisioning hook: only when the function's resource policy lets `iot.amazonaws.com` invoke
+ * pre-provisioning hook, in a warm execution environment per function: only when the function's resource policy lets `iot.amazonaws.com` invoke
  * it for that template (AddPermission with SourceArn/SourceAccount).
  */
 import { join } from 'node:path';
@@ -40,12 +40,26 @@ export class EmulatedLambda {
 
   constructor(private readonly o: { dataDir: string; region: string; accountId: string; credentials: CredentialStore; now: () => Date }) {
     this.store = new LambdaStore(join(o.dataDir, 'lambda'), o.region, o.accountId);
-    this.api = new LambdaIamApi(this.store, o.now);
+    this.api = new LambdaIamApi(this.store, o.now, {
+      stateOf: (fn) => {
+        if (!this.runner) return 'Pending';
+        this.runner.warm(fn); // an environment for code deployed before a restart
+        return this.runner.stateOf(fn);
+      },
+      codeChanged: (fn) => {
+        // As Lambda: the new code's environment starts now; the function is Active once loaded.
+        this.runner?.warm(fn);
+      },
+    });
   }
 
   /** Called once the control plane listens: functions call AWS through it. */
   attach(endpoint: string): void {
     this.runner = new FunctionRunner({ dir: join(this.o.dataDir, 'lambda'), store: this.store, credentials: this.o.credentials, endpoint, now: this.o.now });
+  }
+
+  close(): void {
+    this.runner?.close();
   }
 
   functionFor(arn: string): FunctionRecord | undefined {
