@@ -1,3 +1,6 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SECRET_DIR_MODE, SECRET_FILE_MODE, writeFileAtomic } from '../../peripheral/storage/atomic-file.js';
 import { CloudSession } from '../cloud/cloud-session.js';
 import type { StoredTokens } from '../auth/tokens.js';
 import { CliUsageError } from './exit-codes.js';
@@ -65,10 +68,34 @@ export async function whoami(ctx: CommandContext, out: Output): Promise<void> {
   out.result(`Logged in as ${who(tokens)} at ${tokens.issuer} until ${new Date(tokens.expiresAt).toISOString()}`, loginData(tokens));
 }
 
-/** Federates and fetches a claim now: checks the whole cloud path. The private key is not shown. */
-export async function claim(ctx: CommandContext, out: Output): Promise<void> {
+/**
+ * Federates and fetches a claim now: checks the whole cloud path. The private key is not shown;
+ * with `outDir` the certificate and key are written there (0600, atomically) under the names AWS
+ * gives its downloads, which the SoftAP upload page asks for.
+ */
+export async function claim(ctx: CommandContext, out: Output, outDir?: string): Promise<void> {
   const cloud = new CloudSession({ config: ctx.config, idToken: () => ctx.auth.idToken() });
   const c = await cloud.claim();
   const data = { certificateId: c.certificateId, expiresAt: c.expiresAt.toISOString(), template: ctx.config.iot.provisioningTemplateName };
-  out.result(`Claim ${c.certificateId} for template ${data.template}, valid until ${data.expiresAt}`, data);
+  if (outDir === undefined) {
+    out.result(`Claim ${c.certificateId} for template ${data.template}, valid until ${data.expiresAt}`, data);
+    return;
+  }
+  const files = claimFileNames(outDir, c.certificateId);
+  await mkdir(outDir, { recursive: true, mode: SECRET_DIR_MODE });
+  await writeFileAtomic(files.certificateFile, c.certificatePem, { mode: SECRET_FILE_MODE });
+  await writeFileAtomic(files.privateKeyFile, c.privateKeyPem, { mode: SECRET_FILE_MODE });
+  out.result([
+    `Claim ${c.certificateId} for template ${data.template}, valid until ${data.expiresAt}:`,
+    `  certificate  ${files.certificateFile}`,
+    `  private key  ${files.privateKeyFile}`,
+    'For the SoftAP upload page, copy both to the phone over a channel you trust (a USB cable, AirDrop,',
+    'your own cloud drive; not e-mail or chat), choose them on the page before the claim runs out, then delete them.',
+  ].join('\n'), { ...data, ...files });
+}
+
+/** `<first 10 of the id>-certificate.pem.crt` and `-private.pem.key`, as the AWS console names a claim's files. */
+export function claimFileNames(dir: string, certificateId: string): { certificateFile: string; privateKeyFile: string } {
+  const prefix = certificateId.slice(0, 10);
+  return { certificateFile: join(dir, `${prefix}-certificate.pem.crt`), privateKeyFile: join(dir, `${prefix}-private.pem.key`) };
 }

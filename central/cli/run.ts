@@ -22,7 +22,8 @@ commands:
                                     (password from F, $CENTRAL_PASSWORD or a prompt; never echoed)
   logout                            revoke and forget the login
   whoami                            show the login (refreshes it when near expiry)
-  claim                             federate and fetch a provisioning claim (checks the cloud path)
+  claim [--out DIR]                 federate and fetch a provisioning claim (checks the cloud path);
+                                    --out DIR writes its certificate and key (0600) for the SoftAP page
   devices [--scan-time S]           list provisioning devices in range: name, RSSI, state
   provision (--device NAME | --qr PAYLOAD) --ssid S [--password-file F | --open] [--scan] [--param K=V]...
                                     provision one device over BLE; setup code from --setup-code,
@@ -101,6 +102,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         'find-timeout': { type: 'string' },
         parallel: { type: 'string' },
         url: { type: 'string' },
+        out: { type: 'string' },
       },
     });
     json = values.json;
@@ -121,6 +123,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const softap = values.transport === SOFTAP_TRANSPORT;
     if (softap && command !== 'provision') throw new CliUsageError(`--transport ${SOFTAP_TRANSPORT} works with provision only`);
     if (softap !== (values.url !== undefined)) throw new CliUsageError(`--transport ${SOFTAP_TRANSPORT} and --url URL go together`);
+    if (values.out !== undefined && command !== 'claim') throw new CliUsageError('--out DIR works with claim only');
     const noble = (): Noble => (io.noble ?? defaultNoble)(values.transport);
     switch (command) {
       case 'login':
@@ -139,7 +142,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         await whoami(context(), out());
         break;
       case 'claim':
-        await claim(context(), out());
+        await claim(context(), out(), values.out);
         break;
       case 'devices': {
         const scanS = values['scan-time'] === undefined ? undefined : seconds(values['scan-time'], '--scan-time');

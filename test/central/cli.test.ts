@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,6 +71,20 @@ describe('central CLI against the emulator', () => {
     expect(claim.code).toBe(0);
     expect(claim.json.certificateId).toMatch(/^[0-9a-f]{64}$/);
     expect(claim.json.template).toBe(fx.config.iot.provisioningTemplateName);
+
+    // --out: the certificate and key as files for the SoftAP page, owner-only; the key never on stdout.
+    const outDir = join(fx.dir, 'claim-out');
+    const saved = await run(['claim', '--out', outDir, '--json']);
+    expect(saved.code).toBe(0);
+    const certificateFile = saved.json.certificateFile as string;
+    const privateKeyFile = saved.json.privateKeyFile as string;
+    expect(certificateFile).toMatch(/[0-9a-f]{10}-certificate\.pem\.crt$/);
+    expect(privateKeyFile).toMatch(/[0-9a-f]{10}-private\.pem\.key$/);
+    expect(readFileSync(certificateFile, 'utf8')).toContain('-----BEGIN CERTIFICATE-----');
+    expect(readFileSync(privateKeyFile, 'utf8')).toContain('PRIVATE KEY-----');
+    for (const f of [certificateFile, privateKeyFile]) expect(statSync(f).mode & 0o777).toBe(0o600);
+    expect(saved.stdout + saved.stderr).not.toContain('PRIVATE KEY');
+    expect((await run(['whoami', '--out', outDir])).code).toBe(2);
 
     const logout = await run(['logout', '--json']);
     expect(logout.json).toMatchObject({ ok: true, wasLoggedIn: true, revoked: true });
