@@ -11,7 +11,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { isProvisioningError } from '../protocol/errors.js';
+import { isProvisioningError, ProvisioningError } from '../protocol/errors.js';
 import { deviceStorage, startDevice, wifiBackend } from './config/device.js';
 import { readDeviceConfig } from './config/load.js';
 import { DEFAULT_CONFIG_PATH } from './config/schema.js';
@@ -24,7 +24,7 @@ import { runMakeSetupCodeCli } from './setup-code/index.js';
 const USAGE = `usage: device <command> [--config PATH]
   start             run the device (agent + BLE and/or SoftAP per softap.mode) until interrupted
   status            print the provisioning state (JSON)
-  reset --yes       factory reset (stop the running device first)
+  reset --yes       factory reset (refused, DEVICE_BUSY, while the device runs)
   make-setup-code   draw a setup code and write the verifier (--help for its options)
   --config PATH     configuration file (default ${DEFAULT_CONFIG_PATH}; absent = development defaults)`;
 
@@ -83,6 +83,10 @@ async function reset(config: DeviceConfig, yes: boolean): Promise<number> {
   if (!yes) {
     console.error('reset forgets the device certificate, its thing link and the provisioned Wi-Fi: add --yes to confirm');
     return 2;
+  }
+  // A running device holds the store and the Wi-Fi: resetting under it would leave it half-provisioned.
+  if (RuntimeStatusFile.read(config.stateDir).ble !== 'stopped') {
+    throw new ProvisioningError('DEVICE_BUSY', { detail: `a device is running on ${config.stateDir}: stop it first (Ctrl-C, or systemctl stop trusted-provisioning-device), then reset` });
   }
   const { store, journal, jobFile } = deviceStorage(config);
   await wifiBackend(config).forget();

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../peripheral/cli.js';
+import { RUNTIME_STATUS_FILE } from '../../peripheral/config/runtime-status.js';
 import { CredentialStore } from '../../peripheral/storage/credential-store.js';
 import { ProvisioningJournal } from '../../peripheral/storage/journal.js';
 
@@ -44,6 +45,13 @@ describe('device CLI', () => {
     expect(JSON.stringify(status)).not.toContain('KEY');
 
     expect(await main(['reset', '--config', path])).toBe(2);
+    // While a device runs on this state (its runtime file names a live pid: this process), reset refuses.
+    await writeFile(join(dir, 'state', RUNTIME_STATUS_FILE), JSON.stringify({ pid: process.pid, transport: 'virtual', ble: 'available', since: new Date().toISOString() }));
+    expect(await main(['reset', '--yes', '--config', path])).toBe(1);
+    expect(err.at(-1)).toMatch(/^error DEVICE_BUSY: .*a device is running .*stop it first/);
+    expect(await main(['status', '--config', path])).toBe(0);
+    expect(JSON.parse(out.at(-1)!)).toMatchObject({ state: 'provisioned' });
+    await rm(join(dir, 'state', RUNTIME_STATUS_FILE));
     expect(await main(['reset', '--yes', '--config', path])).toBe(0);
     expect(await main(['status', '--config', path])).toBe(0);
     expect(JSON.parse(out.at(-1)!)).toMatchObject({ state: 'unprovisioned' });
