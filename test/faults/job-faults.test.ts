@@ -16,6 +16,7 @@ import { ProvisioningJournal } from '../../peripheral/storage/journal.js';
 import type { JournalRecord } from '../../peripheral/storage/journal.js';
 import { errorCodeFromWire } from '../../protocol/errors.js';
 import { MessageLink } from '../../protocol/link.js';
+import { ReportedError } from '../../protocol/notice.js';
 import { decodeHandshake, MSG_DONE, MSG_ERROR } from '../../protocol/session/messages.js';
 import type { HandshakeMessage } from '../../protocol/session/messages.js';
 import type { ClaimMessage } from '../../protocol/messages.js';
@@ -211,7 +212,17 @@ describe('fault: replay of a recorded session', () => {
     expect(replies.some((r) => r.type === MSG_DONE)).toBe(false);
     // Give the replayed wifi/claim/commit frames time to reach the agent if they could.
     await new Promise((r) => setTimeout(r, 300));
-    expect(statusFrames).toEqual([]);
+    // Nothing sealed reaches the attacker: at most the unsealed error notice (PROTOCOL.md §4.8) that
+    // refuses the replayed frames written without a session, carrying only a code.
+    const statusIn = new MessageLink({ characteristic: 'status', attPayload: link.attPayload, now: Date.now });
+    const received = statusFrames.map((f) => {
+      try {
+        return statusIn.receiveBytes(f) === undefined ? 'partial' : 'message';
+      } catch (e) {
+        return e instanceof ReportedError ? e.code : 'malformed';
+      }
+    });
+    expect(received.filter((r) => r !== 'partial')).toEqual(received.length > 0 ? ['SESSION_REQUIRED'] : []);
     await link.close();
     await w.device.agent.settled();
     expect(w.device.agent.state).toBe('idle');
