@@ -1,14 +1,13 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { SECRET_FILE_MODE, writeSecretFileSync } from '../storage/secret-file.js';
 import { isStoredTokens } from './tokens.js';
 import type { StoredTokens } from './tokens.js';
 
 /** Environment variable naming the token cache file. */
 export const TOKEN_CACHE_ENV = 'CENTRAL_TOKEN_CACHE';
-export const TOKEN_CACHE_FILE_MODE = 0o600;
-export const TOKEN_CACHE_DIR_MODE = 0o700;
+export const TOKEN_CACHE_FILE_MODE = SECRET_FILE_MODE;
 
 /** $CENTRAL_TOKEN_CACHE, else $XDG_CACHE_HOME (or ~/.cache)/trusted-provisioning/central-tokens.json. */
 export function defaultTokenCachePath(env: NodeJS.ProcessEnv = process.env): string {
@@ -41,21 +40,7 @@ export class TokenCache {
   }
 
   write(tokens: StoredTokens): void {
-    const dir = dirname(this.path);
-    mkdirSync(dir, { recursive: true, mode: TOKEN_CACHE_DIR_MODE });
-    const temp = join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
-    const fd = openSync(temp, 'wx', TOKEN_CACHE_FILE_MODE);
-    try {
-      writeSync(fd, `${JSON.stringify(tokens)}\n`);
-      fsyncSync(fd);
-    } catch (err) {
-      closeSync(fd);
-      rmSync(temp, { force: true });
-      throw err;
-    }
-    closeSync(fd);
-    renameSync(temp, this.path);
-    syncDir(dir);
+    writeSecretFileSync(this.path, `${JSON.stringify(tokens)}\n`);
   }
 
   /** Removes the login; true if there was a file. */
@@ -67,17 +52,5 @@ export class TokenCache {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw err;
     }
-  }
-}
-
-function syncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Some file systems refuse fsync on directories; the rename is still atomic.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }

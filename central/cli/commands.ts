@@ -1,6 +1,5 @@
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SECRET_DIR_MODE, SECRET_FILE_MODE, writeFileAtomic } from '../../peripheral/storage/atomic-file.js';
+import { writeSecretFileSync } from '../storage/secret-file.js';
 import { CloudSession } from '../cloud/cloud-session.js';
 import type { StoredTokens } from '../auth/tokens.js';
 import { CliUsageError } from './exit-codes.js';
@@ -82,9 +81,8 @@ export async function claim(ctx: CommandContext, out: Output, outDir?: string): 
     return;
   }
   const files = claimFileNames(outDir, c.certificateId);
-  await mkdir(outDir, { recursive: true, mode: SECRET_DIR_MODE });
-  await writeFileAtomic(files.certificateFile, c.certificatePem, { mode: SECRET_FILE_MODE });
-  await writeFileAtomic(files.privateKeyFile, c.privateKeyPem, { mode: SECRET_FILE_MODE });
+  writeSecretFileSync(files.certificateFile, c.certificatePem);
+  writeSecretFileSync(files.privateKeyFile, c.privateKeyPem);
   out.result([
     `Claim ${c.certificateId} for template ${data.template}, valid until ${data.expiresAt}:`,
     `  certificate  ${files.certificateFile}`,
