@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
+import { step } from './progress.js';
 import type { DemoSummary, DemoTransport } from './run.js';
 
 /** Largest fleet the demo starts (one process per device on a laptop). */
@@ -43,9 +44,11 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: (t) =>
   const devices = Number(values.devices);
   if (!Number.isInteger(devices) || devices < 1 || devices > MAX_DEMO_DEVICES) { io.stderr(`--devices must be an integer 1-${MAX_DEMO_DEVICES}\n${USAGE}\n`); return 2; }
   try {
-    // Loaded only now: usage errors fail fast, before the cloud stack loads.
-    const { runDemo } = await import('./run.js');
-    const summary = await runDemo({ devices, transport, progress: (l) => io.stderr(`${l}\n`), ...(signal ? { signal } : {}) });
+    // Loaded only now: usage errors fail fast, before the cloud stack loads (which takes seconds:
+    // so the user is told first).
+    const progress = (l: string): void => io.stderr(`${l}\n`);
+    const { runDemo } = await step(progress, 'loading the cloud emulator, BLE and device code', () => import('./run.js'));
+    const summary = await runDemo({ devices, transport, progress, ...(signal ? { signal } : {}) });
     io.stdout(values.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
     return summary.failed.length === 0 ? 0 : 1;
   } catch (err) {

@@ -30,6 +30,7 @@ import type { ProvisioningState } from '../protocol/states.js';
 import { startDeviceProcess } from './device-process.js';
 import type { DeviceProcess } from './device-process.js';
 import { signInThroughPages } from './login.js';
+import { step } from './progress.js';
 import { runPubSub } from './pubsub.js';
 
 /** Devices provisioned over BLE at once (one adapter; each link holds a connection). */
@@ -154,11 +155,13 @@ async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSumma
   const checkAbort = (): void => { if (options.signal?.aborted) throw new Error('interrupted'); };
   const dir = mkdtempSync(join(tmpdir(), 'demo-'));
   cleanups.add(() => rmSync(dir, { recursive: true, force: true }));
-  say('starting the cloud emulator (temp data dir)…');
-  const emulator = await startEmulator({ dataDir: join(dir, 'cloud') });
-  cleanups.add(() => emulator.close());
-  await setup(emulator);
-  say('cloud set up: device policy + provisioning template');
+  const emulator = await step(say, 'starting the cloud emulator (temp data dir)', async () => {
+    const e = await startEmulator({ dataDir: join(dir, 'cloud') });
+    cleanups.add(() => e.close());
+    return e;
+  }, (e) => `up, OIDC at ${e.endpoints.oidcIssuer}`);
+  checkAbort();
+  await step(say, 'setting up the cloud (device policy + provisioning template)', () => setup(emulator));
   checkAbort();
 
   const transport = options.transport ?? 'ble';
@@ -166,10 +169,13 @@ async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSumma
   let airServer: AirServer | undefined;
   let deviceBle: string;
   if (transport === 'ble') {
-    airServer = await startAir({ tcp: { port: 0 } });
-    cleanups.add(() => airServer?.close());
-    deviceBle = airServer.specs[0]!;
-    say(`virtual air on ${deviceBle}`);
+    const air = await step(say, 'starting the virtual BLE air', async () => {
+      const a = await startAir({ tcp: { port: 0 } });
+      cleanups.add(() => a.close());
+      return a;
+    }, (a) => `on ${a.specs[0]!}`);
+    airServer = air;
+    deviceBle = air.specs[0]!;
   } else {
     // No controller for the devices: they serve setup over the SoftAP alone (`softap.mode` always).
     deviceBle = `air:unix:${join(dir, 'no-air.sock')}`;
@@ -180,6 +186,8 @@ async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSumma
   const deviceIds = Array.from({ length: options.devices }, (_, i) => `pi-kitchen-${i + 1}`);
   const codes = new Map<string, string>();
   const processes: DeviceProcess[] = [];
+  say(`starting ${deviceIds.length} device process(es)…`);
+  const devicesStarted = Date.now();
   await Promise.all(deviceIds.map(async (deviceId, i) => {
     const ddir = join(dir, deviceId);
     mkdirSync(ddir, { recursive: true, mode: 0o700 });
@@ -191,11 +199,12 @@ async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSumma
       ...(transport === 'softap' ? {
         softap: { claimDefaults: { host: config.iot.dataEndpoint, port: config.iot.mqttPort, templateName: config.iot.provisioningTemplateName } },
       } : {}),
-    }, (p) => { processes.push(p); cleanups.add(() => p.stop()); });
+    }, (p) => { processes.push(p); cleanups.add(() => p.stop()); say(`[${deviceId}] device process started (pid ${p.child.pid ?? '?'}), waiting for it to be ready…`); });
+    say(`[${deviceId}] device process ready`);
   }));
   say(transport === 'ble'
-    ? `${deviceIds.length} device process(es) advertising with simulated Wi-Fi and their own setup codes`
-    : `${deviceIds.length} device process(es) serving the SoftAP page (simulated AP, loopback) with simulated Wi-Fi: ${processes.map((p) => `${p.deviceId} ${p.softapUrl ?? '?'}`).join(', ')}`);
+    ? `${deviceIds.length} device process(es) advertising with simulated Wi-Fi and their own setup codes (${Date.now() - devicesStarted} ms)`
+    : `${deviceIds.length} device process(es) serving the SoftAP page (simulated AP, loopback) with simulated Wi-Fi: ${processes.map((p) => `${p.deviceId} ${p.softapUrl ?? '?'}`).join(', ')} (${Date.now() - devicesStarted} ms)`);
   checkAbort();
 
   const demo = emulator.demoUser;

@@ -65,6 +65,15 @@ describe('npm run demo', () => {
     expectMessages(summary, 1);
     expect(summary.bleAirTimeMs).toBeGreaterThan(0);
     expect(stderr).toContain('logging in as the demo user');
+    // Progress from the first second: every start-up step says when it begins, then when it ends.
+    const lines = stderr.split('\n');
+    expect(lines[0]).toBe('loading the cloud emulator, BLE and device code…');
+    const at = (prefix: string): number => lines.findIndex((l) => l.startsWith(prefix));
+    const order = ['loading the cloud emulator, BLE and device code: done', 'starting the cloud emulator (temp data dir)…',
+      'starting the cloud emulator (temp data dir): up', 'setting up the cloud (device policy + provisioning template)…',
+      'setting up the cloud (device policy + provisioning template): done', 'starting the virtual BLE air…', 'starting the virtual BLE air: on air:',
+      'starting 1 device process(es)…', '[pi-kitchen-1] device process started', '[pi-kitchen-1] device process ready', 'logging in as the demo user'];
+    expect(order.map(at).every((i, k, all) => i >= 0 && (k === 0 || i > all[k - 1]!)), stderr).toBe(true);
     expect(stderr).not.toContain('correct horse battery');
     expect(deviceProcesses()).toEqual([]);
   }, 60_000);
