@@ -75,7 +75,7 @@ export const ERROR_TABLE = {
   DEVICE_ALREADY_REGISTERED: {
     wire: 0x040c,
     category: 'cloud',
-    message: 'AWS IoT refused to register this serial: it is still registered to another certificate (a reset or copied device). Ask an operator to decommission the old device, then try again',
+    message: 'AWS IoT refused to register this serial: it is still registered to another certificate (a reset or copied device). Ask an operator to decommission the old device (`npm run setup -- decommission --thing mything_<serial> --operator NAME --reason TEXT`), then try again',
   },
 
   // 0x05xx device
