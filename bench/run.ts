@@ -8,6 +8,9 @@ import { cpus, totalmem } from 'node:os';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { CliUsageError, parseCommandLine } from '../protocol/cli-usage.js';
+import type { CliOutput } from '../protocol/cli-usage.js';
 
 /** One headline figure: the value carries its unit and says "wall" when it is wall-clock time. */
 export interface SummaryRow {
@@ -77,15 +80,27 @@ export function markdown(date: string, m: Machine, reports: BenchReport[]): stri
   return out.join('\n') + '\n';
 }
 
-async function main(): Promise<void> {
+const PROGRAM = { name: 'bench', help: 'npm run bench -- --help' };
+
+function usage(available: string[]): string {
+  return `usage: npm run bench -- [name ...]
+  runs the named benchmarks (all when none is named) and writes bench/results/latest.json and latest.md
+  names: ${available.join(', ') || '(none)'}
+  -h, --help    this text`;
+}
+
+async function main(argv: string[]): Promise<number> {
   const available = (await readdir(here)).filter((f) => f.endsWith('.bench.ts')).map((f) => f.slice(0, -'.bench.ts'.length))
     .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-  const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-  const unknown = asked.filter((n) => !available.includes(n));
-  if (unknown.length > 0) {
-    console.error(`unknown benchmark(s): ${unknown.join(', ')}; available: ${available.join(', ') || '(none)'}`);
-    process.exit(2);
-  }
+  const io: CliOutput = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
+  const parsed = parseCommandLine(PROGRAM, usage(available), argv, () => {
+    const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
+    const unknown = positionals.filter((n) => !available.includes(n));
+    if (unknown.length > 0) throw new CliUsageError(`unknown benchmark(s): ${unknown.join(', ')}; available: ${available.join(', ') || '(none)'}`);
+    return positionals;
+  }, io);
+  if (!parsed.ok) return parsed.exit;
+  const asked = parsed.value;
   const reports: BenchReport[] = [];
   for (const name of asked.length > 0 ? asked : available) {
     const started = Date.now();
@@ -100,9 +115,10 @@ async function main(): Promise<void> {
   await writeFile(join(dir, 'latest.json'), JSON.stringify({ date, node: process.version, machine: m, reports }, null, 2) + '\n');
   await writeFile(join(dir, 'latest.md'), markdown(date, m, reports));
   console.log(`wrote ${join(dir, 'latest.json')} and latest.md`);
+  return 0;
 }
 
-main().then(() => process.exit(0), (err: unknown) => {
+main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
   console.error(err);
   process.exit(1);
 });

@@ -4,6 +4,8 @@
  * the phone. `npm run cloud -- hash-password` turns a password on stdin into a users-file hash.
  */
 import { parseArgs } from 'node:util';
+import { CliUsageError, parseCommandLine, reportUsageError } from '../protocol/cli-usage.js';
+import type { CliOutput } from '../protocol/cli-usage.js';
 import { isProvisioningError } from '../protocol/errors.js';
 import { startEmulator, EmulatorStartError } from './emulator/index.js';
 import type { EmulatorPorts, RunningEmulator } from './emulator/index.js';
@@ -27,12 +29,17 @@ options:
   --oidc-port N        OpenID Connect provider (default ${DEFAULT_PORTS.oidc})
   --cognito-port N     Cognito identity pool (default ${DEFAULT_PORTS.cognito})
   --json               print one JSON line instead of the table (includes the admin secret)
-  -h, --help`;
+  -h, --help           this text
+
+exit codes: 0 ok, 1 failure, 2 usage`;
+
+const PROGRAM = { name: 'cloud', help: 'npm run cloud -- --help' };
+const OUT: CliOutput = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
 
 function portArg(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name} must be a port number (0-65535), got "${value}"`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliUsageError(`--${name} must be a port number (0-65535), got "${value}"`);
   return n;
 }
 
@@ -66,8 +73,9 @@ function print(emulator: RunningEmulator): void {
   console.log('Stop with Ctrl-C.');
 }
 
-async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
+function parseCloudArgs(argv: readonly string[]) {
+  const parsed = parseArgs({
+    args: [...argv],
     allowPositionals: true,
     options: {
       'data-dir': { type: 'string' },
@@ -81,25 +89,39 @@ async function main(): Promise<number> {
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
+  const [command, ...rest] = parsed.positionals;
+  if (command !== undefined && command !== 'hash-password') throw new CliUsageError(`unknown command "${command}"`);
+  if (rest.length > 0) throw new CliUsageError(`unexpected argument "${rest[0]}"`);
+  const { values } = parsed;
+  if (command === 'hash-password') {
+    const other = Object.keys(values)[0];
+    if (other !== undefined) throw new CliUsageError(`hash-password takes no options (got --${other})`);
   }
-  if (positionals[0] === 'hash-password') {
+  const ports = {
+    iot: portArg(values['iot-port'], 'iot-port'), mqtt: portArg(values['mqtt-port'], 'mqtt-port'),
+    oidc: portArg(values['oidc-port'], 'oidc-port'), cognito: portArg(values['cognito-port'], 'cognito-port'),
+  };
+  return { command, values, ports };
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const parsed = parseCommandLine(PROGRAM, USAGE, argv, () => parseCloudArgs(argv), OUT);
+  if (!parsed.ok) return parsed.exit;
+  const { command, values, ports: given } = parsed.value;
+  if (command === 'hash-password') {
     const password = await readStdin();
-    if (!password) throw new Error('give the password on stdin');
+    if (!password) throw new CliUsageError('give the password on stdin');
     console.log(hashPassword(password));
     return 0;
   }
-  if (positionals.length > 0) throw new Error(`unknown command "${positionals[0]}"\n${USAGE}`);
 
   const { config, warnings } = values.config ? loadConfigFile(values.config) : { config: defaultConfig(), warnings: [] as string[] };
   if (!values.config) warnings.push(`using the built-in configuration: demo user "${config.oidc.users[0]?.username}" has a plaintext password (for development only)`);
   const ports: Required<EmulatorPorts> = {
-    iot: portArg(values['iot-port'], 'iot-port') ?? config.ports?.iot ?? DEFAULT_PORTS.iot,
-    mqtt: portArg(values['mqtt-port'], 'mqtt-port') ?? config.ports?.mqtt ?? DEFAULT_PORTS.mqtt,
-    oidc: portArg(values['oidc-port'], 'oidc-port') ?? config.ports?.oidc ?? DEFAULT_PORTS.oidc,
-    cognito: portArg(values['cognito-port'], 'cognito-port') ?? config.ports?.cognito ?? DEFAULT_PORTS.cognito,
+    iot: given.iot ?? config.ports?.iot ?? DEFAULT_PORTS.iot,
+    mqtt: given.mqtt ?? config.ports?.mqtt ?? DEFAULT_PORTS.mqtt,
+    oidc: given.oidc ?? config.ports?.oidc ?? DEFAULT_PORTS.oidc,
+    cognito: given.cognito ?? config.ports?.cognito ?? DEFAULT_PORTS.cognito,
   };
   const mqttChosen = values['mqtt-port'] !== undefined || config.ports?.mqtt !== undefined;
   const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
@@ -139,7 +161,9 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then((code) => process.exit(code), (err: unknown) => {
+main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
+  const usage = reportUsageError(PROGRAM, err, OUT);
+  if (usage !== undefined) process.exit(usage);
   if (isProvisioningError(err)) {
     console.error(`error [${err.code}]: ${err.message}`);
   } else if (err instanceof EmulatorStartError) {

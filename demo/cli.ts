@@ -3,6 +3,7 @@
  * Exit codes: 0 ok, 1 the demo (or any device) failed, 2 usage, 130 interrupted.
  */
 import { parseArgs } from 'node:util';
+import { CliUsageError, parseCommandLine } from '../protocol/cli-usage.js';
 import { pathToFileURL } from 'node:url';
 import { step } from './progress.js';
 import type { DemoSummary, DemoTransport } from './run.js';
@@ -10,7 +11,22 @@ import type { DemoSummary, DemoTransport } from './run.js';
 /** Largest fleet the demo starts (one process per device on a laptop). */
 export const MAX_DEMO_DEVICES = 20;
 
-const USAGE = 'usage: npm run demo -- [--devices N (1-' + MAX_DEMO_DEVICES + ')] [--transport ble|softap] [--json]';
+const USAGE = `usage: npm run demo -- [options]
+  --devices N               devices to provision, 1-${MAX_DEMO_DEVICES} (default 1)
+  --transport ble|softap    how the central reaches them (default ble)
+  --json                    one JSON summary on stdout (progress stays on stderr)
+  -h, --help                this text
+
+exit codes: 0 ok, 1 the demo (or any device) failed, 2 usage, 130 interrupted`;
+const PROGRAM = { name: 'demo', help: 'npm run demo -- --help' };
+
+function parseDemoArgs(argv: readonly string[]): { devices: number; transport: DemoTransport; json: boolean } {
+  const { values } = parseArgs({ args: [...argv], options: { devices: { type: 'string', default: '1' }, transport: { type: 'string', default: 'ble' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  if (values.transport !== 'ble' && values.transport !== 'softap') throw new CliUsageError(`unknown transport "${values.transport}" (ble or softap)`);
+  const devices = Number(values.devices);
+  if (!Number.isInteger(devices) || devices < 1 || devices > MAX_DEMO_DEVICES) throw new CliUsageError(`--devices must be an integer 1-${MAX_DEMO_DEVICES}`);
+  return { devices, transport: values.transport, json: values.json };
+}
 
 export interface CliIo { stdout: (t: string) => void; stderr: (t: string) => void }
 
@@ -31,25 +47,16 @@ export function formatSummary(s: DemoSummary): string {
 }
 
 export async function main(argv: readonly string[], io: CliIo = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }, signal?: AbortSignal): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: [...argv], options: { devices: { type: 'string', default: '1' }, transport: { type: 'string', default: 'ble' }, json: { type: 'boolean', default: false }, help: { type: 'boolean' } }, strict: true }));
-  } catch (err) {
-    io.stderr(`${(err as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) { io.stdout(`${USAGE}\n`); return 0; }
-  if (values.transport !== 'ble' && values.transport !== 'softap') { io.stderr(`unknown transport "${values.transport}"\n${USAGE}\n`); return 2; }
-  const transport: DemoTransport = values.transport;
-  const devices = Number(values.devices);
-  if (!Number.isInteger(devices) || devices < 1 || devices > MAX_DEMO_DEVICES) { io.stderr(`--devices must be an integer 1-${MAX_DEMO_DEVICES}\n${USAGE}\n`); return 2; }
+  const parsed = parseCommandLine(PROGRAM, USAGE, argv, () => parseDemoArgs(argv), io);
+  if (!parsed.ok) return parsed.exit;
+  const { devices, transport, json } = parsed.value;
   try {
     // Loaded only now: usage errors fail fast, before the cloud stack loads (which takes seconds:
     // so the user is told first).
     const progress = (l: string): void => io.stderr(`${l}\n`);
     const { runDemo } = await step(progress, 'loading the cloud emulator, BLE and device code', () => import('./run.js'));
     const summary = await runDemo({ devices, transport, progress, ...(signal ? { signal } : {}) });
-    io.stdout(values.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
+    io.stdout(json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
     return summary.failed.length === 0 ? 0 : 1;
   } catch (err) {
     if (signal?.aborted) { io.stderr('interrupted; everything started was stopped\n'); return 130; }

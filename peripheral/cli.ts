@@ -11,6 +11,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { CliUsageError, parseCommandLine } from '../protocol/cli-usage.js';
 import { isProvisioningError, ProvisioningError } from '../protocol/errors.js';
 import { deviceStorage, startDevice, wifiBackend } from './config/device.js';
 import { readDeviceConfig } from './config/load.js';
@@ -19,14 +20,37 @@ import type { DeviceConfig } from './config/schema.js';
 import { RuntimeStatusFile } from './config/runtime-status.js';
 import { within } from './gatt/bounded.js';
 import { systemTimers } from './gatt/timers.js';
-import { runMakeSetupCodeCli } from './setup-code/index.js';
+import { CONSOLE_OUTPUT, runMakeSetupCodeCli } from './setup-code/index.js';
 
 const USAGE = `usage: device <command> [--config PATH]
   start             run the device (agent + BLE and/or SoftAP per softap.mode) until interrupted
   status            print the provisioning state (JSON)
   reset --yes       factory reset (refused, DEVICE_BUSY, while the device runs)
   make-setup-code   draw a setup code and write the verifier (--help for its options)
-  --config PATH     configuration file (default ${DEFAULT_CONFIG_PATH}; absent = development defaults)`;
+  --config PATH     configuration file (default ${DEFAULT_CONFIG_PATH}; absent = development defaults)
+  -h, --help        this text (make-setup-code --help: its own)
+
+exit codes: 0 ok, 1 failure (error CODE: message), 2 usage`;
+
+const PROGRAM = { name: 'device', help: 'npm run device -- --help' };
+const COMMANDS = ['start', 'status', 'reset'];
+
+/** The command and its flags; `--yes` belongs to reset alone. */
+function parseDeviceArgs(argv: readonly string[]): { command: string; config: string | undefined; yes: boolean } {
+  const { values, positionals } = parseArgs({
+    args: [...argv], allowPositionals: true,
+    options: { config: { type: 'string' }, yes: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } }, strict: true,
+  });
+  const [command, ...rest] = positionals;
+  if (command === undefined) throw new CliUsageError(`a command is required (${[...COMMANDS, 'make-setup-code'].join(', ')})`);
+  if (!COMMANDS.includes(command)) throw new CliUsageError(`unknown command ${JSON.stringify(command)}`);
+  if (rest.length > 0) throw new CliUsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
+  if (values.yes && command !== 'reset') throw new CliUsageError(`--yes is an option of reset, not of ${command}`);
+  if (command === 'reset' && !values.yes) {
+    throw new CliUsageError('reset forgets the device certificate, its thing link and the provisioned Wi-Fi: add --yes to confirm');
+  }
+  return { command, config: values.config, yes: values.yes };
+}
 
 /** Period of the timer that keeps `device start` alive while nothing else runs, ms. */
 const KEEP_ALIVE_MS = 60 * 60_000;
@@ -79,11 +103,7 @@ async function status(config: DeviceConfig): Promise<number> {
   return 0;
 }
 
-async function reset(config: DeviceConfig, yes: boolean): Promise<number> {
-  if (!yes) {
-    console.error('reset forgets the device certificate, its thing link and the provisioned Wi-Fi: add --yes to confirm');
-    return 2;
-  }
+async function reset(config: DeviceConfig): Promise<number> {
   // A running device holds the store and the Wi-Fi: resetting under it would leave it half-provisioned.
   if (RuntimeStatusFile.read(config.stateDir).ble !== 'stopped') {
     throw new ProvisioningError('DEVICE_BUSY', { detail: `a device is running on ${config.stateDir}: stop it first (Ctrl-C, or systemctl stop trusted-provisioning-device), then reset` });
@@ -98,31 +118,19 @@ async function reset(config: DeviceConfig, yes: boolean): Promise<number> {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === 'make-setup-code') return runMakeSetupCodeCli(rest);
-  let values;
+  if (argv[0] === 'make-setup-code') return runMakeSetupCodeCli(argv.slice(1));
+  const parsed = parseCommandLine(PROGRAM, USAGE, argv, () => parseDeviceArgs(argv), CONSOLE_OUTPUT);
+  if (!parsed.ok) return parsed.exit;
+  const { command, config: configPath } = parsed.value;
   try {
-    ({ values } = parseArgs({ args: [...rest], options: { config: { type: 'string' }, yes: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } }, strict: true }));
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help || command === undefined || command === 'help' || command === '--help') {
-    console.error(USAGE);
-    return command === undefined ? 2 : 0;
-  }
-  try {
-    const config = readDeviceConfig(values.config ?? DEFAULT_CONFIG_PATH, { required: values.config !== undefined });
+    const config = readDeviceConfig(configPath ?? DEFAULT_CONFIG_PATH, { required: configPath !== undefined });
     switch (command) {
       case 'start':
         return await start(config);
       case 'status':
         return await status(config);
-      case 'reset':
-        return await reset(config, values.yes);
       default:
-        console.error(`unknown command ${JSON.stringify(command)}\n${USAGE}`);
-        return 2;
+        return await reset(config);
     }
   } catch (err) {
     if (isProvisioningError(err)) {

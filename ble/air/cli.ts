@@ -11,23 +11,49 @@
  *   --phy 1M|2M          PHY of new links (default 1M)
  *   --data-length N      LL payload octets per PDU, 27–251 (default 251)
  *   --stats SECONDS      print the counters every SECONDS (0 = only on exit)
+ *   -h, --help
+ * Exit codes: 0 ok, 1 failure, 2 usage.
  */
 import { parseArgs } from 'node:util';
+import { CliUsageError, parseCommandLine } from '../../protocol/cli-usage.js';
+import type { CliOutput } from '../../protocol/cli-usage.js';
 import { defaultAirSocket } from '../transport/spec.js';
 import type { Phy } from './link-timing.js';
 import { startAir } from './server.js';
 import type { AirServerOptions } from './server.js';
 
+const PROGRAM = { name: 'air', help: 'npm run air -- --help' };
+
+export const USAGE = `usage: npm run air -- [options]
+  --unix PATH                unix socket to listen on (default: os.tmpdir()/ble-air.sock; "none" to skip)
+  --tcp [HOST:]PORT          also listen on TCP (loopback unless HOST says otherwise; 0 = any free port)
+  --clock realtime|virtual   simulated time follows the wall clock (default) or jumps ahead
+  --speed N                  realtime speed factor (default 1)
+  --interval MS              connection interval of every link (default: what the central asks)
+  --phy 1M|2M                PHY of new links (default 1M)
+  --data-length N            LL payload octets per PDU, 27-251 (default 251)
+  --stats SECONDS            print the counters every SECONDS (0 = only on exit)
+  -h, --help                 this text`;
+
 function parseTcp(text: string): { host: string; port: number } {
   const colon = text.lastIndexOf(':');
   const host = colon >= 0 ? text.slice(0, colon).replace(/^\[(.*)\]$/, '$1') : '127.0.0.1';
   const port = Number(colon >= 0 ? text.slice(colon + 1) : text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--tcp: bad port in "${text}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliUsageError(`--tcp: bad port in "${text}"`);
   return { host, port };
 }
 
-async function main(): Promise<void> {
+function positiveNumber(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!(n > 0)) throw new CliUsageError(`${flag} must be a number above 0, got "${text}"`);
+  return n;
+}
+
+/** The air's options from argv; throws CliUsageError (or parseArgs' error) naming the flag. */
+export function airOptions(argv: readonly string[]): { options: AirServerOptions; statsS: number } {
   const { values } = parseArgs({
+    args: [...argv],
     options: {
       unix: { type: 'string' },
       tcp: { type: 'string' },
@@ -37,34 +63,53 @@ async function main(): Promise<void> {
       phy: { type: 'string' },
       'data-length': { type: 'string' },
       stats: { type: 'string', default: '0' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.clock !== 'realtime' && values.clock !== 'virtual') throw new Error('--clock must be realtime or virtual');
+  if (values.clock !== 'realtime' && values.clock !== 'virtual') throw new CliUsageError('--clock must be realtime or virtual');
+  if (values.phy !== undefined && values.phy !== '1M' && values.phy !== '2M') throw new CliUsageError('--phy must be 1M or 2M');
   const options: AirServerOptions = { clock: values.clock };
-  if (values.speed !== undefined) options.speed = Number(values.speed);
-  if (values.interval !== undefined) options.connectionIntervalMs = Number(values.interval);
+  const speed = positiveNumber(values.speed, '--speed');
+  if (speed !== undefined) options.speed = speed;
+  const interval = positiveNumber(values.interval, '--interval');
+  if (interval !== undefined) options.connectionIntervalMs = interval;
   if (values.phy !== undefined) options.phy = values.phy as Phy;
-  if (values['data-length'] !== undefined) options.dataLength = Number(values['data-length']);
+  if (values['data-length'] !== undefined) {
+    const n = Number(values['data-length']);
+    if (!Number.isInteger(n) || n < 27 || n > 251) throw new CliUsageError(`--data-length must be an integer 27-251, got "${values['data-length']}"`);
+    options.dataLength = n;
+  }
   const unix = values.unix ?? defaultAirSocket();
   if (unix !== 'none') options.unixPath = unix;
   if (values.tcp !== undefined) options.tcp = parseTcp(values.tcp);
-  if (options.unixPath === undefined && !options.tcp) throw new Error('nothing to listen on: give --unix or --tcp');
+  if (options.unixPath === undefined && !options.tcp) throw new CliUsageError('nothing to listen on: give --unix PATH or --tcp PORT');
+  const statsS = Number(values.stats);
+  if (!(statsS >= 0)) throw new CliUsageError(`--stats must be 0 or more seconds, got "${values.stats}"`);
+  return { options, statsS };
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const out: CliOutput = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
+  const parsed = parseCommandLine(PROGRAM, USAGE, argv, () => airOptions(argv), out);
+  if (!parsed.ok) return parsed.exit;
+  const { options, statsS: stats } = parsed.value;
 
   const server = await startAir(options);
   for (const spec of server.specs) console.log(`air listening: BLE_TRANSPORT=${spec}`);
-  const stats = Number(values.stats);
   const print = (): void => console.log(JSON.stringify({ counters: server.air.counters(), links: server.air.linkInfo() }));
   const timer = stats > 0 ? setInterval(print, stats * 1000) : undefined;
-  const stop = (): void => {
-    if (timer) clearInterval(timer);
-    print();
-    void server.close().then(() => process.exit(0));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  return new Promise<number>((resolve) => {
+    const stop = (): void => {
+      if (timer) clearInterval(timer);
+      print();
+      void server.close().then(() => resolve(0));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
+main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
+  console.error(`air: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

@@ -1,3 +1,4 @@
+import { CliUsageError, EXIT_USAGE } from '../../protocol/cli-usage.js';
 import { isProvisioningError } from '../../protocol/errors.js';
 
 /**
@@ -9,7 +10,7 @@ export const EXIT = {
   /** An unexpected failure (a bug): the message says what. */
   internal: 1,
   /** Wrong command-line arguments. */
-  usage: 2,
+  usage: EXIT_USAGE,
   /** The configuration file is missing or invalid (CONFIG_INVALID). */
   config: 3,
   /** Not logged in, the login expired or the provider refused it (LOGIN_REQUIRED, LOGIN_FAILED). */
@@ -30,9 +31,8 @@ export const EXIT = {
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-export class CliUsageError extends Error {
-  override readonly name = 'CliUsageError';
-}
+/** The one usage error of every program (protocol/cli-usage.ts): exit 2. */
+export { CliUsageError };
 
 export function exitCodeFor(err: unknown): ExitCode {
   if (err instanceof CliUsageError) return EXIT.usage;

@@ -71,6 +71,25 @@ function parseParams(params: string[]): Record<string, string> {
   return out;
 }
 
+/**
+ * Every usage problem of `provision` flags, found before the config is read, the login checked or a
+ * secret prompted for: the user fixes the command line first.
+ */
+export function checkProvisionFlags(flags: ProvisionFlags): void {
+  parseParams(flags.params);
+  if (flags.all !== (flags.codes !== undefined)) throw new CliUsageError('--all and --codes FILE go together');
+  if (flags.all && (flags.device || flags.qr)) throw new CliUsageError('--all provisions the devices of --codes, not --device/--qr');
+  if (flags.all && flags.softapUrl !== undefined) throw new CliUsageError('--all provisions over BLE; a SoftAP --url reaches one device');
+  if (!flags.all && flags.qr && flags.device) throw new CliUsageError('choose one of --device and --qr');
+  if (!flags.all && !flags.qr && !flags.device) throw new CliUsageError('--device NAME or --qr PAYLOAD is required');
+  if (!flags.ssid) throw new CliUsageError('--ssid is required');
+  if (flags.open && flags.passwordFile) throw new CliUsageError('choose one of --open and --password-file');
+  if (flags.softapUrl !== undefined) softapBaseUrl(flags.softapUrl);
+  const parallel = flags.parallel ?? BATCH_PARALLEL_LINKS;
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > MAX_PARALLEL_LINKS) throw new CliUsageError(`--parallel must be 1-${MAX_PARALLEL_LINKS}`);
+  if (flags.parallel !== undefined && !flags.all) throw new CliUsageError('--parallel works with --all only');
+}
+
 async function wifiSettings(flags: ProvisionFlags, io: CliIo): Promise<WifiSettings> {
   if (!flags.ssid) throw new CliUsageError('--ssid is required');
   if (flags.open) return { ssid: flags.ssid };
@@ -164,10 +183,8 @@ export interface BatchRow {
  * Returns false when some device failed.
  */
 export async function provision(ctx: CommandContext, flags: ProvisionFlags, loadNoble: () => Noble, out: Output, io: CliIo): Promise<boolean> {
+  checkProvisionFlags(flags);
   const parameters = parseParams(flags.params);
-  if (flags.all !== (flags.codes !== undefined)) throw new CliUsageError('--all and --codes FILE go together');
-  if (flags.all && (flags.device || flags.qr)) throw new CliUsageError('--all provisions the devices of --codes, not --device/--qr');
-  if (flags.all && flags.softapUrl !== undefined) throw new CliUsageError('--all provisions over BLE; a SoftAP --url reaches one device');
   const softapUrl = flags.softapUrl === undefined ? undefined : softapBaseUrl(flags.softapUrl);
   const targets = flags.all ? readCodesFile(flags.codes!) : [await singleTarget(flags, io)];
   const wifi = await wifiSettings(flags, io);
@@ -189,7 +206,6 @@ export async function provision(ctx: CommandContext, flags: ProvisionFlags, load
     return true;
   }
   const parallel = flags.parallel ?? BATCH_PARALLEL_LINKS;
-  if (!Number.isInteger(parallel) || parallel < 1 || parallel > MAX_PARALLEL_LINKS) throw new CliUsageError(`--parallel must be 1-${MAX_PARALLEL_LINKS}`);
   const rows: BatchRow[] = new Array<BatchRow>(targets.length);
   let next = 0;
   const worker = async (): Promise<void> => {

@@ -10,6 +10,8 @@ import { dirname } from 'node:path';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { CliUsageError, parseCommandLine, reportUsageError } from '../../protocol/cli-usage.js';
+import type { CliOutput } from '../../protocol/cli-usage.js';
 import { isProvisioningError, ProvisioningError } from '../../protocol/errors.js';
 import { POLICY_CHOICES } from './seed-policy.js';
 import type { PolicyChoice } from './seed-policy.js';
@@ -60,7 +62,15 @@ marks the thing, and appends who/when/why to the audit log (default ${DEFAULT_AU
   --thing NAME                   e.g. mything_SN-1234
   --operator WHO                 your operator id (A-Z a-z 0-9 _ . @ -)
   --reason TEXT                  why (e.g. "device factory-reset, ticket 42")
-  --audit-log FILE               append-only JSON-lines log`;
+  --audit-log FILE               append-only JSON-lines log
+
+exit codes: 0 ok, 1 failure, 2 usage`;
+
+const PROGRAM = { name: 'setup', help: 'npm run setup -- --help' };
+const OUT: CliOutput = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
+/** Flags of one command only: given to the other, they are refused rather than ignored. */
+const DECOMMISSION_ONLY = ['thing', 'operator', 'reason', 'audit-log'];
+const SETUP_ONLY = ['policy-name', 'policy', 'template-name', 'hook-role-arn', 'identity-pool-id'];
 
 function fail(field: string, problem: string): never {
   throw new ProvisioningError('CONFIG_INVALID', { detail: `${field}: ${problem}` });
@@ -68,13 +78,15 @@ function fail(field: string, problem: string): never {
 
 function policyChoice(value: string | undefined): PolicyChoice {
   if (value === undefined) return 'least-privilege';
-  if (!(POLICY_CHOICES as readonly string[]).includes(value)) fail('--policy', `must be one of ${POLICY_CHOICES.join(', ')}`);
+  if (!(POLICY_CHOICES as readonly string[]).includes(value)) throw new CliUsageError(`--policy must be one of ${POLICY_CHOICES.join(', ')}`);
   return value as PolicyChoice;
 }
 
-async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
+function parseSetupArgs(argv: readonly string[]) {
+  const { values, positionals, tokens } = parseArgs({
+    args: [...argv],
     allowPositionals: true,
+    tokens: true,
     options: {
       thing: { type: 'string' },
       operator: { type: 'string' },
@@ -95,10 +107,28 @@ async function main(): Promise<number> {
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
+  const command = positionals[0];
+  if (command !== undefined && command !== 'decommission') throw new CliUsageError(`unknown command "${command}" (only decommission)`);
+  if (positionals.length > 1) throw new CliUsageError(`unexpected argument "${positionals[1]}"`);
+  const notHere = command === 'decommission' ? SETUP_ONLY : DECOMMISSION_ONLY;
+  for (const t of tokens) {
+    if (t.kind === 'option' && notHere.includes(t.name)) throw new CliUsageError(`--${t.name} is not an option of ${command ?? 'setup'}`);
   }
+  if (command === 'decommission') {
+    for (const flag of ['thing', 'operator', 'reason'] as const) if (values[flag] === undefined) throw new CliUsageError(`decommission needs --${flag}`);
+  }
+  const policy = policyChoice(values.policy);
+  if (values.real && (values.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION) === undefined) throw new CliUsageError('--real needs --region (or $AWS_REGION)');
+  if (values.real && values['account-id'] === undefined && !/^arn:aws[\w-]*:iam::\d{12}:/.test(values['provisioning-role-arn'] ?? '')) {
+    throw new CliUsageError('--real needs --account-id (or --provisioning-role-arn)');
+  }
+  return { command, values, policy };
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const parsed = parseCommandLine(PROGRAM, USAGE, argv, () => parseSetupArgs(argv), OUT);
+  if (!parsed.ok) return parsed.exit;
+  const { command, values, policy } = parsed.value;
 
   let region: string;
   let accountId: string;
@@ -122,14 +152,12 @@ async function main(): Promise<number> {
     iot = new IoTClient({ region, endpoint, credentials: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey } });
     target = `emulator at ${endpoint}`;
   }
-  const command = positionals[0];
-  if (command !== undefined && (command !== 'decommission' || positionals.length > 1)) fail('command', `unknown: ${positionals.join(' ')} (only decommission)`);
   if (command === 'decommission') {
     try {
       const record = await decommission(iot, {
-        thingName: values.thing ?? fail('--thing', 'is required'),
-        operator: values.operator ?? fail('--operator', 'is required'),
-        reason: values.reason ?? fail('--reason', 'is required'),
+        thingName: values.thing!,
+        operator: values.operator!,
+        reason: values.reason!,
         auditLogPath: values['audit-log'] ?? DEFAULT_AUDIT_LOG,
         target,
       });
@@ -152,7 +180,7 @@ async function main(): Promise<number> {
   try {
     if (values.real) hook = await deployHookWith(values['endpoint-url'], { ...account, templateName, zipPath: HOOK_ZIP_PATH, ...(values['hook-role-arn'] ? { roleArn: values['hook-role-arn'] } : {}) });
     result = await runSetup(iot, {
-      ...account, policyName: values['policy-name'] ?? DEVICE_POLICY_NAME, templateName, provisioningRoleArn, policy: policyChoice(values.policy),
+      ...account, policyName: values['policy-name'] ?? DEVICE_POLICY_NAME, templateName, provisioningRoleArn, policy,
       ...(hook ? { preProvisioningHookArn: hook.functionArn } : {}),
     });
   } catch (err) {
@@ -239,7 +267,9 @@ function indent(text: string, n: number): string {
   return text.split('\n').map((l) => ' '.repeat(n) + l).join('\n');
 }
 
-main().then((code) => process.exit(code), (err: unknown) => {
+main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
+  const usage = reportUsageError(PROGRAM, err, OUT);
+  if (usage !== undefined) process.exit(usage);
   if (isProvisioningError(err)) {
     console.error(`error [${err.code}]: ${err.message}`);
   } else {

@@ -6,6 +6,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { CliUsageError, parseCommandLine } from '../../protocol/cli-usage.js';
+import type { CliOutput } from '../../protocol/cli-usage.js';
 import { isProvisioningError } from '../../protocol/errors.js';
 import { TRANSPORTS, type Transport } from '../../protocol/session/setup-payload.js';
 import { makeSetupCode } from './make-setup-code.js';
@@ -18,40 +20,41 @@ const USAGE = `usage: make-setup-code --name DEVICE_ID [--transports ble,softap]
   --png/--svg   also write setup-qr.png / setup-qr.svg (mode 0600)
   --iterations  PBKDF2 iterations (default 10000)
   --force       replace an existing verifier (the old label stops working)
-  --quiet       print only the JSON line (no terminal QR)`;
+  --quiet       print only the JSON line (no terminal QR)
+  -h, --help    this text`;
+
+const PROGRAM = { name: 'make-setup-code', help: 'npm run device -- make-setup-code --help' };
+/** The device's CLIs print through console (their tests read it there). */
+export const CONSOLE_OUTPUT: CliOutput = { stdout: (t) => console.log(t.replace(/\n$/, '')), stderr: (t) => console.error(t.replace(/\n$/, '')) };
+
+function parseMakeSetupCodeArgs(argv: readonly string[]) {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      name: { type: 'string' },
+      transports: { type: 'string', default: 'ble,softap' },
+      out: { type: 'string', default: '.data/setup-code' },
+      png: { type: 'boolean', default: false },
+      svg: { type: 'boolean', default: false },
+      iterations: { type: 'string' },
+      force: { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (!values.name) throw new CliUsageError('--name DEVICE_ID is required');
+  const iterations = values.iterations === undefined ? undefined : Number(values.iterations);
+  if (iterations !== undefined && !Number.isSafeInteger(iterations)) throw new CliUsageError('--iterations must be an integer');
+  return { ...values, name: values.name, iterations };
+}
 
 /** Runs the command; returns the process exit code (0 ok, 1 failure, 2 usage). */
 export async function runMakeSetupCodeCli(argv: readonly string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        name: { type: 'string' },
-        transports: { type: 'string', default: 'ble,softap' },
-        out: { type: 'string', default: '.data/setup-code' },
-        png: { type: 'boolean', default: false },
-        svg: { type: 'boolean', default: false },
-        iterations: { type: 'string' },
-        force: { type: 'boolean', default: false },
-        quiet: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help || !values.name) {
-    console.error(USAGE);
-    return values.help ? 0 : 2;
-  }
-  const iterations = values.iterations === undefined ? undefined : Number(values.iterations);
-  if (iterations !== undefined && !Number.isSafeInteger(iterations)) {
-    console.error(`--iterations must be an integer\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandLine(PROGRAM, USAGE, argv, () => parseMakeSetupCodeArgs(argv), CONSOLE_OUTPUT);
+  if (!parsed.ok) return parsed.exit;
+  const values = parsed.value;
+  const { iterations } = values;
   try {
     const made = await makeSetupCode({
       deviceId: values.name,

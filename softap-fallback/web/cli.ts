@@ -2,15 +2,30 @@
  * `npx tsx softap-fallback/web/cli.ts [--out DIR]`: builds the upload page, prints its build time
  * and sizes (raw and gzip), and with --out writes the files (index.html, assets/…): a prebuilt page
  * a device can load with `loadPrebuiltPage(dir)` instead of building at start.
+ * Exit codes: 0 ok, 1 failure, 2 usage.
  */
+import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { CliUsageError, parseCommandLine } from '../../protocol/cli-usage.js';
+import type { CliOutput } from '../../protocol/cli-usage.js';
 import { buildPage } from './build.js';
 import { writePage } from './prebuilt.js';
 
-async function main(argv: string[]): Promise<void> {
-  const outIndex = argv.indexOf('--out');
-  const out = outIndex >= 0 ? argv[outIndex + 1] : undefined;
-  if (outIndex >= 0 && !out) throw new Error('--out needs a directory');
+const PROGRAM = { name: 'softap-fallback/web/cli.ts', help: 'npx tsx softap-fallback/web/cli.ts --help' };
+const USAGE = `usage: npx tsx softap-fallback/web/cli.ts [--out DIR]
+  builds the SoftAP upload page and prints its sizes (raw and gzip)
+  --out DIR     also write the files (index.html, assets/…) for loadPrebuiltPage(DIR)
+  -h, --help    this text`;
+
+async function main(argv: string[]): Promise<number> {
+  const io: CliOutput = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
+  const parsed = parseCommandLine(PROGRAM, USAGE, argv, () => {
+    const { values } = parseArgs({ args: argv, options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    if (values.out === '') throw new CliUsageError('--out needs a directory');
+    return values.out;
+  }, io);
+  if (!parsed.ok) return parsed.exit;
+  const out = parsed.value;
   const started = performance.now();
   const page = await buildPage();
   const buildMs = performance.now() - started;
@@ -24,9 +39,10 @@ async function main(argv: string[]): Promise<void> {
   }
   if (out) await writePage(page, out);
   console.log(`${'total'.padEnd(18)} ${(raw / 1024).toFixed(1).padStart(7)} KiB  gzip ${(gzip / 1024).toFixed(1).padStart(6)} KiB  built in ${buildMs.toFixed(0)} ms`);
+  return 0;
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
+main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });
