@@ -2,12 +2,13 @@
  * The setup access point from a shell, for bring-up on a Pi (README, "Running it on a Pi"):
  *   tsx softap-fallback/ap/cli.ts render|start|stop|status|passphrase --device-id ID --secret-file F --country CC
  * `render --out DIR` writes the two configs without running anything. Exit codes: 0 ok, 2 bad
- * arguments or config (CONFIG_INVALID), 3 the AP failed (SOFTAP_FAILED).
+ * arguments (usage, protocol/cli-usage.ts) or config (CONFIG_INVALID), 3 the AP failed (SOFTAP_FAILED).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { CliUsageError, parseCommandLine } from '../../protocol/cli-usage.js';
 import { isProvisioningError } from '../../protocol/errors.js';
 import { writeFileAtomic } from '../../peripheral/storage/atomic-file.js';
 import { nodeCommandRunner } from './command-runner.js';
@@ -24,21 +25,56 @@ export interface CliIo {
   err: (line: string) => void;
 }
 
-const USAGE = 'usage: cli.ts render|start|stop|status|passphrase --device-id ID --secret-file FILE --country CC '
-  + '[--interface wlan0] [--channel 6] [--state-dir DIR] [--station-manager auto|networkmanager|none] [--virtual-parent wlan0] [--out DIR]';
+const USAGE = `usage: npx tsx softap-fallback/ap/cli.ts COMMAND [options]
+  render      --device-id ID --secret-file FILE --country CC --out DIR [--interface wlan0] [--channel 6] [--state-dir DIR]
+              write hostapd.conf and dnsmasq.conf without running anything
+  start       --device-id ID --secret-file FILE --country CC [--interface wlan0] [--channel 6] [--state-dir DIR]
+              [--station-manager auto|networkmanager|none] [--virtual-parent wlan0]
+  stop        [--state-dir DIR] [--station-manager ...] [--virtual-parent wlan0]   back to station mode
+  status      [--state-dir DIR] [--station-manager ...] [--virtual-parent wlan0]
+  passphrase  --device-id ID --secret-file FILE   the AP's passphrase, for the label
+  -h, --help  this text
+
+exit codes: 0 ok, 2 usage or CONFIG_INVALID, 3 SOFTAP_FAILED`;
+
+const PROGRAM = { name: 'softap-fallback/ap/cli.ts', help: 'npx tsx softap-fallback/ap/cli.ts --help' };
+const BACKEND = ['state-dir', 'station-manager', 'virtual-parent'];
+const RADIO = ['device-id', 'secret-file', 'country', 'interface', 'channel', 'state-dir'];
+/** Options of each command and the ones it requires: any other is refused, not ignored. */
+const COMMANDS: Record<string, { options: string[]; required: string[] }> = {
+  render: { options: [...RADIO, 'out'], required: ['device-id', 'secret-file', 'country', 'out'] },
+  start: { options: [...RADIO, ...BACKEND], required: ['device-id', 'secret-file', 'country'] },
+  stop: { options: BACKEND, required: [] },
+  status: { options: BACKEND, required: [] },
+  passphrase: { options: ['device-id', 'secret-file'], required: ['device-id', 'secret-file'] },
+};
+
+function parseApArgs(argv: readonly string[]) {
+  const { values, positionals, tokens } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    tokens: true,
+    options: {
+      'device-id': { type: 'string' }, 'secret-file': { type: 'string' }, country: { type: 'string' },
+      interface: { type: 'string', default: 'wlan0' }, channel: { type: 'string' }, 'state-dir': { type: 'string', default: DEFAULT_AP_STATE_DIR },
+      'station-manager': { type: 'string', default: 'auto' }, 'virtual-parent': { type: 'string' }, out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ...rest] = positionals;
+  const spec = command === undefined ? undefined : COMMANDS[command];
+  if (command === undefined || spec === undefined) throw new CliUsageError(command === undefined ? `a command is required (${Object.keys(COMMANDS).join(', ')})` : `unknown command ${JSON.stringify(command)}`);
+  if (rest.length > 0) throw new CliUsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
+  for (const t of tokens ?? []) if (t.kind === 'option' && !spec.options.includes(t.name)) throw new CliUsageError(`${command} does not take ${t.rawName}`);
+  for (const name of spec.required) if ((values as Record<string, unknown>)[name] === undefined) throw new CliUsageError(`${command} needs --${name}`);
+  return { command, values };
+}
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseCommandLine(PROGRAM, USAGE, argv, () => parseApArgs(argv), { stdout: (t) => io.out(t.replace(/\n$/, '')), stderr: (t) => io.err(t.replace(/\n$/, '')) });
+  if (!parsed.ok) return parsed.exit;
+  const { command, values } = parsed.value;
   try {
-    const { values, positionals } = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        'device-id': { type: 'string' }, 'secret-file': { type: 'string' }, country: { type: 'string' },
-        interface: { type: 'string', default: 'wlan0' }, channel: { type: 'string' }, 'state-dir': { type: 'string', default: DEFAULT_AP_STATE_DIR },
-        'station-manager': { type: 'string', default: 'auto' }, 'virtual-parent': { type: 'string' }, out: { type: 'string' },
-      },
-    });
-    const command = positionals[0];
     const backend = (): LinuxAccessPoint => new LinuxAccessPoint({
       run: nodeCommandRunner(), stateDir: values['state-dir'], stationManager: values['station-manager'] as StationManager,
       ...(values['virtual-parent'] === undefined ? {} : { virtualInterfaceParent: values['virtual-parent'] }),
@@ -46,10 +82,6 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     });
     if (command === 'stop') return print(io, await backend().stop());
     if (command === 'status') return print(io, await backend().status());
-    if (!['render', 'start', 'passphrase'].includes(command ?? '')) {
-      io.err(USAGE);
-      return 2;
-    }
     const deviceId = values['device-id'] ?? configInvalid('--device-id', 'is required');
     const secretFile = values['secret-file'] ?? configInvalid('--secret-file', 'is required');
     const secret = new Uint8Array(await readFile(secretFile));

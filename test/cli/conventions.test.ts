@@ -60,6 +60,8 @@ const PROGRAMS: [string, string, string[]][] = [
   ['make-setup-code', 'peripheral/setup-code/cli.ts', []],
   ['demo', 'demo/cli.ts', []],
   ['softap page build', 'softap-fallback/web/cli.ts', []],
+  ['softap access point', 'softap-fallback/ap/cli.ts', []],
+  ...['render', 'start', 'stop', 'status', 'passphrase'].map((c): [string, string, string[]] => [`softap access point ${c}`, 'softap-fallback/ap/cli.ts', [c]]),
 ];
 
 const TIMEOUT_MS = 120_000;
@@ -112,6 +114,8 @@ describe.concurrent('command-line conventions', () => {
       ['peripheral/cli.ts', ['status', '--yes'], /device: --yes is an option of reset/],
       ['demo/cli.ts', ['--devices', '0'], /demo: --devices must be an integer/],
       ['bench/run.ts', ['no-such-bench'], /bench: unknown benchmark\(s\): no-such-bench/],
+      ['softap-fallback/ap/cli.ts', ['render', '--device-id', 'pi-1', '--secret-file', 'x', '--country', 'DE'], /render needs --out/],
+      ['softap-fallback/ap/cli.ts', ['stop', '--country', 'DE'], /stop does not take --country/],
     ];
     for (const [program, args, message] of cases) {
       const { code, stderr } = await run(program, args);
