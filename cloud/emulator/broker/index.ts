@@ -241,7 +241,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     clearTimeout(sessionExpiry.get(id));
     const timer = setTimeout(() => {
       sessionExpiry.delete(id);
-      void store.cleanSubscriptions({ id }).catch(() => undefined);
+      // A failed clean-up leaves the expired session's subscriptions behind: say so, never swallow it.
+      void store.cleanSubscriptions({ id }).catch((err: unknown) => log(`broker: could not expire the session of ${JSON.stringify(id)}: ${String(err)}`));
     }, options.sessionExpiryMs ?? PERSISTENT_SESSION_EXPIRY_MS);
     timer.unref();
     sessionExpiry.set(id, timer);
