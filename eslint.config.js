@@ -18,12 +18,33 @@ export default tseslint.config(
     files: ['protocol/**/*.ts'],
     ignores: ['protocol/**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [{
-          group: ['node:*', 'fs', 'net', 'dgram', 'http', 'https', 'child_process', 'timers', '@abandonware/*', 'express', '../ble/*', '../peripheral/*', '../central/*', '../cloud/*', '../softap-fallback/*'],
-          message: 'protocol/ is sans I/O and imports nothing of ours outside protocol/.',
-        }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                'node:*',
+                'fs',
+                'net',
+                'dgram',
+                'http',
+                'https',
+                'child_process',
+                'timers',
+                '@abandonware/*',
+                'express',
+                '../ble/*',
+                '../peripheral/*',
+                '../central/*',
+                '../cloud/*',
+                '../softap-fallback/*',
+              ],
+              message: 'protocol/ is sans I/O and imports nothing of ours outside protocol/.',
+            },
+          ],
+        },
+      ],
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'process', 'Buffer'],
     },
   },

@@ -11,8 +11,16 @@ import type { TestProjectInlineConfiguration } from 'vitest/config';
 
 /** The fast inner loop (`npm run test:fast`): unit tests beside the code and the in-process protocol tests. */
 const FAST = [
-  'protocol/**/*.test.ts', 'ble/**/*.test.ts', 'central/**/*.test.ts', 'cloud/**/*.test.ts', 'peripheral/**/*.test.ts',
-  'softap-fallback/**/*.test.ts', 'demo/**/*.test.ts', 'bench/**/*.test.ts', 'test/protocol/**/*.test.ts', 'test/session/**/*.test.ts',
+  'protocol/**/*.test.ts',
+  'ble/**/*.test.ts',
+  'central/**/*.test.ts',
+  'cloud/**/*.test.ts',
+  'peripheral/**/*.test.ts',
+  'softap-fallback/**/*.test.ts',
+  'demo/**/*.test.ts',
+  'bench/**/*.test.ts',
+  'test/protocol/**/*.test.ts',
+  'test/session/**/*.test.ts',
   'test/docs/**/*.test.ts',
 ];
 /** In FAST's folders but slow: one full handshake per byte position of a recorded session. */
@@ -20,12 +28,23 @@ const EXHAUSTIVE = ['test/session/recorded-session.test.ts'];
 /** Integration tests that share a worker too: servers on port 0, closed by each file. */
 const SHARED = [
   ...EXHAUSTIVE,
-  'test/cloud/chain.test.ts', 'test/cloud-control/**/*.test.ts', 'test/cloud-identity/**/*.test.ts', 'test/cloud-iot/**/*.test.ts',
-  'test/peripheral-fleet/**/*.test.ts', 'test/softap-server/**/*.test.ts', 'test/softap-browser/**/*.test.ts', 'test/central-softap/**/*.test.ts',
+  'test/cloud/chain.test.ts',
+  'test/cloud-control/**/*.test.ts',
+  'test/cloud-identity/**/*.test.ts',
+  'test/cloud-iot/**/*.test.ts',
+  'test/peripheral-fleet/**/*.test.ts',
+  'test/softap-server/**/*.test.ts',
+  'test/softap-browser/**/*.test.ts',
+  'test/central-softap/**/*.test.ts',
 ];
 const EXCLUDE = ['node_modules/**', '**/dist/**'];
 
-const project = (name: string, include: string[], isolate: boolean, exclude: string[] = []): TestProjectInlineConfiguration => ({
+const project = (
+  name: string,
+  include: string[],
+  isolate: boolean,
+  exclude: string[] = [],
+): TestProjectInlineConfiguration => ({
   extends: true,
   test: { name, include, exclude: [...EXCLUDE, ...exclude], isolate },
 });

@@ -50,7 +50,12 @@ function productionPackages() {
 function liveAudit() {
   let text;
   try {
-    text = execFileSync('npm', ['audit', '--omit=dev', '--json'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    text = execFileSync('npm', ['audit', '--omit=dev', '--json'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 60_000,
+    });
   } catch (err) {
     // npm audit exits 1 when it finds something: its JSON is still on stdout.
     text = err.stdout ?? '';
@@ -79,7 +84,14 @@ function offlineAudit() {
   for (const adv of recorded.advisories) {
     for (const version of installed.get(adv.package) ?? []) {
       if (compareVersions(version, adv.fixedIn) < 0) {
-        findings.push({ name: adv.package, range: `${version} (< ${adv.fixedIn})`, severity: adv.severity, id: adv.id, title: adv.title, url: adv.url });
+        findings.push({
+          name: adv.package,
+          range: `${version} (< ${adv.fixedIn})`,
+          severity: adv.severity,
+          id: adv.id,
+          title: adv.title,
+          url: adv.url,
+        });
       }
     }
   }
@@ -89,12 +101,16 @@ function offlineAudit() {
 console.log('== dependency audit (production dependencies) ==');
 let findings = liveAudit();
 if (findings) {
-  console.log('source: npm audit --omit=dev (the registry\'s advisory database)');
+  console.log("source: npm audit --omit=dev (the registry's advisory database)");
 } else {
   const offline = offlineAudit();
   findings = offline.findings;
-  console.log(`source: offline (the registry did not answer npm audit): ${offline.packages} production packages from package-lock.json`);
-  console.log(`        against ${recorded.advisories.length} advisories recorded in .ci/advisories.json (only those are known offline)`);
+  console.log(
+    `source: offline (the registry did not answer npm audit): ${offline.packages} production packages from package-lock.json`,
+  );
+  console.log(
+    `        against ${recorded.advisories.length} advisories recorded in .ci/advisories.json (only those are known offline)`,
+  );
 }
 let failing = 0;
 for (const f of findings) {
@@ -105,5 +121,7 @@ for (const f of findings) {
 }
 const bySeverity = {};
 for (const f of findings) bySeverity[f.severity] = (bySeverity[f.severity] ?? 0) + 1;
-console.log(`audit: ${findings.length} finding(s) ${JSON.stringify(bySeverity)}; ${failing} high/critical not accepted`);
+console.log(
+  `audit: ${findings.length} finding(s) ${JSON.stringify(bySeverity)}; ${failing} high/critical not accepted`,
+);
 process.exit(failing > 0 ? 1 : 0);

@@ -15,10 +15,14 @@ import type { BenchReport } from './run.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 export async function run(): Promise<BenchReport> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(root, 'ble', 'throughput-cli.ts')], {
-    cwd: root,
-    maxBuffer: 1 << 20,
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'ble', 'throughput-cli.ts')],
+    {
+      cwd: root,
+      maxBuffer: 1 << 20,
+    },
+  );
   const results = JSON.parse(stdout.trim().split('\n').pop() ?? '[]') as ThroughputResult[];
   const rows = results.map((r) => ({
     phy: r.phy,
@@ -31,7 +35,9 @@ export async function run(): Promise<BenchReport> {
     'conn events': r.connectionEvents,
     'radio-on ms': +(r.airTimeUs / 1000).toFixed(2),
   }));
-  console.log(`ble: 4096 bytes, connection interval ${results[0]?.connectionIntervalMs ?? '?'} ms, data length ${results[0]?.dataLength ?? '?'}`);
+  console.log(
+    `ble: 4096 bytes, connection interval ${results[0]?.connectionIntervalMs ?? '?'} ms, data length ${results[0]?.dataLength ?? '?'}`,
+  );
   console.table(rows);
   const summary = results
     .filter((r) => (r.phy === '1M' && r.withResponse) || (r.phy === '2M' && r.mtu === 247 && !r.withResponse))

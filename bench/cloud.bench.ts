@@ -65,7 +65,11 @@ async function childMain(): Promise<void> {
     JSON.stringify({
       Version: '2012-10-17',
       Statement: [
-        { Effect: 'Allow', Action: 'iot:Connect', Resource: 'arn:aws:iot:us-east-1:123456789012:client/${iot:Connection.Thing.ThingName}' },
+        {
+          Effect: 'Allow',
+          Action: 'iot:Connect',
+          Resource: 'arn:aws:iot:us-east-1:123456789012:client/${iot:Connection.Thing.ThingName}',
+        },
         { Effect: 'Allow', Action: ['iot:Publish', 'iot:Receive', 'iot:Subscribe'], Resource: '*' },
       ],
     }),
@@ -77,8 +81,17 @@ async function childMain(): Promise<void> {
     templateBody: JSON.stringify({
       Parameters: { SerialNumber: { Type: 'String' }, 'AWS::IoT::Certificate::Id': { Type: 'String' } },
       Resources: {
-        thing: { Type: 'AWS::IoT::Thing', Properties: { ThingName: { 'Fn::Join': ['', ['bench_', { Ref: 'SerialNumber' }]] }, AttributePayload: { serial: { Ref: 'SerialNumber' } } } },
-        certificate: { Type: 'AWS::IoT::Certificate', Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'ACTIVE' } },
+        thing: {
+          Type: 'AWS::IoT::Thing',
+          Properties: {
+            ThingName: { 'Fn::Join': ['', ['bench_', { Ref: 'SerialNumber' }]] },
+            AttributePayload: { serial: { Ref: 'SerialNumber' } },
+          },
+        },
+        certificate: {
+          Type: 'AWS::IoT::Certificate',
+          Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'ACTIVE' },
+        },
         policy: { Type: 'AWS::IoT::Policy', Properties: { PolicyName: 'bench-device' } },
       },
     }),
@@ -86,7 +99,16 @@ async function childMain(): Promise<void> {
   const claims: { cert: string; key: string }[] = [];
   for (let i = 0; i < CLAIM_POOL; i++) {
     const c = await ca.createKeyPairAndCertificate({ validity: { notAfter: new Date(Date.now() + 3600_000) } });
-    registry.insertCertificate({ certificateId: c.certificateId, certificatePem: c.certificatePem, status: 'ACTIVE', notBefore: c.notBefore, notAfter: c.notAfter, isClaim: true, templateName: TEMPLATE, claimExpiresAt: new Date(Date.now() + 3600_000) });
+    registry.insertCertificate({
+      certificateId: c.certificateId,
+      certificatePem: c.certificatePem,
+      status: 'ACTIVE',
+      notBefore: c.notBefore,
+      notAfter: c.notAfter,
+      isClaim: true,
+      templateName: TEMPLATE,
+      claimExpiresAt: new Date(Date.now() + 3600_000),
+    });
     claims.push({ cert: c.certificatePem, key: c.keyPair.PrivateKey });
   }
   const broker = await startBroker({ registry, ca, port: 0 });
@@ -111,7 +133,13 @@ async function childMain(): Promise<void> {
     }
   });
   global.gc?.();
-  process.send?.({ type: 'ready', port: broker.port, caPem: ca.caCertPem, claims, rss: process.memoryUsage.rss() } satisfies ChildReady);
+  process.send?.({
+    type: 'ready',
+    port: broker.port,
+    caPem: ca.caCertPem,
+    claims,
+    rss: process.memoryUsage.rss(),
+  } satisfies ChildReady);
 }
 
 // ---------------- the load generator ----------------
@@ -131,14 +159,29 @@ function ask<T>(child: ChildProcess, message: object, type: string): Promise<T> 
 async function makeCsr(serial: string): Promise<{ csrPem: string; keyPem: string }> {
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
   const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: `CN=${serial}`, keys, signingAlgorithm: alg });
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: `CN=${serial}`,
+    keys,
+    signingAlgorithm: alg,
+  });
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey);
   return { csrPem: csr.toString('pem'), keyPem: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY') };
 }
 
 function connect(port: number, ca: string, cert: string, key: string, clientId: string): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
-    const c = mqtt.connect({ protocol: 'mqtts', host: '127.0.0.1', port, ca, cert, key, clientId, reconnectPeriod: 0, connectTimeout: REPLY_TIMEOUT_MS, keepalive: 300 });
+    const c = mqtt.connect({
+      protocol: 'mqtts',
+      host: '127.0.0.1',
+      port,
+      ca,
+      cert,
+      key,
+      clientId,
+      reconnectPeriod: 0,
+      connectTimeout: REPLY_TIMEOUT_MS,
+      keepalive: 300,
+    });
     c.once('connect', () => resolve(c));
     c.once('error', (e) => {
       c.end(true);
@@ -186,7 +229,16 @@ interface RunFigures {
 
 async function runOnce(devices: number): Promise<RunFigures> {
   const dir = await mkdtemp(join(tmpdir(), 'cloud-bench-'));
-  const child = fork(here, [], { env: { ...process.env, CLOUD_BENCH_CHILD: '1', CLOUD_BENCH_DIR: dir }, execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.CLOUD_BENCH_CHILD_FLAGS?.split(' ').filter(Boolean) ?? [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(here, [], {
+    env: { ...process.env, CLOUD_BENCH_CHILD: '1', CLOUD_BENCH_DIR: dir },
+    execArgv: [
+      '--import',
+      'tsx',
+      '--expose-gc',
+      ...(process.env.CLOUD_BENCH_CHILD_FLAGS?.split(' ').filter(Boolean) ?? []),
+    ],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const ready = await new Promise<ChildReady>((resolve, reject) => {
     child.once('message', (m) => resolve(m as ChildReady));
     child.once('exit', (code) => reject(new Error(`emulator child exited with ${code}`)));
@@ -207,9 +259,18 @@ async function runOnce(devices: number): Promise<RunFigures> {
     const c = await connect(ready.port, ready.caPem, claim.cert, claim.key, `claim-${i}`);
     try {
       const created = await call(c, '$aws/certificates/create-from-csr/json', { certificateSigningRequest: csrPem });
-      const registered = await call(c, `$aws/provisioning-templates/${TEMPLATE}/provision/json`, { certificateOwnershipToken: created.certificateOwnershipToken as string, parameters: { SerialNumber: `dev${i}` } });
+      const registered = await call(c, `$aws/provisioning-templates/${TEMPLATE}/provision/json`, {
+        certificateOwnershipToken: created.certificateOwnershipToken as string,
+        parameters: { SerialNumber: `dev${i}` },
+      });
       await new Promise<void>((r) => c.end(false, {}, () => r()));
-      const d = await connect(ready.port, ready.caPem, created.certificatePem as string, keyPem, registered.thingName as string);
+      const d = await connect(
+        ready.port,
+        ready.caPem,
+        created.certificatePem as string,
+        keyPem,
+        registered.thingName as string,
+      );
       connectedDevices.push(d);
       latencies.push(performance.now() - t0);
     } finally {
@@ -269,7 +330,8 @@ async function runOnce(devices: number): Promise<RunFigures> {
     baselineRssMiB: mib(baseline.rss),
     peakRssMiB: mib(atPeak.peakRss),
     connectedAtPeak: atPeak.connected,
-    rssPerConnectedDeviceKiB: atPeak.connected > 0 ? Math.round((atPeak.peakRss - baseline.rss) / 1024 / atPeak.connected) : NaN,
+    rssPerConnectedDeviceKiB:
+      atPeak.connected > 0 ? Math.round((atPeak.peakRss - baseline.rss) / 1024 / atPeak.connected) : NaN,
     cutShort,
   };
 }
@@ -278,9 +340,13 @@ export async function run(): Promise<BenchReport> {
   x509.cryptoProvider.set(webcrypto as unknown as Crypto);
   const results: RunFigures[] = [];
   // CLOUD_BENCH_DEVICES=200,500 overrides the device counts (quick looks, profiling).
-  const counts = process.env.CLOUD_BENCH_DEVICES ? process.env.CLOUD_BENCH_DEVICES.split(',').map(Number) : DEVICE_COUNTS;
+  const counts = process.env.CLOUD_BENCH_DEVICES
+    ? process.env.CLOUD_BENCH_DEVICES.split(',').map(Number)
+    : DEVICE_COUNTS;
   for (const n of counts) results.push(await runOnce(n));
-  console.log(`\ncloud: fleet provisioning through the emulator (concurrency ${CONCURRENCY}, ${CLAIM_POOL} shared claims, emulator in a child process)`);
+  console.log(
+    `\ncloud: fleet provisioning through the emulator (concurrency ${CONCURRENCY}, ${CLAIM_POOL} shared claims, emulator in a child process)`,
+  );
   console.table(
     results.map((r) => ({
       devices: r.devices,
@@ -297,11 +363,24 @@ export async function run(): Promise<BenchReport> {
   );
   for (const r of results) if (r.firstError) console.log(`devices=${r.devices}: first error: ${r.firstError}`);
   const summary = results.flatMap((r) => [
-    { figure: `fleet provisioning, ${r.devices} devices (${CONCURRENCY} at once): registrations/s (wall)`, value: `${r.registrationsPerSecond}${r.failed ? ` (${r.failed} failed)` : ''}${r.cutShort ? ' (cut short)' : ''}` },
-    { figure: `fleet provisioning, ${r.devices} devices: p50 / p95 of one device's flow (wall)`, value: `${r.p50Ms} / ${r.p95Ms} ms` },
-    { figure: `emulator memory per connected device, ${r.devices} devices`, value: `${r.rssPerConnectedDeviceKiB} KiB` },
+    {
+      figure: `fleet provisioning, ${r.devices} devices (${CONCURRENCY} at once): registrations/s (wall)`,
+      value: `${r.registrationsPerSecond}${r.failed ? ` (${r.failed} failed)` : ''}${r.cutShort ? ' (cut short)' : ''}`,
+    },
+    {
+      figure: `fleet provisioning, ${r.devices} devices: p50 / p95 of one device's flow (wall)`,
+      value: `${r.p50Ms} / ${r.p95Ms} ms`,
+    },
+    {
+      figure: `emulator memory per connected device, ${r.devices} devices`,
+      value: `${r.rssPerConnectedDeviceKiB} KiB`,
+    },
   ]);
-  const report: BenchReport = { name: 'cloud', results: { concurrency: CONCURRENCY, claimPool: CLAIM_POOL, runs: results }, summary };
+  const report: BenchReport = {
+    name: 'cloud',
+    results: { concurrency: CONCURRENCY, claimPool: CLAIM_POOL, runs: results },
+    summary,
+  };
   console.log(JSON.stringify(report));
   return report;
 }

@@ -44,14 +44,29 @@ export interface E2eSample {
   attPayload: number;
   bytesSent: number;
   /** Wall clock per phase, ms. */
-  wallMs: { connectSession: number; transfer: number; wifi: number; certificate: number; registration: number; verify: number; firstMessage: number; total: number };
+  wallMs: {
+    connectSession: number;
+    transfer: number;
+    wifi: number;
+    certificate: number;
+    registration: number;
+    verify: number;
+    firstMessage: number;
+    total: number;
+  };
   /**
    * The total with each BLE phase at the longer of its wall and simulated air time: the virtual air
    * runs faster than a radio (its clock jumps), so this estimates the total on a real link.
    */
   totalAtAirTimeMs: number;
   /** Simulated air time of the BLE phases (the air's clock), ms; radio-on time and LL PDUs of the transfer. */
-  sim: { connectSessionMs: number; transferMs: number; transferRadioOnMs: number; transferLlPdus: number; transferConnectionEvents: number };
+  sim: {
+    connectSessionMs: number;
+    transferMs: number;
+    transferRadioOnMs: number;
+    transferLlPdus: number;
+    transferConnectionEvents: number;
+  };
   link: { intervalMs: number; phy: string; dataLength: number } | undefined;
 }
 
@@ -81,8 +96,13 @@ function medians(mtu: number, samples: E2eSample[]): E2eFigures {
     return Object.fromEntries(keys.map((k) => [k, round1(median(samples.map((s) => get(s)[k])))])) as Record<K, number>;
   };
   return {
-    mtu, runs: samples.length, attPayload: samples[0]!.attPayload, bytesSent: samples[0]!.bytesSent, link: samples[0]!.link,
-    wallMs: pick((s) => s.wallMs), sim: pick((s) => s.sim),
+    mtu,
+    runs: samples.length,
+    attPayload: samples[0]!.attPayload,
+    bytesSent: samples[0]!.bytesSent,
+    link: samples[0]!.link,
+    wallMs: pick((s) => s.wallMs),
+    sim: pick((s) => s.sim),
     totalAtAirTimeMs: round1(median(samples.map((s) => s.totalAtAirTimeMs))),
   };
 }
@@ -115,11 +135,15 @@ async function childMain(): Promise<void> {
   const airServer = await startAir({ tcp: { port: 0 } });
   try {
     const admin = new IoTClient({
-      region: emulator.region, endpoint: emulator.endpoints.iotControlPlane,
+      region: emulator.region,
+      endpoint: emulator.endpoints.iotControlPlane,
       credentials: { accessKeyId: emulator.admin.accessKeyId, secretAccessKey: emulator.admin.secretAccessKey },
     });
     await runSetup(admin, {
-      region: emulator.region, accountId: emulator.accountId, policyName: DEVICE_POLICY_NAME, templateName: emulator.provisioningTemplateName,
+      region: emulator.region,
+      accountId: emulator.accountId,
+      policyName: DEVICE_POLICY_NAME,
+      templateName: emulator.provisioningTemplateName,
       provisioningRoleArn: `arn:aws:iam::${emulator.accountId}:role/service-role/${PROVISIONING_ROLE_NAME}`,
     });
     admin.destroy();
@@ -127,7 +151,12 @@ async function childMain(): Promise<void> {
     const air = airServer.air;
     const config = loadCentralConfig(emulator.cloudJsonPath);
     const demo = emulator.demoUser!;
-    const auth = new Auth({ issuer: config.oidc.issuer, clientId: config.oidc.clientId, scope: config.oidc.scope, cache: new TokenCache(join(dir, 'tokens.json')) });
+    const auth = new Auth({
+      issuer: config.oidc.issuer,
+      clientId: config.oidc.clientId,
+      scope: config.oidc.scope,
+      cache: new TokenCache(join(dir, 'tokens.json')),
+    });
     await auth.loginWithBrowser((url) => signInThroughPages(url, demo.username, demo.password));
     const cloud = new CloudSession({ config, idToken: () => auth.idToken() });
     const noble = loadNoble(airSpec, { mtu: E2E_MTUS[0] });
@@ -140,10 +169,19 @@ async function childMain(): Promise<void> {
       const ddir = join(dir, deviceId);
       mkdirSync(ddir, { recursive: true, mode: 0o700 });
       const made = await makeSetupCode({ deviceId, transports: ['ble'], outDir: join(ddir, 'setup') });
-      const proc = await startDeviceProcess({
-        deviceId, serial: `SN-E2E-${mtu}-${run}`, dir: ddir, airSpec, cloudJsonPath: emulator.cloudJsonPath,
-        verifierPath: made.verifierPath, network: { ssid: 'home', passphrase: 'correct horse battery' }, maxAttMtu: mtu,
-      }, (p) => processes.push(p));
+      const proc = await startDeviceProcess(
+        {
+          deviceId,
+          serial: `SN-E2E-${mtu}-${run}`,
+          dir: ddir,
+          airSpec,
+          cloudJsonPath: emulator.cloudJsonPath,
+          verifierPath: made.verifierPath,
+          network: { ssid: 'home', passphrase: 'correct horse battery' },
+          maxAttMtu: mtu,
+        },
+        (p) => processes.push(p),
+      );
       // The claim is the user's, fetched after login and before a device is picked (as the demo does).
       const claim = claimMessage(await cloud.claim(), config);
       setNobleMtu(mtu);
@@ -152,20 +190,29 @@ async function childMain(): Promise<void> {
       let link: E2eSample['link'];
       const t0 = performance.now();
       const air0 = air.counters();
-      const result = await provisionDevice({
-        deviceId, setupCode: made.formatted, wifi: { ssid: 'home', passphrase: 'correct horse battery' }, claim: () => Promise.resolve(claim),
-      }, {
-        connect: async () => NobleDeviceLink.connect(await findDevice(noble, deviceId)),
-        random,
-        hooks: {
-          onPhase: (p) => {
-            phaseAt.set(p, { t: performance.now(), air: air.counters() });
-            const l = air.linkInfo()[0];
-            if (p === 'transfer' && l) link = { intervalMs: l.intervalUs / 1000, phy: l.phy, dataLength: l.dataLength };
-          },
-          onStatus: (s) => { if (!stateAt.has(s.state)) stateAt.set(s.state, performance.now()); },
+      const result = await provisionDevice(
+        {
+          deviceId,
+          setupCode: made.formatted,
+          wifi: { ssid: 'home', passphrase: 'correct horse battery' },
+          claim: () => Promise.resolve(claim),
         },
-      });
+        {
+          connect: async () => NobleDeviceLink.connect(await findDevice(noble, deviceId)),
+          random,
+          hooks: {
+            onPhase: (p) => {
+              phaseAt.set(p, { t: performance.now(), air: air.counters() });
+              const l = air.linkInfo()[0];
+              if (p === 'transfer' && l)
+                link = { intervalMs: l.intervalUs / 1000, phy: l.phy, dataLength: l.dataLength };
+            },
+            onStatus: (s) => {
+              if (!stateAt.has(s.state)) stateAt.set(s.state, performance.now());
+            },
+          },
+        },
+      );
       const tProvisioned = performance.now();
       const { store } = deviceStorage(readDeviceConfig(proc.configPath, { required: true }));
       const creds = await store.loadCommitted();
@@ -183,11 +230,22 @@ async function childMain(): Promise<void> {
       // First message: from "provisioned" on the phone to the first message back with the permanent certificate.
       const firstMessage = firstMessageAt - tProvisioned;
       const wall = { connectSession: transfer.t - t0, transfer: provision.t - transfer.t };
-      const sim = { connectSession: (transfer.air.simTimeUs - air0.simTimeUs) / 1000, transfer: (provision.air.simTimeUs - transfer.air.simTimeUs) / 1000 };
+      const sim = {
+        connectSession: (transfer.air.simTimeUs - air0.simTimeUs) / 1000,
+        transfer: (provision.air.simTimeUs - transfer.air.simTimeUs) / 1000,
+      };
       const total = firstMessageAt - t0;
       return {
-        totalAtAirTimeMs: total - wall.connectSession - wall.transfer + Math.max(wall.connectSession, sim.connectSession) + Math.max(wall.transfer, sim.transfer),
-        mtu, attPayload: result.attPayload, bytesSent: result.bytesSent, link,
+        totalAtAirTimeMs:
+          total -
+          wall.connectSession -
+          wall.transfer +
+          Math.max(wall.connectSession, sim.connectSession) +
+          Math.max(wall.transfer, sim.transfer),
+        mtu,
+        attPayload: result.attPayload,
+        bytesSent: result.bytesSent,
+        link,
         wallMs: {
           ...wall,
           wifi: cloudConnecting - provision.t,
@@ -226,7 +284,9 @@ async function childMain(): Promise<void> {
 
 export async function run(): Promise<BenchReport> {
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', here], {
-    cwd: root, env: { ...process.env, E2E_BENCH_CHILD: '1' }, maxBuffer: 16 << 20,
+    cwd: root,
+    env: { ...process.env, E2E_BENCH_CHILD: '1' },
+    maxBuffer: 16 << 20,
   });
   const figures = JSON.parse(stdout.trim().split('\n').pop() ?? '[]') as E2eFigures[];
   const phases: [string, (f: E2eFigures) => string][] = [
@@ -239,7 +299,10 @@ export async function run(): Promise<BenchReport> {
     ['first message (wall ms)', (f) => String(f.wallMs.firstMessage)],
     ['total: pick → first message (wall ms)', (f) => String(f.wallMs.total)],
     ['total, BLE phases at max(wall, sim) (ms)', (f) => String(f.totalAtAirTimeMs)],
-    ['transfer: bytes / LL PDUs / connection events', (f) => `${f.bytesSent} / ${f.sim.transferLlPdus} / ${f.sim.transferConnectionEvents}`],
+    [
+      'transfer: bytes / LL PDUs / connection events',
+      (f) => `${f.bytesSent} / ${f.sim.transferLlPdus} / ${f.sim.transferConnectionEvents}`,
+    ],
   ];
   const table: BenchTable = {
     title: `End to end per phase, median of ${figures[0]?.runs ?? '?'} runs (virtual air: connection interval ${figures[0]?.link?.intervalMs ?? '?'} ms, LE ${figures[0]?.link?.phy ?? '?'}, data length ${figures[0]?.link?.dataLength ?? '?'})`,
@@ -247,10 +310,20 @@ export async function run(): Promise<BenchReport> {
     rows: phases.map(([name, get]) => [name, ...figures.map(get)]),
   };
   console.log(table.title);
-  console.table(Object.fromEntries(table.rows.map((r) => [r[0], Object.fromEntries(table.headers.slice(1).map((h, i) => [h, r[i + 1]]))])));
+  console.table(
+    Object.fromEntries(
+      table.rows.map((r) => [r[0], Object.fromEntries(table.headers.slice(1).map((h, i) => [h, r[i + 1]]))]),
+    ),
+  );
   const summary: SummaryRow[] = figures.flatMap((f) => [
-    { figure: `pick → first message with the permanent certificate, ATT_MTU ${f.mtu} (BLE at air time, rest wall; median)`, value: `${f.totalAtAirTimeMs} ms` },
-    { figure: `BLE transfer of Wi-Fi + claim at ATT_MTU ${f.mtu} (simulated air time)`, value: `${f.sim.transferMs} ms` },
+    {
+      figure: `pick → first message with the permanent certificate, ATT_MTU ${f.mtu} (BLE at air time, rest wall; median)`,
+      value: `${f.totalAtAirTimeMs} ms`,
+    },
+    {
+      figure: `BLE transfer of Wi-Fi + claim at ATT_MTU ${f.mtu} (simulated air time)`,
+      value: `${f.sim.transferMs} ms`,
+    },
   ]);
   const report: BenchReport = { name: 'e2e', results: { mtus: figures }, summary, tables: [table] };
   console.log(JSON.stringify(report));
@@ -258,8 +331,11 @@ export async function run(): Promise<BenchReport> {
 }
 
 if (process.env.E2E_BENCH_CHILD === '1') {
-  childMain().then(() => process.exit(0), (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
+  childMain().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 }

@@ -17,7 +17,12 @@ const TARGET = { 20: 0.15, 182: 0.05, 244: 0.05, 509: 0.05 } as const;
 
 async function claimCredentials(): Promise<{ certificatePem: string; privateKeyPem: string; caPem: string }> {
   x509.cryptoProvider.set(webcrypto as unknown as Crypto);
-  const alg = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
+  const alg = {
+    name: 'RSASSA-PKCS1-v1_5',
+    hash: 'SHA-256',
+    publicExponent: new Uint8Array([1, 0, 1]),
+    modulusLength: 2048,
+  };
   const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
   // AWS IoT claim certificates: issued by the AWS IoT CA to an RSA-2048 key, ~1.2 KB of PEM.
   const cert = await x509.X509CertificateGenerator.create({
@@ -46,7 +51,11 @@ async function claimCredentials(): Promise<{ certificatePem: string; privateKeyP
 
 export async function run(): Promise<BenchReport> {
   const { certificatePem, privateKeyPem, caPem } = await claimCredentials();
-  const wifi: WifiMessage = { type: 'wifi', ssid: new TextEncoder().encode('Kitchen-5G'), passphrase: 'correct horse battery staple' };
+  const wifi: WifiMessage = {
+    type: 'wifi',
+    ssid: new TextEncoder().encode('Kitchen-5G'),
+    passphrase: 'correct horse battery staple',
+  };
   const claim: ClaimMessage = {
     type: 'claim',
     certificatePem,
@@ -55,11 +64,17 @@ export async function run(): Promise<BenchReport> {
     host: 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com',
     port: 8883,
     templateName: 'TrustedUserProvisioningTemplate',
-    parameters: { SerialNumber: 'RPI4-00000000a1b2c3d4', DeviceLocation: 'Kitchen, 2nd floor', Model: 'Raspberry Pi 4 Model B' },
+    parameters: {
+      SerialNumber: 'RPI4-00000000a1b2c3d4',
+      DeviceLocation: 'Kitchen, 2nd floor',
+      Model: 'Raspberry Pi 4 Model B',
+    },
     expiresAt: 1_795_000_000,
   };
   // Sealed sizes (SESSION.md §7.2): the framing carries CBOR + the session's 24-byte overhead.
-  const messages = [encodeMessage(wifi), encodeMessage(claim)].map((m) => new Uint8Array(m.length + SEAL_OVERHEAD_BYTES));
+  const messages = [encodeMessage(wifi), encodeMessage(claim)].map(
+    (m) => new Uint8Array(m.length + SEAL_OVERHEAD_BYTES),
+  );
   const messageBytes = messages.reduce((n, m) => n + m.length, 0);
 
   const rows = PAYLOADS.map((payload) => {
@@ -96,14 +111,31 @@ export async function run(): Promise<BenchReport> {
     return { payload, meanFrameOverhead: frames / minimum - 1, worstFrameOverhead: worst };
   });
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
-  console.log(`framing: provisioning bundle = wifi ${messages[0]!.length} B + claim ${messages[1]!.length} B (sealed, RSA-2048 key ${privateKeyPem.length} B, certificate ${certificatePem.length} B, CA ${caPem.length} B) = ${messageBytes} B`);
-  console.log('payload | frames | min (per msg) | min (as one) | frame ovh | bytes on air | min bytes | byte ovh | target');
+  console.log(
+    `framing: provisioning bundle = wifi ${messages[0]!.length} B + claim ${messages[1]!.length} B (sealed, RSA-2048 key ${privateKeyPem.length} B, certificate ${certificatePem.length} B, CA ${caPem.length} B) = ${messageBytes} B`,
+  );
+  console.log(
+    'payload | frames | min (per msg) | min (as one) | frame ovh | bytes on air | min bytes | byte ovh | target',
+  );
   for (const r of rows) {
-    console.log(`${String(r.payload).padStart(7)} | ${String(r.framesSent).padStart(6)} | ${String(r.minFramesPerMessage).padStart(13)} | ${String(r.minFrames).padStart(12)} | ${pct(r.frameOverhead).padStart(9)} | ${String(r.bytesSent).padStart(12)} | ${String(r.minBytes).padStart(9)} | ${pct(r.byteOverhead).padStart(8)} | <= ${pct(r.target)}`);
+    console.log(
+      `${String(r.payload).padStart(7)} | ${String(r.framesSent).padStart(6)} | ${String(r.minFramesPerMessage).padStart(13)} | ${String(r.minFrames).padStart(12)} | ${pct(r.frameOverhead).padStart(9)} | ${String(r.bytesSent).padStart(12)} | ${String(r.minBytes).padStart(9)} | ${pct(r.byteOverhead).padStart(8)} | <= ${pct(r.target)}`,
+    );
   }
   console.log('sweep over bundle sizes 3586-4686 B: payload | mean frame overhead | worst');
-  for (const w of sweep) console.log(`${String(w.payload).padStart(7)} | ${pct(w.meanFrameOverhead).padStart(19)} | ${pct(w.worstFrameOverhead)}`);
-  const results = { sweep, messageBytes, wifiBytes: messages[0]!.length, claimBytes: messages[1]!.length, rows, bytesWithinTarget: rows.every((r) => r.byteOverhead <= r.target), framesWithinTarget: rows.every((r) => r.frameOverhead <= r.target) };
+  for (const w of sweep)
+    console.log(
+      `${String(w.payload).padStart(7)} | ${pct(w.meanFrameOverhead).padStart(19)} | ${pct(w.worstFrameOverhead)}`,
+    );
+  const results = {
+    sweep,
+    messageBytes,
+    wifiBytes: messages[0]!.length,
+    claimBytes: messages[1]!.length,
+    rows,
+    bytesWithinTarget: rows.every((r) => r.byteOverhead <= r.target),
+    framesWithinTarget: rows.every((r) => r.frameOverhead <= r.target),
+  };
   // A frame count can exceed the minimum by one per message when a message's length lands within
   // its header bytes (7 + 1 per continuation frame) of a multiple of the payload: see the sweep.
   console.log(`bytes within target: ${results.bytesWithinTarget}; frames within target: ${results.framesWithinTarget}`);
@@ -112,7 +144,10 @@ export async function run(): Promise<BenchReport> {
   const summary = [
     { figure: 'provisioning bundle: sealed wifi + claim (RSA-2048 claim key)', value: `${messageBytes} B` },
     ...headline.flatMap((r) => [
-      { figure: `frames at ATT payload ${r.payload} (minimum per message)`, value: `${r.framesSent} (${r.minFramesPerMessage})` },
+      {
+        figure: `frames at ATT payload ${r.payload} (minimum per message)`,
+        value: `${r.framesSent} (${r.minFramesPerMessage})`,
+      },
       { figure: `bytes-on-air overhead of the framing at ATT payload ${r.payload}`, value: pct(r.byteOverhead) },
     ]),
   ];

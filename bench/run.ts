@@ -63,7 +63,11 @@ export function machine(): Machine {
 const cell = (v: string | number): string => String(v).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function mdTable(headers: string[], rows: (string | number)[][]): string {
-  return [`| ${headers.map(cell).join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+  return [
+    `| ${headers.map(cell).join(' | ')} |`,
+    `|${headers.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+  ].join('\n');
 }
 
 /** The Markdown the top README carries: headline figures of every benchmark, then their own tables. */
@@ -72,7 +76,10 @@ export function markdown(date: string, m: Machine, reports: BenchReport[]): stri
     `Benchmarks of ${date.slice(0, 10)} on ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node} (${m.platform}); \`npm run bench\` reproduces them.`,
     'Simulated time is the virtual air\'s clock (what a real radio would take); "wall" figures depend on this machine.',
     '',
-    mdTable(['benchmark', 'figure', 'value'], reports.flatMap((r) => (r.summary ?? []).map((s) => [r.name, s.figure, s.value]))),
+    mdTable(
+      ['benchmark', 'figure', 'value'],
+      reports.flatMap((r) => (r.summary ?? []).map((s) => [r.name, s.figure, s.value])),
+    ),
   ];
   for (const r of reports) {
     for (const t of r.tables ?? []) out.push('', `**${r.name}: ${t.title}**`, '', mdTable(t.headers, t.rows));
@@ -90,21 +97,38 @@ function usage(available: string[]): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const available = (await readdir(here)).filter((f) => f.endsWith('.bench.ts')).map((f) => f.slice(0, -'.bench.ts'.length))
+  const available = (await readdir(here))
+    .filter((f) => f.endsWith('.bench.ts'))
+    .map((f) => f.slice(0, -'.bench.ts'.length))
     .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   const io: CliOutput = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
-  const parsed = parseCommandLine(PROGRAM, usage(available), argv, () => {
-    const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
-    const unknown = positionals.filter((n) => !available.includes(n));
-    if (unknown.length > 0) throw new CliUsageError(`unknown benchmark(s): ${unknown.join(', ')}; available: ${available.join(', ') || '(none)'}`);
-    return positionals;
-  }, io);
+  const parsed = parseCommandLine(
+    PROGRAM,
+    usage(available),
+    argv,
+    () => {
+      const { positionals } = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: { help: { type: 'boolean', short: 'h' } },
+      });
+      const unknown = positionals.filter((n) => !available.includes(n));
+      if (unknown.length > 0)
+        throw new CliUsageError(
+          `unknown benchmark(s): ${unknown.join(', ')}; available: ${available.join(', ') || '(none)'}`,
+        );
+      return positionals;
+    },
+    io,
+  );
   if (!parsed.ok) return parsed.exit;
   const asked = parsed.value;
   const reports: BenchReport[] = [];
   for (const name of asked.length > 0 ? asked : available) {
     const started = Date.now();
-    const mod = (await import(pathToFileURL(join(here, `${name}.bench.ts`)).href)) as { run: () => Promise<BenchReport> };
+    const mod = (await import(pathToFileURL(join(here, `${name}.bench.ts`)).href)) as {
+      run: () => Promise<BenchReport>;
+    };
     const report = await mod.run();
     reports.push({ ...report, wallSeconds: Math.round((Date.now() - started) / 100) / 10 });
   }
@@ -112,13 +136,19 @@ async function main(argv: string[]): Promise<number> {
   const m = machine();
   const dir = join(here, 'results');
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'latest.json'), JSON.stringify({ date, node: process.version, machine: m, reports }, null, 2) + '\n');
+  await writeFile(
+    join(dir, 'latest.json'),
+    JSON.stringify({ date, node: process.version, machine: m, reports }, null, 2) + '\n',
+  );
   await writeFile(join(dir, 'latest.md'), markdown(date, m, reports));
   console.log(`wrote ${join(dir, 'latest.json')} and latest.md`);
   return 0;
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

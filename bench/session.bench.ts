@@ -103,8 +103,16 @@ export async function run(): Promise<BenchReport> {
   };
   console.log('session handshake (SPAKE2+ P-256, PBKDF2 %d iterations, %d runs)', DEFAULT_PBKDF2_ITERATIONS, RUNS);
   console.table({
-    phone: { 'CPU ms / handshake': results.phoneCpuMsPerHandshake, 'of which PBKDF2 ms': results.phonePbkdf2CpuMs, 'bytes sent': results.wireBytesPhoneToDevice },
-    device: { 'CPU ms / handshake': results.deviceCpuMsPerHandshake, 'of which PBKDF2 ms': 0, 'bytes sent': results.wireBytesDeviceToPhone },
+    phone: {
+      'CPU ms / handshake': results.phoneCpuMsPerHandshake,
+      'of which PBKDF2 ms': results.phonePbkdf2CpuMs,
+      'bytes sent': results.wireBytesPhoneToDevice,
+    },
+    device: {
+      'CPU ms / handshake': results.deviceCpuMsPerHandshake,
+      'of which PBKDF2 ms': 0,
+      'bytes sent': results.wireBytesDeviceToPhone,
+    },
   });
   console.log(
     `phone/device CPU ratio ${results.phoneToDeviceRatio}; ${results.handshakeMessages} messages (${results.roundTrips} round trips), ${results.wireBytesPerHandshake} bytes per handshake; ` +
@@ -112,10 +120,16 @@ export async function run(): Promise<BenchReport> {
   );
   console.log(JSON.stringify({ name: 'session', results }));
   const summary = [
-    { figure: `SPAKE2+ handshake, phone CPU (PBKDF2 ${DEFAULT_PBKDF2_ITERATIONS} iterations)`, value: `${results.phoneCpuMsPerHandshake.toFixed(1)} ms CPU` },
+    {
+      figure: `SPAKE2+ handshake, phone CPU (PBKDF2 ${DEFAULT_PBKDF2_ITERATIONS} iterations)`,
+      value: `${results.phoneCpuMsPerHandshake.toFixed(1)} ms CPU`,
+    },
     { figure: 'SPAKE2+ handshake, device CPU', value: `${results.deviceCpuMsPerHandshake.toFixed(1)} ms CPU` },
     { figure: 'handshake on the wire', value: `${results.roundTrips} round trips, ${results.wireBytesPerHandshake} B` },
-    { figure: 'seal / open one 1 KiB message', value: `${results.sealCpuUsPer1KiB.toFixed(0)} / ${results.openCpuUsPer1KiB.toFixed(0)} µs CPU (+${SEAL_OVERHEAD_BYTES} B)` },
+    {
+      figure: 'seal / open one 1 KiB message',
+      value: `${results.sealCpuUsPer1KiB.toFixed(0)} / ${results.openCpuUsPer1KiB.toFixed(0)} µs CPU (+${SEAL_OVERHEAD_BYTES} B)`,
+    },
   ];
   return { name: 'session', results, summary };
 }

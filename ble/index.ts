@@ -2,11 +2,28 @@
  * Public API of ble/: choose an HCI transport, load bleno/noble on it, run the virtual air.
  * See ble/README.md.
  */
-export { BLE_TRANSPORT_ENV, DEFAULT_SERIAL_BAUD, defaultAirSocket, defaultTransportText, formatTransport, parseTransport, transportFromEnv } from './transport/spec.js';
+export {
+  BLE_TRANSPORT_ENV,
+  DEFAULT_SERIAL_BAUD,
+  defaultAirSocket,
+  defaultTransportText,
+  formatTransport,
+  parseTransport,
+  transportFromEnv,
+} from './transport/spec.js';
 export type { TransportSpec } from './transport/spec.js';
 export type { ControllerLink } from './transport/hci-socket.js';
 export {
-  MAX_ATT_MTU, MIN_ATT_MTU, closeStackTransport, defaultAir, loadBleno, loadNoble, setBlenoMaxMtu, setDefaultAir, setNobleMtu, stackController,
+  MAX_ATT_MTU,
+  MIN_ATT_MTU,
+  closeStackTransport,
+  defaultAir,
+  loadBleno,
+  loadNoble,
+  setBlenoMaxMtu,
+  setDefaultAir,
+  setNobleMtu,
+  stackController,
 } from './loader.js';
 export type { Bleno, BlenoOptions, LoadOptions, Noble, NobleOptions } from './loader.js';
 export { Air, DEFAULT_RSSI_DBM } from './air/air.js';

@@ -71,7 +71,8 @@ function forgetStaleModules(pkg: string): void {
 }
 
 /** What to do when the kernel's adapter cannot be opened (no Bluetooth in the kernel, no permission). */
-const NATIVE_FIX = 'this machine\'s adapter cannot be opened (needs Bluetooth in the kernel and CAP_NET_RAW); without one, start the virtual air ("npm run air") and unset BLE_TRANSPORT';
+const NATIVE_FIX =
+  'this machine\'s adapter cannot be opened (needs Bluetooth in the kernel and CAP_NET_RAW); without one, start the virtual air ("npm run air") and unset BLE_TRANSPORT';
 
 function requireStack<T>(name: 'bleno' | 'noble', spec: TransportSpec, options: LoadOptions): T {
   const text = formatTransport(spec);
@@ -79,7 +80,9 @@ function requireStack<T>(name: 'bleno' | 'noble', spec: TransportSpec, options: 
   const previous = loaded.get(name);
   if (previous) {
     if (previous.spec !== text) {
-      throw new UsageError('CONFIG_INVALID', { detail: `${name} is already loaded on ${previous.spec}; one transport per process` });
+      throw new UsageError('CONFIG_INVALID', {
+        detail: `${name} is already loaded on ${previous.spec}; one transport per process`,
+      });
     }
     return requireHere(pkg) as T;
   }
@@ -99,11 +102,16 @@ function requireStack<T>(name: 'bleno' | 'noble', spec: TransportSpec, options: 
     } catch (err) {
       // Typically EAFNOSUPPORT (no Bluetooth in the kernel) or EPERM, thrown by the native socket.
       const code = (err as { code?: unknown }).code;
-      throw new ProvisioningError('BLE_UNAVAILABLE', { detail: `${text}${typeof code === 'string' ? ` (${code})` : ''}: ${NATIVE_FIX}`, cause: err });
+      throw new ProvisioningError('BLE_UNAVAILABLE', {
+        detail: `${text}${typeof code === 'string' ? ` (${code})` : ''}: ${NATIVE_FIX}`,
+        cause: err,
+      });
     }
   }
   if (spec.kind === 'unix' && !existsSync(spec.path)) {
-    throw new ProvisioningError('BLE_UNAVAILABLE', { detail: `${text}: nothing listens at ${spec.path}; ${spec.air ? `start the virtual air there ("npm run air")` : 'start the controller there'}, or set BLE_TRANSPORT (hci0 for this machine's adapter)` });
+    throw new ProvisioningError('BLE_UNAVAILABLE', {
+      detail: `${text}: nothing listens at ${spec.path}; ${spec.air ? `start the virtual air there ("npm run air")` : 'start the controller there'}, or set BLE_TRANSPORT (hci0 for this machine's adapter)`,
+    });
   }
   const airProvider = (): Air => options.air ?? defaultAir();
   const sockets = record.sockets;
@@ -142,7 +150,9 @@ export function loadBleno(spec?: string | TransportSpec, options: BlenoOptions =
 
 function checkMtu(mtu: number): void {
   if (!Number.isInteger(mtu) || mtu < MIN_ATT_MTU || mtu > MAX_ATT_MTU) {
-    throw new UsageError('CONFIG_INVALID', { detail: `ATT MTU must be an integer ${MIN_ATT_MTU}–${MAX_ATT_MTU}, got ${mtu}` });
+    throw new UsageError('CONFIG_INVALID', {
+      detail: `ATT MTU must be an integer ${MIN_ATT_MTU}–${MAX_ATT_MTU}, got ${mtu}`,
+    });
   }
 }
 
@@ -183,7 +193,9 @@ export function setNobleMtu(mtu: number): void {
 function patchNobleMtu(): void {
   if (noblePatched) return;
   const root = dirname(requireHere.resolve('@abandonware/noble/package.json'));
-  const Gatt = requireHere(join(root, 'lib', 'hci-socket', 'gatt.js')) as { prototype: { exchangeMtu: () => void; _desired_mtu: number } };
+  const Gatt = requireHere(join(root, 'lib', 'hci-socket', 'gatt.js')) as {
+    prototype: { exchangeMtu: () => void; _desired_mtu: number };
+  };
   const original = Gatt.prototype.exchangeMtu;
   Gatt.prototype.exchangeMtu = function exchangeMtu(this: { _desired_mtu: number }) {
     this._desired_mtu = nobleDesiredMtu;

@@ -14,7 +14,8 @@ async function main(): Promise<void> {
   const cases: ThroughputCase[] = [];
   for (const phy of ['1M', '2M'] as const) {
     for (const mtu of [23, 247]) {
-      for (const withResponse of [true, false]) cases.push({ mtu, withResponse, phy, connectionIntervalMs: interval, dataLength: 251 });
+      for (const withResponse of [true, false])
+        cases.push({ mtu, withResponse, phy, connectionIntervalMs: interval, dataLength: 251 });
     }
   }
   const results = await measureThroughput(cases);

@@ -40,7 +40,10 @@ function waitFor<T>(register: (resolve: (v: T) => void) => void): Promise<T> {
   return new Promise(register);
 }
 
-async function poweredOn(stack: { once(e: 'stateChange', l: (s: string) => void): unknown }, state: () => string): Promise<void> {
+async function poweredOn(
+  stack: { once(e: 'stateChange', l: (s: string) => void): unknown },
+  state: () => string,
+): Promise<void> {
   while (state() !== 'poweredOn') await waitFor<string>((r) => stack.once('stateChange', r));
 }
 
@@ -54,7 +57,10 @@ export async function measureThroughput(cases: ThroughputCase[], bytes = 4096): 
   ]);
   let received = 0;
   let onReceived: (() => void) | undefined;
-  const B = bleno as unknown as { Characteristic: new (o: object) => unknown; PrimaryService: new (o: object) => unknown };
+  const B = bleno as unknown as {
+    Characteristic: new (o: object) => unknown;
+    PrimaryService: new (o: object) => unknown;
+  };
   const sink = new B.Characteristic({
     uuid: SINK,
     properties: ['write', 'writeWithoutResponse'],
@@ -64,7 +70,9 @@ export async function measureThroughput(cases: ThroughputCase[], bytes = 4096): 
       if (received >= bytes) onReceived?.();
     },
   });
-  await waitFor<void>((resolve) => bleno.setServices([new B.PrimaryService({ uuid: SERVICE, characteristics: [sink] })] as never, () => resolve()));
+  await waitFor<void>((resolve) =>
+    bleno.setServices([new B.PrimaryService({ uuid: SERVICE, characteristics: [sink] })] as never, () => resolve()),
+  );
   bleno.startAdvertising('bench', [SERVICE]);
   setBlenoMaxMtu(bleno, 517);
 
@@ -101,7 +109,10 @@ export async function measureThroughput(cases: ThroughputCase[], bytes = 4096): 
     const after = air.counters();
     const simTimeUs = endUs - before.simTimeUs;
     results.push({
-      ...c, bytes, writes, simTimeUs,
+      ...c,
+      bytes,
+      writes,
+      simTimeUs,
       writesPerSimSecond: writes / (simTimeUs / 1e6),
       kbitPerSimSecond: (bytes * 8) / (simTimeUs / 1e6) / 1000,
       connectionEvents: after.connectionEvents - before.connectionEvents,

@@ -39,14 +39,17 @@ const OUT: CliOutput = { stdout: (t) => process.stdout.write(t), stderr: (t) => 
 function portArg(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliUsageError(`--${name} must be a port number (0-65535), got "${value}"`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new CliUsageError(`--${name} must be a port number (0-65535), got "${value}"`);
   return n;
 }
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 function print(emulator: RunningEmulator): void {
@@ -62,14 +65,18 @@ function print(emulator: RunningEmulator): void {
     ['Region / account', `${emulator.region} / ${emulator.accountId}`],
     ['Admin access key', emulator.admin.accessKeyId],
     ['Admin secret key', `${emulator.admin.secretAccessKey}  (development credential)`],
-    ...(emulator.demoUser ? [['Demo user', `${emulator.demoUser.username} / ${emulator.demoUser.password}`] as [string, string]] : []),
+    ...(emulator.demoUser
+      ? [['Demo user', `${emulator.demoUser.username} / ${emulator.demoUser.password}`] as [string, string]]
+      : []),
     ['Configuration file', emulator.cloudJsonPath],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   console.log('Cloud emulator running:');
   for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);
-  console.log('\nTry: AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… aws iot list-things --region '
-    + `${emulator.region} --endpoint-url ${emulator.endpoints.iotControlPlane}`);
+  console.log(
+    '\nTry: AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… aws iot list-things --region ' +
+      `${emulator.region} --endpoint-url ${emulator.endpoints.iotControlPlane}`,
+  );
   console.log('Stop with Ctrl-C.');
 }
 
@@ -98,8 +105,10 @@ function parseCloudArgs(argv: readonly string[]) {
     if (other !== undefined) throw new CliUsageError(`hash-password takes no options (got --${other})`);
   }
   const ports = {
-    iot: portArg(values['iot-port'], 'iot-port'), mqtt: portArg(values['mqtt-port'], 'mqtt-port'),
-    oidc: portArg(values['oidc-port'], 'oidc-port'), cognito: portArg(values['cognito-port'], 'cognito-port'),
+    iot: portArg(values['iot-port'], 'iot-port'),
+    mqtt: portArg(values['mqtt-port'], 'mqtt-port'),
+    oidc: portArg(values['oidc-port'], 'oidc-port'),
+    cognito: portArg(values['cognito-port'], 'cognito-port'),
   };
   return { command, values, ports };
 }
@@ -115,8 +124,13 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
 
-  const { config, warnings } = values.config ? loadConfigFile(values.config) : { config: defaultConfig(), warnings: [] as string[] };
-  if (!values.config) warnings.push(`using the built-in configuration: demo user "${config.oidc.users[0]?.username}" has a plaintext password (for development only)`);
+  const { config, warnings } = values.config
+    ? loadConfigFile(values.config)
+    : { config: defaultConfig(), warnings: [] as string[] };
+  if (!values.config)
+    warnings.push(
+      `using the built-in configuration: demo user "${config.oidc.users[0]?.username}" has a plaintext password (for development only)`,
+    );
   const ports: Required<EmulatorPorts> = {
     iot: given.iot ?? config.ports?.iot ?? DEFAULT_PORTS.iot,
     mqtt: given.mqtt ?? config.ports?.mqtt ?? DEFAULT_PORTS.mqtt,
@@ -132,7 +146,12 @@ async function main(argv: readonly string[]): Promise<number> {
     emulator = await startEmulator({ dataDir, host, ports, config });
   } catch (err) {
     // 8883 is the AWS IoT port, but it may be taken (another broker) or refused: use a free one and say so.
-    if (err instanceof EmulatorStartError && err.component === 'mqtt' && !mqttChosen && ['EACCES', 'EADDRINUSE'].includes(err.errno ?? '')) {
+    if (
+      err instanceof EmulatorStartError &&
+      err.component === 'mqtt' &&
+      !mqttChosen &&
+      ['EACCES', 'EADDRINUSE'].includes(err.errno ?? '')
+    ) {
       warnings.push(`MQTT port ${ports.mqtt} unavailable (${err.errno}): using a free port instead (see cloud.json)`);
       emulator = await startEmulator({ dataDir, host, ports: { ...ports, mqtt: 0 }, config });
     } else {
@@ -142,7 +161,9 @@ async function main(argv: readonly string[]): Promise<number> {
 
   for (const w of warnings) console.error(`warning: ${w}`);
   if (values.json) {
-    console.log(JSON.stringify({ ...emulator.cloudJson, cloudJsonPath: emulator.cloudJsonPath, admin: emulator.admin }));
+    console.log(
+      JSON.stringify({ ...emulator.cloudJson, cloudJsonPath: emulator.cloudJsonPath, admin: emulator.admin }),
+    );
   } else {
     print(emulator);
   }
@@ -161,15 +182,20 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
-  const usage = reportUsageError(PROGRAM, err, OUT);
-  if (usage !== undefined) process.exit(usage);
-  if (isProvisioningError(err)) {
-    console.error(`error [${err.code}]: ${err.message}`);
-  } else if (err instanceof EmulatorStartError) {
-    console.error(`error: ${err.message}${err.errno === 'EADDRINUSE' ? ' — is another emulator running? Choose other ports with --iot-port/--oidc-port/--cognito-port.' : ''}`);
-  } else {
-    console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  process.exit(1);
-});
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const usage = reportUsageError(PROGRAM, err, OUT);
+    if (usage !== undefined) process.exit(usage);
+    if (isProvisioningError(err)) {
+      console.error(`error [${err.code}]: ${err.message}`);
+    } else if (err instanceof EmulatorStartError) {
+      console.error(
+        `error: ${err.message}${err.errno === 'EADDRINUSE' ? ' — is another emulator running? Choose other ports with --iot-port/--oidc-port/--cognito-port.' : ''}`,
+      );
+    } else {
+      console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    process.exit(1);
+  },
+);

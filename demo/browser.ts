@@ -26,15 +26,28 @@ export class FormBrowser {
     return this.follow(url, { method: 'GET' }, stopAt);
   }
 
-  async post(url: string, fields: Record<string, string>, stopAt: (url: URL) => boolean = () => false, extraHeaders: Record<string, string> = {}): Promise<BrowserResponse> {
-    return this.follow(url, {
-      method: 'POST',
-      body: new URLSearchParams(fields).toString(),
-      headers: { 'content-type': 'application/x-www-form-urlencoded', ...extraHeaders },
-    }, stopAt);
+  async post(
+    url: string,
+    fields: Record<string, string>,
+    stopAt: (url: URL) => boolean = () => false,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<BrowserResponse> {
+    return this.follow(
+      url,
+      {
+        method: 'POST',
+        body: new URLSearchParams(fields).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...extraHeaders },
+      },
+      stopAt,
+    );
   }
 
-  private async follow(start: string, init: { method: string; body?: string; headers?: Record<string, string> }, stopAt: (url: URL) => boolean): Promise<BrowserResponse> {
+  private async follow(
+    start: string,
+    init: { method: string; body?: string; headers?: Record<string, string> },
+    stopAt: (url: URL) => boolean,
+  ): Promise<BrowserResponse> {
     let url = start;
     let request = init;
     for (let hop = 0; hop < MAX_REDIRECTS; hop += 1) {
@@ -95,7 +108,10 @@ export function parseForm(html: string, baseUrl: string, actionIncludes = ''): P
 function decode(text: string): string {
   return text
     .replace(/&#(\d+);/g, (_m, n: string) => String.fromCharCode(Number(n)))
-    .replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 /** The name the tests know it by. */

@@ -21,32 +21,78 @@ exit codes: 0 ok, 1 the demo (or any device) failed, 2 usage, 130 interrupted`;
 const PROGRAM = { name: 'demo', help: 'npm run demo -- --help' };
 
 function parseDemoArgs(argv: readonly string[]): { devices: number; transport: DemoTransport; json: boolean } {
-  const { values } = parseArgs({ args: [...argv], options: { devices: { type: 'string', default: '1' }, transport: { type: 'string', default: 'ble' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } }, strict: true });
-  if (values.transport !== 'ble' && values.transport !== 'softap') throw new CliUsageError(`unknown transport "${values.transport}" (ble or softap)`);
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      devices: { type: 'string', default: '1' },
+      transport: { type: 'string', default: 'ble' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.transport !== 'ble' && values.transport !== 'softap')
+    throw new CliUsageError(`unknown transport "${values.transport}" (ble or softap)`);
   const devices = Number(values.devices);
-  if (!Number.isInteger(devices) || devices < 1 || devices > MAX_DEMO_DEVICES) throw new CliUsageError(`--devices must be an integer 1-${MAX_DEMO_DEVICES}`);
+  if (!Number.isInteger(devices) || devices < 1 || devices > MAX_DEMO_DEVICES)
+    throw new CliUsageError(`--devices must be an integer 1-${MAX_DEMO_DEVICES}`);
   return { devices, transport: values.transport, json: values.json };
 }
 
-export interface CliIo { stdout: (t: string) => void; stderr: (t: string) => void }
-
-export function formatSummary(s: DemoSummary): string {
-  const rows = s.devices.map((d) => [d.deviceId, d.thingName, d.certificateId, String(d.messagesReceived.length),
-    String(d.phasesMs.bleTransfer), String(d.phasesMs.wifi), String(d.phasesMs.certificate), String(d.phasesMs.registration), String(d.phasesMs.firstMessage)]);
-  const softap = s.transport === 'softap';
-  const head = ['device', 'thing', 'certificate', 'msgs', softap ? 'HTTP ms' : 'BLE ms', 'Wi-Fi ms', 'cert ms', 'register ms', '1st msg ms'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [
-    `login ${s.loginMs} ms, claim ${s.claimMs} ms, ${softap
-      ? `SoftAP over HTTP: ${s.httpRequests} requests, ${s.httpBytesSent} frame bytes posted, simulated BLE air time n/a`
-      : `simulated BLE air time ${s.bleAirTimeMs} ms (${s.airPackets} link-layer PDUs)`}, total ${(s.totalMs / 1000).toFixed(1)} s`,
-    line(head), ...rows.map(line),
-    ...s.failed.map((f) => `FAILED ${f.deviceId}${f.code ? ` ${f.code}` : ''}: ${f.message}`),
-  ].join('\n') + '\n';
+export interface CliIo {
+  stdout: (t: string) => void;
+  stderr: (t: string) => void;
 }
 
-export async function main(argv: readonly string[], io: CliIo = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }, signal?: AbortSignal): Promise<number> {
+export function formatSummary(s: DemoSummary): string {
+  const rows = s.devices.map((d) => [
+    d.deviceId,
+    d.thingName,
+    d.certificateId,
+    String(d.messagesReceived.length),
+    String(d.phasesMs.bleTransfer),
+    String(d.phasesMs.wifi),
+    String(d.phasesMs.certificate),
+    String(d.phasesMs.registration),
+    String(d.phasesMs.firstMessage),
+  ]);
+  const softap = s.transport === 'softap';
+  const head = [
+    'device',
+    'thing',
+    'certificate',
+    'msgs',
+    softap ? 'HTTP ms' : 'BLE ms',
+    'Wi-Fi ms',
+    'cert ms',
+    'register ms',
+    '1st msg ms',
+  ];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]): string =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return (
+    [
+      `login ${s.loginMs} ms, claim ${s.claimMs} ms, ${
+        softap
+          ? `SoftAP over HTTP: ${s.httpRequests} requests, ${s.httpBytesSent} frame bytes posted, simulated BLE air time n/a`
+          : `simulated BLE air time ${s.bleAirTimeMs} ms (${s.airPackets} link-layer PDUs)`
+      }, total ${(s.totalMs / 1000).toFixed(1)} s`,
+      line(head),
+      ...rows.map(line),
+      ...s.failed.map((f) => `FAILED ${f.deviceId}${f.code ? ` ${f.code}` : ''}: ${f.message}`),
+    ].join('\n') + '\n'
+  );
+}
+
+export async function main(
+  argv: readonly string[],
+  io: CliIo = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) },
+  signal?: AbortSignal,
+): Promise<number> {
   const parsed = parseCommandLine(PROGRAM, USAGE, argv, () => parseDemoArgs(argv), io);
   if (!parsed.ok) return parsed.exit;
   const { devices, transport, json } = parsed.value;
@@ -54,12 +100,19 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: (t) =>
     // Loaded only now: usage errors fail fast, before the cloud stack loads (which takes seconds:
     // so the user is told first).
     const progress = (l: string): void => io.stderr(`${l}\n`);
-    const { runDemo } = await step(progress, 'loading the cloud emulator, BLE and device code', () => import('./run.js'));
+    const { runDemo } = await step(
+      progress,
+      'loading the cloud emulator, BLE and device code',
+      () => import('./run.js'),
+    );
     const summary = await runDemo({ devices, transport, progress, ...(signal ? { signal } : {}) });
     io.stdout(json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
     return summary.failed.length === 0 ? 0 : 1;
   } catch (err) {
-    if (signal?.aborted) { io.stderr('interrupted; everything started was stopped\n'); return 130; }
+    if (signal?.aborted) {
+      io.stderr('interrupted; everything started was stopped\n');
+      return 130;
+    }
     const e = err as { code?: string; message?: string };
     io.stderr(`demo failed${e.code ? ` (${e.code})` : ''}: ${e.message ?? String(err)}\n`);
     return 1;

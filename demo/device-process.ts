@@ -46,26 +46,60 @@ export interface DeviceProcess {
 }
 
 /** Spawns the device with a config file of its own (state dir, verifier, simulated Wi-Fi). */
-export async function startDeviceProcess(spec: DeviceProcessSpec, onSpawn: (d: DeviceProcess) => void): Promise<DeviceProcess> {
+export async function startDeviceProcess(
+  spec: DeviceProcessSpec,
+  onSpawn: (d: DeviceProcess) => void,
+): Promise<DeviceProcess> {
   const stateDir = join(spec.dir, 'state');
   const configPath = join(spec.dir, 'device.json');
-  writeFileSync(configPath, JSON.stringify({
-    stateDir, verifierPath: spec.verifierPath, serialNumber: spec.serial,
-    ble: { transport: spec.airSpec, ...(spec.maxAttMtu !== undefined ? { maxAttMtu: spec.maxAttMtu } : {}) }, trust: { cloudJson: spec.cloudJsonPath },
-    wifi: { backend: 'simulated', networks: [spec.network] },
-    ...(spec.softap ? {
-      softap: { mode: spec.softap.mode ?? 'always', listen: { host: '127.0.0.1', port: 0 }, accessPoint: { backend: 'simulated' }, claimDefaults: spec.softap.claimDefaults },
-    } : {}),
-  }, null, 2), { mode: 0o600 });
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', EXIT_WITH_PARENT, DEVICE_CLI, 'start', '--config', configPath], {
-    cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env },
-  });
+  writeFileSync(
+    configPath,
+    JSON.stringify(
+      {
+        stateDir,
+        verifierPath: spec.verifierPath,
+        serialNumber: spec.serial,
+        ble: { transport: spec.airSpec, ...(spec.maxAttMtu !== undefined ? { maxAttMtu: spec.maxAttMtu } : {}) },
+        trust: { cloudJson: spec.cloudJsonPath },
+        wifi: { backend: 'simulated', networks: [spec.network] },
+        ...(spec.softap
+          ? {
+              softap: {
+                mode: spec.softap.mode ?? 'always',
+                listen: { host: '127.0.0.1', port: 0 },
+                accessPoint: { backend: 'simulated' },
+                claimDefaults: spec.softap.claimDefaults,
+              },
+            }
+          : {}),
+      },
+      null,
+      2,
+    ),
+    { mode: 0o600 },
+  );
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--import', EXIT_WITH_PARENT, DEVICE_CLI, 'start', '--config', configPath],
+    {
+      cwd: REPO,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env },
+    },
+  );
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-2000); });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-2000);
+  });
   let softapUrl: string | undefined;
   const device: DeviceProcess = {
-    deviceId: spec.deviceId, stateDir, configPath, child,
-    get softapUrl() { return softapUrl; },
+    deviceId: spec.deviceId,
+    stateDir,
+    configPath,
+    child,
+    get softapUrl() {
+      return softapUrl;
+    },
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');
@@ -77,7 +111,10 @@ export async function startDeviceProcess(spec: DeviceProcessSpec, onSpawn: (d: D
   onSpawn(device);
   const lines = createInterface({ input: child.stdout! });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`device ${spec.deviceId} did not start within ${DEVICE_START_TIMEOUT_MS} ms`)), DEVICE_START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`device ${spec.deviceId} did not start within ${DEVICE_START_TIMEOUT_MS} ms`)),
+      DEVICE_START_TIMEOUT_MS,
+    );
     lines.on('line', (l) => {
       // `device ID on TRANSPORT: STATE (softap MODE[ at URL])`
       if (/ device \S+ on /.test(l)) {
@@ -86,7 +123,10 @@ export async function startDeviceProcess(spec: DeviceProcessSpec, onSpawn: (d: D
         resolve();
       }
     });
-    child.once('exit', (c) => { clearTimeout(timer); reject(new Error(`device ${spec.deviceId} exited with ${c}: ${stderr.trim()}`)); });
+    child.once('exit', (c) => {
+      clearTimeout(timer);
+      reject(new Error(`device ${spec.deviceId} exited with ${c}: ${stderr.trim()}`));
+    });
   });
   lines.removeAllListeners('line');
   child.stdout!.resume();

@@ -10,5 +10,6 @@ export async function signInThroughPages(url: URL, username: string, password: s
   if (page.status !== 200) throw new Error(`login page: HTTP ${page.status}`);
   const form = parseForm(page.html, page.url, '/login');
   const done = await browser.post(form.action, { ...form.fields, username, password });
-  if (done.status !== 200 || !new URL(done.url).pathname.endsWith('/callback')) throw new Error(`login ended at ${done.url} (HTTP ${done.status})`);
+  if (done.status !== 200 || !new URL(done.url).pathname.endsWith('/callback'))
+    throw new Error(`login ended at ${done.url} (HTTP ${done.status})`);
 }

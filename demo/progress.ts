@@ -10,7 +10,13 @@ export type Say = (line: string) => void;
  * Runs `run` between "LABEL…" and "LABEL: DETAIL (N ms)". A failed step prints "LABEL: failed" and
  * rethrows (the CLI prints the error itself).
  */
-export async function step<T>(say: Say, label: string, run: () => Promise<T>, detail?: (result: T) => string, now: Clock = Date.now): Promise<T> {
+export async function step<T>(
+  say: Say,
+  label: string,
+  run: () => Promise<T>,
+  detail?: (result: T) => string,
+  now: Clock = Date.now,
+): Promise<T> {
   say(`${label}…`);
   const started = now();
   let result: T;

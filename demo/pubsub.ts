@@ -19,23 +19,40 @@ export interface PubSubResult {
   firstMessageMs: number;
 }
 
-export async function runPubSub(creds: CommittedCredentials, caPem: string, now: () => number = Date.now): Promise<PubSubResult> {
+export async function runPubSub(
+  creds: CommittedCredentials,
+  caPem: string,
+  now: () => number = Date.now,
+): Promise<PubSubResult> {
   const start = now();
   const topic = `${deviceTopicPrefix(creds.thingName)}test/topic`;
   const client = await mqtt.connectAsync({
-    protocol: 'mqtts', host: creds.endpoint.host, port: creds.endpoint.port, clientId: creds.thingName,
-    ca: caPem, cert: creds.certificatePem, key: creds.privateKeyPem, reconnectPeriod: 0, connectTimeout: PUBSUB_TIMEOUT_MS,
+    protocol: 'mqtts',
+    host: creds.endpoint.host,
+    port: creds.endpoint.port,
+    clientId: creds.thingName,
+    ca: caPem,
+    cert: creds.certificatePem,
+    key: creds.privateKeyPem,
+    reconnectPeriod: 0,
+    connectTimeout: PUBSUB_TIMEOUT_MS,
   });
   try {
     const received: string[] = [];
     let firstMessageMs = 0;
     const all = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`received ${received.length} of ${MESSAGE_COUNT} messages on ${topic}`)), PUBSUB_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`received ${received.length} of ${MESSAGE_COUNT} messages on ${topic}`)),
+        PUBSUB_TIMEOUT_MS,
+      );
       client.on('message', (t, payload) => {
         if (t !== topic) return;
         if (received.length === 0) firstMessageMs = now() - start;
         received.push(payload.toString());
-        if (received.length === MESSAGE_COUNT) { clearTimeout(timer); resolve(); }
+        if (received.length === MESSAGE_COUNT) {
+          clearTimeout(timer);
+          resolve();
+        }
       });
     });
     await client.subscribeAsync(topic, { qos: 1 });

@@ -104,14 +104,21 @@ class Cleanups {
   private stopped = false;
 
   add(c: Cleanup): void {
-    if (this.stopped) void Promise.resolve().then(c).catch(() => undefined);
+    if (this.stopped)
+      void Promise.resolve()
+        .then(c)
+        .catch(() => undefined);
     else this.list.push(c);
   }
 
   async stopAll(): Promise<void> {
     this.stopped = true;
     for (const c of this.list.splice(0).reverse()) {
-      try { await c(); } catch { /* keep stopping the rest */ }
+      try {
+        await c();
+      } catch {
+        /* keep stopping the rest */
+      }
     }
   }
 }
@@ -140,11 +147,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 /** Options checked before anything starts: CONFIG_INVALID naming the option. */
 function checkOptions(options: DemoOptions): void {
   const { devices, maxAttMtu, transport } = options;
-  if (!Number.isInteger(devices) || devices < 1) throw new UsageError('CONFIG_INVALID', { detail: 'devices: must be an integer >= 1' });
+  if (!Number.isInteger(devices) || devices < 1)
+    throw new UsageError('CONFIG_INVALID', { detail: 'devices: must be an integer >= 1' });
   if (maxAttMtu !== undefined && (!Number.isInteger(maxAttMtu) || maxAttMtu < MIN_ATT_MTU || maxAttMtu > MAX_ATT_MTU)) {
     throw new UsageError('CONFIG_INVALID', { detail: `maxAttMtu: must be an integer ${MIN_ATT_MTU}-${MAX_ATT_MTU}` });
   }
-  if (transport !== undefined && transport !== 'ble' && transport !== 'softap') throw new UsageError('CONFIG_INVALID', { detail: "transport: must be 'ble' or 'softap'" });
+  if (transport !== undefined && transport !== 'ble' && transport !== 'softap')
+    throw new UsageError('CONFIG_INVALID', { detail: "transport: must be 'ble' or 'softap'" });
 }
 
 async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSummary> {
@@ -152,14 +161,21 @@ async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSumma
   checkOptions(options);
   const say = options.progress ?? ((): void => undefined);
   const maxAttMtu = options.maxAttMtu ?? MAX_ATT_MTU;
-  const checkAbort = (): void => { if (options.signal?.aborted) throw new Error('interrupted'); };
+  const checkAbort = (): void => {
+    if (options.signal?.aborted) throw new Error('interrupted');
+  };
   const dir = mkdtempSync(join(tmpdir(), 'demo-'));
   cleanups.add(() => rmSync(dir, { recursive: true, force: true }));
-  const emulator = await step(say, 'starting the cloud emulator (temp data dir)', async () => {
-    const e = await startEmulator({ dataDir: join(dir, 'cloud') });
-    cleanups.add(() => e.close());
-    return e;
-  }, (e) => `up, OIDC at ${e.endpoints.oidcIssuer}`);
+  const emulator = await step(
+    say,
+    'starting the cloud emulator (temp data dir)',
+    async () => {
+      const e = await startEmulator({ dataDir: join(dir, 'cloud') });
+      cleanups.add(() => e.close());
+      return e;
+    },
+    (e) => `up, OIDC at ${e.endpoints.oidcIssuer}`,
+  );
   checkAbort();
   await step(say, 'setting up the cloud (device policy + provisioning template)', () => setup(emulator));
   checkAbort();
@@ -169,11 +185,16 @@ async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSumma
   let airServer: AirServer | undefined;
   let deviceBle: string;
   if (transport === 'ble') {
-    const air = await step(say, 'starting the virtual BLE air', async () => {
-      const a = await startAir({ tcp: { port: 0 } });
-      cleanups.add(() => a.close());
-      return a;
-    }, (a) => `on ${a.specs[0]!}`);
+    const air = await step(
+      say,
+      'starting the virtual BLE air',
+      async () => {
+        const a = await startAir({ tcp: { port: 0 } });
+        cleanups.add(() => a.close());
+        return a;
+      },
+      (a) => `on ${a.specs[0]!}`,
+    );
     airServer = air;
     deviceBle = air.specs[0]!;
   } else {
@@ -188,28 +209,58 @@ async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSumma
   const processes: DeviceProcess[] = [];
   say(`starting ${deviceIds.length} device process(es)…`);
   const devicesStarted = Date.now();
-  await Promise.all(deviceIds.map(async (deviceId, i) => {
-    const ddir = join(dir, deviceId);
-    mkdirSync(ddir, { recursive: true, mode: 0o700 });
-    const made = await makeSetupCode({ deviceId, transports: [transport], outDir: join(ddir, 'setup') });
-    codes.set(deviceId, made.formatted);
-    await startDeviceProcess({
-      deviceId, serial: `SN-DEMO-${i + 1}`, dir: ddir, airSpec: deviceBle, cloudJsonPath: emulator.cloudJsonPath,
-      verifierPath: made.verifierPath, network: DEMO_NETWORK, maxAttMtu,
-      ...(transport === 'softap' ? {
-        softap: { claimDefaults: { host: config.iot.dataEndpoint, port: config.iot.mqttPort, templateName: config.iot.provisioningTemplateName } },
-      } : {}),
-    }, (p) => { processes.push(p); cleanups.add(() => p.stop()); say(`[${deviceId}] device process started (pid ${p.child.pid ?? '?'}), waiting for it to be ready…`); });
-    say(`[${deviceId}] device process ready`);
-  }));
-  say(transport === 'ble'
-    ? `${deviceIds.length} device process(es) advertising with simulated Wi-Fi and their own setup codes (${Date.now() - devicesStarted} ms)`
-    : `${deviceIds.length} device process(es) serving the SoftAP page (simulated AP, loopback) with simulated Wi-Fi: ${processes.map((p) => `${p.deviceId} ${p.softapUrl ?? '?'}`).join(', ')} (${Date.now() - devicesStarted} ms)`);
+  await Promise.all(
+    deviceIds.map(async (deviceId, i) => {
+      const ddir = join(dir, deviceId);
+      mkdirSync(ddir, { recursive: true, mode: 0o700 });
+      const made = await makeSetupCode({ deviceId, transports: [transport], outDir: join(ddir, 'setup') });
+      codes.set(deviceId, made.formatted);
+      await startDeviceProcess(
+        {
+          deviceId,
+          serial: `SN-DEMO-${i + 1}`,
+          dir: ddir,
+          airSpec: deviceBle,
+          cloudJsonPath: emulator.cloudJsonPath,
+          verifierPath: made.verifierPath,
+          network: DEMO_NETWORK,
+          maxAttMtu,
+          ...(transport === 'softap'
+            ? {
+                softap: {
+                  claimDefaults: {
+                    host: config.iot.dataEndpoint,
+                    port: config.iot.mqttPort,
+                    templateName: config.iot.provisioningTemplateName,
+                  },
+                },
+              }
+            : {}),
+        },
+        (p) => {
+          processes.push(p);
+          cleanups.add(() => p.stop());
+          say(`[${deviceId}] device process started (pid ${p.child.pid ?? '?'}), waiting for it to be ready…`);
+        },
+      );
+      say(`[${deviceId}] device process ready`);
+    }),
+  );
+  say(
+    transport === 'ble'
+      ? `${deviceIds.length} device process(es) advertising with simulated Wi-Fi and their own setup codes (${Date.now() - devicesStarted} ms)`
+      : `${deviceIds.length} device process(es) serving the SoftAP page (simulated AP, loopback) with simulated Wi-Fi: ${processes.map((p) => `${p.deviceId} ${p.softapUrl ?? '?'}`).join(', ')} (${Date.now() - devicesStarted} ms)`,
+  );
   checkAbort();
 
   const demo = emulator.demoUser;
   if (!demo) throw new Error('the emulator has no demo user');
-  const auth = new Auth({ issuer: config.oidc.issuer, clientId: config.oidc.clientId, scope: config.oidc.scope, cache: new TokenCache(join(dir, 'tokens.json')) });
+  const auth = new Auth({
+    issuer: config.oidc.issuer,
+    clientId: config.oidc.clientId,
+    scope: config.oidc.scope,
+    cache: new TokenCache(join(dir, 'tokens.json')),
+  });
   say(`logging in as the demo user "${demo.username}" through the provider's login pages (authorization code flow)…`);
   let t = Date.now();
   await auth.loginWithBrowser((url) => signInThroughPages(url, demo.username, demo.password));
@@ -251,7 +302,11 @@ async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSumma
         results.push(await provisionOne(id));
       } catch (err) {
         const e = err as { code?: unknown; message?: unknown };
-        failed.push({ deviceId: id, ...(typeof e.code === 'string' ? { code: e.code } : {}), message: String(e.message ?? err) });
+        failed.push({
+          deviceId: id,
+          ...(typeof e.code === 'string' ? { code: e.code } : {}),
+          message: String(e.message ?? err),
+        });
         say(`[${id}] failed${typeof e.code === 'string' ? ` (${e.code})` : ''}: ${String(e.message ?? err)}`);
       }
     }
@@ -259,14 +314,23 @@ async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSumma
   const provisionOne = async (deviceId: string): Promise<DeviceSummary> => {
     const stateAt = new Map<ProvisioningState, number>();
     say(`[${deviceId}] provisioning over ${transport === 'ble' ? 'BLE' : 'the SoftAP (HTTP)'}…`);
-    const result: ProvisionResult = await provisionDevice({
-      deviceId, setupCode: codes.get(deviceId)!, wifi: DEMO_NETWORK,
-      claim: async () => claimMessage(await cloud.claim(), config),
-    }, {
-      connect: () => connect(deviceId),
-      random,
-      hooks: { onStatus: (s) => { if (!stateAt.has(s.state)) stateAt.set(s.state, Date.now()); } },
-    });
+    const result: ProvisionResult = await provisionDevice(
+      {
+        deviceId,
+        setupCode: codes.get(deviceId)!,
+        wifi: DEMO_NETWORK,
+        claim: async () => claimMessage(await cloud.claim(), config),
+      },
+      {
+        connect: () => connect(deviceId),
+        random,
+        hooks: {
+          onStatus: (s) => {
+            if (!stateAt.has(s.state)) stateAt.set(s.state, Date.now());
+          },
+        },
+      },
+    );
     const endAt = Date.now();
     const span = (from: ProvisioningState, to: ProvisioningState): number => {
       const a = stateAt.get(from);
@@ -281,9 +345,14 @@ async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSumma
     const pubsub = await runPubSub(creds, emulator.caPem);
     say(`[${deviceId}] received ${pubsub.received.length} messages on ${pubsub.topic}`);
     return {
-      deviceId, thingName: result.thingName, certificateId: result.certificateId, topic: pubsub.topic, messagesReceived: pubsub.received,
+      deviceId,
+      thingName: result.thingName,
+      certificateId: result.certificateId,
+      topic: pubsub.topic,
+      messagesReceived: pubsub.received,
       ...(deviceProcess.softapUrl !== undefined && transport === 'softap' ? { url: deviceProcess.softapUrl } : {}),
-      bytesSent: result.bytesSent, attPayload: result.attPayload,
+      bytesSent: result.bytesSent,
+      attPayload: result.attPayload,
       phasesMs: {
         bleTransfer: (result.phasesMs.connect ?? 0) + (result.phasesMs.session ?? 0) + (result.phasesMs.transfer ?? 0),
         wifi: span('wifiConnecting', 'cloudConnecting'),
@@ -298,7 +367,11 @@ async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSumma
   results.sort((a, b) => a.deviceId.localeCompare(b.deviceId, 'en', { numeric: true }));
   failed.sort((a, b) => a.deviceId.localeCompare(b.deviceId, 'en', { numeric: true }));
   return {
-    transport, devices: results, failed, loginMs, claimMs,
+    transport,
+    devices: results,
+    failed,
+    loginMs,
+    claimMs,
     bleAirTimeMs: airAfter && airBefore ? Math.round((airAfter.airTimeUs - airBefore.airTimeUs) / 1000) : 0,
     airPackets: airAfter && airBefore ? airAfter.llPdus - airBefore.llPdus : 0,
     httpBytesSent: transport === 'softap' ? results.reduce((n, d) => n + d.bytesSent, 0) : 0,
@@ -309,12 +382,16 @@ async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSumma
 
 async function setup(emulator: RunningEmulator): Promise<void> {
   const admin = new IoTClient({
-    region: emulator.region, endpoint: emulator.endpoints.iotControlPlane,
+    region: emulator.region,
+    endpoint: emulator.endpoints.iotControlPlane,
     credentials: { accessKeyId: emulator.admin.accessKeyId, secretAccessKey: emulator.admin.secretAccessKey },
   });
   try {
     await runSetup(admin, {
-      region: emulator.region, accountId: emulator.accountId, policyName: DEVICE_POLICY_NAME, templateName: emulator.provisioningTemplateName,
+      region: emulator.region,
+      accountId: emulator.accountId,
+      policyName: DEVICE_POLICY_NAME,
+      templateName: emulator.provisioningTemplateName,
       provisioningRoleArn: `arn:aws:iam::${emulator.accountId}:role/service-role/${PROVISIONING_ROLE_NAME}`,
     });
   } finally {

@@ -38,16 +38,25 @@ const COMMANDS = ['start', 'status', 'reset'];
 /** The command and its flags; `--yes` belongs to reset alone. */
 function parseDeviceArgs(argv: readonly string[]): { command: string; config: string | undefined; yes: boolean } {
   const { values, positionals } = parseArgs({
-    args: [...argv], allowPositionals: true,
-    options: { config: { type: 'string' }, yes: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } }, strict: true,
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      config: { type: 'string' },
+      yes: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
   });
   const [command, ...rest] = positionals;
-  if (command === undefined) throw new CliUsageError(`a command is required (${[...COMMANDS, 'make-setup-code'].join(', ')})`);
+  if (command === undefined)
+    throw new CliUsageError(`a command is required (${[...COMMANDS, 'make-setup-code'].join(', ')})`);
   if (!COMMANDS.includes(command)) throw new CliUsageError(`unknown command ${JSON.stringify(command)}`);
   if (rest.length > 0) throw new CliUsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
   if (values.yes && command !== 'reset') throw new CliUsageError(`--yes is an option of reset, not of ${command}`);
   if (command === 'reset' && !values.yes) {
-    throw new CliUsageError('reset forgets the device certificate, its thing link and the provisioned Wi-Fi: add --yes to confirm');
+    throw new CliUsageError(
+      'reset forgets the device certificate, its thing link and the provisioned Wi-Fi: add --yes to confirm',
+    );
   }
   return { command, config: values.config, yes: values.yes };
 }
@@ -67,8 +76,12 @@ function log(line: string): void {
 async function start(config: DeviceConfig): Promise<number> {
   const device = await startDevice(config, log);
   const url = device.softapUrl;
-  log(`device ${device.deviceId} on ${config.ble.transport}: ${device.agent.state} (softap ${config.softap.mode}${url ? ` at ${url}` : ''})`);
-  device.agent.onStatus((s) => log(`status ${s.state}${s.error ? ` ${s.error}` : ''}${s.result ? ` thing=${s.result.thingName}` : ''}`));
+  log(
+    `device ${device.deviceId} on ${config.ble.transport}: ${device.agent.state} (softap ${config.softap.mode}${url ? ` at ${url}` : ''})`,
+  );
+  device.agent.onStatus((s) =>
+    log(`status ${s.state}${s.error ? ` ${s.error}` : ''}${s.result ? ` thing=${s.result.thingName}` : ''}`),
+  );
   // A provisioned device on-line may run no transport at all (policy mode): the process must stay.
   const keepAlive = setInterval(() => undefined, KEEP_ALIVE_MS);
   await new Promise<void>((resolve) => {
@@ -91,22 +104,48 @@ async function status(config: DeviceConfig): Promise<number> {
   const { records } = await journal.load();
   const last = records.at(-1);
   const pendingJob = (await jobFile.load()) !== undefined;
-  const state = committed ? 'provisioned' : pendingJob ? 'resumable' : last?.step === 'failed' ? 'failed' : 'unprovisioned';
-  console.log(JSON.stringify({
-    state,
-    ...(committed ? { thingName: committed.thingName, certificateId: committed.certificateId, endpoint: committed.endpoint, committedAt: committed.committedAt.toISOString() } : {}),
-    ...(last ? { lastStep: last.step, lastAt: last.at, ...(last.step === 'failed' ? { error: last.code, ...(last.detail ? { detail: last.detail } : {}) } : {}) } : {}),
-    journalRecords: records.length,
-    // The running device's BLE controller: available, unavailable (lost, re-attaching), unknown or stopped.
-    ...(() => { const r = RuntimeStatusFile.read(config.stateDir); return { ble: r.ble, ...(r.transport ? { bleTransport: r.transport } : {}) }; })(),
-  }));
+  const state = committed
+    ? 'provisioned'
+    : pendingJob
+      ? 'resumable'
+      : last?.step === 'failed'
+        ? 'failed'
+        : 'unprovisioned';
+  console.log(
+    JSON.stringify({
+      state,
+      ...(committed
+        ? {
+            thingName: committed.thingName,
+            certificateId: committed.certificateId,
+            endpoint: committed.endpoint,
+            committedAt: committed.committedAt.toISOString(),
+          }
+        : {}),
+      ...(last
+        ? {
+            lastStep: last.step,
+            lastAt: last.at,
+            ...(last.step === 'failed' ? { error: last.code, ...(last.detail ? { detail: last.detail } : {}) } : {}),
+          }
+        : {}),
+      journalRecords: records.length,
+      // The running device's BLE controller: available, unavailable (lost, re-attaching), unknown or stopped.
+      ...(() => {
+        const r = RuntimeStatusFile.read(config.stateDir);
+        return { ble: r.ble, ...(r.transport ? { bleTransport: r.transport } : {}) };
+      })(),
+    }),
+  );
   return 0;
 }
 
 async function reset(config: DeviceConfig): Promise<number> {
   // A running device holds the store and the Wi-Fi: resetting under it would leave it half-provisioned.
   if (RuntimeStatusFile.read(config.stateDir).ble !== 'stopped') {
-    throw new ProvisioningError('DEVICE_BUSY', { detail: `a device is running on ${config.stateDir}: stop it first (Ctrl-C, or systemctl stop trusted-provisioning-device), then reset` });
+    throw new ProvisioningError('DEVICE_BUSY', {
+      detail: `a device is running on ${config.stateDir}: stop it first (Ctrl-C, or systemctl stop trusted-provisioning-device), then reset`,
+    });
   }
   const { store, journal, jobFile } = deviceStorage(config);
   await wifiBackend(config).forget();

@@ -1,9 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ADV_ID_TAG_BYTES, ADV_NAME_MAX_CHARS, AD_COMPLETE_NAME, AD_SHORTENED_NAME, LEGACY_ADV_MAX_BYTES, advertisedName, advertisementNames, buildAdvertisement, deviceIdTag, parseAdStructures, parseAdvertisement, uuidToAdBytes,
+  ADV_ID_TAG_BYTES,
+  ADV_NAME_MAX_CHARS,
+  AD_COMPLETE_NAME,
+  AD_SHORTENED_NAME,
+  LEGACY_ADV_MAX_BYTES,
+  advertisedName,
+  advertisementNames,
+  buildAdvertisement,
+  deviceIdTag,
+  parseAdStructures,
+  parseAdvertisement,
+  uuidToAdBytes,
 } from './advertisement.js';
 import { UsageError } from './errors.js';
-import { CHARACTERISTICS, CHARACTERISTIC_NAMES, CHANNEL, SERVICE_UUID, characteristicByChannel, compactUuid } from './gatt.js';
+import {
+  CHARACTERISTICS,
+  CHARACTERISTIC_NAMES,
+  CHANNEL,
+  SERVICE_UUID,
+  characteristicByChannel,
+  compactUuid,
+} from './gatt.js';
 import { PROVISIONING_STATE_NAMES } from './states.js';
 
 describe('GATT layout', () => {
@@ -28,7 +46,12 @@ describe('advertisement', () => {
   it('fits legacy advertising for every device id length and state', () => {
     for (let len = 1; len <= 32; len++) {
       for (const state of PROVISIONING_STATE_NAMES) {
-        const { advertisingData, scanResponse } = buildAdvertisement({ deviceId: 'd'.repeat(len), state, sessionActive: true, softapActive: true });
+        const { advertisingData, scanResponse } = buildAdvertisement({
+          deviceId: 'd'.repeat(len),
+          state,
+          sessionActive: true,
+          softapActive: true,
+        });
         expect(advertisingData.length).toBe(3 + 18 + 2 + Math.min(len, ADV_NAME_MAX_CHARS));
         expect(advertisingData.length).toBeLessThanOrEqual(LEGACY_ADV_MAX_BYTES);
         expect(scanResponse.length).toBe(2 + 16 + 2 + ADV_ID_TAG_BYTES);
@@ -38,7 +61,11 @@ describe('advertisement', () => {
   });
 
   it('lays out the bytes as PROTOCOL.md §3 says', () => {
-    const { advertisingData, scanResponse } = buildAdvertisement({ deviceId: 'pi-kitchen', state: 'wifiConnecting', sessionActive: true });
+    const { advertisingData, scanResponse } = buildAdvertisement({
+      deviceId: 'pi-kitchen',
+      state: 'wifiConnecting',
+      sessionActive: true,
+    });
     const uuid = Array.from(uuidToAdBytes(SERVICE_UUID), (b) => b.toString(16).padStart(2, '0')).join('');
     const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
     expect(hex(advertisingData)).toBe(`020106` + `1107${uuid}` + `0908` + hex(new TextEncoder().encode('pi-kitch')));
@@ -48,7 +75,16 @@ describe('advertisement', () => {
 
   it('parses its own advertisement back, complete and shortened names', () => {
     const short = buildAdvertisement({ deviceId: 'pi-k', state: 'idle' });
-    expect(parseAdvertisement(short.advertisingData, short.scanResponse)).toEqual({ localName: 'pi-k', nameComplete: true, state: 'idle', stateCode: 0, version: 1, sessionActive: false, softapActive: false, idTag: deviceIdTag('pi-k') });
+    expect(parseAdvertisement(short.advertisingData, short.scanResponse)).toEqual({
+      localName: 'pi-k',
+      nameComplete: true,
+      state: 'idle',
+      stateCode: 0,
+      version: 1,
+      sessionActive: false,
+      softapActive: false,
+      idTag: deviceIdTag('pi-k'),
+    });
     const long = buildAdvertisement({ deviceId: 'pi-kitchen-2', state: 'provisioned', softapActive: true });
     const parsed = parseAdvertisement(long.advertisingData, long.scanResponse)!;
     expect(parsed.localName).toBe('pi-kitch');

@@ -62,7 +62,9 @@ const SERVICE_UUID_AD = uuidToAdBytes(SERVICE_UUID);
 
 /** The advertised local name: the device id when it fits, else its first 8 characters (shortened). */
 export function advertisedName(deviceId: string): { name: string; complete: boolean } {
-  return deviceId.length <= ADV_NAME_MAX_CHARS ? { name: deviceId, complete: true } : { name: deviceId.slice(0, ADV_NAME_MAX_CHARS), complete: false };
+  return deviceId.length <= ADV_NAME_MAX_CHARS
+    ? { name: deviceId, complete: true }
+    : { name: deviceId.slice(0, ADV_NAME_MAX_CHARS), complete: false };
 }
 
 function ad(type: number, data: Uint8Array): Uint8Array {
@@ -76,7 +78,10 @@ function ad(type: number, data: Uint8Array): Uint8Array {
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
@@ -94,16 +99,22 @@ export function deviceIdTag(deviceId: string): Uint8Array {
  * shortened name is its prefix; and the id tag, when present, matches. A shortened name without a
  * tag (the scan response not received yet) does not match: the phone waits for it rather than guess.
  */
-export function advertisementNames(ad: { localName?: string; nameComplete: boolean; idTag?: Uint8Array }, deviceId: string): boolean {
+export function advertisementNames(
+  ad: { localName?: string; nameComplete: boolean; idTag?: Uint8Array },
+  deviceId: string,
+): boolean {
   const name = ad.localName;
   if (name === undefined) return false;
-  const nameFits = ad.nameComplete ? name === deviceId : name.length === ADV_NAME_MAX_CHARS && deviceId.startsWith(name);
+  const nameFits = ad.nameComplete
+    ? name === deviceId
+    : name.length === ADV_NAME_MAX_CHARS && deviceId.startsWith(name);
   if (!nameFits) return false;
   return ad.idTag !== undefined ? sameBytes(ad.idTag, deviceIdTag(deviceId)) : ad.nameComplete;
 }
 
 export function buildAdvertisement(input: AdvertisementInput): AdvertisementPayloads {
-  if (!/^[A-Za-z0-9._-]{1,32}$/.test(input.deviceId)) throw new UsageError('CONFIG_INVALID', { detail: 'device id must be 1-32 characters of A-Z a-z 0-9 . _ -' });
+  if (!/^[A-Za-z0-9._-]{1,32}$/.test(input.deviceId))
+    throw new UsageError('CONFIG_INVALID', { detail: 'device id must be 1-32 characters of A-Z a-z 0-9 . _ -' });
   const { name, complete } = advertisedName(input.deviceId);
   const advertisingData = concat([
     ad(AD_FLAGS, Uint8Array.of(ADV_FLAGS_VALUE)),
@@ -111,7 +122,14 @@ export function buildAdvertisement(input: AdvertisementInput): AdvertisementPayl
     ad(complete ? AD_COMPLETE_NAME : AD_SHORTENED_NAME, new TextEncoder().encode(name)),
   ]);
   const flags = (input.sessionActive ? ADV_FLAG_SESSION_ACTIVE : 0) | (input.softapActive ? ADV_FLAG_SOFTAP_ACTIVE : 0);
-  const scanResponse = ad(AD_SERVICE_DATA_128, concat([SERVICE_UUID_AD, Uint8Array.of(stateCode(input.state), (SCHEMA_VERSION << 4) | flags), deviceIdTag(input.deviceId)]));
+  const scanResponse = ad(
+    AD_SERVICE_DATA_128,
+    concat([
+      SERVICE_UUID_AD,
+      Uint8Array.of(stateCode(input.state), (SCHEMA_VERSION << 4) | flags),
+      deviceIdTag(input.deviceId),
+    ]),
+  );
   return { advertisingData, scanResponse };
 }
 
@@ -144,22 +162,37 @@ export function parseAdStructures(data: Uint8Array): { type: number; data: Uint8
   return out;
 }
 
-
 /**
  * Reads a (possibly foreign) advertisement: undefined unless it lists our service UUID. Never
  * throws: a phone scans among arbitrary devices.
  */
-export function parseAdvertisement(advertisingData: Uint8Array, scanResponse?: Uint8Array): ParsedAdvertisement | undefined {
-  const structures = [...(parseAdStructures(advertisingData) ?? []), ...(scanResponse ? parseAdStructures(scanResponse) ?? [] : [])];
-  const listed = structures.some((s) => (s.type === AD_COMPLETE_128_UUIDS || s.type === AD_INCOMPLETE_128_UUIDS) && s.data.length % 16 === 0 &&
-    Array.from({ length: s.data.length / 16 }, (_, k) => s.data.subarray(k * 16, k * 16 + 16)).some((u) => sameBytes(u, SERVICE_UUID_AD)));
+export function parseAdvertisement(
+  advertisingData: Uint8Array,
+  scanResponse?: Uint8Array,
+): ParsedAdvertisement | undefined {
+  const structures = [
+    ...(parseAdStructures(advertisingData) ?? []),
+    ...(scanResponse ? (parseAdStructures(scanResponse) ?? []) : []),
+  ];
+  const listed = structures.some(
+    (s) =>
+      (s.type === AD_COMPLETE_128_UUIDS || s.type === AD_INCOMPLETE_128_UUIDS) &&
+      s.data.length % 16 === 0 &&
+      Array.from({ length: s.data.length / 16 }, (_, k) => s.data.subarray(k * 16, k * 16 + 16)).some((u) =>
+        sameBytes(u, SERVICE_UUID_AD),
+      ),
+  );
   if (!listed) return undefined;
   let result: { -readonly [K in keyof ParsedAdvertisement]: ParsedAdvertisement[K] } = { nameComplete: false };
   for (const s of structures) {
     if (s.type === AD_COMPLETE_NAME || s.type === AD_SHORTENED_NAME) {
       result.localName = new TextDecoder('utf-8', { fatal: false }).decode(s.data);
       result.nameComplete = s.type === AD_COMPLETE_NAME;
-    } else if (s.type === AD_SERVICE_DATA_128 && s.data.length >= 18 && sameBytes(s.data.subarray(0, 16), SERVICE_UUID_AD)) {
+    } else if (
+      s.type === AD_SERVICE_DATA_128 &&
+      s.data.length >= 18 &&
+      sameBytes(s.data.subarray(0, 16), SERVICE_UUID_AD)
+    ) {
       const code = s.data[16]!;
       const vf = s.data[17]!;
       const state = stateFromCode(code);

@@ -11,7 +11,13 @@ import { ProtocolError } from './errors.js';
 export type CborValue = string | number | boolean | Uint8Array | readonly CborValue[] | CborMap;
 export type CborMap = ReadonlyMap<string, CborValue>;
 
-const encoder = new Encoder({ useRecords: false, mapsAsObjects: false, tagUint8Array: false, variableMapSize: true, pack: false });
+const encoder = new Encoder({
+  useRecords: false,
+  mapsAsObjects: false,
+  tagUint8Array: false,
+  variableMapSize: true,
+  pack: false,
+});
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: false });
 
 /** RFC 8949 §4.2.1 order of text keys: by length of the encoding, then bytewise. */
@@ -36,7 +42,8 @@ function canonical(value: CborValue): unknown {
   }
   if (Array.isArray(value)) return value.map((v: CborValue) => canonical(v));
   if (value instanceof Uint8Array) return value;
-  if (typeof value === 'number' && !Number.isSafeInteger(value)) throw new RangeError('messages carry only safe integers');
+  if (typeof value === 'number' && !Number.isSafeInteger(value))
+    throw new RangeError('messages carry only safe integers');
   return value;
 }
 
@@ -60,7 +67,9 @@ const SIMPLE_TRUE = 21;
  * Iterative (a count of items still to read), so nesting costs no stack.
  */
 export function assertProfile(bytes: Uint8Array): void {
-  const bad = (detail: string): never => { throw new ProtocolError('CBOR_MALFORMED', { detail }); };
+  const bad = (detail: string): never => {
+    throw new ProtocolError('CBOR_MALFORMED', { detail });
+  };
   let pos = 0;
   let pending = 1;
   while (pending > 0) {
@@ -69,7 +78,8 @@ export function assertProfile(bytes: Uint8Array): void {
     const major = initial >> 5;
     const ai = initial & 0x1f;
     if (major === MAJOR_TAG) bad('a tag');
-    if (major === MAJOR_SIMPLE && ai !== SIMPLE_FALSE && ai !== SIMPLE_TRUE) bad(ai >= 25 && ai <= 27 ? 'a floating-point value' : 'a simple value other than false/true');
+    if (major === MAJOR_SIMPLE && ai !== SIMPLE_FALSE && ai !== SIMPLE_TRUE)
+      bad(ai >= 25 && ai <= 27 ? 'a floating-point value' : 'a simple value other than false/true');
     if (ai === 31) bad('an indefinite length');
     if (ai >= 28) bad('a reserved additional information value');
     let arg = ai;

@@ -41,7 +41,8 @@ export function helpAsked(argv: readonly string[]): boolean {
 export function usageProblem(err: unknown): string | undefined {
   if (err instanceof CliUsageError) return err.message;
   const e = err as { code?: unknown; message?: unknown } | null;
-  if (typeof e?.code !== 'string' || !e.code.startsWith('ERR_PARSE_ARGS_') || typeof e.message !== 'string') return undefined;
+  if (typeof e?.code !== 'string' || !e.code.startsWith('ERR_PARSE_ARGS_') || typeof e.message !== 'string')
+    return undefined;
   // parseArgs follows its first sentence with advice about `--`: the pointer to --help says enough.
   const first = e.message.split(/\.\s/, 1)[0]!.trim();
   return first.charAt(0).toLowerCase() + first.slice(1);
@@ -67,7 +68,13 @@ export type ParsedCommandLine<T> = { ok: true; value: T } | { ok: false; exit: n
  * `parse` (parseArgs plus the program's own checks) throwing a usage problem prints it (exit 2).
  * Any other error is rethrown.
  */
-export function parseCommandLine<T>(program: CliProgram, usage: string, argv: readonly string[], parse: () => T, out: CliOutput): ParsedCommandLine<T> {
+export function parseCommandLine<T>(
+  program: CliProgram,
+  usage: string,
+  argv: readonly string[],
+  parse: () => T,
+  out: CliOutput,
+): ParsedCommandLine<T> {
   if (helpAsked(argv)) {
     out.stdout(`${usage.trimEnd()}\n`);
     return { ok: false, exit: EXIT_OK };
@@ -80,4 +87,3 @@ export function parseCommandLine<T>(program: CliProgram, usage: string, argv: re
     return { ok: false, exit };
   }
 }
-

@@ -3,16 +3,45 @@ import { encodeCbor } from './cbor.js';
 import { MAX_ENCODED_MESSAGE_BYTES, decodeMessage, encodeMessage, isValidPassphrase } from './codec.js';
 import { ProtocolError, UsageError } from './errors.js';
 import {
-  CERTIFICATE_ID_CHARS, MAX_CA_PEM_BYTES, MAX_CERTIFICATE_PEM_BYTES, MAX_DETAIL_BYTES, MAX_FEATURES, MAX_FIRMWARE_BYTES, MAX_HOST_BYTES, MAX_MODEL_BYTES,
-  MAX_PARAMETER_NAME_BYTES, MAX_PARAMETER_VALUE_BYTES, MAX_PRIVATE_KEY_PEM_BYTES, MAX_RSSI_DBM, MAX_SCAN_RESULTS, MAX_STEP_BYTES, MAX_TEMPLATE_NAME_CHARS,
-  MAX_TEMPLATE_PARAMETERS, MAX_THING_NAME_BYTES, MAX_WIFI_CHANNEL, MIN_RSSI_DBM, PASSPHRASE_MAX_CHARS, PASSPHRASE_MIN_CHARS, SSID_MAX_BYTES,
-  type ClaimMessage, type InfoMessage, type Message, type ScanNetwork, type StatusMessage, type WifiMessage,
+  CERTIFICATE_ID_CHARS,
+  MAX_CA_PEM_BYTES,
+  MAX_CERTIFICATE_PEM_BYTES,
+  MAX_DETAIL_BYTES,
+  MAX_FEATURES,
+  MAX_FIRMWARE_BYTES,
+  MAX_HOST_BYTES,
+  MAX_MODEL_BYTES,
+  MAX_PARAMETER_NAME_BYTES,
+  MAX_PARAMETER_VALUE_BYTES,
+  MAX_PRIVATE_KEY_PEM_BYTES,
+  MAX_RSSI_DBM,
+  MAX_SCAN_RESULTS,
+  MAX_STEP_BYTES,
+  MAX_TEMPLATE_NAME_CHARS,
+  MAX_TEMPLATE_PARAMETERS,
+  MAX_THING_NAME_BYTES,
+  MAX_WIFI_CHANNEL,
+  MIN_RSSI_DBM,
+  PASSPHRASE_MAX_CHARS,
+  PASSPHRASE_MIN_CHARS,
+  SSID_MAX_BYTES,
+  type ClaimMessage,
+  type InfoMessage,
+  type Message,
+  type ScanNetwork,
+  type StatusMessage,
+  type WifiMessage,
 } from './messages.js';
 import { SAMPLE_CERTIFICATE_PEM, SAMPLE_PRIVATE_KEY_PEM, SAMPLES } from './vectors/samples.js';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 function codeOf(fn: () => unknown): string {
-  try { fn(); } catch (e) { if (e instanceof ProtocolError || e instanceof UsageError) return `${e.constructor.name}:${e.code}`; throw e; }
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ProtocolError || e instanceof UsageError) return `${e.constructor.name}:${e.code}`;
+    throw e;
+  }
   return 'ok';
 }
 /** Encoding validates with the receiver's rules: the same message is accepted or refused on both sides. */
@@ -68,9 +97,27 @@ describe('wifi limits', () => {
   });
 
   it('hidden must be a boolean and never leaks the passphrase in errors', () => {
-    expect(decodeVerdict([['t', 'wifi'], ['v', 1], ['ssid', utf8('x')], ['hidden', 1]])).toBe('MESSAGE_INVALID');
+    expect(
+      decodeVerdict([
+        ['t', 'wifi'],
+        ['v', 1],
+        ['ssid', utf8('x')],
+        ['hidden', 1],
+      ]),
+    ).toBe('MESSAGE_INVALID');
     let message = '';
-    try { decodeMessage(encodeCbor(new Map<string, unknown>([['t', 'wifi'], ['v', 1], ['ssid', utf8('x')], ['pass', 'secret1']]) as never)); } catch (e) {
+    try {
+      decodeMessage(
+        encodeCbor(
+          new Map<string, unknown>([
+            ['t', 'wifi'],
+            ['v', 1],
+            ['ssid', utf8('x')],
+            ['pass', 'secret1'],
+          ]) as never,
+        ),
+      );
+    } catch (e) {
       message = (e as Error).message;
     }
     expect(message).toContain("'pass'");
@@ -81,9 +128,13 @@ describe('wifi limits', () => {
 describe('claim limits', () => {
   it('PEM sizes and framing', () => {
     expect(verdict({ ...claim, certificatePem: pemOf('CERTIFICATE', MAX_CERTIFICATE_PEM_BYTES) })).toBe('ok');
-    expect(verdict({ ...claim, certificatePem: pemOf('CERTIFICATE', MAX_CERTIFICATE_PEM_BYTES + 1) })).toBe('MESSAGE_INVALID');
+    expect(verdict({ ...claim, certificatePem: pemOf('CERTIFICATE', MAX_CERTIFICATE_PEM_BYTES + 1) })).toBe(
+      'MESSAGE_INVALID',
+    );
     expect(verdict({ ...claim, privateKeyPem: pemOf('RSA PRIVATE KEY', MAX_PRIVATE_KEY_PEM_BYTES) })).toBe('ok');
-    expect(verdict({ ...claim, privateKeyPem: pemOf('PRIVATE KEY', MAX_PRIVATE_KEY_PEM_BYTES + 1) })).toBe('MESSAGE_INVALID');
+    expect(verdict({ ...claim, privateKeyPem: pemOf('PRIVATE KEY', MAX_PRIVATE_KEY_PEM_BYTES + 1) })).toBe(
+      'MESSAGE_INVALID',
+    );
     expect(verdict({ ...claim, privateKeyPem: pemOf('EC PRIVATE KEY', 300) })).toBe('ok');
     expect(verdict({ ...claim, privateKeyPem: pemOf('ENCRYPTED PRIVATE KEY', 300) })).toBe('MESSAGE_INVALID');
     expect(verdict({ ...claim, privateKeyPem: SAMPLE_CERTIFICATE_PEM })).toBe('MESSAGE_INVALID');
@@ -115,12 +166,38 @@ describe('claim limits', () => {
     expect(verdict({ ...claim, parameters: many(MAX_TEMPLATE_PARAMETERS) })).toBe('ok');
     expect(verdict({ ...claim, parameters: many(MAX_TEMPLATE_PARAMETERS + 1) })).toBe('MESSAGE_INVALID');
     expect(verdict({ ...claim, parameters: { ['n'.repeat(MAX_PARAMETER_NAME_BYTES)]: '' } })).toBe('ok');
-    expect(verdict({ ...claim, parameters: { ['n'.repeat(MAX_PARAMETER_NAME_BYTES + 1)]: '' } })).toBe('MESSAGE_INVALID');
+    expect(verdict({ ...claim, parameters: { ['n'.repeat(MAX_PARAMETER_NAME_BYTES + 1)]: '' } })).toBe(
+      'MESSAGE_INVALID',
+    );
     expect(verdict({ ...claim, parameters: { '': 'x' } })).toBe('MESSAGE_INVALID');
     expect(verdict({ ...claim, parameters: { k: 'é'.repeat(MAX_PARAMETER_VALUE_BYTES / 2) } })).toBe('ok');
     expect(verdict({ ...claim, parameters: { k: 'v'.repeat(MAX_PARAMETER_VALUE_BYTES + 1) } })).toBe('MESSAGE_INVALID');
-    expect(decodeVerdict([['t', 'claim'], ['v', 1], ['cert', claim.certificatePem], ['key', claim.privateKeyPem], ['host', 'h'], ['port', 1], ['tmpl', 't'], ['exp', 0], ['params', new Map([['k', 1]])]])).toBe('MESSAGE_INVALID');
-    expect(decodeVerdict([['t', 'claim'], ['v', 1], ['cert', claim.certificatePem], ['key', claim.privateKeyPem], ['host', 'h'], ['port', 1], ['tmpl', 't'], ['exp', 0], ['params', new Map([[1, 'v']])]])).toBe('MESSAGE_INVALID');
+    expect(
+      decodeVerdict([
+        ['t', 'claim'],
+        ['v', 1],
+        ['cert', claim.certificatePem],
+        ['key', claim.privateKeyPem],
+        ['host', 'h'],
+        ['port', 1],
+        ['tmpl', 't'],
+        ['exp', 0],
+        ['params', new Map([['k', 1]])],
+      ]),
+    ).toBe('MESSAGE_INVALID');
+    expect(
+      decodeVerdict([
+        ['t', 'claim'],
+        ['v', 1],
+        ['cert', claim.certificatePem],
+        ['key', claim.privateKeyPem],
+        ['host', 'h'],
+        ['port', 1],
+        ['tmpl', 't'],
+        ['exp', 0],
+        ['params', new Map([[1, 'v']])],
+      ]),
+    ).toBe('MESSAGE_INVALID');
   });
 
   it('expiry and certificate mode', () => {
@@ -133,7 +210,7 @@ describe('claim limits', () => {
 
   it('every required field is required', () => {
     for (const key of ['cert', 'key', 'host', 'port', 'tmpl', 'params', 'exp']) {
-      const entries = [...(decodeMessageEntries(encodeMessage(claim)))].filter(([k]) => k !== key);
+      const entries = [...decodeMessageEntries(encodeMessage(claim))].filter(([k]) => k !== key);
       expect(decodeVerdict(entries), key).toBe('MESSAGE_INVALID');
     }
   });
@@ -157,14 +234,46 @@ describe('status, scan, info, control limits', () => {
     expect(verdict({ type: 'status', state: 'idle', detail: 'no error' })).toBe('MESSAGE_INVALID');
     const result = { thingName: 't'.repeat(MAX_THING_NAME_BYTES), certificateId: 'a'.repeat(CERTIFICATE_ID_CHARS) };
     expect(verdict({ type: 'status', state: 'provisioned', result })).toBe('ok');
-    expect(verdict({ type: 'status', state: 'provisioned', result: { ...result, thingName: 't'.repeat(MAX_THING_NAME_BYTES + 1) } })).toBe('MESSAGE_INVALID');
-    expect(verdict({ type: 'status', state: 'provisioned', result: { ...result, certificateId: 'A'.repeat(CERTIFICATE_ID_CHARS) } })).toBe('MESSAGE_INVALID');
-    expect(decodeVerdict([['t', 'status'], ['v', 1], ['state', 8], ['thing', 'x']])).toBe('MESSAGE_INVALID');
-    expect(decodeVerdict([['t', 'status'], ['v', 1], ['state', 99]])).toBe('MESSAGE_INVALID');
+    expect(
+      verdict({
+        type: 'status',
+        state: 'provisioned',
+        result: { ...result, thingName: 't'.repeat(MAX_THING_NAME_BYTES + 1) },
+      }),
+    ).toBe('MESSAGE_INVALID');
+    expect(
+      verdict({
+        type: 'status',
+        state: 'provisioned',
+        result: { ...result, certificateId: 'A'.repeat(CERTIFICATE_ID_CHARS) },
+      }),
+    ).toBe('MESSAGE_INVALID');
+    expect(
+      decodeVerdict([
+        ['t', 'status'],
+        ['v', 1],
+        ['state', 8],
+        ['thing', 'x'],
+      ]),
+    ).toBe('MESSAGE_INVALID');
+    expect(
+      decodeVerdict([
+        ['t', 'status'],
+        ['v', 1],
+        ['state', 99],
+      ]),
+    ).toBe('MESSAGE_INVALID');
   });
 
   it('status keeps an error wire number it does not know', () => {
-    const bytes = encodeCbor(new Map<string, never>([['t', 'status' as never], ['v', 1 as never], ['state', 9 as never], ['err', 0x01ff as never]]));
+    const bytes = encodeCbor(
+      new Map<string, never>([
+        ['t', 'status' as never],
+        ['v', 1 as never],
+        ['state', 9 as never],
+        ['err', 0x01ff as never],
+      ]),
+    );
     const m = decodeMessage(bytes) as StatusMessage;
     expect(m.error).toBeUndefined();
     expect(m.unknownErrorWire).toBe(0x01ff);
@@ -174,19 +283,54 @@ describe('status, scan, info, control limits', () => {
   it('scan results', () => {
     expect(verdict({ type: 'scan', networks: Array(MAX_SCAN_RESULTS).fill(network) })).toBe('ok');
     expect(verdict({ type: 'scan', networks: Array(MAX_SCAN_RESULTS + 1).fill(network) })).toBe('MESSAGE_INVALID');
-    expect(verdict({ type: 'scan', networks: [{ ...network, rssi: MIN_RSSI_DBM }, { ...network, rssi: MAX_RSSI_DBM }] })).toBe('ok');
+    expect(
+      verdict({
+        type: 'scan',
+        networks: [
+          { ...network, rssi: MIN_RSSI_DBM },
+          { ...network, rssi: MAX_RSSI_DBM },
+        ],
+      }),
+    ).toBe('ok');
     expect(verdict({ type: 'scan', networks: [{ ...network, rssi: MIN_RSSI_DBM - 1 }] })).toBe('MESSAGE_INVALID');
     expect(verdict({ type: 'scan', networks: [{ ...network, rssi: 1 }] })).toBe('MESSAGE_INVALID');
-    expect(verdict({ type: 'scan', networks: [{ ...network, channel: MAX_WIFI_CHANNEL + 1 }] })).toBe('MESSAGE_INVALID');
+    expect(verdict({ type: 'scan', networks: [{ ...network, channel: MAX_WIFI_CHANNEL + 1 }] })).toBe(
+      'MESSAGE_INVALID',
+    );
     expect(verdict({ type: 'scan', networks: [{ ...network, channel: 0 }] })).toBe('MESSAGE_INVALID');
     expect(verdict({ type: 'scan', networks: [{ ...network, security: 'wpa4' as never }] })).toBe('MESSAGE_INVALID');
-    expect(decodeVerdict([['t', 'scan'], ['v', 1], ['nets', [new Map<string, unknown>([['ssid', utf8('a')], ['rssi', -1], ['sec', 'open'], ['ch', 1], ['x', 0]])]]])).toBe('MESSAGE_INVALID');
-    expect(decodeVerdict([['t', 'scan'], ['v', 1], ['nets', [1]]])).toBe('MESSAGE_INVALID');
+    expect(
+      decodeVerdict([
+        ['t', 'scan'],
+        ['v', 1],
+        [
+          'nets',
+          [
+            new Map<string, unknown>([
+              ['ssid', utf8('a')],
+              ['rssi', -1],
+              ['sec', 'open'],
+              ['ch', 1],
+              ['x', 0],
+            ]),
+          ],
+        ],
+      ]),
+    ).toBe('MESSAGE_INVALID');
+    expect(
+      decodeVerdict([
+        ['t', 'scan'],
+        ['v', 1],
+        ['nets', [1]],
+      ]),
+    ).toBe('MESSAGE_INVALID');
   });
 
   it('info document', () => {
     expect(verdict({ ...info, features: Array.from({ length: MAX_FEATURES }, (_, i) => `f${i}`) })).toBe('ok');
-    expect(verdict({ ...info, features: Array.from({ length: MAX_FEATURES + 1 }, (_, i) => `f${i}`) })).toBe('MESSAGE_INVALID');
+    expect(verdict({ ...info, features: Array.from({ length: MAX_FEATURES + 1 }, (_, i) => `f${i}`) })).toBe(
+      'MESSAGE_INVALID',
+    );
     expect(verdict({ ...info, features: ['wifiScan', 'wifiScan'] })).toBe('MESSAGE_INVALID');
     expect(verdict({ ...info, features: ['futureThing'] })).toBe('ok');
     expect(verdict({ ...info, model: 'm'.repeat(MAX_MODEL_BYTES + 1) })).toBe('MESSAGE_INVALID');
@@ -202,7 +346,8 @@ describe('status, scan, info, control limits', () => {
   });
 
   it('control commands', () => {
-    for (const command of ['scan', 'commit', 'abort', 'factoryReset'] as const) expect(verdict({ type: 'control', command })).toBe('ok');
+    for (const command of ['scan', 'commit', 'abort', 'factoryReset'] as const)
+      expect(verdict({ type: 'control', command })).toBe('ok');
     expect(verdict({ type: 'control', command: 'reboot' as never })).toBe('MESSAGE_INVALID');
   });
 });
@@ -214,14 +359,24 @@ describe('message size', () => {
     // a claim near the limit: 4 KiB PEMs x3 + 16 parameters of 256 bytes
     const fat: ClaimMessage = {
       ...claim,
-      certificatePem: pemOf('CERTIFICATE', MAX_CERTIFICATE_PEM_BYTES), privateKeyPem: pemOf('PRIVATE KEY', MAX_PRIVATE_KEY_PEM_BYTES), caPem: pemOf('CERTIFICATE', MAX_CA_PEM_BYTES),
-      parameters: Object.fromEntries(Array.from({ length: MAX_TEMPLATE_PARAMETERS }, (_, i) => [`p${i}`.padEnd(MAX_PARAMETER_NAME_BYTES, 'x'), 'v'.repeat(MAX_PARAMETER_VALUE_BYTES)])),
+      certificatePem: pemOf('CERTIFICATE', MAX_CERTIFICATE_PEM_BYTES),
+      privateKeyPem: pemOf('PRIVATE KEY', MAX_PRIVATE_KEY_PEM_BYTES),
+      caPem: pemOf('CERTIFICATE', MAX_CA_PEM_BYTES),
+      parameters: Object.fromEntries(
+        Array.from({ length: MAX_TEMPLATE_PARAMETERS }, (_, i) => [
+          `p${i}`.padEnd(MAX_PARAMETER_NAME_BYTES, 'x'),
+          'v'.repeat(MAX_PARAMETER_VALUE_BYTES),
+        ]),
+      ),
     };
     expect(encodeMessage(fat).length).toBeLessThanOrEqual(MAX_ENCODED_MESSAGE_BYTES);
   });
 
   it('keeps the info document within one read value (512 bytes)', () => {
-    const fat: InfoMessage = { ...info, features: Array.from({ length: MAX_FEATURES }, (_, i) => `feature-${i}`.padEnd(32, 'x')) };
+    const fat: InfoMessage = {
+      ...info,
+      features: Array.from({ length: MAX_FEATURES }, (_, i) => `feature-${i}`.padEnd(32, 'x')),
+    };
     expect(codeOf(() => encodeMessage(fat))).toBe('UsageError:MESSAGE_TOO_LARGE');
   });
 });
@@ -233,9 +388,15 @@ describe('hostile CBOR', () => {
       deep[depth] = 0x01;
       expect(codeOf(() => decodeMessage(deep))).toMatch(/^ProtocolError:(CBOR_MALFORMED|MESSAGE_INVALID)$/);
     }
-    expect(codeOf(() => decodeMessage(Uint8Array.of(0x5b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)))).toBe('ProtocolError:CBOR_MALFORMED');
-    expect(codeOf(() => decodeMessage(Uint8Array.of(0xbb, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff)))).toBe('ProtocolError:CBOR_MALFORMED');
+    expect(codeOf(() => decodeMessage(Uint8Array.of(0x5b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)))).toBe(
+      'ProtocolError:CBOR_MALFORMED',
+    );
+    expect(codeOf(() => decodeMessage(Uint8Array.of(0xbb, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff)))).toBe(
+      'ProtocolError:CBOR_MALFORMED',
+    );
     // A tag is outside the profile: malformed at check 2, before the top-level type is looked at (PROTOCOL.md §5.1).
-    expect(codeOf(() => decodeMessage(Uint8Array.of(0xc1, 0x1a, 0x51, 0x4b, 0x67, 0xb0)))).toBe('ProtocolError:CBOR_MALFORMED'); // a tagged date
+    expect(codeOf(() => decodeMessage(Uint8Array.of(0xc1, 0x1a, 0x51, 0x4b, 0x67, 0xb0)))).toBe(
+      'ProtocolError:CBOR_MALFORMED',
+    ); // a tagged date
   });
 });

@@ -9,13 +9,48 @@ import { ERROR_TABLE, ProtocolError, UsageError, errorCodeFromWire, type ErrorCo
 import { MAX_MESSAGE_BYTES } from './framing.js';
 import { MAX_READ_VALUE_BYTES } from './gatt.js';
 import {
-  CERTIFICATE_ID_CHARS, MAX_CA_PEM_BYTES, MAX_CERTIFICATE_PEM_BYTES, MAX_DETAIL_BYTES, MAX_FEATURE_CHARS, MAX_FEATURES,
-  MAX_FIRMWARE_BYTES, MAX_HOST_BYTES, MAX_MODEL_BYTES, MAX_PARAMETER_NAME_BYTES, MAX_PARAMETER_VALUE_BYTES, MAX_PRIVATE_KEY_PEM_BYTES,
-  MAX_RSSI_DBM, MAX_SCAN_RESULTS, MAX_SCHEME_CHARS, MAX_SECURITY_SCHEMES, MAX_STEP_BYTES, MAX_TEMPLATE_NAME_CHARS, MAX_TEMPLATE_PARAMETERS,
-  MAX_THING_NAME_BYTES, MAX_VERSIONS, MAX_WIFI_CHANNEL, MESSAGE_TYPES, MIN_RSSI_DBM, MIN_WIFI_CHANNEL, PASSPHRASE_MAX_CHARS,
-  PASSPHRASE_MIN_CHARS, PSK_HEX_CHARS, SCHEMA_VERSION, SSID_MAX_BYTES, SSID_MIN_BYTES, SUPPORTED_SCHEMA_VERSIONS, WIFI_SECURITIES,
-  type ClaimMessage, type ControlMessage, type InfoMessage, type Message, type MessageType, type ScanMessage, type ScanNetwork,
-  type StatusMessage, type WifiMessage,
+  CERTIFICATE_ID_CHARS,
+  MAX_CA_PEM_BYTES,
+  MAX_CERTIFICATE_PEM_BYTES,
+  MAX_DETAIL_BYTES,
+  MAX_FEATURE_CHARS,
+  MAX_FEATURES,
+  MAX_FIRMWARE_BYTES,
+  MAX_HOST_BYTES,
+  MAX_MODEL_BYTES,
+  MAX_PARAMETER_NAME_BYTES,
+  MAX_PARAMETER_VALUE_BYTES,
+  MAX_PRIVATE_KEY_PEM_BYTES,
+  MAX_RSSI_DBM,
+  MAX_SCAN_RESULTS,
+  MAX_SCHEME_CHARS,
+  MAX_SECURITY_SCHEMES,
+  MAX_STEP_BYTES,
+  MAX_TEMPLATE_NAME_CHARS,
+  MAX_TEMPLATE_PARAMETERS,
+  MAX_THING_NAME_BYTES,
+  MAX_VERSIONS,
+  MAX_WIFI_CHANNEL,
+  MESSAGE_TYPES,
+  MIN_RSSI_DBM,
+  MIN_WIFI_CHANNEL,
+  PASSPHRASE_MAX_CHARS,
+  PASSPHRASE_MIN_CHARS,
+  PSK_HEX_CHARS,
+  SCHEMA_VERSION,
+  SSID_MAX_BYTES,
+  SSID_MIN_BYTES,
+  SUPPORTED_SCHEMA_VERSIONS,
+  WIFI_SECURITIES,
+  type ClaimMessage,
+  type ControlMessage,
+  type InfoMessage,
+  type Message,
+  type MessageType,
+  type ScanMessage,
+  type ScanNetwork,
+  type StatusMessage,
+  type WifiMessage,
 } from './messages.js';
 import { CONTROL_COMMANDS, PROVISIONING_STATES, stateFromCode } from './states.js';
 
@@ -91,13 +126,15 @@ class Fields {
   int(key: string, min: number, max: number, optional = false): number | undefined {
     const v = this.get(key, !optional);
     if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) this.fail(`${this.where}: field '${key}' must be an integer ${min}..${max}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+      this.fail(`${this.where}: field '${key}' must be an integer ${min}..${max}`);
     return v;
   }
 
   bytes(key: string, min: number, max: number): Uint8Array {
     const v = this.get(key, true);
-    if (!(v instanceof Uint8Array) || v.length < min || v.length > max) this.fail(`${this.where}: field '${key}' must be a byte string of ${min}..${max} bytes`);
+    if (!(v instanceof Uint8Array) || v.length < min || v.length > max)
+      this.fail(`${this.where}: field '${key}' must be a byte string of ${min}..${max} bytes`);
     return v;
   }
 
@@ -110,7 +147,8 @@ class Fields {
 
   array(key: string, max: number): readonly unknown[] {
     const v = this.get(key, true);
-    if (!Array.isArray(v) || v.length > max) this.fail(`${this.where}: field '${key}' must be an array of at most ${max} items`);
+    if (!Array.isArray(v) || v.length > max)
+      this.fail(`${this.where}: field '${key}' must be an array of at most ${max} items`);
     return v;
   }
 
@@ -130,29 +168,44 @@ function asTextMap(value: unknown, where: string, allowed: readonly string[] | u
   return value as CborMap;
 }
 
-const within = (min: number, max: number) => (s: string) => { const n = bytesOf(s); return n >= min && n <= max; };
+const within = (min: number, max: number) => (s: string) => {
+  const n = bytesOf(s);
+  return n >= min && n <= max;
+};
 const uintList = (values: readonly unknown[], where: string, fail: Fail): number[] =>
-  values.map((x) => (typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0xffff ? x : fail(`${where} must hold integers 0..65535`)));
+  values.map((x) =>
+    typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0xffff
+      ? x
+      : fail(`${where} must hold integers 0..65535`),
+  );
 const textList = (values: readonly unknown[], maxChars: number, where: string, fail: Fail): string[] =>
-  values.map((x) => (typeof x === 'string' && x.length >= 1 && x.length <= maxChars && PRINTABLE_ASCII.test(x) ? x : fail(`${where} must hold 1..${maxChars} printable ASCII characters`)));
+  values.map((x) =>
+    typeof x === 'string' && x.length >= 1 && x.length <= maxChars && PRINTABLE_ASCII.test(x)
+      ? x
+      : fail(`${where} must hold 1..${maxChars} printable ASCII characters`),
+  );
 
 function isValidHost(host: string): boolean {
   return bytesOf(host) <= MAX_HOST_BYTES && host.split('.').every((l) => HOST_LABEL.test(l));
 }
 
 export function isValidPassphrase(p: string): boolean {
-  return HEX64.test(p) || (p.length >= PASSPHRASE_MIN_CHARS && p.length <= PASSPHRASE_MAX_CHARS && PRINTABLE_ASCII.test(p));
+  return (
+    HEX64.test(p) || (p.length >= PASSPHRASE_MIN_CHARS && p.length <= PASSPHRASE_MAX_CHARS && PRINTABLE_ASCII.test(p))
+  );
 }
 
 // ---- per-type readers -----------------------------------------------------------------------------
 
 function readInfo(f: Fields, fail: Fail): InfoMessage {
   const versions = uintList(f.array('vers', MAX_VERSIONS), "info: field 'vers'", fail);
-  if (versions.length === 0 || versions.some((v, i) => i > 0 && v <= versions[i - 1]!)) fail("info: field 'vers' must be non-empty and ascending");
+  if (versions.length === 0 || versions.some((v, i) => i > 0 && v <= versions[i - 1]!))
+    fail("info: field 'vers' must be non-empty and ascending");
   const security = textList(f.array('sec', MAX_SECURITY_SCHEMES), MAX_SCHEME_CHARS, "info: field 'sec'", fail);
   if (security.length === 0) fail("info: field 'sec' must not be empty");
   const att = uintList(f.array('att', 2), "info: field 'att'", fail);
-  if (att.length !== 2 || att[0]! < 20 || att[0]! > att[1]! || att[1]! > 512) fail("info: field 'att' must be [min, max] with 20 <= min <= max <= 512");
+  if (att.length !== 2 || att[0]! < 20 || att[0]! > att[1]! || att[1]! > 512)
+    fail("info: field 'att' must be [min, max] with 20 <= min <= max <= 512");
   const features = textList(f.array('feat', MAX_FEATURES), MAX_FEATURE_CHARS, "info: field 'feat'", fail);
   if (new Set(features).size !== features.length) fail("info: field 'feat' has duplicates");
   const stateCode = f.uint('state', 0, 255);
@@ -174,30 +227,65 @@ function readInfo(f: Fields, fail: Fail): InfoMessage {
 
 function readWifi(f: Fields): WifiMessage {
   const ssid = f.bytes('ssid', SSID_MIN_BYTES, SSID_MAX_BYTES);
-  const passphrase = f.text('pass', isValidPassphrase, `${PASSPHRASE_MIN_CHARS}-${PASSPHRASE_MAX_CHARS} printable ASCII characters or ${PSK_HEX_CHARS} hex digits`, true);
+  const passphrase = f.text(
+    'pass',
+    isValidPassphrase,
+    `${PASSPHRASE_MIN_CHARS}-${PASSPHRASE_MAX_CHARS} printable ASCII characters or ${PSK_HEX_CHARS} hex digits`,
+    true,
+  );
   const hidden = f.bool('hidden');
-  return { type: 'wifi', ssid, ...(passphrase !== undefined && { passphrase }), ...(hidden !== undefined && { hidden }) };
+  return {
+    type: 'wifi',
+    ssid,
+    ...(passphrase !== undefined && { passphrase }),
+    ...(hidden !== undefined && { hidden }),
+  };
 }
 
 function readClaim(f: Fields, fail: Fail): ClaimMessage {
   const paramsMap = asTextMap(f.map('params'), "claim: field 'params'", undefined, fail);
-  if (paramsMap.size > MAX_TEMPLATE_PARAMETERS) fail(`claim: field 'params' has more than ${MAX_TEMPLATE_PARAMETERS} entries`);
+  if (paramsMap.size > MAX_TEMPLATE_PARAMETERS)
+    fail(`claim: field 'params' has more than ${MAX_TEMPLATE_PARAMETERS} entries`);
   const parameters: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [k, v] of paramsMap) {
-    if (!within(1, MAX_PARAMETER_NAME_BYTES)(k)) fail(`claim: parameter names must be 1..${MAX_PARAMETER_NAME_BYTES} bytes`);
-    if (typeof v !== 'string' || !within(0, MAX_PARAMETER_VALUE_BYTES)(v)) fail(`claim: parameter values must be text of 0..${MAX_PARAMETER_VALUE_BYTES} bytes`);
+    if (!within(1, MAX_PARAMETER_NAME_BYTES)(k))
+      fail(`claim: parameter names must be 1..${MAX_PARAMETER_NAME_BYTES} bytes`);
+    if (typeof v !== 'string' || !within(0, MAX_PARAMETER_VALUE_BYTES)(v))
+      fail(`claim: parameter values must be text of 0..${MAX_PARAMETER_VALUE_BYTES} bytes`);
     parameters[k] = v;
   }
-  const caPem = f.text('ca', (s) => bytesOf(s) <= MAX_CA_PEM_BYTES && CA_PEM.test(s), `one or more PEM certificates of at most ${MAX_CA_PEM_BYTES} bytes`, true);
-  const certificateMode = f.text('mode', (s) => s === 'csr' || s === 'keys', "'csr' or 'keys'", true) as ClaimMessage['certificateMode'];
+  const caPem = f.text(
+    'ca',
+    (s) => bytesOf(s) <= MAX_CA_PEM_BYTES && CA_PEM.test(s),
+    `one or more PEM certificates of at most ${MAX_CA_PEM_BYTES} bytes`,
+    true,
+  );
+  const certificateMode = f.text(
+    'mode',
+    (s) => s === 'csr' || s === 'keys',
+    "'csr' or 'keys'",
+    true,
+  ) as ClaimMessage['certificateMode'];
   return {
     type: 'claim',
-    certificatePem: f.text('cert', (s) => bytesOf(s) <= MAX_CERTIFICATE_PEM_BYTES && CERT_PEM.test(s), `a PEM certificate of at most ${MAX_CERTIFICATE_PEM_BYTES} bytes`),
-    privateKeyPem: f.text('key', (s) => bytesOf(s) <= MAX_PRIVATE_KEY_PEM_BYTES && KEY_PEM.test(s), `an unencrypted PEM private key of at most ${MAX_PRIVATE_KEY_PEM_BYTES} bytes`),
+    certificatePem: f.text(
+      'cert',
+      (s) => bytesOf(s) <= MAX_CERTIFICATE_PEM_BYTES && CERT_PEM.test(s),
+      `a PEM certificate of at most ${MAX_CERTIFICATE_PEM_BYTES} bytes`,
+    ),
+    privateKeyPem: f.text(
+      'key',
+      (s) => bytesOf(s) <= MAX_PRIVATE_KEY_PEM_BYTES && KEY_PEM.test(s),
+      `an unencrypted PEM private key of at most ${MAX_PRIVATE_KEY_PEM_BYTES} bytes`,
+    ),
     ...(caPem !== undefined && { caPem }),
     host: f.text('host', isValidHost, `a DNS host name of at most ${MAX_HOST_BYTES} bytes`),
     port: f.uint('port', 1, 65_535),
-    templateName: f.text('tmpl', (s) => TEMPLATE_NAME.test(s), `1-${MAX_TEMPLATE_NAME_CHARS} characters of 0-9 A-Z a-z _ -`),
+    templateName: f.text(
+      'tmpl',
+      (s) => TEMPLATE_NAME.test(s),
+      `1-${MAX_TEMPLATE_NAME_CHARS} characters of 0-9 A-Z a-z _ -`,
+    ),
     parameters,
     expiresAt: f.uint('exp', 0, MAX_EXPIRES_AT),
     ...(certificateMode !== undefined && { certificateMode }),
@@ -205,7 +293,11 @@ function readClaim(f: Fields, fail: Fail): ClaimMessage {
 }
 
 function readControl(f: Fields): ControlMessage {
-  const command = f.text('cmd', (s) => (CONTROL_COMMANDS as readonly string[]).includes(s), CONTROL_COMMANDS.join(' | '));
+  const command = f.text(
+    'cmd',
+    (s) => (CONTROL_COMMANDS as readonly string[]).includes(s),
+    CONTROL_COMMANDS.join(' | '),
+  );
   return { type: 'control', command: command as ControlMessage['command'] };
 }
 
@@ -217,7 +309,8 @@ function readStatus(f: Fields, fail: Fail): StatusMessage {
   const detail = f.text('detail', within(1, MAX_DETAIL_BYTES), `1..${MAX_DETAIL_BYTES} bytes`, true);
   const thingName = f.text('thing', within(1, MAX_THING_NAME_BYTES), `1..${MAX_THING_NAME_BYTES} bytes`, true);
   const certificateId = f.text('certId', (s) => CERT_ID.test(s), `${CERTIFICATE_ID_CHARS} lower-case hex digits`, true);
-  if ((thingName === undefined) !== (certificateId === undefined)) fail("status: fields 'thing' and 'certId' go together");
+  if ((thingName === undefined) !== (certificateId === undefined))
+    fail("status: fields 'thing' and 'certId' go together");
   if (detail !== undefined && wire === undefined) fail("status: field 'detail' needs 'err'");
   const error = wire === undefined ? undefined : errorCodeFromWire(wire);
   return {
@@ -239,7 +332,11 @@ function readScan(f: Fields, fail: Fail): ScanMessage {
     return {
       ssid: n.bytes('ssid', SSID_MIN_BYTES, SSID_MAX_BYTES),
       rssi: n.int('rssi', MIN_RSSI_DBM, MAX_RSSI_DBM)!,
-      security: n.text('sec', (s) => (WIFI_SECURITIES as readonly string[]).includes(s), WIFI_SECURITIES.join(' | ')) as ScanNetwork['security'],
+      security: n.text(
+        'sec',
+        (s) => (WIFI_SECURITIES as readonly string[]).includes(s),
+        WIFI_SECURITIES.join(' | '),
+      ) as ScanNetwork['security'],
       channel: n.uint('ch', MIN_WIFI_CHANNEL, MAX_WIFI_CHANNEL),
     };
   });
@@ -249,30 +346,66 @@ function readScan(f: Fields, fail: Fail): ScanMessage {
 // ---- writers ----------------------------------------------------------------------------------
 
 function toCbor(m: Message): CborMap {
-  const e = new Map<string, CborValue>([['t', m.type], ['v', SCHEMA_VERSION]]);
-  const put = (k: string, v: CborValue | undefined) => { if (v !== undefined) e.set(k, v); };
+  const e = new Map<string, CborValue>([
+    ['t', m.type],
+    ['v', SCHEMA_VERSION],
+  ]);
+  const put = (k: string, v: CborValue | undefined) => {
+    if (v !== undefined) e.set(k, v);
+  };
   switch (m.type) {
     case 'info':
-      put('vers', [...m.versions]); put('sec', [...m.security]); put('maxMsg', m.maxMessage); put('att', [...m.attPayload]);
-      put('feat', [...m.features]); put('state', PROVISIONING_STATES[m.state]); put('id', m.deviceId); put('model', m.model); put('fw', m.firmware);
+      put('vers', [...m.versions]);
+      put('sec', [...m.security]);
+      put('maxMsg', m.maxMessage);
+      put('att', [...m.attPayload]);
+      put('feat', [...m.features]);
+      put('state', PROVISIONING_STATES[m.state]);
+      put('id', m.deviceId);
+      put('model', m.model);
+      put('fw', m.firmware);
       break;
     case 'wifi':
-      put('ssid', m.ssid); put('pass', m.passphrase); put('hidden', m.hidden);
+      put('ssid', m.ssid);
+      put('pass', m.passphrase);
+      put('hidden', m.hidden);
       break;
     case 'claim':
-      put('cert', m.certificatePem); put('key', m.privateKeyPem); put('ca', m.caPem); put('host', m.host); put('port', m.port);
-      put('tmpl', m.templateName); put('params', new Map(Object.entries(m.parameters))); put('exp', m.expiresAt); put('mode', m.certificateMode);
+      put('cert', m.certificatePem);
+      put('key', m.privateKeyPem);
+      put('ca', m.caPem);
+      put('host', m.host);
+      put('port', m.port);
+      put('tmpl', m.templateName);
+      put('params', new Map(Object.entries(m.parameters)));
+      put('exp', m.expiresAt);
+      put('mode', m.certificateMode);
       break;
     case 'control':
       put('cmd', m.command);
       break;
     case 'status':
-      put('state', PROVISIONING_STATES[m.state]); put('step', m.step); put('pct', m.progress);
-      put('err', m.error !== undefined ? ERROR_TABLE[m.error].wire : m.unknownErrorWire); put('detail', m.detail);
-      put('thing', m.result?.thingName); put('certId', m.result?.certificateId);
+      put('state', PROVISIONING_STATES[m.state]);
+      put('step', m.step);
+      put('pct', m.progress);
+      put('err', m.error !== undefined ? ERROR_TABLE[m.error].wire : m.unknownErrorWire);
+      put('detail', m.detail);
+      put('thing', m.result?.thingName);
+      put('certId', m.result?.certificateId);
       break;
     case 'scan':
-      put('nets', m.networks.map((n) => new Map<string, CborValue>([['ssid', n.ssid], ['rssi', n.rssi], ['sec', n.security], ['ch', n.channel]])));
+      put(
+        'nets',
+        m.networks.map(
+          (n) =>
+            new Map<string, CborValue>([
+              ['ssid', n.ssid],
+              ['rssi', n.rssi],
+              ['sec', n.security],
+              ['ch', n.channel],
+            ]),
+        ),
+      );
       break;
   }
   return e;
@@ -284,7 +417,8 @@ function fromMap(raw: unknown, fail: Fail, versionFail: Fail, typeFail: Fail): M
   const top = asTextMap(raw, 'message', undefined, fail);
   const v = top.get('v');
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) fail("message: field 'v' must be an unsigned integer");
-  if (!SUPPORTED_SCHEMA_VERSIONS.includes(v)) versionFail(`schema version ${v}; supported ${SUPPORTED_SCHEMA_VERSIONS.join(', ')}`);
+  if (!SUPPORTED_SCHEMA_VERSIONS.includes(v))
+    versionFail(`schema version ${v}; supported ${SUPPORTED_SCHEMA_VERSIONS.join(', ')}`);
   const t = top.get('t');
   if (typeof t !== 'string') fail("message: field 't' must be text");
   if (!(MESSAGE_TYPES as readonly string[]).includes(t)) typeFail(`type '${t.slice(0, 32)}'`);
@@ -292,12 +426,18 @@ function fromMap(raw: unknown, fail: Fail, versionFail: Fail, typeFail: Fail): M
   asTextMap(top, type, KEYS[type], fail);
   const f = new Fields(top, type, fail);
   switch (type) {
-    case 'info': return readInfo(f, fail);
-    case 'wifi': return readWifi(f);
-    case 'claim': return readClaim(f, fail);
-    case 'control': return readControl(f);
-    case 'status': return readStatus(f, fail);
-    case 'scan': return readScan(f, fail);
+    case 'info':
+      return readInfo(f, fail);
+    case 'wifi':
+      return readWifi(f);
+    case 'claim':
+      return readClaim(f, fail);
+    case 'control':
+      return readControl(f);
+    case 'status':
+      return readStatus(f, fail);
+    case 'scan':
+      return readScan(f, fail);
   }
 }
 
@@ -310,7 +450,11 @@ function sizeLimit(m: Message): number {
  * a UsageError carries the receiver's code (MESSAGE_INVALID, MESSAGE_TOO_LARGE).
  */
 export function encodeMessage(message: Message): Uint8Array {
-  const usage = (code: ErrorCode) => (detail: string): never => { throw new UsageError(code, { detail }); };
+  const usage =
+    (code: ErrorCode) =>
+    (detail: string): never => {
+      throw new UsageError(code, { detail });
+    };
   let bytes: Uint8Array;
   try {
     bytes = encodeCbor(toCbor(message));
@@ -323,19 +467,34 @@ export function encodeMessage(message: Message): Uint8Array {
   try {
     value = decodeCbor(bytes);
   } catch (cause) {
-    throw new UsageError('MESSAGE_INVALID', { detail: 'message holds a value CBOR messages cannot carry (a float?)', cause });
+    throw new UsageError('MESSAGE_INVALID', {
+      detail: 'message holds a value CBOR messages cannot carry (a float?)',
+      cause,
+    });
   }
   fromMap(value, usage('MESSAGE_INVALID'), usage('VERSION_UNSUPPORTED'), usage('MESSAGE_UNKNOWN_TYPE'));
-  if (bytes.length > sizeLimit(message)) usage('MESSAGE_TOO_LARGE')(`${message.type}: ${bytes.length} bytes > ${sizeLimit(message)}`);
+  if (bytes.length > sizeLimit(message))
+    usage('MESSAGE_TOO_LARGE')(`${message.type}: ${bytes.length} bytes > ${sizeLimit(message)}`);
   return bytes;
 }
 
 /** Decodes and validates one message (PROTOCOL.md §5.1 order of checks). */
 export function decodeMessage(bytes: Uint8Array): Message {
-  const protocol = (code: ErrorCode) => (detail: string): never => { throw new ProtocolError(code, { detail }); };
-  if (bytes.length > MAX_ENCODED_MESSAGE_BYTES) protocol('MESSAGE_TOO_LARGE')(`${bytes.length} bytes > ${MAX_ENCODED_MESSAGE_BYTES}`);
-  const message = fromMap(decodeCbor(bytes), protocol('MESSAGE_INVALID'), protocol('VERSION_UNSUPPORTED'), protocol('MESSAGE_UNKNOWN_TYPE'));
-  if (bytes.length > sizeLimit(message)) protocol('MESSAGE_TOO_LARGE')(`${message.type}: ${bytes.length} bytes > ${sizeLimit(message)}`);
+  const protocol =
+    (code: ErrorCode) =>
+    (detail: string): never => {
+      throw new ProtocolError(code, { detail });
+    };
+  if (bytes.length > MAX_ENCODED_MESSAGE_BYTES)
+    protocol('MESSAGE_TOO_LARGE')(`${bytes.length} bytes > ${MAX_ENCODED_MESSAGE_BYTES}`);
+  const message = fromMap(
+    decodeCbor(bytes),
+    protocol('MESSAGE_INVALID'),
+    protocol('VERSION_UNSUPPORTED'),
+    protocol('MESSAGE_UNKNOWN_TYPE'),
+  );
+  if (bytes.length > sizeLimit(message))
+    protocol('MESSAGE_TOO_LARGE')(`${message.type}: ${bytes.length} bytes > ${sizeLimit(message)}`);
   assertDeterministic(bytes, toCbor(message));
   return message;
 }

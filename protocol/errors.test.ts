@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ERROR_TABLE, ProtocolError, ProvisioningError, errorCodeFromWire, isErrorCode, type ErrorCode } from './errors.js';
+import {
+  ERROR_TABLE,
+  ProtocolError,
+  ProvisioningError,
+  errorCodeFromWire,
+  isErrorCode,
+  type ErrorCode,
+} from './errors.js';
 
 describe('error table', () => {
   const codes = Object.keys(ERROR_TABLE) as ErrorCode[];

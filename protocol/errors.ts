@@ -26,30 +26,67 @@ export const ERROR_TABLE = {
   FRAME_OUT_OF_ORDER: { wire: 0x0103, category: 'protocol', message: 'A frame arrived out of sequence' },
   FRAME_DUPLICATE: { wire: 0x0104, category: 'protocol', message: 'A frame was received twice' },
   MESSAGE_TOO_LARGE: { wire: 0x0105, category: 'protocol', message: 'The message exceeds the maximum message size' },
-  TOO_MANY_IN_FLIGHT: { wire: 0x0106, category: 'protocol', message: 'Too many messages are being reassembled at once' },
-  MESSAGE_TIMEOUT: { wire: 0x0107, category: 'protocol', message: 'A message was left incomplete past the reassembly timeout' },
+  TOO_MANY_IN_FLIGHT: {
+    wire: 0x0106,
+    category: 'protocol',
+    message: 'Too many messages are being reassembled at once',
+  },
+  MESSAGE_TIMEOUT: {
+    wire: 0x0107,
+    category: 'protocol',
+    message: 'A message was left incomplete past the reassembly timeout',
+  },
   CBOR_MALFORMED: { wire: 0x0108, category: 'protocol', message: 'The message is not valid CBOR' },
   MESSAGE_INVALID: { wire: 0x0109, category: 'protocol', message: 'The message does not match its schema' },
   MESSAGE_UNKNOWN_TYPE: { wire: 0x010a, category: 'protocol', message: 'The message type is unknown' },
   VERSION_UNSUPPORTED: { wire: 0x010b, category: 'protocol', message: 'The protocol version is not supported' },
   WRONG_CHANNEL: { wire: 0x010c, category: 'protocol', message: 'The message was sent on the wrong characteristic' },
-  UNEXPECTED_MESSAGE: { wire: 0x010d, category: 'protocol', message: 'The message is not allowed in the current state' },
-  ORIGIN_REJECTED: { wire: 0x010e, category: 'protocol', message: 'The request did not come from the device\'s own setup page (origin, host or client header)' },
-  NOTIFICATIONS_DISABLED: { wire: 0x010f, category: 'protocol', message: 'The answer travels on a characteristic whose notifications are off: enable notifications on status and scan first' },
+  UNEXPECTED_MESSAGE: {
+    wire: 0x010d,
+    category: 'protocol',
+    message: 'The message is not allowed in the current state',
+  },
+  ORIGIN_REJECTED: {
+    wire: 0x010e,
+    category: 'protocol',
+    message: "The request did not come from the device's own setup page (origin, host or client header)",
+  },
+  NOTIFICATIONS_DISABLED: {
+    wire: 0x010f,
+    category: 'protocol',
+    message:
+      'The answer travels on a characteristic whose notifications are off: enable notifications on status and scan first',
+  },
 
   // 0x02xx secure session
   SESSION_REQUIRED: { wire: 0x0201, category: 'session', message: 'A secure session must be established first' },
   SESSION_HANDSHAKE_INVALID: { wire: 0x0202, category: 'session', message: 'The session handshake message is invalid' },
-  SESSION_AUTH_FAILED: { wire: 0x0203, category: 'session', message: 'The session could not be authenticated: check the setup code' },
-  SESSION_LOCKED_OUT: { wire: 0x0204, category: 'session', message: 'Too many failed attempts: the device refuses sessions for a while' },
-  SESSION_TRANSCRIPT_MISMATCH: { wire: 0x0205, category: 'session', message: 'The session transcript does not match the device (downgrade or swapped device)' },
+  SESSION_AUTH_FAILED: {
+    wire: 0x0203,
+    category: 'session',
+    message: 'The session could not be authenticated: check the setup code',
+  },
+  SESSION_LOCKED_OUT: {
+    wire: 0x0204,
+    category: 'session',
+    message: 'Too many failed attempts: the device refuses sessions for a while',
+  },
+  SESSION_TRANSCRIPT_MISMATCH: {
+    wire: 0x0205,
+    category: 'session',
+    message: 'The session transcript does not match the device (downgrade or swapped device)',
+  },
   SESSION_TAMPERED: { wire: 0x0206, category: 'session', message: 'An encrypted message failed authentication' },
   SESSION_REPLAYED: { wire: 0x0207, category: 'session', message: 'An encrypted message was replayed' },
   SESSION_REORDERED: { wire: 0x0208, category: 'session', message: 'An encrypted message arrived out of order' },
   SESSION_TRUNCATED: { wire: 0x0209, category: 'session', message: 'An encrypted message was truncated' },
   SESSION_TIMEOUT: { wire: 0x020a, category: 'session', message: 'The session was idle for too long' },
   SESSION_CLOSED: { wire: 0x020b, category: 'session', message: 'The session has ended' },
-  SESSION_SETUP_CODE_INVALID: { wire: 0x020c, category: 'session', message: 'The setup code or its QR payload is malformed: check it and enter it again' },
+  SESSION_SETUP_CODE_INVALID: {
+    wire: 0x020c,
+    category: 'session',
+    message: 'The setup code or its QR payload is malformed: check it and enter it again',
+  },
 
   // 0x03xx Wi-Fi
   WIFI_NETWORK_NOT_FOUND: { wire: 0x0301, category: 'wifi', message: 'The Wi-Fi network was not found' },
@@ -68,27 +105,56 @@ export const ERROR_TABLE = {
   CLOUD_TIMEOUT: { wire: 0x0405, category: 'cloud', message: 'The AWS IoT broker did not answer in time' },
   CERTIFICATE_REJECTED: { wire: 0x0406, category: 'cloud', message: 'AWS IoT refused to issue a certificate' },
   REGISTER_REJECTED: { wire: 0x0407, category: 'cloud', message: 'AWS IoT refused to register the thing' },
-  VERIFY_FAILED: { wire: 0x0408, category: 'cloud', message: 'The permanent certificate did not pass the publish/subscribe check' },
-  LOGIN_REQUIRED: { wire: 0x0409, category: 'cloud', message: 'Not logged in, or the login has expired: run `central login`' },
+  VERIFY_FAILED: {
+    wire: 0x0408,
+    category: 'cloud',
+    message: 'The permanent certificate did not pass the publish/subscribe check',
+  },
+  LOGIN_REQUIRED: {
+    wire: 0x0409,
+    category: 'cloud',
+    message: 'Not logged in, or the login has expired: run `central login`',
+  },
   LOGIN_FAILED: { wire: 0x040a, category: 'cloud', message: 'The identity provider refused the login' },
-  CLAIM_DENIED: { wire: 0x040b, category: 'cloud', message: 'AWS refused the credentials or the provisioning claim for this user' },
+  CLAIM_DENIED: {
+    wire: 0x040b,
+    category: 'cloud',
+    message: 'AWS refused the credentials or the provisioning claim for this user',
+  },
   DEVICE_ALREADY_REGISTERED: {
     wire: 0x040c,
     category: 'cloud',
-    message: 'AWS IoT refused to register this serial: it is still registered to another certificate (a reset or copied device). Ask an operator to decommission the old device (`npm run setup -- decommission --thing mything_<serial> --operator NAME --reason TEXT`), then try again',
+    message:
+      'AWS IoT refused to register this serial: it is still registered to another certificate (a reset or copied device). Ask an operator to decommission the old device (`npm run setup -- decommission --thing mything_<serial> --operator NAME --reason TEXT`), then try again',
   },
 
   // 0x05xx device
   DEVICE_BUSY: { wire: 0x0501, category: 'device', message: 'The device is busy with another phone or job' },
-  DEVICE_ALREADY_PROVISIONED: { wire: 0x0502, category: 'device', message: 'The device is already provisioned: reset it first' },
+  DEVICE_ALREADY_PROVISIONED: {
+    wire: 0x0502,
+    category: 'device',
+    message: 'The device is already provisioned: reset it first',
+  },
   STORAGE_FAILED: { wire: 0x0503, category: 'device', message: 'The device could not store its state' },
   ABORTED: { wire: 0x0504, category: 'device', message: 'Provisioning was aborted' },
   INTERNAL: { wire: 0x0505, category: 'device', message: 'Internal device error' },
   CONFIG_INVALID: { wire: 0x0506, category: 'device', message: 'The configuration is invalid' },
-  BLE_UNAVAILABLE: { wire: 0x0507, category: 'device', message: 'Bluetooth is unavailable: the HCI controller could not be reached' },
-  SOFTAP_FAILED: { wire: 0x0508, category: 'device', message: 'The setup access point (SoftAP) could not be started or stopped' },
+  BLE_UNAVAILABLE: {
+    wire: 0x0507,
+    category: 'device',
+    message: 'Bluetooth is unavailable: the HCI controller could not be reached',
+  },
+  SOFTAP_FAILED: {
+    wire: 0x0508,
+    category: 'device',
+    message: 'The setup access point (SoftAP) could not be started or stopped',
+  },
   LINK_LOST: { wire: 0x0509, category: 'device', message: 'The link to the device was lost' },
-  DEVICE_NOT_FOUND: { wire: 0x050a, category: 'device', message: 'No provisioning device with that name was found in range' },
+  DEVICE_NOT_FOUND: {
+    wire: 0x050a,
+    category: 'device',
+    message: 'No provisioning device with that name was found in range',
+  },
   RATE_LIMITED: { wire: 0x050b, category: 'device', message: 'Too many requests from this client: wait and try again' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -3,13 +3,35 @@ import { describe, expect, it } from 'vitest';
 import { crc32 } from './crc32.js';
 import { ProtocolError, UsageError } from './errors.js';
 import {
-  DEFAULT_MAX_IN_FLIGHT, FIRST_FRAME_HEADER_BYTES, MAX_MESSAGE_BYTES, MessageIdCounter, REASSEMBLY_TIMEOUT_MS, Reassembler, frameCount, fragment, parseFrameHeader,
+  DEFAULT_MAX_IN_FLIGHT,
+  FIRST_FRAME_HEADER_BYTES,
+  MAX_MESSAGE_BYTES,
+  MessageIdCounter,
+  REASSEMBLY_TIMEOUT_MS,
+  Reassembler,
+  frameCount,
+  fragment,
+  parseFrameHeader,
 } from './framing.js';
 
 const bytes = (n: number, seed = 1) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
-const clock = () => { let t = 0; const now = () => t; return { now, advance: (ms: number) => { t += ms; } }; };
+const clock = () => {
+  let t = 0;
+  const now = () => t;
+  return {
+    now,
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
+};
 const codeOf = (fn: () => unknown): string => {
-  try { fn(); } catch (e) { if (e instanceof ProtocolError || e instanceof UsageError) return e.code; throw e; }
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ProtocolError || e instanceof UsageError) return e.code;
+    throw e;
+  }
   return 'no error';
 };
 
@@ -43,7 +65,9 @@ describe('fragment', () => {
 
   it('wraps the sequence modulo 16 and sets FIRST/LAST once each', () => {
     const frames = fragment(bytes(40 * 19), 20, 1);
-    expect(frames.map((f) => f[0]! & 0x0f).slice(0, 18)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1]);
+    expect(frames.map((f) => f[0]! & 0x0f).slice(0, 18)).toEqual([
+      0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1,
+    ]);
     expect(frames.filter((f) => f[0]! & 0x80).length).toBe(1);
     expect(frames.filter((f) => f[0]! & 0x40).length).toBe(1);
   });
@@ -75,7 +99,11 @@ describe('Reassembler', () => {
     const b = fragment(bytes(100, 2), 20, 1);
     const out: Uint8Array[] = [];
     for (let i = 0; i < Math.max(a.length, b.length); i++) {
-      for (const f of [a[i], b[i]]) if (f) { const m = r.push(f); if (m) out.push(m); }
+      for (const f of [a[i], b[i]])
+        if (f) {
+          const m = r.push(f);
+          if (m) out.push(m);
+        }
     }
     expect(out).toEqual([bytes(100, 1), bytes(100, 2)]);
   });
@@ -83,7 +111,8 @@ describe('Reassembler', () => {
   it('rejects a frame out of order (gap) with FRAME_OUT_OF_ORDER and drops the partial', () => {
     const r = new Reassembler({ now: () => 0 });
     const f = fragment(bytes(100), 20, 0);
-    r.push(f[0]!); r.push(f[1]!);
+    r.push(f[0]!);
+    r.push(f[1]!);
     expect(codeOf(() => r.push(f[3]!))).toBe('FRAME_OUT_OF_ORDER');
     expect(r.inFlight).toBe(0);
     expect(codeOf(() => r.push(f[4]!))).toBe('FRAME_OUT_OF_ORDER');
@@ -92,7 +121,8 @@ describe('Reassembler', () => {
   it('rejects a repeated frame with FRAME_DUPLICATE', () => {
     const r = new Reassembler({ now: () => 0 });
     const f = fragment(bytes(100), 20, 0);
-    r.push(f[0]!); r.push(f[1]!);
+    r.push(f[0]!);
+    r.push(f[1]!);
     expect(codeOf(() => r.push(f[1]!))).toBe('FRAME_DUPLICATE');
   });
 
@@ -115,7 +145,9 @@ describe('Reassembler', () => {
   it('rejects more data than the declared length with MESSAGE_TOO_LARGE', () => {
     const r = new Reassembler({ now: () => 0 });
     const f = fragment(bytes(30), 20, 0); // frames of 13 + 17 data bytes
-    const longer = new Uint8Array(19); longer.set(f[1]!); longer[0] = 0x40 | 1;
+    const longer = new Uint8Array(19);
+    longer.set(f[1]!);
+    longer[0] = 0x40 | 1;
     r.push(f[0]!);
     expect(codeOf(() => r.push(longer))).toBe('MESSAGE_TOO_LARGE');
   });
@@ -130,12 +162,14 @@ describe('Reassembler', () => {
   it('rejects a wrong LAST flag with FRAME_MALFORMED', () => {
     const r = new Reassembler({ now: () => 0 });
     const f = fragment(bytes(40), 20, 0);
-    const earlyLast = Uint8Array.from(f[1]!); earlyLast[0]! |= 0x40;
+    const earlyLast = Uint8Array.from(f[1]!);
+    earlyLast[0]! |= 0x40;
     r.push(f[0]!);
     expect(codeOf(() => r.push(earlyLast))).toBe('FRAME_MALFORMED');
     r.push(f[0]!);
     r.push(f[1]!);
-    const noLast = Uint8Array.from(f[2]!); noLast[0]! &= ~0x40;
+    const noLast = Uint8Array.from(f[2]!);
+    noLast[0]! &= ~0x40;
     expect(codeOf(() => r.push(noLast))).toBe('FRAME_MALFORMED');
   });
 
@@ -143,7 +177,8 @@ describe('Reassembler', () => {
     const r = new Reassembler({ now: () => 0 });
     const f = fragment(bytes(40), 20, 0);
     f[1]![5]! ^= 0x01;
-    r.push(f[0]!); r.push(f[1]!);
+    r.push(f[0]!);
+    r.push(f[1]!);
     expect(codeOf(() => r.push(f[2]!))).toBe('FRAME_INTEGRITY');
   });
 
@@ -196,7 +231,9 @@ describe('Reassembler', () => {
   it('validates its options', () => {
     expect(codeOf(() => new Reassembler({ now: () => 0, maxInFlight: 5 }))).toBe('CONFIG_INVALID');
     expect(codeOf(() => new Reassembler({ now: () => 0, maxInFlight: 0 }))).toBe('CONFIG_INVALID');
-    expect(codeOf(() => new Reassembler({ now: () => 0, maxMessageBytes: MAX_MESSAGE_BYTES + 1 }))).toBe('CONFIG_INVALID');
+    expect(codeOf(() => new Reassembler({ now: () => 0, maxMessageBytes: MAX_MESSAGE_BYTES + 1 }))).toBe(
+      'CONFIG_INVALID',
+    );
     expect(codeOf(() => new Reassembler({ now: () => 0, timeoutMs: 0 }))).toBe('CONFIG_INVALID');
   });
 
@@ -211,7 +248,12 @@ const anyMessage = fc.oneof(
   fc.uint8Array({ minLength: 1, maxLength: 64 }),
   fc.tuple(fc.integer({ min: 1, max: 3000 }), fc.integer()).map(([n, seed]) => {
     let x = seed | 1;
-    return Uint8Array.from({ length: n }, () => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return x & 0xff; });
+    return Uint8Array.from({ length: n }, () => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return x & 0xff;
+    });
   }),
 );
 
@@ -244,7 +286,11 @@ describe('fragment + reassemble (property)', () => {
         for (const f of fragment(msg, payload, 0)) out = r.push(f);
         expect(out!.length).toBe(n);
         expect(out!.every((b, k) => b === msg[k])).toBe(true);
-        expect(frameCount(n, payload)).toBe(n <= payload - FIRST_FRAME_HEADER_BYTES ? 1 : 1 + Math.ceil((n - payload + FIRST_FRAME_HEADER_BYTES) / (payload - 1)));
+        expect(frameCount(n, payload)).toBe(
+          n <= payload - FIRST_FRAME_HEADER_BYTES
+            ? 1
+            : 1 + Math.ceil((n - payload + FIRST_FRAME_HEADER_BYTES) / (payload - 1)),
+        );
       }),
       { numRuns: 100, seed: 7 },
     );

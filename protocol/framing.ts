@@ -35,7 +35,9 @@ export const FLAG_LAST = 0x40;
 
 function checkPayload(attPayload: number): void {
   if (!Number.isInteger(attPayload) || attPayload < MIN_ATT_PAYLOAD || attPayload > MAX_ATT_PAYLOAD) {
-    throw new UsageError('CONFIG_INVALID', { detail: `ATT payload must be an integer ${MIN_ATT_PAYLOAD}-${MAX_ATT_PAYLOAD}, got ${attPayload}` });
+    throw new UsageError('CONFIG_INVALID', {
+      detail: `ATT payload must be an integer ${MIN_ATT_PAYLOAD}-${MAX_ATT_PAYLOAD}, got ${attPayload}`,
+    });
   }
 }
 
@@ -99,21 +101,25 @@ export interface FrameHeader {
 
 /** Parses and checks one frame's header on its own; throws FRAME_MALFORMED or MESSAGE_TOO_LARGE. */
 export function parseFrameHeader(frame: Uint8Array): FrameHeader {
-  if (frame.length > MAX_ATT_PAYLOAD) throw new ProtocolError('FRAME_MALFORMED', { detail: `frame of ${frame.length} bytes > ${MAX_ATT_PAYLOAD}` });
-  if (frame.length < FRAME_HEADER_BYTES + 1) throw new ProtocolError('FRAME_MALFORMED', { detail: 'frame without data' });
+  if (frame.length > MAX_ATT_PAYLOAD)
+    throw new ProtocolError('FRAME_MALFORMED', { detail: `frame of ${frame.length} bytes > ${MAX_ATT_PAYLOAD}` });
+  if (frame.length < FRAME_HEADER_BYTES + 1)
+    throw new ProtocolError('FRAME_MALFORMED', { detail: 'frame without data' });
   const h = frame[0]!;
   const first = (h & FLAG_FIRST) !== 0;
   const last = (h & FLAG_LAST) !== 0;
   const messageId = (h >> 4) & 0x3;
   const sequence = h & 0x0f;
   if (!first) return { first, last, messageId, sequence, dataOffset: FRAME_HEADER_BYTES };
-  if (frame.length < FIRST_FRAME_HEADER_BYTES + 1) throw new ProtocolError('FRAME_MALFORMED', { detail: 'first frame too short' });
+  if (frame.length < FIRST_FRAME_HEADER_BYTES + 1)
+    throw new ProtocolError('FRAME_MALFORMED', { detail: 'first frame too short' });
   if (sequence !== 0) throw new ProtocolError('FRAME_MALFORMED', { detail: 'first frame with a nonzero sequence' });
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   const totalLength = view.getUint16(1, false);
   const crc = view.getUint32(3, false);
   if (totalLength === 0) throw new ProtocolError('FRAME_MALFORMED', { detail: 'total length 0' });
-  if (totalLength > MAX_MESSAGE_BYTES) throw new ProtocolError('MESSAGE_TOO_LARGE', { detail: `${totalLength} bytes > ${MAX_MESSAGE_BYTES}` });
+  if (totalLength > MAX_MESSAGE_BYTES)
+    throw new ProtocolError('MESSAGE_TOO_LARGE', { detail: `${totalLength} bytes > ${MAX_MESSAGE_BYTES}` });
   return { first, last, messageId, sequence, totalLength, crc, dataOffset: FIRST_FRAME_HEADER_BYTES };
 }
 
@@ -161,7 +167,11 @@ export class Reassembler {
     if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1 || this.maxInFlight > MAX_IN_FLIGHT_LIMIT) {
       throw new UsageError('CONFIG_INVALID', { detail: `maxInFlight must be 1-${MAX_IN_FLIGHT_LIMIT}` });
     }
-    if (!Number.isInteger(this.maxMessageBytes) || this.maxMessageBytes < 1 || this.maxMessageBytes > MAX_MESSAGE_BYTES) {
+    if (
+      !Number.isInteger(this.maxMessageBytes) ||
+      this.maxMessageBytes < 1 ||
+      this.maxMessageBytes > MAX_MESSAGE_BYTES
+    ) {
       throw new UsageError('CONFIG_INVALID', { detail: `maxMessageBytes must be 1-${MAX_MESSAGE_BYTES}` });
     }
     if (!(this.timeoutMs > 0)) throw new UsageError('CONFIG_INVALID', { detail: 'timeoutMs must be positive' });
@@ -208,7 +218,12 @@ export class Reassembler {
     for (const [id, p] of this.partials) {
       if (now - p.startedAt >= this.timeoutMs) {
         this.partials.delete(id);
-        errors.set(id, new ProtocolError('MESSAGE_TIMEOUT', { detail: `message ${id}: ${p.received} of ${p.total} bytes after ${this.timeoutMs} ms` }));
+        errors.set(
+          id,
+          new ProtocolError('MESSAGE_TIMEOUT', {
+            detail: `message ${id}: ${p.received} of ${p.total} bytes after ${this.timeoutMs} ms`,
+          }),
+        );
       }
     }
     return errors;
@@ -236,23 +251,38 @@ export class Reassembler {
     if (header.sequence !== expected) {
       this.partials.delete(id);
       const previous = (p.nextSeq - 1) % SEQUENCE_MODULUS;
-      if (header.sequence === previous) throw new ProtocolError('FRAME_DUPLICATE', { detail: `message ${id}: sequence ${header.sequence} again` });
-      throw new ProtocolError('FRAME_OUT_OF_ORDER', { detail: `message ${id}: sequence ${header.sequence}, expected ${expected}` });
+      if (header.sequence === previous)
+        throw new ProtocolError('FRAME_DUPLICATE', { detail: `message ${id}: sequence ${header.sequence} again` });
+      throw new ProtocolError('FRAME_OUT_OF_ORDER', {
+        detail: `message ${id}: sequence ${header.sequence}, expected ${expected}`,
+      });
     }
     return this.append(id, p, header.last, data);
   }
 
   private start(id: number, header: FrameHeader, data: Uint8Array): Uint8Array | undefined {
     const total = header.totalLength!;
-    if (total > this.maxMessageBytes) throw new ProtocolError('MESSAGE_TOO_LARGE', { detail: `${total} bytes > ${this.maxMessageBytes}` });
+    if (total > this.maxMessageBytes)
+      throw new ProtocolError('MESSAGE_TOO_LARGE', { detail: `${total} bytes > ${this.maxMessageBytes}` });
     if (this.partials.has(id)) {
       this.partials.delete(id);
-      throw new ProtocolError('FRAME_DUPLICATE', { detail: `message ${id}: a second first frame while it is incomplete` });
+      throw new ProtocolError('FRAME_DUPLICATE', {
+        detail: `message ${id}: a second first frame while it is incomplete`,
+      });
     }
     if (this.partials.size >= this.maxInFlight) {
-      throw new ProtocolError('TOO_MANY_IN_FLIGHT', { detail: `${this.partials.size} messages already incomplete (limit ${this.maxInFlight})` });
+      throw new ProtocolError('TOO_MANY_IN_FLIGHT', {
+        detail: `${this.partials.size} messages already incomplete (limit ${this.maxInFlight})`,
+      });
     }
-    const p: Partial = { total, crc: header.crc!, startedAt: this.now(), buffer: new Uint8Array(total), received: 0, nextSeq: 1 };
+    const p: Partial = {
+      total,
+      crc: header.crc!,
+      startedAt: this.now(),
+      buffer: new Uint8Array(total),
+      received: 0,
+      nextSeq: 1,
+    };
     this.partials.set(id, p);
     return this.append(id, p, header.last, data, true);
   }
@@ -260,7 +290,9 @@ export class Reassembler {
   private append(id: number, p: Partial, last: boolean, data: Uint8Array, isFirst = false): Uint8Array | undefined {
     if (p.received + data.length > p.total) {
       this.partials.delete(id);
-      throw new ProtocolError('MESSAGE_TOO_LARGE', { detail: `message ${id}: more than the declared ${p.total} bytes` });
+      throw new ProtocolError('MESSAGE_TOO_LARGE', {
+        detail: `message ${id}: more than the declared ${p.total} bytes`,
+      });
     }
     p.buffer.set(data, p.received);
     p.received += data.length;
@@ -269,12 +301,15 @@ export class Reassembler {
     if (complete !== last) {
       this.partials.delete(id);
       throw new ProtocolError('FRAME_MALFORMED', {
-        detail: last ? `message ${id}: last frame after ${p.received} of ${p.total} bytes` : `message ${id}: all ${p.total} bytes received without the last flag`,
+        detail: last
+          ? `message ${id}: last frame after ${p.received} of ${p.total} bytes`
+          : `message ${id}: all ${p.total} bytes received without the last flag`,
       });
     }
     if (!complete) return undefined;
     this.partials.delete(id);
-    if (crc32(p.buffer) !== p.crc) throw new ProtocolError('FRAME_INTEGRITY', { detail: `message ${id}: CRC-32 mismatch` });
+    if (crc32(p.buffer) !== p.crc)
+      throw new ProtocolError('FRAME_INTEGRITY', { detail: `message ${id}: CRC-32 mismatch` });
     return p.buffer;
   }
 }

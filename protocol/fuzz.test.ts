@@ -12,8 +12,23 @@ import { SAMPLES } from './vectors/samples.js';
 /** xorshift32: small, fast, seeded. */
 function rng(seed: number) {
   let x = seed >>> 0 || 1;
-  const next = () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x; };
-  return { next, below: (n: number) => next() % n, bytes: (n: number) => { const b = new Uint8Array(n); for (let i = 0; i < n; i++) b[i] = next() & 0xff; return b; } };
+  const next = () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+  return {
+    next,
+    below: (n: number) => next() % n,
+    bytes: (n: number) => {
+      const b = new Uint8Array(n);
+      for (let i = 0; i < n; i++) b[i] = next() & 0xff;
+      return b;
+    },
+  };
 }
 
 const FRAMES = 100_000;
@@ -34,7 +49,7 @@ describe('fuzz', () => {
       const kind = r.below(10);
       if (kind < 3) {
         frame = r.bytes(r.below(520));
-        if (kind === 0 && frame.length > 0) frame[0] = 0x80 | (frame[0]! & 0x30) | 0x40 * r.below(2); // a plausible first frame
+        if (kind === 0 && frame.length > 0) frame[0] = 0x80 | (frame[0]! & 0x30) | (0x40 * r.below(2)); // a plausible first frame
       } else {
         const stream = streams[r.below(streams.length)]!;
         frame = Uint8Array.from(stream[r.below(stream.length)]!);
@@ -50,7 +65,11 @@ describe('fuzz', () => {
         const message = reassembler.push(frame);
         if (message) {
           completed++;
-          try { decodeMessage(message); } catch (e) { if (!(e instanceof ProtocolError)) throw e; }
+          try {
+            decodeMessage(message);
+          } catch (e) {
+            if (!(e instanceof ProtocolError)) throw e;
+          }
         }
       } catch (e) {
         if (!(e instanceof ProtocolError)) throw e;
@@ -58,12 +77,20 @@ describe('fuzz', () => {
       }
       const buffered = reassembler.bufferedBytes;
       if (buffered > maxBuffered) maxBuffered = buffered;
-      if (buffered > reassembler.bufferLimit || reassembler.inFlight > reassembler.maxInFlight) throw new Error(`bound broken at frame ${i}`);
+      if (buffered > reassembler.bufferLimit || reassembler.inFlight > reassembler.maxInFlight)
+        throw new Error(`bound broken at frame ${i}`);
     }
     expect(reassembler.bufferLimit).toBe(2 * MAX_MESSAGE_BYTES);
     expect(maxBuffered).toBeLessThanOrEqual(reassembler.bufferLimit);
     // the fuzzer reached every framing error path
-    for (const code of ['FRAME_MALFORMED', 'FRAME_OUT_OF_ORDER', 'FRAME_DUPLICATE', 'MESSAGE_TOO_LARGE', 'TOO_MANY_IN_FLIGHT', 'FRAME_INTEGRITY']) {
+    for (const code of [
+      'FRAME_MALFORMED',
+      'FRAME_OUT_OF_ORDER',
+      'FRAME_DUPLICATE',
+      'MESSAGE_TOO_LARGE',
+      'TOO_MANY_IN_FLIGHT',
+      'FRAME_INTEGRITY',
+    ]) {
       expect(counts.get(code) ?? 0, code).toBeGreaterThan(0);
     }
     expect(completed).toBeGreaterThan(0);
@@ -83,9 +110,15 @@ describe('fuzz', () => {
         const op = r.below(3);
         if (op === 0) for (let k = 0; k <= r.below(4); k++) input[r.below(input.length)] = r.next() & 0xff;
         else if (op === 1) input = input.subarray(0, r.below(input.length));
-        else { const at = r.below(input.length); input = Uint8Array.from([...input.subarray(0, at), r.next() & 0xff, ...input.subarray(at)]); }
+        else {
+          const at = r.below(input.length);
+          input = Uint8Array.from([...input.subarray(0, at), r.next() & 0xff, ...input.subarray(at)]);
+        }
       }
-      try { decodeMessage(input); accepted++; } catch (e) {
+      try {
+        decodeMessage(input);
+        accepted++;
+      } catch (e) {
         if (!(e instanceof ProtocolError)) throw e;
         codes.add(e.code);
       }

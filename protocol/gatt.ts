@@ -43,13 +43,62 @@ export const CHANNEL = {
 export type ChannelId = (typeof CHANNEL)[CharacteristicName];
 
 export const CHARACTERISTICS = {
-  info: { name: 'info', uuid: familyUuid(0x0001), channel: CHANNEL.info, properties: ['read'], sealed: false, direction: 'deviceToPhone' },
-  session: { name: 'session', uuid: familyUuid(0x0002), channel: CHANNEL.session, properties: ['write', 'writeWithoutResponse', 'notify'], sealed: false, direction: 'both' },
-  wifi: { name: 'wifi', uuid: familyUuid(0x0003), channel: CHANNEL.wifi, properties: ['write', 'writeWithoutResponse'], sealed: true, direction: 'phoneToDevice' },
-  claim: { name: 'claim', uuid: familyUuid(0x0004), channel: CHANNEL.claim, properties: ['write', 'writeWithoutResponse'], sealed: true, direction: 'phoneToDevice' },
-  control: { name: 'control', uuid: familyUuid(0x0005), channel: CHANNEL.control, properties: ['write', 'writeWithoutResponse'], sealed: true, direction: 'phoneToDevice' },
-  status: { name: 'status', uuid: familyUuid(0x0006), channel: CHANNEL.status, properties: ['read', 'notify'], sealed: true, direction: 'deviceToPhone' },
-  scan: { name: 'scan', uuid: familyUuid(0x0007), channel: CHANNEL.scan, properties: ['notify'], sealed: true, direction: 'deviceToPhone' },
+  info: {
+    name: 'info',
+    uuid: familyUuid(0x0001),
+    channel: CHANNEL.info,
+    properties: ['read'],
+    sealed: false,
+    direction: 'deviceToPhone',
+  },
+  session: {
+    name: 'session',
+    uuid: familyUuid(0x0002),
+    channel: CHANNEL.session,
+    properties: ['write', 'writeWithoutResponse', 'notify'],
+    sealed: false,
+    direction: 'both',
+  },
+  wifi: {
+    name: 'wifi',
+    uuid: familyUuid(0x0003),
+    channel: CHANNEL.wifi,
+    properties: ['write', 'writeWithoutResponse'],
+    sealed: true,
+    direction: 'phoneToDevice',
+  },
+  claim: {
+    name: 'claim',
+    uuid: familyUuid(0x0004),
+    channel: CHANNEL.claim,
+    properties: ['write', 'writeWithoutResponse'],
+    sealed: true,
+    direction: 'phoneToDevice',
+  },
+  control: {
+    name: 'control',
+    uuid: familyUuid(0x0005),
+    channel: CHANNEL.control,
+    properties: ['write', 'writeWithoutResponse'],
+    sealed: true,
+    direction: 'phoneToDevice',
+  },
+  status: {
+    name: 'status',
+    uuid: familyUuid(0x0006),
+    channel: CHANNEL.status,
+    properties: ['read', 'notify'],
+    sealed: true,
+    direction: 'deviceToPhone',
+  },
+  scan: {
+    name: 'scan',
+    uuid: familyUuid(0x0007),
+    channel: CHANNEL.scan,
+    properties: ['notify'],
+    sealed: true,
+    direction: 'deviceToPhone',
+  },
 } as const satisfies Record<CharacteristicName, CharacteristicSpec>;
 
 export const CHARACTERISTIC_NAMES = Object.keys(CHARACTERISTICS) as CharacteristicName[];

@@ -1,7 +1,13 @@
 /** The wire protocol (PROTOCOL.md), sans I/O. The secure session lives in ./session/index.js. */
 export * from './advertisement.js';
 export type { MessageCipher } from './cipher.js';
-export { decodeMessage, encodeMessage, isValidPassphrase, MAX_ENCODED_MESSAGE_BYTES, SEAL_OVERHEAD_BUDGET_BYTES } from './codec.js';
+export {
+  decodeMessage,
+  encodeMessage,
+  isValidPassphrase,
+  MAX_ENCODED_MESSAGE_BYTES,
+  SEAL_OVERHEAD_BUDGET_BYTES,
+} from './codec.js';
 export { crc32 } from './crc32.js';
 export * from './errors.js';
 export * from './framing.js';

@@ -14,9 +14,12 @@ class TestCipher implements MessageCipher {
     this.sealed++;
     const out = new Uint8Array(plaintext.length + 3);
     out[0] = channel;
-    plaintext.forEach((b, i) => { out[i + 1] = b ^ channel; });
+    plaintext.forEach((b, i) => {
+      out[i + 1] = b ^ channel;
+    });
     const sum = plaintext.reduce((s, b) => (s + b) & 0xffff, 0);
-    out[out.length - 2] = sum >> 8; out[out.length - 1] = sum & 0xff;
+    out[out.length - 2] = sum >> 8;
+    out[out.length - 1] = sum & 0xff;
     return out;
   }
   open(channel: number, sealed: Uint8Array): Uint8Array {
@@ -24,14 +27,26 @@ class TestCipher implements MessageCipher {
     if (sealed[0] !== channel) throw new ProtocolError('SESSION_TAMPERED', { detail: 'channel' });
     const plain = sealed.subarray(1, -2).map((b) => b ^ channel);
     const sum = plain.reduce((s, b) => (s + b) & 0xffff, 0);
-    if (sealed[sealed.length - 2] !== sum >> 8 || sealed[sealed.length - 1] !== (sum & 0xff)) throw new ProtocolError('SESSION_TAMPERED');
+    if (sealed[sealed.length - 2] !== sum >> 8 || sealed[sealed.length - 1] !== (sum & 0xff))
+      throw new ProtocolError('SESSION_TAMPERED');
     return plain;
   }
 }
 
 const wifi: WifiMessage = { type: 'wifi', ssid: new TextEncoder().encode('home'), passphrase: 'password1' };
-const codeOf = (fn: () => unknown) => { try { fn(); return 'ok'; } catch (e) { return (e as ProtocolError).code; } };
-const deliver = (to: MessageLink, frames: Uint8Array[]) => { let out; for (const f of frames) out = to.receive(f); return out; };
+const codeOf = (fn: () => unknown) => {
+  try {
+    fn();
+    return 'ok';
+  } catch (e) {
+    return (e as ProtocolError).code;
+  }
+};
+const deliver = (to: MessageLink, frames: Uint8Array[]) => {
+  let out;
+  for (const f of frames) out = to.receive(f);
+  return out;
+};
 
 describe('MessageLink', () => {
   it('carries every sample through encode -> seal -> fragment -> reassemble -> open -> decode', () => {
@@ -59,7 +74,10 @@ describe('MessageLink', () => {
   it('rejects a message of the wrong type with WRONG_CHANNEL (both directions)', () => {
     const wifiLink = new MessageLink({ characteristic: 'wifi', attPayload: 100, now: () => 0, sealed: false });
     expect(codeOf(() => wifiLink.send({ type: 'control', command: 'scan' }))).toBe('WRONG_CHANNEL');
-    const frames = new MessageLink({ characteristic: 'control', attPayload: 100, now: () => 0, sealed: false }).send({ type: 'control', command: 'scan' });
+    const frames = new MessageLink({ characteristic: 'control', attPayload: 100, now: () => 0, sealed: false }).send({
+      type: 'control',
+      command: 'scan',
+    });
     expect(codeOf(() => deliver(wifiLink, frames))).toBe('WRONG_CHANNEL');
   });
 
@@ -67,7 +85,9 @@ describe('MessageLink', () => {
     const link = new MessageLink({ characteristic: 'wifi', attPayload: 100, now: () => 0 });
     expect(() => link.send(wifi)).toThrow(UsageError);
     expect(codeOf(() => link.send(wifi))).toBe('SESSION_REQUIRED');
-    const plainFrames = new MessageLink({ characteristic: 'wifi', attPayload: 100, now: () => 0, sealed: false }).send(wifi);
+    const plainFrames = new MessageLink({ characteristic: 'wifi', attPayload: 100, now: () => 0, sealed: false }).send(
+      wifi,
+    );
     expect(codeOf(() => deliver(link, plainFrames))).toBe('SESSION_REQUIRED');
     link.setCipher(new TestCipher());
     expect(link.send(wifi).length).toBe(1);
@@ -98,8 +118,19 @@ describe('MessageLink', () => {
 
   it('forgets partial messages and the cipher on reset, and exposes the reassembler bounds', () => {
     let t = 0;
-    const link = new MessageLink({ characteristic: 'claim', attPayload: 20, now: () => t, cipher: new TestCipher(), timeoutMs: 1000 });
-    const frames = new MessageLink({ characteristic: 'claim', attPayload: 20, now: () => 0, cipher: new TestCipher() }).send(SAMPLES.find((s) => s.name === 'claim')!.message);
+    const link = new MessageLink({
+      characteristic: 'claim',
+      attPayload: 20,
+      now: () => t,
+      cipher: new TestCipher(),
+      timeoutMs: 1000,
+    });
+    const frames = new MessageLink({
+      characteristic: 'claim',
+      attPayload: 20,
+      now: () => 0,
+      cipher: new TestCipher(),
+    }).send(SAMPLES.find((s) => s.name === 'claim')!.message);
     link.receive(frames[0]!);
     expect(link.bufferedBytes).toBeGreaterThan(0);
     expect(link.bufferedBytes).toBeLessThanOrEqual(link.bufferLimit);

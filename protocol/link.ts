@@ -9,7 +9,13 @@ import type { MessageCipher } from './cipher.js';
 import { decodeMessage, encodeMessage } from './codec.js';
 import { ProtocolError, UsageError } from './errors.js';
 import { MAX_MESSAGE_BYTES, MessageIdCounter, Reassembler, fragment } from './framing.js';
-import { CHARACTERISTICS, MAX_ATT_PAYLOAD, MAX_READ_VALUE_BYTES, MIN_ATT_PAYLOAD, type CharacteristicName } from './gatt.js';
+import {
+  CHARACTERISTICS,
+  MAX_ATT_PAYLOAD,
+  MAX_READ_VALUE_BYTES,
+  MIN_ATT_PAYLOAD,
+  type CharacteristicName,
+} from './gatt.js';
 import type { Message, MessageType } from './messages.js';
 import { decodeErrorNotice, encodeErrorNotice, ERROR_NOTICE_CHARACTERISTIC, isErrorNotice } from './notice.js';
 import type { ErrorCode } from './errors.js';
@@ -82,7 +88,9 @@ export class MessageLink {
 
   setAttPayload(attPayload: number): void {
     if (!Number.isInteger(attPayload) || attPayload < MIN_ATT_PAYLOAD || attPayload > MAX_ATT_PAYLOAD) {
-      throw new UsageError('CONFIG_INVALID', { detail: `ATT payload must be an integer ${MIN_ATT_PAYLOAD}-${MAX_ATT_PAYLOAD}` });
+      throw new UsageError('CONFIG_INVALID', {
+        detail: `ATT payload must be an integer ${MIN_ATT_PAYLOAD}-${MAX_ATT_PAYLOAD}`,
+      });
     }
     this.attPayload = attPayload;
   }
@@ -122,7 +130,8 @@ export class MessageLink {
 
   /** The frames of an unsealed error notice with `code` (PROTOCOL.md §4.8); only on `status`. */
   sendNotice(code: ErrorCode): Uint8Array[] {
-    if (this.characteristic !== ERROR_NOTICE_CHARACTERISTIC) throw new UsageError('WRONG_CHANNEL', { detail: `error notices travel on ${ERROR_NOTICE_CHARACTERISTIC}` });
+    if (this.characteristic !== ERROR_NOTICE_CHARACTERISTIC)
+      throw new UsageError('WRONG_CHANNEL', { detail: `error notices travel on ${ERROR_NOTICE_CHARACTERISTIC}` });
     return fragment(encodeErrorNotice(code), this.attPayload, this.ids.take());
   }
 
@@ -130,13 +139,19 @@ export class MessageLink {
   encodeValue(message: Message): Uint8Array {
     this.checkType(message, (detail) => new UsageError('WRONG_CHANNEL', { detail }));
     const value = this.seal(encodeMessage(message));
-    if (value.length > MAX_READ_VALUE_BYTES) throw new UsageError('MESSAGE_TOO_LARGE', { detail: `read value of ${value.length} bytes > ${MAX_READ_VALUE_BYTES}` });
+    if (value.length > MAX_READ_VALUE_BYTES)
+      throw new UsageError('MESSAGE_TOO_LARGE', {
+        detail: `read value of ${value.length} bytes > ${MAX_READ_VALUE_BYTES}`,
+      });
     return value;
   }
 
   /** Decodes a read value (see {@link encodeValue}). */
   decodeValue(value: Uint8Array): Message {
-    if (value.length > MAX_READ_VALUE_BYTES) throw new ProtocolError('MESSAGE_TOO_LARGE', { detail: `read value of ${value.length} bytes > ${MAX_READ_VALUE_BYTES}` });
+    if (value.length > MAX_READ_VALUE_BYTES)
+      throw new ProtocolError('MESSAGE_TOO_LARGE', {
+        detail: `read value of ${value.length} bytes > ${MAX_READ_VALUE_BYTES}`,
+      });
     return this.decode(this.open(value));
   }
 
@@ -166,13 +181,15 @@ export class MessageLink {
 
   private seal(bytes: Uint8Array): Uint8Array {
     if (!this.sealed) return bytes;
-    if (!this.cipher) throw new UsageError('SESSION_REQUIRED', { detail: `${this.characteristic} messages must be sealed` });
+    if (!this.cipher)
+      throw new UsageError('SESSION_REQUIRED', { detail: `${this.characteristic} messages must be sealed` });
     return this.cipher.seal(this.channel, bytes);
   }
 
   private open(bytes: Uint8Array): Uint8Array {
     if (!this.sealed) return bytes;
-    if (!this.cipher) throw new ProtocolError('SESSION_REQUIRED', { detail: `${this.characteristic} messages must be sealed` });
+    if (!this.cipher)
+      throw new ProtocolError('SESSION_REQUIRED', { detail: `${this.characteristic} messages must be sealed` });
     return this.cipher.open(this.channel, bytes);
   }
 

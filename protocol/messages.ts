@@ -69,7 +69,15 @@ export type Feature = 'wifiScan' | 'claimTransfer' | 'csrOnDevice' | 'keysOnClou
 export const KNOWN_FEATURES: readonly Feature[] = ['wifiScan', 'claimTransfer', 'csrOnDevice', 'keysOnCloud', 'softap'];
 
 export type WifiSecurity = 'open' | 'wep' | 'wpa' | 'wpa2' | 'wpa3' | 'wpa2wpa3' | 'enterprise';
-export const WIFI_SECURITIES: readonly WifiSecurity[] = ['open', 'wep', 'wpa', 'wpa2', 'wpa3', 'wpa2wpa3', 'enterprise'];
+export const WIFI_SECURITIES: readonly WifiSecurity[] = [
+  'open',
+  'wep',
+  'wpa',
+  'wpa2',
+  'wpa3',
+  'wpa2wpa3',
+  'enterprise',
+];
 
 /** How the device obtains its permanent certificate (DESIGN.md step 6). */
 export type CertificateMode = 'csr' | 'keys';

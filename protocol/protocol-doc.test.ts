@@ -20,7 +20,8 @@ describe('PROTOCOL.md agrees with the code', () => {
 
   it('lists the service, every characteristic with its channel, and every state with its code', () => {
     expect(doc).toContain(SERVICE_UUID);
-    for (const n of CHARACTERISTIC_NAMES) expect(doc).toContain(`| \`${n}\` | \`${CHARACTERISTICS[n].uuid}\` | ${CHARACTERISTICS[n].channel} |`);
+    for (const n of CHARACTERISTIC_NAMES)
+      expect(doc).toContain(`| \`${n}\` | \`${CHARACTERISTICS[n].uuid}\` | ${CHARACTERISTICS[n].channel} |`);
     for (const s of PROVISIONING_STATE_NAMES) expect(doc).toContain(`| ${PROVISIONING_STATES[s]} | \`${s}\` |`);
   });
 });

@@ -52,7 +52,12 @@ export function isProvisioningState(value: unknown): value is ProvisioningState 
 
 /** States in which provisioning work runs (between `commit` and the end). */
 export const IN_PROGRESS_STATES: readonly ProvisioningState[] = [
-  'wifiConnecting', 'wifiConnected', 'cloudConnecting', 'certificate', 'registering', 'verifying',
+  'wifiConnecting',
+  'wifiConnected',
+  'cloudConnecting',
+  'certificate',
+  'registering',
+  'verifying',
 ];
 
 /**
@@ -79,7 +84,8 @@ export function canTransition(from: ProvisioningState, to: ProvisioningState): b
 
 /** Returns `to` if the move is allowed, else throws UsageError UNEXPECTED_MESSAGE (a local bug). */
 export function transition(from: ProvisioningState, to: ProvisioningState): ProvisioningState {
-  if (!canTransition(from, to)) throw new UsageError('UNEXPECTED_MESSAGE', { detail: `state ${from} -> ${to} is not allowed` });
+  if (!canTransition(from, to))
+    throw new UsageError('UNEXPECTED_MESSAGE', { detail: `state ${from} -> ${to} is not allowed` });
   return to;
 }
 
@@ -106,6 +112,7 @@ export function commandAllowed(state: ProvisioningState, command: ControlCommand
 export function assertCommandAllowed(state: ProvisioningState, command: ControlCommand): void {
   if (commandAllowed(state, command)) return;
   if (command === 'commit' && state === 'provisioned') throw new ProtocolError('DEVICE_ALREADY_PROVISIONED');
-  if (command === 'commit' && IN_PROGRESS_STATES.includes(state)) throw new ProtocolError('DEVICE_BUSY', { detail: `provisioning is in state ${state}` });
+  if (command === 'commit' && IN_PROGRESS_STATES.includes(state))
+    throw new ProtocolError('DEVICE_BUSY', { detail: `provisioning is in state ${state}` });
   throw new ProtocolError('UNEXPECTED_MESSAGE', { detail: `command ${command} is not allowed in state ${state}` });
 }

@@ -32,7 +32,9 @@ class RawHost {
     return this.rx.splice(0);
   }
   events(code: number, sub?: number): Rx[] {
-    return this.rx.filter((r) => r.packet[0] === 0x04 && r.packet[1] === code && (sub === undefined || r.packet[3] === sub));
+    return this.rx.filter(
+      (r) => r.packet[0] === 0x04 && r.packet[1] === code && (sub === undefined || r.packet[3] === sub),
+    );
   }
 }
 
@@ -58,7 +60,12 @@ function statusOf(host: RawHost, op: number): number | undefined {
 
 const le = (a: string): number[] => [...Buffer.from(a.split(':').reverse().join(''), 'hex')];
 
-function advertise(host: RawHost, type = 0, data = Buffer.from('020106', 'hex'), scan = Buffer.from('0409616263', 'hex')): void {
+function advertise(
+  host: RawHost,
+  type = 0,
+  data = Buffer.from('020106', 'hex'),
+  scan = Buffer.from('0409616263', 'hex'),
+): void {
   host.command(OP.LE_SET_ADV_PARAMS, [0xa0, 0, 0xa0, 0, type, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0]);
   host.command(OP.LE_SET_ADV_DATA, [data.length, ...data, ...Buffer.alloc(31 - data.length)]);
   host.command(OP.LE_SET_SCAN_RSP_DATA, [scan.length, ...scan, ...Buffer.alloc(31 - scan.length)]);
@@ -96,7 +103,15 @@ describe('virtual controller commands', () => {
   it('answers the init sequence with full-length return parameters', () => {
     const { air, run } = world();
     const h = new RawHost(air);
-    for (const op of [OP.RESET, OP.READ_LOCAL_VERSION, OP.READ_BD_ADDR, OP.LE_READ_BUFFER_SIZE, OP.READ_BUFFER_SIZE, OP.READ_LE_HOST_SUPPORTED]) h.command(op);
+    for (const op of [
+      OP.RESET,
+      OP.READ_LOCAL_VERSION,
+      OP.READ_BD_ADDR,
+      OP.LE_READ_BUFFER_SIZE,
+      OP.READ_BUFFER_SIZE,
+      OP.READ_LE_HOST_SUPPORTED,
+    ])
+      h.command(op);
     run();
     expect(completeOf(h, OP.RESET)).toEqual(Buffer.from([0]));
     const version = completeOf(h, OP.READ_LOCAL_VERSION);
@@ -262,7 +277,9 @@ describe('connections', () => {
     central.command(OP.LE_SET_PHY, [handle & 0xff, handle >> 8, 0, 0b10, 0b10, 0, 0]);
     run();
     expect(statusOf(central, OP.LE_SET_PHY)).toBe(0);
-    expect(peripheral.events(EVT.LE_META, LE_SUBEVENT.PHY_UPDATE_COMPLETE)[0]!.packet.subarray(4)).toEqual(Buffer.from([0, handle & 0xff, handle >> 8, 2, 2]));
+    expect(peripheral.events(EVT.LE_META, LE_SUBEVENT.PHY_UPDATE_COMPLETE)[0]!.packet.subarray(4)).toEqual(
+      Buffer.from([0, handle & 0xff, handle >> 8, 2, 2]),
+    );
     air.resetCounters();
     central.acl(handle, 0b00, Buffer.alloc(100));
     run();
@@ -317,25 +334,34 @@ describe('connections', () => {
     run();
     expect(p1.rx.filter((r) => r.packet[0] === H4_ACL).map((r) => r.packet.at(-1))).toEqual([1]);
     expect(p2.rx.filter((r) => r.packet[0] === H4_ACL).map((r) => r.packet.at(-1))).toEqual([2]);
-    expect(central.rx.filter((r) => r.packet[0] === H4_ACL).map((r) => [r.packet.readUInt16LE(1) & 0xfff, r.packet.at(-1)])).toEqual([[h2, 3]]);
+    expect(
+      central.rx.filter((r) => r.packet[0] === H4_ACL).map((r) => [r.packet.readUInt16LE(1) & 0xfff, r.packet.at(-1)]),
+    ).toEqual([[h2, 3]]);
   });
 
-  it.each(['central', 'peripheral'] as const)('disconnects from the %s side: 0x16 locally, the given reason at the peer', (side) => {
-    const { air, run } = world();
-    const central = new RawHost(air);
-    const peripheral = new RawHost(air);
-    const handle = connect(air, run, central, peripheral);
-    const [local, remote] = side === 'central' ? [central, peripheral] : [peripheral, central];
-    local.command(OP.DISCONNECT, [handle & 0xff, handle >> 8, STATUS.REMOTE_USER_TERMINATED]);
-    run();
-    expect(statusOf(local, OP.DISCONNECT)).toBe(0);
-    expect(local.events(EVT.DISCONNECTION_COMPLETE)[0]!.packet.subarray(3)).toEqual(Buffer.from([0, handle & 0xff, handle >> 8, 0x16]));
-    expect(remote.events(EVT.DISCONNECTION_COMPLETE)[0]!.packet.subarray(3)).toEqual(Buffer.from([0, handle & 0xff, handle >> 8, 0x13]));
-    expect(air.linkInfo()).toHaveLength(0);
-    local.command(OP.DISCONNECT, [handle & 0xff, handle >> 8, 0x13]);
-    run();
-    expect(local.events(EVT.COMMAND_STATUS).map((r) => r.packet[3])).toEqual([0, STATUS.UNKNOWN_CONNECTION]);
-  });
+  it.each(['central', 'peripheral'] as const)(
+    'disconnects from the %s side: 0x16 locally, the given reason at the peer',
+    (side) => {
+      const { air, run } = world();
+      const central = new RawHost(air);
+      const peripheral = new RawHost(air);
+      const handle = connect(air, run, central, peripheral);
+      const [local, remote] = side === 'central' ? [central, peripheral] : [peripheral, central];
+      local.command(OP.DISCONNECT, [handle & 0xff, handle >> 8, STATUS.REMOTE_USER_TERMINATED]);
+      run();
+      expect(statusOf(local, OP.DISCONNECT)).toBe(0);
+      expect(local.events(EVT.DISCONNECTION_COMPLETE)[0]!.packet.subarray(3)).toEqual(
+        Buffer.from([0, handle & 0xff, handle >> 8, 0x16]),
+      );
+      expect(remote.events(EVT.DISCONNECTION_COMPLETE)[0]!.packet.subarray(3)).toEqual(
+        Buffer.from([0, handle & 0xff, handle >> 8, 0x13]),
+      );
+      expect(air.linkInfo()).toHaveLength(0);
+      local.command(OP.DISCONNECT, [handle & 0xff, handle >> 8, 0x13]);
+      run();
+      expect(local.events(EVT.COMMAND_STATUS).map((r) => r.packet[3])).toEqual([0, STATUS.UNKNOWN_CONNECTION]);
+    },
+  );
 
   it('drops links when a host detaches or resets: the peer sees a connection timeout (0x08)', () => {
     const { air, run } = world();
@@ -391,7 +417,9 @@ describe('fault hooks', () => {
     air.setFaults({ refuseConnections: true });
     createConnection(central, peripheral.controller.addressText);
     run();
-    expect(central.events(EVT.LE_META, LE_SUBEVENT.CONNECTION_COMPLETE).map((r) => r.packet[4])).toEqual([STATUS.CONNECTION_FAILED_TO_ESTABLISH]);
+    expect(central.events(EVT.LE_META, LE_SUBEVENT.CONNECTION_COMPLETE).map((r) => r.packet[4])).toEqual([
+      STATUS.CONNECTION_FAILED_TO_ESTABLISH,
+    ]);
     expect(peripheral.events(EVT.LE_META, LE_SUBEVENT.CONNECTION_COMPLETE)).toHaveLength(0);
     expect(air.linkInfo()).toHaveLength(0);
   });

@@ -46,7 +46,12 @@ export class Air {
     validateOptions(options);
     this.opts = { ...options };
     const clock = options.clock ?? 'virtual';
-    this.scheduler = clock === 'virtual' ? new VirtualTimeScheduler() : clock === 'realtime' ? new RealTimeScheduler(options.speed ?? 1) : clock;
+    this.scheduler =
+      clock === 'virtual'
+        ? new VirtualTimeScheduler()
+        : clock === 'realtime'
+          ? new RealTimeScheduler(options.speed ?? 1)
+          : clock;
   }
 
   get options(): Readonly<AirOptions> {
@@ -101,10 +106,21 @@ export class Air {
   }
 
   /** Open links as seen from outside, for tests and tools. */
-  linkInfo(): { handle: number; central: string; peripheral: string; intervalUs: number; phy: Phy; dataLength: number }[] {
+  linkInfo(): {
+    handle: number;
+    central: string;
+    peripheral: string;
+    intervalUs: number;
+    phy: Phy;
+    dataLength: number;
+  }[] {
     return [...this.links.values()].map((l) => ({
-      handle: l.handle, central: l.central.addressText, peripheral: l.peripheral.addressText,
-      intervalUs: l.intervalUs, phy: l.phy, dataLength: l.txOctets.central,
+      handle: l.handle,
+      central: l.central.addressText,
+      peripheral: l.peripheral.addressText,
+      intervalUs: l.intervalUs,
+      phy: l.phy,
+      dataLength: l.txOctets.central,
     }));
   }
 
@@ -138,7 +154,10 @@ export class Air {
   }
 
   get aclBuffer(): { octets: number; count: number } {
-    return { octets: this.opts.aclBufferOctets ?? DEFAULT_ACL_BUFFER_OCTETS, count: this.opts.aclBufferCount ?? DEFAULT_ACL_BUFFER_COUNT };
+    return {
+      octets: this.opts.aclBufferOctets ?? DEFAULT_ACL_BUFFER_OCTETS,
+      count: this.opts.aclBufferCount ?? DEFAULT_ACL_BUFFER_COUNT,
+    };
   }
 
   /** Advertising of `c` started, stopped or changed. */
@@ -157,7 +176,10 @@ export class Air {
     this.scheduler.at(this.scheduler.now() + REPORT_DELAY_US, () => {
       if (!scanner.scan.enabled || !adv.adv.enabled || !this.controllers.has(adv)) return;
       const rssi = this.rssi(scanner, adv);
-      const type = adv.adv.type === ADV_TYPE.ADV_DIRECT_IND || adv.adv.type === ADV_TYPE.ADV_DIRECT_IND_LOW ? REPORT_TYPE.ADV_DIRECT_IND : adv.adv.type;
+      const type =
+        adv.adv.type === ADV_TYPE.ADV_DIRECT_IND || adv.adv.type === ADV_TYPE.ADV_DIRECT_IND_LOW
+          ? REPORT_TYPE.ADV_DIRECT_IND
+          : adv.adv.type;
       scanner.emitNow(advertisingReport(type, adv.address, adv.adv.data, rssi));
       this.stats.advertisingReports++;
       const scannable = adv.adv.type === ADV_TYPE.ADV_IND || adv.adv.type === ADV_TYPE.ADV_SCAN_IND;
@@ -182,7 +204,9 @@ export class Air {
       });
       return;
     }
-    const target = [...this.controllers].find((c) => c !== central && c.addressText === pending.peer && c.adv.enabled && isConnectable(c.adv.type));
+    const target = [...this.controllers].find(
+      (c) => c !== central && c.addressText === pending.peer && c.adv.enabled && isConnectable(c.adv.type),
+    );
     if (!target) return; // Waits for the peer to advertise, like a real initiator.
     pending.scheduled = true;
     this.scheduler.at(this.scheduler.now() + CONNECT_DELAY_US, () => {
@@ -214,11 +238,28 @@ export class Air {
     }
   }
 
-  private establish(central: VirtualController, peripheral: VirtualController, intervalUnits: number, timeoutUnits: number): void {
-    const intervalUs = this.opts.connectionIntervalMs !== undefined ? this.opts.connectionIntervalMs * 1000 : intervalUnits * INTERVAL_UNIT_US;
+  private establish(
+    central: VirtualController,
+    peripheral: VirtualController,
+    intervalUnits: number,
+    timeoutUnits: number,
+  ): void {
+    const intervalUs =
+      this.opts.connectionIntervalMs !== undefined
+        ? this.opts.connectionIntervalMs * 1000
+        : intervalUnits * INTERVAL_UNIT_US;
     const octets = this.opts.dataLength ?? MAX_LL_OCTETS;
     const now = this.scheduler.now();
-    const link = new Link(this.allocateHandle(), central, peripheral, intervalUs, timeoutUnits * 10_000, this.opts.phy ?? '1M', { central: octets, peripheral: octets }, now + intervalUs);
+    const link = new Link(
+      this.allocateHandle(),
+      central,
+      peripheral,
+      intervalUs,
+      timeoutUnits * 10_000,
+      this.opts.phy ?? '1M',
+      { central: octets, peripheral: octets },
+      now + intervalUs,
+    );
     this.links.set(link.handle, link);
     // A connection ends advertising (Vol 6 Part B 4.4.2); bleno re-enables it after a disconnect.
     peripheral.adv.enabled = false;
@@ -236,14 +277,22 @@ export class Air {
   /** HCI Disconnect from `c`: the peer learns at the next connection event. */
   disconnect(c: VirtualController, link: Link, reason: number): void {
     link.closing = true;
-    this.scheduler.at(link.nextEventAt(this.scheduler.now()), () => this.closeLink(link, reason, STATUS.LOCAL_HOST_TERMINATED, undefined, c));
+    this.scheduler.at(link.nextEventAt(this.scheduler.now()), () =>
+      this.closeLink(link, reason, STATUS.LOCAL_HOST_TERMINATED, undefined, c),
+    );
   }
 
   /**
    * Ends a link: each side still attached gets Disconnection Complete. `initiator` (if any) gets
    * `initiatorReason`, the other `peerReason`; `silent` (a controller being reset) gets nothing.
    */
-  private closeLink(link: Link, peerReason: number, initiatorReason: number, silent?: VirtualController, initiator?: VirtualController): void {
+  private closeLink(
+    link: Link,
+    peerReason: number,
+    initiatorReason: number,
+    silent?: VirtualController,
+    initiator?: VirtualController,
+  ): void {
     if (!link.open) return;
     link.open = false;
     link.toCentral.length = 0;

@@ -66,8 +66,10 @@ export function airOptions(argv: readonly string[]): { options: AirServerOptions
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.clock !== 'realtime' && values.clock !== 'virtual') throw new CliUsageError('--clock must be realtime or virtual');
-  if (values.phy !== undefined && values.phy !== '1M' && values.phy !== '2M') throw new CliUsageError('--phy must be 1M or 2M');
+  if (values.clock !== 'realtime' && values.clock !== 'virtual')
+    throw new CliUsageError('--clock must be realtime or virtual');
+  if (values.phy !== undefined && values.phy !== '1M' && values.phy !== '2M')
+    throw new CliUsageError('--phy must be 1M or 2M');
   const options: AirServerOptions = { clock: values.clock };
   const speed = positiveNumber(values.speed, '--speed');
   if (speed !== undefined) options.speed = speed;
@@ -76,13 +78,15 @@ export function airOptions(argv: readonly string[]): { options: AirServerOptions
   if (values.phy !== undefined) options.phy = values.phy as Phy;
   if (values['data-length'] !== undefined) {
     const n = Number(values['data-length']);
-    if (!Number.isInteger(n) || n < 27 || n > 251) throw new CliUsageError(`--data-length must be an integer 27-251, got "${values['data-length']}"`);
+    if (!Number.isInteger(n) || n < 27 || n > 251)
+      throw new CliUsageError(`--data-length must be an integer 27-251, got "${values['data-length']}"`);
     options.dataLength = n;
   }
   const unix = values.unix ?? defaultAirSocket();
   if (unix !== 'none') options.unixPath = unix;
   if (values.tcp !== undefined) options.tcp = parseTcp(values.tcp);
-  if (options.unixPath === undefined && !options.tcp) throw new CliUsageError('nothing to listen on: give --unix PATH or --tcp PORT');
+  if (options.unixPath === undefined && !options.tcp)
+    throw new CliUsageError('nothing to listen on: give --unix PATH or --tcp PORT');
   const statsS = Number(values.stats);
   if (!(statsS >= 0)) throw new CliUsageError(`--stats must be 0 or more seconds, got "${values.stats}"`);
   return { options, statsS };
@@ -96,7 +100,8 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const server = await startAir(options);
   for (const spec of server.specs) console.log(`air listening: BLE_TRANSPORT=${spec}`);
-  const print = (): void => console.log(JSON.stringify({ counters: server.air.counters(), links: server.air.linkInfo() }));
+  const print = (): void =>
+    console.log(JSON.stringify({ counters: server.air.counters(), links: server.air.linkInfo() }));
   const timer = stats > 0 ? setInterval(print, stats * 1000) : undefined;
   return new Promise<number>((resolve) => {
     const stop = (): void => {
@@ -109,7 +114,10 @@ async function main(argv: readonly string[]): Promise<number> {
   });
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
-  console.error(`air: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`air: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

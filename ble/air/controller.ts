@@ -31,7 +31,12 @@ export interface PendingConnect {
 
 export class VirtualController {
   readonly addressText: string;
-  readonly adv = { type: ADV_TYPE.ADV_IND as number, data: Buffer.alloc(0), scanResponse: Buffer.alloc(0), enabled: false };
+  readonly adv = {
+    type: ADV_TYPE.ADV_IND as number,
+    data: Buffer.alloc(0),
+    scanResponse: Buffer.alloc(0),
+    enabled: false,
+  };
   readonly scan = { enabled: false, active: false };
   pendingConnect: PendingConnect | undefined;
   private attached = true;
@@ -66,7 +71,8 @@ export class VirtualController {
   /** One complete H4 packet from the host. */
   receive(packet: Buffer): void {
     if (!this.attached || packet.length < 1) return;
-    if (packet[0] === H4_COMMAND && packet.length >= 4) this.command(packet.readUInt16LE(1), packet.subarray(4, 4 + (packet[3] ?? 0)));
+    if (packet[0] === H4_COMMAND && packet.length >= 4)
+      this.command(packet.readUInt16LE(1), packet.subarray(4, 4 + (packet[3] ?? 0)));
     else if (packet[0] === H4_ACL && packet.length >= 5) {
       const link = this.air.linkOf(this, packet.readUInt16LE(1) & 0x0fff);
       if (link) this.air.sendAcl(this, link, packet);
@@ -315,7 +321,12 @@ export class VirtualController {
           LE_FEATURES.copy(params, 3);
           this.emit(leMeta(LE_SUBEVENT.READ_REMOTE_FEATURES_COMPLETE, params));
         } else if (link) {
-          this.emit(h4Event(0x0c, Buffer.from([0, handle & 0xff, handle >> 8, HCI_VERSION, MANUFACTURER & 0xff, MANUFACTURER >> 8, 0, 0])));
+          this.emit(
+            h4Event(
+              0x0c,
+              Buffer.from([0, handle & 0xff, handle >> 8, HCI_VERSION, MANUFACTURER & 0xff, MANUFACTURER >> 8, 0, 0]),
+            ),
+          );
         }
         return true;
       }

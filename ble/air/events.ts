@@ -14,7 +14,14 @@ export function advertisingReport(type: number, address: Buffer, data: Buffer, r
   return leMeta(LE_SUBEVENT.ADVERTISING_REPORT, p);
 }
 
-export function connectionComplete(status: number, handle: number, role: number, peer: Buffer, intervalUnits: number, timeoutUnits: number): Buffer {
+export function connectionComplete(
+  status: number,
+  handle: number,
+  role: number,
+  peer: Buffer,
+  intervalUnits: number,
+  timeoutUnits: number,
+): Buffer {
   const p = Buffer.alloc(18);
   p[0] = status;
   p.writeUInt16LE(handle, 1);

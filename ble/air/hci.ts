@@ -83,8 +83,20 @@ export const STATUS = {
 } as const;
 
 /** Advertising_Type of LE Set Advertising Parameters → Event_Type of its LE Advertising Report. */
-export const ADV_TYPE = { ADV_IND: 0x00, ADV_DIRECT_IND: 0x01, ADV_SCAN_IND: 0x02, ADV_NONCONN_IND: 0x03, ADV_DIRECT_IND_LOW: 0x04 } as const;
-export const REPORT_TYPE = { ADV_IND: 0x00, ADV_DIRECT_IND: 0x01, ADV_SCAN_IND: 0x02, ADV_NONCONN_IND: 0x03, SCAN_RSP: 0x04 } as const;
+export const ADV_TYPE = {
+  ADV_IND: 0x00,
+  ADV_DIRECT_IND: 0x01,
+  ADV_SCAN_IND: 0x02,
+  ADV_NONCONN_IND: 0x03,
+  ADV_DIRECT_IND_LOW: 0x04,
+} as const;
+export const REPORT_TYPE = {
+  ADV_IND: 0x00,
+  ADV_DIRECT_IND: 0x01,
+  ADV_SCAN_IND: 0x02,
+  ADV_NONCONN_IND: 0x03,
+  SCAN_RSP: 0x04,
+} as const;
 
 /** An LE Meta event (0x3E) with its subevent code first. */
 export function leMeta(subevent: number, params: Uint8Array): Buffer {

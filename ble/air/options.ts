@@ -52,8 +52,17 @@ export interface AirFaults {
 
 export function zeroCounters(): AirCounters {
   return {
-    simTimeUs: 0, connectionEvents: 0, llPdus: 0, aclPackets: 0, aclBytes: 0, airTimeUs: 0,
-    advertisingReports: 0, connections: 0, disconnections: 0, commands: 0, unknownCommands: 0,
+    simTimeUs: 0,
+    connectionEvents: 0,
+    llPdus: 0,
+    aclPackets: 0,
+    aclBytes: 0,
+    airTimeUs: 0,
+    advertisingReports: 0,
+    connections: 0,
+    disconnections: 0,
+    commands: 0,
+    unknownCommands: 0,
   };
 }
 
@@ -62,11 +71,15 @@ export function validateOptions(o: AirOptions): void {
   const bad = (what: string): never => {
     throw new RangeError(`air option ${what}`);
   };
-  if (o.connectionIntervalMs !== undefined && !(o.connectionIntervalMs >= 7.5 && o.connectionIntervalMs <= 4000)) bad('connectionIntervalMs must be 7.5–4000');
-  if (o.dataLength !== undefined && !(o.dataLength >= MIN_LL_OCTETS && o.dataLength <= MAX_LL_OCTETS)) bad('dataLength must be 27–251');
+  if (o.connectionIntervalMs !== undefined && !(o.connectionIntervalMs >= 7.5 && o.connectionIntervalMs <= 4000))
+    bad('connectionIntervalMs must be 7.5–4000');
+  if (o.dataLength !== undefined && !(o.dataLength >= MIN_LL_OCTETS && o.dataLength <= MAX_LL_OCTETS))
+    bad('dataLength must be 27–251');
   if (o.phy !== undefined && o.phy !== '1M' && o.phy !== '2M') bad("phy must be '1M' or '2M'");
   if (o.speed !== undefined && !(o.speed > 0)) bad('speed must be > 0');
   if (o.maxPdusPerEvent !== undefined && !(o.maxPdusPerEvent >= 1)) bad('maxPdusPerEvent must be >= 1');
-  if (o.aclBufferOctets !== undefined && !(o.aclBufferOctets >= 27 && o.aclBufferOctets <= 0xffff)) bad('aclBufferOctets must be 27–65535');
-  if (o.aclBufferCount !== undefined && !(o.aclBufferCount >= 1 && o.aclBufferCount <= 255)) bad('aclBufferCount must be 1–255');
+  if (o.aclBufferOctets !== undefined && !(o.aclBufferOctets >= 27 && o.aclBufferOctets <= 0xffff))
+    bad('aclBufferOctets must be 27–65535');
+  if (o.aclBufferCount !== undefined && !(o.aclBufferCount >= 1 && o.aclBufferCount <= 255))
+    bad('aclBufferCount must be 1–255');
 }

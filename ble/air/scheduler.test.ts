@@ -14,7 +14,12 @@ describe('VirtualTimeScheduler', () => {
       s.at(0, () => seen.push(['late', s.now()])); // the past means now
     });
     while (deferred.length > 0) deferred.shift()!();
-    expect(seen).toEqual([['a', 100], ['b', 500], ['c', 500], ['late', 500]]);
+    expect(seen).toEqual([
+      ['a', 100],
+      ['b', 500],
+      ['c', 500],
+      ['late', 500],
+    ]);
   });
 
   it('runs nothing after close', () => {

@@ -23,7 +23,12 @@ afterEach(async () => {
 
 function attach(spec: string): { socket: Socket; packets: Buffer[]; closed: Promise<void> } {
   const t = parseTransport(spec);
-  const socket = t.kind === 'tcp' ? connect({ host: t.host, port: t.port }) : t.kind === 'unix' ? connect({ path: t.path }) : undefined;
+  const socket =
+    t.kind === 'tcp'
+      ? connect({ host: t.host, port: t.port })
+      : t.kind === 'unix'
+        ? connect({ path: t.path })
+        : undefined;
   if (!socket) throw new Error(spec);
   const packets: Buffer[] = [];
   const framer = new H4Framer((p) => packets.push(p));

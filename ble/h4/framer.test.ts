@@ -9,9 +9,19 @@ function collect(): { framer: H4Framer; out: Buffer[] } {
 }
 
 const packetArb = fc.oneof(
-  fc.record({ op: fc.integer({ min: 0, max: 0xffff }), p: fc.uint8Array({ maxLength: 255 }) }).map(({ op, p }) => h4Command(op, p)),
-  fc.record({ code: fc.integer({ min: 0, max: 0xff }), p: fc.uint8Array({ maxLength: 255 }) }).map(({ code, p }) => h4Event(code, p)),
-  fc.record({ h: fc.integer({ min: 0, max: 0xfff }), pb: fc.integer({ min: 0, max: 3 }), p: fc.uint8Array({ maxLength: 1100 }) }).map(({ h, pb, p }) => h4Acl(h, pb, p)),
+  fc
+    .record({ op: fc.integer({ min: 0, max: 0xffff }), p: fc.uint8Array({ maxLength: 255 }) })
+    .map(({ op, p }) => h4Command(op, p)),
+  fc
+    .record({ code: fc.integer({ min: 0, max: 0xff }), p: fc.uint8Array({ maxLength: 255 }) })
+    .map(({ code, p }) => h4Event(code, p)),
+  fc
+    .record({
+      h: fc.integer({ min: 0, max: 0xfff }),
+      pb: fc.integer({ min: 0, max: 3 }),
+      p: fc.uint8Array({ maxLength: 1100 }),
+    })
+    .map(({ h, pb, p }) => h4Acl(h, pb, p)),
 );
 
 describe('H4Framer', () => {
@@ -53,18 +63,22 @@ describe('H4Framer', () => {
 
   it('yields the same packets however the stream is split or merged', () => {
     fc.assert(
-      fc.property(fc.array(packetArb, { minLength: 1, maxLength: 12 }), fc.array(fc.integer({ min: 0, max: 1 << 16 }), { maxLength: 40 }), (packets, cutsRaw) => {
-        const stream = Buffer.concat(packets);
-        const cuts = [...new Set(cutsRaw.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
-        const { framer, out } = collect();
-        let at = 0;
-        for (const cut of [...cuts, stream.length]) {
-          framer.push(stream.subarray(at, cut));
-          at = cut;
-        }
-        expect(out).toEqual(packets);
-        expect(framer.buffered).toBe(0);
-      }),
+      fc.property(
+        fc.array(packetArb, { minLength: 1, maxLength: 12 }),
+        fc.array(fc.integer({ min: 0, max: 1 << 16 }), { maxLength: 40 }),
+        (packets, cutsRaw) => {
+          const stream = Buffer.concat(packets);
+          const cuts = [...new Set(cutsRaw.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+          const { framer, out } = collect();
+          let at = 0;
+          for (const cut of [...cuts, stream.length]) {
+            framer.push(stream.subarray(at, cut));
+            at = cut;
+          }
+          expect(out).toEqual(packets);
+          expect(framer.buffered).toBe(0);
+        },
+      ),
       { numRuns: 300 },
     );
   });

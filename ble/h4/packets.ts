@@ -46,7 +46,10 @@ export function h4Acl(handle: number, pb: number, data: Uint8Array): Buffer {
 
 /** "aa:bb:cc:dd:ee:ff" from the 6 little-endian bytes HCI carries. */
 export function addressToString(le: Uint8Array): string {
-  return Array.from(le).reverse().map((b) => b.toString(16).padStart(2, '0')).join(':');
+  return Array.from(le)
+    .reverse()
+    .map((b) => b.toString(16).padStart(2, '0'))
+    .join(':');
 }
 
 /** The 6 little-endian bytes HCI carries for "aa:bb:cc:dd:ee:ff". */

@@ -84,12 +84,14 @@ function attPduWellFormed(request) {
   {
     name: 'constructor',
     before: '    this._preparedWriteRequest = null;\n\n    this.setServices([]);\n',
-    after: '    this._preparedWriteRequest = null;\n    this._preparedWriteOverflow = null; // patch\n\n    this.setServices([]);\n',
+    after:
+      '    this._preparedWriteRequest = null;\n    this._preparedWriteOverflow = null; // patch\n\n    this.setServices([]);\n',
   },
   {
     name: 'new connection',
     before: '    this._mtu = 23;\n    this._preparedWriteRequest = null;\n\n    this._aclStream = aclStream;\n',
-    after: '    this._mtu = 23;\n    this._preparedWriteRequest = null;\n    this._preparedWriteOverflow = null; // patch\n\n    this._aclStream = aclStream;\n',
+    after:
+      '    this._mtu = 23;\n    this._preparedWriteRequest = null;\n    this._preparedWriteOverflow = null; // patch\n\n    this._aclStream = aclStream;\n',
   },
   {
     name: 'over-MTU PDUs',
@@ -154,7 +156,8 @@ function attPduWellFormed(request) {
   },
   {
     name: 'bounded prepare queue',
-    before: '          } else if (this._preparedWriteRequest) {\n            if (this._preparedWriteRequest.handle !== handle) {\n',
+    before:
+      '          } else if (this._preparedWriteRequest) {\n            if (this._preparedWriteRequest.handle !== handle) {\n',
     after: `          } else if (this._preparedWriteOverflow !== null || offset + data.length > ATT_MAX_ATTR_VALUE_LEN) {
             // patch: the queue holds one value of at most 512 octets (3.2.9); a part beyond it is
             // refused with Prepare Queue Full (3.4.6.1) before it is stored, the parts already
@@ -227,7 +230,10 @@ const ATT_MAX_ATTR_VALUE_LEN          = 512;
 ];
 
 function hunksOf(release) {
-  return HUNKS.filter((h) => !release.without.includes(h.name)).map((h) => ({ ...h, after: Object.hasOwn(release.after, h.name) ? release.after[h.name] : h.after }));
+  return HUNKS.filter((h) => !release.without.includes(h.name)).map((h) => ({
+    ...h,
+    after: Object.hasOwn(release.after, h.name) ? release.after[h.name] : h.after,
+  }));
 }
 
 const sha256 = (text) => createHash('sha256').update(text, 'utf8').digest('hex');
@@ -283,11 +289,13 @@ function writeAtomically(file, text) {
 }
 
 function unexpected(file, digest, version) {
-  return new PatchError([
-    `${file} is not the ${PACKAGE} ${VERSION} file this patch was written for (sha256 ${digest}; installed version ${version ?? 'unknown'}).`,
-    `Refusing to patch it. Check whether this ${PACKAGE} release fixes the ATT issues listed in ble/patches/README.md;`,
-    'then update or remove ble/patches/bleno-att.mjs (hunks and both sha256 values) and run npm install again.',
-  ].join('\n'));
+  return new PatchError(
+    [
+      `${file} is not the ${PACKAGE} ${VERSION} file this patch was written for (sha256 ${digest}; installed version ${version ?? 'unknown'}).`,
+      `Refusing to patch it. Check whether this ${PACKAGE} release fixes the ATT issues listed in ble/patches/README.md;`,
+      'then update or remove ble/patches/bleno-att.mjs (hunks and both sha256 values) and run npm install again.',
+    ].join('\n'),
+  );
 }
 
 /** Applies (or with `check`, only verifies; with `revert`, undoes) the patch; returns a one-line report. */
@@ -302,15 +310,19 @@ export function run({ check = false, revert = false, file } = {}) {
   const digest = sha256(text);
   if (digest === PATCHED_SHA256 && !revert) return `${PACKAGE} ATT patch: in place (${target.file})`;
   if (check) {
-    throw new PatchError(digest === ORIGINAL_SHA256 || SUPERSEDED.some((r) => r.sha256 === digest)
-      ? `${target.file} is ${digest === ORIGINAL_SHA256 ? 'the unpatched original' : 'patched by an earlier release of this patch'}: run npm install (or node ble/patches/bleno-att.mjs)`
-      : unexpected(target.file, digest, target.version).message);
+    throw new PatchError(
+      digest === ORIGINAL_SHA256 || SUPERSEDED.some((r) => r.sha256 === digest)
+        ? `${target.file} is ${digest === ORIGINAL_SHA256 ? 'the unpatched original' : 'patched by an earlier release of this patch'}: run npm install (or node ble/patches/bleno-att.mjs)`
+        : unexpected(target.file, digest, target.version).message,
+    );
   }
   if (revert && digest === ORIGINAL_SHA256) return `${PACKAGE} ATT patch: not applied (${target.file})`;
   const original = originalOf(target, text, digest);
   const result = revert ? original : patchSource(original);
   if (sha256(result) !== (revert ? ORIGINAL_SHA256 : PATCHED_SHA256)) {
-    throw new PatchError(`internal: ${revert ? 'reverted' : 'patched'} ${target.file} does not hash to the recorded value`);
+    throw new PatchError(
+      `internal: ${revert ? 'reverted' : 'patched'} ${target.file} does not hash to the recorded value`,
+    );
   }
   writeAtomically(target.file, result);
   const verb = revert ? 'reverted' : digest === ORIGINAL_SHA256 ? 'applied' : 'upgraded';

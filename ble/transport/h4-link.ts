@@ -26,7 +26,11 @@ export interface PacketLinkHandlers {
 /** Where `virtual` attaches: set by the loader (defaults to the process's default air). */
 export type AirProvider = () => Air;
 
-export function openPacketLink(spec: TransportSpec, handlers: PacketLinkHandlers, airProvider: AirProvider): PacketLink {
+export function openPacketLink(
+  spec: TransportSpec,
+  handlers: PacketLinkHandlers,
+  airProvider: AirProvider,
+): PacketLink {
   switch (spec.kind) {
     case 'virtual':
       return openVirtual(airProvider(), handlers);
@@ -78,7 +82,9 @@ function openStream(socket: Socket, h: PacketLinkHandlers, tcp: boolean): Packet
   });
   socket.on('error', (err) => end(err));
   // A controller that goes away mid-packet is a failure, not a clean close.
-  socket.on('close', () => end(framer.buffered > 0 ? new Error(`controller closed mid-packet (${framer.buffered} bytes pending)`) : undefined));
+  socket.on('close', () =>
+    end(framer.buffered > 0 ? new Error(`controller closed mid-packet (${framer.buffered} bytes pending)`) : undefined),
+  );
   return {
     // Writes before the connection is up are buffered by the socket.
     send: (packet) => {
@@ -99,7 +105,9 @@ function openStream(socket: Socket, h: PacketLinkHandlers, tcp: boolean): Packet
 function openSerial(path: string, baud: number, flowControl: boolean, h: PacketLinkHandlers): PacketLink {
   let fd: number;
   try {
-    execFileSync('stty', ['-F', path, 'raw', '-echo', flowControl ? 'crtscts' : '-crtscts', String(baud)], { stdio: 'ignore' });
+    execFileSync('stty', ['-F', path, 'raw', '-echo', flowControl ? 'crtscts' : '-crtscts', String(baud)], {
+      stdio: 'ignore',
+    });
     fd = openSync(path, 'r+');
   } catch (err) {
     queueMicrotask(() => h.onClose(err as Error));

@@ -10,7 +10,8 @@ import { h4Command, h4Event } from '../h4/packets.js';
 import { H4HciSocket } from './hci-socket.js';
 
 const RESET = Buffer.from('01030c00', 'hex');
-const complete = (op: number, ncmd = 1, ret: number[] = []): Buffer => h4Event(0x0e, Buffer.from([ncmd, op & 0xff, op >> 8, 0, ...ret]));
+const complete = (op: number, ncmd = 1, ret: number[] = []): Buffer =>
+  h4Event(0x0e, Buffer.from([ncmd, op & 0xff, op >> 8, 0, ...ret]));
 
 let dir: string;
 let server: Server;
@@ -79,7 +80,11 @@ describe('H4HciSocket', () => {
     s.bindRaw(0);
     const ctrl = await peer;
     await until(() => received.length === 1);
-    const stream = Buffer.concat([complete(0x0c03), complete(0x1009, 1, [1, 2, 3, 4, 5, 6]), h4Event(0x3e, Buffer.alloc(19))]);
+    const stream = Buffer.concat([
+      complete(0x0c03),
+      complete(0x1009, 1, [1, 2, 3, 4, 5, 6]),
+      h4Event(0x3e, Buffer.alloc(19)),
+    ]);
     for (let i = 0; i < stream.length; i += 3) {
       ctrl.write(stream.subarray(i, i + 3));
       await new Promise((r) => setTimeout(r, 1));
@@ -165,11 +170,13 @@ describe('H4HciSocket', () => {
     first.destroy();
     await until(() => !s.isDevUp());
     expect(changes).toEqual([true, false]);
-    const second = new Promise<Socket>((resolve) => server.once('connection', (c) => {
-      const framer = new H4Framer((p) => received.push(p));
-      c.on('data', (chunk) => framer.push(chunk));
-      resolve(c);
-    }));
+    const second = new Promise<Socket>((resolve) =>
+      server.once('connection', (c) => {
+        const framer = new H4Framer((p) => received.push(p));
+        c.on('data', (chunk) => framer.push(chunk));
+        resolve(c);
+      }),
+    );
     s.reattach();
     const ctrl = await second;
     await until(() => received.length === 2);

@@ -113,7 +113,14 @@ export class H4HciSocket extends EventEmitter implements ControllerLink {
     link.close();
   }
 
-  getDeviceList(): { devId: number; devUp: boolean; idVendor: null; idProduct: null; busNumber: null; deviceAddress: null }[] {
+  getDeviceList(): {
+    devId: number;
+    devUp: boolean;
+    idVendor: null;
+    idProduct: null;
+    busNumber: null;
+    deviceAddress: null;
+  }[] {
     return [{ devId: 0, devUp: this.up, idVendor: null, idProduct: null, busNumber: null, deviceAddress: null }];
   }
 
@@ -177,7 +184,14 @@ export class H4HciSocket extends EventEmitter implements ControllerLink {
     this.up = first;
     const link = openPacketLink(
       this.spec,
-      { onPacket: (p) => { if (this.link === link) this.fromController(p); }, onClose: (err) => { if (this.link === link) this.linkClosed(err); } },
+      {
+        onPacket: (p) => {
+          if (this.link === link) this.fromController(p);
+        },
+        onClose: (err) => {
+          if (this.link === link) this.linkClosed(err);
+        },
+      },
       this.airProvider,
     );
     this.link = link;
@@ -192,7 +206,6 @@ export class H4HciSocket extends EventEmitter implements ControllerLink {
       this.link.send(command);
     }
   }
-
 
   private fromController(packet: Buffer): void {
     if (packet[0] === H4_EVENT) {
@@ -215,7 +228,11 @@ export class H4HciSocket extends EventEmitter implements ControllerLink {
           return; // Swallowed: our liveness probe, not the host's command.
         }
         this.pump();
-      } else if (code === EVT_LE_META && (packet[3] === LE_CONNECTION_COMPLETE || packet[3] === LE_ENHANCED_CONNECTION_COMPLETE) && packet[4] === 0) {
+      } else if (
+        code === EVT_LE_META &&
+        (packet[3] === LE_CONNECTION_COMPLETE || packet[3] === LE_ENHANCED_CONNECTION_COMPLETE) &&
+        packet[4] === 0
+      ) {
         this.handles.add(packet.readUInt16LE(5));
       } else if (code === EVT_DISCONNECTION_COMPLETE) {
         this.handles.delete(packet.readUInt16LE(4));
@@ -231,7 +248,10 @@ export class H4HciSocket extends EventEmitter implements ControllerLink {
     this.up = false;
     this.resetting = false;
     for (const handle of this.handles) {
-      this.emit('data', h4Event(EVT_DISCONNECTION_COMPLETE, Buffer.from([0, handle & 0xff, handle >> 8, REASON_CONNECTION_TIMEOUT])));
+      this.emit(
+        'data',
+        h4Event(EVT_DISCONNECTION_COMPLETE, Buffer.from([0, handle & 0xff, handle >> 8, REASON_CONNECTION_TIMEOUT])),
+      );
     }
     this.handles.clear();
     this.commands.length = 0;

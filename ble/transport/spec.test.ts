@@ -22,19 +22,31 @@ describe('parseTransport', () => {
     expect(parseTransport(formatTransport(parseTransport(text)))).toEqual(spec);
   });
 
-  it.each(['', 'hci', 'bluetooth', 'tcp:host', 'tcp:host:0', 'tcp:host:70000', 'tcp::80', 'unix:', 'serial:', 'serial:/dev/x,fast', 'serial:/dev/x,9600,rts', 'serial:/dev/x,9600,noflow,1', 'air:serial:/dev/x', 'air:virtual'])(
-    'rejects %j with CONFIG_INVALID',
-    (text) => {
-      let caught: unknown;
-      try {
-        parseTransport(text);
-      } catch (err) {
-        caught = err;
-      }
-      expect(caught).toBeInstanceOf(UsageError);
-      expect((caught as UsageError).code).toBe('CONFIG_INVALID');
-    },
-  );
+  it.each([
+    '',
+    'hci',
+    'bluetooth',
+    'tcp:host',
+    'tcp:host:0',
+    'tcp:host:70000',
+    'tcp::80',
+    'unix:',
+    'serial:',
+    'serial:/dev/x,fast',
+    'serial:/dev/x,9600,rts',
+    'serial:/dev/x,9600,noflow,1',
+    'air:serial:/dev/x',
+    'air:virtual',
+  ])('rejects %j with CONFIG_INVALID', (text) => {
+    let caught: unknown;
+    try {
+      parseTransport(text);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(UsageError);
+    expect((caught as UsageError).code).toBe('CONFIG_INVALID');
+  });
 
   it('reads BLE_TRANSPORT, falling back to the socket the air listens on by default', () => {
     expect(transportFromEnv({ [BLE_TRANSPORT_ENV]: 'virtual' })).toEqual({ kind: 'virtual' });

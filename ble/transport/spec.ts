@@ -62,10 +62,14 @@ export function parseTransport(spec: string): TransportSpec {
     if (path === '' || rest.length > 0) invalid(spec, 'expected serial:/dev/ttyX[,baud][,noflow]');
     const baud = baudText === undefined || baudText === '' ? DEFAULT_SERIAL_BAUD : Number(baudText);
     if (!Number.isInteger(baud) || baud <= 0) invalid(spec, `bad baud rate "${baudText}"`);
-    if (flow !== undefined && flow !== 'noflow' && flow !== 'flow') invalid(spec, `expected "noflow" or "flow", got "${flow}"`);
+    if (flow !== undefined && flow !== 'noflow' && flow !== 'flow')
+      invalid(spec, `expected "noflow" or "flow", got "${flow}"`);
     return { kind: 'serial', path, baud, flowControl: flow !== 'noflow' };
   }
-  return invalid(spec, 'expected hciN, serial:PATH[,BAUD], tcp:HOST:PORT, unix:PATH, virtual, air:unix:PATH or air:tcp:HOST:PORT');
+  return invalid(
+    spec,
+    'expected hciN, serial:PATH[,BAUD], tcp:HOST:PORT, unix:PATH, virtual, air:unix:PATH or air:tcp:HOST:PORT',
+  );
 }
 
 /** The canonical text of a spec (parseTransport(formatTransport(s)) deep-equals s). */
@@ -98,7 +102,10 @@ export function defaultTransportText(): string {
 }
 
 /** Reads {@link BLE_TRANSPORT_ENV}; `fallback` (default: the air's socket) when it is unset or empty. */
-export function transportFromEnv(env: NodeJS.ProcessEnv = process.env, fallback = defaultTransportText()): TransportSpec {
+export function transportFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  fallback = defaultTransportText(),
+): TransportSpec {
   const value = env[BLE_TRANSPORT_ENV];
   return parseTransport(value === undefined || value.trim() === '' ? fallback : value);
 }

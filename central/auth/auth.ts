@@ -67,7 +67,10 @@ export class Auth {
    * Authorization code + PKCE (RFC 7636) with a loopback redirect (RFC 8252). `onAuthorizationUrl`
    * shows the URL (and opens a browser); the login completes when the browser reaches the loopback.
    */
-  async loginWithBrowser(onAuthorizationUrl: (url: URL) => void | Promise<void>, signal?: AbortSignal): Promise<StoredTokens> {
+  async loginWithBrowser(
+    onAuthorizationUrl: (url: URL) => void | Promise<void>,
+    signal?: AbortSignal,
+  ): Promise<StoredTokens> {
     const config = await this.provider();
     const timeout = AbortSignal.timeout(BROWSER_LOGIN_TIMEOUT_MS);
     const receiver = await startLoopbackReceiver(signal ? AbortSignal.any([signal, timeout]) : timeout);
@@ -83,8 +86,11 @@ export class Auth {
       });
       await onAuthorizationUrl(url);
       const callback = await receiver.callback;
-      const response = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state })
-        .catch((err: unknown) => { throw oidcError(err, 'authorization code'); });
+      const response = await client
+        .authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state })
+        .catch((err: unknown) => {
+          throw oidcError(err, 'authorization code');
+        });
       return this.save(response);
     } finally {
       await receiver.close();
@@ -92,10 +98,15 @@ export class Auth {
   }
 
   /** The device authorization grant (RFC 8628): show the code, then poll until it is approved. */
-  async loginWithDeviceCode(onPrompt: (prompt: DeviceCodePrompt) => void | Promise<void>, signal?: AbortSignal): Promise<StoredTokens> {
+  async loginWithDeviceCode(
+    onPrompt: (prompt: DeviceCodePrompt) => void | Promise<void>,
+    signal?: AbortSignal,
+  ): Promise<StoredTokens> {
     const config = await this.provider();
     if (!config.serverMetadata().device_authorization_endpoint) {
-      throw new ProvisioningError('LOGIN_FAILED', { detail: 'the provider does not offer the device authorization grant' });
+      throw new ProvisioningError('LOGIN_FAILED', {
+        detail: 'the provider does not offer the device authorization grant',
+      });
     }
     try {
       const start = await client.initiateDeviceAuthorization(config, { scope: this.options.scope });
@@ -105,7 +116,12 @@ export class Auth {
         userCode: start.user_code,
         expiresInS: start.expires_in,
       });
-      const response = await client.pollDeviceAuthorizationGrant(config, start, undefined, signal ? { signal } : undefined);
+      const response = await client.pollDeviceAuthorizationGrant(
+        config,
+        start,
+        undefined,
+        signal ? { signal } : undefined,
+      );
       return this.save(response);
     } catch (err) {
       throw oidcError(err, 'device authorization');
@@ -120,11 +136,17 @@ export class Auth {
   /** The resource-owner password grant, only where the provider advertises it (the seed's Keycloak setup). */
   async loginWithPassword(username: string, password: string): Promise<StoredTokens> {
     if (!(await this.passwordGrantAllowed())) {
-      throw new ProvisioningError('LOGIN_FAILED', { detail: 'the provider does not allow the password grant: use the browser or --device-grant' });
+      throw new ProvisioningError('LOGIN_FAILED', {
+        detail: 'the provider does not allow the password grant: use the browser or --device-grant',
+      });
     }
     const config = await this.provider();
     try {
-      const response = await client.genericGrantRequest(config, PASSWORD_GRANT_TYPE, { username, password, scope: this.options.scope });
+      const response = await client.genericGrantRequest(config, PASSWORD_GRANT_TYPE, {
+        username,
+        password,
+        scope: this.options.scope,
+      });
       return this.save(response);
     } catch (err) {
       throw oidcError(err, 'password grant');
@@ -144,12 +166,17 @@ export class Auth {
    */
   async tokens(): Promise<StoredTokens> {
     const tokens = this.stored();
-    if (!tokens) throw new ProvisioningError('LOGIN_REQUIRED', { detail: `no stored login for ${this.options.issuer}` });
+    if (!tokens)
+      throw new ProvisioningError('LOGIN_REQUIRED', { detail: `no stored login for ${this.options.issuer}` });
     if (tokens.expiresAt - this.now() > TOKEN_REFRESH_MARGIN_MS) return tokens;
-    if (!tokens.refreshToken) throw new ProvisioningError('LOGIN_REQUIRED', { detail: 'the login has expired and cannot be refreshed' });
+    if (!tokens.refreshToken)
+      throw new ProvisioningError('LOGIN_REQUIRED', { detail: 'the login has expired and cannot be refreshed' });
     const config = await this.provider();
-    const response = await client.refreshTokenGrant(config, tokens.refreshToken, { scope: this.options.scope })
-      .catch((err: unknown) => { throw oidcError(err, 'token refresh', 'LOGIN_REQUIRED'); });
+    const response = await client
+      .refreshTokenGrant(config, tokens.refreshToken, { scope: this.options.scope })
+      .catch((err: unknown) => {
+        throw oidcError(err, 'token refresh', 'LOGIN_REQUIRED');
+      });
     return this.save(response, tokens);
   }
 
@@ -189,7 +216,10 @@ export class Auth {
     return { wasLoggedIn: true, revoked, ...(endSessionUrl ? { endSessionUrl } : {}) };
   }
 
-  private save(response: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers, previous?: StoredTokens): StoredTokens {
+  private save(
+    response: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers,
+    previous?: StoredTokens,
+  ): StoredTokens {
     const tokens = storedTokensFrom(response, this.options.issuer, this.options.clientId, this.now(), previous);
     this.options.cache.write(tokens);
     return tokens;

@@ -12,7 +12,8 @@ const RELOGIN_ERRORS = new Set(['invalid_grant', 'expired_token', 'access_denied
 export function oidcError(err: unknown, what: string, fallback: ErrorCode = 'LOGIN_FAILED'): ProvisioningError {
   if (isProvisioningError(err)) return err;
   if (err instanceof ResponseBodyError || err instanceof AuthorizationResponseError) {
-    const code: ErrorCode = fallback === 'LOGIN_REQUIRED' && RELOGIN_ERRORS.has(err.error) ? 'LOGIN_REQUIRED' : 'LOGIN_FAILED';
+    const code: ErrorCode =
+      fallback === 'LOGIN_REQUIRED' && RELOGIN_ERRORS.has(err.error) ? 'LOGIN_REQUIRED' : 'LOGIN_FAILED';
     const description = err.error_description ? ` (${err.error_description.slice(0, 120)})` : '';
     return new ProvisioningError(code, { detail: `${what}: ${err.error}${description}`, cause: err });
   }

@@ -15,15 +15,27 @@ export function isLoopbackUrl(url: URL): boolean {
  * python-keycloak sends it). http:// is accepted only for loopback issuers (the local emulator);
  * anything else must be https.
  */
-export async function discoverIssuer(issuer: string, clientId: string, clientSecret?: string): Promise<client.Configuration> {
+export async function discoverIssuer(
+  issuer: string,
+  clientId: string,
+  clientSecret?: string,
+): Promise<client.Configuration> {
   const url = new URL(issuer);
   const insecure = url.protocol === 'http:';
   if (insecure && !isLoopbackUrl(url)) {
-    throw new ProvisioningError('CONFIG_INVALID', { detail: `oidc.issuer: plain http is allowed only for loopback hosts, not ${url.host}` });
+    throw new ProvisioningError('CONFIG_INVALID', {
+      detail: `oidc.issuer: plain http is allowed only for loopback hosts, not ${url.host}`,
+    });
   }
   try {
     const auth = clientSecret !== undefined ? client.ClientSecretPost(clientSecret) : client.None();
-    return await client.discovery(url, clientId, undefined, auth, insecure ? { execute: [client.allowInsecureRequests] } : undefined);
+    return await client.discovery(
+      url,
+      clientId,
+      undefined,
+      auth,
+      insecure ? { execute: [client.allowInsecureRequests] } : undefined,
+    );
   } catch (err) {
     throw oidcError(err, `discovery at ${url.origin}`);
   }

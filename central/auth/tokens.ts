@@ -19,11 +19,19 @@ export interface StoredTokens {
 type TokenResponse = client.TokenEndpointResponse & client.TokenEndpointResponseHelpers;
 
 /** Builds the cache record from a token response; a refresh response may omit the refresh token. */
-export function storedTokensFrom(response: TokenResponse, issuer: string, clientId: string, nowMs: number, previous?: StoredTokens): StoredTokens {
+export function storedTokensFrom(
+  response: TokenResponse,
+  issuer: string,
+  clientId: string,
+  nowMs: number,
+  previous?: StoredTokens,
+): StoredTokens {
   const claims = response.claims();
   const idToken = response.id_token ?? previous?.idToken;
   if (!idToken || !claims) {
-    throw new ProvisioningError('LOGIN_FAILED', { detail: 'the provider returned no ID token (is the openid scope granted?)' });
+    throw new ProvisioningError('LOGIN_FAILED', {
+      detail: 'the provider returned no ID token (is the openid scope granted?)',
+    });
   }
   const idExpiry = claims.exp * 1000;
   const accessExpiry = response.expiresIn() !== undefined ? nowMs + response.expiresIn()! * 1000 : idExpiry;
@@ -45,7 +53,14 @@ export function storedTokensFrom(response: TokenResponse, issuer: string, client
 export function isStoredTokens(value: unknown): value is StoredTokens {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return v.version === 1 && typeof v.issuer === 'string' && typeof v.clientId === 'string' && typeof v.idToken === 'string'
-    && typeof v.accessToken === 'string' && typeof v.expiresAt === 'number' && typeof v.subject === 'string'
-    && (v.refreshToken === undefined || typeof v.refreshToken === 'string');
+  return (
+    v.version === 1 &&
+    typeof v.issuer === 'string' &&
+    typeof v.clientId === 'string' &&
+    typeof v.idToken === 'string' &&
+    typeof v.accessToken === 'string' &&
+    typeof v.expiresAt === 'number' &&
+    typeof v.subject === 'string' &&
+    (v.refreshToken === undefined || typeof v.refreshToken === 'string')
+  );
 }

@@ -1,7 +1,14 @@
 import { ProvisioningError, isProvisioningError } from '../../protocol/errors.js';
 import { MessageLink } from '../../protocol/link.js';
 import { ACCEPTED_STEP } from '../../protocol/messages.js';
-import type { ClaimMessage, InfoMessage, Message, ScanMessage, StatusMessage, WifiMessage } from '../../protocol/messages.js';
+import type {
+  ClaimMessage,
+  InfoMessage,
+  Message,
+  ScanMessage,
+  StatusMessage,
+  WifiMessage,
+} from '../../protocol/messages.js';
 import { SessionInitiator } from '../../protocol/session/index.js';
 import type { RandomSource } from '../../protocol/session/index.js';
 import type { DeviceLink, NotifyName, WritableName } from './device-link.js';
@@ -34,18 +41,34 @@ export class DeviceSession {
   private readonly timers: Timers;
   onStatus: ((status: StatusMessage) => void) | undefined;
 
-  constructor(private readonly link: DeviceLink, private readonly options: DeviceSessionOptions) {
+  constructor(
+    private readonly link: DeviceLink,
+    private readonly options: DeviceSessionOptions,
+  ) {
     this.timers = options.timers ?? systemTimers;
-    const make = (characteristic: WritableName | NotifyName): MessageLink => new MessageLink({ characteristic, attPayload: link.attPayload, now: options.now });
-    this.links = { session: make('session'), wifi: make('wifi'), claim: make('claim'), control: make('control'), status: make('status'), scan: make('scan') };
+    const make = (characteristic: WritableName | NotifyName): MessageLink =>
+      new MessageLink({ characteristic, attPayload: link.attPayload, now: options.now });
+    this.links = {
+      session: make('session'),
+      wifi: make('wifi'),
+      claim: make('claim'),
+      control: make('control'),
+      status: make('status'),
+      scan: make('scan'),
+    };
     for (const n of ['session', 'status', 'scan'] as const) link.onFrame(n, (frame) => this.receive(n, frame));
     link.onDrop(() => this.fail(new ProvisioningError('LINK_LOST')));
   }
 
   async readInfo(): Promise<InfoMessage> {
     const bytes = await this.link.readInfo();
-    const message = new MessageLink({ characteristic: 'info', attPayload: this.link.attPayload, now: this.options.now }).decodeValue(bytes);
-    if (message.type !== 'info') throw new ProvisioningError('MESSAGE_INVALID', { detail: 'info is not an info message' });
+    const message = new MessageLink({
+      characteristic: 'info',
+      attPayload: this.link.attPayload,
+      now: this.options.now,
+    }).decodeValue(bytes);
+    if (message.type !== 'info')
+      throw new ProvisioningError('MESSAGE_INVALID', { detail: 'info is not an info message' });
     this.infoBytes = bytes;
     this.info = message;
     return message;
@@ -96,14 +119,18 @@ export class DeviceSession {
    */
   async readStatus(): Promise<StatusMessage> {
     if (this.failure) throw this.failure;
-    if (!this.link.readStatus) throw new ProvisioningError('CONFIG_INVALID', { detail: 'this transport cannot read status' });
+    if (!this.link.readStatus)
+      throw new ProvisioningError('CONFIG_INVALID', { detail: 'this transport cannot read status' });
     const value = await this.link.readStatus();
     try {
       const m = this.links.status.decodeValue(value);
-      if (m.type !== 'status') throw new ProvisioningError('MESSAGE_INVALID', { detail: 'the status value is not a status message' });
+      if (m.type !== 'status')
+        throw new ProvisioningError('MESSAGE_INVALID', { detail: 'the status value is not a status message' });
       return m;
     } catch (err) {
-      const failure = isProvisioningError(err) ? err : new ProvisioningError('INTERNAL', { detail: 'bad status value', cause: err });
+      const failure = isProvisioningError(err)
+        ? err
+        : new ProvisioningError('INTERNAL', { detail: 'bad status value', cause: err });
       this.fail(failure);
       throw failure;
     }
@@ -115,7 +142,10 @@ export class DeviceSession {
     const statusFrom = this.statuses.length;
     await this.send('control', { type: 'control', command: 'scan' });
     const answer = await this.until<ScanMessage | StatusMessage>(
-      () => this.scans[from] ?? this.statuses.slice(statusFrom).find((s) => s.error !== undefined), NOTIFY_TIMEOUT_MS, 'the Wi-Fi scan');
+      () => this.scans[from] ?? this.statuses.slice(statusFrom).find((s) => s.error !== undefined),
+      NOTIFY_TIMEOUT_MS,
+      'the Wi-Fi scan',
+    );
     if (answer.type === 'status') throw statusError(answer);
     return answer;
   }
@@ -126,7 +156,10 @@ export class DeviceSession {
       try {
         await this.link.write(name, f);
       } catch (err) {
-        throw this.failure ?? new ProvisioningError('LINK_LOST', { detail: `write failed: ${(err as Error).message}`, cause: err });
+        throw (
+          this.failure ??
+          new ProvisioningError('LINK_LOST', { detail: `write failed: ${(err as Error).message}`, cause: err })
+        );
       }
       this.bytesSent += f.length;
     }
@@ -147,7 +180,9 @@ export class DeviceSession {
       }
     } catch (err) {
       // A frame we cannot open breaks the session (tampering or a bug): stop here, with its code.
-      this.fail(isProvisioningError(err) ? err : new ProvisioningError('INTERNAL', { detail: 'bad notification', cause: err }));
+      this.fail(
+        isProvisioningError(err) ? err : new ProvisioningError('INTERNAL', { detail: 'bad notification', cause: err }),
+      );
     }
     for (const w of this.waiters.splice(0)) w();
   }
@@ -181,6 +216,10 @@ export class DeviceSession {
 /** The error a failed status carries, as a ProvisioningError with the device's code. */
 export function statusError(status: StatusMessage): ProvisioningError {
   return new ProvisioningError(status.error ?? 'INTERNAL', {
-    ...(status.detail ? { detail: status.detail } : status.unknownErrorWire !== undefined ? { detail: `device error 0x${status.unknownErrorWire.toString(16)}` } : {}),
+    ...(status.detail
+      ? { detail: status.detail }
+      : status.unknownErrorWire !== undefined
+        ? { detail: `device error 0x${status.unknownErrorWire.toString(16)}` }
+        : {}),
   });
 }

@@ -31,7 +31,10 @@ export class DeviceFinder {
     this.update();
   };
 
-  constructor(private readonly noble: Noble, private readonly timers: Timers = systemTimers) {}
+  constructor(
+    private readonly noble: Noble,
+    private readonly timers: Timers = systemTimers,
+  ) {}
 
   async find(deviceId: string, timeoutMs = FIND_TIMEOUT_MS): Promise<Peripheral> {
     await poweredOn(this.noble, this.timers);
@@ -39,9 +42,17 @@ export class DeviceFinder {
       const handle = this.timers.setTimeout(() => {
         this.waiters.delete(waiter);
         this.update();
-        reject(new ProvisioningError('DEVICE_NOT_FOUND', { detail: `${deviceId} did not advertise within ${timeoutMs} ms` }));
+        reject(
+          new ProvisioningError('DEVICE_NOT_FOUND', { detail: `${deviceId} did not advertise within ${timeoutMs} ms` }),
+        );
       }, timeoutMs);
-      const waiter: Waiter = { deviceId, resolve: (p) => { this.timers.clearTimeout(handle); resolve(p); } };
+      const waiter: Waiter = {
+        deviceId,
+        resolve: (p) => {
+          this.timers.clearTimeout(handle);
+          resolve(p);
+        },
+      };
       this.waiters.add(waiter);
       this.update();
     });

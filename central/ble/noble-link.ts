@@ -45,14 +45,25 @@ export class NobleDeviceLink implements DeviceLink {
         if (spec) chars[spec.name] = c;
       }
       const missing = Object.keys(CHARACTERISTICS).filter((n) => !chars[n as CharacteristicName]);
-      if (missing.length > 0) throw new ProvisioningError('VERSION_UNSUPPORTED', { detail: `the device lacks the characteristics ${missing.join(', ')}` });
+      if (missing.length > 0)
+        throw new ProvisioningError('VERSION_UNSUPPORTED', {
+          detail: `the device lacks the characteristics ${missing.join(', ')}`,
+        });
       const mtu = peripheral.mtu ?? 23;
-      const link = new NobleDeviceLink(peripheral, chars, Math.min(MAX_ATT_PAYLOAD, Math.max(MIN_ATT_PAYLOAD, mtu - 3)));
+      const link = new NobleDeviceLink(
+        peripheral,
+        chars,
+        Math.min(MAX_ATT_PAYLOAD, Math.max(MIN_ATT_PAYLOAD, mtu - 3)),
+      );
       for (const n of NOTIFIED) await chars[n]!.subscribeAsync();
       return link;
     };
     try {
-      return await withTimeout(setup(), timeoutMs, () => new ProvisioningError('LINK_LOST', { detail: `connecting took longer than ${timeoutMs} ms` }));
+      return await withTimeout(
+        setup(),
+        timeoutMs,
+        () => new ProvisioningError('LINK_LOST', { detail: `connecting took longer than ${timeoutMs} ms` }),
+      );
     } catch (err) {
       await peripheral.disconnectAsync().catch(() => undefined);
       if (err instanceof ProvisioningError) throw err;
@@ -94,7 +105,9 @@ export class NobleDeviceLink implements DeviceLink {
     if (this.dropped) return Promise.reject(new ProvisioningError('LINK_LOST', { detail: 'the link is down' }));
     return new Promise<T>((resolve, reject) => {
       this.pending.add(reject);
-      operation().then(resolve, reject).finally(() => this.pending.delete(reject));
+      operation()
+        .then(resolve, reject)
+        .finally(() => this.pending.delete(reject));
     });
   }
 

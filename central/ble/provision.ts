@@ -104,7 +104,10 @@ export async function provisionDevice(job: ProvisionJob, options: ProvisionOptio
       session = new DeviceSession(link, { now, random: options.random, timers });
       if (hooks.onStatus) session.onStatus = hooks.onStatus;
       const info = await session.readInfo();
-      if (info.deviceId !== job.deviceId) throw new ProvisioningError('DEVICE_NOT_FOUND', { detail: `connected to ${info.deviceId}, not ${job.deviceId}` });
+      if (info.deviceId !== job.deviceId)
+        throw new ProvisioningError('DEVICE_NOT_FOUND', {
+          detail: `connected to ${info.deviceId}, not ${job.deviceId}`,
+        });
       enter('session');
       await session.handshake(job.setupCode, job.deviceId);
       const first = await session.status(() => true, 0);
@@ -123,7 +126,8 @@ export async function provisionDevice(job: ProvisionJob, options: ProvisionOptio
         enter('transfer');
         // Each is answered by a status: accepted, or rejected with err (PROTOCOL.md §5.7), within ACK_TIMEOUT_MS.
         await session.sendAcknowledged({
-          type: 'wifi', ssid: new TextEncoder().encode(job.wifi.ssid),
+          type: 'wifi',
+          ssid: new TextEncoder().encode(job.wifi.ssid),
           ...(job.wifi.passphrase !== undefined ? { passphrase: job.wifi.passphrase } : {}),
           ...(job.wifi.hidden ? { hidden: true } : {}),
         });
@@ -132,15 +136,27 @@ export async function provisionDevice(job: ProvisionJob, options: ProvisionOptio
         const from = session.statuses.length;
         await session.send('control', { type: 'control', command: 'commit' });
         enter('provision');
-        final = await session.status((s) => s.state === 'provisioned' || s.state === 'failed' || (s.error !== undefined && !IN_PROGRESS_STATES.includes(s.state)), from, PROVISION_TIMEOUT_MS);
+        final = await session.status(
+          (s) =>
+            s.state === 'provisioned' ||
+            s.state === 'failed' ||
+            (s.error !== undefined && !IN_PROGRESS_STATES.includes(s.state)),
+          from,
+          PROVISION_TIMEOUT_MS,
+        );
       }
       account();
       if (final.state !== 'provisioned' || !final.result) throw statusError(final);
       bytesSent += session.bytesSent;
       await link.close().catch(() => undefined);
       return {
-        deviceId: job.deviceId, thingName: final.result.thingName, certificateId: final.result.certificateId,
-        phasesMs, bytesSent, attempts: attempt, attPayload: link.attPayload,
+        deviceId: job.deviceId,
+        thingName: final.result.thingName,
+        certificateId: final.result.certificateId,
+        phasesMs,
+        bytesSent,
+        attempts: attempt,
+        attPayload: link.attPayload,
       };
     } catch (err) {
       bytesSent += session?.bytesSent ?? 0;

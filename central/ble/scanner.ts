@@ -1,6 +1,11 @@
 import type { Peripheral } from '@abandonware/noble';
 import type { Noble } from '../../ble/index.js';
-import { ADV_FLAG_SESSION_ACTIVE, ADV_ID_TAG_BYTES, ADV_NAME_MAX_CHARS, deviceIdTag } from '../../protocol/advertisement.js';
+import {
+  ADV_FLAG_SESSION_ACTIVE,
+  ADV_ID_TAG_BYTES,
+  ADV_NAME_MAX_CHARS,
+  deviceIdTag,
+} from '../../protocol/advertisement.js';
 import { ProvisioningError } from '../../protocol/errors.js';
 import { SERVICE_UUID, compactUuid } from '../../protocol/gatt.js';
 import { stateFromCode } from '../../protocol/states.js';
@@ -42,7 +47,9 @@ export function foundDevice(p: Peripheral): FoundDevice | undefined {
     rssi: p.rssi,
     ...(state !== undefined ? { state } : {}),
     busy: data !== undefined && data.length >= 2 && (data[1]! & ADV_FLAG_SESSION_ACTIVE) !== 0,
-    ...(data && data.length >= 2 + ADV_ID_TAG_BYTES ? { idTag: new Uint8Array(data.subarray(2, 2 + ADV_ID_TAG_BYTES)) } : {}),
+    ...(data && data.length >= 2 + ADV_ID_TAG_BYTES
+      ? { idTag: new Uint8Array(data.subarray(2, 2 + ADV_ID_TAG_BYTES)) }
+      : {}),
     peripheral: p,
   };
 }
@@ -62,17 +69,36 @@ export function nameMatches(found: Pick<FoundDevice, 'name' | 'idTag'>, deviceId
 }
 
 export async function poweredOn(noble: Noble, timers: Timers = systemTimers): Promise<void> {
-  const n = noble as unknown as { state?: string; _state?: string; once(e: 'stateChange', l: (s: string) => void): unknown };
+  const n = noble as unknown as {
+    state?: string;
+    _state?: string;
+    once(e: 'stateChange', l: (s: string) => void): unknown;
+  };
   const ready = (): boolean => n.state === 'poweredOn' || n._state === 'poweredOn';
   if (ready()) return;
-  await withTimeout(new Promise<void>((resolve) => {
-    const check = (): void => { if (ready()) resolve(); else n.once('stateChange', check); };
-    n.once('stateChange', check);
-  }), POWER_ON_TIMEOUT_MS, () => new ProvisioningError('BLE_UNAVAILABLE', { detail: `the adapter did not power on within ${POWER_ON_TIMEOUT_MS} ms` }), timers);
+  await withTimeout(
+    new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (ready()) resolve();
+        else n.once('stateChange', check);
+      };
+      n.once('stateChange', check);
+    }),
+    POWER_ON_TIMEOUT_MS,
+    () =>
+      new ProvisioningError('BLE_UNAVAILABLE', {
+        detail: `the adapter did not power on within ${POWER_ON_TIMEOUT_MS} ms`,
+      }),
+    timers,
+  );
 }
 
 /** Listens for advertisements of the provisioning service for `durationMs`; strongest first. */
-export async function scanDevices(noble: Noble, durationMs = SCAN_DURATION_MS, timers: Timers = systemTimers): Promise<FoundDevice[]> {
+export async function scanDevices(
+  noble: Noble,
+  durationMs = SCAN_DURATION_MS,
+  timers: Timers = systemTimers,
+): Promise<FoundDevice[]> {
   await poweredOn(noble, timers);
   const seen = new Map<string, FoundDevice>();
   const onDiscover = (p: Peripheral): void => {
@@ -91,7 +117,12 @@ export async function scanDevices(noble: Noble, durationMs = SCAN_DURATION_MS, t
 }
 
 /** Scans until a device whose advertised name matches `deviceId` shows up; DEVICE_NOT_FOUND after the timeout. */
-export async function findDevice(noble: Noble, deviceId: string, timeoutMs = FIND_TIMEOUT_MS, timers: Timers = systemTimers): Promise<Peripheral> {
+export async function findDevice(
+  noble: Noble,
+  deviceId: string,
+  timeoutMs = FIND_TIMEOUT_MS,
+  timers: Timers = systemTimers,
+): Promise<Peripheral> {
   await poweredOn(noble, timers);
   let onDiscover: ((p: Peripheral) => void) | undefined;
   const found = new Promise<Peripheral>((resolve) => {
@@ -103,7 +134,13 @@ export async function findDevice(noble: Noble, deviceId: string, timeoutMs = FIN
   });
   try {
     await noble.startScanningAsync([SERVICE], true);
-    return await withTimeout(found, timeoutMs, () => new ProvisioningError('DEVICE_NOT_FOUND', { detail: `${deviceId} did not advertise within ${timeoutMs} ms` }), timers);
+    return await withTimeout(
+      found,
+      timeoutMs,
+      () =>
+        new ProvisioningError('DEVICE_NOT_FOUND', { detail: `${deviceId} did not advertise within ${timeoutMs} ms` }),
+      timers,
+    );
   } finally {
     if (onDiscover) noble.removeListener('discover', onDiscover);
     await noble.stopScanningAsync().catch(() => undefined);

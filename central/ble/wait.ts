@@ -10,16 +10,29 @@ export const systemTimers: Timers = {
 };
 
 /** Settles like `promise`, or rejects with `onTimeout()` after `ms`. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error, timers: Timers = systemTimers): Promise<T> {
+export function withTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  onTimeout: () => Error,
+  timers: Timers = systemTimers,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const handle = timers.setTimeout(() => reject(onTimeout()), ms);
     promise.then(
-      (v) => { timers.clearTimeout(handle); resolve(v); },
-      (e: unknown) => { timers.clearTimeout(handle); reject(e); },
+      (v) => {
+        timers.clearTimeout(handle);
+        resolve(v);
+      },
+      (e: unknown) => {
+        timers.clearTimeout(handle);
+        reject(e);
+      },
     );
   });
 }
 
 export function delay(ms: number, timers: Timers = systemTimers): Promise<void> {
-  return new Promise((resolve) => { timers.setTimeout(resolve, ms); });
+  return new Promise((resolve) => {
+    timers.setTimeout(resolve, ms);
+  });
 }

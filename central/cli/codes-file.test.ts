@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { ProvisioningError } from '../../protocol/errors.js';
-import { encodeSetupPayload, formatSetupCode, generateSetupCode, parseSetupCode } from '../../protocol/session/index.js';
+import {
+  encodeSetupPayload,
+  formatSetupCode,
+  generateSetupCode,
+  parseSetupCode,
+} from '../../protocol/session/index.js';
 import { parseCodesFile } from './codes-file.js';
 import { CliUsageError, EXIT, exitCodeFor } from './exit-codes.js';
 
 let seed = 1;
-const random = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => (seed = (seed * 1103515245 + 12345) & 0xff));
+const random = (n: number): Uint8Array =>
+  Uint8Array.from({ length: n }, () => (seed = (seed * 1103515245 + 12345) & 0xff));
 
 describe('codes file', () => {
   const a = generateSetupCode(random);
@@ -13,7 +19,10 @@ describe('codes file', () => {
 
   it('reads QR payloads and DEVICE-ID CODE lines, skipping blanks and comments', () => {
     const text = `# kitchen batch\n\n${encodeSetupPayload({ deviceId: 'pi-1', setupCode: a, transports: ['ble'] })}\npi-2   ${formatSetupCode(b)}\n`;
-    expect(parseCodesFile(text, 'codes.txt')).toEqual([{ deviceId: 'pi-1', setupCode: a }, { deviceId: 'pi-2', setupCode: parseSetupCode(formatSetupCode(b)) }]);
+    expect(parseCodesFile(text, 'codes.txt')).toEqual([
+      { deviceId: 'pi-1', setupCode: a },
+      { deviceId: 'pi-2', setupCode: parseSetupCode(formatSetupCode(b)) },
+    ]);
   });
 
   it('names the line of a bad entry without printing the code', () => {
@@ -24,9 +33,14 @@ describe('codes file', () => {
     } catch (err) {
       error = err;
     }
-    expect(error).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('codes.txt line 2: SESSION_SETUP_CODE_INVALID') });
+    expect(error).toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining('codes.txt line 2: SESSION_SETUP_CODE_INVALID'),
+    });
     expect((error as Error).message).not.toContain('not-a-code');
-    expect(() => parseCodesFile(`pi-1 ${a}\npi-1 ${b}\n`, 'c')).toThrow(expect.objectContaining({ message: expect.stringContaining('line 2: device pi-1 is listed twice') }));
+    expect(() => parseCodesFile(`pi-1 ${a}\npi-1 ${b}\n`, 'c')).toThrow(
+      expect.objectContaining({ message: expect.stringContaining('line 2: device pi-1 is listed twice') }),
+    );
     expect(() => parseCodesFile('# nothing\n', 'c')).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 });

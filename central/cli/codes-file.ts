@@ -36,7 +36,10 @@ export function parseCodesFile(text: string, source: string): DeviceCode[] {
       const why = err instanceof ProvisioningError ? err.code : (err as Error).message;
       throw new ProvisioningError('CONFIG_INVALID', { detail: `${source} line ${i + 1}: ${why}` });
     }
-    if (seen.has(entry.deviceId)) throw new ProvisioningError('CONFIG_INVALID', { detail: `${source} line ${i + 1}: device ${entry.deviceId} is listed twice` });
+    if (seen.has(entry.deviceId))
+      throw new ProvisioningError('CONFIG_INVALID', {
+        detail: `${source} line ${i + 1}: device ${entry.deviceId} is listed twice`,
+      });
     seen.add(entry.deviceId);
     out.push(entry);
   });
@@ -49,8 +52,13 @@ export function readCodesFile(path: string): DeviceCode[] {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ProvisioningError('CONFIG_INVALID', { detail: `codes file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
+    throw new ProvisioningError('CONFIG_INVALID', {
+      detail: `codes file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    });
   }
-  if (text.length > MAX_CODES_FILE_BYTES) throw new ProvisioningError('CONFIG_INVALID', { detail: `codes file ${path} is larger than ${MAX_CODES_FILE_BYTES} bytes` });
+  if (text.length > MAX_CODES_FILE_BYTES)
+    throw new ProvisioningError('CONFIG_INVALID', {
+      detail: `codes file ${path} is larger than ${MAX_CODES_FILE_BYTES} bytes`,
+    });
   return parseCodesFile(text, path);
 }

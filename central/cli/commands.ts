@@ -23,11 +23,17 @@ function who(tokens: StoredTokens): string {
 }
 
 function loginData(tokens: StoredTokens): Record<string, unknown> {
-  return { user: who(tokens), subject: tokens.subject, issuer: tokens.issuer, expiresAt: new Date(tokens.expiresAt).toISOString() };
+  return {
+    user: who(tokens),
+    subject: tokens.subject,
+    issuer: tokens.issuer,
+    expiresAt: new Date(tokens.expiresAt).toISOString(),
+  };
 }
 
 export async function login(ctx: CommandContext, flags: LoginFlags, out: Output, io: CliIo): Promise<void> {
-  if (flags.deviceGrant && flags.passwordGrant) throw new CliUsageError('choose one of --device-grant and --password-grant');
+  if (flags.deviceGrant && flags.passwordGrant)
+    throw new CliUsageError('choose one of --device-grant and --password-grant');
   let tokens: StoredTokens;
   if (flags.deviceGrant) {
     tokens = await ctx.auth.loginWithDeviceCode((p) => {
@@ -37,8 +43,13 @@ export async function login(ctx: CommandContext, flags: LoginFlags, out: Output,
     });
   } else if (flags.passwordGrant) {
     if (!flags.username) throw new CliUsageError('--password-grant needs --username');
-    const password = flags.passwordFile ? readSecretFile(flags.passwordFile, 'password')
-      : io.env[PASSWORD_ENV] ?? await promptSecret(io, `Password for ${flags.username}: `, { what: 'password', alternatives: `--password-file FILE or $${PASSWORD_ENV}` });
+    const password = flags.passwordFile
+      ? readSecretFile(flags.passwordFile, 'password')
+      : (io.env[PASSWORD_ENV] ??
+        (await promptSecret(io, `Password for ${flags.username}: `, {
+          what: 'password',
+          alternatives: `--password-file FILE or $${PASSWORD_ENV}`,
+        })));
     tokens = await ctx.auth.loginWithPassword(flags.username, password);
   } else {
     tokens = await ctx.auth.loginWithBrowser((url) => {
@@ -64,7 +75,10 @@ export async function logout(ctx: CommandContext, out: Output): Promise<void> {
 
 export async function whoami(ctx: CommandContext, out: Output): Promise<void> {
   const tokens = await ctx.auth.tokens();
-  out.result(`Logged in as ${who(tokens)} at ${tokens.issuer} until ${new Date(tokens.expiresAt).toISOString()}`, loginData(tokens));
+  out.result(
+    `Logged in as ${who(tokens)} at ${tokens.issuer} until ${new Date(tokens.expiresAt).toISOString()}`,
+    loginData(tokens),
+  );
 }
 
 /**
@@ -75,7 +89,11 @@ export async function whoami(ctx: CommandContext, out: Output): Promise<void> {
 export async function claim(ctx: CommandContext, out: Output, outDir?: string): Promise<void> {
   const cloud = new CloudSession({ config: ctx.config, idToken: () => ctx.auth.idToken() });
   const c = await cloud.claim();
-  const data = { certificateId: c.certificateId, expiresAt: c.expiresAt.toISOString(), template: ctx.config.iot.provisioningTemplateName };
+  const data = {
+    certificateId: c.certificateId,
+    expiresAt: c.expiresAt.toISOString(),
+    template: ctx.config.iot.provisioningTemplateName,
+  };
   if (outDir === undefined) {
     out.result(`Claim ${c.certificateId} for template ${data.template}, valid until ${data.expiresAt}`, data);
     return;
@@ -83,17 +101,26 @@ export async function claim(ctx: CommandContext, out: Output, outDir?: string): 
   const files = claimFileNames(outDir, c.certificateId);
   writeSecretFileSync(files.certificateFile, c.certificatePem);
   writeSecretFileSync(files.privateKeyFile, c.privateKeyPem);
-  out.result([
-    `Claim ${c.certificateId} for template ${data.template}, valid until ${data.expiresAt}:`,
-    `  certificate  ${files.certificateFile}`,
-    `  private key  ${files.privateKeyFile}`,
-    'For the SoftAP upload page, copy both to the phone over a channel you trust (a USB cable, AirDrop,',
-    'your own cloud drive; not e-mail or chat), choose them on the page before the claim runs out, then delete them.',
-  ].join('\n'), { ...data, ...files });
+  out.result(
+    [
+      `Claim ${c.certificateId} for template ${data.template}, valid until ${data.expiresAt}:`,
+      `  certificate  ${files.certificateFile}`,
+      `  private key  ${files.privateKeyFile}`,
+      'For the SoftAP upload page, copy both to the phone over a channel you trust (a USB cable, AirDrop,',
+      'your own cloud drive; not e-mail or chat), choose them on the page before the claim runs out, then delete them.',
+    ].join('\n'),
+    { ...data, ...files },
+  );
 }
 
 /** `<first 10 of the id>-certificate.pem.crt` and `-private.pem.key`, as the AWS console names a claim's files. */
-export function claimFileNames(dir: string, certificateId: string): { certificateFile: string; privateKeyFile: string } {
+export function claimFileNames(
+  dir: string,
+  certificateId: string,
+): { certificateFile: string; privateKeyFile: string } {
   const prefix = certificateId.slice(0, 10);
-  return { certificateFile: join(dir, `${prefix}-certificate.pem.crt`), privateKeyFile: join(dir, `${prefix}-private.pem.key`) };
+  return {
+    certificateFile: join(dir, `${prefix}-certificate.pem.crt`),
+    privateKeyFile: join(dir, `${prefix}-private.pem.key`),
+  };
 }

@@ -8,11 +8,13 @@ const dir = mkdtempSync(join(tmpdir(), 'central-secret-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('client secret files (never argv)', () => {
-  it('reads the emulator\'s {clientId: secret} file by client id, or a one-line file', () => {
+  it("reads the emulator's {clientId: secret} file by client id, or a one-line file", () => {
     const json = join(dir, 'client-secrets.json');
     writeFileSync(json, JSON.stringify({ 'mobile-claim': 's3cret-from-json' }), { mode: 0o600 });
     expect(readClientSecretFile(json, 'mobile-claim')).toBe('s3cret-from-json');
-    expect(() => readClientSecretFile(json, 'other')).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('no secret for other') }));
+    expect(() => readClientSecretFile(json, 'other')).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('no secret for other') }),
+    );
     const line = join(dir, 'secret.txt');
     writeFileSync(line, 'keycloak-console-secret\n', { mode: 0o600 });
     expect(readClientSecretFile(line, 'mobile-claim')).toBe('keycloak-console-secret');

@@ -25,22 +25,36 @@ export function readClientSecretFile(path: string, clientId: string): string {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ProvisioningError('CONFIG_INVALID', { detail: `client secret file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
+    throw new ProvisioningError('CONFIG_INVALID', {
+      detail: `client secret file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    });
   }
   if (text.trimStart().startsWith('{')) {
     const v = (JSON.parse(text) as Record<string, unknown>)[clientId];
     if (typeof v === 'string' && v.length > 0) return v;
-    throw new ProvisioningError('CONFIG_INVALID', { detail: `client secret file ${path} has no secret for ${clientId}` });
+    throw new ProvisioningError('CONFIG_INVALID', {
+      detail: `client secret file ${path} has no secret for ${clientId}`,
+    });
   }
   const line = text.split(/\r?\n/, 1)[0] ?? '';
-  if (line.length === 0) throw new ProvisioningError('CONFIG_INVALID', { detail: `client secret file ${path} must hold the secret on its first line` });
+  if (line.length === 0)
+    throw new ProvisioningError('CONFIG_INVALID', {
+      detail: `client secret file ${path} must hold the secret on its first line`,
+    });
   return line;
 }
 
-function clientSecret(config: CentralConfig, clientId: string, options: GlobalOptions, env: NodeJS.ProcessEnv): string | undefined {
+function clientSecret(
+  config: CentralConfig,
+  clientId: string,
+  options: GlobalOptions,
+  env: NodeJS.ProcessEnv,
+): string | undefined {
   if (env[CLIENT_SECRET_ENV]) return env[CLIENT_SECRET_ENV];
-  const file = options.clientSecretFile ?? env[CLIENT_SECRET_FILE_ENV]
-    ?? (config.oidc.passwordClient?.clientId === clientId ? config.oidc.passwordClient.clientSecretPath : undefined);
+  const file =
+    options.clientSecretFile ??
+    env[CLIENT_SECRET_FILE_ENV] ??
+    (config.oidc.passwordClient?.clientId === clientId ? config.oidc.passwordClient.clientSecretPath : undefined);
   return file !== undefined ? readClientSecretFile(file, clientId) : undefined;
 }
 
@@ -56,6 +70,12 @@ export function commandContext(options: GlobalOptions, env: NodeJS.ProcessEnv): 
   const cache = new TokenCache(options.tokenCache ?? defaultTokenCachePath(env));
   const clientId = options.clientId ?? env[CLIENT_ID_ENV] ?? config.oidc.clientId;
   const secret = clientSecret(config, clientId, options, env);
-  const auth = new Auth({ issuer: config.oidc.issuer, clientId, scope: config.oidc.scope, cache, ...(secret !== undefined ? { clientSecret: secret } : {}) });
+  const auth = new Auth({
+    issuer: config.oidc.issuer,
+    clientId,
+    scope: config.oidc.scope,
+    cache,
+    ...(secret !== undefined ? { clientSecret: secret } : {}),
+  });
   return { config, auth, cache };
 }

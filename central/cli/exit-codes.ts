@@ -40,10 +40,15 @@ export function exitCodeFor(err: unknown): ExitCode {
   if (err.code === 'CONFIG_INVALID') return EXIT.config;
   if (err.code === 'LOGIN_REQUIRED' || err.code === 'LOGIN_FAILED') return EXIT.login;
   switch (err.category) {
-    case 'cloud': return EXIT.cloud;
-    case 'session': return EXIT.session;
-    case 'wifi': return EXIT.wifi;
-    case 'protocol': return EXIT.protocol;
-    case 'device': return err.code === 'INTERNAL' ? EXIT.internal : EXIT.device;
+    case 'cloud':
+      return EXIT.cloud;
+    case 'session':
+      return EXIT.session;
+    case 'wifi':
+      return EXIT.wifi;
+    case 'protocol':
+      return EXIT.protocol;
+    case 'device':
+      return err.code === 'INTERNAL' ? EXIT.internal : EXIT.device;
   }
 }

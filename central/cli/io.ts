@@ -14,7 +14,10 @@ export interface CliIo {
 
 /** Human output by default, one JSON document with --json (for scripts). */
 export class Output {
-  constructor(private readonly io: CliIo, readonly json: boolean) {}
+  constructor(
+    private readonly io: CliIo,
+    readonly json: boolean,
+  ) {}
 
   /** Progress and prompts for people: stderr, so stdout stays clean for --json. */
   progress(line: string): void {

@@ -105,11 +105,22 @@ const COMMAND_OPTIONS = {
 
 type Command = keyof typeof COMMAND_OPTIONS;
 const COMMANDS = Object.keys(COMMAND_OPTIONS) as Command[];
-const ALL_OPTIONS = { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS.login, ...COMMAND_OPTIONS.claim, ...COMMAND_OPTIONS.devices, ...COMMAND_OPTIONS.provision };
+const ALL_OPTIONS = {
+  ...GLOBAL_OPTIONS,
+  ...COMMAND_OPTIONS.login,
+  ...COMMAND_OPTIONS.claim,
+  ...COMMAND_OPTIONS.devices,
+  ...COMMAND_OPTIONS.provision,
+};
 
 /** The command and its options; an option of another command (e.g. `whoami --ssid`) is a usage error. */
 export function parseCentralArgs(argv: readonly string[]) {
-  const { values, positionals, tokens } = parseArgs({ args: [...argv], allowPositionals: true, tokens: true, options: ALL_OPTIONS });
+  const { values, positionals, tokens } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    tokens: true,
+    options: ALL_OPTIONS,
+  });
   const [command, ...rest] = positionals;
   if (!command) throw new CliUsageError(`a command is required (${COMMANDS.join(', ')})`);
   if (!(COMMANDS as string[]).includes(command)) throw new CliUsageError(`unknown command ${command}`);
@@ -126,7 +137,8 @@ const MAX_WAIT_S = 120;
 
 function seconds(text: string, flag: string): number {
   const value = Number(text);
-  if (!(value > 0 && value <= MAX_WAIT_S)) throw new CliUsageError(`${flag} must be more than 0 and at most ${MAX_WAIT_S} seconds`);
+  if (!(value > 0 && value <= MAX_WAIT_S))
+    throw new CliUsageError(`${flag} must be more than 0 and at most ${MAX_WAIT_S} seconds`);
   return value;
 }
 
@@ -145,25 +157,36 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   try {
     const { command, values } = parseCentralArgs(argv);
     json = values.json;
-    const context = (): CommandContext => commandContext({
-      ...(values.config ? { config: values.config } : {}),
-      ...(values['token-cache'] ? { tokenCache: values['token-cache'] } : {}),
-      ...(values['client-id'] ? { clientId: values['client-id'] } : {}),
-      ...(values['client-secret-file'] ? { clientSecretFile: values['client-secret-file'] } : {}),
-    }, io.env);
+    const context = (): CommandContext =>
+      commandContext(
+        {
+          ...(values.config ? { config: values.config } : {}),
+          ...(values['token-cache'] ? { tokenCache: values['token-cache'] } : {}),
+          ...(values['client-id'] ? { clientId: values['client-id'] } : {}),
+          ...(values['client-secret-file'] ? { clientSecretFile: values['client-secret-file'] } : {}),
+        },
+        io.env,
+      );
     const softap = values.transport === SOFTAP_TRANSPORT;
-    if (softap && command !== 'provision') throw new CliUsageError(`--transport ${SOFTAP_TRANSPORT} works with provision only`);
-    if (softap !== (values.url !== undefined)) throw new CliUsageError(`--transport ${SOFTAP_TRANSPORT} and --url URL go together`);
+    if (softap && command !== 'provision')
+      throw new CliUsageError(`--transport ${SOFTAP_TRANSPORT} works with provision only`);
+    if (softap !== (values.url !== undefined))
+      throw new CliUsageError(`--transport ${SOFTAP_TRANSPORT} and --url URL go together`);
     const noble = (): Noble => (io.noble ?? defaultNoble)(values.transport);
     switch (command) {
       case 'login':
-        await login(context(), {
-          deviceGrant: values['device-grant'],
-          passwordGrant: values['password-grant'],
-          browser: !values['no-browser'],
-          ...(values.username ? { username: values.username } : {}),
-          ...(values['password-file'] ? { passwordFile: values['password-file'] } : {}),
-        }, out(), io);
+        await login(
+          context(),
+          {
+            deviceGrant: values['device-grant'],
+            passwordGrant: values['password-grant'],
+            browser: !values['no-browser'],
+            ...(values.username ? { username: values.username } : {}),
+            ...(values['password-file'] ? { passwordFile: values['password-file'] } : {}),
+          },
+          out(),
+          io,
+        );
         break;
       case 'logout':
         await logout(context(), out());
@@ -181,7 +204,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       }
       case 'provision': {
         const flags = {
-          open: values.open, scan: values.scan, params: values.param, all: values.all,
+          open: values.open,
+          scan: values.scan,
+          params: values.param,
+          all: values.all,
           ...(values.device ? { device: values.device } : {}),
           ...(values.qr ? { qr: values.qr } : {}),
           ...(values['setup-code'] ? { setupCode: values['setup-code'] } : {}),
@@ -189,7 +215,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           ...(values['password-file'] ? { passwordFile: values['password-file'] } : {}),
           ...(values.codes ? { codes: values.codes } : {}),
           ...(values.parallel !== undefined ? { parallel: Number(values.parallel) } : {}),
-          ...(values['find-timeout'] !== undefined ? { findTimeoutMs: seconds(values['find-timeout'], '--find-timeout') * 1000 } : {}),
+          ...(values['find-timeout'] !== undefined
+            ? { findTimeoutMs: seconds(values['find-timeout'], '--find-timeout') * 1000 }
+            : {}),
           ...(values.url !== undefined ? { softapUrl: values.url } : {}),
         };
         checkProvisionFlags(flags); // before the config, the login and any prompt

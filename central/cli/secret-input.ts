@@ -11,10 +11,13 @@ export function readSecretFile(path: string, what: string): string {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ProvisioningError('CONFIG_INVALID', { detail: `${what} file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
+    throw new ProvisioningError('CONFIG_INVALID', {
+      detail: `${what} file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    });
   }
   const line = text.split(/\r?\n/, 1)[0] ?? '';
-  if (line.length === 0 || line.length > MAX_SECRET_CHARS) throw new ProvisioningError('CONFIG_INVALID', { detail: `${what} file ${path} must hold one non-empty line` });
+  if (line.length === 0 || line.length > MAX_SECRET_CHARS)
+    throw new ProvisioningError('CONFIG_INVALID', { detail: `${what} file ${path} must hold one non-empty line` });
   return line;
 }
 
@@ -43,9 +46,14 @@ export async function promptSecret(io: CliIo, prompt: string, source: SecretSour
         if (err) reject(err);
         else resolve(value);
       };
-      const onEnd = (): void => finish(value ? undefined : new ProvisioningError('CONFIG_INVALID', {
-        detail: `no ${source.what} on stdin${io.stdin.isTTY === true ? '' : ' (not a terminal)'}: pipe it in, or give it with ${source.alternatives}`,
-      }));
+      const onEnd = (): void =>
+        finish(
+          value
+            ? undefined
+            : new ProvisioningError('CONFIG_INVALID', {
+                detail: `no ${source.what} on stdin${io.stdin.isTTY === true ? '' : ' (not a terminal)'}: pipe it in, or give it with ${source.alternatives}`,
+              }),
+        );
       const onData = (chunk: Buffer | string): void => {
         for (const ch of chunk.toString()) {
           if (ch === '\r' || ch === '\n') return finish();

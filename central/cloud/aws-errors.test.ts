@@ -12,7 +12,12 @@ describe('awsError', () => {
   });
 
   it('a service answer maps by exception name', () => {
-    const denied = Object.assign(new Error('nope'), { name: 'NotAuthorizedException', $metadata: { httpStatusCode: 400 } });
-    expect(awsError(denied, 'Cognito GetId', { NotAuthorizedException: 'LOGIN_REQUIRED' }, 'CLAIM_DENIED')).toMatchObject({ code: 'LOGIN_REQUIRED' });
+    const denied = Object.assign(new Error('nope'), {
+      name: 'NotAuthorizedException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    expect(
+      awsError(denied, 'Cognito GetId', { NotAuthorizedException: 'LOGIN_REQUIRED' }, 'CLAIM_DENIED'),
+    ).toMatchObject({ code: 'LOGIN_REQUIRED' });
   });
 });

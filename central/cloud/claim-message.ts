@@ -7,7 +7,11 @@ import type { ProvisioningClaim } from './claim.js';
  * the emulator, its CA) and the template parameters the phone chooses (e.g. DeviceLocation; the
  * device adds its own SerialNumber).
  */
-export function claimMessage(claim: ProvisioningClaim, config: CentralConfig, parameters: Readonly<Record<string, string>> = {}): ClaimMessage {
+export function claimMessage(
+  claim: ProvisioningClaim,
+  config: CentralConfig,
+  parameters: Readonly<Record<string, string>> = {},
+): ClaimMessage {
   return {
     type: 'claim',
     certificatePem: claim.certificatePem,

@@ -36,15 +36,28 @@ export async function requestClaim(options: ClaimRequestOptions): Promise<Provis
   const iot = new IoTClient({
     region: options.region,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: c.expiration },
+    credentials: {
+      accessKeyId: c.accessKeyId,
+      secretAccessKey: c.secretAccessKey,
+      sessionToken: c.sessionToken,
+      expiration: c.expiration,
+    },
   });
   try {
-    const out = await iot.send(new CreateProvisioningClaimCommand({ templateName: options.templateName }))
-      .catch((err: unknown) => { throw awsError(err, `CreateProvisioningClaim for ${options.templateName}`, IOT_ERRORS, 'CLAIM_DENIED'); });
+    const out = await iot
+      .send(new CreateProvisioningClaimCommand({ templateName: options.templateName }))
+      .catch((err: unknown) => {
+        throw awsError(err, `CreateProvisioningClaim for ${options.templateName}`, IOT_ERRORS, 'CLAIM_DENIED');
+      });
     if (!out.certificateId || !out.certificatePem || !out.keyPair?.PrivateKey || !out.expiration) {
       throw new ProvisioningError('CLAIM_INVALID', { detail: 'CreateProvisioningClaim returned an incomplete claim' });
     }
-    return { certificateId: out.certificateId, certificatePem: out.certificatePem, privateKeyPem: out.keyPair.PrivateKey, expiresAt: out.expiration };
+    return {
+      certificateId: out.certificateId,
+      certificatePem: out.certificatePem,
+      privateKeyPem: out.keyPair.PrivateKey,
+      expiresAt: out.expiration,
+    };
   } finally {
     iot.destroy();
   }

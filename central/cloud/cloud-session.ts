@@ -49,14 +49,19 @@ export class CloudSession {
   /** A claim with at least {@link CLAIM_MIN_REMAINING_MS} left: the current one or a new one. */
   async claim(): Promise<ProvisioningClaim> {
     if (this.current && this.isFresh(this.current)) return this.current;
-    this.pendingClaim ??= this.fetchClaim().finally(() => { this.pendingClaim = undefined; });
+    this.pendingClaim ??= this.fetchClaim().finally(() => {
+      this.pendingClaim = undefined;
+    });
     return this.pendingClaim;
   }
 
   /** Temporary AWS credentials with at least {@link CREDENTIALS_MIN_REMAINING_MS} left. */
   async awsCredentials(): Promise<FederatedCredentials> {
-    if (this.credentials && this.credentials.expiration.getTime() - this.now() >= CREDENTIALS_MIN_REMAINING_MS) return this.credentials;
-    this.pendingCredentials ??= this.fetchCredentials().finally(() => { this.pendingCredentials = undefined; });
+    if (this.credentials && this.credentials.expiration.getTime() - this.now() >= CREDENTIALS_MIN_REMAINING_MS)
+      return this.credentials;
+    this.pendingCredentials ??= this.fetchCredentials().finally(() => {
+      this.pendingCredentials = undefined;
+    });
     return this.pendingCredentials;
   }
 

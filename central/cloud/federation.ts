@@ -1,4 +1,8 @@
-import { CognitoIdentityClient, GetCredentialsForIdentityCommand, GetIdCommand } from '@aws-sdk/client-cognito-identity';
+import {
+  CognitoIdentityClient,
+  GetCredentialsForIdentityCommand,
+  GetIdCommand,
+} from '@aws-sdk/client-cognito-identity';
 import { ProvisioningError } from '../../protocol/errors.js';
 import { awsError } from './aws-errors.js';
 
@@ -33,18 +37,33 @@ const COGNITO_ERRORS = {
  * temporary AWS credentials, as the seed's phone app does.
  */
 export async function federate(options: FederationOptions): Promise<FederatedCredentials> {
-  const cognito = new CognitoIdentityClient({ region: options.region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
+  const cognito = new CognitoIdentityClient({
+    region: options.region,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+  });
   const logins = { [options.providerName]: options.idToken };
   try {
-    const { IdentityId } = await cognito.send(new GetIdCommand({ IdentityPoolId: options.identityPoolId, Logins: logins }))
-      .catch((err: unknown) => { throw awsError(err, 'Cognito GetId', COGNITO_ERRORS, 'CLAIM_DENIED'); });
+    const { IdentityId } = await cognito
+      .send(new GetIdCommand({ IdentityPoolId: options.identityPoolId, Logins: logins }))
+      .catch((err: unknown) => {
+        throw awsError(err, 'Cognito GetId', COGNITO_ERRORS, 'CLAIM_DENIED');
+      });
     if (!IdentityId) throw new ProvisioningError('CLAIM_DENIED', { detail: 'Cognito GetId returned no identity' });
-    const { Credentials: c } = await cognito.send(new GetCredentialsForIdentityCommand({ IdentityId, Logins: logins }))
-      .catch((err: unknown) => { throw awsError(err, 'Cognito GetCredentialsForIdentity', COGNITO_ERRORS, 'CLAIM_DENIED'); });
+    const { Credentials: c } = await cognito
+      .send(new GetCredentialsForIdentityCommand({ IdentityId, Logins: logins }))
+      .catch((err: unknown) => {
+        throw awsError(err, 'Cognito GetCredentialsForIdentity', COGNITO_ERRORS, 'CLAIM_DENIED');
+      });
     if (!c?.AccessKeyId || !c.SecretKey || !c.SessionToken || !c.Expiration) {
       throw new ProvisioningError('CLAIM_DENIED', { detail: 'Cognito returned incomplete credentials' });
     }
-    return { identityId: IdentityId, accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretKey, sessionToken: c.SessionToken, expiration: c.Expiration };
+    return {
+      identityId: IdentityId,
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretKey,
+      sessionToken: c.SessionToken,
+      expiration: c.Expiration,
+    };
   } finally {
     cognito.destroy();
   }

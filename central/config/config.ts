@@ -73,7 +73,8 @@ export function parseCentralConfig(raw: unknown, source = '(config)'): CentralCo
     },
     cognito: {
       identityPoolId: r.string(cognito.identityPoolId, 'cognito.identityPoolId', IDENTITY_POOL_ID),
-      providerName: r.optionalString(cognito.providerName, 'cognito.providerName') ?? issuer.replace(/^https?:\/\//, ''),
+      providerName:
+        r.optionalString(cognito.providerName, 'cognito.providerName') ?? issuer.replace(/^https?:\/\//, ''),
     },
     iot: {
       dataEndpoint: r.string(iot.dataEndpoint, 'iot.dataEndpoint'),
@@ -83,7 +84,10 @@ export function parseCentralConfig(raw: unknown, source = '(config)'): CentralCo
   };
   if (oidc.passwordClient !== undefined) {
     const pc = r.object(oidc.passwordClient, 'oidc.passwordClient');
-    config.oidc.passwordClient = { clientId: r.string(pc.clientId, 'oidc.passwordClient.clientId'), clientSecretPath: r.string(pc.clientSecretPath, 'oidc.passwordClient.clientSecretPath') };
+    config.oidc.passwordClient = {
+      clientId: r.string(pc.clientId, 'oidc.passwordClient.clientId'),
+      clientSecretPath: r.string(pc.clientSecretPath, 'oidc.passwordClient.clientSecretPath'),
+    };
   }
   const cognitoEndpoint = r.optionalUrl(cognito.endpoint, 'cognito.endpoint');
   if (cognitoEndpoint !== undefined) config.cognito.endpoint = cognitoEndpoint;

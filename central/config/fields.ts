@@ -45,7 +45,8 @@ export class FieldReader {
 
   port(value: unknown, path: string, fallback: number): number {
     if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) this.fail(path, 'must be an integer from 1 to 65535');
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535)
+      this.fail(path, 'must be an integer from 1 to 65535');
     return value;
   }
 }

@@ -20,7 +20,10 @@ const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
  * The emulator's static admin key pair: created on first start (AKIA… like an IAM user's long-term
  * key), kept in `<dataDir>/admin-credentials.json` (0600) so scripts keep working across restarts.
  */
-export function loadOrCreateAdminCredentials(dataDir: string, accountId: string): { path: string; record: AwsCredentialRecord } {
+export function loadOrCreateAdminCredentials(
+  dataDir: string,
+  accountId: string,
+): { path: string; record: AwsCredentialRecord } {
   const path = join(dataDir, ADMIN_CREDENTIALS_FILE);
   let file: AdminCredentialsFile;
   if (existsSync(path)) {

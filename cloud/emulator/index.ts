@@ -47,9 +47,16 @@ export interface EmulatorOptions {
 }
 
 export class EmulatorStartError extends Error {
-  constructor(readonly component: 'iot' | 'mqtt' | 'identity', readonly port: number, options: { cause: unknown }) {
+  constructor(
+    readonly component: 'iot' | 'mqtt' | 'identity',
+    readonly port: number,
+    options: { cause: unknown },
+  ) {
     const code = (options.cause as NodeJS.ErrnoException | undefined)?.code;
-    super(`could not start the ${component} endpoint${component === 'identity' ? 's' : ''} on port ${port}${code ? ` (${code})` : ''}`, options);
+    super(
+      `could not start the ${component} endpoint${component === 'identity' ? 's' : ''} on port ${port}${code ? ` (${code})` : ''}`,
+      options,
+    );
     this.name = 'EmulatorStartError';
   }
 
@@ -121,7 +128,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     const caPath = join(dataDir, CA_PEM_FILE);
     writeFileAtomic(caPath, ca.caCertPem, 0o644);
     const registry = Registry.open(join(dataDir, REGISTRY_FILE), {
-      region: config.region, accountId: config.accountId, ...(options.now ? { now: options.now } : {}),
+      region: config.region,
+      accountId: config.accountId,
+      ...(options.now ? { now: options.now } : {}),
     });
     closers.push(() => registry.close());
     const credentials = registry.credentials;
@@ -131,32 +140,64 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     // The template's hook ARN runs the product's hook in-process, once the control plane it calls is up.
     const hookTargets: NonNullable<NonNullable<Parameters<typeof startBroker>[0]['hooks']>['targets']> = {};
     const broker = await startBroker({
-      registry, ca, host, port: ports.mqtt, region: config.region, accountId: config.accountId, hooks: { targets: hookTargets },
+      registry,
+      ca,
+      host,
+      port: ports.mqtt,
+      region: config.region,
+      accountId: config.accountId,
+      hooks: { targets: hookTargets },
       ...(options.now ? { now: options.now } : {}),
-    })
-      .catch((cause: unknown) => { throw new EmulatorStartError('mqtt', ports.mqtt, { cause }); });
+    }).catch((cause: unknown) => {
+      throw new EmulatorStartError('mqtt', ports.mqtt, { cause });
+    });
     closers.push(() => broker.close());
-    const lambda = new EmulatedLambda({ dataDir, region: config.region, accountId: config.accountId, credentials, now: options.now ?? (() => new Date()) });
+    const lambda = new EmulatedLambda({
+      dataDir,
+      region: config.region,
+      accountId: config.accountId,
+      credentials,
+      now: options.now ?? (() => new Date()),
+    });
     const controlPlane = await startControlPlane({
       otherServices: lambda.api,
-      registry, ca, credentials, region: config.region, accountId: config.accountId, host, port: ports.iot,
+      registry,
+      ca,
+      credentials,
+      region: config.region,
+      accountId: config.accountId,
+      host,
+      port: ports.iot,
       // DescribeEndpoint answers a bare host name, as AWS does (samples pass it to `--endpoint`);
       // the broker's port is in cloud.json (`iot.mqttPort`), 8883 by default as on AWS.
       dataEndpoint: urlHost,
       ...(options.now ? { now: options.now } : {}),
-    }).catch((cause: unknown) => { throw new EmulatorStartError('iot', ports.iot, { cause }); });
+    }).catch((cause: unknown) => {
+      throw new EmulatorStartError('iot', ports.iot, { cause });
+    });
     closers.push(() => controlPlane.close());
     lambda.attach(controlPlane.url);
     closers.push(() => lambda.close());
     const productHook = productHookTargets({
-      region: config.region, accountId: config.accountId, endpoint: controlPlane.url, credentials, lambda, ...(options.now ? { now: options.now } : {}),
+      region: config.region,
+      accountId: config.accountId,
+      endpoint: controlPlane.url,
+      credentials,
+      lambda,
+      ...(options.now ? { now: options.now } : {}),
     });
     Object.assign(hookTargets, productHook.targets);
     closers.push(() => productHook.close());
     const identity = await startIdentity({
-      dataDir: join(dataDir, 'identity'), config, credentials, host, ports: { oidc: ports.oidc, cognito: ports.cognito },
+      dataDir: join(dataDir, 'identity'),
+      config,
+      credentials,
+      host,
+      ports: { oidc: ports.oidc, cognito: ports.cognito },
       ...(options.now ? { now: options.now } : {}),
-    }).catch((cause: unknown) => { throw new EmulatorStartError('identity', ports.oidc, { cause }); });
+    }).catch((cause: unknown) => {
+      throw new EmulatorStartError('identity', ports.oidc, { cause });
+    });
     closers.push(() => identity.close());
 
     const client = config.oidc.clients[0]!;
@@ -175,8 +216,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         provisioningTemplateName: config.provisioningTemplateName,
       },
       oidc: {
-        issuer: identity.issuer, clientId: client.clientId, redirectUris: client.redirectUris,
-        ...(passwordClient && identity.clientSecretsPath ? { passwordClient: { clientId: passwordClient.clientId, clientSecretPath: identity.clientSecretsPath } } : {}),
+        issuer: identity.issuer,
+        clientId: client.clientId,
+        redirectUris: client.redirectUris,
+        ...(passwordClient && identity.clientSecretsPath
+          ? { passwordClient: { clientId: passwordClient.clientId, clientSecretPath: identity.clientSecretsPath } }
+          : {}),
       },
       cognito: {
         endpoint: identity.cognitoEndpoint,

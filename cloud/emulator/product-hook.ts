@@ -25,25 +25,39 @@ export interface ProductHookOptions {
   log?: (line: string) => void;
 }
 
-export function productHookTargets(options: ProductHookOptions): { targets: Record<string, HookHandler>; close(): void } {
+export function productHookTargets(options: ProductHookOptions): {
+  targets: Record<string, HookHandler>;
+  close(): void;
+} {
   const accessKeyId = `AKIA${randomBytes(8).toString('hex').toUpperCase()}`;
   const secretAccessKey = randomBytes(30).toString('base64');
   const account = { region: options.region, accountId: options.accountId };
   options.credentials.put({
-    accessKeyId, secretAccessKey,
+    accessKeyId,
+    secretAccessKey,
     principalArn: `arn:aws:sts::${options.accountId}:assumed-role/${HOOK_ROLE_NAME}/${HOOK_FUNCTION_NAME}`,
     policies: [hookRolePolicy(account) as unknown as PolicyDocument],
   });
-  const iot = new IoTClient({ region: options.region, endpoint: options.endpoint, credentials: { accessKeyId, secretAccessKey } });
+  const iot = new IoTClient({
+    region: options.region,
+    endpoint: options.endpoint,
+    credentials: { accessKeyId, secretAccessKey },
+  });
   const handler = createPreProvisioningHook({
-    iot, ...(options.now ? { now: options.now } : {}), log: options.log ?? (() => undefined),
+    iot,
+    ...(options.now ? { now: options.now } : {}),
+    log: options.log ?? (() => undefined),
   });
   const arn = hookFunctionArn(account);
   // Deployed to the emulator's Lambda (setup --real against it): AWS's path, the deployed bundle.
   const target: HookHandler = async (input) => {
     const fn = options.lambda.functionFor(arn);
     if (!fn) return handler(input);
-    return (await options.lambda.invokeAsService(fn, input, { service: 'iot.amazonaws.com', sourceArn: input.templateArn, sourceAccount: options.accountId })) as PreProvisioningHookOutput;
+    return (await options.lambda.invokeAsService(fn, input, {
+      service: 'iot.amazonaws.com',
+      sourceArn: input.templateArn,
+      sourceAccount: options.accountId,
+    })) as PreProvisioningHookOutput;
   };
   return {
     targets: { [arn]: target },

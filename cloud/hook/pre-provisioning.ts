@@ -16,7 +16,11 @@
  * Only the AWS SDK: it is bundled alone into the Lambda (cloud/setup/lambda-deploy.ts).
  */
 import {
-  CreateThingCommand, DescribeCertificateCommand, DescribeThingCommand, IoTClient, ListThingPrincipalsCommand,
+  CreateThingCommand,
+  DescribeCertificateCommand,
+  DescribeThingCommand,
+  IoTClient,
+  ListThingPrincipalsCommand,
   UpdateThingCommand,
 } from '@aws-sdk/client-iot';
 
@@ -58,7 +62,9 @@ function errorName(err: unknown): string {
 }
 
 /** `claim/<claimCertificateId>/<certificateId>/<epoch seconds>`, parsed. */
-export function parseProvisionedBy(value: string | undefined): { claimCertificateId: string; certificateId: string; at: number } | undefined {
+export function parseProvisionedBy(
+  value: string | undefined,
+): { claimCertificateId: string; certificateId: string; at: number } | undefined {
   const m = /^claim\/([a-f0-9]{64})\/([a-f0-9]{64})\/(\d{1,12})$/.exec(value ?? '');
   return m ? { claimCertificateId: m[1] as string, certificateId: m[2] as string, at: Number(m[3]) } : undefined;
 }
@@ -82,8 +88,10 @@ async function activeCertificates(iot: IoTClient, thingName: string, except: str
 /** The decision, with its reason (logged; the device only ever sees ACCESS_DENIED). */
 export async function decide(event: PreProvisioningEvent, deps: HookDeps): Promise<HookDecision> {
   const serial = event.parameters?.SerialNumber;
-  if (typeof serial !== 'string' || !SERIAL_NUMBER_PATTERN.test(serial)) return { allow: false, reason: 'SerialNumber is missing or not 1-64 of [A-Za-z0-9_-]' };
-  if (!CERTIFICATE_ID.test(event.claimCertificateId ?? '') || !CERTIFICATE_ID.test(event.certificateId ?? '')) return { allow: false, reason: 'malformed certificate ids' };
+  if (typeof serial !== 'string' || !SERIAL_NUMBER_PATTERN.test(serial))
+    return { allow: false, reason: 'SerialNumber is missing or not 1-64 of [A-Za-z0-9_-]' };
+  if (!CERTIFICATE_ID.test(event.claimCertificateId ?? '') || !CERTIFICATE_ID.test(event.certificateId ?? ''))
+    return { allow: false, reason: 'malformed certificate ids' };
   const { iot } = deps;
   const nowS = Math.floor((deps.now?.() ?? new Date()).getTime() / 1000);
   const thingName = `${THING_NAME_PREFIX}${serial}`;
@@ -96,16 +104,26 @@ export async function decide(event: PreProvisioningEvent, deps: HookDeps): Promi
     if (errorName(err) !== 'ResourceNotFoundException') throw err;
     try {
       // Reserves the serial: a concurrent CreateThing with another mark gets ResourceAlreadyExists.
-      await iot.send(new CreateThingCommand({ thingName, attributePayload: { attributes: { SerialNumber: serial, [PROVISIONED_BY_ATTRIBUTE]: mark } } }));
+      await iot.send(
+        new CreateThingCommand({
+          thingName,
+          attributePayload: { attributes: { SerialNumber: serial, [PROVISIONED_BY_ATTRIBUTE]: mark } },
+        }),
+      );
       return { allow: true, thingName };
     } catch (e) {
-      if (errorName(e) === 'ResourceAlreadyExistsException') return { allow: false, reason: `${thingName} is being registered by another request` };
+      if (errorName(e) === 'ResourceAlreadyExistsException')
+        return { allow: false, reason: `${thingName} is being registered by another request` };
       throw e;
     }
   }
 
   const active = await activeCertificates(iot, thingName, event.certificateId);
-  if (active.length > 0) return { allow: false, reason: `${thingName} is registered to an ACTIVE certificate (${active[0]!.slice(0, 12)}…): decommission it first` };
+  if (active.length > 0)
+    return {
+      allow: false,
+      reason: `${thingName} is registered to an ACTIVE certificate (${active[0]!.slice(0, 12)}…): decommission it first`,
+    };
   const lease = parseProvisionedBy(thing.attributes?.[PROVISIONED_BY_ATTRIBUTE]);
   // Bound to the certificate, not the claim: a device resuming its registration with a fresh claim
   // registers the same certificate; a competing registration brings another one.
@@ -113,19 +131,25 @@ export async function decide(event: PreProvisioningEvent, deps: HookDeps): Promi
     return { allow: false, reason: `${thingName} is being registered with another certificate` };
   }
   try {
-    await iot.send(new UpdateThingCommand({
-      thingName, ...(thing.version !== undefined ? { expectedVersion: thing.version } : {}),
-      attributePayload: { attributes: { [PROVISIONED_BY_ATTRIBUTE]: mark }, merge: true },
-    }));
+    await iot.send(
+      new UpdateThingCommand({
+        thingName,
+        ...(thing.version !== undefined ? { expectedVersion: thing.version } : {}),
+        attributePayload: { attributes: { [PROVISIONED_BY_ATTRIBUTE]: mark }, merge: true },
+      }),
+    );
   } catch (err) {
-    if (errorName(err) === 'VersionConflictException') return { allow: false, reason: `${thingName} changed while being checked` };
+    if (errorName(err) === 'VersionConflictException')
+      return { allow: false, reason: `${thingName} changed while being checked` };
     throw err;
   }
   return { allow: true, thingName };
 }
 
 /** A handler bound to an IoT client (the emulator passes one pointed at itself). */
-export function createPreProvisioningHook(deps: HookDeps): (event: PreProvisioningEvent) => Promise<PreProvisioningResult> {
+export function createPreProvisioningHook(
+  deps: HookDeps,
+): (event: PreProvisioningEvent) => Promise<PreProvisioningResult> {
   const log = deps.log ?? ((line: string) => console.log(line));
   return async (event) => {
     let decision: HookDecision;
@@ -135,7 +159,14 @@ export function createPreProvisioningHook(deps: HookDeps): (event: PreProvisioni
       // Fail closed: AWS answers the device ACCESS_DENIED either way, the log says why.
       decision = { allow: false, reason: `hook error ${errorName(err) || 'Error'}: ${(err as Error).message}` };
     }
-    log(JSON.stringify({ hook: 'pre-provisioning', claimCertificateId: event.claimCertificateId, certificateId: event.certificateId, ...decision }));
+    log(
+      JSON.stringify({
+        hook: 'pre-provisioning',
+        claimCertificateId: event.claimCertificateId,
+        certificateId: event.certificateId,
+        ...decision,
+      }),
+    );
     return { allowProvisioning: decision.allow };
   };
 }

@@ -17,8 +17,15 @@ import { POLICY_CHOICES } from './seed-policy.js';
 import type { PolicyChoice } from './seed-policy.js';
 import { readAdminCredentials, readCloudJson } from '../emulator/config/cloud-json.js';
 import {
-  AUTHENTICATED_ROLE_NAME, authenticatedRolePermissions, authenticatedRoleTrustPolicy, DEVICE_POLICY_NAME, HOOK_FUNCTION_NAME, HOOK_ROLE_NAME,
-  PROVISIONING_ROLE_NAME, provisioningRoleTrustPolicy, TEMPLATE_NAME,
+  AUTHENTICATED_ROLE_NAME,
+  authenticatedRolePermissions,
+  authenticatedRoleTrustPolicy,
+  DEVICE_POLICY_NAME,
+  HOOK_FUNCTION_NAME,
+  HOOK_ROLE_NAME,
+  PROVISIONING_ROLE_NAME,
+  provisioningRoleTrustPolicy,
+  TEMPLATE_NAME,
 } from './documents.js';
 import { decommission, DEFAULT_AUDIT_LOG } from './decommission.js';
 import { deployHook } from './lambda-deploy.js';
@@ -78,7 +85,8 @@ function fail(field: string, problem: string): never {
 
 function policyChoice(value: string | undefined): PolicyChoice {
   if (value === undefined) return 'least-privilege';
-  if (!(POLICY_CHOICES as readonly string[]).includes(value)) throw new CliUsageError(`--policy must be one of ${POLICY_CHOICES.join(', ')}`);
+  if (!(POLICY_CHOICES as readonly string[]).includes(value))
+    throw new CliUsageError(`--policy must be one of ${POLICY_CHOICES.join(', ')}`);
   return value as PolicyChoice;
 }
 
@@ -108,18 +116,26 @@ function parseSetupArgs(argv: readonly string[]) {
     },
   });
   const command = positionals[0];
-  if (command !== undefined && command !== 'decommission') throw new CliUsageError(`unknown command "${command}" (only decommission)`);
+  if (command !== undefined && command !== 'decommission')
+    throw new CliUsageError(`unknown command "${command}" (only decommission)`);
   if (positionals.length > 1) throw new CliUsageError(`unexpected argument "${positionals[1]}"`);
   const notHere = command === 'decommission' ? SETUP_ONLY : DECOMMISSION_ONLY;
   for (const t of tokens) {
-    if (t.kind === 'option' && notHere.includes(t.name)) throw new CliUsageError(`--${t.name} is not an option of ${command ?? 'setup'}`);
+    if (t.kind === 'option' && notHere.includes(t.name))
+      throw new CliUsageError(`--${t.name} is not an option of ${command ?? 'setup'}`);
   }
   if (command === 'decommission') {
-    for (const flag of ['thing', 'operator', 'reason'] as const) if (values[flag] === undefined) throw new CliUsageError(`decommission needs --${flag}`);
+    for (const flag of ['thing', 'operator', 'reason'] as const)
+      if (values[flag] === undefined) throw new CliUsageError(`decommission needs --${flag}`);
   }
   const policy = policyChoice(values.policy);
-  if (values.real && (values.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION) === undefined) throw new CliUsageError('--real needs --region (or $AWS_REGION)');
-  if (values.real && values['account-id'] === undefined && !/^arn:aws[\w-]*:iam::\d{12}:/.test(values['provisioning-role-arn'] ?? '')) {
+  if (values.real && (values.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION) === undefined)
+    throw new CliUsageError('--real needs --region (or $AWS_REGION)');
+  if (
+    values.real &&
+    values['account-id'] === undefined &&
+    !/^arn:aws[\w-]*:iam::\d{12}:/.test(values['provisioning-role-arn'] ?? '')
+  ) {
     throw new CliUsageError('--real needs --account-id (or --provisioning-role-arn)');
   }
   return { command, values, policy };
@@ -136,9 +152,15 @@ async function main(argv: readonly string[]): Promise<number> {
   let iot: IoTClient;
   let target: string;
   if (values.real) {
-    region = values.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? fail('--region', 'is required (or set AWS_REGION)');
-    accountId = values['account-id'] ?? /^arn:aws[\w-]*:iam::(\d{12}):/.exec(values['provisioning-role-arn'] ?? '')?.[1]
-      ?? fail('--account-id', 'is required (or give --provisioning-role-arn)');
+    region =
+      values.region ??
+      process.env.AWS_REGION ??
+      process.env.AWS_DEFAULT_REGION ??
+      fail('--region', 'is required (or set AWS_REGION)');
+    accountId =
+      values['account-id'] ??
+      /^arn:aws[\w-]*:iam::(\d{12}):/.exec(values['provisioning-role-arn'] ?? '')?.[1] ??
+      fail('--account-id', 'is required (or give --provisioning-role-arn)');
     iot = new IoTClient({ region, ...(values['endpoint-url'] ? { endpoint: values['endpoint-url'] } : {}) });
     target = `AWS account ${accountId} (${region})`;
   } else {
@@ -149,7 +171,11 @@ async function main(argv: readonly string[]): Promise<number> {
     accountId = values['account-id'] ?? cloud.accountId;
     identityPoolId ??= cloud.cognito.identityPoolId;
     const endpoint = values['endpoint-url'] ?? cloud.iot.controlPlaneEndpoint;
-    iot = new IoTClient({ region, endpoint, credentials: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey } });
+    iot = new IoTClient({
+      region,
+      endpoint,
+      credentials: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey },
+    });
     target = `emulator at ${endpoint}`;
   }
   if (command === 'decommission') {
@@ -164,8 +190,13 @@ async function main(argv: readonly string[]): Promise<number> {
       if (values.json) console.log(JSON.stringify(record, null, 2));
       else {
         console.log(`Decommissioned ${record.thingName} in ${target} by ${record.operator}:`);
-        for (const c of record.certificates ?? []) console.log(`  certificate ${c.certificateId}: ${c.previousStatus} -> ${c.previousStatus === 'ACTIVE' ? 'INACTIVE' : c.previousStatus}, detached`);
-        console.log(`  recorded in ${values['audit-log'] ?? DEFAULT_AUDIT_LOG}; the serial may now be provisioned again.`);
+        for (const c of record.certificates ?? [])
+          console.log(
+            `  certificate ${c.certificateId}: ${c.previousStatus} -> ${c.previousStatus === 'ACTIVE' ? 'INACTIVE' : c.previousStatus}, detached`,
+          );
+        console.log(
+          `  recorded in ${values['audit-log'] ?? DEFAULT_AUDIT_LOG}; the serial may now be provisioned again.`,
+        );
       }
       return 0;
     } finally {
@@ -173,14 +204,25 @@ async function main(argv: readonly string[]): Promise<number> {
     }
   }
   const account = { region, accountId };
-  const provisioningRoleArn = values['provisioning-role-arn'] ?? `arn:aws:iam::${accountId}:role/service-role/${PROVISIONING_ROLE_NAME}`;
+  const provisioningRoleArn =
+    values['provisioning-role-arn'] ?? `arn:aws:iam::${accountId}:role/service-role/${PROVISIONING_ROLE_NAME}`;
   const templateName = values['template-name'] ?? TEMPLATE_NAME;
   let result: SetupResult;
   let hook: HookDeployResult | undefined;
   try {
-    if (values.real) hook = await deployHookWith(values['endpoint-url'], { ...account, templateName, zipPath: HOOK_ZIP_PATH, ...(values['hook-role-arn'] ? { roleArn: values['hook-role-arn'] } : {}) });
+    if (values.real)
+      hook = await deployHookWith(values['endpoint-url'], {
+        ...account,
+        templateName,
+        zipPath: HOOK_ZIP_PATH,
+        ...(values['hook-role-arn'] ? { roleArn: values['hook-role-arn'] } : {}),
+      });
     result = await runSetup(iot, {
-      ...account, policyName: values['policy-name'] ?? DEVICE_POLICY_NAME, templateName, provisioningRoleArn, policy,
+      ...account,
+      policyName: values['policy-name'] ?? DEVICE_POLICY_NAME,
+      templateName,
+      provisioningRoleArn,
+      policy,
       ...(hook ? { preProvisioningHookArn: hook.functionArn } : {}),
     });
   } catch (err) {
@@ -201,18 +243,36 @@ async function main(argv: readonly string[]): Promise<number> {
       permissionsPolicy: authenticatedRolePermissions(account, templateName),
     },
   };
-  const hookSummary = hook && { functionArn: hook.functionArn, role: hook.role, function: hook.function, permission: hook.permission, manualSteps: hook.manualSteps };
+  const hookSummary = hook && {
+    functionArn: hook.functionArn,
+    role: hook.role,
+    function: hook.function,
+    permission: hook.permission,
+    manualSteps: hook.manualSteps,
+  };
   if (values.json) {
-    console.log(JSON.stringify({ target, ...result, ...(hookSummary ? { preProvisioningHook: hookSummary } : {}), ...roleNeeds }, null, 2));
+    console.log(
+      JSON.stringify(
+        { target, ...result, ...(hookSummary ? { preProvisioningHook: hookSummary } : {}), ...roleNeeds },
+        null,
+        2,
+      ),
+    );
     return 0;
   }
   console.log(`Setup of ${target}:`);
   console.log(`  device policy         ${result.policy.name}: ${result.policy.action}`);
-  console.log(`  provisioning template ${result.template.name}: ${result.template.action}${result.template.arn ? ` (${result.template.arn})` : ''}`);
+  console.log(
+    `  provisioning template ${result.template.name}: ${result.template.action}${result.template.arn ? ` (${result.template.arn})` : ''}`,
+  );
   if (hook) {
-    console.log(`  pre-provisioning hook ${hook.functionArn}: function ${hook.function.action}, role ${hook.role.arn} ${hook.role.action}, invoke permission ${hook.permission.action}`);
+    console.log(
+      `  pre-provisioning hook ${hook.functionArn}: function ${hook.function.action}, role ${hook.role.arn} ${hook.role.action}, invoke permission ${hook.permission.action}`,
+    );
     if (hook.manualSteps.length > 0) {
-      console.log(`\nYour credentials may not do these steps; run them as an administrator (the package is ${HOOK_ZIP_PATH}), then run setup again:`);
+      console.log(
+        `\nYour credentials may not do these steps; run them as an administrator (the package is ${HOOK_ZIP_PATH}), then run setup again:`,
+      );
       for (const step of hook.manualSteps) console.log(`  ${step}`);
     }
   }
@@ -225,8 +285,10 @@ async function main(argv: readonly string[]): Promise<number> {
   console.log('  trust policy:');
   console.log(indent(JSON.stringify(roleNeeds.provisioningRole.trustPolicy, null, 2), 4));
   console.log(`  attach the managed policy ${roleNeeds.provisioningRole.managedPolicyArn}`);
-  console.log(`\nThe identity pool${identityPoolId ? ` ${identityPoolId}` : ''} needs the OIDC provider (issuer + client id) as an`
-    + ' authentication provider, and an authenticated role');
+  console.log(
+    `\nThe identity pool${identityPoolId ? ` ${identityPoolId}` : ''} needs the OIDC provider (issuer + client id) as an` +
+      ' authentication provider, and an authenticated role',
+  );
   console.log(`(e.g. ${AUTHENTICATED_ROLE_NAME}) with`);
   console.log('  trust policy:');
   console.log(indent(JSON.stringify(roleNeeds.identityPoolAuthenticatedRole.trustPolicy, null, 2), 4));
@@ -257,24 +319,40 @@ async function deployHookWith(endpoint: string | undefined, options: HookDeployO
 
 /** A request that got no HTTP answer (refused, DNS, timeout) is CLOUD_UNREACHABLE naming the target and the fix. */
 function unreachable(err: unknown, target: string, real: boolean): unknown {
-  if (isProvisioningError(err) || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== undefined) return err;
-  const net = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code ?? (err as { name?: string }).name ?? 'no answer';
-  const fix = real ? 'check the region, --endpoint-url and the network' : 'start it with `npm run cloud` (or give --cloud-json of a running one)';
+  if (
+    isProvisioningError(err) ||
+    (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== undefined
+  )
+    return err;
+  const net =
+    (err as { code?: string }).code ??
+    (err as { cause?: { code?: string } }).cause?.code ??
+    (err as { name?: string }).name ??
+    'no answer';
+  const fix = real
+    ? 'check the region, --endpoint-url and the network'
+    : 'start it with `npm run cloud` (or give --cloud-json of a running one)';
   return new ProvisioningError('CLOUD_UNREACHABLE', { detail: `${target}: ${net}; ${fix}`, cause: err });
 }
 
 function indent(text: string, n: number): string {
-  return text.split('\n').map((l) => ' '.repeat(n) + l).join('\n');
+  return text
+    .split('\n')
+    .map((l) => ' '.repeat(n) + l)
+    .join('\n');
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
-  const usage = reportUsageError(PROGRAM, err, OUT);
-  if (usage !== undefined) process.exit(usage);
-  if (isProvisioningError(err)) {
-    console.error(`error [${err.code}]: ${err.message}`);
-  } else {
-    const e = err as { name?: string; message?: string };
-    console.error(`error: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message ?? String(err)}`);
-  }
-  process.exit(1);
-});
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const usage = reportUsageError(PROGRAM, err, OUT);
+    if (usage !== undefined) process.exit(usage);
+    if (isProvisioningError(err)) {
+      console.error(`error [${err.code}]: ${err.message}`);
+    } else {
+      const e = err as { name?: string; message?: string };
+      console.error(`error: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message ?? String(err)}`);
+    }
+    process.exit(1);
+  },
+);

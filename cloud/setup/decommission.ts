@@ -11,8 +11,12 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
-  DescribeCertificateCommand, DescribeThingCommand, DetachThingPrincipalCommand, ListThingPrincipalsCommand,
-  UpdateCertificateCommand, UpdateThingCommand,
+  DescribeCertificateCommand,
+  DescribeThingCommand,
+  DetachThingPrincipalCommand,
+  ListThingPrincipalsCommand,
+  UpdateCertificateCommand,
+  UpdateThingCommand,
 } from '@aws-sdk/client-iot';
 import type { IoTClient } from '@aws-sdk/client-iot';
 import { ProvisioningError } from '../../protocol/errors.js';
@@ -80,13 +84,21 @@ async function certificatesOf(iot: IoTClient, thingName: string): Promise<string
 export async function decommission(iot: IoTClient, options: DecommissionOptions): Promise<DecommissionRecord> {
   if (!OPERATOR.test(options.operator)) invalid('--operator', 'is required: 1-64 of A-Z a-z 0-9 _ . @ -');
   const reason = options.reason.trim();
-  if (reason.length === 0 || reason.length > REASON_MAX) invalid('--reason', `is required (1-${REASON_MAX} characters)`);
+  if (reason.length === 0 || reason.length > REASON_MAX)
+    invalid('--reason', `is required (1-${REASON_MAX} characters)`);
   const now = options.now ?? (() => new Date());
-  const base = { event: 'decommission' as const, operator: options.operator, reason, thingName: options.thingName, target: options.target };
+  const base = {
+    event: 'decommission' as const,
+    operator: options.operator,
+    reason,
+    thingName: options.thingName,
+    target: options.target,
+  };
   try {
     await iot.send(new DescribeThingCommand({ thingName: options.thingName }));
   } catch (err) {
-    if ((err as { name?: string }).name === 'ResourceNotFoundException') invalid('--thing', `${options.thingName} does not exist`);
+    if ((err as { name?: string }).name === 'ResourceNotFoundException')
+      invalid('--thing', `${options.thingName} does not exist`);
     throw err;
   }
   appendAuditRecord(options.auditLogPath, { ...base, phase: 'started', at: now().toISOString() });
@@ -94,15 +106,27 @@ export async function decommission(iot: IoTClient, options: DecommissionOptions)
   try {
     for (const principal of await certificatesOf(iot, options.thingName)) {
       const certificateId = principal.slice(principal.lastIndexOf('/') + 1);
-      const status = (await iot.send(new DescribeCertificateCommand({ certificateId }))).certificateDescription?.status ?? 'UNKNOWN';
+      const status =
+        (await iot.send(new DescribeCertificateCommand({ certificateId }))).certificateDescription?.status ?? 'UNKNOWN';
       if (status === 'ACTIVE') await iot.send(new UpdateCertificateCommand({ certificateId, newStatus: 'INACTIVE' }));
       await iot.send(new DetachThingPrincipalCommand({ thingName: options.thingName, principal }));
       done.push({ certificateId, previousStatus: status });
     }
     const mark = `decommissioned/${Math.floor(now().getTime() / 1000)}/${options.operator}`;
-    await iot.send(new UpdateThingCommand({ thingName: options.thingName, attributePayload: { attributes: { [PROVISIONED_BY_ATTRIBUTE]: mark }, merge: true } }));
+    await iot.send(
+      new UpdateThingCommand({
+        thingName: options.thingName,
+        attributePayload: { attributes: { [PROVISIONED_BY_ATTRIBUTE]: mark }, merge: true },
+      }),
+    );
   } catch (err) {
-    const failed: DecommissionRecord = { ...base, phase: 'failed', at: now().toISOString(), certificates: done, error: `${(err as Error).name}: ${(err as Error).message}` };
+    const failed: DecommissionRecord = {
+      ...base,
+      phase: 'failed',
+      at: now().toISOString(),
+      certificates: done,
+      error: `${(err as Error).name}: ${(err as Error).message}`,
+    };
     appendAuditRecord(options.auditLogPath, failed);
     throw err;
   }

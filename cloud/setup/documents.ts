@@ -105,11 +105,13 @@ export function provisioningTemplateBody(policyName = DEVICE_POLICY_NAME): Recor
 export function authenticatedRolePermissions(a: AccountRef, templateName = TEMPLATE_NAME): Record<string, unknown> {
   return {
     Version: '2012-10-17',
-    Statement: [{
-      Effect: 'Allow',
-      Action: ['iot:CreateProvisioningClaim'],
-      Resource: [iotArn(a, `provisioningtemplate/${templateName}`)],
-    }],
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: ['iot:CreateProvisioningClaim'],
+        Resource: [iotArn(a, `provisioningtemplate/${templateName}`)],
+      },
+    ],
   };
 }
 
@@ -117,15 +119,17 @@ export function authenticatedRolePermissions(a: AccountRef, templateName = TEMPL
 export function authenticatedRoleTrustPolicy(identityPoolId: string): Record<string, unknown> {
   return {
     Version: '2012-10-17',
-    Statement: [{
-      Effect: 'Allow',
-      Principal: { Federated: 'cognito-identity.amazonaws.com' },
-      Action: 'sts:AssumeRoleWithWebIdentity',
-      Condition: {
-        StringEquals: { 'cognito-identity.amazonaws.com:aud': identityPoolId },
-        'ForAnyValue:StringLike': { 'cognito-identity.amazonaws.com:amr': 'authenticated' },
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Federated: 'cognito-identity.amazonaws.com' },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: {
+          StringEquals: { 'cognito-identity.amazonaws.com:aud': identityPoolId },
+          'ForAnyValue:StringLike': { 'cognito-identity.amazonaws.com:amr': 'authenticated' },
+        },
       },
-    }],
+    ],
   };
 }
 

@@ -12,13 +12,24 @@ import { fileURLToPath } from 'node:url';
 import { CreateRoleCommand, GetRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import {
-  AddPermissionCommand, CreateFunctionCommand, GetFunctionCommand, GetPolicyCommand, UpdateFunctionCodeCommand,
-  waitUntilFunctionActiveV2, waitUntilFunctionUpdatedV2,
+  AddPermissionCommand,
+  CreateFunctionCommand,
+  GetFunctionCommand,
+  GetPolicyCommand,
+  UpdateFunctionCodeCommand,
+  waitUntilFunctionActiveV2,
+  waitUntilFunctionUpdatedV2,
 } from '@aws-sdk/client-lambda';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { build } from 'esbuild';
 import type { AccountRef } from './documents.js';
-import { HOOK_FUNCTION_NAME, HOOK_ROLE_NAME, hookFunctionArn, hookRolePolicy, hookRoleTrustPolicy } from './documents.js';
+import {
+  HOOK_FUNCTION_NAME,
+  HOOK_ROLE_NAME,
+  hookFunctionArn,
+  hookRolePolicy,
+  hookRoleTrustPolicy,
+} from './documents.js';
 import { writeStoredZip } from './zip.js';
 
 export const HOOK_HANDLER = 'index.handler';
@@ -61,12 +72,23 @@ function errName(err: unknown): string {
   return (err as { name?: string } | undefined)?.name ?? '';
 }
 
-const isAccessDenied = (err: unknown): boolean => ['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation'].includes(errName(err));
+const isAccessDenied = (err: unknown): boolean =>
+  ['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation'].includes(errName(err));
 
 /** The hook and the AWS SDK it uses, as one CommonJS file `index.js` in a stored zip. */
 export async function packageHook(): Promise<Buffer> {
   const entry = fileURLToPath(new URL('../hook/pre-provisioning.ts', import.meta.url));
-  const out = await build({ entryPoints: [entry], bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, write: false, logLevel: 'silent', legalComments: 'none' });
+  const out = await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    write: false,
+    logLevel: 'silent',
+    legalComments: 'none',
+  });
   const js = out.outputFiles[0];
   if (!js) throw new Error('esbuild produced no output for the hook');
   return writeStoredZip([{ name: 'index.js', data: js.contents }]);
@@ -88,11 +110,21 @@ async function ensureRole(iam: IAMClient, o: HookDeployOptions, manual: string[]
       arn = (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role?.Arn;
     } catch (err) {
       if (errName(err) !== 'NoSuchEntityException') throw err;
-      arn = (await iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify(hookRoleTrustPolicy()), Description: 'Execution role of the fleet pre-provisioning hook' }))).Role?.Arn;
+      arn = (
+        await iam.send(
+          new CreateRoleCommand({
+            RoleName: roleName,
+            AssumeRolePolicyDocument: JSON.stringify(hookRoleTrustPolicy()),
+            Description: 'Execution role of the fleet pre-provisioning hook',
+          }),
+        )
+      ).Role?.Arn;
       action = 'created';
     }
     // Put every time: idempotent, and brings an edited policy up to date.
-    await iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: HOOK_POLICY_NAME, PolicyDocument: policy }));
+    await iam.send(
+      new PutRolePolicyCommand({ RoleName: roleName, PolicyName: HOOK_POLICY_NAME, PolicyDocument: policy }),
+    );
     return { arn: arn ?? fallbackArn, action };
   } catch (err) {
     if (!isAccessDenied(err)) throw err;
@@ -104,13 +136,27 @@ async function ensureRole(iam: IAMClient, o: HookDeployOptions, manual: string[]
   }
 }
 
-async function createFunction(lambda: LambdaClient, name: string, roleArn: string, zip: Buffer, sleep: (ms: number) => Promise<void>): Promise<void> {
+async function createFunction(
+  lambda: LambdaClient,
+  name: string,
+  roleArn: string,
+  zip: Buffer,
+  sleep: (ms: number) => Promise<void>,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await lambda.send(new CreateFunctionCommand({
-        FunctionName: name, Runtime: HOOK_RUNTIME, Role: roleArn, Handler: HOOK_HANDLER, Code: { ZipFile: zip },
-        Timeout: HOOK_TIMEOUT_SECONDS, MemorySize: 256, Description: 'Fleet provisioning pre-provisioning hook (refuses taken serials)',
-      }));
+      await lambda.send(
+        new CreateFunctionCommand({
+          FunctionName: name,
+          Runtime: HOOK_RUNTIME,
+          Role: roleArn,
+          Handler: HOOK_HANDLER,
+          Code: { ZipFile: zip },
+          Timeout: HOOK_TIMEOUT_SECONDS,
+          MemorySize: 256,
+          Description: 'Fleet provisioning pre-provisioning hook (refuses taken serials)',
+        }),
+      );
       return;
     } catch (err) {
       // A just-created role is not yet assumable: "The role defined for the function cannot be assumed by Lambda."
@@ -120,7 +166,13 @@ async function createFunction(lambda: LambdaClient, name: string, roleArn: strin
   }
 }
 
-async function ensureFunction(lambda: LambdaClient, o: HookDeployOptions, roleArn: string, zip: Buffer, manual: string[]): Promise<DeployAction> {
+async function ensureFunction(
+  lambda: LambdaClient,
+  o: HookDeployOptions,
+  roleArn: string,
+  zip: Buffer,
+  manual: string[],
+): Promise<DeployAction> {
   const name = o.functionName ?? HOOK_FUNCTION_NAME;
   const sha = codeSha256(zip);
   const waiter = { client: lambda, maxWaitTime: 120, minDelay: 1, maxDelay: 5 };
@@ -151,14 +203,18 @@ function templateArnOf(o: HookDeployOptions): string {
 function manualFunction(o: HookDeployOptions, roleArn: string, manual: string[]): DeployAction {
   const name = o.functionName ?? HOOK_FUNCTION_NAME;
   const zip = o.zipPath ?? 'pre-provisioning-hook.zip';
-  manual.push(`aws lambda create-function --function-name ${name} --runtime ${HOOK_RUNTIME} --handler ${HOOK_HANDLER} --timeout ${HOOK_TIMEOUT_SECONDS} --role ${roleArn} --zip-file fileb://${zip}`
-    + `   # exists already: aws lambda update-function-code --function-name ${name} --zip-file fileb://${zip}`);
+  manual.push(
+    `aws lambda create-function --function-name ${name} --runtime ${HOOK_RUNTIME} --handler ${HOOK_HANDLER} --timeout ${HOOK_TIMEOUT_SECONDS} --role ${roleArn} --zip-file fileb://${zip}` +
+      `   # exists already: aws lambda update-function-code --function-name ${name} --zip-file fileb://${zip}`,
+  );
   return 'manual';
 }
 
 function manualPermission(o: HookDeployOptions, manual: string[]): DeployAction {
-  manual.push(`aws lambda add-permission --function-name ${o.functionName ?? HOOK_FUNCTION_NAME} --statement-id ${INVOKE_STATEMENT_ID} --action lambda:InvokeFunction `
-    + `--principal iot.amazonaws.com --source-arn ${templateArnOf(o)} --source-account ${o.accountId}`);
+  manual.push(
+    `aws lambda add-permission --function-name ${o.functionName ?? HOOK_FUNCTION_NAME} --statement-id ${INVOKE_STATEMENT_ID} --action lambda:InvokeFunction ` +
+      `--principal iot.amazonaws.com --source-arn ${templateArnOf(o)} --source-account ${o.accountId}`,
+  );
   return 'manual';
 }
 
@@ -168,14 +224,25 @@ async function ensurePermission(lambda: LambdaClient, o: HookDeployOptions, manu
   try {
     try {
       const policy = (await lambda.send(new GetPolicyCommand({ FunctionName: name }))).Policy;
-      const statements = (JSON.parse(policy ?? '{}') as { Statement?: Array<{ Sid?: string; Condition?: unknown }> }).Statement ?? [];
-      if (statements.some((s) => s.Sid === INVOKE_STATEMENT_ID && JSON.stringify(s.Condition ?? {}).includes(sourceArn))) return 'unchanged';
+      const statements =
+        (JSON.parse(policy ?? '{}') as { Statement?: Array<{ Sid?: string; Condition?: unknown }> }).Statement ?? [];
+      if (
+        statements.some((s) => s.Sid === INVOKE_STATEMENT_ID && JSON.stringify(s.Condition ?? {}).includes(sourceArn))
+      )
+        return 'unchanged';
     } catch (err) {
       if (errName(err) !== 'ResourceNotFoundException') throw err;
     }
-    await lambda.send(new AddPermissionCommand({
-      FunctionName: name, StatementId: INVOKE_STATEMENT_ID, Action: 'lambda:InvokeFunction', Principal: 'iot.amazonaws.com', SourceArn: sourceArn, SourceAccount: o.accountId,
-    }));
+    await lambda.send(
+      new AddPermissionCommand({
+        FunctionName: name,
+        StatementId: INVOKE_STATEMENT_ID,
+        Action: 'lambda:InvokeFunction',
+        Principal: 'iot.amazonaws.com',
+        SourceArn: sourceArn,
+        SourceAccount: o.accountId,
+      }),
+    );
     return 'created';
   } catch (err) {
     if (!isAccessDenied(err)) throw err;
@@ -183,16 +250,31 @@ async function ensurePermission(lambda: LambdaClient, o: HookDeployOptions, manu
   }
 }
 
-export async function deployHook(clients: { lambda: LambdaClient; iam: IAMClient }, options: HookDeployOptions): Promise<HookDeployResult> {
+export async function deployHook(
+  clients: { lambda: LambdaClient; iam: IAMClient },
+  options: HookDeployOptions,
+): Promise<HookDeployResult> {
   const manualSteps: string[] = [];
   const zip = await packageHook();
-  const role = options.roleArn !== undefined ? { arn: options.roleArn, action: 'unchanged' as const } : await ensureRole(clients.iam, options, manualSteps);
+  const role =
+    options.roleArn !== undefined
+      ? { arn: options.roleArn, action: 'unchanged' as const }
+      : await ensureRole(clients.iam, options, manualSteps);
   // Without a role there is no function to create: the rest becomes printed steps too.
   const blocked = role.action === 'manual';
-  const fn = blocked ? manualFunction(options, role.arn, manualSteps) : await ensureFunction(clients.lambda, options, role.arn, zip, manualSteps);
-  const permission = blocked || fn === 'manual' ? manualPermission(options, manualSteps) : await ensurePermission(clients.lambda, options, manualSteps);
+  const fn = blocked
+    ? manualFunction(options, role.arn, manualSteps)
+    : await ensureFunction(clients.lambda, options, role.arn, zip, manualSteps);
+  const permission =
+    blocked || fn === 'manual'
+      ? manualPermission(options, manualSteps)
+      : await ensurePermission(clients.lambda, options, manualSteps);
   return {
     functionArn: hookFunctionArn(options, options.functionName ?? HOOK_FUNCTION_NAME),
-    role, function: { action: fn, codeSha256: codeSha256(zip) }, permission: { action: permission }, manualSteps, zip,
+    role,
+    function: { action: fn, codeSha256: codeSha256(zip) },
+    permission: { action: permission },
+    manualSteps,
+    zip,
   };
 }

@@ -1,12 +1,26 @@
 import {
-  CreatePolicyCommand, CreatePolicyVersionCommand, CreateProvisioningTemplateCommand,
-  CreateProvisioningTemplateVersionCommand, DeletePolicyVersionCommand, DeleteProvisioningTemplateVersionCommand,
-  DescribeProvisioningTemplateCommand, DescribeProvisioningTemplateVersionCommand, GetPolicyCommand,
-  ListPolicyVersionsCommand, ListProvisioningTemplateVersionsCommand, ResourceNotFoundException,
+  CreatePolicyCommand,
+  CreatePolicyVersionCommand,
+  CreateProvisioningTemplateCommand,
+  CreateProvisioningTemplateVersionCommand,
+  DeletePolicyVersionCommand,
+  DeleteProvisioningTemplateVersionCommand,
+  DescribeProvisioningTemplateCommand,
+  DescribeProvisioningTemplateVersionCommand,
+  GetPolicyCommand,
+  ListPolicyVersionsCommand,
+  ListProvisioningTemplateVersionsCommand,
+  ResourceNotFoundException,
   UpdateProvisioningTemplateCommand,
 } from '@aws-sdk/client-iot';
 import type { IoTClient } from '@aws-sdk/client-iot';
-import { canonicalJson, devicePolicyDocument, HOOK_PAYLOAD_VERSION, hookFunctionArn, provisioningTemplateBody } from './documents.js';
+import {
+  canonicalJson,
+  devicePolicyDocument,
+  HOOK_PAYLOAD_VERSION,
+  hookFunctionArn,
+  provisioningTemplateBody,
+} from './documents.js';
 import type { AccountRef } from './documents.js';
 import { seedPolicyDocument } from './seed-policy.js';
 import type { PolicyChoice } from './seed-policy.js';
@@ -46,11 +60,15 @@ export async function runSetup(iot: IoTClient, options: SetupOptions): Promise<S
   const templateBody = provisioningTemplateBody(options.policyName);
   return {
     policy: { name: options.policyName, action: await ensurePolicy(iot, options.policyName, policyDoc) },
-    template: { name: options.templateName, ...await ensureTemplate(iot, options, templateBody) },
+    template: { name: options.templateName, ...(await ensureTemplate(iot, options, templateBody)) },
   };
 }
 
-async function ensurePolicy(iot: IoTClient, policyName: string, document: Record<string, unknown>): Promise<SetupAction> {
+async function ensurePolicy(
+  iot: IoTClient,
+  policyName: string,
+  document: Record<string, unknown>,
+): Promise<SetupAction> {
   let current: string | undefined;
   try {
     current = (await iot.send(new GetPolicyCommand({ policyName }))).policyDocument;
@@ -62,47 +80,85 @@ async function ensurePolicy(iot: IoTClient, policyName: string, document: Record
   if (current !== undefined && canonicalJson(JSON.parse(current)) === canonicalJson(document)) return 'unchanged';
   const versions = (await iot.send(new ListPolicyVersionsCommand({ policyName }))).policyVersions ?? [];
   if (versions.length >= MAX_VERSIONS) {
-    const oldest = versions.filter((v) => !v.isDefaultVersion)
+    const oldest = versions
+      .filter((v) => !v.isDefaultVersion)
       .sort((a, b) => Number(a.versionId) - Number(b.versionId))[0];
-    if (oldest?.versionId) await iot.send(new DeletePolicyVersionCommand({ policyName, policyVersionId: oldest.versionId }));
+    if (oldest?.versionId)
+      await iot.send(new DeletePolicyVersionCommand({ policyName, policyVersionId: oldest.versionId }));
   }
-  await iot.send(new CreatePolicyVersionCommand({ policyName, policyDocument: JSON.stringify(document, null, 2), setAsDefault: true }));
+  await iot.send(
+    new CreatePolicyVersionCommand({
+      policyName,
+      policyDocument: JSON.stringify(document, null, 2),
+      setAsDefault: true,
+    }),
+  );
   return 'updated';
 }
 
-async function ensureTemplate(iot: IoTClient, options: SetupOptions, body: Record<string, unknown>): Promise<{ arn?: string; action: SetupAction }> {
+async function ensureTemplate(
+  iot: IoTClient,
+  options: SetupOptions,
+  body: Record<string, unknown>,
+): Promise<{ arn?: string; action: SetupAction }> {
   const templateName = options.templateName;
-  const hook = { targetArn: options.preProvisioningHookArn ?? hookFunctionArn(options), payloadVersion: HOOK_PAYLOAD_VERSION };
+  const hook = {
+    targetArn: options.preProvisioningHookArn ?? hookFunctionArn(options),
+    payloadVersion: HOOK_PAYLOAD_VERSION,
+  };
   let described;
   try {
     described = await iot.send(new DescribeProvisioningTemplateCommand({ templateName }));
   } catch (err) {
     if (!isNotFound(err)) throw err;
-    const created = await iot.send(new CreateProvisioningTemplateCommand({
-      templateName,
-      description: 'Fleet provisioning by trusted user (BLE-first): thing mything_<SerialNumber>, pubsub policy',
-      templateBody: JSON.stringify(body),
-      provisioningRoleArn: options.provisioningRoleArn,
-      preProvisioningHook: hook,
-      enabled: true,
-      type: 'FLEET_PROVISIONING',
-    }));
+    const created = await iot.send(
+      new CreateProvisioningTemplateCommand({
+        templateName,
+        description: 'Fleet provisioning by trusted user (BLE-first): thing mything_<SerialNumber>, pubsub policy',
+        templateBody: JSON.stringify(body),
+        provisioningRoleArn: options.provisioningRoleArn,
+        preProvisioningHook: hook,
+        enabled: true,
+        type: 'FLEET_PROVISIONING',
+      }),
+    );
     return { ...(created.templateArn ? { arn: created.templateArn } : {}), action: 'created' };
   }
   const arn = described.templateArn;
   let action: SetupAction = 'unchanged';
-  const sameBody = described.templateBody !== undefined && canonicalJson(JSON.parse(described.templateBody)) === canonicalJson(body);
+  const sameBody =
+    described.templateBody !== undefined && canonicalJson(JSON.parse(described.templateBody)) === canonicalJson(body);
   if (!sameBody) {
     const versions = (await iot.send(new ListProvisioningTemplateVersionsCommand({ templateName }))).versions ?? [];
     if (versions.length >= MAX_VERSIONS) {
-      const oldest = versions.filter((v) => !v.isDefaultVersion).sort((a, b) => (a.versionId ?? 0) - (b.versionId ?? 0))[0];
-      if (oldest?.versionId !== undefined) await iot.send(new DeleteProvisioningTemplateVersionCommand({ templateName, versionId: oldest.versionId }));
+      const oldest = versions
+        .filter((v) => !v.isDefaultVersion)
+        .sort((a, b) => (a.versionId ?? 0) - (b.versionId ?? 0))[0];
+      if (oldest?.versionId !== undefined)
+        await iot.send(new DeleteProvisioningTemplateVersionCommand({ templateName, versionId: oldest.versionId }));
     }
-    await iot.send(new CreateProvisioningTemplateVersionCommand({ templateName, templateBody: JSON.stringify(body), setAsDefault: true }));
+    await iot.send(
+      new CreateProvisioningTemplateVersionCommand({
+        templateName,
+        templateBody: JSON.stringify(body),
+        setAsDefault: true,
+      }),
+    );
     action = 'updated';
   }
-  if (!described.enabled || described.provisioningRoleArn !== options.provisioningRoleArn || described.preProvisioningHook?.targetArn !== hook.targetArn) {
-    await iot.send(new UpdateProvisioningTemplateCommand({ templateName, enabled: true, provisioningRoleArn: options.provisioningRoleArn, preProvisioningHook: hook }));
+  if (
+    !described.enabled ||
+    described.provisioningRoleArn !== options.provisioningRoleArn ||
+    described.preProvisioningHook?.targetArn !== hook.targetArn
+  ) {
+    await iot.send(
+      new UpdateProvisioningTemplateCommand({
+        templateName,
+        enabled: true,
+        provisioningRoleArn: options.provisioningRoleArn,
+        preProvisioningHook: hook,
+      }),
+    );
     action = 'updated';
   }
   return { ...(arn ? { arn } : {}), action };
@@ -112,6 +168,8 @@ async function ensureTemplate(iot: IoTClient, options: SetupOptions, body: Recor
 export async function readTemplateBody(iot: IoTClient, templateName: string): Promise<unknown> {
   const described = await iot.send(new DescribeProvisioningTemplateCommand({ templateName }));
   if (described.templateBody) return JSON.parse(described.templateBody);
-  const version = await iot.send(new DescribeProvisioningTemplateVersionCommand({ templateName, versionId: described.defaultVersionId }));
+  const version = await iot.send(
+    new DescribeProvisioningTemplateVersionCommand({ templateName, versionId: described.defaultVersionId }),
+  );
   return JSON.parse(version.templateBody ?? '{}');
 }

@@ -19,7 +19,8 @@ const DOS_DATE = (0 << 9) | (1 << 5) | 1;
 
 export function writeStoredZip(entries: readonly ZipEntry[]): Buffer {
   const total = entries.reduce((n, e) => n + e.data.length + 2 * e.name.length + 76, 22);
-  if (total > MAX_LAMBDA_ZIP_BYTES) throw new RangeError(`the zip would be ${total} bytes, over Lambda's ${MAX_LAMBDA_ZIP_BYTES}`);
+  if (total > MAX_LAMBDA_ZIP_BYTES)
+    throw new RangeError(`the zip would be ${total} bytes, over Lambda's ${MAX_LAMBDA_ZIP_BYTES}`);
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
@@ -86,8 +87,10 @@ export function readStoredZip(zip: Buffer): ZipEntry[] {
     const skip = nameLen + zip.readUInt16LE(p + 30) + zip.readUInt16LE(p + 32);
     const local = zip.readUInt32LE(p + 42);
     const name = zip.subarray(p + 46, p + 46 + nameLen).toString('utf8');
-    if (method !== 0) throw new RangeError(`entry ${name} is compressed (method ${method}); only stored entries are read`);
-    if (local + 30 > zip.length || zip.readUInt32LE(local) !== 0x04034b50) throw new RangeError(`bad local header for ${name}`);
+    if (method !== 0)
+      throw new RangeError(`entry ${name} is compressed (method ${method}); only stored entries are read`);
+    if (local + 30 > zip.length || zip.readUInt32LE(local) !== 0x04034b50)
+      throw new RangeError(`bad local header for ${name}`);
     const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
     if (start + size > zip.length) throw new RangeError(`entry ${name} runs past the end of the zip`);
     const data = zip.subarray(start, start + size);

@@ -72,11 +72,19 @@ export interface AgentSession {
 function truncateDetail(detail: string | undefined): string | undefined {
   if (detail === undefined) return undefined;
   const bytes = Buffer.from(detail, 'utf8');
-  return bytes.length <= MAX_DETAIL_BYTES ? detail : `${bytes.subarray(0, MAX_DETAIL_BYTES - 3).toString('utf8').replace(/\uFFFD+$/, '')}...`;
+  return bytes.length <= MAX_DETAIL_BYTES
+    ? detail
+    : `${bytes
+        .subarray(0, MAX_DETAIL_BYTES - 3)
+        .toString('utf8')
+        .replace(/\uFFFD+$/, '')}...`;
 }
 
 function asProvisioningError(err: unknown, aborted: boolean): ProvisioningError {
-  if (aborted) return err instanceof ProvisioningError && err.code === 'ABORTED' ? err : new ProvisioningError('ABORTED', { detail: 'aborted by the phone', cause: err });
+  if (aborted)
+    return err instanceof ProvisioningError && err.code === 'ABORTED'
+      ? err
+      : new ProvisioningError('ABORTED', { detail: 'aborted by the phone', cause: err });
   if (err instanceof ProvisioningError) return err;
   return new ProvisioningError('INTERNAL', { detail: 'unexpected failure', cause: err });
 }
@@ -175,7 +183,8 @@ export class ProvisioningAgent {
   /** Takes the agent for one transport; throws DEVICE_BUSY while another holds it. */
   openSession(transport: string): AgentSession {
     if (!this.started) throw new UsageError('INTERNAL', { detail: 'start the agent first' });
-    if (this.session) throw new ProtocolError('DEVICE_BUSY', { detail: `a phone is connected over ${this.session.transport}` });
+    if (this.session)
+      throw new ProtocolError('DEVICE_BUSY', { detail: `a phone is connected over ${this.session.transport}` });
     const session = new Session(this, transport);
     this.session = session;
     if (this.current === 'idle') this.go('sessionEstablished');
@@ -275,14 +284,23 @@ export class ProvisioningAgent {
   }
 
   private checkClaim(claim: JobClaim): void {
-    assertClaimUsable(claimValidity({ certificatePem: claim.certificatePem, privateKeyPem: claim.privateKeyPem, expiresAt: claim.expiresAt }), this.options.clock.now());
+    assertClaimUsable(
+      claimValidity({
+        certificatePem: claim.certificatePem,
+        privateKeyPem: claim.privateKeyPem,
+        expiresAt: claim.expiresAt,
+      }),
+      this.options.clock.now(),
+    );
   }
 
   private commit(): void {
     const wifi = this.wifiDraft;
     const claim = this.claimDraft;
     if (!wifi || !claim) {
-      throw new ProtocolError('UNEXPECTED_MESSAGE', { detail: `commit needs ${wifi ? '' : 'wifi'}${!wifi && !claim ? ' and ' : ''}${claim ? '' : 'claim'} first` });
+      throw new ProtocolError('UNEXPECTED_MESSAGE', {
+        detail: `commit needs ${wifi ? '' : 'wifi'}${!wifi && !claim ? ' and ' : ''}${claim ? '' : 'claim'} first`,
+      });
     }
     // The claim may have expired since it arrived: report it so the phone sends a fresh one.
     this.checkClaim(claim);
@@ -327,13 +345,21 @@ export class ProvisioningAgent {
       this.advance('wifiConnected');
       this.advance('cloudConnecting');
       inFleet = true;
-      const result = await this.options.fleet({ claim: job.claim, signal, onStep: (step, info) => this.onFleetStep(step, info) });
+      const result = await this.options.fleet({
+        claim: job.claim,
+        signal,
+        onStep: (step, info) => this.onFleetStep(step, info),
+      });
       this.result = { thingName: result.thingName, certificateId: result.certificateId };
-      this.log(`provisioned as ${result.thingName} (certificate ${result.certificateId.slice(0, 12)}…, from ${result.startedFrom})`);
+      this.log(
+        `provisioned as ${result.thingName} (certificate ${result.certificateId.slice(0, 12)}…, from ${result.startedFrom})`,
+      );
       this.wifiDraft = undefined;
       this.claimDraft = undefined;
       // The credentials are committed: a crash from here boots provisioned whatever happens to job.json.
-      await jobFile.remove().catch((err: unknown) => this.log(`could not remove the job file: ${(err as Error).message}`));
+      await jobFile
+        .remove()
+        .catch((err: unknown) => this.log(`could not remove the job file: ${(err as Error).message}`));
       return () => this.advance('provisioned');
     } catch (err) {
       const failure = asProvisioningError(err, signal.aborted);
@@ -342,7 +368,8 @@ export class ProvisioningAgent {
       // The journal says why the last run ended (`device status` reads it); a detail is never secret.
       const detail = truncateDetail(failure.detail);
       if (!inFleet) {
-        await journal.append({ step: 'failed', code: failure.code, ...(detail ? { detail } : {}) })
+        await journal
+          .append({ step: 'failed', code: failure.code, ...(detail ? { detail } : {}) })
           .catch((e: unknown) => this.log(`could not journal the failure: ${(e as Error).message}`));
       }
       // A failed job is not resumed on boot; pending credentials stay for the next job to reuse.
@@ -356,7 +383,9 @@ export class ProvisioningAgent {
   private onFleetStep(step: FleetStep, info: Record<string, string>): void {
     // A first run over a journal that holds only this job's earlier steps is not a resumption.
     if (step === 'resumed' && info['plan'] === 'issue') return;
-    const detail = Object.entries(info).map(([k, v]) => `${k}=${v}`).join(' ');
+    const detail = Object.entries(info)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
     this.log(`fleet: ${step}${detail ? ` ${detail}` : ''}`);
     if (step === 'cloud-connected') this.advance('certificate');
     else if (step === 'certificate-issued') this.advance('registering');
@@ -368,7 +397,8 @@ export class ProvisioningAgent {
   private advance(target: ProvisioningState): void {
     const from = RUN_ORDER.indexOf(this.current);
     const to = RUN_ORDER.indexOf(target);
-    if (from < 0 || to < 0) throw new UsageError('INTERNAL', { detail: `cannot advance from ${this.current} to ${target}` });
+    if (from < 0 || to < 0)
+      throw new UsageError('INTERNAL', { detail: `cannot advance from ${this.current} to ${target}` });
     for (let i = from + 1; i <= to; i++) this.go(RUN_ORDER[i]!);
   }
 
@@ -401,7 +431,10 @@ export class ProvisioningAgent {
 class Session implements AgentSession {
   private done = false;
 
-  constructor(private readonly agent: ProvisioningAgent, readonly transport: string) {}
+  constructor(
+    private readonly agent: ProvisioningAgent,
+    readonly transport: string,
+  ) {}
 
   get closed(): boolean {
     return this.done;

@@ -45,7 +45,10 @@ export interface ClaimFleetRunnerOptions {
 export function claimFleetRunner(options: ClaimFleetRunnerOptions): FleetRunner {
   return async ({ claim, onStep, signal }) => {
     const caPem = claim.caPem ?? options.caPem;
-    if (caPem === undefined) throw new ProvisioningError('CONFIG_INVALID', { detail: 'no CA for the AWS IoT endpoint: the claim has none and the device configuration sets no caPath' });
+    if (caPem === undefined)
+      throw new ProvisioningError('CONFIG_INVALID', {
+        detail: 'no CA for the AWS IoT endpoint: the claim has none and the device configuration sets no caPath',
+      });
     return provisionWithClaim({
       endpoint: { host: claim.host, port: claim.port },
       caPem,

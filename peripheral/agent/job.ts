@@ -38,7 +38,11 @@ export interface Job {
 }
 
 export function wifiFromMessage(m: WifiMessage): WifiCredentials {
-  return { ssid: m.ssid, ...(m.passphrase !== undefined ? { passphrase: m.passphrase } : {}), ...(m.hidden ? { hidden: true } : {}) };
+  return {
+    ssid: m.ssid,
+    ...(m.passphrase !== undefined ? { passphrase: m.passphrase } : {}),
+    ...(m.hidden ? { hidden: true } : {}),
+  };
 }
 
 export function claimFromMessage(m: ClaimMessage): JobClaim {
@@ -96,7 +100,8 @@ export class JobFile {
     let text: string;
     try {
       const buf = await this.fs.readFile(this.path);
-      if (buf.length > MAX_JOB_FILE_BYTES) throw new ProvisioningError('STORAGE_FAILED', { detail: `job file larger than ${MAX_JOB_FILE_BYTES} bytes` });
+      if (buf.length > MAX_JOB_FILE_BYTES)
+        throw new ProvisioningError('STORAGE_FAILED', { detail: `job file larger than ${MAX_JOB_FILE_BYTES} bytes` });
       text = buf.toString('utf8');
     } catch (err) {
       if (isEnoent(err)) return undefined;
@@ -108,13 +113,22 @@ export class JobFile {
     } catch {
       throw new ProvisioningError('STORAGE_FAILED', { detail: 'job file is not JSON' });
     }
-    if (body.version !== 1 || typeof body.jobId !== 'string' || typeof body.wifi?.ssid !== 'string' || typeof body.claim?.certificatePem !== 'string') {
+    if (
+      body.version !== 1 ||
+      typeof body.jobId !== 'string' ||
+      typeof body.wifi?.ssid !== 'string' ||
+      typeof body.claim?.certificatePem !== 'string'
+    ) {
       throw new ProvisioningError('STORAGE_FAILED', { detail: 'job file has an unknown shape' });
     }
     const { passphrase, hidden } = body.wifi;
     return {
       jobId: body.jobId,
-      wifi: { ssid: new Uint8Array(Buffer.from(body.wifi.ssid, 'base64')), ...(passphrase !== undefined ? { passphrase } : {}), ...(hidden ? { hidden } : {}) },
+      wifi: {
+        ssid: new Uint8Array(Buffer.from(body.wifi.ssid, 'base64')),
+        ...(passphrase !== undefined ? { passphrase } : {}),
+        ...(hidden ? { hidden } : {}),
+      },
       claim: { ...body.claim, expiresAt: new Date(body.claim.expiresAt) },
     };
   }

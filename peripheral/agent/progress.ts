@@ -3,7 +3,13 @@ import type { ProvisioningState } from '../../protocol/states.js';
 
 /** Order of the states a run walks through; the agent never skips one (it passes through). */
 export const RUN_ORDER: readonly ProvisioningState[] = [
-  'wifiConnecting', 'wifiConnected', 'cloudConnecting', 'certificate', 'registering', 'verifying', 'provisioned',
+  'wifiConnecting',
+  'wifiConnected',
+  'cloudConnecting',
+  'certificate',
+  'registering',
+  'verifying',
+  'provisioned',
 ];
 
 export const STATE_PROGRESS: Readonly<Record<ProvisioningState, number | undefined>> = {

@@ -35,7 +35,10 @@ function toScanNetwork(r: ScanResult): ScanNetwork {
     ssid: new TextEncoder().encode(r.ssid),
     rssi: Math.max(MIN_RSSI_DBM, Math.min(MAX_RSSI_DBM, Math.round(r.rssi))),
     security: SECURITY[r.security],
-    channel: channel !== undefined && Number.isInteger(channel) && channel >= MIN_WIFI_CHANNEL && channel <= MAX_WIFI_CHANNEL ? channel : UNKNOWN_CHANNEL,
+    channel:
+      channel !== undefined && Number.isInteger(channel) && channel >= MIN_WIFI_CHANNEL && channel <= MAX_WIFI_CHANNEL
+        ? channel
+        : UNKNOWN_CHANNEL,
   };
 }
 
@@ -50,7 +53,9 @@ export function adaptWifiBackend(system: SystemWifi): WifiBackend {
       try {
         ssid = new TextDecoder('utf-8', { fatal: true }).decode(credentials.ssid);
       } catch {
-        throw new ProvisioningError('WIFI_BACKEND_ERROR', { detail: `the ${system.name} backend takes UTF-8 SSIDs only` });
+        throw new ProvisioningError('WIFI_BACKEND_ERROR', {
+          detail: `the ${system.name} backend takes UTF-8 SSIDs only`,
+        });
       }
       const joined = await system.connect(
         { ssid, ...(credentials.passphrase !== undefined ? { passphrase: credentials.passphrase } : {}) },

@@ -16,7 +16,12 @@ import { SimulatedAccessPoint } from '../../softap-fallback/ap/simulated-backend
 import type { AccessPointBackend } from '../../softap-fallback/ap/backend.js';
 import type { AccessPointConfigInput } from '../../softap-fallback/ap/config.js';
 import {
-  BleTransport, JobLockedAgent, loadOrCreateDeviceSecret, SoftApTransport, startProvisioningHttpServer, startSetupTransports,
+  BleTransport,
+  JobLockedAgent,
+  loadOrCreateDeviceSecret,
+  SoftApTransport,
+  startProvisioningHttpServer,
+  startSetupTransports,
 } from '../../softap-fallback/device/index.js';
 import type { RunningSetup } from '../../softap-fallback/device/index.js';
 import { JobLock } from '../../softap-fallback/policy/job-lock.js';
@@ -93,7 +98,11 @@ export interface StartDeviceOverrides {
   accessPoint?: AccessPointBackend;
 }
 
-export async function startDevice(config: DeviceConfig, log: (line: string) => void, overrides: StartDeviceOverrides = {}): Promise<RunningDevice> {
+export async function startDevice(
+  config: DeviceConfig,
+  log: (line: string) => void,
+  overrides: StartDeviceOverrides = {},
+): Promise<RunningDevice> {
   const verifier = readVerifierFile(config.verifierPath);
   const caPem = readTrustPem(config);
   // The attempt counter and the journal live here; 0700 as they sit next to the keys.
@@ -105,52 +114,108 @@ export async function startDevice(config: DeviceConfig, log: (line: string) => v
   // Job events before the transports are up (a phone quicker than the policy) are replayed after.
   const early: JobLockEvent[] = [];
   const lock = new JobLock({ onChange: (event) => (wiring.setup ? wiring.setup.jobEvent(event) : early.push(event)) });
-  const agent = new JobLockedAgent({
-    store, journal, jobFile,
-    wifi: adaptWifiBackend(wifi),
-    fleet: claimFleetRunner({ store, journal, caPem, serialNumber: config.serialNumber ?? verifier.deviceId, keyAlgorithm: config.keyAlgorithm }),
-    clock: systemClock,
-    log,
-  }, lock);
+  const agent = new JobLockedAgent(
+    {
+      store,
+      journal,
+      jobFile,
+      wifi: adaptWifiBackend(wifi),
+      fleet: claimFleetRunner({
+        store,
+        journal,
+        caPem,
+        serialNumber: config.serialNumber ?? verifier.deviceId,
+        keyAlgorithm: config.keyAlgorithm,
+      }),
+      clock: systemClock,
+      log,
+    },
+    lock,
+  );
   await agent.start();
   // ONE limiter: wrong setup codes over BLE and over the SoftAP count together.
   const attempts = new AttemptLimiter(new FileAttemptStore(join(config.stateDir, ATTEMPTS_FILE)), Date.now);
   const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
-  const describe = { ...(config.model !== undefined ? { model: config.model } : {}), ...(config.firmware !== undefined ? { firmware: config.firmware } : {}) };
-  const info = (): Uint8Array => encodeMessage(buildInfo({ deviceId: verifier.deviceId, state: agent.state, ...describe }));
+  const describe = {
+    ...(config.model !== undefined ? { model: config.model } : {}),
+    ...(config.firmware !== undefined ? { firmware: config.firmware } : {}),
+  };
+  const info = (): Uint8Array =>
+    encodeMessage(buildInfo({ deviceId: verifier.deviceId, state: agent.state, ...describe }));
 
   const ble = new BleTransport({
-    transport: config.ble.transport, maxAttMtu: config.ble.maxAttMtu, timers: systemTimers, log,
+    transport: config.ble.transport,
+    maxAttMtu: config.ble.maxAttMtu,
+    timers: systemTimers,
+    log,
     server: { agent, verifier, attempts, random, idleTimeoutMs: config.ble.idleTimeoutMs, ...describe, log },
   });
   const runtime = new RuntimeStatusFile(config.stateDir);
   const presence = { unknown: 'unknown', present: 'available', absent: 'unavailable' } as const;
-  const report = (): Promise<void> => runtime.write(
-    { pid: process.pid, transport: config.ble.transport, ble: presence[ble.controller], since: new Date().toISOString() },
-    (err) => log(`status: could not write ${runtime.path}: ${err.message}`),
-  );
+  const report = (): Promise<void> =>
+    runtime.write(
+      {
+        pid: process.pid,
+        transport: config.ble.transport,
+        ble: presence[ble.controller],
+        since: new Date().toISOString(),
+      },
+      (err) => log(`status: could not write ${runtime.path}: ${err.message}`),
+    );
   await report();
-  ble.onController(() => { void report(); });
+  ble.onController(() => {
+    void report();
+  });
   const ap = config.softap.accessPoint;
   const backend = overrides.accessPoint ?? accessPointBackend(config, log);
   const softap = new SoftApTransport({
-    backend, log,
+    backend,
+    log,
     accessPoint: async (): Promise<AccessPointConfigInput> => {
-      const base = { interface: ap.interface, countryCode: ap.countryCode ?? 'XX', ...(ap.channel !== undefined ? { channel: ap.channel } : {}) };
-      if (ap.security === 'open') return { ...base, ssid: ssidForDevice(verifier.deviceId, ap.ssidPrefix), security: { mode: 'open', acknowledgeOpenNetwork: true } };
+      const base = {
+        interface: ap.interface,
+        countryCode: ap.countryCode ?? 'XX',
+        ...(ap.channel !== undefined ? { channel: ap.channel } : {}),
+      };
+      if (ap.security === 'open')
+        return {
+          ...base,
+          ssid: ssidForDevice(verifier.deviceId, ap.ssidPrefix),
+          security: { mode: 'open', acknowledgeOpenNetwork: true },
+        };
       const deviceSecret = await loadOrCreateDeviceSecret(ap.secretPath, 'softap.accessPoint.secretPath', log);
-      return accessPointConfigForDevice({ ...base, deviceId: verifier.deviceId, deviceSecret, ssidPrefix: ap.ssidPrefix });
+      return accessPointConfigForDevice({
+        ...base,
+        deviceId: verifier.deviceId,
+        deviceSecret,
+        ssidPrefix: ap.ssidPrefix,
+      });
     },
-    startServer: () => startProvisioningHttpServer({
-      agent, deviceId: verifier.deviceId, verifier, attempts, info, random, now: Date.now, timers: systemTimers, listen: config.softap.listen,
-      ...(config.softap.claimDefaults ? { claimDefaults: config.softap.claimDefaults } : {}),
-      log,
-    }),
+    startServer: () =>
+      startProvisioningHttpServer({
+        agent,
+        deviceId: verifier.deviceId,
+        verifier,
+        attempts,
+        info,
+        random,
+        now: Date.now,
+        timers: systemTimers,
+        listen: config.softap.listen,
+        ...(config.softap.claimDefaults ? { claimDefaults: config.softap.claimDefaults } : {}),
+        log,
+      }),
   });
   const running = await startSetupTransports({
-    mode: config.softap.mode, policy: config.softap.policy, ble, softap, agent,
+    mode: config.softap.mode,
+    policy: config.softap.policy,
+    ble,
+    softap,
+    agent,
     wifiConnected: async () => (await wifi.current()).connected,
-    timer: systemTimers, clock: () => performance.now(), log,
+    timer: systemTimers,
+    clock: () => performance.now(),
+    log,
   }).catch(async (err: unknown) => {
     ble.close();
     await agent.stop();
@@ -163,7 +228,9 @@ export async function startDevice(config: DeviceConfig, log: (line: string) => v
     deviceId: verifier.deviceId,
     agent,
     setup: running,
-    get softapUrl() { return running.softapUrl; },
+    get softapUrl() {
+      return running.softapUrl;
+    },
     async stop() {
       await running.stop();
       ble.close();

@@ -10,8 +10,17 @@ describe('RuntimeStatusFile', () => {
     const dir = mkdtempSync(join(tmpdir(), 'runtime-status-'));
     const file = new RuntimeStatusFile(dir);
     expect(RuntimeStatusFile.read(dir)).toEqual({ ble: 'stopped' });
-    await file.write({ pid: process.pid, transport: 'tcp:127.0.0.1:6402', ble: 'unavailable', since: '2026-01-01T00:00:00.000Z' }, (e) => { throw e; });
-    expect(RuntimeStatusFile.read(dir)).toEqual({ ble: 'unavailable', transport: 'tcp:127.0.0.1:6402', since: '2026-01-01T00:00:00.000Z' });
+    await file.write(
+      { pid: process.pid, transport: 'tcp:127.0.0.1:6402', ble: 'unavailable', since: '2026-01-01T00:00:00.000Z' },
+      (e) => {
+        throw e;
+      },
+    );
+    expect(RuntimeStatusFile.read(dir)).toEqual({
+      ble: 'unavailable',
+      transport: 'tcp:127.0.0.1:6402',
+      since: '2026-01-01T00:00:00.000Z',
+    });
     expect(statSync(file.path).mode & 0o777).toBe(0o600);
     await file.remove();
     expect(RuntimeStatusFile.read(dir)).toEqual({ ble: 'stopped' });
@@ -20,7 +29,10 @@ describe('RuntimeStatusFile', () => {
   it('a file left by a process that is gone (SIGKILL, power cut) reads as stopped', () => {
     const dir = mkdtempSync(join(tmpdir(), 'runtime-status-'));
     // Above Linux's largest pid_max (2^22): no such process.
-    writeFileSync(join(dir, RUNTIME_STATUS_FILE), JSON.stringify({ pid: 2 ** 22 + 1, transport: 'hci0', ble: 'available', since: 'x' }));
+    writeFileSync(
+      join(dir, RUNTIME_STATUS_FILE),
+      JSON.stringify({ pid: 2 ** 22 + 1, transport: 'hci0', ble: 'available', since: 'x' }),
+    );
     expect(RuntimeStatusFile.read(dir)).toEqual({ ble: 'stopped' });
     writeFileSync(join(dir, RUNTIME_STATUS_FILE), '{ torn');
     expect(RuntimeStatusFile.read(dir)).toEqual({ ble: 'stopped' });

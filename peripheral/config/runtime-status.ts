@@ -34,7 +34,9 @@ export class RuntimeStatusFile {
 
   /** Writes the status (in call order; a failure is reported to `onError`, never thrown). */
   write(status: RuntimeStatus, onError: (err: Error) => void): Promise<void> {
-    this.#tail = this.#tail.then(() => writeFileAtomic(this.path, `${JSON.stringify(status)}\n`)).catch((err: unknown) => onError(err as Error));
+    this.#tail = this.#tail
+      .then(() => writeFileAtomic(this.path, `${JSON.stringify(status)}\n`))
+      .catch((err: unknown) => onError(err as Error));
     return this.#tail;
   }
 

@@ -21,7 +21,9 @@ describe('device configuration', () => {
     expect(c.trust.cloudJson).toBe('.data/cloud/cloud.json');
     expect(c.wifi).toMatchObject({ backend: 'simulated', networks: DEFAULT_SIMULATED_NETWORKS });
     expect(c.keyAlgorithm).toBe('ec-p256');
-    expect(parseDeviceConfig({}, undefined, { BLE_TRANSPORT: 'tcp:127.0.0.1:6402' }).ble.transport).toBe('tcp:127.0.0.1:6402');
+    expect(parseDeviceConfig({}, undefined, { BLE_TRANSPORT: 'tcp:127.0.0.1:6402' }).ble.transport).toBe(
+      'tcp:127.0.0.1:6402',
+    );
   });
 
   it.each([
@@ -47,7 +49,10 @@ describe('device configuration', () => {
     [{ softap: { accessPoint: { ssidPrefix: 'a\nwpa=0' } } }, 'softap.accessPoint.ssidPrefix'],
     [{ softap: { accessPoint: { security: 'wep' } } }, 'softap.accessPoint.security'],
     [{ wifi: { backend: 'nmcli' } }, 'softap.accessPoint.countryCode'],
-    [{ softap: { claimDefaults: { host: 'iot.example.com', templateName: 'has space' } } }, 'softap.claimDefaults.templateName'],
+    [
+      { softap: { claimDefaults: { host: 'iot.example.com', templateName: 'has space' } } },
+      'softap.claimDefaults.templateName',
+    ],
     [{ softap: { claimDefaults: { templateName: 'T' } } }, 'softap.claimDefaults.host'],
     [[], '(root)'],
   ])('names the field of %j', (raw, field) => {
@@ -60,20 +65,47 @@ describe('device configuration', () => {
     const dev = parseDeviceConfig({}, undefined, {});
     expect(dev.ble.maxAttMtu).toBe(517);
     expect(dev.softap).toEqual({
-      mode: 'policy', policy: { triggers: {} }, listen: { host: '127.0.0.1', port: 0 },
-      accessPoint: { backend: 'simulated', interface: 'wlan0', ssidPrefix: 'Setup', security: 'wpa2', secretPath: '.data/device/softap-secret.bin' },
-    });
-    const pi = parseDeviceConfig({ stateDir: '/var/lib/tp', wifi: { backend: 'nmcli' }, softap: { accessPoint: { countryCode: 'DE' } } }, undefined, {});
-    expect(pi.softap).toMatchObject({ mode: 'policy', listen: { host: '10.0.0.1', port: 80 }, accessPoint: { backend: 'linux', countryCode: 'DE', secretPath: '/var/lib/tp/softap-secret.bin' } });
-    expect(parseDeviceConfig({ wifi: { backend: 'nmcli' }, softap: { mode: 'never' } }, undefined, {}).softap.mode).toBe('never');
-    const custom = parseDeviceConfig({
-      softap: {
-        mode: 'always', triggers: { bleIdleMinutes: null, wifiLossSeconds: 60 }, apRetrySeconds: 5, listen: { host: '127.0.0.1', port: 8080 },
-        claimDefaults: { host: 'abc-ats.iot.eu-west-1.amazonaws.com', templateName: 'mytemplate' },
+      mode: 'policy',
+      policy: { triggers: {} },
+      listen: { host: '127.0.0.1', port: 0 },
+      accessPoint: {
+        backend: 'simulated',
+        interface: 'wlan0',
+        ssidPrefix: 'Setup',
+        security: 'wpa2',
+        secretPath: '.data/device/softap-secret.bin',
       },
-    }, undefined, {});
+    });
+    const pi = parseDeviceConfig(
+      { stateDir: '/var/lib/tp', wifi: { backend: 'nmcli' }, softap: { accessPoint: { countryCode: 'DE' } } },
+      undefined,
+      {},
+    );
+    expect(pi.softap).toMatchObject({
+      mode: 'policy',
+      listen: { host: '10.0.0.1', port: 80 },
+      accessPoint: { backend: 'linux', countryCode: 'DE', secretPath: '/var/lib/tp/softap-secret.bin' },
+    });
+    expect(
+      parseDeviceConfig({ wifi: { backend: 'nmcli' }, softap: { mode: 'never' } }, undefined, {}).softap.mode,
+    ).toBe('never');
+    const custom = parseDeviceConfig(
+      {
+        softap: {
+          mode: 'always',
+          triggers: { bleIdleMinutes: null, wifiLossSeconds: 60 },
+          apRetrySeconds: 5,
+          listen: { host: '127.0.0.1', port: 8080 },
+          claimDefaults: { host: 'abc-ats.iot.eu-west-1.amazonaws.com', templateName: 'mytemplate' },
+        },
+      },
+      undefined,
+      {},
+    );
     expect(custom.softap).toMatchObject({
-      mode: 'always', policy: { triggers: { bleIdleMinutes: null, wifiLossSeconds: 60 }, apRetrySeconds: 5 }, listen: { port: 8080 },
+      mode: 'always',
+      policy: { triggers: { bleIdleMinutes: null, wifiLossSeconds: 60 }, apRetrySeconds: 5 },
+      listen: { port: 8080 },
       claimDefaults: { host: 'abc-ats.iot.eu-west-1.amazonaws.com', port: 8883, templateName: 'mytemplate' },
     });
   });
@@ -84,12 +116,17 @@ describe('device configuration', () => {
       expect(readDeviceConfig(join(dir, 'none.json'), { env: {} }).wifi.backend).toBe('simulated');
       expect(detailOf(() => readDeviceConfig(join(dir, 'none.json'), { required: true })).code).toBe('CONFIG_INVALID');
       await writeFile(join(dir, 'bad.json'), '{ nope');
-      expect(detailOf(() => readDeviceConfig(join(dir, 'bad.json'))).detail).toMatch(/^\(root\) in .*bad\.json: not valid JSON/);
+      expect(detailOf(() => readDeviceConfig(join(dir, 'bad.json'))).detail).toMatch(
+        /^\(root\) in .*bad\.json: not valid JSON/,
+      );
       const cloudJson = join(dir, 'cloud.json');
       const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
       await writeFile(cloudJson, JSON.stringify({ iot: { caPem: pem } }));
       expect(readTrustPem(parseDeviceConfig({ trust: { cloudJson } }, undefined, {}))).toBe(pem);
-      expect(detailOf(() => readTrustPem(parseDeviceConfig({ trust: { cloudJson: join(dir, 'x.json') } }, undefined, {}))).detail).toMatch(/^trust\.cloudJson: .*npm run cloud/);
+      expect(
+        detailOf(() => readTrustPem(parseDeviceConfig({ trust: { cloudJson: join(dir, 'x.json') } }, undefined, {})))
+          .detail,
+      ).toMatch(/^trust\.cloudJson: .*npm run cloud/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -98,7 +135,15 @@ describe('device configuration', () => {
   it('accepts the shipped production example (peripheral/systemd/device.json)', async () => {
     const raw: unknown = JSON.parse(await readFile(new URL('../systemd/device.json', import.meta.url), 'utf8'));
     const c = parseDeviceConfig(raw, 'device.json', {});
-    expect(c).toMatchObject({ ble: { transport: 'hci0' }, wifi: { backend: 'nmcli', interface: 'wlan0' }, stateDir: '/var/lib/trusted-provisioning' });
-    expect(c.softap).toMatchObject({ mode: 'policy', listen: { host: '10.0.0.1', port: 80 }, accessPoint: { backend: 'linux', interface: 'wlan0', countryCode: 'DE' } });
+    expect(c).toMatchObject({
+      ble: { transport: 'hci0' },
+      wifi: { backend: 'nmcli', interface: 'wlan0' },
+      stateDir: '/var/lib/trusted-provisioning',
+    });
+    expect(c.softap).toMatchObject({
+      mode: 'policy',
+      listen: { host: '10.0.0.1', port: 80 },
+      accessPoint: { backend: 'linux', interface: 'wlan0', countryCode: 'DE' },
+    });
   });
 });

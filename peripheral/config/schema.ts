@@ -82,14 +82,17 @@ export class Reader {
   constructor(private readonly source: string | undefined) {}
 
   fail(path: string, problem: string): never {
-    throw new ProvisioningError('CONFIG_INVALID', { detail: `${path}${this.source ? ` in ${this.source}` : ''}: ${problem}` });
+    throw new ProvisioningError('CONFIG_INVALID', {
+      detail: `${path}${this.source ? ` in ${this.source}` : ''}: ${problem}`,
+    });
   }
 
   object(value: unknown, path: string, allowed: readonly string[]): Record<string, unknown> {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(path, 'must be an object');
     const o = value as Record<string, unknown>;
     for (const key of Object.keys(o)) {
-      if (!allowed.includes(key)) this.fail(path === '(root)' ? key : `${path}.${key}`, `unknown field (expected one of: ${allowed.join(', ')})`);
+      if (!allowed.includes(key))
+        this.fail(path === '(root)' ? key : `${path}.${key}`, `unknown field (expected one of: ${allowed.join(', ')})`);
     }
     return o;
   }
@@ -106,25 +109,40 @@ export class Reader {
 
   integer(value: unknown, path: string, min: number, max: number, fallback?: number): number {
     if (value === undefined && fallback !== undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) this.fail(path, `must be an integer ${min}-${max}`);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+      this.fail(path, `must be an integer ${min}-${max}`);
     return value;
   }
 
   oneOf<T extends string>(value: unknown, path: string, options: readonly T[], fallback: T): T {
     if (value === undefined) return fallback;
-    if (typeof value !== 'string' || !options.includes(value as T)) this.fail(path, `must be one of: ${options.join(', ')}`);
+    if (typeof value !== 'string' || !options.includes(value as T))
+      this.fail(path, `must be one of: ${options.join(', ')}`);
     return value as T;
   }
 }
 
 export function parseDeviceConfig(raw: unknown, source?: string, env: NodeJS.ProcessEnv = process.env): DeviceConfig {
   const r = new Reader(source);
-  const root = r.object(raw ?? {}, '(root)', ['$comment', 'stateDir', 'verifierPath', 'serialNumber', 'ble', 'trust', 'wifi', 'keyAlgorithm', 'softap', 'model', 'firmware']);
+  const root = r.object(raw ?? {}, '(root)', [
+    '$comment',
+    'stateDir',
+    'verifierPath',
+    'serialNumber',
+    'ble',
+    'trust',
+    'wifi',
+    'keyAlgorithm',
+    'softap',
+    'model',
+    'firmware',
+  ]);
   const ble = r.object(root['ble'] ?? {}, 'ble', ['transport', 'idleTimeoutMs', 'maxAttMtu']);
   const trust = r.object(root['trust'] ?? {}, 'trust', ['caPath', 'cloudJson']);
   const wifi = r.object(root['wifi'] ?? {}, 'wifi', ['backend', 'interface', 'networks']);
   const serialNumber = r.optionalString(root['serialNumber'], 'serialNumber');
-  if (serialNumber !== undefined && !/^[A-Za-z0-9._:-]{1,64}$/.test(serialNumber)) r.fail('serialNumber', 'must be 1-64 of A-Z a-z 0-9 . _ : -');
+  if (serialNumber !== undefined && !/^[A-Za-z0-9._:-]{1,64}$/.test(serialNumber))
+    r.fail('serialNumber', 'must be 1-64 of A-Z a-z 0-9 . _ : -');
   const caPath = r.optionalString(trust['caPath'], 'trust.caPath');
   const model = r.optionalString(root['model'], 'model');
   const firmware = r.optionalString(root['firmware'], 'firmware');
@@ -153,10 +171,19 @@ export function parseDeviceConfig(raw: unknown, source?: string, env: NodeJS.Pro
     ...(serialNumber !== undefined ? { serialNumber } : {}),
     ble: {
       transport: r.string(ble['transport'], 'ble.transport', defaultTransport(env)),
-      idleTimeoutMs: r.integer(ble['idleTimeoutMs'], 'ble.idleTimeoutMs', MIN_IDLE_TIMEOUT_MS, MAX_IDLE_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS),
+      idleTimeoutMs: r.integer(
+        ble['idleTimeoutMs'],
+        'ble.idleTimeoutMs',
+        MIN_IDLE_TIMEOUT_MS,
+        MAX_IDLE_TIMEOUT_MS,
+        DEFAULT_IDLE_TIMEOUT_MS,
+      ),
       maxAttMtu: r.integer(ble['maxAttMtu'], 'ble.maxAttMtu', MIN_ATT_MTU, MAX_ATT_MTU, MAX_ATT_MTU),
     },
-    trust: { ...(caPath !== undefined ? { caPath } : {}), cloudJson: r.string(trust['cloudJson'], 'trust.cloudJson', DEFAULT_CLOUD_JSON) },
+    trust: {
+      ...(caPath !== undefined ? { caPath } : {}),
+      cloudJson: r.string(trust['cloudJson'], 'trust.cloudJson', DEFAULT_CLOUD_JSON),
+    },
     wifi: {
       backend: wifiBackend,
       interface: r.string(wifi['interface'], 'wifi.interface', 'wlan0'),

@@ -82,8 +82,21 @@ function nullableNumber(r: FieldReader, value: unknown, path: string): number | 
 /**
  * `defaultBackend`: `simulated` when the Wi-Fi is simulated (development), else `linux` (a real Pi).
  */
-export function parseSoftApConfig(r: FieldReader, raw: unknown, stateDir: string, defaultBackend: AccessPointBackendName): SoftApConfig {
-  const s = r.object(raw ?? {}, 'softap', ['$comment', 'mode', 'triggers', 'apRetrySeconds', 'listen', 'accessPoint', 'claimDefaults']);
+export function parseSoftApConfig(
+  r: FieldReader,
+  raw: unknown,
+  stateDir: string,
+  defaultBackend: AccessPointBackendName,
+): SoftApConfig {
+  const s = r.object(raw ?? {}, 'softap', [
+    '$comment',
+    'mode',
+    'triggers',
+    'apRetrySeconds',
+    'listen',
+    'accessPoint',
+    'claimDefaults',
+  ]);
   const mode = r.oneOf(s['mode'], 'softap.mode', SOFTAP_MODES, 'policy');
   const t = r.object(s['triggers'] ?? {}, 'softap.triggers', ['noBleController', 'bleIdleMinutes', 'wifiLossSeconds']);
   const triggers: NonNullable<FallbackPolicyConfigInput['triggers']> = {
@@ -99,44 +112,79 @@ export function parseSoftApConfig(r: FieldReader, raw: unknown, stateDir: string
   };
   rethrowUnder(r, 'softap', () => resolveFallbackPolicyConfig(policy));
 
-  const ap = r.object(s['accessPoint'] ?? {}, 'softap.accessPoint', ['backend', 'interface', 'countryCode', 'channel', 'ssidPrefix', 'security', 'secretPath']);
+  const ap = r.object(s['accessPoint'] ?? {}, 'softap.accessPoint', [
+    'backend',
+    'interface',
+    'countryCode',
+    'channel',
+    'ssidPrefix',
+    'security',
+    'secretPath',
+  ]);
   const backend = r.oneOf(ap['backend'], 'softap.accessPoint.backend', ACCESS_POINT_BACKENDS, defaultBackend);
   const iface = r.string(ap['interface'], 'softap.accessPoint.interface', 'wlan0');
   rethrowUnder(r, 'softap.accessPoint', () => validateInterfaceName(iface));
   const countryCode = r.optionalString(ap['countryCode'], 'softap.accessPoint.countryCode');
-  if (countryCode !== undefined && !/^[A-Z]{2}$/.test(countryCode)) r.fail('softap.accessPoint.countryCode', 'must be an ISO 3166-1 alpha-2 code in upper case, e.g. DE');
+  if (countryCode !== undefined && !/^[A-Z]{2}$/.test(countryCode))
+    r.fail('softap.accessPoint.countryCode', 'must be an ISO 3166-1 alpha-2 code in upper case, e.g. DE');
   if (countryCode === undefined && backend === 'linux' && mode !== 'never') {
-    r.fail('softap.accessPoint.countryCode', 'is required for the linux backend (ISO 3166-1 alpha-2, e.g. DE), or set softap.mode to "never"');
+    r.fail(
+      'softap.accessPoint.countryCode',
+      'is required for the linux backend (ISO 3166-1 alpha-2, e.g. DE), or set softap.mode to "never"',
+    );
   }
-  const channel = ap['channel'] === undefined ? undefined : r.integer(ap['channel'], 'softap.accessPoint.channel', 1, 13);
+  const channel =
+    ap['channel'] === undefined ? undefined : r.integer(ap['channel'], 'softap.accessPoint.channel', 1, 13);
   const ssidPrefix = r.string(ap['ssidPrefix'], 'softap.accessPoint.ssidPrefix', DEFAULT_SSID_PREFIX);
   rethrowUnder(r, 'softap.accessPoint', () => validateSsid(ssidPrefix, 'ssidPrefix'));
-  if (new TextEncoder().encode(ssidPrefix).length > SSID_PREFIX_MAX_BYTES) r.fail('softap.accessPoint.ssidPrefix', `must be at most ${SSID_PREFIX_MAX_BYTES} bytes`);
+  if (new TextEncoder().encode(ssidPrefix).length > SSID_PREFIX_MAX_BYTES)
+    r.fail('softap.accessPoint.ssidPrefix', `must be at most ${SSID_PREFIX_MAX_BYTES} bytes`);
   const security = r.oneOf(ap['security'], 'softap.accessPoint.security', ['wpa2', 'open'] as const, 'wpa2');
 
   const simulated = backend === 'simulated';
   const l = r.object(s['listen'] ?? {}, 'softap.listen', ['host', 'port']);
   const host = r.string(l['host'], 'softap.listen.host', simulated ? SIMULATED_SOFTAP_HOST : DEFAULT_AP_ADDRESS);
-  if (!/^(\d{1,3}\.){3}\d{1,3}$/.test(host) && host !== 'localhost') r.fail('softap.listen.host', 'must be a dotted-quad IPv4 address (the AP address, 10.0.0.1 by default)');
-  const port = r.integer(l['port'], 'softap.listen.port', 0, 65_535, simulated ? SIMULATED_SOFTAP_PORT : DEFAULT_SOFTAP_PORT);
+  if (!/^(\d{1,3}\.){3}\d{1,3}$/.test(host) && host !== 'localhost')
+    r.fail('softap.listen.host', 'must be a dotted-quad IPv4 address (the AP address, 10.0.0.1 by default)');
+  const port = r.integer(
+    l['port'],
+    'softap.listen.port',
+    0,
+    65_535,
+    simulated ? SIMULATED_SOFTAP_PORT : DEFAULT_SOFTAP_PORT,
+  );
 
   let claimDefaults: SoftApClaimDefaults | undefined;
   if (s['claimDefaults'] !== undefined) {
     const c = r.object(s['claimDefaults'], 'softap.claimDefaults', ['host', 'port', 'templateName']);
     const chost = r.string(c['host'], 'softap.claimDefaults.host');
-    if (!/^[A-Za-z0-9.-]{1,253}$/.test(chost)) r.fail('softap.claimDefaults.host', 'must be a host name or IPv4 address');
+    if (!/^[A-Za-z0-9.-]{1,253}$/.test(chost))
+      r.fail('softap.claimDefaults.host', 'must be a host name or IPv4 address');
     const templateName = r.string(c['templateName'], 'softap.claimDefaults.templateName');
-    if (!/^[0-9A-Za-z_-]{1,36}$/.test(templateName)) r.fail('softap.claimDefaults.templateName', 'must be 1-36 of A-Z a-z 0-9 _ -');
-    claimDefaults = { host: chost, port: r.integer(c['port'], 'softap.claimDefaults.port', 1, 65_535, 8883), templateName };
+    if (!/^[0-9A-Za-z_-]{1,36}$/.test(templateName))
+      r.fail('softap.claimDefaults.templateName', 'must be 1-36 of A-Z a-z 0-9 _ -');
+    claimDefaults = {
+      host: chost,
+      port: r.integer(c['port'], 'softap.claimDefaults.port', 1, 65_535, 8883),
+      templateName,
+    };
   }
   return {
     mode,
     policy,
     listen: { host, port },
     accessPoint: {
-      backend, interface: iface, ...(countryCode !== undefined ? { countryCode } : {}), ...(channel !== undefined ? { channel } : {}),
-      ssidPrefix, security,
-      secretPath: r.string(ap['secretPath'], 'softap.accessPoint.secretPath', join(stateDir, DEFAULT_SOFTAP_SECRET_FILE)),
+      backend,
+      interface: iface,
+      ...(countryCode !== undefined ? { countryCode } : {}),
+      ...(channel !== undefined ? { channel } : {}),
+      ssidPrefix,
+      security,
+      secretPath: r.string(
+        ap['secretPath'],
+        'softap.accessPoint.secretPath',
+        join(stateDir, DEFAULT_SOFTAP_SECRET_FILE),
+      ),
     },
     ...(claimDefaults !== undefined ? { claimDefaults } : {}),
   };

@@ -28,14 +28,19 @@ export function claimValidity(claim: Claim): ClaimValidity {
   try {
     cert = new X509Certificate(claim.certificatePem);
   } catch (err) {
-    throw new ProvisioningError('CLAIM_INVALID', { detail: 'the claim certificate is not a PEM X.509 certificate', cause: err });
+    throw new ProvisioningError('CLAIM_INVALID', {
+      detail: 'the claim certificate is not a PEM X.509 certificate',
+      cause: err,
+    });
   }
   try {
     const key = createPrivateKey(claim.privateKeyPem);
     if (!cert.checkPrivateKey(key)) throw new Error('mismatch');
   } catch {
     // No cause: the key's parse error could quote key material.
-    throw new ProvisioningError('CLAIM_INVALID', { detail: 'the claim private key is unreadable or does not match the certificate' });
+    throw new ProvisioningError('CLAIM_INVALID', {
+      detail: 'the claim private key is unreadable or does not match the certificate',
+    });
   }
   if (!(claim.expiresAt instanceof Date) || Number.isNaN(claim.expiresAt.getTime())) {
     throw new ProvisioningError('CLAIM_INVALID', { detail: 'the claim has no valid expiresAt' });
@@ -50,6 +55,8 @@ export function assertClaimUsable(validity: ClaimValidity, now: Date, marginMs =
     throw new ProvisioningError('CLAIM_EXPIRED', { detail: `expired at ${validity.deadline.toISOString()}` });
   }
   if (now < validity.notBefore) {
-    throw new ProvisioningError('CLAIM_INVALID', { detail: `not valid before ${validity.notBefore.toISOString()} (check the device clock)` });
+    throw new ProvisioningError('CLAIM_INVALID', {
+      detail: `not valid before ${validity.notBefore.toISOString()} (check the device clock)`,
+    });
   }
 }

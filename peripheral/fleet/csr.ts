@@ -18,7 +18,12 @@ export interface DeviceKeyAndCsr {
 
 const ALGORITHMS = {
   'ec-p256': { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' },
-  'rsa-2048': { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+  'rsa-2048': {
+    name: 'RSASSA-PKCS1-v1_5',
+    modulusLength: 2048,
+    publicExponent: new Uint8Array([1, 0, 1]),
+    hash: 'SHA-256',
+  },
 } as const;
 
 /** `subject` is e.g. `CN=<serial>`; AWS keeps a CSR's subject on the certificate it issues. */

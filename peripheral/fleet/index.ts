@@ -1,4 +1,10 @@
-export { OPERATION_TIMEOUT_SECONDS, provisionWithClaim, SERIAL_NUMBER_PARAMETER, serviceErrorToProvisioning, VERIFY_RETRY_WINDOW_MS } from './provision.js';
+export {
+  OPERATION_TIMEOUT_SECONDS,
+  provisionWithClaim,
+  SERIAL_NUMBER_PARAMETER,
+  serviceErrorToProvisioning,
+  VERIFY_RETRY_WINDOW_MS,
+} from './provision.js';
 export type { FleetStep, ProvisionResult, ProvisionWithClaimOptions } from './provision.js';
 export { assertClaimUsable, CLAIM_EXPIRY_MARGIN_MS, claimValidity } from './claim.js';
 export type { Claim, ClaimValidity } from './claim.js';

@@ -47,7 +47,8 @@ export function connectFailureError(event: mqtt5.ConnectionFailureEvent): Provis
     return new ProvisioningError('CLOUD_CONNECT_REFUSED', { detail: `CONNACK reason 0x${reason.toString(16)}${text}` });
   }
   const name = (event.error as CrtLikeError | undefined)?.error_name ?? 'unknown';
-  if (name.includes('TLS')) return new ProvisioningError('CLOUD_CONNECT_REFUSED', { detail: `TLS handshake failed (${name})` });
+  if (name.includes('TLS'))
+    return new ProvisioningError('CLOUD_CONNECT_REFUSED', { detail: `TLS handshake failed (${name})` });
   return new ProvisioningError('CLOUD_UNREACHABLE', { detail: `AWS IoT MQTT endpoint: ${name}` });
 }
 
@@ -66,7 +67,11 @@ export async function closeClient(client: mqtt5.Mqtt5Client): Promise<void> {
 
 export async function connectMtls(options: MtlsConnectOptions): Promise<mqtt5.Mqtt5Client> {
   const timeoutMs = options.timeoutMs ?? CONNECT_TIMEOUT_MS;
-  const config = iot.AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithMtlsFromMemory(options.endpoint.host, options.certificatePem, options.privateKeyPem)
+  const config = iot.AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithMtlsFromMemory(
+    options.endpoint.host,
+    options.certificatePem,
+    options.privateKeyPem,
+  )
     .withPort(options.endpoint.port)
     .withCertificateAuthority(options.caPem)
     .withConnectProperties({ keepAliveIntervalSeconds: KEEP_ALIVE_SECONDS, clientId: options.clientId })

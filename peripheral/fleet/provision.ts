@@ -100,10 +100,16 @@ export function serviceErrorToProvisioning(err: unknown, rejectedCode: ErrorCode
   if (err instanceof ProvisioningError) return err;
   const modeled = (err as { modeledError?: ModeledError } | undefined)?.modeledError;
   if (modeled && (modeled.errorCode || modeled.statusCode)) {
-    const detail = `${modeled.errorCode ?? 'unknown'} (${modeled.statusCode ?? '?'}): ${modeled.errorMessage ?? ''}`.trim();
-    return Object.assign(new ProvisioningError(rejectedCode, { detail, cause: err }), { awsErrorCode: modeled.errorCode });
+    const detail =
+      `${modeled.errorCode ?? 'unknown'} (${modeled.statusCode ?? '?'}): ${modeled.errorMessage ?? ''}`.trim();
+    return Object.assign(new ProvisioningError(rejectedCode, { detail, cause: err }), {
+      awsErrorCode: modeled.errorCode,
+    });
   }
-  return new ProvisioningError('CLOUD_TIMEOUT', { detail: (err as Error | undefined)?.message ?? 'no answer', cause: err });
+  return new ProvisioningError('CLOUD_TIMEOUT', {
+    detail: (err as Error | undefined)?.message ?? 'no answer',
+    cause: err,
+  });
 }
 
 /**
@@ -116,7 +122,13 @@ export const HOOK_REFUSED_ERROR_CODE = 'ACCESS_DENIED';
 export function registerErrorToProvisioning(err: unknown): ProvisioningError {
   const mapped = serviceErrorToProvisioning(err, 'REGISTER_REJECTED');
   if (mapped.code !== 'REGISTER_REJECTED' || awsErrorCodeOf(mapped) !== HOOK_REFUSED_ERROR_CODE) return mapped;
-  return Object.assign(new ProvisioningError('DEVICE_ALREADY_REGISTERED', { ...(mapped.detail !== undefined ? { detail: mapped.detail } : {}), cause: err }), { awsErrorCode: HOOK_REFUSED_ERROR_CODE });
+  return Object.assign(
+    new ProvisioningError('DEVICE_ALREADY_REGISTERED', {
+      ...(mapped.detail !== undefined ? { detail: mapped.detail } : {}),
+      cause: err,
+    }),
+    { awsErrorCode: HOOK_REFUSED_ERROR_CODE },
+  );
 }
 
 function awsErrorCodeOf(err: unknown): string | undefined {
@@ -142,10 +154,21 @@ export async function provisionWithClaim(options: ProvisionWithClaimOptions): Pr
 
   await store.cleanup();
   const { records } = await journal.load();
-  let plan = planResume({ records, pending: await store.loadPending(), committed: await store.loadCommitted(), now: clock.now() });
+  let plan = planResume({
+    records,
+    pending: await store.loadPending(),
+    committed: await store.loadCommitted(),
+    now: clock.now(),
+  });
   const startedFrom = plan.kind;
   if (plan.kind === 'already-provisioned') {
-    return { thingName: plan.committed.thingName, certificateId: plan.committed.certificateId, deviceConfiguration: {}, startedFrom, timings };
+    return {
+      thingName: plan.committed.thingName,
+      certificateId: plan.committed.certificateId,
+      deviceConfiguration: {},
+      startedFrom,
+      timings,
+    };
   }
   if (records.length > 0) {
     // A request with no saved answer: the cloud may hold an unused PENDING_ACTIVATION certificate.
@@ -175,7 +198,11 @@ export async function provisionWithClaim(options: ProvisionWithClaimOptions): Pr
         deadline: validity.deadline,
         ...(options.signal ? { signal: options.signal } : {}),
         ...options.retry,
-        deadlineError: (last) => new ProvisioningError('CLAIM_EXPIRED', { detail: `the claim expires before the cloud could be reached again (${last.code})`, cause: last }),
+        deadlineError: (last) =>
+          new ProvisioningError('CLAIM_EXPIRED', {
+            detail: `the claim expires before the cloud could be reached again (${last.code})`,
+            cause: last,
+          }),
       };
       const claimClient = await timed('connect', () =>
         withRetry(
@@ -201,7 +228,8 @@ export async function provisionWithClaim(options: ProvisionWithClaimOptions): Pr
         operationTimeoutInSeconds: options.operationTimeoutSeconds ?? OPERATION_TIMEOUT_SECONDS,
       });
       try {
-        if (plan.kind === 'issue') pending = await timed('certificate', () => issueCertificate(options, identity, clock, record, step));
+        if (plan.kind === 'issue')
+          pending = await timed('certificate', () => issueCertificate(options, identity, clock, record, step));
         else pending = plan.pending;
         let ambiguous = plan.kind === 'register' && plan.ambiguous;
         for (;;) {
@@ -247,14 +275,30 @@ export async function provisionWithClaim(options: ProvisionWithClaimOptions): Pr
       await record({ step: 'verified', certificateId: creds.certificateId, thingName: name });
       step('verified', { thingName: name });
     }
-    await timed('commit', () => store.commit({ certificateId: creds.certificateId, certificatePem: creds.certificatePem, privateKeyPem: creds.privateKeyPem, thingName: name, endpoint: options.endpoint }, clock.now()));
+    await timed('commit', () =>
+      store.commit(
+        {
+          certificateId: creds.certificateId,
+          certificatePem: creds.certificatePem,
+          privateKeyPem: creds.privateKeyPem,
+          thingName: name,
+          endpoint: options.endpoint,
+        },
+        clock.now(),
+      ),
+    );
     await record({ step: 'committed', certificateId: creds.certificateId, thingName: name });
     step('committed', { thingName: name, certificateId: creds.certificateId });
     return { thingName: name, certificateId: creds.certificateId, deviceConfiguration, startedFrom, timings };
   } catch (err) {
-    const failure = err instanceof ProvisioningError ? err : new ProvisioningError('INTERNAL', { detail: 'unexpected failure in fleet provisioning', cause: err });
+    const failure =
+      err instanceof ProvisioningError
+        ? err
+        : new ProvisioningError('INTERNAL', { detail: 'unexpected failure in fleet provisioning', cause: err });
     // Best effort: a storage failure may be why we are here.
-    await journal.append({ step: 'failed', code: failure.code, ...(failure.detail ? { detail: failure.detail } : {}) }).catch(() => undefined);
+    await journal
+      .append({ step: 'failed', code: failure.code, ...(failure.detail ? { detail: failure.detail } : {}) })
+      .catch(() => undefined);
     throw failure;
   }
 }
@@ -277,9 +321,11 @@ async function issueCertificate(
     await record({ step: 'key-generated', keyAlgorithm });
     step('key-generated', { keyAlgorithm });
     await record({ step: 'certificate-requested', mode });
-    const created = await identity.createCertificateFromCsr({ certificateSigningRequest: generated.csrPem }).catch((e: unknown) => {
-      throw serviceErrorToProvisioning(e, 'CERTIFICATE_REJECTED');
-    });
+    const created = await identity
+      .createCertificateFromCsr({ certificateSigningRequest: generated.csrPem })
+      .catch((e: unknown) => {
+        throw serviceErrorToProvisioning(e, 'CERTIFICATE_REJECTED');
+      });
     ({ certificatePem, certificateId } = created);
     token = created.certificateOwnershipToken;
     privateKeyPem = generated.privateKeyPem;
@@ -292,10 +338,18 @@ async function issueCertificate(
     token = created.certificateOwnershipToken;
   }
   if (!certificatePem || !certificateId || !privateKeyPem || !token) {
-    throw new ProvisioningError('CERTIFICATE_REJECTED', { detail: 'the accepted answer lacks the certificate, its id, key or ownership token' });
+    throw new ProvisioningError('CERTIFICATE_REJECTED', {
+      detail: 'the accepted answer lacks the certificate, its id, key or ownership token',
+    });
   }
   // Saved (with the key and the token) BEFORE RegisterThing: a certificate the cloud issued is never lost.
-  const pending: PendingCredentials = { certificateId, certificatePem, privateKeyPem, certificateOwnershipToken: token, issuedAt: clock.now() };
+  const pending: PendingCredentials = {
+    certificateId,
+    certificatePem,
+    privateKeyPem,
+    certificateOwnershipToken: token,
+    issuedAt: clock.now(),
+  };
   await options.store.savePending(pending);
   await record({ step: 'certificate-issued', certificateId });
   step('certificate-issued', { certificateId });
@@ -311,18 +365,33 @@ async function registerThing(
   await record({ step: 'register-requested', certificateId: pending.certificateId });
   const parameters = { ...options.parameters, [SERIAL_NUMBER_PARAMETER]: options.serialNumber };
   const answer = await identity
-    .registerThing({ templateName: options.templateName, certificateOwnershipToken: pending.certificateOwnershipToken, parameters })
+    .registerThing({
+      templateName: options.templateName,
+      certificateOwnershipToken: pending.certificateOwnershipToken,
+      parameters,
+    })
     .catch((e: unknown) => {
       throw registerErrorToProvisioning(e);
     });
-  if (!answer.thingName) throw new ProvisioningError('REGISTER_REJECTED', { detail: 'the accepted answer has no thingName' });
+  if (!answer.thingName)
+    throw new ProvisioningError('REGISTER_REJECTED', { detail: 'the accepted answer has no thingName' });
   await record({ step: 'thing-registered', certificateId: pending.certificateId, thingName: answer.thingName });
   return { thingName: answer.thingName, deviceConfiguration: answer.deviceConfiguration ?? {} };
 }
 
-async function verifyPermanent(options: ProvisionWithClaimOptions, creds: PendingCredentials, thingName: string, clock: FleetClock): Promise<void> {
+async function verifyPermanent(
+  options: ProvisionWithClaimOptions,
+  creds: PendingCredentials,
+  thingName: string,
+  clock: FleetClock,
+): Promise<void> {
   const clientId = options.verify.clientId?.(thingName) ?? thingName;
-  const retry: RetryOptions = { clock, deadline: new Date(clock.now().getTime() + VERIFY_RETRY_WINDOW_MS), ...(options.signal ? { signal: options.signal } : {}), ...options.retry };
+  const retry: RetryOptions = {
+    clock,
+    deadline: new Date(clock.now().getTime() + VERIFY_RETRY_WINDOW_MS),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...options.retry,
+  };
   await withRetry(async () => {
     let client: mqtt5.Mqtt5Client;
     try {
@@ -338,7 +407,10 @@ async function verifyPermanent(options: ProvisionWithClaimOptions, creds: Pendin
       });
     } catch (err) {
       if (err instanceof ProvisioningError && err.code === 'CLOUD_CONNECT_REFUSED') {
-        throw new ProvisioningError('VERIFY_FAILED', { detail: `the broker refused the permanent certificate: ${err.detail ?? ''}`, cause: err });
+        throw new ProvisioningError('VERIFY_FAILED', {
+          detail: `the broker refused the permanent certificate: ${err.detail ?? ''}`,
+          cause: err,
+        });
       }
       throw err;
     }

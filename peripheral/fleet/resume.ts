@@ -48,13 +48,16 @@ export function planResume({ records, pending, committed, now }: ResumeInput): R
     const verified = mine.findLast((r) => r.step === 'verified');
     if (verified && verified.step === 'verified') return { kind: 'commit', pending, thingName: verified.thingName };
     const registered = mine.findLast((r) => r.step === 'thing-registered');
-    if (registered && registered.step === 'thing-registered') return { kind: 'verify', pending, thingName: registered.thingName };
+    if (registered && registered.step === 'thing-registered')
+      return { kind: 'verify', pending, thingName: registered.thingName };
     const tokenDeadline = pending.issuedAt.getTime() + OWNERSHIP_TOKEN_LIFETIME_MS - OWNERSHIP_TOKEN_MARGIN_MS;
     if (now.getTime() >= tokenDeadline) return { kind: 'abandon', pending, reason: 'ownership token expired' };
     return { kind: 'register', pending, ambiguous: mine.some((r) => r.step === 'register-requested') };
   }
   const lastRequested = records.findLastIndex((r) => r.step === 'certificate-requested');
   // A rejection means nothing was issued; anything else after the request may have been.
-  const lastSettled = records.findLastIndex((r) => r.step === 'certificate-issued' || (r.step === 'failed' && r.code === 'CERTIFICATE_REJECTED'));
+  const lastSettled = records.findLastIndex(
+    (r) => r.step === 'certificate-issued' || (r.step === 'failed' && r.code === 'CERTIFICATE_REJECTED'),
+  );
   return { kind: 'issue', orphanedRequest: lastRequested >= 0 && lastRequested > lastSettled };
 }

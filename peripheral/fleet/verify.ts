@@ -15,11 +15,17 @@ function payloadText(payload: mqtt5.Payload | undefined): string {
   if (payload === undefined) return '';
   if (typeof payload === 'string') return payload;
   if (payload instanceof ArrayBuffer) return Buffer.from(payload).toString('utf8');
-  if (ArrayBuffer.isView(payload)) return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+  if (ArrayBuffer.isView(payload))
+    return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
   return JSON.stringify(payload);
 }
 
-export async function verifyRoundTrip(client: mqtt5.Mqtt5Client, topic: string, clock: FleetClock, timeoutMs = VERIFY_TIMEOUT_MS): Promise<void> {
+export async function verifyRoundTrip(
+  client: mqtt5.Mqtt5Client,
+  topic: string,
+  clock: FleetClock,
+  timeoutMs = VERIFY_TIMEOUT_MS,
+): Promise<void> {
   const nonce = randomUUID();
   const timer = new AbortController();
   let onMessage: ((e: mqtt5.MessageReceivedEvent) => void) | undefined;
@@ -28,7 +34,12 @@ export async function verifyRoundTrip(client: mqtt5.Mqtt5Client, topic: string, 
     onMessage = (e) => {
       if (e.message.topicName === topic && payloadText(e.message.payload) === nonce) resolve();
     };
-    onDisconnect = () => reject(new ProvisioningError('VERIFY_FAILED', { detail: `the broker closed the connection during the round trip on ${topic}` }));
+    onDisconnect = () =>
+      reject(
+        new ProvisioningError('VERIFY_FAILED', {
+          detail: `the broker closed the connection during the round trip on ${topic}`,
+        }),
+      );
     client.on('messageReceived', onMessage);
     client.on('disconnection', onDisconnect);
     clock.sleep(timeoutMs, timer.signal).then(
@@ -40,7 +51,10 @@ export async function verifyRoundTrip(client: mqtt5.Mqtt5Client, topic: string, 
   try {
     const suback = await client.subscribe({ subscriptions: [{ topicFilter: topic, qos: mqtt5.QoS.AtLeastOnce }] });
     const reason = suback.reasonCodes[0] ?? 0x80;
-    if (reason >= 0x80) throw new ProvisioningError('VERIFY_FAILED', { detail: `subscription to ${topic} refused (reason 0x${reason.toString(16)})` });
+    if (reason >= 0x80)
+      throw new ProvisioningError('VERIFY_FAILED', {
+        detail: `subscription to ${topic} refused (reason 0x${reason.toString(16)})`,
+      });
     await Promise.race([client.publish({ topicName: topic, qos: mqtt5.QoS.AtLeastOnce, payload: nonce }), echoed]);
     await echoed;
   } catch (err) {

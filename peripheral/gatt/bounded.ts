@@ -17,7 +17,11 @@ export interface ListenerOwner {
  * with BLE_UNAVAILABLE after `ms`, removing the callback from `event` on `owner`.
  */
 export function boundedStackCall(
-  timers: Timers, ms: number, what: string, owner: ListenerOwner, event: string,
+  timers: Timers,
+  ms: number,
+  what: string,
+  owner: ListenerOwner,
+  event: string,
   invoke: (callback: (err?: Error | null) => void) => void,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -33,7 +37,9 @@ export function boundedStackCall(
       if (settled) return;
       settled = true;
       owner.removeListener(event, callback);
-      reject(new ProvisioningError('BLE_UNAVAILABLE', { detail: `${what}: no answer from the controller within ${ms} ms` }));
+      reject(
+        new ProvisioningError('BLE_UNAVAILABLE', { detail: `${what}: no answer from the controller within ${ms} ms` }),
+      );
     }, ms);
     try {
       invoke(callback);

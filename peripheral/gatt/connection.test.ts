@@ -14,7 +14,15 @@ import type { Message, ScanMessage, StatusMessage } from '../../protocol/message
 import { ACCEPTED_STEP } from '../../protocol/messages.js';
 import { isErrorNotice, ReportedError } from '../../protocol/notice.js';
 import { fragment } from '../../protocol/framing.js';
-import { AttemptLimiter, formatSetupCode, generateSetupCode, makeVerifier, MemoryAttemptStore, MIN_PBKDF2_ITERATIONS, SessionInitiator } from '../../protocol/session/index.js';
+import {
+  AttemptLimiter,
+  formatSetupCode,
+  generateSetupCode,
+  makeVerifier,
+  MemoryAttemptStore,
+  MIN_PBKDF2_ITERATIONS,
+  SessionInitiator,
+} from '../../protocol/session/index.js';
 import { JobFile, ProvisioningAgent } from '../agent/index.js';
 import type { WifiBackend } from '../agent/index.js';
 import { systemClock } from '../fleet/clock.js';
@@ -75,11 +83,24 @@ async function setup() {
   const timers = new ManualTimers();
   let disconnects = 0;
   const conn = new GattConnection({
-    agent, verifier, attempts: new AttemptLimiter(new MemoryAttemptStore(), Date.now), info, random, now: Date.now,
-    timers, idleTimeoutMs: 1_000, attPayload: 244, disconnect: () => disconnects++,
+    agent,
+    verifier,
+    attempts: new AttemptLimiter(new MemoryAttemptStore(), Date.now),
+    info,
+    random,
+    now: Date.now,
+    timers,
+    idleTimeoutMs: 1_000,
+    attPayload: 244,
+    disconnect: () => disconnects++,
   });
   // The phone's side of the links.
-  const phone = Object.fromEntries((['session', 'wifi', 'claim', 'control', 'status', 'scan'] as const).map((n) => [n, new MessageLink({ characteristic: n, attPayload: 244, now: Date.now })])) as Record<FramedName, MessageLink>;
+  const phone = Object.fromEntries(
+    (['session', 'wifi', 'claim', 'control', 'status', 'scan'] as const).map((n) => [
+      n,
+      new MessageLink({ characteristic: n, attPayload: 244, now: Date.now }),
+    ]),
+  ) as Record<FramedName, MessageLink>;
   const statuses: StatusMessage[] = [];
   const scans: ScanMessage[] = [];
   /** Error notices received on status (PROTOCOL.md §4.8), as the codes the phone raises. */
@@ -101,7 +122,8 @@ async function setup() {
     }
   };
   // A one-frame notice needs no cipher: it is read at once, even before the handshake completes.
-  const isNoticeFrame = (f: Uint8Array): boolean => f.length === 12 && (f[0]! & 0xc0) === 0xc0 && isErrorNotice(f.subarray(7));
+  const isNoticeFrame = (f: Uint8Array): boolean =>
+    f.length === 12 && (f[0]! & 0xc0) === 0xc0 && isErrorNotice(f.subarray(7));
   const statusNotifier = (f: Uint8Array): void => (early && !isNoticeFrame(f) ? void early.push(f) : onStatus(f));
   const scanNotifier = (f: Uint8Array): void => {
     const m = phone.scan.receive(f);
@@ -131,7 +153,22 @@ async function setup() {
     }
   };
   const send = (name: 'wifi' | 'claim' | 'control', m: Message): Promise<void> => write(name, phone[name].send(m));
-  return { agent, conn, timers, statuses, scans, notices, handshake, send, write, readStatus, statusNotifier, scanNotifier, phone, disconnects: () => disconnects };
+  return {
+    agent,
+    conn,
+    timers,
+    statuses,
+    scans,
+    notices,
+    handshake,
+    send,
+    write,
+    readStatus,
+    statusNotifier,
+    scanNotifier,
+    phone,
+    disconnects: () => disconnects,
+  };
 }
 
 describe('GattConnection', () => {
@@ -252,6 +289,9 @@ function reframe(frames: Uint8Array[]): Uint8Array {
   const parts = frames.map((f, i) => f.subarray(i === 0 ? 7 : 1));
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }

@@ -54,7 +54,12 @@ export interface ConnectionOptions {
 function clip(text: string | undefined, max: number): string | undefined {
   if (text === undefined) return undefined;
   const bytes = Buffer.from(text, 'utf8');
-  return bytes.length <= max ? text : bytes.subarray(0, max).toString('utf8').replace(/\uFFFD+$/, '');
+  return bytes.length <= max
+    ? text
+    : bytes
+        .subarray(0, max)
+        .toString('utf8')
+        .replace(/\uFFFD+$/, '');
 }
 
 export class GattConnection {
@@ -73,7 +78,8 @@ export class GattConnection {
   readonly received: Partial<Record<FramedName, number>> = {};
 
   constructor(private readonly options: ConnectionOptions) {
-    const make = (characteristic: FramedName): MessageLink => new MessageLink({ characteristic, attPayload: options.attPayload, now: options.now });
+    const make = (characteristic: FramedName): MessageLink =>
+      new MessageLink({ characteristic, attPayload: options.attPayload, now: options.now });
     this.links = Object.fromEntries(FRAMED.map((n) => [n, make(n)])) as Record<FramedName, MessageLink>;
     this.touch();
   }
@@ -114,7 +120,8 @@ export class GattConnection {
   /** The status read value: sealed once at offset 0, then sliced (long reads); empty before a session (PROTOCOL.md §2.2). */
   readStatus(offset: number): Uint8Array {
     if (!this.established) return new Uint8Array(0);
-    if (offset === 0 || !this.statusValue) this.statusValue = this.links.status.encodeValue(this.options.agent.status());
+    if (offset === 0 || !this.statusValue)
+      this.statusValue = this.links.status.encodeValue(this.options.agent.status());
     return this.statusValue.subarray(offset);
   }
 
@@ -165,7 +172,8 @@ export class GattConnection {
         if (bytes) this.handshake(bytes);
         return;
       }
-      if (name === 'status' || name === 'scan') throw new ProtocolError('WRONG_CHANNEL', { detail: `${name} is not written by the phone` });
+      if (name === 'status' || name === 'scan')
+        throw new ProtocolError('WRONG_CHANNEL', { detail: `${name} is not written by the phone` });
       if (!this.established) {
         this.links[name].reset();
         throw new ProtocolError('SESSION_REQUIRED');
@@ -237,7 +245,8 @@ export class GattConnection {
         return;
       case 'control': {
         // Its answer could not be delivered: refuse before the device scans (PROTOCOL.md §2.3).
-        if (message.command === 'scan' && !this.notifying('scan')) throw new ProtocolError('NOTIFICATIONS_DISABLED', { detail: 'notifications on scan are off' });
+        if (message.command === 'scan' && !this.notifying('scan'))
+          throw new ProtocolError('NOTIFICATIONS_DISABLED', { detail: 'notifications on scan are off' });
         const result = await session.command(message.command);
         if (message.command === 'scan') this.send('scan', { type: 'scan', networks: [...(result.networks ?? [])] });
         return;
@@ -252,7 +261,9 @@ export class GattConnection {
    * (no session yet, or the error closed the channel) the error notice, and the link is dropped.
    */
   private report(err: unknown): void {
-    const failure = isProvisioningError(err) ? err : new ProvisioningError('INTERNAL', { detail: 'unexpected failure', cause: err });
+    const failure = isProvisioningError(err)
+      ? err
+      : new ProvisioningError('INTERNAL', { detail: 'unexpected failure', cause: err });
     if (!this.established) {
       this.fail(failure.code, failure.detail);
       return;

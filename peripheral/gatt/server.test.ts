@@ -18,12 +18,27 @@ class FakeBleno extends EventEmitter {
   state = 'poweredOn';
   answers = true;
   readonly calls: string[] = [];
-  Characteristic = Object.assign(class { constructor(readonly o: object) {} }, { RESULT_SUCCESS: 0, RESULT_ATTR_NOT_LONG: 0x0b, RESULT_UNLIKELY_ERROR: 0x0e, RESULT_INVALID_OFFSET: 0x07 });
-  PrimaryService = class { constructor(readonly o: object) {} };
-  setServices(_s: unknown, cb: Cb): void { this.#call('setServices', 'servicesSet', cb); }
-  startAdvertisingWithEIRData(_a: Buffer, _s: Buffer, cb: Cb): void { this.#call('startAdvertising', 'advertisingStart', cb); }
-  stopAdvertising(cb: Cb): void { this.#call('stopAdvertising', 'advertisingStop', cb); }
-  disconnect(): void { this.calls.push('disconnect'); }
+  Characteristic = Object.assign(
+    class {
+      constructor(readonly o: object) {}
+    },
+    { RESULT_SUCCESS: 0, RESULT_ATTR_NOT_LONG: 0x0b, RESULT_UNLIKELY_ERROR: 0x0e, RESULT_INVALID_OFFSET: 0x07 },
+  );
+  PrimaryService = class {
+    constructor(readonly o: object) {}
+  };
+  setServices(_s: unknown, cb: Cb): void {
+    this.#call('setServices', 'servicesSet', cb);
+  }
+  startAdvertisingWithEIRData(_a: Buffer, _s: Buffer, cb: Cb): void {
+    this.#call('startAdvertising', 'advertisingStart', cb);
+  }
+  stopAdvertising(cb: Cb): void {
+    this.#call('stopAdvertising', 'advertisingStop', cb);
+  }
+  disconnect(): void {
+    this.calls.push('disconnect');
+  }
   #call(name: string, event: string, cb: Cb): void {
     this.calls.push(name);
     this.once(event, cb);
@@ -34,15 +49,28 @@ class FakeBleno extends EventEmitter {
 function makeServer(bleno: FakeBleno, timers: ManualTimer, log: string[] = []): ProvisioningGattServer {
   const agent = { state: 'idle', busy: false, onStatus: () => () => undefined } as unknown as ProvisioningAgent;
   return new ProvisioningGattServer({
-    bleno: bleno as unknown as Bleno, agent, verifier: { deviceId: 'pi-1' } as SetupVerifier, attempts: {} as AttemptLimiter,
-    random: (n) => new Uint8Array(n), timers, log: (l) => log.push(l),
+    bleno: bleno as unknown as Bleno,
+    agent,
+    verifier: { deviceId: 'pi-1' } as SetupVerifier,
+    attempts: {} as AttemptLimiter,
+    random: (n) => new Uint8Array(n),
+    timers,
+    log: (l) => log.push(l),
   });
 }
 
 /** Settles `p` into a flag, so a test can look at whether it finished without awaiting it. */
 function track(p: Promise<unknown>): { done: boolean; error?: unknown } {
   const t: { done: boolean; error?: unknown } = { done: false };
-  p.then(() => { t.done = true; }, (err: unknown) => { t.done = true; t.error = err; });
+  p.then(
+    () => {
+      t.done = true;
+    },
+    (err: unknown) => {
+      t.done = true;
+      t.error = err;
+    },
+  );
   return t;
 }
 
@@ -61,7 +89,9 @@ describe('ProvisioningGattServer lifecycle with bounded waits', () => {
     const bleno = new FakeBleno();
     const timers = new ManualTimer();
     const server = makeServer(bleno, timers);
-    bleno.once('servicesSet', () => { bleno.answers = false; });
+    bleno.once('servicesSet', () => {
+      bleno.answers = false;
+    });
     const started = track(server.start());
     await flush();
     await timers.advanceTo(STACK_CALL_TIMEOUT_MS - 1);

@@ -17,7 +17,11 @@ import type { FramedName } from './connection.js';
 import { buildInfo } from './info.js';
 import { boundedStackCall, within } from './bounded.js';
 import {
-  DEFAULT_ATT_PAYLOAD, POWER_ON_TIMEOUT_MS, SERVER_STOP_TIMEOUT_MS, SESSION_IDLE_TIMEOUT_MS, STACK_CALL_TIMEOUT_MS,
+  DEFAULT_ATT_PAYLOAD,
+  POWER_ON_TIMEOUT_MS,
+  SERVER_STOP_TIMEOUT_MS,
+  SESSION_IDLE_TIMEOUT_MS,
+  STACK_CALL_TIMEOUT_MS,
 } from './limits.js';
 import type { Timers } from './timers.js';
 import { systemTimers } from './timers.js';
@@ -40,7 +44,12 @@ type ReadCallback = (result: number, data?: Buffer) => void;
 type WriteCallback = (result: number) => void;
 
 interface BlenoClasses {
-  Characteristic: (new (o: object) => object) & { RESULT_SUCCESS: number; RESULT_ATTR_NOT_LONG: number; RESULT_UNLIKELY_ERROR: number; RESULT_INVALID_OFFSET: number };
+  Characteristic: (new (o: object) => object) & {
+    RESULT_SUCCESS: number;
+    RESULT_ATTR_NOT_LONG: number;
+    RESULT_UNLIKELY_ERROR: number;
+    RESULT_INVALID_OFFSET: number;
+  };
   PrimaryService: new (o: object) => object;
 }
 
@@ -80,8 +89,9 @@ export class ProvisioningGattServer {
     bleno.on('accept', this.onAccept);
     bleno.on('disconnect', this.onDisconnect);
     bleno.on('mtuChange', this.onMtu);
-    await boundedStackCall(this.timers, STACK_CALL_TIMEOUT_MS, 'setServices', bleno as never, 'servicesSet',
-      (cb) => bleno.setServices([this.service()] as never, cb));
+    await boundedStackCall(this.timers, STACK_CALL_TIMEOUT_MS, 'setServices', bleno as never, 'servicesSet', (cb) =>
+      bleno.setServices([this.service()] as never, cb),
+    );
     this.unsubscribe = this.options.agent.onStatus(() => this.refreshAdvertising());
     this.refreshAdvertising();
     await this.advertising;
@@ -107,10 +117,19 @@ export class ProvisioningGattServer {
     const quiet = (async (): Promise<void> => {
       await this.advertising;
       if (blenoState(bleno) !== 'poweredOn') return;
-      await boundedStackCall(this.timers, SERVER_STOP_TIMEOUT_MS, 'stopAdvertising', bleno as never, 'advertisingStop', (cb) => bleno.stopAdvertising(cb));
+      await boundedStackCall(
+        this.timers,
+        SERVER_STOP_TIMEOUT_MS,
+        'stopAdvertising',
+        bleno as never,
+        'advertisingStop',
+        (cb) => bleno.stopAdvertising(cb),
+      );
     })().catch((err: unknown) => this.options.log?.(`ble: stopping advertising failed: ${(err as Error).message}`));
     if (!(await within(this.timers, SERVER_STOP_TIMEOUT_MS, quiet))) {
-      this.options.log?.(`ble: the controller did not confirm the stop within ${SERVER_STOP_TIMEOUT_MS} ms; stopped without it`);
+      this.options.log?.(
+        `ble: the controller did not confirm the stop within ${SERVER_STOP_TIMEOUT_MS} ms; stopped without it`,
+      );
     }
   }
 
@@ -124,10 +143,12 @@ export class ProvisioningGattServer {
       if (name === 'info') {
         o['onReadRequest'] = (offset: number, cb: ReadCallback) => this.read(cb, () => this.infoFor(offset));
       } else if (name === 'status') {
-        o['onReadRequest'] = (offset: number, cb: ReadCallback) => this.read(cb, () => this.connection?.readStatus(offset) ?? new Uint8Array(0));
+        o['onReadRequest'] = (offset: number, cb: ReadCallback) =>
+          this.read(cb, () => this.connection?.readStatus(offset) ?? new Uint8Array(0));
       }
       if (name !== 'info' && properties.includes('notify')) {
-        o['onSubscribe'] = (_max: number, update: (b: Buffer) => void) => this.connection?.subscribe(name as FramedName, (f) => update(Buffer.from(f)));
+        o['onSubscribe'] = (_max: number, update: (b: Buffer) => void) =>
+          this.connection?.subscribe(name as FramedName, (f) => update(Buffer.from(f)));
         o['onUnsubscribe'] = () => this.connection?.unsubscribe(name as FramedName);
       }
       if (properties.includes('write')) {
@@ -159,10 +180,14 @@ export class ProvisioningGattServer {
 
   private infoBytes(): Uint8Array {
     const { model, firmware } = this.options;
-    return encodeMessage(buildInfo({
-      deviceId: this.deviceId, state: this.options.agent.state,
-      ...(model !== undefined ? { model } : {}), ...(firmware !== undefined ? { firmware } : {}),
-    }));
+    return encodeMessage(
+      buildInfo({
+        deviceId: this.deviceId,
+        state: this.options.agent.state,
+        ...(model !== undefined ? { model } : {}),
+        ...(firmware !== undefined ? { firmware } : {}),
+      }),
+    );
   }
 
   private infoFor(offset: number): Uint8Array {
@@ -209,15 +234,34 @@ export class ProvisioningGattServer {
     const step = async (): Promise<void> => {
       if (this.connection || this.stopped) return;
       if (agent.state === 'provisioned') {
-        await boundedStackCall(this.timers, STACK_CALL_TIMEOUT_MS, 'stopAdvertising', bleno as never, 'advertisingStop', (cb) => bleno.stopAdvertising(cb));
+        await boundedStackCall(
+          this.timers,
+          STACK_CALL_TIMEOUT_MS,
+          'stopAdvertising',
+          bleno as never,
+          'advertisingStop',
+          (cb) => bleno.stopAdvertising(cb),
+        );
         return;
       }
-      const { advertisingData, scanResponse } = buildAdvertisement({ deviceId: this.deviceId, state: agent.state, sessionActive: agent.busy });
-      await boundedStackCall(this.timers, STACK_CALL_TIMEOUT_MS, 'startAdvertising', bleno as never, 'advertisingStart',
-        (cb) => bleno.startAdvertisingWithEIRData(Buffer.from(advertisingData), Buffer.from(scanResponse), cb));
+      const { advertisingData, scanResponse } = buildAdvertisement({
+        deviceId: this.deviceId,
+        state: agent.state,
+        sessionActive: agent.busy,
+      });
+      await boundedStackCall(
+        this.timers,
+        STACK_CALL_TIMEOUT_MS,
+        'startAdvertising',
+        bleno as never,
+        'advertisingStart',
+        (cb) => bleno.startAdvertisingWithEIRData(Buffer.from(advertisingData), Buffer.from(scanResponse), cb),
+      );
     };
     this.advertising = this.advertising.then(step).then(
-      () => { this.advertisingFailure = undefined; },
+      () => {
+        this.advertisingFailure = undefined;
+      },
       (err: unknown) => {
         this.advertisingFailure = err as Error;
         this.options.log?.(`ble: advertising failed: ${(err as Error).message}`);
@@ -236,7 +280,9 @@ function poweredOn(bleno: Bleno, timers: Timers): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = timers.setTimeout(() => {
       bleno.removeListener('stateChange', onState);
-      reject(new ProvisioningError('BLE_UNAVAILABLE', { detail: `bleno did not power on within ${POWER_ON_TIMEOUT_MS} ms` }));
+      reject(
+        new ProvisioningError('BLE_UNAVAILABLE', { detail: `bleno did not power on within ${POWER_ON_TIMEOUT_MS} ms` }),
+      );
     }, POWER_ON_TIMEOUT_MS);
     const onState = (state: string): void => {
       if (state !== 'poweredOn') return;

@@ -23,11 +23,18 @@ class ScriptedLink implements ControllerLink {
     this.calls.push('reattach');
     if (this.attached) return;
     if (!this.plugged) queueMicrotask(() => this.#emit(false, new Error('ECONNREFUSED')));
-    else if (!this.deaf) queueMicrotask(() => { this.attached = true; this.#emit(true); });
+    else if (!this.deaf)
+      queueMicrotask(() => {
+        this.attached = true;
+        this.#emit(true);
+      });
   }
   probe(): Promise<void> {
     this.calls.push('probe');
-    if (this.deaf) return new Promise((_r, reject) => { this.#pendingProbe = { reject }; });
+    if (this.deaf)
+      return new Promise((_r, reject) => {
+        this.#pendingProbe = { reject };
+      });
     return Promise.resolve();
   }
   detach(error?: Error): void {
@@ -46,7 +53,13 @@ class ScriptedLink implements ControllerLink {
   }
 }
 
-function setup(link = new ScriptedLink()): { link: ScriptedLink; timers: ManualTimer; log: string[]; states: string[]; sup: ControllerSupervisor } {
+function setup(link = new ScriptedLink()): {
+  link: ScriptedLink;
+  timers: ManualTimer;
+  log: string[];
+  states: string[];
+  sup: ControllerSupervisor;
+} {
   const timers = new ManualTimer();
   const log: string[] = [];
   const sup = new ControllerSupervisor({ link, timers, log: (l) => log.push(l) });
@@ -100,7 +113,9 @@ describe('ControllerSupervisor', () => {
     expect(sup.state).toBe('attached');
     await timers.advanceTo(CONTROLLER_PROBE_INTERVAL_MS + CONTROLLER_PROBE_TIMEOUT_MS);
     expect(sup.state).toBe('lost');
-    expect(log[0]).toMatch(/^ble: controller lost on tcp:127\.0\.0\.1:6402 \(no answer to HCI Read Local Version within 2000 ms\)$/);
+    expect(log[0]).toMatch(
+      /^ble: controller lost on tcp:127\.0\.0\.1:6402 \(no answer to HCI Read Local Version within 2000 ms\)$/,
+    );
     link.deaf = false;
     await timers.advanceTo(timers.now + 1_000);
     await flush();

@@ -8,7 +8,11 @@
  */
 import type { ControllerLink } from '../../ble/index.js';
 import {
-  CONTROLLER_PROBE_INTERVAL_MS, CONTROLLER_PROBE_TIMEOUT_MS, REATTACH_BACKOFF_INITIAL_MS, REATTACH_BACKOFF_MAX_MS, REATTACH_TIMEOUT_MS,
+  CONTROLLER_PROBE_INTERVAL_MS,
+  CONTROLLER_PROBE_TIMEOUT_MS,
+  REATTACH_BACKOFF_INITIAL_MS,
+  REATTACH_BACKOFF_MAX_MS,
+  REATTACH_TIMEOUT_MS,
 } from './limits.js';
 import type { Timers } from './timers.js';
 
@@ -40,8 +44,11 @@ export class ControllerSupervisor {
 
   constructor(options: ControllerSupervisorOptions) {
     this.#o = {
-      probeIntervalMs: CONTROLLER_PROBE_INTERVAL_MS, probeTimeoutMs: CONTROLLER_PROBE_TIMEOUT_MS,
-      backoffInitialMs: REATTACH_BACKOFF_INITIAL_MS, backoffMaxMs: REATTACH_BACKOFF_MAX_MS, reattachTimeoutMs: REATTACH_TIMEOUT_MS,
+      probeIntervalMs: CONTROLLER_PROBE_INTERVAL_MS,
+      probeTimeoutMs: CONTROLLER_PROBE_TIMEOUT_MS,
+      backoffInitialMs: REATTACH_BACKOFF_INITIAL_MS,
+      backoffMaxMs: REATTACH_BACKOFF_MAX_MS,
+      reattachTimeoutMs: REATTACH_TIMEOUT_MS,
       ...options,
     };
     this.#delay = this.#o.backoffInitialMs;
@@ -82,7 +89,8 @@ export class ControllerSupervisor {
     this.#generation++;
     this.#clear();
     if (attached) {
-      if (this.#state === 'lost' && this.#everAttached) this.#o.log(`ble: controller on ${this.#o.link.transport} is back (attempt ${this.#attempts})`);
+      if (this.#state === 'lost' && this.#everAttached)
+        this.#o.log(`ble: controller on ${this.#o.link.transport} is back (attempt ${this.#attempts})`);
       this.#everAttached = true;
       this.#attempts = 0;
       this.#delay = this.#o.backoffInitialMs;

@@ -4,7 +4,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { ProvisioningError } from '../../protocol/errors.js';
-import { INITIAL_ATTEMPT_STATE, isAttemptState, type AttemptState, type AttemptStore } from '../../protocol/session/attempts.js';
+import {
+  INITIAL_ATTEMPT_STATE,
+  isAttemptState,
+  type AttemptState,
+  type AttemptStore,
+} from '../../protocol/session/attempts.js';
 import { writeFileAtomicSync } from '../storage/atomic-file.js';
 
 export class FileAttemptStore implements AttemptStore {
@@ -33,7 +38,10 @@ export class FileAttemptStore implements AttemptStore {
 
   save(state: AttemptState): void {
     try {
-      writeFileAtomicSync(this.path, JSON.stringify({ failures: state.failures, lockedUntilMs: state.lockedUntilMs }) + '\n');
+      writeFileAtomicSync(
+        this.path,
+        JSON.stringify({ failures: state.failures, lockedUntilMs: state.lockedUntilMs }) + '\n',
+      );
     } catch (err) {
       throw new ProvisioningError('STORAGE_FAILED', { detail: `cannot write ${this.path}`, cause: err });
     }

@@ -25,7 +25,10 @@ const USAGE = `usage: make-setup-code --name DEVICE_ID [--transports ble,softap]
 
 const PROGRAM = { name: 'make-setup-code', help: 'npm run device -- make-setup-code --help' };
 /** The device's CLIs print through console (their tests read it there). */
-export const CONSOLE_OUTPUT: CliOutput = { stdout: (t) => console.log(t.replace(/\n$/, '')), stderr: (t) => console.error(t.replace(/\n$/, '')) };
+export const CONSOLE_OUTPUT: CliOutput = {
+  stdout: (t) => console.log(t.replace(/\n$/, '')),
+  stderr: (t) => console.error(t.replace(/\n$/, '')),
+};
 
 function parseMakeSetupCodeArgs(argv: readonly string[]) {
   const { values } = parseArgs({
@@ -45,7 +48,8 @@ function parseMakeSetupCodeArgs(argv: readonly string[]) {
   });
   if (!values.name) throw new CliUsageError('--name DEVICE_ID is required');
   const iterations = values.iterations === undefined ? undefined : Number(values.iterations);
-  if (iterations !== undefined && !Number.isSafeInteger(iterations)) throw new CliUsageError('--iterations must be an integer');
+  if (iterations !== undefined && !Number.isSafeInteger(iterations))
+    throw new CliUsageError('--iterations must be an integer');
   return { ...values, name: values.name, iterations };
 }
 
@@ -73,7 +77,16 @@ export async function runMakeSetupCodeCli(argv: readonly string[]): Promise<numb
       if (made.pngPath) console.log(`QR (PNG):   ${made.pngPath}`);
       if (made.svgPath) console.log(`QR (SVG):   ${made.svgPath}`);
     }
-    console.log(JSON.stringify({ deviceId: made.verifier.deviceId, setupCode: made.formatted, payload: made.payload, verifier: made.verifierPath, png: made.pngPath ?? null, svg: made.svgPath ?? null }));
+    console.log(
+      JSON.stringify({
+        deviceId: made.verifier.deviceId,
+        setupCode: made.formatted,
+        payload: made.payload,
+        verifier: made.verifierPath,
+        png: made.pngPath ?? null,
+        svg: made.svgPath ?? null,
+      }),
+    );
     return 0;
   } catch (err) {
     if (isProvisioningError(err)) {

@@ -2,7 +2,13 @@
 export { writeFileAtomicSync } from '../storage/atomic-file.js';
 export { FileAttemptStore } from './attempt-store.js';
 export { CONSOLE_OUTPUT, runMakeSetupCodeCli } from './cli.js';
-export { makeSetupCode, systemRandom, VERIFIER_FILE_NAME, QR_PNG_FILE_NAME, QR_SVG_FILE_NAME } from './make-setup-code.js';
+export {
+  makeSetupCode,
+  systemRandom,
+  VERIFIER_FILE_NAME,
+  QR_PNG_FILE_NAME,
+  QR_SVG_FILE_NAME,
+} from './make-setup-code.js';
 export type { MadeSetupCode, MakeSetupCodeOptions } from './make-setup-code.js';
 export { renderQrTerminal, writeQrPng, writeQrSvg } from './qr.js';
 export { readVerifierFile, writeVerifierFile, verifierFromJson, verifierToJson } from './verifier-file.js';

@@ -51,11 +51,18 @@ export async function makeSetupCode(o: MakeSetupCodeOptions): Promise<MadeSetupC
   const random = o.random ?? systemRandom;
   const verifierPath = join(o.outDir, VERIFIER_FILE_NAME);
   if (existsSync(verifierPath) && !o.force) {
-    throw new ProvisioningError('CONFIG_INVALID', { detail: `${verifierPath} exists: pass --force to replace it (the old setup code stops working)` });
+    throw new ProvisioningError('CONFIG_INVALID', {
+      detail: `${verifierPath} exists: pass --force to replace it (the old setup code stops working)`,
+    });
   }
   const code = generateSetupCode(random);
   const payload = encodeSetupPayload({ deviceId: o.deviceId, setupCode: code, transports: o.transports });
-  const verifier = makeVerifier({ deviceId: o.deviceId, code, random, ...(o.iterations === undefined ? {} : { iterations: o.iterations }) });
+  const verifier = makeVerifier({
+    deviceId: o.deviceId,
+    code,
+    random,
+    ...(o.iterations === undefined ? {} : { iterations: o.iterations }),
+  });
   mkdirSync(o.outDir, { recursive: true, mode: 0o700 });
   const pngPath = o.png ? join(o.outDir, QR_PNG_FILE_NAME) : undefined;
   const svgPath = o.svg ? join(o.outDir, QR_SVG_FILE_NAME) : undefined;

@@ -24,7 +24,15 @@ const mode = (p: string): number => statSync(p).mode & 0o777;
 
 describe('make-setup-code', () => {
   it('writes a 0600 verifier without the code, and QR files; the code then opens a session with the device', async () => {
-    const made = await makeSetupCode({ deviceId: 'pi-kitchen', transports: ['ble', 'softap'], outDir: join(dir, 'out'), png: true, svg: true, iterations: 1000, random: seededRandom('mk') });
+    const made = await makeSetupCode({
+      deviceId: 'pi-kitchen',
+      transports: ['ble', 'softap'],
+      outDir: join(dir, 'out'),
+      png: true,
+      svg: true,
+      iterations: 1000,
+      random: seededRandom('mk'),
+    });
     expect(mode(made.verifierPath)).toBe(0o600);
     expect(mode(made.pngPath!)).toBe(0o600);
     expect(mode(made.svgPath!)).toBe(0o600);
@@ -33,12 +41,22 @@ describe('make-setup-code', () => {
     const text = readFileSync(made.verifierPath, 'utf8');
     expect(text).not.toContain(made.code);
     expect(JSON.parse(text)).toEqual(verifierToJson(made.verifier));
-    expect(parseSetupPayload(made.payload)).toEqual({ deviceId: 'pi-kitchen', setupCode: made.code, transports: ['ble', 'softap'] });
+    expect(parseSetupPayload(made.payload)).toEqual({
+      deviceId: 'pi-kitchen',
+      setupCode: made.code,
+      transports: ['ble', 'softap'],
+    });
 
     const verifier = readVerifierFile(made.verifierPath);
     const store = new FileAttemptStore(join(dir, 'attempts.json'));
     const clock = new FakeClock();
-    const device = new SessionResponder({ verifier, info: INFO, random: seededRandom('y'), attempts: new AttemptLimiter(store, clock.now), clock: clock.now });
+    const device = new SessionResponder({
+      verifier,
+      info: INFO,
+      random: seededRandom('y'),
+      attempts: new AttemptLimiter(store, clock.now),
+      clock: clock.now,
+    });
     const x = pump(initiator({ setupCode: made.formatted, deviceId: 'pi-kitchen' }), device);
     expect(x.phone?.status).toBe('established');
     expect(x.device?.status).toBe('established');
@@ -54,7 +72,14 @@ describe('make-setup-code', () => {
   it('rejects a tampered or foreign verifier file', async () => {
     const made = await makeSetupCode({ deviceId: 'pi-kitchen', transports: ['ble'], outDir: dir, iterations: 1000 });
     const json = JSON.parse(readFileSync(made.verifierPath, 'utf8')) as Record<string, unknown>;
-    for (const patch of [{ w0: '00'.repeat(32) }, { L: `04${'11'.repeat(64)}` }, { iterations: 5 }, { kdf: 'scrypt' }, { format: 'x' }, { salt: '!!' }]) {
+    for (const patch of [
+      { w0: '00'.repeat(32) },
+      { L: `04${'11'.repeat(64)}` },
+      { iterations: 5 },
+      { kdf: 'scrypt' },
+      { format: 'x' },
+      { salt: '!!' },
+    ]) {
       const p = join(dir, 'bad.json');
       writeFileSync(p, JSON.stringify({ ...json, ...patch }));
       expect(() => readVerifierFile(p)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
@@ -108,10 +133,22 @@ describe('file attempt store', () => {
   it('counts wrong-code handshakes across device restarts with real responders', async () => {
     const path = join(dir, 'attempts.json');
     const clock = new FakeClock();
-    const made = await makeSetupCode({ deviceId: 'pi-kitchen', transports: ['ble'], outDir: join(dir, 'v'), iterations: 1000, random: seededRandom('restart') });
+    const made = await makeSetupCode({
+      deviceId: 'pi-kitchen',
+      transports: ['ble'],
+      outDir: join(dir, 'v'),
+      iterations: 1000,
+      random: seededRandom('restart'),
+    });
     // Every handshake runs on a freshly booted device: verifier and counter come from disk.
     const boot = (): SessionResponder =>
-      new SessionResponder({ verifier: readVerifierFile(made.verifierPath), info: INFO, random: seededRandom(`y${clock.nowMs}`), attempts: new AttemptLimiter(new FileAttemptStore(path), clock.now), clock: clock.now });
+      new SessionResponder({
+        verifier: readVerifierFile(made.verifierPath),
+        info: INFO,
+        random: seededRandom(`y${clock.nowMs}`),
+        attempts: new AttemptLimiter(new FileAttemptStore(path), clock.now),
+        clock: clock.now,
+      });
     const wrong = generateSetupCode(seededRandom('wrong code'));
     for (let i = 0; i < 5; i++) {
       clock.advance(1);
@@ -119,7 +156,10 @@ describe('file attempt store', () => {
       expect(x.device?.status === 'failed' && x.device.error.code).toBe('SESSION_AUTH_FAILED');
     }
     const locked = pump(initiator({ setupCode: made.code, deviceId: 'pi-kitchen' }), boot());
-    expect(locked.phone?.status === 'failed' && locked.phone.error).toMatchObject({ code: 'SESSION_LOCKED_OUT', retryAfterMs: 60_000 });
+    expect(locked.phone?.status === 'failed' && locked.phone.error).toMatchObject({
+      code: 'SESSION_LOCKED_OUT',
+      retryAfterMs: 60_000,
+    });
     clock.advance(60_000);
     expect(pump(initiator({ setupCode: made.code, deviceId: 'pi-kitchen' }), boot()).phone?.status).toBe('established');
     expect(new FileAttemptStore(path).load()).toEqual({ failures: 0, lockedUntilMs: 0 });

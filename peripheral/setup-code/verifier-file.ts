@@ -54,9 +54,11 @@ function bytesField(value: unknown, encoding: 'hex' | 'base64', name: string): U
 export function verifierFromJson(json: unknown): SetupVerifier {
   if (typeof json !== 'object' || json === null) invalid('not a JSON object');
   const f = json as Record<string, unknown>;
-  if (f['format'] !== VERIFIER_FILE_FORMAT || f['version'] !== VERIFIER_FILE_VERSION) invalid(`not a ${VERIFIER_FILE_FORMAT} v${VERIFIER_FILE_VERSION} file`);
+  if (f['format'] !== VERIFIER_FILE_FORMAT || f['version'] !== VERIFIER_FILE_VERSION)
+    invalid(`not a ${VERIFIER_FILE_FORMAT} v${VERIFIER_FILE_VERSION} file`);
   if (f['kdf'] !== VERIFIER_KDF) invalid(`kdf must be ${VERIFIER_KDF}`);
-  if (typeof f['deviceId'] !== 'string' || typeof f['iterations'] !== 'number') invalid('deviceId or iterations missing');
+  if (typeof f['deviceId'] !== 'string' || typeof f['iterations'] !== 'number')
+    invalid('deviceId or iterations missing');
   return validateVerifier({
     deviceId: f['deviceId'],
     iterations: f['iterations'],

@@ -35,7 +35,11 @@ function toBytes(data: string | Uint8Array): Uint8Array {
   return typeof data === 'string' ? new TextEncoder().encode(data) : data;
 }
 
-export async function writeFileAtomic(path: string, data: string | Uint8Array, options: WriteFileAtomicOptions = {}): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: WriteFileAtomicOptions = {},
+): Promise<void> {
   const fs = options.fs ?? nodeFs;
   const mode = options.mode ?? SECRET_FILE_MODE;
   const tmp = tempPathFor(path);
@@ -64,7 +68,7 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array, mod
   try {
     try {
       // writeSync may write fewer bytes than asked; loop until all are down.
-      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+      for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

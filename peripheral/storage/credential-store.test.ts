@@ -19,7 +19,13 @@ const PENDING: PendingCredentials = {
   certificateOwnershipToken: 'token-1',
   issuedAt: new Date('2026-01-01T00:00:00Z'),
 };
-const COMMIT = { certificateId: PENDING.certificateId, certificatePem: PENDING.certificatePem, privateKeyPem: PENDING.privateKeyPem, thingName: 'mything_1', endpoint: { host: 'localhost', port: 8883 } };
+const COMMIT = {
+  certificateId: PENDING.certificateId,
+  certificatePem: PENDING.certificatePem,
+  privateKeyPem: PENDING.privateKeyPem,
+  thingName: 'mything_1',
+  endpoint: { host: 'localhost', port: 8883 },
+};
 const AT = new Date('2026-01-01T00:01:00Z');
 
 describe('CredentialStore', () => {
@@ -52,7 +58,10 @@ describe('CredentialStore', () => {
     for (let n = 1; n <= counter.operations; n++) {
       const path = join(dir, `run-${n}`);
       const crashing = new CredentialStore({ dir: path, fs: crashingFs(n) });
-      await crashing.savePending(PENDING).then(() => crashing.commit(COMMIT, AT)).catch((e: unknown) => expect((e as { code: string }).code).toBe('STORAGE_FAILED'));
+      await crashing
+        .savePending(PENDING)
+        .then(() => crashing.commit(COMMIT, AT))
+        .catch((e: unknown) => expect((e as { code: string }).code).toBe('STORAGE_FAILED'));
       const after = new CredentialStore({ dir: path });
       await after.cleanup();
       const pending = await after.loadPending();

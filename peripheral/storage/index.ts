@@ -1,4 +1,11 @@
-export { fsyncDir, removeStaleTempFiles, SECRET_DIR_MODE, SECRET_FILE_MODE, writeFileAtomic, writeFileAtomicSync } from './atomic-file.js';
+export {
+  fsyncDir,
+  removeStaleTempFiles,
+  SECRET_DIR_MODE,
+  SECRET_FILE_MODE,
+  writeFileAtomic,
+  writeFileAtomicSync,
+} from './atomic-file.js';
 export type { WriteFileAtomicOptions } from './atomic-file.js';
 export { CredentialStore, storageError } from './credential-store.js';
 export type { CommittedCredentials, CredentialStoreOptions, PendingCredentials } from './credential-store.js';

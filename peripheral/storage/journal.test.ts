@@ -69,7 +69,10 @@ describe('ProvisioningJournal', () => {
       const journal = new ProvisioningJournal({ path, now, fs: crashingFs(n) });
       let completed = 0;
       for (const e of STEPS) {
-        const ok = await journal.append(e).then(() => true, (err: { code: string }) => expect(err.code).toBe('STORAGE_FAILED'));
+        const ok = await journal.append(e).then(
+          () => true,
+          (err: { code: string }) => expect(err.code).toBe('STORAGE_FAILED'),
+        );
         if (ok !== true) break;
         completed++;
       }

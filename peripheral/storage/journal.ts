@@ -93,7 +93,8 @@ export class ProvisioningJournal {
     let text: string;
     try {
       const buf = await this.fs.readFile(this.path);
-      if (buf.length > MAX_JOURNAL_BYTES) throw new ProvisioningError('STORAGE_FAILED', { detail: `journal larger than ${MAX_JOURNAL_BYTES} bytes` });
+      if (buf.length > MAX_JOURNAL_BYTES)
+        throw new ProvisioningError('STORAGE_FAILED', { detail: `journal larger than ${MAX_JOURNAL_BYTES} bytes` });
       text = buf.toString('utf8');
     } catch (err) {
       if (!isEnoent(err)) throw storageError('read journal', err);

@@ -19,13 +19,17 @@ function hasControlCharacter(s: string): boolean {
 export function validateCredentials(creds: WifiCredentials): void {
   const ssidBytes = Buffer.byteLength(creds.ssid ?? '', 'utf8');
   if (!creds.ssid || ssidBytes > MAX_SSID_BYTES || hasControlCharacter(creds.ssid)) {
-    throw new ProvisioningError('MESSAGE_INVALID', { detail: `ssid must be 1..${MAX_SSID_BYTES} bytes without control characters` });
+    throw new ProvisioningError('MESSAGE_INVALID', {
+      detail: `ssid must be 1..${MAX_SSID_BYTES} bytes without control characters`,
+    });
   }
   const p = creds.passphrase;
   if (p === undefined || p === '') return;
   const raw = /^[0-9a-fA-F]{64}$/.test(p);
   if (!raw && (p.length < MIN_PASSPHRASE_CHARS || p.length > MAX_PASSPHRASE_CHARS || !/^[\x20-\x7e]+$/.test(p))) {
-    throw new ProvisioningError('WIFI_AUTH_FAILED', { detail: `a WPA passphrase is ${MIN_PASSPHRASE_CHARS}..${MAX_PASSPHRASE_CHARS} printable ASCII characters` });
+    throw new ProvisioningError('WIFI_AUTH_FAILED', {
+      detail: `a WPA passphrase is ${MIN_PASSPHRASE_CHARS}..${MAX_PASSPHRASE_CHARS} printable ASCII characters`,
+    });
   }
 }
 
@@ -36,6 +40,14 @@ export function redact(text: string, secret: string | undefined): string {
 }
 
 /** A WIFI_* error whose detail has been redacted. */
-export function wifiError(code: ErrorCode, detail: string, secret: string | undefined, cause?: unknown): ProvisioningError {
-  return new ProvisioningError(code, { detail: redact(detail, secret).trim().slice(0, 300), ...(cause !== undefined ? { cause } : {}) });
+export function wifiError(
+  code: ErrorCode,
+  detail: string,
+  secret: string | undefined,
+  cause?: unknown,
+): ProvisioningError {
+  return new ProvisioningError(code, {
+    detail: redact(detail, secret).trim().slice(0, 300),
+    ...(cause !== undefined ? { cause } : {}),
+  });
 }

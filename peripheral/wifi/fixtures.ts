@@ -16,14 +16,24 @@ export const NMCLI_SCAN = [
   '',
 ].join('\n');
 
-export const NMCLI_ACTIVE = ['Wired connection 1:2d3f0a44-1c4b-3c1a-9d1e-3a1d0f2e5b6c:802-3-ethernet:eth0', 'OldWifi:7a1c2b3d-0000-4000-8000-000000000001:802-11-wireless:wlan0', 'lo:0e5c6b52-1111-4a1e-9a2b-000000000002:loopback:lo', ''].join('\n');
+export const NMCLI_ACTIVE = [
+  'Wired connection 1:2d3f0a44-1c4b-3c1a-9d1e-3a1d0f2e5b6c:802-3-ethernet:eth0',
+  'OldWifi:7a1c2b3d-0000-4000-8000-000000000001:802-11-wireless:wlan0',
+  'lo:0e5c6b52-1111-4a1e-9a2b-000000000002:loopback:lo',
+  '',
+].join('\n');
 
-export const NMCLI_UP_OK = 'Connection successfully activated (D-Bus active path: /org/freedesktop/NetworkManager/ActiveConnection/7)\n';
-export const NMCLI_UP_NO_SECRETS = 'Error: Connection activation failed: Secrets were required, but not provided.\nHint: use \'journalctl -xe NM_CONNECTION=6d1e5a0e-… + NM_DEVICE=wlan0\' to get more details.\n';
-export const NMCLI_UP_NOT_FOUND = 'Error: Connection activation failed: The Wi-Fi network could not be found.\nHint: use \'journalctl -xe NM_CONNECTION=6d1e5a0e-… + NM_DEVICE=wlan0\' to get more details.\n';
-export const NMCLI_UP_DHCP = 'Error: Connection activation failed: IP configuration could not be reserved (no available address, timeout, etc.).\n';
+export const NMCLI_UP_OK =
+  'Connection successfully activated (D-Bus active path: /org/freedesktop/NetworkManager/ActiveConnection/7)\n';
+export const NMCLI_UP_NO_SECRETS =
+  "Error: Connection activation failed: Secrets were required, but not provided.\nHint: use 'journalctl -xe NM_CONNECTION=6d1e5a0e-… + NM_DEVICE=wlan0' to get more details.\n";
+export const NMCLI_UP_NOT_FOUND =
+  "Error: Connection activation failed: The Wi-Fi network could not be found.\nHint: use 'journalctl -xe NM_CONNECTION=6d1e5a0e-… + NM_DEVICE=wlan0' to get more details.\n";
+export const NMCLI_UP_DHCP =
+  'Error: Connection activation failed: IP configuration could not be reserved (no available address, timeout, etc.).\n';
 export const NMCLI_UP_TIMEOUT = 'Error: Timeout expired (30 seconds)\n';
-export const NMCLI_DELETE_UNKNOWN = "Error: unknown connection 'provisioning'.\nError: cannot delete unknown connection(s): 'provisioning'.\n";
+export const NMCLI_DELETE_UNKNOWN =
+  "Error: unknown connection 'provisioning'.\nError: cannot delete unknown connection(s): 'provisioning'.\n";
 
 export const WPA_SCAN_RESULTS = [
   'bssid / frequency / signal level / flags / ssid',
@@ -39,6 +49,16 @@ export const WPA_SCAN_RESULTS = [
 export const WPA_LIST_NETWORKS = ['network id / ssid / bssid / flags', '0\tOldWifi\tany\t[CURRENT]', ''].join('\n');
 
 export const wpaStatus = (state: string, extra: Record<string, string> = {}): string =>
-  Object.entries({ bssid: 'aa:bb:cc:00:00:01', freq: '2437', ssid: 'Home', id: '1', mode: 'station', key_mgmt: 'WPA2-PSK', wpa_state: state, address: 'b8:27:eb:12:34:56', ...extra })
+  Object.entries({
+    bssid: 'aa:bb:cc:00:00:01',
+    freq: '2437',
+    ssid: 'Home',
+    id: '1',
+    mode: 'station',
+    key_mgmt: 'WPA2-PSK',
+    wpa_state: state,
+    address: 'b8:27:eb:12:34:56',
+    ...extra,
+  })
     .map(([k, v]) => `${k}=${v}`)
     .join('\n') + '\n';

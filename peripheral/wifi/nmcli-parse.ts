@@ -84,12 +84,37 @@ export function parseActiveConnections(stdout: string): ActiveConnection[] {
  * nmcli's messages → our codes. Texts are NetworkManager's NMDeviceStateReason / NMActiveConnection
  * state-reason descriptions and nmcli's own errors, as printed in the C locale.
  */
-export function classifyNmcliFailure(output: string, exitCode: number): 'WIFI_AUTH_FAILED' | 'WIFI_NETWORK_NOT_FOUND' | 'WIFI_NO_ADDRESS' | 'WIFI_TIMEOUT' | 'WIFI_ASSOCIATION_FAILED' | 'WIFI_BACKEND_ERROR' {
+export function classifyNmcliFailure(
+  output: string,
+  exitCode: number,
+):
+  | 'WIFI_AUTH_FAILED'
+  | 'WIFI_NETWORK_NOT_FOUND'
+  | 'WIFI_NO_ADDRESS'
+  | 'WIFI_TIMEOUT'
+  | 'WIFI_ASSOCIATION_FAILED'
+  | 'WIFI_BACKEND_ERROR' {
   const o = output.toLowerCase();
-  if (o.includes('secrets were required') || o.includes('no secrets') || o.includes('802.1x supplicant took too long') || o.includes('wrong password') || o.includes('invalid passphrase') || o.includes('key-mgmt')) return 'WIFI_AUTH_FAILED';
-  if (o.includes('no network with ssid') || o.includes('could not be found') || o.includes('ssid not found')) return 'WIFI_NETWORK_NOT_FOUND';
-  if (o.includes('ip configuration could not be reserved') || o.includes('dhcp') || o.includes('ip4-config')) return 'WIFI_NO_ADDRESS';
+  if (
+    o.includes('secrets were required') ||
+    o.includes('no secrets') ||
+    o.includes('802.1x supplicant took too long') ||
+    o.includes('wrong password') ||
+    o.includes('invalid passphrase') ||
+    o.includes('key-mgmt')
+  )
+    return 'WIFI_AUTH_FAILED';
+  if (o.includes('no network with ssid') || o.includes('could not be found') || o.includes('ssid not found'))
+    return 'WIFI_NETWORK_NOT_FOUND';
+  if (o.includes('ip configuration could not be reserved') || o.includes('dhcp') || o.includes('ip4-config'))
+    return 'WIFI_NO_ADDRESS';
   if (o.includes('timeout expired') || exitCode === 3) return 'WIFI_TIMEOUT';
-  if (o.includes('supplicant') || o.includes('association') || o.includes('connection activation failed') || exitCode === 4) return 'WIFI_ASSOCIATION_FAILED';
+  if (
+    o.includes('supplicant') ||
+    o.includes('association') ||
+    o.includes('connection activation failed') ||
+    exitCode === 4
+  )
+    return 'WIFI_ASSOCIATION_FAILED';
   return 'WIFI_BACKEND_ERROR';
 }

@@ -2,7 +2,16 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { NMCLI_ACTIVE, NMCLI_DELETE_UNKNOWN, NMCLI_SCAN, NMCLI_UP_DHCP, NMCLI_UP_NO_SECRETS, NMCLI_UP_NOT_FOUND, NMCLI_UP_OK, NMCLI_UP_TIMEOUT } from './fixtures.js';
+import {
+  NMCLI_ACTIVE,
+  NMCLI_DELETE_UNKNOWN,
+  NMCLI_SCAN,
+  NMCLI_UP_DHCP,
+  NMCLI_UP_NO_SECRETS,
+  NMCLI_UP_NOT_FOUND,
+  NMCLI_UP_OK,
+  NMCLI_UP_TIMEOUT,
+} from './fixtures.js';
 import { NmcliBackend } from './nmcli.js';
 import { parseScan, splitTerse } from './nmcli-parse.js';
 import { scriptedRunner } from './scripted-runner.js';
@@ -26,7 +35,14 @@ describe('nmcli terse parsing', () => {
       { ssid: 'Office', bssid: 'aa:bb:cc:00:00:05', rssi: -72, security: 'enterprise', channel: 1, frequencyMhz: 2412 },
       { ssid: 'Caf:e Guest', bssid: 'aa:bb:cc:00:00:03', rssi: -80, security: 'open', channel: 11, frequencyMhz: 2462 },
       { ssid: 'Legacy', bssid: 'aa:bb:cc:00:00:07', rssi: -87, security: 'wpa2-psk', channel: 3, frequencyMhz: 2422 },
-      { ssid: 'Neighbour', bssid: 'aa:bb:cc:00:00:06', rssi: -90, security: 'wpa3-sae', channel: 44, frequencyMhz: 5220 },
+      {
+        ssid: 'Neighbour',
+        bssid: 'aa:bb:cc:00:00:06',
+        rssi: -90,
+        security: 'wpa3-sae',
+        channel: 44,
+        frequencyMhz: 5220,
+      },
     ]);
   });
 });
@@ -61,7 +77,9 @@ describe('NmcliBackend.connect', () => {
     expect(keyfile).toContain('key-mgmt=wpa-psk');
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     for (const call of runner.calls) expect(call.args.join(' ')).not.toContain(SECRET);
-    expect(runner.calls.map((c) => c.args.join(' '))).toEqual(expect.arrayContaining([`connection load ${path}`, '-w 10 connection up id provisioning ifname wlan0']));
+    expect(runner.calls.map((c) => c.args.join(' '))).toEqual(
+      expect.arrayContaining([`connection load ${path}`, '-w 10 connection up id provisioning ifname wlan0']),
+    );
   });
 
   it.each([
@@ -69,7 +87,11 @@ describe('NmcliBackend.connect', () => {
     ['missing network', 'WIFI_NETWORK_NOT_FOUND', { stderr: NMCLI_UP_NOT_FOUND, exitCode: 4 }],
     ['no DHCP lease', 'WIFI_NO_ADDRESS', { stderr: NMCLI_UP_DHCP, exitCode: 4 }],
     ['nmcli wait expired', 'WIFI_TIMEOUT', { stderr: NMCLI_UP_TIMEOUT, exitCode: 3 }],
-    ['other activation failure', 'WIFI_ASSOCIATION_FAILED', { stderr: 'Error: Connection activation failed: (1) Unknown reason.\n', exitCode: 4 }],
+    [
+      'other activation failure',
+      'WIFI_ASSOCIATION_FAILED',
+      { stderr: 'Error: Connection activation failed: (1) Unknown reason.\n', exitCode: 4 },
+    ],
   ] as const)('%s → %s, profile deleted, previous connection restored', async (_name, code, up) => {
     const { backend, runner } = nmBackend(up);
     const err = await backend.connect({ ssid: 'Home', passphrase: SECRET }).catch((e: unknown) => e);
@@ -83,13 +105,17 @@ describe('NmcliBackend.connect', () => {
 
   it('activated but no address before the deadline → WIFI_NO_ADDRESS and rollback', async () => {
     const { backend } = nmBackend({ stdout: NMCLI_UP_OK, exitCode: 0 }, '');
-    await expect(backend.connect({ ssid: 'Home', passphrase: SECRET }, { timeoutMs: 3_000 })).rejects.toMatchObject({ code: 'WIFI_NO_ADDRESS' });
+    await expect(backend.connect({ ssid: 'Home', passphrase: SECRET }, { timeoutMs: 3_000 })).rejects.toMatchObject({
+      code: 'WIFI_NO_ADDRESS',
+    });
     expect(await readdir(dir)).toEqual([]);
   });
 
   it('a secret echoed by the tool is redacted from the error', async () => {
     const { backend } = nmBackend({ stderr: `Error: invalid passphrase '${SECRET}'\n`, exitCode: 4 });
-    const err = (await backend.connect({ ssid: 'Home', passphrase: SECRET }).catch((e: unknown) => e)) as Error & { code: string };
+    const err = (await backend.connect({ ssid: 'Home', passphrase: SECRET }).catch((e: unknown) => e)) as Error & {
+      code: string;
+    };
     expect(err.code).toBe('WIFI_AUTH_FAILED');
     expect(err.message).toContain('[redacted]');
     expect(err.message).not.toContain(SECRET);
@@ -98,21 +124,37 @@ describe('NmcliBackend.connect', () => {
   it('an open network gets no security section; corrected credentials work in the same session', async () => {
     let attempt = 0;
     const runner = scriptedRunner((args) => {
-      if (args.includes('up') && args.includes('id')) return ++attempt === 1 ? { stderr: NMCLI_UP_NO_SECRETS, exitCode: 4 } : { stdout: NMCLI_UP_OK };
+      if (args.includes('up') && args.includes('id'))
+        return ++attempt === 1 ? { stderr: NMCLI_UP_NO_SECRETS, exitCode: 4 } : { stdout: NMCLI_UP_OK };
       if (args[0] === '-g') return { stdout: '10.0.0.5/24\n' };
       if (args.includes('--active')) return { stdout: '' };
       return { stdout: '' };
     });
     const backend = new NmcliBackend({ ifname: 'wlan0', runner, clock: instantClock(), connectionsDir: dir });
-    await expect(backend.connect({ ssid: 'Cafe', passphrase: 'wrongpass1' })).rejects.toMatchObject({ code: 'WIFI_AUTH_FAILED' });
+    await expect(backend.connect({ ssid: 'Cafe', passphrase: 'wrongpass1' })).rejects.toMatchObject({
+      code: 'WIFI_AUTH_FAILED',
+    });
     expect(await backend.connect({ ssid: 'Cafe' })).toEqual({ ssid: 'Cafe', ipv4: '10.0.0.5/24' });
     expect(await readFile(join(dir, 'provisioning.nmconnection'), 'utf8')).not.toContain('wifi-security');
   });
 
   it('scan failures and a missing nmcli have their own codes', async () => {
-    const failing = new NmcliBackend({ ifname: 'wlan0', runner: scriptedRunner(() => ({ stderr: 'Error: Device wlan0 not found.', exitCode: 10 })), connectionsDir: dir });
+    const failing = new NmcliBackend({
+      ifname: 'wlan0',
+      runner: scriptedRunner(() => ({ stderr: 'Error: Device wlan0 not found.', exitCode: 10 })),
+      connectionsDir: dir,
+    });
     await expect(failing.scan()).rejects.toMatchObject({ code: 'WIFI_SCAN_FAILED' });
-    const missing = new NmcliBackend({ ifname: 'wlan0', runner: async () => { throw Object.assign(new Error('spawn nmcli ENOENT'), { code: 'ENOENT' }); }, connectionsDir: dir });
-    await expect(missing.scan()).rejects.toMatchObject({ code: 'WIFI_BACKEND_ERROR', detail: 'cannot run nmcli: ENOENT' });
+    const missing = new NmcliBackend({
+      ifname: 'wlan0',
+      runner: async () => {
+        throw Object.assign(new Error('spawn nmcli ENOENT'), { code: 'ENOENT' });
+      },
+      connectionsDir: dir,
+    });
+    await expect(missing.scan()).rejects.toMatchObject({
+      code: 'WIFI_BACKEND_ERROR',
+      detail: 'cannot run nmcli: ENOENT',
+    });
   });
 });

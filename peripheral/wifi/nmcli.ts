@@ -24,7 +24,15 @@ import { spawnRunner } from './command-runner.js';
 import { validateCredentials, wifiError } from './credentials.js';
 import { classifyNmcliFailure, parseActiveConnections, parseScan, SCAN_FIELDS, splitTerse } from './nmcli-parse.js';
 import { systemWifiClock, WIFI_CONNECT_TIMEOUT_MS, WIFI_POLL_INTERVAL_MS } from './types.js';
-import type { ConnectOptions, ConnectResult, ScanResult, WifiBackend, WifiClock, WifiCredentials, WifiStatus } from './types.js';
+import type {
+  ConnectOptions,
+  ConnectResult,
+  ScanResult,
+  WifiBackend,
+  WifiClock,
+  WifiCredentials,
+  WifiStatus,
+} from './types.js';
 
 export const NM_SYSTEM_CONNECTIONS_DIR = '/etc/NetworkManager/system-connections';
 export const DEFAULT_PROFILE_NAME = 'provisioning';
@@ -48,7 +56,19 @@ function keyfileValue(v: string): string {
 }
 
 export function buildKeyfile(id: string, uuid: string, ifname: string, creds: WifiCredentials): string {
-  const lines = ['[connection]', `id=${keyfileValue(id)}`, `uuid=${uuid}`, 'type=wifi', `interface-name=${ifname}`, 'autoconnect=true', '', '[wifi]', 'mode=infrastructure', `ssid=${keyfileValue(creds.ssid).replace(/;/g, '\\;')}`, ''];
+  const lines = [
+    '[connection]',
+    `id=${keyfileValue(id)}`,
+    `uuid=${uuid}`,
+    'type=wifi',
+    `interface-name=${ifname}`,
+    'autoconnect=true',
+    '',
+    '[wifi]',
+    'mode=infrastructure',
+    `ssid=${keyfileValue(creds.ssid).replace(/;/g, '\\;')}`,
+    '',
+  ];
   if (creds.passphrase) lines.push('[wifi-security]', 'key-mgmt=wpa-psk', `psk=${keyfileValue(creds.passphrase)}`, '');
   lines.push('[ipv4]', 'method=auto', '', '[ipv6]', 'method=auto', '');
   return lines.join('\n');
@@ -80,18 +100,41 @@ export class NmcliBackend implements WifiBackend {
     try {
       return await this.run(this.nmcli, args);
     } catch (err) {
-      throw wifiError('WIFI_BACKEND_ERROR', `cannot run nmcli: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, secret, err);
+      throw wifiError(
+        'WIFI_BACKEND_ERROR',
+        `cannot run nmcli: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+        secret,
+        err,
+      );
     }
   }
 
   async scan(): Promise<ScanResult[]> {
-    const r = await this.nm(['-t', '-f', SCAN_FIELDS, 'device', 'wifi', 'list', 'ifname', this.options.ifname, '--rescan', 'yes']);
+    const r = await this.nm([
+      '-t',
+      '-f',
+      SCAN_FIELDS,
+      'device',
+      'wifi',
+      'list',
+      'ifname',
+      this.options.ifname,
+      '--rescan',
+      'yes',
+    ]);
     if (r.exitCode !== 0) throw wifiError('WIFI_SCAN_FAILED', r.stderr || r.stdout, undefined);
     return parseScan(r.stdout);
   }
 
   async current(): Promise<WifiStatus> {
-    const r = await this.nm(['-t', '-f', 'GENERAL.STATE,GENERAL.CONNECTION,IP4.ADDRESS', 'device', 'show', this.options.ifname]);
+    const r = await this.nm([
+      '-t',
+      '-f',
+      'GENERAL.STATE,GENERAL.CONNECTION,IP4.ADDRESS',
+      'device',
+      'show',
+      this.options.ifname,
+    ]);
     if (r.exitCode !== 0) throw wifiError('WIFI_BACKEND_ERROR', r.stderr, undefined);
     const fields = new Map<string, string>();
     for (const line of r.stdout.split('\n')) {
@@ -126,21 +169,32 @@ export class NmcliBackend implements WifiBackend {
     await this.deleteProfile();
     try {
       await this.fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
-      await writeFileAtomic(this.keyfilePath, buildKeyfile(this.profile, randomUUID(), this.options.ifname, creds), { mode: SECRET_FILE_MODE, fs: this.fs });
+      await writeFileAtomic(this.keyfilePath, buildKeyfile(this.profile, randomUUID(), this.options.ifname, creds), {
+        mode: SECRET_FILE_MODE,
+        fs: this.fs,
+      });
     } catch (err) {
-      throw wifiError('WIFI_BACKEND_ERROR', `cannot write the connection profile: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, secret);
+      throw wifiError(
+        'WIFI_BACKEND_ERROR',
+        `cannot write the connection profile: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+        secret,
+      );
     }
     try {
       const load = await this.nm(['connection', 'load', this.keyfilePath], secret);
       if (load.exitCode !== 0) throw wifiError('WIFI_BACKEND_ERROR', `nmcli connection load: ${load.stderr}`, secret);
       const waitSeconds = Math.max(1, Math.ceil(timeoutMs / 1000));
-      const up = await this.nm(['-w', String(waitSeconds), 'connection', 'up', 'id', this.profile, 'ifname', this.options.ifname], secret);
+      const up = await this.nm(
+        ['-w', String(waitSeconds), 'connection', 'up', 'id', this.profile, 'ifname', this.options.ifname],
+        secret,
+      );
       if (up.exitCode !== 0) {
         const text = `${up.stderr}\n${up.stdout}`;
         throw wifiError(classifyNmcliFailure(text, up.exitCode), text, secret);
       }
       const ipv4 = await this.waitForAddress(deadline, options.signal);
-      if (!ipv4) throw wifiError('WIFI_NO_ADDRESS', `no IPv4 address on ${this.options.ifname} within ${timeoutMs} ms`, secret);
+      if (!ipv4)
+        throw wifiError('WIFI_NO_ADDRESS', `no IPv4 address on ${this.options.ifname} within ${timeoutMs} ms`, secret);
       return { ssid: creds.ssid, ipv4 };
     } catch (err) {
       await this.rollback(previous);

@@ -50,7 +50,9 @@ describe('SimulatedWifi', () => {
   it('waits on the injected clock: a timeout consumes exactly the timeout, no real time', async () => {
     const clock = instantClock(1000);
     const wifi = new SimulatedWifi({ networks: NETWORKS, clock, joinDelayMs: 200 });
-    await expect(wifi.connect({ ssid: 'Slow', passphrase: 'password123' }, { timeoutMs: 7_000 })).rejects.toMatchObject({ code: 'WIFI_TIMEOUT' });
+    await expect(wifi.connect({ ssid: 'Slow', passphrase: 'password123' }, { timeoutMs: 7_000 })).rejects.toMatchObject(
+      { code: 'WIFI_TIMEOUT' },
+    );
     expect(clock.advanced).toBe(7_000);
   });
 
@@ -58,11 +60,15 @@ describe('SimulatedWifi', () => {
     const wifi = new SimulatedWifi({ networks: NETWORKS, clock: instantClock() });
     await expect(wifi.connect({ ssid: '' })).rejects.toMatchObject({ code: 'MESSAGE_INVALID' });
     await expect(wifi.connect({ ssid: 'x'.repeat(33) })).rejects.toMatchObject({ code: 'MESSAGE_INVALID' });
-    await expect(wifi.connect({ ssid: 'Home', passphrase: 'short' })).rejects.toMatchObject({ code: 'WIFI_AUTH_FAILED' });
+    await expect(wifi.connect({ ssid: 'Home', passphrase: 'short' })).rejects.toMatchObject({
+      code: 'WIFI_AUTH_FAILED',
+    });
     expect(wifi.attempts.size).toBe(0);
   });
 
   it('scan failure mode', async () => {
-    await expect(new SimulatedWifi({ networks: NETWORKS, clock: instantClock(), scanFails: true }).scan()).rejects.toMatchObject({ code: 'WIFI_SCAN_FAILED' });
+    await expect(
+      new SimulatedWifi({ networks: NETWORKS, clock: instantClock(), scanFails: true }).scan(),
+    ).rejects.toMatchObject({ code: 'WIFI_SCAN_FAILED' });
   });
 });

@@ -7,7 +7,16 @@ import { ProvisioningError } from '../../protocol/errors.js';
 import type { ErrorCode } from '../../protocol/errors.js';
 import { validateCredentials, wifiError } from './credentials.js';
 import { systemWifiClock, WIFI_CONNECT_TIMEOUT_MS } from './types.js';
-import type { ConnectOptions, ConnectResult, ScanResult, WifiBackend, WifiClock, WifiCredentials, WifiSecurity, WifiStatus } from './types.js';
+import type {
+  ConnectOptions,
+  ConnectResult,
+  ScanResult,
+  WifiBackend,
+  WifiClock,
+  WifiCredentials,
+  WifiSecurity,
+  WifiStatus,
+} from './types.js';
 
 export type SimulatedFailure =
   /** Association works but never gets an address. */
@@ -66,12 +75,19 @@ export class SimulatedWifi implements WifiBackend {
     await this.clock.sleep(this.options.scanDelayMs ?? SIMULATED_SCAN_DELAY_MS, options.signal);
     if (this.options.scanFails) throw new ProvisioningError('WIFI_SCAN_FAILED', { detail: 'simulated scan failure' });
     return this.options.networks
-      .map((n) => ({ ssid: n.ssid, rssi: n.rssi, security: n.security ?? (n.passphrase ? 'wpa2-psk' : 'open'), ...(n.channel ? { channel: n.channel } : {}) }))
+      .map((n) => ({
+        ssid: n.ssid,
+        rssi: n.rssi,
+        security: n.security ?? (n.passphrase ? 'wpa2-psk' : 'open'),
+        ...(n.channel ? { channel: n.channel } : {}),
+      }))
       .sort((a, b) => b.rssi - a.rssi);
   }
 
   async current(): Promise<WifiStatus> {
-    return this.connected ? { connected: true, ssid: this.connected.ssid, ipv4: this.connected.ipv4 } : { connected: false };
+    return this.connected
+      ? { connected: true, ssid: this.connected.ssid, ipv4: this.connected.ipv4 }
+      : { connected: false };
   }
 
   async connect(creds: WifiCredentials, options: ConnectOptions = {}): Promise<ConnectResult> {
@@ -88,8 +104,10 @@ export class SimulatedWifi implements WifiBackend {
     const joinDelay = Math.min(this.options.joinDelayMs ?? SIMULATED_JOIN_DELAY_MS, timeoutMs);
     await this.clock.sleep(joinDelay, options.signal);
     if (!net) return fail('WIFI_NETWORK_NOT_FOUND', `no network named ${JSON.stringify(creds.ssid)} in range`);
-    if ((net.passphrase ?? '') !== (creds.passphrase ?? '')) return fail('WIFI_AUTH_FAILED', `the network ${JSON.stringify(net.ssid)} rejected the key`);
-    if (net.failure === 'association-fails' || (net.failure === 'flaky-first-attempt' && attempt === 1)) return fail('WIFI_ASSOCIATION_FAILED', 'the access point refused the association');
+    if ((net.passphrase ?? '') !== (creds.passphrase ?? ''))
+      return fail('WIFI_AUTH_FAILED', `the network ${JSON.stringify(net.ssid)} rejected the key`);
+    if (net.failure === 'association-fails' || (net.failure === 'flaky-first-attempt' && attempt === 1))
+      return fail('WIFI_ASSOCIATION_FAILED', 'the access point refused the association');
     if (net.failure === 'timeout') {
       await this.clock.sleep(Math.max(0, timeoutMs - joinDelay), options.signal);
       return fail('WIFI_TIMEOUT', `not connected within ${timeoutMs} ms`);

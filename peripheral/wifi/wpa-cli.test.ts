@@ -12,7 +12,14 @@ describe('wpa_cli parsing', () => {
   it('parses scan_results: printf-escaped SSIDs, strongest BSS per SSID, flags → security, channels', () => {
     expect(parseScanResults(WPA_SCAN_RESULTS)).toEqual([
       { ssid: 'Home', bssid: 'aa:bb:cc:00:00:01', rssi: -45, security: 'wpa2-psk', frequencyMhz: 2437, channel: 6 },
-      { ssid: 'Café "Guest"', bssid: 'aa:bb:cc:00:00:03', rssi: -70, security: 'open', frequencyMhz: 2462, channel: 11 },
+      {
+        ssid: 'Café "Guest"',
+        bssid: 'aa:bb:cc:00:00:03',
+        rssi: -70,
+        security: 'open',
+        frequencyMhz: 2462,
+        channel: 11,
+      },
       { ssid: 'Six', bssid: 'aa:bb:cc:00:00:05', rssi: -75, security: 'wpa3-sae', frequencyMhz: 5955, channel: 1 },
       { ssid: 'Office', bssid: 'aa:bb:cc:00:00:04', rssi: -80, security: 'enterprise', frequencyMhz: 2412, channel: 1 },
     ]);
@@ -40,7 +47,10 @@ function wpa(states: string[], opts: { tempDisabled?: boolean; scan?: string } =
       case 'scan_results':
         return { stdout: opts.scan ?? WPA_SCAN_RESULTS };
       case 'list_networks':
-        return { stdout: WPA_LIST_NETWORKS + (polls > 1 ? `1\tHome\tany\t${opts.tempDisabled ? '[TEMP-DISABLED]' : ''}\n` : '') };
+        return {
+          stdout:
+            WPA_LIST_NETWORKS + (polls > 1 ? `1\tHome\tany\t${opts.tempDisabled ? '[TEMP-DISABLED]' : ''}\n` : ''),
+        };
       case 'add_network':
         return { stdout: '1\n' };
       case 'status': {
@@ -54,14 +64,28 @@ function wpa(states: string[], opts: { tempDisabled?: boolean; scan?: string } =
   return { runner, backend: new WpaCliBackend({ ifname: 'wlan0', runner, clock: instantClock() }) };
 }
 
-const commands = (runner: ReturnType<typeof wpa>['runner']): string[] => runner.calls.map((c) => c.args.slice(2).join(' '));
+const commands = (runner: ReturnType<typeof wpa>['runner']): string[] =>
+  runner.calls.map((c) => c.args.slice(2).join(' '));
 
 describe('WpaCliBackend.connect', () => {
   it('adds, sets the PSK over stdin, selects, waits for COMPLETED + address, then saves', async () => {
-    const { backend, runner } = wpa([wpaStatus('ASSOCIATING'), wpaStatus('4WAY_HANDSHAKE'), wpaStatus('COMPLETED'), wpaStatus('COMPLETED', { ip_address: '192.168.1.40' })]);
+    const { backend, runner } = wpa([
+      wpaStatus('ASSOCIATING'),
+      wpaStatus('4WAY_HANDSHAKE'),
+      wpaStatus('COMPLETED'),
+      wpaStatus('COMPLETED', { ip_address: '192.168.1.40' }),
+    ]);
     expect(await backend.connect({ ssid: 'Home', passphrase: SECRET })).toEqual({ ssid: 'Home', ipv4: '192.168.1.40' });
     const cmds = commands(runner);
-    expect(cmds).toEqual(expect.arrayContaining(['add_network', `set_network 1 ssid ${Buffer.from('Home').toString('hex')}`, 'set_network 1 key_mgmt WPA-PSK', 'select_network 1', 'save_config']));
+    expect(cmds).toEqual(
+      expect.arrayContaining([
+        'add_network',
+        `set_network 1 ssid ${Buffer.from('Home').toString('hex')}`,
+        'set_network 1 key_mgmt WPA-PSK',
+        'select_network 1',
+        'save_config',
+      ]),
+    );
     expect(cmds.indexOf('save_config')).toBe(cmds.length - 1);
     const stdinCall = runner.calls.find((c) => c.stdin !== undefined);
     expect(stdinCall?.stdin).toBe(`set_network 1 psk ${derivePsk('Home', SECRET)}\nquit\n`);
@@ -73,12 +97,17 @@ describe('WpaCliBackend.connect', () => {
 
   it('a network not in the scan → WIFI_NETWORK_NOT_FOUND, nothing added', async () => {
     const { backend, runner } = wpa([wpaStatus('SCANNING')]);
-    await expect(backend.connect({ ssid: 'Nowhere', passphrase: SECRET })).rejects.toMatchObject({ code: 'WIFI_NETWORK_NOT_FOUND' });
+    await expect(backend.connect({ ssid: 'Nowhere', passphrase: SECRET })).rejects.toMatchObject({
+      code: 'WIFI_NETWORK_NOT_FOUND',
+    });
     expect(commands(runner)).not.toContain('add_network');
   });
 
   it('wrong key: TEMP-DISABLED after the handshake → WIFI_AUTH_FAILED; removed, previous reselected, never saved', async () => {
-    const { backend, runner } = wpa([wpaStatus('ASSOCIATING'), wpaStatus('4WAY_HANDSHAKE'), wpaStatus('DISCONNECTED')], { tempDisabled: true });
+    const { backend, runner } = wpa(
+      [wpaStatus('ASSOCIATING'), wpaStatus('4WAY_HANDSHAKE'), wpaStatus('DISCONNECTED')],
+      { tempDisabled: true },
+    );
     const err = await backend.connect({ ssid: 'Home', passphrase: SECRET }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'WIFI_AUTH_FAILED' });
     expect(String((err as Error).message)).not.toContain(SECRET);
@@ -93,7 +122,9 @@ describe('WpaCliBackend.connect', () => {
     ['stuck scanning', 'WIFI_TIMEOUT', [wpaStatus('SCANNING')]],
   ] as const)('%s → %s at the deadline, rolled back', async (_name, code, states) => {
     const { backend, runner } = wpa([...states]);
-    await expect(backend.connect({ ssid: 'Home', passphrase: SECRET }, { timeoutMs: 5_000 })).rejects.toMatchObject({ code });
+    await expect(backend.connect({ ssid: 'Home', passphrase: SECRET }, { timeoutMs: 5_000 })).rejects.toMatchObject({
+      code,
+    });
     expect(commands(runner)).toContain('remove_network 1');
     expect(commands(runner)).not.toContain('save_config');
   });

@@ -20,7 +20,15 @@ import { spawnRunner } from './command-runner.js';
 import { validateCredentials, wifiError } from './credentials.js';
 import { parseKeyValues, parseListNetworks, parseScanResults } from './wpa-parse.js';
 import { systemWifiClock, WIFI_CONNECT_TIMEOUT_MS, WIFI_POLL_INTERVAL_MS } from './types.js';
-import type { ConnectOptions, ConnectResult, ScanResult, WifiBackend, WifiClock, WifiCredentials, WifiStatus } from './types.js';
+import type {
+  ConnectOptions,
+  ConnectResult,
+  ScanResult,
+  WifiBackend,
+  WifiClock,
+  WifiCredentials,
+  WifiStatus,
+} from './types.js';
 
 /** Time given to wpa_supplicant to finish a scan before reading results (ms). */
 export const WPA_SCAN_WAIT_MS = 3_000;
@@ -55,21 +63,25 @@ export class WpaCliBackend implements WifiBackend {
     try {
       return await this.run(this.bin, ['-i', this.options.ifname, ...args], stdin !== undefined ? { stdin } : {});
     } catch (err) {
-      throw new ProvisioningError('WIFI_BACKEND_ERROR', { detail: `cannot run wpa_cli: ${(err as NodeJS.ErrnoException).code ?? 'error'}` });
+      throw new ProvisioningError('WIFI_BACKEND_ERROR', {
+        detail: `cannot run wpa_cli: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      });
     }
   }
 
   /** Runs a command that must answer OK. */
   private async ok(args: string[], code: ErrorCode = 'WIFI_BACKEND_ERROR'): Promise<void> {
     const r = await this.cli(args);
-    if (r.exitCode !== 0 || r.stdout.trim() !== 'OK') throw wifiError(code, `wpa_cli ${args[0]}: ${r.stdout || r.stderr}`, undefined);
+    if (r.exitCode !== 0 || r.stdout.trim() !== 'OK')
+      throw wifiError(code, `wpa_cli ${args[0]}: ${r.stdout || r.stderr}`, undefined);
   }
 
   async scan(options: { signal?: AbortSignal } = {}): Promise<ScanResult[]> {
     const r = await this.cli(['scan']);
     const answer = r.stdout.trim();
     // FAIL-BUSY: a scan is already running; its results are as good.
-    if (r.exitCode !== 0 || (answer !== 'OK' && answer !== 'FAIL-BUSY')) throw wifiError('WIFI_SCAN_FAILED', `wpa_cli scan: ${answer || r.stderr}`, undefined);
+    if (r.exitCode !== 0 || (answer !== 'OK' && answer !== 'FAIL-BUSY'))
+      throw wifiError('WIFI_SCAN_FAILED', `wpa_cli scan: ${answer || r.stderr}`, undefined);
     await this.clock.sleep(WPA_SCAN_WAIT_MS, options.signal);
     const results = await this.cli(['scan_results']);
     if (results.exitCode !== 0) throw wifiError('WIFI_SCAN_FAILED', results.stderr, undefined);
@@ -93,18 +105,21 @@ export class WpaCliBackend implements WifiBackend {
     const previous = networks.find((n) => n.flags.includes('[CURRENT]'));
 
     const seen = await this.scan(options.signal ? { signal: options.signal } : {});
-    if (!seen.some((n) => n.ssid === creds.ssid)) throw wifiError('WIFI_NETWORK_NOT_FOUND', `no network named ${JSON.stringify(creds.ssid)} in range`, secret);
+    if (!seen.some((n) => n.ssid === creds.ssid))
+      throw wifiError('WIFI_NETWORK_NOT_FOUND', `no network named ${JSON.stringify(creds.ssid)} in range`, secret);
 
     const added = await this.cli(['add_network']);
     const id = Number(added.stdout.trim());
-    if (added.exitCode !== 0 || !Number.isInteger(id)) throw wifiError('WIFI_BACKEND_ERROR', `wpa_cli add_network: ${added.stdout}`, secret);
+    if (added.exitCode !== 0 || !Number.isInteger(id))
+      throw wifiError('WIFI_BACKEND_ERROR', `wpa_cli add_network: ${added.stdout}`, secret);
     try {
       await this.ok(['set_network', String(id), 'ssid', Buffer.from(creds.ssid, 'utf8').toString('hex')]);
       await this.ok(['set_network', String(id), 'scan_ssid', '1']);
       if (secret) {
         await this.ok(['set_network', String(id), 'key_mgmt', 'WPA-PSK']);
         const r = await this.cli([], `set_network ${id} psk ${derivePsk(creds.ssid, secret)}\nquit\n`);
-        if (r.exitCode !== 0 || /FAIL/.test(r.stdout) || !/\bOK\b/.test(r.stdout)) throw wifiError('WIFI_BACKEND_ERROR', 'wpa_cli refused the PSK', secret);
+        if (r.exitCode !== 0 || /FAIL/.test(r.stdout) || !/\bOK\b/.test(r.stdout))
+          throw wifiError('WIFI_BACKEND_ERROR', 'wpa_cli refused the PSK', secret);
       } else {
         await this.ok(['set_network', String(id), 'key_mgmt', 'NONE']);
       }
@@ -129,7 +144,13 @@ export class WpaCliBackend implements WifiBackend {
    * after a 4-way handshake means a wrong key; association attempts that never complete are an
    * association failure; COMPLETED without an address is a DHCP failure.
    */
-  private async waitConnected(id: number, deadline: number, timeoutMs: number, secret: string | undefined, signal?: AbortSignal): Promise<string> {
+  private async waitConnected(
+    id: number,
+    deadline: number,
+    timeoutMs: number,
+    secret: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<string> {
     let sawHandshake = false;
     let sawAssociating = false;
     let completed = false;
@@ -146,11 +167,21 @@ export class WpaCliBackend implements WifiBackend {
       if (!completed) {
         const mine = parseListNetworks((await this.cli(['list_networks'])).stdout).find((n) => n.id === id);
         if (mine?.flags.includes('[TEMP-DISABLED]')) {
-          throw wifiError(sawHandshake || secret ? 'WIFI_AUTH_FAILED' : 'WIFI_ASSOCIATION_FAILED', 'wpa_supplicant disabled the network after failed attempts', secret);
+          throw wifiError(
+            sawHandshake || secret ? 'WIFI_AUTH_FAILED' : 'WIFI_ASSOCIATION_FAILED',
+            'wpa_supplicant disabled the network after failed attempts',
+            secret,
+          );
         }
       }
       if (this.clock.now() + WIFI_POLL_INTERVAL_MS > deadline) {
-        const code: ErrorCode = completed ? 'WIFI_NO_ADDRESS' : sawHandshake ? 'WIFI_AUTH_FAILED' : sawAssociating ? 'WIFI_ASSOCIATION_FAILED' : 'WIFI_TIMEOUT';
+        const code: ErrorCode = completed
+          ? 'WIFI_NO_ADDRESS'
+          : sawHandshake
+            ? 'WIFI_AUTH_FAILED'
+            : sawAssociating
+              ? 'WIFI_ASSOCIATION_FAILED'
+              : 'WIFI_TIMEOUT';
         throw wifiError(code, `not connected within ${timeoutMs} ms (last state ${state || 'unknown'})`, secret);
       }
       await this.clock.sleep(WIFI_POLL_INTERVAL_MS, signal);

@@ -50,8 +50,12 @@ export function isAttemptState(v: unknown): v is AttemptState {
   if (typeof v !== 'object' || v === null) return false;
   const s = v as Record<string, unknown>;
   return (
-    typeof s['failures'] === 'number' && Number.isSafeInteger(s['failures']) && s['failures'] >= 0 &&
-    typeof s['lockedUntilMs'] === 'number' && Number.isSafeInteger(s['lockedUntilMs']) && s['lockedUntilMs'] >= 0
+    typeof s['failures'] === 'number' &&
+    Number.isSafeInteger(s['failures']) &&
+    s['failures'] >= 0 &&
+    typeof s['lockedUntilMs'] === 'number' &&
+    Number.isSafeInteger(s['lockedUntilMs']) &&
+    s['lockedUntilMs'] >= 0
   );
 }
 

@@ -5,7 +5,10 @@ import { SEAL_OVERHEAD_BYTES, SecureChannel } from './channel.js';
 const K = new Uint8Array(32).fill(7);
 function pair(maxMessages?: number): { phone: SecureChannel; device: SecureChannel } {
   const options = maxMessages === undefined ? {} : { maxMessages };
-  return { phone: SecureChannel.fromSharedKey(K, 'phone', options), device: SecureChannel.fromSharedKey(K, 'device', options) };
+  return {
+    phone: SecureChannel.fromSharedKey(K, 'phone', options),
+    device: SecureChannel.fromSharedKey(K, 'device', options),
+  };
 }
 const code = (fn: () => unknown): unknown => {
   try {

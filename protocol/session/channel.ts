@@ -111,7 +111,10 @@ export class SecureChannel implements MessageCipher {
   seal(channel: number, plaintext: Uint8Array): Uint8Array {
     checkChannel(channel);
     if (this.closed) throw new UsageError('SESSION_CLOSED', { detail: `the session ended (${this.endedWith})` });
-    if (plaintext.length > MAX_SEALED_PLAINTEXT_BYTES) throw new UsageError('MESSAGE_TOO_LARGE', { detail: `a sealed message carries at most ${MAX_SEALED_PLAINTEXT_BYTES} bytes` });
+    if (plaintext.length > MAX_SEALED_PLAINTEXT_BYTES)
+      throw new UsageError('MESSAGE_TOO_LARGE', {
+        detail: `a sealed message carries at most ${MAX_SEALED_PLAINTEXT_BYTES} bytes`,
+      });
     if (this.sendCounter >= this.maxMessages) {
       this.close();
       throw new UsageError('SESSION_CLOSED', { detail: 'the message counter is exhausted: start a new session' });
@@ -134,13 +137,19 @@ export class SecureChannel implements MessageCipher {
     if (sealed.length > expected) this.end('SESSION_TAMPERED', 'bytes appended');
     let plaintext: Uint8Array;
     try {
-      plaintext = gcm(this.receiveKey, nonceFor(counter), concatBytes(u16be(channel), sealed.subarray(0, SEALED_HEADER_BYTES))).decrypt(sealed.subarray(SEALED_HEADER_BYTES));
+      plaintext = gcm(
+        this.receiveKey,
+        nonceFor(counter),
+        concatBytes(u16be(channel), sealed.subarray(0, SEALED_HEADER_BYTES)),
+      ).decrypt(sealed.subarray(SEALED_HEADER_BYTES));
     } catch {
       return this.end('SESSION_TAMPERED', 'authentication tag mismatch');
     }
     // Authentic, so the counter is the sender's own: an old one is a replay, a later one a reorder or loss.
-    if (counter < this.receiveCounter) this.end('SESSION_REPLAYED', `counter ${counter}, expected ${this.receiveCounter}`);
-    if (counter > this.receiveCounter) this.end('SESSION_REORDERED', `counter ${counter}, expected ${this.receiveCounter}`);
+    if (counter < this.receiveCounter)
+      this.end('SESSION_REPLAYED', `counter ${counter}, expected ${this.receiveCounter}`);
+    if (counter > this.receiveCounter)
+      this.end('SESSION_REORDERED', `counter ${counter}, expected ${this.receiveCounter}`);
     this.receiveCounter++;
     return plaintext;
   }

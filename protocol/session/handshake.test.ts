@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { DEVICE_ID, FakeClock, INFO, initiator, makeDevice, pump, responder, seededRandom } from '../../test/session/harness.js';
+import {
+  DEVICE_ID,
+  FakeClock,
+  INFO,
+  initiator,
+  makeDevice,
+  pump,
+  responder,
+  seededRandom,
+} from '../../test/session/harness.js';
 import { utf8 } from './bytes.js';
 import { MemoryAttemptStore } from './attempts.js';
 import { SessionLockedOutError } from './handshake.js';
@@ -12,7 +21,14 @@ describe('session handshake', () => {
   it('establishes a session and carries sealed messages both ways', () => {
     const { device, limiter } = responder({ verifier: dev.verifier });
     const x = pump(initiator({ setupCode: formatSetupCode(dev.code).toLowerCase() }), device);
-    expect(x.messages.map((m) => `${m.from}:${decodeHandshake(m.bytes).type}`)).toEqual(['phone:1', 'device:2', 'phone:3', 'device:4', 'phone:5', 'device:6']);
+    expect(x.messages.map((m) => `${m.from}:${decodeHandshake(m.bytes).type}`)).toEqual([
+      'phone:1',
+      'device:2',
+      'phone:3',
+      'device:4',
+      'phone:5',
+      'device:6',
+    ]);
     expect(x.phone?.status).toBe('established');
     expect(x.device?.status).toBe('established');
     const phone = x.phoneChannel!;
@@ -55,7 +71,10 @@ describe('session handshake', () => {
   });
 
   it('detects a swapped device or another info document with SESSION_TRANSCRIPT_MISMATCH on both sides', () => {
-    for (const opts of [{ deviceId: 'pi-garage' }, { info: utf8('{"v":1,"name":"pi-kitchen","transports":["ble"]}') }]) {
+    for (const opts of [
+      { deviceId: 'pi-garage' },
+      { info: utf8('{"v":1,"name":"pi-kitchen","transports":["ble"]}') },
+    ]) {
       const { device, limiter } = responder({ verifier: dev.verifier });
       const x = pump(initiator({ setupCode: dev.code, ...opts }), device);
       expect(x.device?.status === 'failed' && x.device.error.code).toBe('SESSION_TRANSCRIPT_MISMATCH');
@@ -79,14 +98,21 @@ describe('session handshake', () => {
     }
     const locked = pump(initiator({ setupCode: dev.code }), responder({ verifier: dev.verifier, store, clock }).device);
     expect(locked.messages).toHaveLength(2); // hello, error: no PAKE work while locked
-    expect(decodeHandshake(locked.messages[1]!.bytes)).toMatchObject({ type: MSG_ERROR, wire: 0x0204, retryAfterMs: 60_000 });
+    expect(decodeHandshake(locked.messages[1]!.bytes)).toMatchObject({
+      type: MSG_ERROR,
+      wire: 0x0204,
+      retryAfterMs: 60_000,
+    });
     const err = locked.phone?.status === 'failed' ? locked.phone.error : undefined;
     expect(err).toBeInstanceOf(SessionLockedOutError);
     expect(err).toMatchObject({ code: 'SESSION_LOCKED_OUT', retryAfterMs: 60_000 });
     clock.advance(60_000);
     pump(initiator({ setupCode: wrong }), responder({ verifier: dev.verifier, store, clock }).device);
     const again = pump(initiator({ setupCode: dev.code }), responder({ verifier: dev.verifier, store, clock }).device);
-    expect(again.phone?.status === 'failed' && again.phone.error).toMatchObject({ code: 'SESSION_LOCKED_OUT', retryAfterMs: 120_000 });
+    expect(again.phone?.status === 'failed' && again.phone.error).toMatchObject({
+      code: 'SESSION_LOCKED_OUT',
+      retryAfterMs: 120_000,
+    });
     clock.advance(120_000);
     const ok = pump(initiator({ setupCode: dev.code }), responder({ verifier: dev.verifier, store, clock }).device);
     expect(ok.phone?.status).toBe('established');
@@ -117,15 +143,24 @@ describe('session handshake', () => {
 
   it('validates the typed code before any handshake', () => {
     const typo = dev.code.slice(0, 3) + (dev.code[3] === 'A' ? 'B' : 'A') + dev.code.slice(4);
-    expect(() => initiator({ setupCode: typo })).toThrow(expect.objectContaining({ code: 'SESSION_SETUP_CODE_INVALID' }));
-    expect(() => initiator({ setupCode: dev.code, deviceId: 'bad id!' })).toThrow(expect.objectContaining({ code: 'SESSION_SETUP_CODE_INVALID' }));
+    expect(() => initiator({ setupCode: typo })).toThrow(
+      expect.objectContaining({ code: 'SESSION_SETUP_CODE_INVALID' }),
+    );
+    expect(() => initiator({ setupCode: dev.code, deviceId: 'bad id!' })).toThrow(
+      expect.objectContaining({ code: 'SESSION_SETUP_CODE_INVALID' }),
+    );
     expect(DEVICE_ID).toBe(dev.verifier.deviceId);
     expect(INFO.length).toBeGreaterThan(0);
   });
 
   it('does not send its confirmation when the attempt count cannot be persisted', () => {
     const store = new MemoryAttemptStore();
-    const broken = { load: () => store.load(), save: () => { throw new Error('disk full'); } };
+    const broken = {
+      load: () => store.load(),
+      save: () => {
+        throw new Error('disk full');
+      },
+    };
     const { device } = responder({ verifier: dev.verifier, store: broken });
     const x = pump(initiator({ setupCode: dev.code }), device);
     expect(x.messages.map((m) => decodeHandshake(m.bytes).type)).toEqual([1, 2, 3, MSG_ERROR]);

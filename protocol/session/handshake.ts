@@ -30,13 +30,17 @@ export function errorReply(error: ProtocolError): Uint8Array {
 export function errorFromPeer(wire: number, retryAfterMs: number | undefined): ProtocolError {
   const code = errorCodeFromWire(wire);
   if (code === 'SESSION_LOCKED_OUT') return new SessionLockedOutError(retryAfterMs ?? 0);
-  if (code === undefined) return new ProtocolError('SESSION_HANDSHAKE_INVALID', { detail: `the peer failed with unknown code 0x${wire.toString(16)}` });
+  if (code === undefined)
+    return new ProtocolError('SESSION_HANDSHAKE_INVALID', {
+      detail: `the peer failed with unknown code 0x${wire.toString(16)}`,
+    });
   return new ProtocolError(code, { detail: 'reported by the peer' });
 }
 
 /** Normalizes anything thrown inside a handshake step into a ProtocolError (foreign errors once, at the edge). */
 export function asProtocolError(err: unknown): ProtocolError {
   if (err instanceof ProtocolError) return err;
-  if (err instanceof ProvisioningError) return new ProtocolError(err.code, { ...(err.detail === undefined ? {} : { detail: err.detail }), cause: err });
+  if (err instanceof ProvisioningError)
+    return new ProtocolError(err.code, { ...(err.detail === undefined ? {} : { detail: err.detail }), cause: err });
   return new ProtocolError('SESSION_HANDSHAKE_INVALID', { detail: 'the handshake step failed', cause: err });
 }

@@ -1,7 +1,19 @@
 /** The secure session (SESSION.md): SPAKE2+ (RFC 9383) from the setup code, then AEAD on every message. */
-export { AttemptLimiter, DEFAULT_ATTEMPT_POLICY, INITIAL_ATTEMPT_STATE, isAttemptState, lockoutDurationMs, MemoryAttemptStore } from './attempts.js';
+export {
+  AttemptLimiter,
+  DEFAULT_ATTEMPT_POLICY,
+  INITIAL_ATTEMPT_STATE,
+  isAttemptState,
+  lockoutDurationMs,
+  MemoryAttemptStore,
+} from './attempts.js';
 export type { AttemptPolicy, AttemptState, AttemptStore, LockStatus } from './attempts.js';
-export { MAX_MESSAGES_PER_DIRECTION, MAX_SEALED_PLAINTEXT_BYTES, SEAL_OVERHEAD_BYTES, SecureChannel } from './channel.js';
+export {
+  MAX_MESSAGES_PER_DIRECTION,
+  MAX_SEALED_PLAINTEXT_BYTES,
+  SEAL_OVERHEAD_BYTES,
+  SecureChannel,
+} from './channel.js';
 export type { ChannelOptions, SessionRole } from './channel.js';
 export { SESSION_PROTOCOL_VERSION } from './context.js';
 export { DEVICE_ID_MAX_LENGTH, isValidDeviceId } from './device-id.js';
@@ -13,9 +25,21 @@ export { MAX_HANDSHAKE_MESSAGE_BYTES } from './messages.js';
 export type { Clock, RandomSource } from './random.js';
 export { SessionResponder } from './responder.js';
 export type { ResponderOptions } from './responder.js';
-export { formatSetupCode, generateSetupCode, parseSetupCode, SETUP_CODE_ENTROPY_BITS, SETUP_CODE_LENGTH } from './setup-code.js';
+export {
+  formatSetupCode,
+  generateSetupCode,
+  parseSetupCode,
+  SETUP_CODE_ENTROPY_BITS,
+  SETUP_CODE_LENGTH,
+} from './setup-code.js';
 export type { SetupCode } from './setup-code.js';
 export { encodeSetupPayload, parseSetupPayload, TRANSPORTS } from './setup-payload.js';
 export type { SetupPayload, Transport } from './setup-payload.js';
-export { DEFAULT_PBKDF2_ITERATIONS, makeVerifier, MAX_PBKDF2_ITERATIONS, MIN_PBKDF2_ITERATIONS, validateVerifier } from './verifier.js';
+export {
+  DEFAULT_PBKDF2_ITERATIONS,
+  makeVerifier,
+  MAX_PBKDF2_ITERATIONS,
+  MIN_PBKDF2_ITERATIONS,
+  validateVerifier,
+} from './verifier.js';
 export type { SetupVerifier } from './verifier.js';

@@ -10,10 +10,28 @@ import { SESSION_PROTOCOL_VERSION, sessionContext, type SessionContext } from '.
 import { assertDeviceId } from './device-id.js';
 import { fail } from './fail.js';
 import { asProtocolError, errorFromPeer, errorReply, type HandshakeResult } from './handshake.js';
-import { decodeHandshake, encodeHandshake, MSG_CONFIRM, MSG_DONE, MSG_ERROR, MSG_HELLO, MSG_PARAMS, MSG_REPLY, MSG_SHARE, type HandshakeMessage } from './messages.js';
+import {
+  decodeHandshake,
+  encodeHandshake,
+  MSG_CONFIRM,
+  MSG_DONE,
+  MSG_ERROR,
+  MSG_HELLO,
+  MSG_PARAMS,
+  MSG_REPLY,
+  MSG_SHARE,
+  type HandshakeMessage,
+} from './messages.js';
 import { randomBytes, type RandomSource } from './random.js';
 import { parseSetupCode, type SetupCode } from './setup-code.js';
-import { confirmationMatches, proverFinish, proverShare, scalarFromSeed, W_SEED_BYTES, type Spake2PlusSecrets } from './spake2plus.js';
+import {
+  confirmationMatches,
+  proverFinish,
+  proverShare,
+  scalarFromSeed,
+  W_SEED_BYTES,
+  type Spake2PlusSecrets,
+} from './spake2plus.js';
 import { deriveSecrets, pbkdfParamsValid } from './verifier.js';
 
 export interface InitiatorOptions {
@@ -63,7 +81,11 @@ export class SessionInitiator {
   receive(data: Uint8Array): HandshakeResult {
     if (this.state === 'idle') throw new UsageError('UNEXPECTED_MESSAGE', { detail: 'call start() first' });
     if (this.state === 'established' || this.state === 'failed') {
-      return { status: 'failed', reply: undefined, error: new ProtocolError('SESSION_CLOSED', { detail: 'this handshake has ended' }) };
+      return {
+        status: 'failed',
+        reply: undefined,
+        error: new ProtocolError('SESSION_CLOSED', { detail: 'this handshake has ended' }),
+      };
     }
     let m: HandshakeMessage;
     try {

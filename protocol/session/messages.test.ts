@@ -14,13 +14,20 @@ describe('handshake messages', () => {
     expect(hello.length).toBe(37);
     const params = encodeHandshake({ type: MSG_PARAMS, iterations: 10_000, salt: new Uint8Array(16) });
     expect([...params.subarray(0, 6)]).toEqual([0x83, 0x02, 0x19, 0x27, 0x10, 0x50]);
-    expect([...encodeHandshake({ type: MSG_ERROR, wire: 0x0204, retryAfterMs: 60_000 })]).toEqual([0x83, 0x07, 0x19, 0x02, 0x04, 0x19, 0xea, 0x60]);
+    expect([...encodeHandshake({ type: MSG_ERROR, wire: 0x0204, retryAfterMs: 60_000 })]).toEqual([
+      0x83, 0x07, 0x19, 0x02, 0x04, 0x19, 0xea, 0x60,
+    ]);
   });
 
   it('reject non-canonical encodings and trailing bytes', () => {
     const done = Uint8Array.of(0x81, 0x06);
     expect(decodeHandshake(done)).toEqual({ type: 6 });
-    for (const bad of [Uint8Array.of(0x81, 0x18, 0x06), Uint8Array.of(0x81, 0x06, 0x00), Uint8Array.of(0x9f, 0x06, 0xff), Uint8Array.of(0xa1, 0x01, 0x06)]) {
+    for (const bad of [
+      Uint8Array.of(0x81, 0x18, 0x06),
+      Uint8Array.of(0x81, 0x06, 0x00),
+      Uint8Array.of(0x9f, 0x06, 0xff),
+      Uint8Array.of(0xa1, 0x01, 0x06),
+    ]) {
       expect(() => decodeHandshake(bad)).toThrow(expect.objectContaining({ code: 'SESSION_HANDSHAKE_INVALID' }));
     }
   });
@@ -57,7 +64,9 @@ describe('handshake messages', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 80 }), (bytes) => {
         const ch = SecureChannel.fromSharedKey(new Uint8Array(32), 'device');
-        expect(() => ch.open(1, bytes)).toThrow(expect.objectContaining({ code: expect.stringMatching(/^SESSION_(TAMPERED|TRUNCATED)$/) }));
+        expect(() => ch.open(1, bytes)).toThrow(
+          expect.objectContaining({ code: expect.stringMatching(/^SESSION_(TAMPERED|TRUNCATED)$/) }),
+        );
       }),
       { numRuns: 500 },
     );

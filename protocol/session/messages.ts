@@ -57,12 +57,14 @@ export function encodeHandshake(m: HandshakeMessage): Uint8Array {
 }
 
 function uint(v: unknown, max: number, what: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max) fail('SESSION_HANDSHAKE_INVALID', `${what} is not an unsigned integer up to ${max}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max)
+    fail('SESSION_HANDSHAKE_INVALID', `${what} is not an unsigned integer up to ${max}`);
   return v;
 }
 
 function bytes(v: unknown, min: number, max: number, what: string): Uint8Array {
-  if (!(v instanceof Uint8Array) || v.length < min || v.length > max) fail('SESSION_HANDSHAKE_INVALID', `${what} is not a byte string of ${min === max ? min : `${min}-${max}`} bytes`);
+  if (!(v instanceof Uint8Array) || v.length < min || v.length > max)
+    fail('SESSION_HANDSHAKE_INVALID', `${what} is not a byte string of ${min === max ? min : `${min}-${max}`} bytes`);
   return new Uint8Array(v);
 }
 
@@ -93,23 +95,30 @@ function fromArray(a: unknown[]): HandshakeMessage {
       return { type };
     case MSG_ERROR:
       if (a.length !== 2 && a.length !== 3) fail('SESSION_HANDSHAKE_INVALID', 'an error message has 2 or 3 elements');
-      return { type, wire: uint(a[1], 0xffff, 'error code'), retryAfterMs: a.length === 3 ? uint(a[2], 0xffffffff, 'retry-after') : undefined };
+      return {
+        type,
+        wire: uint(a[1], 0xffff, 'error code'),
+        retryAfterMs: a.length === 3 ? uint(a[2], 0xffffffff, 'retry-after') : undefined,
+      };
     default:
       return fail('SESSION_HANDSHAKE_INVALID', 'unknown handshake message type');
   }
 }
 
 export function decodeHandshake(data: Uint8Array): HandshakeMessage {
-  if (data.length > MAX_HANDSHAKE_MESSAGE_BYTES) fail('SESSION_HANDSHAKE_INVALID', `a handshake message is at most ${MAX_HANDSHAKE_MESSAGE_BYTES} bytes`);
+  if (data.length > MAX_HANDSHAKE_MESSAGE_BYTES)
+    fail('SESSION_HANDSHAKE_INVALID', `a handshake message is at most ${MAX_HANDSHAKE_MESSAGE_BYTES} bytes`);
   let decoded: unknown;
   try {
     decoded = cbor.decode(data);
   } catch {
     fail('SESSION_HANDSHAKE_INVALID', 'the handshake message is not valid CBOR');
   }
-  if (!Array.isArray(decoded) || decoded.length === 0) fail('SESSION_HANDSHAKE_INVALID', 'a handshake message is a non-empty CBOR array');
+  if (!Array.isArray(decoded) || decoded.length === 0)
+    fail('SESSION_HANDSHAKE_INVALID', 'a handshake message is a non-empty CBOR array');
   const message = fromArray(decoded);
   // Canonical form only: one valid encoding per message, so no byte can change unnoticed.
-  if (!equalBytes(encodeHandshake(message), data)) fail('SESSION_HANDSHAKE_INVALID', 'the handshake message is not canonically encoded');
+  if (!equalBytes(encodeHandshake(message), data))
+    fail('SESSION_HANDSHAKE_INVALID', 'the handshake message is not canonically encoded');
   return message;
 }

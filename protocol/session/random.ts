@@ -9,6 +9,7 @@ export type Clock = () => number;
 
 export function randomBytes(random: RandomSource, length: number): Uint8Array {
   const out = random(length);
-  if (!(out instanceof Uint8Array) || out.length !== length) throw new RangeError(`the random source must return ${length} bytes`);
+  if (!(out instanceof Uint8Array) || out.length !== length)
+    throw new RangeError(`the random source must return ${length} bytes`);
   return out;
 }

@@ -14,8 +14,26 @@ import { SecureChannel, type ChannelOptions } from './channel.js';
 import { SESSION_PROTOCOL_VERSION, sessionContext, type SessionContext } from './context.js';
 import { equalBytes, wipe } from './bytes.js';
 import { fail } from './fail.js';
-import { asProtocolError, errorFromPeer, errorReply, HANDSHAKE_TIMEOUT_MS, SessionLockedOutError, type HandshakeResult } from './handshake.js';
-import { decodeHandshake, encodeHandshake, MSG_CONFIRM, MSG_DONE, MSG_ERROR, MSG_HELLO, MSG_PARAMS, MSG_REPLY, MSG_SHARE, type HandshakeMessage } from './messages.js';
+import {
+  asProtocolError,
+  errorFromPeer,
+  errorReply,
+  HANDSHAKE_TIMEOUT_MS,
+  SessionLockedOutError,
+  type HandshakeResult,
+} from './handshake.js';
+import {
+  decodeHandshake,
+  encodeHandshake,
+  MSG_CONFIRM,
+  MSG_DONE,
+  MSG_ERROR,
+  MSG_HELLO,
+  MSG_PARAMS,
+  MSG_REPLY,
+  MSG_SHARE,
+  type HandshakeMessage,
+} from './messages.js';
 import { randomBytes, type Clock, type RandomSource } from './random.js';
 import { confirmationMatches, scalarFromSeed, verifierRespond, W_SEED_BYTES, type KeySchedule } from './spake2plus.js';
 import { validateVerifier, type SetupVerifier } from './verifier.js';
@@ -44,7 +62,11 @@ export class SessionResponder {
 
   constructor(private readonly options: ResponderOptions) {
     this.verifier = validateVerifier(options.verifier);
-    this.context = sessionContext({ version: SESSION_PROTOCOL_VERSION, deviceId: this.verifier.deviceId, info: options.info });
+    this.context = sessionContext({
+      version: SESSION_PROTOCOL_VERSION,
+      deviceId: this.verifier.deviceId,
+      info: options.info,
+    });
   }
 
   get phase(): ResponderState {
@@ -54,7 +76,11 @@ export class SessionResponder {
   /** Feeds one message from the `session` characteristic. */
   receive(data: Uint8Array): HandshakeResult {
     if (this.state === 'established' || this.state === 'failed') {
-      return { status: 'failed', reply: undefined, error: new ProtocolError('SESSION_CLOSED', { detail: 'this handshake has ended; start a new one with hello' }) };
+      return {
+        status: 'failed',
+        reply: undefined,
+        error: new ProtocolError('SESSION_CLOSED', { detail: 'this handshake has ended; start a new one with hello' }),
+      };
     }
     const now = this.options.clock();
     let m: HandshakeMessage;
@@ -83,12 +109,17 @@ export class SessionResponder {
     switch (this.state) {
       case 'await-hello': {
         if (m.type !== MSG_HELLO) fail('SESSION_HANDSHAKE_INVALID', `expected hello, got type ${m.type}`);
-        if (m.version !== SESSION_PROTOCOL_VERSION) fail('VERSION_UNSUPPORTED', `session version ${m.version}; this device speaks ${SESSION_PROTOCOL_VERSION}`);
-        if (!equalBytes(m.context, this.context.digest)) fail('SESSION_TRANSCRIPT_MISMATCH', 'the phone read another device identity or info document');
+        if (m.version !== SESSION_PROTOCOL_VERSION)
+          fail('VERSION_UNSUPPORTED', `session version ${m.version}; this device speaks ${SESSION_PROTOCOL_VERSION}`);
+        if (!equalBytes(m.context, this.context.digest))
+          fail('SESSION_TRANSCRIPT_MISMATCH', 'the phone read another device identity or info document');
         this.refuseIfLocked();
         this.deadline = now + (this.options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
         this.state = 'await-share';
-        return { status: 'continue', reply: encodeHandshake({ type: MSG_PARAMS, iterations: this.verifier.iterations, salt: this.verifier.salt }) };
+        return {
+          status: 'continue',
+          reply: encodeHandshake({ type: MSG_PARAMS, iterations: this.verifier.iterations, salt: this.verifier.salt }),
+        };
       }
       case 'await-share': {
         if (m.type !== MSG_SHARE) fail('SESSION_HANDSHAKE_INVALID', `expected share, got type ${m.type}`);

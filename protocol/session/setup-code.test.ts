@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../test/session/harness.js';
-import { checkSymbolFor, formatSetupCode, generateSetupCode, parseSetupCode, SETUP_CODE_ALPHABET, SETUP_CODE_ENTROPY_BITS } from './setup-code.js';
+import {
+  checkSymbolFor,
+  formatSetupCode,
+  generateSetupCode,
+  parseSetupCode,
+  SETUP_CODE_ALPHABET,
+  SETUP_CODE_ENTROPY_BITS,
+} from './setup-code.js';
 import { encodeSetupPayload, parseSetupPayload } from './setup-payload.js';
 
 const code = generateSetupCode(seededRandom('setup-code test'));
@@ -76,7 +83,10 @@ describe('QR payload', () => {
     const uri = encodeSetupPayload(payload);
     expect(uri).toBe(`tup:1?n=pi-kitchen&c=${code}&t=ble,softap`);
     expect(parseSetupPayload(uri)).toEqual({ ...payload, transports: ['ble', 'softap'] });
-    expect(parseSetupPayload(`TUP:1?t=ble&c=${formatSetupCode(code)}&n=pi-kitchen&x=future`)).toEqual({ ...payload, transports: ['ble'] });
+    expect(parseSetupPayload(`TUP:1?t=ble&c=${formatSetupCode(code)}&n=pi-kitchen&x=future`)).toEqual({
+      ...payload,
+      transports: ['ble'],
+    });
   });
 
   it('rejects malformed payloads', () => {

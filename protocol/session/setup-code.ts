@@ -53,11 +53,14 @@ export function generateSetupCode(random: RandomSource): SetupCode {
  */
 export function parseSetupCode(input: string): SetupCode {
   const s = input.toUpperCase().replace(/[\s-]/g, '').replace(/[IL]/g, '1').replace(/O/g, '0');
-  if (s.length !== SETUP_CODE_LENGTH) fail('SESSION_SETUP_CODE_INVALID', `a setup code has ${SETUP_CODE_LENGTH} symbols`);
+  if (s.length !== SETUP_CODE_LENGTH)
+    fail('SESSION_SETUP_CODE_INVALID', `a setup code has ${SETUP_CODE_LENGTH} symbols`);
   for (const c of s) {
-    if (symbolValue(c) < 0) fail('SESSION_SETUP_CODE_INVALID', 'a setup code uses only 0-9 and A-Z without I, L, O and U');
+    if (symbolValue(c) < 0)
+      fail('SESSION_SETUP_CODE_INVALID', 'a setup code uses only 0-9 and A-Z without I, L, O and U');
   }
-  if (checkSymbolFor(s.slice(0, -1)) !== s.slice(-1)) fail('SESSION_SETUP_CODE_INVALID', 'the check symbol does not match: a symbol was mistyped');
+  if (checkSymbolFor(s.slice(0, -1)) !== s.slice(-1))
+    fail('SESSION_SETUP_CODE_INVALID', 'the check symbol does not match: a symbol was mistyped');
   return s as SetupCode;
 }
 

@@ -25,8 +25,15 @@ function isTransport(t: string): t is Transport {
 export function encodeSetupPayload(p: SetupPayload): string {
   assertDeviceId(p.deviceId, 'SESSION_SETUP_CODE_INVALID');
   const code = parseSetupCode(p.setupCode);
-  if (p.transports.length === 0 || p.transports.some((t) => !isTransport(t)) || new Set(p.transports).size !== p.transports.length) {
-    fail('SESSION_SETUP_CODE_INVALID', `transports must be a non-empty, duplicate-free subset of ${TRANSPORTS.join(',')}`);
+  if (
+    p.transports.length === 0 ||
+    p.transports.some((t) => !isTransport(t)) ||
+    new Set(p.transports).size !== p.transports.length
+  ) {
+    fail(
+      'SESSION_SETUP_CODE_INVALID',
+      `transports must be a non-empty, duplicate-free subset of ${TRANSPORTS.join(',')}`,
+    );
   }
   return `${SETUP_PAYLOAD_PREFIX}n=${p.deviceId}&c=${code}&t=${p.transports.join(',')}`;
 }
@@ -35,7 +42,8 @@ export function encodeSetupPayload(p: SetupPayload): string {
 export function parseSetupPayload(uri: string): SetupPayload {
   if (uri.length > SETUP_PAYLOAD_MAX_LENGTH) fail('SESSION_SETUP_CODE_INVALID', 'the QR payload is too long');
   const prefix = uri.slice(0, SETUP_PAYLOAD_PREFIX.length).toLowerCase();
-  if (prefix !== SETUP_PAYLOAD_PREFIX) fail('SESSION_SETUP_CODE_INVALID', `the QR payload does not start with ${SETUP_PAYLOAD_PREFIX}`);
+  if (prefix !== SETUP_PAYLOAD_PREFIX)
+    fail('SESSION_SETUP_CODE_INVALID', `the QR payload does not start with ${SETUP_PAYLOAD_PREFIX}`);
   const params = new Map<string, string>();
   for (const pair of uri.slice(SETUP_PAYLOAD_PREFIX.length).split('&')) {
     const eq = pair.indexOf('=');
@@ -47,10 +55,22 @@ export function parseSetupPayload(uri: string): SetupPayload {
   const n = params.get('n');
   const c = params.get('c');
   const t = params.get('t');
-  if (n === undefined || c === undefined || t === undefined) fail('SESSION_SETUP_CODE_INVALID', 'the QR payload needs the parameters n, c and t');
+  if (n === undefined || c === undefined || t === undefined)
+    fail('SESSION_SETUP_CODE_INVALID', 'the QR payload needs the parameters n, c and t');
   const transports = t.split(',');
-  if (transports.length === 0 || transports.some((x) => !isTransport(x)) || new Set(transports).size !== transports.length) {
-    fail('SESSION_SETUP_CODE_INVALID', `transports must be a non-empty, duplicate-free subset of ${TRANSPORTS.join(',')}`);
+  if (
+    transports.length === 0 ||
+    transports.some((x) => !isTransport(x)) ||
+    new Set(transports).size !== transports.length
+  ) {
+    fail(
+      'SESSION_SETUP_CODE_INVALID',
+      `transports must be a non-empty, duplicate-free subset of ${TRANSPORTS.join(',')}`,
+    );
   }
-  return { deviceId: assertDeviceId(n, 'SESSION_SETUP_CODE_INVALID'), setupCode: parseSetupCode(c), transports: transports as Transport[] };
+  return {
+    deviceId: assertDeviceId(n, 'SESSION_SETUP_CODE_INVALID'),
+    setupCode: parseSetupCode(c),
+    transports: transports as Transport[],
+  };
 }

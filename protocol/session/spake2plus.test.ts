@@ -52,7 +52,11 @@ describe('SPAKE2+ P256-SHA256-HKDF-SHA256-HMAC-SHA256 against RFC 9383 Appendix 
   it('rejects a share that is not on the curve or is the identity', () => {
     const bad = hexToBytes(vector.shareP);
     bad[64] = bad[64]! ^ 1;
-    expect(() => verifierRespond(ids, { w0, L: hexToBytes(vector.L) }, y, bad)).toThrow(expect.objectContaining({ code: 'SESSION_HANDSHAKE_INVALID' }));
-    expect(() => proverFinish(ids, { w0, w1 }, x, proverShare(w0, x), new Uint8Array(65))).toThrow(expect.objectContaining({ code: 'SESSION_HANDSHAKE_INVALID' }));
+    expect(() => verifierRespond(ids, { w0, L: hexToBytes(vector.L) }, y, bad)).toThrow(
+      expect.objectContaining({ code: 'SESSION_HANDSHAKE_INVALID' }),
+    );
+    expect(() => proverFinish(ids, { w0, w1 }, x, proverShare(w0, x), new Uint8Array(65))).toThrow(
+      expect.objectContaining({ code: 'SESSION_HANDSHAKE_INVALID' }),
+    );
   });
 });

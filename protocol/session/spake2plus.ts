@@ -85,13 +85,15 @@ export interface VerifierResult {
 
 function scalar(bytes: Uint8Array, what: string): bigint {
   const s = bytesToBigInt(bytes);
-  if (bytes.length !== SCALAR_BYTES || s <= 0n || s >= GROUP_ORDER) fail('SESSION_HANDSHAKE_INVALID', `${what} is not a scalar in [1, p-1]`);
+  if (bytes.length !== SCALAR_BYTES || s <= 0n || s >= GROUP_ORDER)
+    fail('SESSION_HANDSHAKE_INVALID', `${what} is not a scalar in [1, p-1]`);
   return s;
 }
 
 /** Decodes a peer's share; RFC 9383 section 3.3: abort unless it is a valid, non-identity point. */
 function decodeShare(bytes: Uint8Array, what: string): Point {
-  if (bytes.length !== POINT_BYTES || bytes[0] !== 0x04) fail('SESSION_HANDSHAKE_INVALID', `${what} is not an uncompressed P-256 point`);
+  if (bytes.length !== POINT_BYTES || bytes[0] !== 0x04)
+    fail('SESSION_HANDSHAKE_INVALID', `${what} is not an uncompressed P-256 point`);
   let p: Point;
   try {
     p = Point.fromBytes(bytes);
@@ -134,11 +136,19 @@ export function computeL(w1: Uint8Array): Uint8Array {
 
 /** Prover: shareP = x*P + w0*M (RFC 9383 section 3.3). */
 export function proverShare(w0: Uint8Array, x: Uint8Array): Uint8Array {
-  return Point.BASE.multiply(scalar(x, 'x')).add(M.multiply(scalar(w0, 'w0'))).toBytes(false);
+  return Point.BASE.multiply(scalar(x, 'x'))
+    .add(M.multiply(scalar(w0, 'w0')))
+    .toBytes(false);
 }
 
 /** Prover, on shareV: Z = h*x*(shareV - w0*N), V = h*w1*(shareV - w0*N) (h = 1 for P-256), then the key schedule. */
-export function proverFinish(ids: TranscriptIdentities, secrets: Spake2PlusSecrets, x: Uint8Array, shareP: Uint8Array, shareV: Uint8Array): ProverResult {
+export function proverFinish(
+  ids: TranscriptIdentities,
+  secrets: Spake2PlusSecrets,
+  x: Uint8Array,
+  shareP: Uint8Array,
+  shareV: Uint8Array,
+): ProverResult {
   const Y = decodeShare(shareV, 'shareV');
   const w0 = scalar(secrets.w0, 'w0');
   const unblinded = Y.subtract(N.multiply(w0));
@@ -149,7 +159,12 @@ export function proverFinish(ids: TranscriptIdentities, secrets: Spake2PlusSecre
 }
 
 /** Verifier, on shareP: shareV = y*P + w0*N, Z = h*y*(shareP - w0*M), V = h*y*L (RFC 9383 section 3.3). */
-export function verifierRespond(ids: TranscriptIdentities, record: Spake2PlusRecord, y: Uint8Array, shareP: Uint8Array): VerifierResult {
+export function verifierRespond(
+  ids: TranscriptIdentities,
+  record: Spake2PlusRecord,
+  y: Uint8Array,
+  shareP: Uint8Array,
+): VerifierResult {
   const X = decodeShare(shareP, 'shareP');
   const w0 = scalar(record.w0, 'w0');
   const ys = scalar(y, 'y');
@@ -167,7 +182,14 @@ export function verifierRespond(ids: TranscriptIdentities, record: Spake2PlusRec
  *   || len(N)||N || len(shareP)||shareP || len(shareV)||shareV || len(Z)||Z || len(V)||V || len(w0)||w0
  * (RFC 9383 section 3.3), with 8-byte little-endian lengths.
  */
-export function transcript(ids: TranscriptIdentities, shareP: Uint8Array, shareV: Uint8Array, Z: Uint8Array, V: Uint8Array, w0: Uint8Array): Uint8Array {
+export function transcript(
+  ids: TranscriptIdentities,
+  shareP: Uint8Array,
+  shareV: Uint8Array,
+  Z: Uint8Array,
+  V: Uint8Array,
+  w0: Uint8Array,
+): Uint8Array {
   return concatBytes(
     ...[ids.context, ids.idProver, ids.idVerifier, M_BYTES, N_BYTES, shareP, shareV, Z, V, w0].map(lengthPrefixed),
   );
@@ -178,7 +200,14 @@ export function transcript(ids: TranscriptIdentities, shareP: Uint8Array, shareV
  * "ConfirmationKeys"); K_shared = KDF(nil, K_main, "SharedKey"); confirmP = MAC(K_confirmP, shareV);
  * confirmV = MAC(K_confirmV, shareP).
  */
-export function keySchedule(ids: TranscriptIdentities, shareP: Uint8Array, shareV: Uint8Array, Z: Uint8Array, V: Uint8Array, w0: Uint8Array): KeySchedule {
+export function keySchedule(
+  ids: TranscriptIdentities,
+  shareP: Uint8Array,
+  shareV: Uint8Array,
+  Z: Uint8Array,
+  V: Uint8Array,
+  w0: Uint8Array,
+): KeySchedule {
   const TT = transcript(ids, shareP, shareV, Z, V, w0);
   const K_main = sha256(TT);
   const confirmation = hkdf(sha256, K_main, undefined, CONFIRMATION_KEYS_INFO, 2 * HASH_BYTES);

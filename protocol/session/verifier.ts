@@ -14,7 +14,15 @@ import { assertDeviceId } from './device-id.js';
 import { fail } from './fail.js';
 import { randomBytes, type RandomSource } from './random.js';
 import type { SetupCode } from './setup-code.js';
-import { computeL, GROUP_ORDER, POINT_BYTES, SCALAR_BYTES, secretsFromPbkdfOutput, W_SEED_BYTES, type Spake2PlusSecrets } from './spake2plus.js';
+import {
+  computeL,
+  GROUP_ORDER,
+  POINT_BYTES,
+  SCALAR_BYTES,
+  secretsFromPbkdfOutput,
+  W_SEED_BYTES,
+  type Spake2PlusSecrets,
+} from './spake2plus.js';
 
 /** PBKDF2 iterations for new codes: about 30 ms on the phone; see SESSION.md for why this suffices. */
 export const DEFAULT_PBKDF2_ITERATIONS = 10_000;
@@ -50,7 +58,11 @@ export function pbkdfParamsValid(p: PbkdfParams): boolean {
 
 /** w0, w1 from a (validated) setup code; undefined only with probability 2^-256. */
 export function deriveSecrets(code: SetupCode, params: PbkdfParams): Spake2PlusSecrets | undefined {
-  const password = concatBytes(lengthPrefixed(utf8(code)), lengthPrefixed(new Uint8Array(0)), lengthPrefixed(new Uint8Array(0)));
+  const password = concatBytes(
+    lengthPrefixed(utf8(code)),
+    lengthPrefixed(new Uint8Array(0)),
+    lengthPrefixed(new Uint8Array(0)),
+  );
   const out = pbkdf2(sha256, password, params.salt, { c: params.iterations, dkLen: 2 * W_SEED_BYTES });
   const secrets = secretsFromPbkdfOutput(out);
   wipe(password, out);
@@ -70,7 +82,8 @@ export function makeVerifier(o: MakeVerifierOptions): SetupVerifier {
   const iterations = o.iterations ?? DEFAULT_PBKDF2_ITERATIONS;
   for (;;) {
     const params = { iterations, salt: randomBytes(o.random, DEFAULT_SALT_BYTES) };
-    if (!pbkdfParamsValid(params)) fail('CONFIG_INVALID', `PBKDF2 iterations must be ${MIN_PBKDF2_ITERATIONS}-${MAX_PBKDF2_ITERATIONS}`);
+    if (!pbkdfParamsValid(params))
+      fail('CONFIG_INVALID', `PBKDF2 iterations must be ${MIN_PBKDF2_ITERATIONS}-${MAX_PBKDF2_ITERATIONS}`);
     const secrets = deriveSecrets(o.code, params);
     if (secrets === undefined) continue; // w0 or w1 reduced to 0: draw another salt
     const verifier = { deviceId: o.deviceId, ...params, w0: secrets.w0, L: computeL(secrets.w1) };
@@ -84,7 +97,8 @@ export function validateVerifier(v: SetupVerifier): SetupVerifier {
   assertDeviceId(v.deviceId, 'CONFIG_INVALID');
   if (!pbkdfParamsValid(v)) fail('CONFIG_INVALID', 'the verifier has PBKDF2 parameters out of range');
   const w0 = bytesToBigInt(v.w0);
-  if (v.w0.length !== SCALAR_BYTES || w0 === 0n || w0 >= GROUP_ORDER) fail('CONFIG_INVALID', 'the verifier has an invalid w0');
+  if (v.w0.length !== SCALAR_BYTES || w0 === 0n || w0 >= GROUP_ORDER)
+    fail('CONFIG_INVALID', 'the verifier has an invalid w0');
   try {
     if (v.L.length !== POINT_BYTES) throw new RangeError('length');
     const L = p256.Point.fromBytes(v.L);

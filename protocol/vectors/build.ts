@@ -26,7 +26,8 @@ export function fromHex(hex: string): Uint8Array {
 export function messageToJson(value: unknown): unknown {
   if (value instanceof Uint8Array) return { $hex: toHex(value) };
   if (Array.isArray(value)) return value.map(messageToJson);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, messageToJson(v)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, messageToJson(v)]));
   return value;
 }
 
@@ -40,7 +41,14 @@ export function messageFromJson(value: unknown): unknown {
   return value;
 }
 
-const CHARACTERISTIC_OF: Record<Message['type'], CharacteristicName> = { info: 'info', wifi: 'wifi', claim: 'claim', control: 'control', status: 'status', scan: 'scan' };
+const CHARACTERISTIC_OF: Record<Message['type'], CharacteristicName> = {
+  info: 'info',
+  wifi: 'wifi',
+  claim: 'claim',
+  control: 'control',
+  status: 'status',
+  scan: 'scan',
+};
 
 export function buildVectorFiles(): Record<string, unknown> {
   const messages = SAMPLES.map(({ name, message }, i) => {
@@ -65,27 +73,49 @@ export function buildVectorFiles(): Record<string, unknown> {
     const { advertisingData, scanResponse } = buildAdvertisement(input);
     return { input, advertisingData: toHex(advertisingData), scanResponse: toHex(scanResponse) };
   });
-  const notices = (['MESSAGE_TOO_LARGE', 'SESSION_REQUIRED', 'SESSION_TAMPERED', 'SESSION_REORDERED', 'SESSION_TIMEOUT'] as const satisfies readonly ErrorCode[])
-    .map((code, i) => {
-      const messageId = i % 4;
-      const notice = encodeErrorNotice(code);
-      return { code, wire: ERROR_TABLE[code].wire, notice: toHex(notice), messageId, frame: toHex(fragment(notice, 20, messageId)[0]!) };
-    });
+  const notices = (
+    [
+      'MESSAGE_TOO_LARGE',
+      'SESSION_REQUIRED',
+      'SESSION_TAMPERED',
+      'SESSION_REORDERED',
+      'SESSION_TIMEOUT',
+    ] as const satisfies readonly ErrorCode[]
+  ).map((code, i) => {
+    const messageId = i % 4;
+    const notice = encodeErrorNotice(code);
+    return {
+      code,
+      wire: ERROR_TABLE[code].wire,
+      notice: toHex(notice),
+      messageId,
+      frame: toHex(fragment(notice, 20, messageId)[0]!),
+    };
+  });
   const limits = (['session', 'wifi', 'claim', 'control'] as const).map((characteristic) => {
     const max = CHARACTERISTIC_MAX_MESSAGE_BYTES[characteristic];
-    return { characteristic, maxMessageBytes: max, acceptedFirstFrame: toHex(firstFrame(max)), rejectedFirstFrame: toHex(firstFrame(max + 1)), error: 'MESSAGE_TOO_LARGE' };
+    return {
+      characteristic,
+      maxMessageBytes: max,
+      acceptedFirstFrame: toHex(firstFrame(max)),
+      rejectedFirstFrame: toHex(firstFrame(max + 1)),
+      error: 'MESSAGE_TOO_LARGE',
+    };
   });
   return {
     'notices.json': {
-      description: 'Error notices (PROTOCOL.md §4.8): the unsealed 5-byte message the device sends on status before it drops a link because of an error, and its single frame at ATT payload 20.',
+      description:
+        'Error notices (PROTOCOL.md §4.8): the unsealed 5-byte message the device sends on status before it drops a link because of an error, and its single frame at ATT payload 20.',
       vectors: notices,
     },
     'limits.json': {
-      description: 'Largest framed message per phone-to-device characteristic (PROTOCOL.md §4.1): a first frame (ATT payload 20, message id 0, 13 data bytes 0x00) declaring the limit is held, one declaring one byte more is rejected at once with the error.',
+      description:
+        'Largest framed message per phone-to-device characteristic (PROTOCOL.md §4.1): a first frame (ATT payload 20, message id 0, 13 data bytes 0x00) declaring the limit is held, one declaring one byte more is rejected at once with the error.',
       vectors: limits,
     },
     'messages.json': {
-      description: 'Valid messages (schema v1): the message (byte strings as {"$hex"}), its deterministic CBOR, and its frames (unsealed) at ATT payloads 20, 182, 244, 509 with the given message id. PROTOCOL.md §8.',
+      description:
+        'Valid messages (schema v1): the message (byte strings as {"$hex"}), its deterministic CBOR, and its frames (unsealed) at ATT payloads 20, 182, 244, 509 with the given message id. PROTOCOL.md §8.',
       vectors: messages,
     },
     'invalid.json': {

@@ -12,7 +12,8 @@ import type { Message } from '../messages.js';
 import { buildVectorFiles, fromHex, messageFromJson, messageToJson, toHex } from './build.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const read = (name: string) => JSON.parse(readFileSync(join(here, name), 'utf8')) as { vectors: Record<string, unknown>[] };
+const read = (name: string) =>
+  JSON.parse(readFileSync(join(here, name), 'utf8')) as { vectors: Record<string, unknown>[] };
 
 describe('committed test vectors', () => {
   it('match what the code generates (run `npx tsx protocol/vectors/generate.ts` after a deliberate change)', () => {
@@ -22,7 +23,12 @@ describe('committed test vectors', () => {
   });
 
   it('decode and reassemble to the committed messages (receiver direction)', () => {
-    const vectors = read('messages.json').vectors as { name: string; message: unknown; cbor: string; frames: Record<string, string[]> }[];
+    const vectors = read('messages.json').vectors as {
+      name: string;
+      message: unknown;
+      cbor: string;
+      frames: Record<string, string[]>;
+    }[];
     expect(vectors.length).toBeGreaterThanOrEqual(10);
     for (const v of vectors) {
       const message = messageFromJson(v.message) as Message;
@@ -42,13 +48,21 @@ describe('committed test vectors', () => {
   it('reject every invalid vector with its code', () => {
     for (const v of read('invalid.json').vectors as { name: string; cbor: string; error: string }[]) {
       let code = 'no error';
-      try { decodeMessage(fromHex(v.cbor)); } catch (e) { code = e instanceof ProtocolError ? e.code : String(e); }
+      try {
+        decodeMessage(fromHex(v.cbor));
+      } catch (e) {
+        code = e instanceof ProtocolError ? e.code : String(e);
+      }
       expect(code, v.name).toBe(v.error);
     }
   });
 
   it('parse the advertisements back', () => {
-    for (const v of read('advertisements.json').vectors as { input: { deviceId: string; state: string }; advertisingData: string; scanResponse: string }[]) {
+    for (const v of read('advertisements.json').vectors as {
+      input: { deviceId: string; state: string };
+      advertisingData: string;
+      scanResponse: string;
+    }[]) {
       const adv = fromHex(v.advertisingData);
       const rsp = fromHex(v.scanResponse);
       expect(adv.length).toBeLessThanOrEqual(31);
@@ -66,7 +80,11 @@ describe('committed test vectors', () => {
       expect(v.notice).toBe(`820719${v.wire.toString(16).padStart(4, '0')}`);
       const status = new MessageLink({ characteristic: 'status', attPayload: 20, now: () => 0 });
       let err: unknown;
-      try { status.receive(fromHex(v.frame)); } catch (e) { err = e; }
+      try {
+        status.receive(fromHex(v.frame));
+      } catch (e) {
+        err = e;
+      }
       expect(err, v.code).toBeInstanceOf(ReportedError);
       expect((err as ReportedError).code).toBe(v.code);
       expect((err as ReportedError).reportedWire).toBe(v.wire);
@@ -74,14 +92,24 @@ describe('committed test vectors', () => {
   });
 
   it('hold a first frame at the limit of each characteristic and refuse one byte more at once', () => {
-    const vectors = read('limits.json').vectors as { characteristic: 'session' | 'wifi' | 'claim' | 'control'; maxMessageBytes: number; acceptedFirstFrame: string; rejectedFirstFrame: string; error: string }[];
+    const vectors = read('limits.json').vectors as {
+      characteristic: 'session' | 'wifi' | 'claim' | 'control';
+      maxMessageBytes: number;
+      acceptedFirstFrame: string;
+      rejectedFirstFrame: string;
+      error: string;
+    }[];
     expect(vectors.find((v) => v.characteristic === 'session')?.maxMessageBytes).toBe(128);
     for (const v of vectors) {
       const link = new MessageLink({ characteristic: v.characteristic, attPayload: 20, now: () => 0 });
       expect(link.receiveBytes(fromHex(v.acceptedFirstFrame))).toBeUndefined();
       link.reset();
       let code = 'no error';
-      try { link.receiveBytes(fromHex(v.rejectedFirstFrame)); } catch (e) { code = e instanceof ProtocolError ? e.code : String(e); }
+      try {
+        link.receiveBytes(fromHex(v.rejectedFirstFrame));
+      } catch (e) {
+        code = e instanceof ProtocolError ? e.code : String(e);
+      }
       expect(code, v.characteristic).toBe(v.error);
       expect(link.bufferedBytes).toBe(0);
     }

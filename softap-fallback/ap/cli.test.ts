@@ -23,10 +23,27 @@ describe('ap cli', () => {
   });
 
   it('renders both configs without running anything', async () => {
-    const code = await main(['render', '--device-id', 'pi-7', '--secret-file', join(dir, 'secret'), '--country', 'DE', '--out', dir, '--state-dir', '/run/tp'], io);
+    const code = await main(
+      [
+        'render',
+        '--device-id',
+        'pi-7',
+        '--secret-file',
+        join(dir, 'secret'),
+        '--country',
+        'DE',
+        '--out',
+        dir,
+        '--state-dir',
+        '/run/tp',
+      ],
+      io,
+    );
     expect(code).toBe(0);
     expect(out).toEqual([`wrote hostapd.conf (0600) and dnsmasq.conf to ${dir} for SSID "Setup-pi-7"`]);
-    expect(await readFile(join(dir, 'hostapd.conf'), 'utf8')).toContain(`wpa_passphrase=${derivePassphrase(secret, 'pi-7')}\n`);
+    expect(await readFile(join(dir, 'hostapd.conf'), 'utf8')).toContain(
+      `wpa_passphrase=${derivePassphrase(secret, 'pi-7')}\n`,
+    );
     expect((await stat(join(dir, 'hostapd.conf'))).mode & 0o777).toBe(0o600);
   });
 
@@ -36,11 +53,20 @@ describe('ap cli', () => {
   });
 
   it('exits 2 with CONFIG_INVALID on a bad value, and with a usage error on a missing argument', async () => {
-    expect(await main(['render', '--device-id', 'pi-7', '--secret-file', join(dir, 'secret'), '--country', 'de', '--out', dir], io)).toBe(2);
-    expect(err).toEqual(['CONFIG_INVALID: The configuration is invalid: countryCode: must be two upper-case letters (ISO 3166-1 alpha-2)']);
+    expect(
+      await main(
+        ['render', '--device-id', 'pi-7', '--secret-file', join(dir, 'secret'), '--country', 'de', '--out', dir],
+        io,
+      ),
+    ).toBe(2);
+    expect(err).toEqual([
+      'CONFIG_INVALID: The configuration is invalid: countryCode: must be two upper-case letters (ISO 3166-1 alpha-2)',
+    ]);
     expect(await main(['start', '--secret-file', join(dir, 'secret')], io)).toBe(2);
     // Checked before the secret file is read: one line naming the flag, one pointing to --help.
-    expect(err[1]).toBe('softap-fallback/ap/cli.ts: start needs --device-id\nrun `npx tsx softap-fallback/ap/cli.ts --help` for usage');
+    expect(err[1]).toBe(
+      'softap-fallback/ap/cli.ts: start needs --device-id\nrun `npx tsx softap-fallback/ap/cli.ts --help` for usage',
+    );
     expect(await main(['bogus'], io)).toBe(2);
   });
 });

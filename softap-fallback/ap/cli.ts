@@ -55,31 +55,51 @@ function parseApArgs(argv: readonly string[]) {
     allowPositionals: true,
     tokens: true,
     options: {
-      'device-id': { type: 'string' }, 'secret-file': { type: 'string' }, country: { type: 'string' },
-      interface: { type: 'string', default: 'wlan0' }, channel: { type: 'string' }, 'state-dir': { type: 'string', default: DEFAULT_AP_STATE_DIR },
-      'station-manager': { type: 'string', default: 'auto' }, 'virtual-parent': { type: 'string' }, out: { type: 'string' },
+      'device-id': { type: 'string' },
+      'secret-file': { type: 'string' },
+      country: { type: 'string' },
+      interface: { type: 'string', default: 'wlan0' },
+      channel: { type: 'string' },
+      'state-dir': { type: 'string', default: DEFAULT_AP_STATE_DIR },
+      'station-manager': { type: 'string', default: 'auto' },
+      'virtual-parent': { type: 'string' },
+      out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   const [command, ...rest] = positionals;
   const spec = command === undefined ? undefined : COMMANDS[command];
-  if (command === undefined || spec === undefined) throw new CliUsageError(command === undefined ? `a command is required (${Object.keys(COMMANDS).join(', ')})` : `unknown command ${JSON.stringify(command)}`);
+  if (command === undefined || spec === undefined)
+    throw new CliUsageError(
+      command === undefined
+        ? `a command is required (${Object.keys(COMMANDS).join(', ')})`
+        : `unknown command ${JSON.stringify(command)}`,
+    );
   if (rest.length > 0) throw new CliUsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
-  for (const t of tokens ?? []) if (t.kind === 'option' && !spec.options.includes(t.name)) throw new CliUsageError(`${command} does not take ${t.rawName}`);
-  for (const name of spec.required) if ((values as Record<string, unknown>)[name] === undefined) throw new CliUsageError(`${command} needs --${name}`);
+  for (const t of tokens ?? [])
+    if (t.kind === 'option' && !spec.options.includes(t.name))
+      throw new CliUsageError(`${command} does not take ${t.rawName}`);
+  for (const name of spec.required)
+    if ((values as Record<string, unknown>)[name] === undefined) throw new CliUsageError(`${command} needs --${name}`);
   return { command, values };
 }
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
-  const parsed = parseCommandLine(PROGRAM, USAGE, argv, () => parseApArgs(argv), { stdout: (t) => io.out(t.replace(/\n$/, '')), stderr: (t) => io.err(t.replace(/\n$/, '')) });
+  const parsed = parseCommandLine(PROGRAM, USAGE, argv, () => parseApArgs(argv), {
+    stdout: (t) => io.out(t.replace(/\n$/, '')),
+    stderr: (t) => io.err(t.replace(/\n$/, '')),
+  });
   if (!parsed.ok) return parsed.exit;
   const { command, values } = parsed.value;
   try {
-    const backend = (): LinuxAccessPoint => new LinuxAccessPoint({
-      run: nodeCommandRunner(), stateDir: values['state-dir'], stationManager: values['station-manager'] as StationManager,
-      ...(values['virtual-parent'] === undefined ? {} : { virtualInterfaceParent: values['virtual-parent'] }),
-      onWarning: io.err,
-    });
+    const backend = (): LinuxAccessPoint =>
+      new LinuxAccessPoint({
+        run: nodeCommandRunner(),
+        stateDir: values['state-dir'],
+        stationManager: values['station-manager'] as StationManager,
+        ...(values['virtual-parent'] === undefined ? {} : { virtualInterfaceParent: values['virtual-parent'] }),
+        onWarning: io.err,
+      });
     if (command === 'stop') return print(io, await backend().stop());
     if (command === 'status') return print(io, await backend().status());
     const deviceId = values['device-id'] ?? configInvalid('--device-id', 'is required');
@@ -91,14 +111,21 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       return 0;
     }
     const input = accessPointConfigForDevice({
-      deviceId, deviceSecret: secret, interface: values.interface, countryCode: values.country ?? configInvalid('--country', 'is required'),
+      deviceId,
+      deviceSecret: secret,
+      interface: values.interface,
+      countryCode: values.country ?? configInvalid('--country', 'is required'),
       ...(values.channel === undefined ? {} : { channel: Number(values.channel) }),
     });
     if (command === 'render') {
       const config = resolveAccessPointConfig(input);
       const out = values.out ?? configInvalid('--out', 'is required for render');
       await writeFileAtomic(join(out, HOSTAPD_CONF_NAME), renderHostapdConf(config), { mode: HOSTAPD_CONF_MODE });
-      await writeFileAtomic(join(out, DNSMASQ_CONF_NAME), renderDnsmasqConf(config, { stateDir: values['state-dir'] }), { mode: DNSMASQ_CONF_MODE });
+      await writeFileAtomic(
+        join(out, DNSMASQ_CONF_NAME),
+        renderDnsmasqConf(config, { stateDir: values['state-dir'] }),
+        { mode: DNSMASQ_CONF_MODE },
+      );
       io.out(`wrote ${HOSTAPD_CONF_NAME} (0600) and ${DNSMASQ_CONF_NAME} to ${out} for SSID "${config.ssid}"`);
       return 0;
     }
@@ -119,6 +146,11 @@ function print(io: CliIo, status: unknown): number {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2), { out: (l) => console.log(l), err: (l) => console.error(l) })
-    .then((code) => process.exit(code), (e: unknown) => { console.error(e); process.exit(1); });
+  main(process.argv.slice(2), { out: (l) => console.log(l), err: (l) => console.error(l) }).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
 }

@@ -23,8 +23,16 @@ describe('resolveAccessPointConfig', () => {
   it('fills the seed-compatible defaults', () => {
     const config = resolveAccessPointConfig(base);
     expect(config).toMatchObject({
-      interface: 'wlan0', channel: 6, address: '10.0.0.1', prefixLength: 24, netmask: '255.255.255.0',
-      dhcpRangeStart: '10.0.0.10', dhcpRangeEnd: '10.0.0.250', dhcpLeaseSeconds: 3600, captivePortalDns: true, maxStations: 4,
+      interface: 'wlan0',
+      channel: 6,
+      address: '10.0.0.1',
+      prefixLength: 24,
+      netmask: '255.255.255.0',
+      dhcpRangeStart: '10.0.0.10',
+      dhcpRangeEnd: '10.0.0.250',
+      dhcpLeaseSeconds: 3600,
+      captivePortalDns: true,
+      maxStations: 4,
     });
     expect(config.warnings).toEqual([]);
   });
@@ -37,8 +45,12 @@ describe('resolveAccessPointConfig', () => {
   });
 
   it('accepts passphrases of exactly 8 and 63 characters', () => {
-    expect(() => resolveAccessPointConfig({ ...base, security: { mode: 'wpa2', passphrase: '12345678' } })).not.toThrow();
-    expect(() => resolveAccessPointConfig({ ...base, security: { mode: 'wpa2', passphrase: 'p'.repeat(63) } })).not.toThrow();
+    expect(() =>
+      resolveAccessPointConfig({ ...base, security: { mode: 'wpa2', passphrase: '12345678' } }),
+    ).not.toThrow();
+    expect(() =>
+      resolveAccessPointConfig({ ...base, security: { mode: 'wpa2', passphrase: 'p'.repeat(63) } }),
+    ).not.toThrow();
   });
 
   const hostile: Array<[string, Partial<Record<keyof AccessPointConfigInput, unknown>>, string]> = [
@@ -50,30 +62,94 @@ describe('resolveAccessPointConfig', () => {
     ['ssid with U+2028', { ssid: 'a\u2028b' }, 'ssid: must not contain control characters or line breaks'],
     ['ssid padded with spaces', { ssid: ' setup ' }, 'ssid: must not start or end with white space'],
     ['ssid not a string', { ssid: 42 }, 'ssid: must be a string'],
-    ['7-char passphrase', { security: { mode: 'wpa2', passphrase: '1234567' } }, 'security.passphrase: must be 8-63 characters'],
-    ['64-char passphrase (raw PSK)', { security: { mode: 'wpa2', passphrase: 'a'.repeat(64) } }, 'security.passphrase: must be 8-63 characters'],
-    ['passphrase injecting a directive', { security: { mode: 'wpa2', passphrase: 'abcdefgh\nwpa=0' } }, 'security.passphrase: must be printable ASCII (no control characters or line breaks)'],
-    ['non-ASCII passphrase', { security: { mode: 'wpa2', passphrase: 'pässwörter' } }, 'security.passphrase: must be printable ASCII (no control characters or line breaks)'],
-    ['open without acknowledgement', { security: { mode: 'open' } }, 'security.acknowledgeOpenNetwork: an open access point is an explicit opt-in: set it to true'],
-    ['unknown security mode', { security: { mode: 'wep', passphrase: '12345678' } }, "security.mode: must be 'wpa2' or 'open'"],
-    ['missing security', { security: undefined }, "security: must be { mode: 'wpa2', passphrase } or an acknowledged open network"],
-    ['interface option injection', { interface: '-f' }, 'interface: must be 1-15 characters of A-Z a-z 0-9 _ . -, not starting with . _ or -'],
-    ['interface with a newline', { interface: 'wlan0\nssid=x' }, 'interface: must be 1-15 characters of A-Z a-z 0-9 _ . -, not starting with . _ or -'],
-    ['interface with a slash', { interface: 'wl/an0' }, 'interface: must be 1-15 characters of A-Z a-z 0-9 _ . -, not starting with . _ or -'],
-    ['16-char interface', { interface: 'w'.repeat(16) }, 'interface: must be 1-15 characters of A-Z a-z 0-9 _ . -, not starting with . _ or -'],
+    [
+      '7-char passphrase',
+      { security: { mode: 'wpa2', passphrase: '1234567' } },
+      'security.passphrase: must be 8-63 characters',
+    ],
+    [
+      '64-char passphrase (raw PSK)',
+      { security: { mode: 'wpa2', passphrase: 'a'.repeat(64) } },
+      'security.passphrase: must be 8-63 characters',
+    ],
+    [
+      'passphrase injecting a directive',
+      { security: { mode: 'wpa2', passphrase: 'abcdefgh\nwpa=0' } },
+      'security.passphrase: must be printable ASCII (no control characters or line breaks)',
+    ],
+    [
+      'non-ASCII passphrase',
+      { security: { mode: 'wpa2', passphrase: 'pässwörter' } },
+      'security.passphrase: must be printable ASCII (no control characters or line breaks)',
+    ],
+    [
+      'open without acknowledgement',
+      { security: { mode: 'open' } },
+      'security.acknowledgeOpenNetwork: an open access point is an explicit opt-in: set it to true',
+    ],
+    [
+      'unknown security mode',
+      { security: { mode: 'wep', passphrase: '12345678' } },
+      "security.mode: must be 'wpa2' or 'open'",
+    ],
+    [
+      'missing security',
+      { security: undefined },
+      "security: must be { mode: 'wpa2', passphrase } or an acknowledged open network",
+    ],
+    [
+      'interface option injection',
+      { interface: '-f' },
+      'interface: must be 1-15 characters of A-Z a-z 0-9 _ . -, not starting with . _ or -',
+    ],
+    [
+      'interface with a newline',
+      { interface: 'wlan0\nssid=x' },
+      'interface: must be 1-15 characters of A-Z a-z 0-9 _ . -, not starting with . _ or -',
+    ],
+    [
+      'interface with a slash',
+      { interface: 'wl/an0' },
+      'interface: must be 1-15 characters of A-Z a-z 0-9 _ . -, not starting with . _ or -',
+    ],
+    [
+      '16-char interface',
+      { interface: 'w'.repeat(16) },
+      'interface: must be 1-15 characters of A-Z a-z 0-9 _ . -, not starting with . _ or -',
+    ],
     ['lower-case country', { countryCode: 'de' }, 'countryCode: must be two upper-case letters (ISO 3166-1 alpha-2)'],
-    ['country injecting', { countryCode: 'DE\nchannel=14' }, 'countryCode: must be two upper-case letters (ISO 3166-1 alpha-2)'],
+    [
+      'country injecting',
+      { countryCode: 'DE\nchannel=14' },
+      'countryCode: must be two upper-case letters (ISO 3166-1 alpha-2)',
+    ],
     ['channel 14', { channel: 14 }, 'channel: must be an integer in 1..13'],
     ['channel 0', { channel: 0 }, 'channel: must be an integer in 1..13'],
     ['fractional channel', { channel: 6.5 }, 'channel: must be an integer in 1..13'],
     ['channel as text', { channel: '6\nwpa=0' }, 'channel: must be an integer in 1..13'],
     ['octal-looking address', { address: '010.0.0.1' }, 'address: must be a dotted-quad IPv4 address'],
-    ['address with a newline', { address: '10.0.0.1\naddress=/#/6.6.6.6' }, 'address: must be a dotted-quad IPv4 address'],
+    [
+      'address with a newline',
+      { address: '10.0.0.1\naddress=/#/6.6.6.6' },
+      'address: must be a dotted-quad IPv4 address',
+    ],
     ['network address', { address: '10.0.0.0' }, 'address: must not be the network or broadcast address of its subnet'],
-    ['broadcast address', { address: '10.0.0.255' }, 'address: must not be the network or broadcast address of its subnet'],
+    [
+      'broadcast address',
+      { address: '10.0.0.255' },
+      'address: must not be the network or broadcast address of its subnet',
+    ],
     ['prefix /8', { prefixLength: 8 }, 'prefixLength: must be an integer in 16..29'],
-    ['dhcp range outside the subnet', { dhcpRangeStart: '10.0.1.10' }, 'dhcpRangeStart: must be a host address inside 10.0.0.0/24'],
-    ['dhcp range reversed', { dhcpRangeStart: '10.0.0.200', dhcpRangeEnd: '10.0.0.100' }, 'dhcpRangeEnd: must not come before dhcpRangeStart'],
+    [
+      'dhcp range outside the subnet',
+      { dhcpRangeStart: '10.0.1.10' },
+      'dhcpRangeStart: must be a host address inside 10.0.0.0/24',
+    ],
+    [
+      'dhcp range reversed',
+      { dhcpRangeStart: '10.0.0.200', dhcpRangeEnd: '10.0.0.100' },
+      'dhcpRangeEnd: must not come before dhcpRangeStart',
+    ],
     ['address inside the dhcp range', { address: '10.0.0.20' }, 'address: must lie outside the DHCP range'],
     ['lease under dnsmasq minimum', { dhcpLeaseSeconds: 60 }, 'dhcpLeaseSeconds: must be an integer in 120..86400'],
     ['captive flag as text', { captivePortalDns: 'yes' }, 'captivePortalDns: must be a boolean'],
@@ -99,6 +175,10 @@ describe('resolveAccessPointConfig', () => {
 
   it('derives the DHCP pool from a smaller subnet', () => {
     const config = resolveAccessPointConfig({ ...base, address: '192.168.4.1', prefixLength: 28 });
-    expect(config).toMatchObject({ netmask: '255.255.255.240', dhcpRangeStart: '192.168.4.10', dhcpRangeEnd: '192.168.4.14' });
+    expect(config).toMatchObject({
+      netmask: '255.255.255.240',
+      dhcpRangeStart: '192.168.4.10',
+      dhcpRangeEnd: '192.168.4.14',
+    });
   });
 });

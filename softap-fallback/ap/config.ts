@@ -4,10 +4,24 @@
  * hostapd.conf, dnsmasq.conf or a command line is checked here, so nothing can inject a line.
  */
 import {
-  DEFAULT_AP_ADDRESS, DEFAULT_AP_PREFIX_LENGTH, DEFAULT_CHANNEL, DEFAULT_DHCP_FIRST_HOST, DEFAULT_DHCP_LAST_HOST,
-  DEFAULT_DHCP_LEASE_SECONDS, DEFAULT_MAX_STATIONS, INTERFACE_NAME_MAX_CHARS, MAX_AP_PREFIX_LENGTH, MAX_CHANNEL,
-  MAX_DHCP_LEASE_SECONDS, MAX_STATIONS_LIMIT, MIN_AP_PREFIX_LENGTH, MIN_CHANNEL, MIN_DHCP_LEASE_SECONDS,
-  PASSPHRASE_MAX_CHARS, PASSPHRASE_MIN_CHARS, SSID_MAX_BYTES,
+  DEFAULT_AP_ADDRESS,
+  DEFAULT_AP_PREFIX_LENGTH,
+  DEFAULT_CHANNEL,
+  DEFAULT_DHCP_FIRST_HOST,
+  DEFAULT_DHCP_LAST_HOST,
+  DEFAULT_DHCP_LEASE_SECONDS,
+  DEFAULT_MAX_STATIONS,
+  INTERFACE_NAME_MAX_CHARS,
+  MAX_AP_PREFIX_LENGTH,
+  MAX_CHANNEL,
+  MAX_DHCP_LEASE_SECONDS,
+  MAX_STATIONS_LIMIT,
+  MIN_AP_PREFIX_LENGTH,
+  MIN_CHANNEL,
+  MIN_DHCP_LEASE_SECONDS,
+  PASSPHRASE_MAX_CHARS,
+  PASSPHRASE_MIN_CHARS,
+  SSID_MAX_BYTES,
 } from './limits.js';
 import { configInvalid } from './errors.js';
 import { formatIpv4, parseIpv4 } from './ipv4.js';
@@ -79,14 +93,18 @@ export function validatePassphrase(passphrase: unknown, field = 'security.passph
   if (passphrase.length < PASSPHRASE_MIN_CHARS || passphrase.length > PASSPHRASE_MAX_CHARS) {
     configInvalid(field, `must be ${PASSPHRASE_MIN_CHARS}-${PASSPHRASE_MAX_CHARS} characters`);
   }
-  if (!PRINTABLE_ASCII.test(passphrase)) configInvalid(field, 'must be printable ASCII (no control characters or line breaks)');
+  if (!PRINTABLE_ASCII.test(passphrase))
+    configInvalid(field, 'must be printable ASCII (no control characters or line breaks)');
   return passphrase;
 }
 
 export function validateInterfaceName(name: unknown, field = 'interface'): string {
   if (typeof name !== 'string') return configInvalid(field, 'must be a string');
   if (name.length < 1 || name.length > INTERFACE_NAME_MAX_CHARS || !INTERFACE_PATTERN.test(name)) {
-    configInvalid(field, `must be 1-${INTERFACE_NAME_MAX_CHARS} characters of A-Z a-z 0-9 _ . -, not starting with . _ or -`);
+    configInvalid(
+      field,
+      `must be 1-${INTERFACE_NAME_MAX_CHARS} characters of A-Z a-z 0-9 _ . -, not starting with . _ or -`,
+    );
   }
   return name;
 }
@@ -99,11 +117,14 @@ function integerIn(value: unknown, field: string, min: number, max: number): num
 }
 
 function security(value: unknown): { security: AccessPointSecurity; warnings: string[] } {
-  if (typeof value !== 'object' || value === null) return configInvalid('security', "must be { mode: 'wpa2', passphrase } or an acknowledged open network");
+  if (typeof value !== 'object' || value === null)
+    return configInvalid('security', "must be { mode: 'wpa2', passphrase } or an acknowledged open network");
   const v = value as Record<string, unknown>;
-  if (v.mode === 'wpa2') return { security: { mode: 'wpa2', passphrase: validatePassphrase(v.passphrase) }, warnings: [] };
+  if (v.mode === 'wpa2')
+    return { security: { mode: 'wpa2', passphrase: validatePassphrase(v.passphrase) }, warnings: [] };
   if (v.mode === 'open') {
-    if (v.acknowledgeOpenNetwork !== true) configInvalid('security.acknowledgeOpenNetwork', 'an open access point is an explicit opt-in: set it to true');
+    if (v.acknowledgeOpenNetwork !== true)
+      configInvalid('security.acknowledgeOpenNetwork', 'an open access point is an explicit opt-in: set it to true');
     return { security: { mode: 'open', acknowledgeOpenNetwork: true }, warnings: [OPEN_NETWORK_WARNING] };
   }
   return configInvalid('security.mode', "must be 'wpa2' or 'open'");
@@ -119,27 +140,43 @@ export function resolveAccessPointConfig(input: AccessPointConfigInput): AccessP
     configInvalid('countryCode', 'must be two upper-case letters (ISO 3166-1 alpha-2)');
   }
   const channel = integerIn(input.channel ?? DEFAULT_CHANNEL, 'channel', MIN_CHANNEL, MAX_CHANNEL);
-  const prefixLength = integerIn(input.prefixLength ?? DEFAULT_AP_PREFIX_LENGTH, 'prefixLength', MIN_AP_PREFIX_LENGTH, MAX_AP_PREFIX_LENGTH);
+  const prefixLength = integerIn(
+    input.prefixLength ?? DEFAULT_AP_PREFIX_LENGTH,
+    'prefixLength',
+    MIN_AP_PREFIX_LENGTH,
+    MAX_AP_PREFIX_LENGTH,
+  );
   const address = parseIpv4(input.address ?? DEFAULT_AP_ADDRESS, 'address');
   const mask = (0xffffffff << (32 - prefixLength)) >>> 0;
   const network = (address & mask) >>> 0;
   const broadcast = (network | (~mask >>> 0)) >>> 0;
-  if (address === network || address === broadcast) configInvalid('address', 'must not be the network or broadcast address of its subnet');
+  if (address === network || address === broadcast)
+    configInvalid('address', 'must not be the network or broadcast address of its subnet');
   const hostCount = broadcast - network - 1;
-  const start = input.dhcpRangeStart === undefined
-    ? network + Math.min(DEFAULT_DHCP_FIRST_HOST, hostCount)
-    : parseIpv4(input.dhcpRangeStart, 'dhcpRangeStart');
-  const end = input.dhcpRangeEnd === undefined
-    ? network + Math.min(DEFAULT_DHCP_LAST_HOST, hostCount)
-    : parseIpv4(input.dhcpRangeEnd, 'dhcpRangeEnd');
-  for (const [field, value] of [['dhcpRangeStart', start], ['dhcpRangeEnd', end]] as const) {
+  const start =
+    input.dhcpRangeStart === undefined
+      ? network + Math.min(DEFAULT_DHCP_FIRST_HOST, hostCount)
+      : parseIpv4(input.dhcpRangeStart, 'dhcpRangeStart');
+  const end =
+    input.dhcpRangeEnd === undefined
+      ? network + Math.min(DEFAULT_DHCP_LAST_HOST, hostCount)
+      : parseIpv4(input.dhcpRangeEnd, 'dhcpRangeEnd');
+  for (const [field, value] of [
+    ['dhcpRangeStart', start],
+    ['dhcpRangeEnd', end],
+  ] as const) {
     if ((value & mask) >>> 0 !== network || value === network || value === broadcast) {
       configInvalid(field, `must be a host address inside ${formatIpv4(network)}/${prefixLength}`);
     }
   }
   if (start > end) configInvalid('dhcpRangeEnd', 'must not come before dhcpRangeStart');
   if (address >= start && address <= end) configInvalid('address', 'must lie outside the DHCP range');
-  const dhcpLeaseSeconds = integerIn(input.dhcpLeaseSeconds ?? DEFAULT_DHCP_LEASE_SECONDS, 'dhcpLeaseSeconds', MIN_DHCP_LEASE_SECONDS, MAX_DHCP_LEASE_SECONDS);
+  const dhcpLeaseSeconds = integerIn(
+    input.dhcpLeaseSeconds ?? DEFAULT_DHCP_LEASE_SECONDS,
+    'dhcpLeaseSeconds',
+    MIN_DHCP_LEASE_SECONDS,
+    MAX_DHCP_LEASE_SECONDS,
+  );
   const captive = input.captivePortalDns ?? true;
   if (typeof captive !== 'boolean') configInvalid('captivePortalDns', 'must be a boolean');
   const maxStations = integerIn(input.maxStations ?? DEFAULT_MAX_STATIONS, 'maxStations', 1, MAX_STATIONS_LIMIT);

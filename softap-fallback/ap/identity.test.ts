@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { ProvisioningError } from '../../protocol/errors.js';
 import { hkdfSync } from 'node:crypto';
-import { PASSPHRASE_HKDF_INFO_PREFIX, PASSPHRASE_HKDF_SALT, derivePassphrase, generatePassphrase, ssidForDevice } from './identity.js';
+import {
+  PASSPHRASE_HKDF_INFO_PREFIX,
+  PASSPHRASE_HKDF_SALT,
+  derivePassphrase,
+  generatePassphrase,
+  ssidForDevice,
+} from './identity.js';
 import { resolveAccessPointConfig } from './config.js';
 
 const SECRET = Uint8Array.from({ length: 32 }, (_, i) => i);
@@ -33,16 +39,31 @@ describe('ssidForDevice', () => {
   });
 
   it('always yields a valid SSID for any valid device id', () => {
-    fc.assert(fc.property(fc.stringMatching(/^[A-Za-z0-9._-]{1,32}$/), (id) => {
-      const ssid = ssidForDevice(id);
-      expect(resolveAccessPointConfig({ interface: 'wlan0', ssid, countryCode: 'DE', security: { mode: 'open', acknowledgeOpenNetwork: true } }).ssid).toBe(ssid);
-    }));
+    fc.assert(
+      fc.property(fc.stringMatching(/^[A-Za-z0-9._-]{1,32}$/), (id) => {
+        const ssid = ssidForDevice(id);
+        expect(
+          resolveAccessPointConfig({
+            interface: 'wlan0',
+            ssid,
+            countryCode: 'DE',
+            security: { mode: 'open', acknowledgeOpenNetwork: true },
+          }).ssid,
+        ).toBe(ssid);
+      }),
+    );
   });
 
   it('rejects a bad device id or prefix with CONFIG_INVALID', () => {
-    expect(codeOf(() => ssidForDevice('pi\n00'))).toBe('CONFIG_INVALID: deviceId: must be 1-32 characters of A-Z a-z 0-9 . _ -');
-    expect(codeOf(() => ssidForDevice('pi', 'x'.repeat(17)))).toBe('CONFIG_INVALID: ssidPrefix: must be at most 16 bytes');
-    expect(codeOf(() => ssidForDevice('pi', 'a\nb'))).toBe('CONFIG_INVALID: ssidPrefix: must not contain control characters or line breaks');
+    expect(codeOf(() => ssidForDevice('pi\n00'))).toBe(
+      'CONFIG_INVALID: deviceId: must be 1-32 characters of A-Z a-z 0-9 . _ -',
+    );
+    expect(codeOf(() => ssidForDevice('pi', 'x'.repeat(17)))).toBe(
+      'CONFIG_INVALID: ssidPrefix: must be at most 16 bytes',
+    );
+    expect(codeOf(() => ssidForDevice('pi', 'a\nb'))).toBe(
+      'CONFIG_INVALID: ssidPrefix: must not contain control characters or line breaks',
+    );
   });
 });
 
@@ -55,7 +76,15 @@ describe('derivePassphrase', () => {
   });
 
   it('is HKDF-SHA256 as node:crypto computes it, in the generated format', () => {
-    const okm = new Uint8Array(hkdfSync('sha256', SECRET, PASSPHRASE_HKDF_SALT, new TextEncoder().encode(`${PASSPHRASE_HKDF_INFO_PREFIX}pi-00af3c`), 10));
+    const okm = new Uint8Array(
+      hkdfSync(
+        'sha256',
+        SECRET,
+        PASSPHRASE_HKDF_SALT,
+        new TextEncoder().encode(`${PASSPHRASE_HKDF_INFO_PREFIX}pi-00af3c`),
+        10,
+      ),
+    );
     expect(derivePassphrase(SECRET, 'pi-00af3c')).toBe(generatePassphrase(() => okm));
   });
 
@@ -67,15 +96,26 @@ describe('derivePassphrase', () => {
   });
 
   it('refuses a secret shorter than 256 bits', () => {
-    expect(codeOf(() => derivePassphrase(SECRET.slice(0, 31), 'pi-1'))).toBe('CONFIG_INVALID: deviceSecret: must be at least 32 bytes');
+    expect(codeOf(() => derivePassphrase(SECRET.slice(0, 31), 'pi-1'))).toBe(
+      'CONFIG_INVALID: deviceSecret: must be at least 32 bytes',
+    );
   });
 
   it('always passes WPA2 validation', () => {
-    fc.assert(fc.property(fc.uint8Array({ minLength: 32, maxLength: 64 }), (secret) => {
-      const passphrase = derivePassphrase(secret, 'dev');
-      expect(passphrase).toMatch(FORMAT);
-      expect(() => resolveAccessPointConfig({ interface: 'wlan0', ssid: 's', countryCode: 'DE', security: { mode: 'wpa2', passphrase } })).not.toThrow();
-    }));
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 64 }), (secret) => {
+        const passphrase = derivePassphrase(secret, 'dev');
+        expect(passphrase).toMatch(FORMAT);
+        expect(() =>
+          resolveAccessPointConfig({
+            interface: 'wlan0',
+            ssid: 's',
+            countryCode: 'DE',
+            security: { mode: 'wpa2', passphrase },
+          }),
+        ).not.toThrow();
+      }),
+    );
   });
 });
 

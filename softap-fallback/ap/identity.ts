@@ -20,8 +20,13 @@ import { isValidDeviceId } from '../../protocol/session/device-id.js';
 import { configInvalid } from './errors.js';
 import { validateSsid } from './config.js';
 import {
-  DEFAULT_SSID_PREFIX, DEVICE_SECRET_MIN_BYTES, PASSPHRASE_ALPHABET, PASSPHRASE_GROUP_CHARS, PASSPHRASE_GROUPS,
-  SSID_MAX_BYTES, SSID_PREFIX_MAX_BYTES,
+  DEFAULT_SSID_PREFIX,
+  DEVICE_SECRET_MIN_BYTES,
+  PASSPHRASE_ALPHABET,
+  PASSPHRASE_GROUP_CHARS,
+  PASSPHRASE_GROUPS,
+  SSID_MAX_BYTES,
+  SSID_PREFIX_MAX_BYTES,
 } from './limits.js';
 
 /** HKDF domain separation: bump the version if the derivation ever changes (labels would change). */
@@ -42,7 +47,8 @@ function hex(bytes: Uint8Array): string {
 export function ssidForDevice(deviceId: string, prefix: string = DEFAULT_SSID_PREFIX): string {
   checkDeviceId(deviceId);
   validateSsid(prefix, 'ssidPrefix');
-  if (new TextEncoder().encode(prefix).length > SSID_PREFIX_MAX_BYTES) configInvalid('ssidPrefix', `must be at most ${SSID_PREFIX_MAX_BYTES} bytes`);
+  if (new TextEncoder().encode(prefix).length > SSID_PREFIX_MAX_BYTES)
+    configInvalid('ssidPrefix', `must be at most ${SSID_PREFIX_MAX_BYTES} bytes`);
   const prefixBytes = new TextEncoder().encode(prefix).length;
   const whole = `${prefix}-${deviceId}`;
   if (prefixBytes + 1 + deviceId.length <= SSID_MAX_BYTES) return whole;
@@ -66,7 +72,8 @@ function encodePassphrase(bytes: Uint8Array): string {
     acc &= (1 << bits) - 1;
   }
   const groups: string[] = [];
-  for (let i = 0; i < PASSPHRASE_GROUPS; i++) groups.push(symbols.slice(i * PASSPHRASE_GROUP_CHARS, (i + 1) * PASSPHRASE_GROUP_CHARS).join(''));
+  for (let i = 0; i < PASSPHRASE_GROUPS; i++)
+    groups.push(symbols.slice(i * PASSPHRASE_GROUP_CHARS, (i + 1) * PASSPHRASE_GROUP_CHARS).join(''));
   return groups.join('-');
 }
 
@@ -85,6 +92,7 @@ export function derivePassphrase(deviceSecret: Uint8Array, deviceId: string): st
 /** A random passphrase in the same format, from an injected CSPRNG (`(n) => crypto.getRandomValues(new Uint8Array(n))`). */
 export function generatePassphrase(random: (length: number) => Uint8Array): string {
   const bytes = random(PASSPHRASE_SOURCE_BYTES);
-  if (!(bytes instanceof Uint8Array) || bytes.length !== PASSPHRASE_SOURCE_BYTES) throw new RangeError(`the random source must return ${PASSPHRASE_SOURCE_BYTES} bytes`);
+  if (!(bytes instanceof Uint8Array) || bytes.length !== PASSPHRASE_SOURCE_BYTES)
+    throw new RangeError(`the random source must return ${PASSPHRASE_SOURCE_BYTES} bytes`);
   return encodePassphrase(bytes);
 }

@@ -8,7 +8,12 @@ import type { AccessPointConfigInput } from './config.js';
 import { LinuxAccessPoint, type LinuxAccessPointOptions } from './linux-backend.js';
 
 const PASS = 'K7QM-2XHP-9RTW-C4NB';
-const input: AccessPointConfigInput = { interface: 'wlan0', ssid: 'Setup-pi-00af3c', security: { mode: 'wpa2', passphrase: PASS }, countryCode: 'DE' };
+const input: AccessPointConfigInput = {
+  interface: 'wlan0',
+  ssid: 'Setup-pi-00af3c',
+  security: { mode: 'wpa2', passphrase: PASS },
+  countryCode: 'DE',
+};
 
 interface Recorder {
   run: CommandRunner;
@@ -48,10 +53,16 @@ describe('LinuxAccessPoint', () => {
   let pids: Map<number, string>;
   let rec: Recorder;
   let now: number;
-  const make = (options: Partial<LinuxAccessPointOptions> = {}): LinuxAccessPoint => new LinuxAccessPoint({
-    run: rec.run, stateDir: dir, stationManager: 'none', clock: () => now,
-    processName: async (pid) => pids.get(pid), onWarning: () => undefined, ...options,
-  });
+  const make = (options: Partial<LinuxAccessPointOptions> = {}): LinuxAccessPoint =>
+    new LinuxAccessPoint({
+      run: rec.run,
+      stateDir: dir,
+      stationManager: 'none',
+      clock: () => now,
+      processName: async (pid) => pids.get(pid),
+      onWarning: () => undefined,
+      ...options,
+    });
 
   beforeEach(async () => {
     dir = join(await mkdtemp(join(tmpdir(), 'softap-')), 'state');
@@ -66,7 +77,13 @@ describe('LinuxAccessPoint', () => {
   it('writes the configs atomically with private modes and runs the exact commands', async () => {
     const ap = make();
     const status = await ap.start(input);
-    expect(status).toEqual({ state: 'running', ssid: 'Setup-pi-00af3c', interface: 'wlan0', address: '10.0.0.1', since: 1000 });
+    expect(status).toEqual({
+      state: 'running',
+      ssid: 'Setup-pi-00af3c',
+      interface: 'wlan0',
+      address: '10.0.0.1',
+      since: 1000,
+    });
     expect(rec.calls).toEqual([
       'ip addr flush dev wlan0',
       'ip addr add 10.0.0.1/24 dev wlan0',
@@ -139,19 +156,36 @@ describe('LinuxAccessPoint', () => {
       'kill -TERM 4242',
       'iw dev uap0 del',
     ]);
-    await expect(make({ virtualInterfaceParent: 'wlan0' }).start(input)).rejects.toMatchObject({ code: 'CONFIG_INVALID', detail: 'interface: must differ from virtualInterfaceParent' });
+    await expect(make({ virtualInterfaceParent: 'wlan0' }).start(input)).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      detail: 'interface: must differ from virtualInterfaceParent',
+    });
   });
 
   it('rolls back when hostapd fails, reports the interface busy, and never leaks the passphrase', async () => {
-    rec.answers.push(['hostapd', { exitCode: 1, stdout: `nl80211: Could not set interface wlan0 flags (UP): Device or resource busy\nwpa_passphrase=${PASS}` }]);
+    rec.answers.push([
+      'hostapd',
+      {
+        exitCode: 1,
+        stdout: `nl80211: Could not set interface wlan0 flags (UP): Device or resource busy\nwpa_passphrase=${PASS}`,
+      },
+    ]);
     const ap = make();
-    const err = await ap.start(input).then(() => { throw new Error('expected a failure'); }, (e: unknown) => e as ProvisioningError);
+    const err = await ap.start(input).then(
+      () => {
+        throw new Error('expected a failure');
+      },
+      (e: unknown) => e as ProvisioningError,
+    );
     expect(err).toBeInstanceOf(ProvisioningError);
     expect(err.code).toBe('SOFTAP_FAILED');
     expect(err.detail).toMatch(/^interface wlan0 is busy; starting hostapd: hostapd exited with status 1: nl80211/);
     expect(err.message).not.toContain(PASS);
     expect(err.detail).toContain('[redacted]');
-    expect(rec.calls.slice(-2)).toEqual([`hostapd -B -P ${dir}/hostapd.pid ${dir}/hostapd.conf`, 'ip addr flush dev wlan0']);
+    expect(rec.calls.slice(-2)).toEqual([
+      `hostapd -B -P ${dir}/hostapd.pid ${dir}/hostapd.conf`,
+      'ip addr flush dev wlan0',
+    ]);
     expect(await readdir(dir)).toEqual(['dnsmasq.conf']);
     const status = await ap.status();
     expect(status.state).toBe('failed');
@@ -159,10 +193,26 @@ describe('LinuxAccessPoint', () => {
   });
 
   it('stops hostapd again when dnsmasq fails (port 53 taken)', async () => {
-    rec.answers.push(['dnsmasq', { exitCode: 2, stderr: 'dnsmasq: failed to create listening socket for 10.0.0.1: Address already in use' }]);
-    const err = await make().start(input).then(() => { throw new Error('expected a failure'); }, (e: unknown) => e as ProvisioningError);
-    expect(err.detail).toBe('starting dnsmasq: dnsmasq exited with status 2: dnsmasq: failed to create listening socket for 10.0.0.1: Address already in use');
-    expect(rec.calls.slice(-3)).toEqual([`dnsmasq --conf-file=${dir}/dnsmasq.conf`, 'kill -TERM 4242', 'ip addr flush dev wlan0']);
+    rec.answers.push([
+      'dnsmasq',
+      { exitCode: 2, stderr: 'dnsmasq: failed to create listening socket for 10.0.0.1: Address already in use' },
+    ]);
+    const err = await make()
+      .start(input)
+      .then(
+        () => {
+          throw new Error('expected a failure');
+        },
+        (e: unknown) => e as ProvisioningError,
+      );
+    expect(err.detail).toBe(
+      'starting dnsmasq: dnsmasq exited with status 2: dnsmasq: failed to create listening socket for 10.0.0.1: Address already in use',
+    );
+    expect(rec.calls.slice(-3)).toEqual([
+      `dnsmasq --conf-file=${dir}/dnsmasq.conf`,
+      'kill -TERM 4242',
+      'ip addr flush dev wlan0',
+    ]);
     expect(pids.size).toBe(0);
   });
 
@@ -171,7 +221,9 @@ describe('LinuxAccessPoint', () => {
     expect(rec.calls).toEqual([]);
     expect(() => make({ stateDir: 'relative/dir' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
     expect(() => make({ stateDir: '/run/../etc' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
-    expect(() => make({ stateDir: '/run/x\naddress=/#/6.6.6.6' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => make({ stateDir: '/run/x\naddress=/#/6.6.6.6' })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }),
+    );
   });
 
   it('reports failed when a daemon died under a running AP', async () => {
@@ -181,7 +233,11 @@ describe('LinuxAccessPoint', () => {
     pids.delete(4242);
     now = 5000;
     expect(await ap.status()).toEqual({
-      state: 'failed', ssid: 'Setup-pi-00af3c', interface: 'wlan0', address: '10.0.0.1', since: 5000,
+      state: 'failed',
+      ssid: 'Setup-pi-00af3c',
+      interface: 'wlan0',
+      address: '10.0.0.1',
+      since: 5000,
       error: { code: 'SOFTAP_FAILED', detail: 'hostapd is not running' },
     });
     rec.calls.length = 0;
@@ -206,7 +262,10 @@ describe('LinuxAccessPoint', () => {
     expect((await fresh.start(input)).state).toBe('running');
     expect(rec.calls.slice(0, 3)).toEqual(['kill -TERM 4343', 'kill -TERM 4242', 'ip addr flush dev wlan0']);
     pids.delete(4343);
-    expect(await make().status()).toMatchObject({ state: 'failed', error: { code: 'SOFTAP_FAILED', detail: 'only hostapd is running' } });
+    expect(await make().status()).toMatchObject({
+      state: 'failed',
+      error: { code: 'SOFTAP_FAILED', detail: 'only hostapd is running' },
+    });
   });
 
   it('restarts with the new config when started twice, one operation at a time', async () => {
@@ -215,7 +274,10 @@ describe('LinuxAccessPoint', () => {
     expect(first.state).toBe('running');
     expect(second.state).toBe('running');
     expect(rec.calls.filter((c) => c.startsWith('hostapd') || c.startsWith('kill'))).toEqual([
-      `hostapd -B -P ${dir}/hostapd.pid ${dir}/hostapd.conf`, 'kill -TERM 4343', 'kill -TERM 4242', `hostapd -B -P ${dir}/hostapd.pid ${dir}/hostapd.conf`,
+      `hostapd -B -P ${dir}/hostapd.pid ${dir}/hostapd.conf`,
+      'kill -TERM 4343',
+      'kill -TERM 4242',
+      `hostapd -B -P ${dir}/hostapd.pid ${dir}/hostapd.conf`,
     ]);
     expect(await readFile(join(dir, 'hostapd.conf'), 'utf8')).toContain('\nchannel=11\n');
   });
@@ -224,7 +286,10 @@ describe('LinuxAccessPoint', () => {
     const ap = make();
     await ap.start(input);
     rec.answers.push(['kill -TERM 4343', { exitCode: 1, stderr: 'kill: (4343) - Operation not permitted' }]);
-    await expect(ap.stop()).rejects.toMatchObject({ code: 'SOFTAP_FAILED', detail: 'stopping dnsmasq: kill exited with status 1: kill: (4343) - Operation not permitted' });
+    await expect(ap.stop()).rejects.toMatchObject({
+      code: 'SOFTAP_FAILED',
+      detail: 'stopping dnsmasq: kill exited with status 1: kill: (4343) - Operation not permitted',
+    });
     expect(rec.calls.slice(-3)).toEqual(['kill -TERM 4343', 'kill -TERM 4242', 'ip addr flush dev wlan0']);
     expect((await ap.status()).state).toBe('failed');
   });

@@ -14,12 +14,22 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AccessPointBackend, AccessPointStatus } from './backend.js';
 import type { CommandResult, CommandRunner } from './command-runner.js';
-import { resolveAccessPointConfig, validateInterfaceName, type AccessPointConfig, type AccessPointConfigInput } from './config.js';
+import {
+  resolveAccessPointConfig,
+  validateInterfaceName,
+  type AccessPointConfig,
+  type AccessPointConfigInput,
+} from './config.js';
 import { writeFileAtomic } from '../../peripheral/storage/atomic-file.js';
 import { configInvalid, softapFailed } from './errors.js';
 import { COMMAND_DETAIL_MAX_CHARS, DEFAULT_AP_STATE_DIR } from './limits.js';
 import {
-  DNSMASQ_CONF_NAME, DNSMASQ_PID_NAME, HOSTAPD_CONF_NAME, HOSTAPD_PID_NAME, renderDnsmasqConf, renderHostapdConf,
+  DNSMASQ_CONF_NAME,
+  DNSMASQ_PID_NAME,
+  HOSTAPD_CONF_NAME,
+  HOSTAPD_PID_NAME,
+  renderDnsmasqConf,
+  renderHostapdConf,
 } from './render.js';
 import { SerialQueue } from './serial.js';
 import { ProvisioningError } from '../../protocol/errors.js';
@@ -46,7 +56,12 @@ export interface Binaries {
 }
 
 export const DEFAULT_BINARIES: Binaries = {
-  ip: 'ip', iw: 'iw', hostapd: 'hostapd', dnsmasq: 'dnsmasq', nmcli: 'nmcli', kill: 'kill',
+  ip: 'ip',
+  iw: 'iw',
+  hostapd: 'hostapd',
+  dnsmasq: 'dnsmasq',
+  nmcli: 'nmcli',
+  kill: 'kill',
 };
 
 export interface LinuxAccessPointOptions {
@@ -109,8 +124,10 @@ export class LinuxAccessPoint implements AccessPointBackend {
     if (!STATE_DIR_PATTERN.test(this.#dir) || this.#dir.split('/').includes('..')) {
       configInvalid('stateDir', 'must be an absolute path of A-Z a-z 0-9 . _ - / without ..');
     }
-    this.#parent = options.virtualInterfaceParent === undefined
-      ? undefined : validateInterfaceName(options.virtualInterfaceParent, 'virtualInterfaceParent');
+    this.#parent =
+      options.virtualInterfaceParent === undefined
+        ? undefined
+        : validateInterfaceName(options.virtualInterfaceParent, 'virtualInterfaceParent');
     this.#stationManager = options.stationManager ?? 'auto';
     if (!['auto', 'networkmanager', 'none'].includes(this.#stationManager)) {
       configInvalid('stationManager', "must be 'auto', 'networkmanager' or 'none'");
@@ -169,7 +186,11 @@ export class LinuxAccessPoint implements AccessPointBackend {
   }
 
   #excerpt(output: string, config?: AccessPointConfig): string {
-    let text = output.split('\n').map((l) => l.trim()).filter((l) => l.length > 0).join(' | ');
+    let text = output
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.length > 0)
+      .join(' | ');
     if (config?.security.mode === 'wpa2') text = text.split(config.security.passphrase).join('[redacted]');
     // eslint-disable-next-line no-control-regex
     text = text.replace(/[\u0000-\u001f\u007f]/g, ' ');
@@ -200,28 +221,56 @@ export class LinuxAccessPoint implements AccessPointBackend {
       await mkdir(this.#dir, { recursive: true, mode: STATE_DIR_MODE });
       await writeFileAtomic(this.#path(HOSTAPD_CONF_NAME), renderHostapdConf(config), { mode: HOSTAPD_CONF_MODE });
       undo.push(() => rm(this.#path(HOSTAPD_CONF_NAME), { force: true }));
-      await writeFileAtomic(this.#path(DNSMASQ_CONF_NAME), renderDnsmasqConf(config, { stateDir: this.#dir }), { mode: DNSMASQ_CONF_MODE });
+      await writeFileAtomic(this.#path(DNSMASQ_CONF_NAME), renderDnsmasqConf(config, { stateDir: this.#dir }), {
+        mode: DNSMASQ_CONF_MODE,
+      });
       const manager = await this.#resolveStationManager();
       if (this.#parent !== undefined) {
-        await this.#must(this.#bin.iw, ['dev', this.#parent, 'interface', 'add', iface, 'type', '__ap'], 'creating the AP interface', config);
+        await this.#must(
+          this.#bin.iw,
+          ['dev', this.#parent, 'interface', 'add', iface, 'type', '__ap'],
+          'creating the AP interface',
+          config,
+        );
         undo.push(() => this.#run(this.#bin.iw, ['dev', iface, 'del']));
       }
       if (manager === 'networkmanager') {
-        await this.#must(this.#bin.nmcli, ['device', 'set', iface, 'managed', 'no'], 'releasing the interface from NetworkManager', config);
-        if (this.#parent === undefined) undo.push(() => this.#run(this.#bin.nmcli, ['device', 'set', iface, 'managed', 'yes']));
+        await this.#must(
+          this.#bin.nmcli,
+          ['device', 'set', iface, 'managed', 'no'],
+          'releasing the interface from NetworkManager',
+          config,
+        );
+        if (this.#parent === undefined)
+          undo.push(() => this.#run(this.#bin.nmcli, ['device', 'set', iface, 'managed', 'yes']));
       }
       await this.#must(this.#bin.ip, ['addr', 'flush', 'dev', iface], 'clearing the interface address', config);
       undo.push(() => this.#run(this.#bin.ip, ['addr', 'flush', 'dev', iface]));
-      await this.#must(this.#bin.ip, ['addr', 'add', `${config.address}/${config.prefixLength}`, 'dev', iface], 'setting the AP address', config);
+      await this.#must(
+        this.#bin.ip,
+        ['addr', 'add', `${config.address}/${config.prefixLength}`, 'dev', iface],
+        'setting the AP address',
+        config,
+      );
       await this.#must(this.#bin.ip, ['link', 'set', 'dev', iface, 'up'], 'bringing the interface up', config);
-      await this.#must(this.#bin.hostapd, ['-B', '-P', this.#path(HOSTAPD_PID_NAME), this.#path(HOSTAPD_CONF_NAME)], 'starting hostapd', config);
+      await this.#must(
+        this.#bin.hostapd,
+        ['-B', '-P', this.#path(HOSTAPD_PID_NAME), this.#path(HOSTAPD_CONF_NAME)],
+        'starting hostapd',
+        config,
+      );
       undo.push(() => this.#killByPidFile(HOSTAPD_PID_NAME, 'hostapd'));
       await this.#must(this.#bin.dnsmasq, [`--conf-file=${this.#path(DNSMASQ_CONF_NAME)}`], 'starting dnsmasq', config);
       return this.#set({ state: 'running', ...this.#describe(config) });
     } catch (err) {
       for (const step of undo.reverse()) await step().catch(() => undefined);
-      const failure = err instanceof ProvisioningError ? err : softapFailed('preparing the AP state directory failed', err);
-      this.#set({ state: 'failed', ...this.#describe(config), error: { code: failure.code, detail: failure.detail ?? '' } });
+      const failure =
+        err instanceof ProvisioningError ? err : softapFailed('preparing the AP state directory failed', err);
+      this.#set({
+        state: 'failed',
+        ...this.#describe(config),
+        error: { code: failure.code, detail: failure.detail ?? '' },
+      });
       throw failure;
     }
   }
@@ -268,7 +317,13 @@ export class LinuxAccessPoint implements AccessPointBackend {
       } else {
         await attempt(() => this.#must(this.#bin.ip, ['addr', 'flush', 'dev', iface], 'clearing the AP address'));
         if ((await this.#resolveStationManager()) === 'networkmanager') {
-          await attempt(() => this.#must(this.#bin.nmcli, ['device', 'set', iface, 'managed', 'yes'], 'returning the interface to NetworkManager'));
+          await attempt(() =>
+            this.#must(
+              this.#bin.nmcli,
+              ['device', 'set', iface, 'managed', 'yes'],
+              'returning the interface to NetworkManager',
+            ),
+          );
         }
       }
     }
@@ -277,7 +332,11 @@ export class LinuxAccessPoint implements AccessPointBackend {
     this.#config = undefined;
     const first = failures[0];
     if (first !== undefined) {
-      this.#set({ state: 'failed', ...(iface === undefined ? {} : { interface: iface }), error: { code: first.code, detail: first.detail ?? '' } });
+      this.#set({
+        state: 'failed',
+        ...(iface === undefined ? {} : { interface: iface }),
+        error: { code: first.code, detail: first.detail ?? '' },
+      });
       throw first;
     }
     return this.#set({ state: 'station' });
@@ -286,7 +345,10 @@ export class LinuxAccessPoint implements AccessPointBackend {
   /** The daemons whose pid files name a live process of the right name. */
   async #liveDaemons(): Promise<string[]> {
     const live: string[] = [];
-    for (const [pidName, name] of [[HOSTAPD_PID_NAME, 'hostapd'], [DNSMASQ_PID_NAME, 'dnsmasq']] as const) {
+    for (const [pidName, name] of [
+      [HOSTAPD_PID_NAME, 'hostapd'],
+      [DNSMASQ_PID_NAME, 'dnsmasq'],
+    ] as const) {
       const pid = await readPid(this.#path(pidName));
       if (pid !== undefined && (await this.#processName(pid)) === name) live.push(name);
     }
@@ -301,13 +363,25 @@ export class LinuxAccessPoint implements AccessPointBackend {
       const iface = await this.#lastInterface();
       const where = iface === undefined ? {} : { interface: iface };
       if (live.length === 2) return { state: 'running', ...where, since: this.#status.since };
-      return { state: 'failed', ...where, since: this.#status.since, error: { code: 'SOFTAP_FAILED', detail: `only ${live.join(', ')} is running` } };
+      return {
+        state: 'failed',
+        ...where,
+        since: this.#status.since,
+        error: { code: 'SOFTAP_FAILED', detail: `only ${live.join(', ')} is running` },
+      };
     }
     if (this.#status.state !== 'running' || this.#config === undefined) return this.#status;
-    for (const [pidName, name] of [[HOSTAPD_PID_NAME, 'hostapd'], [DNSMASQ_PID_NAME, 'dnsmasq']] as const) {
+    for (const [pidName, name] of [
+      [HOSTAPD_PID_NAME, 'hostapd'],
+      [DNSMASQ_PID_NAME, 'dnsmasq'],
+    ] as const) {
       const pid = await readPid(this.#path(pidName));
       if (pid === undefined || (await this.#processName(pid)) !== name) {
-        return this.#set({ state: 'failed', ...this.#describe(this.#config), error: { code: 'SOFTAP_FAILED', detail: `${name} is not running` } });
+        return this.#set({
+          state: 'failed',
+          ...this.#describe(this.#config),
+          error: { code: 'SOFTAP_FAILED', detail: `${name} is not running` },
+        });
       }
     }
     return this.#status;

@@ -62,7 +62,12 @@ export class SimulatedAccessPoint implements AccessPointBackend {
   crash(): void {
     if (this.#status.state !== 'running') return;
     this.history.push({ at: this.#clock(), action: 'crash', ok: true });
-    this.#status = { ...this.#status, state: 'failed', since: this.#clock(), error: { code: 'SOFTAP_FAILED', detail: 'hostapd is not running' } };
+    this.#status = {
+      ...this.#status,
+      state: 'failed',
+      since: this.#clock(),
+      error: { code: 'SOFTAP_FAILED', detail: 'hostapd is not running' },
+    };
   }
 
   get isUp(): boolean {
@@ -81,12 +86,18 @@ export class SimulatedAccessPoint implements AccessPointBackend {
     if (this.#status.state !== 'station') await this.stop();
     const describe = { ssid: config.ssid, interface: config.interface, address: config.address };
     let failure: string | undefined;
-    if (this.#take('interface-busy')) failure = `interface ${config.interface} is busy; starting hostapd: hostapd exited with status 1`;
+    if (this.#take('interface-busy'))
+      failure = `interface ${config.interface} is busy; starting hostapd: hostapd exited with status 1`;
     else if (this.#take('hostapd-start')) failure = 'starting hostapd: hostapd exited with status 1';
     else if (this.#take('dnsmasq-start')) failure = 'starting dnsmasq: dnsmasq exited with status 2';
     if (failure !== undefined) {
       this.history.push({ at: this.#clock(), action: 'start', ok: false, ssid: config.ssid });
-      this.#status = { state: 'failed', ...describe, since: this.#clock(), error: { code: 'SOFTAP_FAILED', detail: failure } };
+      this.#status = {
+        state: 'failed',
+        ...describe,
+        since: this.#clock(),
+        error: { code: 'SOFTAP_FAILED', detail: failure },
+      };
       throw softapFailed(failure);
     }
     this.#config = config;
@@ -100,7 +111,12 @@ export class SimulatedAccessPoint implements AccessPointBackend {
     if (this.#take('stop')) {
       this.history.push({ at: this.#clock(), action: 'stop', ok: false });
       const detail = 'clearing the AP address: ip exited with status 2';
-      this.#status = { state: 'failed', ...(this.#config ? { interface: this.#config.interface } : {}), since: this.#clock(), error: { code: 'SOFTAP_FAILED', detail } };
+      this.#status = {
+        state: 'failed',
+        ...(this.#config ? { interface: this.#config.interface } : {}),
+        since: this.#clock(),
+        error: { code: 'SOFTAP_FAILED', detail },
+      };
       throw softapFailed(detail);
     }
     if (this.#status.state !== 'station') this.history.push({ at: this.#clock(), action: 'stop', ok: true });

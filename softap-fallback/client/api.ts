@@ -25,8 +25,10 @@ export const apiPath = {
   connections: `${API_PREFIX}/connections`,
   connection: (id: string): string => `${API_PREFIX}/connections/${encodeURIComponent(id)}`,
   connectionInfo: (id: string): string => `${API_PREFIX}/connections/${encodeURIComponent(id)}/info`,
-  frames: (id: string, channel: WritableName): string => `${API_PREFIX}/connections/${encodeURIComponent(id)}/frames/${channel}`,
-  notifications: (id: string, after: number): string => `${API_PREFIX}/connections/${encodeURIComponent(id)}/notifications?after=${after}`,
+  frames: (id: string, channel: WritableName): string =>
+    `${API_PREFIX}/connections/${encodeURIComponent(id)}/frames/${channel}`,
+  notifications: (id: string, after: number): string =>
+    `${API_PREFIX}/connections/${encodeURIComponent(id)}/notifications?after=${after}`,
 } as const;
 
 /** 201 answer of POST /connections. */
@@ -55,7 +57,12 @@ export interface NotificationBatch {
 
 /** Body of every HTTP-level failure. */
 export interface ErrorBody {
-  readonly error: { readonly code: string; readonly message: string; readonly detail?: string; readonly retryAfterS?: number };
+  readonly error: {
+    readonly code: string;
+    readonly message: string;
+    readonly detail?: string;
+    readonly retryAfterS?: number;
+  };
 }
 
 /** GET /claim-defaults: what the page pre-fills (not secret). */

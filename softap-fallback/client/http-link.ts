@@ -59,12 +59,17 @@ export async function errorFromResponse(res: Response): Promise<ProvisioningErro
   const code = body?.error?.code;
   const detail = typeof body?.error?.detail === 'string' ? body.error.detail : undefined;
   if (isErrorCode(code)) return new ProvisioningError(code, detail ? { detail } : {});
-  return new ProvisioningError(res.status === 404 ? 'LINK_LOST' : 'INTERNAL', { detail: `HTTP ${res.status} from the device's setup network server` });
+  return new ProvisioningError(res.status === 404 ? 'LINK_LOST' : 'INTERNAL', {
+    detail: `HTTP ${res.status} from the device's setup network server`,
+  });
 }
 
 function linkLost(err: unknown, what: string): ProvisioningError {
   if (err instanceof ProvisioningError) return err;
-  return new ProvisioningError('LINK_LOST', { detail: `HTTP to the device's setup network, ${what}: ${err instanceof Error ? err.message : String(err)}`, cause: err });
+  return new ProvisioningError('LINK_LOST', {
+    detail: `HTTP to the device's setup network, ${what}: ${err instanceof Error ? err.message : String(err)}`,
+    cause: err,
+  });
 }
 
 class HttpDeviceLink implements HttpDeviceLinkApi {
@@ -107,7 +112,9 @@ class HttpDeviceLink implements HttpDeviceLinkApi {
     try {
       // A fresh copy: fetch may keep the body, and the caller's buffer is its own.
       await this.request(apiPath.frames(this.created.id, name), {
-        method: 'POST', headers: { 'Content-Type': FRAME_CONTENT_TYPE }, body: new Uint8Array(frame),
+        method: 'POST',
+        headers: { 'Content-Type': FRAME_CONTENT_TYPE },
+        body: new Uint8Array(frame),
       });
     } finally {
       this.writing--;
@@ -134,7 +141,12 @@ class HttpDeviceLink implements HttpDeviceLinkApi {
   }
 
   /** One request with the client header and a timeout; a 404 means the device ended the connection. */
-  private async request(path: string, init: RequestInit, timeoutMs = HTTP_REQUEST_TIMEOUT_MS, signal?: AbortSignal): Promise<Response> {
+  private async request(
+    path: string,
+    init: RequestInit,
+    timeoutMs = HTTP_REQUEST_TIMEOUT_MS,
+    signal?: AbortSignal,
+  ): Promise<Response> {
     const abort = new AbortController();
     const onOuterAbort = (): void => abort.abort();
     signal?.addEventListener('abort', onOuterAbort);
@@ -143,7 +155,10 @@ class HttpDeviceLink implements HttpDeviceLinkApi {
     let res: Response;
     try {
       res = await this.fetchFn(new URL(path, this.base), {
-        ...init, signal: abort.signal, credentials: 'same-origin', cache: 'no-store',
+        ...init,
+        signal: abort.signal,
+        credentials: 'same-origin',
+        cache: 'no-store',
         headers: { ...(init.headers as Record<string, string> | undefined), [CLIENT_HEADER]: CLIENT_HEADER_VALUE },
       });
     } catch (err) {
@@ -166,7 +181,12 @@ class HttpDeviceLink implements HttpDeviceLinkApi {
     while (!this.closing && !this.dropped) {
       let batch: NotificationBatch;
       try {
-        const res = await this.request(apiPath.notifications(this.created.id, this.after), { method: 'GET' }, wait, this.poller.signal);
+        const res = await this.request(
+          apiPath.notifications(this.created.id, this.after),
+          { method: 'GET' },
+          wait,
+          this.poller.signal,
+        );
         batch = (await res.json()) as NotificationBatch;
       } catch {
         // request() has already reported a drop (404, network); a close needs nothing more.
@@ -184,7 +204,9 @@ class HttpDeviceLink implements HttpDeviceLinkApi {
         }
         this.counters.frameBytesIn += frame.length;
         const listeners = this.listeners.get(item.channel) ?? [];
-        this.deliver(() => { for (const l of listeners) l(frame); });
+        this.deliver(() => {
+          for (const l of listeners) l(frame);
+        });
       }
       if (typeof batch.next === 'number' && batch.next >= this.after) this.after = batch.next;
       if (batch.closed) {
@@ -200,7 +222,9 @@ class HttpDeviceLink implements HttpDeviceLinkApi {
     this.dropped = true;
     this.poller.abort();
     if (this.closing) return;
-    this.deliver(() => { for (const l of this.dropListeners.splice(0)) l(); });
+    this.deliver(() => {
+      for (const l of this.dropListeners.splice(0)) l();
+    });
   }
 
   private deliver(event: () => void): void {
@@ -235,7 +259,10 @@ export async function connectHttp(baseUrl: string, options: ConnectHttpOptions =
   let res: Response;
   try {
     res = await fetchFn(new URL(apiPath.connections, base), {
-      method: 'POST', signal: abort.signal, credentials: 'same-origin', cache: 'no-store',
+      method: 'POST',
+      signal: abort.signal,
+      credentials: 'same-origin',
+      cache: 'no-store',
       headers: { [CLIENT_HEADER]: CLIENT_HEADER_VALUE },
     });
   } catch (err) {
@@ -245,7 +272,11 @@ export async function connectHttp(baseUrl: string, options: ConnectHttpOptions =
   }
   if (res.status !== 201) throw await errorFromResponse(res);
   const created = (await res.json()) as Partial<CreatedConnection>;
-  if (typeof created.id !== 'string' || typeof created.attPayload !== 'number' || typeof created.longPollMs !== 'number') {
+  if (
+    typeof created.id !== 'string' ||
+    typeof created.attPayload !== 'number' ||
+    typeof created.longPollMs !== 'number'
+  ) {
     throw new ProvisioningError('MESSAGE_INVALID', { detail: 'the device answered an unexpected connection document' });
   }
   return new HttpDeviceLink(base, created as CreatedConnection, fetchFn, timers);

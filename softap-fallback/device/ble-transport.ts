@@ -113,7 +113,9 @@ export class BleTransport implements BleSwitch {
     if (this.#server) return;
     const bleno = this.#load();
     if (this.#presence === 'absent' && this.#supervisor?.state === 'lost') {
-      throw new ProvisioningError('BLE_UNAVAILABLE', { detail: `${this.#o.transport}: the controller is gone; re-attaching` });
+      throw new ProvisioningError('BLE_UNAVAILABLE', {
+        detail: `${this.#o.transport}: the controller is gone; re-attaching`,
+      });
     }
     await this.#poweredOn(bleno);
     const server = new ProvisioningGattServer({ ...this.#o.server, bleno });
@@ -125,7 +127,10 @@ export class BleTransport implements BleSwitch {
       await server.stop().catch(() => undefined);
       // A stack call unanswered: ask the controller now rather than at the next probe.
       this.#supervisor?.checkNow();
-      throw new ProvisioningError('BLE_UNAVAILABLE', { detail: `${this.#o.transport}: the GATT server did not start`, cause: err });
+      throw new ProvisioningError('BLE_UNAVAILABLE', {
+        detail: `${this.#o.transport}: the GATT server did not start`,
+        cause: err,
+      });
     }
     this.#o.log(`ble: advertising on ${this.#o.transport}`);
   }
@@ -153,8 +158,12 @@ export class BleTransport implements BleSwitch {
     }
     this.#bleno = bleno;
     // Only while a server runs do phones matter; the controller matters always.
-    bleno.on('accept', () => { if (this.#server) this.#emit(this.#phone, true); });
-    bleno.on('disconnect', () => { if (this.#server) this.#emit(this.#phone, false); });
+    bleno.on('accept', () => {
+      if (this.#server) this.#emit(this.#phone, true);
+    });
+    bleno.on('disconnect', () => {
+      if (this.#server) this.#emit(this.#phone, false);
+    });
     bleno.on('stateChange', (state: string) => {
       if (state === 'poweredOn') this.#setPresence(true);
       else if (DEAD_STATES.has(state)) this.#setPresence(false);
@@ -171,7 +180,9 @@ export class BleTransport implements BleSwitch {
     if (!link) return; // hciN: the kernel keeps the adapter; bleno sees it go down and up.
     const supervisor = new ControllerSupervisor({ link, timers: this.#o.timers, log: this.#o.log });
     // Told before bleno's own poll notices (up to a second later).
-    supervisor.onChange((state) => { if (state === 'lost') this.#setPresence(false); });
+    supervisor.onChange((state) => {
+      if (state === 'lost') this.#setPresence(false);
+    });
     this.#supervisor = supervisor;
     supervisor.start();
   }
@@ -188,7 +199,9 @@ export class BleTransport implements BleSwitch {
       this.#o.log(`ble: controller on ${this.#o.transport} powered on`);
       if (this.#restartOnReturn) {
         this.#restartOnReturn = false;
-        void this.#serialise(() => this.#start()).catch((err: unknown) => this.#o.log(`ble: restart failed (${(err as Error).message})`));
+        void this.#serialise(() => this.#start()).catch((err: unknown) =>
+          this.#o.log(`ble: restart failed (${(err as Error).message})`),
+        );
       }
     }
     this.#emit(this.#controller, present);
@@ -196,14 +209,21 @@ export class BleTransport implements BleSwitch {
 
   #emit(listeners: ((value: boolean) => void)[], value: boolean): void {
     for (const l of listeners) {
-      try { l(value); } catch (err) { this.#o.log(`ble: listener failed: ${(err as Error).message}`); }
+      try {
+        l(value);
+      } catch (err) {
+        this.#o.log(`ble: listener failed: ${(err as Error).message}`);
+      }
     }
   }
 
   #poweredOn(bleno: Bleno): Promise<void> {
     const state = blenoState(bleno);
     if (state === 'poweredOn') return Promise.resolve();
-    if (DEAD_STATES.has(state)) return Promise.reject(new ProvisioningError('BLE_UNAVAILABLE', { detail: `${this.#o.transport}: controller is ${state}` }));
+    if (DEAD_STATES.has(state))
+      return Promise.reject(
+        new ProvisioningError('BLE_UNAVAILABLE', { detail: `${this.#o.transport}: controller is ${state}` }),
+      );
     const { timers } = this.#o;
     return new Promise((resolve, reject) => {
       const done = (err?: Error): void => {
@@ -214,11 +234,18 @@ export class BleTransport implements BleSwitch {
       };
       const onState = (s: string): void => {
         if (s === 'poweredOn') done();
-        else if (DEAD_STATES.has(s)) done(new ProvisioningError('BLE_UNAVAILABLE', { detail: `${this.#o.transport}: controller is ${s}` }));
+        else if (DEAD_STATES.has(s))
+          done(new ProvisioningError('BLE_UNAVAILABLE', { detail: `${this.#o.transport}: controller is ${s}` }));
       };
-      const timer = timers.setTimeout(() => done(new ProvisioningError('BLE_UNAVAILABLE', {
-        detail: `${this.#o.transport}: the controller did not power on within ${BLE_POWER_ON_TIMEOUT_MS} ms`,
-      })), BLE_POWER_ON_TIMEOUT_MS);
+      const timer = timers.setTimeout(
+        () =>
+          done(
+            new ProvisioningError('BLE_UNAVAILABLE', {
+              detail: `${this.#o.transport}: the controller did not power on within ${BLE_POWER_ON_TIMEOUT_MS} ms`,
+            }),
+          ),
+        BLE_POWER_ON_TIMEOUT_MS,
+      );
       bleno.on('stateChange', onState);
     });
   }

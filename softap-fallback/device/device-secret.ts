@@ -14,21 +14,32 @@ import { DEVICE_SECRET_MIN_BYTES } from '../ap/limits.js';
 /** Largest device secret file read, bytes. */
 export const MAX_DEVICE_SECRET_BYTES = 1024;
 
-export async function loadOrCreateDeviceSecret(path: string, field: string, log: (line: string) => void): Promise<Uint8Array> {
+export async function loadOrCreateDeviceSecret(
+  path: string,
+  field: string,
+  log: (line: string) => void,
+): Promise<Uint8Array> {
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await readFile(path));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new ProvisioningError('CONFIG_INVALID', { detail: `${field}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, cause: err });
+      throw new ProvisioningError('CONFIG_INVALID', {
+        detail: `${field}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+        cause: err,
+      });
     }
     bytes = new Uint8Array(randomBytes(DEVICE_SECRET_MIN_BYTES));
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     await writeFileAtomic(path, bytes);
-    log(`softap: drew a new device secret in ${path} (the AP passphrase derives from it: softap-fallback/ap/cli.ts passphrase)`);
+    log(
+      `softap: drew a new device secret in ${path} (the AP passphrase derives from it: softap-fallback/ap/cli.ts passphrase)`,
+    );
   }
   if (bytes.length < DEVICE_SECRET_MIN_BYTES || bytes.length > MAX_DEVICE_SECRET_BYTES) {
-    throw new ProvisioningError('CONFIG_INVALID', { detail: `${field}: ${path} must hold ${DEVICE_SECRET_MIN_BYTES}-${MAX_DEVICE_SECRET_BYTES} bytes` });
+    throw new ProvisioningError('CONFIG_INVALID', {
+      detail: `${field}: ${path} must hold ${DEVICE_SECRET_MIN_BYTES}-${MAX_DEVICE_SECRET_BYTES} bytes`,
+    });
   }
   return bytes;
 }

@@ -60,8 +60,15 @@ export function loadPage(log: (line: string) => void): Promise<PageAssets | unde
 export async function startProvisioningHttpServer(deps: HttpServerDeps): Promise<SoftApServer> {
   const page = await loadPage(deps.log);
   return startSoftApServer({
-    agent: deps.agent, deviceId: deps.deviceId, verifier: deps.verifier, attempts: deps.attempts, info: deps.info, random: deps.random,
-    now: deps.now, timers: deps.timers, listen: deps.listen,
+    agent: deps.agent,
+    deviceId: deps.deviceId,
+    verifier: deps.verifier,
+    attempts: deps.attempts,
+    info: deps.info,
+    random: deps.random,
+    now: deps.now,
+    timers: deps.timers,
+    listen: deps.listen,
     ...(deps.claimDefaults ? { claimDefaults: deps.claimDefaults } : {}),
     ...(page !== undefined ? { page } : {}),
     log: deps.log,

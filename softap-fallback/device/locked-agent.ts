@@ -13,7 +13,9 @@ import type { Transport } from '../policy/types.js';
 
 function toTransport(name: string): Transport {
   if (name === 'ble' || name === 'softap') return name;
-  throw new ProvisioningError('CONFIG_INVALID', { detail: `transport: unknown transport ${JSON.stringify(name)} (expected ble or softap)` });
+  throw new ProvisioningError('CONFIG_INVALID', {
+    detail: `transport: unknown transport ${JSON.stringify(name)} (expected ble or softap)`,
+  });
 }
 
 export class JobLockedAgent extends ProvisioningAgent {
@@ -61,7 +63,9 @@ export class JobLockedAgent extends ProvisioningAgent {
     };
     return {
       transport: inner.transport,
-      get closed() { return inner.closed; },
+      get closed() {
+        return inner.closed;
+      },
       submitWifi: (m) => inner.submitWifi(m),
       submitClaim: (m) => inner.submitClaim(m),
       command: (c) => inner.command(c),

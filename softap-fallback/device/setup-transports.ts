@@ -63,7 +63,11 @@ export async function startSetupTransports(o: SetupTransportsOptions): Promise<R
 async function startNever(o: SetupTransportsOptions): Promise<RunningSetup> {
   await o.ble.enable();
   return {
-    mode: 'never', softapUrl: undefined, snapshot: () => undefined, jobEvent: () => undefined, settled: async () => undefined,
+    mode: 'never',
+    softapUrl: undefined,
+    snapshot: () => undefined,
+    jobEvent: () => undefined,
+    settled: async () => undefined,
     stop: () => o.ble.disable(),
   };
 }
@@ -77,7 +81,11 @@ async function startAlways(o: SetupTransportsOptions): Promise<RunningSetup> {
       await o.softap.start();
     } catch (err) {
       o.log(`softap: start failed (${describe(err)}); retrying in ${ALWAYS_MODE_AP_RETRY_MS / 1000} s`);
-      if (!stopped) retry = o.timer.setTimeout(() => { retry = undefined; pending = startAp(); }, ALWAYS_MODE_AP_RETRY_MS);
+      if (!stopped)
+        retry = o.timer.setTimeout(() => {
+          retry = undefined;
+          pending = startAp();
+        }, ALWAYS_MODE_AP_RETRY_MS);
     }
   };
   await startAp();
@@ -91,13 +99,19 @@ async function startAlways(o: SetupTransportsOptions): Promise<RunningSetup> {
   };
   await enableBle();
   // A controller that comes (back) later joins the SoftAP.
-  o.ble.onController((present) => { if (present) pending = pending.then(enableBle); });
+  o.ble.onController((present) => {
+    if (present) pending = pending.then(enableBle);
+  });
   return {
     mode: 'always',
-    get softapUrl() { return o.softap.url; },
+    get softapUrl() {
+      return o.softap.url;
+    },
     snapshot: () => undefined,
     jobEvent: () => undefined,
-    settled: async () => { await pending; },
+    settled: async () => {
+      await pending;
+    },
     async stop() {
       stopped = true;
       if (retry !== undefined) o.timer.clearTimeout(retry);
@@ -111,17 +125,24 @@ async function startAlways(o: SetupTransportsOptions): Promise<RunningSetup> {
 async function startPolicy(o: SetupTransportsOptions): Promise<RunningSetup> {
   const monitor = o.wifiConnected
     ? new WifiMonitor({
-      connected: o.wifiConnected, timer: o.timer,
-      onChange: (up) => { void dispatch({ type: up ? 'wifiUp' : 'wifiDown' }); },
-      ...(o.wifiMonitorIntervalMs !== undefined ? { intervalMs: o.wifiMonitorIntervalMs } : {}),
-    })
+        connected: o.wifiConnected,
+        timer: o.timer,
+        onChange: (up) => {
+          void dispatch({ type: up ? 'wifiUp' : 'wifiDown' });
+        },
+        ...(o.wifiMonitorIntervalMs !== undefined ? { intervalMs: o.wifiMonitorIntervalMs } : {}),
+      })
     : undefined;
   const wifiUp = monitor ? await monitor.start() : false;
   const policy = new FallbackPolicy(o.policy ?? {}, o.clock, { provisioned: o.agent.state === 'provisioned', wifiUp });
   const driver = new FallbackDriver({
-    policy, timer: o.timer, clock: o.clock,
+    policy,
+    timer: o.timer,
+    clock: o.clock,
     actions: {
-      startAp: async () => { await o.softap.start(); },
+      startAp: async () => {
+        await o.softap.start();
+      },
       stopAp: () => o.softap.stop(),
       enableBle: () => o.ble.enable(),
       disableBle: () => o.ble.disable(),
@@ -131,8 +152,12 @@ async function startPolicy(o: SetupTransportsOptions): Promise<RunningSetup> {
   });
   const dispatch = (event: Parameters<FallbackDriver['dispatch']>[0]): Promise<void> =>
     driver.dispatch(event).catch((err: unknown) => o.log(`fallback: ${event.type} refused (${describe(err)})`));
-  o.ble.onPhone((connected) => { void dispatch({ type: connected ? 'blePhoneConnected' : 'bleIdle' }); });
-  o.ble.onController((present) => { void dispatch({ type: 'bleControllerPresent', present }); });
+  o.ble.onPhone((connected) => {
+    void dispatch({ type: connected ? 'blePhoneConnected' : 'bleIdle' });
+  });
+  o.ble.onController((present) => {
+    void dispatch({ type: 'bleControllerPresent', present });
+  });
   let lastState = o.agent.state;
   const unsubscribe = o.agent.onStatus((s) => {
     if (s.state === 'provisioned' && lastState !== 'provisioned') {
@@ -145,9 +170,13 @@ async function startPolicy(o: SetupTransportsOptions): Promise<RunningSetup> {
   await driver.start();
   return {
     mode: 'policy',
-    get softapUrl() { return o.softap.url; },
+    get softapUrl() {
+      return o.softap.url;
+    },
     snapshot: () => policy.snapshot(),
-    jobEvent: (event) => { void dispatch(event); },
+    jobEvent: (event) => {
+      void dispatch(event);
+    },
     settled: () => driver.dispatch({ type: 'tick' }),
     async stop() {
       unsubscribe();

@@ -41,7 +41,9 @@ export class SoftApTransport implements SoftApSwitch {
     if (!this.#apUp) await this.#o.backend.stop().catch(() => undefined);
     const status = await this.#o.backend.start(config);
     this.#apUp = true;
-    this.#o.log(`softap: access point ${status.ssid ?? config.ssid} up on ${status.interface ?? config.interface}${status.address ? ` (${status.address})` : ''}`);
+    this.#o.log(
+      `softap: access point ${status.ssid ?? config.ssid} up on ${status.interface ?? config.interface}${status.address ? ` (${status.address})` : ''}`,
+    );
     try {
       this.#server = await this.#o.startServer();
     } catch (err) {
@@ -56,7 +58,9 @@ export class SoftApTransport implements SoftApSwitch {
     const server = this.#server;
     this.#server = undefined;
     if (server) {
-      await server.close().catch((err: unknown) => this.#o.log(`softap: closing the server failed: ${(err as Error).message}`));
+      await server
+        .close()
+        .catch((err: unknown) => this.#o.log(`softap: closing the server failed: ${(err as Error).message}`));
     }
     await this.#stopAp();
   }

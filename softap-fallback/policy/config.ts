@@ -1,7 +1,13 @@
 import { ProvisioningError } from '../../protocol/errors.js';
 import {
-  DEFAULT_AP_RETRY_SECONDS, DEFAULT_BLE_IDLE_MINUTES, DEFAULT_WIFI_LOSS_SECONDS, MAX_AP_RETRY_SECONDS, MAX_BLE_IDLE_MINUTES,
-  MAX_WIFI_LOSS_SECONDS, MIN_AP_RETRY_SECONDS, MIN_WIFI_LOSS_SECONDS,
+  DEFAULT_AP_RETRY_SECONDS,
+  DEFAULT_BLE_IDLE_MINUTES,
+  DEFAULT_WIFI_LOSS_SECONDS,
+  MAX_AP_RETRY_SECONDS,
+  MAX_BLE_IDLE_MINUTES,
+  MAX_WIFI_LOSS_SECONDS,
+  MIN_AP_RETRY_SECONDS,
+  MIN_WIFI_LOSS_SECONDS,
 } from './limits.js';
 
 export interface FallbackTriggersInput {
@@ -31,7 +37,8 @@ function invalid(field: string, why: string): never {
 }
 
 function numberIn(value: unknown, field: string, min: number, max: number, unit: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) invalid(field, `must be ${min}..${max} ${unit}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max)
+    invalid(field, `must be ${min}..${max} ${unit}`);
   return value;
 }
 
@@ -43,8 +50,24 @@ export function resolveFallbackPolicyConfig(input: FallbackPolicyConfigInput = {
   const loss = t.wifiLossSeconds === undefined ? DEFAULT_WIFI_LOSS_SECONDS : t.wifiLossSeconds;
   return {
     noBleController,
-    bleIdleMs: idle === null ? null : Math.round(numberIn(idle, 'triggers.bleIdleMinutes', 0, MAX_BLE_IDLE_MINUTES, 'minutes') * 60_000),
-    wifiLossMs: loss === null ? null : Math.round(numberIn(loss, 'triggers.wifiLossSeconds', MIN_WIFI_LOSS_SECONDS, MAX_WIFI_LOSS_SECONDS, 'seconds') * 1000),
-    apRetryMs: Math.round(numberIn(input.apRetrySeconds ?? DEFAULT_AP_RETRY_SECONDS, 'apRetrySeconds', MIN_AP_RETRY_SECONDS, MAX_AP_RETRY_SECONDS, 'seconds') * 1000),
+    bleIdleMs:
+      idle === null
+        ? null
+        : Math.round(numberIn(idle, 'triggers.bleIdleMinutes', 0, MAX_BLE_IDLE_MINUTES, 'minutes') * 60_000),
+    wifiLossMs:
+      loss === null
+        ? null
+        : Math.round(
+            numberIn(loss, 'triggers.wifiLossSeconds', MIN_WIFI_LOSS_SECONDS, MAX_WIFI_LOSS_SECONDS, 'seconds') * 1000,
+          ),
+    apRetryMs: Math.round(
+      numberIn(
+        input.apRetrySeconds ?? DEFAULT_AP_RETRY_SECONDS,
+        'apRetrySeconds',
+        MIN_AP_RETRY_SECONDS,
+        MAX_AP_RETRY_SECONDS,
+        'seconds',
+      ) * 1000,
+    ),
   };
 }

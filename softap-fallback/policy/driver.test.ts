@@ -6,7 +6,12 @@ import { FallbackPolicy, type FallbackInitialState } from './fallback-policy.js'
 import type { FallbackPolicyConfigInput } from './config.js';
 
 const S = 1000;
-const AP: AccessPointConfigInput = { interface: 'wlan0', ssid: 'Setup-pi-1', security: { mode: 'wpa2', passphrase: 'K7QM-2XHP-9RTW-C4NB' }, countryCode: 'DE' };
+const AP: AccessPointConfigInput = {
+  interface: 'wlan0',
+  ssid: 'Setup-pi-1',
+  security: { mode: 'wpa2', passphrase: 'K7QM-2XHP-9RTW-C4NB' },
+  countryCode: 'DE',
+};
 
 /** A manual timer on a simulated clock: `advanceTo` fires what is due, in order. */
 class ManualTimer implements Timer {
@@ -42,18 +47,30 @@ function rig(initial: FallbackInitialState, config: FallbackPolicyConfigInput = 
   const errors: string[] = [];
   const policy = new FallbackPolicy(config, clock, initial);
   const driver = new FallbackDriver({
-    policy, timer, clock,
+    policy,
+    timer,
+    clock,
     actions: {
-      startAp: async () => { await ap.start(AP); },
-      stopAp: async () => { await ap.stop(); },
-      enableBle: async () => { ble = true; },
-      disableBle: async () => { ble = false; },
+      startAp: async () => {
+        await ap.start(AP);
+      },
+      stopAp: async () => {
+        await ap.stop();
+      },
+      enableBle: async () => {
+        ble = true;
+      },
+      disableBle: async () => {
+        ble = false;
+      },
     },
     onDecision: (d) => log.push(`${timer.now}:${d.type}:${d.reason}`),
     onError: (err, d) => errors.push(`${d.type}:${(err as { code?: string }).code}`),
   });
   /** Lets queued actions run after a timer fired. */
-  const settle = async (): Promise<void> => { await driver.dispatch({ type: 'tick' }); };
+  const settle = async (): Promise<void> => {
+    await driver.dispatch({ type: 'tick' });
+  };
   return { timer, ap, driver, log, errors, isBleOn: () => ble, settle, policy };
 }
 
@@ -76,7 +93,12 @@ describe('FallbackDriver', () => {
     await r.driver.dispatch({ type: 'wifiUp' });
     expect((await r.ap.status()).state).toBe('station');
     expect(r.isBleOn()).toBe(false);
-    expect(r.log).toEqual(['350000:enableBle:setupNeeded', '350000:startAp:wifiLost', '400000:disableBle:setupDone', '400000:stopAp:setupDone']);
+    expect(r.log).toEqual([
+      '350000:enableBle:setupNeeded',
+      '350000:startAp:wifiLost',
+      '400000:disableBle:setupDone',
+      '400000:stopAp:setupDone',
+    ]);
     r.driver.close();
     expect(r.timer.pending.size).toBe(0);
   });
@@ -98,7 +120,11 @@ describe('FallbackDriver', () => {
     expect(r.ap.isUp).toBe(true);
     expect(r.ap.history.map((h) => `${h.at}:${h.action}:${h.ok}`)).toEqual([
       // A failed AP is cleaned up (stop) before every new start, as the Linux backend does.
-      '0:start:false', '30000:stop:true', '30000:start:false', '60000:stop:true', '60000:start:true',
+      '0:start:false',
+      '30000:stop:true',
+      '30000:start:false',
+      '60000:stop:true',
+      '60000:start:true',
     ]);
   });
 
@@ -115,11 +141,19 @@ describe('FallbackDriver', () => {
   it('treats a BLE enable failure as "no controller" and falls back to the AP', async () => {
     const r = rig({ provisioned: false, wifiUp: false });
     const driver = new FallbackDriver({
-      policy: r.policy, timer: r.timer, clock: () => r.timer.now,
+      policy: r.policy,
+      timer: r.timer,
+      clock: () => r.timer.now,
       actions: {
-        startAp: async () => { await r.ap.start(AP); },
-        stopAp: async () => { await r.ap.stop(); },
-        enableBle: async () => { throw new Error('hci0: no such device'); },
+        startAp: async () => {
+          await r.ap.start(AP);
+        },
+        stopAp: async () => {
+          await r.ap.stop();
+        },
+        enableBle: async () => {
+          throw new Error('hci0: no such device');
+        },
         disableBle: async () => undefined,
       },
     });

@@ -43,7 +43,10 @@ describe('FallbackPolicy: a new device waiting for setup', () => {
   it('starts the AP at once when there is no BLE controller, and keeps BLE off', () => {
     const { at } = harness({ provisioned: false, wifiUp: false });
     expect(at(0)).toEqual(['enableBle:setupNeeded']);
-    expect(at(5, { type: 'bleControllerPresent', present: false })).toEqual(['disableBle:bleControllerAbsent', 'startAp:noBleController']);
+    expect(at(5, { type: 'bleControllerPresent', present: false })).toEqual([
+      'disableBle:bleControllerAbsent',
+      'startAp:noBleController',
+    ]);
     expect(at(10 * MIN)).toEqual([]);
   });
 
@@ -53,7 +56,10 @@ describe('FallbackPolicy: a new device waiting for setup', () => {
   });
 
   it('never starts the AP when every trigger is off', () => {
-    const { policy, at } = harness({ provisioned: false, wifiUp: false }, { triggers: { noBleController: false, bleIdleMinutes: null, wifiLossSeconds: null } });
+    const { policy, at } = harness(
+      { provisioned: false, wifiUp: false },
+      { triggers: { noBleController: false, bleIdleMinutes: null, wifiLossSeconds: null } },
+    );
     at(0);
     expect(at(1, { type: 'bleControllerPresent', present: false })).toEqual(['disableBle:bleControllerAbsent']);
     expect(at(10 * 24 * 60 * MIN)).toEqual([]);
@@ -103,7 +109,9 @@ describe('FallbackPolicy: one job at a time', () => {
     const { policy, at } = harness({ provisioned: false, wifiUp: false });
     at(0);
     at(1, { type: 'jobStarted', transport: 'ble' });
-    expect(() => at(2, { type: 'jobStarted', transport: 'softap' })).toThrow(expect.objectContaining({ code: 'DEVICE_BUSY' }));
+    expect(() => at(2, { type: 'jobStarted', transport: 'softap' })).toThrow(
+      expect.objectContaining({ code: 'DEVICE_BUSY' }),
+    );
     expect(at(3, { type: 'jobEnded', transport: 'softap' })).toEqual([]);
     expect(policy.snapshot().job).toBe('ble');
   });

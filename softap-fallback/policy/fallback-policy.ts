@@ -83,11 +83,23 @@ export class FallbackPolicy {
   nextDeadline(): number | undefined {
     const candidates: number[] = [];
     const { wifiLossMs, bleIdleMs } = this.config;
-    if (this.#provisioned && !this.#wifiUp && !this.#reconfiguring && wifiLossMs !== null && this.#wifiDownSince !== undefined) {
+    if (
+      this.#provisioned &&
+      !this.#wifiUp &&
+      !this.#reconfiguring &&
+      wifiLossMs !== null &&
+      this.#wifiDownSince !== undefined
+    ) {
       candidates.push(this.#wifiDownSince + wifiLossMs);
     }
-    if (this.#setupNeeded() && this.#apTrigger === undefined && this.#bleEnabled && !this.#phoneConnected
-      && bleIdleMs !== null && this.#bleIdleSince !== undefined) {
+    if (
+      this.#setupNeeded() &&
+      this.#apTrigger === undefined &&
+      this.#bleEnabled &&
+      !this.#phoneConnected &&
+      bleIdleMs !== null &&
+      this.#bleIdleSince !== undefined
+    ) {
       candidates.push(this.#bleIdleSince + bleIdleMs);
     }
     if (this.#apRetryAt !== undefined) candidates.push(this.#apRetryAt);
@@ -96,9 +108,17 @@ export class FallbackPolicy {
 
   snapshot(): FallbackSnapshot {
     return {
-      now: this.#now, controller: this.#controller, provisioned: this.#provisioned, wifiUp: this.#wifiUp,
-      reconfiguring: this.#reconfiguring, setupNeeded: this.#setupNeeded(), phoneConnected: this.#phoneConnected,
-      job: this.#job, apTrigger: this.#apTrigger, apUp: this.#apUp, bleEnabled: this.#bleEnabled,
+      now: this.#now,
+      controller: this.#controller,
+      provisioned: this.#provisioned,
+      wifiUp: this.#wifiUp,
+      reconfiguring: this.#reconfiguring,
+      setupNeeded: this.#setupNeeded(),
+      phoneConnected: this.#phoneConnected,
+      job: this.#job,
+      apTrigger: this.#apTrigger,
+      apUp: this.#apUp,
+      bleEnabled: this.#bleEnabled,
     };
   }
 
@@ -139,7 +159,9 @@ export class FallbackPolicy {
         return;
       case 'jobStarted':
         if (this.#job !== undefined) {
-          throw new UsageError('DEVICE_BUSY', { detail: `a ${this.#job} job is running; take the JobLock before starting a job` });
+          throw new UsageError('DEVICE_BUSY', {
+            detail: `a ${this.#job} job is running; take the JobLock before starting a job`,
+          });
         }
         this.#job = event.transport;
         if (event.transport === 'ble') {
@@ -168,8 +190,13 @@ export class FallbackPolicy {
     const now = this.#now;
     const { wifiLossMs, bleIdleMs } = this.config;
     if (this.#apRetryAt !== undefined && now >= this.#apRetryAt) this.#apRetryAt = undefined;
-    if (this.#provisioned && !this.#wifiUp && wifiLossMs !== null && this.#wifiDownSince !== undefined
-      && now - this.#wifiDownSince >= wifiLossMs) {
+    if (
+      this.#provisioned &&
+      !this.#wifiUp &&
+      wifiLossMs !== null &&
+      this.#wifiDownSince !== undefined &&
+      now - this.#wifiDownSince >= wifiLossMs
+    ) {
       if (!this.#reconfiguring) this.#apTrigger = 'wifiLost';
       this.#reconfiguring = true;
     }
@@ -195,15 +222,23 @@ export class FallbackPolicy {
 
     if (setupNeeded && this.#apTrigger === undefined) {
       if (this.config.noBleController && this.#controller === 'absent') this.#apTrigger = 'noBleController';
-      else if (bleIdleMs !== null && this.#bleEnabled && !this.#phoneConnected && this.#bleIdleSince !== undefined
-        && now - this.#bleIdleSince >= bleIdleMs) this.#apTrigger = 'bleIdle';
+      else if (
+        bleIdleMs !== null &&
+        this.#bleEnabled &&
+        !this.#phoneConnected &&
+        this.#bleIdleSince !== undefined &&
+        now - this.#bleIdleSince >= bleIdleMs
+      )
+        this.#apTrigger = 'bleIdle';
     }
 
-    const apWanted = this.#apRetryAt === undefined
-      && (this.#job === 'softap' || (setupNeeded && this.#apTrigger !== undefined && this.#job !== 'ble'));
+    const apWanted =
+      this.#apRetryAt === undefined &&
+      (this.#job === 'softap' || (setupNeeded && this.#apTrigger !== undefined && this.#job !== 'ble'));
     if (apWanted !== this.#apUp) {
       this.#apUp = apWanted;
-      if (apWanted) starts.push({ type: 'startAp', reason: this.#job === 'softap' ? 'job' : (this.#apTrigger as FallbackReason) });
+      if (apWanted)
+        starts.push({ type: 'startAp', reason: this.#job === 'softap' ? 'job' : (this.#apTrigger as FallbackReason) });
       else stops.push({ type: 'stopAp', reason: this.#job === 'ble' ? 'bleJob' : 'setupDone' });
     }
     return [...stops, ...starts];

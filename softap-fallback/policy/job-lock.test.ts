@@ -23,7 +23,9 @@ describe('JobLock', () => {
     expect(lock.holder).toBeUndefined();
     expect(lock.acquire('softap').transport).toBe('softap');
     expect(events).toEqual([
-      { type: 'jobStarted', transport: 'ble' }, { type: 'jobEnded', transport: 'ble' }, { type: 'jobStarted', transport: 'softap' },
+      { type: 'jobStarted', transport: 'ble' },
+      { type: 'jobEnded', transport: 'ble' },
+      { type: 'jobStarted', transport: 'softap' },
     ]);
   });
 

@@ -39,9 +39,12 @@ export class JobLock {
 
   /** Takes the lock or throws DEVICE_BUSY (also for a second job on the same transport). */
   acquire(transport: Transport): JobLease {
-    if (transport !== 'ble' && transport !== 'softap') throw new ProvisioningError('CONFIG_INVALID', { detail: "transport: must be 'ble' or 'softap'" });
+    if (transport !== 'ble' && transport !== 'softap')
+      throw new ProvisioningError('CONFIG_INVALID', { detail: "transport: must be 'ble' or 'softap'" });
     if (this.#current !== undefined) {
-      throw new ProvisioningError('DEVICE_BUSY', { detail: `another phone is provisioning this device over ${TRANSPORT_NAMES[this.#current.transport]}` });
+      throw new ProvisioningError('DEVICE_BUSY', {
+        detail: `another phone is provisioning this device over ${TRANSPORT_NAMES[this.#current.transport]}`,
+      });
     }
     const id = this.#nextId++;
     const lease: JobLease = { transport, id, release: () => this.release(lease) };

@@ -26,13 +26,18 @@ export type DecisionType = 'startAp' | 'stopAp' | 'enableBle' | 'disableBle';
 /** Why a decision was taken, for logs and tests. */
 export type FallbackReason =
   /** Start reasons of the AP (the trigger that fired). */
-  | 'noBleController' | 'bleIdle' | 'wifiLost'
+  | 'noBleController'
+  | 'bleIdle'
+  | 'wifiLost'
   /** The AP or BLE stays or comes up because a job runs over it. */
   | 'job'
   /** The device waits for setup (BLE is the primary path). */
   | 'setupNeeded'
   /** Stop reasons. */
-  | 'setupDone' | 'bleJob' | 'softapJob' | 'bleControllerAbsent';
+  | 'setupDone'
+  | 'bleJob'
+  | 'softapJob'
+  | 'bleControllerAbsent';
 
 export interface Decision {
   readonly type: DecisionType;

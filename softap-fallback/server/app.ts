@@ -105,13 +105,18 @@ function infoSource(options: SoftApAppOptions): () => Uint8Array {
   if (given) return () => given;
   const deviceId = options.verifier.deviceId;
   if (options.deviceId !== undefined && options.deviceId !== deviceId) {
-    throw new UsageError('CONFIG_INVALID', { detail: 'deviceId: differs from the verifier\'s device id' });
+    throw new UsageError('CONFIG_INVALID', { detail: "deviceId: differs from the verifier's device id" });
   }
   const { model, firmware } = options;
-  return () => encodeMessage(buildInfo({
-    deviceId, state: options.agent.state,
-    ...(model !== undefined ? { model } : {}), ...(firmware !== undefined ? { firmware } : {}),
-  }));
+  return () =>
+    encodeMessage(
+      buildInfo({
+        deviceId,
+        state: options.agent.state,
+        ...(model !== undefined ? { model } : {}),
+        ...(firmware !== undefined ? { firmware } : {}),
+      }),
+    );
 }
 
 /**
@@ -139,8 +144,18 @@ export function createSoftApApp(options: SoftApAppOptions): SoftApApp {
   const origin: SoftApOrigin = { allowedHosts: new Set(), pageUrl: '/' };
   const connections = new Map<string, HttpConnection>();
   const page = new PageServer(options.page);
-  const connectLimit = new RateLimiter({ burst: limits.connectBurst, refillMs: limits.connectRefillMs, maxClients: L.MAX_TRACKED_CLIENTS, now: options.now });
-  const handshakeLimit = new RateLimiter({ burst: limits.handshakeBurst, refillMs: limits.handshakeRefillMs, maxClients: L.MAX_TRACKED_CLIENTS, now: options.now });
+  const connectLimit = new RateLimiter({
+    burst: limits.connectBurst,
+    refillMs: limits.connectRefillMs,
+    maxClients: L.MAX_TRACKED_CLIENTS,
+    now: options.now,
+  });
+  const handshakeLimit = new RateLimiter({
+    burst: limits.handshakeBurst,
+    refillMs: limits.handshakeRefillMs,
+    maxClients: L.MAX_TRACKED_CLIENTS,
+    now: options.now,
+  });
   let requests = 0;
 
   const sessionHolders = (): HttpConnection[] => [...connections.values()].filter((c) => c.established);
@@ -156,14 +171,17 @@ export function createSoftApApp(options: SoftApAppOptions): SoftApApp {
         const me = self();
         for (const other of sessionHolders()) {
           if (other === me) continue;
-          if (other.client !== me.client) throw new ProtocolError('DEVICE_BUSY', { detail: 'another phone is connected over softap' });
+          if (other.client !== me.client)
+            throw new ProtocolError('DEVICE_BUSY', { detail: 'another phone is connected over softap' });
           other.end('DEVICE_BUSY');
         }
         return agent.openSession(transport);
       },
       status: () => agent.status(),
       onStatus: (listener) => agent.onStatus(listener),
-      get state() { return agent.state; },
+      get state() {
+        return agent.state;
+      },
     };
     return view as ProvisioningAgent;
   };
@@ -181,7 +199,13 @@ export function createSoftApApp(options: SoftApAppOptions): SoftApApp {
     victim.evict();
   };
   const rateLimited = (decision: ReturnType<RateLimiter['take']>, what: string): void => {
-    if (!decision.ok) throw new HttpFailure(429, 'RATE_LIMITED', `too many ${what}`, Math.max(1, Math.ceil(decision.retryAfterMs / 1000)));
+    if (!decision.ok)
+      throw new HttpFailure(
+        429,
+        'RATE_LIMITED',
+        `too many ${what}`,
+        Math.max(1, Math.ceil(decision.retryAfterMs / 1000)),
+      );
   };
   const connection = (req: Request): HttpConnection => {
     const id = String(req.params['id']);
@@ -195,11 +219,18 @@ export function createSoftApApp(options: SoftApAppOptions): SoftApApp {
   app.disable('etag');
   app.set('trust proxy', false);
   app.use((_req, res, next) => {
-    res.on('finish', () => { requests++; });
+    res.on('finish', () => {
+      requests++;
+    });
     next();
   });
   app.use(securityHeaders);
-  app.use(guard({ allowedHosts: { has: (h) => origin.allowedHosts.has(h) } as ReadonlySet<string>, pageUrl: () => origin.pageUrl }));
+  app.use(
+    guard({
+      allowedHosts: { has: (h) => origin.allowedHosts.has(h) } as ReadonlySet<string>,
+      pageUrl: () => origin.pageUrl,
+    }),
+  );
   // Only frame POSTs carry a body; a body anywhere else (a GET or HEAD of the page included) is refused.
   app.use((req, _res, next) => {
     if (!(req.method === 'POST' && FRAMES_ROUTE.test(req.path))) refuseBody(req);
@@ -222,19 +253,27 @@ export function createSoftApApp(options: SoftApAppOptions): SoftApApp {
     const client = clientOf(req);
     rateLimited(connectLimit.take(client), 'new connections');
     const lock = options.attempts.check();
-    if (lock.locked) throw new HttpFailure(429, 'SESSION_LOCKED_OUT', undefined, Math.max(1, Math.ceil(lock.retryAfterMs / 1000)));
+    if (lock.locked)
+      throw new HttpFailure(429, 'SESSION_LOCKED_OUT', undefined, Math.max(1, Math.ceil(lock.retryAfterMs / 1000)));
     // Another phone (BLE, or HTTP from another address) holds the agent. The same address may
     // come back (a dropped request, a reloaded page): proving the code again takes its session over.
-    if (options.agent.busy && !sessionHolders().some((c) => c.client === client)) throw new HttpFailure(503, 'DEVICE_BUSY', 'another phone holds the device');
+    if (options.agent.busy && !sessionHolders().some((c) => c.client === client))
+      throw new HttpFailure(503, 'DEVICE_BUSY', 'another phone holds the device');
     if (connections.size >= limits.maxConnections) makeRoom(client);
     const id = toBase64Url(options.random(L.CONNECTION_ID_BYTES));
     const conn: HttpConnection = new HttpConnection({
-      id, client,
+      id,
+      client,
       gatt: {
-        agent: agentFor(() => conn), verifier: options.verifier, attempts: options.attempts,
+        agent: agentFor(() => conn),
+        verifier: options.verifier,
+        attempts: options.attempts,
         // Snapshot: the bytes the phone reads are the bytes the handshake binds.
         info: info(),
-        random: options.random, now: options.now, idleTimeoutMs: limits.sessionIdleMs, attPayload: L.SOFTAP_ATT_PAYLOAD,
+        random: options.random,
+        now: options.now,
+        idleTimeoutMs: limits.sessionIdleMs,
+        attPayload: L.SOFTAP_ATT_PAYLOAD,
       },
       timers: options.timers,
       longPollMs: limits.longPollMs,
@@ -257,8 +296,10 @@ export function createSoftApApp(options: SoftApAppOptions): SoftApApp {
 
   app.post(`${CONNECTION_PATH}/frames/:channel`, async (req, res) => {
     const channel = String(req.params['channel']) as WritableName;
-    if (!WRITABLE_CHANNELS.includes(channel)) throw new HttpFailure(400, 'WRONG_CHANNEL', 'frames go to session, wifi, claim or control');
-    if (mediaType(req) !== FRAME_CONTENT_TYPE) throw new HttpFailure(415, 'MESSAGE_INVALID', `frames are ${FRAME_CONTENT_TYPE}`);
+    if (!WRITABLE_CHANNELS.includes(channel))
+      throw new HttpFailure(400, 'WRONG_CHANNEL', 'frames go to session, wifi, claim or control');
+    if (mediaType(req) !== FRAME_CONTENT_TYPE)
+      throw new HttpFailure(415, 'MESSAGE_INVALID', `frames are ${FRAME_CONTENT_TYPE}`);
     const conn = connection(req);
     if (conn.closed) throw new HttpFailure(404, 'LINK_LOST', 'the connection has ended');
     const frame = await readBody(req, L.MAX_FRAME_BODY_BYTES);
@@ -283,7 +324,9 @@ export function createSoftApApp(options: SoftApAppOptions): SoftApApp {
       if (!res.writableEnded && !res.destroyed) res.json(batch);
     });
     // A client that aborts (tab closed, AbortController) must not leave its waiter behind.
-    res.on('close', () => { if (!answered) cancel(); });
+    res.on('close', () => {
+      if (!answered) cancel();
+    });
   });
 
   app.delete(CONNECTION_PATH, (req, res) => {
@@ -309,7 +352,9 @@ export function createSoftApApp(options: SoftApAppOptions): SoftApApp {
     res.type(file.contentType).send(Buffer.from(file.body));
   });
 
-  app.use((_req: Request, _res: Response, next: NextFunction) => next(new HttpFailure(405, 'MESSAGE_INVALID', 'method not allowed here')));
+  app.use((_req: Request, _res: Response, next: NextFunction) =>
+    next(new HttpFailure(405, 'MESSAGE_INVALID', 'method not allowed here')),
+  );
   // express recognises an error handler by its four parameters.
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const failure = toHttpFailure(err);
@@ -319,8 +364,12 @@ export function createSoftApApp(options: SoftApAppOptions): SoftApApp {
   });
 
   return {
-    app, origin, connections,
+    app,
+    origin,
+    connections,
     requests: () => requests,
-    closeAll: () => { for (const c of [...connections.values()]) c.remove(); },
+    closeAll: () => {
+      for (const c of [...connections.values()]) c.remove();
+    },
   };
 }

@@ -25,7 +25,10 @@ export function readBody(req: Request, limit: number): Promise<Uint8Array> {
       cleanup();
       const out = new Uint8Array(size);
       let o = 0;
-      for (const c of chunks) { out.set(c, o); o += c.length; }
+      for (const c of chunks) {
+        out.set(c, o);
+        o += c.length;
+      }
       resolve(out);
     };
     const onError = (err: Error): void => {

@@ -25,13 +25,22 @@ export class HttpFailure extends Error {
 /** The HTTP status a protocol code maps to when it ends a request. */
 export function statusFor(code: ErrorCode): number {
   switch (code) {
-    case 'MESSAGE_TOO_LARGE': return 413;
-    case 'ORIGIN_REJECTED': return 403;
-    case 'RATE_LIMITED': case 'SESSION_LOCKED_OUT': return 429;
-    case 'DEVICE_BUSY': return 503;
-    case 'LINK_LOST': return 404;
-    case 'INTERNAL': case 'STORAGE_FAILED': return 500;
-    default: return 400;
+    case 'MESSAGE_TOO_LARGE':
+      return 413;
+    case 'ORIGIN_REJECTED':
+      return 403;
+    case 'RATE_LIMITED':
+    case 'SESSION_LOCKED_OUT':
+      return 429;
+    case 'DEVICE_BUSY':
+      return 503;
+    case 'LINK_LOST':
+      return 404;
+    case 'INTERNAL':
+    case 'STORAGE_FAILED':
+      return 500;
+    default:
+      return 400;
   }
 }
 
@@ -40,7 +49,8 @@ export function toHttpFailure(err: unknown): HttpFailure {
   if (isProvisioningError(err)) return new HttpFailure(statusFor(err.code), err.code, err.detail);
   // express's own client errors (a URL that does not decode, an aborted body) carry a 4xx status.
   const status = (err as { status?: unknown } | null)?.status;
-  if (typeof status === 'number' && status >= 400 && status < 500) return new HttpFailure(400, 'MESSAGE_INVALID', 'malformed request');
+  if (typeof status === 'number' && status >= 400 && status < 500)
+    return new HttpFailure(400, 'MESSAGE_INVALID', 'malformed request');
   return new HttpFailure(500, 'INTERNAL', 'unexpected server failure');
 }
 

@@ -80,17 +80,24 @@ export async function startSoftApServer(options: SoftApServerOptions): Promise<S
   const { listen, allowedHosts, http: httpLimits, ...rest } = options;
   const soft = createSoftApApp({ ...rest, now: options.now ?? Date.now, timers: options.timers ?? systemTimers });
   const limits: SoftApHttpLimits = { ...DEFAULT_SOFTAP_HTTP_LIMITS, ...httpLimits };
-  const server = createServer({
-    requestTimeout: limits.requestTimeoutMs,
-    headersTimeout: limits.headersTimeoutMs,
-    connectionsCheckingInterval: limits.connectionsCheckIntervalMs,
-    maxHeaderSize: L.MAX_HEADER_BYTES,
-  }, (req, res) => {
-    // A socket over a cap was answered when accepted: whatever it sends is not served.
-    if (guard.isRefused(req.socket)) return void res.destroy();
-    soft.app(req, res);
+  const server = createServer(
+    {
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      connectionsCheckingInterval: limits.connectionsCheckIntervalMs,
+      maxHeaderSize: L.MAX_HEADER_BYTES,
+    },
+    (req, res) => {
+      // A socket over a cap was answered when accepted: whatever it sends is not served.
+      if (guard.isRefused(req.socket)) return void res.destroy();
+      soft.app(req, res);
+    },
+  );
+  const guard = guardSockets(server, {
+    maxSockets: limits.maxSockets,
+    maxSocketsPerClient: limits.maxSocketsPerClient,
+    retryAfterS: L.SOCKET_RETRY_AFTER_S,
   });
-  const guard = guardSockets(server, { maxSockets: limits.maxSockets, maxSocketsPerClient: limits.maxSocketsPerClient, retryAfterS: L.SOCKET_RETRY_AFTER_S });
   const sockets = new Set<Socket>();
   let closedIn = 0;
   let closedOut = 0;
@@ -106,12 +113,19 @@ export async function startSoftApServer(options: SoftApServerOptions): Promise<S
   const host = listen?.host ?? DEFAULT_LISTEN.host;
   // A wildcard address is no name a browser uses: the Host allow-list needs the real one.
   if (WILDCARD_HOSTS.has(host) && !allowedHosts?.length) {
-    throw new UsageError('CONFIG_INVALID', { detail: 'listen.host: a wildcard address needs allowedHosts (the name or address phones use)' });
+    throw new UsageError('CONFIG_INVALID', {
+      detail: 'listen.host: a wildcard address needs allowedHosts (the name or address phones use)',
+    });
   }
   const wantPort = listen?.port ?? DEFAULT_LISTEN.port;
   await new Promise<void>((resolve, reject) => {
     const failed = (err: NodeJS.ErrnoException): void => {
-      reject(new ProvisioningError('SOFTAP_FAILED', { detail: `HTTP server cannot listen on ${host}:${wantPort} (${err.code ?? err.message})`, cause: err }));
+      reject(
+        new ProvisioningError('SOFTAP_FAILED', {
+          detail: `HTTP server cannot listen on ${host}:${wantPort} (${err.code ?? err.message})`,
+          cause: err,
+        }),
+      );
     };
     server.once('error', failed);
     server.listen(wantPort, host, () => {
@@ -123,7 +137,11 @@ export async function startSoftApServer(options: SoftApServerOptions): Promise<S
   const port = typeof address === 'object' && address ? address.port : 0;
   const extra = (allowedHosts ?? []).map((h) => h.toLowerCase());
   const own = WILDCARD_HOSTS.has(host) ? extra[0]! : port === 80 ? host : `${host}:${port}`;
-  soft.origin.allowedHosts = new Set([own.toLowerCase(), ...extra, ...(port === 80 && !WILDCARD_HOSTS.has(host) ? [`${host}:80`] : [])]);
+  soft.origin.allowedHosts = new Set([
+    own.toLowerCase(),
+    ...extra,
+    ...(port === 80 && !WILDCARD_HOSTS.has(host) ? [`${host}:80`] : []),
+  ]);
   soft.origin.pageUrl = `http://${extra[0] ?? own}/`;
   options.log?.(`softap: HTTP server on http://${own}/`);
   return {
@@ -133,10 +151,17 @@ export async function startSoftApServer(options: SoftApServerOptions): Promise<S
     traffic: () => {
       let bytesIn = closedIn;
       let bytesOut = closedOut;
-      for (const s of sockets) { bytesIn += s.bytesRead; bytesOut += s.bytesWritten; }
+      for (const s of sockets) {
+        bytesIn += s.bytesRead;
+        bytesOut += s.bytesWritten;
+      }
       return {
-        bytesIn, bytesOut, requests: soft.requests(), waiting: [...soft.connections.values()].filter((c) => c.waiting).length,
-        sockets: guard.open(), socketsRefused: guard.refused(),
+        bytesIn,
+        bytesOut,
+        requests: soft.requests(),
+        waiting: [...soft.connections.values()].filter((c) => c.waiting).length,
+        sockets: guard.open(),
+        socketsRefused: guard.refused(),
       };
     },
     close: async () => {

@@ -29,11 +29,16 @@ export class PageServer {
   private readonly files: ReadonlyMap<string, PageFile>;
 
   constructor(page: PageAssets | undefined) {
-    const placeholder: PageFile = { contentType: 'text/html; charset=utf-8', body: new TextEncoder().encode(PLACEHOLDER) };
+    const placeholder: PageFile = {
+      contentType: 'text/html; charset=utf-8',
+      body: new TextEncoder().encode(PLACEHOLDER),
+    };
     const files = new Map<string, PageFile>(page?.files ?? []);
     for (const [path, file] of files) {
-      if (path !== '/' && path !== '/index.html' && !ASSET_PATH.test(path)) throw new HttpFailure(500, 'CONFIG_INVALID', `page file path ${path.slice(0, 40)}`);
-      if (file.body.length > MAX_PAGE_ASSET_BYTES) throw new HttpFailure(500, 'CONFIG_INVALID', `page file ${path} over ${MAX_PAGE_ASSET_BYTES} bytes`);
+      if (path !== '/' && path !== '/index.html' && !ASSET_PATH.test(path))
+        throw new HttpFailure(500, 'CONFIG_INVALID', `page file path ${path.slice(0, 40)}`);
+      if (file.body.length > MAX_PAGE_ASSET_BYTES)
+        throw new HttpFailure(500, 'CONFIG_INVALID', `page file ${path} over ${MAX_PAGE_ASSET_BYTES} bytes`);
     }
     if (!files.has('/')) files.set('/', files.get('/index.html') ?? placeholder);
     this.files = files;

@@ -9,8 +9,15 @@ import { MAX_URL_CHARS } from './limits.js';
 
 /** The page loads only what the device serves; no inline script or style, no framing. */
 export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self'",
-  "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
 ].join('; ');
 
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -28,8 +35,16 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
  * others): answered with a redirect to the setup page so the phone opens it by itself.
  */
 export const CAPTIVE_PROBE_PATHS: ReadonlySet<string> = new Set([
-  '/generate_204', '/gen_204', '/hotspot-detect.html', '/library/test/success.html', '/ncsi.txt',
-  '/connecttest.txt', '/redirect', '/success.txt', '/canonical.html', '/check_network_status.txt',
+  '/generate_204',
+  '/gen_204',
+  '/hotspot-detect.html',
+  '/library/test/success.html',
+  '/ncsi.txt',
+  '/connecttest.txt',
+  '/redirect',
+  '/success.txt',
+  '/canonical.html',
+  '/check_network_status.txt',
 ]);
 
 export interface GuardOptions {
@@ -55,7 +70,8 @@ function redirect(res: Response, to: string): void {
 /** Host allow-list, captive portal, and the same-origin rules for state-changing requests. */
 export function guard(options: GuardOptions) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    if (req.originalUrl.length > MAX_URL_CHARS) throw new HttpFailure(414, 'MESSAGE_TOO_LARGE', `URL longer than ${MAX_URL_CHARS} characters`);
+    if (req.originalUrl.length > MAX_URL_CHARS)
+      throw new HttpFailure(414, 'MESSAGE_TOO_LARGE', `URL longer than ${MAX_URL_CHARS} characters`);
     const isApi = req.path === API_PREFIX || req.path.startsWith(`${API_PREFIX}/`);
     const host = (req.headers.host ?? '').toLowerCase();
     const safe = SAFE_METHODS.has(req.method);
@@ -65,13 +81,18 @@ export function guard(options: GuardOptions) {
       throw new HttpFailure(403, 'ORIGIN_REJECTED', 'unknown Host');
     }
     if (safe && CAPTIVE_PROBE_PATHS.has(req.path)) return redirect(res, options.pageUrl());
-    if (req.method === 'OPTIONS') throw new HttpFailure(403, 'ORIGIN_REJECTED', 'cross-origin requests are not allowed');
-    if (!safe && !STATE_METHODS.has(req.method)) throw new HttpFailure(405, 'MESSAGE_INVALID', `method ${req.method.slice(0, 10)} not allowed`);
+    if (req.method === 'OPTIONS')
+      throw new HttpFailure(403, 'ORIGIN_REJECTED', 'cross-origin requests are not allowed');
+    if (!safe && !STATE_METHODS.has(req.method))
+      throw new HttpFailure(405, 'MESSAGE_INVALID', `method ${req.method.slice(0, 10)} not allowed`);
     const origin = req.headers.origin;
-    if (origin !== undefined && origin !== `http://${host}`) throw new HttpFailure(403, 'ORIGIN_REJECTED', 'the Origin is not the device');
+    if (origin !== undefined && origin !== `http://${host}`)
+      throw new HttpFailure(403, 'ORIGIN_REJECTED', 'the Origin is not the device');
     const site = req.headers['sec-fetch-site'];
-    if (site !== undefined && site !== 'same-origin' && site !== 'none') throw new HttpFailure(403, 'ORIGIN_REJECTED', `Sec-Fetch-Site ${String(site).slice(0, 20)}`);
-    if (!safe && req.get(CLIENT_HEADER) !== CLIENT_HEADER_VALUE) throw new HttpFailure(403, 'ORIGIN_REJECTED', `the ${CLIENT_HEADER} header is missing`);
+    if (site !== undefined && site !== 'same-origin' && site !== 'none')
+      throw new HttpFailure(403, 'ORIGIN_REJECTED', `Sec-Fetch-Site ${String(site).slice(0, 20)}`);
+    if (!safe && req.get(CLIENT_HEADER) !== CLIENT_HEADER_VALUE)
+      throw new HttpFailure(403, 'ORIGIN_REJECTED', `the ${CLIENT_HEADER} header is missing`);
     if (isApi) res.setHeader('Cache-Control', 'no-store');
     next();
   };

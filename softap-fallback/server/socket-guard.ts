@@ -30,7 +30,8 @@ export function refusalBytes(status: 429 | 503, code: ErrorCode, detail: string,
     'X-Content-Type-Options: nosniff',
     `Retry-After: ${retryAfterS}`,
     'Connection: close',
-    '', '',
+    '',
+    '',
   ].join('\r\n');
   return Buffer.concat([Buffer.from(head, 'latin1'), json]);
 }
@@ -55,11 +56,17 @@ export function guardSockets(server: Server, caps: SocketCaps): SocketGuard {
   server.on('connection', (socket: Socket) => {
     const client = socket.remoteAddress ?? 'unknown';
     const mine = perClient.get(client) ?? 0;
-    const over = mine >= caps.maxSocketsPerClient
-      ? refusalBytes(429, 'RATE_LIMITED', `too many open connections from this address (at most ${caps.maxSocketsPerClient})`, caps.retryAfterS)
-      : open >= caps.maxSockets
-        ? refusalBytes(503, 'DEVICE_BUSY', `too many open connections (at most ${caps.maxSockets})`, caps.retryAfterS)
-        : undefined;
+    const over =
+      mine >= caps.maxSocketsPerClient
+        ? refusalBytes(
+            429,
+            'RATE_LIMITED',
+            `too many open connections from this address (at most ${caps.maxSocketsPerClient})`,
+            caps.retryAfterS,
+          )
+        : open >= caps.maxSockets
+          ? refusalBytes(503, 'DEVICE_BUSY', `too many open connections (at most ${caps.maxSockets})`, caps.retryAfterS)
+          : undefined;
     if (over) {
       refused++;
       refusedSockets.add(socket);

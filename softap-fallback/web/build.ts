@@ -24,7 +24,11 @@ const PAGE_DIR = fileURLToPath(new URL('./page/', import.meta.url));
 
 /** Where each page file comes from (the script is the bundle). */
 const SCRIPT_PATH = '/assets/app.js';
-const SOURCES: Readonly<Record<string, string>> = { '/': 'index.html', '/assets/app.css': 'app.css', '/assets/icon.svg': 'icon.svg' };
+const SOURCES: Readonly<Record<string, string>> = {
+  '/': 'index.html',
+  '/assets/app.css': 'app.css',
+  '/assets/icon.svg': 'icon.svg',
+};
 
 /**
  * cbor-x probes `new Function('')` once at load to decide whether it may generate record readers.
@@ -60,7 +64,8 @@ export async function buildPage(): Promise<PageAssets> {
     plugins: [cborNoEval],
   });
   const script = result.outputFiles[0];
-  if (!script || result.outputFiles.length !== 1) throw new Error(`the page build produced ${result.outputFiles.length} files, expected 1`);
+  if (!script || result.outputFiles.length !== 1)
+    throw new Error(`the page build produced ${result.outputFiles.length} files, expected 1`);
   const files = new Map<string, PageFile>();
   for (const { path, contentType } of PAGE_FILES) {
     const body = path === SCRIPT_PATH ? script.contents : new Uint8Array(await readFile(`${PAGE_DIR}${SOURCES[path]}`));

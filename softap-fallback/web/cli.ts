@@ -19,11 +19,20 @@ const USAGE = `usage: npx tsx softap-fallback/web/cli.ts [--out DIR]
 
 async function main(argv: string[]): Promise<number> {
   const io: CliOutput = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
-  const parsed = parseCommandLine(PROGRAM, USAGE, argv, () => {
-    const { values } = parseArgs({ args: argv, options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
-    if (values.out === '') throw new CliUsageError('--out needs a directory');
-    return values.out;
-  }, io);
+  const parsed = parseCommandLine(
+    PROGRAM,
+    USAGE,
+    argv,
+    () => {
+      const { values } = parseArgs({
+        args: argv,
+        options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      });
+      if (values.out === '') throw new CliUsageError('--out needs a directory');
+      return values.out;
+    },
+    io,
+  );
   if (!parsed.ok) return parsed.exit;
   const out = parsed.value;
   const started = performance.now();
@@ -35,14 +44,21 @@ async function main(argv: string[]): Promise<number> {
     const gz = gzipSync(asset.body, { level: 9 }).length;
     raw += asset.body.length;
     gzip += gz;
-    console.log(`${path.padEnd(18)} ${(asset.body.length / 1024).toFixed(1).padStart(7)} KiB  gzip ${(gz / 1024).toFixed(1).padStart(6)} KiB  ${asset.contentType}`);
+    console.log(
+      `${path.padEnd(18)} ${(asset.body.length / 1024).toFixed(1).padStart(7)} KiB  gzip ${(gz / 1024).toFixed(1).padStart(6)} KiB  ${asset.contentType}`,
+    );
   }
   if (out) await writePage(page, out);
-  console.log(`${'total'.padEnd(18)} ${(raw / 1024).toFixed(1).padStart(7)} KiB  gzip ${(gzip / 1024).toFixed(1).padStart(6)} KiB  built in ${buildMs.toFixed(0)} ms`);
+  console.log(
+    `${'total'.padEnd(18)} ${(raw / 1024).toFixed(1).padStart(7)} KiB  gzip ${(gzip / 1024).toFixed(1).padStart(6)} KiB  built in ${buildMs.toFixed(0)} ms`,
+  );
   return 0;
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

@@ -9,12 +9,13 @@ import { dirname, join } from 'node:path';
 import type { PageAssets, PageFile } from '../server/page.js';
 
 /** Request path → file in the directory, and its content type. */
-export const PAGE_FILES: ReadonlyArray<{ readonly path: string; readonly file: string; readonly contentType: string }> = [
-  { path: '/', file: 'index.html', contentType: 'text/html; charset=utf-8' },
-  { path: '/assets/app.js', file: 'assets/app.js', contentType: 'text/javascript; charset=utf-8' },
-  { path: '/assets/app.css', file: 'assets/app.css', contentType: 'text/css; charset=utf-8' },
-  { path: '/assets/icon.svg', file: 'assets/icon.svg', contentType: 'image/svg+xml' },
-];
+export const PAGE_FILES: ReadonlyArray<{ readonly path: string; readonly file: string; readonly contentType: string }> =
+  [
+    { path: '/', file: 'index.html', contentType: 'text/html; charset=utf-8' },
+    { path: '/assets/app.js', file: 'assets/app.js', contentType: 'text/javascript; charset=utf-8' },
+    { path: '/assets/app.css', file: 'assets/app.css', contentType: 'text/css; charset=utf-8' },
+    { path: '/assets/icon.svg', file: 'assets/icon.svg', contentType: 'image/svg+xml' },
+  ];
 
 /** Writes every page file (temp + rename, so a reader never sees half a file). */
 export async function writePage(page: PageAssets, dir: string): Promise<void> {

@@ -66,7 +66,8 @@ export const pdu = {
   write: (handle: number, value: Buffer): Buffer => Buffer.concat([u8u16(ATT.WRITE_REQ, handle), value]),
   writeCommand: (handle: number, value: Buffer): Buffer => Buffer.concat([u8u16(ATT.WRITE_CMD, handle), value]),
   /** Signed Write Command with a zeroed 12-octet signature (the server cannot check it anyway). */
-  signedWriteCommand: (handle: number, value: Buffer): Buffer => Buffer.concat([u8u16(ATT.SIGNED_WRITE_CMD, handle), value, Buffer.alloc(12)]),
+  signedWriteCommand: (handle: number, value: Buffer): Buffer =>
+    Buffer.concat([u8u16(ATT.SIGNED_WRITE_CMD, handle), value, Buffer.alloc(12)]),
   prepareWrite: (handle: number, offset: number, part: Buffer): Buffer => {
     const head = Buffer.alloc(5);
     head[0] = ATT.PREPARE_WRITE_REQ;
@@ -138,7 +139,8 @@ export class RawAttClient {
     p.writeUInt16LE(0, 17); // latency
     p.writeUInt16LE(200, 19); // supervision timeout, 10 ms units
     const connected = new Promise<number>((resolve, reject) => {
-      client.onConnected = (handle, status) => (status === 0 ? resolve(handle) : reject(new Error(`LE Connection Complete status 0x${status.toString(16)}`)));
+      client.onConnected = (handle, status) =>
+        status === 0 ? resolve(handle) : reject(new Error(`LE Connection Complete status 0x${status.toString(16)}`));
     });
     client.command(OP.LE_CREATE_CONN, p);
     client.handle = await connected;
@@ -158,7 +160,9 @@ export class RawAttClient {
     att.copy(l2cap, L2CAP_HEADER);
     const max = this.air.aclBuffer.octets;
     for (let i = 0; i < l2cap.length; i += max) {
-      this.outbox.push(h4Acl(this.handle!, i === 0 ? PB_FIRST_NON_FLUSHABLE : PB_CONTINUING, l2cap.subarray(i, i + max)));
+      this.outbox.push(
+        h4Acl(this.handle!, i === 0 ? PB_FIRST_NON_FLUSHABLE : PB_CONTINUING, l2cap.subarray(i, i + max)),
+      );
     }
     this.flush();
   }
@@ -199,7 +203,9 @@ export class RawAttClient {
         found.push({
           properties: rsp[o + 2]!,
           valueHandle: rsp.readUInt16LE(o + 3),
-          uuid: Buffer.from(rsp.subarray(o + 5, o + size)).reverse().toString('hex'),
+          uuid: Buffer.from(rsp.subarray(o + 5, o + size))
+            .reverse()
+            .toString('hex'),
         });
       }
       start = last + 1;
@@ -239,7 +245,8 @@ export class RawAttClient {
     if (code === EVT.LE_META && p[0] === LE_SUBEVENT.CONNECTION_COMPLETE) {
       this.onConnected?.(p.readUInt16LE(2), p[1]!);
     } else if (code === EVT.NUMBER_OF_COMPLETED_PACKETS) {
-      for (let i = 0; i < p[0]!; i++) if (p.readUInt16LE(1 + 4 * i) === this.handle) this.credits += p.readUInt16LE(3 + 4 * i);
+      for (let i = 0; i < p[0]!; i++)
+        if (p.readUInt16LE(1 + 4 * i) === this.handle) this.credits += p.readUInt16LE(3 + 4 * i);
       this.flush();
     } else if (code === EVT.DISCONNECTION_COMPLETE && p.readUInt16LE(1) === this.handle) {
       this.closedReason = p[3]!;

@@ -30,7 +30,10 @@ const writes: Write[] = [];
 let client: RawAttClient | undefined;
 
 function setUpPeripheral(): Promise<void> {
-  const B = bleno as unknown as { Characteristic: new (o: object) => unknown; PrimaryService: new (o: object) => unknown };
+  const B = bleno as unknown as {
+    Characteristic: new (o: object) => unknown;
+    PrimaryService: new (o: object) => unknown;
+  };
   const readOnly = new B.Characteristic({
     uuid: READ_ONLY_CHAR,
     properties: ['read'],
@@ -45,11 +48,14 @@ function setUpPeripheral(): Promise<void> {
     },
   });
   return new Promise((resolve, reject) => {
-    bleno.setServices([new B.PrimaryService({ uuid: SERVICE, characteristics: [readOnly, writable] })] as never, (err) => {
-      if (err) return reject(err);
-      bleno.once('advertisingStart', (e) => (e ? reject(e) : resolve()));
-      bleno.startAdvertising('att-dut', [SERVICE]);
-    });
+    bleno.setServices(
+      [new B.PrimaryService({ uuid: SERVICE, characteristics: [readOnly, writable] })] as never,
+      (err) => {
+        if (err) return reject(err);
+        bleno.once('advertisingStart', (e) => (e ? reject(e) : resolve()));
+        bleno.startAdvertising('att-dut', [SERVICE]);
+      },
+    );
   });
 }
 
@@ -154,8 +160,11 @@ describe('PDUs longer than ATT_MTU are refused (Vol 3 Part F 3.2.8)', () => {
   it('a Write Request of 513 octets gets Invalid Attribute Value Length even within ATT_MTU 517 (3.2.9)', async () => {
     const { c, writable, mtu } = await open(517);
     expect(mtu).toBe(517);
-    expect(errorOf(await c.request(pdu.write(writable, bytes(MAX_VALUE + 1)))))
-      .toEqual({ request: ATT.WRITE_REQ, handle: writable, code: ATT_ERROR.INVALID_ATTRIBUTE_VALUE_LENGTH });
+    expect(errorOf(await c.request(pdu.write(writable, bytes(MAX_VALUE + 1))))).toEqual({
+      request: ATT.WRITE_REQ,
+      handle: writable,
+      code: ATT_ERROR.INVALID_ATTRIBUTE_VALUE_LENGTH,
+    });
     expect(await c.request(pdu.write(writable, bytes(MAX_VALUE)))).toEqual(Buffer.from([ATT.WRITE_RSP]));
     expect(writes.map((w) => w.data.length)).toEqual([MAX_VALUE]);
   });
@@ -176,9 +185,17 @@ describe('prepared writes are bounded to one 512-octet value (Vol 3 Part F 3.4.6
     const { c, writable, mtu } = await open(247);
     const answers = await prepare(c, writable, mtu, 600);
     expect(answers.map((a) => a[0])).toEqual([ATT.PREPARE_WRITE_RSP, ATT.PREPARE_WRITE_RSP, ATT.ERROR_RSP]);
-    expect(errorOf(answers[2]!)).toEqual({ request: ATT.PREPARE_WRITE_REQ, handle: writable, code: ATT_ERROR.PREPARE_QUEUE_FULL });
+    expect(errorOf(answers[2]!)).toEqual({
+      request: ATT.PREPARE_WRITE_REQ,
+      handle: writable,
+      code: ATT_ERROR.PREPARE_QUEUE_FULL,
+    });
     const executed = await c.request(pdu.executeWrite(1));
-    expect(errorOf(executed)).toEqual({ request: ATT.EXECUTE_WRITE_REQ, handle: writable, code: ATT_ERROR.INVALID_ATTRIBUTE_VALUE_LENGTH });
+    expect(errorOf(executed)).toEqual({
+      request: ATT.EXECUTE_WRITE_REQ,
+      handle: writable,
+      code: ATT_ERROR.INVALID_ATTRIBUTE_VALUE_LENGTH,
+    });
     expect(writes).toEqual([]);
 
     // The queue was cleared: a 512-octet value goes through whole, once.

@@ -14,7 +14,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const script = join(root, 'ble', 'patches', 'bleno-att.mjs');
-const installed = join(dirname(createRequire(join(root, 'package.json')).resolve('@abandonware/bleno/package.json')), 'lib', 'hci-socket', 'gatt.js');
+const installed = join(
+  dirname(createRequire(join(root, 'package.json')).resolve('@abandonware/bleno/package.json')),
+  'lib',
+  'hci-socket',
+  'gatt.js',
+);
 /** lib/hci-socket/gatt.js of the @abandonware/bleno 0.6.2 npm tarball. */
 const ORIGINAL_SHA256 = '2f4c28bb648256c110d0673e21bbb622bbe7e0bcde147488a0d054bcd4842dbb';
 const dir = mkdtempSync(join(tmpdir(), 'bleno-patch-'));

@@ -12,7 +12,17 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Characteristic, Peripheral } from '@abandonware/noble';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Air, DEFAULT_RSSI_DBM, closeStackTransport, loadBleno, loadNoble, setBlenoMaxMtu, setDefaultAir, setNobleMtu, startAir } from '../../ble/index.js';
+import {
+  Air,
+  DEFAULT_RSSI_DBM,
+  closeStackTransport,
+  loadBleno,
+  loadNoble,
+  setBlenoMaxMtu,
+  setDefaultAir,
+  setNobleMtu,
+  startAir,
+} from '../../ble/index.js';
 import type { AirServer, Bleno, Noble } from '../../ble/index.js';
 
 const SERVICE = '6b1f0001c0de4a1eb1e5a1f0000a1700';
@@ -43,7 +53,10 @@ let notify: ((b: Buffer) => void) | undefined;
 let indicate: ((b: Buffer) => void) | undefined;
 let indicationsConfirmed = 0;
 
-function once<T extends unknown[]>(emitter: { once(e: string, l: (...a: T) => void): unknown }, event: string): Promise<T> {
+function once<T extends unknown[]>(
+  emitter: { once(e: string, l: (...a: T) => void): unknown },
+  event: string,
+): Promise<T> {
   return new Promise((resolve) => emitter.once(event, (...args: T) => resolve(args)));
 }
 
@@ -57,7 +70,10 @@ function advertisingData(): { adv: Buffer; scan: Buffer } {
 }
 
 function setUpPeripheral(): Promise<void> {
-  const B = bleno as unknown as { Characteristic: new (o: object) => unknown; PrimaryService: new (o: object) => unknown };
+  const B = bleno as unknown as {
+    Characteristic: new (o: object) => unknown;
+    PrimaryService: new (o: object) => unknown;
+  };
   const read = new B.Characteristic({
     uuid: READ_CHAR,
     properties: ['read'],
@@ -85,16 +101,23 @@ function setUpPeripheral(): Promise<void> {
     onIndicate: () => indicationsConfirmed++,
   });
   return new Promise((resolve, reject) => {
-    bleno.setServices([new B.PrimaryService({ uuid: SERVICE, characteristics: [read, write, notifyChar, indicateChar] })] as never, (err) => {
-      if (err) return reject(err);
-      const { adv, scan } = advertisingData();
-      bleno.once('advertisingStart', (e) => (e ? reject(e) : resolve()));
-      bleno.startAdvertisingWithEIRData(adv, scan);
-    });
+    bleno.setServices(
+      [new B.PrimaryService({ uuid: SERVICE, characteristics: [read, write, notifyChar, indicateChar] })] as never,
+      (err) => {
+        if (err) return reject(err);
+        const { adv, scan } = advertisingData();
+        bleno.once('advertisingStart', (e) => (e ? reject(e) : resolve()));
+        bleno.startAdvertisingWithEIRData(adv, scan);
+      },
+    );
   });
 }
 
-async function poweredOn(stack: { state?: string; _state?: string; once(e: string, l: (s: string) => void): unknown }): Promise<void> {
+async function poweredOn(stack: {
+  state?: string;
+  _state?: string;
+  once(e: string, l: (s: string) => void): unknown;
+}): Promise<void> {
   if (stack.state === 'poweredOn' || stack._state === 'poweredOn') return;
   for (;;) {
     const [state] = await once<[string]>(stack, 'stateChange');
@@ -182,7 +205,9 @@ describe('bleno and noble over the virtual air', () => {
     const p = await discover([SERVICE]);
     const accepted = once<[string]>(bleno, 'accept');
     const chars = await connect(p);
-    expect((await accepted)[0]).toBe((noble as unknown as { _bindings: { _hci: { address: string } } })._bindings._hci.address);
+    expect((await accepted)[0]).toBe(
+      (noble as unknown as { _bindings: { _hci: { address: string } } })._bindings._hci.address,
+    );
     expect(await p.updateRssiAsync()).toBe(DEFAULT_RSSI_DBM);
     expect(await chars[READ_CHAR]!.readAsync()).toEqual(LONG_VALUE);
 
@@ -192,7 +217,8 @@ describe('bleno and noble over the virtual air', () => {
     // Without response there is no acknowledgement: a read after them is answered after they are served.
     await chars[READ_CHAR]!.readAsync();
     expect(writes.map((w) => [w.data.toString(), w.withoutResponse])).toEqual([
-      ['with', false], ...[0, 1, 2, 3, 4].map((i) => [`without-${i}`, true]),
+      ['with', false],
+      ...[0, 1, 2, 3, 4].map((i) => [`without-${i}`, true]),
     ]);
     await disconnectFromCentral(p);
   });
@@ -302,9 +328,13 @@ describe('bleno and noble over the virtual air', () => {
 
   it('holds two peripherals (one in another process, over the air socket) and one central at once', async () => {
     const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'peripheral.ts');
-    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', fixture, server.specs[0]!, OTHER_SERVICE, 'second'], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    const child: ChildProcess = spawn(
+      process.execPath,
+      ['--import', 'tsx', fixture, server.specs[0]!, OTHER_SERVICE, 'second'],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
     try {
       const lines = createInterface({ input: child.stdout! });
       const [line] = await once<[string]>(lines, 'line');

@@ -17,7 +17,14 @@ import { CredentialStore } from '../../peripheral/storage/credential-store.js';
 import { ProvisioningJournal } from '../../peripheral/storage/journal.js';
 import { encodeMessage } from '../../protocol/codec.js';
 import { ACCEPTED_STEP } from '../../protocol/messages.js';
-import { AttemptLimiter, formatSetupCode, generateSetupCode, makeVerifier, MemoryAttemptStore, MIN_PBKDF2_ITERATIONS } from '../../protocol/session/index.js';
+import {
+  AttemptLimiter,
+  formatSetupCode,
+  generateSetupCode,
+  makeVerifier,
+  MemoryAttemptStore,
+  MIN_PBKDF2_ITERATIONS,
+} from '../../protocol/session/index.js';
 
 const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
 const DEVICE_ID = 'pi-ack';
@@ -53,8 +60,11 @@ async function setup() {
   const dir = await mkdtemp(join(tmpdir(), 'central-ack-'));
   dirs.push(dir);
   const agent = new ProvisioningAgent({
-    store: new CredentialStore({ dir: join(dir, 'credentials') }), journal: new ProvisioningJournal({ path: join(dir, 'journal.log') }),
-    jobFile: new JobFile(dir), fleet: () => Promise.reject(new Error('not used')), clock: systemClock,
+    store: new CredentialStore({ dir: join(dir, 'credentials') }),
+    journal: new ProvisioningJournal({ path: join(dir, 'journal.log') }),
+    jobFile: new JobFile(dir),
+    fleet: () => Promise.reject(new Error('not used')),
+    clock: systemClock,
     wifi: { scan: () => Promise.resolve([]), join: () => Promise.resolve({}), forget: () => Promise.resolve() },
   });
   await agent.start();
@@ -63,20 +73,32 @@ async function setup() {
   const info = encodeMessage(buildInfo({ deviceId: DEVICE_ID, state: agent.state }));
   const deviceTimers = new ManualTimers();
   const conn = new GattConnection({
-    agent, verifier, attempts: new AttemptLimiter(new MemoryAttemptStore(), Date.now), info, random, now: Date.now,
-    timers: deviceTimers, idleTimeoutMs: 120_000, attPayload: 244, disconnect: () => undefined,
+    agent,
+    verifier,
+    attempts: new AttemptLimiter(new MemoryAttemptStore(), Date.now),
+    info,
+    random,
+    now: Date.now,
+    timers: deviceTimers,
+    idleTimeoutMs: 120_000,
+    attPayload: 244,
+    disconnect: () => undefined,
   });
   const listeners = new Map<NotifyName, (f: Uint8Array) => void>();
   let mute = false;
   for (const n of ['session', 'status', 'scan'] as const) {
     // Each notification in a task of its own, as a BLE link delivers them.
-    conn.subscribe(n, (f) => { if (!(mute && n === 'status')) setImmediate(() => listeners.get(n)?.(f)); });
+    conn.subscribe(n, (f) => {
+      if (!(mute && n === 'status')) setImmediate(() => listeners.get(n)?.(f));
+    });
   }
   const link: DeviceLink = {
     attPayload: 244,
     readInfo: () => Promise.resolve(conn.readInfo(0)),
     write: (name, frame) => conn.write(name, frame),
-    onFrame: (n, l) => { listeners.set(n, l); },
+    onFrame: (n, l) => {
+      listeners.set(n, l);
+    },
     onDrop: () => undefined,
     close: () => Promise.resolve(conn.close()),
   };
@@ -84,7 +106,14 @@ async function setup() {
   const session = new DeviceSession(link, { now: Date.now, random, timers });
   await session.handshake(formatSetupCode(code), DEVICE_ID);
   await session.status(() => true, 0);
-  return { session, timers, conn, setMute: (m: boolean) => { mute = m; } };
+  return {
+    session,
+    timers,
+    conn,
+    setMute: (m: boolean) => {
+      mute = m;
+    },
+  };
 }
 
 const wifi = { type: 'wifi' as const, ssid: new TextEncoder().encode('home'), passphrase: 'correct horse battery' };
@@ -102,7 +131,16 @@ describe('acknowledged wifi and claim', () => {
     const t = await setup();
     // Well formed for the schema, unusable for the device: refused there, and the phone gets its code.
     const pem = (label: string): string => `-----BEGIN ${label}-----\nAAAA\n-----END ${label}-----\n`;
-    const bogus = { type: 'claim' as const, certificatePem: pem('CERTIFICATE'), privateKeyPem: pem('PRIVATE KEY'), host: 'example.com', port: 8883, templateName: 't', parameters: {}, expiresAt: 4_000_000_000 };
+    const bogus = {
+      type: 'claim' as const,
+      certificatePem: pem('CERTIFICATE'),
+      privateKeyPem: pem('PRIVATE KEY'),
+      host: 'example.com',
+      port: 8883,
+      templateName: 't',
+      parameters: {},
+      expiresAt: 4_000_000_000,
+    };
     await expect(t.session.sendAcknowledged(bogus)).rejects.toMatchObject({ code: 'CLAIM_INVALID' });
     t.conn.close();
   });
@@ -111,9 +149,13 @@ describe('acknowledged wifi and claim', () => {
     const t = await setup();
     t.setMute(true);
     const pending = t.session.sendAcknowledged(wifi);
-    const outcome = pending.then(() => 'resolved', (e: unknown) => e);
+    const outcome = pending.then(
+      () => 'resolved',
+      (e: unknown) => e,
+    );
     // Let the write and the device's handling run; nothing reaches the phone.
-    for (let i = 0; i < 20 && ![...t.timers.pending.values()].some((x) => x.ms === ACK_TIMEOUT_MS); i++) await new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 20 && ![...t.timers.pending.values()].some((x) => x.ms === ACK_TIMEOUT_MS); i++)
+      await new Promise((r) => setImmediate(r));
     expect([...t.timers.pending.values()].map((x) => x.ms)).toContain(ACK_TIMEOUT_MS);
     t.timers.fire(ACK_TIMEOUT_MS);
     expect(await outcome).toMatchObject({ code: 'SESSION_TIMEOUT' });

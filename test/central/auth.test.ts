@@ -8,7 +8,7 @@ import { readClientSecretFile } from '../../central/cli/context.js';
 import { approveDeviceCode, signInThroughPages, startCentralFixture } from './fixture.js';
 import type { CentralFixture } from './fixture.js';
 
-describe('central login against the emulator\'s OIDC provider', () => {
+describe("central login against the emulator's OIDC provider", () => {
   let fx: CentralFixture;
 
   beforeAll(async () => {
@@ -37,7 +37,13 @@ describe('central login against the emulator\'s OIDC provider', () => {
   it('writes the cache file with mode 0600 and reuses it until near expiry, then refreshes', async () => {
     let now = Date.now();
     const cachePath = `${fx.dir}/tokens/refresh.json`;
-    const auth = new Auth({ issuer: fx.config.oidc.issuer, clientId: fx.config.oidc.clientId, scope: fx.config.oidc.scope, cache: new TokenCache(cachePath), now: () => now });
+    const auth = new Auth({
+      issuer: fx.config.oidc.issuer,
+      clientId: fx.config.oidc.clientId,
+      scope: fx.config.oidc.scope,
+      cache: new TokenCache(cachePath),
+      now: () => now,
+    });
     const first = await auth.loginWithBrowser((url) => signInThroughPages(url, fx.username, fx.password));
     expect(statSync(cachePath).mode & 0o777).toBe(0o600);
     expect(readFileSync(cachePath, 'utf8')).toContain(first.refreshToken!);
@@ -72,7 +78,10 @@ describe('central login against the emulator\'s OIDC provider', () => {
     const pc = fx.config.oidc.passwordClient!;
     const secret = readClientSecretFile(pc.clientSecretPath, pc.clientId);
     const auth = new Auth({
-      issuer: fx.config.oidc.issuer, clientId: pc.clientId, clientSecret: secret, scope: fx.config.oidc.scope,
+      issuer: fx.config.oidc.issuer,
+      clientId: pc.clientId,
+      clientSecret: secret,
+      scope: fx.config.oidc.scope,
       cache: new TokenCache(join(fx.emulator.dataDir, '..', 'tokens', 'seed.json')),
     });
     expect(await auth.passwordGrantAllowed()).toBe(true);
@@ -81,9 +90,17 @@ describe('central login against the emulator\'s OIDC provider', () => {
     await expect(auth.loginWithPassword(fx.username, 'wrong')).rejects.toMatchObject({ code: 'LOGIN_FAILED' });
     // The public client has no direct access grants: refused by the provider (unauthorized_client).
     const publicAuth = fx.auth('password');
-    await expect(publicAuth.loginWithPassword(fx.username, fx.password)).rejects.toMatchObject({ code: 'LOGIN_FAILED' });
+    await expect(publicAuth.loginWithPassword(fx.username, fx.password)).rejects.toMatchObject({
+      code: 'LOGIN_FAILED',
+    });
     // A wrong secret is invalid_client.
-    const wrong = new Auth({ issuer: fx.config.oidc.issuer, clientId: pc.clientId, clientSecret: 'nope', scope: fx.config.oidc.scope, cache: new TokenCache(join(fx.emulator.dataDir, '..', 'tokens', 'wrong.json')) });
+    const wrong = new Auth({
+      issuer: fx.config.oidc.issuer,
+      clientId: pc.clientId,
+      clientSecret: 'nope',
+      scope: fx.config.oidc.scope,
+      cache: new TokenCache(join(fx.emulator.dataDir, '..', 'tokens', 'wrong.json')),
+    });
     await expect(wrong.loginWithPassword(fx.username, fx.password)).rejects.toMatchObject({ code: 'LOGIN_FAILED' });
   });
 
@@ -94,13 +111,17 @@ describe('central login against the emulator\'s OIDC provider', () => {
     expect(result.wasLoggedIn).toBe(true);
     expect(result.revoked).toBe(true);
     const endSession = new URL(result.endSessionUrl!);
-    expect(`${endSession.origin}${endSession.pathname}`).toBe((await auth.provider()).serverMetadata().end_session_endpoint);
+    expect(`${endSession.origin}${endSession.pathname}`).toBe(
+      (await auth.provider()).serverMetadata().end_session_endpoint,
+    );
     expect(endSession.searchParams.get('client_id')).toBe(fx.config.oidc.clientId);
     expect(result.endSessionUrl).not.toContain(tokens.idToken.split('.')[1]!);
     expect(auth.stored()).toBeUndefined();
     await expect(auth.tokens()).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
     const provider = await auth.provider();
-    await expect(client.refreshTokenGrant(provider, tokens.refreshToken!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(client.refreshTokenGrant(provider, tokens.refreshToken!)).rejects.toMatchObject({
+      error: 'invalid_grant',
+    });
     expect(await auth.logout()).toEqual({ wasLoggedIn: false, revoked: false });
   });
 
@@ -109,12 +130,22 @@ describe('central login against the emulator\'s OIDC provider', () => {
     await expect(auth.tokens()).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
     writeFileSync(`${fx.dir}/tokens/corrupt.json`, '{not json', { mode: 0o600 });
     await expect(auth.tokens()).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
-    const other = new Auth({ issuer: 'http://127.0.0.1:9/realms/other', clientId: fx.config.oidc.clientId, scope: 'openid', cache: new TokenCache(`${fx.dir}/tokens/code.json`) });
+    const other = new Auth({
+      issuer: 'http://127.0.0.1:9/realms/other',
+      clientId: fx.config.oidc.clientId,
+      scope: 'openid',
+      cache: new TokenCache(`${fx.dir}/tokens/code.json`),
+    });
     expect(other.stored()).toBeUndefined();
   });
 
   it('allows plain http only for loopback issuers', async () => {
-    const auth = new Auth({ issuer: 'http://idp.example.com/realms/fleet', clientId: 'x', scope: 'openid', cache: new TokenCache(`${fx.dir}/tokens/x.json`) });
+    const auth = new Auth({
+      issuer: 'http://idp.example.com/realms/fleet',
+      clientId: 'x',
+      scope: 'openid',
+      cache: new TokenCache(`${fx.dir}/tokens/x.json`),
+    });
     await expect(auth.provider()).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
   });
 });

@@ -16,7 +16,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNoble, startAir } from '../../ble/index.js';
 import type { AirServer, Noble } from '../../ble/index.js';
 import { runCli } from '../../central/cli/run.js';
-import { encodeSetupPayload, formatSetupCode, generateSetupCode, parseSetupCode } from '../../protocol/session/index.js';
+import {
+  encodeSetupPayload,
+  formatSetupCode,
+  generateSetupCode,
+  parseSetupCode,
+} from '../../protocol/session/index.js';
 import type { DeviceSpec } from './fixtures/device-process.js';
 import { signInThroughPages, startCentralFixture } from './fixture.js';
 import type { CentralFixture } from './fixture.js';
@@ -40,18 +45,35 @@ const devices: Device[] = [];
 
 async function startDevice(id: string, serial: string, networks: DeviceSpec['networks']): Promise<Device> {
   const code = formatSetupCode(generateSetupCode(random));
-  const spec: DeviceSpec = { air: airServer.specs[0]!, deviceId: id, setupCode: code, serial, stateDir: join(fx.dir, id), caPem: fx.emulator.caPem, networks };
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, CENTRAL_TEST_DEVICE: JSON.stringify(spec) } });
+  const spec: DeviceSpec = {
+    air: airServer.specs[0]!,
+    deviceId: id,
+    setupCode: code,
+    serial,
+    stateDir: join(fx.dir, id),
+    caPem: fx.emulator.caPem,
+    networks,
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, CENTRAL_TEST_DEVICE: JSON.stringify(spec) },
+  });
   const device = { id, code, child };
   devices.push(device);
   const lines = createInterface({ input: child.stdout! });
   const ready = new Promise<void>((resolve, reject) => {
-    lines.on('line', (l) => { if (l === 'READY') resolve(); });
+    lines.on('line', (l) => {
+      if (l === 'READY') resolve();
+    });
     child.once('exit', (c) => reject(new Error(`device ${id} exited with ${c}`)));
   });
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([ready, new Promise((_r, reject) => { timer = setTimeout(() => reject(new Error(`device ${id} did not start`)), DEVICE_START_TIMEOUT_MS); })])
-    .finally(() => clearTimeout(timer));
+  await Promise.race([
+    ready,
+    new Promise((_r, reject) => {
+      timer = setTimeout(() => reject(new Error(`device ${id} did not start`)), DEVICE_START_TIMEOUT_MS);
+    }),
+  ]).finally(() => clearTimeout(timer));
   return device;
 }
 
@@ -82,21 +104,58 @@ afterAll(async () => {
 describe('central provision --all', () => {
   it('provisions three of five, reports the wrong setup code and the wrong Wi-Fi password, exit 10', async () => {
     const codes = join(fx.dir, 'codes.txt');
-    const lines = devices.map((d) => d.id === 'pi-b4'
-      ? `${d.id} ${formatSetupCode(generateSetupCode(random))}`
-      : encodeSetupPayload({ deviceId: d.id, setupCode: parseSetupCode(d.code), transports: ['ble'] }));
+    const lines = devices.map((d) =>
+      d.id === 'pi-b4'
+        ? `${d.id} ${formatSetupCode(generateSetupCode(random))}`
+        : encodeSetupPayload({ deviceId: d.id, setupCode: parseSetupCode(d.code), transports: ['ble'] }),
+    );
     writeFileSync(codes, `${lines.join('\n')}\n`);
     const password = join(fx.dir, 'wifi-password');
     writeFileSync(password, `${NET.passphrase}\n`, { mode: 0o600 });
     let stdout = '';
     let stderr = '';
-    const code = await runCli(['--config', fx.emulator.cloudJsonPath, '--token-cache', join(fx.dir, 'tokens', 'batch.json'),
-      'provision', '--all', '--codes', codes, '--ssid', NET.ssid, '--password-file', password, '--parallel', '3', '--json'], {
-      stdout: { write: (t: string) => { stdout += t; } },
-      stderr: { write: (t: string) => { stderr += t; if (process.env.CENTRAL_DEBUG) process.stderr.write(t); } },
-      stdin: new PassThrough(), env: {}, openBrowser: () => false, noble: () => noble,
-    });
-    const summary = JSON.parse(stdout.trim().split('\n').at(-1)!) as { devices: Array<{ deviceId: string; ok: boolean; thingName?: string; error?: { code: string } }>; provisioned: number; failed: number; claimsIssued: number };
+    const code = await runCli(
+      [
+        '--config',
+        fx.emulator.cloudJsonPath,
+        '--token-cache',
+        join(fx.dir, 'tokens', 'batch.json'),
+        'provision',
+        '--all',
+        '--codes',
+        codes,
+        '--ssid',
+        NET.ssid,
+        '--password-file',
+        password,
+        '--parallel',
+        '3',
+        '--json',
+      ],
+      {
+        stdout: {
+          write: (t: string) => {
+            stdout += t;
+          },
+        },
+        stderr: {
+          write: (t: string) => {
+            stderr += t;
+            if (process.env.CENTRAL_DEBUG) process.stderr.write(t);
+          },
+        },
+        stdin: new PassThrough(),
+        env: {},
+        openBrowser: () => false,
+        noble: () => noble,
+      },
+    );
+    const summary = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+      devices: Array<{ deviceId: string; ok: boolean; thingName?: string; error?: { code: string } }>;
+      provisioned: number;
+      failed: number;
+      claimsIssued: number;
+    };
     expect(code).toBe(10);
     expect(summary).toMatchObject({ provisioned: 3, failed: 2 });
     expect(summary.devices.map((d) => [d.deviceId, d.ok ? d.thingName : d.error?.code])).toEqual([

@@ -9,7 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Air, loadBleno, loadNoble, setDefaultAir } from '../../ble/index.js';
 import type { Noble } from '../../ble/index.js';
 import { ProvisioningGattServer } from '../../peripheral/gatt/index.js';
-import { AttemptLimiter, formatSetupCode, generateSetupCode, makeVerifier, MemoryAttemptStore, MIN_PBKDF2_ITERATIONS } from '../../protocol/session/index.js';
+import {
+  AttemptLimiter,
+  formatSetupCode,
+  generateSetupCode,
+  makeVerifier,
+  MemoryAttemptStore,
+  MIN_PBKDF2_ITERATIONS,
+} from '../../protocol/session/index.js';
 import { findDevice, NobleDeviceLink, provisionDevice, scanDevices } from '../../central/ble/index.js';
 import type { DeviceLink, Phase, ProvisionJob } from '../../central/ble/index.js';
 import { deviceIdTag } from '../../protocol/advertisement.js';
@@ -41,7 +48,11 @@ let setupCode: string;
 let clockOffsetMs = 0;
 let cloud: CloudSession;
 
-async function poweredOn(stack: { state?: string; _state?: string; once(e: string, l: (s: string) => void): unknown }): Promise<void> {
+async function poweredOn(stack: {
+  state?: string;
+  _state?: string;
+  once(e: string, l: (s: string) => void): unknown;
+}): Promise<void> {
   while (stack.state !== 'poweredOn' && stack._state !== 'poweredOn') {
     await new Promise<void>((resolve) => stack.once('stateChange', () => resolve()));
   }
@@ -81,9 +92,20 @@ beforeAll(async () => {
   const code = generateSetupCode(random);
   setupCode = formatSetupCode(code);
   const verifier = makeVerifier({ deviceId: DEVICE_ID, code, random, iterations: MIN_PBKDF2_ITERATIONS });
-  device = makeDevice({ stateDir: join(fx.dir, 'device'), wifi: new SimWifi([NET, { ssid: 'cafe' }]), caPem: fx.emulator.caPem, serial: SERIAL });
+  device = makeDevice({
+    stateDir: join(fx.dir, 'device'),
+    wifi: new SimWifi([NET, { ssid: 'cafe' }]),
+    caPem: fx.emulator.caPem,
+    serial: SERIAL,
+  });
   await device.agent.start();
-  server = new ProvisioningGattServer({ bleno, agent: device.agent, verifier, attempts: new AttemptLimiter(new MemoryAttemptStore(), Date.now), random });
+  server = new ProvisioningGattServer({
+    bleno,
+    agent: device.agent,
+    verifier,
+    attempts: new AttemptLimiter(new MemoryAttemptStore(), Date.now),
+    random,
+  });
   await server.start();
 }, 60_000);
 
@@ -100,13 +122,20 @@ describe('central BLE provisioning over the virtual air', () => {
     expect(d!.rssi).toBeLessThan(0);
   });
 
-  it('provisions the device: session, the device\'s Wi-Fi scan, Wi-Fi and claim, status to the end', async () => {
+  it("provisions the device: session, the device's Wi-Fi scan, Wi-Fi and claim, status to the end", async () => {
     const phases: Phase[] = [];
     const states: string[] = [];
     let networks: string[] = [];
     const result = await provisionDevice(job({ scan: true }), {
-      connect, random,
-      hooks: { onPhase: (p) => phases.push(p), onStatus: (s) => states.push(s.state), onScan: (n) => { networks = n.map((x) => new TextDecoder().decode(x.ssid)); } },
+      connect,
+      random,
+      hooks: {
+        onPhase: (p) => phases.push(p),
+        onStatus: (s) => states.push(s.state),
+        onScan: (n) => {
+          networks = n.map((x) => new TextDecoder().decode(x.ssid));
+        },
+      },
     });
     expect(result.thingName).toBe(`mything_${SERIAL}`);
     expect(fx.emulator.registry.getCertificate(result.certificateId)?.status).toBe('ACTIVE');
@@ -160,7 +189,11 @@ describe('central BLE provisioning over the virtual air', () => {
         },
       };
     };
-    const result = await provisionDevice(job(), { connect: dropping, random, hooks: { onRetry: (_n, err) => retries.push(err.code) } });
+    const result = await provisionDevice(job(), {
+      connect: dropping,
+      random,
+      hooks: { onRetry: (_n, err) => retries.push(err.code) },
+    });
     expect(dropped).toBe(true);
     expect(claimFrames).toBeGreaterThanOrEqual(2);
     expect(retries).toEqual(['LINK_LOST']);
@@ -168,32 +201,56 @@ describe('central BLE provisioning over the virtual air', () => {
     expect(result.thingName).toBe(`mything_${SERIAL}`);
   }, 60_000);
 
-  it('stops with the device\'s code: wrong setup code, wrong Wi-Fi password, refused claim', async () => {
+  it("stops with the device's code: wrong setup code, wrong Wi-Fi password, refused claim", async () => {
     await resetDevice();
     const wrong = formatSetupCode(generateSetupCode(random));
-    await expect(provisionDevice(job({ setupCode: wrong }), { connect, random })).rejects.toMatchObject({ code: 'SESSION_AUTH_FAILED' });
+    await expect(provisionDevice(job({ setupCode: wrong }), { connect, random })).rejects.toMatchObject({
+      code: 'SESSION_AUTH_FAILED',
+    });
     await resetDevice();
-    await expect(provisionDevice(job({ wifi: { ssid: NET.ssid, passphrase: 'not the password' } }), { connect, random }))
-      .rejects.toMatchObject({ code: 'WIFI_AUTH_FAILED' });
+    await expect(
+      provisionDevice(job({ wifi: { ssid: NET.ssid, passphrase: 'not the password' } }), { connect, random }),
+    ).rejects.toMatchObject({ code: 'WIFI_AUTH_FAILED' });
     // A claim the device refuses (expired by its clock) ends the run with the device's code, not a timeout.
     await resetDevice();
-    const expired = async (): Promise<ClaimMessage> => ({ ...claimMessage(await cloud.claim(), fx.config), expiresAt: Math.floor(Date.now() / 1000) - 1 });
-    await expect(provisionDevice(job({ claim: expired }), { connect, random })).rejects.toMatchObject({ code: 'CLAIM_EXPIRED' });
+    const expired = async (): Promise<ClaimMessage> => ({
+      ...claimMessage(await cloud.claim(), fx.config),
+      expiresAt: Math.floor(Date.now() / 1000) - 1,
+    });
+    await expect(provisionDevice(job({ claim: expired }), { connect, random })).rejects.toMatchObject({
+      code: 'CLAIM_EXPIRED',
+    });
   }, 60_000);
 });
 
 describe('central CLI over BLE', () => {
   /** Runs `central` in-process on this process's noble, with the login made in beforeAll. */
-  const cli = async (args: string[]): Promise<{ code: number; stdout: string; stderr: string; json: Record<string, unknown> }> => {
+  const cli = async (
+    args: string[],
+  ): Promise<{ code: number; stdout: string; stderr: string; json: Record<string, unknown> }> => {
     let stdout = '';
     let stderr = '';
-    const code = await runCli(['--config', fx.emulator.cloudJsonPath, '--token-cache', join(fx.dir, 'tokens', 'ble.json'), ...args], {
-      stdout: { write: (t: string) => { stdout += t; } },
-      stderr: { write: (t: string) => { stderr += t; } },
-      stdin: new PassThrough(), env: {}, openBrowser: () => false, noble: () => noble,
-    });
+    const code = await runCli(
+      ['--config', fx.emulator.cloudJsonPath, '--token-cache', join(fx.dir, 'tokens', 'ble.json'), ...args],
+      {
+        stdout: {
+          write: (t: string) => {
+            stdout += t;
+          },
+        },
+        stderr: {
+          write: (t: string) => {
+            stderr += t;
+          },
+        },
+        stdin: new PassThrough(),
+        env: {},
+        openBrowser: () => false,
+        noble: () => noble,
+      },
+    );
     const last = stdout.trim().split('\n').at(-1) ?? '';
-    return { code, stdout, stderr, json: last.startsWith('{') ? JSON.parse(last) as Record<string, unknown> : {} };
+    return { code, stdout, stderr, json: last.startsWith('{') ? (JSON.parse(last) as Record<string, unknown>) : {} };
   };
   const passwordFile = (): string => {
     const path = join(fx.dir, 'wifi-password');
@@ -205,12 +262,30 @@ describe('central CLI over BLE', () => {
     await resetDevice();
     const list = await cli(['devices', '--scan-time', '0.5', '--json']);
     expect(list.code).toBe(0);
-    expect(list.json.devices).toEqual(expect.arrayContaining([expect.objectContaining({
-      name: DEVICE_ID, nameMayBeShortened: true, idTag: Buffer.from(deviceIdTag(DEVICE_ID)).toString('hex'), state: 'idle',
-    })]));
+    expect(list.json.devices).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          name: DEVICE_ID,
+          nameMayBeShortened: true,
+          idTag: Buffer.from(deviceIdTag(DEVICE_ID)).toString('hex'),
+          state: 'idle',
+        }),
+      ]),
+    );
 
     const qr = encodeSetupPayload({ deviceId: DEVICE_ID, setupCode: parseSetupCode(setupCode), transports: ['ble'] });
-    const r = await cli(['provision', '--qr', qr, '--ssid', NET.ssid, '--password-file', passwordFile(), '--param', 'DeviceLocation=Hall', '--json']);
+    const r = await cli([
+      'provision',
+      '--qr',
+      qr,
+      '--ssid',
+      NET.ssid,
+      '--password-file',
+      passwordFile(),
+      '--param',
+      'DeviceLocation=Hall',
+      '--json',
+    ]);
     expect(r.code).toBe(0);
     expect(r.json).toMatchObject({ ok: true, deviceId: DEVICE_ID, thingName: `mything_${SERIAL}` });
     expect(r.stderr).toContain('registering');
@@ -226,12 +301,31 @@ describe('central CLI over BLE', () => {
     await resetDevice();
     const codes = join(fx.dir, 'codes.txt');
     const otherCode = formatSetupCode(generateSetupCode(random));
-    writeFileSync(codes, `# batch\npi-ghost ${otherCode}\n${encodeSetupPayload({ deviceId: DEVICE_ID, setupCode: parseSetupCode(setupCode), transports: ['ble'] })}\n`);
-    const r = await cli(['provision', '--all', '--codes', codes, '--ssid', NET.ssid, '--password-file', passwordFile(), '--find-timeout', '1', '--json']);
+    writeFileSync(
+      codes,
+      `# batch\npi-ghost ${otherCode}\n${encodeSetupPayload({ deviceId: DEVICE_ID, setupCode: parseSetupCode(setupCode), transports: ['ble'] })}\n`,
+    );
+    const r = await cli([
+      'provision',
+      '--all',
+      '--codes',
+      codes,
+      '--ssid',
+      NET.ssid,
+      '--password-file',
+      passwordFile(),
+      '--find-timeout',
+      '1',
+      '--json',
+    ]);
     expect(r.code).toBe(10);
     expect(r.json).toMatchObject({ ok: true, provisioned: 1, failed: 1 });
     expect(r.json.devices).toEqual([
-      expect.objectContaining({ deviceId: 'pi-ghost', ok: false, error: expect.objectContaining({ code: 'DEVICE_NOT_FOUND' }) }),
+      expect.objectContaining({
+        deviceId: 'pi-ghost',
+        ok: false,
+        error: expect.objectContaining({ code: 'DEVICE_NOT_FOUND' }),
+      }),
       expect.objectContaining({ deviceId: DEVICE_ID, ok: true, thingName: `mything_${SERIAL}` }),
     ]);
     expect(r.stdout + r.stderr).not.toContain(parseSetupCode(otherCode));

@@ -67,10 +67,15 @@ describe('central federation and claim against the emulator', () => {
 
   it('answers LOGIN_REQUIRED for a forged ID token and CLAIM_DENIED for a template the role may not use', async () => {
     const idToken = await auth.idToken();
-    await expect(federate({
-      region: fx.config.region, endpoint: fx.config.cognito.endpoint!, identityPoolId: fx.config.cognito.identityPoolId,
-      providerName: fx.config.cognito.providerName, idToken: tamper(idToken),
-    })).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
+    await expect(
+      federate({
+        region: fx.config.region,
+        endpoint: fx.config.cognito.endpoint!,
+        identityPoolId: fx.config.cognito.identityPoolId,
+        providerName: fx.config.cognito.providerName,
+        idToken: tamper(idToken),
+      }),
+    ).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
     const other = { ...fx.config, iot: { ...fx.config.iot, provisioningTemplateName: 'SomeOtherTemplate' } };
     const cloud = new CloudSession({ config: other, idToken: () => auth.idToken() });
     await expect(cloud.claim()).rejects.toMatchObject({ code: 'CLAIM_DENIED' });

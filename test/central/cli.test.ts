@@ -28,7 +28,11 @@ describe('central CLI against the emulator', () => {
     const opened: string[] = [];
     const signIns: Promise<void>[] = [];
     const io: CliIo = {
-      stdout: { write: (t: string) => { stdout += t; } },
+      stdout: {
+        write: (t: string) => {
+          stdout += t;
+        },
+      },
       stderr: {
         write: (t: string) => {
           stderr += t;
@@ -38,12 +42,21 @@ describe('central CLI against the emulator', () => {
       },
       stdin: new PassThrough(),
       env,
-      openBrowser: (url) => { opened.push(url); return false; },
+      openBrowser: (url) => {
+        opened.push(url);
+        return false;
+      },
     };
     const code = await runCli([...base, ...args], io);
     await Promise.all(signIns);
     const last = stdout.trim().split('\n').at(-1) ?? '';
-    return { code, stdout, stderr, json: last.startsWith('{') ? JSON.parse(last) as Record<string, unknown> : {}, opened };
+    return {
+      code,
+      stdout,
+      stderr,
+      json: last.startsWith('{') ? (JSON.parse(last) as Record<string, unknown>) : {},
+      opened,
+    };
   };
 
   beforeAll(async () => {
@@ -102,7 +115,9 @@ describe('central CLI against the emulator', () => {
   });
 
   it('refuses the password grant the provider does not offer (exit 4) without echoing the password', async () => {
-    const r = await run(['login', '--password-grant', '--username', fx.username], { CENTRAL_PASSWORD: 'a-secret-password' });
+    const r = await run(['login', '--password-grant', '--username', fx.username], {
+      CENTRAL_PASSWORD: 'a-secret-password',
+    });
     expect(r.code).toBe(4);
     expect(r.stderr).toContain('LOGIN_FAILED');
     expect(r.stdout + r.stderr).not.toContain('a-secret-password');
@@ -113,10 +128,21 @@ describe('central CLI against the emulator', () => {
     writeFileSync(bad, JSON.stringify({ ...fx.emulator.cloudJson, oidc: { clientId: 'x' } }));
     let out = '';
     const r = await runCli(['--config', bad, '--json', 'whoami'], {
-      stdout: { write: (t: string) => { out += t; } }, stderr: { write: () => undefined }, stdin: new PassThrough(), env: {}, openBrowser: () => false,
+      stdout: {
+        write: (t: string) => {
+          out += t;
+        },
+      },
+      stderr: { write: () => undefined },
+      stdin: new PassThrough(),
+      env: {},
+      openBrowser: () => false,
     });
     expect(r).toBe(3);
-    expect(JSON.parse(out)).toMatchObject({ ok: false, error: { code: 'CONFIG_INVALID', message: expect.stringContaining(`oidc.issuer in ${bad}`) } });
+    expect(JSON.parse(out)).toMatchObject({
+      ok: false,
+      error: { code: 'CONFIG_INVALID', message: expect.stringContaining(`oidc.issuer in ${bad}`) },
+    });
     expect((await run(['frobnicate'])).code).toBe(2);
     expect((await run(['login', '--device-grant', '--password-grant'])).code).toBe(2);
   });

@@ -37,7 +37,10 @@ export async function startCentralFixture(): Promise<CentralFixture> {
   });
   try {
     await runSetup(admin, {
-      region: emulator.region, accountId: emulator.accountId, policyName: DEVICE_POLICY_NAME, templateName: emulator.provisioningTemplateName,
+      region: emulator.region,
+      accountId: emulator.accountId,
+      policyName: DEVICE_POLICY_NAME,
+      templateName: emulator.provisioningTemplateName,
       provisioningRoleArn: `arn:aws:iam::${emulator.accountId}:role/service-role/${PROVISIONING_ROLE_NAME}`,
     });
   } finally {
@@ -51,10 +54,14 @@ export async function startCentralFixture(): Promise<CentralFixture> {
     config,
     username: demo.username,
     password: demo.password,
-    auth: (name, now) => new Auth({
-      issuer: config.oidc.issuer, clientId: config.oidc.clientId, scope: config.oidc.scope,
-      cache: new TokenCache(join(dir, 'tokens', `${name}.json`)), ...(now ? { now } : {}),
-    }),
+    auth: (name, now) =>
+      new Auth({
+        issuer: config.oidc.issuer,
+        clientId: config.oidc.clientId,
+        scope: config.oidc.scope,
+        cache: new TokenCache(join(dir, 'tokens', `${name}.json`)),
+        ...(now ? { now } : {}),
+      }),
     close: async () => {
       await emulator.close();
       rmSync(dir, { recursive: true, force: true });
@@ -72,11 +79,17 @@ export async function signInThroughPages(url: URL, username: string, password: s
   if (page.status !== 200) throw new Error(`login page: HTTP ${page.status}`);
   const form = parseForm(page.html, page.url, '/login');
   const done = await browser.post(form.action, { ...form.fields, username, password });
-  if (done.status !== 200 || !new URL(done.url).pathname.endsWith('/callback')) throw new Error(`login ended at ${done.url} (HTTP ${done.status})`);
+  if (done.status !== 200 || !new URL(done.url).pathname.endsWith('/callback'))
+    throw new Error(`login ended at ${done.url} (HTTP ${done.status})`);
 }
 
 /** Approves a device-grant user code on the provider's verification pages. */
-export async function approveDeviceCode(verificationUriComplete: string, userCode: string, username: string, password: string): Promise<void> {
+export async function approveDeviceCode(
+  verificationUriComplete: string,
+  userCode: string,
+  username: string,
+  password: string,
+): Promise<void> {
   const browser = new TestBrowser();
   const autoSubmit = await browser.get(verificationUriComplete);
   const autoForm = parseForm(autoSubmit.html, autoSubmit.url);

@@ -20,7 +20,14 @@ import { crc32 } from '../../protocol/crc32.js';
 import { FIRST_FRAME_HEADER_BYTES, fragment } from '../../protocol/framing.js';
 import { CHARACTERISTICS, compactUuid } from '../../protocol/gatt.js';
 import { ReportedError } from '../../protocol/notice.js';
-import { AttemptLimiter, formatSetupCode, generateSetupCode, makeVerifier, MemoryAttemptStore, MIN_PBKDF2_ITERATIONS } from '../../protocol/session/index.js';
+import {
+  AttemptLimiter,
+  formatSetupCode,
+  generateSetupCode,
+  makeVerifier,
+  MemoryAttemptStore,
+  MIN_PBKDF2_ITERATIONS,
+} from '../../protocol/session/index.js';
 import { makeDevice } from '../device/harness.js';
 import type { DeviceUnderTest } from '../device/harness.js';
 
@@ -33,7 +40,11 @@ let device: DeviceUnderTest;
 let server: ProvisioningGattServer;
 let setupCode: string;
 
-async function poweredOn(stack: { state?: string; _state?: string; once(e: string, l: (s: string) => void): unknown }): Promise<void> {
+async function poweredOn(stack: {
+  state?: string;
+  _state?: string;
+  once(e: string, l: (s: string) => void): unknown;
+}): Promise<void> {
   while (stack.state !== 'poweredOn' && stack._state !== 'poweredOn') {
     await new Promise<void>((resolve) => stack.once('stateChange', () => resolve()));
   }
@@ -56,7 +67,9 @@ async function connect(): Promise<Connected> {
   const peripheral = await findDevice(noble, DEVICE_ID);
   const link = await NobleDeviceLink.connect(peripheral);
   let dropped = false;
-  link.onDrop(() => { dropped = true; });
+  link.onDrop(() => {
+    dropped = true;
+  });
   return { peripheral, link, dropped: () => dropped };
 }
 
@@ -68,7 +81,10 @@ function characteristic(peripheral: Peripheral, name: 'status' | 'scan'): Charac
 }
 
 async function failureOf(p: Promise<unknown>): Promise<unknown> {
-  return p.then(() => undefined, (e: unknown) => e);
+  return p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 }
 
 beforeAll(async () => {
@@ -80,10 +96,23 @@ beforeAll(async () => {
   const code = generateSetupCode(random);
   setupCode = formatSetupCode(code);
   const verifier = makeVerifier({ deviceId: DEVICE_ID, code, random, iterations: MIN_PBKDF2_ITERATIONS });
-  const wifi = adaptWifiBackend(new SimulatedWifi({ networks: [{ ssid: 'home', passphrase: 'correct horse battery', rssi: -45, channel: 6 }], joinDelayMs: 0, scanDelayMs: 0 }));
+  const wifi = adaptWifiBackend(
+    new SimulatedWifi({
+      networks: [{ ssid: 'home', passphrase: 'correct horse battery', rssi: -45, channel: 6 }],
+      joinDelayMs: 0,
+      scanDelayMs: 0,
+    }),
+  );
   device = makeDevice({ stateDir: dir, wifi, caPem: 'unused: no job is committed here', serial: 'SN-NOTICE' });
   await device.agent.start();
-  server = new ProvisioningGattServer({ bleno, agent: device.agent, verifier, attempts: new AttemptLimiter(new MemoryAttemptStore(), Date.now), random, log: (l) => device.log.push(l) });
+  server = new ProvisioningGattServer({
+    bleno,
+    agent: device.agent,
+    verifier,
+    attempts: new AttemptLimiter(new MemoryAttemptStore(), Date.now),
+    random,
+    log: (l) => device.log.push(l),
+  });
   await server.start();
 }, 60_000);
 

@@ -17,7 +17,11 @@ const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const EMPTY = mkdtempSync(join(tmpdir(), 'cli-conventions-'));
 afterAll(() => rmSync(EMPTY, { recursive: true, force: true }));
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** Child processes at once: each loads tsx and its program (2 cores). */
 const AT_ONCE = 3;
@@ -30,14 +34,24 @@ async function run(program: string, args: string[]): Promise<Run> {
   try {
     // stdin stays an open pipe: a program that prompted would wait on it (and the test time out).
     const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, program), ...args], {
-      cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, CENTRAL_TOKEN_CACHE: join(EMPTY, 'tokens.json'), CENTRAL_CONFIG: join(EMPTY, 'cloud.json'), BLE_TRANSPORT: `air:unix:${join(EMPTY, 'air.sock')}` },
+      cwd: REPO,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        CENTRAL_TOKEN_CACHE: join(EMPTY, 'tokens.json'),
+        CENTRAL_CONFIG: join(EMPTY, 'cloud.json'),
+        BLE_TRANSPORT: `air:unix:${join(EMPTY, 'air.sock')}`,
+      },
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const [code] = await once(child, 'exit') as [number | null];
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const [code] = (await once(child, 'exit')) as [number | null];
     return { code, stdout, stderr };
   } finally {
     running--;
@@ -54,74 +68,114 @@ const PROGRAMS: [string, string, string[]][] = [
   ['setup decommission', 'cloud/setup/cli.ts', ['decommission']],
   ['bench', 'bench/run.ts', []],
   ['central', 'central/cli.ts', []],
-  ...['login', 'logout', 'whoami', 'claim', 'devices', 'provision'].map((c): [string, string, string[]] => [`central ${c}`, 'central/cli.ts', [c]]),
+  ...['login', 'logout', 'whoami', 'claim', 'devices', 'provision'].map((c): [string, string, string[]] => [
+    `central ${c}`,
+    'central/cli.ts',
+    [c],
+  ]),
   ['device', 'peripheral/cli.ts', []],
-  ...['start', 'status', 'reset', 'make-setup-code'].map((c): [string, string, string[]] => [`device ${c}`, 'peripheral/cli.ts', [c]]),
+  ...['start', 'status', 'reset', 'make-setup-code'].map((c): [string, string, string[]] => [
+    `device ${c}`,
+    'peripheral/cli.ts',
+    [c],
+  ]),
   ['make-setup-code', 'peripheral/setup-code/cli.ts', []],
   ['demo', 'demo/cli.ts', []],
   ['softap page build', 'softap-fallback/web/cli.ts', []],
   ['softap access point', 'softap-fallback/ap/cli.ts', []],
-  ...['render', 'start', 'stop', 'status', 'passphrase'].map((c): [string, string, string[]] => [`softap access point ${c}`, 'softap-fallback/ap/cli.ts', [c]]),
+  ...['render', 'start', 'stop', 'status', 'passphrase'].map((c): [string, string, string[]] => [
+    `softap access point ${c}`,
+    'softap-fallback/ap/cli.ts',
+    [c],
+  ]),
 ];
 
 const TIMEOUT_MS = 120_000;
 
 describe.concurrent('command-line conventions', () => {
   for (const [label, program, sub] of PROGRAMS) {
-    it(`${label} --help prints the usage and exits 0, -h too`, async () => {
-      for (const flag of ['--help', '-h']) {
-        const { code, stdout, stderr } = await run(program, [...sub, flag]);
-        expect(code, stderr).toBe(0);
-        expect(stdout).toMatch(/^usage: /);
-        // The work itself did not run: no benchmark, no page build, no server, no device.
-        expect(stdout).not.toMatch(/wrote |KiB|listening|running:/);
-      }
-    }, TIMEOUT_MS);
+    it(
+      `${label} --help prints the usage and exits 0, -h too`,
+      async () => {
+        for (const flag of ['--help', '-h']) {
+          const { code, stdout, stderr } = await run(program, [...sub, flag]);
+          expect(code, stderr).toBe(0);
+          expect(stdout).toMatch(/^usage: /);
+          // The work itself did not run: no benchmark, no page build, no server, no device.
+          expect(stdout).not.toMatch(/wrote |KiB|listening|running:/);
+        }
+      },
+      TIMEOUT_MS,
+    );
 
-    it(`${label} --no-such-flag names the flag, points to --help and exits 2`, async () => {
-      const { code, stdout, stderr } = await run(program, [...sub, '--no-such-flag']);
-      expect(code, stderr).toBe(2);
-      // Libraries may warn on import (oidc-provider on Node 20); the program's own report is its last two lines.
-      const lines = stderr.trimEnd().split('\n').slice(-2);
-      expect(stderr.match(/no-such-flag/g), stderr).toHaveLength(1);
-      expect(lines[0]).toMatch(/: unknown option '--no-such-flag'$/);
-      expect(lines[1]).toMatch(/^run `(npm run \S+ --|npx tsx \S+)( \S+)? --help` for usage$/);
-      expect(stdout).toBe('');
-    }, TIMEOUT_MS);
+    it(
+      `${label} --no-such-flag names the flag, points to --help and exits 2`,
+      async () => {
+        const { code, stdout, stderr } = await run(program, [...sub, '--no-such-flag']);
+        expect(code, stderr).toBe(2);
+        // Libraries may warn on import (oidc-provider on Node 20); the program's own report is its last two lines.
+        const lines = stderr.trimEnd().split('\n').slice(-2);
+        expect(stderr.match(/no-such-flag/g), stderr).toHaveLength(1);
+        expect(lines[0]).toMatch(/: unknown option '--no-such-flag'$/);
+        expect(lines[1]).toMatch(/^run `(npm run \S+ --|npx tsx \S+)( \S+)? --help` for usage$/);
+        expect(stdout).toBe('');
+      },
+      TIMEOUT_MS,
+    );
   }
 
-  it('central refuses a flag of another command (whoami --ssid) with exit 2', async () => {
-    const { code, stderr } = await run('central/cli.ts', ['whoami', '--ssid', 'x']);
-    expect(code, stderr).toBe(2);
-    expect(stderr).toContain('central: whoami does not take --ssid');
-  }, TIMEOUT_MS);
+  it(
+    'central refuses a flag of another command (whoami --ssid) with exit 2',
+    async () => {
+      const { code, stderr } = await run('central/cli.ts', ['whoami', '--ssid', 'x']);
+      expect(code, stderr).toBe(2);
+      expect(stderr).toContain('central: whoami does not take --ssid');
+    },
+    TIMEOUT_MS,
+  );
 
-  it('central provision without --ssid exits 2 before the config is read or a setup code asked for', async () => {
-    // No --setup-code: a prompt would come first if the flags were checked late; the config does not exist (exit 3 if read).
-    const { code, stderr } = await run('central/cli.ts', ['provision', '--device', 'pi-kitchen']);
-    expect(code, stderr).toBe(2);
-    expect(stderr).toContain('--ssid is required');
-    expect(stderr).not.toMatch(/Setup code|CONFIG_INVALID/);
-  }, TIMEOUT_MS);
+  it(
+    'central provision without --ssid exits 2 before the config is read or a setup code asked for',
+    async () => {
+      // No --setup-code: a prompt would come first if the flags were checked late; the config does not exist (exit 3 if read).
+      const { code, stderr } = await run('central/cli.ts', ['provision', '--device', 'pi-kitchen']);
+      expect(code, stderr).toBe(2);
+      expect(stderr).toContain('--ssid is required');
+      expect(stderr).not.toMatch(/Setup code|CONFIG_INVALID/);
+    },
+    TIMEOUT_MS,
+  );
 
-  it('a missing required flag or a bad value is a usage error (exit 2) everywhere', async () => {
-    const cases: [string, string[], RegExp][] = [
-      ['cloud/setup/cli.ts', ['decommission', '--thing', 'mything_1', '--operator', 'ops'], /setup: decommission needs --reason/],
-      ['cloud/setup/cli.ts', ['--policy', 'open'], /setup: --policy must be one of/],
-      ['cloud/cli.ts', ['--iot-port', '70000'], /cloud: --iot-port must be a port number/],
-      ['ble/air/cli.ts', ['--clock', 'sundial'], /air: --clock must be realtime or virtual/],
-      ['peripheral/cli.ts', ['reset'], /device: reset forgets .* add --yes/],
-      ['peripheral/cli.ts', ['status', '--yes'], /device: --yes is an option of reset/],
-      ['demo/cli.ts', ['--devices', '0'], /demo: --devices must be an integer/],
-      ['bench/run.ts', ['no-such-bench'], /bench: unknown benchmark\(s\): no-such-bench/],
-      ['softap-fallback/ap/cli.ts', ['render', '--device-id', 'pi-1', '--secret-file', 'x', '--country', 'DE'], /render needs --out/],
-      ['softap-fallback/ap/cli.ts', ['stop', '--country', 'DE'], /stop does not take --country/],
-    ];
-    for (const [program, args, message] of cases) {
-      const { code, stderr } = await run(program, args);
-      expect(code, `${program} ${args.join(' ')}: ${stderr}`).toBe(2);
-      expect(stderr).toMatch(message);
-      expect(stderr).toContain('--help` for usage');
-    }
-  }, TIMEOUT_MS);
+  it(
+    'a missing required flag or a bad value is a usage error (exit 2) everywhere',
+    async () => {
+      const cases: [string, string[], RegExp][] = [
+        [
+          'cloud/setup/cli.ts',
+          ['decommission', '--thing', 'mything_1', '--operator', 'ops'],
+          /setup: decommission needs --reason/,
+        ],
+        ['cloud/setup/cli.ts', ['--policy', 'open'], /setup: --policy must be one of/],
+        ['cloud/cli.ts', ['--iot-port', '70000'], /cloud: --iot-port must be a port number/],
+        ['ble/air/cli.ts', ['--clock', 'sundial'], /air: --clock must be realtime or virtual/],
+        ['peripheral/cli.ts', ['reset'], /device: reset forgets .* add --yes/],
+        ['peripheral/cli.ts', ['status', '--yes'], /device: --yes is an option of reset/],
+        ['demo/cli.ts', ['--devices', '0'], /demo: --devices must be an integer/],
+        ['bench/run.ts', ['no-such-bench'], /bench: unknown benchmark\(s\): no-such-bench/],
+        [
+          'softap-fallback/ap/cli.ts',
+          ['render', '--device-id', 'pi-1', '--secret-file', 'x', '--country', 'DE'],
+          /render needs --out/,
+        ],
+        ['softap-fallback/ap/cli.ts', ['stop', '--country', 'DE'], /stop does not take --country/],
+      ];
+      for (const [program, args, message] of cases) {
+        const { code, stderr } = await run(program, args);
+        expect(code, `${program} ${args.join(' ')}: ${stderr}`).toBe(2);
+        expect(stderr).toMatch(message);
+        expect(stderr).toContain('--help` for usage');
+      }
+    },
+    TIMEOUT_MS,
+  );
 });

@@ -29,9 +29,15 @@ export const TEMPLATE_BODY = JSON.stringify({
   Resources: {
     thing: {
       Type: 'AWS::IoT::Thing',
-      Properties: { ThingName: { 'Fn::Join': ['', ['mything_', { Ref: 'SerialNumber' }]] }, AttributePayload: { location: { Ref: 'DeviceLocation' } } },
+      Properties: {
+        ThingName: { 'Fn::Join': ['', ['mything_', { Ref: 'SerialNumber' }]] },
+        AttributePayload: { location: { Ref: 'DeviceLocation' } },
+      },
     },
-    certificate: { Type: 'AWS::IoT::Certificate', Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'ACTIVE' } },
+    certificate: {
+      Type: 'AWS::IoT::Certificate',
+      Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'ACTIVE' },
+    },
     policy: { Type: 'AWS::IoT::Policy', Properties: { PolicyName: 'pubsub' } },
   },
 });
@@ -52,7 +58,13 @@ export const PHONE: AwsCredentialRecord = {
   policies: [
     {
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Action: 'iot:CreateProvisioningClaim', Resource: `arn:aws:iot:${REGION}:${ACCOUNT}:provisioningtemplate/${TEMPLATE_NAME}` }],
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: 'iot:CreateProvisioningClaim',
+          Resource: `arn:aws:iot:${REGION}:${ACCOUNT}:provisioningtemplate/${TEMPLATE_NAME}`,
+        },
+      ],
     },
   ],
 };
@@ -69,7 +81,10 @@ export interface Harness {
   registry: Registry;
   ca: EmulatorCa;
   plane: ControlPlane;
-  client(record?: AwsCredentialRecord, overrides?: Partial<{ secretAccessKey: string; accessKeyId: string; sessionToken: string }>): IoTClient;
+  client(
+    record?: AwsCredentialRecord,
+    overrides?: Partial<{ secretAccessKey: string; accessKeyId: string; sessionToken: string }>,
+  ): IoTClient;
   close(): Promise<void>;
 }
 
@@ -78,7 +93,15 @@ export async function startHarness(options: Partial<ControlPlaneOptions> = {}): 
   const registry = Registry.open(join(dir, 'registry.db'), { region: REGION, accountId: ACCOUNT });
   const ca = await EmulatorCa.openOrCreate(join(dir, 'ca'));
   for (const r of [ADMIN, PHONE, EXPIRED]) registry.credentials.put(r);
-  const plane = await startControlPlane({ registry, ca, credentials: registry.credentials, region: REGION, accountId: ACCOUNT, dataEndpoint: DATA_ENDPOINT, ...options });
+  const plane = await startControlPlane({
+    registry,
+    ca,
+    credentials: registry.credentials,
+    region: REGION,
+    accountId: ACCOUNT,
+    dataEndpoint: DATA_ENDPOINT,
+    ...options,
+  });
   const clients: IoTClient[] = [];
   return {
     dir,
@@ -93,7 +116,9 @@ export async function startHarness(options: Partial<ControlPlaneOptions> = {}): 
         credentials: {
           accessKeyId: overrides.accessKeyId ?? record.accessKeyId,
           secretAccessKey: overrides.secretAccessKey ?? record.secretAccessKey,
-          ...((overrides.sessionToken ?? record.sessionToken) !== undefined ? { sessionToken: overrides.sessionToken ?? record.sessionToken } : {}),
+          ...((overrides.sessionToken ?? record.sessionToken) !== undefined
+            ? { sessionToken: overrides.sessionToken ?? record.sessionToken }
+            : {}),
         },
       });
       clients.push(c);

@@ -44,7 +44,10 @@ async function errorName(p: Promise<unknown>): Promise<string> {
   throw new Error('expected the call to fail');
 }
 
-const DOC = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: '*' }] });
+const DOC = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: '*' }],
+});
 
 let h: Harness;
 let iot: IoTClient;
@@ -65,11 +68,28 @@ describe('a thing from creation to deletion', () => {
     const arn = keys.certificateArn!;
     expect(arn).toBe(`arn:aws:iot:${REGION}:${ACCOUNT}:cert/${keys.certificateId}`);
 
-    const thing = await iot.send(new CreateThingCommand({ thingName: 'mything_1', attributePayload: { attributes: { SerialNumber: '1' } } }));
-    expect(thing).toMatchObject({ thingName: 'mything_1', thingArn: `arn:aws:iot:${REGION}:${ACCOUNT}:thing/mything_1` });
+    const thing = await iot.send(
+      new CreateThingCommand({ thingName: 'mything_1', attributePayload: { attributes: { SerialNumber: '1' } } }),
+    );
+    expect(thing).toMatchObject({
+      thingName: 'mything_1',
+      thingArn: `arn:aws:iot:${REGION}:${ACCOUNT}:thing/mything_1`,
+    });
     // Same name and configuration again succeeds; a different configuration is refused.
-    expect((await iot.send(new CreateThingCommand({ thingName: 'mything_1', attributePayload: { attributes: { SerialNumber: '1' } } }))).thingId).toBe(thing.thingId);
-    expect(await errorName(iot.send(new CreateThingCommand({ thingName: 'mything_1', attributePayload: { attributes: { SerialNumber: '2' } } })))).toBe('ResourceAlreadyExistsException');
+    expect(
+      (
+        await iot.send(
+          new CreateThingCommand({ thingName: 'mything_1', attributePayload: { attributes: { SerialNumber: '1' } } }),
+        )
+      ).thingId,
+    ).toBe(thing.thingId);
+    expect(
+      await errorName(
+        iot.send(
+          new CreateThingCommand({ thingName: 'mything_1', attributePayload: { attributes: { SerialNumber: '2' } } }),
+        ),
+      ),
+    ).toBe('ResourceAlreadyExistsException');
 
     await iot.send(new CreatePolicyCommand({ policyName: 'pubsub', policyDocument: DOC }));
     await iot.send(new AttachPolicyCommand({ policyName: 'pubsub', target: arn }));
@@ -78,22 +98,34 @@ describe('a thing from creation to deletion', () => {
     expect((await iot.send(new ListThingPrincipalsCommand({ thingName: 'mything_1' }))).principals).toEqual([arn]);
     expect((await iot.send(new ListPrincipalThingsCommand({ principal: arn }))).things).toEqual(['mything_1']);
     expect((await iot.send(new ListTargetsForPolicyCommand({ policyName: 'pubsub' }))).targets).toEqual([arn]);
-    expect((await iot.send(new ListPrincipalPoliciesCommand({ principal: arn }))).policies?.map((p) => p.policyName)).toEqual(['pubsub']);
+    expect(
+      (await iot.send(new ListPrincipalPoliciesCommand({ principal: arn }))).policies?.map((p) => p.policyName),
+    ).toEqual(['pubsub']);
 
     // AWS's order of refusals: the thing has a principal, the certificate is active, the policy is attached.
-    expect(await errorName(iot.send(new DeleteThingCommand({ thingName: 'mything_1' })))).toBe('InvalidRequestException');
-    expect(await errorName(iot.send(new DeleteCertificateCommand({ certificateId: keys.certificateId })))).toBe('CertificateStateException');
-    expect(await errorName(iot.send(new DeletePolicyCommand({ policyName: 'pubsub' })))).toBe('DeleteConflictException');
+    expect(await errorName(iot.send(new DeleteThingCommand({ thingName: 'mything_1' })))).toBe(
+      'InvalidRequestException',
+    );
+    expect(await errorName(iot.send(new DeleteCertificateCommand({ certificateId: keys.certificateId })))).toBe(
+      'CertificateStateException',
+    );
+    expect(await errorName(iot.send(new DeletePolicyCommand({ policyName: 'pubsub' })))).toBe(
+      'DeleteConflictException',
+    );
 
     await iot.send(new DetachThingPrincipalCommand({ thingName: 'mything_1', principal: arn }));
     expect((await iot.send(new ListThingPrincipalsCommand({ thingName: 'mything_1' }))).principals).toEqual([]);
     await iot.send(new UpdateCertificateCommand({ certificateId: keys.certificateId, newStatus: 'INACTIVE' }));
-    expect(await errorName(iot.send(new DeleteCertificateCommand({ certificateId: keys.certificateId })))).toBe('DeleteConflictException');
+    expect(await errorName(iot.send(new DeleteCertificateCommand({ certificateId: keys.certificateId })))).toBe(
+      'DeleteConflictException',
+    );
     await iot.send(new DetachPolicyCommand({ policyName: 'pubsub', target: arn }));
     await iot.send(new DeleteCertificateCommand({ certificateId: keys.certificateId }));
     await iot.send(new DeletePolicyCommand({ policyName: 'pubsub' }));
     await iot.send(new DeleteThingCommand({ thingName: 'mything_1' }));
-    expect(await errorName(iot.send(new DescribeThingCommand({ thingName: 'mything_1' })))).toBe('ResourceNotFoundException');
+    expect(await errorName(iot.send(new DescribeThingCommand({ thingName: 'mything_1' })))).toBe(
+      'ResourceNotFoundException',
+    );
     expect(h.registry.getCertificate(keys.certificateId!)).toBeUndefined();
     expect(h.registry.getPolicy('pubsub')).toBeUndefined();
   });
@@ -117,39 +149,100 @@ describe('a thing from creation to deletion', () => {
     expect(first.principals).toHaveLength(2);
     expect(first.nextToken).toBeTypeOf('string');
     const all: string[] = [];
-    for await (const page of paginateListThingPrincipals({ client: iot, pageSize: 2 }, { thingName: 'paged' })) all.push(...(page.principals ?? []));
+    for await (const page of paginateListThingPrincipals({ client: iot, pageSize: 2 }, { thingName: 'paged' }))
+      all.push(...(page.principals ?? []));
     expect(all).toHaveLength(3);
-    expect(await errorName(iot.send(new ListThingPrincipalsCommand({ thingName: 'nope' })))).toBe('ResourceNotFoundException');
-    expect(await errorName(iot.send(new AttachThingPrincipalCommand({ thingName: 'paged', principal: `arn:aws:iot:${REGION}:${ACCOUNT}:cert/${'e'.repeat(64)}` })))).toBe('ResourceNotFoundException');
+    expect(await errorName(iot.send(new ListThingPrincipalsCommand({ thingName: 'nope' })))).toBe(
+      'ResourceNotFoundException',
+    );
+    expect(
+      await errorName(
+        iot.send(
+          new AttachThingPrincipalCommand({
+            thingName: 'paged',
+            principal: `arn:aws:iot:${REGION}:${ACCOUNT}:cert/${'e'.repeat(64)}`,
+          }),
+        ),
+      ),
+    ).toBe('ResourceNotFoundException');
   });
 
   it('versions provisioning templates (at most 5) and describes each version', async () => {
-    await iot.send(new CreateProvisioningTemplateCommand({ templateName: TEMPLATE_NAME, templateBody: TEMPLATE_BODY, provisioningRoleArn: ROLE_ARN, enabled: true }));
-    const v2 = await iot.send(new CreateProvisioningTemplateVersionCommand({ templateName: TEMPLATE_NAME, templateBody: TEMPLATE_BODY.replace('mything_', 'dev_'), setAsDefault: true }));
+    await iot.send(
+      new CreateProvisioningTemplateCommand({
+        templateName: TEMPLATE_NAME,
+        templateBody: TEMPLATE_BODY,
+        provisioningRoleArn: ROLE_ARN,
+        enabled: true,
+      }),
+    );
+    const v2 = await iot.send(
+      new CreateProvisioningTemplateVersionCommand({
+        templateName: TEMPLATE_NAME,
+        templateBody: TEMPLATE_BODY.replace('mything_', 'dev_'),
+        setAsDefault: true,
+      }),
+    );
     expect(v2).toMatchObject({ templateName: TEMPLATE_NAME, versionId: 2, isDefaultVersion: true });
     const listed = await iot.send(new ListProvisioningTemplateVersionsCommand({ templateName: TEMPLATE_NAME }));
-    expect(listed.versions?.map((v) => [v.versionId, v.isDefaultVersion])).toEqual([[1, false], [2, true]]);
+    expect(listed.versions?.map((v) => [v.versionId, v.isDefaultVersion])).toEqual([
+      [1, false],
+      [2, true],
+    ]);
     expect(listed.versions?.[0]?.creationDate).toBeInstanceOf(Date);
-    const d1 = await iot.send(new DescribeProvisioningTemplateVersionCommand({ templateName: TEMPLATE_NAME, versionId: 1 }));
+    const d1 = await iot.send(
+      new DescribeProvisioningTemplateVersionCommand({ templateName: TEMPLATE_NAME, versionId: 1 }),
+    );
     expect(d1.templateBody).toBe(TEMPLATE_BODY);
-    for (let i = 0; i < 3; i++) await iot.send(new CreateProvisioningTemplateVersionCommand({ templateName: TEMPLATE_NAME, templateBody: TEMPLATE_BODY }));
-    expect(await errorName(iot.send(new CreateProvisioningTemplateVersionCommand({ templateName: TEMPLATE_NAME, templateBody: TEMPLATE_BODY })))).toBe('VersionsLimitExceededException');
-    expect(await errorName(iot.send(new DescribeProvisioningTemplateVersionCommand({ templateName: TEMPLATE_NAME, versionId: 9 })))).toBe('ResourceNotFoundException');
+    for (let i = 0; i < 3; i++)
+      await iot.send(
+        new CreateProvisioningTemplateVersionCommand({ templateName: TEMPLATE_NAME, templateBody: TEMPLATE_BODY }),
+      );
+    expect(
+      await errorName(
+        iot.send(
+          new CreateProvisioningTemplateVersionCommand({ templateName: TEMPLATE_NAME, templateBody: TEMPLATE_BODY }),
+        ),
+      ),
+    ).toBe('VersionsLimitExceededException');
+    expect(
+      await errorName(
+        iot.send(new DescribeProvisioningTemplateVersionCommand({ templateName: TEMPLATE_NAME, versionId: 9 })),
+      ),
+    ).toBe('ResourceNotFoundException');
   });
 
   it('thing types, thing groups and billing groups exist only once created', async () => {
-    expect(await errorName(iot.send(new DescribeThingTypeCommand({ thingTypeName: 'sensor' })))).toBe('ResourceNotFoundException');
-    expect(await errorName(iot.send(new CreateThingCommand({ thingName: 'typed', thingTypeName: 'sensor' })))).toBe('ResourceNotFoundException');
-    await iot.send(new CreateThingTypeCommand({ thingTypeName: 'sensor', thingTypeProperties: { thingTypeDescription: 'a sensor' } }));
+    expect(await errorName(iot.send(new DescribeThingTypeCommand({ thingTypeName: 'sensor' })))).toBe(
+      'ResourceNotFoundException',
+    );
+    expect(await errorName(iot.send(new CreateThingCommand({ thingName: 'typed', thingTypeName: 'sensor' })))).toBe(
+      'ResourceNotFoundException',
+    );
+    await iot.send(
+      new CreateThingTypeCommand({
+        thingTypeName: 'sensor',
+        thingTypeProperties: { thingTypeDescription: 'a sensor' },
+      }),
+    );
     const t = await iot.send(new DescribeThingTypeCommand({ thingTypeName: 'sensor' }));
-    expect(t).toMatchObject({ thingTypeName: 'sensor', thingTypeProperties: { thingTypeDescription: 'a sensor' }, thingTypeMetadata: { deprecated: false } });
+    expect(t).toMatchObject({
+      thingTypeName: 'sensor',
+      thingTypeProperties: { thingTypeDescription: 'a sensor' },
+      thingTypeMetadata: { deprecated: false },
+    });
     await iot.send(new CreateBillingGroupCommand({ billingGroupName: 'b1' }));
     await iot.send(new CreateThingCommand({ thingName: 'typed', thingTypeName: 'sensor', billingGroupName: 'b1' }));
-    expect(await iot.send(new DescribeThingCommand({ thingName: 'typed' }))).toMatchObject({ thingTypeName: 'sensor', billingGroupName: 'b1' });
+    expect(await iot.send(new DescribeThingCommand({ thingName: 'typed' }))).toMatchObject({
+      thingTypeName: 'sensor',
+      billingGroupName: 'b1',
+    });
     await iot.send(new CreateThingGroupCommand({ thingGroupName: 'home' }));
     await iot.send(new CreateThingGroupCommand({ thingGroupName: 'kitchen', parentGroupName: 'home' }));
     const all = await iot.send(new ListThingGroupsCommand({}));
     expect(all.thingGroups?.map((g) => g.groupName)).toEqual(['home', 'kitchen']);
-    expect((await iot.send(new ListThingGroupsCommand({ parentGroup: 'home' }))).thingGroups?.map((g) => g.groupName)).toEqual(['kitchen']);
+    expect(
+      (await iot.send(new ListThingGroupsCommand({ parentGroup: 'home' }))).thingGroups?.map((g) => g.groupName),
+    ).toEqual(['kitchen']);
   });
 });

@@ -23,7 +23,18 @@ import {
 } from '@aws-sdk/client-iot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Harness } from './harness.js';
-import { ACCOUNT, ADMIN, DATA_ENDPOINT, EXPIRED, PHONE, REGION, ROLE_ARN, TEMPLATE_BODY, TEMPLATE_NAME, startHarness } from './harness.js';
+import {
+  ACCOUNT,
+  ADMIN,
+  DATA_ENDPOINT,
+  EXPIRED,
+  PHONE,
+  REGION,
+  ROLE_ARN,
+  TEMPLATE_BODY,
+  TEMPLATE_NAME,
+  startHarness,
+} from './harness.js';
 
 interface CaughtAwsError {
   name: string;
@@ -43,7 +54,13 @@ async function caught(p: Promise<unknown>): Promise<CaughtAwsError> {
 
 const POLICY_DOC = JSON.stringify({
   Version: '2012-10-17',
-  Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: `arn:aws:iot:${REGION}:${ACCOUNT}:client/\${iot:Connection.Thing.ThingName}` }],
+  Statement: [
+    {
+      Effect: 'Allow',
+      Action: 'iot:Connect',
+      Resource: `arn:aws:iot:${REGION}:${ACCOUNT}:client/\${iot:Connection.Thing.ThingName}`,
+    },
+  ],
 });
 
 let h: Harness;
@@ -52,7 +69,15 @@ let admin: IoTClient;
 beforeAll(async () => {
   h = await startHarness();
   admin = h.client();
-  await admin.send(new CreateProvisioningTemplateCommand({ templateName: TEMPLATE_NAME, templateBody: TEMPLATE_BODY, provisioningRoleArn: ROLE_ARN, enabled: true, description: 'seed' }));
+  await admin.send(
+    new CreateProvisioningTemplateCommand({
+      templateName: TEMPLATE_NAME,
+      templateBody: TEMPLATE_BODY,
+      provisioningRoleArn: ROLE_ARN,
+      enabled: true,
+      description: 'seed',
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -69,7 +94,11 @@ describe('provisioning templates', () => {
         preProvisioningHook: { targetArn: 'http://127.0.0.1:9/hook' },
       }),
     );
-    expect(created).toMatchObject({ templateArn: `arn:aws:iot:${REGION}:${ACCOUNT}:provisioningtemplate/Other_Template-1`, templateName: 'Other_Template-1', defaultVersionId: 1 });
+    expect(created).toMatchObject({
+      templateArn: `arn:aws:iot:${REGION}:${ACCOUNT}:provisioningtemplate/Other_Template-1`,
+      templateName: 'Other_Template-1',
+      defaultVersionId: 1,
+    });
 
     const described = await admin.send(new DescribeProvisioningTemplateCommand({ templateName: 'Other_Template-1' }));
     expect(described).toMatchObject({
@@ -83,7 +112,14 @@ describe('provisioning templates', () => {
     });
     expect(described.creationDate).toBeInstanceOf(Date);
 
-    await admin.send(new UpdateProvisioningTemplateCommand({ templateName: 'Other_Template-1', enabled: true, description: 'updated', removePreProvisioningHook: true }));
+    await admin.send(
+      new UpdateProvisioningTemplateCommand({
+        templateName: 'Other_Template-1',
+        enabled: true,
+        description: 'updated',
+        removePreProvisioningHook: true,
+      }),
+    );
     const updated = await admin.send(new DescribeProvisioningTemplateCommand({ templateName: 'Other_Template-1' }));
     expect(updated).toMatchObject({ enabled: true, description: 'updated' });
     expect(updated.preProvisioningHook).toBeUndefined();
@@ -97,12 +133,22 @@ describe('provisioning templates', () => {
     expect(page2.nextToken).toBeUndefined();
 
     await admin.send(new DeleteProvisioningTemplateCommand({ templateName: 'Other_Template-1' }));
-    const gone = await caught(admin.send(new DescribeProvisioningTemplateCommand({ templateName: 'Other_Template-1' })));
+    const gone = await caught(
+      admin.send(new DescribeProvisioningTemplateCommand({ templateName: 'Other_Template-1' })),
+    );
     expect([gone.name, gone.status]).toEqual(['ResourceNotFoundException', 404]);
   });
 
   it('refuses a duplicate name', async () => {
-    const e = await caught(admin.send(new CreateProvisioningTemplateCommand({ templateName: TEMPLATE_NAME, templateBody: TEMPLATE_BODY, provisioningRoleArn: ROLE_ARN })));
+    const e = await caught(
+      admin.send(
+        new CreateProvisioningTemplateCommand({
+          templateName: TEMPLATE_NAME,
+          templateBody: TEMPLATE_BODY,
+          provisioningRoleArn: ROLE_ARN,
+        }),
+      ),
+    );
     expect([e.name, e.status]).toEqual(['ResourceAlreadyExistsException', 409]);
   });
 
@@ -111,21 +157,53 @@ describe('provisioning templates', () => {
     ['is too long', 'a'.repeat(37)],
     ['has a dot', 'a.b'],
   ])('refuses a template name that %s', async (_why, templateName) => {
-    const e = await caught(admin.send(new CreateProvisioningTemplateCommand({ templateName, templateBody: TEMPLATE_BODY, provisioningRoleArn: ROLE_ARN })));
+    const e = await caught(
+      admin.send(
+        new CreateProvisioningTemplateCommand({
+          templateName,
+          templateBody: TEMPLATE_BODY,
+          provisioningRoleArn: ROLE_ARN,
+        }),
+      ),
+    );
     expect([e.name, e.status]).toEqual(['InvalidRequestException', 400]);
-    expect(e.message).toMatch(/^1 validation error detected: Value '.*' at 'templateName' failed to satisfy constraint/);
+    expect(e.message).toMatch(
+      /^1 validation error detected: Value '.*' at 'templateName' failed to satisfy constraint/,
+    );
   });
 
   it('refuses a bad template body, a missing role and a bad role ARN', async () => {
-    const body = await caught(admin.send(new CreateProvisioningTemplateCommand({ templateName: 'T1', templateBody: '{"Resources":{"r":{"Type":"AWS::S3::Bucket"}}}', provisioningRoleArn: ROLE_ARN })));
+    const body = await caught(
+      admin.send(
+        new CreateProvisioningTemplateCommand({
+          templateName: 'T1',
+          templateBody: '{"Resources":{"r":{"Type":"AWS::S3::Bucket"}}}',
+          provisioningRoleArn: ROLE_ARN,
+        }),
+      ),
+    );
     expect([body.name, body.status]).toEqual(['InvalidRequestException', 400]);
     expect(body.message).toMatch(/Type must be one of/);
-    const notJson = await caught(admin.send(new CreateProvisioningTemplateCommand({ templateName: 'T1', templateBody: '{', provisioningRoleArn: ROLE_ARN })));
+    const notJson = await caught(
+      admin.send(
+        new CreateProvisioningTemplateCommand({ templateName: 'T1', templateBody: '{', provisioningRoleArn: ROLE_ARN }),
+      ),
+    );
     expect(notJson.name).toBe('InvalidRequestException');
-    const noRole = await caught(admin.send(new CreateProvisioningTemplateCommand({ templateName: 'T1', templateBody: TEMPLATE_BODY } as never)));
+    const noRole = await caught(
+      admin.send(new CreateProvisioningTemplateCommand({ templateName: 'T1', templateBody: TEMPLATE_BODY } as never)),
+    );
     expect(noRole.name).toBe('InvalidRequestException');
     expect(noRole.message).toMatch(/'provisioningRoleArn' failed to satisfy constraint: Member must not be null/);
-    const badRole = await caught(admin.send(new CreateProvisioningTemplateCommand({ templateName: 'T1', templateBody: TEMPLATE_BODY, provisioningRoleArn: 'not-an-arn' })));
+    const badRole = await caught(
+      admin.send(
+        new CreateProvisioningTemplateCommand({
+          templateName: 'T1',
+          templateBody: TEMPLATE_BODY,
+          provisioningRoleArn: 'not-an-arn',
+        }),
+      ),
+    );
     expect(badRole.name).toBe('InvalidRequestException');
     // None of the refused requests left a template behind.
     const none = await caught(admin.send(new DescribeProvisioningTemplateCommand({ templateName: 'T1' })));
@@ -155,7 +233,14 @@ describe('CreateProvisioningClaim', () => {
   it('refuses a template that does not exist or is disabled', async () => {
     const missing = await caught(admin.send(new CreateProvisioningClaimCommand({ templateName: 'NoSuchTemplate' })));
     expect([missing.name, missing.status]).toEqual(['ResourceNotFoundException', 404]);
-    await admin.send(new CreateProvisioningTemplateCommand({ templateName: 'Disabled', templateBody: TEMPLATE_BODY, provisioningRoleArn: ROLE_ARN, enabled: false }));
+    await admin.send(
+      new CreateProvisioningTemplateCommand({
+        templateName: 'Disabled',
+        templateBody: TEMPLATE_BODY,
+        provisioningRoleArn: ROLE_ARN,
+        enabled: false,
+      }),
+    );
     const disabled = await caught(admin.send(new CreateProvisioningClaimCommand({ templateName: 'Disabled' })));
     expect([disabled.name, disabled.status]).toEqual(['InvalidRequestException', 400]);
   });
@@ -168,7 +253,11 @@ describe('CreateProvisioningClaim', () => {
       `User: ${PHONE.principalArn} is not authorized to perform: iot:CreateProvisioningClaim on resource: arn:aws:iot:${REGION}:${ACCOUNT}:provisioningtemplate/Disabled`,
     );
     const list = await caught(phone.send(new ListThingsCommand({})));
-    expect([list.name, list.status, list.message]).toEqual(['AccessDeniedException', 403, `User: ${PHONE.principalArn} is not authorized to perform: iot:ListThings on resource: *`]);
+    expect([list.name, list.status, list.message]).toEqual([
+      'AccessDeniedException',
+      403,
+      `User: ${PHONE.principalArn} is not authorized to perform: iot:ListThings on resource: *`,
+    ]);
     const describe = await caught(phone.send(new DescribeProvisioningTemplateCommand({ templateName: TEMPLATE_NAME })));
     expect(describe.name).toBe('AccessDeniedException');
   });
@@ -180,13 +269,25 @@ describe('authentication', () => {
     expect([bad.name, bad.status]).toEqual(['InvalidSignatureException', 403]);
     expect(bad.message).toMatch(/^The request signature we calculated does not match the signature you provided/);
 
-    const unknown = await caught(h.client(ADMIN, { accessKeyId: 'AKIAUNKNOWN000000000' }).send(new ListThingsCommand({})));
-    expect([unknown.name, unknown.status, unknown.message]).toEqual(['UnrecognizedClientException', 403, 'The security token included in the request is invalid.']);
+    const unknown = await caught(
+      h.client(ADMIN, { accessKeyId: 'AKIAUNKNOWN000000000' }).send(new ListThingsCommand({})),
+    );
+    expect([unknown.name, unknown.status, unknown.message]).toEqual([
+      'UnrecognizedClientException',
+      403,
+      'The security token included in the request is invalid.',
+    ]);
 
-    const token = await caught(h.client(PHONE, { sessionToken: 'forged' }).send(new CreateProvisioningClaimCommand({ templateName: TEMPLATE_NAME })));
+    const token = await caught(
+      h
+        .client(PHONE, { sessionToken: 'forged' })
+        .send(new CreateProvisioningClaimCommand({ templateName: TEMPLATE_NAME })),
+    );
     expect(token.name).toBe('UnrecognizedClientException');
 
-    const expired = await caught(h.client(EXPIRED).send(new CreateProvisioningClaimCommand({ templateName: TEMPLATE_NAME })));
+    const expired = await caught(
+      h.client(EXPIRED).send(new CreateProvisioningClaimCommand({ templateName: TEMPLATE_NAME })),
+    );
     expect([expired.name, expired.status]).toEqual(['ExpiredTokenException', 403]);
   });
 
@@ -215,10 +316,18 @@ describe('authentication', () => {
   });
 
   it('refuses a client signing for another region', async () => {
-    const other = new IoTClient({ endpoint: h.plane.url, region: 'eu-west-1', maxAttempts: 1, credentials: { accessKeyId: ADMIN.accessKeyId, secretAccessKey: ADMIN.secretAccessKey } });
+    const other = new IoTClient({
+      endpoint: h.plane.url,
+      region: 'eu-west-1',
+      maxAttempts: 1,
+      credentials: { accessKeyId: ADMIN.accessKeyId, secretAccessKey: ADMIN.secretAccessKey },
+    });
     try {
       const e = await caught(other.send(new ListThingsCommand({})));
-      expect([e.name, e.message]).toEqual(['InvalidSignatureException', "Credential should be scoped to a valid region, not 'eu-west-1'. "]);
+      expect([e.name, e.message]).toEqual([
+        'InvalidSignatureException',
+        "Credential should be scoped to a valid region, not 'eu-west-1'. ",
+      ]);
     } finally {
       other.destroy();
     }
@@ -228,7 +337,12 @@ describe('authentication', () => {
 describe('policies', () => {
   it('creates, gets, lists, attaches and lists attached', async () => {
     const created = await admin.send(new CreatePolicyCommand({ policyName: 'pubsub', policyDocument: POLICY_DOC }));
-    expect(created).toMatchObject({ policyName: 'pubsub', policyArn: `arn:aws:iot:${REGION}:${ACCOUNT}:policy/pubsub`, policyDocument: POLICY_DOC, policyVersionId: '1' });
+    expect(created).toMatchObject({
+      policyName: 'pubsub',
+      policyArn: `arn:aws:iot:${REGION}:${ACCOUNT}:policy/pubsub`,
+      policyDocument: POLICY_DOC,
+      policyVersionId: '1',
+    });
     const got = await admin.send(new GetPolicyCommand({ policyName: 'pubsub' }));
     expect(got).toMatchObject({ policyName: 'pubsub', policyDocument: POLICY_DOC, defaultVersionId: '1' });
     expect(got.creationDate).toBeInstanceOf(Date);
@@ -243,16 +357,22 @@ describe('policies', () => {
     const certArn = `arn:aws:iot:${REGION}:${ACCOUNT}:cert/${claim.certificateId}`;
     await admin.send(new AttachPolicyCommand({ policyName: 'pubsub', target: certArn }));
     const attached = await admin.send(new ListAttachedPoliciesCommand({ target: certArn }));
-    expect(attached.policies).toEqual([{ policyName: 'pubsub', policyArn: `arn:aws:iot:${REGION}:${ACCOUNT}:policy/pubsub` }]);
+    expect(attached.policies).toEqual([
+      { policyName: 'pubsub', policyArn: `arn:aws:iot:${REGION}:${ACCOUNT}:policy/pubsub` },
+    ]);
   });
 
   it('refuses a duplicate, a malformed document, a bad name, and a missing policy', async () => {
     await admin.send(new CreatePolicyCommand({ policyName: 'dup', policyDocument: POLICY_DOC }));
     const dup = await caught(admin.send(new CreatePolicyCommand({ policyName: 'dup', policyDocument: POLICY_DOC })));
     expect([dup.name, dup.status]).toEqual(['ResourceAlreadyExistsException', 409]);
-    const malformed = await caught(admin.send(new CreatePolicyCommand({ policyName: 'm', policyDocument: '{"Statement":[{"Effect":"Perhaps"}]}' })));
+    const malformed = await caught(
+      admin.send(new CreatePolicyCommand({ policyName: 'm', policyDocument: '{"Statement":[{"Effect":"Perhaps"}]}' })),
+    );
     expect([malformed.name, malformed.status]).toEqual(['MalformedPolicyException', 400]);
-    const badName = await caught(admin.send(new CreatePolicyCommand({ policyName: 'no spaces', policyDocument: POLICY_DOC })));
+    const badName = await caught(
+      admin.send(new CreatePolicyCommand({ policyName: 'no spaces', policyDocument: POLICY_DOC })),
+    );
     expect(badName.name).toBe('InvalidRequestException');
     const missing = await caught(admin.send(new GetPolicyCommand({ policyName: 'nope' })));
     expect([missing.name, missing.status]).toEqual(['ResourceNotFoundException', 404]);
@@ -261,9 +381,19 @@ describe('policies', () => {
 
 describe('things', () => {
   it('describes, lists with filters and pages, and deletes things', async () => {
-    for (let i = 0; i < 5; i++) h.registry.createThing({ thingName: `mything_${i}`, attributes: { location: i % 2 === 0 ? 'Seattle' : 'Berlin' } });
+    for (let i = 0; i < 5; i++)
+      h.registry.createThing({
+        thingName: `mything_${i}`,
+        attributes: { location: i % 2 === 0 ? 'Seattle' : 'Berlin' },
+      });
     const t = await admin.send(new DescribeThingCommand({ thingName: 'mything_1' }));
-    expect(t).toMatchObject({ thingName: 'mything_1', defaultClientId: 'mything_1', thingArn: `arn:aws:iot:${REGION}:${ACCOUNT}:thing/mything_1`, attributes: { location: 'Berlin' }, version: 1 });
+    expect(t).toMatchObject({
+      thingName: 'mything_1',
+      defaultClientId: 'mything_1',
+      thingArn: `arn:aws:iot:${REGION}:${ACCOUNT}:thing/mything_1`,
+      attributes: { location: 'Berlin' },
+      version: 1,
+    });
     expect(t.thingId).toMatch(/^[0-9a-f-]{36}$/);
 
     const names: string[] = [];
@@ -275,7 +405,9 @@ describe('things', () => {
 
     const berlin = await admin.send(new ListThingsCommand({ attributeName: 'location', attributeValue: 'Berlin' }));
     expect(berlin.things?.map((x) => x.thingName)).toEqual(['mything_1', 'mything_3']);
-    const prefix = await admin.send(new ListThingsCommand({ attributeName: 'location', attributeValue: 'Sea', usePrefixAttributeValue: true }));
+    const prefix = await admin.send(
+      new ListThingsCommand({ attributeName: 'location', attributeValue: 'Sea', usePrefixAttributeValue: true }),
+    );
     expect(prefix.things).toHaveLength(3);
 
     await admin.send(new DeleteThingCommand({ thingName: 'mything_4' }));
@@ -288,7 +420,9 @@ describe('things', () => {
   it('validates thing names and page sizes', async () => {
     const bad = await caught(admin.send(new DescribeThingCommand({ thingName: 'has space' })));
     expect(bad.name).toBe('InvalidRequestException');
-    expect(bad.message).toContain("at 'thingName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9:_-]+");
+    expect(bad.message).toContain(
+      "at 'thingName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9:_-]+",
+    );
     const long = await caught(admin.send(new DescribeThingCommand({ thingName: 'x'.repeat(129) })));
     expect(long.message).toContain('Member must have length less than or equal to 128');
     const page = await caught(admin.send(new ListThingsCommand({ maxResults: 251 })));
@@ -312,7 +446,9 @@ describe('certificates and endpoint', () => {
       certificateMode: 'DEFAULT',
       caCertificateId: h.ca.caCertificateId,
     });
-    expect(d.certificateDescription?.validity?.notAfter?.getTime()).toBe(Math.floor((claim.expiration as Date).getTime() / 1000) * 1000);
+    expect(d.certificateDescription?.validity?.notAfter?.getTime()).toBe(
+      Math.floor((claim.expiration as Date).getTime() / 1000) * 1000,
+    );
 
     await admin.send(new UpdateCertificateCommand({ certificateId: id, newStatus: 'INACTIVE' }));
     const listed = await admin.send(new ListCertificatesCommand({}));
@@ -320,9 +456,13 @@ describe('certificates and endpoint', () => {
     await admin.send(new UpdateCertificateCommand({ certificateId: id, newStatus: 'REVOKED' }));
     const revoked = await caught(admin.send(new UpdateCertificateCommand({ certificateId: id, newStatus: 'ACTIVE' })));
     expect([revoked.name, revoked.status]).toEqual(['CertificateStateException', 406]);
-    const internal = await caught(admin.send(new UpdateCertificateCommand({ certificateId: id, newStatus: 'PENDING_ACTIVATION' })));
+    const internal = await caught(
+      admin.send(new UpdateCertificateCommand({ certificateId: id, newStatus: 'PENDING_ACTIVATION' })),
+    );
     expect(internal.name).toBe('InvalidRequestException');
-    const badEnum = await caught(admin.send(new UpdateCertificateCommand({ certificateId: id, newStatus: 'BOGUS' as never })));
+    const badEnum = await caught(
+      admin.send(new UpdateCertificateCommand({ certificateId: id, newStatus: 'BOGUS' as never })),
+    );
     expect(badEnum.name).toBe('InvalidRequestException');
   });
 
@@ -334,7 +474,9 @@ describe('certificates and endpoint', () => {
   });
 
   it('answers DescribeEndpoint with the broker address', async () => {
-    expect((await admin.send(new DescribeEndpointCommand({ endpointType: 'iot:Data-ATS' }))).endpointAddress).toBe(DATA_ENDPOINT);
+    expect((await admin.send(new DescribeEndpointCommand({ endpointType: 'iot:Data-ATS' }))).endpointAddress).toBe(
+      DATA_ENDPOINT,
+    );
     const bad = await caught(admin.send(new DescribeEndpointCommand({ endpointType: 'iot:Nope' })));
     expect(bad.name).toBe('InvalidRequestException');
   });

@@ -13,9 +13,15 @@ import { codeFlowLogin, deviceGrantLogin, discover, startLoopbackReceiver } from
 
 class MapStore implements CredentialStore {
   readonly records = new Map<string, AwsCredentialRecord>();
-  put(r: AwsCredentialRecord): void { this.records.set(r.accessKeyId, r); }
-  get(id: string): AwsCredentialRecord | undefined { return this.records.get(id); }
-  delete(id: string): void { this.records.delete(id); }
+  put(r: AwsCredentialRecord): void {
+    this.records.set(r.accessKeyId, r);
+  }
+  get(id: string): AwsCredentialRecord | undefined {
+    return this.records.get(id);
+  }
+  delete(id: string): void {
+    this.records.delete(id);
+  }
 }
 
 describe('OIDC provider (oidc-provider behind a Keycloak-like realm path)', () => {
@@ -23,9 +29,14 @@ describe('OIDC provider (oidc-provider behind a Keycloak-like realm path)', () =
   let identity: RunningIdentity;
   let config: client.Configuration;
 
-  const start = async (): Promise<RunningIdentity> => startIdentity({
-    dataDir: dir, config: defaultConfig(), credentials: new MapStore(), host: '127.0.0.1', ports: { oidc: 0, cognito: 0 },
-  });
+  const start = async (): Promise<RunningIdentity> =>
+    startIdentity({
+      dataDir: dir,
+      config: defaultConfig(),
+      credentials: new MapStore(),
+      host: '127.0.0.1',
+      ports: { oidc: 0, cognito: 0 },
+    });
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'oidc-test-'));
@@ -45,7 +56,9 @@ describe('OIDC provider (oidc-provider behind a Keycloak-like realm path)', () =
     expect(meta.device_authorization_endpoint).toBe(`${identity.issuer}/protocol/openid-connect/auth/device`);
     expect(meta.token_endpoint).toBe(`${identity.issuer}/protocol/openid-connect/token`);
     expect(meta.jwks_uri).toBe(`${identity.issuer}/protocol/openid-connect/certs`);
-    expect(meta.grant_types_supported).toEqual(expect.arrayContaining(['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code']));
+    expect(meta.grant_types_supported).toEqual(
+      expect.arrayContaining(['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code']),
+    );
     // The password grant exists for clients with direct access grants only (keycloak-compat.test.ts).
     expect(meta.grant_types_supported).toContain('password');
     expect(meta.introspection_endpoint).toBe(`${identity.issuer}/protocol/openid-connect/token/introspect`);
@@ -74,7 +87,9 @@ describe('OIDC provider (oidc-provider behind a Keycloak-like realm path)', () =
     expect(refreshed.claims()?.sub).toBe(DEMO_USERNAME);
     expect(refreshed.refresh_token).toBeTypeOf('string');
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
-    await expect(client.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(client.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({
+      error: 'invalid_grant',
+    });
   });
 
   it('shows the login page again on a wrong password and signs in on the right one', async () => {
@@ -83,8 +98,10 @@ describe('OIDC provider (oidc-provider behind a Keycloak-like realm path)', () =
       const browser = new TestBrowser();
       const verifier = client.randomPKCECodeVerifier();
       const url = client.buildAuthorizationUrl(config, {
-        redirect_uri: receiver.redirectUri, scope: 'openid',
-        code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+        redirect_uri: receiver.redirectUri,
+        scope: 'openid',
+        code_challenge: await client.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
       });
       const page = await browser.get(url.href);
       expect(page.html).not.toMatch(/https?:\/\/(?!127\.0\.0\.1)[a-z]/i); // no external assets
@@ -92,10 +109,18 @@ describe('OIDC provider (oidc-provider behind a Keycloak-like realm path)', () =
       const wrong = await browser.post(form.action, { ...form.fields, username: DEMO_USERNAME, password: 'wrong' });
       expect(wrong.status).toBe(401);
       expect(wrong.html).toContain('Invalid username or password.');
-      const forged = await browser.post(form.action, { csrf: 'forged', username: DEMO_USERNAME, password: DEMO_PASSWORD });
+      const forged = await browser.post(form.action, {
+        csrf: 'forged',
+        username: DEMO_USERNAME,
+        password: DEMO_PASSWORD,
+      });
       expect(forged.status).toBe(403);
       const again = parseForm(wrong.html, wrong.url, '/login');
-      const ok = await browser.post(again.action, { ...again.fields, username: DEMO_USERNAME, password: DEMO_PASSWORD });
+      const ok = await browser.post(again.action, {
+        ...again.fields,
+        username: DEMO_USERNAME,
+        password: DEMO_PASSWORD,
+      });
       expect(ok.status).toBe(200);
       const callback = await receiver.received;
       expect(callback.searchParams.get('code')).toBeTruthy();
@@ -109,11 +134,19 @@ describe('OIDC provider (oidc-provider behind a Keycloak-like realm path)', () =
   it('refuses an authorization request without PKCE and an unregistered redirect URI', async () => {
     const browser = new TestBrowser();
     const noPkce = new URL(config.serverMetadata().authorization_endpoint!);
-    noPkce.search = new URLSearchParams({ client_id: DEFAULT_CLIENT_ID, response_type: 'code', scope: 'openid', redirect_uri: 'http://127.0.0.1:9/callback' }).toString();
+    noPkce.search = new URLSearchParams({
+      client_id: DEFAULT_CLIENT_ID,
+      response_type: 'code',
+      scope: 'openid',
+      redirect_uri: 'http://127.0.0.1:9/callback',
+    }).toString();
     const r1 = await browser.get(noPkce.href, (u) => u.port === '9');
     expect(new URL(r1.url).searchParams.get('error')).toBe('invalid_request');
     const badRedirect = client.buildAuthorizationUrl(config, {
-      redirect_uri: 'http://127.0.0.1:9/elsewhere', scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256',
+      redirect_uri: 'http://127.0.0.1:9/elsewhere',
+      scope: 'openid',
+      code_challenge: 'x'.repeat(43),
+      code_challenge_method: 'S256',
     });
     const r2 = await browser.get(badRedirect.href);
     expect(r2.status).toBe(400);
@@ -132,10 +165,16 @@ describe('OIDC provider (oidc-provider behind a Keycloak-like realm path)', () =
     const port = identity.oidcPort;
     await identity.close();
     identity = await startIdentity({
-      dataDir: dir, config: defaultConfig(), credentials: new MapStore(), host: '127.0.0.1', ports: { oidc: port, cognito: 0 },
+      dataDir: dir,
+      config: defaultConfig(),
+      credentials: new MapStore(),
+      host: '127.0.0.1',
+      ports: { oidc: port, cognito: 0 },
     });
     // The first request may land on a keep-alive socket the old server closed: one retry.
-    const again = await discover(identity.issuer, DEFAULT_CLIENT_ID).catch(() => discover(identity.issuer, DEFAULT_CLIENT_ID));
+    const again = await discover(identity.issuer, DEFAULT_CLIENT_ID).catch(() =>
+      discover(identity.issuer, DEFAULT_CLIENT_ID),
+    );
     const refreshed = await client.refreshTokenGrant(again, tokens.refresh_token!);
     expect(decodeProtectedHeader(refreshed.id_token!).kid).toBe(kid);
     expect(decodeJwt(refreshed.id_token!).sub).toBe(DEMO_USERNAME);

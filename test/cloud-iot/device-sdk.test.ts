@@ -35,7 +35,12 @@ async function stop5(client: mqtt5.Mqtt5Client): Promise<void> {
   client.close();
 }
 
-async function connect311(fx: IotFixture, cert: string, key: string, clientId: string): Promise<mqtt.MqttClientConnection> {
+async function connect311(
+  fx: IotFixture,
+  cert: string,
+  key: string,
+  clientId: string,
+): Promise<mqtt.MqttClientConnection> {
   const config = iot.AwsIotMqttConnectionConfigBuilder.new_mtls_builder(cert, key)
     .with_certificate_authority(fx.ca.caCertPem)
     .with_endpoint('localhost')
@@ -63,17 +68,32 @@ describe('aws-iot-device-sdk-v2 against the emulator', () => {
     const { csrPem, keyPem } = await makeCsr('rsa', 'CN=sdk5-device');
     const created = await identity.createCertificateFromCsr({ certificateSigningRequest: csrPem });
     expect(created.certificateId).toMatch(/^[0-9a-f]{64}$/);
-    const registered = await identity.registerThing({ templateName: TEMPLATE_NAME, certificateOwnershipToken: created.certificateOwnershipToken as string, parameters: { SerialNumber: 'sdk5' } });
-    expect(registered).toEqual({ deviceConfiguration: { FallbackUrl: 'https://www.example.com/test-site', Location: 'Seattle' }, thingName: 'mything_sdk5' });
+    const registered = await identity.registerThing({
+      templateName: TEMPLATE_NAME,
+      certificateOwnershipToken: created.certificateOwnershipToken as string,
+      parameters: { SerialNumber: 'sdk5' },
+    });
+    expect(registered).toEqual({
+      deviceConfiguration: { FallbackUrl: 'https://www.example.com/test-site', Location: 'Seattle' },
+      thingName: 'mything_sdk5',
+    });
 
     // A second RegisterThing with the spent token is rejected with AWS's error shape.
-    const err = await identity.registerThing({ templateName: TEMPLATE_NAME, certificateOwnershipToken: created.certificateOwnershipToken as string, parameters: { SerialNumber: 'sdk5' } }).catch((e: unknown) => e);
+    const err = await identity
+      .registerThing({
+        templateName: TEMPLATE_NAME,
+        certificateOwnershipToken: created.certificateOwnershipToken as string,
+        parameters: { SerialNumber: 'sdk5' },
+      })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ modeledError: { statusCode: 400, errorCode: 'InvalidCertificateOwnershipToken' } });
     identity.close();
     await stop5(client);
 
     const device = await connect5(fx, created.certificatePem as string, keyPem, 'mything_sdk5');
-    await device.subscribe({ subscriptions: [{ topicFilter: 'device/mything_sdk5/hello', qos: mqtt5.QoS.AtLeastOnce }] });
+    await device.subscribe({
+      subscriptions: [{ topicFilter: 'device/mything_sdk5/hello', qos: mqtt5.QoS.AtLeastOnce }],
+    });
     const received = once(device, 'messageReceived');
     await device.publish({ topicName: 'device/mything_sdk5/hello', qos: mqtt5.QoS.AtLeastOnce, payload: 'hi' });
     const [event] = (await received) as [mqtt5.MessageReceivedEvent];
@@ -87,15 +107,26 @@ describe('aws-iot-device-sdk-v2 against the emulator', () => {
     const identity = iotidentity.IotIdentityClientv2.newFromMqtt311(connection, RR_OPTIONS);
     const created = await identity.createKeysAndCertificate({});
     expect(created.privateKey).toContain('PRIVATE KEY');
-    const registered = await identity.registerThing({ templateName: TEMPLATE_NAME, certificateOwnershipToken: created.certificateOwnershipToken as string, parameters: { SerialNumber: 'sdk311', DeviceLocation: 'Lyon' } });
+    const registered = await identity.registerThing({
+      templateName: TEMPLATE_NAME,
+      certificateOwnershipToken: created.certificateOwnershipToken as string,
+      parameters: { SerialNumber: 'sdk311', DeviceLocation: 'Lyon' },
+    });
     expect(registered.thingName).toBe('mything_sdk311');
     expect(fx.registry.getThing('mything_sdk311')?.attributes.location).toBe('Lyon');
     identity.close();
     await connection.disconnect();
 
-    const device = await connect311(fx, created.certificatePem as string, created.privateKey as string, 'mything_sdk311');
+    const device = await connect311(
+      fx,
+      created.certificatePem as string,
+      created.privateKey as string,
+      'mything_sdk311',
+    );
     const got = new Promise<string>((resolve) => {
-      void device.subscribe('device/mything_sdk311/t', mqtt.QoS.AtLeastOnce, (_topic, payload) => resolve(Buffer.from(payload).toString()));
+      void device.subscribe('device/mything_sdk311/t', mqtt.QoS.AtLeastOnce, (_topic, payload) =>
+        resolve(Buffer.from(payload).toString()),
+      );
     });
     await device.publish('device/mything_sdk311/t', 'yo', mqtt.QoS.AtLeastOnce);
     expect(await got).toBe('yo');

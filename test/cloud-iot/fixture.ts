@@ -40,7 +40,10 @@ export const TEMPLATE_BODY = JSON.stringify({
       },
       OverrideSettings: { AttributePayload: 'REPLACE', ThingTypeName: 'REPLACE', ThingGroups: 'DO_NOTHING' },
     },
-    certificate: { Type: 'AWS::IoT::Certificate', Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'ACTIVE' } },
+    certificate: {
+      Type: 'AWS::IoT::Certificate',
+      Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'ACTIVE' },
+    },
     policy: { Type: 'AWS::IoT::Policy', Properties: { PolicyName: DEVICE_POLICY } },
   },
   DeviceConfiguration: { FallbackUrl: 'https://www.example.com/test-site', Location: { Ref: 'DeviceLocation' } },
@@ -50,9 +53,21 @@ export const TEMPLATE_BODY = JSON.stringify({
 export const DEVICE_POLICY_DOCUMENT = JSON.stringify({
   Version: '2012-10-17',
   Statement: [
-    { Effect: 'Allow', Action: 'iot:Connect', Resource: 'arn:aws:iot:us-east-1:123456789012:client/${iot:Connection.Thing.ThingName}' },
-    { Effect: 'Allow', Action: ['iot:Publish', 'iot:Receive'], Resource: 'arn:aws:iot:us-east-1:123456789012:topic/device/${iot:ClientId}/*' },
-    { Effect: 'Allow', Action: 'iot:Subscribe', Resource: 'arn:aws:iot:us-east-1:123456789012:topicfilter/device/${iot:ClientId}/*' },
+    {
+      Effect: 'Allow',
+      Action: 'iot:Connect',
+      Resource: 'arn:aws:iot:us-east-1:123456789012:client/${iot:Connection.Thing.ThingName}',
+    },
+    {
+      Effect: 'Allow',
+      Action: ['iot:Publish', 'iot:Receive'],
+      Resource: 'arn:aws:iot:us-east-1:123456789012:topic/device/${iot:ClientId}/*',
+    },
+    {
+      Effect: 'Allow',
+      Action: 'iot:Subscribe',
+      Resource: 'arn:aws:iot:us-east-1:123456789012:topicfilter/device/${iot:ClientId}/*',
+    },
   ],
 });
 
@@ -73,7 +88,9 @@ export interface IotFixture {
   close(): Promise<void>;
 }
 
-export async function startIotFixture(options: { hook?: PreProvisioningHook; broker?: Partial<BrokerOptions> } = {}): Promise<IotFixture> {
+export async function startIotFixture(
+  options: { hook?: PreProvisioningHook; broker?: Partial<BrokerOptions> } = {},
+): Promise<IotFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'cloud-iot-'));
   const clock = { now: new Date() };
   const now = (): Date => clock.now;
@@ -98,7 +115,9 @@ export async function startIotFixture(options: { hook?: PreProvisioningHook; bro
     clock,
     async newClaim(templateName = TEMPLATE_NAME) {
       const expiresAt = new Date(clock.now.getTime() + CLAIM_LIFETIME_MS);
-      const issued = await ca.createKeyPairAndCertificate({ validity: { notAfter: new Date(Date.now() + 24 * 3600_000) } });
+      const issued = await ca.createKeyPairAndCertificate({
+        validity: { notAfter: new Date(Date.now() + 24 * 3600_000) },
+      });
       registry.insertCertificate({
         certificateId: issued.certificateId,
         certificatePem: issued.certificatePem,
@@ -144,10 +163,14 @@ export async function startIotFixture(options: { hook?: PreProvisioningHook; bro
 }
 
 /** A PEM CSR and its private key (PKCS#8 PEM) for an EC P-256 or RSA-2048 key. */
-export async function makeCsr(alg: 'ec' | 'rsa' = 'ec', subject = 'CN=device'): Promise<{ csrPem: string; keyPem: string }> {
-  const params = alg === 'ec'
-    ? { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' }
-    : { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' };
+export async function makeCsr(
+  alg: 'ec' | 'rsa' = 'ec',
+  subject = 'CN=device',
+): Promise<{ csrPem: string; keyPem: string }> {
+  const params =
+    alg === 'ec'
+      ? { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' }
+      : { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' };
   const keys = (await webcrypto.subtle.generateKey(params, true, ['sign', 'verify'])) as CryptoKeyPair;
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: subject, keys, signingAlgorithm: params });
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey);
@@ -155,7 +178,11 @@ export async function makeCsr(alg: 'ec' | 'rsa' = 'ec', subject = 'CN=device'): 
 }
 
 /** Publishes a request and waits for the first message on `${topic}/accepted` or `/rejected`. */
-export async function request(client: MqttClient, topic: string, payload: Buffer | string): Promise<{ outcome: 'accepted' | 'rejected'; payload: Buffer }> {
+export async function request(
+  client: MqttClient,
+  topic: string,
+  payload: Buffer | string,
+): Promise<{ outcome: 'accepted' | 'rejected'; payload: Buffer }> {
   await client.subscribeAsync([`${topic}/accepted`, `${topic}/rejected`], { qos: 1 });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no reply on ${topic}`)), 10_000);

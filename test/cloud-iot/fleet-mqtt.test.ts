@@ -17,37 +17,79 @@ describe('fleet provisioning over raw MQTT (mqtt.js)', () => {
       const claim = await fx.newClaim();
       const c = await fx.connect(claim, { clientId: `claim-${protocolVersion}`, protocolVersion });
       const { csrPem, keyPem } = await makeCsr('ec');
-      const created = await request(c, '$aws/certificates/create-from-csr/json', JSON.stringify({ certificateSigningRequest: csrPem }));
+      const created = await request(
+        c,
+        '$aws/certificates/create-from-csr/json',
+        JSON.stringify({ certificateSigningRequest: csrPem }),
+      );
       expect(created.outcome).toBe('accepted');
-      const cert = JSON.parse(created.payload.toString()) as { certificateId: string; certificatePem: string; certificateOwnershipToken: string };
+      const cert = JSON.parse(created.payload.toString()) as {
+        certificateId: string;
+        certificatePem: string;
+        certificateOwnershipToken: string;
+      };
       expect(cert.certificateId).toMatch(/^[0-9a-f]{64}$/);
       expect(fx.registry.getCertificate(cert.certificateId)?.status).toBe('PENDING_ACTIVATION');
       expect(new X509Certificate(cert.certificatePem).checkIssued(new X509Certificate(fx.ca.caCertPem))).toBe(true);
 
       const serial = `sn${protocolVersion}`;
-      const reg = await request(c, `$aws/provisioning-templates/${TEMPLATE_NAME}/provision/json`, JSON.stringify({ certificateOwnershipToken: cert.certificateOwnershipToken, parameters: { SerialNumber: serial } }));
-      expect(JSON.parse(reg.payload.toString())).toEqual({ deviceConfiguration: { FallbackUrl: 'https://www.example.com/test-site', Location: 'Seattle' }, thingName: `mything_${serial}` });
+      const reg = await request(
+        c,
+        `$aws/provisioning-templates/${TEMPLATE_NAME}/provision/json`,
+        JSON.stringify({
+          certificateOwnershipToken: cert.certificateOwnershipToken,
+          parameters: { SerialNumber: serial },
+        }),
+      );
+      expect(JSON.parse(reg.payload.toString())).toEqual({
+        deviceConfiguration: { FallbackUrl: 'https://www.example.com/test-site', Location: 'Seattle' },
+        thingName: `mything_${serial}`,
+      });
       expect(reg.outcome).toBe('accepted');
       expect(fx.registry.getCertificate(cert.certificateId)?.status).toBe('ACTIVE');
-      expect(fx.registry.getThing(`mything_${serial}`)?.attributes).toEqual({ version: 'v1', serialNumber: serial, location: 'Seattle' });
+      expect(fx.registry.getThing(`mything_${serial}`)?.attributes).toEqual({
+        version: 'v1',
+        serialNumber: serial,
+        location: 'Seattle',
+      });
       c.end();
 
       // The single-use token is spent.
       const c2 = await fx.connect(claim, { clientId: `claim-${protocolVersion}-again`, protocolVersion });
-      const again = await request(c2, `$aws/provisioning-templates/${TEMPLATE_NAME}/provision/json`, JSON.stringify({ certificateOwnershipToken: cert.certificateOwnershipToken, parameters: { SerialNumber: serial } }));
+      const again = await request(
+        c2,
+        `$aws/provisioning-templates/${TEMPLATE_NAME}/provision/json`,
+        JSON.stringify({
+          certificateOwnershipToken: cert.certificateOwnershipToken,
+          parameters: { SerialNumber: serial },
+        }),
+      );
       expect(again.outcome).toBe('rejected');
-      expect(JSON.parse(again.payload.toString())).toMatchObject({ statusCode: 400, errorCode: 'InvalidCertificateOwnershipToken' });
+      expect(JSON.parse(again.payload.toString())).toMatchObject({
+        statusCode: 400,
+        errorCode: 'InvalidCertificateOwnershipToken',
+      });
       c2.end();
 
       // The permanent certificate works under the device policy: own client id and topics only.
-      const device = await fx.connect({ certificateId: cert.certificateId, cert: cert.certificatePem, key: keyPem }, { clientId: `mything_${serial}`, protocolVersion });
+      const device = await fx.connect(
+        { certificateId: cert.certificateId, cert: cert.certificatePem, key: keyPem },
+        { clientId: `mything_${serial}`, protocolVersion },
+      );
       await device.subscribeAsync(`device/mything_${serial}/echo`, { qos: 1 });
       const echoed = new Promise<string>((resolve) => device.once('message', (_t, p: Buffer) => resolve(p.toString())));
       await device.publishAsync(`device/mything_${serial}/echo`, 'ping', { qos: 1 });
       expect(await echoed).toBe('ping');
-      await expect(device.subscribeAsync(`device/someone-else/echo`, { qos: 1 })).rejects.toThrow(protocolVersion === 5 ? /Not authorized/ : /Unspecified error/);
+      await expect(device.subscribeAsync(`device/someone-else/echo`, { qos: 1 })).rejects.toThrow(
+        protocolVersion === 5 ? /Not authorized/ : /Unspecified error/,
+      );
       device.end();
-      await expect(fx.connect({ certificateId: cert.certificateId, cert: cert.certificatePem, key: keyPem }, { clientId: 'not-my-thing', protocolVersion })).rejects.toThrow(/Not authorized|Connection refused/i);
+      await expect(
+        fx.connect(
+          { certificateId: cert.certificateId, cert: cert.certificatePem, key: keyPem },
+          { clientId: 'not-my-thing', protocolVersion },
+        ),
+      ).rejects.toThrow(/Not authorized|Connection refused/i);
     });
   }
 
@@ -56,24 +98,52 @@ describe('fleet provisioning over raw MQTT (mqtt.js)', () => {
     const c = await fx.connect(claim, { clientId: 'claim-cbor' });
     const created = await request(c, '$aws/certificates/create/cbor', Buffer.from(cborEncode({})));
     expect(created.outcome).toBe('accepted');
-    const body = cborDecode(created.payload) as { certificateId: string; certificatePem: string; privateKey: string; certificateOwnershipToken: string };
+    const body = cborDecode(created.payload) as {
+      certificateId: string;
+      certificatePem: string;
+      privateKey: string;
+      certificateOwnershipToken: string;
+    };
     expect(body.privateKey).toContain('PRIVATE KEY');
-    const reg = await request(c, `$aws/provisioning-templates/${TEMPLATE_NAME}/provision/cbor`, Buffer.from(cborEncode({ certificateOwnershipToken: body.certificateOwnershipToken, parameters: { SerialNumber: 'cbor1', DeviceLocation: 'Berlin' } })));
-    expect(cborDecode(reg.payload)).toEqual({ deviceConfiguration: { FallbackUrl: 'https://www.example.com/test-site', Location: 'Berlin' }, thingName: 'mything_cbor1' });
+    const reg = await request(
+      c,
+      `$aws/provisioning-templates/${TEMPLATE_NAME}/provision/cbor`,
+      Buffer.from(
+        cborEncode({
+          certificateOwnershipToken: body.certificateOwnershipToken,
+          parameters: { SerialNumber: 'cbor1', DeviceLocation: 'Berlin' },
+        }),
+      ),
+    );
+    expect(cborDecode(reg.payload)).toEqual({
+      deviceConfiguration: { FallbackUrl: 'https://www.example.com/test-site', Location: 'Berlin' },
+      thingName: 'mything_cbor1',
+    });
     c.end();
   });
 
   it('answers only on the requesting connection', async () => {
     const a = await fx.connect(await fx.newClaim(), { clientId: 'claim-a' });
     const b = await fx.connect(await fx.newClaim(), { clientId: 'claim-b' });
-    await b.subscribeAsync(['$aws/certificates/create-from-csr/json/accepted', '$aws/certificates/create-from-csr/json/rejected']);
+    await b.subscribeAsync([
+      '$aws/certificates/create-from-csr/json/accepted',
+      '$aws/certificates/create-from-csr/json/rejected',
+    ]);
     const seenByB: string[] = [];
     b.on('message', (t) => seenByB.push(t));
     const { csrPem } = await makeCsr('rsa');
-    const r = await request(a, '$aws/certificates/create-from-csr/json', JSON.stringify({ certificateSigningRequest: csrPem }));
+    const r = await request(
+      a,
+      '$aws/certificates/create-from-csr/json',
+      JSON.stringify({ certificateSigningRequest: csrPem }),
+    );
     expect(r.outcome).toBe('accepted');
     // A round trip on b after a's reply proves b had its chance to receive it.
-    const bad = await request(b, '$aws/certificates/create-from-csr/json', JSON.stringify({ certificateSigningRequest: 'garbage' }));
+    const bad = await request(
+      b,
+      '$aws/certificates/create-from-csr/json',
+      JSON.stringify({ certificateSigningRequest: 'garbage' }),
+    );
     expect(JSON.parse(bad.payload.toString())).toMatchObject({ statusCode: 400, errorCode: 'InvalidCsr' });
     expect(seenByB).toEqual(['$aws/certificates/create-from-csr/json/rejected']);
     a.end();
@@ -82,10 +152,22 @@ describe('fleet provisioning over raw MQTT (mqtt.js)', () => {
 
   it('never forwards API requests or replies, even to a client whose policy allows everything', async () => {
     const issued = await fx.ca.createKeyPairAndCertificate({ validity: { notAfter: new Date(Date.now() + 3600_000) } });
-    const rec = fx.registry.insertCertificate({ certificateId: issued.certificateId, certificatePem: issued.certificatePem, status: 'ACTIVE', notBefore: issued.notBefore, notAfter: issued.notAfter });
-    fx.registry.createPolicy('allow-all', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }] }));
+    const rec = fx.registry.insertCertificate({
+      certificateId: issued.certificateId,
+      certificatePem: issued.certificatePem,
+      status: 'ACTIVE',
+      notBefore: issued.notBefore,
+      notAfter: issued.notAfter,
+    });
+    fx.registry.createPolicy(
+      'allow-all',
+      JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }] }),
+    );
     fx.registry.attachPolicy('allow-all', rec.certificateArn);
-    const spy = await fx.connect({ certificateId: issued.certificateId, cert: issued.certificatePem, key: issued.keyPair.PrivateKey }, { clientId: 'spy', protocolVersion: 5 });
+    const spy = await fx.connect(
+      { certificateId: issued.certificateId, cert: issued.certificatePem, key: issued.keyPair.PrivateKey },
+      { clientId: 'spy', protocolVersion: 5 },
+    );
     await spy.subscribeAsync(['$aws/certificates/#', '$aws/provisioning-templates/#'], { qos: 1 });
     const seen: string[] = [];
     spy.on('message', (t) => seen.push(t));
@@ -109,11 +191,31 @@ describe('fleet provisioning over raw MQTT (mqtt.js)', () => {
   it('substitutes certificate policy variables', async () => {
     const { csrPem, keyPem } = await makeCsr('ec', 'CN=sensor-7, O=Acme');
     const issued = await fx.ca.issueCertificate({ csrPem, validity: { notAfter: new Date(Date.now() + 3600_000) } });
-    const rec = fx.registry.insertCertificate({ certificateId: issued.certificateId, certificatePem: issued.certificatePem, status: 'ACTIVE', notBefore: issued.notBefore, notAfter: issued.notAfter });
-    fx.registry.createPolicy('by-cn', JSON.stringify({ Version: '2012-10-17', Statement: [
-      { Effect: 'Allow', Action: 'iot:Connect', Resource: 'arn:aws:iot:us-east-1:123456789012:client/${iot:Certificate.Subject.CommonName}' },
-      { Effect: 'Allow', Action: 'iot:Subscribe', Resource: 'arn:aws:iot:us-east-1:123456789012:topicfilter/${iot:Certificate.Subject.Organization}/*' },
-    ] }));
+    const rec = fx.registry.insertCertificate({
+      certificateId: issued.certificateId,
+      certificatePem: issued.certificatePem,
+      status: 'ACTIVE',
+      notBefore: issued.notBefore,
+      notAfter: issued.notAfter,
+    });
+    fx.registry.createPolicy(
+      'by-cn',
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'iot:Connect',
+            Resource: 'arn:aws:iot:us-east-1:123456789012:client/${iot:Certificate.Subject.CommonName}',
+          },
+          {
+            Effect: 'Allow',
+            Action: 'iot:Subscribe',
+            Resource: 'arn:aws:iot:us-east-1:123456789012:topicfilter/${iot:Certificate.Subject.Organization}/*',
+          },
+        ],
+      }),
+    );
     fx.registry.attachPolicy('by-cn', rec.certificateArn);
     const creds = { certificateId: issued.certificateId, cert: issued.certificatePem, key: keyPem };
     await expect(fx.connect(creds, { clientId: 'sensor-8' })).rejects.toThrow(/Not authorized/i);
@@ -134,9 +236,14 @@ describe('fleet provisioning over raw MQTT (mqtt.js)', () => {
 
   it('keeps a claim to its own template topics', async () => {
     const c = await fx.connect(await fx.newClaim(), { clientId: 'claim-narrow' });
-    await expect(c.subscribeAsync('$aws/provisioning-templates/OtherTemplate/provision/json/accepted')).rejects.toThrow(/Unspecified error/);
+    await expect(c.subscribeAsync('$aws/provisioning-templates/OtherTemplate/provision/json/accepted')).rejects.toThrow(
+      /Unspecified error/,
+    );
     await expect(c.subscribeAsync('device/x/y')).rejects.toThrow(/Unspecified error/);
-    const granted = await c.subscribeAsync([`$aws/provisioning-templates/${TEMPLATE_NAME}/provision/json/+`, '$aws/certificates/create/cbor/#'], { qos: 1 });
+    const granted = await c.subscribeAsync(
+      [`$aws/provisioning-templates/${TEMPLATE_NAME}/provision/json/+`, '$aws/certificates/create/cbor/#'],
+      { qos: 1 },
+    );
     expect(granted.map((g) => g.qos)).toEqual([1, 1]);
     const gone = closed(c);
     c.publish('$aws/provisioning-templates/OtherTemplate/provision/json', '{}');
@@ -200,10 +307,19 @@ describe('fleet provisioning over raw MQTT (mqtt.js)', () => {
 
   it('rejects a client id longer than 128 bytes and unknown certificates at the TLS layer', async () => {
     const claim = await fx.newClaim();
-    await expect(fx.connect(claim, { clientId: 'x'.repeat(129) })).rejects.toThrow(/Identifier rejected|Connection refused/i);
+    await expect(fx.connect(claim, { clientId: 'x'.repeat(129) })).rejects.toThrow(
+      /Identifier rejected|Connection refused/i,
+    );
     const { EmulatorCa } = await import('../../cloud/emulator/ca/index.js');
     const other = await EmulatorCa.openOrCreate(`${fx.dir}/other-ca`);
-    const foreign = await other.createKeyPairAndCertificate({ validity: { notAfter: new Date(Date.now() + 3600_000) } });
-    await expect(fx.connect({ certificateId: foreign.certificateId, cert: foreign.certificatePem, key: foreign.keyPair.PrivateKey }, { clientId: 'foreign' })).rejects.toThrow();
+    const foreign = await other.createKeyPairAndCertificate({
+      validity: { notAfter: new Date(Date.now() + 3600_000) },
+    });
+    await expect(
+      fx.connect(
+        { certificateId: foreign.certificateId, cert: foreign.certificatePem, key: foreign.keyPair.PrivateKey },
+        { clientId: 'foreign' },
+      ),
+    ).rejects.toThrow();
   });
 });

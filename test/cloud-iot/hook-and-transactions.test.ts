@@ -32,7 +32,14 @@ describe('pre-provisioning hook and transactional RegisterThing', () => {
       broker: {
         // Long enough for an answering hook on a loaded machine; the hanging one costs this once.
         hookTimeoutMs: HOOK_TIMEOUT_MS,
-        hooks: { targets: { [LAMBDA_ARN]: (input) => ({ allowProvisioning: input.parameters.SerialNumber === 'lambda1', parameterOverrides: { DeviceLocation: 'Lambda' } }) } },
+        hooks: {
+          targets: {
+            [LAMBDA_ARN]: (input) => ({
+              allowProvisioning: input.parameters.SerialNumber === 'lambda1',
+              parameterOverrides: { DeviceLocation: 'Lambda' },
+            }),
+          },
+        },
       },
     });
     hookInputs = [];
@@ -64,23 +71,49 @@ describe('pre-provisioning hook and transactional RegisterThing', () => {
 
   async function newCertificate(): Promise<Created> {
     const { csrPem } = await makeCsr('ec');
-    const r = await request(claimClient, '$aws/certificates/create-from-csr/json', JSON.stringify({ certificateSigningRequest: csrPem }));
+    const r = await request(
+      claimClient,
+      '$aws/certificates/create-from-csr/json',
+      JSON.stringify({ certificateSigningRequest: csrPem }),
+    );
     return JSON.parse(r.payload.toString()) as Created;
   }
 
-  async function register(token: string, parameters: Record<string, string>): Promise<{ outcome: string; body: Record<string, unknown> }> {
-    const r = await request(claimClient, `$aws/provisioning-templates/${TEMPLATE_NAME}/provision/json`, JSON.stringify({ certificateOwnershipToken: token, parameters }));
+  async function register(
+    token: string,
+    parameters: Record<string, string>,
+  ): Promise<{ outcome: string; body: Record<string, unknown> }> {
+    const r = await request(
+      claimClient,
+      `$aws/provisioning-templates/${TEMPLATE_NAME}/provision/json`,
+      JSON.stringify({ certificateOwnershipToken: token, parameters }),
+    );
     return { outcome: r.outcome, body: JSON.parse(r.payload.toString()) as Record<string, unknown> };
   }
 
   it('calls an HTTP hook with AWS input shape and applies its parameterOverrides', async () => {
-    fx.registry.updateProvisioningTemplate(TEMPLATE_NAME, { preProvisioningHook: { targetArn: hookUrl, payloadVersion: '2020-04-01' } });
+    fx.registry.updateProvisioningTemplate(TEMPLATE_NAME, {
+      preProvisioningHook: { targetArn: hookUrl, payloadVersion: '2020-04-01' },
+    });
     hookAnswer = () => ({ allowProvisioning: true, parameterOverrides: { DeviceLocation: 'FromHook' } });
     const cert = await newCertificate();
     const r = await register(cert.certificateOwnershipToken, { SerialNumber: 'hook1' });
-    expect(r).toEqual({ outcome: 'accepted', body: { deviceConfiguration: { FallbackUrl: 'https://www.example.com/test-site', Location: 'FromHook' }, thingName: 'mything_hook1' } });
+    expect(r).toEqual({
+      outcome: 'accepted',
+      body: {
+        deviceConfiguration: { FallbackUrl: 'https://www.example.com/test-site', Location: 'FromHook' },
+        thingName: 'mything_hook1',
+      },
+    });
     const input = hookInputs.at(-1) as Record<string, unknown>;
-    expect(Object.keys(input).sort()).toEqual(['certificateId', 'certificatePem', 'claimCertificateId', 'clientId', 'parameters', 'templateArn']);
+    expect(Object.keys(input).sort()).toEqual([
+      'certificateId',
+      'certificatePem',
+      'claimCertificateId',
+      'clientId',
+      'parameters',
+      'templateArn',
+    ]);
     expect(input).toMatchObject({
       claimCertificateId: claimId,
       certificateId: cert.certificateId,
@@ -110,7 +143,10 @@ describe('pre-provisioning hook and transactional RegisterThing', () => {
 
   it('runs a local module hook', async () => {
     const modulePath = join(fx.dir, 'hook.mjs');
-    await writeFile(modulePath, 'export default (input) => ({ allowProvisioning: input.parameters.SerialNumber.startsWith("ok"), parameterOverrides: { DeviceLocation: "Module" } });\n');
+    await writeFile(
+      modulePath,
+      'export default (input) => ({ allowProvisioning: input.parameters.SerialNumber.startsWith("ok"), parameterOverrides: { DeviceLocation: "Module" } });\n',
+    );
     fx.registry.updateProvisioningTemplate(TEMPLATE_NAME, { preProvisioningHook: { targetArn: modulePath } });
     const ok = await register((await newCertificate()).certificateOwnershipToken, { SerialNumber: 'ok1' });
     expect(ok.body).toMatchObject({ thingName: 'mything_ok1', deviceConfiguration: { Location: 'Module' } });
@@ -123,9 +159,15 @@ describe('pre-provisioning hook and transactional RegisterThing', () => {
     fx.registry.updateProvisioningTemplate(TEMPLATE_NAME, { preProvisioningHook: { targetArn: LAMBDA_ARN } });
     const ok = await register((await newCertificate()).certificateOwnershipToken, { SerialNumber: 'lambda1' });
     expect(ok.body).toMatchObject({ thingName: 'mything_lambda1', deviceConfiguration: { Location: 'Lambda' } });
-    fx.registry.updateProvisioningTemplate(TEMPLATE_NAME, { preProvisioningHook: { targetArn: 'arn:aws:lambda:us-east-1:123456789012:function:unknown' } });
+    fx.registry.updateProvisioningTemplate(TEMPLATE_NAME, {
+      preProvisioningHook: { targetArn: 'arn:aws:lambda:us-east-1:123456789012:function:unknown' },
+    });
     const no = await register((await newCertificate()).certificateOwnershipToken, { SerialNumber: 'lambda2' });
-    expect(no.body).toMatchObject({ statusCode: 403, errorCode: 'ACCESS_DENIED', errorMessage: expect.stringMatching(/no local target/) });
+    expect(no.body).toMatchObject({
+      statusCode: 403,
+      errorCode: 'ACCESS_DENIED',
+      errorMessage: expect.stringMatching(/no local target/),
+    });
     fx.registry.updateProvisioningTemplate(TEMPLATE_NAME, { preProvisioningHook: null });
   });
 
@@ -146,17 +188,35 @@ describe('pre-provisioning hook and transactional RegisterThing', () => {
   });
 
   it('rejects bad requests with AWS error shapes', async () => {
-    expect((await register('', { SerialNumber: 'x' })).body).toEqual({ statusCode: 400, errorCode: 'InvalidCertificateOwnershipToken', errorMessage: 'Certificate ownership token cannot be empty.' });
+    expect((await register('', { SerialNumber: 'x' })).body).toEqual({
+      statusCode: 400,
+      errorCode: 'InvalidCertificateOwnershipToken',
+      errorMessage: 'Certificate ownership token cannot be empty.',
+    });
     const cert = await newCertificate();
-    expect((await register(cert.certificateOwnershipToken, {})).body).toMatchObject({ statusCode: 400, errorCode: 'InvalidParameters', errorMessage: 'Missing value for parameter SerialNumber' });
+    expect((await register(cert.certificateOwnershipToken, {})).body).toMatchObject({
+      statusCode: 400,
+      errorCode: 'InvalidParameters',
+      errorMessage: 'Missing value for parameter SerialNumber',
+    });
     const bad = await request(claimClient, `$aws/provisioning-templates/${TEMPLATE_NAME}/provision/json`, 'not json');
     expect(JSON.parse(bad.payload.toString())).toMatchObject({ statusCode: 400, errorCode: 'InvalidPayload' });
     // The ownership token expires after an hour (a claim made at that later time asks).
     fx.clock.now = new Date(fx.clock.now.getTime() + 60 * 60_000);
     const later = await fx.connect(await fx.newClaim(), { clientId: 'hook-claim-later' });
-    const late = await request(later, `$aws/provisioning-templates/${TEMPLATE_NAME}/provision/json`, JSON.stringify({ certificateOwnershipToken: cert.certificateOwnershipToken, parameters: { SerialNumber: 'late-token' } }));
+    const late = await request(
+      later,
+      `$aws/provisioning-templates/${TEMPLATE_NAME}/provision/json`,
+      JSON.stringify({
+        certificateOwnershipToken: cert.certificateOwnershipToken,
+        parameters: { SerialNumber: 'late-token' },
+      }),
+    );
     later.end(true);
     fx.clock.now = new Date();
-    expect(JSON.parse(late.payload.toString())).toMatchObject({ statusCode: 400, errorCode: 'InvalidCertificateOwnershipToken' });
+    expect(JSON.parse(late.payload.toString())).toMatchObject({
+      statusCode: 400,
+      errorCode: 'InvalidCertificateOwnershipToken',
+    });
   });
 });

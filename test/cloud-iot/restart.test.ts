@@ -29,15 +29,44 @@ describe('a provisioned device survives an emulator restart', () => {
     let ca = await EmulatorCa.openOrCreate(join(dir, 'ca'));
     let registry = Registry.open(join(dir, 'registry.sqlite'));
     registry.createPolicy(DEVICE_POLICY, DEVICE_POLICY_DOCUMENT);
-    registry.createProvisioningTemplate({ templateName: TEMPLATE_NAME, templateBody: TEMPLATE_BODY, enabled: true, provisioningRoleArn: 'arn:aws:iam::123456789012:role/R' });
+    registry.createProvisioningTemplate({
+      templateName: TEMPLATE_NAME,
+      templateBody: TEMPLATE_BODY,
+      enabled: true,
+      provisioningRoleArn: 'arn:aws:iam::123456789012:role/R',
+    });
     const claim = await ca.createKeyPairAndCertificate({ validity: { notAfter: new Date(Date.now() + 3600_000) } });
-    registry.insertCertificate({ certificateId: claim.certificateId, certificatePem: claim.certificatePem, status: 'ACTIVE', notBefore: claim.notBefore, notAfter: claim.notAfter, isClaim: true, templateName: TEMPLATE_NAME, claimExpiresAt: new Date(Date.now() + 300_000) });
+    registry.insertCertificate({
+      certificateId: claim.certificateId,
+      certificatePem: claim.certificatePem,
+      status: 'ACTIVE',
+      notBefore: claim.notBefore,
+      notAfter: claim.notAfter,
+      isClaim: true,
+      templateName: TEMPLATE_NAME,
+      claimExpiresAt: new Date(Date.now() + 300_000),
+    });
     let broker = await startBroker({ registry, ca, port: 0 });
 
     const c = await connect(broker.port, ca.caCertPem, claim.certificatePem, claim.keyPair.PrivateKey, 'restart-claim');
     const { csrPem, keyPem } = await makeCsr('ec');
-    const created = JSON.parse((await request(c, '$aws/certificates/create-from-csr/json', JSON.stringify({ certificateSigningRequest: csrPem }))).payload.toString()) as { certificatePem: string; certificateOwnershipToken: string };
-    const reg = await request(c, `$aws/provisioning-templates/${TEMPLATE_NAME}/provision/json`, JSON.stringify({ certificateOwnershipToken: created.certificateOwnershipToken, parameters: { SerialNumber: 'restart' } }));
+    const created = JSON.parse(
+      (
+        await request(
+          c,
+          '$aws/certificates/create-from-csr/json',
+          JSON.stringify({ certificateSigningRequest: csrPem }),
+        )
+      ).payload.toString(),
+    ) as { certificatePem: string; certificateOwnershipToken: string };
+    const reg = await request(
+      c,
+      `$aws/provisioning-templates/${TEMPLATE_NAME}/provision/json`,
+      JSON.stringify({
+        certificateOwnershipToken: created.certificateOwnershipToken,
+        parameters: { SerialNumber: 'restart' },
+      }),
+    );
     expect(reg.outcome).toBe('accepted');
     c.end(true);
     await broker.close();

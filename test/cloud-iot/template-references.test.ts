@@ -11,8 +11,14 @@ function templateNaming(props: Record<string, unknown>): string {
   return JSON.stringify({
     Parameters: { SerialNumber: { Type: 'String' }, 'AWS::IoT::Certificate::Id': { Type: 'String' } },
     Resources: {
-      thing: { Type: 'AWS::IoT::Thing', Properties: { ThingName: { 'Fn::Join': ['', ['mything_', { Ref: 'SerialNumber' }]] }, ...props } },
-      certificate: { Type: 'AWS::IoT::Certificate', Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'Active' } },
+      thing: {
+        Type: 'AWS::IoT::Thing',
+        Properties: { ThingName: { 'Fn::Join': ['', ['mything_', { Ref: 'SerialNumber' }]] }, ...props },
+      },
+      certificate: {
+        Type: 'AWS::IoT::Certificate',
+        Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'Active' },
+      },
       policy: { Type: 'AWS::IoT::Policy', Properties: { PolicyName: 'pubsub' } },
     },
   });
@@ -31,32 +37,55 @@ describe('templates naming thing types and groups', () => {
   });
   afterAll(async () => fx.close());
 
-  async function register(serial: string): Promise<{ outcome: string; body: Record<string, unknown>; certificateId: string }> {
+  async function register(
+    serial: string,
+  ): Promise<{ outcome: string; body: Record<string, unknown>; certificateId: string }> {
     const claim = await fx.newClaim('Grouped');
     const c = await fx.connect(claim, { clientId: `claim-${serial}` });
     const created = await request(c, '$aws/certificates/create/json', '{}');
     const cert = JSON.parse(created.payload.toString()) as { certificateId: string; certificateOwnershipToken: string };
-    const reg = await request(c, '$aws/provisioning-templates/Grouped/provision/json', JSON.stringify({ certificateOwnershipToken: cert.certificateOwnershipToken, parameters: { SerialNumber: serial } }));
+    const reg = await request(
+      c,
+      '$aws/provisioning-templates/Grouped/provision/json',
+      JSON.stringify({
+        certificateOwnershipToken: cert.certificateOwnershipToken,
+        parameters: { SerialNumber: serial },
+      }),
+    );
     c.end();
-    return { outcome: reg.outcome, body: JSON.parse(reg.payload.toString()) as Record<string, unknown>, certificateId: cert.certificateId };
+    return {
+      outcome: reg.outcome,
+      body: JSON.parse(reg.payload.toString()) as Record<string, unknown>,
+      certificateId: cert.certificateId,
+    };
   }
 
   it('rejects, applying nothing, while the type, a group or the billing group does not exist', async () => {
     const missingType = await register('1');
     expect(missingType.outcome).toBe('rejected');
-    expect(missingType.body).toMatchObject({ statusCode: 400, errorCode: 'ResourceNotFound', errorMessage: expect.stringContaining('Thing type sensor cannot be found') });
+    expect(missingType.body).toMatchObject({
+      statusCode: 400,
+      errorCode: 'ResourceNotFound',
+      errorMessage: expect.stringContaining('Thing type sensor cannot be found'),
+    });
     expect(fx.registry.getThing('mything_1')).toBeUndefined();
     expect(fx.registry.getCertificate(missingType.certificateId)?.status).toBe('PENDING_ACTIVATION');
 
     fx.registry.groups.createThingType('sensor', {});
     fx.registry.groups.createThingGroup('home');
     const missingGroup = await register('2');
-    expect(missingGroup.body).toMatchObject({ errorCode: 'ResourceNotFound', errorMessage: expect.stringContaining('Thing group kitchen cannot be found') });
+    expect(missingGroup.body).toMatchObject({
+      errorCode: 'ResourceNotFound',
+      errorMessage: expect.stringContaining('Thing group kitchen cannot be found'),
+    });
     expect(fx.registry.getThing('mything_2')).toBeUndefined();
 
     fx.registry.groups.createThingGroup('kitchen', 'home');
     const missingBilling = await register('3');
-    expect(missingBilling.body).toMatchObject({ errorCode: 'ResourceNotFound', errorMessage: expect.stringContaining('Billing group b1 cannot be found') });
+    expect(missingBilling.body).toMatchObject({
+      errorCode: 'ResourceNotFound',
+      errorMessage: expect.stringContaining('Billing group b1 cannot be found'),
+    });
   });
 
   it('applies type, groups and billing group once they exist, with the certificate ACTIVE from "Active"', async () => {
@@ -66,7 +95,11 @@ describe('templates naming thing types and groups', () => {
     fx.registry.groups.createBillingGroup('b1');
     const ok = await register('4');
     expect(ok.outcome).toBe('accepted');
-    expect(fx.registry.getThing('mything_4')).toMatchObject({ thingTypeName: 'sensor', thingGroups: ['home', 'kitchen'], billingGroupName: 'b1' });
+    expect(fx.registry.getThing('mything_4')).toMatchObject({
+      thingTypeName: 'sensor',
+      thingGroups: ['home', 'kitchen'],
+      billingGroupName: 'b1',
+    });
     expect(fx.registry.getCertificate(ok.certificateId)?.status).toBe('ACTIVE');
   });
 });

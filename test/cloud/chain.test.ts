@@ -5,7 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import {
-  CreateProvisioningClaimCommand, DescribeThingCommand, GetPolicyCommand, IoTClient, ListThingsCommand,
+  CreateProvisioningClaimCommand,
+  DescribeThingCommand,
+  GetPolicyCommand,
+  IoTClient,
+  ListThingsCommand,
 } from '@aws-sdk/client-iot';
 import { fromCognitoIdentityPool } from '@aws-sdk/credential-providers';
 import { startEmulator } from '../../cloud/emulator/index.js';
@@ -53,7 +57,10 @@ describe('the whole emulator: login → Cognito → claim → broker', () => {
 
   it('setup creates the policy and the template, and a second run changes nothing', async () => {
     const options = {
-      region: cloud.region, accountId: cloud.accountId, policyName: DEVICE_POLICY_NAME, templateName: TEMPLATE_NAME,
+      region: cloud.region,
+      accountId: cloud.accountId,
+      policyName: DEVICE_POLICY_NAME,
+      templateName: TEMPLATE_NAME,
       provisioningRoleArn: `arn:aws:iam::${cloud.accountId}:role/service-role/IoTFleetProvisioningRole`,
     };
     const first = await runSetup(admin, options);
@@ -79,8 +86,9 @@ describe('the whole emulator: login → Cognito → claim → broker', () => {
       const claim = await phone.send(new CreateProvisioningClaimCommand({ templateName: TEMPLATE_NAME }));
       expect(claim.certificatePem).toContain('BEGIN CERTIFICATE');
       await expect(phone.send(new ListThingsCommand({}))).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
-      await expect(phone.send(new CreateProvisioningClaimCommand({ templateName: 'SomeOtherTemplate' })))
-        .rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
+      await expect(
+        phone.send(new CreateProvisioningClaimCommand({ templateName: 'SomeOtherTemplate' })),
+      ).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
     } finally {
       phone.destroy();
     }
@@ -95,17 +103,27 @@ describe('the whole emulator: login → Cognito → claim → broker', () => {
       clientConfig: { region: cloud.region, endpoint: cloud.endpoints.cognito },
     });
     const phone = new IoTClient({ region: cloud.region, endpoint: cloud.endpoints.iotControlPlane, credentials });
-    const claim = await phone.send(new CreateProvisioningClaimCommand({ templateName: TEMPLATE_NAME })).finally(() => phone.destroy());
+    const claim = await phone
+      .send(new CreateProvisioningClaimCommand({ templateName: TEMPLATE_NAME }))
+      .finally(() => phone.destroy());
 
     const url = `mqtts://${cloud.endpoints.mqttHost}:${cloud.endpoints.mqttPort}`;
     const device = await mqtt.connectAsync(url, {
-      clientId: 'claim-chain-test', ca: cloud.caPem, cert: claim.certificatePem!, key: claim.keyPair!.PrivateKey!,
-      rejectUnauthorized: true, reconnectPeriod: 0, protocolVersion: 4,
+      clientId: 'claim-chain-test',
+      ca: cloud.caPem,
+      cert: claim.certificatePem!,
+      key: claim.keyPair!.PrivateKey!,
+      rejectUnauthorized: true,
+      reconnectPeriod: 0,
+      protocolVersion: 4,
     });
     let thingName: string;
     try {
       await device.subscribeAsync(['$aws/certificates/create/json/accepted', '$aws/certificates/create/json/rejected']);
-      const created = nextMessage(device, ['$aws/certificates/create/json/accepted', '$aws/certificates/create/json/rejected']);
+      const created = nextMessage(device, [
+        '$aws/certificates/create/json/accepted',
+        '$aws/certificates/create/json/rejected',
+      ]);
       await device.publishAsync('$aws/certificates/create/json', '{}');
       const keys = await created;
       expect(keys.topic).toBe('$aws/certificates/create/json/accepted');
@@ -113,10 +131,13 @@ describe('the whole emulator: login → Cognito → claim → broker', () => {
       const base = `$aws/provisioning-templates/${TEMPLATE_NAME}/provision/json`;
       await device.subscribeAsync([`${base}/accepted`, `${base}/rejected`]);
       const registered = nextMessage(device, [`${base}/accepted`, `${base}/rejected`]);
-      await device.publishAsync(base, JSON.stringify({
-        certificateOwnershipToken: keys.body.certificateOwnershipToken,
-        parameters: { SerialNumber: 'chain1', DeviceLocation: 'lab' },
-      }));
+      await device.publishAsync(
+        base,
+        JSON.stringify({
+          certificateOwnershipToken: keys.body.certificateOwnershipToken,
+          parameters: { SerialNumber: 'chain1', DeviceLocation: 'lab' },
+        }),
+      );
       const answer = await registered;
       expect(answer.topic).toBe(`${base}/accepted`);
       thingName = String(answer.body.thingName);
@@ -124,12 +145,21 @@ describe('the whole emulator: login → Cognito → claim → broker', () => {
 
       const thing = await admin.send(new DescribeThingCommand({ thingName }));
       // provisionedBy: the product's pre-provisioning hook records the claim certificate that registered it.
-      expect(thing.attributes).toEqual({ SerialNumber: 'chain1', DeviceLocation: 'lab', provisionedBy: expect.stringMatching(/^claim\/[0-9a-f]{64}\/[0-9a-f]{64}\/\d+$/) });
+      expect(thing.attributes).toEqual({
+        SerialNumber: 'chain1',
+        DeviceLocation: 'lab',
+        provisionedBy: expect.stringMatching(/^claim\/[0-9a-f]{64}\/[0-9a-f]{64}\/\d+$/),
+      });
 
       // The permanent certificate works under the tightened pubsub policy: own client id, own topics.
       const permanent = await mqtt.connectAsync(url, {
-        clientId: thingName, ca: cloud.caPem, cert: String(keys.body.certificatePem), key: String(keys.body.privateKey),
-        rejectUnauthorized: true, reconnectPeriod: 0, protocolVersion: 4,
+        clientId: thingName,
+        ca: cloud.caPem,
+        cert: String(keys.body.certificatePem),
+        key: String(keys.body.privateKey),
+        rejectUnauthorized: true,
+        reconnectPeriod: 0,
+        protocolVersion: 4,
       });
       try {
         const topic = `things/${thingName}/hello`;
@@ -150,20 +180,27 @@ describe('the whole emulator: login → Cognito → claim → broker', () => {
     const { tokens } = await codeFlowLogin(config, cloud.demoUser!.username, cloud.demoUser!.password);
     const before = { admin: cloud.admin.accessKeyId, caPem: cloud.caPem, endpoints: cloud.endpoints };
     const ports = {
-      iot: Number(new URL(cloud.endpoints.iotControlPlane).port), mqtt: cloud.endpoints.mqttPort,
-      oidc: Number(new URL(cloud.endpoints.oidcIssuer).port), cognito: Number(new URL(cloud.endpoints.cognito).port),
+      iot: Number(new URL(cloud.endpoints.iotControlPlane).port),
+      mqtt: cloud.endpoints.mqttPort,
+      oidc: Number(new URL(cloud.endpoints.oidcIssuer).port),
+      cognito: Number(new URL(cloud.endpoints.cognito).port),
     };
     admin.destroy();
     await cloud.close();
     cloud = await startEmulator({ dataDir: dir, ports });
     admin = new IoTClient({
-      region: cloud.region, endpoint: cloud.endpoints.iotControlPlane,
+      region: cloud.region,
+      endpoint: cloud.endpoints.iotControlPlane,
       credentials: { accessKeyId: cloud.admin.accessKeyId, secretAccessKey: cloud.admin.secretAccessKey },
     });
     expect({ admin: cloud.admin.accessKeyId, caPem: cloud.caPem, endpoints: cloud.endpoints }).toEqual(before);
-    expect((await admin.send(new DescribeThingCommand({ thingName: 'mything_chain1' }))).thingName).toBe('mything_chain1');
+    expect((await admin.send(new DescribeThingCommand({ thingName: 'mything_chain1' }))).thingName).toBe(
+      'mything_chain1',
+    );
     // The first fetch may land on a keep-alive socket the old server closed: one retry.
-    const again = await discover(cloud.endpoints.oidcIssuer, cloud.clientId).catch(() => discover(cloud.endpoints.oidcIssuer, cloud.clientId));
+    const again = await discover(cloud.endpoints.oidcIssuer, cloud.clientId).catch(() =>
+      discover(cloud.endpoints.oidcIssuer, cloud.clientId),
+    );
     const refreshed = await client.refreshTokenGrant(again, tokens.refresh_token!);
     expect(refreshed.claims()?.sub).toBe(cloud.demoUser!.username);
   });
@@ -183,18 +220,32 @@ describe('temporary credentials expire', () => {
         clientConfig: { region: cloud.region, endpoint: cloud.endpoints.cognito },
       })();
       const phone = new IoTClient({
-        region: cloud.region, endpoint: cloud.endpoints.iotControlPlane, maxAttempts: 1,
-        credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, sessionToken: creds.sessionToken! },
+        region: cloud.region,
+        endpoint: cloud.endpoints.iotControlPlane,
+        maxAttempts: 1,
+        credentials: {
+          accessKeyId: creds.accessKeyId,
+          secretAccessKey: creds.secretAccessKey,
+          sessionToken: creds.sessionToken!,
+        },
       });
       try {
         // Allowed by policy, refused for the missing template: the credentials themselves are good.
-        await expect(phone.send(new CreateProvisioningClaimCommand({ templateName: TEMPLATE_NAME })))
-          .rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+        await expect(
+          phone.send(new CreateProvisioningClaimCommand({ templateName: TEMPLATE_NAME })),
+        ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
         offsetMs = 2 * 3600_000;
         // The phone's clock agrees with the emulator's (else the signature itself is refused as skewed).
         const later = new IoTClient({
-          region: cloud.region, endpoint: cloud.endpoints.iotControlPlane, maxAttempts: 1, systemClockOffset: offsetMs,
-          credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, sessionToken: creds.sessionToken! },
+          region: cloud.region,
+          endpoint: cloud.endpoints.iotControlPlane,
+          maxAttempts: 1,
+          systemClockOffset: offsetMs,
+          credentials: {
+            accessKeyId: creds.accessKeyId,
+            secretAccessKey: creds.secretAccessKey,
+            sessionToken: creds.sessionToken!,
+          },
         });
         await expect(later.send(new CreateProvisioningClaimCommand({ templateName: TEMPLATE_NAME })))
           .rejects.toMatchObject({ name: 'ExpiredTokenException', $metadata: { httpStatusCode: 403 } })

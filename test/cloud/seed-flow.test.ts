@@ -12,7 +12,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CognitoIdentityClient, GetCredentialsForIdentityCommand, GetIdCommand } from '@aws-sdk/client-cognito-identity';
+import {
+  CognitoIdentityClient,
+  GetCredentialsForIdentityCommand,
+  GetIdCommand,
+} from '@aws-sdk/client-cognito-identity';
 import { CreateProvisioningClaimCommand, IoTClient } from '@aws-sdk/client-iot';
 import { iot, iotidentity, mqtt } from 'aws-iot-device-sdk-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,7 +41,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'seed-flow-'));
   cloud = await startEmulator({ dataDir: join(dir, 'cloud'), ports: { iot: 0, mqtt: 0, oidc: 0, cognito: 0 } });
   admin = new IoTClient({
-    region: cloud.region, endpoint: cloud.endpoints.iotControlPlane,
+    region: cloud.region,
+    endpoint: cloud.endpoints.iotControlPlane,
     credentials: { accessKeyId: cloud.admin.accessKeyId, secretAccessKey: cloud.admin.secretAccessKey },
   });
 });
@@ -49,7 +54,11 @@ afterAll(async () => {
 
 async function setup(policy: PolicyChoice): Promise<void> {
   await runSetup(admin, {
-    region: cloud.region, accountId: cloud.accountId, policyName: DEVICE_POLICY_NAME, templateName: TEMPLATE_NAME, policy,
+    region: cloud.region,
+    accountId: cloud.accountId,
+    policyName: DEVICE_POLICY_NAME,
+    templateName: TEMPLATE_NAME,
+    policy,
     provisioningRoleArn: `arn:aws:iam::${cloud.accountId}:role/service-role/${PROVISIONING_ROLE_NAME}`,
   });
 }
@@ -58,18 +67,28 @@ async function setup(policy: PolicyChoice): Promise<void> {
 async function phoneGetsClaim(name: string): Promise<{ cert: string; key: string }> {
   const pc = cloud.cloudJson.oidc.passwordClient!;
   const auth = new Auth({
-    issuer: cloud.endpoints.oidcIssuer, clientId: pc.clientId, clientSecret: readClientSecretFile(pc.clientSecretPath, pc.clientId),
-    scope: 'openid', cache: new TokenCache(join(dir, `${name}-tokens.json`)),
+    issuer: cloud.endpoints.oidcIssuer,
+    clientId: pc.clientId,
+    clientSecret: readClientSecretFile(pc.clientSecretPath, pc.clientId),
+    scope: 'openid',
+    cache: new TokenCache(join(dir, `${name}-tokens.json`)),
   });
   const tokens = await auth.loginWithPassword(cloud.demoUser!.username, cloud.demoUser!.password);
   const cognito = new CognitoIdentityClient({ region: cloud.region, endpoint: cloud.endpoints.cognito });
   const logins = { [cloud.providerName]: tokens.accessToken };
   try {
-    const { IdentityId } = await cognito.send(new GetIdCommand({ IdentityPoolId: cloud.identityPoolId, Logins: logins }));
+    const { IdentityId } = await cognito.send(
+      new GetIdCommand({ IdentityPoolId: cloud.identityPoolId, Logins: logins }),
+    );
     const { Credentials } = await cognito.send(new GetCredentialsForIdentityCommand({ IdentityId, Logins: logins }));
     const phone = new IoTClient({
-      region: cloud.region, endpoint: cloud.endpoints.iotControlPlane,
-      credentials: { accessKeyId: Credentials!.AccessKeyId!, secretAccessKey: Credentials!.SecretKey!, sessionToken: Credentials!.SessionToken! },
+      region: cloud.region,
+      endpoint: cloud.endpoints.iotControlPlane,
+      credentials: {
+        accessKeyId: Credentials!.AccessKeyId!,
+        secretAccessKey: Credentials!.SecretKey!,
+        sessionToken: Credentials!.SessionToken!,
+      },
     });
     try {
       const claim = await phone.send(new CreateProvisioningClaimCommand({ templateName: TEMPLATE_NAME }));
@@ -97,13 +116,18 @@ async function connect(cert: string, key: string, clientId: string): Promise<mqt
 }
 
 /** The fleet_provisioning sample with a claim: CreateKeysAndCertificate, then RegisterThing. */
-async function deviceProvisions(claim: { cert: string; key: string }, serial: string): Promise<{ thingName: string; cert: string; key: string }> {
+async function deviceProvisions(
+  claim: { cert: string; key: string },
+  serial: string,
+): Promise<{ thingName: string; cert: string; key: string }> {
   const connection = await connect(claim.cert, claim.key, `test-${randomUUID()}`);
   const identity = iotidentity.IotIdentityClientv2.newFromMqtt311(connection, RR_OPTIONS);
   try {
     const created = await identity.createKeysAndCertificate({});
     const registered = await identity.registerThing({
-      templateName: TEMPLATE_NAME, certificateOwnershipToken: created.certificateOwnershipToken!, parameters: { SerialNumber: serial, DeviceLocation: 'Beijing' },
+      templateName: TEMPLATE_NAME,
+      certificateOwnershipToken: created.certificateOwnershipToken!,
+      parameters: { SerialNumber: serial, DeviceLocation: 'Beijing' },
     });
     return { thingName: registered.thingName!, cert: created.certificatePem!, key: created.privateKey! };
   } finally {
@@ -116,21 +140,24 @@ async function deviceProvisions(claim: { cert: string; key: string }, serial: st
 async function pubsub(connection: mqtt.MqttClientConnection, topic: string): Promise<string[]> {
   const received: string[] = [];
   let done: () => void = () => {};
-  const all = new Promise<void>((resolve) => { done = resolve; });
+  const all = new Promise<void>((resolve) => {
+    done = resolve;
+  });
   const sub = await connection.subscribe(topic, mqtt.QoS.AtLeastOnce, (_t, payload) => {
     received.push(Buffer.from(payload).toString());
     if (received.length === MESSAGES) done();
   });
   if (sub.error_code !== undefined && sub.error_code !== 0) throw new Error(`SUBACK ${sub.error_code}`);
-  for (let n = 1; n <= MESSAGES; n++) await connection.publish(topic, JSON.stringify(`Hello World! [${n}]`), mqtt.QoS.AtLeastOnce);
+  for (let n = 1; n <= MESSAGES; n++)
+    await connection.publish(topic, JSON.stringify(`Hello World! [${n}]`), mqtt.QoS.AtLeastOnce);
   await all;
   return received;
 }
 
 const EXPECTED = Array.from({ length: MESSAGES }, (_, i) => JSON.stringify(`Hello World! [${i + 1}]`));
 
-describe('the seed document\'s flow, unchanged', () => {
-  it('with the least-privilege policy: client id = thing name, the thing\'s own topic; test/topic refused', async () => {
+describe("the seed document's flow, unchanged", () => {
+  it("with the least-privilege policy: client id = thing name, the thing's own topic; test/topic refused", async () => {
     await setup('least-privilege');
     const device = await deviceProvisions(await phoneGetsClaim('lp'), '1');
     expect(device.thingName).toBe('mything_1');
@@ -147,7 +174,7 @@ describe('the seed document\'s flow, unchanged', () => {
     await expect(connect(device.cert, device.key, `test-${randomUUID()}`)).rejects.toBeDefined();
   });
 
-  it('with the seed\'s policy (npm run setup -- --policy seed): the pubsub sample\'s defaults, test/topic, 10/10', async () => {
+  it("with the seed's policy (npm run setup -- --policy seed): the pubsub sample's defaults, test/topic, 10/10", async () => {
     await setup('seed');
     const device = await deviceProvisions(await phoneGetsClaim('seed'), '2');
     expect(device.thingName).toBe('mything_2');

@@ -12,7 +12,10 @@ export class ControllerCable {
   /** Connections the device opened through the cable (its first attach and every re-attach). */
   connections = 0;
 
-  private constructor(private readonly server: Server, readonly port: number) {}
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
 
   static async start(target: { host: string; port: number }): Promise<ControllerCable> {
     const holder: { cable?: ControllerCable } = {};

@@ -49,17 +49,21 @@ const advertised = (): number => d.log.filter((l) => l === 'ble: advertising on 
 const connect = async (): Promise<DeviceLink> => NobleDeviceLink.connect(await findDevice(noble, ID));
 
 /** Pulls the controller when `when` first says so; returns the connect function and whether it did. */
-function pullingAt(when: (f: WrittenFrame, n: number) => boolean): { connect: () => Promise<DeviceLink>; pulled: () => boolean } {
+function pullingAt(when: (f: WrittenFrame, n: number) => boolean): {
+  connect: () => Promise<DeviceLink>;
+  pulled: () => boolean;
+} {
   let pulled = false;
   let n = 0;
   return {
     pulled: () => pulled,
-    connect: async () => tappedLink(await connect(), (f) => {
-      if (!pulled && when(f, ++n)) {
-        pulled = true;
-        closeStackTransport('bleno');
-      }
-    }),
+    connect: async () =>
+      tappedLink(await connect(), (f) => {
+        if (!pulled && when(f, ++n)) {
+          pulled = true;
+          closeStackTransport('bleno');
+        }
+      }),
   };
 }
 
@@ -68,7 +72,9 @@ async function expectLostAndBack(advertisedBefore: number, lostBefore: number): 
   const lost = (): string[] => d.log.filter((l) => l.startsWith('ble: controller lost on virtual'));
   await until(() => lost().length > lostBefore, BACK_WITHIN_MS, 'the loss to be logged');
   await until(() => advertised() > advertisedBefore, BACK_WITHIN_MS, 'advertising again');
-  expect(d.log.filter((l) => /^ble: re-attaching to virtual \(attempt \d+\)$/.test(l)).length).toBeGreaterThan(lostBefore);
+  expect(d.log.filter((l) => /^ble: re-attaching to virtual \(attempt \d+\)$/.test(l)).length).toBeGreaterThan(
+    lostBefore,
+  );
   await until(() => RuntimeStatusFile.read(d.stateDir).ble === 'available', BACK_WITHIN_MS, 'status available');
 }
 
@@ -87,7 +93,10 @@ async function provisionThenReset(label: string): Promise<void> {
  */
 const PHONE_LOST_LINK = /^(LINK_LOST|SESSION_REQUIRED)$/;
 const failureCode = (p: Promise<unknown>): Promise<string | undefined> =>
-  p.then(() => 'provisioned', (err: unknown) => (err as { code?: string }).code);
+  p.then(
+    () => 'provisioned',
+    (err: unknown) => (err as { code?: string }).code,
+  );
 
 const lostCount = (): number => d.log.filter((l) => l.startsWith('ble: controller lost on virtual')).length;
 

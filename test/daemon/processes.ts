@@ -33,17 +33,38 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 export async function startAirProcess(): Promise<AirProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', join(REPO, 'demo', 'exit-with-parent.ts'), join(REPO, 'ble', 'air', 'cli.ts'), '--unix', 'none', '--tcp', '0'], {
-    cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--import',
+      join(REPO, 'demo', 'exit-with-parent.ts'),
+      join(REPO, 'ble', 'air', 'cli.ts'),
+      '--unix',
+      'none',
+      '--tcp',
+      '0',
+    ],
+    {
+      cwd: REPO,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   const lines = createInterface({ input: child.stdout! });
   const spec = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the air process did not listen')), AIR_START_TIMEOUT_MS);
     lines.on('line', (l) => {
       const m = /BLE_TRANSPORT=(air:tcp:\S+)/.exec(l);
-      if (m) { clearTimeout(timer); resolve(m[1]!); }
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
     });
-    child.once('exit', (c) => { clearTimeout(timer); reject(new Error(`the air process exited with ${c}`)); });
+    child.once('exit', (c) => {
+      clearTimeout(timer);
+      reject(new Error(`the air process exited with ${c}`));
+    });
   });
   child.stdout!.resume();
   child.stderr!.resume();
@@ -67,11 +88,14 @@ export async function startWatchedDevice(spec: DeviceProcessSpec, started: Set<D
   createInterface({ input: dp.child.stdout! }).on('line', (l) => lines.push(l.replace(/^\S+Z /, '')));
   const count = (pattern: RegExp): number => lines.filter((l) => pattern.test(l)).length;
   return {
-    process: dp, lines, count,
+    process: dp,
+    lines,
+    count,
     waitFor: async (pattern, after = 0, timeoutMs = 60_000) => {
       const end = Date.now() + timeoutMs;
       while (count(pattern) <= after) {
-        if (dp.child.exitCode !== null) throw new Error(`device exited (${dp.child.exitCode}) waiting for ${pattern}; log: ${lines.join(' | ')}`);
+        if (dp.child.exitCode !== null)
+          throw new Error(`device exited (${dp.child.exitCode}) waiting for ${pattern}; log: ${lines.join(' | ')}`);
         if (Date.now() > end) throw new Error(`timed out waiting for ${pattern}; log: ${lines.join(' | ')}`);
         await new Promise((r) => setTimeout(r, 50));
       }

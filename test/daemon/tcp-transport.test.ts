@@ -44,7 +44,12 @@ beforeAll(async () => {
   cable = await ControllerCable.start({ host: '127.0.0.1', port: air.port });
   noble = loadNoble(air.spec, { mtu: 247 });
   await poweredOn(noble);
-  const made = await makeSetupCode({ deviceId: ID, transports: ['ble', 'softap'], outDir: join(cloud.fx.dir, ID, 'setup'), iterations: MIN_PBKDF2_ITERATIONS });
+  const made = await makeSetupCode({
+    deviceId: ID,
+    transports: ['ble', 'softap'],
+    outDir: join(cloud.fx.dir, ID, 'setup'),
+    iterations: MIN_PBKDF2_ITERATIONS,
+  });
   setupCode = made.formatted;
   verifierPath = made.verifierPath;
 }, 120_000);
@@ -62,17 +67,33 @@ const advertisingLine = /^ble: advertising on tcp:127\.0\.0\.1:\d+$/;
 async function startDevice(): Promise<WatchedDevice> {
   const dir = join(cloud.fx.dir, ID);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const claimDefaults = { host: cloud.emu.endpoints.mqttHost, port: cloud.emu.endpoints.mqttPort, templateName: cloud.emu.provisioningTemplateName };
-  return startWatchedDevice({
-    deviceId: ID, serial: SERIAL, dir, airSpec: cable.spec, cloudJsonPath: cloud.emu.cloudJsonPath, verifierPath, network: NET, maxAttMtu: 247,
-    softap: { claimDefaults, mode: 'policy' },
-  }, started);
+  const claimDefaults = {
+    host: cloud.emu.endpoints.mqttHost,
+    port: cloud.emu.endpoints.mqttPort,
+    templateName: cloud.emu.provisioningTemplateName,
+  };
+  return startWatchedDevice(
+    {
+      deviceId: ID,
+      serial: SERIAL,
+      dir,
+      airSpec: cable.spec,
+      cloudJsonPath: cloud.emu.cloudJsonPath,
+      verifierPath,
+      network: NET,
+      maxAttMtu: 247,
+      softap: { claimDefaults, mode: 'policy' },
+    },
+    started,
+  );
 }
 
 /** `device status` as the operator runs it (the CLI's main, in this process), parsed. */
 async function deviceStatus(device: WatchedDevice): Promise<Record<string, unknown>> {
   const out: string[] = [];
-  const spy = vi.spyOn(console, 'log').mockImplementation((line: string) => { out.push(line); });
+  const spy = vi.spyOn(console, 'log').mockImplementation((line: string) => {
+    out.push(line);
+  });
   try {
     expect(await deviceCli(['status', '--config', device.process.configPath])).toBe(0);
   } finally {
@@ -91,7 +112,12 @@ async function statusBecomes(device: WatchedDevice, ble: string): Promise<Record
   }
 }
 
-const job = (): ProvisionJob => ({ deviceId: ID, setupCode, wifi: { ssid: NET.ssid, passphrase: NET.passphrase }, claim: () => cloud.claim() });
+const job = (): ProvisionJob => ({
+  deviceId: ID,
+  setupCode,
+  wifi: { ssid: NET.ssid, passphrase: NET.passphrase },
+  claim: () => cloud.claim(),
+});
 const connect = async (): Promise<DeviceLink> => NobleDeviceLink.connect(await findDevice(noble, ID));
 
 /** Provisions, then checks the outcome; then: controller gone, SIGTERM, clean exit; then reset for the next case. */
@@ -113,13 +139,17 @@ async function provisionStopAndReset(device: WatchedDevice, label: string): Prom
 /** Provisioning with one attempt while `pull` cuts the cable at a frame: the phone loses the link. */
 async function failsWithCableCut(pullAt: (f: WrittenFrame) => boolean): Promise<void> {
   let pulled = false;
-  const cutting = async (): Promise<DeviceLink> => tappedLink(await connect(), (f) => {
-    if (!pulled && pullAt(f)) {
-      pulled = true;
-      cable.cut();
-    }
-  });
-  const failure = await provisionDevice(job(), { connect: cutting, random, maxAttempts: 1 }).then(() => undefined, (err: unknown) => err as { code?: string });
+  const cutting = async (): Promise<DeviceLink> =>
+    tappedLink(await connect(), (f) => {
+      if (!pulled && pullAt(f)) {
+        pulled = true;
+        cable.cut();
+      }
+    });
+  const failure = await provisionDevice(job(), { connect: cutting, random, maxAttempts: 1 }).then(
+    () => undefined,
+    (err: unknown) => err as { code?: string },
+  );
   expect(pulled).toBe(true);
   // LINK_LOST; the phone (central/) sometimes reports a sealed notification that lands after its
   // cipher was dropped with the link as SESSION_REQUIRED instead — a phone-side race, not the device's.
@@ -129,7 +159,11 @@ async function failsWithCableCut(pullAt: (f: WrittenFrame) => boolean): Promise<
 describe('the device survives its controller over H4/TCP (air in its own process)', () => {
   it('at idle: logged with the transport, unavailable in status, the AP as fallback, re-attached with back-off; provisions; stops cleanly without controller', async () => {
     const device = await startDevice();
-    expect(await statusBecomes(device, 'available')).toMatchObject({ state: 'unprovisioned', ble: 'available', bleTransport: cable.spec });
+    expect(await statusBecomes(device, 'available')).toMatchObject({
+      state: 'unprovisioned',
+      ble: 'available',
+      bleTransport: cable.spec,
+    });
     cable.unplug();
     await device.waitFor(lostLine);
     expect(device.lines.find((l) => lostLine.test(l))).toContain(cable.spec);

@@ -18,38 +18,65 @@ const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Device processes started by a demo (their config lives in the demo's temp dir). */
 function deviceProcesses(): string[] {
   try {
-    return execFileSync('pgrep', ['-f', `peripheral/cli.ts start --config ${join(tmpdir(), 'demo-')}`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+    return execFileSync('pgrep', ['-f', `peripheral/cli.ts start --config ${join(tmpdir(), 'demo-')}`], {
+      encoding: 'utf8',
+    })
+      .trim()
+      .split('\n')
+      .filter(Boolean);
   } catch {
     return []; // pgrep exits 1 when nothing matches
   }
 }
 
-interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** `npm run demo -- ARGS` as a child process; `interruptOn` sends SIGINT once stderr shows it. */
 async function spawnDemo(args: string[], interruptOn?: string): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'demo', 'cli.ts'), ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'demo', 'cli.ts'), ...args], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
   child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString();
-    if (interruptOn && stderr.includes(interruptOn)) { interruptOn = undefined; child.kill('SIGINT'); }
+    if (interruptOn && stderr.includes(interruptOn)) {
+      interruptOn = undefined;
+      child.kill('SIGINT');
+    }
   });
-  const [code, signal] = await once(child, 'exit') as [number | null, NodeJS.Signals | null];
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
   return { code, signal, stdout, stderr };
 }
 
 async function runDemoCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await main(args, { stdout: (t) => { stdout += t; }, stderr: (t) => { stderr += t; } });
+  const code = await main(args, {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+  });
   return { code, stdout, stderr };
 }
 
 function expectMessages(summary: DemoSummary, n: number): void {
   expect(summary.failed).toEqual([]);
-  expect(summary.devices.map((d) => d.thingName)).toEqual(Array.from({ length: n }, (_, i) => `mything_SN-DEMO-${i + 1}`));
+  expect(summary.devices.map((d) => d.thingName)).toEqual(
+    Array.from({ length: n }, (_, i) => `mything_SN-DEMO-${i + 1}`),
+  );
   for (const d of summary.devices) {
     expect(d.messagesReceived).toEqual(Array.from({ length: 10 }, (_, i) => `Hello World! [${i + 1}]`));
     expect(d.topic).toBe(`things/${d.thingName}/test/topic`);
@@ -69,11 +96,23 @@ describe('npm run demo', () => {
     const lines = stderr.split('\n');
     expect(lines[0]).toBe('loading the cloud emulator, BLE and device code…');
     const at = (prefix: string): number => lines.findIndex((l) => l.startsWith(prefix));
-    const order = ['loading the cloud emulator, BLE and device code: done', 'starting the cloud emulator (temp data dir)…',
-      'starting the cloud emulator (temp data dir): up', 'setting up the cloud (device policy + provisioning template)…',
-      'setting up the cloud (device policy + provisioning template): done', 'starting the virtual BLE air…', 'starting the virtual BLE air: on air:',
-      'starting 1 device process(es)…', '[pi-kitchen-1] device process started', '[pi-kitchen-1] device process ready', 'logging in as the demo user'];
-    expect(order.map(at).every((i, k, all) => i >= 0 && (k === 0 || i > all[k - 1]!)), stderr).toBe(true);
+    const order = [
+      'loading the cloud emulator, BLE and device code: done',
+      'starting the cloud emulator (temp data dir)…',
+      'starting the cloud emulator (temp data dir): up',
+      'setting up the cloud (device policy + provisioning template)…',
+      'setting up the cloud (device policy + provisioning template): done',
+      'starting the virtual BLE air…',
+      'starting the virtual BLE air: on air:',
+      'starting 1 device process(es)…',
+      '[pi-kitchen-1] device process started',
+      '[pi-kitchen-1] device process ready',
+      'logging in as the demo user',
+    ];
+    expect(
+      order.map(at).every((i, k, all) => i >= 0 && (k === 0 || i > all[k - 1]!)),
+      stderr,
+    ).toBe(true);
     expect(stderr).not.toContain('correct horse battery');
     expect(deviceProcesses()).toEqual([]);
   }, 60_000);

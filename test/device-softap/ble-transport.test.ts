@@ -23,7 +23,10 @@ describe('BleTransport', () => {
     process.on('SIGINT', device);
     const fake = Object.assign(new EventEmitter(), { state: 'poweredOff' });
     const ble = new BleTransport({
-      transport: 'virtual', maxAttMtu: 247, timers: new ManualTimer(), log: () => undefined,
+      transport: 'virtual',
+      maxAttMtu: 247,
+      timers: new ManualTimer(),
+      log: () => undefined,
       server: {} as Omit<GattServerOptions, 'bleno'>,
       controllerLink: () => undefined,
       loadBleno: () => {

@@ -38,7 +38,9 @@ afterEach(async () => {
   await d?.device.stop();
   d = undefined;
 });
-afterAll(async () => { await fx?.close(); });
+afterAll(async () => {
+  await fx?.close();
+});
 
 async function bleLink(id: string): Promise<DeviceLink> {
   const link = await NobleDeviceLink.connect(await finder.find(id));
@@ -75,7 +77,9 @@ async function refusal(open: () => Promise<DeviceLink>, dev: TestDevice): Promis
   const s = new DeviceSession(link, { now: Date.now, random });
   let timer: NodeJS.Timeout | undefined;
   const outcome = new Promise<string | undefined>((resolve) => {
-    s.onStatus = (status) => { if (status.error !== undefined) resolve(status.error); };
+    s.onStatus = (status) => {
+      if (status.error !== undefined) resolve(status.error);
+    };
     link.onDrop(() => resolve('LINK_LOST'));
     s.handshake(dev.code, dev.id).catch((err: unknown) => resolve((err as { code?: string }).code));
     timer = setTimeout(() => resolve(undefined), 10_000);
@@ -108,10 +112,16 @@ describe('BLE and SoftAP on one device', () => {
     await until(() => dev.device.agent.busy, 5000, 'the SoftAP agent session');
     // Over BLE the device refuses the agent session right after the handshake and drops the link.
     expect(await refusal(() => bleLink(dev.id), dev)).toMatch(/^(DEVICE_BUSY|LINK_LOST)$/);
-    await until(() => dev.log.includes('ble: error DEVICE_BUSY (another phone is provisioning this device over the setup Wi-Fi)'), 5000, 'the refusal');
+    await until(
+      () => dev.log.includes('ble: error DEVICE_BUSY (another phone is provisioning this device over the setup Wi-Fi)'),
+      5000,
+      'the refusal',
+    );
     expect(dev.device.agent.jobTransport).toBe('softap');
     // The whole central flow over BLE ends with the refusal's code, not a hang on the dropped link.
-    const refused = await provision(cloud, fx, dev, () => bleLink(dev.id), 1).catch((err: unknown) => err as { code?: string });
+    const refused = await provision(cloud, fx, dev, () => bleLink(dev.id), 1).catch(
+      (err: unknown) => err as { code?: string },
+    );
     expect((refused as { code?: string }).code).toMatch(/^(DEVICE_BUSY|LINK_LOST)$/);
     expect(dev.device.agent.jobTransport).toBe('softap');
     await http.close();
@@ -127,8 +137,15 @@ describe('BLE and SoftAP on one device', () => {
     const dev = d;
     const url = dev.device.softapUrl!;
     const wrong = formatSetupCode(generateSetupCode(random));
-    const failures = (): number => (JSON.parse(readFileSync(join(dev.stateDir, 'attempts.json'), 'utf8')) as { failures: number }).failures;
-    for (const [i, open] of [() => httpLink(url), () => bleLink(dev.id), () => httpLink(url), () => bleLink(dev.id), () => httpLink(url)].entries()) {
+    const failures = (): number =>
+      (JSON.parse(readFileSync(join(dev.stateDir, 'attempts.json'), 'utf8')) as { failures: number }).failures;
+    for (const [i, open] of [
+      () => httpLink(url),
+      () => bleLink(dev.id),
+      () => httpLink(url),
+      () => bleLink(dev.id),
+      () => httpLink(url),
+    ].entries()) {
       const link = await open();
       await expect(session(link, dev, wrong)).rejects.toMatchObject({ code: 'SESSION_AUTH_FAILED' });
       await link.close();

@@ -30,16 +30,33 @@ export interface TestDevice {
   readonly log: string[];
 }
 
-export async function startTestDevice(fx: CentralFixture, id: string, options: { ble: string; softap: Record<string, unknown> }, overrides: StartDeviceOverrides = {}): Promise<TestDevice> {
+export async function startTestDevice(
+  fx: CentralFixture,
+  id: string,
+  options: { ble: string; softap: Record<string, unknown> },
+  overrides: StartDeviceOverrides = {},
+): Promise<TestDevice> {
   const dir = join(fx.dir, id);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const made = await makeSetupCode({ deviceId: id, transports: ['ble', 'softap'], outDir: join(dir, 'setup'), iterations: MIN_PBKDF2_ITERATIONS });
-  const config = parseDeviceConfig({
-    stateDir: join(dir, 'state'), verifierPath: made.verifierPath, serialNumber: `SN-${id}`,
-    ble: { transport: options.ble }, trust: { cloudJson: fx.emulator.cloudJsonPath },
-    wifi: { backend: 'simulated', networks: [{ ...NET, rssi: -40 }] },
-    softap: options.softap,
-  }, `${id}.json`, {});
+  const made = await makeSetupCode({
+    deviceId: id,
+    transports: ['ble', 'softap'],
+    outDir: join(dir, 'setup'),
+    iterations: MIN_PBKDF2_ITERATIONS,
+  });
+  const config = parseDeviceConfig(
+    {
+      stateDir: join(dir, 'state'),
+      verifierPath: made.verifierPath,
+      serialNumber: `SN-${id}`,
+      ble: { transport: options.ble },
+      trust: { cloudJson: fx.emulator.cloudJsonPath },
+      wifi: { backend: 'simulated', networks: [{ ...NET, rssi: -40 }] },
+      softap: options.softap,
+    },
+    `${id}.json`,
+    {},
+  );
   const log: string[] = [];
   const device = await startDevice(config, (l) => log.push(l), overrides);
   return { id, code: made.formatted, stateDir: config.stateDir, device, log };
@@ -52,11 +69,22 @@ export async function loggedInCloud(fx: CentralFixture, name: string): Promise<C
   return new CloudSession({ config: fx.config, idToken: () => auth.idToken() });
 }
 
-export function provision(cloud: CloudSession, fx: CentralFixture, d: { id: string; code: string }, connect: () => Promise<DeviceLink>, maxAttempts = 3): Promise<ProvisionResult> {
-  return provisionDevice({
-    deviceId: d.id, setupCode: d.code, wifi: NET,
-    claim: async () => claimMessage(await cloud.claim(), fx.config),
-  }, { connect, random, maxAttempts });
+export function provision(
+  cloud: CloudSession,
+  fx: CentralFixture,
+  d: { id: string; code: string },
+  connect: () => Promise<DeviceLink>,
+  maxAttempts = 3,
+): Promise<ProvisionResult> {
+  return provisionDevice(
+    {
+      deviceId: d.id,
+      setupCode: d.code,
+      wifi: NET,
+      claim: async () => claimMessage(await cloud.claim(), fx.config),
+    },
+    { connect, random, maxAttempts },
+  );
 }
 
 /** Waits for `check` (real time: the device's own timers run), up to `ms`. */

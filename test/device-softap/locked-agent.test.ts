@@ -21,32 +21,55 @@ import type { JobLockEvent } from '../../softap-fallback/policy/job-lock.js';
 import { flush } from './manual-timer.js';
 
 let dir: string;
-beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'locked-agent-')); });
-afterEach(async () => { await rm(dir, { recursive: true, force: true }); });
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'locked-agent-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 /** A claim the agent accepts (a fresh self-signed certificate and its key; the cloud part is gated). */
 async function testClaim(): Promise<{ certificatePem: string; privateKeyPem: string }> {
   x509.cryptoProvider.set(webcrypto as unknown as Crypto);
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-  const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']) as CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: '01', name: 'CN=claim', notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 3_600_000), keys, signingAlgorithm: alg,
+    serialNumber: '01',
+    name: 'CN=claim',
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + 3_600_000),
+    keys,
+    signingAlgorithm: alg,
   });
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64').replace(/(.{64})/g, '$1\n');
-  return { certificatePem: cert.toString('pem'), privateKeyPem: `-----BEGIN PRIVATE KEY-----\n${pkcs8}\n-----END PRIVATE KEY-----\n` };
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey))
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n');
+  return {
+    certificatePem: cert.toString('pem'),
+    privateKeyPem: `-----BEGIN PRIVATE KEY-----\n${pkcs8}\n-----END PRIVATE KEY-----\n`,
+  };
 }
 
-async function startAgent(fleet: FleetRunner = async () => { throw new Error('no fleet in this test'); }): Promise<{ agent: JobLockedAgent; events: string[]; lock: JobLock }> {
+async function startAgent(
+  fleet: FleetRunner = async () => {
+    throw new Error('no fleet in this test');
+  },
+): Promise<{ agent: JobLockedAgent; events: string[]; lock: JobLock }> {
   const events: string[] = [];
   const lock = new JobLock({ onChange: (e: JobLockEvent) => events.push(`${e.type}:${e.transport}`) });
-  const agent = new JobLockedAgent({
-    store: new CredentialStore({ dir: join(dir, 'credentials') }),
-    journal: new ProvisioningJournal({ path: join(dir, 'journal.log') }),
-    jobFile: new JobFile(dir),
-    wifi: adaptWifiBackend(new SimulatedWifi({ networks: [{ ssid: 'home', passphrase: 'correct horse battery', rssi: -40 }] })),
-    fleet,
-    clock: systemClock,
-  }, lock);
+  const agent = new JobLockedAgent(
+    {
+      store: new CredentialStore({ dir: join(dir, 'credentials') }),
+      journal: new ProvisioningJournal({ path: join(dir, 'journal.log') }),
+      jobFile: new JobFile(dir),
+      wifi: adaptWifiBackend(
+        new SimulatedWifi({ networks: [{ ssid: 'home', passphrase: 'correct horse battery', rssi: -40 }] }),
+      ),
+      fleet,
+      clock: systemClock,
+    },
+    lock,
+  );
   await agent.start();
   return { agent, events, lock };
 }
@@ -56,7 +79,9 @@ describe('JobLockedAgent', () => {
     const { agent, events, lock } = await startAgent();
     const ble = agent.openSession('ble');
     expect(lock.holder).toBe('ble');
-    expect(() => agent.openSession('softap')).toThrow(expect.objectContaining({ code: 'DEVICE_BUSY', message: expect.stringContaining('Bluetooth') }));
+    expect(() => agent.openSession('softap')).toThrow(
+      expect.objectContaining({ code: 'DEVICE_BUSY', message: expect.stringContaining('Bluetooth') }),
+    );
     expect(agent.state).toBe('sessionEstablished');
     expect((await ble.scan()).map((n) => new TextDecoder().decode(n.ssid))).toEqual(['home']);
     ble.close();
@@ -64,25 +89,45 @@ describe('JobLockedAgent', () => {
     expect(lock.holder).toBeUndefined();
     expect(agent.state).toBe('idle');
     const softap = agent.openSession('softap');
-    expect(() => agent.openSession('ble')).toThrow(expect.objectContaining({ code: 'DEVICE_BUSY', message: expect.stringContaining('setup Wi-Fi') }));
+    expect(() => agent.openSession('ble')).toThrow(
+      expect.objectContaining({ code: 'DEVICE_BUSY', message: expect.stringContaining('setup Wi-Fi') }),
+    );
     softap.close();
     softap.close();
     await flush();
     expect(events).toEqual(['jobStarted:ble', 'jobEnded:ble', 'jobStarted:softap', 'jobEnded:softap']);
-    expect(() => softap.submitWifi({ type: 'wifi', ssid: new Uint8Array([1]) } as never)).toThrow(expect.objectContaining({ code: 'SESSION_CLOSED' }));
+    expect(() => softap.submitWifi({ type: 'wifi', ssid: new Uint8Array([1]) } as never)).toThrow(
+      expect.objectContaining({ code: 'SESSION_CLOSED' }),
+    );
   });
 
   it('keeps the lease while a job runs without its phone: the same transport takes it over, the other is DEVICE_BUSY', async () => {
     let finish: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => { finish = resolve; });
+    const gate = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
     const { agent, events, lock } = await startAgent(async () => {
       await gate;
-      return { thingName: 'mything_1', certificateId: 'c'.repeat(64), deviceConfiguration: {}, startedFrom: 'issue', timings: {} };
+      return {
+        thingName: 'mything_1',
+        certificateId: 'c'.repeat(64),
+        deviceConfiguration: {},
+        startedFrom: 'issue',
+        timings: {},
+      };
     });
     const first = agent.openSession('softap');
     first.submitWifi({ type: 'wifi', ssid: new TextEncoder().encode('home'), passphrase: 'correct horse battery' });
     const claim = await testClaim();
-    first.submitClaim({ type: 'claim', ...claim, host: 'iot.example', port: 8883, templateName: 'T', parameters: {}, expiresAt: Math.floor(Date.now() / 1000) + 300 });
+    first.submitClaim({
+      type: 'claim',
+      ...claim,
+      host: 'iot.example',
+      port: 8883,
+      templateName: 'T',
+      parameters: {},
+      expiresAt: Math.floor(Date.now() / 1000) + 300,
+    });
     await first.command('commit');
     first.close(); // the phone left the setup network mid-job
     await flush();

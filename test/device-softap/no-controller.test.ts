@@ -17,7 +17,9 @@ import type { TestDevice } from './harness.js';
 let fx: CentralFixture;
 let d: TestDevice | undefined;
 
-beforeAll(async () => { fx = await startCentralFixture(); }, 60_000);
+beforeAll(async () => {
+  fx = await startCentralFixture();
+}, 60_000);
 afterAll(async () => {
   await d?.device.stop();
   await fx?.close();
@@ -26,7 +28,12 @@ afterAll(async () => {
 describe('device start without a BLE controller (policy: noBleController)', () => {
   it('falls back to the simulated AP + HTTP server, provisions over HTTP, then closes the AP', async () => {
     const ap = new SimulatedAccessPoint({ clock: Date.now });
-    d = await startTestDevice(fx, 'pi-noble', { ble: `air:unix:${join(fx.dir, 'no-air.sock')}`, softap: {} }, { accessPoint: ap });
+    d = await startTestDevice(
+      fx,
+      'pi-noble',
+      { ble: `air:unix:${join(fx.dir, 'no-air.sock')}`, softap: {} },
+      { accessPoint: ap },
+    );
     const device = d.device;
     await until(() => device.softapUrl !== undefined, 15_000, 'the SoftAP server');
     const url = device.softapUrl!;
@@ -61,6 +68,7 @@ describe('device start without a BLE controller (policy: noBleController)', () =
     expect(statSync(secretPath).mode & 0o777).toBe(0o600);
     const passphrase = derivePassphrase(new Uint8Array(readFileSync(secretPath)), 'pi-noble');
     const all = d.log.join('\n');
-    for (const secret of [d.code, d.code.replace(/-/g, ''), NET.passphrase, passphrase]) expect(all).not.toContain(secret);
+    for (const secret of [d.code, d.code.replace(/-/g, ''), NET.passphrase, passphrase])
+      expect(all).not.toContain(secret);
   }, 60_000);
 });

@@ -38,10 +38,18 @@ class FakeBle implements BleSwitch {
     if (this.enabled) this.history.push(`${this.timer.now}:disable`);
     this.enabled = false;
   }
-  onPhone(l: (c: boolean) => void): void { this.#phone.push(l); }
-  onController(l: (p: boolean) => void): void { this.#controller.push(l); }
-  phone(connected: boolean): void { for (const l of this.#phone) l(connected); }
-  controller(present: boolean): void { for (const l of this.#controller) l(present); }
+  onPhone(l: (c: boolean) => void): void {
+    this.#phone.push(l);
+  }
+  onController(l: (p: boolean) => void): void {
+    this.#controller.push(l);
+  }
+  phone(connected: boolean): void {
+    for (const l of this.#phone) l(connected);
+  }
+  controller(present: boolean): void {
+    for (const l of this.#controller) l(present);
+  }
 }
 
 class FakeAgent {
@@ -57,7 +65,13 @@ class FakeAgent {
   }
 }
 
-interface RigOptions { mode: SetupMode; policy?: FallbackPolicyConfigInput; bleAbsent?: boolean; wifi?: boolean; provisioned?: boolean }
+interface RigOptions {
+  mode: SetupMode;
+  policy?: FallbackPolicyConfigInput;
+  bleAbsent?: boolean;
+  wifi?: boolean;
+  provisioned?: boolean;
+}
 
 async function rig(o: RigOptions) {
   const timer = new ManualTimer();
@@ -74,20 +88,50 @@ async function rig(o: RigOptions) {
   const softap = new SoftApTransport({
     backend: ap,
     log: (l) => log.push(l),
-    accessPoint: async () => ({ interface: 'wlan0', ssid: 'Setup-pi-t1', security: { mode: 'wpa2', passphrase: 'K7QM-2XHP-9RTW-C4NB' }, countryCode: 'DE' }),
+    accessPoint: async () => ({
+      interface: 'wlan0',
+      ssid: 'Setup-pi-t1',
+      security: { mode: 'wpa2', passphrase: 'K7QM-2XHP-9RTW-C4NB' },
+      countryCode: 'DE',
+    }),
     startServer: async () => {
       const url = `http://10.0.0.1:${++serverSeq}`;
       servers.push(`${timer.now}:listen`);
-      return { url, close: async () => { servers.push(`${timer.now}:close`); } };
+      return {
+        url,
+        close: async () => {
+          servers.push(`${timer.now}:close`);
+        },
+      };
     },
   });
   const setup = await startSetupTransports({
-    mode: o.mode, ...(o.policy ? { policy: o.policy } : {}), ble, softap, agent,
-    wifiConnected: async () => wifiUp, timer, clock, log: (l) => log.push(l), wifiMonitorIntervalMs: 5 * S,
+    mode: o.mode,
+    ...(o.policy ? { policy: o.policy } : {}),
+    ble,
+    softap,
+    agent,
+    wifiConnected: async () => wifiUp,
+    timer,
+    clock,
+    log: (l) => log.push(l),
+    wifiMonitorIntervalMs: 5 * S,
   });
   const lock = new JobLock({ onChange: (e) => setup.jobEvent(e) });
   await setup.settled();
-  return { timer, ap, ble, agent, servers, log, setup, lock, setWifi: (up: boolean) => { wifiUp = up; } };
+  return {
+    timer,
+    ap,
+    ble,
+    agent,
+    servers,
+    log,
+    setup,
+    lock,
+    setWifi: (up: boolean) => {
+      wifiUp = up;
+    },
+  };
 }
 
 describe('device setup wiring: policy mode', () => {
@@ -98,7 +142,9 @@ describe('device setup wiring: policy mode', () => {
     expect(r.setup.softapUrl).toBe('http://10.0.0.1:1');
     expect(r.servers).toEqual(['0:listen']);
     expect(r.setup.snapshot()).toMatchObject({ controller: 'absent', apTrigger: 'noBleController' });
-    expect(r.log).toContain('fallback: enableBle failed (BLE_UNAVAILABLE: Bluetooth is unavailable: the HCI controller could not be reached: hci0 (EAFNOSUPPORT))');
+    expect(r.log).toContain(
+      'fallback: enableBle failed (BLE_UNAVAILABLE: Bluetooth is unavailable: the HCI controller could not be reached: hci0 (EAFNOSUPPORT))',
+    );
     await r.setup.stop();
     expect(r.ap.isUp).toBe(false);
     expect(r.servers).toEqual(['0:listen', '0:close']);
@@ -189,7 +235,9 @@ describe('device setup wiring: always and never', () => {
     const r = await rig({ mode: 'always', bleAbsent: true });
     expect(r.ap.isUp).toBe(true);
     expect(r.setup.softapUrl).toBe('http://10.0.0.1:1');
-    expect(r.log).toContain('ble: not available (BLE_UNAVAILABLE: Bluetooth is unavailable: the HCI controller could not be reached: hci0 (EAFNOSUPPORT)); the SoftAP serves setup alone');
+    expect(r.log).toContain(
+      'ble: not available (BLE_UNAVAILABLE: Bluetooth is unavailable: the HCI controller could not be reached: hci0 (EAFNOSUPPORT)); the SoftAP serves setup alone',
+    );
     await r.setup.stop();
     expect(r.ap.isUp).toBe(false);
   });
@@ -200,11 +248,25 @@ describe('device setup wiring: always and never', () => {
     ap.failNext('interface-busy');
     const ble = new FakeBle(timer);
     const softap = new SoftApTransport({
-      backend: ap, log: () => undefined,
-      accessPoint: async () => ({ interface: 'wlan0', ssid: 'Setup-pi-t1', security: { mode: 'wpa2', passphrase: 'K7QM-2XHP-9RTW-C4NB' }, countryCode: 'DE' }),
+      backend: ap,
+      log: () => undefined,
+      accessPoint: async () => ({
+        interface: 'wlan0',
+        ssid: 'Setup-pi-t1',
+        security: { mode: 'wpa2', passphrase: 'K7QM-2XHP-9RTW-C4NB' },
+        countryCode: 'DE',
+      }),
       startServer: async () => ({ url: 'http://10.0.0.1', close: async () => undefined }),
     });
-    const setup = await startSetupTransports({ mode: 'always', ble, softap, agent: new FakeAgent(), timer, clock: () => timer.now, log: () => undefined });
+    const setup = await startSetupTransports({
+      mode: 'always',
+      ble,
+      softap,
+      agent: new FakeAgent(),
+      timer,
+      clock: () => timer.now,
+      log: () => undefined,
+    });
     expect(ap.isUp).toBe(false);
     await timer.advanceTo(30 * S);
     expect(ap.isUp).toBe(true);

@@ -17,7 +17,11 @@ import { startTestCloud } from './cloud.js';
 import type { TestCloud } from './cloud.js';
 
 const HOME = { ssid: 'home', passphrase: 'correct horse battery' };
-const wifiMsg = (ssid: string, passphrase?: string): WifiMessage => ({ type: 'wifi', ssid: new TextEncoder().encode(ssid), ...(passphrase ? { passphrase } : {}) });
+const wifiMsg = (ssid: string, passphrase?: string): WifiMessage => ({
+  type: 'wifi',
+  ssid: new TextEncoder().encode(ssid),
+  ...(passphrase ? { passphrase } : {}),
+});
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -74,14 +78,23 @@ describe('provisioning agent', () => {
     await dev.agent.settled();
 
     expect(dev.statuses.map((s) => s.state)).toEqual([
-      'sessionEstablished', 'wifiConnecting', 'wifiConnected', 'cloudConnecting', 'certificate', 'registering', 'verifying', 'provisioned',
+      'sessionEstablished',
+      'wifiConnecting',
+      'wifiConnected',
+      'cloudConnecting',
+      'certificate',
+      'registering',
+      'verifying',
+      'provisioned',
     ]);
     const last = dev.statuses.at(-1)!;
     expect(last).toMatchObject({ state: 'provisioned', progress: 100, result: { thingName: 'mything_SN-HAPPY' } });
     const certificateId = last.result!.certificateId;
     const thing = cloud.emu.registry.getThing('mything_SN-HAPPY');
     expect(thing?.attributes).toMatchObject({ DeviceLocation: 'Kitchen', SerialNumber: 'SN-HAPPY' });
-    expect(cloud.emu.registry.listThingPrincipals('mything_SN-HAPPY')).toEqual([cloud.emu.registry.arn('cert', certificateId)]);
+    expect(cloud.emu.registry.listThingPrincipals('mything_SN-HAPPY')).toEqual([
+      cloud.emu.registry.arn('cert', certificateId),
+    ]);
     expect(cloud.emu.registry.getCertificate(certificateId)?.status).toBe('ACTIVE');
     expect((await stat(join(dir, 'credentials', 'device.key.pem'))).mode & 0o777).toBe(0o600);
     await expect(stat(join(dir, 'job.json'))).rejects.toMatchObject({ code: 'ENOENT' });
@@ -121,16 +134,27 @@ describe('provisioning agent', () => {
     await dev.agent.settled();
     expect(dev.agent.status()).toMatchObject({ state: 'provisioned', result: { thingName: 'mything_SN-WIFI' } });
     expect(wifi.joins).toEqual(['home', 'neighbour', 'home']);
-    expect(dev.statuses.filter((s) => s.state === 'failed').map((s) => s.error)).toEqual(['WIFI_AUTH_FAILED', 'WIFI_NETWORK_NOT_FOUND']);
+    expect(dev.statuses.filter((s) => s.state === 'failed').map((s) => s.error)).toEqual([
+      'WIFI_AUTH_FAILED',
+      'WIFI_NETWORK_NOT_FOUND',
+    ]);
     expect(dev.log.join('\n')).not.toContain('wrong password');
   }, 60_000);
 
   it('answers commit without wifi with UNEXPECTED_MESSAGE naming it; failed goes back to idle when the session ends (PROTOCOL.md §6)', async () => {
-    const dev = makeDevice({ stateDir: await stateDir(), wifi: new SimWifi([HOME]), caPem: cloud.emu.caPem, serial: 'SN-LEAVE' });
+    const dev = makeDevice({
+      stateDir: await stateDir(),
+      wifi: new SimWifi([HOME]),
+      caPem: cloud.emu.caPem,
+      serial: 'SN-LEAVE',
+    });
     await dev.agent.start();
     const session = dev.agent.openSession('test');
     session.submitClaim(await cloud.claim());
-    const missing = await session.command('commit').then(() => undefined, (e: unknown) => e as ProvisioningError);
+    const missing = await session.command('commit').then(
+      () => undefined,
+      (e: unknown) => e as ProvisioningError,
+    );
     expect(missing).toMatchObject({ code: 'UNEXPECTED_MESSAGE' });
     expect(missing?.detail).toContain('wifi');
     session.submitWifi(wifiMsg(HOME.ssid, 'wrong password'));
@@ -152,7 +176,13 @@ describe('provisioning agent', () => {
       now: () => new Date(Date.now() + offset.ms),
       sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
     };
-    const dev = makeDevice({ stateDir: await stateDir(), wifi: new SimWifi([HOME]), caPem: cloud.emu.caPem, clock, serial: 'SN-EXPIRY' });
+    const dev = makeDevice({
+      stateDir: await stateDir(),
+      wifi: new SimWifi([HOME]),
+      caPem: cloud.emu.caPem,
+      clock,
+      serial: 'SN-EXPIRY',
+    });
     await dev.agent.start();
     const session = dev.agent.openSession('test');
     session.submitWifi(wifiMsg(HOME.ssid, HOME.passphrase));
@@ -178,7 +208,10 @@ describe('provisioning agent', () => {
     const gate = new Promise<void>((r) => (release = r));
     const dir = await stateDir();
     const dev = makeDevice({
-      stateDir: dir, wifi: new SimWifi([HOME]), caPem: cloud.emu.caPem, serial: 'SN-BUSY',
+      stateDir: dir,
+      wifi: new SimWifi([HOME]),
+      caPem: cloud.emu.caPem,
+      serial: 'SN-BUSY',
       fleet: (real) => async (run) => {
         await gate;
         return real(run);
@@ -225,7 +258,12 @@ describe('provisioning agent', () => {
     expect(dev.agent.state).toBe('idle');
   }, 60_000);
   it('reports an unreachable broker (CLOUD_UNREACHABLE) and goes on when the phone sends a reachable endpoint', async () => {
-    const dev = makeDevice({ stateDir: await stateDir(), wifi: new SimWifi([HOME]), caPem: cloud.emu.caPem, serial: 'SN-UNREACH' });
+    const dev = makeDevice({
+      stateDir: await stateDir(),
+      wifi: new SimWifi([HOME]),
+      caPem: cloud.emu.caPem,
+      serial: 'SN-UNREACH',
+    });
     await dev.agent.start();
     const s = dev.agent.openSession('test');
     s.submitWifi(wifiMsg(HOME.ssid, HOME.passphrase));
@@ -241,8 +279,13 @@ describe('provisioning agent', () => {
     expect(dev.agent.status()).toMatchObject({ state: 'provisioned', result: { thingName: 'mything_SN-UNREACH' } });
   }, 60_000);
 
-  it('passes a RegisterThing rejection through (REGISTER_REJECTED with AWS\'s errorCode) and keeps the issued certificate for the next try', async () => {
-    const dev = makeDevice({ stateDir: await stateDir(), wifi: new SimWifi([HOME]), caPem: cloud.emu.caPem, serial: 'SN-REJECT' });
+  it("passes a RegisterThing rejection through (REGISTER_REJECTED with AWS's errorCode) and keeps the issued certificate for the next try", async () => {
+    const dev = makeDevice({
+      stateDir: await stateDir(),
+      wifi: new SimWifi([HOME]),
+      caPem: cloud.emu.caPem,
+      serial: 'SN-REJECT',
+    });
     await dev.agent.start();
     const s = dev.agent.openSession('test');
     s.submitWifi(wifiMsg(HOME.ssid, HOME.passphrase));
@@ -274,16 +317,21 @@ describe('provisioning agent', () => {
     expect(dev.log.filter((l) => l.includes('certificate-issued'))).toHaveLength(1);
   }, 60_000);
 
-  it('aborts a running job on the phone\'s command (ABORTED) and accepts the job again', async () => {
+  it("aborts a running job on the phone's command (ABORTED) and accepts the job again", async () => {
     let calls = 0;
     let reached!: () => void;
     const inCloud = new Promise<void>((r) => (reached = r));
     const dev = makeDevice({
-      stateDir: await stateDir(), wifi: new SimWifi([HOME]), caPem: cloud.emu.caPem, serial: 'SN-ABORT',
+      stateDir: await stateDir(),
+      wifi: new SimWifi([HOME]),
+      caPem: cloud.emu.caPem,
+      serial: 'SN-ABORT',
       fleet: (real) => (run) => {
         if (++calls > 1) return real(run);
         reached();
-        return new Promise((_, reject) => run.signal.addEventListener('abort', () => reject(run.signal.reason as Error), { once: true }));
+        return new Promise((_, reject) =>
+          run.signal.addEventListener('abort', () => reject(run.signal.reason as Error), { once: true }),
+        );
       },
     });
     await dev.agent.start();
@@ -310,10 +358,20 @@ describe('provisioning agent', () => {
         { ssid: 'silent', passphrase: HOME.passphrase, rssi: -70, failure: 'timeout' },
       ],
     });
-    const dev = makeDevice({ stateDir: await stateDir(), wifi: adaptWifiBackend(wifi), caPem: cloud.emu.caPem, serial: 'SN-MODES' });
+    const dev = makeDevice({
+      stateDir: await stateDir(),
+      wifi: adaptWifiBackend(wifi),
+      caPem: cloud.emu.caPem,
+      serial: 'SN-MODES',
+    });
     await dev.agent.start();
     const s = dev.agent.openSession('test');
-    expect((await s.scan()).map((n) => new TextDecoder().decode(n.ssid))).toEqual(['home', 'no-dhcp', 'refuses', 'silent']);
+    expect((await s.scan()).map((n) => new TextDecoder().decode(n.ssid))).toEqual([
+      'home',
+      'no-dhcp',
+      'refuses',
+      'silent',
+    ]);
     s.submitClaim(await cloud.claim());
     const attempts: Array<[string, string | undefined, string]> = [
       ['nowhere', HOME.passphrase, 'WIFI_NETWORK_NOT_FOUND'],

@@ -13,7 +13,14 @@ import type { Noble } from '../../ble/index.js';
 import { ProvisioningGattServer } from '../../peripheral/gatt/index.js';
 import { compactUuid, SERVICE_UUID } from '../../protocol/gatt.js';
 import type { WifiMessage } from '../../protocol/messages.js';
-import { AttemptLimiter, formatSetupCode, generateSetupCode, makeVerifier, MemoryAttemptStore, MIN_PBKDF2_ITERATIONS } from '../../protocol/session/index.js';
+import {
+  AttemptLimiter,
+  formatSetupCode,
+  generateSetupCode,
+  makeVerifier,
+  MemoryAttemptStore,
+  MIN_PBKDF2_ITERATIONS,
+} from '../../protocol/session/index.js';
 import { startTestCloud } from './cloud.js';
 import type { TestCloud } from './cloud.js';
 import { makeDevice } from './harness.js';
@@ -25,7 +32,11 @@ import { SimulatedWifi } from '../../peripheral/wifi/simulated.js';
 
 const DEVICE_ID = 'pi-ble01';
 const NET = { ssid: 'home', passphrase: 'correct horse battery' };
-const wifi = (passphrase: string): WifiMessage => ({ type: 'wifi', ssid: new TextEncoder().encode(NET.ssid), passphrase });
+const wifi = (passphrase: string): WifiMessage => ({
+  type: 'wifi',
+  ssid: new TextEncoder().encode(NET.ssid),
+  passphrase,
+});
 const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
 
 let cloud: TestCloud;
@@ -35,7 +46,11 @@ let device: DeviceUnderTest;
 let server: ProvisioningGattServer;
 let setupCode: string;
 
-async function poweredOn(stack: { state?: string; _state?: string; once(e: string, l: (s: string) => void): unknown }): Promise<void> {
+async function poweredOn(stack: {
+  state?: string;
+  _state?: string;
+  once(e: string, l: (s: string) => void): unknown;
+}): Promise<void> {
   while (stack.state !== 'poweredOn' && stack._state !== 'poweredOn') {
     await new Promise<void>((resolve) => stack.once('stateChange', () => resolve()));
   }
@@ -51,14 +66,28 @@ beforeAll(async () => {
   const code = generateSetupCode(random);
   setupCode = formatSetupCode(code);
   const verifier = makeVerifier({ deviceId: DEVICE_ID, code, random, iterations: MIN_PBKDF2_ITERATIONS });
-  device = makeDevice({ stateDir: dir, wifi: adaptWifiBackend(new SimulatedWifi({ networks: [{ ...NET, rssi: -45, channel: 6 }], joinDelayMs: 0, scanDelayMs: 0 })), caPem: cloud.emu.caPem, serial: 'SN-BLE' });
+  device = makeDevice({
+    stateDir: dir,
+    wifi: adaptWifiBackend(
+      new SimulatedWifi({ networks: [{ ...NET, rssi: -45, channel: 6 }], joinDelayMs: 0, scanDelayMs: 0 }),
+    ),
+    caPem: cloud.emu.caPem,
+    serial: 'SN-BLE',
+  });
   await device.agent.start();
-  server = new ProvisioningGattServer({ bleno, agent: device.agent, verifier, attempts: new AttemptLimiter(new MemoryAttemptStore(), Date.now), random, log: (l) => device.log.push(l) });
+  server = new ProvisioningGattServer({
+    bleno,
+    agent: device.agent,
+    verifier,
+    attempts: new AttemptLimiter(new MemoryAttemptStore(), Date.now),
+    random,
+    log: (l) => device.log.push(l),
+  });
   await server.start();
 }, 60_000);
 
 afterAll(async () => {
-  if (process.env.DEVICE_DEBUG) console.log(device?.log.join("\n"));
+  if (process.env.DEVICE_DEBUG) console.log(device?.log.join('\n'));
   await server?.stop();
   await cloud?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -88,7 +117,14 @@ describe('the BLE job, phone (noble) to device (bleno) over the virtual air', ()
     const done = await phone.status((s) => s.state === 'provisioned' || s.error !== undefined);
     expect(done).toMatchObject({ state: 'provisioned', progress: 100, result: { thingName: 'mything_SN-BLE' } });
     expect(phone.statuses.map((s) => s.state).filter((s, i, a) => a.indexOf(s) === i)).toEqual([
-      'sessionEstablished', 'wifiConnecting', 'wifiConnected', 'cloudConnecting', 'certificate', 'registering', 'verifying', 'provisioned',
+      'sessionEstablished',
+      'wifiConnecting',
+      'wifiConnected',
+      'cloudConnecting',
+      'certificate',
+      'registering',
+      'verifying',
+      'provisioned',
     ]);
     expect(phone.errors).toEqual([]);
     report(claimDone, server.current!.received.control!);
@@ -110,18 +146,26 @@ describe('the BLE job, phone (noble) to device (bleno) over the virtual air', ()
 
     const fresh = await cloud.claim();
     await phone.send('claim', { ...fresh, expiresAt: Math.floor(Date.now() / 1000) - 1 });
-    expect(await phone.status((s) => s.error !== undefined)).toMatchObject({ state: 'sessionEstablished', error: 'CLAIM_EXPIRED' });
+    expect(await phone.status((s) => s.error !== undefined)).toMatchObject({
+      state: 'sessionEstablished',
+      error: 'CLAIM_EXPIRED',
+    });
     await phone.send('claim', fresh);
 
     let from = phone.statuses.length;
     await phone.send('wifi', wifi('not the password'));
     await phone.send('control', { type: 'control', command: 'commit' });
-    expect(await phone.status((s) => s.error !== undefined, from)).toMatchObject({ state: 'failed', error: 'WIFI_AUTH_FAILED' });
+    expect(await phone.status((s) => s.error !== undefined, from)).toMatchObject({
+      state: 'failed',
+      error: 'WIFI_AUTH_FAILED',
+    });
 
     from = phone.statuses.length;
     await phone.send('wifi', wifi(NET.passphrase));
     await phone.send('control', { type: 'control', command: 'commit' });
-    expect(await phone.status((s) => s.state === 'provisioned' || s.error !== undefined, from)).toMatchObject({ state: 'provisioned' });
+    expect(await phone.status((s) => s.state === 'provisioned' || s.error !== undefined, from)).toMatchObject({
+      state: 'provisioned',
+    });
     await phone.disconnect();
   }, 60_000);
 

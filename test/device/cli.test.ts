@@ -26,7 +26,10 @@ afterEach(async () => {
 
 async function config(extra: Record<string, unknown> = {}): Promise<string> {
   const path = join(dir, 'device.json');
-  await writeFile(path, JSON.stringify({ stateDir: join(dir, 'state'), verifierPath: join(dir, 'setup', 'verifier.json'), ...extra }));
+  await writeFile(
+    path,
+    JSON.stringify({ stateDir: join(dir, 'state'), verifierPath: join(dir, 'setup', 'verifier.json'), ...extra }),
+  );
   return path;
 }
 
@@ -37,8 +40,21 @@ describe('device CLI', () => {
     expect(JSON.parse(out.at(-1)!)).toMatchObject({ state: 'unprovisioned', journalRecords: 0 });
 
     const store = new CredentialStore({ dir: join(dir, 'state', 'credentials') });
-    await store.commit({ certificateId: 'a'.repeat(64), certificatePem: 'CERT', privateKeyPem: 'KEY', thingName: 'mything_1', endpoint: { host: 'h', port: 8883 } }, new Date());
-    await new ProvisioningJournal({ path: join(dir, 'state', 'journal.log') }).append({ step: 'committed', certificateId: 'a'.repeat(64), thingName: 'mything_1' });
+    await store.commit(
+      {
+        certificateId: 'a'.repeat(64),
+        certificatePem: 'CERT',
+        privateKeyPem: 'KEY',
+        thingName: 'mything_1',
+        endpoint: { host: 'h', port: 8883 },
+      },
+      new Date(),
+    );
+    await new ProvisioningJournal({ path: join(dir, 'state', 'journal.log') }).append({
+      step: 'committed',
+      certificateId: 'a'.repeat(64),
+      thingName: 'mything_1',
+    });
     expect(await main(['status', '--config', path])).toBe(0);
     const status = JSON.parse(out.at(-1)!) as Record<string, unknown>;
     expect(status).toMatchObject({ state: 'provisioned', thingName: 'mything_1', lastStep: 'committed' });
@@ -46,7 +62,10 @@ describe('device CLI', () => {
 
     expect(await main(['reset', '--config', path])).toBe(2);
     // While a device runs on this state (its runtime file names a live pid: this process), reset refuses.
-    await writeFile(join(dir, 'state', RUNTIME_STATUS_FILE), JSON.stringify({ pid: process.pid, transport: 'virtual', ble: 'available', since: new Date().toISOString() }));
+    await writeFile(
+      join(dir, 'state', RUNTIME_STATUS_FILE),
+      JSON.stringify({ pid: process.pid, transport: 'virtual', ble: 'available', since: new Date().toISOString() }),
+    );
     expect(await main(['reset', '--yes', '--config', path])).toBe(1);
     expect(err.at(-1)).toMatch(/^error DEVICE_BUSY: .*a device is running .*stop it first/);
     expect(await main(['status', '--config', path])).toBe(0);
@@ -73,7 +92,18 @@ describe('device CLI', () => {
   });
 
   it('delegates make-setup-code', async () => {
-    expect(await main(['make-setup-code', '--name', 'pi-cli', '--out', join(dir, 'setup'), '--quiet', '--iterations', '1000'])).toBe(0);
+    expect(
+      await main([
+        'make-setup-code',
+        '--name',
+        'pi-cli',
+        '--out',
+        join(dir, 'setup'),
+        '--quiet',
+        '--iterations',
+        '1000',
+      ]),
+    ).toBe(0);
     expect(JSON.parse(out.at(-1)!)).toMatchObject({ deviceId: 'pi-cli' });
   });
 });

@@ -42,13 +42,24 @@ async function crashPoints(): Promise<Array<{ at: number; name: string }>> {
   const dir = await mkdtemp(join(tmpdir(), 'device-crash-count-'));
   try {
     const names: string[] = [];
-    const dev = makeDevice({ stateDir: dir, wifi: new SimWifi([NET]), caPem: cloud.emu.caPem, fs: recordingFs(names), serial: 'SN-COUNT' });
+    const dev = makeDevice({
+      stateDir: dir,
+      wifi: new SimWifi([NET]),
+      caPem: cloud.emu.caPem,
+      fs: recordingFs(names),
+      serial: 'SN-COUNT',
+    });
     await dev.agent.start();
     await submitAndRun(dev);
     expect(dev.agent.state).toBe('provisioned');
     return names
       .map((name, i) => ({ at: i + 1, name: name.replace(dir, '') }))
-      .filter(({ name }) => name === 'open /journal.log' || /^rename \/(job\.json|credentials\/(pending|device)\.json)$/.test(name) || name === 'rm /credentials/pending.json');
+      .filter(
+        ({ name }) =>
+          name === 'open /journal.log' ||
+          /^rename \/(job\.json|credentials\/(pending|device)\.json)$/.test(name) ||
+          name === 'rm /credentials/pending.json',
+      );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -87,17 +98,27 @@ describe('power cut at every journal step', () => {
 
         const registry = cloud.emu.registry;
         const things = registry.listThings().filter((t) => t.attributes['SerialNumber'] === serial);
-        expect(things.map((t) => t.thingName), `crash at #${at} ${name}`).toEqual([thingName]);
+        expect(
+          things.map((t) => t.thingName),
+          `crash at #${at} ${name}`,
+        ).toEqual([thingName]);
         const committed = status.result!.certificateId;
         expect(registry.getCertificate(committed)?.status).toBe('ACTIVE');
         const principals = registry.listThingPrincipals(thingName);
         expect(principals).toContain(registry.arn('cert', committed));
         // Any other certificate of this run is not in use, or was given up with a trace in the journal.
         const { records } = await new ProvisioningJournal({ path: join(dir, 'journal.log') }).load();
-        const abandoned = new Set(records.flatMap((r) => (r.step === 'certificate-abandoned' ? [r.certificateId] : [])));
-        const others = registry.listCertificates().filter((c) => !certsBefore.has(c.certificateId) && !c.isClaim && c.certificateId !== committed);
+        const abandoned = new Set(
+          records.flatMap((r) => (r.step === 'certificate-abandoned' ? [r.certificateId] : [])),
+        );
+        const others = registry
+          .listCertificates()
+          .filter((c) => !certsBefore.has(c.certificateId) && !c.isClaim && c.certificateId !== committed);
         for (const c of others) {
-          expect(c.status === 'PENDING_ACTIVATION' || abandoned.has(c.certificateId), `crash at #${at} ${name}: certificate ${c.certificateId} ${c.status}`).toBe(true);
+          expect(
+            c.status === 'PENDING_ACTIVATION' || abandoned.has(c.certificateId),
+            `crash at #${at} ${name}: certificate ${c.certificateId} ${c.status}`,
+          ).toBe(true);
         }
       } finally {
         await rm(dir, { recursive: true, force: true });

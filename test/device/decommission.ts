@@ -12,9 +12,19 @@ import { decommission } from '../../cloud/setup/decommission.js';
 export async function decommissionSerial(emu: RunningEmulator, serial: string): Promise<void> {
   const thingName = `mything_${serial}`;
   if (!emu.registry.getThing(thingName) || emu.registry.listThingPrincipals(thingName).length === 0) return;
-  const iot = new IoTClient({ region: emu.region, endpoint: emu.endpoints.iotControlPlane, credentials: { accessKeyId: emu.admin.accessKeyId, secretAccessKey: emu.admin.secretAccessKey } });
+  const iot = new IoTClient({
+    region: emu.region,
+    endpoint: emu.endpoints.iotControlPlane,
+    credentials: { accessKeyId: emu.admin.accessKeyId, secretAccessKey: emu.admin.secretAccessKey },
+  });
   try {
-    await decommission(iot, { thingName, operator: 'test-operator', reason: 'factory reset between test cases', auditLogPath: join(emu.dataDir, 'audit', 'decommission.jsonl'), target: 'emulator' });
+    await decommission(iot, {
+      thingName,
+      operator: 'test-operator',
+      reason: 'factory reset between test cases',
+      auditLogPath: join(emu.dataDir, 'audit', 'decommission.jsonl'),
+      target: 'emulator',
+    });
   } finally {
     iot.destroy();
   }

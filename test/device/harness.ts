@@ -31,14 +31,23 @@ export function makeDevice(options: {
   const journal = new ProvisioningJournal({ path: join(options.stateDir, 'journal.log'), ...(fs ? { fs } : {}) });
   const clock = options.clock ?? systemClock;
   const real = claimFleetRunner({
-    store, journal, serialNumber: options.serial ?? SERIAL, caPem: options.caPem, clock,
+    store,
+    journal,
+    serialNumber: options.serial ?? SERIAL,
+    caPem: options.caPem,
+    clock,
     retry: { initialDelayMs: 20, maxDelayMs: 100, maxAttempts: 3 },
     connectTimeoutMs: 5_000,
   });
   const log: string[] = [];
   const agent = new ProvisioningAgent({
-    store, journal, jobFile: new JobFile(options.stateDir, fs), wifi: options.wifi,
-    fleet: options.fleet ? options.fleet(real) : real, clock, log: (l) => log.push(l),
+    store,
+    journal,
+    jobFile: new JobFile(options.stateDir, fs),
+    wifi: options.wifi,
+    fleet: options.fleet ? options.fleet(real) : real,
+    clock,
+    log: (l) => log.push(l),
   });
   const statuses: StatusMessage[] = [];
   agent.onStatus((s) => statuses.push(s));

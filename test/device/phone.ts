@@ -144,7 +144,15 @@ export class TestPhone {
 
   private until<T>(pick: () => T | undefined): Promise<T> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`test phone: nothing arrived within ${PHONE_WAIT_MS} ms (errors: ${this.errors.map((e) => e.message).join('; ')})`)), PHONE_WAIT_MS);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `test phone: nothing arrived within ${PHONE_WAIT_MS} ms (errors: ${this.errors.map((e) => e.message).join('; ')})`,
+            ),
+          ),
+        PHONE_WAIT_MS,
+      );
       const check = (): void => {
         const v = pick();
         if (v !== undefined) {

@@ -25,12 +25,14 @@ export class SimWifi implements WifiBackend {
   constructor(private readonly networks: SimNetwork[]) {}
 
   scan(): Promise<ScanNetwork[]> {
-    return Promise.resolve(this.networks.map((n) => ({
-      ssid: new TextEncoder().encode(n.ssid),
-      rssi: n.rssi ?? -50,
-      security: n.security ?? (n.passphrase ? 'wpa2' : 'open'),
-      channel: n.channel ?? 6,
-    })));
+    return Promise.resolve(
+      this.networks.map((n) => ({
+        ssid: new TextEncoder().encode(n.ssid),
+        rssi: n.rssi ?? -50,
+        security: n.security ?? (n.passphrase ? 'wpa2' : 'open'),
+        channel: n.channel ?? 6,
+      })),
+    );
   }
 
   join(credentials: WifiCredentials): Promise<WifiJoined> {
@@ -38,7 +40,8 @@ export class SimWifi implements WifiBackend {
     this.joins.push(ssid);
     const net = this.networks.find((n) => n.ssid === ssid);
     if (!net) return Promise.reject(new ProvisioningError('WIFI_NETWORK_NOT_FOUND', { detail: ssid }));
-    if ((net.passphrase ?? undefined) !== credentials.passphrase) return Promise.reject(new ProvisioningError('WIFI_AUTH_FAILED', { detail: ssid }));
+    if ((net.passphrase ?? undefined) !== credentials.passphrase)
+      return Promise.reject(new ProvisioningError('WIFI_AUTH_FAILED', { detail: ssid }));
     if (net.failWith) return Promise.reject(new ProvisioningError(net.failWith, { detail: ssid }));
     this.connected = ssid;
     return Promise.resolve({ address: '192.168.4.23' });

@@ -70,17 +70,28 @@ afterAll(async () => {
 
 describe('device start', () => {
   it('runs from its configuration, is provisioned over BLE, and stops cleanly on SIGTERM', async () => {
-    const made = await makeSetupCode({ deviceId: DEVICE_ID, transports: ['ble'], outDir: join(dir, 'setup'), iterations: 1_000 });
+    const made = await makeSetupCode({
+      deviceId: DEVICE_ID,
+      transports: ['ble'],
+      outDir: join(dir, 'setup'),
+      iterations: 1_000,
+    });
     const config = join(dir, 'device.json');
-    await writeFile(config, JSON.stringify({
-      stateDir: join(dir, 'state'),
-      verifierPath: made.verifierPath,
-      serialNumber: 'SN-START',
-      ble: { transport: `unix:${join(dir, 'air.sock')}` },
-      trust: { cloudJson: cloud.emu.cloudJsonPath },
-      wifi: { backend: 'simulated', networks: [{ ssid: 'home', passphrase: 'correct horse battery', rssi: -40 }] },
-    }));
-    child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'peripheral/cli.ts'), 'start', '--config', config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    await writeFile(
+      config,
+      JSON.stringify({
+        stateDir: join(dir, 'state'),
+        verifierPath: made.verifierPath,
+        serialNumber: 'SN-START',
+        ble: { transport: `unix:${join(dir, 'air.sock')}` },
+        trust: { cloudJson: cloud.emu.cloudJsonPath },
+        wifi: { backend: 'simulated', networks: [{ ssid: 'home', passphrase: 'correct horse battery', rssi: -40 }] },
+      }),
+    );
+    child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'peripheral/cli.ts'), 'start', '--config', config], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     createInterface({ input: child.stdout! }).on('line', (l) => lines.push(l));
     createInterface({ input: child.stderr! }).on('line', (l) => lines.push(`stderr: ${l}`));
     await waitForLine(new RegExp(`device ${DEVICE_ID} on unix:.*: idle`));
@@ -88,7 +99,11 @@ describe('device start', () => {
     const phone = new TestPhone(noble);
     await phone.connect(DEVICE_ID);
     await phone.handshake(made.formatted);
-    await phone.send('wifi', { type: 'wifi', ssid: new TextEncoder().encode('home'), passphrase: 'correct horse battery' });
+    await phone.send('wifi', {
+      type: 'wifi',
+      ssid: new TextEncoder().encode('home'),
+      passphrase: 'correct horse battery',
+    });
     await phone.send('claim', await cloud.claim());
     await phone.send('control', { type: 'control', command: 'commit' });
     const done = await phone.status((s) => s.state === 'provisioned' || s.error !== undefined);

@@ -9,13 +9,16 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> })
+  .scripts;
 
 /** Commands in ```sh blocks and in inline code that starts with `npm run`, without comments. */
 function readmeCommands(markdown: string): string[] {
   const fenced = [...markdown.matchAll(/^```sh\n([\s\S]*?)^```/gm)].flatMap((m) => m[1]!.split('\n'));
   const inline = [...markdown.matchAll(/`(npm run [^`]+)`/g)].map((m) => m[1]!);
-  return [...fenced, ...inline].map((l) => l.replace(/\s+#.*$/, '').trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  return [...fenced, ...inline]
+    .map((l) => l.replace(/\s+#.*$/, '').trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
 }
 
 /** Shell words, with single- and double-quoted strings kept whole. */
@@ -72,7 +75,7 @@ function problems(line: string): string[] {
 describe('README.md commands', () => {
   const commands = readmeCommands(readFileSync(join(ROOT, 'README.md'), 'utf8'));
 
-  it('are found (the reader below sees the README\'s blocks)', () => {
+  it("are found (the reader below sees the README's blocks)", () => {
     expect(commands).toEqual(expect.arrayContaining(['npm install', 'npm test', 'npm run demo']));
     expect(commands.filter((c) => c.startsWith('npm run central')).length).toBeGreaterThan(2);
   });
@@ -83,7 +86,11 @@ describe('README.md commands', () => {
 
   it('would catch a wrong script, subcommand or flag', () => {
     expect(problems('npm run nosuch')).toEqual(['npm run nosuch: no such script in package.json']);
-    expect(problems('npm run central -- frobnicate')).toEqual(['npm run central: central/cli.ts knows no subcommand frobnicate']);
-    expect(problems('npm run demo -- --no-such-flag')).toEqual(['npm run demo: demo/cli.ts declares no flag --no-such-flag']);
+    expect(problems('npm run central -- frobnicate')).toEqual([
+      'npm run central: central/cli.ts knows no subcommand frobnicate',
+    ]);
+    expect(problems('npm run demo -- --no-such-flag')).toEqual([
+      'npm run demo: demo/cli.ts declares no flag --no-such-flag',
+    ]);
   });
 });

@@ -14,7 +14,14 @@ import type { WifiBackend } from '../../peripheral/agent/index.js';
 import type { FleetRunner } from '../../peripheral/agent/index.js';
 import { systemClock } from '../../peripheral/fleet/clock.js';
 import { ProvisioningGattServer } from '../../peripheral/gatt/index.js';
-import { AttemptLimiter, formatSetupCode, generateSetupCode, makeVerifier, MemoryAttemptStore, MIN_PBKDF2_ITERATIONS } from '../../protocol/session/index.js';
+import {
+  AttemptLimiter,
+  formatSetupCode,
+  generateSetupCode,
+  makeVerifier,
+  MemoryAttemptStore,
+  MIN_PBKDF2_ITERATIONS,
+} from '../../protocol/session/index.js';
 import { makeDevice } from '../device/harness.js';
 import type { DeviceUnderTest } from '../device/harness.js';
 import { SimWifi } from '../device/sim-wifi.js';
@@ -46,14 +53,17 @@ export interface BleWorld {
 /** How long `reset` waits for the device to see the last link go, ms. */
 const LINK_GONE_TIMEOUT_MS = 10_000;
 
-export async function startBleWorld(cloud: FaultCloud, options: {
-  deviceId: string;
-  serial: string;
-  /** ATT_MTU asked by the phone and granted by the device. */
-  mtu: number;
-  wifi?: WifiBackend;
-  fleet?: (real: FleetRunner) => FleetRunner;
-}): Promise<BleWorld> {
+export async function startBleWorld(
+  cloud: FaultCloud,
+  options: {
+    deviceId: string;
+    serial: string;
+    /** ATT_MTU asked by the phone and granted by the device. */
+    mtu: number;
+    wifi?: WifiBackend;
+    fleet?: (real: FleetRunner) => FleetRunner;
+  },
+): Promise<BleWorld> {
   const air = new Air();
   setDefaultAir(air);
   const bleno = loadBleno('virtual', { maxMtu: options.mtu });
@@ -65,14 +75,39 @@ export async function startBleWorld(cloud: FaultCloud, options: {
   const wifi = new SimWifi([NET, { ssid: 'cafe' }]);
   const skew = { ms: 0 };
   const clock = { now: () => new Date(Date.now() + skew.ms), sleep: systemClock.sleep };
-  const device = makeDevice({ stateDir, wifi: options.wifi ?? wifi, caPem: cloud.emu.caPem, serial: options.serial, clock, ...(options.fleet ? { fleet: options.fleet } : {}) });
+  const device = makeDevice({
+    stateDir,
+    wifi: options.wifi ?? wifi,
+    caPem: cloud.emu.caPem,
+    serial: options.serial,
+    clock,
+    ...(options.fleet ? { fleet: options.fleet } : {}),
+  });
   await device.agent.start();
-  const server = new ProvisioningGattServer({ bleno, agent: device.agent, verifier, attempts: new AttemptLimiter(new MemoryAttemptStore(), Date.now), random });
+  const server = new ProvisioningGattServer({
+    bleno,
+    agent: device.agent,
+    verifier,
+    attempts: new AttemptLimiter(new MemoryAttemptStore(), Date.now),
+    random,
+  });
   await server.start();
   return {
-    air, noble, bleno, deviceId: options.deviceId, setupCode: formatSetupCode(code), serial: options.serial, stateDir, device, wifi,
-    get clockSkewMs() { return skew.ms; },
-    set clockSkewMs(ms: number) { skew.ms = ms; },
+    air,
+    noble,
+    bleno,
+    deviceId: options.deviceId,
+    setupCode: formatSetupCode(code),
+    serial: options.serial,
+    stateDir,
+    device,
+    wifi,
+    get clockSkewMs() {
+      return skew.ms;
+    },
+    set clockSkewMs(ms: number) {
+      skew.ms = ms;
+    },
     connect: async () => NobleDeviceLink.connect(await findDevice(noble, options.deviceId)),
     reset: async () => {
       const end = Date.now() + LINK_GONE_TIMEOUT_MS;

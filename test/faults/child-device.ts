@@ -31,19 +31,44 @@ export interface ChildDevice {
 /** Every process started here, to stop in afterAll whatever happened. */
 const started = new Set<DeviceProcess>();
 
-export async function startChildDevice(cloud: FaultCloud, airSpec: string, deviceId: string, serial: string, maxAttMtu = 247): Promise<ChildDevice> {
+export async function startChildDevice(
+  cloud: FaultCloud,
+  airSpec: string,
+  deviceId: string,
+  serial: string,
+  maxAttMtu = 247,
+): Promise<ChildDevice> {
   const dir = join(cloud.fx.dir, deviceId);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const made = await makeSetupCode({ deviceId, transports: ['ble'], outDir: join(dir, 'setup'), iterations: MIN_PBKDF2_ITERATIONS });
+  const made = await makeSetupCode({
+    deviceId,
+    transports: ['ble'],
+    outDir: join(dir, 'setup'),
+    iterations: MIN_PBKDF2_ITERATIONS,
+  });
   const spec: DeviceProcessSpec = {
-    deviceId, serial, dir, airSpec, cloudJsonPath: cloud.emu.cloudJsonPath, verifierPath: made.verifierPath, network: NET, maxAttMtu,
+    deviceId,
+    serial,
+    dir,
+    airSpec,
+    cloudJsonPath: cloud.emu.cloudJsonPath,
+    verifierPath: made.verifierPath,
+    network: NET,
+    maxAttMtu,
   };
   const launch = async (): Promise<DeviceProcess> => startDeviceProcess(spec, (p) => started.add(p));
   let current = await launch();
   return {
-    deviceId, serial, setupCode: made.formatted, stateDir: current.stateDir,
-    get process() { return current; },
-    restart: async () => { current = await launch(); },
+    deviceId,
+    serial,
+    setupCode: made.formatted,
+    stateDir: current.stateDir,
+    get process() {
+      return current;
+    },
+    restart: async () => {
+      current = await launch();
+    },
     kill: async () => {
       const child = current.child;
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -49,7 +49,9 @@ const journalPath = (d: ChildDevice): string => join(d.stateDir, 'journal.log');
 
 function journalLines(d: ChildDevice): number {
   try {
-    return readFileSync(journalPath(d), 'utf8').split('\n').filter((l) => l.length > 0).length;
+    return readFileSync(journalPath(d), 'utf8')
+      .split('\n')
+      .filter((l) => l.length > 0).length;
   } catch {
     return 0;
   }
@@ -57,18 +59,32 @@ function journalLines(d: ChildDevice): number {
 
 /** The phone provisions `d` once, without reconnecting: when the device dies, the phone is gone. */
 function phone(d: ChildDevice): Promise<ProvisionResult> {
-  return provisionDevice({ deviceId: d.deviceId, setupCode: d.setupCode, wifi: NET, claim: () => cloud.claim() }, {
-    connect: async () => NobleDeviceLink.connect(await findDevice(noble, d.deviceId)), random, maxAttempts: 1,
-  });
+  return provisionDevice(
+    { deviceId: d.deviceId, setupCode: d.setupCode, wifi: NET, claim: () => cloud.claim() },
+    {
+      connect: async () => NobleDeviceLink.connect(await findDevice(noble, d.deviceId)),
+      random,
+      maxAttempts: 1,
+    },
+  );
 }
 
 async function finished(d: ChildDevice): Promise<JournalRecord[]> {
-  return waitFor(async () => {
-    const committed = await new CredentialStore({ dir: join(d.stateDir, 'credentials') }).loadCommitted().catch(() => undefined);
-    if (!committed) return undefined;
-    const { records } = await new ProvisioningJournal({ path: journalPath(d) }).load().catch(() => ({ records: [] as JournalRecord[] }));
-    return records.at(-1)?.step === 'committed' ? records : undefined;
-  }, RESUME_TIMEOUT_MS, `${d.deviceId} to finish`, 100);
+  return waitFor(
+    async () => {
+      const committed = await new CredentialStore({ dir: join(d.stateDir, 'credentials') })
+        .loadCommitted()
+        .catch(() => undefined);
+      if (!committed) return undefined;
+      const { records } = await new ProvisioningJournal({ path: journalPath(d) })
+        .load()
+        .catch(() => ({ records: [] as JournalRecord[] }));
+      return records.at(-1)?.step === 'committed' ? records : undefined;
+    },
+    RESUME_TIMEOUT_MS,
+    `${d.deviceId} to finish`,
+    100,
+  );
 }
 
 describe('device process killed at every journal step', () => {
@@ -83,7 +99,16 @@ describe('device process killed at every journal step', () => {
     steps = records.map((r) => r.step);
     expect(steps[0]).toBe('job-accepted');
     expect(steps.at(-1)).toBe('committed');
-    expect(steps).toEqual(expect.arrayContaining(['wifi-joined', 'certificate-requested', 'certificate-issued', 'register-requested', 'thing-registered', 'verified']));
+    expect(steps).toEqual(
+      expect.arrayContaining([
+        'wifi-joined',
+        'certificate-requested',
+        'certificate-issued',
+        'register-requested',
+        'thing-registered',
+        'verified',
+      ]),
+    );
     await expectProvisionedOnce(cloud.emu, d.stateDir, d.serial);
     await expectNothingHalfWritten(d.stateDir);
   }, 90_000);
@@ -96,7 +121,10 @@ describe('device process killed at every journal step', () => {
       for (let k = ks.shift(); k !== undefined; k = ks.shift()) {
         const label = `kill at journal record ${k} (${steps[k - 1]}):`;
         const d = await startChildDevice(cloud, airServer.specs[0]!, `pi-k${k}`, `SN-KILL-${k}`);
-        const phoneRun = phone(d).then((r) => r.thingName, (err: unknown) => (isProvisioningError(err) ? err.code : String(err)));
+        const phoneRun = phone(d).then(
+          (r) => r.thingName,
+          (err: unknown) => (isProvisioningError(err) ? err.code : String(err)),
+        );
         // Poll the device's journal on disk; kill the moment the k-th record is there.
         await waitFor(() => (journalLines(d) >= k ? true : undefined), 60_000, `${label} record ${k}`, 1);
         await d.kill();
@@ -110,8 +138,14 @@ describe('device process killed at every journal step', () => {
         await d.restart();
         const records = await finished(d);
         await d.stop();
-        expect(records.filter((r) => r.step === 'committed'), label).toHaveLength(1);
-        expect(records.filter((r) => r.step === 'job-accepted'), label).toHaveLength(1);
+        expect(
+          records.filter((r) => r.step === 'committed'),
+          label,
+        ).toHaveLength(1);
+        expect(
+          records.filter((r) => r.step === 'job-accepted'),
+          label,
+        ).toHaveLength(1);
         await expectProvisionedOnce(cloud.emu, d.stateDir, d.serial, undefined, label);
         await expectNothingHalfWritten(d.stateDir, label);
         outcomes.push(`${k}:${phoneSaw}`);

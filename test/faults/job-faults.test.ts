@@ -24,7 +24,14 @@ import { random, startBleWorld } from './ble-device.js';
 import type { BleWorld } from './ble-device.js';
 import { BrokerGate } from './broker-gate.js';
 import {
-  certificateIds, expectNothingHalfWritten, expectNothingProvisioned, expectProvisionedOnce, NET, startFaultCloud, tappedLink, waitFor,
+  certificateIds,
+  expectNothingHalfWritten,
+  expectNothingProvisioned,
+  expectProvisionedOnce,
+  NET,
+  startFaultCloud,
+  tappedLink,
+  waitFor,
 } from './world.js';
 import type { FaultCloud, WrittenFrame } from './world.js';
 
@@ -51,7 +58,9 @@ afterAll(async () => {
 
 /** The phone's job; the claim points at the broker through the gate. */
 const job = (overrides: Partial<ProvisionJob> = {}): ProvisionJob => ({
-  deviceId: w.deviceId, setupCode: w.setupCode, wifi: { ssid: NET.ssid, passphrase: NET.passphrase },
+  deviceId: w.deviceId,
+  setupCode: w.setupCode,
+  wifi: { ssid: NET.ssid, passphrase: NET.passphrase },
   claim: (): Promise<ClaimMessage> => cloud.claim({ port: gate.port }),
   ...overrides,
 });
@@ -71,7 +80,9 @@ describe('fault: the job fails, and the next attempt provisions exactly once', (
     const accepted = gate.accepted;
     w.clockSkewMs = PAST_CLAIM_LIFETIME_MS;
     try {
-      await expect(provisionDevice(job(), { connect: () => w.connect(), random })).rejects.toMatchObject({ code: 'CLAIM_EXPIRED' });
+      await expect(provisionDevice(job(), { connect: () => w.connect(), random })).rejects.toMatchObject({
+        code: 'CLAIM_EXPIRED',
+      });
     } finally {
       w.clockSkewMs = 0;
     }
@@ -87,8 +98,12 @@ describe('fault: the job fails, and the next attempt provisions exactly once', (
     await w.reset();
     const before = certificateIds(cloud.emu);
     const accepted = gate.accepted;
-    await expect(provisionDevice(job({ wifi: { ssid: NET.ssid, passphrase: WRONG_PASSPHRASE } }), { connect: () => w.connect(), random }))
-      .rejects.toMatchObject({ code: 'WIFI_AUTH_FAILED' });
+    await expect(
+      provisionDevice(job({ wifi: { ssid: NET.ssid, passphrase: WRONG_PASSPHRASE } }), {
+        connect: () => w.connect(),
+        random,
+      }),
+    ).rejects.toMatchObject({ code: 'WIFI_AUTH_FAILED' });
     await w.device.agent.settled();
     expect(w.wifi.connected).toBeUndefined();
     expect(gate.accepted).toBe(accepted);
@@ -154,8 +169,9 @@ describe('fault: broker down during provisioning', () => {
     const port = gate.port;
     await gate.down();
     try {
-      await expect(provisionDevice(job({ claim: () => cloud.claim({ port }) }), { connect: () => w.connect(), random }))
-        .rejects.toMatchObject({ code: 'CLOUD_UNREACHABLE' });
+      await expect(
+        provisionDevice(job({ claim: () => cloud.claim({ port }) }), { connect: () => w.connect(), random }),
+      ).rejects.toMatchObject({ code: 'CLOUD_UNREACHABLE' });
     } finally {
       await gate.up();
     }
@@ -180,7 +196,10 @@ describe('fault: replay of a recorded session', () => {
   it('the frames of a successful session, replayed to the device, are refused (SESSION_AUTH_FAILED) and provision nothing', async () => {
     await w.reset();
     const recorded: WrittenFrame[] = [];
-    const result = await provisionDevice(job(), { connect: async () => tappedLink(await w.connect(), (f) => recorded.push(f)), random });
+    const result = await provisionDevice(job(), {
+      connect: async () => tappedLink(await w.connect(), (f) => recorded.push(f)),
+      random,
+    });
     expect(result.thingName).toBe(`mything_${w.serial}`);
     expect(recorded.filter((f) => f.name === 'session').length).toBeGreaterThanOrEqual(3);
     expect(recorded.filter((f) => f.name === 'claim').length).toBeGreaterThan(1);
@@ -207,7 +226,11 @@ describe('fault: replay of a recorded session', () => {
         await waitFor(() => (replies.length >= sessionFrames ? true : undefined), 10_000, 'the device to answer');
       }
     }
-    const error = await waitFor(() => replies.find((r) => r.type === MSG_ERROR), 10_000, 'the device to refuse the replay');
+    const error = await waitFor(
+      () => replies.find((r) => r.type === MSG_ERROR),
+      10_000,
+      'the device to refuse the replay',
+    );
     expect(error.type === MSG_ERROR && errorCodeFromWire(error.wire)).toBe('SESSION_AUTH_FAILED');
     expect(replies.some((r) => r.type === MSG_DONE)).toBe(false);
     // Give the replayed wifi/claim/commit frames time to reach the agent if they could.
@@ -237,6 +260,7 @@ describe('after every fault above', () => {
     const journal = join(w.stateDir, 'journal.log');
     const text = w.device.log.join('\n') + (existsSync(journal) ? readFileSync(journal, 'utf8') : '');
     expect(w.device.log.length).toBeGreaterThan(0);
-    for (const secret of [NET.passphrase, WRONG_PASSPHRASE, 'PRIVATE KEY', w.setupCode]) expect(text).not.toContain(secret);
+    for (const secret of [NET.passphrase, WRONG_PASSPHRASE, 'PRIVATE KEY', w.setupCode])
+      expect(text).not.toContain(secret);
   });
 });

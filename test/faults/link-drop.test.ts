@@ -11,7 +11,14 @@ import { provisionDevice } from '../../central/ble/index.js';
 import type { DeviceLink, ProvisionJob } from '../../central/ble/index.js';
 import { random, startBleWorld } from './ble-device.js';
 import type { BleWorld } from './ble-device.js';
-import { certificateIds, expectNothingHalfWritten, expectProvisionedOnce, NET, startFaultCloud, tappedLink } from './world.js';
+import {
+  certificateIds,
+  expectNothingHalfWritten,
+  expectProvisionedOnce,
+  NET,
+  startFaultCloud,
+  tappedLink,
+} from './world.js';
 import type { FaultCloud, WrittenFrame } from './world.js';
 
 /** The ATT_MTU of this suite: a phone of today (Data Length Extension, 244-byte ATT payload). */
@@ -31,7 +38,9 @@ afterAll(async () => {
 });
 
 const job = (): ProvisionJob => ({
-  deviceId: w.deviceId, setupCode: w.setupCode, wifi: { ssid: NET.ssid, passphrase: NET.passphrase },
+  deviceId: w.deviceId,
+  setupCode: w.setupCode,
+  wifi: { ssid: NET.ssid, passphrase: NET.passphrase },
   claim: () => cloud.claim(),
 });
 
@@ -43,7 +52,10 @@ describe('link dropped at every chunk of the transfer (ATT_MTU 247)', () => {
   it('a clean run: counts the frames of the transfer', async () => {
     const before = certificateIds(cloud.emu);
     const frames: WrittenFrame[] = [];
-    const result = await provisionDevice(job(), { connect: async () => tappedLink(await w.connect(), (f) => frames.push(f)), random });
+    const result = await provisionDevice(job(), {
+      connect: async () => tappedLink(await w.connect(), (f) => frames.push(f)),
+      random,
+    });
     expect(result.attPayload).toBe(MTU - 3);
     expect(result.attempts).toBe(1);
     await expectProvisionedOnce(cloud.emu, w.stateDir, w.serial, before);
@@ -74,7 +86,11 @@ describe('link dropped at every chunk of the transfer (ATT_MTU 247)', () => {
           }
         });
       };
-      const result = await provisionDevice(job(), { connect, random, hooks: { onRetry: (_n, err) => retries.push(err.code) } });
+      const result = await provisionDevice(job(), {
+        connect,
+        random,
+        hooks: { onRetry: (_n, err) => retries.push(err.code) },
+      });
       const label = `drop after transfer frame ${k}/${transferFrames}:`;
       expect(dropped, label).toBe(true);
       expect(retries, label).toEqual(['LINK_LOST']);

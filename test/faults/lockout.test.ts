@@ -40,9 +40,14 @@ afterAll(async () => {
 /** One phone attempt with `setupCode`; resolves with the code it ended with. */
 async function attempt(setupCode: string): Promise<string> {
   try {
-    const r = await provisionDevice({ deviceId: d.deviceId, setupCode, wifi: NET, claim: () => cloud.claim() }, {
-      connect: async () => NobleDeviceLink.connect(await findDevice(noble, d.deviceId)), random, maxAttempts: 1,
-    });
+    const r = await provisionDevice(
+      { deviceId: d.deviceId, setupCode, wifi: NET, claim: () => cloud.claim() },
+      {
+        connect: async () => NobleDeviceLink.connect(await findDevice(noble, d.deviceId)),
+        random,
+        maxAttempts: 1,
+      },
+    );
     return `provisioned ${r.thingName}`;
   } catch (err) {
     return (err as { code?: string }).code ?? String(err);
@@ -63,7 +68,10 @@ describe('wrong setup code up to lock-out', () => {
     expect(await attempt(d.setupCode)).toBe('SESSION_LOCKED_OUT');
 
     // The count is on disk, owner-only, and survives a restart (a power cycle does not reset it).
-    const counter = JSON.parse(readFileSync(join(d.stateDir, ATTEMPTS_FILE), 'utf8')) as { failures: number; lockedUntilMs: number };
+    const counter = JSON.parse(readFileSync(join(d.stateDir, ATTEMPTS_FILE), 'utf8')) as {
+      failures: number;
+      lockedUntilMs: number;
+    };
     expect(counter.failures).toBeGreaterThanOrEqual(DEFAULT_ATTEMPT_POLICY.freeFailures);
     expect(counter.lockedUntilMs).toBeGreaterThan(Date.now());
     await d.stop();

@@ -40,7 +40,10 @@ export async function startFaultCloud(name: string): Promise<FaultCloud> {
     fx,
     emu: fx.emulator,
     // The phone reuses a claim while it has life left (CloudSession), as the demo's fleet does.
-    claim: async (overrides = {}) => ({ ...claimMessage(await cloud.claim(), fx.config, { DeviceLocation: 'Lab' }), ...overrides }),
+    claim: async (overrides = {}) => ({
+      ...claimMessage(await cloud.claim(), fx.config, { DeviceLocation: 'Lab' }),
+      ...overrides,
+    }),
     close: () => fx.close(),
   };
 }
@@ -57,10 +60,19 @@ export function certificateIds(emu: RunningEmulator): Set<string> {
  * the case) tells a sequential case's certificates; without it (cases running side by side) they
  * are told by their CSR subject, CN=<serial>.
  */
-export async function expectProvisionedOnce(emu: RunningEmulator, stateDir: string, serial: string, before?: Set<string>, label = ''): Promise<string> {
+export async function expectProvisionedOnce(
+  emu: RunningEmulator,
+  stateDir: string,
+  serial: string,
+  before?: Set<string>,
+  label = '',
+): Promise<string> {
   const thingName = `mything_${serial}`;
   const things = emu.registry.listThings().filter((t) => t.attributes['SerialNumber'] === serial);
-  expect(things.map((t) => t.thingName), `${label} things for ${serial}`).toEqual([thingName]);
+  expect(
+    things.map((t) => t.thingName),
+    `${label} things for ${serial}`,
+  ).toEqual([thingName]);
   const committed = await new CredentialStore({ dir: join(stateDir, 'credentials') }).loadCommitted();
   expect(committed, `${label} committed credentials`).toBeDefined();
   expect(committed!.thingName).toBe(thingName);
@@ -69,16 +81,31 @@ export async function expectProvisionedOnce(emu: RunningEmulator, stateDir: stri
   expect(emu.registry.listThingPrincipals(thingName), label).toContain(emu.registry.arn('cert', id));
   const ours = (c: { certificateId: string; certificatePem: string }): boolean =>
     before ? !before.has(c.certificateId) : new X509Certificate(c.certificatePem).subject === `CN=${serial}`;
-  const activeNew = emu.registry.listCertificates().filter((c) => !c.isClaim && c.status === 'ACTIVE' && ours(c)).map((c) => c.certificateId);
+  const activeNew = emu.registry
+    .listCertificates()
+    .filter((c) => !c.isClaim && c.status === 'ACTIVE' && ours(c))
+    .map((c) => c.certificateId);
   expect(activeNew, `${label} ACTIVE certificates issued by this case`).toEqual([id]);
   return id;
 }
 
 /** Failed without a trace in the cloud: no thing for the serial, no device certificate issued. */
-export async function expectNothingProvisioned(emu: RunningEmulator, stateDir: string, serial: string, before: Set<string>, label = ''): Promise<void> {
-  expect(emu.registry.listThings().filter((t) => t.attributes['SerialNumber'] === serial), label).toEqual([]);
+export async function expectNothingProvisioned(
+  emu: RunningEmulator,
+  stateDir: string,
+  serial: string,
+  before: Set<string>,
+  label = '',
+): Promise<void> {
+  expect(
+    emu.registry.listThings().filter((t) => t.attributes['SerialNumber'] === serial),
+    label,
+  ).toEqual([]);
   const issued = emu.registry.listCertificates().filter((c) => !before.has(c.certificateId) && !c.isClaim);
-  expect(issued.map((c) => c.certificateId), `${label} device certificates issued`).toEqual([]);
+  expect(
+    issued.map((c) => c.certificateId),
+    `${label} device certificates issued`,
+  ).toEqual([]);
   expect(await new CredentialStore({ dir: join(stateDir, 'credentials') }).loadCommitted(), label).toBeUndefined();
 }
 
@@ -107,9 +134,16 @@ async function walk(dir: string): Promise<string[]> {
 export async function expectNothingHalfWritten(stateDir: string, label = ''): Promise<void> {
   const files = await walk(stateDir);
   const rel = files.map((f) => f.slice(stateDir.length + 1));
-  expect(rel.filter((f) => /(^|\/)\.[^/]*\.tmp$/.test(f)), `${label} temp files left`).toEqual([]);
+  expect(
+    rel.filter((f) => /(^|\/)\.[^/]*\.tmp$/.test(f)),
+    `${label} temp files left`,
+  ).toEqual([]);
   const committed = rel.includes('credentials/device.json');
-  if (committed) expect(rel.filter((f) => f.startsWith('credentials/pending')), `${label} pending beside committed`).toEqual([]);
+  if (committed)
+    expect(
+      rel.filter((f) => f.startsWith('credentials/pending')),
+      `${label} pending beside committed`,
+    ).toEqual([]);
   for (const f of files) {
     const r = f.slice(stateDir.length + 1);
     if (r.startsWith('credentials/') || r === 'job.json' || r === 'attempts.json' || r.endsWith('.key.pem')) {
@@ -145,7 +179,12 @@ export function tappedLink(link: DeviceLink, onWrite: (f: WrittenFrame) => void)
 }
 
 /** Polls `check` until it returns a value, every `everyMs`, up to `timeoutMs`. */
-export async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs: number,
+  what: string,
+  everyMs = 50,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();

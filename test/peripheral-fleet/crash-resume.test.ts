@@ -33,10 +33,17 @@ beforeAll(async () => {
 });
 afterAll(async () => fx.close());
 
-async function run(serial: string, fs?: FsOps): Promise<{ result?: Awaited<ReturnType<typeof provisionWithClaim>>; error?: unknown; journal: ProvisioningJournal }> {
+async function run(
+  serial: string,
+  fs?: FsOps,
+): Promise<{ result?: Awaited<ReturnType<typeof provisionWithClaim>>; error?: unknown; journal: ProvisioningJournal }> {
   const dir = join(fx.dir, 'crash', serial);
   const store = new CredentialStore({ dir: join(dir, 'credentials'), ...(fs ? { fs } : {}) });
-  const journal = new ProvisioningJournal({ path: join(dir, 'journal.log'), now: () => fx.clock.now, ...(fs ? { fs } : {}) });
+  const journal = new ProvisioningJournal({
+    path: join(dir, 'journal.log'),
+    now: () => fx.clock.now,
+    ...(fs ? { fs } : {}),
+  });
   const options: ProvisionWithClaimOptions = {
     endpoint: { host: 'localhost', port: fx.broker.port },
     caPem: fx.ca.caCertPem,
@@ -59,7 +66,10 @@ async function run(serial: string, fs?: FsOps): Promise<{ result?: Awaited<Retur
 
 /** Certificates issued for one device: their CSR subject is CN=<serial> (runs overlap, so no before/after diff). */
 const certificatesFor = (serial: string): string[] =>
-  fx.registry.listCertificates().filter((c) => !c.isClaim && new X509Certificate(c.certificatePem).subject === `CN=${serial}`).map((c) => c.certificateId);
+  fx.registry
+    .listCertificates()
+    .filter((c) => !c.isClaim && new X509Certificate(c.certificatePem).subject === `CN=${serial}`)
+    .map((c) => c.certificateId);
 
 describe('power cut at every storage operation, then restart', () => {
   it('ends provisioned exactly once, with no issued certificate lost without a trace', async () => {

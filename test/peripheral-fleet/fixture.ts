@@ -36,7 +36,10 @@ const TEMPLATE_BODY = JSON.stringify({
       },
       OverrideSettings: { AttributePayload: 'REPLACE', ThingTypeName: 'REPLACE', ThingGroups: 'DO_NOTHING' },
     },
-    certificate: { Type: 'AWS::IoT::Certificate', Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'ACTIVE' } },
+    certificate: {
+      Type: 'AWS::IoT::Certificate',
+      Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'ACTIVE' },
+    },
     policy: { Type: 'AWS::IoT::Policy', Properties: { PolicyName: 'device' } },
   },
   DeviceConfiguration: { Location: { Ref: 'DeviceLocation' } },
@@ -45,9 +48,21 @@ const TEMPLATE_BODY = JSON.stringify({
 const DEVICE_POLICY = JSON.stringify({
   Version: '2012-10-17',
   Statement: [
-    { Effect: 'Allow', Action: 'iot:Connect', Resource: 'arn:aws:iot:us-east-1:123456789012:client/${iot:Connection.Thing.ThingName}' },
-    { Effect: 'Allow', Action: ['iot:Publish', 'iot:Receive'], Resource: 'arn:aws:iot:us-east-1:123456789012:topic/device/${iot:ClientId}/*' },
-    { Effect: 'Allow', Action: 'iot:Subscribe', Resource: 'arn:aws:iot:us-east-1:123456789012:topicfilter/device/${iot:ClientId}/*' },
+    {
+      Effect: 'Allow',
+      Action: 'iot:Connect',
+      Resource: 'arn:aws:iot:us-east-1:123456789012:client/${iot:Connection.Thing.ThingName}',
+    },
+    {
+      Effect: 'Allow',
+      Action: ['iot:Publish', 'iot:Receive'],
+      Resource: 'arn:aws:iot:us-east-1:123456789012:topic/device/${iot:ClientId}/*',
+    },
+    {
+      Effect: 'Allow',
+      Action: 'iot:Subscribe',
+      Resource: 'arn:aws:iot:us-east-1:123456789012:topicfilter/device/${iot:ClientId}/*',
+    },
   ],
 });
 
@@ -79,7 +94,10 @@ export async function startFleetFixture(): Promise<FleetFixture> {
   registry.createPolicy('device', DEVICE_POLICY);
   const hookPath = join(dir, 'hook.mjs');
   await writeFile(hookPath, HOOK_SOURCE);
-  for (const [templateName, hook] of [[TEMPLATE_NAME, undefined], [HOOKED_TEMPLATE_NAME, hookPath]] as const) {
+  for (const [templateName, hook] of [
+    [TEMPLATE_NAME, undefined],
+    [HOOKED_TEMPLATE_NAME, hookPath],
+  ] as const) {
     registry.createProvisioningTemplate({
       templateName,
       templateBody: TEMPLATE_BODY,
@@ -103,7 +121,12 @@ export async function startFleetFixture(): Promise<FleetFixture> {
       // Valid from the fixture's clock, not the wall clock: the device checks against the fixture's
       // clock, which stands still, so a run longer than the CA's 60 s back-dating would see the claim
       // as not yet valid.
-      const issued = await ca.createKeyPairAndCertificate({ validity: { notBefore: new Date(clock.now.getTime() - 60_000), notAfter: new Date(clock.now.getTime() + 24 * 3600_000) } });
+      const issued = await ca.createKeyPairAndCertificate({
+        validity: {
+          notBefore: new Date(clock.now.getTime() - 60_000),
+          notAfter: new Date(clock.now.getTime() + 24 * 3600_000),
+        },
+      });
       registry.insertCertificate({
         certificateId: issued.certificateId,
         certificatePem: issued.certificatePem,
@@ -114,7 +137,12 @@ export async function startFleetFixture(): Promise<FleetFixture> {
         templateName,
         claimExpiresAt: expiresAt,
       });
-      return { certificateId: issued.certificateId, certificatePem: issued.certificatePem, privateKeyPem: issued.keyPair.PrivateKey, expiresAt };
+      return {
+        certificateId: issued.certificateId,
+        certificatePem: issued.certificatePem,
+        privateKeyPem: issued.keyPair.PrivateKey,
+        expiresAt,
+      };
     },
     async startBrokerOn(port) {
       const b = await startBroker({ registry, ca, port, now });

@@ -24,10 +24,17 @@ afterAll(async () => fx.close());
 
 function deviceStorage(name: string): { store: CredentialStore; journal: ProvisioningJournal; dir: string } {
   const dir = join(fx.dir, 'devices', name);
-  return { dir, store: new CredentialStore({ dir: join(dir, 'credentials') }), journal: new ProvisioningJournal({ path: join(dir, 'journal.log'), now: () => fx.clock.now }) };
+  return {
+    dir,
+    store: new CredentialStore({ dir: join(dir, 'credentials') }),
+    journal: new ProvisioningJournal({ path: join(dir, 'journal.log'), now: () => fx.clock.now }),
+  };
 }
 
-async function options(serial: string, overrides: Partial<ProvisionWithClaimOptions> = {}): Promise<ProvisionWithClaimOptions & { steps: FleetStep[] }> {
+async function options(
+  serial: string,
+  overrides: Partial<ProvisionWithClaimOptions> = {},
+): Promise<ProvisionWithClaimOptions & { steps: FleetStep[] }> {
   const claim = await fx.newClaim(overrides.templateName);
   const steps: FleetStep[] = [];
   return {
@@ -54,8 +61,19 @@ describe('provisionWithClaim against the emulator broker', () => {
   it('CSR with an EC P-256 key made on the device: registers, stores 0600, proves, commits; a second run sends nothing', async () => {
     const opts = await options('sn-ec');
     const result = await provisionWithClaim(opts);
-    expect(result).toMatchObject({ thingName: 'mything_sn-ec', deviceConfiguration: { Location: 'Lyon' }, startedFrom: 'issue' });
-    expect(opts.steps).toEqual(['cloud-connected', 'key-generated', 'certificate-issued', 'thing-registered', 'verified', 'committed']);
+    expect(result).toMatchObject({
+      thingName: 'mything_sn-ec',
+      deviceConfiguration: { Location: 'Lyon' },
+      startedFrom: 'issue',
+    });
+    expect(opts.steps).toEqual([
+      'cloud-connected',
+      'key-generated',
+      'certificate-issued',
+      'thing-registered',
+      'verified',
+      'committed',
+    ]);
     const thing = fx.registry.getThing('mything_sn-ec');
     // The device's serial wins over the phone's.
     expect(thing?.attributes).toEqual({ serialNumber: 'sn-ec', location: 'Lyon' });
@@ -67,13 +85,27 @@ describe('provisionWithClaim against the emulator broker', () => {
     expect(committed?.privateKeyPem).toContain('BEGIN PRIVATE KEY');
     expect(await opts.store.loadPending()).toBeUndefined();
     expect((await stat(opts.store.dir)).mode & 0o777).toBe(0o700);
-    for (const f of ['device.cert.pem', 'device.key.pem', 'device.json']) expect((await stat(join(opts.store.dir, f))).mode & 0o777).toBe(0o600);
+    for (const f of ['device.cert.pem', 'device.key.pem', 'device.json'])
+      expect((await stat(join(opts.store.dir, f))).mode & 0o777).toBe(0o600);
     const { records } = await opts.journal.load();
-    expect(records.map((r) => r.step)).toEqual(['cloud-connected', 'key-generated', 'certificate-requested', 'certificate-issued', 'register-requested', 'thing-registered', 'verified', 'committed']);
+    expect(records.map((r) => r.step)).toEqual([
+      'cloud-connected',
+      'key-generated',
+      'certificate-requested',
+      'certificate-issued',
+      'register-requested',
+      'thing-registered',
+      'verified',
+      'committed',
+    ]);
 
     const before = fx.registry.listCertificates().length;
     const again = await provisionWithClaim({ ...opts, steps: [] } as ProvisionWithClaimOptions);
-    expect(again).toMatchObject({ thingName: 'mything_sn-ec', certificateId: result.certificateId, startedFrom: 'already-provisioned' });
+    expect(again).toMatchObject({
+      thingName: 'mything_sn-ec',
+      certificateId: result.certificateId,
+      startedFrom: 'already-provisioned',
+    });
     expect(fx.registry.listCertificates().length).toBe(before);
   });
 
@@ -96,14 +128,20 @@ describe('provisionWithClaim against the emulator broker', () => {
     await expect(provisionWithClaim({ ...opts, clock: late })).rejects.toMatchObject({ code: 'CLAIM_EXPIRED' });
     const far = { ...opts.claim, expiresAt: new Date(Date.now() + 365 * 24 * 3600_000) };
     const dayLater = { now: () => new Date(Date.now() + 25 * 3600_000), sleep: fx.deviceClock.sleep };
-    await expect(provisionWithClaim({ ...opts, claim: far, clock: dayLater })).rejects.toMatchObject({ code: 'CLAIM_EXPIRED' });
+    await expect(provisionWithClaim({ ...opts, claim: far, clock: dayLater })).rejects.toMatchObject({
+      code: 'CLAIM_EXPIRED',
+    });
     expect(fx.registry.listCertificates().length).toBe(certificatesBefore);
     expect(fx.registry.getThing('mything_sn-expired')).toBeUndefined();
   });
 
   it('maps a hook refusal (ACCESS_DENIED) to DEVICE_ALREADY_REGISTERED, keeps the issued certificate, then succeeds with an allowed serial', async () => {
     const opts = await options('deny-1', { templateName: HOOKED_TEMPLATE_NAME });
-    const err = (await provisionWithClaim(opts).catch((e: unknown) => e)) as { code: string; detail: string; message: string };
+    const err = (await provisionWithClaim(opts).catch((e: unknown) => e)) as {
+      code: string;
+      detail: string;
+      message: string;
+    };
     expect(err.code).toBe('DEVICE_ALREADY_REGISTERED');
     expect(err.detail).toMatch(/^ACCESS_DENIED \(403\): /);
     const pending = await opts.store.loadPending();
@@ -118,7 +156,11 @@ describe('provisionWithClaim against the emulator broker', () => {
 
     // The phone fixes the problem and the device tries again: the saved certificate is reused, not replaced.
     const retried = await provisionWithClaim({ ...opts, serialNumber: 'allowed-1' });
-    expect(retried).toMatchObject({ thingName: 'mything_allowed-1', certificateId: pending?.certificateId, startedFrom: 'register' });
+    expect(retried).toMatchObject({
+      thingName: 'mything_allowed-1',
+      certificateId: pending?.certificateId,
+      startedFrom: 'register',
+    });
     expect(fx.registry.getCertificate(retried.certificateId)?.status).toBe('ACTIVE');
   });
 
@@ -130,13 +172,20 @@ describe('provisionWithClaim against the emulator broker', () => {
     expect(fx.registry.getCertificate(pending?.certificateId as string)?.status).toBe('ACTIVE');
     const expiredClaim = { ...opts.claim, expiresAt: new Date(0) };
     const resumed = await provisionWithClaim({ ...opts, claim: expiredClaim, verify: { topic: verifyTopic } });
-    expect(resumed).toMatchObject({ thingName: 'mything_sn-verify', certificateId: pending?.certificateId, startedFrom: 'verify' });
+    expect(resumed).toMatchObject({
+      thingName: 'mything_sn-verify',
+      certificateId: pending?.certificateId,
+      startedFrom: 'verify',
+    });
     expect(fx.registry.listThings().filter((t) => t.attributes.serialNumber === 'sn-verify')).toHaveLength(1);
   });
 
   it('CLOUD_CONNECT_REFUSED when the broker refuses the claim (INACTIVE), without retrying', async () => {
     const opts = await options('sn-refused');
-    fx.registry.updateCertificateStatus((opts.claim as { certificateId: string } & typeof opts.claim).certificateId, 'INACTIVE');
+    fx.registry.updateCertificateStatus(
+      (opts.claim as { certificateId: string } & typeof opts.claim).certificateId,
+      'INACTIVE',
+    );
     await expect(provisionWithClaim(opts)).rejects.toMatchObject({ code: 'CLOUD_CONNECT_REFUSED' });
   });
 
@@ -161,7 +210,10 @@ describe('provisionWithClaim against the emulator broker', () => {
 
   it('gives up with CLOUD_UNREACHABLE after the attempt limit when nothing listens', async () => {
     const port = await freePort();
-    const opts = await options('sn-never', { endpoint: { host: 'localhost', port }, retry: { initialDelayMs: 1, maxDelayMs: 1, maxAttempts: 3 } });
+    const opts = await options('sn-never', {
+      endpoint: { host: 'localhost', port },
+      retry: { initialDelayMs: 1, maxDelayMs: 1, maxAttempts: 3 },
+    });
     await expect(provisionWithClaim(opts)).rejects.toMatchObject({ code: 'CLOUD_UNREACHABLE' });
   });
 });

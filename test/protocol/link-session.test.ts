@@ -11,8 +11,18 @@ import { SecureChannel } from '../../protocol/session/channel.js';
 import { SAMPLES } from '../../protocol/vectors/samples.js';
 
 const K = new Uint8Array(32).fill(7);
-const pair = () => ({ phone: SecureChannel.fromSharedKey(K, 'phone'), device: SecureChannel.fromSharedKey(K, 'device') });
-const codeOf = (fn: () => unknown) => { try { fn(); return 'ok'; } catch (e) { return e instanceof ProtocolError ? e.code : String(e); } };
+const pair = () => ({
+  phone: SecureChannel.fromSharedKey(K, 'phone'),
+  device: SecureChannel.fromSharedKey(K, 'device'),
+});
+const codeOf = (fn: () => unknown) => {
+  try {
+    fn();
+    return 'ok';
+  } catch (e) {
+    return e instanceof ProtocolError ? e.code : String(e);
+  }
+};
 
 describe('MessageLink over SecureChannel', () => {
   it('carries every phone->device sample sealed, at every vector payload', () => {
@@ -31,7 +41,9 @@ describe('MessageLink over SecureChannel', () => {
 
   it('refuses a sealed message replayed onto another characteristic', () => {
     const { phone, device } = pair();
-    const frames = new MessageLink({ characteristic: 'wifi', attPayload: 244, now: () => 0, cipher: phone }).send(SAMPLES[1]!.message);
+    const frames = new MessageLink({ characteristic: 'wifi', attPayload: 244, now: () => 0, cipher: phone }).send(
+      SAMPLES[1]!.message,
+    );
     const claim = new MessageLink({ characteristic: 'claim', attPayload: 244, now: () => 0, cipher: device });
     expect(codeOf(() => frames.forEach((f) => claim.receive(f)))).toBe('SESSION_TAMPERED');
   });
@@ -39,7 +51,14 @@ describe('MessageLink over SecureChannel', () => {
   it('status read values are sealed device->phone and open on the phone', () => {
     const { phone, device } = pair();
     const status: Message = { type: 'status', state: 'wifiConnecting', progress: 20 };
-    const value = new MessageLink({ characteristic: 'status', attPayload: 20, now: () => 0, cipher: device }).encodeValue(status);
-    expect(new MessageLink({ characteristic: 'status', attPayload: 20, now: () => 0, cipher: phone }).decodeValue(value)).toEqual(status);
+    const value = new MessageLink({
+      characteristic: 'status',
+      attPayload: 20,
+      now: () => 0,
+      cipher: device,
+    }).encodeValue(status);
+    expect(
+      new MessageLink({ characteristic: 'status', attPayload: 20, now: () => 0, cipher: phone }).decodeValue(value),
+    ).toEqual(status);
   });
 });

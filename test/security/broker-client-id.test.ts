@@ -22,7 +22,13 @@ describe('a claim cannot take a provisioned thing’s client id', () => {
   beforeAll(async () => {
     fx = await startIotFixture({ broker: { log: (line) => logged.push(line) } });
     const issued = await fx.ca.createKeyPairAndCertificate({ validity: { notAfter: new Date(Date.now() + 3600_000) } });
-    const rec = fx.registry.insertCertificate({ certificateId: issued.certificateId, certificatePem: issued.certificatePem, status: 'ACTIVE', notBefore: issued.notBefore, notAfter: issued.notAfter });
+    const rec = fx.registry.insertCertificate({
+      certificateId: issued.certificateId,
+      certificatePem: issued.certificatePem,
+      status: 'ACTIVE',
+      notBefore: issued.notBefore,
+      notAfter: issued.notAfter,
+    });
     fx.registry.createThing({ thingName: THING });
     fx.registry.attachThingPrincipal(THING, rec.certificateArn);
     fx.registry.attachPolicy(DEVICE_POLICY, rec.certificateArn);
@@ -58,10 +64,18 @@ describe('a claim cannot take a provisioned thing’s client id', () => {
     const account = { region: 'us-east-1', accountId: '123456789012' };
     const doc = devicePolicyDocument(account) as unknown as PolicyDocument;
     const connect = (clientId: string, variables: Record<string, string>): boolean =>
-      isAllowed([doc], { action: 'iot:Connect', resource: `arn:aws:iot:us-east-1:123456789012:client/${clientId}`, variables: { 'iot:ClientId': clientId, ...variables } });
-    expect(connect(THING, { 'iot:Connection.Thing.ThingName': THING, 'iot:Connection.Thing.IsAttached': 'true' })).toBe(true);
+      isAllowed([doc], {
+        action: 'iot:Connect',
+        resource: `arn:aws:iot:us-east-1:123456789012:client/${clientId}`,
+        variables: { 'iot:ClientId': clientId, ...variables },
+      });
+    expect(connect(THING, { 'iot:Connection.Thing.ThingName': THING, 'iot:Connection.Thing.IsAttached': 'true' })).toBe(
+      true,
+    );
     expect(connect('other', { 'iot:Connection.Thing.IsAttached': 'false' })).toBe(false);
     // Even were the thing name variable set, a connection not attached to the thing is refused.
-    expect(connect(THING, { 'iot:Connection.Thing.ThingName': THING, 'iot:Connection.Thing.IsAttached': 'false' })).toBe(false);
+    expect(
+      connect(THING, { 'iot:Connection.Thing.ThingName': THING, 'iot:Connection.Thing.IsAttached': 'false' }),
+    ).toBe(false);
   });
 });

@@ -36,11 +36,14 @@ describe('fleet-provisioning API throttle and reply QoS', () => {
     const burstAnswered = repliesReach(burst);
     const all = repliesReach(burst + 1);
     // A garbage CSR makes each served request cheap: served ones answer InvalidCsr.
-    for (let i = 0; i < burst; i++) c.publish(TOPIC, JSON.stringify({ certificateSigningRequest: 'garbage' }), { qos: 1 });
+    for (let i = 0; i < burst; i++)
+      c.publish(TOPIC, JSON.stringify({ certificateSigningRequest: 'garbage' }), { qos: 1 });
     // Another claim is not throttled by this one.
     const other = await fx.connect(await fx.newClaim(), { clientId: 'claim-quiet' });
     await other.subscribeAsync(`${TOPIC}/rejected`, { qos: 1 });
-    const otherReply = new Promise<string>((resolve) => other.once('message', (_t, p: Buffer) => resolve((JSON.parse(p.toString()) as { errorCode: string }).errorCode)));
+    const otherReply = new Promise<string>((resolve) =>
+      other.once('message', (_t, p: Buffer) => resolve((JSON.parse(p.toString()) as { errorCode: string }).errorCode)),
+    );
     other.publish(TOPIC, JSON.stringify({ certificateSigningRequest: 'garbage' }), { qos: 1 });
     expect(await otherReply).toBe('InvalidCsr');
     // One second later the claim has a full budget again.
@@ -60,10 +63,11 @@ describe('fleet-provisioning API throttle and reply QoS', () => {
   it('replies at min(request QoS, subscription QoS)', async () => {
     const c = await fx.connect(await fx.newClaim(), { clientId: 'claim-qos' });
     await c.subscribeAsync(`${TOPIC}/rejected`, { qos: 1 });
-    const qosOf = (requestQos: 0 | 1): Promise<number> => new Promise((resolve) => {
-      c.once('message', (_t, _p, packet: IPublishPacket) => resolve(packet.qos));
-      c.publish(TOPIC, JSON.stringify({ certificateSigningRequest: 'garbage' }), { qos: requestQos });
-    });
+    const qosOf = (requestQos: 0 | 1): Promise<number> =>
+      new Promise((resolve) => {
+        c.once('message', (_t, _p, packet: IPublishPacket) => resolve(packet.qos));
+        c.publish(TOPIC, JSON.stringify({ certificateSigningRequest: 'garbage' }), { qos: requestQos });
+      });
     expect(await qosOf(1)).toBe(1);
     expect(await qosOf(0)).toBe(0);
     await c.subscribeAsync(`${TOPIC}/rejected`, { qos: 0 });

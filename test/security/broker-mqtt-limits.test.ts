@@ -21,8 +21,17 @@ describe('AWS IoT MQTT limits', () => {
   beforeAll(async () => {
     fx = await startIotFixture({ broker: { log: (l) => logged.push(l) } });
     const issued = await fx.ca.createKeyPairAndCertificate({ validity: { notAfter: new Date(Date.now() + 3600_000) } });
-    const rec = fx.registry.insertCertificate({ certificateId: issued.certificateId, certificatePem: issued.certificatePem, status: 'ACTIVE', notBefore: issued.notBefore, notAfter: issued.notAfter });
-    fx.registry.createPolicy('allow-all', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }] }));
+    const rec = fx.registry.insertCertificate({
+      certificateId: issued.certificateId,
+      certificatePem: issued.certificatePem,
+      status: 'ACTIVE',
+      notBefore: issued.notBefore,
+      notAfter: issued.notAfter,
+    });
+    fx.registry.createPolicy(
+      'allow-all',
+      JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }] }),
+    );
     fx.registry.attachPolicy('allow-all', rec.certificateArn);
     app = { certificateId: issued.certificateId, cert: issued.certificatePem, key: issued.keyPair.PrivateKey };
   });
@@ -78,7 +87,9 @@ describe('AWS IoT MQTT limits', () => {
 
   it('refuses a claim’s retained publish on the fleet API (no iot:RetainPublish) and serves nothing', async () => {
     const c = await fx.connect(await fx.newClaim(), { clientId: 'claim-retain' });
-    await c.subscribeAsync(['$aws/certificates/create/json/accepted', '$aws/certificates/create/json/rejected'], { qos: 1 });
+    await c.subscribeAsync(['$aws/certificates/create/json/accepted', '$aws/certificates/create/json/rejected'], {
+      qos: 1,
+    });
     const replies: string[] = [];
     c.on('message', (t) => replies.push(t));
     const gone = closed(c);
@@ -93,7 +104,9 @@ describe('AWS IoT MQTT limits', () => {
     try {
       await expect(fx.connect(claim, { clientId: 'expired-3' })).rejects.toThrow(/Not authorized/i);
       for (let i = 0; i < 3; i++) {
-        await expect(fx.connect(claim, { clientId: `expired-5-${i}`, protocolVersion: 5 })).rejects.toThrow(/Not authorized/i);
+        await expect(fx.connect(claim, { clientId: `expired-5-${i}`, protocolVersion: 5 })).rejects.toThrow(
+          /Not authorized/i,
+        );
       }
     } finally {
       fx.clock.now = new Date();
@@ -101,9 +114,20 @@ describe('AWS IoT MQTT limits', () => {
   });
 
   it('refuses a certificate past its X.509 validity in the TLS handshake, before any CONNACK (as AWS does)', async () => {
-    const issued = await fx.ca.createKeyPairAndCertificate({ validity: { notBefore: new Date(Date.now() - 7200_000), notAfter: new Date(Date.now() - 3600_000) } });
-    fx.registry.insertCertificate({ certificateId: issued.certificateId, certificatePem: issued.certificatePem, status: 'ACTIVE', notBefore: issued.notBefore, notAfter: issued.notAfter });
-    const attempt = fx.connect({ certificateId: issued.certificateId, cert: issued.certificatePem, key: issued.keyPair.PrivateKey }, { clientId: 'x509-expired' });
+    const issued = await fx.ca.createKeyPairAndCertificate({
+      validity: { notBefore: new Date(Date.now() - 7200_000), notAfter: new Date(Date.now() - 3600_000) },
+    });
+    fx.registry.insertCertificate({
+      certificateId: issued.certificateId,
+      certificatePem: issued.certificatePem,
+      status: 'ACTIVE',
+      notBefore: issued.notBefore,
+      notAfter: issued.notAfter,
+    });
+    const attempt = fx.connect(
+      { certificateId: issued.certificateId, cert: issued.certificatePem, key: issued.keyPair.PrivateKey },
+      { clientId: 'x509-expired' },
+    );
     await expect(attempt).rejects.toThrow(/certificate expired|closed before CONNACK|socket hang up|ECONNRESET/i);
   });
 });
@@ -114,8 +138,17 @@ describe('subscriptions are freed with their session', () => {
   beforeAll(async () => {
     fx = await startIotFixture({ broker: { log: () => undefined, sessionExpiryMs: 200 } });
     const issued = await fx.ca.createKeyPairAndCertificate({ validity: { notAfter: new Date(Date.now() + 3600_000) } });
-    const rec = fx.registry.insertCertificate({ certificateId: issued.certificateId, certificatePem: issued.certificatePem, status: 'ACTIVE', notBefore: issued.notBefore, notAfter: issued.notAfter });
-    fx.registry.createPolicy('allow-all', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }] }));
+    const rec = fx.registry.insertCertificate({
+      certificateId: issued.certificateId,
+      certificatePem: issued.certificatePem,
+      status: 'ACTIVE',
+      notBefore: issued.notBefore,
+      notAfter: issued.notAfter,
+    });
+    fx.registry.createPolicy(
+      'allow-all',
+      JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }] }),
+    );
     fx.registry.attachPolicy('allow-all', rec.certificateArn);
     app = { certificateId: issued.certificateId, cert: issued.certificatePem, key: issued.keyPair.PrivateKey };
   });

@@ -17,7 +17,11 @@ const CHUNK = Buffer.alloc(64 * 1024);
 /** Bound on the broker's RSS growth during the attack (the packet itself is 200 MiB). */
 const MAX_GROWTH = 10 * 1024 * 1024;
 
-interface Ready { port: number; caCertPem: string; claim: { cert: string; key: string } }
+interface Ready {
+  port: number;
+  caCertPem: string;
+  claim: { cert: string; key: string };
+}
 
 let child: ChildProcess;
 let ready: Ready;
@@ -47,15 +51,27 @@ function varint(n: number): Buffer {
 }
 
 /** A TLS connection with the claim, CONNECTed (CONNACK received). */
-async function open(protocolVersion: 4 | 5, clientId: string): Promise<{ socket: tls.TLSSocket; closed: Promise<void> }> {
-  const socket = tls.connect({ host: '127.0.0.1', port: ready.port, ca: ready.caCertPem, cert: ready.claim.cert, key: ready.claim.key, servername: 'localhost' });
+async function open(
+  protocolVersion: 4 | 5,
+  clientId: string,
+): Promise<{ socket: tls.TLSSocket; closed: Promise<void> }> {
+  const socket = tls.connect({
+    host: '127.0.0.1',
+    port: ready.port,
+    ca: ready.caCertPem,
+    cert: ready.claim.cert,
+    key: ready.claim.key,
+    servername: 'localhost',
+  });
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   socket.on('error', () => undefined);
   await new Promise<void>((resolve, reject) => {
     socket.once('secureConnect', () => resolve());
     socket.once('error', reject);
   });
-  socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion, clientId, clean: true, keepalive: 60 }));
+  socket.write(
+    mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion, clientId, clean: true, keepalive: 60 }),
+  );
   await new Promise<void>((resolve) => socket.once('data', () => resolve()));
   return { socket, closed };
 }
@@ -64,7 +80,9 @@ async function open(protocolVersion: 4 | 5, clientId: string): Promise<{ socket:
 async function attack(protocolVersion: 4 | 5): Promise<{ closed: boolean; sent: number }> {
   const { socket, closed } = await open(protocolVersion, `big-${protocolVersion}`);
   const topic = '$aws/certificates/create/json';
-  socket.write(Buffer.concat([Buffer.from([0x30]), varint(DECLARED), Buffer.from([0, topic.length]), Buffer.from(topic)]));
+  socket.write(
+    Buffer.concat([Buffer.from([0x30]), varint(DECLARED), Buffer.from([0, topic.length]), Buffer.from(topic)]),
+  );
   let sent = 0;
   let done = false;
   void closed.then(() => (done = true));
@@ -81,7 +99,10 @@ describe('broker packet size limit (child process)', () => {
   // would hide the next.
   beforeEach(async () => {
     const script = fileURLToPath(new URL('./broker-child.ts', import.meta.url));
-    child = fork(script, [], { execArgv: ['--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child = fork(script, [], {
+      execArgv: ['--import', 'tsx', '--expose-gc'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     ready = await new Promise<Ready>((resolve) => child.once('message', (m) => resolve(m as Ready)));
   }, 60_000);
   afterEach(() => {
@@ -97,7 +118,9 @@ describe('broker packet size limit (child process)', () => {
       await ask('baseline');
       const result = await attack(protocolVersion);
       const { bytes } = await ask<{ bytes: number }>('peak');
-      console.info(`MQTT ${protocolVersion}: sent ${(result.sent / 2 ** 20).toFixed(1)} MiB before the close; broker RSS growth ${(bytes / 2 ** 20).toFixed(1)} MiB`);
+      console.info(
+        `MQTT ${protocolVersion}: sent ${(result.sent / 2 ** 20).toFixed(1)} MiB before the close; broker RSS growth ${(bytes / 2 ** 20).toFixed(1)} MiB`,
+      );
       expect(result.closed).toBe(true);
       expect(result.sent).toBeLessThan(DECLARED);
       expect(bytes).toBeLessThan(MAX_GROWTH);

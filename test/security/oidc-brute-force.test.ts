@@ -12,16 +12,26 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { defaultConfig, DEFAULT_CLIENT_ID, DEMO_PASSWORD, DEMO_USERNAME } from '../../cloud/emulator/config/schema.js';
 import type { AwsCredentialRecord, CredentialStore } from '../../cloud/emulator/contracts.js';
 import { startIdentity } from '../../cloud/emulator/identity/index.js';
-import { FailureCounter, KEYCLOAK_BRUTE_FORCE_DEFAULTS, LoginThrottle } from '../../cloud/emulator/identity/login-throttle.js';
+import {
+  FailureCounter,
+  KEYCLOAK_BRUTE_FORCE_DEFAULTS,
+  LoginThrottle,
+} from '../../cloud/emulator/identity/login-throttle.js';
 import { parseForm, TestBrowser } from '../../demo/browser.js';
 import type { ParsedForm } from '../../demo/browser.js';
 import { discover, startLoopbackReceiver } from '../cloud-identity/login.js';
 
 class MapStore implements CredentialStore {
   private readonly records = new Map<string, AwsCredentialRecord>();
-  put(r: AwsCredentialRecord): void { this.records.set(r.accessKeyId, r); }
-  get(id: string): AwsCredentialRecord | undefined { return this.records.get(id); }
-  delete(id: string): void { this.records.delete(id); }
+  put(r: AwsCredentialRecord): void {
+    this.records.set(r.accessKeyId, r);
+  }
+  get(id: string): AwsCredentialRecord | undefined {
+    return this.records.get(id);
+  }
+  delete(id: string): void {
+    this.records.delete(id);
+  }
 }
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -36,7 +46,11 @@ class Guesser {
   private form: ParsedForm | undefined;
   lastHtml = '';
 
-  constructor(private readonly browser: TestBrowser, private readonly authUrl: () => Promise<string>, private readonly redirectUri: string) {}
+  constructor(
+    private readonly browser: TestBrowser,
+    private readonly authUrl: () => Promise<string>,
+    private readonly redirectUri: string,
+  ) {}
 
   async guess(username: string, password: string): Promise<Outcome> {
     if (!this.form) {
@@ -63,22 +77,35 @@ async function setUp(): Promise<{ guesser: Guesser; clock: { ms: number } }> {
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const clock = { ms: Date.parse('2026-12-01T00:00:00Z') };
   const identity = await startIdentity({
-    dataDir: dir, config: defaultConfig(), credentials: new MapStore(), host: '127.0.0.1', ports: { oidc: 0, cognito: 0 },
+    dataDir: dir,
+    config: defaultConfig(),
+    credentials: new MapStore(),
+    host: '127.0.0.1',
+    ports: { oidc: 0, cognito: 0 },
     now: () => new Date(clock.ms),
   });
   cleanups.push(() => identity.close());
   const config = await discover(identity.issuer, DEFAULT_CLIENT_ID);
   const receiver = await startLoopbackReceiver();
   cleanups.push(() => receiver.close());
-  const authUrl = async (): Promise<string> => client.buildAuthorizationUrl(config, {
-    redirect_uri: receiver.redirectUri, scope: 'openid',
-    code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256',
-  }).href;
+  const authUrl = async (): Promise<string> =>
+    client.buildAuthorizationUrl(config, {
+      redirect_uri: receiver.redirectUri,
+      scope: 'openid',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    }).href;
   return { guesser: new Guesser(new TestBrowser(), authUrl, receiver.redirectUri), clock };
 }
 
 /** Guesses wrong passwords (the clock moving `stepMs` each time) until locked; returns how many were checked. */
-async function guessesBeforeLock(guesser: Guesser, clock: { ms: number }, stepMs: number, usernames: (i: number) => string, max: number): Promise<number> {
+async function guessesBeforeLock(
+  guesser: Guesser,
+  clock: { ms: number },
+  stepMs: number,
+  usernames: (i: number) => string,
+  max: number,
+): Promise<number> {
   for (let i = 0; i < max; i++) {
     clock.ms += stepMs;
     if ((await guesser.guess(usernames(i), `guess-${i}`)) === 'locked') return i;
@@ -125,7 +152,7 @@ describe('login brute-force throttling (issue #14)', () => {
     expect(await guesser.guess(DEMO_USERNAME, DEMO_PASSWORD)).toBe('signed-in');
   });
 
-  it('keeps the demo user\'s normal login (one typo, then the right password) working', async () => {
+  it("keeps the demo user's normal login (one typo, then the right password) working", async () => {
     const { guesser, clock } = await setUp();
     expect(await guesser.guess(DEMO_USERNAME, 'typo')).toBe('wrong');
     clock.ms += 5_000;
@@ -137,7 +164,10 @@ describe('LoginThrottle (Keycloak temporary lockout, injected clock)', () => {
   it('counts per username and per address apart; success clears only the account', () => {
     let now = 0;
     const throttle = new LoginThrottle({ now: () => now });
-    for (let i = 0; i < 29; i++) { now += 2_000; throttle.failed('alice', '10.0.0.9'); }
+    for (let i = 0; i < 29; i++) {
+      now += 2_000;
+      throttle.failed('alice', '10.0.0.9');
+    }
     expect(throttle.check('alice', '10.0.0.8')).toEqual({ locked: false });
     now += 2_000;
     throttle.failed('alice', '10.0.0.8');
@@ -156,7 +186,10 @@ describe('LoginThrottle (Keycloak temporary lockout, injected clock)', () => {
     const counter = new FailureCounter(KEYCLOAK_BRUTE_FORCE_DEFAULTS);
     let now = 0;
     const waits: number[] = [];
-    for (let i = 1; i <= 600; i++) { now += 2_000; waits.push(counter.fail('k', now)); }
+    for (let i = 1; i <= 600; i++) {
+      now += 2_000;
+      waits.push(counter.fail('k', now));
+    }
     expect(waits[28]).toBe(0);
     expect(waits[29]).toBe(60_000);
     expect(waits[59]).toBe(120_000);

@@ -21,8 +21,18 @@ const ADMIN: AwsCredentialRecord = {
   principalArn: 'arn:aws:iam::123456789012:user/admin',
   policies: [{ Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }],
 };
-const SIGNED_BODY = JSON.stringify({ policyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'iot:*', Resource: '*' }] }) });
-const SWAPPED_BODY = JSON.stringify({ policyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }] }) });
+const SIGNED_BODY = JSON.stringify({
+  policyDocument: JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Deny', Action: 'iot:*', Resource: '*' }],
+  }),
+});
+const SWAPPED_BODY = JSON.stringify({
+  policyDocument: JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }],
+  }),
+});
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -51,7 +61,12 @@ interface Signing {
 
 /** Signs `signing` as the SDK would, then sends `sentBody` (the attacker's swap) with the signed headers. */
 async function send(plane: ControlPlane, signing: Signing, sentBody: string | undefined): Promise<Response> {
-  const signer = new SignatureV4({ service: 'iot', region: 'us-east-1', sha256: NodeSha256, credentials: { accessKeyId: ADMIN.accessKeyId, secretAccessKey: ADMIN.secretAccessKey } });
+  const signer = new SignatureV4({
+    service: 'iot',
+    region: 'us-east-1',
+    sha256: NodeSha256,
+    credentials: { accessKeyId: ADMIN.accessKeyId, secretAccessKey: ADMIN.secretAccessKey },
+  });
   const request = {
     method: signing.method,
     protocol: 'http:',
@@ -63,9 +78,15 @@ async function send(plane: ControlPlane, signing: Signing, sentBody: string | un
     body: signing.body,
   };
   const out = signing.presign ? await signer.presign(request, { expiresIn: 300 }) : await signer.sign(request);
-  const qs = Object.entries(out.query ?? {}).map(([k, v]) => `${awsUriEncode(k)}=${awsUriEncode(String(v))}`).join('&');
+  const qs = Object.entries(out.query ?? {})
+    .map(([k, v]) => `${awsUriEncode(k)}=${awsUriEncode(String(v))}`)
+    .join('&');
   const headers = Object.fromEntries(Object.entries(out.headers).filter(([k]) => k !== 'host'));
-  return fetch(`${plane.url}${signing.path}${qs ? `?${qs}` : ''}`, { method: signing.method, headers, ...(sentBody !== undefined ? { body: sentBody } : {}) });
+  return fetch(`${plane.url}${signing.path}${qs ? `?${qs}` : ''}`, {
+    method: signing.method,
+    headers,
+    ...(sentBody !== undefined ? { body: sentBody } : {}),
+  });
 }
 
 async function refusal(res: Response): Promise<[number, string | null, string]> {
@@ -85,9 +106,17 @@ describe('SigV4 payload signing on the IoT control plane (issue #14)', () => {
   it('refuses x-amz-content-sha256: UNSIGNED-PAYLOAD, with the body it was sent with or a swapped one', async () => {
     const plane = await start();
     const unsigned = { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' };
-    const swapped = await send(plane, { method: 'POST', path: '/policies/swapped', body: SIGNED_BODY, headers: unsigned }, SWAPPED_BODY);
+    const swapped = await send(
+      plane,
+      { method: 'POST', path: '/policies/swapped', body: SIGNED_BODY, headers: unsigned },
+      SWAPPED_BODY,
+    );
     expect(await refusal(swapped)).toEqual(MISMATCH);
-    const same = await send(plane, { method: 'POST', path: '/policies/same', body: SIGNED_BODY, headers: unsigned }, SIGNED_BODY);
+    const same = await send(
+      plane,
+      { method: 'POST', path: '/policies/same', body: SIGNED_BODY, headers: unsigned },
+      SIGNED_BODY,
+    );
     expect(await refusal(same)).toEqual(MISMATCH);
     const empty = await send(plane, { method: 'GET', path: '/policies/swapped', headers: unsigned }, undefined);
     expect(await refusal(empty)).toEqual(MISMATCH);
@@ -99,7 +128,11 @@ describe('SigV4 payload signing on the IoT control plane (issue #14)', () => {
     const plane = await start();
     const plain = await send(plane, { method: 'POST', path: '/policies/p1', body: SIGNED_BODY }, SWAPPED_BODY);
     expect(await refusal(plain)).toEqual(MISMATCH);
-    const declared = await send(plane, { method: 'POST', path: '/policies/p2', body: SIGNED_BODY, headers: { 'x-amz-content-sha256': '0'.repeat(64) } }, SWAPPED_BODY);
+    const declared = await send(
+      plane,
+      { method: 'POST', path: '/policies/p2', body: SIGNED_BODY, headers: { 'x-amz-content-sha256': '0'.repeat(64) } },
+      SWAPPED_BODY,
+    );
     expect(await refusal(declared)).toEqual(MISMATCH);
     expect(await policyExists(plane, 'p1')).toBe(false);
     expect(await policyExists(plane, 'p2')).toBe(false);
@@ -107,7 +140,16 @@ describe('SigV4 payload signing on the IoT control plane (issue #14)', () => {
 
   it('refuses a presigned URL (signed over UNSIGNED-PAYLOAD) carrying a body', async () => {
     const plane = await start();
-    const res = await send(plane, { method: 'POST', path: '/policies/presigned', presign: true, headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } }, SWAPPED_BODY);
+    const res = await send(
+      plane,
+      {
+        method: 'POST',
+        path: '/policies/presigned',
+        presign: true,
+        headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+      },
+      SWAPPED_BODY,
+    );
     expect((await refusal(res)).slice(0, 2)).toEqual([403, 'InvalidSignatureException']);
     expect(await policyExists(plane, 'presigned')).toBe(false);
   });

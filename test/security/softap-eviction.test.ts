@@ -28,7 +28,12 @@ class Phone {
   private after = 0;
   state = 'idle';
 
-  private constructor(private readonly fx: SoftApFixture, readonly conn: CreatedConnection, info: Uint8Array, readonly from: string) {
+  private constructor(
+    private readonly fx: SoftApFixture,
+    readonly conn: CreatedConnection,
+    info: Uint8Array,
+    readonly from: string,
+  ) {
     this.link = new MessageLink({ characteristic: 'session', attPayload: conn.attPayload, now: Date.now });
     this.initiator = new SessionInitiator({ setupCode: fx.setupCode, deviceId: fx.deviceId, info, random });
   }
@@ -60,11 +65,25 @@ class Phone {
 
   private async send(message: Uint8Array): Promise<void> {
     for (const frame of this.link.sendBytes(message)) {
-      const r = await raw(this.fx.server, 'POST', `/api/v1/connections/${this.conn.id}/frames/session`, FRAME, frame, this.from);
+      const r = await raw(
+        this.fx.server,
+        'POST',
+        `/api/v1/connections/${this.conn.id}/frames/session`,
+        FRAME,
+        frame,
+        this.from,
+      );
       expect(r.status).toBe(204);
     }
     for (;;) {
-      const n = await raw(this.fx.server, 'GET', `/api/v1/connections/${this.conn.id}/notifications?after=${this.after}`, {}, undefined, this.from);
+      const n = await raw(
+        this.fx.server,
+        'GET',
+        `/api/v1/connections/${this.conn.id}/notifications?after=${this.after}`,
+        {},
+        undefined,
+        this.from,
+      );
       expect(n.status).toBe(200);
       const batch = n.json() as NotificationBatch;
       this.after = batch.next;
@@ -81,12 +100,15 @@ class Phone {
   }
 
   async alive(): Promise<boolean> {
-    return (await raw(this.fx.server, 'GET', `/api/v1/connections/${this.conn.id}/info`, {}, undefined, this.from)).status === 200;
+    return (
+      (await raw(this.fx.server, 'GET', `/api/v1/connections/${this.conn.id}/info`, {}, undefined, this.from))
+        .status === 200
+    );
   }
 }
 
 describe('SoftAP: no eviction mid-handshake (issue #14)', () => {
-  it('keeps a phone\'s handshake through a flood of new connections from other addresses', async () => {
+  it("keeps a phone's handshake through a flood of new connections from other addresses", async () => {
     let now = 1_000_000;
     const fx = await startSoftApFixture({ deviceId: 'pi-evict', now: () => now, limits: { maxConnections: 4 } });
     fixtures.push(fx);
@@ -97,7 +119,9 @@ describe('SoftAP: no eviction mid-handshake (issue #14)', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 40; i++) {
       now += 10;
-      statuses.push((await raw(fx.server, 'POST', '/api/v1/connections', CLIENT, undefined, `127.0.0.${2 + (i % 4)}`)).status);
+      statuses.push(
+        (await raw(fx.server, 'POST', '/api/v1/connections', CLIENT, undefined, `127.0.0.${2 + (i % 4)}`)).status,
+      );
     }
     // The newcomers took each other's slots, never the handshake's.
     expect(statuses.every((s) => s === 201)).toBe(true);

@@ -9,21 +9,42 @@ import { raw, startSoftApFixture } from '../softap-server/fixture.js';
 import type { RawResponse, SoftApFixture } from '../softap-server/fixture.js';
 
 const PAGE = new Map([
-  ['/', { contentType: 'text/html; charset=utf-8', body: new TextEncoder().encode('<!doctype html><title>Setup</title>') }],
-  ['/assets/app.js', { contentType: 'text/javascript; charset=utf-8', body: new TextEncoder().encode('console.log(1)') }],
+  [
+    '/',
+    { contentType: 'text/html; charset=utf-8', body: new TextEncoder().encode('<!doctype html><title>Setup</title>') },
+  ],
+  [
+    '/assets/app.js',
+    { contentType: 'text/javascript; charset=utf-8', body: new TextEncoder().encode('console.log(1)') },
+  ],
 ]);
 
 function chunked(fx: SoftApFixture, method: string, path: string): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: fx.server.port, method, path, agent: false,
-      headers: { Host: `127.0.0.1:${fx.server.port}`, 'Transfer-Encoding': 'chunked' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const b = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: b, text: b.toString(), json: () => JSON.parse(b.toString()) as unknown });
-      });
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: fx.server.port,
+        method,
+        path,
+        agent: false,
+        headers: { Host: `127.0.0.1:${fx.server.port}`, 'Transfer-Encoding': 'chunked' },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const b = Buffer.concat(chunks);
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: b,
+            text: b.toString(),
+            json: () => JSON.parse(b.toString()) as unknown,
+          });
+        });
+      },
+    );
     req.on('error', reject);
     req.write('hello');
     req.end();
@@ -46,7 +67,12 @@ describe('SoftAP page routes take no body (issue #14)', () => {
 
   it('refuses GET and HEAD of the page with a declared body: 413 MESSAGE_TOO_LARGE, connection closed', async () => {
     const body = new TextEncoder().encode('x'.repeat(100));
-    for (const [method, path] of [['GET', '/'], ['GET', '/assets/app.js'], ['GET', '/anything'], ['HEAD', '/']] as const) {
+    for (const [method, path] of [
+      ['GET', '/'],
+      ['GET', '/assets/app.js'],
+      ['GET', '/anything'],
+      ['HEAD', '/'],
+    ] as const) {
       const r = await raw(fx.server, method, path, { 'Content-Length': String(body.length) }, body);
       expect(r.status, `${method} ${path}`).toBe(413);
       expect(r.headers['connection']).toBe('close');

@@ -34,7 +34,9 @@ function slowHeaders(fx: SoftApFixture, from = '127.0.0.1'): Promise<SlowSocket>
   return new Promise((resolve, reject) => {
     const socket = connect({ host: '127.0.0.1', port: fx.server.port, localAddress: from });
     let data = '';
-    socket.on('data', (d: Buffer) => { data += d.toString('latin1'); });
+    socket.on('data', (d: Buffer) => {
+      data += d.toString('latin1');
+    });
     socket.on('error', () => undefined);
     const closed = new Promise<void>((r) => socket.once('close', () => r()));
     socket.once('connect', () => {
@@ -56,7 +58,10 @@ function codeOf(text: string): string | undefined {
 
 describe('SoftAP sockets (issue #14)', () => {
   it('closes sockets whose headers do not arrive within the header timeout', async () => {
-    const fx = await start({ headersTimeoutMs: 300, requestTimeoutMs: 1_000, connectionsCheckIntervalMs: 100 }, 'pi-slow');
+    const fx = await start(
+      { headersTimeoutMs: 300, requestTimeoutMs: 1_000, connectionsCheckIntervalMs: 100 },
+      'pi-slow',
+    );
     const slow = await Promise.all(Array.from({ length: 5 }, () => slowHeaders(fx)));
     await Promise.all(slow.map((s) => s.closed));
     // node answers 408 before closing; nothing else was served.
@@ -74,7 +79,10 @@ describe('SoftAP sockets (issue #14)', () => {
   });
 
   it('caps open sockets per client address (429 RATE_LIMITED) and in all (503 DEVICE_BUSY), keeping the open ones', async () => {
-    const fx = await start({ maxSockets: 6, maxSocketsPerClient: 3, headersTimeoutMs: 20_000, requestTimeoutMs: 30_000 }, 'pi-caps');
+    const fx = await start(
+      { maxSockets: 6, maxSocketsPerClient: 3, headersTimeoutMs: 20_000, requestTimeoutMs: 30_000 },
+      'pi-caps',
+    );
     const mine = await Promise.all(Array.from({ length: 3 }, () => slowHeaders(fx, '127.0.0.1')));
     const over = await slowHeaders(fx, '127.0.0.1');
     await over.closed;
@@ -98,7 +106,10 @@ describe('SoftAP sockets (issue #14)', () => {
   });
 
   it('refuses 1,000 slow sockets from 250 addresses beyond the cap, at once', async () => {
-    const fx = await start({ maxSockets: 32, maxSocketsPerClient: 8, headersTimeoutMs: 20_000, requestTimeoutMs: 30_000 }, 'pi-flood');
+    const fx = await start(
+      { maxSockets: 32, maxSocketsPerClient: 8, headersTimeoutMs: 20_000, requestTimeoutMs: 30_000 },
+      'pi-flood',
+    );
     const all: SlowSocket[] = [];
     for (let a = 0; a < 250; a++) {
       const from = `127.0.${1 + Math.floor(a / 200)}.${1 + (a % 200)}`;

@@ -27,8 +27,16 @@ export type Registration = { outcome: 'accepted' | 'rejected'; body: Record<stri
 export function connect(cloud: TestCloud, creds: Pem, clientId: string): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
     const client = mqtt.connect({
-      protocol: 'mqtts', host: cloud.emu.endpoints.mqttHost, port: cloud.emu.endpoints.mqttPort, ca: cloud.emu.caPem,
-      cert: creds.cert, key: creds.key, clientId, reconnectPeriod: 0, connectTimeout: 5000, clean: true,
+      protocol: 'mqtts',
+      host: cloud.emu.endpoints.mqttHost,
+      port: cloud.emu.endpoints.mqttPort,
+      ca: cloud.emu.caPem,
+      cert: creds.cert,
+      key: creds.key,
+      clientId,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+      clean: true,
     });
     client.once('connect', () => resolve(client));
     client.once('error', (err) => {
@@ -43,28 +51,60 @@ export function connect(cloud: TestCloud, creds: Pem, clientId: string): Promise
  * A claim as the phone gets it (or `reuse`d), connected with a claim client id. Replies are matched
  * by topic only, so concurrent requests need one connection each.
  */
-export async function claimConnection(cloud: TestCloud, clientId: string, reuse?: Pem): Promise<{ client: MqttClient; claim: Pem }> {
-  const claim: Pem = reuse ?? await cloud.claim().then((c) => ({ cert: c.certificatePem, key: c.privateKeyPem }));
+export async function claimConnection(
+  cloud: TestCloud,
+  clientId: string,
+  reuse?: Pem,
+): Promise<{ client: MqttClient; claim: Pem }> {
+  const claim: Pem = reuse ?? (await cloud.claim().then((c) => ({ cert: c.certificatePem, key: c.privateKeyPem })));
   const client = await connect(cloud, claim, clientId);
   return { client, claim };
 }
 
 export async function createCertificateFromCsr(claim: MqttClient): Promise<Issued> {
   const { csrPem, keyPem } = await makeCsr('ec');
-  const r = await request(claim, '$aws/certificates/create-from-csr/json', JSON.stringify({ certificateSigningRequest: csrPem }));
+  const r = await request(
+    claim,
+    '$aws/certificates/create-from-csr/json',
+    JSON.stringify({ certificateSigningRequest: csrPem }),
+  );
   if (r.outcome !== 'accepted') throw new Error(`CreateCertificateFromCsr rejected: ${r.payload.toString()}`);
-  const body = JSON.parse(r.payload.toString()) as { certificateId: string; certificatePem: string; certificateOwnershipToken: string };
-  return { certificateId: body.certificateId, certificateOwnershipToken: body.certificateOwnershipToken, cert: body.certificatePem, key: keyPem };
+  const body = JSON.parse(r.payload.toString()) as {
+    certificateId: string;
+    certificatePem: string;
+    certificateOwnershipToken: string;
+  };
+  return {
+    certificateId: body.certificateId,
+    certificateOwnershipToken: body.certificateOwnershipToken,
+    cert: body.certificatePem,
+    key: keyPem,
+  };
 }
 
-export async function registerThing(cloud: TestCloud, claim: MqttClient, token: string, serial: string): Promise<Registration> {
+export async function registerThing(
+  cloud: TestCloud,
+  claim: MqttClient,
+  token: string,
+  serial: string,
+): Promise<Registration> {
   const topic = `$aws/provisioning-templates/${cloud.emu.provisioningTemplateName}/provision/json`;
-  const r = await request(claim, topic, JSON.stringify({ certificateOwnershipToken: token, parameters: { SerialNumber: serial, DeviceLocation: 'Kitchen' } }));
+  const r = await request(
+    claim,
+    topic,
+    JSON.stringify({
+      certificateOwnershipToken: token,
+      parameters: { SerialNumber: serial, DeviceLocation: 'Kitchen' },
+    }),
+  );
   return { outcome: r.outcome, body: JSON.parse(r.payload.toString()) as Record<string, unknown> };
 }
 
 /** Certificates attached to the thing, with their status. */
-export function thingCertificates(cloud: TestCloud, thingName: string): Array<{ certificateId: string; status: string }> {
+export function thingCertificates(
+  cloud: TestCloud,
+  thingName: string,
+): Array<{ certificateId: string; status: string }> {
   return cloud.emu.registry.listThingPrincipals(thingName).map((arn) => {
     const id = arn.slice(arn.lastIndexOf('/') + 1);
     return { certificateId: id, status: cloud.emu.registry.getCertificate(id)?.status ?? 'MISSING' };

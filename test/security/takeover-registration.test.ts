@@ -12,7 +12,13 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decommission } from '../../cloud/setup/decommission.js';
 import {
-  claimConnection, connect, createCertificateFromCsr, registerThing, roundTrip, startTestCloud, thingCertificates,
+  claimConnection,
+  connect,
+  createCertificateFromCsr,
+  registerThing,
+  roundTrip,
+  startTestCloud,
+  thingCertificates,
 } from './takeover-fixture.js';
 import type { Issued, TestCloud } from './takeover-fixture.js';
 
@@ -43,12 +49,14 @@ async function provision(serial: string): Promise<Issued> {
 }
 
 describe('takeover by serial (issue #14)', () => {
-  it('refuses a second user\'s registration of a provisioned serial; the victim stays connected and usable', async () => {
+  it("refuses a second user's registration of a provisioned serial; the victim stays connected and usable", async () => {
     const victimCert = await provision('SN-VICTIM');
     const thingName = 'mything_SN-VICTIM';
     const victim = track(await connect(cloud, victimCert, thingName));
     let victimDropped = false;
-    victim.on('close', () => { victimDropped = true; });
+    victim.on('close', () => {
+      victimDropped = true;
+    });
 
     const attacker = await claimConnection(cloud, 'attacker-claim');
     track(attacker.client);
@@ -57,9 +65,14 @@ describe('takeover by serial (issue #14)', () => {
     expect(r).toMatchObject({ outcome: 'rejected', body: { statusCode: 403, errorCode: 'ACCESS_DENIED' } });
 
     // Nothing of the attacker's is attached or active; the victim's certificate is the only one.
-    expect(thingCertificates(cloud, thingName)).toEqual([{ certificateId: victimCert.certificateId, status: 'ACTIVE' }]);
+    expect(thingCertificates(cloud, thingName)).toEqual([
+      { certificateId: victimCert.certificateId, status: 'ACTIVE' },
+    ]);
     expect(cloud.emu.registry.getCertificate(stolen.certificateId)?.status).toBe('PENDING_ACTIVATION');
-    expect(cloud.emu.registry.getThing(thingName)?.attributes).toMatchObject({ SerialNumber: 'SN-VICTIM', DeviceLocation: 'Kitchen' });
+    expect(cloud.emu.registry.getThing(thingName)?.attributes).toMatchObject({
+      SerialNumber: 'SN-VICTIM',
+      DeviceLocation: 'Kitchen',
+    });
 
     // The attacker's certificate cannot connect as the victim, so the victim is not kicked off.
     await expect(connect(cloud, stolen, thingName)).rejects.toThrow();
@@ -96,22 +109,39 @@ describe('takeover by serial (issue #14)', () => {
     expect(statuses).toEqual(['ACTIVE', 'PENDING_ACTIVATION']);
   }, 60_000);
 
-  it('after an operator\'s audited decommission, the reset device registers again; the old certificate is dead', async () => {
+  it("after an operator's audited decommission, the reset device registers again; the old certificate is dead", async () => {
     const oldCert = await provision('SN-RESET');
     const thingName = 'mything_SN-RESET';
     const auditLogPath = join(auditDir, 'decommission.jsonl');
-    const record = await decommission(cloud.iot, { thingName, operator: 'ops@example.com', reason: 'factory reset, ticket 42', auditLogPath, target: 'emulator' });
-    expect(record).toMatchObject({ phase: 'done', operator: 'ops@example.com', certificates: [{ certificateId: oldCert.certificateId, previousStatus: 'ACTIVE' }] });
+    const record = await decommission(cloud.iot, {
+      thingName,
+      operator: 'ops@example.com',
+      reason: 'factory reset, ticket 42',
+      auditLogPath,
+      target: 'emulator',
+    });
+    expect(record).toMatchObject({
+      phase: 'done',
+      operator: 'ops@example.com',
+      certificates: [{ certificateId: oldCert.certificateId, previousStatus: 'ACTIVE' }],
+    });
     expect(cloud.emu.registry.getCertificate(oldCert.certificateId)?.status).toBe('INACTIVE');
     expect(thingCertificates(cloud, thingName)).toEqual([]);
-    expect(cloud.emu.registry.getThing(thingName)?.attributes.provisionedBy).toMatch(/^decommissioned\/\d+\/ops@example\.com$/);
-    const lines = (await readFile(auditLogPath, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(cloud.emu.registry.getThing(thingName)?.attributes.provisionedBy).toMatch(
+      /^decommissioned\/\d+\/ops@example\.com$/,
+    );
+    const lines = (await readFile(auditLogPath, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => l.phase)).toEqual(['started', 'done']);
     expect(lines[1]).toMatchObject({ thingName, operator: 'ops@example.com', reason: 'factory reset, ticket 42' });
 
     const newCert = await provision('SN-RESET');
     expect(thingCertificates(cloud, thingName)).toEqual([{ certificateId: newCert.certificateId, status: 'ACTIVE' }]);
-    expect(cloud.emu.registry.getThing(thingName)?.attributes.provisionedBy).toMatch(/^claim\/[0-9a-f]{64}\/[0-9a-f]{64}\/\d+$/);
+    expect(cloud.emu.registry.getThing(thingName)?.attributes.provisionedBy).toMatch(
+      /^claim\/[0-9a-f]{64}\/[0-9a-f]{64}\/\d+$/,
+    );
     await expect(connect(cloud, oldCert, thingName)).rejects.toThrow();
     const device = track(await connect(cloud, newCert, thingName));
     expect(await roundTrip(device, `things/${thingName}/status`, 'back')).toBe('back');
@@ -123,7 +153,9 @@ describe('takeover by serial (issue #14)', () => {
     const base = { thingName: 'mything_SN-KEEP', operator: 'ops', reason: 'r', auditLogPath, target: 'emulator' };
     await expect(decommission(cloud.iot, { ...base, operator: '' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     await expect(decommission(cloud.iot, { ...base, reason: '  ' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
-    await expect(decommission(cloud.iot, { ...base, thingName: 'mything_nobody' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(decommission(cloud.iot, { ...base, thingName: 'mything_nobody' })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+    });
     expect(cloud.emu.registry.getCertificate(cert.certificateId)?.status).toBe('ACTIVE');
     await expect(readFile(auditLogPath, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
   }, 60_000);

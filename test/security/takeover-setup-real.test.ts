@@ -15,7 +15,12 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../cloud/emulator/index.js';
 import type { RunningEmulator } from '../../cloud/emulator/index.js';
-import { DEVICE_POLICY_NAME, HOOK_FUNCTION_NAME, HOOK_ROLE_NAME, PROVISIONING_ROLE_NAME } from '../../cloud/setup/documents.js';
+import {
+  DEVICE_POLICY_NAME,
+  HOOK_FUNCTION_NAME,
+  HOOK_ROLE_NAME,
+  PROVISIONING_ROLE_NAME,
+} from '../../cloud/setup/documents.js';
 import { deployHook, INVOKE_STATEMENT_ID } from '../../cloud/setup/lambda-deploy.js';
 import { runSetup } from '../../cloud/setup/setup.js';
 import { readStoredZip } from '../../cloud/setup/zip.js';
@@ -33,7 +38,11 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'setup-real-'));
   emu = await startEmulator({ dataDir: dir });
   // As --real with --endpoint-url: one URL serves IoT, Lambda and IAM.
-  const config = { region: emu.region, endpoint: emu.endpoints.iotControlPlane, credentials: { accessKeyId: emu.admin.accessKeyId, secretAccessKey: emu.admin.secretAccessKey } };
+  const config = {
+    region: emu.region,
+    endpoint: emu.endpoints.iotControlPlane,
+    credentials: { accessKeyId: emu.admin.accessKeyId, secretAccessKey: emu.admin.secretAccessKey },
+  };
   iot = new IoTClient(config);
   lambda = new LambdaClient(config);
   iam = new IAMClient(config);
@@ -53,10 +62,20 @@ const account = (): { region: string; accountId: string } => ({ region: emu.regi
 /** The shape the takeover fixture needs (a claim straight from the control plane). */
 function asTestCloud(): TestCloud {
   return {
-    emu, iot,
+    emu,
+    iot,
     async claim() {
       const out = await iot.send(new CreateProvisioningClaimCommand({ templateName: emu.provisioningTemplateName }));
-      return { type: 'claim', certificatePem: out.certificatePem!, privateKeyPem: out.keyPair!.PrivateKey!, host: emu.endpoints.mqttHost, port: emu.endpoints.mqttPort, templateName: emu.provisioningTemplateName, parameters: {}, expiresAt: Math.floor(out.expiration!.getTime() / 1000) };
+      return {
+        type: 'claim',
+        certificatePem: out.certificatePem!,
+        privateKeyPem: out.keyPair!.PrivateKey!,
+        host: emu.endpoints.mqttHost,
+        port: emu.endpoints.mqttPort,
+        templateName: emu.provisioningTemplateName,
+        parameters: {},
+        expiresAt: Math.floor(out.expiration!.getTime() / 1000),
+      };
     },
     close: async () => undefined,
   };
@@ -66,20 +85,43 @@ describe('setup --real against the emulator: the hook deployed as a Lambda funct
   it('deploys role, function and invoke permission idempotently, and the template names the function', async () => {
     const options = { ...account(), templateName: emu.provisioningTemplateName, sleep: async () => undefined };
     const first = await deployHook({ lambda, iam }, options);
-    expect(first).toMatchObject({ role: { action: 'created' }, function: { action: 'created' }, permission: { action: 'created' }, manualSteps: [] });
+    expect(first).toMatchObject({
+      role: { action: 'created' },
+      function: { action: 'created' },
+      permission: { action: 'created' },
+      manualSteps: [],
+    });
     expect(first.functionArn).toBe(`arn:aws:lambda:${emu.region}:${emu.accountId}:function:${HOOK_FUNCTION_NAME}`);
     expect(readStoredZip(first.zip).map((e) => e.name)).toEqual(['index.js']);
-    const policy = JSON.parse((await lambda.send(new GetPolicyCommand({ FunctionName: HOOK_FUNCTION_NAME }))).Policy!) as { Statement: unknown[] };
-    expect(policy.Statement).toEqual([expect.objectContaining({
-      Sid: INVOKE_STATEMENT_ID, Principal: { Service: 'iot.amazonaws.com' }, Action: 'lambda:InvokeFunction',
-      Condition: { StringEquals: { 'AWS:SourceAccount': emu.accountId }, ArnLike: { 'AWS:SourceArn': `arn:aws:iot:${emu.region}:${emu.accountId}:provisioningtemplate/${emu.provisioningTemplateName}` } },
-    })]);
+    const policy = JSON.parse(
+      (await lambda.send(new GetPolicyCommand({ FunctionName: HOOK_FUNCTION_NAME }))).Policy!,
+    ) as { Statement: unknown[] };
+    expect(policy.Statement).toEqual([
+      expect.objectContaining({
+        Sid: INVOKE_STATEMENT_ID,
+        Principal: { Service: 'iot.amazonaws.com' },
+        Action: 'lambda:InvokeFunction',
+        Condition: {
+          StringEquals: { 'AWS:SourceAccount': emu.accountId },
+          ArnLike: {
+            'AWS:SourceArn': `arn:aws:iot:${emu.region}:${emu.accountId}:provisioningtemplate/${emu.provisioningTemplateName}`,
+          },
+        },
+      }),
+    ]);
     const second = await deployHook({ lambda, iam }, options);
-    expect(second).toMatchObject({ role: { action: 'unchanged' }, function: { action: 'unchanged' }, permission: { action: 'unchanged' } });
+    expect(second).toMatchObject({
+      role: { action: 'unchanged' },
+      function: { action: 'unchanged' },
+      permission: { action: 'unchanged' },
+    });
 
     await runSetup(iot, {
-      ...account(), policyName: DEVICE_POLICY_NAME, templateName: emu.provisioningTemplateName,
-      provisioningRoleArn: `arn:aws:iam::${emu.accountId}:role/service-role/${PROVISIONING_ROLE_NAME}`, preProvisioningHookArn: first.functionArn,
+      ...account(),
+      policyName: DEVICE_POLICY_NAME,
+      templateName: emu.provisioningTemplateName,
+      provisioningRoleArn: `arn:aws:iam::${emu.accountId}:role/service-role/${PROVISIONING_ROLE_NAME}`,
+      preProvisioningHookArn: first.functionArn,
     });
     const t = await iot.send(new DescribeProvisioningTemplateCommand({ templateName: emu.provisioningTemplateName }));
     expect(t.preProvisioningHook).toEqual({ targetArn: first.functionArn, payloadVersion: '2020-04-01' });
@@ -90,16 +132,26 @@ describe('setup --real against the emulator: the hook deployed as a Lambda funct
     const owner = await claimConnection(cloud, 'real-owner');
     clients.push(owner.client);
     const cert = await createCertificateFromCsr(owner.client);
-    expect(await registerThing(cloud, owner.client, cert.certificateOwnershipToken, 'SN-REAL')).toMatchObject({ outcome: 'accepted', body: { thingName: 'mything_SN-REAL' } });
+    expect(await registerThing(cloud, owner.client, cert.certificateOwnershipToken, 'SN-REAL')).toMatchObject({
+      outcome: 'accepted',
+      body: { thingName: 'mything_SN-REAL' },
+    });
 
     const attacker = await claimConnection(cloud, 'real-attacker');
     clients.push(attacker.client);
     const stolen = await createCertificateFromCsr(attacker.client);
-    expect(await registerThing(cloud, attacker.client, stolen.certificateOwnershipToken, 'SN-REAL')).toMatchObject({ outcome: 'rejected', body: { errorCode: 'ACCESS_DENIED' } });
+    expect(await registerThing(cloud, attacker.client, stolen.certificateOwnershipToken, 'SN-REAL')).toMatchObject({
+      outcome: 'rejected',
+      body: { errorCode: 'ACCESS_DENIED' },
+    });
     expect(emu.registry.getCertificate(stolen.certificateId)?.status).toBe('PENDING_ACTIVATION');
 
     // The decisions were logged by the bundle in the emulator's Lambda, not by the in-process module.
-    const log = emu.lambda.logOf(HOOK_FUNCTION_NAME).split('\n').filter((l) => l.startsWith('{"hook"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const log = emu.lambda
+      .logOf(HOOK_FUNCTION_NAME)
+      .split('\n')
+      .filter((l) => l.startsWith('{"hook"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(log.map((l) => l.allow)).toEqual([true, false]);
     expect(String(log[1]?.reason)).toMatch(/ACTIVE certificate/);
   }, 120_000);
@@ -107,18 +159,50 @@ describe('setup --real against the emulator: the hook deployed as a Lambda funct
   it('a caller without IAM rights gets the exact IAM, Lambda and permission commands to run', async () => {
     const accessKeyId = 'AKIANOIAMRIGHTS00001';
     const secretAccessKey = 'no-iam-rights-secret-key-000000000000000';
-    emu.credentials.put({ accessKeyId, secretAccessKey, principalArn: `arn:aws:iam::${emu.accountId}:user/deployer`, policies: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['iot:*', 'lambda:*'], Resource: '*' }] }] });
-    const config = { region: emu.region, endpoint: emu.endpoints.iotControlPlane, credentials: { accessKeyId, secretAccessKey } };
+    emu.credentials.put({
+      accessKeyId,
+      secretAccessKey,
+      principalArn: `arn:aws:iam::${emu.accountId}:user/deployer`,
+      policies: [
+        { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['iot:*', 'lambda:*'], Resource: '*' }] },
+      ],
+    });
+    const config = {
+      region: emu.region,
+      endpoint: emu.endpoints.iotControlPlane,
+      credentials: { accessKeyId, secretAccessKey },
+    };
     const l = new LambdaClient(config);
     const i = new IAMClient(config);
     try {
-      const out = await deployHook({ lambda: l, iam: i }, { ...account(), templateName: emu.provisioningTemplateName, functionName: 'OtherHook', roleName: 'OtherHookRole', zipPath: '/tmp/hook.zip' });
-      expect(out).toMatchObject({ role: { action: 'manual' }, function: { action: 'manual' }, permission: { action: 'manual' } });
+      const out = await deployHook(
+        { lambda: l, iam: i },
+        {
+          ...account(),
+          templateName: emu.provisioningTemplateName,
+          functionName: 'OtherHook',
+          roleName: 'OtherHookRole',
+          zipPath: '/tmp/hook.zip',
+        },
+      );
+      expect(out).toMatchObject({
+        role: { action: 'manual' },
+        function: { action: 'manual' },
+        permission: { action: 'manual' },
+      });
       expect(out.manualSteps).toEqual([
-        expect.stringMatching(/^aws iam create-role --role-name OtherHookRole --assume-role-policy-document '.*lambda\.amazonaws\.com.*'$/),
-        expect.stringMatching(/^aws iam put-role-policy --role-name OtherHookRole --policy-name pre-provisioning-hook --policy-document '.*iot:DescribeThing.*'$/),
-        expect.stringMatching(/^aws lambda create-function --function-name OtherHook .*--role arn:aws:iam::\d{12}:role\/OtherHookRole --zip-file fileb:\/\/\/tmp\/hook\.zip/),
-        expect.stringMatching(/^aws lambda add-permission --function-name OtherHook .*--principal iot\.amazonaws\.com --source-arn arn:aws:iot:.*:provisioningtemplate\/\S+ --source-account \d{12}$/),
+        expect.stringMatching(
+          /^aws iam create-role --role-name OtherHookRole --assume-role-policy-document '.*lambda\.amazonaws\.com.*'$/,
+        ),
+        expect.stringMatching(
+          /^aws iam put-role-policy --role-name OtherHookRole --policy-name pre-provisioning-hook --policy-document '.*iot:DescribeThing.*'$/,
+        ),
+        expect.stringMatching(
+          /^aws lambda create-function --function-name OtherHook .*--role arn:aws:iam::\d{12}:role\/OtherHookRole --zip-file fileb:\/\/\/tmp\/hook\.zip/,
+        ),
+        expect.stringMatching(
+          /^aws lambda add-permission --function-name OtherHook .*--principal iot\.amazonaws\.com --source-arn arn:aws:iot:.*:provisioningtemplate\/\S+ --source-account \d{12}$/,
+        ),
       ]);
       expect(emu.lambda.store.getRole('OtherHookRole')).toBeUndefined();
       expect(emu.lambda.store.getRole(HOOK_ROLE_NAME)).toBeDefined();

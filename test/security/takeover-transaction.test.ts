@@ -16,7 +16,9 @@ const RACERS = 3;
 let fx: IotFixture;
 let arrived = 0;
 let release: () => void = () => undefined;
-const allArrived = new Promise<void>((r) => { release = r; });
+const allArrived = new Promise<void>((r) => {
+  release = r;
+});
 
 beforeAll(async () => {
   fx = await startIotFixture({
@@ -42,19 +44,37 @@ afterAll(async () => {
 describe('RegisterThing transaction (issue #14)', () => {
   it('of concurrent registrations of one serial that all passed the hook, exactly one attaches an ACTIVE certificate', async () => {
     const claim = await fx.newClaim();
-    const conns: MqttClient[] = await Promise.all(Array.from({ length: RACERS }, (_, i) => fx.connect(claim, { clientId: `racer-${i}` })));
-    const certs = await Promise.all(conns.map(async (c) => {
-      const { csrPem } = await makeCsr('ec');
-      const r = await request(c, '$aws/certificates/create-from-csr/json', JSON.stringify({ certificateSigningRequest: csrPem }));
-      return JSON.parse(r.payload.toString()) as { certificateId: string; certificateOwnershipToken: string };
-    }));
-    const results = await Promise.all(conns.map(async (c, i) => {
-      const r = await request(c, `$aws/provisioning-templates/${TEMPLATE_NAME}/provision/json`, JSON.stringify({ certificateOwnershipToken: certs[i]!.certificateOwnershipToken, parameters: { SerialNumber: 'race' } }));
-      return { outcome: r.outcome, body: JSON.parse(r.payload.toString()) as Record<string, unknown> };
-    }));
+    const conns: MqttClient[] = await Promise.all(
+      Array.from({ length: RACERS }, (_, i) => fx.connect(claim, { clientId: `racer-${i}` })),
+    );
+    const certs = await Promise.all(
+      conns.map(async (c) => {
+        const { csrPem } = await makeCsr('ec');
+        const r = await request(
+          c,
+          '$aws/certificates/create-from-csr/json',
+          JSON.stringify({ certificateSigningRequest: csrPem }),
+        );
+        return JSON.parse(r.payload.toString()) as { certificateId: string; certificateOwnershipToken: string };
+      }),
+    );
+    const results = await Promise.all(
+      conns.map(async (c, i) => {
+        const r = await request(
+          c,
+          `$aws/provisioning-templates/${TEMPLATE_NAME}/provision/json`,
+          JSON.stringify({
+            certificateOwnershipToken: certs[i]!.certificateOwnershipToken,
+            parameters: { SerialNumber: 'race' },
+          }),
+        );
+        return { outcome: r.outcome, body: JSON.parse(r.payload.toString()) as Record<string, unknown> };
+      }),
+    );
     expect(arrived).toBe(RACERS);
     expect(results.filter((r) => r.outcome === 'accepted')).toHaveLength(1);
-    for (const r of results.filter((x) => x.outcome === 'rejected')) expect(r.body).toMatchObject({ statusCode: 403, errorCode: 'ACCESS_DENIED' });
+    for (const r of results.filter((x) => x.outcome === 'rejected'))
+      expect(r.body).toMatchObject({ statusCode: 403, errorCode: 'ACCESS_DENIED' });
     const attached = fx.registry.listThingPrincipals('mything_race');
     expect(attached).toHaveLength(1);
     const statuses = certs.map((c) => fx.registry.getCertificate(c.certificateId)?.status);

@@ -11,7 +11,13 @@ import vector from '../../protocol/session/vectors/handshake.json' with { type: 
 import { initiator, pump, responder, seededRandom } from './harness.js';
 
 describe('handshake vector', () => {
-  const verifier = { deviceId: vector.deviceId, iterations: vector.iterations, salt: hexToBytes(vector.salt), w0: hexToBytes(vector.w0), L: hexToBytes(vector.L) };
+  const verifier = {
+    deviceId: vector.deviceId,
+    iterations: vector.iterations,
+    salt: hexToBytes(vector.salt),
+    w0: hexToBytes(vector.w0),
+    L: hexToBytes(vector.L),
+  };
 
   it('is what the generator writes (run `npx tsx protocol/session/vectors/generate.ts` after a deliberate change)', () => {
     expect(vector).toEqual(JSON.parse(JSON.stringify(buildHandshakeVector())));
@@ -30,14 +36,20 @@ describe('handshake vector', () => {
 
   it('reproduces every message and sealed message; device messages share one counter across characteristics', () => {
     const x = pump(
-      initiator({ setupCode: vector.setupCode, deviceId: vector.deviceId, info: hexToBytes(vector.info), random: seededRandom(vector.phoneRandomLabel) }),
+      initiator({
+        setupCode: vector.setupCode,
+        deviceId: vector.deviceId,
+        info: hexToBytes(vector.info),
+        random: seededRandom(vector.phoneRandomLabel),
+      }),
       responder({ verifier, info: hexToBytes(vector.info), random: seededRandom(vector.deviceRandomLabel) }).device,
     );
     expect(x.messages.map((m) => ({ from: m.from, hex: bytesToHex(m.bytes) }))).toEqual(vector.messages);
     let deviceCounter = 0;
     for (const s of vector.sealed) {
       expect(s.channel).toBe(CHANNEL[s.characteristic as keyof typeof CHANNEL]);
-      const [sealer, opener] = s.from === 'phone' ? [x.phoneChannel!, x.deviceChannel!] : [x.deviceChannel!, x.phoneChannel!];
+      const [sealer, opener] =
+        s.from === 'phone' ? [x.phoneChannel!, x.deviceChannel!] : [x.deviceChannel!, x.phoneChannel!];
       expect(bytesToHex(sealer.seal(s.channel, hexToBytes(s.plaintext))), s.note).toBe(s.hex);
       expect(bytesToHex(opener.open(s.channel, hexToBytes(s.hex)))).toBe(s.plaintext);
       decodeMessage(hexToBytes(s.plaintext));

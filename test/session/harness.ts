@@ -55,7 +55,13 @@ export interface ResponderSetup {
 export function responder(s: ResponderSetup): { device: SessionResponder; limiter: AttemptLimiter; clock: FakeClock } {
   const clock = s.clock ?? new FakeClock();
   const limiter = new AttemptLimiter(s.store ?? new MemoryAttemptStore(), clock.now);
-  const device = new SessionResponder({ verifier: s.verifier, info: s.info ?? INFO, random: s.random ?? seededRandom('device-y'), attempts: limiter, clock: clock.now });
+  const device = new SessionResponder({
+    verifier: s.verifier,
+    info: s.info ?? INFO,
+    random: s.random ?? seededRandom('device-y'),
+    attempts: limiter,
+    clock: clock.now,
+  });
   return { device, limiter, clock };
 }
 
@@ -73,7 +79,11 @@ export interface Exchange {
 }
 
 /** Runs a handshake to its end in memory, passing each reply to the other side. */
-export function pump(phone: SessionInitiator, device: SessionResponder, tamper?: (index: number, bytes: Uint8Array) => Uint8Array): Exchange {
+export function pump(
+  phone: SessionInitiator,
+  device: SessionResponder,
+  tamper?: (index: number, bytes: Uint8Array) => Uint8Array,
+): Exchange {
   const messages: { from: 'phone' | 'device'; bytes: Uint8Array }[] = [];
   let lastPhone: HandshakeResult | undefined;
   let lastDevice: HandshakeResult | undefined;

@@ -11,11 +11,24 @@ import { initiator, makeDevice, pump, responder, seededRandom } from './harness.
 const dev = makeDevice('secrets');
 const secrets = deriveSecrets(dev.code, dev.verifier)!;
 const PSK = 'correct horse battery staple';
-const needles = [dev.code, formatSetupCode(dev.code), dev.code.toLowerCase(), bytesToHex(secrets.w0), bytesToHex(secrets.w1), PSK];
+const needles = [
+  dev.code,
+  formatSetupCode(dev.code),
+  dev.code.toLowerCase(),
+  bytesToHex(secrets.w0),
+  bytesToHex(secrets.w1),
+  PSK,
+];
 
 function render(err: unknown): string {
   const e = err as Error & { cause?: unknown };
-  return [String(e), e.stack ?? '', JSON.stringify(e), inspect(e, { depth: 5 }), e.cause ? inspect(e.cause, { depth: 5 }) : ''].join('\n');
+  return [
+    String(e),
+    e.stack ?? '',
+    JSON.stringify(e),
+    inspect(e, { depth: 5 }),
+    e.cause ? inspect(e.cause, { depth: 5 }) : '',
+  ].join('\n');
 }
 
 function expectClean(errors: unknown[]): void {
@@ -44,8 +57,12 @@ describe('secrets stay out of errors and logs', () => {
     const attempts = [
       pump(initiator({ setupCode: wrongCode }), responder({ verifier: dev.verifier }).device),
       pump(initiator({ setupCode: dev.code, deviceId: 'other' }), responder({ verifier: dev.verifier }).device),
-      pump(initiator({ setupCode: dev.code }), responder({ verifier: dev.verifier }).device, (i, b) => (i === 4 ? b.map((x, j) => (j === 5 ? x ^ 1 : x)) : b)),
-      pump(initiator({ setupCode: dev.code }), responder({ verifier: dev.verifier }).device, (i, b) => (i === 3 ? b.map((x, j) => (j === 10 ? x ^ 1 : x)) : b)),
+      pump(initiator({ setupCode: dev.code }), responder({ verifier: dev.verifier }).device, (i, b) =>
+        i === 4 ? b.map((x, j) => (j === 5 ? x ^ 1 : x)) : b,
+      ),
+      pump(initiator({ setupCode: dev.code }), responder({ verifier: dev.verifier }).device, (i, b) =>
+        i === 3 ? b.map((x, j) => (j === 10 ? x ^ 1 : x)) : b,
+      ),
     ];
     for (const x of attempts) for (const r of [x.phone, x.device]) if (r?.status === 'failed') errors.push(r.error);
     expect(errors.length).toBeGreaterThanOrEqual(6);

@@ -6,7 +6,13 @@ import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { findChromium } from './chromium.js';
 
-const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'];
+const ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+];
 
 export async function launchChromium(): Promise<Browser> {
   const { executablePath } = await findChromium();
@@ -40,7 +46,9 @@ export async function watchedPage(browser: Browser): Promise<WatchedPage> {
   const errors: string[] = [];
   const requests: string[] = [];
   const bodies: Uint8Array[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('request', (r) => {
     requests.push(`${r.method()} ${r.url()}`);
@@ -48,7 +56,11 @@ export async function watchedPage(browser: Browser): Promise<WatchedPage> {
     if (body) bodies.push(new Uint8Array(body));
   });
   return {
-    page, context, errors, requests, bodies,
+    page,
+    context,
+    errors,
+    requests,
+    bodies,
     cspViolations: () => page.evaluate(() => (window as unknown as { __csp: string[] }).__csp),
     close: () => context.close(),
   };

@@ -11,7 +11,14 @@ import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { adaptWifiBackend } from '../../peripheral/agent/index.js';
 import { SimulatedWifi } from '../../peripheral/wifi/simulated.js';
-import { AttemptLimiter, formatSetupCode, generateSetupCode, makeVerifier, MemoryAttemptStore, MIN_PBKDF2_ITERATIONS } from '../../protocol/session/index.js';
+import {
+  AttemptLimiter,
+  formatSetupCode,
+  generateSetupCode,
+  makeVerifier,
+  MemoryAttemptStore,
+  MIN_PBKDF2_ITERATIONS,
+} from '../../protocol/session/index.js';
 import { startSoftApServer } from '../../softap-fallback/server/index.js';
 import type { SoftApServer } from '../../softap-fallback/server/index.js';
 import { buildPage } from '../../softap-fallback/web/build.js';
@@ -43,10 +50,19 @@ beforeAll(async () => {
   browser = startedBrowser;
   dir = await mkdtemp(join(tmpdir(), 'softap-browser-'));
   const wifi = new SimulatedWifi({
-    networks: [{ ...HOME, rssi: -45, channel: 6 }, { ssid: 'neighbours', passphrase: 'not ours at all', rssi: -82, channel: 11 }],
-    joinDelayMs: 0, scanDelayMs: 0,
+    networks: [
+      { ...HOME, rssi: -45, channel: 6 },
+      { ssid: 'neighbours', passphrase: 'not ours at all', rssi: -82, channel: 11 },
+    ],
+    joinDelayMs: 0,
+    scanDelayMs: 0,
   });
-  device = makeDevice({ stateDir: join(dir, 'device'), wifi: adaptWifiBackend(wifi), caPem: cloud.emu.caPem, serial: SERIAL });
+  device = makeDevice({
+    stateDir: join(dir, 'device'),
+    wifi: adaptWifiBackend(wifi),
+    caPem: cloud.emu.caPem,
+    serial: SERIAL,
+  });
   await device.agent.start();
   const code = generateSetupCode(random);
   setupCode = formatSetupCode(code);
@@ -57,18 +73,31 @@ beforeAll(async () => {
     attempts: new AttemptLimiter(new MemoryAttemptStore(), Date.now),
     random,
     listen: { host: '127.0.0.1', port: 0 },
-    claimDefaults: { host: cloud.emu.endpoints.mqttHost, port: cloud.emu.endpoints.mqttPort, templateName: cloud.emu.provisioningTemplateName, parameters: { DeviceLocation: 'Kitchen' } },
+    claimDefaults: {
+      host: cloud.emu.endpoints.mqttHost,
+      port: cloud.emu.endpoints.mqttPort,
+      templateName: cloud.emu.provisioningTemplateName,
+      parameters: { DeviceLocation: 'Kitchen' },
+    },
     page,
     log: (l) => device.log.push(l),
   });
   // A real claim from the emulator's control plane, saved as the files the person downloaded.
   const claim = await cloud.claim();
-  files = { cert: join(dir, 'claim-certificate.pem.crt'), key: join(dir, 'claim-private.pem.key'), notPem: join(dir, 'photo.jpg'), tooLarge: join(dir, 'big.pem') };
+  files = {
+    cert: join(dir, 'claim-certificate.pem.crt'),
+    key: join(dir, 'claim-private.pem.key'),
+    notPem: join(dir, 'photo.jpg'),
+    tooLarge: join(dir, 'big.pem'),
+  };
   await writeFile(files.cert, claim.certificatePem);
   await writeFile(files.key, claim.privateKeyPem);
   keyPem = claim.privateKeyPem;
   await writeFile(files.notPem, randomBytes(3000));
-  await writeFile(files.tooLarge, `-----BEGIN CERTIFICATE-----\n${'QUFB'.repeat(16 * 1024)}\n-----END CERTIFICATE-----\n`);
+  await writeFile(
+    files.tooLarge,
+    `-----BEGIN CERTIFICATE-----\n${'QUFB'.repeat(16 * 1024)}\n-----END CERTIFICATE-----\n`,
+  );
 }, 60_000);
 
 afterEach(async () => {
@@ -100,10 +129,11 @@ async function expectCleanVisit(w: WatchedPage): Promise<void> {
   for (const r of w.requests) expect(new URL(r.split(' ')[1]!).origin).toBe(origin);
 }
 
-const posts = (w: WatchedPage, channel: string): string[] => w.requests.filter((r) => r.startsWith('POST ') && r.endsWith(`/frames/${channel}`));
+const posts = (w: WatchedPage, channel: string): string[] =>
+  w.requests.filter((r) => r.startsWith('POST ') && r.endsWith(`/frames/${channel}`));
 
 async function connectWithCode(w: WatchedPage, code: string): Promise<void> {
-  await w.page.getByLabel('Setup code from the device\'s label').fill(code);
+  await w.page.getByLabel("Setup code from the device's label").fill(code);
   await w.page.getByRole('button', { name: 'Connect' }).click();
 }
 
@@ -112,8 +142,14 @@ async function setupFormShown(w: WatchedPage): Promise<void> {
   try {
     await w.page.locator('#setup-form').waitFor({ state: 'visible', timeout: 20_000 });
   } catch (err) {
-    const shown = await w.page.locator('main').innerText().catch(() => '?');
-    throw new Error(`the network step did not appear; the page shows:\n${shown}\nconsole errors: ${w.errors.join(' | ')}`, { cause: err });
+    const shown = await w.page
+      .locator('main')
+      .innerText()
+      .catch(() => '?');
+    throw new Error(
+      `the network step did not appear; the page shows:\n${shown}\nconsole errors: ${w.errors.join(' | ')}`,
+      { cause: err },
+    );
   }
 }
 
@@ -162,7 +198,9 @@ describe('the SoftAP upload page in Chromium', () => {
       await w.page.getByRole('button', { name: 'Set up the device' }).click();
       await w.page.locator('#error').waitFor({ state: 'visible' });
       const shown = await errorShown(w);
-      await w.page.locator('#error').evaluate((e) => { (e as HTMLElement).hidden = true; });
+      await w.page.locator('#error').evaluate((e) => {
+        (e as HTMLElement).hidden = true;
+      });
       return shown;
     };
     const notPem = await submit(files.notPem, files.key);
@@ -197,14 +235,17 @@ describe('the SoftAP upload page in Chromium', () => {
     await setupFormShown(w);
     // The scan, strongest first.
     expect(await w.page.locator('#networks label').allInnerTexts()).toEqual([
-      expect.stringMatching(/^home · strong signal · WPA2/), expect.stringMatching(/^neighbours · weak signal · WPA2/),
+      expect.stringMatching(/^home · strong signal · WPA2/),
+      expect.stringMatching(/^neighbours · weak signal · WPA2/),
     ]);
     await w.page.getByLabel(/^home/).check();
     await w.page.getByLabel('Wi-Fi password').fill('not the password');
     await w.page.getByLabel(/^Claim certificate \(…/).setInputFiles(files.cert);
     await w.page.getByLabel(/^Private key \(…/).setInputFiles(files.key);
     // Checked as soon as they are picked: the expiry comes from the certificate's notAfter.
-    await expect.poll(() => w.page.locator('#cert-hint').innerText()).toMatch(/^Claim certificate valid until .+ \([0-5] min left\)\.$/);
+    await expect
+      .poll(() => w.page.locator('#cert-hint').innerText())
+      .toMatch(/^Claim certificate valid until .+ \([0-5] min left\)\.$/);
     await expect.poll(() => w.page.locator('#key-hint').innerText()).toBe('Private key: looks right.');
     expect(await w.page.locator('#template').inputValue()).toBe(cloud.emu.provisioningTemplateName);
     expect(await w.page.locator('#parameters').inputValue()).toBe('DeviceLocation=Kitchen');
@@ -224,9 +265,9 @@ describe('the SoftAP upload page in Chromium', () => {
     expect(thing).toBe(`mything_${SERIAL}`);
     expect(await w.page.locator('#status').innerText()).toBe(`Provisioned: ${thing}`);
     expect(await w.page.locator('#error').isHidden()).toBe(true);
-    expect(await w.page.locator('#steps li').allInnerTexts()).toEqual(expect.arrayContaining([
-      'Joining your Wi-Fi network…', 'Registering the device as a thing…', 'Provisioned',
-    ]));
+    expect(await w.page.locator('#steps li').allInnerTexts()).toEqual(
+      expect.arrayContaining(['Joining your Wi-Fi network…', 'Registering the device as a thing…', 'Provisioned']),
+    );
     expect(device.agent.state).toBe('provisioned');
     // The secrets crossed the network only inside sealed frames: no body holds them in clear.
     expect(posts(w, 'wifi').length).toBeGreaterThan(0);

@@ -17,7 +17,13 @@ import { formatSetupCode, generateSetupCode, SessionInitiator } from '../../prot
 import type { CreatedConnection, NotificationBatch } from '../../softap-fallback/client/api.js';
 import { connectHttp } from '../../softap-fallback/client/http-link.js';
 import { fromBase64Url } from '../../softap-fallback/client/base64url.js';
-import { CONTENT_SECURITY_POLICY, LONG_POLL_MS, CONNECTION_IDLE_MS, CONNECT_BURST, MAX_FRAME_BODY_BYTES } from '../../softap-fallback/server/index.js';
+import {
+  CONTENT_SECURITY_POLICY,
+  LONG_POLL_MS,
+  CONNECTION_IDLE_MS,
+  CONNECT_BURST,
+  MAX_FRAME_BODY_BYTES,
+} from '../../softap-fallback/server/index.js';
 import { CLIENT, ManualTimers, raw, random, startSoftApFixture, until } from './fixture.js';
 import type { RawResponse, SoftApFixture } from './fixture.js';
 
@@ -64,18 +70,47 @@ describe('SoftAP API: requests the server refuses', () => {
   it('refuses an oversize frame with 413 MESSAGE_TOO_LARGE and changes nothing', async () => {
     const c = await created(fx);
     const big = new Uint8Array(MAX_FRAME_BODY_BYTES + 1).fill(0x80);
-    const r = await raw(fx.server, 'POST', `/api/v1/connections/${c.id}/frames/session`, { ...CLIENT, 'Content-Type': 'application/octet-stream' }, big);
+    const r = await raw(
+      fx.server,
+      'POST',
+      `/api/v1/connections/${c.id}/frames/session`,
+      { ...CLIENT, 'Content-Type': 'application/octet-stream' },
+      big,
+    );
     expect(r.status).toBe(413);
     expect(r.json()).toMatchObject({ error: { code: 'MESSAGE_TOO_LARGE', message: expect.any(String) } });
     // The same without a declared length (chunked) is cut off while reading.
     const chunked = await new Promise<RawResponse>((resolve, reject) => {
       void import('node:http').then(({ request }) => {
-        const req = request({ host: '127.0.0.1', port: fx.server.port, method: 'POST', path: `/api/v1/connections/${c.id}/frames/session`, agent: false,
-          headers: { Host: `127.0.0.1:${fx.server.port}`, ...CLIENT, 'Content-Type': 'application/octet-stream', 'Transfer-Encoding': 'chunked' } }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (x: Buffer) => chunks.push(x));
-          res.on('end', () => { const b = Buffer.concat(chunks); resolve({ status: res.statusCode!, headers: res.headers, body: b, text: b.toString(), json: () => JSON.parse(b.toString()) as unknown }); });
-        });
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port: fx.server.port,
+            method: 'POST',
+            path: `/api/v1/connections/${c.id}/frames/session`,
+            agent: false,
+            headers: {
+              Host: `127.0.0.1:${fx.server.port}`,
+              ...CLIENT,
+              'Content-Type': 'application/octet-stream',
+              'Transfer-Encoding': 'chunked',
+            },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (x: Buffer) => chunks.push(x));
+            res.on('end', () => {
+              const b = Buffer.concat(chunks);
+              resolve({
+                status: res.statusCode!,
+                headers: res.headers,
+                body: b,
+                text: b.toString(),
+                json: () => JSON.parse(b.toString()) as unknown,
+              });
+            });
+          },
+        );
         req.on('error', reject);
         req.write(Buffer.from(big.subarray(0, 300)));
         req.end(Buffer.from(big.subarray(300)));
@@ -88,21 +123,42 @@ describe('SoftAP API: requests the server refuses', () => {
     expect(fx.server.connections()).toBe(1);
     await raw(fx.server, 'DELETE', `/api/v1/connections/${c.id}`, CLIENT);
     // A body on a route that takes none.
-    const withBody = await raw(fx.server, 'POST', '/api/v1/connections', { ...CLIENT, 'Content-Type': 'application/octet-stream' }, new Uint8Array(10));
+    const withBody = await raw(
+      fx.server,
+      'POST',
+      '/api/v1/connections',
+      { ...CLIENT, 'Content-Type': 'application/octet-stream' },
+      new Uint8Array(10),
+    );
     expect(withBody.status).toBe(413);
   }, 40_000);
 
   it('takes frames only as application/octet-stream (415) and only on the four written channels', async () => {
     const c = await created(fx);
-    const json = await raw(fx.server, 'POST', `/api/v1/connections/${c.id}/frames/session`, { ...CLIENT, 'Content-Type': 'application/json' }, new TextEncoder().encode('{}'));
+    const json = await raw(
+      fx.server,
+      'POST',
+      `/api/v1/connections/${c.id}/frames/session`,
+      { ...CLIENT, 'Content-Type': 'application/json' },
+      new TextEncoder().encode('{}'),
+    );
     expect(json.status).toBe(415);
     expect(errorCode(json)).toBe('MESSAGE_INVALID');
     const none = await raw(fx.server, 'POST', `/api/v1/connections/${c.id}/frames/session`, CLIENT, new Uint8Array(4));
     expect(none.status).toBe(415);
-    const status = await raw(fx.server, 'POST', `/api/v1/connections/${c.id}/frames/status`, { ...CLIENT, 'Content-Type': 'application/octet-stream' }, new Uint8Array(4));
+    const status = await raw(
+      fx.server,
+      'POST',
+      `/api/v1/connections/${c.id}/frames/status`,
+      { ...CLIENT, 'Content-Type': 'application/octet-stream' },
+      new Uint8Array(4),
+    );
     expect(status.status).toBe(400);
     expect(errorCode(status)).toBe('WRONG_CHANNEL');
-    const empty = await raw(fx.server, 'POST', `/api/v1/connections/${c.id}/frames/wifi`, { ...CLIENT, 'Content-Type': 'application/octet-stream' });
+    const empty = await raw(fx.server, 'POST', `/api/v1/connections/${c.id}/frames/wifi`, {
+      ...CLIENT,
+      'Content-Type': 'application/octet-stream',
+    });
     expect(empty.status).toBe(400);
     expect(errorCode(empty)).toBe('FRAME_MALFORMED');
     const badAfter = await raw(fx.server, 'GET', `/api/v1/connections/${c.id}/notifications?after=-1`);
@@ -117,7 +173,11 @@ describe('SoftAP API: requests the server refuses', () => {
     expect(errorCode(cross)).toBe('ORIGIN_REJECTED');
     const site = await raw(fx.server, 'POST', '/api/v1/connections', { ...CLIENT, 'Sec-Fetch-Site': 'cross-site' });
     expect(site.status).toBe(403);
-    const preflight = await raw(fx.server, 'OPTIONS', '/api/v1/connections', { Origin: 'http://evil.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'x-provisioning-client' });
+    const preflight = await raw(fx.server, 'OPTIONS', '/api/v1/connections', {
+      Origin: 'http://evil.example',
+      'Access-Control-Request-Method': 'POST',
+      'Access-Control-Request-Headers': 'x-provisioning-client',
+    });
     expect(preflight.status).toBe(403);
     expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
     const noHeader = await raw(fx.server, 'POST', '/api/v1/connections');
@@ -126,7 +186,10 @@ describe('SoftAP API: requests the server refuses', () => {
     const wrongValue = await raw(fx.server, 'DELETE', '/api/v1/connections/abc', { 'X-Provisioning-Client': 'yes' });
     expect(wrongValue.status).toBe(403);
     // The device's own origin is fine.
-    const same = await raw(fx.server, 'POST', '/api/v1/connections', { ...CLIENT, Origin: `http://127.0.0.1:${fx.server.port}` });
+    const same = await raw(fx.server, 'POST', '/api/v1/connections', {
+      ...CLIENT,
+      Origin: `http://127.0.0.1:${fx.server.port}`,
+    });
     expect(same.status).toBe(201);
     await raw(fx.server, 'DELETE', `/api/v1/connections/${(same.json() as CreatedConnection).id}`, CLIENT);
     expect(fx.server.connections()).toBe(0);
@@ -191,7 +254,13 @@ describe('SoftAP API: requests the server refuses', () => {
       ['GET', `/api/v1/connections/${id}/info`, {}],
       ['DELETE', `/api/v1/connections/${id}`, CLIENT],
     ] as const) {
-      const r = await raw(fx.server, method, path, headers, method === 'POST' ? new Uint8Array([0xc0, 0, 1, 0, 0, 0, 0, 1]) : undefined);
+      const r = await raw(
+        fx.server,
+        method,
+        path,
+        headers,
+        method === 'POST' ? new Uint8Array([0xc0, 0, 1, 0, 0, 0, 0, 1]) : undefined,
+      );
       expect(r.status, `${method} ${path}`).toBe(404);
       expect(errorCode(r)).toBe('LINK_LOST');
     }
@@ -211,7 +280,9 @@ describe('SoftAP API: the protocol over HTTP', () => {
     const link = await connectHttp(fx.server.url);
     const session = new DeviceSession(link, { now: Date.now, random });
     const before = fx.attempts.state.failures;
-    await expect(session.handshake(formatSetupCode(generateSetupCode(random)), fx.deviceId)).rejects.toMatchObject({ code: 'SESSION_AUTH_FAILED' });
+    await expect(session.handshake(formatSetupCode(generateSetupCode(random)), fx.deviceId)).rejects.toMatchObject({
+      code: 'SESSION_AUTH_FAILED',
+    });
     expect(fx.attempts.state.failures).toBe(before + 1);
     await link.close();
     expect(fx.server.connections()).toBe(0);
@@ -225,7 +296,9 @@ describe('SoftAP API: the protocol over HTTP', () => {
   it('gives a second phone DEVICE_BUSY while one holds the session; the same phone coming back takes its session over', async () => {
     const first = await connectHttp(fx.server.url);
     let firstDropped = false;
-    first.onDrop(() => { firstDropped = true; });
+    first.onDrop(() => {
+      firstDropped = true;
+    });
     const session = new DeviceSession(first, { now: Date.now, random });
     await session.handshake(fx.setupCode, fx.deviceId);
     await session.status(() => true, 0);
@@ -240,7 +313,9 @@ describe('SoftAP API: the protocol over HTTP', () => {
     await resumed.handshake(fx.setupCode, fx.deviceId);
     expect((await resumed.status(() => true, 0)).state).toBe('sessionEstablished');
     await until(() => firstDropped);
-    await expect(session.send('control', { type: 'control', command: 'scan' })).rejects.toMatchObject({ code: 'LINK_LOST' });
+    await expect(session.send('control', { type: 'control', command: 'scan' })).rejects.toMatchObject({
+      code: 'LINK_LOST',
+    });
     expect(fx.device.agent.busy).toBe(true);
     await again.close();
     await first.close();
@@ -252,12 +327,15 @@ describe('SoftAP API: the protocol over HTTP', () => {
     // Record what the long-poll answers (the `closed` code is not part of DeviceLink).
     const recording: typeof fetch = async (input, init) => {
       const res = await fetch(input, init);
-      if (String(input).includes('/notifications') && res.ok) batches.push(await res.clone().json() as NotificationBatch);
+      if (String(input).includes('/notifications') && res.ok)
+        batches.push((await res.clone().json()) as NotificationBatch);
       return res;
     };
     const link = await connectHttp(fx.server.url, { fetch: recording });
     let dropped = false;
-    link.onDrop(() => { dropped = true; });
+    link.onDrop(() => {
+      dropped = true;
+    });
     const tampering: DeviceLink = {
       attPayload: link.attPayload,
       readInfo: () => link.readInfo(),
@@ -276,7 +354,11 @@ describe('SoftAP API: the protocol over HTTP', () => {
     };
     const session = new DeviceSession(tampering, { now: Date.now, random });
     await session.handshake(fx.setupCode, fx.deviceId);
-    await session.send('wifi', { type: 'wifi', ssid: new TextEncoder().encode('home'), passphrase: 'correct horse battery' });
+    await session.send('wifi', {
+      type: 'wifi',
+      ssid: new TextEncoder().encode('home'),
+      passphrase: 'correct horse battery',
+    });
     await until(() => dropped);
     expect(batches.at(-1)?.closed).toEqual({ code: 'SESSION_TAMPERED' });
     expect(fx.device.agent.state).toBe('idle');
@@ -286,7 +368,10 @@ describe('SoftAP API: the protocol over HTTP', () => {
     const items = batches.flatMap((b) => b.items);
     expect(items.at(-1)?.channel).toBe('status');
     expect(toHex(fromBase64Url(items.at(-1)!.frame).subarray(FIRST_FRAME_HEADER_BYTES))).toBe('8207190206');
-    const failure = await session.send('control', { type: 'control', command: 'scan' }).then(() => undefined, (e: unknown) => e);
+    const failure = await session.send('control', { type: 'control', command: 'scan' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(failure).toBeInstanceOf(ReportedError);
     expect(failure).toMatchObject({ code: 'SESSION_TAMPERED' });
     await link.close();
@@ -328,7 +413,13 @@ describe('SoftAP API: long-poll and expiry on injected timers', () => {
   it('drops a waiting long-poll whose client aborted', async () => {
     const c = await created(fx);
     const { request } = await import('node:http');
-    const req = request({ host: '127.0.0.1', port: fx.server.port, path: `/api/v1/connections/${c.id}/notifications?after=0`, headers: { Host: `127.0.0.1:${fx.server.port}` }, agent: false });
+    const req = request({
+      host: '127.0.0.1',
+      port: fx.server.port,
+      path: `/api/v1/connections/${c.id}/notifications?after=0`,
+      headers: { Host: `127.0.0.1:${fx.server.port}` },
+      agent: false,
+    });
     req.on('error', () => undefined);
     req.end();
     await until(() => fx.server.traffic().waiting === 1);
@@ -388,13 +479,31 @@ describe('SoftAP API: bounded connections', () => {
       const link = new MessageLink({ characteristic: 'session', attPayload: c.attPayload, now: Date.now });
       // Every hello is answered with one session frame; nobody polls.
       for (let i = 0; i < 3; i++) {
-        const [frame] = link.sendBytes(new SessionInitiator({ setupCode: small.setupCode, deviceId: small.deviceId, info, random }).start());
-        const r = await raw(small.server, 'POST', `/api/v1/connections/${c.id}/frames/session`, { ...CLIENT, 'Content-Type': 'application/octet-stream' }, frame);
+        const [frame] = link.sendBytes(
+          new SessionInitiator({ setupCode: small.setupCode, deviceId: small.deviceId, info, random }).start(),
+        );
+        const r = await raw(
+          small.server,
+          'POST',
+          `/api/v1/connections/${c.id}/frames/session`,
+          { ...CLIENT, 'Content-Type': 'application/octet-stream' },
+          frame,
+        );
         expect(r.status).toBe(204);
       }
       const n = await raw(small.server, 'GET', `/api/v1/connections/${c.id}/notifications?after=0`);
-      expect(n.json()).toMatchObject({ next: 2, items: [{ channel: 'session' }, { channel: 'session' }], closed: { code: 'LINK_LOST' } });
-      const late = await raw(small.server, 'POST', `/api/v1/connections/${c.id}/frames/session`, { ...CLIENT, 'Content-Type': 'application/octet-stream' }, new Uint8Array([0xc0]));
+      expect(n.json()).toMatchObject({
+        next: 2,
+        items: [{ channel: 'session' }, { channel: 'session' }],
+        closed: { code: 'LINK_LOST' },
+      });
+      const late = await raw(
+        small.server,
+        'POST',
+        `/api/v1/connections/${c.id}/frames/session`,
+        { ...CLIENT, 'Content-Type': 'application/octet-stream' },
+        new Uint8Array([0xc0]),
+      );
       expect(late.status).toBe(404);
       expect(errorCode(late)).toBe('LINK_LOST');
     } finally {
@@ -405,10 +514,25 @@ describe('SoftAP API: bounded connections', () => {
   it('serves the installed page files at / and /assets/, and nothing else', async () => {
     const page = await startSoftApFixture({
       deviceId: 'pi-page',
-      server: { page: { files: new Map([
-        ['/', { contentType: 'text/html; charset=utf-8', body: new TextEncoder().encode('<!doctype html><title>Setup</title><script src="/assets/app.js"></script>') }],
-        ['/assets/app.js', { contentType: 'text/javascript; charset=utf-8', body: new TextEncoder().encode('console.log(1)') }],
-      ]) } },
+      server: {
+        page: {
+          files: new Map([
+            [
+              '/',
+              {
+                contentType: 'text/html; charset=utf-8',
+                body: new TextEncoder().encode(
+                  '<!doctype html><title>Setup</title><script src="/assets/app.js"></script>',
+                ),
+              },
+            ],
+            [
+              '/assets/app.js',
+              { contentType: 'text/javascript; charset=utf-8', body: new TextEncoder().encode('console.log(1)') },
+            ],
+          ]),
+        },
+      },
     });
     try {
       const index = await raw(page.server, 'GET', '/');
@@ -428,10 +552,12 @@ describe('SoftAP server start-up', () => {
   it('fails with SOFTAP_FAILED on a port in use, and CONFIG_INVALID on a wildcard address without allowedHosts', async () => {
     const fx = await startSoftApFixture({ deviceId: 'pi-start' });
     try {
-      await expect(startSoftApFixture({ deviceId: 'pi-start2', server: { listen: { host: '127.0.0.1', port: fx.server.port } } }))
-        .rejects.toMatchObject({ code: 'SOFTAP_FAILED' });
-      await expect(startSoftApFixture({ deviceId: 'pi-start3', server: { listen: { host: '0.0.0.0', port: 0 } } }))
-        .rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+      await expect(
+        startSoftApFixture({ deviceId: 'pi-start2', server: { listen: { host: '127.0.0.1', port: fx.server.port } } }),
+      ).rejects.toMatchObject({ code: 'SOFTAP_FAILED' });
+      await expect(
+        startSoftApFixture({ deviceId: 'pi-start3', server: { listen: { host: '0.0.0.0', port: 0 } } }),
+      ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     } finally {
       await fx.close();
     }

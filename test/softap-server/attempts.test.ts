@@ -10,7 +10,12 @@ import { GattConnection } from '../../peripheral/gatt/connection.js';
 import { buildInfo } from '../../peripheral/gatt/info.js';
 import { systemTimers } from '../../peripheral/gatt/timers.js';
 import { encodeMessage } from '../../protocol/codec.js';
-import { AttemptLimiter, formatSetupCode, generateSetupCode, MemoryAttemptStore } from '../../protocol/session/index.js';
+import {
+  AttemptLimiter,
+  formatSetupCode,
+  generateSetupCode,
+  MemoryAttemptStore,
+} from '../../protocol/session/index.js';
 import { connectHttp } from '../../softap-fallback/client/http-link.js';
 import { CLIENT, raw, random, startSoftApFixture } from './fixture.js';
 import type { SoftApFixture } from './fixture.js';
@@ -20,12 +25,24 @@ function bleLink(fx: SoftApFixture): DeviceLink {
   const listeners = new Map<NotifyName, Array<(f: Uint8Array) => void>>();
   const drops: Array<() => void> = [];
   const conn = new GattConnection({
-    agent: fx.device.agent, verifier: fx.verifier, attempts: fx.attempts, random, now: Date.now, timers: systemTimers,
+    agent: fx.device.agent,
+    verifier: fx.verifier,
+    attempts: fx.attempts,
+    random,
+    now: Date.now,
+    timers: systemTimers,
     info: encodeMessage(buildInfo({ deviceId: fx.deviceId, state: fx.device.agent.state })),
-    idleTimeoutMs: 60_000, attPayload: 512, transport: 'ble',
-    disconnect: () => { for (const d of drops.splice(0)) d(); },
+    idleTimeoutMs: 60_000,
+    attPayload: 512,
+    transport: 'ble',
+    disconnect: () => {
+      for (const d of drops.splice(0)) d();
+    },
   });
-  for (const n of ['session', 'status', 'scan'] as const) conn.subscribe(n, (f) => { for (const l of listeners.get(n) ?? []) l(f); });
+  for (const n of ['session', 'status', 'scan'] as const)
+    conn.subscribe(n, (f) => {
+      for (const l of listeners.get(n) ?? []) l(f);
+    });
   return {
     attPayload: 512,
     readInfo: async () => conn.readInfo(0),
@@ -41,7 +58,11 @@ describe('the attempt limiter shared by BLE and SoftAP', () => {
   const now = 5_000_000;
   beforeAll(async () => {
     // One free failure, then a minute's lock-out.
-    const attempts = new AttemptLimiter(new MemoryAttemptStore(), () => now, { freeFailures: 1, baseLockoutMs: 60_000, maxLockoutMs: 3_600_000 });
+    const attempts = new AttemptLimiter(new MemoryAttemptStore(), () => now, {
+      freeFailures: 1,
+      baseLockoutMs: 60_000,
+      maxLockoutMs: 3_600_000,
+    });
     fx = await startSoftApFixture({ attempts, now: () => now });
   });
   afterAll(async () => {
@@ -51,7 +72,9 @@ describe('the attempt limiter shared by BLE and SoftAP', () => {
   it('a wrong code over BLE locks the HTTP side out: 429 SESSION_LOCKED_OUT with Retry-After', async () => {
     const wrong = formatSetupCode(generateSetupCode(random));
     const ble = bleLink(fx);
-    await expect(new DeviceSession(ble, { now: Date.now, random }).handshake(wrong, fx.deviceId)).rejects.toMatchObject({ code: 'SESSION_AUTH_FAILED' });
+    await expect(new DeviceSession(ble, { now: Date.now, random }).handshake(wrong, fx.deviceId)).rejects.toMatchObject(
+      { code: 'SESSION_AUTH_FAILED' },
+    );
     await ble.close();
     expect(fx.attempts.state.failures).toBe(1);
     expect(fx.attempts.check().locked).toBe(true);
@@ -69,7 +92,9 @@ describe('the attempt limiter shared by BLE and SoftAP', () => {
     fx.attempts.recordSuccess();
     const link = await connectHttp(fx.server.url);
     fx.attempts.recordFailure();
-    await expect(new DeviceSession(link, { now: Date.now, random }).handshake(fx.setupCode, fx.deviceId)).rejects.toMatchObject({ code: 'SESSION_LOCKED_OUT' });
+    await expect(
+      new DeviceSession(link, { now: Date.now, random }).handshake(fx.setupCode, fx.deviceId),
+    ).rejects.toMatchObject({ code: 'SESSION_LOCKED_OUT' });
     await link.close();
   });
 

@@ -11,7 +11,14 @@ import { join } from 'node:path';
 import { buildInfo } from '../../peripheral/gatt/info.js';
 import type { Timers } from '../../peripheral/gatt/timers.js';
 import { encodeMessage } from '../../protocol/codec.js';
-import { AttemptLimiter, formatSetupCode, generateSetupCode, makeVerifier, MemoryAttemptStore, MIN_PBKDF2_ITERATIONS } from '../../protocol/session/index.js';
+import {
+  AttemptLimiter,
+  formatSetupCode,
+  generateSetupCode,
+  makeVerifier,
+  MemoryAttemptStore,
+  MIN_PBKDF2_ITERATIONS,
+} from '../../protocol/session/index.js';
 import type { SetupVerifier } from '../../protocol/session/index.js';
 import { startSoftApServer } from '../../softap-fallback/server/index.js';
 import type { SoftApLimits, SoftApServer, SoftApServerOptions } from '../../softap-fallback/server/index.js';
@@ -52,13 +59,22 @@ export async function startSoftApFixture(options: FixtureOptions = {}): Promise<
   const code = generateSetupCode(random);
   const verifier = makeVerifier({ deviceId, code, random, iterations: MIN_PBKDF2_ITERATIONS });
   const wifi = new SimWifi([NET, { ssid: 'cafe' }]);
-  const device = makeDevice({ stateDir: join(dir, 'device'), wifi, caPem: options.caPem ?? '', ...(options.serial ? { serial: options.serial } : {}) });
+  const device = makeDevice({
+    stateDir: join(dir, 'device'),
+    wifi,
+    caPem: options.caPem ?? '',
+    ...(options.serial ? { serial: options.serial } : {}),
+  });
   await device.agent.start();
   const now = options.now ?? Date.now;
   const attempts = options.attempts ?? new AttemptLimiter(new MemoryAttemptStore(), now);
   const log: string[] = [];
   const server = await startSoftApServer({
-    agent: device.agent, verifier, attempts, random, now,
+    agent: device.agent,
+    verifier,
+    attempts,
+    random,
+    now,
     info: () => encodeMessage(buildInfo({ deviceId, state: device.agent.state })),
     listen: { host: '127.0.0.1', port: 0 },
     log: (l) => log.push(l),
@@ -70,7 +86,15 @@ export async function startSoftApFixture(options: FixtureOptions = {}): Promise<
     throw err;
   });
   return {
-    dir, deviceId, setupCode: formatSetupCode(code), verifier, attempts, device, wifi, server, log,
+    dir,
+    deviceId,
+    setupCode: formatSetupCode(code),
+    verifier,
+    attempts,
+    device,
+    wifi,
+    server,
+    log,
     close: async () => {
       await server.close();
       await device.agent.settled();
@@ -88,21 +112,42 @@ export interface RawResponse {
 }
 
 /** One request over node:http, with exactly the headers given (a Host or Origin fetch would not send), optionally from another address. */
-export function raw(server: SoftApServer, method: string, path: string, headers: Record<string, string> = {}, body?: Uint8Array, from?: string): Promise<RawResponse> {
+export function raw(
+  server: SoftApServer,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: Uint8Array,
+  from?: string,
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = request({
-      host: '127.0.0.1', port: server.port, method, path, headers: { Host: `127.0.0.1:${server.port}`, ...headers }, agent: false,
-      // Another loopback address plays another phone on the AP.
-      ...(from ? { localAddress: from } : {}),
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const b = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: b, text: b.toString('utf8'), json: () => JSON.parse(b.toString('utf8')) as unknown });
-      });
-      res.on('error', reject);
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: server.port,
+        method,
+        path,
+        headers: { Host: `127.0.0.1:${server.port}`, ...headers },
+        agent: false,
+        // Another loopback address plays another phone on the AP.
+        ...(from ? { localAddress: from } : {}),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const b = Buffer.concat(chunks);
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: b,
+            text: b.toString('utf8'),
+            json: () => JSON.parse(b.toString('utf8')) as unknown,
+          });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     if (body) req.end(Buffer.from(body));
     else req.end();

@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 describe('provisioning over the SoftAP HTTP API', () => {
-  it('provisions the device with provisionDevice over connectHttp, with the device\'s scan', async () => {
+  it("provisions the device with provisionDevice over connectHttp, with the device's scan", async () => {
     const phases: Phase[] = [];
     const states: string[] = [];
     const links: HttpDeviceLinkApi[] = [];
@@ -44,32 +44,37 @@ describe('provisioning over the SoftAP HTTP API', () => {
       kinds[kind] = (kinds[kind] ?? 0) + 1;
       return fetch(input, init);
     };
-    const result = await provisionDevice({
-      deviceId: fx.deviceId,
-      setupCode: fx.setupCode,
-      wifi: { ssid: NET.ssid, passphrase: NET.passphrase },
-      scan: true,
-      claim: async () => {
-        const c = await cloud.claim();
-        claimSentAt = performance.now();
-        return c;
-      },
-    }, {
-      connect: async () => {
-        const link = await connectHttp(fx.server.url, { fetch: counting });
-        links.push(link);
-        return link;
-      },
-      random,
-      hooks: {
-        onPhase: (p) => phases.push(p),
-        onStatus: (s) => {
-          states.push(s.state);
-          if (s.state === 'provisioned') provisionedAt = performance.now();
+    const result = await provisionDevice(
+      {
+        deviceId: fx.deviceId,
+        setupCode: fx.setupCode,
+        wifi: { ssid: NET.ssid, passphrase: NET.passphrase },
+        scan: true,
+        claim: async () => {
+          const c = await cloud.claim();
+          claimSentAt = performance.now();
+          return c;
         },
-        onScan: (n) => { networks = n.map((x) => new TextDecoder().decode(x.ssid)); },
       },
-    });
+      {
+        connect: async () => {
+          const link = await connectHttp(fx.server.url, { fetch: counting });
+          links.push(link);
+          return link;
+        },
+        random,
+        hooks: {
+          onPhase: (p) => phases.push(p),
+          onStatus: (s) => {
+            states.push(s.state);
+            if (s.state === 'provisioned') provisionedAt = performance.now();
+          },
+          onScan: (n) => {
+            networks = n.map((x) => new TextDecoder().decode(x.ssid));
+          },
+        },
+      },
+    );
     const after = fx.server.traffic();
     expect(result.thingName).toBe(`mything_${SERIAL}`);
     expect(cloud.emu.registry.getCertificate(result.certificateId)?.status).toBe('ACTIVE');
@@ -89,10 +94,12 @@ describe('provisioning over the SoftAP HTTP API', () => {
     expect(log).toContain('session established');
     const link = links[0]!;
     // Figures (printed, not asserted on time).
-    console.log(`[softap figures] frames out ${link.counters.frameBytesOut} B, frames in ${link.counters.frameBytesIn} B, `
-      + `client requests ${link.counters.requests}, server requests ${after.requests - before.requests}, `
-      + `HTTP bytes in ${after.bytesIn - before.bytesIn} B / out ${after.bytesOut - before.bytesOut} B, `
-      + `claim sent → provisioned ${(provisionedAt - claimSentAt).toFixed(0)} ms, phases ${JSON.stringify(result.phasesMs)}, requests ${JSON.stringify(kinds)}`);
+    console.log(
+      `[softap figures] frames out ${link.counters.frameBytesOut} B, frames in ${link.counters.frameBytesIn} B, ` +
+        `client requests ${link.counters.requests}, server requests ${after.requests - before.requests}, ` +
+        `HTTP bytes in ${after.bytesIn - before.bytesIn} B / out ${after.bytesOut - before.bytesOut} B, ` +
+        `claim sent → provisioned ${(provisionedAt - claimSentAt).toFixed(0)} ms, phases ${JSON.stringify(result.phasesMs)}, requests ${JSON.stringify(kinds)}`,
+    );
     expect(link.counters.frameBytesOut).toBe(result.bytesSent);
     expect(after.bytesIn - before.bytesIn).toBeGreaterThan(result.bytesSent);
   }, 60_000);

@@ -9,9 +9,18 @@ import { topicMatches } from './topic-match.js';
 
 describe('fleet-provisioning topics', () => {
   it('parses request topics and nothing else', () => {
-    expect(parseFleetRequestTopic('$aws/certificates/create/json')).toMatchObject({ operation: 'CreateKeysAndCertificate', format: 'json' });
-    expect(parseFleetRequestTopic('$aws/certificates/create-from-csr/cbor')).toMatchObject({ operation: 'CreateCertificateFromCsr', format: 'cbor' });
-    expect(parseFleetRequestTopic('$aws/provisioning-templates/T-1/provision/json')).toMatchObject({ operation: 'RegisterThing', templateName: 'T-1' });
+    expect(parseFleetRequestTopic('$aws/certificates/create/json')).toMatchObject({
+      operation: 'CreateKeysAndCertificate',
+      format: 'json',
+    });
+    expect(parseFleetRequestTopic('$aws/certificates/create-from-csr/cbor')).toMatchObject({
+      operation: 'CreateCertificateFromCsr',
+      format: 'cbor',
+    });
+    expect(parseFleetRequestTopic('$aws/provisioning-templates/T-1/provision/json')).toMatchObject({
+      operation: 'RegisterThing',
+      templateName: 'T-1',
+    });
     expect(parseFleetRequestTopic('$aws/certificates/create/xml')).toBeUndefined();
     expect(parseFleetRequestTopic('$aws/certificates/create/json/accepted')).toBeUndefined();
     expect(isFleetTopic('$aws/certificates/create/json/accepted')).toBe(true);
@@ -45,7 +54,14 @@ describe('broker helpers', () => {
 
   it('reads the protocol level of a CONNECT, waiting for enough bytes', () => {
     for (const protocolVersion of [3, 4, 5] as const) {
-      const bytes = mqttPacket.generate({ cmd: 'connect', protocolId: protocolVersion === 3 ? 'MQIsdp' : 'MQTT', protocolVersion, clientId: 'x'.repeat(300), clean: true, keepalive: 60 });
+      const bytes = mqttPacket.generate({
+        cmd: 'connect',
+        protocolId: protocolVersion === 3 ? 'MQIsdp' : 'MQTT',
+        protocolVersion,
+        clientId: 'x'.repeat(300),
+        clean: true,
+        keepalive: 60,
+      });
       expect(peekProtocolLevel(bytes)).toBe(protocolVersion);
       expect(peekProtocolLevel(bytes.subarray(0, 4))).toBeUndefined();
     }
@@ -78,7 +94,9 @@ describe('PacketSizeGuard', () => {
   });
 
   it('refuses a remaining length longer than 4 bytes', () => {
-    expect(new PacketSizeGuard(Number.MAX_SAFE_INTEGER).check(Buffer.from([0x30, 0x80, 0x80, 0x80, 0x80, 0x01]))).toEqual({ kind: 'malformed' });
+    expect(
+      new PacketSizeGuard(Number.MAX_SAFE_INTEGER).check(Buffer.from([0x30, 0x80, 0x80, 0x80, 0x80, 0x01])),
+    ).toEqual({ kind: 'malformed' });
   });
 });
 
@@ -86,7 +104,10 @@ describe('packetRefusal', () => {
   it('counts distinct filters per connection and frees unsubscribed ones', () => {
     const subscribed = new Set<string>();
     const sub = (topics: string[], qos: 0 | 1 | 2 = 1): ReturnType<typeof packetRefusal> =>
-      packetRefusal({ cmd: 'subscribe', messageId: 1, subscriptions: topics.map((topic) => ({ topic, qos })) }, subscribed);
+      packetRefusal(
+        { cmd: 'subscribe', messageId: 1, subscriptions: topics.map((topic) => ({ topic, qos })) },
+        subscribed,
+      );
     expect(sub(['a', 'b'])).toBeUndefined();
     expect(sub(['a'])).toBeUndefined();
     expect(subscribed.size).toBe(2);
@@ -95,6 +116,11 @@ describe('packetRefusal', () => {
     expect(sub(Array.from({ length: 48 }, (_, i) => `m${i}`).slice(0, 8))).toBeUndefined();
     packetRefusal({ cmd: 'unsubscribe', messageId: 2, unsubscriptions: ['a'] }, subscribed);
     expect(subscribed.has('a')).toBe(false);
-    expect(packetRefusal({ cmd: 'publish', topic: 't', payload: Buffer.alloc(0), qos: 2, dup: false, retain: false, messageId: 3 }, subscribed)?.reason).toBe(0x9b);
+    expect(
+      packetRefusal(
+        { cmd: 'publish', topic: 't', payload: Buffer.alloc(0), qos: 2, dup: false, retain: false, messageId: 3 },
+        subscribed,
+      )?.reason,
+    ).toBe(0x9b);
   });
 });

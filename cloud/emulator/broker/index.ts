@@ -23,7 +23,17 @@ import type { HookOptions } from './fleet/hook.js';
 import { FleetProvisioningService } from './fleet/service.js';
 import { FleetThrottle } from './fleet/throttle.js';
 import { claimMayPublish, claimMaySubscribe, isFleetTopic, parseFleetRequestTopic } from './fleet/topics.js';
-import { ALPN_MQTT, CONNECT_TIMEOUT_MS, DEFAULT_MQTT_PORT, MAX_CLIENT_ID_BYTES, MAX_PACKET_BYTES, MAX_PAYLOAD_BYTES, TLS_HANDSHAKE_TIMEOUT_MS, topicLimitViolation, utf8Length } from './limits.js';
+import {
+  ALPN_MQTT,
+  CONNECT_TIMEOUT_MS,
+  DEFAULT_MQTT_PORT,
+  MAX_CLIENT_ID_BYTES,
+  MAX_PACKET_BYTES,
+  MAX_PAYLOAD_BYTES,
+  TLS_HANDSHAKE_TIMEOUT_MS,
+  topicLimitViolation,
+  utf8Length,
+} from './limits.js';
 import { bridgeMqtt5, DisconnectReason, peekProtocolLevel, setDisconnectReason } from './mqtt5-bridge.js';
 import { packetRefusal } from './packet-policy.js';
 import type { FramingViolation } from './packet-size.js';
@@ -106,17 +116,21 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const accountId = options.accountId ?? registry.accountId ?? DEFAULT_ACCOUNT_ID;
   const evaluator = options.policyEvaluator ?? defaultIotPolicyEvaluator;
   const now = options.now ?? (() => new Date());
-  const fleet = new FleetProvisioningService(registry, ca, { hooks: { ...options.hooks, ...(options.hookTimeoutMs !== undefined ? { timeoutMs: options.hookTimeoutMs } : {}) } });
+  const fleet = new FleetProvisioningService(registry, ca, {
+    hooks: { ...options.hooks, ...(options.hookTimeoutMs !== undefined ? { timeoutMs: options.hookTimeoutMs } : {}) },
+  });
   const log = options.log ?? ((line: string) => console.warn(line));
   const throttle = new FleetThrottle(options.rateClock ?? (() => performance.now()));
-  const arn = (kind: 'client' | 'topic' | 'topicfilter', name: string): string => `arn:aws:iot:${region}:${accountId}:${kind}/${name}`;
+  const arn = (kind: 'client' | 'topic' | 'topicfilter', name: string): string =>
+    `arn:aws:iot:${region}:${accountId}:${kind}/${name}`;
 
   const connections = new WeakMap<object, Connection>();
   const live = new Set<Client>();
   const ourReplies = new WeakSet<object>();
   const sockets = new Set<Socket>();
 
-  const connectionOf = (client: Client | null): Connection | undefined => (client ? connections.get(client.conn) : undefined);
+  const connectionOf = (client: Client | null): Connection | undefined =>
+    client ? connections.get(client.conn) : undefined;
   const allowed = (p: ConnectionPrincipal, action: IotMqttAction, resource: string): boolean =>
     evaluator.isAllowed(p.policies(), { action, resource, variables: p.variables });
 
@@ -132,14 +146,19 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       // A claim's policy grants its template's API only, not iot:Connect as a thing: a claim using a
       // registered thing's name as client id would take that device's session over (and knock it offline).
       if (cert.isClaim && registry.getThing(client.id)) {
-        log(`broker: refused CONNECT of claim ${cert.certificateId.slice(0, 12)}…: client id ${JSON.stringify(client.id)} is a registered thing name`);
+        log(
+          `broker: refused CONNECT of claim ${cert.certificateId.slice(0, 12)}…: client id ${JSON.stringify(client.id)} is a registered thing name`,
+        );
         return done(authError(5, 'a claim may not use a thing name as client id'), false);
       }
       const principal = buildPrincipal(registry, cert, client.id, now);
-      if (!cert.isClaim && !allowed(principal, 'iot:Connect', arn('client', client.id))) return done(authError(5, 'not authorized to connect'), false);
+      if (!cert.isClaim && !allowed(principal, 'iot:Connect', arn('client', client.id)))
+        return done(authError(5, 'not authorized to connect'), false);
       conn.principal = principal;
       // A connection with a client id already in use takes over: the older one is told why (MQTT 5).
-      for (const other of live) if (other.id === client.id && other !== client) setDisconnectReason(other.conn, DisconnectReason.sessionTakenOver);
+      for (const other of live)
+        if (other.id === client.id && other !== client)
+          setDisconnectReason(other.conn, DisconnectReason.sessionTakenOver);
       done(null, true);
     },
     authorizePublish(client, packet, done) {
@@ -151,25 +170,40 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
         done(new Error(message));
       };
       const payloadBytes = typeof packet.payload === 'string' ? utf8Length(packet.payload) : packet.payload.length;
-      if (payloadBytes > MAX_PAYLOAD_BYTES) return refuse(DisconnectReason.packetTooLarge, `payload larger than ${MAX_PAYLOAD_BYTES} bytes`);
+      if (payloadBytes > MAX_PAYLOAD_BYTES)
+        return refuse(DisconnectReason.packetTooLarge, `payload larger than ${MAX_PAYLOAD_BYTES} bytes`);
       const violation = topicLimitViolation(packet.topic);
       if (violation) return refuse(DisconnectReason.topicNameInvalid, violation);
       if (p.certificate.isClaim) {
-        if (!claimMayPublish(packet.topic, p.certificate.templateName ?? '')) return refuse(DisconnectReason.notAuthorized, 'claim certificates may only publish fleet-provisioning requests');
+        if (!claimMayPublish(packet.topic, p.certificate.templateName ?? ''))
+          return refuse(
+            DisconnectReason.notAuthorized,
+            'claim certificates may only publish fleet-provisioning requests',
+          );
         // The claim's policy allows iot:Publish on its API topics, never iot:RetainPublish.
-        if (packet.retain) return refuse(DisconnectReason.notAuthorized, 'claim certificates may not publish retained messages');
+        if (packet.retain)
+          return refuse(DisconnectReason.notAuthorized, 'claim certificates may not publish retained messages');
       } else {
-        if (!allowed(p, 'iot:Publish', arn('topic', packet.topic))) return refuse(DisconnectReason.notAuthorized, 'not authorized to publish');
-        if (packet.retain && !allowed(p, 'iot:RetainPublish', arn('topic', packet.topic))) return refuse(DisconnectReason.notAuthorized, 'not authorized to retain');
+        if (!allowed(p, 'iot:Publish', arn('topic', packet.topic)))
+          return refuse(DisconnectReason.notAuthorized, 'not authorized to publish');
+        if (packet.retain && !allowed(p, 'iot:RetainPublish', arn('topic', packet.topic)))
+          return refuse(DisconnectReason.notAuthorized, 'not authorized to retain');
       }
       const request = parseFleetRequestTopic(packet.topic);
       if (request) {
         const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
         const requestQos = packet.qos;
         const throttled = throttle.take(p.certificate.certificateId, request.operation);
-        const reply = throttled ? Promise.resolve({ accepted: false, body: throttled.toResponse() }) : fleet.handle(request, payload, { certificate: p.certificate, clientId: p.clientId });
+        const reply = throttled
+          ? Promise.resolve({ accepted: false, body: throttled.toResponse() })
+          : fleet.handle(request, payload, { certificate: p.certificate, clientId: p.clientId });
         void reply.then((r) => {
-          deliverReply(client, `${request.topic}/${r.accepted ? 'accepted' : 'rejected'}`, encodePayload(request.format, r.body), requestQos);
+          deliverReply(
+            client,
+            `${request.topic}/${r.accepted ? 'accepted' : 'rejected'}`,
+            encodePayload(request.format, r.body),
+            requestQos,
+          );
         });
       }
       done(null);
@@ -177,7 +211,12 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     authorizeSubscribe(client, sub, done) {
       const conn = connectionOf(client);
       const p = conn?.principal;
-      const ok = p !== undefined && !topicLimitViolation(sub.topic) && (p.certificate.isClaim ? claimMaySubscribe(sub.topic, p.certificate.templateName ?? '') : allowed(p, 'iot:Subscribe', arn('topicfilter', sub.topic)));
+      const ok =
+        p !== undefined &&
+        !topicLimitViolation(sub.topic) &&
+        (p.certificate.isClaim
+          ? claimMaySubscribe(sub.topic, p.certificate.templateName ?? '')
+          : allowed(p, 'iot:Subscribe', arn('topicfilter', sub.topic)));
       if (!ok) {
         conn?.subscribed.delete(sub.topic); // a refused filter does not count towards the limit
         return done(null, null);
@@ -200,7 +239,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
    * unknown command, on which aedes destroys the connection without handling it.
    */
   function policePackets(client: Client, stream: Duplex, conn: Connection): void {
-    const parser = (client as unknown as { _parser: { prependListener(e: 'packet', l: (p: Packet) => void): void } })._parser;
+    const parser = (client as unknown as { _parser: { prependListener(e: 'packet', l: (p: Packet) => void): void } })
+      ._parser;
     parser.prependListener('packet', (packet) => {
       const refusal = packetRefusal(packet, conn.subscribed);
       if (!refusal) return;
@@ -217,7 +257,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   function deliverReply(client: Client, topic: string, payload: Buffer, requestQos: number): void {
     const subscriptions = (client as unknown as { subscriptions: Record<string, { qos?: number }> }).subscriptions;
     let subQos = -1;
-    for (const [filter, sub] of Object.entries(subscriptions)) if (topicMatches(filter, topic)) subQos = Math.max(subQos, sub.qos ?? 0);
+    for (const [filter, sub] of Object.entries(subscriptions))
+      if (topicMatches(filter, topic)) subQos = Math.max(subQos, sub.qos ?? 0);
     if (client.closed || subQos < 0) return;
     const qos = Math.min(requestQos, subQos, 1);
     const packet = { cmd: 'publish', topic, payload, qos, retain: false, dup: false } as unknown as AedesPublishPacket;
@@ -228,7 +269,14 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   // Persistent sessions expire as AWS's do; clean sessions are freed by aedes on disconnect.
   const sessionExpiry = new Map<string, NodeJS.Timeout>();
   // aedes 1.x's session store; its typings do not declare it.
-  const store = (broker as unknown as { persistence: { cleanSubscriptions(c: { id: string }): Promise<void>; countOffline(): Promise<{ subsCount: number }> } }).persistence;
+  const store = (
+    broker as unknown as {
+      persistence: {
+        cleanSubscriptions(c: { id: string }): Promise<void>;
+        countOffline(): Promise<{ subsCount: number }>;
+      };
+    }
+  ).persistence;
   broker.on('clientReady', (client) => {
     clearTimeout(sessionExpiry.get(client.id));
     sessionExpiry.delete(client.id);
@@ -242,7 +290,9 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     const timer = setTimeout(() => {
       sessionExpiry.delete(id);
       // A failed clean-up leaves the expired session's subscriptions behind: say so, never swallow it.
-      void store.cleanSubscriptions({ id }).catch((err: unknown) => log(`broker: could not expire the session of ${JSON.stringify(id)}: ${String(err)}`));
+      void store
+        .cleanSubscriptions({ id })
+        .catch((err: unknown) => log(`broker: could not expire the session of ${JSON.stringify(id)}: ${String(err)}`));
     }, options.sessionExpiryMs ?? PERSISTENT_SESSION_EXPIRY_MS);
     timer.unref();
     sessionExpiry.set(id, timer);
@@ -304,8 +354,11 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       socket.removeListener('data', onData);
       socket.unshift(head);
       const tooLarge = (v: FramingViolation): void =>
-        log(`broker: closed connection of certificate ${certificateId.slice(0, 12)}…: ${v.kind === 'too-large' ? `packet of ${v.packetBytes} bytes declared (limit ${MAX_PACKET_BYTES})` : 'malformed remaining length'}`);
-      const stream: Duplex = level === 5 ? bridgeMqtt5(socket, tooLarge) : guardPacketSize(socket, MAX_PACKET_BYTES, tooLarge);
+        log(
+          `broker: closed connection of certificate ${certificateId.slice(0, 12)}…: ${v.kind === 'too-large' ? `packet of ${v.packetBytes} bytes declared (limit ${MAX_PACKET_BYTES})` : 'malformed remaining length'}`,
+        );
+      const stream: Duplex =
+        level === 5 ? bridgeMqtt5(socket, tooLarge) : guardPacketSize(socket, MAX_PACKET_BYTES, tooLarge);
       const conn: Connection = { certificateId, subscribed: new Set() };
       connections.set(stream, conn);
       policePackets(broker.handle(stream), stream, conn);

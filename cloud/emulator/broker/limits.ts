@@ -51,6 +51,7 @@ export function utf8Length(s: string): number {
 /** Why a topic or filter breaks AWS's limits, or undefined when it is fine. */
 export function topicLimitViolation(topic: string): string | undefined {
   if (utf8Length(topic) > MAX_TOPIC_BYTES) return `topic longer than ${MAX_TOPIC_BYTES} bytes`;
-  if ((topic.match(/\//g)?.length ?? 0) > MAX_TOPIC_SLASHES) return `topic with more than ${MAX_TOPIC_SLASHES} forward slashes`;
+  if ((topic.match(/\//g)?.length ?? 0) > MAX_TOPIC_SLASHES)
+    return `topic with more than ${MAX_TOPIC_SLASHES} forward slashes`;
   return undefined;
 }

@@ -51,7 +51,6 @@ export function setDisconnectReason(stream: object, reasonCode: number): void {
   disconnectReasons.set(stream, reasonCode);
 }
 
-
 /** Reads the protocol level of a CONNECT at the start of `buf`; undefined if more bytes are needed. */
 export function peekProtocolLevel(buf: Buffer): number | undefined {
   let offset = 1;
@@ -70,7 +69,10 @@ export function peekProtocolLevel(buf: Buffer): number | undefined {
  * Wraps an MQTT 5 client socket; hand the returned stream to aedes. `socket` must be paused with
  * everything read so far unshifted back.
  */
-export function bridgeMqtt5(socket: Socket | Duplex, onViolation: (v: FramingViolation) => void = () => undefined): Duplex {
+export function bridgeMqtt5(
+  socket: Socket | Duplex,
+  onViolation: (v: FramingViolation) => void = () => undefined,
+): Duplex {
   // mqtt-packet 9 ignores its maxPacketSize option: the size is checked on the bytes, before parsing.
   const sizeGuard = new PacketSizeGuard(MAX_PACKET_BYTES);
   let refused = false;
@@ -101,7 +103,10 @@ export function bridgeMqtt5(socket: Socket | Duplex, onViolation: (v: FramingVio
       const reason = disconnectReasons.get(inner);
       if (!socket.destroyed) {
         // Ended, not destroyed: what was written last (a refusing CONNACK, the DISCONNECT) is flushed first.
-        const goodbye = reason !== undefined && connected && !clientSaidGoodbye ? mqttPacket.generate({ cmd: 'disconnect', reasonCode: reason } as Packet, { protocolVersion: 5 }) : undefined;
+        const goodbye =
+          reason !== undefined && connected && !clientSaidGoodbye
+            ? mqttPacket.generate({ cmd: 'disconnect', reasonCode: reason } as Packet, { protocolVersion: 5 })
+            : undefined;
         if (goodbye) socket.end(goodbye);
         else socket.end();
         setTimeout(() => socket.destroy(), CLOSE_FLUSH_MS).unref();
@@ -122,7 +127,14 @@ export function bridgeMqtt5(socket: Socket | Duplex, onViolation: (v: FramingVio
           assignedClientId = randomUUID();
           clientId = assignedClientId;
         }
-        const out: Packet = { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: p.clean, keepalive: p.keepalive, clientId };
+        const out: Packet = {
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: 4,
+          clean: p.clean,
+          keepalive: p.keepalive,
+          clientId,
+        };
         if (p.username !== undefined) out.username = p.username;
         if (p.password !== undefined) out.password = p.password;
         if (p.will) out.will = { topic: p.will.topic, payload: p.will.payload, qos: p.will.qos, retain: p.will.retain };
@@ -130,7 +142,15 @@ export function bridgeMqtt5(socket: Socket | Duplex, onViolation: (v: FramingVio
         return;
       }
       case 'publish':
-        toBroker({ cmd: 'publish', topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain, dup: p.dup, ...(p.qos > 0 ? { messageId: p.messageId } : {}) });
+        toBroker({
+          cmd: 'publish',
+          topic: p.topic,
+          payload: p.payload,
+          qos: p.qos,
+          retain: p.retain,
+          dup: p.dup,
+          ...(p.qos > 0 ? { messageId: p.messageId } : {}),
+        });
         return;
       case 'puback':
       case 'pubrec':
@@ -139,7 +159,11 @@ export function bridgeMqtt5(socket: Socket | Duplex, onViolation: (v: FramingVio
         toBroker({ cmd: p.cmd, messageId: p.messageId } as Packet);
         return;
       case 'subscribe':
-        toBroker({ cmd: 'subscribe', messageId: p.messageId, subscriptions: p.subscriptions.map((s) => ({ topic: s.topic, qos: s.qos })) });
+        toBroker({
+          cmd: 'subscribe',
+          messageId: p.messageId,
+          subscriptions: p.subscriptions.map((s) => ({ topic: s.topic, qos: s.qos })),
+        });
         return;
       case 'unsubscribe':
         unsubscribeCounts.set(p.messageId ?? 0, p.unsubscriptions.length);
@@ -163,12 +187,24 @@ export function bridgeMqtt5(socket: Socket | Duplex, onViolation: (v: FramingVio
     switch (p.cmd) {
       case 'connack': {
         connected = !p.returnCode;
-        const properties = { ...CONNACK_PROPERTIES, ...(assignedClientId !== undefined ? { assignedClientIdentifier: assignedClientId } : {}) };
-        toClient({ cmd: 'connack', sessionPresent: p.sessionPresent, reasonCode: CONNACK_REASON[p.returnCode ?? 0] ?? 0x80, ...(p.returnCode ? {} : { properties }) });
+        const properties = {
+          ...CONNACK_PROPERTIES,
+          ...(assignedClientId !== undefined ? { assignedClientIdentifier: assignedClientId } : {}),
+        };
+        toClient({
+          cmd: 'connack',
+          sessionPresent: p.sessionPresent,
+          reasonCode: CONNACK_REASON[p.returnCode ?? 0] ?? 0x80,
+          ...(p.returnCode ? {} : { properties }),
+        });
         return;
       }
       case 'suback':
-        toClient({ cmd: 'suback', messageId: p.messageId, granted: p.granted.map((g) => (typeof g === 'number' && g >= 0x80 ? 0x87 : g)) } as Packet);
+        toClient({
+          cmd: 'suback',
+          messageId: p.messageId,
+          granted: p.granted.map((g) => (typeof g === 'number' && g >= 0x80 ? 0x87 : g)),
+        } as Packet);
         return;
       case 'unsuback': {
         const n = unsubscribeCounts.get(p.messageId ?? 0) ?? 1;
@@ -177,7 +213,15 @@ export function bridgeMqtt5(socket: Socket | Duplex, onViolation: (v: FramingVio
         return;
       }
       case 'publish':
-        toClient({ cmd: 'publish', topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain, dup: p.dup, ...(p.qos > 0 ? { messageId: p.messageId } : {}) });
+        toClient({
+          cmd: 'publish',
+          topic: p.topic,
+          payload: p.payload,
+          qos: p.qos,
+          retain: p.retain,
+          dup: p.dup,
+          ...(p.qos > 0 ? { messageId: p.messageId } : {}),
+        });
         return;
       default:
         toClient(p);
@@ -201,7 +245,10 @@ export function bridgeMqtt5(socket: Socket | Duplex, onViolation: (v: FramingVio
     refused = true;
     socket.pause();
     onViolation(violation);
-    disconnectReasons.set(inner, violation.kind === 'too-large' ? DisconnectReason.packetTooLarge : DisconnectReason.malformedPacket);
+    disconnectReasons.set(
+      inner,
+      violation.kind === 'too-large' ? DisconnectReason.packetTooLarge : DisconnectReason.malformedPacket,
+    );
     inner.destroy();
   });
   socket.on('end', () => inner.push(null));

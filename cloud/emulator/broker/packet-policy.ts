@@ -36,12 +36,18 @@ export function packetRefusal(packet: Packet, subscribed: Set<string>): PacketRe
     case 'subscribe': {
       const filters = packet.subscriptions;
       if (filters.length > MAX_SUBSCRIPTIONS_PER_REQUEST) {
-        return { reason: DisconnectReason.quotaExceeded, message: `SUBSCRIBE with ${filters.length} topic filters (at most ${MAX_SUBSCRIPTIONS_PER_REQUEST})` };
+        return {
+          reason: DisconnectReason.quotaExceeded,
+          message: `SUBSCRIBE with ${filters.length} topic filters (at most ${MAX_SUBSCRIPTIONS_PER_REQUEST})`,
+        };
       }
       if (filters.some((f) => f.qos === 2)) return qos2('SUBSCRIBE with QoS 2');
       const added = new Set(filters.map((f) => f.topic).filter((t) => !subscribed.has(t)));
       if (subscribed.size + added.size > MAX_SUBSCRIPTIONS_PER_CONNECTION) {
-        return { reason: DisconnectReason.quotaExceeded, message: `more than ${MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions on one connection` };
+        return {
+          reason: DisconnectReason.quotaExceeded,
+          message: `more than ${MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions on one connection`,
+        };
       }
       for (const t of added) subscribed.add(t);
       return undefined;

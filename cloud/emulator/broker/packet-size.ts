@@ -66,7 +66,11 @@ export class PacketSizeGuard {
  * destroys the socket at the first violation (MQTT 3.1.1 has no way to say why). `socket` must be
  * paused with everything read so far unshifted back.
  */
-export function guardPacketSize(socket: Socket | Duplex, maxPacketBytes: number, onViolation: (v: FramingViolation) => void): Duplex {
+export function guardPacketSize(
+  socket: Socket | Duplex,
+  maxPacketBytes: number,
+  onViolation: (v: FramingViolation) => void,
+): Duplex {
   const guard = new PacketSizeGuard(maxPacketBytes);
   let refused = false;
   const inner = new Duplex({

@@ -48,7 +48,12 @@ function variablesOfCertificate(certificate: CertificateRecord): Record<string, 
   return vars;
 }
 
-export function buildPrincipal(registry: Registry, certificate: CertificateRecord, clientId: string, now: () => Date): ConnectionPrincipal {
+export function buildPrincipal(
+  registry: Registry,
+  certificate: CertificateRecord,
+  clientId: string,
+  now: () => Date,
+): ConnectionPrincipal {
   const variables: Record<string, string> = { 'iot:ClientId': clientId };
   // AWS: the thing of a connection is the thing named like the client id, if this certificate is attached to it.
   const thing = registry.getThing(clientId);
@@ -93,7 +98,9 @@ export function buildPrincipal(registry: Registry, certificate: CertificateRecor
 export function certificateRefusal(cert: CertificateRecord | undefined, now: Date): string | undefined {
   if (!cert) return 'unknown certificate';
   if (cert.status !== 'ACTIVE') return `certificate is ${cert.status}`;
-  if (cert.notAfter.getTime() <= now.getTime() || cert.notBefore.getTime() > now.getTime() + 5 * 60_000) return 'certificate is outside its validity period';
-  if (cert.isClaim && (cert.claimExpiresAt === undefined || cert.claimExpiresAt.getTime() <= now.getTime())) return 'claim certificate has expired';
+  if (cert.notAfter.getTime() <= now.getTime() || cert.notBefore.getTime() > now.getTime() + 5 * 60_000)
+    return 'certificate is outside its validity period';
+  if (cert.isClaim && (cert.claimExpiresAt === undefined || cert.claimExpiresAt.getTime() <= now.getTime()))
+    return 'claim certificate has expired';
   return undefined;
 }

@@ -11,9 +11,10 @@ import { certificateIdOf, CertificateRequestError, EmulatorCa } from './index.js
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
 async function makeCsr(alg: 'ec' | 'rsa', subject = 'CN=device-1'): Promise<string> {
-  const params = alg === 'ec'
-    ? { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' }
-    : { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' };
+  const params =
+    alg === 'ec'
+      ? { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' }
+      : { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' };
   const keys = (await webcrypto.subtle.generateKey(params, true, ['sign', 'verify'])) as CryptoKeyPair;
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: subject, keys, signingAlgorithm: params });
   return csr.toString('pem');
@@ -33,14 +34,20 @@ describe('EmulatorCa', () => {
     expect(keyStat.mode & 0o777).toBe(0o600);
     const again = await EmulatorCa.openOrCreate(join(dir, 'ca'));
     expect(again.caCertPem).toBe(ca.caCertPem);
-    const issued = await again.issueCertificate({ csrPem: await makeCsr('ec'), validity: { notAfter: new Date(Date.now() + 3600_000) } });
+    const issued = await again.issueCertificate({
+      csrPem: await makeCsr('ec'),
+      validity: { notAfter: new Date(Date.now() + 3600_000) },
+    });
     expect(new X509Certificate(issued.certificatePem).verify(new X509Certificate(ca.caCertPem).publicKey)).toBe(true);
     expect(createPrivateKey(await readFile(join(dir, 'ca', 'ca-key.pem'), 'utf8')).asymmetricKeyType).toBe('ec');
   });
 
   it('issues from EC P-256 and RSA-2048 CSRs, keeping the CSR subject and an AWS-style id', async () => {
     for (const alg of ['ec', 'rsa'] as const) {
-      const issued = await ca.issueCertificate({ csrPem: await makeCsr(alg, 'CN=dev-' + alg), validity: { notAfter: new Date('2049-12-31T23:59:59Z') } });
+      const issued = await ca.issueCertificate({
+        csrPem: await makeCsr(alg, 'CN=dev-' + alg),
+        validity: { notAfter: new Date('2049-12-31T23:59:59Z') },
+      });
       const cert = new X509Certificate(issued.certificatePem);
       expect(cert.subject).toBe('CN=dev-' + alg);
       expect(cert.checkIssued(new X509Certificate(ca.caCertPem))).toBe(true);
@@ -56,8 +63,12 @@ describe('EmulatorCa', () => {
     const der = Buffer.from(x509.PemConverter.decodeFirst(good));
     der[der.length - 5] = (der[der.length - 5] ?? 0) ^ 0xff; // inside the signature
     const bad = x509.PemConverter.encode(der, 'CERTIFICATE REQUEST');
-    await expect(ca.issueCertificate({ csrPem: bad, validity: { notAfter: new Date(Date.now() + 1000) } })).rejects.toBeInstanceOf(CertificateRequestError);
-    await expect(ca.issueCertificate({ csrPem: 'nope', validity: { notAfter: new Date(Date.now() + 1000) } })).rejects.toThrow(/Invalid certificate signing request/);
+    await expect(
+      ca.issueCertificate({ csrPem: bad, validity: { notAfter: new Date(Date.now() + 1000) } }),
+    ).rejects.toBeInstanceOf(CertificateRequestError);
+    await expect(
+      ca.issueCertificate({ csrPem: 'nope', validity: { notAfter: new Date(Date.now() + 1000) } }),
+    ).rejects.toThrow(/Invalid certificate signing request/);
   });
 
   it('creates RSA-2048 key pairs whose certificate matches the private key', async () => {
@@ -78,7 +89,9 @@ describe('EmulatorCa', () => {
     const leaf = join(dir, 'leaf.pem');
     const { writeFile } = await import('node:fs/promises');
     await writeFile(leaf, server.certificatePem);
-    const out = execFileSync('openssl', ['verify', '-CAfile', caFile, '-purpose', 'sslserver', leaf], { encoding: 'utf8' });
+    const out = execFileSync('openssl', ['verify', '-CAfile', caFile, '-purpose', 'sslserver', leaf], {
+      encoding: 'utf8',
+    });
     expect(out).toContain(': OK');
     expect(generateKeyPairSync).toBeTypeOf('function');
   });

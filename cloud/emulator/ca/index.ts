@@ -80,7 +80,9 @@ export function certificateIdOf(certificatePem: string): string {
 }
 
 export function certificateIdOfDer(der: ArrayBuffer | Uint8Array): string {
-  return createHash('sha256').update(der instanceof Uint8Array ? der : new Uint8Array(der)).digest('hex');
+  return createHash('sha256')
+    .update(der instanceof Uint8Array ? der : new Uint8Array(der))
+    .digest('hex');
 }
 
 function pem(label: string, der: ArrayBuffer): string {
@@ -90,7 +92,7 @@ function pem(label: string, der: ArrayBuffer): string {
 function randomSerial(): string {
   // Positive 16-byte serial (top bit clear) as RFC 5280 asks.
   const bytes = randomBytes(16);
-  bytes[0] = (bytes[0] ?? 0) & 0x7f | 0x01;
+  bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x01;
   return bytes.toString('hex');
 }
 
@@ -113,7 +115,9 @@ export class EmulatorCa {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
     if (keyPem !== undefined && certPem !== undefined) {
-      const key = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(keyPem), EC_KEY_ALG, false, ['sign']);
+      const key = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(keyPem), EC_KEY_ALG, false, [
+        'sign',
+      ]);
       return new EmulatorCa(new x509.X509Certificate(certPem), key as CryptoKey);
     }
     const keys = (await webcrypto.subtle.generateKey(EC_KEY_ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
@@ -128,11 +132,17 @@ export class EmulatorCa {
       signingAlgorithm: SIGNING,
       extensions: [
         new x509.BasicConstraintsExtension(true, 0, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+        new x509.KeyUsagesExtension(
+          x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+          true,
+        ),
         await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       ],
     });
-    const newKeyPem = pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey));
+    const newKeyPem = pem(
+      'PRIVATE KEY',
+      await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey),
+    );
     // Key first: a crash between the two writes leaves a key without a cert, which is regenerated.
     writeFileAtomic(keyPath, newKeyPem, 0o600);
     writeFileAtomic(certPath, cert.toString('pem') + '\n', 0o644);
@@ -181,7 +191,10 @@ export class EmulatorCa {
     });
     return {
       certificatePem: cert.toString('pem') + '\n',
-      privateKeyPem: pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey)),
+      privateKeyPem: pem(
+        'PRIVATE KEY',
+        await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey),
+      ),
     };
   }
 
@@ -197,7 +210,10 @@ export class EmulatorCa {
       publicKey = csr.publicKey;
       subject ??= csr.subject.length > 0 ? csr.subject : AWS_GENERATED_SUBJECT;
     } else {
-      publicKey = typeof request.publicKey === 'string' ? new x509.PublicKey(request.publicKey) : (request.publicKey as x509.PublicKey);
+      publicKey =
+        typeof request.publicKey === 'string'
+          ? new x509.PublicKey(request.publicKey)
+          : (request.publicKey as x509.PublicKey);
     }
     const notBefore = request.validity.notBefore ?? new Date(Date.now() - 60_000);
     const notAfter = request.validity.notAfter;
@@ -228,13 +244,20 @@ export class EmulatorCa {
   }
 
   /** CreateKeysAndCertificate / CreateProvisioningClaim: an RSA-2048 key pair and its certificate. */
-  async createKeyPairAndCertificate(options: { validity: Validity; subject?: string }): Promise<IssuedKeysAndCertificate> {
+  async createKeyPairAndCertificate(options: {
+    validity: Validity;
+    subject?: string;
+  }): Promise<IssuedKeysAndCertificate> {
     const { publicKey, privateKey } = await generateKeyPair('rsa', {
       modulusLength: GENERATED_RSA_MODULUS_BITS,
       publicKeyEncoding: { type: 'spki', format: 'pem' },
       privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
     });
-    const issued = await this.issueCertificate({ publicKey, subject: options.subject ?? AWS_GENERATED_SUBJECT, validity: options.validity });
+    const issued = await this.issueCertificate({
+      publicKey,
+      subject: options.subject ?? AWS_GENERATED_SUBJECT,
+      validity: options.validity,
+    });
     return { ...issued, keyPair: { PublicKey: publicKey, PrivateKey: privateKey } };
   }
 }
@@ -254,7 +277,9 @@ export async function parseCsr(csrPem: string): Promise<x509.Pkcs10CertificateRe
   try {
     ok = await csr.verify();
   } catch (err) {
-    throw new CertificateRequestError('Invalid certificate signing request: unsupported key or signature algorithm', { cause: err });
+    throw new CertificateRequestError('Invalid certificate signing request: unsupported key or signature algorithm', {
+      cause: err,
+    });
   }
   if (!ok) throw new CertificateRequestError('Invalid certificate signing request: signature does not verify');
   const alg = csr.publicKey.algorithm as { name: string; namedCurve?: string; modulusLength?: number };
@@ -262,6 +287,7 @@ export async function parseCsr(csrPem: string): Promise<x509.Pkcs10CertificateRe
     (alg.name === 'ECDSA' && ['P-256', 'P-384', 'P-521'].includes(alg.namedCurve ?? '')) ||
     (alg.name === 'RSASSA-PKCS1-v1_5' && (alg.modulusLength ?? 0) >= 2048) ||
     (alg.name === 'RSA-PSS' && (alg.modulusLength ?? 0) >= 2048);
-  if (!supported) throw new CertificateRequestError('Invalid certificate signing request: key type or size not supported');
+  if (!supported)
+    throw new CertificateRequestError('Invalid certificate signing request: key type or size not supported');
   return csr;
 }

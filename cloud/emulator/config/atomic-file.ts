@@ -18,7 +18,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
   try {
     try {
       // writeSync may write fewer bytes than asked; loop until all are down.
-      for (let offset = 0; offset < bytes.length; ) {
+      for (let offset = 0; offset < bytes.length;) {
         offset += writeSync(fd, bytes, offset, bytes.length - offset);
       }
       fsyncSync(fd);

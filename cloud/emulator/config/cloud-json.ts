@@ -63,7 +63,11 @@ function readJsonFile(path: string): unknown {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw configError('(file)', `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}); is the emulator running (npm run cloud)?`, path);
+    throw configError(
+      '(file)',
+      `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}); is the emulator running (npm run cloud)?`,
+      path,
+    );
   }
   try {
     return JSON.parse(text);
@@ -93,7 +97,10 @@ export function parseCloudJson(raw: unknown, source?: string): CloudJson {
       dataEndpoint: r.string(iot.dataEndpoint, 'iot.dataEndpoint'),
       mqttPort: r.integer(iot.mqttPort, 'iot.mqttPort', -1, 1, 65535),
       caPath: r.string(iot.caPath, 'iot.caPath'),
-      caPem: r.string(iot.caPem, 'iot.caPem', { pattern: /-----BEGIN CERTIFICATE-----/, patternText: 'a PEM certificate' }),
+      caPem: r.string(iot.caPem, 'iot.caPem', {
+        pattern: /-----BEGIN CERTIFICATE-----/,
+        patternText: 'a PEM certificate',
+      }),
       provisioningTemplateName: r.string(iot.provisioningTemplateName, 'iot.provisioningTemplateName'),
     },
     oidc: {
@@ -109,11 +116,17 @@ export function parseCloudJson(raw: unknown, source?: string): CloudJson {
   };
   if (oidc.passwordClient !== undefined) {
     const pc = r.object(oidc.passwordClient, 'oidc.passwordClient');
-    value.oidc.passwordClient = { clientId: r.string(pc.clientId, 'oidc.passwordClient.clientId'), clientSecretPath: r.string(pc.clientSecretPath, 'oidc.passwordClient.clientSecretPath') };
+    value.oidc.passwordClient = {
+      clientId: r.string(pc.clientId, 'oidc.passwordClient.clientId'),
+      clientSecretPath: r.string(pc.clientSecretPath, 'oidc.passwordClient.clientSecretPath'),
+    };
   }
   if (root.demoUser !== undefined) {
     const d = r.object(root.demoUser, 'demoUser');
-    value.demoUser = { username: r.string(d.username, 'demoUser.username'), password: r.string(d.password, 'demoUser.password') };
+    value.demoUser = {
+      username: r.string(d.username, 'demoUser.username'),
+      password: r.string(d.password, 'demoUser.password'),
+    };
   }
   if (root.admin !== undefined) {
     const a = r.object(root.admin, 'admin');

@@ -131,12 +131,14 @@ const TEMPLATE_NAME_PATTERN = /^[0-9A-Za-z_-]{1,36}$/;
 export function defaultAuthenticatedPolicy(region: string, accountId: string, templateName: string): PolicyDocument {
   return {
     Version: '2012-10-17',
-    Statement: [{
-      Sid: 'CreateClaimForTheTrustedUserTemplate',
-      Effect: 'Allow',
-      Action: ['iot:CreateProvisioningClaim'],
-      Resource: [`arn:aws:iot:${region}:${accountId}:provisioningtemplate/${templateName}`],
-    }],
+    Statement: [
+      {
+        Sid: 'CreateClaimForTheTrustedUserTemplate',
+        Effect: 'Allow',
+        Action: ['iot:CreateProvisioningClaim'],
+        Resource: [`arn:aws:iot:${region}:${accountId}:provisioningtemplate/${templateName}`],
+      },
+    ],
   };
 }
 
@@ -150,16 +152,34 @@ export function parseConfig(raw: unknown, source?: string): ParsedConfig {
   const r = new ConfigReader(source);
   const warnings: string[] = [];
   const root = r.object(raw, '(root)');
-  r.onlyKeys(root, '', ['$comment', 'region', 'accountId', 'host', 'ports', 'provisioningTemplateName', 'oidc', 'cognito']);
+  r.onlyKeys(root, '', [
+    '$comment',
+    'region',
+    'accountId',
+    'host',
+    'ports',
+    'provisioningTemplateName',
+    'oidc',
+    'cognito',
+  ]);
 
-  const region = root.region === undefined ? DEFAULT_REGION
-    : r.string(root.region, 'region', { pattern: REGION_PATTERN, patternText: 'an AWS region such as us-east-1' });
-  const accountId = root.accountId === undefined ? DEFAULT_ACCOUNT_ID
-    : r.string(root.accountId, 'accountId', { pattern: ACCOUNT_PATTERN, patternText: '12 digits' });
+  const region =
+    root.region === undefined
+      ? DEFAULT_REGION
+      : r.string(root.region, 'region', { pattern: REGION_PATTERN, patternText: 'an AWS region such as us-east-1' });
+  const accountId =
+    root.accountId === undefined
+      ? DEFAULT_ACCOUNT_ID
+      : r.string(root.accountId, 'accountId', { pattern: ACCOUNT_PATTERN, patternText: '12 digits' });
   const host = r.optionalString(root.host, 'host');
   const ports = root.ports === undefined ? undefined : parsePorts(r, root.ports);
-  const provisioningTemplateName = root.provisioningTemplateName === undefined ? DEFAULT_TEMPLATE_NAME
-    : r.string(root.provisioningTemplateName, 'provisioningTemplateName', { pattern: TEMPLATE_NAME_PATTERN, patternText: '[0-9A-Za-z_-]{1,36}' });
+  const provisioningTemplateName =
+    root.provisioningTemplateName === undefined
+      ? DEFAULT_TEMPLATE_NAME
+      : r.string(root.provisioningTemplateName, 'provisioningTemplateName', {
+          pattern: TEMPLATE_NAME_PATTERN,
+          patternText: '[0-9A-Za-z_-]{1,36}',
+        });
 
   const oidc = parseOidc(r, root.oidc ?? {}, warnings);
   const cognito = parseCognito(r, root.cognito ?? {}, { region, accountId, provisioningTemplateName, oidc });
@@ -181,33 +201,92 @@ function parsePorts(r: ConfigReader, value: unknown): PortsConfig {
 
 function parseOidc(r: ConfigReader, value: unknown, warnings: string[]): OidcConfig {
   const obj = r.object(value, 'oidc');
-  r.onlyKeys(obj, 'oidc', ['realm', 'clients', 'users', 'idTokenTtlSeconds', 'accessTokenTtlSeconds',
-    'refreshTokenTtlSeconds', 'deviceCodeTtlSeconds', 'sessionTtlSeconds']);
-  const realm = obj.realm === undefined ? DEFAULT_REALM
-    : r.string(obj.realm, 'oidc.realm', { pattern: REALM_PATTERN, patternText: '[A-Za-z0-9_-]{1,64}' });
+  r.onlyKeys(obj, 'oidc', [
+    'realm',
+    'clients',
+    'users',
+    'idTokenTtlSeconds',
+    'accessTokenTtlSeconds',
+    'refreshTokenTtlSeconds',
+    'deviceCodeTtlSeconds',
+    'sessionTtlSeconds',
+  ]);
+  const realm =
+    obj.realm === undefined
+      ? DEFAULT_REALM
+      : r.string(obj.realm, 'oidc.realm', { pattern: REALM_PATTERN, patternText: '[A-Za-z0-9_-]{1,64}' });
 
-  const clients: OidcClientConfig[] = obj.clients === undefined
-    ? [
-      { clientId: DEFAULT_CLIENT_ID, clientName: 'Provisioning app', redirectUris: [...DEFAULT_REDIRECT_URIS] },
-      { clientId: SEED_CLIENT_ID, clientName: 'Mobile claim (password grant)', redirectUris: [...DEFAULT_REDIRECT_URIS], confidential: true, directAccessGrants: true },
-    ]
-    : r.array(obj.clients, 'oidc.clients', { minItems: 1 }).map((c, i) => parseClient(r, c, join('oidc.clients', i)));
-  uniqueBy(r, clients.map((c) => c.clientId), 'oidc.clients', 'clientId');
+  const clients: OidcClientConfig[] =
+    obj.clients === undefined
+      ? [
+          { clientId: DEFAULT_CLIENT_ID, clientName: 'Provisioning app', redirectUris: [...DEFAULT_REDIRECT_URIS] },
+          {
+            clientId: SEED_CLIENT_ID,
+            clientName: 'Mobile claim (password grant)',
+            redirectUris: [...DEFAULT_REDIRECT_URIS],
+            confidential: true,
+            directAccessGrants: true,
+          },
+        ]
+      : r.array(obj.clients, 'oidc.clients', { minItems: 1 }).map((c, i) => parseClient(r, c, join('oidc.clients', i)));
+  uniqueBy(
+    r,
+    clients.map((c) => c.clientId),
+    'oidc.clients',
+    'clientId',
+  );
 
-  const users: OidcUserConfig[] = obj.users === undefined
-    ? [{ username: DEMO_USERNAME, sub: DEMO_USERNAME, password: DEMO_PASSWORD, email: 'demo@example.com', name: 'Demo User' }]
-    : r.array(obj.users, 'oidc.users').map((u, i) => parseUser(r, u, join('oidc.users', i), warnings));
-  uniqueBy(r, users.map((u) => u.username), 'oidc.users', 'username');
-  uniqueBy(r, users.map((u) => u.sub), 'oidc.users', 'sub');
+  const users: OidcUserConfig[] =
+    obj.users === undefined
+      ? [
+          {
+            username: DEMO_USERNAME,
+            sub: DEMO_USERNAME,
+            password: DEMO_PASSWORD,
+            email: 'demo@example.com',
+            name: 'Demo User',
+          },
+        ]
+      : r.array(obj.users, 'oidc.users').map((u, i) => parseUser(r, u, join('oidc.users', i), warnings));
+  uniqueBy(
+    r,
+    users.map((u) => u.username),
+    'oidc.users',
+    'username',
+  );
+  uniqueBy(
+    r,
+    users.map((u) => u.sub),
+    'oidc.users',
+    'sub',
+  );
 
   return {
     realm,
     clients,
     users,
     idTokenTtlSeconds: r.integer(obj.idTokenTtlSeconds, 'oidc.idTokenTtlSeconds', DEFAULT_ID_TOKEN_TTL_S, 1, MAX_TTL_S),
-    accessTokenTtlSeconds: r.integer(obj.accessTokenTtlSeconds, 'oidc.accessTokenTtlSeconds', DEFAULT_ACCESS_TOKEN_TTL_S, 1, MAX_TTL_S),
-    refreshTokenTtlSeconds: r.integer(obj.refreshTokenTtlSeconds, 'oidc.refreshTokenTtlSeconds', DEFAULT_REFRESH_TOKEN_TTL_S, 1, MAX_TTL_S),
-    deviceCodeTtlSeconds: r.integer(obj.deviceCodeTtlSeconds, 'oidc.deviceCodeTtlSeconds', DEFAULT_DEVICE_CODE_TTL_S, 1, MAX_TTL_S),
+    accessTokenTtlSeconds: r.integer(
+      obj.accessTokenTtlSeconds,
+      'oidc.accessTokenTtlSeconds',
+      DEFAULT_ACCESS_TOKEN_TTL_S,
+      1,
+      MAX_TTL_S,
+    ),
+    refreshTokenTtlSeconds: r.integer(
+      obj.refreshTokenTtlSeconds,
+      'oidc.refreshTokenTtlSeconds',
+      DEFAULT_REFRESH_TOKEN_TTL_S,
+      1,
+      MAX_TTL_S,
+    ),
+    deviceCodeTtlSeconds: r.integer(
+      obj.deviceCodeTtlSeconds,
+      'oidc.deviceCodeTtlSeconds',
+      DEFAULT_DEVICE_CODE_TTL_S,
+      1,
+      MAX_TTL_S,
+    ),
     sessionTtlSeconds: r.integer(obj.sessionTtlSeconds, 'oidc.sessionTtlSeconds', DEFAULT_SESSION_TTL_S, 1, MAX_TTL_S),
   };
 }
@@ -215,8 +294,12 @@ function parseOidc(r: ConfigReader, value: unknown, warnings: string[]): OidcCon
 function parseClient(r: ConfigReader, value: unknown, path: string): OidcClientConfig {
   const obj = r.object(value, path);
   r.onlyKeys(obj, path, ['clientId', 'clientName', 'redirectUris', 'confidential', 'directAccessGrants']);
-  const clientId = r.string(obj.clientId, join(path, 'clientId'), { pattern: CLIENT_ID_PATTERN, patternText: 'printable ASCII, 1-128 characters' });
-  const redirectUris = r.array(obj.redirectUris ?? DEFAULT_REDIRECT_URIS, join(path, 'redirectUris'), { minItems: 1 })
+  const clientId = r.string(obj.clientId, join(path, 'clientId'), {
+    pattern: CLIENT_ID_PATTERN,
+    patternText: 'printable ASCII, 1-128 characters',
+  });
+  const redirectUris = r
+    .array(obj.redirectUris ?? DEFAULT_REDIRECT_URIS, join(path, 'redirectUris'), { minItems: 1 })
     .map((u, i) => {
       const p = join(join(path, 'redirectUris'), i);
       const text = r.string(u, p);
@@ -246,19 +329,30 @@ function parseClient(r: ConfigReader, value: unknown, path: string): OidcClientC
 function parseUser(r: ConfigReader, value: unknown, path: string, warnings: string[]): OidcUserConfig {
   const obj = r.object(value, path);
   r.onlyKeys(obj, path, ['username', 'sub', 'password', 'passwordHash', 'email', 'name']);
-  const username = r.string(obj.username, join(path, 'username'), { pattern: USERNAME_PATTERN, patternText: 'printable ASCII without spaces, 1-128 characters' });
+  const username = r.string(obj.username, join(path, 'username'), {
+    pattern: USERNAME_PATTERN,
+    patternText: 'printable ASCII without spaces, 1-128 characters',
+  });
   const sub = obj.sub === undefined ? username : r.string(obj.sub, join(path, 'sub'), { maxLength: 255 });
   const user: OidcUserConfig = { username, sub };
   if (obj.passwordHash !== undefined) {
-    user.passwordHash = r.string(obj.passwordHash, join(path, 'passwordHash'), { pattern: PASSWORD_HASH_PATTERN, patternText: 'scrypt$N$r$p$salt$hash (npm run cloud -- hash-password)' });
+    user.passwordHash = r.string(obj.passwordHash, join(path, 'passwordHash'), {
+      pattern: PASSWORD_HASH_PATTERN,
+      patternText: 'scrypt$N$r$p$salt$hash (npm run cloud -- hash-password)',
+    });
   }
   if (obj.password !== undefined) {
     user.password = r.string(obj.password, join(path, 'password'));
     warnings.push(`${path}.password: plaintext password for user "${username}": use passwordHash outside demos`);
   }
-  if (user.password === undefined && user.passwordHash === undefined) r.fail(join(path, 'passwordHash'), 'is required (or password, for demo users only)');
-  if (user.password !== undefined && user.passwordHash !== undefined) r.fail(join(path, 'password'), 'give either password or passwordHash, not both');
-  const email = r.optionalString(obj.email, join(path, 'email'), { pattern: /^[^\s@]+@[^\s@]+$/, patternText: 'an e-mail address' });
+  if (user.password === undefined && user.passwordHash === undefined)
+    r.fail(join(path, 'passwordHash'), 'is required (or password, for demo users only)');
+  if (user.password !== undefined && user.passwordHash !== undefined)
+    r.fail(join(path, 'password'), 'give either password or passwordHash, not both');
+  const email = r.optionalString(obj.email, join(path, 'email'), {
+    pattern: /^[^\s@]+@[^\s@]+$/,
+    patternText: 'an e-mail address',
+  });
   if (email !== undefined) user.email = email;
   const name = r.optionalString(obj.name, join(path, 'name'), { maxLength: 200 });
   if (name !== undefined) user.name = name;
@@ -274,35 +368,65 @@ function parseCognito(
   r.onlyKeys(obj, 'cognito', ['identityPool', 'credentialsTtlSeconds']);
   const pool = r.object(obj.identityPool ?? {}, 'cognito.identityPool');
   const p = 'cognito.identityPool';
-  r.onlyKeys(pool, p, ['identityPoolId', 'identityPoolName', 'allowUnauthenticatedIdentities', 'providers', 'authenticatedRole', 'unauthenticatedRole']);
-  const identityPoolId = pool.identityPoolId === undefined
-    ? `${ctx.region}:${DEFAULT_IDENTITY_POOL_ID.split(':')[1]}`
-    : r.string(pool.identityPoolId, join(p, 'identityPoolId'), { pattern: IDENTITY_POOL_ID_PATTERN, patternText: 'region:uuid', maxLength: 55 });
-  const identityPoolName = pool.identityPoolName === undefined ? 'TrustedUserPool'
-    : r.string(pool.identityPoolName, join(p, 'identityPoolName'), { pattern: /^[\w ]+$/, patternText: '[\\w ]+', maxLength: 128 });
-  const allowUnauthenticatedIdentities = r.boolean(pool.allowUnauthenticatedIdentities, join(p, 'allowUnauthenticatedIdentities'), false);
+  r.onlyKeys(pool, p, [
+    'identityPoolId',
+    'identityPoolName',
+    'allowUnauthenticatedIdentities',
+    'providers',
+    'authenticatedRole',
+    'unauthenticatedRole',
+  ]);
+  const identityPoolId =
+    pool.identityPoolId === undefined
+      ? `${ctx.region}:${DEFAULT_IDENTITY_POOL_ID.split(':')[1]}`
+      : r.string(pool.identityPoolId, join(p, 'identityPoolId'), {
+          pattern: IDENTITY_POOL_ID_PATTERN,
+          patternText: 'region:uuid',
+          maxLength: 55,
+        });
+  const identityPoolName =
+    pool.identityPoolName === undefined
+      ? 'TrustedUserPool'
+      : r.string(pool.identityPoolName, join(p, 'identityPoolName'), {
+          pattern: /^[\w ]+$/,
+          patternText: '[\\w ]+',
+          maxLength: 128,
+        });
+  const allowUnauthenticatedIdentities = r.boolean(
+    pool.allowUnauthenticatedIdentities,
+    join(p, 'allowUnauthenticatedIdentities'),
+    false,
+  );
 
-  const providers: IdentityProviderConfig[] = pool.providers === undefined
-    ? [{ clientIds: ctx.oidc.clients.map((c) => c.clientId) }]
-    : r.array(pool.providers, join(p, 'providers'), { minItems: 1 }).map((v, i) => {
-      const pp = join(join(p, 'providers'), i);
-      const o = r.object(v, pp);
-      r.onlyKeys(o, pp, ['issuer', 'clientIds']);
-      const provider: IdentityProviderConfig = {
-        clientIds: r.array(o.clientIds, join(pp, 'clientIds'), { minItems: 1 }).map((c, j) => r.string(c, join(join(pp, 'clientIds'), j))),
-      };
-      if (o.issuer !== undefined) provider.issuer = r.url(o.issuer, join(pp, 'issuer'));
-      return provider;
-    });
+  const providers: IdentityProviderConfig[] =
+    pool.providers === undefined
+      ? [{ clientIds: ctx.oidc.clients.map((c) => c.clientId) }]
+      : r.array(pool.providers, join(p, 'providers'), { minItems: 1 }).map((v, i) => {
+          const pp = join(join(p, 'providers'), i);
+          const o = r.object(v, pp);
+          r.onlyKeys(o, pp, ['issuer', 'clientIds']);
+          const provider: IdentityProviderConfig = {
+            clientIds: r
+              .array(o.clientIds, join(pp, 'clientIds'), { minItems: 1 })
+              .map((c, j) => r.string(c, join(join(pp, 'clientIds'), j))),
+          };
+          if (o.issuer !== undefined) provider.issuer = r.url(o.issuer, join(pp, 'issuer'));
+          return provider;
+        });
 
-  const authenticatedRole = pool.authenticatedRole === undefined
-    ? {
-      roleArn: `arn:aws:iam::${ctx.accountId}:role/${DEFAULT_AUTHENTICATED_ROLE_NAME}`,
-      policies: [defaultAuthenticatedPolicy(ctx.region, ctx.accountId, ctx.provisioningTemplateName)],
-    }
-    : parseRole(r, pool.authenticatedRole, join(p, 'authenticatedRole'));
+  const authenticatedRole =
+    pool.authenticatedRole === undefined
+      ? {
+          roleArn: `arn:aws:iam::${ctx.accountId}:role/${DEFAULT_AUTHENTICATED_ROLE_NAME}`,
+          policies: [defaultAuthenticatedPolicy(ctx.region, ctx.accountId, ctx.provisioningTemplateName)],
+        }
+      : parseRole(r, pool.authenticatedRole, join(p, 'authenticatedRole'));
   const identityPool: IdentityPoolConfig = {
-    identityPoolId, identityPoolName, allowUnauthenticatedIdentities, providers, authenticatedRole,
+    identityPoolId,
+    identityPoolName,
+    allowUnauthenticatedIdentities,
+    providers,
+    authenticatedRole,
   };
   if (pool.unauthenticatedRole !== undefined) {
     identityPool.unauthenticatedRole = parseRole(r, pool.unauthenticatedRole, join(p, 'unauthenticatedRole'));
@@ -312,7 +436,13 @@ function parseCognito(
   }
   return {
     identityPool,
-    credentialsTtlSeconds: r.integer(obj.credentialsTtlSeconds, 'cognito.credentialsTtlSeconds', DEFAULT_CREDENTIALS_TTL_S, 60, 12 * 3600),
+    credentialsTtlSeconds: r.integer(
+      obj.credentialsTtlSeconds,
+      'cognito.credentialsTtlSeconds',
+      DEFAULT_CREDENTIALS_TTL_S,
+      60,
+      12 * 3600,
+    ),
   };
 }
 
@@ -320,16 +450,26 @@ function parseRole(r: ConfigReader, value: unknown, path: string): RoleConfig {
   const obj = r.object(value, path);
   r.onlyKeys(obj, path, ['roleArn', 'policies']);
   return {
-    roleArn: r.string(obj.roleArn, join(path, 'roleArn'), { pattern: ROLE_ARN_PATTERN, patternText: 'arn:aws:iam::ACCOUNT:role/NAME' }),
-    policies: r.array(obj.policies, join(path, 'policies'), { minItems: 1 }).map((d, i) => parsePolicyDocument(r, d, join(join(path, 'policies'), i))),
+    roleArn: r.string(obj.roleArn, join(path, 'roleArn'), {
+      pattern: ROLE_ARN_PATTERN,
+      patternText: 'arn:aws:iam::ACCOUNT:role/NAME',
+    }),
+    policies: r
+      .array(obj.policies, join(path, 'policies'), { minItems: 1 })
+      .map((d, i) => parsePolicyDocument(r, d, join(join(path, 'policies'), i))),
   };
 }
 
 export function parsePolicyDocument(r: ConfigReader, value: unknown, path: string): PolicyDocument {
   const obj = r.object(value, path);
   r.onlyKeys(obj, path, ['Version', 'Statement', 'Id']);
-  const version = r.optionalString(obj.Version, join(path, 'Version'), { pattern: /^(2012-10-17|2008-10-17)$/, patternText: '2012-10-17' });
-  const rawStatements = Array.isArray(obj.Statement) ? obj.Statement : [r.object(obj.Statement, join(path, 'Statement'))];
+  const version = r.optionalString(obj.Version, join(path, 'Version'), {
+    pattern: /^(2012-10-17|2008-10-17)$/,
+    patternText: '2012-10-17',
+  });
+  const rawStatements = Array.isArray(obj.Statement)
+    ? obj.Statement
+    : [r.object(obj.Statement, join(path, 'Statement'))];
   if (rawStatements.length === 0) r.fail(join(path, 'Statement'), 'must have at least 1 item(s)');
   const statements: PolicyStatement[] = rawStatements.map((s, i) => {
     const sp = Array.isArray(obj.Statement) ? join(join(path, 'Statement'), i) : join(path, 'Statement');
@@ -343,7 +483,8 @@ export function parsePolicyDocument(r: ConfigReader, value: unknown, path: strin
     };
     const sid = r.optionalString(so.Sid, join(sp, 'Sid'));
     if (sid !== undefined) stmt.Sid = sid;
-    if (so.Condition !== undefined) stmt.Condition = r.object(so.Condition, join(sp, 'Condition')) as PolicyStatement['Condition'];
+    if (so.Condition !== undefined)
+      stmt.Condition = r.object(so.Condition, join(sp, 'Condition')) as PolicyStatement['Condition'];
     return stmt;
   });
   const doc: PolicyDocument = { Statement: statements };

@@ -28,14 +28,24 @@ export class ConfigReader {
     }
   }
 
-  string(value: unknown, path: string, opts: { pattern?: RegExp; patternText?: string; maxLength?: number } = {}): string {
+  string(
+    value: unknown,
+    path: string,
+    opts: { pattern?: RegExp; patternText?: string; maxLength?: number } = {},
+  ): string {
     if (typeof value !== 'string' || value.length === 0) this.fail(path, 'must be a non-empty string');
-    if (opts.maxLength !== undefined && value.length > opts.maxLength) this.fail(path, `must be at most ${opts.maxLength} characters`);
-    if (opts.pattern && !opts.pattern.test(value)) this.fail(path, `must match ${opts.patternText ?? String(opts.pattern)}`);
+    if (opts.maxLength !== undefined && value.length > opts.maxLength)
+      this.fail(path, `must be at most ${opts.maxLength} characters`);
+    if (opts.pattern && !opts.pattern.test(value))
+      this.fail(path, `must match ${opts.patternText ?? String(opts.pattern)}`);
     return value;
   }
 
-  optionalString(value: unknown, path: string, opts: { pattern?: RegExp; patternText?: string; maxLength?: number } = {}): string | undefined {
+  optionalString(
+    value: unknown,
+    path: string,
+    opts: { pattern?: RegExp; patternText?: string; maxLength?: number } = {},
+  ): string | undefined {
     return value === undefined ? undefined : this.string(value, path, opts);
   }
 
@@ -59,7 +69,8 @@ export class ConfigReader {
 
   array(value: unknown, path: string, opts: { minItems?: number } = {}): unknown[] {
     if (!Array.isArray(value)) this.fail(path, 'must be an array');
-    if (opts.minItems !== undefined && value.length < opts.minItems) this.fail(path, `must have at least ${opts.minItems} item(s)`);
+    if (opts.minItems !== undefined && value.length < opts.minItems)
+      this.fail(path, `must have at least ${opts.minItems} item(s)`);
     return value;
   }
 

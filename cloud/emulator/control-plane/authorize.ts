@@ -18,7 +18,11 @@ function variablesOf(credential: AwsCredentialRecord, accountId: string): Record
 }
 
 /** Throws AccessDeniedException naming the first permission the caller's policies do not allow. */
-export function authorize(credential: AwsCredentialRecord, permissions: readonly Permission[], accountId: string): void {
+export function authorize(
+  credential: AwsCredentialRecord,
+  permissions: readonly Permission[],
+  accountId: string,
+): void {
   const variables = variablesOf(credential, accountId);
   for (const p of permissions) {
     if (evaluatePolicies(credential.policies, { action: p.action, resource: p.resource, variables }) !== 'Allow') {

@@ -36,7 +36,10 @@ export const notFound = (message: string): AwsServiceError => awsError('Resource
 
 /** `User: <arn> is not authorized to perform: <action> on resource: <resource>`, as IAM words it. */
 export function accessDenied(principalArn: string, action: string, resource: string): AwsServiceError {
-  return awsError('AccessDeniedException', `User: ${principalArn} is not authorized to perform: ${action} on resource: ${resource}`);
+  return awsError(
+    'AccessDeniedException',
+    `User: ${principalArn} is not authorized to perform: ${action} on resource: ${resource}`,
+  );
 }
 
 /** Any failure thrown by an operation, as the error the client receives. */

@@ -17,7 +17,11 @@ function decodeToken(token: string): number {
   throw invalidRequest('The pagination token is invalid');
 }
 
-export function paginate<T>(items: readonly T[], token: string | undefined, pageSize: number | undefined): { page: T[]; next: string | undefined } {
+export function paginate<T>(
+  items: readonly T[],
+  token: string | undefined,
+  pageSize: number | undefined,
+): { page: T[]; next: string | undefined } {
   const start = token === undefined || token === '' ? 0 : decodeToken(token);
   const size = pageSize ?? DEFAULT_PAGE_SIZE;
   const page = items.slice(start, start + size);

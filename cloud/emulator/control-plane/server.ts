@@ -53,7 +53,10 @@ export interface ControlPlaneOptions {
     serviceOf(method: string, rawPath: string): string | undefined;
     /** Their request body limit (a Lambda deployment package is far over the IoT one). */
     maxBodyBytes: number;
-    handle(service: string, req: { method: string; rawPath: string; body: Buffer; credential: AwsCredentialRecord }): Promise<ServiceResponse>;
+    handle(
+      service: string,
+      req: { method: string; rawPath: string; body: Buffer; credential: AwsCredentialRecord },
+    ): Promise<ServiceResponse>;
   };
 }
 
@@ -101,11 +104,18 @@ function parseJsonBody(body: Buffer): JsonBody {
   } catch {
     throw awsError('SerializationException', 'The request body is not valid JSON');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw awsError('SerializationException', 'The request body must be a JSON object');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw awsError('SerializationException', 'The request body must be a JSON object');
   return parsed as JsonBody;
 }
 
-function send(res: ServerResponse, requestId: string, statusCode: number, headers: Record<string, string>, body: string): void {
+function send(
+  res: ServerResponse,
+  requestId: string,
+  statusCode: number,
+  headers: Record<string, string>,
+  body: string,
+): void {
   res.writeHead(statusCode, { ...headers, 'x-amzn-requestid': requestId, 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
@@ -126,30 +136,48 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const router = new Router(OPERATIONS);
   const throttle = options.rateLimit ? new Throttle(options.rateLimit, now) : undefined;
 
-  async function handle(req: IncomingMessage): Promise<{ status: number; body: JsonBody | undefined } | { raw: ServiceResponse }> {
+  async function handle(
+    req: IncomingMessage,
+  ): Promise<{ status: number; body: JsonBody | undefined } | { raw: ServiceResponse }> {
     const url = req.url ?? '/';
     const method = (req.method ?? 'GET').toUpperCase();
     const q = url.indexOf('?');
     const rawPath = q < 0 ? url : url.slice(0, q);
     const other = options.otherServices?.serviceOf(method, rawPath);
-    const limit = other !== undefined && options.otherServices ? options.otherServices.maxBodyBytes : MAX_REQUEST_BODY_BYTES;
+    const limit =
+      other !== undefined && options.otherServices ? options.otherServices.maxBodyBytes : MAX_REQUEST_BODY_BYTES;
     let raw: Buffer;
     try {
       raw = await readBody(req, limit);
     } catch (err) {
-      if (err instanceof BodyTooLarge) throw awsError('RequestEntityTooLargeException', `The request body exceeds ${limit} bytes`);
+      if (err instanceof BodyTooLarge)
+        throw awsError('RequestEntityTooLargeException', `The request body exceeds ${limit} bytes`);
       throw err;
     }
-    const caller = verifySigV4({ method, url, rawHeaders: req.rawHeaders, body: raw }, { credentials: options.credentials, service: other ? [other] : IOT_SIGNING_NAMES, region, now });
-    if (throttle !== undefined && !throttle.take(caller.accessKeyId)) throw awsError('ThrottlingException', 'Rate exceeded');
-    if (other !== undefined && options.otherServices) return { raw: await options.otherServices.handle(other, { method, rawPath, body: raw, credential: caller.credential }) };
+    const caller = verifySigV4(
+      { method, url, rawHeaders: req.rawHeaders, body: raw },
+      { credentials: options.credentials, service: other ? [other] : IOT_SIGNING_NAMES, region, now },
+    );
+    if (throttle !== undefined && !throttle.take(caller.accessKeyId))
+      throw awsError('ThrottlingException', 'Rate exceeded');
+    if (other !== undefined && options.otherServices)
+      return {
+        raw: await options.otherServices.handle(other, { method, rawPath, body: raw, credential: caller.credential }),
+      };
     const route = router.match(method, rawPath);
     // One answer for every operation the emulator does not offer, whatever its method and path:
     // AWS's REST services answer a request matching no operation 404 UnknownOperationException.
-    if (route === undefined) throw awsError('UnknownOperationException', `${method} ${rawPath} is not an operation the emulator offers (see cloud/emulator/control-plane/README.md)`);
+    if (route === undefined)
+      throw awsError(
+        'UnknownOperationException',
+        `${method} ${rawPath} is not an operation the emulator offers (see cloud/emulator/control-plane/README.md)`,
+      );
     // Decoded exactly as the signature was checked (a `+` is a literal plus, as AWS reads it).
     const query = new Map(parseQueryPairs(q < 0 ? '' : url.slice(q + 1)));
-    const prepared = route.operation.prepare({ labels: route.labels, query, body: parseJsonBody(raw), headers: req.headers }, ctx);
+    const prepared = route.operation.prepare(
+      { labels: route.labels, query, body: parseJsonBody(raw), headers: req.headers },
+      ctx,
+    );
     authorize(caller.credential, prepared.permissions, accountId);
     const body = await prepared.run();
     return { status: 200, body };
@@ -160,7 +188,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     handle(req).then(
       (out) => {
         if ('raw' in out) send(res, requestId, out.raw.status, out.raw.headers, out.raw.body);
-        else send(res, requestId, out.status, { 'content-type': 'application/json' }, out.body === undefined ? '' : JSON.stringify(out.body));
+        else
+          send(
+            res,
+            requestId,
+            out.status,
+            { 'content-type': 'application/json' },
+            out.body === undefined ? '' : JSON.stringify(out.body),
+          );
       },
       (err: unknown) => {
         const e = toAwsError(err).toHttp();

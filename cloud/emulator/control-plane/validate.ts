@@ -24,7 +24,8 @@ export function checkName(value: string, field: string, rule: { pattern: string;
   if (value.length < rule.min) constraint(value, field, `Member must have length greater than or equal to ${rule.min}`);
   if (value.length > rule.max) constraint(value, field, `Member must have length less than or equal to ${rule.max}`);
   const anchored = rule.pattern.startsWith('^') ? rule.pattern : `^(?:${rule.pattern})$`;
-  if (!new RegExp(anchored, 'u').test(value)) constraint(value, field, `Member must satisfy regular expression pattern: ${rule.pattern}`);
+  if (!new RegExp(anchored, 'u').test(value))
+    constraint(value, field, `Member must satisfy regular expression pattern: ${rule.pattern}`);
   return value;
 }
 
@@ -66,11 +67,18 @@ export function optionalObject(body: JsonBody, field: string): JsonBody | undefi
 }
 
 /** A query-string integer within [min, max], e.g. maxResults / pageSize. */
-export function queryInteger(query: ReadonlyMap<string, string>, field: string, range: { min: number; max: number }): number | undefined {
+export function queryInteger(
+  query: ReadonlyMap<string, string>,
+  field: string,
+  range: { min: number; max: number },
+): number | undefined {
   const raw = query.get(field);
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (!/^-?\d+$/.test(raw) || !Number.isSafeInteger(n)) throw invalidRequest(`1 validation error detected: Value '${raw}' at '${field}' failed to satisfy constraint: Member must be an integer`);
+  if (!/^-?\d+$/.test(raw) || !Number.isSafeInteger(n))
+    throw invalidRequest(
+      `1 validation error detected: Value '${raw}' at '${field}' failed to satisfy constraint: Member must be an integer`,
+    );
   if (n < range.min) constraint(raw, field, `Member must have value greater than or equal to ${range.min}`);
   if (n > range.max) constraint(raw, field, `Member must have value less than or equal to ${range.max}`);
   return n;
@@ -79,12 +87,19 @@ export function queryInteger(query: ReadonlyMap<string, string>, field: string, 
 export function queryBoolean(query: ReadonlyMap<string, string>, field: string): boolean | undefined {
   const raw = query.get(field);
   if (raw === undefined) return undefined;
-  if (raw !== 'true' && raw !== 'false') throw invalidRequest(`1 validation error detected: Value '${raw}' at '${field}' failed to satisfy constraint: Member must be a boolean`);
+  if (raw !== 'true' && raw !== 'false')
+    throw invalidRequest(
+      `1 validation error detected: Value '${raw}' at '${field}' failed to satisfy constraint: Member must be a boolean`,
+    );
   return raw === 'true';
 }
 
 /** A member the service model binds to an HTTP header (e.g. `principal` to `x-amzn-principal`). */
-export function requiredHeader(headers: Readonly<Record<string, string | string[] | undefined>>, name: string, member: string): string {
+export function requiredHeader(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+  name: string,
+  member: string,
+): string {
   const v = headers[name];
   const value = Array.isArray(v) ? v[0] : v;
   if (value === undefined || value === '') constraint('null', member, 'Member must not be null', false);

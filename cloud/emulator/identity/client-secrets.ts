@@ -11,9 +11,14 @@ import { writeFileAtomic } from '../config/atomic-file.js';
 export const CLIENT_SECRETS_FILE = 'client-secrets.json';
 
 /** Loads the secrets of `clientIds`, creating the missing ones; returns them and the file's path. */
-export function loadOrCreateClientSecrets(dir: string, clientIds: readonly string[]): { path: string; secrets: Map<string, string> } {
+export function loadOrCreateClientSecrets(
+  dir: string,
+  clientIds: readonly string[],
+): { path: string; secrets: Map<string, string> } {
   const path = join(dir, CLIENT_SECRETS_FILE);
-  const stored: Record<string, string> = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>) : {};
+  const stored: Record<string, string> = existsSync(path)
+    ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>)
+    : {};
   let changed = false;
   for (const id of clientIds) {
     if (typeof stored[id] === 'string' && stored[id].length >= 32) continue;

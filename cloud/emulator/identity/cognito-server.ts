@@ -63,7 +63,8 @@ export async function startCognitoServer(options: CognitoServerOptions): Promise
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      const error = err instanceof CognitoError ? err : new CognitoError('InternalErrorException', 'An internal error occurred.');
+      const error =
+        err instanceof CognitoError ? err : new CognitoError('InternalErrorException', 'An internal error occurred.');
       if (!(err instanceof CognitoError)) console.error('cognito emulator:', err);
       send(res, error.status, error.body(), error.headers());
     });
@@ -82,15 +83,23 @@ export async function startCognitoServer(options: CognitoServerOptions): Promise
       throw new CognitoError('UnknownOperationException', 'Only POST / is served.', 404);
     }
     const target = String(req.headers['x-amz-target'] ?? '');
-    if (!target.startsWith(TARGET_PREFIX)) throw new CognitoError('UnknownOperationException', 'Missing or unknown X-Amz-Target.');
+    if (!target.startsWith(TARGET_PREFIX))
+      throw new CognitoError('UnknownOperationException', 'Missing or unknown X-Amz-Target.');
     const body = await readJson(req);
     const operation = target.slice(TARGET_PREFIX.length);
     let result: Json;
     switch (operation) {
-      case 'GetId': result = await getId(body); break;
-      case 'GetCredentialsForIdentity': result = await getCredentialsForIdentity(body); break;
-      case 'GetOpenIdToken': result = await getOpenIdToken(body); break;
-      default: throw new CognitoError('UnknownOperationException', `Operation ${operation} is not supported by the emulator.`);
+      case 'GetId':
+        result = await getId(body);
+        break;
+      case 'GetCredentialsForIdentity':
+        result = await getCredentialsForIdentity(body);
+        break;
+      case 'GetOpenIdToken':
+        result = await getOpenIdToken(body);
+        break;
+      default:
+        throw new CognitoError('UnknownOperationException', `Operation ${operation} is not supported by the emulator.`);
     }
     send(res, 200, result);
   }
@@ -105,7 +114,8 @@ export async function startCognitoServer(options: CognitoServerOptions): Promise
     const poolId = requirePoolId(body.IdentityPoolId);
     const logins = readLogins(body.Logins);
     if (Object.keys(logins).length === 0) {
-      if (!pool.allowUnauthenticatedIdentities) throw new CognitoError('NotAuthorizedException', MESSAGES.unauthenticated);
+      if (!pool.allowUnauthenticatedIdentities)
+        throw new CognitoError('NotAuthorizedException', MESSAGES.unauthenticated);
       return { IdentityId: identities.createUnauthenticated(poolId, options.region).identityId };
     }
     const [first] = await verifyLogins(logins);
@@ -117,10 +127,12 @@ export async function startCognitoServer(options: CognitoServerOptions): Promise
   async function authorizeIdentity(body: Json): Promise<{ identity: IdentityRecord; logins: VerifiedLogin[] }> {
     const identityId = requireString(body.IdentityId, 'identityId', /^[\w-]+:[0-9a-f-]+$/, 55);
     const identity = identities.find(identityId);
-    if (!identity || identity.poolId !== pool.identityPoolId) throw new CognitoError('ResourceNotFoundException', MESSAGES.identityNotFound(identityId));
+    if (!identity || identity.poolId !== pool.identityPoolId)
+      throw new CognitoError('ResourceNotFoundException', MESSAGES.identityNotFound(identityId));
     const logins = readLogins(body.Logins);
     if (identity.providerName === null) {
-      if (!pool.allowUnauthenticatedIdentities) throw new CognitoError('NotAuthorizedException', MESSAGES.unauthenticated);
+      if (!pool.allowUnauthenticatedIdentities)
+        throw new CognitoError('NotAuthorizedException', MESSAGES.unauthenticated);
       if (Object.keys(logins).length > 0) throw new CognitoError('NotAuthorizedException', MESSAGES.loginsMismatch);
       return { identity, logins: [] };
     }
@@ -134,13 +146,21 @@ export async function startCognitoServer(options: CognitoServerOptions): Promise
 
   async function getCredentialsForIdentity(body: Json): Promise<Json> {
     if (body.CustomRoleArn !== undefined) {
-      throw new CognitoError('InvalidParameterException', 'CustomRoleArn is not supported: the pool has no role rules.');
+      throw new CognitoError(
+        'InvalidParameterException',
+        'CustomRoleArn is not supported: the pool has no role rules.',
+      );
     }
     const { identity } = await authorizeIdentity(body);
     const role = identity.providerName === null ? pool.unauthenticatedRole : pool.authenticatedRole;
     if (!role) throw new CognitoError('NotAuthorizedException', MESSAGES.unauthenticated);
     const expiration = new Date(now().getTime() + options.config.credentialsTtlSeconds * 1000);
-    const record = mintTemporaryCredentials({ accountId: options.accountId, roleArn: role.roleArn, policies: role.policies, expiration });
+    const record = mintTemporaryCredentials({
+      accountId: options.accountId,
+      roleArn: role.roleArn,
+      policies: role.policies,
+      expiration,
+    });
     options.credentials.put(record);
     return {
       IdentityId: identity.identityId,
@@ -157,9 +177,10 @@ export async function startCognitoServer(options: CognitoServerOptions): Promise
   async function getOpenIdToken(body: Json): Promise<Json> {
     const { identity, logins } = await authorizeIdentity(body);
     const issuedAt = Math.floor(now().getTime() / 1000);
-    const amr = identity.providerName === null
-      ? ['unauthenticated']
-      : ['authenticated', identity.providerName, ...logins.map((l) => `${l.providerName}:${l.audience}:${l.sub}`)];
+    const amr =
+      identity.providerName === null
+        ? ['unauthenticated']
+        : ['authenticated', identity.providerName, ...logins.map((l) => `${l.providerName}:${l.audience}:${l.sub}`)];
     const token = await new SignJWT({ amr })
       .setProtectedHeader({ alg: 'RS256', kid: publicJwk.kid ?? 'cognito', typ: 'JWT' })
       .setIssuer(url)
@@ -174,7 +195,8 @@ export async function startCognitoServer(options: CognitoServerOptions): Promise
 
   function requirePoolId(value: unknown): string {
     const poolId = requireString(value, 'identityPoolId', IDENTITY_POOL_ID_PATTERN, 55);
-    if (poolId !== pool.identityPoolId) throw new CognitoError('ResourceNotFoundException', MESSAGES.poolNotFound(poolId));
+    if (poolId !== pool.identityPoolId)
+      throw new CognitoError('ResourceNotFoundException', MESSAGES.poolNotFound(poolId));
     return poolId;
   }
 
@@ -183,26 +205,38 @@ export async function startCognitoServer(options: CognitoServerOptions): Promise
 
 function requireString(value: unknown, member: string, pattern: RegExp, maxLength: number): string {
   if (typeof value !== 'string' || value.length === 0) {
-    throw new CognitoError('InvalidParameterException', `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`);
+    throw new CognitoError(
+      'InvalidParameterException',
+      `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
+    );
   }
   if (value.length > maxLength || !pattern.test(value)) {
-    throw new CognitoError('InvalidParameterException',
-      `1 validation error detected: Value '${value.slice(0, 80)}' at '${member}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${pattern.source}`);
+    throw new CognitoError(
+      'InvalidParameterException',
+      `1 validation error detected: Value '${value.slice(0, 80)}' at '${member}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${pattern.source}`,
+    );
   }
   return value;
 }
 
 function readLogins(value: unknown): Record<string, string> {
   if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw new CognitoError('SerializationException', 'Logins must be a map.');
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new CognitoError('SerializationException', 'Logins must be a map.');
   const entries = Object.entries(value as Record<string, unknown>);
   if (entries.length > MAX_LOGINS) {
-    throw new CognitoError('InvalidParameterException', `1 validation error detected: Value at 'logins' failed to satisfy constraint: Member must have length less than or equal to ${MAX_LOGINS}`);
+    throw new CognitoError(
+      'InvalidParameterException',
+      `1 validation error detected: Value at 'logins' failed to satisfy constraint: Member must have length less than or equal to ${MAX_LOGINS}`,
+    );
   }
   const logins: Record<string, string> = {};
   for (const [key, token] of entries) {
     if (typeof token !== 'string' || token.length === 0 || key.length === 0 || key.length > 128) {
-      throw new CognitoError('InvalidParameterException', "1 validation error detected: Value at 'logins' failed to satisfy constraint: Map keys and values must have length between 1 and 128 (keys) or 1 and 50000 (values)");
+      throw new CognitoError(
+        'InvalidParameterException',
+        "1 validation error detected: Value at 'logins' failed to satisfy constraint: Map keys and values must have length between 1 and 128 (keys) or 1 and 50000 (values)",
+      );
     }
     logins[key] = token;
   }
@@ -228,7 +262,13 @@ async function readJson(req: IncomingMessage): Promise<Json> {
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, contentType = JSON_CONTENT_TYPE): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+  contentType = JSON_CONTENT_TYPE,
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': contentType,

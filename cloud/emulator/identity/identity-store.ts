@@ -20,7 +20,10 @@ interface Row {
 }
 
 export class IdentityStore {
-  constructor(private readonly db: Database.Database, private readonly nowMs: () => number = Date.now) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly nowMs: () => number = Date.now,
+  ) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS cognito_identities (
         identity_id TEXT PRIMARY KEY,
@@ -37,11 +40,15 @@ export class IdentityStore {
   /** The identity for this login, created on first use (in one statement, so two racing GetId calls agree). */
   forLogin(poolId: string, region: string, providerName: string, sub: string): IdentityRecord {
     const tx = this.db.transaction(() => {
-      const existing = this.db.prepare('SELECT * FROM cognito_identities WHERE pool_id = ? AND provider_name = ? AND sub = ?')
+      const existing = this.db
+        .prepare('SELECT * FROM cognito_identities WHERE pool_id = ? AND provider_name = ? AND sub = ?')
         .get(poolId, providerName, sub) as Row | undefined;
       if (existing) return toRecord(existing);
       const identityId = `${region}:${randomUUID()}`;
-      this.db.prepare('INSERT INTO cognito_identities (identity_id, pool_id, provider_name, sub, created_at) VALUES (?, ?, ?, ?, ?)')
+      this.db
+        .prepare(
+          'INSERT INTO cognito_identities (identity_id, pool_id, provider_name, sub, created_at) VALUES (?, ?, ?, ?, ?)',
+        )
         .run(identityId, poolId, providerName, sub, this.nowMs());
       return { identityId, poolId, providerName, sub };
     });
@@ -50,13 +57,17 @@ export class IdentityStore {
 
   createUnauthenticated(poolId: string, region: string): IdentityRecord {
     const identityId = `${region}:${randomUUID()}`;
-    this.db.prepare('INSERT INTO cognito_identities (identity_id, pool_id, provider_name, sub, created_at) VALUES (?, ?, NULL, NULL, ?)')
+    this.db
+      .prepare(
+        'INSERT INTO cognito_identities (identity_id, pool_id, provider_name, sub, created_at) VALUES (?, ?, NULL, NULL, ?)',
+      )
       .run(identityId, poolId, this.nowMs());
     return { identityId, poolId, providerName: null, sub: null };
   }
 
   find(identityId: string): IdentityRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM cognito_identities WHERE identity_id = ?').get(identityId) as Row | undefined;
+    const row = this.db.prepare('SELECT * FROM cognito_identities WHERE identity_id = ?').get(identityId) as
+      Row | undefined;
     return row ? toRecord(row) : undefined;
   }
 }

@@ -47,7 +47,11 @@ export async function startIdentity(options: IdentityOptions): Promise<RunningId
   const db = new Database(dbPath);
   // Refresh tokens and sessions: owner-only.
   chmodSync(dbPath, 0o600);
-  const closers: Array<() => Promise<void> | void> = [() => { db.close(); }];
+  const closers: Array<() => Promise<void> | void> = [
+    () => {
+      db.close();
+    },
+  ];
   const closeAll = async (): Promise<void> => {
     for (const close of closers.reverse()) await close();
   };
@@ -59,7 +63,11 @@ export async function startIdentity(options: IdentityOptions): Promise<RunningId
     const confidential = options.config.oidc.clients.filter((c) => c.confidential).map((c) => c.clientId);
     const secrets = confidential.length > 0 ? loadOrCreateClientSecrets(options.dataDir, confidential) : undefined;
     const oidc = await startOidcServer({
-      db, keys: oidcKeys, config: options.config.oidc, host: options.host, port: options.ports.oidc,
+      db,
+      keys: oidcKeys,
+      config: options.config.oidc,
+      host: options.host,
+      port: options.ports.oidc,
       loginThrottle: new LoginThrottle({ now: () => (options.now?.() ?? new Date()).getTime() }),
       ...(secrets ? { clientSecrets: secrets.secrets } : {}),
     });

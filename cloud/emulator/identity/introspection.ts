@@ -18,7 +18,9 @@ export interface IntrospectionDeps {
   signingKey: JWK;
   clientSecrets: ReadonlyMap<string, string>;
   /** Finds a refresh token in the provider's store (oidc-provider's `RefreshToken.find`). */
-  findRefreshToken(value: string): Promise<{ clientId?: string; accountId?: string; scope?: string; exp?: number; isExpired?: boolean } | undefined>;
+  findRefreshToken(
+    value: string,
+  ): Promise<{ clientId?: string; accountId?: string; scope?: string; exp?: number; isExpired?: boolean } | undefined>;
   now?: () => number;
 }
 
@@ -29,7 +31,8 @@ function clientFrom(req: express.Request): { id: string; secret: string } | unde
     if (id && secret) return { id: decodeURIComponent(id), secret: decodeURIComponent(secret) };
   }
   const body = req.body as Record<string, unknown> | undefined;
-  if (typeof body?.client_id === 'string' && typeof body.client_secret === 'string') return { id: body.client_id, secret: body.client_secret };
+  if (typeof body?.client_id === 'string' && typeof body.client_secret === 'string')
+    return { id: body.client_id, secret: body.client_secret };
   return undefined;
 }
 
@@ -48,7 +51,9 @@ export function introspectionHandler(deps: IntrospectionDeps): RequestHandler[] 
       const client = clientFrom(req);
       const expected = client ? deps.clientSecrets.get(client.id) : undefined;
       if (!client || expected === undefined || !sameSecret(client.secret, expected)) {
-        res.status(401).json({ error: 'invalid_client', error_description: 'Invalid client or Invalid client credentials' });
+        res
+          .status(401)
+          .json({ error: 'invalid_client', error_description: 'Invalid client or Invalid client credentials' });
         return;
       }
       const token = (req.body as Record<string, unknown> | undefined)?.token;
@@ -59,7 +64,13 @@ export function introspectionHandler(deps: IntrospectionDeps): RequestHandler[] 
       if (token.split('.').length === 3) {
         try {
           const { payload } = await jwtVerify(token, await key, { issuer: deps.issuer, currentDate: new Date(now()) });
-          res.json({ ...payload, active: true, client_id: payload.azp, username: payload.preferred_username, token_type: 'Bearer' });
+          res.json({
+            ...payload,
+            active: true,
+            client_id: payload.azp,
+            username: payload.preferred_username,
+            token_type: 'Bearer',
+          });
         } catch {
           res.json({ active: false });
         }
@@ -70,7 +81,15 @@ export function introspectionHandler(deps: IntrospectionDeps): RequestHandler[] 
         res.json({ active: false });
         return;
       }
-      res.json({ active: true, client_id: rt.clientId, sub: rt.accountId, scope: rt.scope, exp: rt.exp, iss: deps.issuer, token_type: 'Refresh' });
+      res.json({
+        active: true,
+        client_id: rt.clientId,
+        sub: rt.accountId,
+        scope: rt.scope,
+        exp: rt.exp,
+        iss: deps.issuer,
+        token_type: 'Refresh',
+      });
     } catch (err) {
       next(err);
     }

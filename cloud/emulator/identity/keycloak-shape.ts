@@ -104,7 +104,10 @@ export function addKeycloakIdTokenClaims(provider: unknown): void {
     return value;
   };
   const issue = IdToken.prototype.issue;
-  IdToken.prototype.issue = async function issueLikeKeycloak(this: IdTokenLike, opts?: { use?: string }): Promise<string> {
+  IdToken.prototype.issue = async function issueLikeKeycloak(
+    this: IdTokenLike,
+    opts?: { use?: string },
+  ): Promise<string> {
     if (opts?.use === 'idtoken') {
       this.set('typ', 'ID');
       if (this.client?.clientId !== undefined) this.set('azp', this.client.clientId);
@@ -136,12 +139,23 @@ interface IdTokenLike {
  * and Keycloak answer `unauthorized_client` ("Client not allowed for direct access grants" for the
  * password grant). A Koa middleware for `provider.use`.
  */
-export async function unauthorizedClientAsKeycloak(ctx: { body?: unknown; oidc?: { params?: Record<string, unknown> } }, next: () => Promise<void>): Promise<void> {
+export async function unauthorizedClientAsKeycloak(
+  ctx: { body?: unknown; oidc?: { params?: Record<string, unknown> } },
+  next: () => Promise<void>,
+): Promise<void> {
   await next();
   const body = ctx.body as { error?: string; error_description?: string } | undefined;
-  if (body?.error === 'invalid_request' && body.error_description === 'requested grant type is not allowed for this client') {
+  if (
+    body?.error === 'invalid_request' &&
+    body.error_description === 'requested grant type is not allowed for this client'
+  ) {
     const password = ctx.oidc?.params?.grant_type === 'password';
-    ctx.body = { error: 'unauthorized_client', error_description: password ? 'Client not allowed for direct access grants' : 'Client not allowed for this grant type' };
+    ctx.body = {
+      error: 'unauthorized_client',
+      error_description: password
+        ? 'Client not allowed for direct access grants'
+        : 'Client not allowed for this grant type',
+    };
   }
 }
 

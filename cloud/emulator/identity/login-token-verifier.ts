@@ -37,7 +37,10 @@ export class LoginTokenVerifier {
   private readonly byName = new Map<string, TrustedProvider>();
   private readonly jwks = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 
-  constructor(providers: readonly TrustedProvider[], private readonly now: () => Date = () => new Date()) {
+  constructor(
+    providers: readonly TrustedProvider[],
+    private readonly now: () => Date = () => new Date(),
+  ) {
     for (const p of providers) this.byName.set(providerNameFor(p.issuer), p);
   }
 
@@ -79,7 +82,10 @@ export class LoginTokenVerifier {
     } catch (err) {
       if (err instanceof CognitoError) throw err;
       if (err instanceof joseErrors.JWTExpired) {
-        throw new CognitoError('NotAuthorizedException', MESSAGES.expired(Number(claims.exp), Math.floor(currentDate.getTime() / 1000)));
+        throw new CognitoError(
+          'NotAuthorizedException',
+          MESSAGES.expired(Number(claims.exp), Math.floor(currentDate.getTime() / 1000)),
+        );
       }
       if (err instanceof joseErrors.JWKSTimeout || (err instanceof Error && err.name === 'TypeError')) {
         throw new CognitoError('ExternalServiceException', `Could not fetch the signing keys of ${provider.issuer}`);
@@ -93,10 +99,13 @@ export class LoginTokenVerifier {
     if (cached) return cached;
     let jwksUri: string;
     try {
-      const res = await fetch(`${issuer}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(JWKS_FETCH_TIMEOUT_MS) });
+      const res = await fetch(`${issuer}/.well-known/openid-configuration`, {
+        signal: AbortSignal.timeout(JWKS_FETCH_TIMEOUT_MS),
+      });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const discovery = await res.json() as { jwks_uri?: unknown; issuer?: unknown };
-      if (typeof discovery.jwks_uri !== 'string' || discovery.issuer !== issuer) throw new Error('bad discovery document');
+      const discovery = (await res.json()) as { jwks_uri?: unknown; issuer?: unknown };
+      if (typeof discovery.jwks_uri !== 'string' || discovery.issuer !== issuer)
+        throw new Error('bad discovery document');
       jwksUri = discovery.jwks_uri;
     } catch {
       throw new CognitoError('ExternalServiceException', `Could not fetch the OpenID configuration of ${issuer}`);

@@ -41,7 +41,10 @@ interface Row {
 }
 
 /** Returns the factory oidc-provider's `adapter` option takes: `(modelName) => adapter`. */
-export function sqliteAdapterFactory(db: Database.Database, nowMs: () => number = Date.now): (model: string) => SqliteAdapter {
+export function sqliteAdapterFactory(
+  db: Database.Database,
+  nowMs: () => number = Date.now,
+): (model: string) => SqliteAdapter {
   createOidcTables(db);
   const counter = { upserts: 0 };
   return (model: string) => new SqliteAdapter(db, model, nowMs, counter);
@@ -57,12 +60,22 @@ export class SqliteAdapter {
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const expiresAt = typeof expiresIn === 'number' ? this.nowMs() + expiresIn * 1000 : null;
-    this.db.prepare(`INSERT INTO oidc_payloads (model, id, payload, grant_id, user_code, uid, expires_at, consumed_at)
+    this.db
+      .prepare(
+        `INSERT INTO oidc_payloads (model, id, payload, grant_id, user_code, uid, expires_at, consumed_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, NULL)
       ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id,
-        user_code = excluded.user_code, uid = excluded.uid, expires_at = excluded.expires_at`)
-      .run(this.model, id, JSON.stringify(payload), payload.grantId ?? null, payload.userCode ?? null,
-        payload.uid ?? null, expiresAt);
+        user_code = excluded.user_code, uid = excluded.uid, expires_at = excluded.expires_at`,
+      )
+      .run(
+        this.model,
+        id,
+        JSON.stringify(payload),
+        payload.grantId ?? null,
+        payload.userCode ?? null,
+        payload.uid ?? null,
+        expiresAt,
+      );
     this.counter.upserts += 1;
     if (this.counter.upserts % SWEEP_EVERY_UPSERTS === 0) {
       this.db.prepare('DELETE FROM oidc_payloads WHERE expires_at IS NOT NULL AND expires_at < ?').run(this.nowMs());
@@ -82,7 +95,8 @@ export class SqliteAdapter {
   }
 
   async consume(id: string): Promise<void> {
-    this.db.prepare('UPDATE oidc_payloads SET consumed_at = ? WHERE model = ? AND id = ?')
+    this.db
+      .prepare('UPDATE oidc_payloads SET consumed_at = ? WHERE model = ? AND id = ?')
       .run(Math.floor(this.nowMs() / 1000), this.model, id);
   }
 
@@ -95,8 +109,11 @@ export class SqliteAdapter {
   }
 
   private one(where: string, value: string): AdapterPayload | undefined {
-    const row = this.db.prepare(`SELECT payload, consumed_at FROM oidc_payloads
-      WHERE model = ? AND ${where} AND (expires_at IS NULL OR expires_at > ?)`)
+    const row = this.db
+      .prepare(
+        `SELECT payload, consumed_at FROM oidc_payloads
+      WHERE model = ? AND ${where} AND (expires_at IS NULL OR expires_at > ?)`,
+      )
       .get(this.model, value, this.nowMs()) as Row | undefined;
     if (!row) return undefined;
     const payload = JSON.parse(row.payload) as AdapterPayload;

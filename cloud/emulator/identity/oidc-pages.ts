@@ -33,7 +33,9 @@ export interface LoginPageInput {
 }
 
 export function loginPage(input: LoginPageInput): string {
-  return page('Sign in', `<h1>Sign in</h1>
+  return page(
+    'Sign in',
+    `<h1>Sign in</h1>
 <p class="realm">Realm <b>${escapeHtml(input.realm)}</b> · ${escapeHtml(input.clientName)}</p>
 ${input.error ? `<p class="error" role="alert">${escapeHtml(input.error)}</p>` : ''}
 <form method="post" action="${escapeHtml(input.action)}" autocomplete="off">
@@ -47,23 +49,30 @@ ${input.error ? `<p class="error" role="alert">${escapeHtml(input.error)}</p>` :
 <form method="post" action="${escapeHtml(input.abortAction)}">
 <input type="hidden" name="csrf" value="${escapeHtml(input.csrf)}">
 <button type="submit" class="link">Cancel</button>
-</form>`);
+</form>`,
+  );
 }
 
 export function deviceInputPage(form: string, error: string | undefined): string {
-  return page('Device sign-in', `<h1>Device sign-in</h1>
+  return page(
+    'Device sign-in',
+    `<h1>Device sign-in</h1>
 ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : '<p>Enter the code shown on your device.</p>'}
 ${form}
-<button type="submit" form="op.deviceInputForm">Continue</button>`);
+<button type="submit" form="op.deviceInputForm">Continue</button>`,
+  );
 }
 
 export function deviceConfirmPage(form: string, clientName: string, userCode: string): string {
-  return page('Confirm device', `<h1>Confirm device</h1>
+  return page(
+    'Confirm device',
+    `<h1>Confirm device</h1>
 <p><b>${escapeHtml(clientName)}</b> asks to sign in. Check that your device shows this code:</p>
 <p><code>${escapeHtml(userCode)}</code></p>
 ${form}
 <button type="submit" form="op.deviceConfirmForm">Continue</button>
-<button type="submit" class="link" form="op.deviceConfirmForm" value="yes" name="abort">Abort</button>`);
+<button type="submit" class="link" form="op.deviceConfirmForm" value="yes" name="abort">Abort</button>`,
+  );
 }
 
 export function deviceSuccessPage(clientName: string): string {
@@ -71,9 +80,12 @@ export function deviceSuccessPage(clientName: string): string {
 }
 
 export function logoutPage(form: string, host: string): string {
-  return page('Sign out', `<h1>Sign out of ${escapeHtml(host)}?</h1>${form}
+  return page(
+    'Sign out',
+    `<h1>Sign out of ${escapeHtml(host)}?</h1>${form}
 <button type="submit" form="op.logoutForm" value="yes" name="logout">Sign out</button>
-<button type="submit" class="link" form="op.logoutForm">Stay signed in</button>`);
+<button type="submit" class="link" form="op.logoutForm">Stay signed in</button>`,
+  );
 }
 
 export function signedOutPage(): string {
@@ -81,5 +93,8 @@ export function signedOutPage(): string {
 }
 
 export function errorPage(error: string, description: string | undefined): string {
-  return page('Error', `<h1>Sign-in failed</h1><p class="error">${escapeHtml(error)}</p>${description ? `<p>${escapeHtml(description)}</p>` : ''}`);
+  return page(
+    'Error',
+    `<h1>Sign-in failed</h1><p class="error">${escapeHtml(error)}</p>${description ? `<p>${escapeHtml(description)}</p>` : ''}`,
+  );
 }

@@ -10,7 +10,13 @@ import Provider from 'oidc-provider';
 import type { KoaLikeContext } from 'oidc-provider';
 import type { OidcConfig, OidcUserConfig } from '../config/schema.js';
 import {
-  ACCESS_TOKEN_SCOPE, REALM_RESOURCE, addKeycloakIdTokenClaims, keycloakAccessTokenClaims, legacyAuthPrefix, realmInfo, resourceIndicators,
+  ACCESS_TOKEN_SCOPE,
+  REALM_RESOURCE,
+  addKeycloakIdTokenClaims,
+  keycloakAccessTokenClaims,
+  legacyAuthPrefix,
+  realmInfo,
+  resourceIndicators,
   unauthorizedClientAsKeycloak,
 } from './keycloak-shape.js';
 import { introspectionHandler } from './introspection.js';
@@ -18,7 +24,15 @@ import { sqliteAdapterFactory } from './oidc-adapter.js';
 import { PASSWORD_GRANT_TYPE, registerPasswordGrant } from './password-grant.js';
 import type { OidcKeyMaterial } from './oidc-keys.js';
 import { LoginThrottle, lockMessage } from './login-throttle.js';
-import { deviceConfirmPage, deviceInputPage, deviceSuccessPage, errorPage, loginPage, logoutPage, signedOutPage } from './oidc-pages.js';
+import {
+  deviceConfirmPage,
+  deviceInputPage,
+  deviceSuccessPage,
+  errorPage,
+  loginPage,
+  logoutPage,
+  signedOutPage,
+} from './oidc-pages.js';
 import { UserDirectory } from './users.js';
 
 /** Wrong passwords allowed per login interaction before it is ended with access_denied. */
@@ -70,7 +84,13 @@ export async function startOidcServer(options: OidcServerOptions): Promise<Runni
   });
   const accountOf = (sub: string): { username: string; email?: string; name?: string } | undefined => {
     const user = users.findBySub(sub);
-    return user ? { username: user.username, ...(user.email ? { email: user.email } : {}), ...(user.name ? { name: user.name } : {}) } : undefined;
+    return user
+      ? {
+          username: user.username,
+          ...(user.email ? { email: user.email } : {}),
+          ...(user.name ? { name: user.name } : {}),
+        }
+      : undefined;
   };
   const app = express();
   app.disable('x-powered-by');
@@ -83,7 +103,8 @@ export async function startOidcServer(options: OidcServerOptions): Promise<Runni
   const issuer = `http://${issuerHost.includes(':') ? `[${issuerHost}]` : issuerHost}:${port}${prefix}`;
   const clientNames = new Map(config.clients.map((c) => [c.clientId, c.clientName ?? c.clientId]));
   const csrfKey = Buffer.from(options.keys.cookieKeys[0] ?? '', 'base64url');
-  const csrfFor = (uid: string): string => createHmac('sha256', csrfKey).update(`login-csrf:${uid}`).digest('base64url');
+  const csrfFor = (uid: string): string =>
+    createHmac('sha256', csrfKey).update(`login-csrf:${uid}`).digest('base64url');
   const attempts = new Map<string, number>();
   const throttle = options.loginThrottle ?? new LoginThrottle({ now: Date.now });
 
@@ -91,14 +112,22 @@ export async function startOidcServer(options: OidcServerOptions): Promise<Runni
     adapter: sqliteAdapterFactory(options.db),
     clients: config.clients.map((c) => {
       const secret = c.confidential ? options.clientSecrets?.get(c.clientId) : undefined;
-      if (c.confidential && secret === undefined) throw new Error(`no secret for the confidential client ${c.clientId}`);
+      if (c.confidential && secret === undefined)
+        throw new Error(`no secret for the confidential client ${c.clientId}`);
       return {
         client_id: c.clientId,
         client_name: c.clientName ?? c.clientId,
         application_type: 'native',
         // Confidential: the secret in the form body, as python-keycloak (the seed) sends it.
-        ...(secret !== undefined ? { client_secret: secret, token_endpoint_auth_method: 'client_secret_post' } : { token_endpoint_auth_method: 'none' }),
-        grant_types: ['authorization_code', 'refresh_token', DEVICE_CODE_GRANT_TYPE, ...(c.directAccessGrants ? [PASSWORD_GRANT_TYPE] : [])],
+        ...(secret !== undefined
+          ? { client_secret: secret, token_endpoint_auth_method: 'client_secret_post' }
+          : { token_endpoint_auth_method: 'none' }),
+        grant_types: [
+          'authorization_code',
+          'refresh_token',
+          DEVICE_CODE_GRANT_TYPE,
+          ...(c.directAccessGrants ? [PASSWORD_GRANT_TYPE] : []),
+        ],
         response_types: ['code'],
         redirect_uris: c.redirectUris,
         id_token_signed_response_alg: 'RS256',
@@ -131,11 +160,29 @@ export async function startOidcServer(options: OidcServerOptions): Promise<Runni
         enabled: true,
         charset: 'base-20',
         mask: '****-****',
-        userCodeInputSource: async (ctx: KoaLikeContext, form: string, _out: unknown, err?: { name?: string; userCode?: string }) => {
+        userCodeInputSource: async (
+          ctx: KoaLikeContext,
+          form: string,
+          _out: unknown,
+          err?: { name?: string; userCode?: string },
+        ) => {
           ctx.type = 'html';
-          ctx.body = deviceInputPage(form, err ? (err.userCode || err.name === 'NoCodeError' ? 'The code is incorrect. Try again.' : 'The request could not be processed.') : undefined);
+          ctx.body = deviceInputPage(
+            form,
+            err
+              ? err.userCode || err.name === 'NoCodeError'
+                ? 'The code is incorrect. Try again.'
+                : 'The request could not be processed.'
+              : undefined,
+          );
         },
-        userCodeConfirmSource: async (ctx: KoaLikeContext, form: string, client: { clientId: string; clientName?: string }, _info: unknown, userCode: string) => {
+        userCodeConfirmSource: async (
+          ctx: KoaLikeContext,
+          form: string,
+          client: { clientId: string; clientName?: string },
+          _info: unknown,
+          userCode: string,
+        ) => {
           ctx.type = 'html';
           ctx.body = deviceConfirmPage(form, client.clientName ?? client.clientId, userCode);
         },
@@ -174,7 +221,8 @@ export async function startOidcServer(options: OidcServerOptions): Promise<Runni
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `${prefix}/interaction/${interaction.uid}` },
     // Refresh tokens for every client allowed the refresh_token grant, as Keycloak does (oidc-provider's
     // default needs offline_access, which it drops unless prompt=consent is requested).
-    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(type: string): boolean }) => client.grantTypeAllowed('refresh_token'),
+    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(type: string): boolean }) =>
+      client.grantTypeAllowed('refresh_token'),
     loadExistingGrant: async (ctx: KoaLikeContext) => {
       const { client, session } = ctx.oidc;
       if (!client || !session?.accountId) return undefined;
@@ -219,7 +267,11 @@ export async function startOidcServer(options: OidcServerOptions): Promise<Runni
   });
 
   /** The grant of a first-party client: its scopes without a consent page. */
-  const firstPartyGrant = async (clientId: string, accountId: string, existingId: string | undefined): Promise<string> => {
+  const firstPartyGrant = async (
+    clientId: string,
+    accountId: string,
+    existingId: string | undefined,
+  ): Promise<string> => {
     const existing = existingId ? await provider.Grant.find(existingId) : undefined;
     const grant = existing ?? new provider.Grant({ clientId, accountId });
     grant.addOIDCScope(FIRST_PARTY_SCOPES);
@@ -229,7 +281,14 @@ export async function startOidcServer(options: OidcServerOptions): Promise<Runni
 
   const urlencoded = express.urlencoded({ extended: false, limit: '8kb' });
 
-  const showLogin = async (req: Request, res: Response, uid: string, error?: string, username?: string, status = 401): Promise<void> => {
+  const showLogin = async (
+    req: Request,
+    res: Response,
+    uid: string,
+    error?: string,
+    username?: string,
+    status = 401,
+  ): Promise<void> => {
     const details = await provider.interactionDetails(req, res);
     if (details.uid !== uid) throw new Error('interaction mismatch');
     const clientId = String(details.params.client_id ?? '');
@@ -242,7 +301,11 @@ export async function startOidcServer(options: OidcServerOptions): Promise<Runni
       ...(error ? { error } : {}),
       ...(username ? { username } : {}),
     };
-    res.status(error ? status : 200).type('html').set('Cache-Control', 'no-store').send(loginPage(loginPageInput));
+    res
+      .status(error ? status : 200)
+      .type('html')
+      .set('Cache-Control', 'no-store')
+      .send(loginPage(loginPageInput));
   };
 
   const checkCsrf = (req: Request, uid: string): boolean => {
@@ -276,7 +339,10 @@ export async function startOidcServer(options: OidcServerOptions): Promise<Runni
     try {
       const uid = req.params.uid;
       if (!checkCsrf(req, uid)) {
-        res.status(403).type('html').send(errorPage('invalid_request', 'The form was not submitted from this sign-in page.'));
+        res
+          .status(403)
+          .type('html')
+          .send(errorPage('invalid_request', 'The form was not submitted from this sign-in page.'));
         return;
       }
       const username = typeof req.body?.username === 'string' ? (req.body.username as string).trim() : '';
@@ -296,11 +362,17 @@ export async function startOidcServer(options: OidcServerOptions): Promise<Runni
       }
       if (!user) {
         const count = (attempts.get(uid) ?? 0) + 1;
-        if (!attempts.has(uid) && attempts.size >= MAX_TRACKED_INTERACTIONS) attempts.delete(attempts.keys().next().value!);
+        if (!attempts.has(uid) && attempts.size >= MAX_TRACKED_INTERACTIONS)
+          attempts.delete(attempts.keys().next().value!);
         attempts.set(uid, count);
         if (count >= MAX_LOGIN_ATTEMPTS_PER_INTERACTION) {
           attempts.delete(uid);
-          await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'Too many failed sign-in attempts' }, { mergeWithLastSubmission: false });
+          await provider.interactionFinished(
+            req,
+            res,
+            { error: 'access_denied', error_description: 'Too many failed sign-in attempts' },
+            { mergeWithLastSubmission: false },
+          );
           return;
         }
         await showLogin(req, res, uid, 'Invalid username or password.', username);
@@ -309,7 +381,12 @@ export async function startOidcServer(options: OidcServerOptions): Promise<Runni
       attempts.delete(uid);
       const details = await provider.interactionDetails(req, res);
       const grantId = await firstPartyGrant(String(details.params.client_id ?? ''), user.sub, details.grantId);
-      await provider.interactionFinished(req, res, { login: { accountId: user.sub, remember: true }, consent: { grantId } }, { mergeWithLastSubmission: false });
+      await provider.interactionFinished(
+        req,
+        res,
+        { login: { accountId: user.sub, remember: true }, consent: { grantId } },
+        { mergeWithLastSubmission: false },
+      );
     } catch (err) {
       next(err);
     }
@@ -318,30 +395,59 @@ export async function startOidcServer(options: OidcServerOptions): Promise<Runni
   app.post(`${prefix}/interaction/:uid/abort`, urlencoded, async (req, res, next) => {
     try {
       if (!checkCsrf(req, req.params.uid)) {
-        res.status(403).type('html').send(errorPage('invalid_request', 'The form was not submitted from this sign-in page.'));
+        res
+          .status(403)
+          .type('html')
+          .send(errorPage('invalid_request', 'The form was not submitted from this sign-in page.'));
         return;
       }
-      await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'End-User aborted interaction' }, { mergeWithLastSubmission: false });
+      await provider.interactionFinished(
+        req,
+        res,
+        { error: 'access_denied', error_description: 'End-User aborted interaction' },
+        { mergeWithLastSubmission: false },
+      );
     } catch (err) {
       next(err);
     }
   });
 
-  const publicKeyPem = createPublicKey({ key: options.keys.jwks.keys[0] as NodeJwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
-  app.get(prefix, realmInfo(config.realm, issuer, () => publicKeyPem));
-  app.post(`${prefix}/protocol/openid-connect/token/introspect`, ...introspectionHandler({
-    issuer,
-    signingKey: options.keys.jwks.keys[0]!,
-    clientSecrets: options.clientSecrets ?? new Map(),
-    findRefreshToken: async (value) => (await (provider as unknown as { RefreshToken: { find(v: string): Promise<never> } }).RefreshToken.find(value)) ?? undefined,
-  }));
+  const publicKeyPem = createPublicKey({ key: options.keys.jwks.keys[0] as NodeJwk, format: 'jwk' })
+    .export({ type: 'spki', format: 'pem' })
+    .toString();
+  app.get(
+    prefix,
+    realmInfo(config.realm, issuer, () => publicKeyPem),
+  );
+  app.post(
+    `${prefix}/protocol/openid-connect/token/introspect`,
+    ...introspectionHandler({
+      issuer,
+      signingKey: options.keys.jwks.keys[0]!,
+      clientSecrets: options.clientSecrets ?? new Map(),
+      findRefreshToken: async (value) =>
+        (await (provider as unknown as { RefreshToken: { find(v: string): Promise<never> } }).RefreshToken.find(
+          value,
+        )) ?? undefined,
+    }),
+  );
   app.use(prefix, provider.callback() as (req: IncomingMessage, res: ServerResponse) => void);
 
   // Errors from our interaction routes (an expired or foreign interaction): a page, not a stack trace.
   app.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
-    const expired = err.name === 'SessionNotFound' || err.name === 'InvalidRequest' || err.message === 'interaction mismatch';
-    res.status(400).type('html').send(errorPage(expired ? 'invalid_request' : 'server_error',
-      expired ? 'This sign-in request has expired or belongs to another browser. Start again from the app.' : undefined));
+    const expired =
+      err.name === 'SessionNotFound' || err.name === 'InvalidRequest' || err.message === 'interaction mismatch';
+    res
+      .status(400)
+      .type('html')
+      .send(
+        errorPage(
+          expired ? 'invalid_request' : 'server_error',
+          expired
+            ? 'This sign-in request has expired or belongs to another browser. Start again from the app.'
+            : undefined,
+        ),
+      );
   });
 
   return {

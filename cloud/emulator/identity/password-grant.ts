@@ -58,7 +58,12 @@ export function registerPasswordGrant(deps: PasswordGrantDeps): void {
   provider.registerGrantType(PASSWORD_GRANT_TYPE, handler, ['username', 'password', 'scope']);
 }
 
-async function issueForUser(ctx: AnyCtx, deps: PasswordGrantDeps, user: OidcUserConfig, requested: string | undefined): Promise<Record<string, unknown>> {
+async function issueForUser(
+  ctx: AnyCtx,
+  deps: PasswordGrantDeps,
+  user: OidcUserConfig,
+  requested: string | undefined,
+): Promise<Record<string, unknown>> {
   const { provider } = deps;
   const { client } = ctx.oidc;
   const scopes = new Set((requested ?? 'openid').split(' ').filter(Boolean));
@@ -72,13 +77,23 @@ async function issueForUser(ctx: AnyCtx, deps: PasswordGrantDeps, user: OidcUser
   const scope = [...scopes].filter((s) => ACCESS_TOKEN_SCOPE.split(' ').includes(s)).join(' ') || 'openid';
 
   const at = new provider.AccessToken({ accountId: user.sub, client, grantId, gty: PASSWORD_GRANT_TYPE, sid, scope });
-  const info = (resourceIndicators(deps.accessTokenTtlSeconds).getResourceServerInfo as () => Record<string, unknown>)();
+  const info = (
+    resourceIndicators(deps.accessTokenTtlSeconds).getResourceServerInfo as () => Record<string, unknown>
+  )();
   at.resourceServer = new provider.ResourceServer(REALM_RESOURCE, info);
   ctx.oidc.entity('AccessToken', at);
   const accessToken: string = await at.save();
 
   const rt = new provider.RefreshToken({
-    accountId: user.sub, client, grantId, gty: PASSWORD_GRANT_TYPE, scope: [...scopes].join(' '), sid, authTime, resource: REALM_RESOURCE, rotations: 0,
+    accountId: user.sub,
+    client,
+    grantId,
+    gty: PASSWORD_GRANT_TYPE,
+    scope: [...scopes].join(' '),
+    sid,
+    authTime,
+    resource: REALM_RESOURCE,
+    rotations: 0,
   });
   const refreshToken: string = await rt.save();
 

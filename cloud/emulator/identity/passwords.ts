@@ -18,10 +18,19 @@ export const PASSWORD_HASH_PATTERN = /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9_-]+\$[A
 
 export function hashPassword(password: string, salt: Uint8Array = randomBytes(SCRYPT_SALT_BYTES)): string {
   const key = scryptSync(password, salt, SCRYPT_KEY_BYTES, {
-    N: SCRYPT_COST_N, r: SCRYPT_BLOCK_SIZE_R, p: SCRYPT_PARALLELISM_P, maxmem: SCRYPT_MAXMEM_BYTES,
+    N: SCRYPT_COST_N,
+    r: SCRYPT_BLOCK_SIZE_R,
+    p: SCRYPT_PARALLELISM_P,
+    maxmem: SCRYPT_MAXMEM_BYTES,
   });
-  return ['scrypt', SCRYPT_COST_N, SCRYPT_BLOCK_SIZE_R, SCRYPT_PARALLELISM_P,
-    Buffer.from(salt).toString('base64url'), key.toString('base64url')].join('$');
+  return [
+    'scrypt',
+    SCRYPT_COST_N,
+    SCRYPT_BLOCK_SIZE_R,
+    SCRYPT_PARALLELISM_P,
+    Buffer.from(salt).toString('base64url'),
+    key.toString('base64url'),
+  ].join('$');
 }
 
 export function verifyPassword(password: string, encoded: string): boolean {
@@ -31,7 +40,10 @@ export function verifyPassword(password: string, encoded: string): boolean {
   const N = Number(n);
   const R = Number(r);
   const key = scryptSync(password, Buffer.from(saltText, 'base64url'), expected.length, {
-    N, r: R, p: Number(p), maxmem: Math.max(SCRYPT_MAXMEM_BYTES, 256 * N * R),
+    N,
+    r: R,
+    p: Number(p),
+    maxmem: Math.max(SCRYPT_MAXMEM_BYTES, 256 * N * R),
   });
   return key.length === expected.length && timingSafeEqual(key, expected);
 }

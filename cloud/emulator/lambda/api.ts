@@ -27,8 +27,13 @@ export interface ServiceResponse {
 const LAMBDA_PREFIX = '/2015-03-31/functions';
 const FUNCTION_NAME = /^[a-zA-Z0-9-_]{1,64}$/;
 
-const json = (status: number, body: unknown): ServiceResponse => ({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-const lambdaError = (type: string, status: number, message: string): AwsServiceError => new AwsServiceError(type, status, message);
+const json = (status: number, body: unknown): ServiceResponse => ({
+  status,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+const lambdaError = (type: string, status: number, message: string): AwsServiceError =>
+  new AwsServiceError(type, status, message);
 
 /** What the API learns from the execution environments: a function's State, and new code to warm. */
 export interface FunctionLifecycle {
@@ -38,15 +43,34 @@ export interface FunctionLifecycle {
 
 function configuration(fn: FunctionRecord, state: 'Pending' | 'Active' | 'Failed'): Record<string, unknown> {
   return {
-    FunctionName: fn.name, FunctionArn: fn.arn, Runtime: fn.runtime, Role: fn.role, Handler: fn.handler, CodeSize: fn.codeSize,
-    Description: fn.description, Timeout: fn.timeoutSeconds, MemorySize: fn.memorySize, LastModified: fn.lastModified, CodeSha256: fn.codeSha256,
-    Version: '$LATEST', State: state, LastUpdateStatus: state === 'Pending' ? 'InProgress' : state === 'Active' ? 'Successful' : 'Failed', PackageType: 'Zip', Architectures: ['x86_64'], RevisionId: fn.revisionId,
+    FunctionName: fn.name,
+    FunctionArn: fn.arn,
+    Runtime: fn.runtime,
+    Role: fn.role,
+    Handler: fn.handler,
+    CodeSize: fn.codeSize,
+    Description: fn.description,
+    Timeout: fn.timeoutSeconds,
+    MemorySize: fn.memorySize,
+    LastModified: fn.lastModified,
+    CodeSha256: fn.codeSha256,
+    Version: '$LATEST',
+    State: state,
+    LastUpdateStatus: state === 'Pending' ? 'InProgress' : state === 'Active' ? 'Successful' : 'Failed',
+    PackageType: 'Zip',
+    Architectures: ['x86_64'],
+    RevisionId: fn.revisionId,
   };
 }
 
 function nameOf(label: string): string {
   const name = decodeURIComponent(label).replace(/^arn:aws:lambda:[^:]+:\d{12}:function:/, '');
-  if (!FUNCTION_NAME.test(name)) throw lambdaError('InvalidParameterValueException', 400, `1 validation error detected: Value '${name}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern`);
+  if (!FUNCTION_NAME.test(name))
+    throw lambdaError(
+      'InvalidParameterValueException',
+      400,
+      `1 validation error detected: Value '${name}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern`,
+    );
   return name;
 }
 
@@ -75,7 +99,11 @@ export const MAX_LAMBDA_REQUEST_BYTES = 70 * 1024 * 1024;
 
 export class LambdaIamApi {
   readonly maxBodyBytes = MAX_LAMBDA_REQUEST_BYTES;
-  constructor(private readonly store: LambdaStore, private readonly now: () => Date, private readonly lifecycle: FunctionLifecycle) {}
+  constructor(
+    private readonly store: LambdaStore,
+    private readonly now: () => Date,
+    private readonly lifecycle: FunctionLifecycle,
+  ) {}
 
   private config(fn: FunctionRecord): Record<string, unknown> {
     return configuration(fn, this.lifecycle.stateOf(fn));
@@ -98,7 +126,8 @@ export class LambdaIamApi {
     try {
       return this.lambda(req);
     } catch (err) {
-      const e = err instanceof AwsServiceError ? err : lambdaError('ServiceException', 500, 'An internal error occurred');
+      const e =
+        err instanceof AwsServiceError ? err : lambdaError('ServiceException', 500, 'An internal error occurred');
       const h = e.toHttp();
       return { status: h.statusCode, headers: h.headers, body: JSON.stringify({ Type: 'User', message: e.message }) };
     }
@@ -109,15 +138,25 @@ export class LambdaIamApi {
   }
 
   private lambda(req: ServiceRequest): ServiceResponse {
-    const parts = req.rawPath.slice(LAMBDA_PREFIX.length).split('/').filter((p) => p !== '');
+    const parts = req.rawPath
+      .slice(LAMBDA_PREFIX.length)
+      .split('/')
+      .filter((p) => p !== '');
     const m = req.method;
     if (parts.length === 0 && m === 'POST') return this.createFunction(req);
     const name = nameOf(parts[0] ?? '');
     const arn = this.store.functionArn(name);
-    const fn = (): FunctionRecord => this.store.getFunction(name) ?? (() => { throw lambdaError('ResourceNotFoundException', 404, `Function not found: ${arn}`); })();
+    const fn = (): FunctionRecord =>
+      this.store.getFunction(name) ??
+      (() => {
+        throw lambdaError('ResourceNotFoundException', 404, `Function not found: ${arn}`);
+      })();
     if (parts.length === 1 && m === 'GET') {
       this.allow(req, 'lambda:GetFunction', arn);
-      return json(200, { Configuration: this.config(fn()), Code: { RepositoryType: 'S3', Location: `file://${this.store.codePath(fn())}` } });
+      return json(200, {
+        Configuration: this.config(fn()),
+        Code: { RepositoryType: 'S3', Location: `file://${this.store.codePath(fn())}` },
+      });
     }
     if (parts[1] === 'code' && m === 'PUT') {
       this.allow(req, 'lambda:UpdateFunctionCode', arn);
@@ -129,8 +168,12 @@ export class LambdaIamApi {
     if (parts[1] === 'policy' && m === 'GET') {
       this.allow(req, 'lambda:GetPolicy', arn);
       const f = fn();
-      if (f.statements.length === 0) throw lambdaError('ResourceNotFoundException', 404, 'No policy is associated with the given resource.');
-      return json(200, { Policy: JSON.stringify({ Version: '2012-10-17', Id: 'default', Statement: f.statements }), RevisionId: f.revisionId });
+      if (f.statements.length === 0)
+        throw lambdaError('ResourceNotFoundException', 404, 'No policy is associated with the given resource.');
+      return json(200, {
+        Policy: JSON.stringify({ Version: '2012-10-17', Id: 'default', Statement: f.statements }),
+        RevisionId: f.revisionId,
+      });
     }
     throw lambdaError('UnknownOperationException', 404, `Unknown operation ${m} ${req.rawPath}`);
   }
@@ -142,16 +185,34 @@ export class LambdaIamApi {
     this.allow(req, 'lambda:CreateFunction', arn);
     const role = str(b, 'Role');
     this.allow(req, 'iam:PassRole', role);
-    if (this.store.getFunction(name)) throw lambdaError('ResourceConflictException', 409, `Function already exist: ${name}`);
-    if (!this.store.roleByArn(role)) throw lambdaError('InvalidParameterValueException', 400, 'The role defined for the function cannot be assumed by Lambda.');
+    if (this.store.getFunction(name))
+      throw lambdaError('ResourceConflictException', 409, `Function already exist: ${name}`);
+    if (!this.store.roleByArn(role))
+      throw lambdaError(
+        'InvalidParameterValueException',
+        400,
+        'The role defined for the function cannot be assumed by Lambda.',
+      );
     const code = (b.Code ?? {}) as Record<string, unknown>;
     const zip = Buffer.from(str(code, 'ZipFile'), 'base64');
     const timeout = typeof b.Timeout === 'number' ? b.Timeout : 3;
-    if (!Number.isInteger(timeout) || timeout < 1 || timeout > 900) throw lambdaError('InvalidParameterValueException', 400, 'Timeout must be 1-900 seconds');
-    const fn = this.store.putFunction({
-      name, arn, runtime: str(b, 'Runtime'), role, handler: str(b, 'Handler'), description: str(b, 'Description', false),
-      timeoutSeconds: timeout, memorySize: typeof b.MemorySize === 'number' ? b.MemorySize : 128, statements: [],
-    }, zip, this.now());
+    if (!Number.isInteger(timeout) || timeout < 1 || timeout > 900)
+      throw lambdaError('InvalidParameterValueException', 400, 'Timeout must be 1-900 seconds');
+    const fn = this.store.putFunction(
+      {
+        name,
+        arn,
+        runtime: str(b, 'Runtime'),
+        role,
+        handler: str(b, 'Handler'),
+        description: str(b, 'Description', false),
+        timeoutSeconds: timeout,
+        memorySize: typeof b.MemorySize === 'number' ? b.MemorySize : 128,
+        statements: [],
+      },
+      zip,
+      this.now(),
+    );
     return json(201, this.config(this.deployed(fn)));
   }
 
@@ -160,15 +221,23 @@ export class LambdaIamApi {
     const b = parseBody(req.body);
     const sid = str(b, 'StatementId');
     if (fn.statements.some((s) => s.Sid === sid)) {
-      throw lambdaError('ResourceConflictException', 409, `The statement id (${sid}) provided already exists. Please provide a new statement id, or remove the existing statement.`);
+      throw lambdaError(
+        'ResourceConflictException',
+        409,
+        `The statement id (${sid}) provided already exists. Please provide a new statement id, or remove the existing statement.`,
+      );
     }
     const principal = str(b, 'Principal');
     const condition: Record<string, Record<string, string>> = {};
     if (typeof b.SourceAccount === 'string') condition.StringEquals = { 'AWS:SourceAccount': b.SourceAccount };
     if (typeof b.SourceArn === 'string') condition.ArnLike = { 'AWS:SourceArn': b.SourceArn };
     const statement = {
-      Sid: sid, Effect: 'Allow', Principal: principal.endsWith('.amazonaws.com') ? { Service: principal } : { AWS: principal },
-      Action: str(b, 'Action'), Resource: arn, ...(Object.keys(condition).length > 0 ? { Condition: condition } : {}),
+      Sid: sid,
+      Effect: 'Allow',
+      Principal: principal.endsWith('.amazonaws.com') ? { Service: principal } : { AWS: principal },
+      Action: str(b, 'Action'),
+      Resource: arn,
+      ...(Object.keys(condition).length > 0 ? { Condition: condition } : {}),
     };
     this.store.addStatement(fn.name, statement);
     return json(201, { Statement: JSON.stringify(statement) });
@@ -182,7 +251,12 @@ export class LambdaIamApi {
     try {
       const roleName = p.get('RoleName') ?? '';
       const roleArn = `arn:aws:iam::${this.store.accountId}:role/${roleName}`;
-      if (!/^[\w+=,.@-]{1,64}$/.test(roleName)) throw iamError('ValidationError', 400, `1 validation error detected: Value '${roleName}' at 'roleName' failed to satisfy constraint`);
+      if (!/^[\w+=,.@-]{1,64}$/.test(roleName))
+        throw iamError(
+          'ValidationError',
+          400,
+          `1 validation error detected: Value '${roleName}' at 'roleName' failed to satisfy constraint`,
+        );
       if (action === 'GetRole') {
         this.allow(req, 'iam:GetRole', roleArn);
         const role = this.store.getRole(roleName);
@@ -191,15 +265,25 @@ export class LambdaIamApi {
       }
       if (action === 'CreateRole') {
         this.allow(req, 'iam:CreateRole', roleArn);
-        if (this.store.getRole(roleName)) throw iamError('EntityAlreadyExists', 409, `Role with name ${roleName} already exists.`);
+        if (this.store.getRole(roleName))
+          throw iamError('EntityAlreadyExists', 409, `Role with name ${roleName} already exists.`);
         const trust = p.get('AssumeRolePolicyDocument');
         if (!trust) throw iamError('ValidationError', 400, 'AssumeRolePolicyDocument is required');
         const description = p.get('Description');
-        return xml(action, roleXml(this.store.createRole({ name: roleName, assumeRolePolicyDocument: trust, ...(description ? { description } : {}) }, this.now())));
+        return xml(
+          action,
+          roleXml(
+            this.store.createRole(
+              { name: roleName, assumeRolePolicyDocument: trust, ...(description ? { description } : {}) },
+              this.now(),
+            ),
+          ),
+        );
       }
       if (action === 'PutRolePolicy') {
         this.allow(req, 'iam:PutRolePolicy', roleArn);
-        if (!this.store.getRole(roleName)) throw iamError('NoSuchEntity', 404, `The role with name ${roleName} cannot be found.`);
+        if (!this.store.getRole(roleName))
+          throw iamError('NoSuchEntity', 404, `The role with name ${roleName} cannot be found.`);
         const policyName = p.get('PolicyName') ?? '';
         const doc = p.get('PolicyDocument') ?? '';
         try {
@@ -220,15 +304,25 @@ export class LambdaIamApi {
   }
 }
 
-const iamError = (code: string, status: number, message: string): AwsServiceError => new AwsServiceError(code, status, message);
+const iamError = (code: string, status: number, message: string): AwsServiceError =>
+  new AwsServiceError(code, status, message);
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-function roleXml(role: { name: string; arn: string; roleId: string; createDate: string; assumeRolePolicyDocument: string; description?: string }): string {
-  return `<Role><Path>/</Path><RoleName>${esc(role.name)}</RoleName><RoleId>${role.roleId}</RoleId><Arn>${esc(role.arn)}</Arn><CreateDate>${role.createDate}</CreateDate>`
-    + `<AssumeRolePolicyDocument>${esc(encodeURIComponent(role.assumeRolePolicyDocument))}</AssumeRolePolicyDocument>${role.description ? `<Description>${esc(role.description)}</Description>` : ''}</Role>`;
+function roleXml(role: {
+  name: string;
+  arn: string;
+  roleId: string;
+  createDate: string;
+  assumeRolePolicyDocument: string;
+  description?: string;
+}): string {
+  return (
+    `<Role><Path>/</Path><RoleName>${esc(role.name)}</RoleName><RoleId>${role.roleId}</RoleId><Arn>${esc(role.arn)}</Arn><CreateDate>${role.createDate}</CreateDate>` +
+    `<AssumeRolePolicyDocument>${esc(encodeURIComponent(role.assumeRolePolicyDocument))}</AssumeRolePolicyDocument>${role.description ? `<Description>${esc(role.description)}</Description>` : ''}</Role>`
+  );
 }
 
 function xml(action: string, result: string): ServiceResponse {

@@ -28,8 +28,13 @@ function allowsService(fn: FunctionRecord, caller: ServiceCaller): boolean {
     const cond = (s.Condition ?? {}) as { ArnLike?: Record<string, string>; StringEquals?: Record<string, string> };
     const arn = cond.ArnLike?.['AWS:SourceArn'];
     const account = cond.StringEquals?.['AWS:SourceAccount'];
-    return s.Effect === 'Allow' && principal.Service === caller.service && (action === 'lambda:InvokeFunction' || action === 'lambda:*')
-      && (arn === undefined || wildcardToRegExp(arn, false).test(caller.sourceArn)) && (account === undefined || account === caller.sourceAccount);
+    return (
+      s.Effect === 'Allow' &&
+      principal.Service === caller.service &&
+      (action === 'lambda:InvokeFunction' || action === 'lambda:*') &&
+      (arn === undefined || wildcardToRegExp(arn, false).test(caller.sourceArn)) &&
+      (account === undefined || account === caller.sourceAccount)
+    );
   });
 }
 
@@ -38,7 +43,15 @@ export class EmulatedLambda {
   readonly api: LambdaIamApi;
   private runner: FunctionRunner | undefined;
 
-  constructor(private readonly o: { dataDir: string; region: string; accountId: string; credentials: CredentialStore; now: () => Date }) {
+  constructor(
+    private readonly o: {
+      dataDir: string;
+      region: string;
+      accountId: string;
+      credentials: CredentialStore;
+      now: () => Date;
+    },
+  ) {
     this.store = new LambdaStore(join(o.dataDir, 'lambda'), o.region, o.accountId);
     this.api = new LambdaIamApi(this.store, o.now, {
       stateOf: (fn) => {
@@ -55,7 +68,13 @@ export class EmulatedLambda {
 
   /** Called once the control plane listens: functions call AWS through it. */
   attach(endpoint: string): void {
-    this.runner = new FunctionRunner({ dir: join(this.o.dataDir, 'lambda'), store: this.store, credentials: this.o.credentials, endpoint, now: this.o.now });
+    this.runner = new FunctionRunner({
+      dir: join(this.o.dataDir, 'lambda'),
+      store: this.store,
+      credentials: this.o.credentials,
+      endpoint,
+      now: this.o.now,
+    });
   }
 
   close(): void {
@@ -74,7 +93,10 @@ export class EmulatedLambda {
   }
 
   async invokeAsService(fn: FunctionRecord, event: unknown, caller: ServiceCaller): Promise<unknown> {
-    if (!allowsService(fn, caller)) throw new FunctionError(`${caller.service} is not allowed to invoke ${fn.arn} for ${caller.sourceArn} (no matching lambda:AddPermission)`);
+    if (!allowsService(fn, caller))
+      throw new FunctionError(
+        `${caller.service} is not allowed to invoke ${fn.arn} for ${caller.sourceArn} (no matching lambda:AddPermission)`,
+      );
     if (!this.runner) throw new FunctionError('the Lambda runner is not started');
     return this.runner.invoke(fn, event);
   }

@@ -98,12 +98,17 @@ export class FunctionRunner {
   }
 
   private extract(fn: FunctionRecord): { modulePath: string; exportName: string } {
-    const [file, exportName] = [fn.handler.slice(0, fn.handler.lastIndexOf('.')), fn.handler.slice(fn.handler.lastIndexOf('.') + 1)];
+    const [file, exportName] = [
+      fn.handler.slice(0, fn.handler.lastIndexOf('.')),
+      fn.handler.slice(fn.handler.lastIndexOf('.') + 1),
+    ];
     const dir = join(this.o.dir, 'run', Buffer.from(fn.codeSha256, 'base64').toString('hex'));
     // .cjs: the bundle is CommonJS whatever package.json is above the data directory.
     const modulePath = join(dir, `${file}.cjs`);
     if (!existsSync(modulePath)) {
-      const entry = readStoredZip(this.o.store.readCode(fn)).find((e) => e.name === `${file}.js` || e.name === `${file}.cjs`);
+      const entry = readStoredZip(this.o.store.readCode(fn)).find(
+        (e) => e.name === `${file}.js` || e.name === `${file}.cjs`,
+      );
       if (!entry) throw new FunctionError(`Runtime.ImportModuleError: Cannot find module '${file}'`);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       writeFileAtomic(modulePath, entry.data, 0o600);
@@ -135,21 +140,48 @@ export class FunctionRunner {
     const secretAccessKey = randomBytes(30).toString('base64');
     const sessionToken = randomBytes(48).toString('base64');
     this.o.credentials.put({
-      accessKeyId, secretAccessKey, sessionToken, expiration: new Date(this.o.now().getTime() + 12 * 3600_000),
-      principalArn: fn.role.replace(/^arn:aws:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/, `arn:aws:sts::$1:assumed-role/$2/${fn.name}`),
+      accessKeyId,
+      secretAccessKey,
+      sessionToken,
+      expiration: new Date(this.o.now().getTime() + 12 * 3600_000),
+      principalArn: fn.role.replace(
+        /^arn:aws:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/,
+        `arn:aws:sts::$1:assumed-role/$2/${fn.name}`,
+      ),
       policies: this.o.store.rolePolicies(fn.role),
     });
     const env = {
-      PATH: process.env.PATH ?? '', AWS_REGION: this.o.store.region, AWS_DEFAULT_REGION: this.o.store.region,
-      AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken,
-      AWS_ENDPOINT_URL: this.o.endpoint, AWS_LAMBDA_FUNCTION_NAME: fn.name, AWS_CONFIG_FILE: join(this.o.dir, 'no-config'), AWS_SHARED_CREDENTIALS_FILE: join(this.o.dir, 'no-credentials'),
+      PATH: process.env.PATH ?? '',
+      AWS_REGION: this.o.store.region,
+      AWS_DEFAULT_REGION: this.o.store.region,
+      AWS_ACCESS_KEY_ID: accessKeyId,
+      AWS_SECRET_ACCESS_KEY: secretAccessKey,
+      AWS_SESSION_TOKEN: sessionToken,
+      AWS_ENDPOINT_URL: this.o.endpoint,
+      AWS_LAMBDA_FUNCTION_NAME: fn.name,
+      AWS_CONFIG_FILE: join(this.o.dir, 'no-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(this.o.dir, 'no-credentials'),
     };
-    const child = fork(join(this.o.dir, 'run', 'runner.cjs'), [modulePath, exportName], { env, execArgv: [], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child = fork(join(this.o.dir, 'run', 'runner.cjs'), [modulePath, exportName], {
+      env,
+      execArgv: [],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
     child.stdout?.on('data', (d: Buffer) => this.appendLog(fn.name, d.toString('utf8')));
     child.stderr?.on('data', (d: Buffer) => this.appendLog(fn.name, d.toString('utf8')));
-    const w: Worker = { codeSha256: fn.codeSha256, child, accessKeyId, state: 'Pending', ready: Promise.resolve(), pending: new Map() };
+    const w: Worker = {
+      codeSha256: fn.codeSha256,
+      child,
+      accessKeyId,
+      state: 'Pending',
+      ready: Promise.resolve(),
+      pending: new Map(),
+    };
     w.ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new FunctionError(`Init timed out after ${INIT_TIMEOUT_MS / 1000} seconds`)), INIT_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new FunctionError(`Init timed out after ${INIT_TIMEOUT_MS / 1000} seconds`)),
+        INIT_TIMEOUT_MS,
+      );
       child.on('message', (m: WorkerMessage) => {
         if (m.ready !== undefined) {
           clearTimeout(timer);
@@ -162,7 +194,12 @@ export class FunctionRunner {
         if (!p || m.id === undefined) return;
         w.pending.delete(m.id);
         if ('ok' in m) {
-          if (JSON.stringify(m.ok ?? null).length > MAX_RESPONSE_BYTES) p.reject(new FunctionError(`Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`));
+          if (JSON.stringify(m.ok ?? null).length > MAX_RESPONSE_BYTES)
+            p.reject(
+              new FunctionError(
+                `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
+              ),
+            );
           else p.resolve(m.ok);
         } else p.reject(new FunctionError(`${m.errorType}: ${m.errorMessage}`));
       });
@@ -190,8 +227,14 @@ export class FunctionRunner {
         reject(new FunctionError(`Task timed out after ${fn.timeoutSeconds} seconds`));
       }, fn.timeoutSeconds * 1000);
       w.pending.set(id, {
-        resolve: (v) => { clearTimeout(timer); resolve(v); },
-        reject: (e) => { clearTimeout(timer); reject(e); },
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       });
       w.child.send({ id, event });
     });

@@ -50,10 +50,16 @@ export class LambdaStore {
   private readonly state: State;
   private readonly statePath: string;
 
-  constructor(private readonly dir: string, readonly region: string, readonly accountId: string) {
+  constructor(
+    private readonly dir: string,
+    readonly region: string,
+    readonly accountId: string,
+  ) {
     mkdirSync(join(dir, 'code'), { recursive: true, mode: 0o700 });
     this.statePath = join(dir, 'state.json');
-    this.state = existsSync(this.statePath) ? (JSON.parse(readFileSync(this.statePath, 'utf8')) as State) : { functions: {}, roles: {} };
+    this.state = existsSync(this.statePath)
+      ? (JSON.parse(readFileSync(this.statePath, 'utf8')) as State)
+      : { functions: {}, roles: {} };
   }
 
   private save(): void {
@@ -76,9 +82,17 @@ export class LambdaStore {
     return readFileSync(this.codePath(fn));
   }
 
-  putFunction(fn: Omit<FunctionRecord, 'codeSha256' | 'codeSize' | 'lastModified' | 'revisionId'>, zip: Buffer, now: Date): FunctionRecord {
+  putFunction(
+    fn: Omit<FunctionRecord, 'codeSha256' | 'codeSize' | 'lastModified' | 'revisionId'>,
+    zip: Buffer,
+    now: Date,
+  ): FunctionRecord {
     const record: FunctionRecord = {
-      ...fn, codeSha256: createHash('sha256').update(zip).digest('base64'), codeSize: zip.length, lastModified: lambdaTimestamp(now), revisionId: randomUUID(),
+      ...fn,
+      codeSha256: createHash('sha256').update(zip).digest('base64'),
+      codeSize: zip.length,
+      lastModified: lambdaTimestamp(now),
+      revisionId: randomUUID(),
     };
     writeFileAtomic(this.codePath(record), zip);
     this.state.functions[fn.name] = record;
@@ -104,8 +118,11 @@ export class LambdaStore {
 
   createRole(role: Omit<RoleRecord, 'arn' | 'roleId' | 'createDate' | 'inlinePolicies'>, now: Date): RoleRecord {
     const record: RoleRecord = {
-      ...role, arn: `arn:aws:iam::${this.accountId}:role/${role.name}`, roleId: `AROA${randomUUID().replace(/-/g, '').slice(0, 17).toUpperCase()}`,
-      createDate: now.toISOString(), inlinePolicies: {},
+      ...role,
+      arn: `arn:aws:iam::${this.accountId}:role/${role.name}`,
+      roleId: `AROA${randomUUID().replace(/-/g, '').slice(0, 17).toUpperCase()}`,
+      createDate: now.toISOString(),
+      inlinePolicies: {},
     };
     this.state.roles[role.name] = record;
     this.save();

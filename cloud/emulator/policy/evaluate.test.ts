@@ -17,16 +17,26 @@ describe('evaluatePolicies', () => {
   });
 
   it('matches actions case-insensitively and resources case-sensitively', () => {
-    const p = doc({ Effect: 'Allow', Action: 'IoT:createprovisioningCLAIM', Resource: `${ARN}:provisioningtemplate/Tpl` });
-    expect(evaluatePolicies([p], { action: 'iot:CreateProvisioningClaim', resource: `${ARN}:provisioningtemplate/Tpl` })).toBe('Allow');
-    expect(evaluatePolicies([p], { action: 'iot:CreateProvisioningClaim', resource: `${ARN}:provisioningtemplate/tpl` })).toBe('ImplicitDeny');
+    const p = doc({
+      Effect: 'Allow',
+      Action: 'IoT:createprovisioningCLAIM',
+      Resource: `${ARN}:provisioningtemplate/Tpl`,
+    });
+    expect(
+      evaluatePolicies([p], { action: 'iot:CreateProvisioningClaim', resource: `${ARN}:provisioningtemplate/Tpl` }),
+    ).toBe('Allow');
+    expect(
+      evaluatePolicies([p], { action: 'iot:CreateProvisioningClaim', resource: `${ARN}:provisioningtemplate/tpl` }),
+    ).toBe('ImplicitDeny');
   });
 
   it('supports * and ? wildcards in actions and resources', () => {
     const p = doc({ Effect: 'Allow', Action: ['iot:Describe*', 'iot:List?hings'], Resource: `${ARN}:thing/dev-??` });
     expect(evaluatePolicies([p], { action: 'iot:DescribeThing', resource: `${ARN}:thing/dev-01` })).toBe('Allow');
     expect(evaluatePolicies([p], { action: 'iot:ListThings', resource: `${ARN}:thing/dev-ab` })).toBe('Allow');
-    expect(evaluatePolicies([p], { action: 'iot:DescribeThing', resource: `${ARN}:thing/dev-001` })).toBe('ImplicitDeny');
+    expect(evaluatePolicies([p], { action: 'iot:DescribeThing', resource: `${ARN}:thing/dev-001` })).toBe(
+      'ImplicitDeny',
+    );
     expect(evaluatePolicies([p], { action: 'iot:UpdateThing', resource: `${ARN}:thing/dev-01` })).toBe('ImplicitDeny');
     const star = doc({ Effect: 'Allow', Action: '*', Resource: '*' });
     expect(evaluatePolicies([star], { action: 'iot:DeleteThing', resource: `${ARN}:thing/x/y` })).toBe('Allow');
@@ -41,8 +51,12 @@ describe('evaluatePolicies', () => {
   it('lets an explicit Deny win over any Allow, in any order and across documents', () => {
     const allow = doc({ Effect: 'Allow', Action: 'iot:*', Resource: '*' });
     const deny = doc({ Effect: 'Deny', Action: 'iot:DeleteThing', Resource: `${ARN}:thing/*` });
-    expect(evaluatePolicies([allow, deny], { action: 'iot:DeleteThing', resource: `${ARN}:thing/t1` })).toBe('ExplicitDeny');
-    expect(evaluatePolicies([deny, allow], { action: 'iot:deletething', resource: `${ARN}:thing/t1` })).toBe('ExplicitDeny');
+    expect(evaluatePolicies([allow, deny], { action: 'iot:DeleteThing', resource: `${ARN}:thing/t1` })).toBe(
+      'ExplicitDeny',
+    );
+    expect(evaluatePolicies([deny, allow], { action: 'iot:deletething', resource: `${ARN}:thing/t1` })).toBe(
+      'ExplicitDeny',
+    );
     expect(evaluatePolicies([deny, allow], { action: 'iot:DescribeThing', resource: `${ARN}:thing/t1` })).toBe('Allow');
   });
 
@@ -61,21 +75,49 @@ describe('evaluatePolicies', () => {
     const p = doc(
       { Effect: 'Allow', Action: 'iot:Connect', Resource: `${ARN}:client/\${iot:Connection.Thing.ThingName}` },
       { Effect: 'Allow', Action: 'iot:Publish', Resource: `${ARN}:topic/things/\${iot:ClientId}/*` },
-      { Effect: 'Allow', Action: 'iot:Subscribe', Resource: `${ARN}:topicfilter/u/\${cognito-identity.amazonaws.com:sub}` },
+      {
+        Effect: 'Allow',
+        Action: 'iot:Subscribe',
+        Resource: `${ARN}:topicfilter/u/\${cognito-identity.amazonaws.com:sub}`,
+      },
     );
-    const vars = { 'iot:Connection.Thing.ThingName': 'dev1', 'iot:ClientId': 'c*', 'cognito-identity.amazonaws.com:sub': 'us-east-1:abc' };
-    expect(evaluatePolicies([p], { action: 'iot:Connect', resource: `${ARN}:client/dev1`, variables: vars })).toBe('Allow');
-    expect(evaluatePolicies([p], { action: 'iot:Connect', resource: `${ARN}:client/dev2`, variables: vars })).toBe('ImplicitDeny');
-    expect(evaluatePolicies([p], { action: 'iot:Publish', resource: `${ARN}:topic/things/c*/x`, variables: vars })).toBe('Allow');
+    const vars = {
+      'iot:Connection.Thing.ThingName': 'dev1',
+      'iot:ClientId': 'c*',
+      'cognito-identity.amazonaws.com:sub': 'us-east-1:abc',
+    };
+    expect(evaluatePolicies([p], { action: 'iot:Connect', resource: `${ARN}:client/dev1`, variables: vars })).toBe(
+      'Allow',
+    );
+    expect(evaluatePolicies([p], { action: 'iot:Connect', resource: `${ARN}:client/dev2`, variables: vars })).toBe(
+      'ImplicitDeny',
+    );
+    expect(
+      evaluatePolicies([p], { action: 'iot:Publish', resource: `${ARN}:topic/things/c*/x`, variables: vars }),
+    ).toBe('Allow');
     // The value `c*` is not a wildcard.
-    expect(evaluatePolicies([p], { action: 'iot:Publish', resource: `${ARN}:topic/things/cat/x`, variables: vars })).toBe('ImplicitDeny');
-    expect(evaluatePolicies([p], { action: 'iot:Subscribe', resource: `${ARN}:topicfilter/u/us-east-1:abc`, variables: vars })).toBe('Allow');
+    expect(
+      evaluatePolicies([p], { action: 'iot:Publish', resource: `${ARN}:topic/things/cat/x`, variables: vars }),
+    ).toBe('ImplicitDeny');
+    expect(
+      evaluatePolicies([p], {
+        action: 'iot:Subscribe',
+        resource: `${ARN}:topicfilter/u/us-east-1:abc`,
+        variables: vars,
+      }),
+    ).toBe('Allow');
   });
 
   it('does not apply a statement whose variable cannot be resolved', () => {
-    const p = doc({ Effect: 'Allow', Action: 'iot:Connect', Resource: `${ARN}:client/\${iot:Connection.Thing.ThingName}` });
+    const p = doc({
+      Effect: 'Allow',
+      Action: 'iot:Connect',
+      Resource: `${ARN}:client/\${iot:Connection.Thing.ThingName}`,
+    });
     expect(evaluatePolicies([p], { action: 'iot:Connect', resource: `${ARN}:client/` })).toBe('ImplicitDeny');
-    expect(evaluatePolicies([p], { action: 'iot:Connect', resource: `${ARN}:client/\${iot:Connection.Thing.ThingName}` })).toBe('ImplicitDeny');
+    expect(
+      evaluatePolicies([p], { action: 'iot:Connect', resource: `${ARN}:client/\${iot:Connection.Thing.ThingName}` }),
+    ).toBe('ImplicitDeny');
   });
 
   it('supports the literal variables ${*} ${?} ${$}', () => {
@@ -86,39 +128,117 @@ describe('evaluatePolicies', () => {
 
   it('evaluates conditions against the context keys', () => {
     const p = doc(
-      { Effect: 'Allow', Action: 'iot:Connect', Resource: '*', Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } } },
-      { Effect: 'Allow', Action: 'iot:Publish', Resource: '*', Condition: { StringLike: { 'iot:ClientId': ['dev-*', 'test-?'] }, StringEquals: { 'aws:PrincipalAccount': '123456789012' } } },
-      { Effect: 'Deny', Action: 'iot:Publish', Resource: '*', Condition: { StringEquals: { 'iot:ClientId': '${iot:Connection.Thing.ThingName}-shadow' } } },
-      { Effect: 'Allow', Action: 'iot:Subscribe', Resource: '*', Condition: { StringNotEquals: { 'iot:ClientId': 'blocked' }, NumericLessThanEquals: { 'x:n': '5' } } },
-      { Effect: 'Allow', Action: 'iot:Receive', Resource: '*', Condition: { StringEqualsIfExists: { 'x:missing': 'v' }, Null: { 'x:absent': 'true' } } },
+      {
+        Effect: 'Allow',
+        Action: 'iot:Connect',
+        Resource: '*',
+        Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
+      },
+      {
+        Effect: 'Allow',
+        Action: 'iot:Publish',
+        Resource: '*',
+        Condition: {
+          StringLike: { 'iot:ClientId': ['dev-*', 'test-?'] },
+          StringEquals: { 'aws:PrincipalAccount': '123456789012' },
+        },
+      },
+      {
+        Effect: 'Deny',
+        Action: 'iot:Publish',
+        Resource: '*',
+        Condition: { StringEquals: { 'iot:ClientId': '${iot:Connection.Thing.ThingName}-shadow' } },
+      },
+      {
+        Effect: 'Allow',
+        Action: 'iot:Subscribe',
+        Resource: '*',
+        Condition: { StringNotEquals: { 'iot:ClientId': 'blocked' }, NumericLessThanEquals: { 'x:n': '5' } },
+      },
+      {
+        Effect: 'Allow',
+        Action: 'iot:Receive',
+        Resource: '*',
+        Condition: { StringEqualsIfExists: { 'x:missing': 'v' }, Null: { 'x:absent': 'true' } },
+      },
     );
-    const ctx = (v: Record<string, string>) => ({ 'aws:PrincipalAccount': '123456789012', 'x:n': '3', 'iot:Connection.Thing.ThingName': 'dev-1', ...v });
-    expect(evaluatePolicies([p], { action: 'iot:Connect', resource: 'r', variables: ctx({ 'iot:Connection.Thing.IsAttached': 'true' }) })).toBe('Allow');
-    expect(evaluatePolicies([p], { action: 'iot:Connect', resource: 'r', variables: ctx({ 'iot:Connection.Thing.IsAttached': 'false' }) })).toBe('ImplicitDeny');
+    const ctx = (v: Record<string, string>) => ({
+      'aws:PrincipalAccount': '123456789012',
+      'x:n': '3',
+      'iot:Connection.Thing.ThingName': 'dev-1',
+      ...v,
+    });
+    expect(
+      evaluatePolicies([p], {
+        action: 'iot:Connect',
+        resource: 'r',
+        variables: ctx({ 'iot:Connection.Thing.IsAttached': 'true' }),
+      }),
+    ).toBe('Allow');
+    expect(
+      evaluatePolicies([p], {
+        action: 'iot:Connect',
+        resource: 'r',
+        variables: ctx({ 'iot:Connection.Thing.IsAttached': 'false' }),
+      }),
+    ).toBe('ImplicitDeny');
     // A missing key makes a positive operator false.
     expect(evaluatePolicies([p], { action: 'iot:Connect', resource: 'r', variables: ctx({}) })).toBe('ImplicitDeny');
-    expect(evaluatePolicies([p], { action: 'iot:Publish', resource: 'r', variables: ctx({ 'iot:ClientId': 'dev-1' }) })).toBe('Allow');
-    expect(evaluatePolicies([p], { action: 'iot:Publish', resource: 'r', variables: ctx({ 'iot:ClientId': 'test-1' }) })).toBe('Allow');
-    expect(evaluatePolicies([p], { action: 'iot:Publish', resource: 'r', variables: ctx({ 'iot:ClientId': 'prod-1' }) })).toBe('ImplicitDeny');
+    expect(
+      evaluatePolicies([p], { action: 'iot:Publish', resource: 'r', variables: ctx({ 'iot:ClientId': 'dev-1' }) }),
+    ).toBe('Allow');
+    expect(
+      evaluatePolicies([p], { action: 'iot:Publish', resource: 'r', variables: ctx({ 'iot:ClientId': 'test-1' }) }),
+    ).toBe('Allow');
+    expect(
+      evaluatePolicies([p], { action: 'iot:Publish', resource: 'r', variables: ctx({ 'iot:ClientId': 'prod-1' }) }),
+    ).toBe('ImplicitDeny');
     // Variables in condition values are substituted.
-    expect(evaluatePolicies([p], { action: 'iot:Publish', resource: 'r', variables: ctx({ 'iot:ClientId': 'dev-1-shadow' }) })).toBe('ExplicitDeny');
-    expect(evaluatePolicies([p], { action: 'iot:Subscribe', resource: 'r', variables: ctx({ 'iot:ClientId': 'ok' }) })).toBe('Allow');
-    expect(evaluatePolicies([p], { action: 'iot:Subscribe', resource: 'r', variables: ctx({ 'iot:ClientId': 'blocked' }) })).toBe('ImplicitDeny');
-    expect(evaluatePolicies([p], { action: 'iot:Subscribe', resource: 'r', variables: ctx({ 'iot:ClientId': 'ok', 'x:n': '6' }) })).toBe('ImplicitDeny');
+    expect(
+      evaluatePolicies([p], {
+        action: 'iot:Publish',
+        resource: 'r',
+        variables: ctx({ 'iot:ClientId': 'dev-1-shadow' }),
+      }),
+    ).toBe('ExplicitDeny');
+    expect(
+      evaluatePolicies([p], { action: 'iot:Subscribe', resource: 'r', variables: ctx({ 'iot:ClientId': 'ok' }) }),
+    ).toBe('Allow');
+    expect(
+      evaluatePolicies([p], { action: 'iot:Subscribe', resource: 'r', variables: ctx({ 'iot:ClientId': 'blocked' }) }),
+    ).toBe('ImplicitDeny');
+    expect(
+      evaluatePolicies([p], {
+        action: 'iot:Subscribe',
+        resource: 'r',
+        variables: ctx({ 'iot:ClientId': 'ok', 'x:n': '6' }),
+      }),
+    ).toBe('ImplicitDeny');
     // A negated operator holds when the key is missing; IfExists holds when the key is missing.
     expect(evaluatePolicies([p], { action: 'iot:Subscribe', resource: 'r', variables: ctx({}) })).toBe('Allow');
     expect(evaluatePolicies([p], { action: 'iot:Receive', resource: 'r', variables: ctx({}) })).toBe('Allow');
-    expect(evaluatePolicies([p], { action: 'iot:Receive', resource: 'r', variables: ctx({ 'x:absent': 'here' }) })).toBe('ImplicitDeny');
+    expect(
+      evaluatePolicies([p], { action: 'iot:Receive', resource: 'r', variables: ctx({ 'x:absent': 'here' }) }),
+    ).toBe('ImplicitDeny');
   });
 
   it('supports the ForAnyValue and ForAllValues qualifiers on single-valued keys', () => {
     const p = doc(
-      { Effect: 'Allow', Action: 'a:Any', Resource: '*', Condition: { 'ForAnyValue:StringLike': { 'c:amr': 'authenticated' } } },
+      {
+        Effect: 'Allow',
+        Action: 'a:Any',
+        Resource: '*',
+        Condition: { 'ForAnyValue:StringLike': { 'c:amr': 'authenticated' } },
+      },
       { Effect: 'Allow', Action: 'a:All', Resource: '*', Condition: { 'ForAllValues:StringEquals': { 'c:tag': 'x' } } },
       { Effect: 'Allow', Action: 'a:Odd', Resource: '*', Condition: { 'Sometimes:StringEquals': { 'c:tag': 'x' } } },
     );
-    expect(evaluatePolicies([p], { action: 'a:Any', resource: 'r', variables: { 'c:amr': 'authenticated' } })).toBe('Allow');
-    expect(evaluatePolicies([p], { action: 'a:Any', resource: 'r', variables: { 'c:amr': 'unauthenticated' } })).toBe('ImplicitDeny');
+    expect(evaluatePolicies([p], { action: 'a:Any', resource: 'r', variables: { 'c:amr': 'authenticated' } })).toBe(
+      'Allow',
+    );
+    expect(evaluatePolicies([p], { action: 'a:Any', resource: 'r', variables: { 'c:amr': 'unauthenticated' } })).toBe(
+      'ImplicitDeny',
+    );
     expect(evaluatePolicies([p], { action: 'a:Any', resource: 'r' })).toBe('ImplicitDeny');
     expect(evaluatePolicies([p], { action: 'a:All', resource: 'r' })).toBe('Allow');
     expect(evaluatePolicies([p], { action: 'a:All', resource: 'r', variables: { 'c:tag': 'y' } })).toBe('ImplicitDeny');
@@ -127,17 +247,34 @@ describe('evaluatePolicies', () => {
 
   it('fails closed on unsupported condition operators', () => {
     const p = doc(
-      { Effect: 'Allow', Action: 'iot:ListThings', Resource: '*', Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } },
+      {
+        Effect: 'Allow',
+        Action: 'iot:ListThings',
+        Resource: '*',
+        Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } },
+      },
       { Effect: 'Allow', Action: 'iot:DescribeThing', Resource: '*' },
-      { Effect: 'Deny', Action: 'iot:DescribeThing', Resource: `${ARN}:thing/secret`, Condition: { DateGreaterThan: { 'aws:CurrentTime': '2020-01-01T00:00:00Z' } } },
+      {
+        Effect: 'Deny',
+        Action: 'iot:DescribeThing',
+        Resource: `${ARN}:thing/secret`,
+        Condition: { DateGreaterThan: { 'aws:CurrentTime': '2020-01-01T00:00:00Z' } },
+      },
     );
     expect(evaluatePolicies([p], { action: 'iot:ListThings', resource: '*' })).toBe('ImplicitDeny');
-    expect(evaluatePolicies([p], { action: 'iot:DescribeThing', resource: `${ARN}:thing/secret` })).toBe('ExplicitDeny');
+    expect(evaluatePolicies([p], { action: 'iot:DescribeThing', resource: `${ARN}:thing/secret` })).toBe(
+      'ExplicitDeny',
+    );
     expect(evaluatePolicies([p], { action: 'iot:DescribeThing', resource: `${ARN}:thing/open` })).toBe('Allow');
   });
 
   it('accepts a single statement object', () => {
-    expect(evaluatePolicies([{ Statement: { Effect: 'Allow', Action: 'iot:ListThings', Resource: '*' } }], { action: 'iot:ListThings', resource: '*' })).toBe('Allow');
+    expect(
+      evaluatePolicies([{ Statement: { Effect: 'Allow', Action: 'iot:ListThings', Resource: '*' } }], {
+        action: 'iot:ListThings',
+        resource: '*',
+      }),
+    ).toBe('Allow');
   });
 });
 

@@ -101,7 +101,11 @@ function actionMatches(patterns: string[], action: string): boolean {
  * Whether a resource pattern list matches. `unresolved` is set when a pattern needed a variable that
  * is not known; such a pattern matches nothing.
  */
-function resourceMatches(patterns: string[], resource: string, variables: Record<string, string>): { match: boolean; unresolved: boolean } {
+function resourceMatches(
+  patterns: string[],
+  resource: string,
+  variables: Record<string, string>,
+): { match: boolean; unresolved: boolean } {
   let unresolved = false;
   for (const p of patterns) {
     const s = substitute(p, variables);
@@ -168,9 +172,11 @@ export function evaluatePolicies(policies: readonly PolicyDocument[], request: P
     for (const st of statementsOf(doc)) {
       if (st.Effect === 'Deny') {
         // An unsupported condition (undefined) makes a Deny apply: fail closed.
-        if (statementApplies(st, request) && evaluateCondition(st.Condition, variables, substitute) !== false) return 'ExplicitDeny';
+        if (statementApplies(st, request) && evaluateCondition(st.Condition, variables, substitute) !== false)
+          return 'ExplicitDeny';
       } else if (st.Effect === 'Allow' && !allowed) {
-        if (statementApplies(st, request) && evaluateCondition(st.Condition, variables, substitute) === true) allowed = true;
+        if (statementApplies(st, request) && evaluateCondition(st.Condition, variables, substitute) === true)
+          allowed = true;
       }
     }
   }

@@ -18,17 +18,23 @@ function isStringOrStrings(v: unknown): boolean {
 function checkStatement(st: unknown, index: number): string | undefined {
   if (typeof st !== 'object' || st === null || Array.isArray(st)) return `Statement ${index} is not an object`;
   const s = st as Record<string, unknown>;
-  for (const key of Object.keys(s)) if (!STATEMENT_KEYS.has(key)) return `Statement ${index} has an unknown field ${key}`;
+  for (const key of Object.keys(s))
+    if (!STATEMENT_KEYS.has(key)) return `Statement ${index} has an unknown field ${key}`;
   if (s.Effect !== 'Allow' && s.Effect !== 'Deny') return `Statement ${index}: Effect must be Allow or Deny`;
   const hasAction = s.Action !== undefined;
   const hasNotAction = s.NotAction !== undefined;
   if (hasAction === hasNotAction) return `Statement ${index} must have exactly one of Action or NotAction`;
-  if (!isStringOrStrings(hasAction ? s.Action : s.NotAction)) return `Statement ${index}: Action must be a string or a list of strings`;
+  if (!isStringOrStrings(hasAction ? s.Action : s.NotAction))
+    return `Statement ${index}: Action must be a string or a list of strings`;
   const hasResource = s.Resource !== undefined;
   const hasNotResource = s.NotResource !== undefined;
   if (hasResource === hasNotResource) return `Statement ${index} must have exactly one of Resource or NotResource`;
-  if (!isStringOrStrings(hasResource ? s.Resource : s.NotResource)) return `Statement ${index}: Resource must be a string or a list of strings`;
-  if (s.Condition !== undefined && (typeof s.Condition !== 'object' || s.Condition === null || Array.isArray(s.Condition))) {
+  if (!isStringOrStrings(hasResource ? s.Resource : s.NotResource))
+    return `Statement ${index}: Resource must be a string or a list of strings`;
+  if (
+    s.Condition !== undefined &&
+    (typeof s.Condition !== 'object' || s.Condition === null || Array.isArray(s.Condition))
+  ) {
     return `Statement ${index}: Condition must be an object`;
   }
   return undefined;
@@ -45,7 +51,8 @@ export function validatePolicyDocument(text: string): PolicyValidationResult {
   } catch {
     return { ok: false, message: 'Policy document is not valid JSON' };
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { ok: false, message: 'Policy document must be a JSON object' };
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    return { ok: false, message: 'Policy document must be a JSON object' };
   const doc = parsed as Record<string, unknown>;
   if (doc.Version !== undefined && doc.Version !== '2012-10-17' && doc.Version !== '2008-10-17') {
     return { ok: false, message: 'Policy document has an unsupported Version' };

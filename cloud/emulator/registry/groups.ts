@@ -31,7 +31,12 @@ type Sql = (source: string) => Database.Statement;
 type Arn = (kind: 'thingtype' | 'thinggroup' | 'billinggroup', name: string) => string;
 
 function groupFromRow(r: Row): GroupRecord {
-  const g: GroupRecord = { groupName: r.name as string, groupId: r.group_id as string, groupArn: r.arn as string, creationDate: new Date(r.created_at as number) };
+  const g: GroupRecord = {
+    groupName: r.name as string,
+    groupId: r.group_id as string,
+    groupArn: r.arn as string,
+    creationDate: new Date(r.created_at as number),
+  };
   if (typeof r.parent === 'string') g.parentGroupName = r.parent;
   return g;
 }
@@ -48,10 +53,18 @@ export class GroupDirectory {
     if (existing) {
       // AWS: creating an existing type with the same properties is idempotent.
       if (JSON.stringify(existing.properties) === JSON.stringify(properties)) return existing;
-      throw new RegistryError('ResourceAlreadyExistsException', `Thing type ${name} already exists with different properties`);
+      throw new RegistryError(
+        'ResourceAlreadyExistsException',
+        `Thing type ${name} already exists with different properties`,
+      );
     }
-    this.sql('INSERT INTO thing_types (name, type_id, arn, properties, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(name, randomUUID(), this.arn('thingtype', name), JSON.stringify(properties), this.now().getTime());
+    this.sql('INSERT INTO thing_types (name, type_id, arn, properties, created_at) VALUES (?, ?, ?, ?, ?)').run(
+      name,
+      randomUUID(),
+      this.arn('thingtype', name),
+      JSON.stringify(properties),
+      this.now().getTime(),
+    );
     return this.getThingType(name) as ThingTypeRecord;
   }
 
@@ -75,10 +88,18 @@ export class GroupDirectory {
     const existing = this.getThingGroup(name);
     if (existing) {
       if (existing.parentGroupName === parentGroupName) return existing;
-      throw new RegistryError('ResourceAlreadyExistsException', `Thing group ${name} already exists with a different parent`);
+      throw new RegistryError(
+        'ResourceAlreadyExistsException',
+        `Thing group ${name} already exists with a different parent`,
+      );
     }
-    this.sql('INSERT INTO thing_groups (name, group_id, arn, parent, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(name, randomUUID(), this.arn('thinggroup', name), parentGroupName ?? null, this.now().getTime());
+    this.sql('INSERT INTO thing_groups (name, group_id, arn, parent, created_at) VALUES (?, ?, ?, ?, ?)').run(
+      name,
+      randomUUID(),
+      this.arn('thinggroup', name),
+      parentGroupName ?? null,
+      this.now().getTime(),
+    );
     return this.getThingGroup(name) as GroupRecord;
   }
 
@@ -94,8 +115,12 @@ export class GroupDirectory {
   createBillingGroup(name: string): GroupRecord {
     const existing = this.getBillingGroup(name);
     if (existing) return existing;
-    this.sql('INSERT INTO billing_groups (name, group_id, arn, created_at) VALUES (?, ?, ?, ?)')
-      .run(name, randomUUID(), this.arn('billinggroup', name), this.now().getTime());
+    this.sql('INSERT INTO billing_groups (name, group_id, arn, created_at) VALUES (?, ?, ?, ?)').run(
+      name,
+      randomUUID(),
+      this.arn('billinggroup', name),
+      this.now().getTime(),
+    );
     return this.getBillingGroup(name) as GroupRecord;
   }
 
@@ -110,13 +135,23 @@ export class GroupDirectory {
    */
   requireExisting(input: { thingTypeName?: string; thingGroups?: readonly string[]; billingGroupName?: string }): void {
     if (input.thingTypeName !== undefined && !this.getThingType(input.thingTypeName)) {
-      throw new RegistryError('ResourceNotFoundException', `Thing type ${input.thingTypeName} cannot be found. Create it first (CreateThingType).`);
+      throw new RegistryError(
+        'ResourceNotFoundException',
+        `Thing type ${input.thingTypeName} cannot be found. Create it first (CreateThingType).`,
+      );
     }
     for (const g of input.thingGroups ?? []) {
-      if (!this.getThingGroup(g)) throw new RegistryError('ResourceNotFoundException', `Thing group ${g} cannot be found. Create it first (CreateThingGroup).`);
+      if (!this.getThingGroup(g))
+        throw new RegistryError(
+          'ResourceNotFoundException',
+          `Thing group ${g} cannot be found. Create it first (CreateThingGroup).`,
+        );
     }
     if (input.billingGroupName !== undefined && !this.getBillingGroup(input.billingGroupName)) {
-      throw new RegistryError('ResourceNotFoundException', `Billing group ${input.billingGroupName} cannot be found. Create it first (CreateBillingGroup).`);
+      throw new RegistryError(
+        'ResourceNotFoundException',
+        `Billing group ${input.billingGroupName} cannot be found. Create it first (CreateBillingGroup).`,
+      );
     }
   }
 }

@@ -74,7 +74,11 @@ export class Registry {
     this.accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
     this.now = options.now ?? (() => new Date());
     this.credentials = new SqliteCredentialStore((source) => this.sql(source));
-    this.groups = new GroupDirectory((source) => this.sql(source), (kind, name) => this.arn(kind, name), this.now);
+    this.groups = new GroupDirectory(
+      (source) => this.sql(source),
+      (kind, name) => this.arn(kind, name),
+      this.now,
+    );
   }
 
   /** Opens (creating if needed) the registry file at `path`, applying pending migrations. */
@@ -120,17 +124,40 @@ export class Registry {
     return this.db.pragma('user_version', { simple: true }) as number;
   }
 
-  arn(kind: 'thing' | 'cert' | 'policy' | 'provisioningtemplate' | 'client' | 'topic' | 'topicfilter' | 'thingtype' | 'thinggroup' | 'billinggroup', name: string): string {
+  arn(
+    kind:
+      | 'thing'
+      | 'cert'
+      | 'policy'
+      | 'provisioningtemplate'
+      | 'client'
+      | 'topic'
+      | 'topicfilter'
+      | 'thingtype'
+      | 'thinggroup'
+      | 'billinggroup',
+    name: string,
+  ): string {
     return `arn:aws:iot:${this.region}:${this.accountId}:${kind}/${name}`;
   }
 
   // ---- things ----
 
   createThing(input: NewThing): ThingRecord {
-    if (this.getThing(input.thingName)) throw new RegistryError('ResourceAlreadyExistsException', `Thing ${input.thingName} already exists`);
-    this
-      .sql('INSERT INTO things (name, thing_id, arn, attributes, thing_type_name, groups, billing_group, version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)')
-      .run(input.thingName, randomUUID(), this.arn('thing', input.thingName), JSON.stringify(input.attributes ?? {}), input.thingTypeName ?? null, JSON.stringify(input.thingGroups ?? []), input.billingGroupName ?? null, this.now().getTime());
+    if (this.getThing(input.thingName))
+      throw new RegistryError('ResourceAlreadyExistsException', `Thing ${input.thingName} already exists`);
+    this.sql(
+      'INSERT INTO things (name, thing_id, arn, attributes, thing_type_name, groups, billing_group, version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)',
+    ).run(
+      input.thingName,
+      randomUUID(),
+      this.arn('thing', input.thingName),
+      JSON.stringify(input.attributes ?? {}),
+      input.thingTypeName ?? null,
+      JSON.stringify(input.thingGroups ?? []),
+      input.billingGroupName ?? null,
+      this.now().getTime(),
+    );
     return this.getThing(input.thingName) as ThingRecord;
   }
 
@@ -146,11 +173,21 @@ export class Registry {
   /** Replaces attributes (merge = false) or merges them (AWS UpdateThing merge), bumping the version. */
   updateThing(
     thingName: string,
-    patch: { attributes?: Record<string, string>; merge?: boolean; thingTypeName?: string | null; thingGroups?: string[]; replaceGroups?: boolean; expectedVersion?: number },
+    patch: {
+      attributes?: Record<string, string>;
+      merge?: boolean;
+      thingTypeName?: string | null;
+      thingGroups?: string[];
+      replaceGroups?: boolean;
+      expectedVersion?: number;
+    },
   ): ThingRecord {
     const thing = this.requireThing(thingName);
     if (patch.expectedVersion !== undefined && patch.expectedVersion !== thing.version) {
-      throw new RegistryError('VersionConflictException', `The version for thing ${thingName} does not match the expected version.`);
+      throw new RegistryError(
+        'VersionConflictException',
+        `The version for thing ${thingName} does not match the expected version.`,
+      );
     }
     let attributes = thing.attributes;
     if (patch.attributes) {
@@ -158,10 +195,12 @@ export class Registry {
       for (const [k, v] of Object.entries(attributes)) if (v === '') delete attributes[k];
     }
     const typeName = patch.thingTypeName === undefined ? (thing.thingTypeName ?? null) : patch.thingTypeName;
-    const groups = patch.thingGroups ? [...new Set([...(patch.replaceGroups ? [] : thing.thingGroups), ...patch.thingGroups])] : thing.thingGroups;
-    this
-      .sql('UPDATE things SET attributes = ?, thing_type_name = ?, groups = ?, version = version + 1 WHERE name = ?')
-      .run(JSON.stringify(attributes), typeName, JSON.stringify(groups), thingName);
+    const groups = patch.thingGroups
+      ? [...new Set([...(patch.replaceGroups ? [] : thing.thingGroups), ...patch.thingGroups])]
+      : thing.thingGroups;
+    this.sql(
+      'UPDATE things SET attributes = ?, thing_type_name = ?, groups = ?, version = version + 1 WHERE name = ?',
+    ).run(JSON.stringify(attributes), typeName, JSON.stringify(groups), thingName);
     return this.requireThing(thingName);
   }
 
@@ -169,17 +208,26 @@ export class Registry {
     const thing = this.getThing(thingName);
     if (!thing) return; // AWS: DeleteThing of a missing thing succeeds.
     if (expectedVersion !== undefined && expectedVersion !== thing.version) {
-      throw new RegistryError('VersionConflictException', `The version for thing ${thingName} does not match the expected version.`);
+      throw new RegistryError(
+        'VersionConflictException',
+        `The version for thing ${thingName} does not match the expected version.`,
+      );
     }
     if (this.listThingPrincipals(thingName).length > 0) {
-      throw new RegistryError('InvalidRequestException', `Cannot delete thing ${thingName}: it still has principals attached.`);
+      throw new RegistryError(
+        'InvalidRequestException',
+        `Cannot delete thing ${thingName}: it still has principals attached.`,
+      );
     }
     this.sql('DELETE FROM things WHERE name = ?').run(thingName);
   }
 
   attachThingPrincipal(thingName: string, principalArn: string): void {
     this.requireThing(thingName);
-    this.sql('INSERT OR IGNORE INTO thing_principals (thing_name, principal) VALUES (?, ?)').run(thingName, principalArn);
+    this.sql('INSERT OR IGNORE INTO thing_principals (thing_name, principal) VALUES (?, ?)').run(
+      thingName,
+      principalArn,
+    );
   }
 
   detachThingPrincipal(thingName: string, principalArn: string): void {
@@ -187,40 +235,47 @@ export class Registry {
   }
 
   listThingPrincipals(thingName: string): string[] {
-    return (this.sql('SELECT principal FROM thing_principals WHERE thing_name = ? ORDER BY principal').all(thingName) as Row[]).map((r) => str(r.principal));
+    return (
+      this.sql('SELECT principal FROM thing_principals WHERE thing_name = ? ORDER BY principal').all(thingName) as Row[]
+    ).map((r) => str(r.principal));
   }
 
   listPrincipalThings(principalArn: string): string[] {
-    return (this.sql('SELECT thing_name FROM thing_principals WHERE principal = ? ORDER BY thing_name').all(principalArn) as Row[]).map((r) => str(r.thing_name));
+    return (
+      this.sql('SELECT thing_name FROM thing_principals WHERE principal = ? ORDER BY thing_name').all(
+        principalArn,
+      ) as Row[]
+    ).map((r) => str(r.thing_name));
   }
 
   // ---- certificates ----
 
   insertCertificate(input: NewCertificate): CertificateRecord {
     if (this.getCertificate(input.certificateId)) {
-      throw new RegistryError('ResourceAlreadyExistsException', `The certificate is already provisioned or registered: ${input.certificateId}`);
+      throw new RegistryError(
+        'ResourceAlreadyExistsException',
+        `The certificate is already provisioned or registered: ${input.certificateId}`,
+      );
     }
     const now = this.now().getTime();
-    this
-      .sql(
-        `INSERT INTO certificates (id, arn, pem, status, owner, ca_certificate_id, created_at, last_modified_at, not_before, not_after, is_claim, template_name, claim_expires_at)
+    this.sql(
+      `INSERT INTO certificates (id, arn, pem, status, owner, ca_certificate_id, created_at, last_modified_at, not_before, not_after, is_claim, template_name, claim_expires_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        input.certificateId,
-        this.arn('cert', input.certificateId),
-        input.certificatePem,
-        input.status,
-        this.accountId,
-        input.caCertificateId ?? null,
-        now,
-        now,
-        input.notBefore.getTime(),
-        input.notAfter.getTime(),
-        input.isClaim ? 1 : 0,
-        input.templateName ?? null,
-        input.claimExpiresAt?.getTime() ?? null,
-      );
+    ).run(
+      input.certificateId,
+      this.arn('cert', input.certificateId),
+      input.certificatePem,
+      input.status,
+      this.accountId,
+      input.caCertificateId ?? null,
+      now,
+      now,
+      input.notBefore.getTime(),
+      input.notAfter.getTime(),
+      input.isClaim ? 1 : 0,
+      input.templateName ?? null,
+      input.claimExpiresAt?.getTime() ?? null,
+    );
     return this.getCertificate(input.certificateId) as CertificateRecord;
   }
 
@@ -236,17 +291,28 @@ export class Registry {
   updateCertificateStatus(certificateId: string, status: CertificateStatus): CertificateRecord {
     const cert = this.requireCertificate(certificateId);
     if (cert.status === 'REVOKED' && status !== 'REVOKED') {
-      throw new RegistryError('CertificateStateException', `Certificate ${certificateId} is revoked and cannot change state.`);
+      throw new RegistryError(
+        'CertificateStateException',
+        `Certificate ${certificateId} is revoked and cannot change state.`,
+      );
     }
-    this.sql('UPDATE certificates SET status = ?, last_modified_at = ? WHERE id = ?').run(status, this.now().getTime(), certificateId);
+    this.sql('UPDATE certificates SET status = ?, last_modified_at = ? WHERE id = ?').run(
+      status,
+      this.now().getTime(),
+      certificateId,
+    );
     return this.requireCertificate(certificateId);
   }
 
   /** AWS DeleteCertificate: only when not ACTIVE and nothing (policy, thing) is attached. */
   deleteCertificate(certificateId: string): void {
     const cert = this.requireCertificate(certificateId);
-    if (cert.status === 'ACTIVE') throw new RegistryError('CertificateStateException', 'Certificate must be deactivated before deletion.');
-    if (this.listAttachedPolicies(cert.certificateArn).length > 0 || this.listPrincipalThings(cert.certificateArn).length > 0) {
+    if (cert.status === 'ACTIVE')
+      throw new RegistryError('CertificateStateException', 'Certificate must be deactivated before deletion.');
+    if (
+      this.listAttachedPolicies(cert.certificateArn).length > 0 ||
+      this.listPrincipalThings(cert.certificateArn).length > 0
+    ) {
       throw new RegistryError('DeleteConflictException', 'Things or policies are attached to the certificate.');
     }
     this.sql('DELETE FROM certificates WHERE id = ?').run(certificateId);
@@ -255,41 +321,67 @@ export class Registry {
   // ---- policies ----
 
   createPolicy(policyName: string, document: string): PolicyRecord {
-    if (this.getPolicy(policyName)) throw new RegistryError('ResourceAlreadyExistsException', `Policy ${policyName} already exists`);
+    if (this.getPolicy(policyName))
+      throw new RegistryError('ResourceAlreadyExistsException', `Policy ${policyName} already exists`);
     const now = this.now().getTime();
-    this.sql('INSERT INTO policies (name, arn, default_version_id, next_version, created_at, last_modified_at) VALUES (?, ?, ?, 2, ?, ?)').run(policyName, this.arn('policy', policyName), '1', now, now);
-    this.sql('INSERT INTO policy_versions (policy_name, version_id, document, created_at) VALUES (?, ?, ?, ?)').run(policyName, '1', document, now);
+    this.sql(
+      'INSERT INTO policies (name, arn, default_version_id, next_version, created_at, last_modified_at) VALUES (?, ?, ?, 2, ?, ?)',
+    ).run(policyName, this.arn('policy', policyName), '1', now, now);
+    this.sql('INSERT INTO policy_versions (policy_name, version_id, document, created_at) VALUES (?, ?, ?, ?)').run(
+      policyName,
+      '1',
+      document,
+      now,
+    );
     return this.getPolicy(policyName) as PolicyRecord;
   }
 
   getPolicy(policyName: string): PolicyRecord | undefined {
-    const row = this
-      .sql('SELECT p.*, v.document FROM policies p JOIN policy_versions v ON v.policy_name = p.name AND v.version_id = p.default_version_id WHERE p.name = ?')
-      .get(policyName) as Row | undefined;
+    const row = this.sql(
+      'SELECT p.*, v.document FROM policies p JOIN policy_versions v ON v.policy_name = p.name AND v.version_id = p.default_version_id WHERE p.name = ?',
+    ).get(policyName) as Row | undefined;
     return row ? policyFromRow(row) : undefined;
   }
 
   listPolicies(): PolicyRecord[] {
     return (
-      this.sql('SELECT p.*, v.document FROM policies p JOIN policy_versions v ON v.policy_name = p.name AND v.version_id = p.default_version_id ORDER BY p.name').all() as Row[]
+      this.sql(
+        'SELECT p.*, v.document FROM policies p JOIN policy_versions v ON v.policy_name = p.name AND v.version_id = p.default_version_id ORDER BY p.name',
+      ).all() as Row[]
     ).map(policyFromRow);
   }
 
   createPolicyVersion(policyName: string, document: string, setAsDefault = false): PolicyVersionRecord {
     const row = this.sql('SELECT next_version FROM policies WHERE name = ?').get(policyName) as Row | undefined;
     if (!row) throw new RegistryError('ResourceNotFoundException', `Policy ${policyName} not found`);
-    const count = (this.sql('SELECT COUNT(*) AS n FROM policy_versions WHERE policy_name = ?').get(policyName) as Row).n as number;
-    if (count >= MAX_POLICY_VERSIONS) throw new RegistryError('VersionsLimitExceededException', `The policy ${policyName} already has the maximum number of versions (${MAX_POLICY_VERSIONS})`);
+    const count = (this.sql('SELECT COUNT(*) AS n FROM policy_versions WHERE policy_name = ?').get(policyName) as Row)
+      .n as number;
+    if (count >= MAX_POLICY_VERSIONS)
+      throw new RegistryError(
+        'VersionsLimitExceededException',
+        `The policy ${policyName} already has the maximum number of versions (${MAX_POLICY_VERSIONS})`,
+      );
     const versionId = String(row.next_version as number);
     const now = this.now().getTime();
-    this.sql('INSERT INTO policy_versions (policy_name, version_id, document, created_at) VALUES (?, ?, ?, ?)').run(policyName, versionId, document, now);
-    this.sql(`UPDATE policies SET next_version = next_version + 1, last_modified_at = ?${setAsDefault ? ', default_version_id = ?' : ''} WHERE name = ?`).run(...(setAsDefault ? [now, versionId, policyName] : [now, policyName]));
+    this.sql('INSERT INTO policy_versions (policy_name, version_id, document, created_at) VALUES (?, ?, ?, ?)').run(
+      policyName,
+      versionId,
+      document,
+      now,
+    );
+    this.sql(
+      `UPDATE policies SET next_version = next_version + 1, last_modified_at = ?${setAsDefault ? ', default_version_id = ?' : ''} WHERE name = ?`,
+    ).run(...(setAsDefault ? [now, versionId, policyName] : [now, policyName]));
     return { versionId, document, isDefaultVersion: setAsDefault, createDate: new Date(now) };
   }
 
   listPolicyVersions(policyName: string): PolicyVersionRecord[] {
     const policy = this.requirePolicy(policyName);
-    return (this.sql('SELECT * FROM policy_versions WHERE policy_name = ? ORDER BY CAST(version_id AS INTEGER) DESC').all(policyName) as Row[]).map((r) => ({
+    return (
+      this.sql('SELECT * FROM policy_versions WHERE policy_name = ? ORDER BY CAST(version_id AS INTEGER) DESC').all(
+        policyName,
+      ) as Row[]
+    ).map((r) => ({
       versionId: str(r.version_id),
       document: str(r.document),
       isDefaultVersion: r.version_id === policy.defaultVersionId,
@@ -304,9 +396,19 @@ export class Registry {
   /** AWS DeletePolicy: refused while the policy is attached or has non-default versions. */
   deletePolicy(policyName: string): void {
     this.requirePolicy(policyName);
-    if (this.listPolicyTargets(policyName).length > 0) throw new RegistryError('DeleteConflictException', `The policy cannot be deleted as the policy is attached to one or more principals (name=${policyName})`);
-    const versions = (this.sql('SELECT COUNT(*) AS n FROM policy_versions WHERE policy_name = ?').get(policyName) as Row).n as number;
-    if (versions > 1) throw new RegistryError('DeleteConflictException', `Cannot delete the policy because it has non-default versions (name=${policyName})`);
+    if (this.listPolicyTargets(policyName).length > 0)
+      throw new RegistryError(
+        'DeleteConflictException',
+        `The policy cannot be deleted as the policy is attached to one or more principals (name=${policyName})`,
+      );
+    const versions = (
+      this.sql('SELECT COUNT(*) AS n FROM policy_versions WHERE policy_name = ?').get(policyName) as Row
+    ).n as number;
+    if (versions > 1)
+      throw new RegistryError(
+        'DeleteConflictException',
+        `Cannot delete the policy because it has non-default versions (name=${policyName})`,
+      );
     this.sql('DELETE FROM policies WHERE name = ?').run(policyName);
   }
 
@@ -322,94 +424,130 @@ export class Registry {
 
   listAttachedPolicies(target: string): PolicyRecord[] {
     return (
-      this
-        .sql('SELECT p.*, v.document FROM policy_targets t JOIN policies p ON p.name = t.policy_name JOIN policy_versions v ON v.policy_name = p.name AND v.version_id = p.default_version_id WHERE t.target = ? ORDER BY p.name')
-        .all(target) as Row[]
+      this.sql(
+        'SELECT p.*, v.document FROM policy_targets t JOIN policies p ON p.name = t.policy_name JOIN policy_versions v ON v.policy_name = p.name AND v.version_id = p.default_version_id WHERE t.target = ? ORDER BY p.name',
+      ).all(target) as Row[]
     ).map(policyFromRow);
   }
 
   listPolicyTargets(policyName: string): string[] {
-    return (this.sql('SELECT target FROM policy_targets WHERE policy_name = ? ORDER BY target').all(policyName) as Row[]).map((r) => str(r.target));
+    return (
+      this.sql('SELECT target FROM policy_targets WHERE policy_name = ? ORDER BY target').all(policyName) as Row[]
+    ).map((r) => str(r.target));
   }
 
   // ---- provisioning templates ----
 
   createProvisioningTemplate(input: NewProvisioningTemplate): ProvisioningTemplateRecord {
     if (this.getProvisioningTemplate(input.templateName)) {
-      throw new RegistryError('ResourceAlreadyExistsException', `Template with name ${input.templateName} already exists`);
+      throw new RegistryError(
+        'ResourceAlreadyExistsException',
+        `Template with name ${input.templateName} already exists`,
+      );
     }
     const now = this.now().getTime();
-    this
-      .sql(
-        `INSERT INTO provisioning_templates (name, arn, template_id, description, enabled, provisioning_role_arn, pre_provisioning_hook, type, default_version_id, next_version, creation_date, last_modified_date)
+    this.sql(
+      `INSERT INTO provisioning_templates (name, arn, template_id, description, enabled, provisioning_role_arn, pre_provisioning_hook, type, default_version_id, next_version, creation_date, last_modified_date)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 2, ?, ?)`,
-      )
-      .run(
-        input.templateName,
-        this.arn('provisioningtemplate', input.templateName),
-        randomUUID(),
-        input.description ?? null,
-        input.enabled === true ? 1 : 0,
-        input.provisioningRoleArn,
-        input.preProvisioningHook ? JSON.stringify(input.preProvisioningHook) : null,
-        input.type ?? 'FLEET_PROVISIONING',
-        now,
-        now,
-      );
-    this.sql('INSERT INTO template_versions (template_name, version_id, body, creation_date) VALUES (?, 1, ?, ?)').run(input.templateName, input.templateBody, now);
+    ).run(
+      input.templateName,
+      this.arn('provisioningtemplate', input.templateName),
+      randomUUID(),
+      input.description ?? null,
+      input.enabled === true ? 1 : 0,
+      input.provisioningRoleArn,
+      input.preProvisioningHook ? JSON.stringify(input.preProvisioningHook) : null,
+      input.type ?? 'FLEET_PROVISIONING',
+      now,
+      now,
+    );
+    this.sql('INSERT INTO template_versions (template_name, version_id, body, creation_date) VALUES (?, 1, ?, ?)').run(
+      input.templateName,
+      input.templateBody,
+      now,
+    );
     return this.getProvisioningTemplate(input.templateName) as ProvisioningTemplateRecord;
   }
 
   getProvisioningTemplate(templateName: string): ProvisioningTemplateRecord | undefined {
-    const row = this
-      .sql('SELECT t.*, v.body FROM provisioning_templates t JOIN template_versions v ON v.template_name = t.name AND v.version_id = t.default_version_id WHERE t.name = ?')
-      .get(templateName) as Row | undefined;
+    const row = this.sql(
+      'SELECT t.*, v.body FROM provisioning_templates t JOIN template_versions v ON v.template_name = t.name AND v.version_id = t.default_version_id WHERE t.name = ?',
+    ).get(templateName) as Row | undefined;
     return row ? templateFromRow(row) : undefined;
   }
 
   listProvisioningTemplates(): ProvisioningTemplateRecord[] {
     return (
-      this.sql('SELECT t.*, v.body FROM provisioning_templates t JOIN template_versions v ON v.template_name = t.name AND v.version_id = t.default_version_id ORDER BY t.name').all() as Row[]
+      this.sql(
+        'SELECT t.*, v.body FROM provisioning_templates t JOIN template_versions v ON v.template_name = t.name AND v.version_id = t.default_version_id ORDER BY t.name',
+      ).all() as Row[]
     ).map(templateFromRow);
   }
 
   updateProvisioningTemplate(templateName: string, patch: ProvisioningTemplatePatch): ProvisioningTemplateRecord {
     const current = this.requireTemplate(templateName);
-    if (patch.defaultVersionId !== undefined && !this.sql('SELECT 1 FROM template_versions WHERE template_name = ? AND version_id = ?').get(templateName, patch.defaultVersionId)) {
-      throw new RegistryError('ResourceNotFoundException', `Version ${patch.defaultVersionId} of template ${templateName} not found`);
+    if (
+      patch.defaultVersionId !== undefined &&
+      !this.sql('SELECT 1 FROM template_versions WHERE template_name = ? AND version_id = ?').get(
+        templateName,
+        patch.defaultVersionId,
+      )
+    ) {
+      throw new RegistryError(
+        'ResourceNotFoundException',
+        `Version ${patch.defaultVersionId} of template ${templateName} not found`,
+      );
     }
     const hook = patch.preProvisioningHook === undefined ? current.preProvisioningHook : patch.preProvisioningHook;
-    this
-      .sql('UPDATE provisioning_templates SET description = ?, enabled = ?, provisioning_role_arn = ?, pre_provisioning_hook = ?, default_version_id = ?, last_modified_date = ? WHERE name = ?')
-      .run(
-        patch.description ?? current.description ?? null,
-        (patch.enabled ?? current.enabled) ? 1 : 0,
-        patch.provisioningRoleArn ?? current.provisioningRoleArn,
-        hook ? JSON.stringify(hook) : null,
-        patch.defaultVersionId ?? current.defaultVersionId,
-        this.now().getTime(),
-        templateName,
-      );
+    this.sql(
+      'UPDATE provisioning_templates SET description = ?, enabled = ?, provisioning_role_arn = ?, pre_provisioning_hook = ?, default_version_id = ?, last_modified_date = ? WHERE name = ?',
+    ).run(
+      patch.description ?? current.description ?? null,
+      (patch.enabled ?? current.enabled) ? 1 : 0,
+      patch.provisioningRoleArn ?? current.provisioningRoleArn,
+      hook ? JSON.stringify(hook) : null,
+      patch.defaultVersionId ?? current.defaultVersionId,
+      this.now().getTime(),
+      templateName,
+    );
     return this.requireTemplate(templateName);
   }
 
-  createProvisioningTemplateVersion(templateName: string, templateBody: string, setAsDefault = false): TemplateVersionRecord {
-    const row = this.sql('SELECT next_version FROM provisioning_templates WHERE name = ?').get(templateName) as Row | undefined;
+  createProvisioningTemplateVersion(
+    templateName: string,
+    templateBody: string,
+    setAsDefault = false,
+  ): TemplateVersionRecord {
+    const row = this.sql('SELECT next_version FROM provisioning_templates WHERE name = ?').get(templateName) as
+      Row | undefined;
     if (!row) throw new RegistryError('ResourceNotFoundException', `Template ${templateName} not found`);
-    const count = (this.sql('SELECT COUNT(*) AS n FROM template_versions WHERE template_name = ?').get(templateName) as Row).n as number;
-    if (count >= MAX_TEMPLATE_VERSIONS) throw new RegistryError('VersionsLimitExceededException', `The template ${templateName} already has the maximum number of versions (${MAX_TEMPLATE_VERSIONS})`);
+    const count = (
+      this.sql('SELECT COUNT(*) AS n FROM template_versions WHERE template_name = ?').get(templateName) as Row
+    ).n as number;
+    if (count >= MAX_TEMPLATE_VERSIONS)
+      throw new RegistryError(
+        'VersionsLimitExceededException',
+        `The template ${templateName} already has the maximum number of versions (${MAX_TEMPLATE_VERSIONS})`,
+      );
     const versionId = row.next_version as number;
     const now = this.now().getTime();
-    this.sql('INSERT INTO template_versions (template_name, version_id, body, creation_date) VALUES (?, ?, ?, ?)').run(templateName, versionId, templateBody, now);
-    this
-      .sql(`UPDATE provisioning_templates SET next_version = next_version + 1, last_modified_date = ?${setAsDefault ? ', default_version_id = ?' : ''} WHERE name = ?`)
-      .run(...(setAsDefault ? [now, versionId, templateName] : [now, templateName]));
+    this.sql('INSERT INTO template_versions (template_name, version_id, body, creation_date) VALUES (?, ?, ?, ?)').run(
+      templateName,
+      versionId,
+      templateBody,
+      now,
+    );
+    this.sql(
+      `UPDATE provisioning_templates SET next_version = next_version + 1, last_modified_date = ?${setAsDefault ? ', default_version_id = ?' : ''} WHERE name = ?`,
+    ).run(...(setAsDefault ? [now, versionId, templateName] : [now, templateName]));
     return { versionId, templateBody, creationDate: new Date(now), isDefaultVersion: setAsDefault };
   }
 
   listProvisioningTemplateVersions(templateName: string): TemplateVersionRecord[] {
     const t = this.requireTemplate(templateName);
-    return (this.sql('SELECT * FROM template_versions WHERE template_name = ? ORDER BY version_id').all(templateName) as Row[]).map((r) => ({
+    return (
+      this.sql('SELECT * FROM template_versions WHERE template_name = ? ORDER BY version_id').all(templateName) as Row[]
+    ).map((r) => ({
       versionId: r.version_id as number,
       templateBody: str(r.body),
       creationDate: date(r.creation_date),
@@ -419,9 +557,17 @@ export class Registry {
 
   deleteProvisioningTemplateVersion(templateName: string, versionId: number): void {
     const t = this.requireTemplate(templateName);
-    if (t.defaultVersionId === versionId) throw new RegistryError('DeleteConflictException', 'Cannot delete the default version of a template');
-    const r = this.sql('DELETE FROM template_versions WHERE template_name = ? AND version_id = ?').run(templateName, versionId);
-    if (r.changes === 0) throw new RegistryError('ResourceNotFoundException', `Version ${versionId} of template ${templateName} not found`);
+    if (t.defaultVersionId === versionId)
+      throw new RegistryError('DeleteConflictException', 'Cannot delete the default version of a template');
+    const r = this.sql('DELETE FROM template_versions WHERE template_name = ? AND version_id = ?').run(
+      templateName,
+      versionId,
+    );
+    if (r.changes === 0)
+      throw new RegistryError(
+        'ResourceNotFoundException',
+        `Version ${versionId} of template ${templateName} not found`,
+      );
   }
 
   deleteProvisioningTemplate(templateName: string): void {
@@ -436,7 +582,11 @@ export class Registry {
     const token = randomBytes(48).toString('base64url');
     const now = this.now().getTime();
     this.purgeExpiredOwnershipTokens();
-    this.sql('INSERT INTO ownership_tokens (token, certificate_id, expires_at) VALUES (?, ?, ?)').run(token, certificateId, now + OWNERSHIP_TOKEN_TTL_MS);
+    this.sql('INSERT INTO ownership_tokens (token, certificate_id, expires_at) VALUES (?, ?, ?)').run(
+      token,
+      certificateId,
+      now + OWNERSHIP_TOKEN_TTL_MS,
+    );
     return token;
   }
 
@@ -446,12 +596,18 @@ export class Registry {
    */
   purgeExpiredOwnershipTokens(): number {
     return this.transaction(() => {
-      const expired = this.sql('DELETE FROM ownership_tokens WHERE expires_at <= ? RETURNING certificate_id').all(this.now().getTime()) as Row[];
+      const expired = this.sql('DELETE FROM ownership_tokens WHERE expires_at <= ? RETURNING certificate_id').all(
+        this.now().getTime(),
+      ) as Row[];
       let deleted = 0;
       for (const r of expired) {
         const cert = this.getCertificate(str(r.certificate_id));
         if (!cert || cert.status !== 'PENDING_ACTIVATION') continue;
-        if (this.listAttachedPolicies(cert.certificateArn).length > 0 || this.listPrincipalThings(cert.certificateArn).length > 0) continue;
+        if (
+          this.listAttachedPolicies(cert.certificateArn).length > 0 ||
+          this.listPrincipalThings(cert.certificateArn).length > 0
+        )
+          continue;
         this.sql('DELETE FROM certificates WHERE id = ?').run(cert.certificateId);
         deleted++;
       }
@@ -461,13 +617,17 @@ export class Registry {
 
   /** Looks a token up without consuming it (undefined when unknown or expired). */
   peekOwnershipToken(token: string): { certificateId: string; expiresAt: Date } | undefined {
-    const row = this.sql('SELECT certificate_id, expires_at FROM ownership_tokens WHERE token = ? AND expires_at > ?').get(token, this.now().getTime()) as Row | undefined;
+    const row = this.sql(
+      'SELECT certificate_id, expires_at FROM ownership_tokens WHERE token = ? AND expires_at > ?',
+    ).get(token, this.now().getTime()) as Row | undefined;
     return row ? { certificateId: str(row.certificate_id), expiresAt: date(row.expires_at) } : undefined;
   }
 
   /** Consumes a token: it works once, and only before it expires. */
   consumeOwnershipToken(token: string): OwnershipTokenResult {
-    const row = this.sql('DELETE FROM ownership_tokens WHERE token = ? RETURNING certificate_id, expires_at').get(token) as Row | undefined;
+    const row = this.sql('DELETE FROM ownership_tokens WHERE token = ? RETURNING certificate_id, expires_at').get(
+      token,
+    ) as Row | undefined;
     if (!row) return { ok: false, reason: 'unknown' };
     if ((row.expires_at as number) <= this.now().getTime()) return { ok: false, reason: 'expired' };
     return { ok: true, certificateId: str(row.certificate_id) };
@@ -495,7 +655,8 @@ export class Registry {
 
   requireTemplate(templateName: string): ProvisioningTemplateRecord {
     const t = this.getProvisioningTemplate(templateName);
-    if (!t) throw new RegistryError('ResourceNotFoundException', `The provisioning template ${templateName} does not exist`);
+    if (!t)
+      throw new RegistryError('ResourceNotFoundException', `The provisioning template ${templateName} does not exist`);
     return t;
   }
 }
@@ -508,13 +669,16 @@ class SqliteCredentialStore implements CredentialStore {
   constructor(private readonly sql: (source: string) => Database.Statement) {}
 
   put(record: AwsCredentialRecord): void {
-    this
-      .sql('INSERT OR REPLACE INTO credentials (access_key_id, record, expires_at) VALUES (?, ?, ?)')
-      .run(record.accessKeyId, JSON.stringify({ ...record, expiration: record.expiration?.toISOString() }), record.expiration?.getTime() ?? null);
+    this.sql('INSERT OR REPLACE INTO credentials (access_key_id, record, expires_at) VALUES (?, ?, ?)').run(
+      record.accessKeyId,
+      JSON.stringify({ ...record, expiration: record.expiration?.toISOString() }),
+      record.expiration?.getTime() ?? null,
+    );
   }
 
   get(accessKeyId: string): AwsCredentialRecord | undefined {
-    const row = this.sql('SELECT record, expires_at FROM credentials WHERE access_key_id = ?').get(accessKeyId) as Row | undefined;
+    const row = this.sql('SELECT record, expires_at FROM credentials WHERE access_key_id = ?').get(accessKeyId) as
+      Row | undefined;
     if (!row) return undefined;
     const parsed = JSON.parse(str(row.record)) as Omit<AwsCredentialRecord, 'expiration'> & { expiration?: string };
     const { expiration, ...rest } = parsed;

@@ -26,24 +26,57 @@ describe('Registry', () => {
 
   it('survives a restart with every kind of record, in WAL mode, file 0600', async () => {
     reg.createThing({ thingName: 'dev-1', attributes: { SerialNumber: '42' }, thingGroups: ['g1'] });
-    reg.insertCertificate({ certificateId: CERT_ID, certificatePem: PEM, status: 'PENDING_ACTIVATION', notBefore: clock, notAfter: new Date('2049-12-31T23:59:59Z') });
+    reg.insertCertificate({
+      certificateId: CERT_ID,
+      certificatePem: PEM,
+      status: 'PENDING_ACTIVATION',
+      notBefore: clock,
+      notAfter: new Date('2049-12-31T23:59:59Z'),
+    });
     reg.createPolicy('pubsub', '{"Version":"2012-10-17","Statement":[]}');
     reg.attachPolicy('pubsub', reg.arn('cert', CERT_ID));
     reg.attachThingPrincipal('dev-1', reg.arn('cert', CERT_ID));
-    reg.createProvisioningTemplate({ templateName: 'T', templateBody: '{"Resources":{}}', provisioningRoleArn: 'arn:aws:iam::123456789012:role/R', enabled: true, preProvisioningHook: { targetArn: 'http://127.0.0.1:1/hook' } });
+    reg.createProvisioningTemplate({
+      templateName: 'T',
+      templateBody: '{"Resources":{}}',
+      provisioningRoleArn: 'arn:aws:iam::123456789012:role/R',
+      enabled: true,
+      preProvisioningHook: { targetArn: 'http://127.0.0.1:1/hook' },
+    });
     const token = reg.createOwnershipToken(CERT_ID);
-    reg.credentials.put({ accessKeyId: 'AKIA1', secretAccessKey: 's', principalArn: 'arn:aws:iam::123456789012:user/admin', policies: [], expiration: new Date('2030-01-01T00:00:00Z') });
+    reg.credentials.put({
+      accessKeyId: 'AKIA1',
+      secretAccessKey: 's',
+      principalArn: 'arn:aws:iam::123456789012:user/admin',
+      policies: [],
+      expiration: new Date('2030-01-01T00:00:00Z'),
+    });
     expect((await stat(`${path}-wal`)).mode & 0o777).toBe(0o600);
     reg.close();
 
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     reg = Registry.open(path, { now: () => clock });
     expect(reg.schemaVersion).toBe(SCHEMA_VERSION);
-    expect(reg.getThing('dev-1')).toMatchObject({ thingName: 'dev-1', attributes: { SerialNumber: '42' }, thingGroups: ['g1'], version: 1, thingArn: 'arn:aws:iot:us-east-1:123456789012:thing/dev-1' });
-    expect(reg.getCertificate(CERT_ID)).toMatchObject({ status: 'PENDING_ACTIVATION', isClaim: false, certificateArn: `arn:aws:iot:us-east-1:123456789012:cert/${CERT_ID}` });
+    expect(reg.getThing('dev-1')).toMatchObject({
+      thingName: 'dev-1',
+      attributes: { SerialNumber: '42' },
+      thingGroups: ['g1'],
+      version: 1,
+      thingArn: 'arn:aws:iot:us-east-1:123456789012:thing/dev-1',
+    });
+    expect(reg.getCertificate(CERT_ID)).toMatchObject({
+      status: 'PENDING_ACTIVATION',
+      isClaim: false,
+      certificateArn: `arn:aws:iot:us-east-1:123456789012:cert/${CERT_ID}`,
+    });
     expect(reg.listAttachedPolicies(reg.arn('cert', CERT_ID)).map((p) => p.policyName)).toEqual(['pubsub']);
     expect(reg.listPrincipalThings(reg.arn('cert', CERT_ID))).toEqual(['dev-1']);
-    expect(reg.getProvisioningTemplate('T')).toMatchObject({ enabled: true, type: 'FLEET_PROVISIONING', defaultVersionId: 1, preProvisioningHook: { targetArn: 'http://127.0.0.1:1/hook' } });
+    expect(reg.getProvisioningTemplate('T')).toMatchObject({
+      enabled: true,
+      type: 'FLEET_PROVISIONING',
+      defaultVersionId: 1,
+      preProvisioningHook: { targetArn: 'http://127.0.0.1:1/hook' },
+    });
     expect(reg.consumeOwnershipToken(token)).toEqual({ ok: true, certificateId: CERT_ID });
     expect(reg.credentials.get('AKIA1')?.expiration?.toISOString()).toBe('2030-01-01T00:00:00.000Z');
     const raw = new Database(path, { readonly: true });
@@ -61,9 +94,21 @@ describe('Registry', () => {
   });
 
   it('deletes never-activated certificates when their token expires', () => {
-    reg.insertCertificate({ certificateId: CERT_ID, certificatePem: PEM, status: 'PENDING_ACTIVATION', notBefore: clock, notAfter: clock });
+    reg.insertCertificate({
+      certificateId: CERT_ID,
+      certificatePem: PEM,
+      status: 'PENDING_ACTIVATION',
+      notBefore: clock,
+      notAfter: clock,
+    });
     const other = 'b'.repeat(64);
-    reg.insertCertificate({ certificateId: other, certificatePem: PEM, status: 'PENDING_ACTIVATION', notBefore: clock, notAfter: clock });
+    reg.insertCertificate({
+      certificateId: other,
+      certificatePem: PEM,
+      status: 'PENDING_ACTIVATION',
+      notBefore: clock,
+      notAfter: clock,
+    });
     reg.createOwnershipToken(CERT_ID);
     const kept = reg.createOwnershipToken(other);
     expect(reg.consumeOwnershipToken(kept).ok).toBe(true);
@@ -86,26 +131,51 @@ describe('Registry', () => {
 
   it('reports AWS-named errors', () => {
     reg.createPolicy('p', '{}');
-    expect(() => reg.createPolicy('p', '{}')).toThrow(expect.objectContaining({ code: 'ResourceAlreadyExistsException' }));
+    expect(() => reg.createPolicy('p', '{}')).toThrow(
+      expect.objectContaining({ code: 'ResourceAlreadyExistsException' }),
+    );
     reg.attachPolicy('p', 'arn:x');
     expect(() => reg.deletePolicy('p')).toThrow(expect.objectContaining({ code: 'DeleteConflictException' }));
-    expect(() => reg.updateCertificateStatus('nope', 'ACTIVE')).toThrow(expect.objectContaining({ code: 'ResourceNotFoundException' }));
-    reg.insertCertificate({ certificateId: CERT_ID, certificatePem: PEM, status: 'REVOKED', notBefore: clock, notAfter: clock });
-    expect(() => reg.updateCertificateStatus(CERT_ID, 'ACTIVE')).toThrow(expect.objectContaining({ code: 'CertificateStateException' }));
+    expect(() => reg.updateCertificateStatus('nope', 'ACTIVE')).toThrow(
+      expect.objectContaining({ code: 'ResourceNotFoundException' }),
+    );
+    reg.insertCertificate({
+      certificateId: CERT_ID,
+      certificatePem: PEM,
+      status: 'REVOKED',
+      notBefore: clock,
+      notAfter: clock,
+    });
+    expect(() => reg.updateCertificateStatus(CERT_ID, 'ACTIVE')).toThrow(
+      expect.objectContaining({ code: 'CertificateStateException' }),
+    );
     reg.createThing({ thingName: 'v' });
-    expect(() => reg.updateThing('v', { attributes: { a: '1' }, expectedVersion: 7 })).toThrow(expect.objectContaining({ code: 'VersionConflictException' }));
+    expect(() => reg.updateThing('v', { attributes: { a: '1' }, expectedVersion: 7 })).toThrow(
+      expect.objectContaining({ code: 'VersionConflictException' }),
+    );
   });
 
   it('versions policies and templates', () => {
     reg.createPolicy('p', '{"v":1}');
     reg.createPolicyVersion('p', '{"v":2}', true);
     expect(reg.getPolicy('p')).toMatchObject({ defaultVersionId: '2', policyDocument: '{"v":2}' });
-    reg.createProvisioningTemplate({ templateName: 'T', templateBody: '{"a":1}', provisioningRoleArn: 'arn:aws:iam::123456789012:role/R' });
+    reg.createProvisioningTemplate({
+      templateName: 'T',
+      templateBody: '{"a":1}',
+      provisioningRoleArn: 'arn:aws:iam::123456789012:role/R',
+    });
     reg.createProvisioningTemplateVersion('T', '{"a":2}', false);
     expect(reg.getProvisioningTemplate('T')?.templateBody).toBe('{"a":1}');
     reg.updateProvisioningTemplate('T', { defaultVersionId: 2, enabled: true, preProvisioningHook: null });
-    expect(reg.getProvisioningTemplate('T')).toMatchObject({ templateBody: '{"a":2}', enabled: true, defaultVersionId: 2 });
-    expect(reg.listProvisioningTemplateVersions('T').map((v) => [v.versionId, v.isDefaultVersion])).toEqual([[1, false], [2, true]]);
+    expect(reg.getProvisioningTemplate('T')).toMatchObject({
+      templateBody: '{"a":2}',
+      enabled: true,
+      defaultVersionId: 2,
+    });
+    expect(reg.listProvisioningTemplateVersions('T').map((v) => [v.versionId, v.isDefaultVersion])).toEqual([
+      [1, false],
+      [2, true],
+    ]);
   });
 
   it('refuses a database from a newer schema', () => {

@@ -1,7 +1,15 @@
 /** Records the registry stores, with AWS IoT's field meanings (camelCase, dates as Date). */
 
-export type CertificateStatus = 'ACTIVE' | 'INACTIVE' | 'REVOKED' | 'PENDING_TRANSFER' | 'REGISTER_INACTIVE' | 'PENDING_ACTIVATION';
-export const CERTIFICATE_STATUSES: readonly CertificateStatus[] = ['ACTIVE', 'INACTIVE', 'REVOKED', 'PENDING_TRANSFER', 'REGISTER_INACTIVE', 'PENDING_ACTIVATION'];
+export type CertificateStatus =
+  'ACTIVE' | 'INACTIVE' | 'REVOKED' | 'PENDING_TRANSFER' | 'REGISTER_INACTIVE' | 'PENDING_ACTIVATION';
+export const CERTIFICATE_STATUSES: readonly CertificateStatus[] = [
+  'ACTIVE',
+  'INACTIVE',
+  'REVOKED',
+  'PENDING_TRANSFER',
+  'REGISTER_INACTIVE',
+  'PENDING_ACTIVATION',
+];
 
 export interface ThingRecord {
   thingName: string;
@@ -118,6 +126,4 @@ export interface TemplateVersionRecord {
   isDefaultVersion: boolean;
 }
 
-export type OwnershipTokenResult =
-  | { ok: true; certificateId: string }
-  | { ok: false; reason: 'unknown' | 'expired' };
+export type OwnershipTokenResult = { ok: true; certificateId: string } | { ok: false; reason: 'unknown' | 'expired' };

@@ -45,7 +45,11 @@ async function signed(
     service: opts.service ?? 'iot',
     region: opts.region ?? 'us-east-1',
     sha256: NodeSha256,
-    credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, ...(creds.sessionToken ? { sessionToken: creds.sessionToken } : {}) },
+    credentials: {
+      accessKeyId: creds.accessKeyId,
+      secretAccessKey: creds.secretAccessKey,
+      ...(creds.sessionToken ? { sessionToken: creds.sessionToken } : {}),
+    },
   });
   const request = {
     method: req.method,
@@ -54,7 +58,11 @@ async function signed(
     port: 4000,
     path: req.path,
     query: req.query ?? {},
-    headers: { host: '127.0.0.1:4000', ...(req.body !== undefined ? { 'content-type': 'application/json' } : {}), ...(req.headers ?? {}) },
+    headers: {
+      host: '127.0.0.1:4000',
+      ...(req.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(req.headers ?? {}),
+    },
     body: req.body,
   };
   const out =
@@ -127,14 +135,26 @@ describe('verifySigV4', () => {
   });
 
   it('refuses missing authentication', () => {
-    const e = errorOf(() => verifySigV4({ method: 'GET', url: '/things', rawHeaders: ['host', 'x'], body: new Uint8Array() }, options));
-    expect([e.type, e.statusCode, e.message]).toEqual(['MissingAuthenticationTokenException', 403, 'Missing Authentication Token']);
+    const e = errorOf(() =>
+      verifySigV4({ method: 'GET', url: '/things', rawHeaders: ['host', 'x'], body: new Uint8Array() }, options),
+    );
+    expect([e.type, e.statusCode, e.message]).toEqual([
+      'MissingAuthenticationTokenException',
+      403,
+      'Missing Authentication Token',
+    ]);
   });
 
   it('refuses an unknown access key and a wrong or missing session token', async () => {
-    const unknown = await signed({ method: 'GET', path: '/things' }, { creds: { ...ADMIN, accessKeyId: 'AKIANOBODY' } });
+    const unknown = await signed(
+      { method: 'GET', path: '/things' },
+      { creds: { ...ADMIN, accessKeyId: 'AKIANOBODY' } },
+    );
     const e = errorOf(() => verifySigV4(unknown, options));
-    expect([e.type, e.message]).toEqual(['UnrecognizedClientException', 'The security token included in the request is invalid.']);
+    expect([e.type, e.message]).toEqual([
+      'UnrecognizedClientException',
+      'The security token included in the request is invalid.',
+    ]);
     const wrongToken = await signed({ method: 'GET', path: '/things' }, { creds: { ...TEMP, sessionToken: 'other' } });
     expect(errorOf(() => verifySigV4(wrongToken, options)).type).toBe('UnrecognizedClientException');
     const { sessionToken: _t, ...noToken } = TEMP;
@@ -143,7 +163,10 @@ describe('verifySigV4', () => {
   });
 
   it('refuses expired temporary credentials', async () => {
-    const req = await signed({ method: 'GET', path: '/things' }, { creds: TEMP, at: new Date(NOW.getTime() + 3600_000) });
+    const req = await signed(
+      { method: 'GET', path: '/things' },
+      { creds: TEMP, at: new Date(NOW.getTime() + 3600_000) },
+    );
     const later = { ...options, now: () => new Date(NOW.getTime() + 3600_000) };
     const e = errorOf(() => verifySigV4(req, later));
     expect([e.type, e.statusCode]).toEqual(['ExpiredTokenException', 403]);
@@ -153,7 +176,9 @@ describe('verifySigV4', () => {
     const old = await signed({ method: 'GET', path: '/things' }, { at: new Date(NOW.getTime() - 16 * 60_000) });
     const e1 = errorOf(() => verifySigV4(old, options));
     expect(e1.type).toBe('InvalidSignatureException');
-    expect(e1.message).toBe('Signature expired: 20261129T021400Z is now earlier than 20261129T021500Z (20261129T023000Z - 15 min.)');
+    expect(e1.message).toBe(
+      'Signature expired: 20261129T021400Z is now earlier than 20261129T021500Z (20261129T023000Z - 15 min.)',
+    );
     const future = await signed({ method: 'GET', path: '/things' }, { at: new Date(NOW.getTime() + 16 * 60_000) });
     expect(errorOf(() => verifySigV4(future, options)).message).toMatch(/^Signature not yet current/);
     const within = await signed({ method: 'GET', path: '/things' }, { at: new Date(NOW.getTime() - 14 * 60_000) });
@@ -162,15 +187,28 @@ describe('verifySigV4', () => {
 
   it('refuses a credential scoped to another service or region', async () => {
     const svc = await signed({ method: 'GET', path: '/things' }, { service: 's3' });
-    expect(errorOf(() => verifySigV4(svc, options)).message).toBe("Credential should be scoped to correct service: 'iot'. ");
+    expect(errorOf(() => verifySigV4(svc, options)).message).toBe(
+      "Credential should be scoped to correct service: 'iot'. ",
+    );
     const region = await signed({ method: 'GET', path: '/things' }, { region: 'eu-west-1' });
     const e = errorOf(() => verifySigV4(region, options));
-    expect([e.type, e.message]).toEqual(['InvalidSignatureException', "Credential should be scoped to a valid region, not 'eu-west-1'. "]);
+    expect([e.type, e.message]).toEqual([
+      'InvalidSignatureException',
+      "Credential should be scoped to a valid region, not 'eu-west-1'. ",
+    ]);
   });
 
   it('refuses a malformed Authorization header with IncompleteSignatureException', () => {
     const e = errorOf(() =>
-      verifySigV4({ method: 'GET', url: '/things', rawHeaders: ['Host', 'x', 'Authorization', 'AWS4-HMAC-SHA256 Credential=a/b/c/d/e'], body: new Uint8Array() }, options),
+      verifySigV4(
+        {
+          method: 'GET',
+          url: '/things',
+          rawHeaders: ['Host', 'x', 'Authorization', 'AWS4-HMAC-SHA256 Credential=a/b/c/d/e'],
+          body: new Uint8Array(),
+        },
+        options,
+      ),
     );
     expect(e.type).toBe('IncompleteSignatureException');
     expect(e.message).toContain("Authorization header requires 'Signature' parameter.");

@@ -82,7 +82,8 @@ function incomplete(message: string): AwsServiceError {
 }
 
 function header(rawHeaders: readonly string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) if (rawHeaders[i]?.toLowerCase() === name) return rawHeaders[i + 1];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2)
+    if (rawHeaders[i]?.toLowerCase() === name) return rawHeaders[i + 1];
   return undefined;
 }
 
@@ -94,13 +95,27 @@ function parseAmzDate(value: string): Date | undefined {
 }
 
 export function toAmzDate(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
-function splitCredential(credential: string): Pick<ParsedAuth, 'accessKeyId' | 'scopeDate' | 'scopeRegion' | 'scopeService' | 'scopeTerminator'> {
+function splitCredential(
+  credential: string,
+): Pick<ParsedAuth, 'accessKeyId' | 'scopeDate' | 'scopeRegion' | 'scopeService' | 'scopeTerminator'> {
   const parts = credential.split('/');
-  if (parts.length !== 5) throw incomplete(`Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${credential}'`);
-  const [accessKeyId, scopeDate, scopeRegion, scopeService, scopeTerminator] = parts as [string, string, string, string, string];
+  if (parts.length !== 5)
+    throw incomplete(
+      `Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${credential}'`,
+    );
+  const [accessKeyId, scopeDate, scopeRegion, scopeService, scopeTerminator] = parts as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   return { accessKeyId, scopeDate, scopeRegion, scopeService, scopeTerminator };
 }
 
@@ -116,15 +131,18 @@ function parseHeaderAuth(authorization: string, rawHeaders: readonly string[]): 
     if (eq > 0) params.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
   }
   const missing: string[] = [];
-  for (const p of ['Credential', 'Signature', 'SignedHeaders']) if (!params.has(p)) missing.push(`Authorization header requires '${p}' parameter.`);
+  for (const p of ['Credential', 'Signature', 'SignedHeaders'])
+    if (!params.has(p)) missing.push(`Authorization header requires '${p}' parameter.`);
   const amzDateHeader = header(rawHeaders, 'x-amz-date');
   const dateHeader = header(rawHeaders, 'date');
-  if (amzDateHeader === undefined && dateHeader === undefined) missing.push("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+  if (amzDateHeader === undefined && dateHeader === undefined)
+    missing.push("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
   if (missing.length > 0) throw incomplete(missing.join(' '));
   let amzDate = amzDateHeader;
   if (amzDate === undefined) {
     const parsed = new Date(dateHeader as string);
-    if (Number.isNaN(parsed.getTime())) throw incomplete("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+    if (Number.isNaN(parsed.getTime()))
+      throw incomplete("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
     amzDate = toAmzDate(parsed);
   }
   return {
@@ -139,9 +157,17 @@ function parseHeaderAuth(authorization: string, rawHeaders: readonly string[]): 
 }
 
 function parsePresignedAuth(query: Map<string, string>): ParsedAuth {
-  const missing = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-SignedHeaders', 'X-Amz-Signature'].filter((k) => !query.has(k));
-  if (missing.length > 0) throw incomplete(missing.map((k) => `AWS query-string parameters must include '${k}'.`).join(' '));
-  if (query.get('X-Amz-Algorithm') !== SIGV4_ALGORITHM) throw incomplete(`X-Amz-Algorithm only supports '${SIGV4_ALGORITHM}'`);
+  const missing = [
+    'X-Amz-Algorithm',
+    'X-Amz-Credential',
+    'X-Amz-Date',
+    'X-Amz-SignedHeaders',
+    'X-Amz-Signature',
+  ].filter((k) => !query.has(k));
+  if (missing.length > 0)
+    throw incomplete(missing.map((k) => `AWS query-string parameters must include '${k}'.`).join(' '));
+  if (query.get('X-Amz-Algorithm') !== SIGV4_ALGORITHM)
+    throw incomplete(`X-Amz-Algorithm only supports '${SIGV4_ALGORITHM}'`);
   const expiresRaw = query.get('X-Amz-Expires');
   const expiresS = expiresRaw === undefined ? MAX_PRESIGN_EXPIRES_S : Number(expiresRaw);
   if (!Number.isInteger(expiresS) || expiresS < 0 || expiresS > MAX_PRESIGN_EXPIRES_S) {
@@ -160,38 +186,54 @@ function parsePresignedAuth(query: Map<string, string>): ParsedAuth {
 
 function checkScope(auth: ParsedAuth, options: SigV4VerifierOptions): void {
   if (auth.scopeTerminator !== 'aws4_request') {
-    throw invalidSignature(`Credential should be scoped with a valid terminator: 'aws4_request', not '${auth.scopeTerminator}'. `);
+    throw invalidSignature(
+      `Credential should be scoped with a valid terminator: 'aws4_request', not '${auth.scopeTerminator}'. `,
+    );
   }
   const services = typeof options.service === 'string' ? [options.service] : options.service;
-  if (!services.includes(auth.scopeService)) throw invalidSignature(`Credential should be scoped to correct service: '${services[0] ?? ''}'. `);
-  if (auth.scopeRegion !== options.region) throw invalidSignature(`Credential should be scoped to a valid region, not '${auth.scopeRegion}'. `);
+  if (!services.includes(auth.scopeService))
+    throw invalidSignature(`Credential should be scoped to correct service: '${services[0] ?? ''}'. `);
+  if (auth.scopeRegion !== options.region)
+    throw invalidSignature(`Credential should be scoped to a valid region, not '${auth.scopeRegion}'. `);
   if (auth.scopeDate !== auth.amzDate.slice(0, 8)) {
     throw invalidSignature(
       `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${auth.scopeDate}' != '${auth.amzDate.slice(0, 8)}', from '${auth.amzDate}'.`,
     );
   }
-  if (!auth.signedHeaders.includes('host')) throw invalidSignature("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+  if (!auth.signedHeaders.includes('host'))
+    throw invalidSignature("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
 }
 
 function checkTime(auth: ParsedAuth, now: Date): void {
   const signedAt = parseAmzDate(auth.amzDate);
-  if (signedAt === undefined) throw incomplete(`Date must be in ISO-8601 'basic format'. Got '${auth.amzDate}'. See http://en.wikipedia.org/wiki/ISO_8601`);
+  if (signedAt === undefined)
+    throw incomplete(
+      `Date must be in ISO-8601 'basic format'. Got '${auth.amzDate}'. See http://en.wikipedia.org/wiki/ISO_8601`,
+    );
   const nowS = toAmzDate(now);
   if (auth.expiresS !== undefined) {
     if (signedAt.getTime() - now.getTime() > MAX_CLOCK_SKEW_MS) {
-      throw invalidSignature(`Signature not yet current: ${auth.amzDate} is still later than ${toAmzDate(new Date(now.getTime() + MAX_CLOCK_SKEW_MS))} (${nowS} + 15 min.)`);
+      throw invalidSignature(
+        `Signature not yet current: ${auth.amzDate} is still later than ${toAmzDate(new Date(now.getTime() + MAX_CLOCK_SKEW_MS))} (${nowS} + 15 min.)`,
+      );
     }
     const expiresAt = signedAt.getTime() + auth.expiresS * 1000;
     if (now.getTime() > expiresAt) {
-      throw invalidSignature(`Signature expired: ${toAmzDate(new Date(expiresAt))} is now earlier than ${nowS} (${auth.amzDate} + ${auth.expiresS} sec.)`);
+      throw invalidSignature(
+        `Signature expired: ${toAmzDate(new Date(expiresAt))} is now earlier than ${nowS} (${auth.amzDate} + ${auth.expiresS} sec.)`,
+      );
     }
     return;
   }
   if (now.getTime() - signedAt.getTime() > MAX_CLOCK_SKEW_MS) {
-    throw invalidSignature(`Signature expired: ${auth.amzDate} is now earlier than ${toAmzDate(new Date(now.getTime() - MAX_CLOCK_SKEW_MS))} (${nowS} - 15 min.)`);
+    throw invalidSignature(
+      `Signature expired: ${auth.amzDate} is now earlier than ${toAmzDate(new Date(now.getTime() - MAX_CLOCK_SKEW_MS))} (${nowS} - 15 min.)`,
+    );
   }
   if (signedAt.getTime() - now.getTime() > MAX_CLOCK_SKEW_MS) {
-    throw invalidSignature(`Signature not yet current: ${auth.amzDate} is still later than ${toAmzDate(new Date(now.getTime() + MAX_CLOCK_SKEW_MS))} (${nowS} + 15 min.)`);
+    throw invalidSignature(
+      `Signature not yet current: ${auth.amzDate} is still later than ${toAmzDate(new Date(now.getTime() + MAX_CLOCK_SKEW_MS))} (${nowS} + 15 min.)`,
+    );
   }
 }
 
@@ -200,7 +242,11 @@ function lookUpCredential(auth: ParsedAuth, options: SigV4VerifierOptions, now: 
   if (record === undefined) throw new AwsServiceError('UnrecognizedClientException', 403, INVALID_TOKEN_MESSAGE);
   const expected = record.sessionToken;
   if (expected !== undefined || auth.securityToken !== undefined) {
-    if (expected === undefined || auth.securityToken === undefined || !constantTimeEqual(expected, auth.securityToken)) {
+    if (
+      expected === undefined ||
+      auth.securityToken === undefined ||
+      !constantTimeEqual(expected, auth.securityToken)
+    ) {
       throw new AwsServiceError('UnrecognizedClientException', 403, INVALID_TOKEN_MESSAGE);
     }
   }

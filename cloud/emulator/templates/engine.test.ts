@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateTemplate, TemplateError, validateTemplate } from './index.js';
 
-const CTX = { certificateId: 'c'.repeat(64), region: 'us-east-1', accountId: '123456789012', certificateSubject: { CN: 'dev-cn' } };
+const CTX = {
+  certificateId: 'c'.repeat(64),
+  region: 'us-east-1',
+  accountId: '123456789012',
+  certificateSubject: { CN: 'dev-cn' },
+};
 
 /** The seed's TrustedUserProvisioningTemplate, extended with every intrinsic. */
 const TEMPLATE = {
@@ -11,27 +16,48 @@ const TEMPLATE = {
     Tags: { Type: 'CommaDelimitedList', Default: 'a,b,c' },
     'AWS::IoT::Certificate::Id': { Type: 'String' },
   },
-  Mappings: { LocationTable: { Seattle: { LocationUrl: 'https://example.aws/sea' }, Berlin: { LocationUrl: 'https://example.aws/ber' } } },
+  Mappings: {
+    LocationTable: {
+      Seattle: { LocationUrl: 'https://example.aws/sea' },
+      Berlin: { LocationUrl: 'https://example.aws/ber' },
+    },
+  },
   Conditions: { InSeattle: { 'Fn::Equals': [{ Ref: 'DeviceLocation' }, 'Seattle'] } },
   Resources: {
     thing: {
       Type: 'AWS::IoT::Thing',
       Properties: {
         ThingName: { 'Fn::Join': ['', ['mything_', { Ref: 'SerialNumber' }]] },
-        AttributePayload: { version: 'v1', serialNumber: { Ref: 'SerialNumber' }, second: { 'Fn::Select': [1, { Ref: 'Tags' }] }, part: { 'Fn::Select': [0, { 'Fn::Split': ['-', { Ref: 'SerialNumber' }] }] } },
+        AttributePayload: {
+          version: 'v1',
+          serialNumber: { Ref: 'SerialNumber' },
+          second: { 'Fn::Select': [1, { Ref: 'Tags' }] },
+          part: { 'Fn::Select': [0, { 'Fn::Split': ['-', { Ref: 'SerialNumber' }] }] },
+        },
         ThingGroups: ['v1-lightbulbs', { Ref: 'DeviceLocation' }],
         ThingTypeName: { 'Fn::If': ['InSeattle', 'sea-type', 'other-type'] },
       },
       OverrideSettings: { AttributePayload: 'MERGE', ThingTypeName: 'REPLACE', ThingGroups: 'DO_NOTHING' },
     },
-    certificate: { Type: 'AWS::IoT::Certificate', Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'ACTIVE' } },
+    certificate: {
+      Type: 'AWS::IoT::Certificate',
+      Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'ACTIVE' },
+    },
     policy: { Type: 'AWS::IoT::Policy', Properties: { PolicyName: 'pubsub' } },
-    inline: { Type: 'AWS::IoT::Policy', Properties: { PolicyDocument: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:Connect","Resource":"*"}]}' } },
+    inline: {
+      Type: 'AWS::IoT::Policy',
+      Properties: {
+        PolicyDocument:
+          '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:Connect","Resource":"*"}]}',
+      },
+    },
   },
   DeviceConfiguration: {
     FallbackUrl: 'https://www.example.com/test-site',
     LocationUrl: { 'Fn::FindInMap': ['LocationTable', { Ref: 'DeviceLocation' }, 'LocationUrl'] },
-    Greeting: { 'Fn::Sub': 'hello ${SerialNumber} in ${AWS::Region} (${!Literal}) cert ${AWS::IoT::Certificate::CommonName}' },
+    Greeting: {
+      'Fn::Sub': 'hello ${SerialNumber} in ${AWS::Region} (${!Literal}) cert ${AWS::IoT::Certificate::CommonName}',
+    },
   },
 };
 
@@ -49,7 +75,9 @@ describe('template engine', () => {
         overrideSettings: { AttributePayload: 'MERGE', ThingTypeName: 'REPLACE', ThingGroups: 'DO_NOTHING' },
       },
     ]);
-    expect(plan.certificates).toEqual([{ logicalId: 'certificate', certificateId: CTX.certificateId, status: 'ACTIVE' }]);
+    expect(plan.certificates).toEqual([
+      { logicalId: 'certificate', certificateId: CTX.certificateId, status: 'ACTIVE' },
+    ]);
     expect(plan.policies.map((p) => p.policyName ?? 'inline')).toEqual(['pubsub', 'inline']);
     expect(plan.deviceConfiguration).toEqual({
       FallbackUrl: 'https://www.example.com/test-site',
@@ -73,30 +101,96 @@ describe('template engine', () => {
     })();
     expect(err).toBeInstanceOf(TemplateError);
     expect(err).toMatchObject({ code: 'InvalidParameters', message: 'Missing value for parameter SerialNumber' });
-    expect(() => evaluateTemplate(JSON.stringify(TEMPLATE), { SerialNumber: 'has space' }, CTX)).toThrow(expect.objectContaining({ code: 'InvalidParameters' }));
+    expect(() => evaluateTemplate(JSON.stringify(TEMPLATE), { SerialNumber: 'has space' }, CTX)).toThrow(
+      expect.objectContaining({ code: 'InvalidParameters' }),
+    );
   });
 
   const broken: [string, unknown, RegExp][] = [
     ['not JSON', '{', /not valid JSON/],
     ['no resources', { Parameters: {} }, /Resources must be a non-empty object/],
-    ['unknown section', { Resources: { c: { Type: 'AWS::IoT::Certificate', Properties: { CertificateId: 'x' } } }, Outputs: {} }, /unknown top-level section Outputs/],
+    [
+      'unknown section',
+      { Resources: { c: { Type: 'AWS::IoT::Certificate', Properties: { CertificateId: 'x' } } }, Outputs: {} },
+      /unknown top-level section Outputs/,
+    ],
     ['unknown type', { Resources: { r: { Type: 'AWS::S3::Bucket' } } }, /Type must be one of/],
-    ['bad parameter type', { Parameters: { P: { Type: 'Str' } }, Resources: { c: { Type: 'AWS::IoT::Certificate', Properties: { CertificateId: 'x' } } } }, /Parameters.P.Type/],
-    ['dangling Ref', { Resources: { t: { Type: 'AWS::IoT::Thing', Properties: { ThingName: { Ref: 'Nope' } } } } }, /unresolved reference Nope/],
-    ['unknown mapping', { Resources: { t: { Type: 'AWS::IoT::Thing', Properties: { ThingName: { 'Fn::FindInMap': ['M', 'a', 'b'] } } } } }, /mapping M is not defined/],
-    ['bad Join', { Resources: { t: { Type: 'AWS::IoT::Thing', Properties: { ThingName: { 'Fn::Join': ['-'] } } } } }, /Fn::Join takes/],
-    ['policy with both', { Resources: { p: { Type: 'AWS::IoT::Policy', Properties: { PolicyName: 'a', PolicyDocument: '{}' } } } }, /exactly one of PolicyName and PolicyDocument/],
-    ['bad inline policy', { Resources: { p: { Type: 'AWS::IoT::Policy', Properties: { PolicyDocument: 'nope' } } } }, /not a valid policy document/],
-    ['bad override', { Resources: { t: { Type: 'AWS::IoT::Thing', Properties: { ThingName: 'a' }, OverrideSettings: { ThingTypeName: 'MERGE' } } } }, /OverrideSettings.ThingTypeName must be one of/],
-    ['two things', { Resources: { a: { Type: 'AWS::IoT::Thing', Properties: { ThingName: 'a' } }, b: { Type: 'AWS::IoT::Thing', Properties: { ThingName: 'b' } } } }, /at most one AWS::IoT::Thing/],
-    ['cert without id', { Resources: { c: { Type: 'AWS::IoT::Certificate', Properties: { Status: 'ACTIVE' } } } }, /CertificateId is required/],
-    ['unknown certificate status', { Resources: { c: { Type: 'AWS::IoT::Certificate', Properties: { CertificateId: 'x', Status: 'Revoked' } } } }, /Status must be ACTIVE or INACTIVE/],
-    ['undefined condition', { Resources: { t: { Type: 'AWS::IoT::Thing', Properties: { ThingName: { 'Fn::If': ['C', 'a', 'b'] } } } } }, /condition C is not defined/],
+    [
+      'bad parameter type',
+      {
+        Parameters: { P: { Type: 'Str' } },
+        Resources: { c: { Type: 'AWS::IoT::Certificate', Properties: { CertificateId: 'x' } } },
+      },
+      /Parameters.P.Type/,
+    ],
+    [
+      'dangling Ref',
+      { Resources: { t: { Type: 'AWS::IoT::Thing', Properties: { ThingName: { Ref: 'Nope' } } } } },
+      /unresolved reference Nope/,
+    ],
+    [
+      'unknown mapping',
+      {
+        Resources: { t: { Type: 'AWS::IoT::Thing', Properties: { ThingName: { 'Fn::FindInMap': ['M', 'a', 'b'] } } } },
+      },
+      /mapping M is not defined/,
+    ],
+    [
+      'bad Join',
+      { Resources: { t: { Type: 'AWS::IoT::Thing', Properties: { ThingName: { 'Fn::Join': ['-'] } } } } },
+      /Fn::Join takes/,
+    ],
+    [
+      'policy with both',
+      { Resources: { p: { Type: 'AWS::IoT::Policy', Properties: { PolicyName: 'a', PolicyDocument: '{}' } } } },
+      /exactly one of PolicyName and PolicyDocument/,
+    ],
+    [
+      'bad inline policy',
+      { Resources: { p: { Type: 'AWS::IoT::Policy', Properties: { PolicyDocument: 'nope' } } } },
+      /not a valid policy document/,
+    ],
+    [
+      'bad override',
+      {
+        Resources: {
+          t: { Type: 'AWS::IoT::Thing', Properties: { ThingName: 'a' }, OverrideSettings: { ThingTypeName: 'MERGE' } },
+        },
+      },
+      /OverrideSettings.ThingTypeName must be one of/,
+    ],
+    [
+      'two things',
+      {
+        Resources: {
+          a: { Type: 'AWS::IoT::Thing', Properties: { ThingName: 'a' } },
+          b: { Type: 'AWS::IoT::Thing', Properties: { ThingName: 'b' } },
+        },
+      },
+      /at most one AWS::IoT::Thing/,
+    ],
+    [
+      'cert without id',
+      { Resources: { c: { Type: 'AWS::IoT::Certificate', Properties: { Status: 'ACTIVE' } } } },
+      /CertificateId is required/,
+    ],
+    [
+      'unknown certificate status',
+      { Resources: { c: { Type: 'AWS::IoT::Certificate', Properties: { CertificateId: 'x', Status: 'Revoked' } } } },
+      /Status must be ACTIVE or INACTIVE/,
+    ],
+    [
+      'undefined condition',
+      { Resources: { t: { Type: 'AWS::IoT::Thing', Properties: { ThingName: { 'Fn::If': ['C', 'a', 'b'] } } } } },
+      /condition C is not defined/,
+    ],
   ];
   for (const [name, body, message] of broken) {
     it(`refuses at create time: ${name}`, () => {
       const text = typeof body === 'string' ? body : JSON.stringify(body);
-      expect(() => validateTemplate(text)).toThrow(expect.objectContaining({ code: 'InvalidRequestException', message: expect.stringMatching(message) }));
+      expect(() => validateTemplate(text)).toThrow(
+        expect.objectContaining({ code: 'InvalidRequestException', message: expect.stringMatching(message) }),
+      );
     });
   }
 
@@ -104,11 +198,16 @@ describe('template engine', () => {
     const body = JSON.stringify({
       Parameters: { 'AWS::IoT::Certificate::Id': { Type: 'String' } },
       Resources: {
-        certificate: { Type: 'AWS::IoT::Certificate', Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'Active' } },
+        certificate: {
+          Type: 'AWS::IoT::Certificate',
+          Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'Active' },
+        },
       },
     });
     validateTemplate(body);
     expect(evaluateTemplate(body, {}, CTX).certificates.map((c) => c.status)).toEqual(['ACTIVE']);
-    expect(evaluateTemplate(body.replace('"Active"', '"inactive"'), {}, CTX).certificates.map((c) => c.status)).toEqual(['INACTIVE']);
+    expect(evaluateTemplate(body.replace('"Active"', '"inactive"'), {}, CTX).certificates.map((c) => c.status)).toEqual(
+      ['INACTIVE'],
+    );
   });
 });

@@ -7,8 +7,23 @@
 import { TemplateError } from './errors.js';
 import type { Resolved, Scope, Value } from './intrinsics.js';
 import { asString, evaluateCondition, isIntrinsic, resolve } from './intrinsics.js';
-import type { EvaluationContext, OverrideAction, ParameterType, PlannedCertificate, PlannedPolicy, PlannedThing, TemplatePlan } from './model.js';
-import { ACCOUNT_PSEUDO_PARAMETERS, CERTIFICATE_ID_PARAMETER, PARAMETER_TYPES, RESOURCE_TYPES, SUBJECT_PSEUDO_PARAMETERS, TOP_LEVEL_KEYS } from './model.js';
+import type {
+  EvaluationContext,
+  OverrideAction,
+  ParameterType,
+  PlannedCertificate,
+  PlannedPolicy,
+  PlannedThing,
+  TemplatePlan,
+} from './model.js';
+import {
+  ACCOUNT_PSEUDO_PARAMETERS,
+  CERTIFICATE_ID_PARAMETER,
+  PARAMETER_TYPES,
+  RESOURCE_TYPES,
+  SUBJECT_PSEUDO_PARAMETERS,
+  TOP_LEVEL_KEYS,
+} from './model.js';
 
 /** AWS: templateBody is at most 10,240 characters. */
 export const MAX_TEMPLATE_BODY_CHARS = 10_240;
@@ -37,7 +52,10 @@ interface Parsed {
   parameters: Record<string, ParameterSpec>;
   mappings: Record<string, Record<string, Record<string, Value>>>;
   conditions: Record<string, Value>;
-  resources: Record<string, { type: (typeof RESOURCE_TYPES)[number]; properties: Obj; overrideSettings: Obj; condition?: string }>;
+  resources: Record<
+    string,
+    { type: (typeof RESOURCE_TYPES)[number]; properties: Obj; overrideSettings: Obj; condition?: string }
+  >;
   deviceConfiguration: Obj;
 }
 
@@ -54,7 +72,8 @@ function invalid(message: string): never {
  */
 function certificateStatus(value: string | undefined, at: string): 'ACTIVE' | 'INACTIVE' {
   const status = (value ?? 'ACTIVE').toUpperCase();
-  if (status !== 'ACTIVE' && status !== 'INACTIVE') invalid(`${at} must be ACTIVE or INACTIVE (any case, e.g. "Active")`);
+  if (status !== 'ACTIVE' && status !== 'INACTIVE')
+    invalid(`${at} must be ACTIVE or INACTIVE (any case, e.g. "Active")`);
   return status;
 }
 
@@ -62,7 +81,8 @@ const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !
 
 function parse(body: string): Parsed {
   if (typeof body !== 'string' || body.length === 0) invalid('templateBody is empty');
-  if (body.length > MAX_TEMPLATE_BODY_CHARS) invalid(`templateBody is longer than ${MAX_TEMPLATE_BODY_CHARS} characters`);
+  if (body.length > MAX_TEMPLATE_BODY_CHARS)
+    invalid(`templateBody is longer than ${MAX_TEMPLATE_BODY_CHARS} characters`);
   let doc: unknown;
   try {
     doc = JSON.parse(body);
@@ -70,7 +90,8 @@ function parse(body: string): Parsed {
     invalid('templateBody is not valid JSON');
   }
   if (!isObj(doc)) invalid('templateBody must be a JSON object');
-  for (const key of Object.keys(doc)) if (!(TOP_LEVEL_KEYS as readonly string[]).includes(key)) invalid(`unknown top-level section ${key}`);
+  for (const key of Object.keys(doc))
+    if (!(TOP_LEVEL_KEYS as readonly string[]).includes(key)) invalid(`unknown top-level section ${key}`);
 
   const parameters: Record<string, ParameterSpec> = {};
   const rawParams = doc.Parameters ?? {};
@@ -78,12 +99,15 @@ function parse(body: string): Parsed {
   for (const [name, spec] of Object.entries(rawParams)) {
     if (!isObj(spec)) invalid(`Parameters.${name} must be an object`);
     const type = spec.Type;
-    if (typeof type !== 'string' || !(PARAMETER_TYPES as readonly string[]).includes(type)) invalid(`Parameters.${name}.Type must be one of ${PARAMETER_TYPES.join(', ')}`);
+    if (typeof type !== 'string' || !(PARAMETER_TYPES as readonly string[]).includes(type))
+      invalid(`Parameters.${name}.Type must be one of ${PARAMETER_TYPES.join(', ')}`);
     const p: ParameterSpec = { type: type as ParameterType };
     if (spec.Default !== undefined) {
-      if (typeof spec.Default !== 'string' && typeof spec.Default !== 'number') invalid(`Parameters.${name}.Default must be a string`);
+      if (typeof spec.Default !== 'string' && typeof spec.Default !== 'number')
+        invalid(`Parameters.${name}.Default must be a string`);
       p.default = String(spec.Default);
-      if (type === 'Number' && !Number.isFinite(Number(p.default))) invalid(`Parameters.${name}.Default is not a number`);
+      if (type === 'Number' && !Number.isFinite(Number(p.default)))
+        invalid(`Parameters.${name}.Default is not a number`);
     }
     parameters[name] = p;
   }
@@ -92,7 +116,8 @@ function parse(body: string): Parsed {
   if (!isObj(mappings)) invalid('Mappings must be an object');
   for (const [name, top] of Object.entries(mappings)) {
     if (!isObj(top)) invalid(`Mappings.${name} must be an object`);
-    for (const [k, second] of Object.entries(top)) if (!isObj(second)) invalid(`Mappings.${name}.${k} must be an object`);
+    for (const [k, second] of Object.entries(top))
+      if (!isObj(second)) invalid(`Mappings.${name}.${k} must be an object`);
   }
 
   const conditions = doc.Conditions ?? {};
@@ -104,14 +129,20 @@ function parse(body: string): Parsed {
   for (const [logicalId, r] of Object.entries(rawResources)) {
     if (!isObj(r)) invalid(`Resources.${logicalId} must be an object`);
     const type = r.Type;
-    if (typeof type !== 'string' || !(RESOURCE_TYPES as readonly string[]).includes(type)) invalid(`Resources.${logicalId}.Type must be one of ${RESOURCE_TYPES.join(', ')}`);
+    if (typeof type !== 'string' || !(RESOURCE_TYPES as readonly string[]).includes(type))
+      invalid(`Resources.${logicalId}.Type must be one of ${RESOURCE_TYPES.join(', ')}`);
     const properties = r.Properties ?? {};
     if (!isObj(properties)) invalid(`Resources.${logicalId}.Properties must be an object`);
     const overrideSettings = r.OverrideSettings ?? {};
     if (!isObj(overrideSettings)) invalid(`Resources.${logicalId}.OverrideSettings must be an object`);
-    const entry: Parsed['resources'][string] = { type: type as (typeof RESOURCE_TYPES)[number], properties, overrideSettings };
+    const entry: Parsed['resources'][string] = {
+      type: type as (typeof RESOURCE_TYPES)[number],
+      properties,
+      overrideSettings,
+    };
     if (r.Condition !== undefined) {
-      if (typeof r.Condition !== 'string' || !(r.Condition in conditions)) invalid(`Resources.${logicalId}.Condition names an undefined condition`);
+      if (typeof r.Condition !== 'string' || !(r.Condition in conditions))
+        invalid(`Resources.${logicalId}.Condition names an undefined condition`);
       entry.condition = r.Condition;
     }
     resources[logicalId] = entry;
@@ -139,8 +170,17 @@ function makeScope(parsed: Parsed, values: Record<string, Resolved> | undefined)
     },
     ref: (name) => {
       if (checking) {
-        if (name in parsed.parameters) return parsed.parameters[name]?.type.startsWith('List') || parsed.parameters[name]?.type === 'CommaDelimitedList' ? ['x'] : 'x';
-        if (name === CERTIFICATE_ID_PARAMETER || name in SUBJECT_PSEUDO_PARAMETERS || (ACCOUNT_PSEUDO_PARAMETERS as readonly string[]).includes(name)) return 'x';
+        if (name in parsed.parameters)
+          return parsed.parameters[name]?.type.startsWith('List') ||
+            parsed.parameters[name]?.type === 'CommaDelimitedList'
+            ? ['x']
+            : 'x';
+        if (
+          name === CERTIFICATE_ID_PARAMETER ||
+          name in SUBJECT_PSEUDO_PARAMETERS ||
+          (ACCOUNT_PSEUDO_PARAMETERS as readonly string[]).includes(name)
+        )
+          return 'x';
         if (name in parsed.resources) return 'x';
         return undefined;
       }
@@ -156,7 +196,8 @@ function makeScope(parsed: Parsed, values: Record<string, Resolved> | undefined)
 function resourceRef(parsed: Parsed, logicalId: string, scope: Scope): Resolved {
   const r = parsed.resources[logicalId];
   if (!r) return '';
-  const key = r.type === 'AWS::IoT::Thing' ? 'ThingName' : r.type === 'AWS::IoT::Certificate' ? 'CertificateId' : 'PolicyName';
+  const key =
+    r.type === 'AWS::IoT::Thing' ? 'ThingName' : r.type === 'AWS::IoT::Certificate' ? 'CertificateId' : 'PolicyName';
   const v = r.properties[key];
   return v === undefined ? '' : resolve(v, scope, `Resources.${logicalId}.Properties.${key}`);
 }
@@ -174,14 +215,30 @@ function planResources(parsed: Parsed, scope: Scope): Omit<TemplatePlan, 'parame
     if (r.condition !== undefined && !scope.checking && !scope.condition(r.condition)) continue;
     const p = r.properties;
     if (r.type === 'AWS::IoT::Thing') {
-      for (const k of Object.keys(p)) if (!['ThingName', 'AttributePayload', 'ThingTypeName', 'ThingGroups', 'BillingGroup', 'PackageVersions'].includes(k)) invalid(`${at}.Properties.${k} is not a property of AWS::IoT::Thing`);
+      for (const k of Object.keys(p))
+        if (
+          ![
+            'ThingName',
+            'AttributePayload',
+            'ThingTypeName',
+            'ThingGroups',
+            'BillingGroup',
+            'PackageVersions',
+          ].includes(k)
+        )
+          invalid(`${at}.Properties.${k} is not a property of AWS::IoT::Thing`);
       const thingName = str(p.ThingName, scope, `${at}.Properties.ThingName`);
       if (thingName === undefined) invalid(`${at}.Properties.ThingName is required`);
       const t: PlannedThing = { logicalId, thingName, overrideSettings: {} };
       if (p.AttributePayload !== undefined) {
-        if (!isObj(p.AttributePayload)) invalid(`${at}.Properties.AttributePayload must be an object of name/value pairs`);
+        if (!isObj(p.AttributePayload))
+          invalid(`${at}.Properties.AttributePayload must be an object of name/value pairs`);
         t.attributes = {};
-        for (const [k, v] of Object.entries(p.AttributePayload)) t.attributes[k] = asString(resolve(v, scope, `${at}.Properties.AttributePayload.${k}`), `${at}.Properties.AttributePayload.${k}`);
+        for (const [k, v] of Object.entries(p.AttributePayload))
+          t.attributes[k] = asString(
+            resolve(v, scope, `${at}.Properties.AttributePayload.${k}`),
+            `${at}.Properties.AttributePayload.${k}`,
+          );
       }
       const typeName = str(p.ThingTypeName, scope, `${at}.Properties.ThingTypeName`);
       if (typeName !== undefined) t.thingTypeName = typeName;
@@ -194,26 +251,35 @@ function planResources(parsed: Parsed, scope: Scope): Omit<TemplatePlan, 'parame
       for (const [k, v] of Object.entries(r.overrideSettings)) {
         const allowed = OVERRIDE_ACTIONS[k];
         if (!allowed) invalid(`${at}.OverrideSettings.${k} is not an overridable property`);
-        if (typeof v !== 'string' || !allowed.includes(v as OverrideAction)) invalid(`${at}.OverrideSettings.${k} must be one of ${allowed.join(', ')}`);
+        if (typeof v !== 'string' || !allowed.includes(v as OverrideAction))
+          invalid(`${at}.OverrideSettings.${k} must be one of ${allowed.join(', ')}`);
         t.overrideSettings[k as keyof PlannedThing['overrideSettings']] = v as OverrideAction;
       }
       things.push(t);
     } else if (r.type === 'AWS::IoT::Certificate') {
       const certificateId = str(p.CertificateId, scope, `${at}.Properties.CertificateId`);
-      if (certificateId === undefined) invalid(`${at}.Properties.CertificateId is required (fleet provisioning: {"Ref": "${CERTIFICATE_ID_PARAMETER}"})`);
+      if (certificateId === undefined)
+        invalid(
+          `${at}.Properties.CertificateId is required (fleet provisioning: {"Ref": "${CERTIFICATE_ID_PARAMETER}"})`,
+        );
       const status = certificateStatus(str(p.Status, scope, `${at}.Properties.Status`), `${at}.Properties.Status`);
       certificates.push({ logicalId, certificateId, status });
     } else {
       const policyName = str(p.PolicyName, scope, `${at}.Properties.PolicyName`);
       const doc = p.PolicyDocument;
-      if ((policyName === undefined) === (doc === undefined)) invalid(`${at} needs exactly one of PolicyName and PolicyDocument`);
+      if ((policyName === undefined) === (doc === undefined))
+        invalid(`${at} needs exactly one of PolicyName and PolicyDocument`);
       const pol: PlannedPolicy = { logicalId };
       if (policyName !== undefined) {
-        if (!scope.checking && !POLICY_NAME_PATTERN.test(policyName)) throw new TemplateError('InvalidParameters', `${at}.Properties.PolicyName is not a valid policy name`);
+        if (!scope.checking && !POLICY_NAME_PATTERN.test(policyName))
+          throw new TemplateError('InvalidParameters', `${at}.Properties.PolicyName is not a valid policy name`);
         pol.policyName = policyName;
       } else {
         const literal = typeof doc === 'string' || (isObj(doc) && !isIntrinsic(doc));
-        const text = isObj(doc) && !isIntrinsic(doc) ? JSON.stringify(doc) : (str(doc, scope, `${at}.Properties.PolicyDocument`) as string);
+        const text =
+          isObj(doc) && !isIntrinsic(doc)
+            ? JSON.stringify(doc)
+            : (str(doc, scope, `${at}.Properties.PolicyDocument`) as string);
         if (literal || !scope.checking) {
           let ok = false;
           try {
@@ -222,7 +288,11 @@ function planResources(parsed: Parsed, scope: Scope): Omit<TemplatePlan, 'parame
           } catch {
             ok = false;
           }
-          if (!ok && !scope.checking) throw new TemplateError('InvalidParameters', `${at}.Properties.PolicyDocument is not a valid policy document`);
+          if (!ok && !scope.checking)
+            throw new TemplateError(
+              'InvalidParameters',
+              `${at}.Properties.PolicyDocument is not a valid policy document`,
+            );
           if (!ok) invalid(`${at}.Properties.PolicyDocument is not a valid policy document`);
         }
         pol.policyDocument = text;
@@ -233,7 +303,8 @@ function planResources(parsed: Parsed, scope: Scope): Omit<TemplatePlan, 'parame
   if (things.length > 1) invalid('a template may declare at most one AWS::IoT::Thing');
   if (certificates.length > 1) invalid('a template may declare at most one AWS::IoT::Certificate');
   const deviceConfiguration: Record<string, string> = {};
-  for (const [k, v] of Object.entries(parsed.deviceConfiguration)) deviceConfiguration[k] = asString(resolve(v, scope, `DeviceConfiguration.${k}`), `DeviceConfiguration.${k}`);
+  for (const [k, v] of Object.entries(parsed.deviceConfiguration))
+    deviceConfiguration[k] = asString(resolve(v, scope, `DeviceConfiguration.${k}`), `DeviceConfiguration.${k}`);
   return { things, certificates, policies, deviceConfiguration };
 }
 
@@ -255,7 +326,11 @@ export function validateTemplate(body: string): void {
  * pre-provisioning hook overrides). Throws TemplateError InvalidParameters for missing or
  * ill-typed parameters and for values that do not make valid resources.
  */
-export function evaluateTemplate(body: string, parameters: Record<string, string>, context: EvaluationContext): TemplatePlan {
+export function evaluateTemplate(
+  body: string,
+  parameters: Record<string, string>,
+  context: EvaluationContext,
+): TemplatePlan {
   const parsed = parse(body);
   const values: Record<string, Resolved> = {};
   const effective: Record<string, string> = {};
@@ -264,7 +339,8 @@ export function evaluateTemplate(body: string, parameters: Record<string, string
     const given = Object.prototype.hasOwnProperty.call(parameters, name) ? parameters[name] : spec.default;
     if (given === undefined) throw new TemplateError('InvalidParameters', `Missing value for parameter ${name}`);
     if (typeof given !== 'string') throw new TemplateError('InvalidParameters', `Parameter ${name} must be a string`);
-    if (spec.type === 'Number' && (given.trim() === '' || !Number.isFinite(Number(given)))) throw new TemplateError('InvalidParameters', `Parameter ${name} must be a number`);
+    if (spec.type === 'Number' && (given.trim() === '' || !Number.isFinite(Number(given))))
+      throw new TemplateError('InvalidParameters', `Parameter ${name} must be a number`);
     effective[name] = given;
     values[name] = spec.type === 'String' || spec.type === 'Number' ? given : given.split(',').map((s) => s.trim());
   }
@@ -281,13 +357,19 @@ export function evaluateTemplate(body: string, parameters: Record<string, string
   try {
     plan = planResources(parsed, scope);
   } catch (err) {
-    if (err instanceof TemplateError && err.code === 'InvalidTemplate') throw new TemplateError('InvalidParameters', err.message);
+    if (err instanceof TemplateError && err.code === 'InvalidTemplate')
+      throw new TemplateError('InvalidParameters', err.message);
     throw err;
   }
   for (const t of plan.things) {
-    if (!THING_NAME_PATTERN.test(t.thingName)) throw new TemplateError('InvalidParameters', `Thing name ${JSON.stringify(t.thingName)} does not match ${THING_NAME_PATTERN.source}`);
+    if (!THING_NAME_PATTERN.test(t.thingName))
+      throw new TemplateError(
+        'InvalidParameters',
+        `Thing name ${JSON.stringify(t.thingName)} does not match ${THING_NAME_PATTERN.source}`,
+      );
     for (const [k, v] of Object.entries(t.attributes ?? {})) {
-      if (!ATTRIBUTE_NAME_PATTERN.test(k) || !ATTRIBUTE_VALUE_PATTERN.test(v)) throw new TemplateError('InvalidParameters', `Thing attribute ${k} has an invalid name or value`);
+      if (!ATTRIBUTE_NAME_PATTERN.test(k) || !ATTRIBUTE_VALUE_PATTERN.test(v))
+        throw new TemplateError('InvalidParameters', `Thing attribute ${k} has an invalid name or value`);
     }
   }
   return { ...plan, parameters: effective };

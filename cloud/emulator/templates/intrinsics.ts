@@ -19,7 +19,20 @@ export interface Scope {
   checking: boolean;
 }
 
-const FUNCTIONS = ['Ref', 'Fn::Join', 'Fn::Sub', 'Fn::Select', 'Fn::Split', 'Fn::FindInMap', 'Fn::If', 'Fn::Equals', 'Fn::Not', 'Fn::And', 'Fn::Or', 'Condition'] as const;
+const FUNCTIONS = [
+  'Ref',
+  'Fn::Join',
+  'Fn::Sub',
+  'Fn::Select',
+  'Fn::Split',
+  'Fn::FindInMap',
+  'Fn::If',
+  'Fn::Equals',
+  'Fn::Not',
+  'Fn::And',
+  'Fn::Or',
+  'Condition',
+] as const;
 
 function fail(path: string, message: string): never {
   throw new TemplateError('InvalidTemplate', `${path}: ${message}`);
@@ -37,7 +50,8 @@ export function resolve(v: Value, scope: Scope, path: string): Resolved {
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) return v.map((item, i) => asString(resolve(item, scope, `${path}[${i}]`), `${path}[${i}]`));
   if (v === null) fail(path, 'null is not a value');
-  if (!isIntrinsic(v)) fail(path, `expected a string or an intrinsic function, got an object with keys ${Object.keys(v).join(', ')}`);
+  if (!isIntrinsic(v))
+    fail(path, `expected a string or an intrinsic function, got an object with keys ${Object.keys(v).join(', ')}`);
   const [fn, arg] = Object.entries(v)[0] as [string, Value];
   const at = `${path}.${fn}`;
   switch (fn) {
@@ -48,12 +62,14 @@ export function resolve(v: Value, scope: Scope, path: string): Resolved {
       return r;
     }
     case 'Fn::Join': {
-      if (!Array.isArray(arg) || arg.length !== 2 || typeof arg[0] !== 'string') fail(at, 'Fn::Join takes [delimiter, [values]]');
+      if (!Array.isArray(arg) || arg.length !== 2 || typeof arg[0] !== 'string')
+        fail(at, 'Fn::Join takes [delimiter, [values]]');
       const list = resolveList(arg[1] as Value, scope, `${at}[1]`);
       return list.join(arg[0]);
     }
     case 'Fn::Split': {
-      if (!Array.isArray(arg) || arg.length !== 2 || typeof arg[0] !== 'string' || arg[0] === '') fail(at, 'Fn::Split takes [delimiter, string]');
+      if (!Array.isArray(arg) || arg.length !== 2 || typeof arg[0] !== 'string' || arg[0] === '')
+        fail(at, 'Fn::Split takes [delimiter, string]');
       const s = asString(resolve(arg[1] as Value, scope, `${at}[1]`), `${at}[1]`);
       return s.split(arg[0]);
     }
@@ -62,12 +78,18 @@ export function resolve(v: Value, scope: Scope, path: string): Resolved {
       const index = Number(asString(resolve(arg[0] as Value, scope, `${at}[0]`), `${at}[0]`));
       const list = resolveList(arg[1] as Value, scope, `${at}[1]`);
       if (scope.checking) return list[0] ?? '';
-      if (!Number.isInteger(index) || index < 0 || index >= list.length) fail(at, `index ${index} is out of range for a list of ${list.length}`);
+      if (!Number.isInteger(index) || index < 0 || index >= list.length)
+        fail(at, `index ${index} is out of range for a list of ${list.length}`);
       return list[index] as string;
     }
     case 'Fn::FindInMap': {
-      if (!Array.isArray(arg) || arg.length !== 3) fail(at, 'Fn::FindInMap takes [mapName, topLevelKey, secondLevelKey]');
-      const [mapName, top, second] = arg.map((a, i) => asString(resolve(a, scope, `${at}[${i}]`), `${at}[${i}]`)) as [string, string, string];
+      if (!Array.isArray(arg) || arg.length !== 3)
+        fail(at, 'Fn::FindInMap takes [mapName, topLevelKey, secondLevelKey]');
+      const [mapName, top, second] = arg.map((a, i) => asString(resolve(a, scope, `${at}[${i}]`), `${at}[${i}]`)) as [
+        string,
+        string,
+        string,
+      ];
       if (typeof arg[0] === 'string' && !(arg[0] in scope.mappings)) fail(at, `mapping ${arg[0]} is not defined`);
       if (scope.checking) return '';
       const found = scope.mappings[mapName]?.[top]?.[second];
@@ -77,13 +99,16 @@ export function resolve(v: Value, scope: Scope, path: string): Resolved {
     case 'Fn::Sub':
       return substitute(arg, scope, at);
     case 'Fn::If': {
-      if (!Array.isArray(arg) || arg.length !== 3 || typeof arg[0] !== 'string') fail(at, 'Fn::If takes [conditionName, valueIfTrue, valueIfFalse]');
+      if (!Array.isArray(arg) || arg.length !== 3 || typeof arg[0] !== 'string')
+        fail(at, 'Fn::If takes [conditionName, valueIfTrue, valueIfFalse]');
       if (!scope.hasCondition(arg[0])) fail(at, `condition ${arg[0]} is not defined`);
       if (scope.checking) {
         resolve(arg[2] as Value, scope, `${at}[2]`);
         return resolve(arg[1] as Value, scope, `${at}[1]`);
       }
-      return scope.condition(arg[0]) ? resolve(arg[1] as Value, scope, `${at}[1]`) : resolve(arg[2] as Value, scope, `${at}[2]`);
+      return scope.condition(arg[0])
+        ? resolve(arg[1] as Value, scope, `${at}[1]`)
+        : resolve(arg[2] as Value, scope, `${at}[2]`);
     }
     default:
       return String(evaluateCondition(v, scope, path));
@@ -123,7 +148,14 @@ function substitute(arg: Value, scope: Scope, at: string): string {
   let text: string;
   let vars: Record<string, Value> = {};
   if (typeof arg === 'string') text = arg;
-  else if (Array.isArray(arg) && arg.length === 2 && typeof arg[0] === 'string' && arg[1] !== null && typeof arg[1] === 'object' && !Array.isArray(arg[1])) {
+  else if (
+    Array.isArray(arg) &&
+    arg.length === 2 &&
+    typeof arg[0] === 'string' &&
+    arg[1] !== null &&
+    typeof arg[1] === 'object' &&
+    !Array.isArray(arg[1])
+  ) {
     text = arg[0];
     vars = arg[1] as Record<string, Value>;
   } else fail(at, 'Fn::Sub takes a string or [string, {variables}]');

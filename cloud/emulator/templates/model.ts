@@ -3,7 +3,15 @@
 export const RESOURCE_TYPES = ['AWS::IoT::Thing', 'AWS::IoT::Certificate', 'AWS::IoT::Policy'] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
-export const TOP_LEVEL_KEYS = ['Parameters', 'Mappings', 'Conditions', 'Resources', 'DeviceConfiguration', 'Description', 'AWSTemplateFormatVersion'] as const;
+export const TOP_LEVEL_KEYS = [
+  'Parameters',
+  'Mappings',
+  'Conditions',
+  'Resources',
+  'DeviceConfiguration',
+  'Description',
+  'AWSTemplateFormatVersion',
+] as const;
 
 /** Parameter types accepted (the CloudFormation subset AWS IoT documents). */
 export const PARAMETER_TYPES = ['String', 'Number', 'CommaDelimitedList', 'List<Number>'] as const;

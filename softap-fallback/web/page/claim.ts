@@ -51,9 +51,11 @@ function checked<T>(slot: PemSlot, check: () => T): T {
 
 export async function buildClaim(input: ClaimInput): Promise<ClaimMessage> {
   const certText = await readPem('certificate', input.certificate);
-  if (certText === undefined) throw new FieldError('cert-file', 'CLAIM_INVALID', 'choose the claim certificate file (or paste it)');
+  if (certText === undefined)
+    throw new FieldError('cert-file', 'CLAIM_INVALID', 'choose the claim certificate file (or paste it)');
   const keyText = await readPem('privateKey', input.privateKey);
-  if (keyText === undefined) throw new FieldError('key-file', 'CLAIM_INVALID', 'choose the private key file (or paste it)');
+  if (keyText === undefined)
+    throw new FieldError('key-file', 'CLAIM_INVALID', 'choose the private key file (or paste it)');
   const caText = await readPem('ca', input.ca);
   const certificate = checked('certificate', () => checkCertificatePem(certText, input.now));
   const privateKeyPem = checked('privateKey', () => checkPrivateKeyPem(keyText));
@@ -73,7 +75,11 @@ export async function buildClaim(input: ClaimInput): Promise<ClaimMessage> {
   try {
     encodeMessage(claim);
   } catch (err) {
-    throw new FieldError('cert-file', 'CLAIM_INVALID', `the claim does not fit the protocol (${isProvisioningError(err) ? err.detail ?? err.code : 'unknown'})`);
+    throw new FieldError(
+      'cert-file',
+      'CLAIM_INVALID',
+      `the claim does not fit the protocol (${isProvisioningError(err) ? (err.detail ?? err.code) : 'unknown'})`,
+    );
   }
   return claim;
 }

@@ -82,7 +82,8 @@ export function readTime(der: Uint8Array, node: DerNode): number {
   const hour = digits(text, rest + 4, 2);
   const minute = digits(text, rest + 6, 2);
   const second = digits(text, rest + 8, 2);
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) throw new DerError('time out of range');
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+    throw new DerError('time out of range');
   return Date.UTC(year, month - 1, day, hour, minute, second);
 }
 

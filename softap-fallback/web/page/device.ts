@@ -33,7 +33,8 @@ export async function checkCodeAndScan(baseUrl: string, setupCode: string): Prom
     const info = await session.readInfo();
     await session.handshake(setupCode, info.deviceId);
     // A provisioned device, or one running a job (a reloaded page), takes no scan.
-    if (info.state === 'provisioned' || IN_PROGRESS_STATES.includes(info.state)) return { deviceId: info.deviceId, state: info.state, networks: [] };
+    if (info.state === 'provisioned' || IN_PROGRESS_STATES.includes(info.state))
+      return { deviceId: info.deviceId, state: info.state, networks: [] };
     const networks = info.features.includes('wifiScan') ? (await session.scan()).networks : [];
     return { deviceId: info.deviceId, state: info.state, networks };
   } finally {
@@ -50,14 +51,20 @@ export interface ProvisionRequest {
 
 /** The job, over a fresh link (reconnecting after a drop, as provisionDevice does). */
 export function provision(baseUrl: string, request: ProvisionRequest, hooks: ProvisionHooks): Promise<ProvisionResult> {
-  return provisionDevice({
-    deviceId: request.deviceId,
-    setupCode: request.setupCode,
-    wifi: request.wifi,
-    claim: () => {
-      // A retry after a dropped link may come late: never send a claim that has run out.
-      if (request.claim.expiresAt * 1000 <= Date.now()) return Promise.reject(new ProvisioningError('CLAIM_EXPIRED', { detail: 'the claim ran out while connecting: fetch a new one' }));
-      return Promise.resolve(request.claim);
+  return provisionDevice(
+    {
+      deviceId: request.deviceId,
+      setupCode: request.setupCode,
+      wifi: request.wifi,
+      claim: () => {
+        // A retry after a dropped link may come late: never send a claim that has run out.
+        if (request.claim.expiresAt * 1000 <= Date.now())
+          return Promise.reject(
+            new ProvisioningError('CLAIM_EXPIRED', { detail: 'the claim ran out while connecting: fetch a new one' }),
+          );
+        return Promise.resolve(request.claim);
+      },
     },
-  }, { connect: () => connectHttp(baseUrl), random: browserRandom, hooks });
+    { connect: () => connectHttp(baseUrl), random: browserRandom, hooks },
+  );
 }

@@ -15,20 +15,39 @@ const fieldOf = (f: () => unknown): string | undefined => {
 
 describe('Wi-Fi input', () => {
   it('takes a scanned WPA network with its password, an open one without, a hidden one by name', () => {
-    expect(checkWifi({ ssid: 'home', hidden: false, security: 'wpa2', password: 'correct horse battery' })).toEqual({ ssid: 'home', passphrase: 'correct horse battery' });
+    expect(checkWifi({ ssid: 'home', hidden: false, security: 'wpa2', password: 'correct horse battery' })).toEqual({
+      ssid: 'home',
+      passphrase: 'correct horse battery',
+    });
     expect(checkWifi({ ssid: 'cafe', hidden: false, security: 'open', password: '' })).toEqual({ ssid: 'cafe' });
-    expect(checkWifi({ ssid: 'attic', hidden: true, password: 'secret-pass' })).toEqual({ ssid: 'attic', passphrase: 'secret-pass', hidden: true });
-    expect(checkWifi({ ssid: 'a'.repeat(32), hidden: false, security: 'wpa2', password: 'f'.repeat(64) }).passphrase).toHaveLength(64);
+    expect(checkWifi({ ssid: 'attic', hidden: true, password: 'secret-pass' })).toEqual({
+      ssid: 'attic',
+      passphrase: 'secret-pass',
+      hidden: true,
+    });
+    expect(
+      checkWifi({ ssid: 'a'.repeat(32), hidden: false, security: 'wpa2', password: 'f'.repeat(64) }).passphrase,
+    ).toHaveLength(64);
   });
 
   it('points at the field to fix', () => {
     expect(fieldOf(() => checkWifi({ ssid: '', hidden: false, password: 'x' }))).toBe('network:MESSAGE_INVALID');
     expect(fieldOf(() => checkWifi({ ssid: '', hidden: true, password: '' }))).toBe('hidden-ssid:MESSAGE_INVALID');
-    expect(fieldOf(() => checkWifi({ ssid: 'é'.repeat(17), hidden: true, password: '' }))).toBe('hidden-ssid:MESSAGE_INVALID');
-    expect(fieldOf(() => checkWifi({ ssid: 'home', hidden: false, security: 'wpa2', password: '' }))).toBe('password:MESSAGE_INVALID');
-    expect(fieldOf(() => checkWifi({ ssid: 'home', hidden: false, security: 'wpa2', password: 'short' }))).toBe('password:MESSAGE_INVALID');
-    expect(fieldOf(() => checkWifi({ ssid: 'home', hidden: false, security: 'wpa2', password: 'x'.repeat(64) }))).toBe('password:MESSAGE_INVALID');
-    expect(fieldOf(() => checkWifi({ ssid: 'cafe', hidden: false, security: 'open', password: 'something' }))).toBe('password:MESSAGE_INVALID');
+    expect(fieldOf(() => checkWifi({ ssid: 'é'.repeat(17), hidden: true, password: '' }))).toBe(
+      'hidden-ssid:MESSAGE_INVALID',
+    );
+    expect(fieldOf(() => checkWifi({ ssid: 'home', hidden: false, security: 'wpa2', password: '' }))).toBe(
+      'password:MESSAGE_INVALID',
+    );
+    expect(fieldOf(() => checkWifi({ ssid: 'home', hidden: false, security: 'wpa2', password: 'short' }))).toBe(
+      'password:MESSAGE_INVALID',
+    );
+    expect(fieldOf(() => checkWifi({ ssid: 'home', hidden: false, security: 'wpa2', password: 'x'.repeat(64) }))).toBe(
+      'password:MESSAGE_INVALID',
+    );
+    expect(fieldOf(() => checkWifi({ ssid: 'cafe', hidden: false, security: 'open', password: 'something' }))).toBe(
+      'password:MESSAGE_INVALID',
+    );
   });
 
   it('never repeats the password in an error', () => {
@@ -42,8 +61,18 @@ describe('Wi-Fi input', () => {
 
 describe('endpoint input', () => {
   it('takes host, port, template and Name=value parameters', () => {
-    expect(checkEndpoint({ host: ' abc-ats.iot.eu-west-1.amazonaws.com ', port: '8883', templateName: 'TrustedUserProvisioningTemplate', parameters: 'DeviceLocation=Kitchen\n\n Floor = 2 ' })).toEqual({
-      host: 'abc-ats.iot.eu-west-1.amazonaws.com', port: 8883, templateName: 'TrustedUserProvisioningTemplate', parameters: { DeviceLocation: 'Kitchen', Floor: '2' },
+    expect(
+      checkEndpoint({
+        host: ' abc-ats.iot.eu-west-1.amazonaws.com ',
+        port: '8883',
+        templateName: 'TrustedUserProvisioningTemplate',
+        parameters: 'DeviceLocation=Kitchen\n\n Floor = 2 ',
+      }),
+    ).toEqual({
+      host: 'abc-ats.iot.eu-west-1.amazonaws.com',
+      port: 8883,
+      templateName: 'TrustedUserProvisioningTemplate',
+      parameters: { DeviceLocation: 'Kitchen', Floor: '2' },
     });
   });
 
@@ -58,12 +87,17 @@ describe('endpoint input', () => {
     expect(fieldOf(() => checkEndpoint({ ...ok, templateName: 'x'.repeat(37) }))).toBe('template:MESSAGE_INVALID');
     expect(fieldOf(() => parseParameters('novalue'))).toBe('parameters:MESSAGE_INVALID');
     expect(fieldOf(() => parseParameters('A=1\nA=2'))).toBe('parameters:MESSAGE_INVALID');
-    expect(fieldOf(() => parseParameters(Array.from({ length: 17 }, (_, i) => `P${i}=v`).join('\n')))).toBe('parameters:MESSAGE_INVALID');
+    expect(fieldOf(() => parseParameters(Array.from({ length: 17 }, (_, i) => `P${i}=v`).join('\n')))).toBe(
+      'parameters:MESSAGE_INVALID',
+    );
     expect(fieldOf(() => parseParameters(`A=${'v'.repeat(129)}`))).toBe('parameters:MESSAGE_INVALID');
   });
 
   it('shows defaults back as Name=value lines', () => {
-    expect(parseParameters(formatParameters({ DeviceLocation: 'Kitchen', Floor: '2' }))).toEqual({ DeviceLocation: 'Kitchen', Floor: '2' });
+    expect(parseParameters(formatParameters({ DeviceLocation: 'Kitchen', Floor: '2' }))).toEqual({
+      DeviceLocation: 'Kitchen',
+      Floor: '2',
+    });
   });
 });
 

@@ -56,7 +56,9 @@ function clearMessages(): void {
 
 function showError(err: unknown): void {
   const code = isProvisioningError(err) ? err.code : 'INTERNAL';
-  const text = isProvisioningError(err) ? errorText(code, err.detail) : errorText('INTERNAL', 'unexpected failure in the page');
+  const text = isProvisioningError(err)
+    ? errorText(code, err.detail)
+    : errorText('INTERNAL', 'unexpected failure in the page');
   el('error-message').textContent = text.message;
   el('error-code').textContent = text.code;
   el('error-advice').textContent = text.advice;
@@ -67,7 +69,8 @@ function showError(err: unknown): void {
 }
 
 function markField(field: FieldId): void {
-  const target = field === 'network' ? (networksBox.querySelector('input') ?? hiddenRadio) : document.getElementById(field);
+  const target =
+    field === 'network' ? (networksBox.querySelector('input') ?? hiddenRadio) : document.getElementById(field);
   if (!target) return;
   target.setAttribute('aria-invalid', 'true');
   (target as HTMLElement).focus();
@@ -191,7 +194,9 @@ async function submit(): Promise<void> {
   const network = chosenNetwork();
   const wifi = checkWifi({ ...network, password: input('password').value });
   const endpoint = checkEndpoint({
-    host: input('host').value, port: input('port').value, templateName: input('template').value,
+    host: input('host').value,
+    port: input('port').value,
+    templateName: input('template').value,
     parameters: el<HTMLTextAreaElement>('parameters').value,
   });
   const claim = await buildClaim({
@@ -207,11 +212,19 @@ async function submit(): Promise<void> {
   progressBar.hidden = false;
   el('progress').scrollIntoView({ block: 'start' });
   const seen = new Set<ProvisioningState>();
-  const result = await provision(origin, { deviceId: connected.deviceId, setupCode: connected.setupCode, wifi, claim }, {
-    onPhase: (phase) => { statusLine.textContent = PHASE_TEXT[phase]; },
-    onStatus: (s) => showStatus(s, seen),
-    onRetry: () => { statusLine.textContent = 'The connection dropped; reconnecting…'; },
-  });
+  const result = await provision(
+    origin,
+    { deviceId: connected.deviceId, setupCode: connected.setupCode, wifi, claim },
+    {
+      onPhase: (phase) => {
+        statusLine.textContent = PHASE_TEXT[phase];
+      },
+      onStatus: (s) => showStatus(s, seen),
+      onRetry: () => {
+        statusLine.textContent = 'The connection dropped; reconnecting…';
+      },
+    },
+  );
   progressBar.value = 100;
   statusLine.textContent = `${STATE_TEXT.provisioned}: ${result.thingName}`;
   el('thing-name').textContent = result.thingName;
@@ -238,7 +251,9 @@ async function describeFile(kind: 'cert' | 'key'): Promise<void> {
     const minutes = Math.max(0, Math.floor((notAfter - Date.now()) / 60_000));
     hint.textContent = `Claim certificate valid until ${new Date(notAfter).toLocaleTimeString()} (${minutes} min left).`;
   } catch (err) {
-    hint.textContent = isProvisioningError(err) ? `Problem: ${err.detail ?? err.message}` : 'Problem: this file cannot be read';
+    hint.textContent = isProvisioningError(err)
+      ? `Problem: ${err.detail ?? err.message}`
+      : 'Problem: this file cannot be read';
   }
 }
 
@@ -247,7 +262,9 @@ async function describeFile(kind: 'cert' | 'key'): Promise<void> {
 function run(task: () => Promise<void>): void {
   if (busy) return;
   setBusy(true);
-  task().catch(showError).finally(() => setBusy(false));
+  task()
+    .catch(showError)
+    .finally(() => setBusy(false));
 }
 
 async function prefillEndpoint(): Promise<void> {
@@ -258,13 +275,15 @@ async function prefillEndpoint(): Promise<void> {
   }
   const d = (await res.json()) as Partial<ClaimDefaults>;
   const fill = (id: string, value: unknown): void => {
-    if ((typeof value === 'string' || typeof value === 'number') && input(id).value === input(id).defaultValue) input(id).value = String(value);
+    if ((typeof value === 'string' || typeof value === 'number') && input(id).value === input(id).defaultValue)
+      input(id).value = String(value);
   };
   fill('host', d.host);
   fill('port', d.port);
   fill('template', d.templateName);
   const params = el<HTMLTextAreaElement>('parameters');
-  if (params.value === '' && d.parameters && typeof d.parameters === 'object') params.value = formatParameters(d.parameters);
+  if (params.value === '' && d.parameters && typeof d.parameters === 'object')
+    params.value = formatParameters(d.parameters);
   if (!d.host || !d.templateName) el<HTMLDetailsElement>('endpoint').open = true;
 }
 
@@ -286,4 +305,6 @@ setupForm.addEventListener('change', (e) => {
     if (target === hiddenRadio) input('hidden-ssid').focus();
   }
 });
-prefillEndpoint().catch(() => { el<HTMLDetailsElement>('endpoint').open = true; });
+prefillEndpoint().catch(() => {
+  el<HTMLDetailsElement>('endpoint').open = true;
+});

@@ -19,7 +19,12 @@ async function selfSigned(notAfter: Date): Promise<string> {
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
   const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: '01', name: 'CN=claim', notBefore: NOT_BEFORE, notAfter, keys: keys as CryptoKeyPair, signingAlgorithm: alg,
+    serialNumber: '01',
+    name: 'CN=claim',
+    notBefore: NOT_BEFORE,
+    notAfter,
+    keys: keys as CryptoKeyPair,
+    signingAlgorithm: alg,
   });
   return cert.toString('pem');
 }
@@ -49,8 +54,12 @@ const detailOf = (f: () => unknown): string => {
 
 describe('the DER reader', () => {
   it('reads notBefore/notAfter in UTCTime and GeneralizedTime', () => {
-    const der = (pem: string): Uint8Array => new Uint8Array(Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64'));
-    expect(certificateValidity(der(certPem))).toEqual({ notBefore: NOT_BEFORE.getTime(), notAfter: NOT_AFTER.getTime() });
+    const der = (pem: string): Uint8Array =>
+      new Uint8Array(Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64'));
+    expect(certificateValidity(der(certPem))).toEqual({
+      notBefore: NOT_BEFORE.getTime(),
+      notAfter: NOT_AFTER.getTime(),
+    });
     expect(certificateValidity(der(longLivedPem)).notAfter).toBe(Date.parse('2051-06-30T12:00:00Z'));
   });
 
@@ -60,7 +69,8 @@ describe('the DER reader', () => {
     expect(() => readNode(new Uint8Array([0x30, 0x05, 0x02]), 0)).toThrow(DerError);
     expect(() => certificateValidity(new Uint8Array([0x30, 0x02, 0x05, 0x00]))).toThrow(DerError);
     const full = new Uint8Array(Buffer.from(certPem.replace(/-----[^-]+-----|\s/g, ''), 'base64'));
-    for (const cut of [1, 10, 60, full.length - 1]) expect(() => certificateValidity(full.subarray(0, cut))).toThrow(DerError);
+    for (const cut of [1, 10, 60, full.length - 1])
+      expect(() => certificateValidity(full.subarray(0, cut))).toThrow(DerError);
   });
 });
 
@@ -72,8 +82,14 @@ describe('the claim certificate check', () => {
     expect(checked.pem).toMatch(/^-----BEGIN CERTIFICATE-----\n([A-Za-z0-9+/=]{1,64}\n)+-----END CERTIFICATE-----\n$/);
     // What the page builds, the protocol's codec accepts.
     const claim = {
-      type: 'claim' as const, certificatePem: checked.pem, privateKeyPem: checkPrivateKeyPem(rsa.privateKey.export({ type: 'pkcs1', format: 'pem' }) as string),
-      host: 'iot.example.com', port: 8883, templateName: 'T', parameters: {}, expiresAt: Math.floor(checked.notAfter / 1000),
+      type: 'claim' as const,
+      certificatePem: checked.pem,
+      privateKeyPem: checkPrivateKeyPem(rsa.privateKey.export({ type: 'pkcs1', format: 'pem' }) as string),
+      host: 'iot.example.com',
+      port: 8883,
+      templateName: 'T',
+      parameters: {},
+      expiresAt: Math.floor(checked.notAfter / 1000),
     };
     expect(encodeMessage(claim).length).toBeGreaterThan(1000);
   });
@@ -89,8 +105,12 @@ describe('the claim certificate check', () => {
     expect(detailOf(() => checkCertificatePem(keyPem, 0))).toContain('private key, not a certificate');
     expect(detailOf(() => checkCertificatePem('hello world', 0))).toContain('not a PEM file');
     expect(detailOf(() => checkCertificatePem(certPem + certPem, 0))).toContain('2 certificates');
-    expect(detailOf(() => checkCertificatePem('-----BEGIN CERTIFICATE-----\nMIIB*\n-----END CERTIFICATE-----\n', 0))).toContain('not valid base64');
-    expect(detailOf(() => checkCertificatePem('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', 0))).toContain('not a readable X.509');
+    expect(
+      detailOf(() => checkCertificatePem('-----BEGIN CERTIFICATE-----\nMIIB*\n-----END CERTIFICATE-----\n', 0)),
+    ).toContain('not valid base64');
+    expect(
+      detailOf(() => checkCertificatePem('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', 0)),
+    ).toContain('not a readable X.509');
   });
 
   it('refuses oversized input with MESSAGE_TOO_LARGE, by file size before reading and by text after', () => {
@@ -109,12 +129,19 @@ describe('the private key check', () => {
       ec.privateKey.export({ type: 'sec1', format: 'pem' }) as string,
       rsa.privateKey.export({ type: 'pkcs1', format: 'pem' }) as string,
     ]) {
-      expect(checkPrivateKeyPem(pem)).toMatch(/^-----BEGIN (RSA |EC |)PRIVATE KEY-----\n[\s\S]+-----END \1PRIVATE KEY-----\n$/);
+      expect(checkPrivateKeyPem(pem)).toMatch(
+        /^-----BEGIN (RSA |EC |)PRIVATE KEY-----\n[\s\S]+-----END \1PRIVATE KEY-----\n$/,
+      );
     }
   });
 
   it('refuses a certificate, an encrypted key, a public key and two keys, each with a clear detail', () => {
-    const encrypted = ec.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' }) as string;
+    const encrypted = ec.privateKey.export({
+      type: 'pkcs8',
+      format: 'pem',
+      cipher: 'aes-256-cbc',
+      passphrase: 'pw',
+    }) as string;
     const publicPem = ec.publicKey.export({ type: 'spki', format: 'pem' }) as string;
     const keyPem = ec.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
     expect(detailOf(() => checkPrivateKeyPem(certPem))).toContain('certificate, not a private key');
@@ -130,6 +157,8 @@ describe('the private key check', () => {
 describe('the CA check', () => {
   it('takes one or more certificates and nothing else', () => {
     expect(checkCaPem(certPem + longLivedPem).match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
-    expect(codeOf(() => checkCaPem(certPem + (ec.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string)))).toBe('CLAIM_INVALID');
+    expect(codeOf(() => checkCaPem(certPem + (ec.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string)))).toBe(
+      'CLAIM_INVALID',
+    );
   });
 });

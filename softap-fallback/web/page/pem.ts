@@ -60,10 +60,12 @@ function blocks(text: string, slot: PemSlot): PemBlock[] {
   const found: PemBlock[] = [];
   for (const m of text.matchAll(BLOCK)) {
     const [, label, body, endLabel] = m;
-    if (label !== endLabel) throw invalid(`the ${SLOT_NAME[slot]} has a PEM block whose BEGIN and END lines do not match`);
+    if (label !== endLabel)
+      throw invalid(`the ${SLOT_NAME[slot]} has a PEM block whose BEGIN and END lines do not match`);
     const base64 = body!.replace(/\s+/g, '');
     const der = decodeBase64(base64);
-    if (!der || der.length === 0) throw invalid(`the ${SLOT_NAME[slot]} has a PEM block whose content is not valid base64`);
+    if (!der || der.length === 0)
+      throw invalid(`the ${SLOT_NAME[slot]} has a PEM block whose content is not valid base64`);
     found.push({ label: label!, der, base64 });
   }
   return found;
@@ -105,10 +107,17 @@ export function checkCertificatePem(text: string, now: number): CheckedCertifica
   const all = blocks(text, 'certificate');
   if (all.length === 0) throw notPem('certificate');
   const keys = all.filter((b) => KEY_LABELS.includes(b.label) || b.label === 'ENCRYPTED PRIVATE KEY');
-  if (keys.length > 0) throw invalid('this file holds a private key, not a certificate: choose it as the private key, and the .pem.crt / certificate file here');
+  if (keys.length > 0)
+    throw invalid(
+      'this file holds a private key, not a certificate: choose it as the private key, and the .pem.crt / certificate file here',
+    );
   const certs = all.filter((b) => b.label === 'CERTIFICATE');
   if (certs.length !== 1 || all.length !== 1) {
-    throw invalid(certs.length > 1 ? `the claim certificate file holds ${certs.length} certificates: use the claim certificate alone` : 'the claim certificate file holds no CERTIFICATE block');
+    throw invalid(
+      certs.length > 1
+        ? `the claim certificate file holds ${certs.length} certificates: use the claim certificate alone`
+        : 'the claim certificate file holds no CERTIFICATE block',
+    );
   }
   const cert = certs[0]!;
   let notAfter: number;
@@ -132,10 +141,15 @@ export function checkCertificatePem(text: string, now: number): CheckedCertifica
 export function checkPrivateKeyPem(text: string): string {
   const all = blocks(text, 'privateKey');
   if (all.length === 0) throw notPem('privateKey');
-  if (all.some((b) => b.label === 'ENCRYPTED PRIVATE KEY')) throw invalid('the private key is encrypted with a password: the device needs the unencrypted claim key');
-  if (all.some((b) => b.label === 'CERTIFICATE')) throw invalid('this file holds a certificate, not a private key: choose it as the claim certificate, and the private.pem.key / key file here');
+  if (all.some((b) => b.label === 'ENCRYPTED PRIVATE KEY'))
+    throw invalid('the private key is encrypted with a password: the device needs the unencrypted claim key');
+  if (all.some((b) => b.label === 'CERTIFICATE'))
+    throw invalid(
+      'this file holds a certificate, not a private key: choose it as the claim certificate, and the private.pem.key / key file here',
+    );
   const keys = all.filter((b) => KEY_LABELS.includes(b.label));
-  if (keys.length !== 1 || all.length !== 1) throw invalid('the private key file must hold exactly one PRIVATE KEY block');
+  if (keys.length !== 1 || all.length !== 1)
+    throw invalid('the private key file must hold exactly one PRIVATE KEY block');
   const key = keys[0]!;
   // Every key encoding accepted here is a DER SEQUENCE.
   if (key.der[0] !== 0x30) throw invalid('the private key is not a readable key');

@@ -22,23 +22,44 @@ export interface ApplyTarget {
 
 /** Certificates attached to `thingName`, other than `certificateId`, that are ACTIVE. */
 function otherActiveCertificates(registry: Registry, thingName: string, certificateId: string): string[] {
-  return registry.listThingPrincipals(thingName)
+  return registry
+    .listThingPrincipals(thingName)
     .map((arn) => /:cert\/([a-f0-9]{64})$/.exec(arn)?.[1])
-    .filter((id): id is string => id !== undefined && id !== certificateId && registry.getCertificate(id)?.status === 'ACTIVE');
+    .filter(
+      (id): id is string =>
+        id !== undefined && id !== certificateId && registry.getCertificate(id)?.status === 'ACTIVE',
+    );
 }
 
 export function applyPlan(registry: Registry, plan: TemplatePlan, target: ApplyTarget): AppliedProvisioning {
   const cert = registry.getCertificate(target.certificateId);
-  if (!cert) throw new FleetError(400, 'InvalidCertificateOwnershipToken', 'The certificate for this ownership token no longer exists.');
+  if (!cert)
+    throw new FleetError(
+      400,
+      'InvalidCertificateOwnershipToken',
+      'The certificate for this ownership token no longer exists.',
+    );
   const planned = plan.things[0];
-  if (target.exclusiveThing && planned && otherActiveCertificates(registry, planned.thingName, target.certificateId).length > 0) {
-    throw new FleetError(403, HOOK_REFUSED_ERROR_CODE, `Access denied: thing ${planned.thingName} was registered by a concurrent request.`);
+  if (
+    target.exclusiveThing &&
+    planned &&
+    otherActiveCertificates(registry, planned.thingName, target.certificateId).length > 0
+  ) {
+    throw new FleetError(
+      403,
+      HOOK_REFUSED_ERROR_CODE,
+      `Access denied: thing ${planned.thingName} was registered by a concurrent request.`,
+    );
   }
   requireNamedResources(registry, plan);
 
   for (const c of plan.certificates) {
     if (c.certificateId !== target.certificateId) {
-      throw new FleetError(400, 'InvalidParameters', 'The template certificate resource must reference AWS::IoT::Certificate::Id.');
+      throw new FleetError(
+        400,
+        'InvalidParameters',
+        'The template certificate resource must reference AWS::IoT::Certificate::Id.',
+      );
     }
     registry.updateCertificateStatus(target.certificateId, c.status);
   }
@@ -46,11 +67,20 @@ export function applyPlan(registry: Registry, plan: TemplatePlan, target: ApplyT
   const policyNames: string[] = [];
   for (const p of plan.policies) {
     if (p.policyName !== undefined) {
-      if (!registry.getPolicy(p.policyName)) throw new FleetError(400, 'ResourceNotFound', `Policy ${p.policyName} referenced by the template does not exist.`);
+      if (!registry.getPolicy(p.policyName))
+        throw new FleetError(
+          400,
+          'ResourceNotFound',
+          `Policy ${p.policyName} referenced by the template does not exist.`,
+        );
       policyNames.push(p.policyName);
     } else if (p.policyDocument !== undefined) {
       // Inline policies get a stable name from their content, so re-provisioning reuses them.
-      const name = `${target.templateName}_${p.logicalId}_${createHash('sha256').update(p.policyDocument).digest('hex').slice(0, 16)}`.slice(0, 128);
+      const name =
+        `${target.templateName}_${p.logicalId}_${createHash('sha256').update(p.policyDocument).digest('hex').slice(0, 16)}`.slice(
+          0,
+          128,
+        );
       if (!registry.getPolicy(name)) registry.createPolicy(name, p.policyDocument);
       policyNames.push(name);
     }
@@ -71,7 +101,11 @@ export function applyPlan(registry: Registry, plan: TemplatePlan, target: ApplyT
   } else {
     const o = thing.overrideSettings;
     if (o.AttributePayload === 'FAIL' || o.ThingTypeName === 'FAIL' || o.ThingGroups === 'FAIL') {
-      throw new FleetError(400, 'ResourceAlreadyExists', `Thing ${thing.thingName} already exists and the template's OverrideSettings say FAIL.`);
+      throw new FleetError(
+        400,
+        'ResourceAlreadyExists',
+        `Thing ${thing.thingName} already exists and the template's OverrideSettings say FAIL.`,
+      );
     }
     const patch: Parameters<Registry['updateThing']>[1] = {};
     if (thing.attributes && (o.AttributePayload === 'MERGE' || o.AttributePayload === 'REPLACE')) {

@@ -7,7 +7,9 @@ describe('fleet API CBOR payloads', () => {
     const one = encodePayload('cbor', { certificateOwnershipToken: 't' });
     expect(one[0]).toBe(0xa1);
     const nested = encodePayload('cbor', { thingName: 'x', deviceConfiguration: { a: '1', b: '2' } });
-    expect(nested.toString('hex')).toBe('a2697468696e674e616d65617873646576696365436f6e66696775726174696f6ea26161613161626132');
+    expect(nested.toString('hex')).toBe(
+      'a2697468696e674e616d65617873646576696365436f6e66696775726174696f6ea26161613161626132',
+    );
     expect(decodePayload('cbor', nested)).toEqual({ thingName: 'x', deviceConfiguration: { a: '1', b: '2' } });
   });
 

@@ -25,7 +25,9 @@ export interface PreProvisioningHookOutput {
   parameterOverrides?: Record<string, string>;
 }
 
-export type HookHandler = (input: PreProvisioningHookInput) => PreProvisioningHookOutput | Promise<PreProvisioningHookOutput>;
+export type HookHandler = (
+  input: PreProvisioningHookInput,
+) => PreProvisioningHookOutput | Promise<PreProvisioningHookOutput>;
 
 /**
  * How hook targets are resolved. AWS names a Lambda function; the emulator maps such ARNs (or any
@@ -40,14 +42,26 @@ export interface HookOptions {
   timeoutMs?: number;
 }
 
-export type HookVerdict = { allowed: true; parameterOverrides: Record<string, string> } | { allowed: false; reason: string };
+export type HookVerdict =
+  { allowed: true; parameterOverrides: Record<string, string> } | { allowed: false; reason: string };
 
-async function callTarget(target: string | HookHandler, input: PreProvisioningHookInput, signal: AbortSignal, options: HookOptions): Promise<unknown> {
+async function callTarget(
+  target: string | HookHandler,
+  input: PreProvisioningHookInput,
+  signal: AbortSignal,
+  options: HookOptions,
+): Promise<unknown> {
   if (typeof target === 'function') return target(input);
   const mapped = options.targets?.[target];
-  if (mapped !== undefined) return callTarget(mapped, input, signal, { ...options, targets: {}, allowModulePaths: true });
+  if (mapped !== undefined)
+    return callTarget(mapped, input, signal, { ...options, targets: {}, allowModulePaths: true });
   if (/^https?:\/\//.test(target)) {
-    const res = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input), signal });
+    const res = await fetch(target, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(input),
+      signal,
+    });
     if (!res.ok) throw new Error(`hook answered HTTP ${res.status}`);
     return res.json();
   }
@@ -63,7 +77,11 @@ async function callTarget(target: string | HookHandler, input: PreProvisioningHo
 }
 
 /** Runs the hook within {@link PRE_PROVISIONING_HOOK_TIMEOUT_MS}; never throws. */
-export async function runPreProvisioningHook(targetArn: string, input: PreProvisioningHookInput, options: HookOptions = {}): Promise<HookVerdict> {
+export async function runPreProvisioningHook(
+  targetArn: string,
+  input: PreProvisioningHookInput,
+  options: HookOptions = {},
+): Promise<HookVerdict> {
   const timeoutMs = options.timeoutMs ?? PRE_PROVISIONING_HOOK_TIMEOUT_MS;
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
@@ -74,8 +92,12 @@ export async function runPreProvisioningHook(targetArn: string, input: PreProvis
     }, timeoutMs);
   });
   try {
-    const out = (await Promise.race([callTarget(targetArn, input, controller.signal, options), timeout])) as Partial<PreProvisioningHookOutput> | null;
-    if (out === null || typeof out !== 'object' || out.allowProvisioning !== true) return { allowed: false, reason: 'the pre-provisioning hook refused the request' };
+    const out = (await Promise.race([
+      callTarget(targetArn, input, controller.signal, options),
+      timeout,
+    ])) as Partial<PreProvisioningHookOutput> | null;
+    if (out === null || typeof out !== 'object' || out.allowProvisioning !== true)
+      return { allowed: false, reason: 'the pre-provisioning hook refused the request' };
     const overrides: Record<string, string> = {};
     for (const [k, v] of Object.entries(out.parameterOverrides ?? {})) if (typeof v === 'string') overrides[k] = v;
     return { allowed: true, parameterOverrides: overrides };

@@ -30,7 +30,9 @@ export function parseFleetRequestTopic(topic: string): FleetRequestTopic | undef
 
 /** True for any topic of the API (requests and replies), which the broker never forwards. */
 export function isFleetTopic(topic: string): boolean {
-  return topic.startsWith('$aws/certificates/create') || /^\$aws\/provisioning-templates\/[^/]+\/provision\//.test(topic);
+  return (
+    topic.startsWith('$aws/certificates/create') || /^\$aws\/provisioning-templates\/[^/]+\/provision\//.test(topic)
+  );
 }
 
 function escapeRe(s: string): string {
@@ -49,6 +51,8 @@ export function claimMayPublish(topic: string, templateName: string): boolean {
  */
 export function claimMaySubscribe(filter: string, templateName: string): boolean {
   const t = escapeRe(templateName);
-  const re = new RegExp(`^\\$aws/(certificates/create|certificates/create-from-csr|provisioning-templates/${t}/provision)/(json|cbor)/(accepted|rejected|\\+|#)$`);
+  const re = new RegExp(
+    `^\\$aws/(certificates/create|certificates/create-from-csr|provisioning-templates/${t}/provision)/(json|cbor)/(accepted|rejected|\\+|#)$`,
+  );
   return re.test(filter);
 }

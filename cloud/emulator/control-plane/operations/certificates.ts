@@ -8,7 +8,14 @@ import { paginate } from '../pagination.js';
 import { CERTIFICATE_ID, PAGE_SIZE, checkName, queryBoolean, queryInteger } from '../validate.js';
 
 /** The values UpdateCertificate's newStatus accepts (service model enum). */
-const STATUS_ENUM = ['ACTIVE', 'INACTIVE', 'REVOKED', 'PENDING_TRANSFER', 'REGISTER_INACTIVE', 'PENDING_ACTIVATION'] as const;
+const STATUS_ENUM = [
+  'ACTIVE',
+  'INACTIVE',
+  'REVOKED',
+  'PENDING_TRANSFER',
+  'REGISTER_INACTIVE',
+  'PENDING_ACTIVATION',
+] as const;
 /** AWS: "PENDING_TRANSFER and PENDING_ACTIVATION are statuses used internally by AWS IoT" — refused here. */
 const INTERNAL_STATUSES = new Set(['PENDING_TRANSFER', 'PENDING_ACTIVATION']);
 
@@ -89,16 +96,23 @@ export const updateCertificate: Operation = {
   prepare({ labels, query }, ctx) {
     const id = checkName(labels.certificateId ?? '', 'certificateId', CERTIFICATE_ID);
     const newStatus = query.get('newStatus');
-    if (newStatus === undefined) throw invalidRequest("1 validation error detected: Value null at 'newStatus' failed to satisfy constraint: Member must not be null");
+    if (newStatus === undefined)
+      throw invalidRequest(
+        "1 validation error detected: Value null at 'newStatus' failed to satisfy constraint: Member must not be null",
+      );
     if (!(STATUS_ENUM as readonly string[]).includes(newStatus)) {
-      throw invalidRequest(`1 validation error detected: Value '${newStatus}' at 'newStatus' failed to satisfy constraint: Member must satisfy enum value set: [${STATUS_ENUM.join(', ')}]`);
+      throw invalidRequest(
+        `1 validation error detected: Value '${newStatus}' at 'newStatus' failed to satisfy constraint: Member must satisfy enum value set: [${STATUS_ENUM.join(', ')}]`,
+      );
     }
     return {
       permissions: [{ action: 'iot:UpdateCertificate', resource: certResource(ctx, id) }],
       run() {
         const current = require(ctx, id);
-        if (INTERNAL_STATUSES.has(newStatus)) throw invalidRequest(`The certificate status cannot be set to ${newStatus}`);
-        if (current.status === 'PENDING_TRANSFER') throw awsError('CertificateStateException', 'Certificate is pending transfer and cannot be updated.');
+        if (INTERNAL_STATUSES.has(newStatus))
+          throw invalidRequest(`The certificate status cannot be set to ${newStatus}`);
+        if (current.status === 'PENDING_TRANSFER')
+          throw awsError('CertificateStateException', 'Certificate is pending transfer and cannot be updated.');
         ctx.registry.updateCertificateStatus(id, newStatus as CertificateStatus);
         return undefined;
       },
@@ -125,7 +139,8 @@ export const deleteCertificate: Operation = {
         const c = require(ctx, id);
         ctx.registry.transaction(() => {
           if (force && c.status !== 'ACTIVE' && ctx.registry.listPrincipalThings(c.certificateArn).length === 0) {
-            for (const p of ctx.registry.listAttachedPolicies(c.certificateArn)) ctx.registry.detachPolicy(p.policyName, c.certificateArn);
+            for (const p of ctx.registry.listAttachedPolicies(c.certificateArn))
+              ctx.registry.detachPolicy(p.policyName, c.certificateArn);
           }
           ctx.registry.deleteCertificate(id);
         });
@@ -154,7 +169,12 @@ export const createKeysAndCertificate: Operation = {
           notAfter: issued.notAfter,
           caCertificateId: ctx.ca.caCertificateId,
         });
-        return { certificateArn: c.certificateArn, certificateId: c.certificateId, certificatePem: c.certificatePem, keyPair: issued.keyPair };
+        return {
+          certificateArn: c.certificateArn,
+          certificateId: c.certificateId,
+          certificatePem: c.certificatePem,
+          keyPair: issued.keyPair,
+        };
       },
     };
   },

@@ -16,7 +16,8 @@ export const describeEndpoint: Operation = {
     return {
       permissions: [{ action: 'iot:DescribeEndpoint', resource: '*' }],
       run() {
-        if (!DATA_ENDPOINT_TYPES.has(endpointType)) throw invalidRequest(`Endpoint type ${endpointType} is not offered by the emulator`);
+        if (!DATA_ENDPOINT_TYPES.has(endpointType))
+          throw invalidRequest(`Endpoint type ${endpointType} is not offered by the emulator`);
         return { endpointAddress: ctx.dataEndpoint };
       },
     };

@@ -7,7 +7,15 @@ import { invalidRequest, notFound } from '../errors.js';
 import type { ControlPlaneContext, Operation } from '../operation.js';
 import { epochSeconds, iotArn } from '../operation.js';
 import { paginate } from '../pagination.js';
-import { PAGE_SIZE, THING_NAME, checkName, optionalObject, optionalString, queryBoolean, queryInteger } from '../validate.js';
+import {
+  PAGE_SIZE,
+  THING_NAME,
+  checkName,
+  optionalObject,
+  optionalString,
+  queryBoolean,
+  queryInteger,
+} from '../validate.js';
 
 /** Thing type and group names: the service model's pattern, as thing names. */
 const NAME = THING_NAME;
@@ -25,7 +33,10 @@ export const createThingType: Operation = {
     const props = optionalObject(body, 'thingTypeProperties') ?? {};
     const description = optionalString(props, 'thingTypeDescription');
     const searchable = props.searchableAttributes;
-    if (searchable !== undefined && (!Array.isArray(searchable) || searchable.length > 3 || !searchable.every((a) => typeof a === 'string'))) {
+    if (
+      searchable !== undefined &&
+      (!Array.isArray(searchable) || searchable.length > 3 || !searchable.every((a) => typeof a === 'string'))
+    ) {
       throw invalidRequest('searchableAttributes must be a list of at most 3 attribute names');
     }
     return {
@@ -82,7 +93,11 @@ export const createThingGroup: Operation = {
 };
 
 function isDescendant(all: Map<string, GroupRecord>, g: GroupRecord, ancestor: string): boolean {
-  for (let p = g.parentGroupName, depth = 0; p !== undefined && depth < all.size; p = all.get(p)?.parentGroupName, depth++) {
+  for (
+    let p = g.parentGroupName, depth = 0;
+    p !== undefined && depth < all.size;
+    p = all.get(p)?.parentGroupName, depth++
+  ) {
     if (p === ancestor) return true;
   }
   return false;
@@ -102,11 +117,16 @@ export const listThingGroups: Operation = {
       run() {
         const groups = ctx.registry.groups.listThingGroups();
         const byName = new Map(groups.map((g) => [g.groupName, g]));
-        const matching = groups.filter((g) =>
-          (prefix === undefined || g.groupName.startsWith(prefix))
-          && (parent === undefined || g.parentGroupName === parent || (recursive && isDescendant(byName, g, parent))));
+        const matching = groups.filter(
+          (g) =>
+            (prefix === undefined || g.groupName.startsWith(prefix)) &&
+            (parent === undefined || g.parentGroupName === parent || (recursive && isDescendant(byName, g, parent))),
+        );
         const { page, next } = paginate(matching, query.get('nextToken'), maxResults);
-        return { thingGroups: page.map((g) => ({ groupName: g.groupName, groupArn: g.groupArn })), ...(next !== undefined ? { nextToken: next } : {}) };
+        return {
+          thingGroups: page.map((g) => ({ groupName: g.groupName, groupArn: g.groupArn })),
+          ...(next !== undefined ? { nextToken: next } : {}),
+        };
       },
     };
   },

@@ -1,13 +1,32 @@
 import type { Operation } from '../operation.js';
-import { createKeysAndCertificate, deleteCertificate, describeCertificate, listCertificates, updateCertificate } from './certificates.js';
+import {
+  createKeysAndCertificate,
+  deleteCertificate,
+  describeCertificate,
+  listCertificates,
+  updateCertificate,
+} from './certificates.js';
 import { describeEndpoint } from './endpoint.js';
 import { createBillingGroup, createThingGroup, createThingType, describeThingType, listThingGroups } from './groups.js';
 import {
-  attachPolicy, createPolicy, createPolicyVersion, deletePolicy, deletePolicyVersion, detachPolicy, getPolicy, listAttachedPolicies, listPolicies,
-  listPolicyVersions, listPrincipalPolicies, listTargetsForPolicy,
+  attachPolicy,
+  createPolicy,
+  createPolicyVersion,
+  deletePolicy,
+  deletePolicyVersion,
+  detachPolicy,
+  getPolicy,
+  listAttachedPolicies,
+  listPolicies,
+  listPolicyVersions,
+  listPrincipalPolicies,
+  listTargetsForPolicy,
 } from './policies.js';
 import {
-  createProvisioningTemplateVersion, deleteProvisioningTemplateVersion, describeProvisioningTemplateVersion, listProvisioningTemplateVersions,
+  createProvisioningTemplateVersion,
+  deleteProvisioningTemplateVersion,
+  describeProvisioningTemplateVersion,
+  listProvisioningTemplateVersions,
 } from './template-versions.js';
 import { attachThingPrincipal, listPrincipalThings } from './thing-principals.js';
 import {

@@ -8,7 +8,15 @@ import { awsError, notFound } from '../errors.js';
 import type { ControlPlaneContext, Operation } from '../operation.js';
 import { epochSeconds, iotArn } from '../operation.js';
 import { paginate } from '../pagination.js';
-import { PAGE_SIZE, POLICY_NAME, checkName, queryBoolean, queryInteger, requiredHeader, requiredString } from '../validate.js';
+import {
+  PAGE_SIZE,
+  POLICY_NAME,
+  checkName,
+  queryBoolean,
+  queryInteger,
+  requiredHeader,
+  requiredString,
+} from '../validate.js';
 
 function policyResource(ctx: ControlPlaneContext, name: string): string {
   return iotArn(ctx, `policy/${name}`);
@@ -31,13 +39,22 @@ export const createPolicy: Operation = {
         const checked = validatePolicyDocument(document);
         if (!checked.ok) throw awsError('MalformedPolicyException', checked.message);
         if (ctx.registry.getPolicy(policyName) !== undefined) {
-          throw awsError('ResourceAlreadyExistsException', `Policy cannot be created - name already exists (name=${policyName})`, {
-            resourceId: policyName,
-            resourceArn: policyResource(ctx, policyName),
-          });
+          throw awsError(
+            'ResourceAlreadyExistsException',
+            `Policy cannot be created - name already exists (name=${policyName})`,
+            {
+              resourceId: policyName,
+              resourceArn: policyResource(ctx, policyName),
+            },
+          );
         }
         const p = ctx.registry.createPolicy(policyName, document);
-        return { policyName: p.policyName, policyArn: p.policyArn, policyDocument: p.policyDocument, policyVersionId: p.defaultVersionId };
+        return {
+          policyName: p.policyName,
+          policyArn: p.policyArn,
+          policyDocument: p.policyDocument,
+          policyVersionId: p.defaultVersionId,
+        };
       },
     };
   },
@@ -233,7 +250,12 @@ export const createPolicyVersion: Operation = {
         const p = ctx.registry.getPolicy(policyName);
         if (p === undefined) throw notFound(`Policy not found (name=${policyName})`);
         const v = ctx.registry.createPolicyVersion(policyName, document, setAsDefault);
-        return { policyArn: p.policyArn, policyDocument: v.document, policyVersionId: v.versionId, isDefaultVersion: v.isDefaultVersion };
+        return {
+          policyArn: p.policyArn,
+          policyDocument: v.document,
+          policyVersionId: v.versionId,
+          isDefaultVersion: v.isDefaultVersion,
+        };
       },
     };
   },
@@ -250,7 +272,13 @@ export const listPolicyVersions: Operation = {
       run() {
         if (ctx.registry.getPolicy(policyName) === undefined) throw notFound(`Policy not found (name=${policyName})`);
         return {
-          policyVersions: ctx.registry.listPolicyVersions(policyName).map((v) => ({ versionId: v.versionId, isDefaultVersion: v.isDefaultVersion, createDate: epochSeconds(v.createDate) })),
+          policyVersions: ctx.registry
+            .listPolicyVersions(policyName)
+            .map((v) => ({
+              versionId: v.versionId,
+              isDefaultVersion: v.isDefaultVersion,
+              createDate: epochSeconds(v.createDate),
+            })),
         };
       },
     };
@@ -263,14 +291,20 @@ export const deletePolicyVersion: Operation = {
   path: '/policies/{policyName}/version/{policyVersionId}',
   prepare({ labels }, ctx) {
     const policyName = checkName(labels.policyName ?? '', 'policyName', POLICY_NAME);
-    const versionId = checkName(labels.policyVersionId ?? '', 'policyVersionId', { pattern: '[0-9]+', min: 1, max: 20 });
+    const versionId = checkName(labels.policyVersionId ?? '', 'policyVersionId', {
+      pattern: '[0-9]+',
+      min: 1,
+      max: 20,
+    });
     return {
       permissions: [{ action: 'iot:DeletePolicyVersion', resource: policyResource(ctx, policyName) }],
       run() {
         const p = ctx.registry.getPolicy(policyName);
         if (p === undefined) throw notFound(`Policy not found (name=${policyName})`);
-        if (p.defaultVersionId === versionId) throw awsError('DeleteConflictException', 'Cannot delete the default version of a policy');
-        if (!ctx.registry.listPolicyVersions(policyName).some((v) => v.versionId === versionId)) throw notFound(`Policy version ${versionId} of ${policyName} not found`);
+        if (p.defaultVersionId === versionId)
+          throw awsError('DeleteConflictException', 'Cannot delete the default version of a policy');
+        if (!ctx.registry.listPolicyVersions(policyName).some((v) => v.versionId === versionId))
+          throw notFound(`Policy version ${versionId} of ${policyName} not found`);
         ctx.registry.deletePolicyVersion(policyName, versionId);
         return undefined;
       },

@@ -33,7 +33,12 @@ export const createProvisioningTemplateVersion: Operation = {
         const t = ctx.registry.requireTemplate(templateName);
         validateTemplate(templateBody);
         const v = ctx.registry.createProvisioningTemplateVersion(templateName, templateBody, setAsDefault);
-        return { templateArn: t.templateArn, templateName, versionId: v.versionId, isDefaultVersion: v.isDefaultVersion };
+        return {
+          templateArn: t.templateArn,
+          templateName,
+          versionId: v.versionId,
+          isDefaultVersion: v.isDefaultVersion,
+        };
       },
     };
   },
@@ -45,9 +50,14 @@ export const describeProvisioningTemplateVersion: Operation = {
   path: '/provisioning-templates/{templateName}/versions/{versionId}',
   prepare({ labels }, ctx) {
     const templateName = checkName(labels.templateName ?? '', 'templateName', TEMPLATE_NAME);
-    const versionId = queryInteger(new Map([['versionId', labels.versionId ?? '']]), 'versionId', { min: 1, max: Number.MAX_SAFE_INTEGER }) as number;
+    const versionId = queryInteger(new Map([['versionId', labels.versionId ?? '']]), 'versionId', {
+      min: 1,
+      max: Number.MAX_SAFE_INTEGER,
+    }) as number;
     return {
-      permissions: [{ action: 'iot:DescribeProvisioningTemplateVersion', resource: templateResource(ctx, templateName) }],
+      permissions: [
+        { action: 'iot:DescribeProvisioningTemplateVersion', resource: templateResource(ctx, templateName) },
+      ],
       run() {
         const v = ctx.registry.listProvisioningTemplateVersions(templateName).find((x) => x.versionId === versionId);
         if (v === undefined) throw notFound(`Version ${versionId} of template ${templateName} not found`);
@@ -67,7 +77,11 @@ export const listProvisioningTemplateVersions: Operation = {
     return {
       permissions: [{ action: 'iot:ListProvisioningTemplateVersions', resource: templateResource(ctx, templateName) }],
       run() {
-        const { page, next } = paginate(ctx.registry.listProvisioningTemplateVersions(templateName), query.get('nextToken'), maxResults);
+        const { page, next } = paginate(
+          ctx.registry.listProvisioningTemplateVersions(templateName),
+          query.get('nextToken'),
+          maxResults,
+        );
         return { versions: page.map(summary), ...(next !== undefined ? { nextToken: next } : {}) };
       },
     };
@@ -80,7 +94,10 @@ export const deleteProvisioningTemplateVersion: Operation = {
   path: '/provisioning-templates/{templateName}/versions/{versionId}',
   prepare({ labels }, ctx) {
     const templateName = checkName(labels.templateName ?? '', 'templateName', TEMPLATE_NAME);
-    const versionId = queryInteger(new Map([['versionId', labels.versionId ?? '']]), 'versionId', { min: 1, max: Number.MAX_SAFE_INTEGER }) as number;
+    const versionId = queryInteger(new Map([['versionId', labels.versionId ?? '']]), 'versionId', {
+      min: 1,
+      max: Number.MAX_SAFE_INTEGER,
+    }) as number;
     return {
       permissions: [{ action: 'iot:DeleteProvisioningTemplateVersion', resource: templateResource(ctx, templateName) }],
       run() {

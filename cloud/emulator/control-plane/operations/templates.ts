@@ -1,5 +1,9 @@
 /** Create/Describe/List/Update/DeleteProvisioningTemplate. */
-import type { PreProvisioningHook, ProvisioningTemplatePatch, ProvisioningTemplateRecord } from '../../registry/index.js';
+import type {
+  PreProvisioningHook,
+  ProvisioningTemplatePatch,
+  ProvisioningTemplateRecord,
+} from '../../registry/index.js';
 import { validateTemplate } from '../../templates/index.js';
 import { invalidRequest } from '../errors.js';
 import type { ControlPlaneContext, Operation } from '../operation.js';
@@ -35,7 +39,9 @@ function checkRoleArn(arn: string): string {
 
 function checkDescription(description: string | undefined): string | undefined {
   if (description !== undefined && description.length > TEMPLATE_DESCRIPTION_MAX) {
-    throw invalidRequest(`1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to ${TEMPLATE_DESCRIPTION_MAX}`);
+    throw invalidRequest(
+      `1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to ${TEMPLATE_DESCRIPTION_MAX}`,
+    );
   }
   return description;
 }
@@ -80,8 +86,12 @@ export const createProvisioningTemplate: Operation = {
     const enabled = optionalBoolean(body, 'enabled');
     const preProvisioningHook = parseHook(body);
     const type = optionalString(body, 'type') ?? 'FLEET_PROVISIONING';
-    if (!TEMPLATE_TYPES.has(type)) throw invalidRequest(`1 validation error detected: Value '${type}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [JITP, FLEET_PROVISIONING]`);
-    if (type === 'JITP' && preProvisioningHook !== undefined) throw invalidRequest('A pre-provisioning hook is not supported for JITP templates');
+    if (!TEMPLATE_TYPES.has(type))
+      throw invalidRequest(
+        `1 validation error detected: Value '${type}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [JITP, FLEET_PROVISIONING]`,
+      );
+    if (type === 'JITP' && preProvisioningHook !== undefined)
+      throw invalidRequest('A pre-provisioning hook is not supported for JITP templates');
     return {
       permissions: [
         { action: 'iot:CreateProvisioningTemplate', resource: templateResource(ctx, templateName) },
@@ -158,21 +168,25 @@ export const updateProvisioningTemplate: Operation = {
     if (role !== undefined) patch.provisioningRoleArn = checkRoleArn(role);
     const defaultVersionId = body.defaultVersionId;
     if (defaultVersionId !== undefined && defaultVersionId !== null) {
-      if (typeof defaultVersionId !== 'number' || !Number.isInteger(defaultVersionId)) throw invalidRequest('defaultVersionId must be an integer');
+      if (typeof defaultVersionId !== 'number' || !Number.isInteger(defaultVersionId))
+        throw invalidRequest('defaultVersionId must be an integer');
       patch.defaultVersionId = defaultVersionId;
     }
     const hook = parseHook(body);
     const remove = optionalBoolean(body, 'removePreProvisioningHook');
-    if (hook !== undefined && remove === true) throw invalidRequest('Cannot set and remove the pre-provisioning hook in the same request');
+    if (hook !== undefined && remove === true)
+      throw invalidRequest('Cannot set and remove the pre-provisioning hook in the same request');
     if (hook !== undefined) patch.preProvisioningHook = hook;
     if (remove === true) patch.preProvisioningHook = null;
     const permissions = [{ action: 'iot:UpdateProvisioningTemplate', resource: templateResource(ctx, templateName) }];
-    if (patch.provisioningRoleArn !== undefined) permissions.push({ action: 'iam:PassRole', resource: patch.provisioningRoleArn });
+    if (patch.provisioningRoleArn !== undefined)
+      permissions.push({ action: 'iam:PassRole', resource: patch.provisioningRoleArn });
     return {
       permissions,
       run() {
         const current = ctx.registry.requireTemplate(templateName);
-        if (current.type === 'JITP' && hook !== undefined) throw invalidRequest('A pre-provisioning hook is not supported for JITP templates');
+        if (current.type === 'JITP' && hook !== undefined)
+          throw invalidRequest('A pre-provisioning hook is not supported for JITP templates');
         ctx.registry.updateProvisioningTemplate(templateName, patch);
         return {};
       },
@@ -212,7 +226,8 @@ export const createProvisioningClaim: Operation = {
       async run() {
         const template = ctx.registry.requireTemplate(templateName);
         if (!template.enabled) throw invalidRequest(`The provisioning template ${templateName} is disabled`);
-        if (template.type !== 'FLEET_PROVISIONING') throw invalidRequest(`The provisioning template ${templateName} is not a fleet provisioning template`);
+        if (template.type !== 'FLEET_PROVISIONING')
+          throw invalidRequest(`The provisioning template ${templateName} is not a fleet provisioning template`);
         const now = ctx.now();
         const expiration = new Date(now.getTime() + CLAIM_VALIDITY_MS);
         const issued = await ctx.ca.createKeyPairAndCertificate({

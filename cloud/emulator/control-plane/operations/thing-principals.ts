@@ -39,7 +39,9 @@ export const attachThingPrincipal: Operation = {
     const principal = requiredHeader(headers, PRINCIPAL_HEADER, 'principal');
     const type = query.get('thingPrincipalType');
     if (type !== undefined && !THING_PRINCIPAL_TYPES.has(type)) {
-      throw invalidRequest(`1 validation error detected: Value '${type}' at 'thingPrincipalType' failed to satisfy constraint: Member must satisfy enum value set: [EXCLUSIVE_THING, NON_EXCLUSIVE_THING]`);
+      throw invalidRequest(
+        `1 validation error detected: Value '${type}' at 'thingPrincipalType' failed to satisfy constraint: Member must satisfy enum value set: [EXCLUSIVE_THING, NON_EXCLUSIVE_THING]`,
+      );
     }
     return {
       permissions: [{ action: 'iot:AttachThingPrincipal', resource: thingResource(ctx, thingName) }],
@@ -64,7 +66,11 @@ export const listPrincipalThings: Operation = {
       permissions: [{ action: 'iot:ListPrincipalThings', resource: '*' }],
       run() {
         requireKnownPrincipal(ctx, principal);
-        const { page, next } = paginate(ctx.registry.listPrincipalThings(principal), query.get('nextToken'), maxResults);
+        const { page, next } = paginate(
+          ctx.registry.listPrincipalThings(principal),
+          query.get('nextToken'),
+          maxResults,
+        );
         return { things: page, ...(next !== undefined ? { nextToken: next } : {}) };
       },
     };

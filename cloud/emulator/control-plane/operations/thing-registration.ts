@@ -9,7 +9,16 @@ import type { ControlPlaneContext, Operation } from '../operation.js';
 import { iotArn } from '../operation.js';
 import { paginate } from '../pagination.js';
 import type { JsonBody } from '../validate.js';
-import { PAGE_SIZE, THING_NAME, checkName, optionalBoolean, optionalInteger, optionalObject, optionalString, queryInteger } from '../validate.js';
+import {
+  PAGE_SIZE,
+  THING_NAME,
+  checkName,
+  optionalBoolean,
+  optionalInteger,
+  optionalObject,
+  optionalString,
+  queryInteger,
+} from '../validate.js';
 
 /** AttributePayload constraints (service model): names and values. */
 const ATTRIBUTE_NAME = { pattern: '[a-zA-Z0-9_.,@/:#-]+', min: 1, max: 128 } as const;
@@ -30,7 +39,9 @@ function attributePayload(body: JsonBody): { attributes?: Record<string, string>
   for (const [k, v] of Object.entries(raw)) {
     checkName(k, 'attributePayload.attributes.key', ATTRIBUTE_NAME);
     if (typeof v !== 'string' || v.length > ATTRIBUTE_VALUE_MAX || !ATTRIBUTE_VALUE.test(v)) {
-      throw invalidRequest(`1 validation error detected: Value at 'attributePayload.attributes.${k}' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.,@/:#=\\[\\]-]* and have length less than or equal to ${ATTRIBUTE_VALUE_MAX}`);
+      throw invalidRequest(
+        `1 validation error detected: Value at 'attributePayload.attributes.${k}' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.,@/:#=\\[\\]-]* and have length less than or equal to ${ATTRIBUTE_VALUE_MAX}`,
+      );
     }
     attributes[k] = v;
   }
@@ -71,7 +82,10 @@ export const createThing: Operation = {
           const existing = ctx.registry.getThing(thingName);
           if (existing === undefined) {
             // The thing type and billing group must exist (ResourceNotFoundException otherwise).
-            ctx.registry.groups.requireExisting({ ...(thingTypeName !== undefined ? { thingTypeName } : {}), ...(billingGroupName !== undefined ? { billingGroupName } : {}) });
+            ctx.registry.groups.requireExisting({
+              ...(thingTypeName !== undefined ? { thingTypeName } : {}),
+              ...(billingGroupName !== undefined ? { billingGroupName } : {}),
+            });
             return ctx.registry.createThing({
               thingName,
               ...(attributes ? { attributes } : {}),
@@ -79,8 +93,16 @@ export const createThing: Operation = {
               ...(billingGroupName !== undefined ? { billingGroupName } : {}),
             });
           }
-          if (!sameAttributes(existing.attributes, attributes ?? {}) || existing.thingTypeName !== thingTypeName || existing.billingGroupName !== billingGroupName) {
-            throw awsError('ResourceAlreadyExistsException', `Thing ${thingName} already exists in account with different attributes`, { resourceId: existing.thingId, resourceArn: existing.thingArn });
+          if (
+            !sameAttributes(existing.attributes, attributes ?? {}) ||
+            existing.thingTypeName !== thingTypeName ||
+            existing.billingGroupName !== billingGroupName
+          ) {
+            throw awsError(
+              'ResourceAlreadyExistsException',
+              `Thing ${thingName} already exists in account with different attributes`,
+              { resourceId: existing.thingId, resourceArn: existing.thingArn },
+            );
           }
           return existing;
         });
@@ -100,7 +122,8 @@ export const updateThing: Operation = {
     const expectedVersion = optionalInteger(body, 'expectedVersion');
     const thingTypeName = optionalString(body, 'thingTypeName');
     const removeThingType = optionalBoolean(body, 'removeThingType') ?? false;
-    if (removeThingType && thingTypeName !== undefined) throw invalidRequest('Cannot specify both thingTypeName and removeThingType');
+    if (removeThingType && thingTypeName !== undefined)
+      throw invalidRequest('Cannot specify both thingTypeName and removeThingType');
     return {
       permissions: [{ action: 'iot:UpdateThing', resource: thingResource(ctx, thingName) }],
       run() {
@@ -129,7 +152,11 @@ export const listThingPrincipals: Operation = {
       permissions: [{ action: 'iot:ListThingPrincipals', resource: thingResource(ctx, thingName) }],
       run() {
         requireThing(ctx.registry, thingName);
-        const { page, next } = paginate(ctx.registry.listThingPrincipals(thingName), query.get('nextToken'), maxResults);
+        const { page, next } = paginate(
+          ctx.registry.listThingPrincipals(thingName),
+          query.get('nextToken'),
+          maxResults,
+        );
         return { principals: page, ...(next !== undefined ? { nextToken: next } : {}) };
       },
     };
@@ -144,7 +171,9 @@ export const detachThingPrincipal: Operation = {
     const thingName = checkName(labels.thingName ?? '', 'thingName', THING_NAME);
     const principal = headers['x-amzn-principal'];
     if (typeof principal !== 'string' || principal.length === 0) {
-      throw invalidRequest("1 validation error detected: Value null at 'principal' failed to satisfy constraint: Member must not be null");
+      throw invalidRequest(
+        "1 validation error detected: Value null at 'principal' failed to satisfy constraint: Member must not be null",
+      );
     }
     return {
       permissions: [{ action: 'iot:DetachThingPrincipal', resource: thingResource(ctx, thingName) }],

@@ -36,7 +36,10 @@ export const describeThing: Operation = {
   },
 };
 
-function matchesFilter(t: ThingRecord, filter: { name?: string; value?: string; prefix: boolean; type?: string }): boolean {
+function matchesFilter(
+  t: ThingRecord,
+  filter: { name?: string; value?: string; prefix: boolean; type?: string },
+): boolean {
   if (filter.type !== undefined && t.thingTypeName !== filter.type) return false;
   if (filter.name !== undefined) {
     const v = t.attributes[filter.name];
@@ -61,7 +64,12 @@ export const listThings: Operation = {
     return {
       permissions: [{ action: 'iot:ListThings', resource: '*' }],
       run() {
-        const filter = { prefix, ...(name !== undefined ? { name } : {}), ...(value !== undefined ? { value } : {}), ...(type !== undefined ? { type } : {}) };
+        const filter = {
+          prefix,
+          ...(name !== undefined ? { name } : {}),
+          ...(value !== undefined ? { value } : {}),
+          ...(type !== undefined ? { type } : {}),
+        };
         const all = ctx.registry.listThings().filter((t) => matchesFilter(t, filter));
         const { page, next } = paginate(all, query.get('nextToken'), maxResults);
         return {
@@ -95,4 +103,3 @@ export const deleteThing: Operation = {
     };
   },
 };
-
