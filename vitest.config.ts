@@ -17,6 +17,7 @@ const FAST = [
   'cloud/**/*.test.ts',
   'peripheral/**/*.test.ts',
   'softap-fallback/**/*.test.ts',
+  'apps/**/*.test.ts',
   'demo/**/*.test.ts',
   'bench/**/*.test.ts',
   'test/protocol/**/*.test.ts',

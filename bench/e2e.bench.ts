@@ -112,7 +112,8 @@ function medians(mtu: number, samples: E2eSample[]): E2eFigures {
 async function childMain(): Promise<void> {
   const { IoTClient } = await import('@aws-sdk/client-iot');
   const { loadNoble, setNobleMtu, startAir } = await import('../ble/index.js');
-  const { findDevice, NobleDeviceLink, poweredOn, provisionDevice } = await import('../central/ble/index.js');
+  const { provisionDevice } = await import('../central/engine/index.js');
+  const { findDevice, NobleDeviceLink, poweredOn } = await import('../ble/central/index.js');
   const { Auth } = await import('../central/auth/auth.js');
   const { TokenCache } = await import('../central/auth/token-cache.js');
   const { claimMessage } = await import('../central/cloud/claim-message.js');
@@ -124,8 +125,8 @@ async function childMain(): Promise<void> {
   const { startDeviceProcess } = await import('../demo/device-process.js');
   const { signInThroughPages } = await import('../demo/login.js');
   const { runPubSub } = await import('../demo/pubsub.js');
-  const { deviceStorage } = await import('../peripheral/config/device.js');
-  const { readDeviceConfig } = await import('../peripheral/config/load.js');
+  const { deviceStorage } = await import('../apps/device/config/device.js');
+  const { readDeviceConfig } = await import('../apps/device/config/load.js');
   const { makeSetupCode } = await import('../peripheral/setup-code/index.js');
 
   const runs = Number(process.env.E2E_BENCH_RUNS ?? E2E_DEFAULT_RUNS);

@@ -4,7 +4,7 @@
  * 182, 244 and 509, against the minimum ceil(bytes / payload). Counts, not seconds.
  */
 import { KeyObject, webcrypto } from 'node:crypto';
-import '../cloud/emulator/ca/reflect-metadata.js';
+import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import type { BenchReport } from './run.js';
 import { encodeMessage } from '../protocol/codec.js';

@@ -126,3 +126,9 @@ export const MAX_ATT_PAYLOAD = 512;
 
 /** Longest value a read may return (info document, status read), in bytes: the ATT attribute limit. */
 export const MAX_READ_VALUE_BYTES = 512;
+
+/**
+ * Largest handshake message in bytes (a `reply`: 2 + 2 + 65 + 2 + 32 = 103); anything longer is rejected
+ * unread (SESSION.md §6.3). Defined here, with the other per-characteristic limits, for `session`.
+ */
+export const MAX_HANDSHAKE_MESSAGE_BYTES = 128;

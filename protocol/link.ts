@@ -12,6 +12,7 @@ import { MAX_MESSAGE_BYTES, MessageIdCounter, Reassembler, fragment } from './fr
 import {
   CHARACTERISTICS,
   MAX_ATT_PAYLOAD,
+  MAX_HANDSHAKE_MESSAGE_BYTES,
   MAX_READ_VALUE_BYTES,
   MIN_ATT_PAYLOAD,
   type CharacteristicName,
@@ -19,7 +20,6 @@ import {
 import type { Message, MessageType } from './messages.js';
 import { decodeErrorNotice, encodeErrorNotice, ERROR_NOTICE_CHARACTERISTIC, isErrorNotice } from './notice.js';
 import type { ErrorCode } from './errors.js';
-import { MAX_HANDSHAKE_MESSAGE_BYTES } from './session/messages.js';
 
 /** Message types each characteristic carries (PROTOCOL.md §2). `session` carries raw handshake bytes. */
 export const CHANNEL_MESSAGE_TYPES: Readonly<Record<CharacteristicName, readonly MessageType[]>> = {

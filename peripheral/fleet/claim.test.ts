@@ -1,5 +1,5 @@
 import { generateKeyPairSync, webcrypto } from 'node:crypto';
-import '../../cloud/emulator/ca/reflect-metadata.js';
+import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertClaimUsable, CLAIM_EXPIRY_MARGIN_MS, claimValidity } from './claim.js';

@@ -1,5 +1,5 @@
 import { webcrypto } from 'node:crypto';
-import '../../cloud/emulator/ca/reflect-metadata.js';
+import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { describe, expect, it } from 'vitest';
 import { parseCsr } from '../../cloud/emulator/ca/index.js';

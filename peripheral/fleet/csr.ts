@@ -3,7 +3,7 @@
  * @peculiar/x509) so that the private key never leaves it. EC P-256 by default; RSA-2048 selectable.
  */
 import { webcrypto } from 'node:crypto';
-import '../../cloud/emulator/ca/reflect-metadata.js';
+import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);

@@ -9,6 +9,9 @@ import { equalBytes } from './bytes.js';
 import { fail } from './fail.js';
 import { HASH_BYTES, POINT_BYTES } from './spake2plus.js';
 import { MAX_SALT_BYTES } from './verifier.js';
+import { MAX_HANDSHAKE_MESSAGE_BYTES } from '../gatt.js';
+
+export { MAX_HANDSHAKE_MESSAGE_BYTES };
 
 export const MSG_HELLO = 1;
 export const MSG_PARAMS = 2;
@@ -17,9 +20,6 @@ export const MSG_REPLY = 4;
 export const MSG_CONFIRM = 5;
 export const MSG_DONE = 6;
 export const MSG_ERROR = 7;
-
-/** Largest handshake message in bytes (a `reply`: 2 + 2 + 65 + 2 + 32 = 103); anything longer is rejected unread. */
-export const MAX_HANDSHAKE_MESSAGE_BYTES = 128;
 
 export type HandshakeMessage =
   | { readonly type: typeof MSG_HELLO; readonly version: number; readonly context: Uint8Array }

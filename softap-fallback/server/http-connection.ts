@@ -5,10 +5,10 @@
  */
 import { isErrorCode } from '../../protocol/errors.js';
 import type { ErrorCode } from '../../protocol/errors.js';
-import { GattConnection } from '../../peripheral/gatt/connection.js';
-import type { ConnectionOptions, FramedName } from '../../peripheral/gatt/connection.js';
-import type { Timers } from '../../peripheral/gatt/timers.js';
-import type { NotifyName, WritableName } from '../../central/ble/device-link.js';
+import { GattConnection } from '../../peripheral/engine/connection.js';
+import type { ConnectionOptions, FramedName } from '../../peripheral/engine/connection.js';
+import type { Timers } from '../../peripheral/engine/timers.js';
+import type { NotifyName, WritableName } from '../../central/engine/device-link.js';
 import { NOTIFY_CHANNELS } from '../client/api.js';
 import type { NotificationBatch } from '../client/api.js';
 import { toBase64Url } from '../client/base64url.js';

@@ -1,6 +1,6 @@
 /**
  * Builds the upload page in memory with esbuild: the TypeScript in page/ (which imports protocol/,
- * central/ble/ and the SoftAP fetch client) bundled, minified and down-levelled for phone browsers,
+ * central/engine/ and the SoftAP fetch client) bundled, minified and down-levelled for phone browsers,
  * plus the static HTML, CSS and icon. The device calls `buildPage()` once at start and hands the
  * result to `startSoftApServer({ page })`; nothing is written to disk.
  */

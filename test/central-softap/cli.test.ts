@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../central/cli/run.js';
+import { runCli } from '../../apps/central/cli/run.js';
 import {
   encodeSetupPayload,
   formatSetupCode,

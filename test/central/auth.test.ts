@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
 import { Auth, TOKEN_REFRESH_MARGIN_MS } from '../../central/auth/auth.js';
 import { TokenCache } from '../../central/auth/token-cache.js';
-import { readClientSecretFile } from '../../central/cli/context.js';
+import { readClientSecretFile } from '../../apps/central/cli/context.js';
 import { approveDeviceCode, signInThroughPages, startCentralFixture } from './fixture.js';
 import type { CentralFixture } from './fixture.js';
 

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNoble, startAir } from '../../ble/index.js';
 import type { AirServer, Noble } from '../../ble/index.js';
-import { runCli } from '../../central/cli/run.js';
+import { runCli } from '../../apps/central/cli/run.js';
 import {
   encodeSetupPayload,
   formatSetupCode,

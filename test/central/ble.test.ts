@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Air, loadBleno, loadNoble, setDefaultAir } from '../../ble/index.js';
 import type { Noble } from '../../ble/index.js';
-import { ProvisioningGattServer } from '../../peripheral/gatt/index.js';
+import { ProvisioningGattServer } from '../../ble/peripheral/index.js';
 import {
   AttemptLimiter,
   formatSetupCode,
@@ -17,15 +17,16 @@ import {
   MemoryAttemptStore,
   MIN_PBKDF2_ITERATIONS,
 } from '../../protocol/session/index.js';
-import { findDevice, NobleDeviceLink, provisionDevice, scanDevices } from '../../central/ble/index.js';
-import type { DeviceLink, Phase, ProvisionJob } from '../../central/ble/index.js';
+import { provisionDevice } from '../../central/engine/index.js';
+import { findDevice, NobleDeviceLink, scanDevices } from '../../ble/central/index.js';
+import type { DeviceLink, Phase, ProvisionJob } from '../../central/engine/index.js';
 import { deviceIdTag } from '../../protocol/advertisement.js';
 import type { ClaimMessage } from '../../protocol/messages.js';
 import { CLAIM_MIN_REMAINING_MS, CloudSession } from '../../central/cloud/cloud-session.js';
 import { claimMessage } from '../../central/cloud/claim-message.js';
 import { writeFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
-import { runCli } from '../../central/cli/run.js';
+import { runCli } from '../../apps/central/cli/run.js';
 import { encodeSetupPayload, parseSetupCode } from '../../protocol/session/index.js';
 import { makeDevice } from '../device/harness.js';
 import type { DeviceUnderTest } from '../device/harness.js';

@@ -3,7 +3,7 @@
  * service data only: noble does not say whether the name was shortened), PROTOCOL.md §3.
  */
 import { describe, expect, it } from 'vitest';
-import { nameMatches } from '../../central/ble/scanner.js';
+import { nameMatches } from '../../ble/central/scanner.js';
 import { deviceIdTag } from '../../protocol/advertisement.js';
 
 describe('nameMatches', () => {

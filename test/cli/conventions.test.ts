@@ -67,16 +67,16 @@ const PROGRAMS: [string, string, string[]][] = [
   ['setup', 'cloud/setup/cli.ts', []],
   ['setup decommission', 'cloud/setup/cli.ts', ['decommission']],
   ['bench', 'bench/run.ts', []],
-  ['central', 'central/cli.ts', []],
+  ['central', 'apps/central/cli.ts', []],
   ...['login', 'logout', 'whoami', 'claim', 'devices', 'provision'].map((c): [string, string, string[]] => [
     `central ${c}`,
-    'central/cli.ts',
+    'apps/central/cli.ts',
     [c],
   ]),
-  ['device', 'peripheral/cli.ts', []],
+  ['device', 'apps/device/cli.ts', []],
   ...['start', 'status', 'reset', 'make-setup-code'].map((c): [string, string, string[]] => [
     `device ${c}`,
-    'peripheral/cli.ts',
+    'apps/device/cli.ts',
     [c],
   ]),
   ['make-setup-code', 'peripheral/setup-code/cli.ts', []],
@@ -127,7 +127,7 @@ describe.concurrent('command-line conventions', () => {
   it(
     'central refuses a flag of another command (whoami --ssid) with exit 2',
     async () => {
-      const { code, stderr } = await run('central/cli.ts', ['whoami', '--ssid', 'x']);
+      const { code, stderr } = await run('apps/central/cli.ts', ['whoami', '--ssid', 'x']);
       expect(code, stderr).toBe(2);
       expect(stderr).toContain('central: whoami does not take --ssid');
     },
@@ -138,7 +138,7 @@ describe.concurrent('command-line conventions', () => {
     'central provision without --ssid exits 2 before the config is read or a setup code asked for',
     async () => {
       // No --setup-code: a prompt would come first if the flags were checked late; the config does not exist (exit 3 if read).
-      const { code, stderr } = await run('central/cli.ts', ['provision', '--device', 'pi-kitchen']);
+      const { code, stderr } = await run('apps/central/cli.ts', ['provision', '--device', 'pi-kitchen']);
       expect(code, stderr).toBe(2);
       expect(stderr).toContain('--ssid is required');
       expect(stderr).not.toMatch(/Setup code|CONFIG_INVALID/);
@@ -158,8 +158,8 @@ describe.concurrent('command-line conventions', () => {
         ['cloud/setup/cli.ts', ['--policy', 'open'], /setup: --policy must be one of/],
         ['cloud/cli.ts', ['--iot-port', '70000'], /cloud: --iot-port must be a port number/],
         ['ble/air/cli.ts', ['--clock', 'sundial'], /air: --clock must be realtime or virtual/],
-        ['peripheral/cli.ts', ['reset'], /device: reset forgets .* add --yes/],
-        ['peripheral/cli.ts', ['status', '--yes'], /device: --yes is an option of reset/],
+        ['apps/device/cli.ts', ['reset'], /device: reset forgets .* add --yes/],
+        ['apps/device/cli.ts', ['status', '--yes'], /device: --yes is an option of reset/],
         ['demo/cli.ts', ['--devices', '0'], /demo: --devices must be an integer/],
         ['bench/run.ts', ['no-such-bench'], /bench: unknown benchmark\(s\): no-such-bench/],
         [

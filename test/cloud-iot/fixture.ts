@@ -7,7 +7,7 @@ import { webcrypto } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import '../../cloud/emulator/ca/reflect-metadata.js';
+import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import mqtt from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';

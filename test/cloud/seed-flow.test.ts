@@ -22,7 +22,7 @@ import { iot, iotidentity, mqtt } from 'aws-iot-device-sdk-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Auth } from '../../central/auth/auth.js';
 import { TokenCache } from '../../central/auth/token-cache.js';
-import { readClientSecretFile } from '../../central/cli/context.js';
+import { readClientSecretFile } from '../../apps/central/cli/context.js';
 import { startEmulator } from '../../cloud/emulator/index.js';
 import type { RunningEmulator } from '../../cloud/emulator/index.js';
 import { DEVICE_POLICY_NAME, PROVISIONING_ROLE_NAME, TEMPLATE_NAME } from '../../cloud/setup/documents.js';

@@ -9,10 +9,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Air, closeStackTransport, loadNoble, setDefaultAir } from '../../ble/index.js';
 import type { Noble } from '../../ble/index.js';
-import { findDevice, NobleDeviceLink, poweredOn } from '../../central/ble/index.js';
-import type { DeviceLink } from '../../central/ble/index.js';
+import { findDevice, NobleDeviceLink, poweredOn } from '../../ble/central/index.js';
+import type { DeviceLink } from '../../central/engine/index.js';
 import type { CloudSession } from '../../central/cloud/cloud-session.js';
-import { RuntimeStatusFile } from '../../peripheral/config/runtime-status.js';
+import { RuntimeStatusFile } from '../../apps/device/config/runtime-status.js';
 import { startCentralFixture } from '../central/fixture.js';
 import type { CentralFixture } from '../central/fixture.js';
 import { loggedInCloud, provision, startTestDevice, until } from '../device-softap/harness.js';

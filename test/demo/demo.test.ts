@@ -18,7 +18,7 @@ const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Device processes started by a demo (their config lives in the demo's temp dir). */
 function deviceProcesses(): string[] {
   try {
-    return execFileSync('pgrep', ['-f', `peripheral/cli.ts start --config ${join(tmpdir(), 'demo-')}`], {
+    return execFileSync('pgrep', ['-f', `apps/device/cli.ts start --config ${join(tmpdir(), 'demo-')}`], {
       encoding: 'utf8',
     })
       .trim()

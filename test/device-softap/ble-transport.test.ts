@@ -6,8 +6,8 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Bleno } from '../../ble/index.js';
-import { BleTransport } from '../../softap-fallback/device/ble-transport.js';
-import type { GattServerOptions } from '../../peripheral/gatt/server.js';
+import { BleTransport } from '../../apps/device/transports/ble-transport.js';
+import type { GattServerOptions } from '../../ble/peripheral/server.js';
 import { ManualTimer } from './manual-timer.js';
 
 const added: NodeJS.SignalsListener[] = [];

@@ -10,7 +10,7 @@ import type { ProvisioningError } from '../../protocol/errors.js';
 import type { WifiMessage } from '../../protocol/messages.js';
 import { adaptWifiBackend } from '../../peripheral/agent/index.js';
 import { instantClock, SimulatedWifi } from '../../peripheral/wifi/simulated.js';
-import { main } from '../../peripheral/cli.js';
+import { main } from '../../apps/device/cli.js';
 import { makeDevice } from './harness.js';
 import { SimWifi } from './sim-wifi.js';
 import { startTestCloud } from './cloud.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Air, loadBleno, loadNoble, setDefaultAir } from '../../ble/index.js';
 import type { Noble } from '../../ble/index.js';
-import { ProvisioningGattServer } from '../../peripheral/gatt/index.js';
+import { ProvisioningGattServer } from '../../ble/peripheral/index.js';
 import { compactUuid, SERVICE_UUID } from '../../protocol/gatt.js';
 import type { WifiMessage } from '../../protocol/messages.js';
 import {

@@ -3,8 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../peripheral/cli.js';
-import { RUNTIME_STATUS_FILE } from '../../peripheral/config/runtime-status.js';
+import { main } from '../../apps/device/cli.js';
+import { RUNTIME_STATUS_FILE } from '../../apps/device/config/runtime-status.js';
 import { CredentialStore } from '../../peripheral/storage/credential-store.js';
 import { ProvisioningJournal } from '../../peripheral/storage/journal.js';
 

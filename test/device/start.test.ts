@@ -88,10 +88,14 @@ describe('device start', () => {
         wifi: { backend: 'simulated', networks: [{ ssid: 'home', passphrase: 'correct horse battery', rssi: -40 }] },
       }),
     );
-    child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'peripheral/cli.ts'), 'start', '--config', config], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'apps/device/cli.ts'), 'start', '--config', config],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     createInterface({ input: child.stdout! }).on('line', (l) => lines.push(l));
     createInterface({ input: child.stderr! }).on('line', (l) => lines.push(`stderr: ${l}`));
     await waitForLine(new RegExp(`device ${DEVICE_ID} on unix:.*: idle`));

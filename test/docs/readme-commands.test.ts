@@ -87,7 +87,7 @@ describe('README.md commands', () => {
   it('would catch a wrong script, subcommand or flag', () => {
     expect(problems('npm run nosuch')).toEqual(['npm run nosuch: no such script in package.json']);
     expect(problems('npm run central -- frobnicate')).toEqual([
-      'npm run central: central/cli.ts knows no subcommand frobnicate',
+      'npm run central: apps/central/cli.ts knows no subcommand frobnicate',
     ]);
     expect(problems('npm run demo -- --no-such-flag')).toEqual([
       'npm run demo: demo/cli.ts declares no flag --no-such-flag',

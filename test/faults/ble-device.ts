@@ -8,12 +8,12 @@ import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { Air, loadBleno, loadNoble, setDefaultAir } from '../../ble/index.js';
 import type { Bleno, Noble } from '../../ble/index.js';
-import { findDevice, NobleDeviceLink, poweredOn } from '../../central/ble/index.js';
-import type { DeviceLink } from '../../central/ble/index.js';
+import { findDevice, NobleDeviceLink, poweredOn } from '../../ble/central/index.js';
+import type { DeviceLink } from '../../central/engine/index.js';
 import type { WifiBackend } from '../../peripheral/agent/index.js';
 import type { FleetRunner } from '../../peripheral/agent/index.js';
 import { systemClock } from '../../peripheral/fleet/clock.js';
-import { ProvisioningGattServer } from '../../peripheral/gatt/index.js';
+import { ProvisioningGattServer } from '../../ble/peripheral/index.js';
 import {
   AttemptLimiter,
   formatSetupCode,

@@ -9,8 +9,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { provisionDevice } from '../../central/ble/index.js';
-import type { ProvisionJob } from '../../central/ble/index.js';
+import { provisionDevice } from '../../central/engine/index.js';
+import type { ProvisionJob } from '../../central/engine/index.js';
 import { CredentialStore } from '../../peripheral/storage/credential-store.js';
 import { ProvisioningJournal } from '../../peripheral/storage/journal.js';
 import type { JournalRecord } from '../../peripheral/storage/journal.js';

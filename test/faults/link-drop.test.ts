@@ -7,8 +7,8 @@
  * nothing half-written.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { provisionDevice } from '../../central/ble/index.js';
-import type { DeviceLink, ProvisionJob } from '../../central/ble/index.js';
+import { provisionDevice } from '../../central/engine/index.js';
+import type { DeviceLink, ProvisionJob } from '../../central/engine/index.js';
 import { random, startBleWorld } from './ble-device.js';
 import type { BleWorld } from './ble-device.js';
 import {

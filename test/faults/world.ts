@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { claimMessage } from '../../central/cloud/claim-message.js';
 import { CloudSession } from '../../central/cloud/cloud-session.js';
-import type { DeviceLink, WritableName } from '../../central/ble/index.js';
+import type { DeviceLink, WritableName } from '../../central/engine/index.js';
 import type { RunningEmulator } from '../../cloud/emulator/index.js';
 import { CredentialStore } from '../../peripheral/storage/credential-store.js';
 import { ProvisioningJournal } from '../../peripheral/storage/journal.js';

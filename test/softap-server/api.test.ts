@@ -5,8 +5,8 @@
  * behaviour on injected timers.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DeviceSession } from '../../central/ble/device-session.js';
-import type { DeviceLink } from '../../central/ble/device-link.js';
+import { DeviceSession } from '../../central/engine/device-session.js';
+import type { DeviceLink } from '../../central/engine/device-link.js';
 import { decodeMessage } from '../../protocol/codec.js';
 import { crc32 } from '../../protocol/crc32.js';
 import { FIRST_FRAME_HEADER_BYTES } from '../../protocol/framing.js';

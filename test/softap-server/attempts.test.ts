@@ -4,11 +4,11 @@
  * cannot switch transport to get more tries.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeviceSession } from '../../central/ble/device-session.js';
-import type { DeviceLink, NotifyName } from '../../central/ble/device-link.js';
-import { GattConnection } from '../../peripheral/gatt/connection.js';
-import { buildInfo } from '../../peripheral/gatt/info.js';
-import { systemTimers } from '../../peripheral/gatt/timers.js';
+import { DeviceSession } from '../../central/engine/device-session.js';
+import type { DeviceLink, NotifyName } from '../../central/engine/device-link.js';
+import { GattConnection } from '../../peripheral/engine/connection.js';
+import { buildInfo } from '../../peripheral/engine/info.js';
+import { systemTimers } from '../../peripheral/engine/timers.js';
 import { encodeMessage } from '../../protocol/codec.js';
 import {
   AttemptLimiter,

@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildInfo } from '../../peripheral/gatt/info.js';
-import type { Timers } from '../../peripheral/gatt/timers.js';
+import { buildInfo } from '../../peripheral/engine/info.js';
+import type { Timers } from '../../peripheral/engine/timers.js';
 import { encodeMessage } from '../../protocol/codec.js';
 import {
   AttemptLimiter,

@@ -4,8 +4,8 @@
  * against the in-process cloud emulator.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { provisionDevice } from '../../central/ble/provision.js';
-import type { Phase } from '../../central/ble/provision.js';
+import { provisionDevice } from '../../central/engine/provision.js';
+import type { Phase } from '../../central/engine/provision.js';
 import { connectHttp } from '../../softap-fallback/client/http-link.js';
 import type { HttpDeviceLinkApi } from '../../softap-fallback/client/http-link.js';
 import { startTestCloud } from '../device/cloud.js';

@@ -3,7 +3,7 @@ import { createPrivateKey, generateKeyPairSync, webcrypto, X509Certificate } fro
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import './reflect-metadata.js';
+import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificateIdOf, CertificateRequestError, EmulatorCa } from './index.js';

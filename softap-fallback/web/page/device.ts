@@ -4,9 +4,9 @@
  * (then closed at once, so the device is free and no session idles while the person picks files),
  * and `provisionDevice` for the job itself, on a fresh session.
  */
-import { DeviceSession } from '../../../central/ble/device-session.js';
-import { provisionDevice } from '../../../central/ble/provision.js';
-import type { ProvisionHooks, ProvisionResult, WifiSettings } from '../../../central/ble/provision.js';
+import { DeviceSession } from '../../../central/engine/device-session.js';
+import { provisionDevice } from '../../../central/engine/provision.js';
+import type { ProvisionHooks, ProvisionResult, WifiSettings } from '../../../central/engine/provision.js';
 import { ProvisioningError } from '../../../protocol/errors.js';
 import type { ClaimMessage, ScanNetwork } from '../../../protocol/messages.js';
 import type { RandomSource } from '../../../protocol/session/index.js';

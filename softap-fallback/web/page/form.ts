@@ -18,7 +18,7 @@ import {
   SSID_MAX_BYTES,
 } from '../../../protocol/messages.js';
 import type { WifiSecurity } from '../../../protocol/messages.js';
-import type { WifiSettings } from '../../../central/ble/provision.js';
+import type { WifiSettings } from '../../../central/engine/provision.js';
 
 /** Ids of the inputs a FieldError can point at (the page focuses it). */
 export type FieldId =

@@ -1,6 +1,6 @@
 /**
  * The SoftAP upload page (issue #9): setup code → Wi-Fi scan → network, password, claim files →
- * progress to "provisioned". All protocol work is the shared code (protocol/, central/ble/), run
+ * progress to "provisioned". All protocol work is the shared code (protocol/, central/engine/), run
  * here in the browser, so the Wi-Fi password and the claim key are sealed before they leave the
  * phone. Served by the device itself under CSP default-src 'self': no inline script, no CDN.
  */

@@ -2,7 +2,7 @@
 import { ERROR_TABLE, isErrorCode } from '../../../protocol/errors.js';
 import type { ErrorCode } from '../../../protocol/errors.js';
 import type { ProvisioningState } from '../../../protocol/states.js';
-import type { Phase } from '../../../central/ble/provision.js';
+import type { Phase } from '../../../central/engine/provision.js';
 
 export const STATE_TEXT: Record<ProvisioningState, string> = {
   idle: 'Waiting for the phone',

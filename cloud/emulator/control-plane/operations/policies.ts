@@ -272,13 +272,11 @@ export const listPolicyVersions: Operation = {
       run() {
         if (ctx.registry.getPolicy(policyName) === undefined) throw notFound(`Policy not found (name=${policyName})`);
         return {
-          policyVersions: ctx.registry
-            .listPolicyVersions(policyName)
-            .map((v) => ({
-              versionId: v.versionId,
-              isDefaultVersion: v.isDefaultVersion,
-              createDate: epochSeconds(v.createDate),
-            })),
+          policyVersions: ctx.registry.listPolicyVersions(policyName).map((v) => ({
+            versionId: v.versionId,
+            isDefaultVersion: v.isDefaultVersion,
+            createDate: epochSeconds(v.createDate),
+          })),
         };
       },
     };

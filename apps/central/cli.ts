@@ -1,0 +1,21 @@
+/**
+ * `central`: the phone, as a Node CLI (npm run central -- COMMAND). See central/README.md.
+ */
+import { openBrowser } from '../../central/auth/open-browser.js';
+import { runCli } from './cli/run.js';
+
+/** Exits once stdout and stderr are flushed: noble's HCI transport would keep the process alive. */
+function exit(code: number): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
+runCli(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stdin: process.stdin,
+  env: process.env,
+  openBrowser: (url) => openBrowser(url),
+}).then(exit, (err: unknown) => {
+  console.error(err);
+  exit(1);
+});

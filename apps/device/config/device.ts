@@ -1,0 +1,241 @@
+/**
+ * Puts the device together from its configuration: storage, Wi-Fi backend, fleet routine, the agent
+ * behind the JobLock, and the two ways in: BLE (GATT server on the configured HCI transport) and
+ * the SoftAP (access point + HTTP server), switched per `softap.mode` (apps/device/transports).
+ * Both share ONE attempt limiter, the agent and the info bytes. `device start` runs this.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeMessage } from '../../../protocol/codec.js';
+import { AttemptLimiter } from '../../../protocol/session/index.js';
+import { nodeCommandRunner } from '../../../softap-fallback/ap/command-runner.js';
+import { accessPointConfigForDevice } from '../../../softap-fallback/ap/device-config.js';
+import { LinuxAccessPoint } from '../../../softap-fallback/ap/linux-backend.js';
+import { SimulatedAccessPoint } from '../../../softap-fallback/ap/simulated-backend.js';
+import type { AccessPointBackend } from '../../../softap-fallback/ap/backend.js';
+import type { AccessPointConfigInput } from '../../../softap-fallback/ap/config.js';
+import {
+  BleTransport,
+  JobLockedAgent,
+  loadOrCreateDeviceSecret,
+  SoftApTransport,
+  startProvisioningHttpServer,
+  startSetupTransports,
+} from '../transports/index.js';
+import type { RunningSetup } from '../transports/index.js';
+import { JobLock } from '../../../softap-fallback/policy/job-lock.js';
+import type { JobLockEvent } from '../../../softap-fallback/policy/job-lock.js';
+import { ssidForDevice } from '../../../softap-fallback/ap/identity.js';
+import { adaptWifiBackend, claimFleetRunner, JobFile } from '../../../peripheral/agent/index.js';
+import type { WifiBackend } from '../../../peripheral/agent/index.js';
+import { buildInfo, systemTimers } from '../../../peripheral/engine/index.js';
+import { FileAttemptStore, readVerifierFile } from '../../../peripheral/setup-code/index.js';
+import { CredentialStore } from '../../../peripheral/storage/credential-store.js';
+import { ProvisioningJournal } from '../../../peripheral/storage/journal.js';
+import { systemClock } from '../../../peripheral/fleet/clock.js';
+import { NmcliBackend } from '../../../peripheral/wifi/nmcli.js';
+import { SimulatedWifi } from '../../../peripheral/wifi/simulated.js';
+import type { WifiBackend as SystemWifi } from '../../../peripheral/wifi/types.js';
+import { WpaCliBackend } from '../../../peripheral/wifi/wpa-cli.js';
+import { readTrustPem } from './load.js';
+import { RuntimeStatusFile } from './runtime-status.js';
+import type { DeviceConfig } from './schema.js';
+
+export const CREDENTIALS_DIR = 'credentials';
+export const JOURNAL_FILE = 'journal.log';
+export const ATTEMPTS_FILE = 'attempts.json';
+/** The Linux AP backend's runtime directory (a tmpfs: a reboot clears stale pid files). */
+export const SOFTAP_RUNTIME_DIR = '/run/trusted-provisioning/softap';
+
+export interface DeviceStorage {
+  store: CredentialStore;
+  journal: ProvisioningJournal;
+  jobFile: JobFile;
+}
+
+export function deviceStorage(config: DeviceConfig): DeviceStorage {
+  return {
+    store: new CredentialStore({ dir: join(config.stateDir, CREDENTIALS_DIR) }),
+    journal: new ProvisioningJournal({ path: join(config.stateDir, JOURNAL_FILE) }),
+    jobFile: new JobFile(config.stateDir),
+  };
+}
+
+/** The station Wi-Fi as the platform drives it (with `current()` for the link monitor). */
+export function systemWifi(config: DeviceConfig): SystemWifi {
+  switch (config.wifi.backend) {
+    case 'nmcli':
+      return new NmcliBackend({ ifname: config.wifi.interface });
+    case 'wpa_cli':
+      return new WpaCliBackend({ ifname: config.wifi.interface });
+    case 'simulated':
+      return new SimulatedWifi({ networks: config.wifi.networks.map((n) => ({ ...n })) });
+  }
+}
+
+export function wifiBackend(config: DeviceConfig): WifiBackend {
+  return adaptWifiBackend(systemWifi(config));
+}
+
+export function accessPointBackend(config: DeviceConfig, log: (line: string) => void): AccessPointBackend {
+  if (config.softap.accessPoint.backend === 'simulated') return new SimulatedAccessPoint({ clock: Date.now });
+  return new LinuxAccessPoint({ run: nodeCommandRunner(), stateDir: SOFTAP_RUNTIME_DIR, onWarning: log });
+}
+
+export interface RunningDevice {
+  readonly deviceId: string;
+  /** The agent behind the JobLock (`jobTransport` says who holds it). */
+  readonly agent: JobLockedAgent;
+  readonly setup: RunningSetup;
+  /** The SoftAP page's URL while the AP runs. */
+  readonly softapUrl: string | undefined;
+  stop(): Promise<void>;
+}
+
+export interface StartDeviceOverrides {
+  /** Tests: a backend of their own (e.g. a SimulatedAccessPoint they inspect). */
+  accessPoint?: AccessPointBackend;
+}
+
+export async function startDevice(
+  config: DeviceConfig,
+  log: (line: string) => void,
+  overrides: StartDeviceOverrides = {},
+): Promise<RunningDevice> {
+  const verifier = readVerifierFile(config.verifierPath);
+  const caPem = readTrustPem(config);
+  // The attempt counter and the journal live here; 0700 as they sit next to the keys.
+  mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+  const { store, journal, jobFile } = deviceStorage(config);
+  const wifi = systemWifi(config);
+  // Set once the transports run; the lock (needed by the agent, which they need) reports to it.
+  const wiring: { setup?: RunningSetup } = {};
+  // Job events before the transports are up (a phone quicker than the policy) are replayed after.
+  const early: JobLockEvent[] = [];
+  const lock = new JobLock({ onChange: (event) => (wiring.setup ? wiring.setup.jobEvent(event) : early.push(event)) });
+  const agent = new JobLockedAgent(
+    {
+      store,
+      journal,
+      jobFile,
+      wifi: adaptWifiBackend(wifi),
+      fleet: claimFleetRunner({
+        store,
+        journal,
+        caPem,
+        serialNumber: config.serialNumber ?? verifier.deviceId,
+        keyAlgorithm: config.keyAlgorithm,
+      }),
+      clock: systemClock,
+      log,
+    },
+    lock,
+  );
+  await agent.start();
+  // ONE limiter: wrong setup codes over BLE and over the SoftAP count together.
+  const attempts = new AttemptLimiter(new FileAttemptStore(join(config.stateDir, ATTEMPTS_FILE)), Date.now);
+  const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
+  const describe = {
+    ...(config.model !== undefined ? { model: config.model } : {}),
+    ...(config.firmware !== undefined ? { firmware: config.firmware } : {}),
+  };
+  const info = (): Uint8Array =>
+    encodeMessage(buildInfo({ deviceId: verifier.deviceId, state: agent.state, ...describe }));
+
+  const ble = new BleTransport({
+    transport: config.ble.transport,
+    maxAttMtu: config.ble.maxAttMtu,
+    timers: systemTimers,
+    log,
+    server: { agent, verifier, attempts, random, idleTimeoutMs: config.ble.idleTimeoutMs, ...describe, log },
+  });
+  const runtime = new RuntimeStatusFile(config.stateDir);
+  const presence = { unknown: 'unknown', present: 'available', absent: 'unavailable' } as const;
+  const report = (): Promise<void> =>
+    runtime.write(
+      {
+        pid: process.pid,
+        transport: config.ble.transport,
+        ble: presence[ble.controller],
+        since: new Date().toISOString(),
+      },
+      (err) => log(`status: could not write ${runtime.path}: ${err.message}`),
+    );
+  await report();
+  ble.onController(() => {
+    void report();
+  });
+  const ap = config.softap.accessPoint;
+  const backend = overrides.accessPoint ?? accessPointBackend(config, log);
+  const softap = new SoftApTransport({
+    backend,
+    log,
+    accessPoint: async (): Promise<AccessPointConfigInput> => {
+      const base = {
+        interface: ap.interface,
+        countryCode: ap.countryCode ?? 'XX',
+        ...(ap.channel !== undefined ? { channel: ap.channel } : {}),
+      };
+      if (ap.security === 'open')
+        return {
+          ...base,
+          ssid: ssidForDevice(verifier.deviceId, ap.ssidPrefix),
+          security: { mode: 'open', acknowledgeOpenNetwork: true },
+        };
+      const deviceSecret = await loadOrCreateDeviceSecret(ap.secretPath, 'softap.accessPoint.secretPath', log);
+      return accessPointConfigForDevice({
+        ...base,
+        deviceId: verifier.deviceId,
+        deviceSecret,
+        ssidPrefix: ap.ssidPrefix,
+      });
+    },
+    startServer: () =>
+      startProvisioningHttpServer({
+        agent,
+        deviceId: verifier.deviceId,
+        verifier,
+        attempts,
+        info,
+        random,
+        now: Date.now,
+        timers: systemTimers,
+        listen: config.softap.listen,
+        ...(config.softap.claimDefaults ? { claimDefaults: config.softap.claimDefaults } : {}),
+        log,
+      }),
+  });
+  const running = await startSetupTransports({
+    mode: config.softap.mode,
+    policy: config.softap.policy,
+    ble,
+    softap,
+    agent,
+    wifiConnected: async () => (await wifi.current()).connected,
+    timer: systemTimers,
+    clock: () => performance.now(),
+    log,
+  }).catch(async (err: unknown) => {
+    ble.close();
+    await agent.stop();
+    await runtime.remove();
+    throw err;
+  });
+  wiring.setup = running;
+  for (const event of early.splice(0)) running.jobEvent(event);
+  return {
+    deviceId: verifier.deviceId,
+    agent,
+    setup: running,
+    get softapUrl() {
+      return running.softapUrl;
+    },
+    async stop() {
+      await running.stop();
+      ble.close();
+      await agent.stop();
+      await runtime.remove();
+    },
+  };
+}

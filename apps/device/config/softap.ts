@@ -1,0 +1,191 @@
+/**
+ * The `softap` section of the device configuration: when the setup access point runs (the fallback
+ * policy of softap-fallback/policy, or always/never), where its HTTP server listens, which access
+ * point backend runs it, and the non-secret claim defaults the upload page pre-fills.
+ * Validated like the rest of the file: CONFIG_INVALID naming the field (`softap.listen.port …`).
+ */
+import { join } from 'node:path';
+import { isProvisioningError } from '../../../protocol/errors.js';
+import { validateInterfaceName, validateSsid } from '../../../softap-fallback/ap/config.js';
+import { DEFAULT_AP_ADDRESS, SSID_PREFIX_MAX_BYTES, DEFAULT_SSID_PREFIX } from '../../../softap-fallback/ap/limits.js';
+import { resolveFallbackPolicyConfig } from '../../../softap-fallback/policy/config.js';
+import type { FallbackPolicyConfigInput } from '../../../softap-fallback/policy/config.js';
+
+/** `policy`: the fallback policy decides (production); `always`: AP + server from boot (development, demo); `never`: BLE only. */
+export type SoftApMode = 'policy' | 'always' | 'never';
+export const SOFTAP_MODES: readonly SoftApMode[] = ['policy', 'always', 'never'];
+export type AccessPointBackendName = 'linux' | 'simulated';
+export const ACCESS_POINT_BACKENDS: readonly AccessPointBackendName[] = ['linux', 'simulated'];
+
+/** The seed's page: http://10.0.0.1 (port 80). */
+export const DEFAULT_SOFTAP_PORT = 80;
+/** With the simulated AP nothing owns 10.0.0.1: serve on loopback, on a free port (logged). */
+export const SIMULATED_SOFTAP_HOST = '127.0.0.1';
+export const SIMULATED_SOFTAP_PORT = 0;
+/** Device secret the WPA2 passphrase is derived from (softap-fallback/ap/identity.ts), in stateDir. */
+export const DEFAULT_SOFTAP_SECRET_FILE = 'softap-secret.bin';
+
+export interface SoftApClaimDefaults {
+  readonly host: string;
+  readonly port: number;
+  readonly templateName: string;
+}
+
+export interface SoftApConfig {
+  readonly mode: SoftApMode;
+  /** The fallback policy's settings (validated; softap-fallback/policy resolves them). */
+  readonly policy: FallbackPolicyConfigInput;
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly accessPoint: {
+    readonly backend: AccessPointBackendName;
+    readonly interface: string;
+    /** ISO 3166-1 alpha-2; required for the linux backend (a wrong country is a regulatory problem). */
+    readonly countryCode?: string;
+    readonly channel?: number;
+    readonly ssidPrefix: string;
+    /** `wpa2` with the per-device passphrase, or an explicitly acknowledged open network. */
+    readonly security: 'wpa2' | 'open';
+    /** At least 32 bytes; created (random, 0600) on first start when absent. */
+    readonly secretPath: string;
+  };
+  /** Served at /api/v1/claim-defaults (not secret); absent = 404 and the page asks. */
+  readonly claimDefaults?: SoftApClaimDefaults;
+}
+
+/** The subset of the config reader softap parsing needs (schema.ts's Reader). */
+export interface FieldReader {
+  fail(path: string, problem: string): never;
+  object(value: unknown, path: string, allowed: readonly string[]): Record<string, unknown>;
+  string(value: unknown, path: string, fallback?: string): string;
+  optionalString(value: unknown, path: string): string | undefined;
+  integer(value: unknown, path: string, min: number, max: number, fallback?: number): number;
+  oneOf<T extends string>(value: unknown, path: string, options: readonly T[], fallback: T): T;
+}
+
+/** Re-throws a validator's CONFIG_INVALID (`field: why`) as the reader's, under `prefix`. */
+function rethrowUnder(r: FieldReader, prefix: string, run: () => void): void {
+  try {
+    run();
+  } catch (err) {
+    if (!isProvisioningError(err) || err.code !== 'CONFIG_INVALID' || err.detail === undefined) throw err;
+    const at = err.detail.indexOf(': ');
+    r.fail(`${prefix}.${err.detail.slice(0, at)}`, err.detail.slice(at + 2));
+  }
+}
+
+function nullableNumber(r: FieldReader, value: unknown, path: string): number | null | undefined {
+  if (value === undefined || value === null) return value;
+  if (typeof value !== 'number') r.fail(path, 'must be a number or null (trigger off)');
+  return value;
+}
+
+/**
+ * `defaultBackend`: `simulated` when the Wi-Fi is simulated (development), else `linux` (a real Pi).
+ */
+export function parseSoftApConfig(
+  r: FieldReader,
+  raw: unknown,
+  stateDir: string,
+  defaultBackend: AccessPointBackendName,
+): SoftApConfig {
+  const s = r.object(raw ?? {}, 'softap', [
+    '$comment',
+    'mode',
+    'triggers',
+    'apRetrySeconds',
+    'listen',
+    'accessPoint',
+    'claimDefaults',
+  ]);
+  const mode = r.oneOf(s['mode'], 'softap.mode', SOFTAP_MODES, 'policy');
+  const t = r.object(s['triggers'] ?? {}, 'softap.triggers', ['noBleController', 'bleIdleMinutes', 'wifiLossSeconds']);
+  const triggers: NonNullable<FallbackPolicyConfigInput['triggers']> = {
+    ...(t['noBleController'] !== undefined ? { noBleController: t['noBleController'] as boolean } : {}),
+  };
+  const idle = nullableNumber(r, t['bleIdleMinutes'], 'softap.triggers.bleIdleMinutes');
+  if (idle !== undefined) triggers.bleIdleMinutes = idle;
+  const loss = nullableNumber(r, t['wifiLossSeconds'], 'softap.triggers.wifiLossSeconds');
+  if (loss !== undefined) triggers.wifiLossSeconds = loss;
+  const policy: FallbackPolicyConfigInput = {
+    triggers,
+    ...(s['apRetrySeconds'] !== undefined ? { apRetrySeconds: s['apRetrySeconds'] as number } : {}),
+  };
+  rethrowUnder(r, 'softap', () => resolveFallbackPolicyConfig(policy));
+
+  const ap = r.object(s['accessPoint'] ?? {}, 'softap.accessPoint', [
+    'backend',
+    'interface',
+    'countryCode',
+    'channel',
+    'ssidPrefix',
+    'security',
+    'secretPath',
+  ]);
+  const backend = r.oneOf(ap['backend'], 'softap.accessPoint.backend', ACCESS_POINT_BACKENDS, defaultBackend);
+  const iface = r.string(ap['interface'], 'softap.accessPoint.interface', 'wlan0');
+  rethrowUnder(r, 'softap.accessPoint', () => validateInterfaceName(iface));
+  const countryCode = r.optionalString(ap['countryCode'], 'softap.accessPoint.countryCode');
+  if (countryCode !== undefined && !/^[A-Z]{2}$/.test(countryCode))
+    r.fail('softap.accessPoint.countryCode', 'must be an ISO 3166-1 alpha-2 code in upper case, e.g. DE');
+  if (countryCode === undefined && backend === 'linux' && mode !== 'never') {
+    r.fail(
+      'softap.accessPoint.countryCode',
+      'is required for the linux backend (ISO 3166-1 alpha-2, e.g. DE), or set softap.mode to "never"',
+    );
+  }
+  const channel =
+    ap['channel'] === undefined ? undefined : r.integer(ap['channel'], 'softap.accessPoint.channel', 1, 13);
+  const ssidPrefix = r.string(ap['ssidPrefix'], 'softap.accessPoint.ssidPrefix', DEFAULT_SSID_PREFIX);
+  rethrowUnder(r, 'softap.accessPoint', () => validateSsid(ssidPrefix, 'ssidPrefix'));
+  if (new TextEncoder().encode(ssidPrefix).length > SSID_PREFIX_MAX_BYTES)
+    r.fail('softap.accessPoint.ssidPrefix', `must be at most ${SSID_PREFIX_MAX_BYTES} bytes`);
+  const security = r.oneOf(ap['security'], 'softap.accessPoint.security', ['wpa2', 'open'] as const, 'wpa2');
+
+  const simulated = backend === 'simulated';
+  const l = r.object(s['listen'] ?? {}, 'softap.listen', ['host', 'port']);
+  const host = r.string(l['host'], 'softap.listen.host', simulated ? SIMULATED_SOFTAP_HOST : DEFAULT_AP_ADDRESS);
+  if (!/^(\d{1,3}\.){3}\d{1,3}$/.test(host) && host !== 'localhost')
+    r.fail('softap.listen.host', 'must be a dotted-quad IPv4 address (the AP address, 10.0.0.1 by default)');
+  const port = r.integer(
+    l['port'],
+    'softap.listen.port',
+    0,
+    65_535,
+    simulated ? SIMULATED_SOFTAP_PORT : DEFAULT_SOFTAP_PORT,
+  );
+
+  let claimDefaults: SoftApClaimDefaults | undefined;
+  if (s['claimDefaults'] !== undefined) {
+    const c = r.object(s['claimDefaults'], 'softap.claimDefaults', ['host', 'port', 'templateName']);
+    const chost = r.string(c['host'], 'softap.claimDefaults.host');
+    if (!/^[A-Za-z0-9.-]{1,253}$/.test(chost))
+      r.fail('softap.claimDefaults.host', 'must be a host name or IPv4 address');
+    const templateName = r.string(c['templateName'], 'softap.claimDefaults.templateName');
+    if (!/^[0-9A-Za-z_-]{1,36}$/.test(templateName))
+      r.fail('softap.claimDefaults.templateName', 'must be 1-36 of A-Z a-z 0-9 _ -');
+    claimDefaults = {
+      host: chost,
+      port: r.integer(c['port'], 'softap.claimDefaults.port', 1, 65_535, 8883),
+      templateName,
+    };
+  }
+  return {
+    mode,
+    policy,
+    listen: { host, port },
+    accessPoint: {
+      backend,
+      interface: iface,
+      ...(countryCode !== undefined ? { countryCode } : {}),
+      ...(channel !== undefined ? { channel } : {}),
+      ssidPrefix,
+      security,
+      secretPath: r.string(
+        ap['secretPath'],
+        'softap.accessPoint.secretPath',
+        join(stateDir, DEFAULT_SOFTAP_SECRET_FILE),
+      ),
+    },
+    ...(claimDefaults !== undefined ? { claimDefaults } : {}),
+  };
+}

@@ -1,0 +1,8 @@
+/** The device's per-connection engine (PROTOCOL.md), transport-neutral: BLE and HTTP drive it. See README.md. */
+export { GattConnection } from './connection.js';
+export type { ConnectionOptions, FramedName, Notifier } from './connection.js';
+export { buildInfo, DEVICE_FEATURES } from './info.js';
+export type { InfoInput } from './info.js';
+export { DEFAULT_ATT_PAYLOAD, GATT_MAX_MTU, SESSION_IDLE_TIMEOUT_MS } from './limits.js';
+export { systemTimers } from './timers.js';
+export type { Timers } from './timers.js';
