@@ -121,7 +121,7 @@ async function childMain(): Promise<void> {
   const { loadCentralConfig } = await import('../central/config/config.js');
   const { startEmulator } = await import('../cloud/emulator/index.js');
   const { runSetup } = await import('../cloud/setup/setup.js');
-  const { DEVICE_POLICY_NAME, PROVISIONING_ROLE_NAME } = await import('../cloud/setup/documents.js');
+  const { DEVICE_POLICY_NAME, PROVISIONING_ROLE_NAME } = await import('../cloud/deploy/documents.js');
   const { startDeviceProcess } = await import('../demo/device-process.js');
   const { signInThroughPages } = await import('../demo/login.js');
   const { runPubSub } = await import('../demo/pubsub.js');

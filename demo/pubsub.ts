@@ -4,7 +4,7 @@
  * is under things/<thingName>/, the only topics the device policy allows.
  */
 import mqtt from 'mqtt';
-import { deviceTopicPrefix } from '../cloud/setup/documents.js';
+import { deviceTopicPrefix } from '../cloud/deploy/documents.js';
 import type { CommittedCredentials } from '../peripheral/storage/credential-store.js';
 
 /** Messages published and expected back, as in pubsub.py. */

@@ -22,7 +22,7 @@ import { loadCentralConfig } from '../central/config/config.js';
 import { startEmulator } from '../cloud/emulator/index.js';
 import type { RunningEmulator } from '../cloud/emulator/index.js';
 import { runSetup } from '../cloud/setup/setup.js';
-import { DEVICE_POLICY_NAME, PROVISIONING_ROLE_NAME } from '../cloud/setup/documents.js';
+import { DEVICE_POLICY_NAME, PROVISIONING_ROLE_NAME } from '../cloud/deploy/documents.js';
 import { deviceStorage } from '../apps/device/config/device.js';
 import { readDeviceConfig } from '../apps/device/config/load.js';
 import { makeSetupCode } from '../peripheral/setup-code/index.js';

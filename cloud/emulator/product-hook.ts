@@ -2,13 +2,13 @@
  * The product's pre-provisioning hook (cloud/hook) for the template's hook ARN: the function
  * deployed to the emulator's Lambda when there is one (as AWS runs the Lambda that
  * `npm run setup -- --real` deploys), otherwise the same module in-process. It calls this emulator's control plane
- * with credentials that carry only the hook role's policy (cloud/setup/documents.ts), so a missing
+ * with credentials that carry only the hook role's policy (cloud/deploy/documents.ts), so a missing
  * permission fails here as it would in AWS.
  */
 import { randomBytes } from 'node:crypto';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { createPreProvisioningHook } from '../hook/pre-provisioning.js';
-import { HOOK_FUNCTION_NAME, HOOK_ROLE_NAME, hookFunctionArn, hookRolePolicy } from '../setup/documents.js';
+import { HOOK_FUNCTION_NAME, HOOK_ROLE_NAME, hookFunctionArn, hookRolePolicy } from '../deploy/documents.js';
 import type { HookHandler, PreProvisioningHookOutput } from './broker/index.js';
 import type { EmulatedLambda } from './lambda/index.js';
 import type { CredentialStore, PolicyDocument } from './contracts.js';

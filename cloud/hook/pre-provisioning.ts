@@ -26,7 +26,7 @@ import {
 
 /** A device serial: letters, digits, `_` and `-`, 1–64 characters, starting with a letter or digit. */
 export const SERIAL_NUMBER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-/** The template names the thing `mything_<SerialNumber>` (cloud/setup/documents.ts). */
+/** The template names the thing `mything_<SerialNumber>` (cloud/deploy/documents.ts). */
 export const THING_NAME_PREFIX = 'mything_';
 /** The thing attribute the hook (and the decommission command) write; AWS allows 3 on an untyped thing. */
 export const PROVISIONED_BY_ATTRIBUTE = 'provisionedBy';

@@ -26,7 +26,7 @@ import {
   PROVISIONING_ROLE_NAME,
   provisioningRoleTrustPolicy,
   TEMPLATE_NAME,
-} from './documents.js';
+} from '../deploy/documents.js';
 import { decommission, DEFAULT_AUDIT_LOG } from './decommission.js';
 import { deployHook } from './lambda-deploy.js';
 import type { HookDeployOptions, HookDeployResult } from './lambda-deploy.js';

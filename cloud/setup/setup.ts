@@ -20,8 +20,8 @@ import {
   HOOK_PAYLOAD_VERSION,
   hookFunctionArn,
   provisioningTemplateBody,
-} from './documents.js';
-import type { AccountRef } from './documents.js';
+} from '../deploy/documents.js';
+import type { AccountRef } from '../deploy/documents.js';
 import { seedPolicyDocument } from './seed-policy.js';
 import type { PolicyChoice } from './seed-policy.js';
 

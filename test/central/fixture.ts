@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { startEmulator } from '../../cloud/emulator/index.js';
 import { runSetup } from '../../cloud/setup/setup.js';
-import { DEVICE_POLICY_NAME, PROVISIONING_ROLE_NAME } from '../../cloud/setup/documents.js';
+import { DEVICE_POLICY_NAME, PROVISIONING_ROLE_NAME } from '../../cloud/deploy/documents.js';
 import type { RunningEmulator } from '../../cloud/emulator/index.js';
 import { loadCentralConfig } from '../../central/config/config.js';
 import type { CentralConfig } from '../../central/config/config.js';

@@ -15,7 +15,7 @@ import { fromCognitoIdentityPool } from '@aws-sdk/credential-providers';
 import { startEmulator } from '../../cloud/emulator/index.js';
 import type { RunningEmulator } from '../../cloud/emulator/index.js';
 import { runSetup } from '../../cloud/setup/setup.js';
-import { DEVICE_POLICY_NAME, TEMPLATE_NAME } from '../../cloud/setup/documents.js';
+import { DEVICE_POLICY_NAME, TEMPLATE_NAME } from '../../cloud/deploy/documents.js';
 import * as client from 'openid-client';
 import { codeFlowLogin, deviceGrantLogin, discover } from '../cloud-identity/login.js';
 

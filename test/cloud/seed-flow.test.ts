@@ -25,7 +25,7 @@ import { TokenCache } from '../../central/auth/token-cache.js';
 import { readClientSecretFile } from '../../apps/central/cli/context.js';
 import { startEmulator } from '../../cloud/emulator/index.js';
 import type { RunningEmulator } from '../../cloud/emulator/index.js';
-import { DEVICE_POLICY_NAME, PROVISIONING_ROLE_NAME, TEMPLATE_NAME } from '../../cloud/setup/documents.js';
+import { DEVICE_POLICY_NAME, PROVISIONING_ROLE_NAME, TEMPLATE_NAME } from '../../cloud/deploy/documents.js';
 import type { PolicyChoice } from '../../cloud/setup/seed-policy.js';
 import { runSetup } from '../../cloud/setup/setup.js';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { CreateProvisioningClaimCommand, IoTClient } from '@aws-sdk/client-iot';
 import { startEmulator } from '../../cloud/emulator/index.js';
 import type { RunningEmulator } from '../../cloud/emulator/index.js';
-import { DEVICE_POLICY_NAME, PROVISIONING_ROLE_NAME } from '../../cloud/setup/documents.js';
+import { DEVICE_POLICY_NAME, PROVISIONING_ROLE_NAME } from '../../cloud/deploy/documents.js';
 import { runSetup } from '../../cloud/setup/setup.js';
 import type { ClaimMessage } from '../../protocol/messages.js';
 

@@ -2,14 +2,14 @@
  * Attack (issue #14): a claim connected with a provisioned thing's name as client id and took the
  * device's session over (reconnecting once a second kept the device offline 92 % of the time). A
  * claim CONNECT with a registered thing name is refused, with the reason logged, and the device
- * stays connected. The product's device policy ("pubsub", cloud/setup/documents.ts) lets a
+ * stays connected. The product's device policy ("pubsub", cloud/deploy/documents.ts) lets a
  * certificate connect only as the thing it is attached to.
  */
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAllowed } from '../../cloud/emulator/policy/index.js';
 import type { PolicyDocument } from '../../cloud/emulator/contracts.js';
-import { devicePolicyDocument } from '../../cloud/setup/documents.js';
+import { devicePolicyDocument } from '../../cloud/deploy/documents.js';
 import { DEVICE_POLICY, startIotFixture } from '../cloud-iot/fixture.js';
 import type { Credentials, IotFixture } from '../cloud-iot/fixture.js';
 

@@ -20,10 +20,10 @@ import {
   HOOK_FUNCTION_NAME,
   HOOK_ROLE_NAME,
   PROVISIONING_ROLE_NAME,
-} from '../../cloud/setup/documents.js';
+} from '../../cloud/deploy/documents.js';
 import { deployHook, INVOKE_STATEMENT_ID } from '../../cloud/setup/lambda-deploy.js';
 import { runSetup } from '../../cloud/setup/setup.js';
-import { readStoredZip } from '../../cloud/setup/zip.js';
+import { readStoredZip } from '../../cloud/deploy/zip.js';
 import { claimConnection, createCertificateFromCsr, registerThing } from './takeover-fixture.js';
 import type { TestCloud } from './takeover-fixture.js';
 

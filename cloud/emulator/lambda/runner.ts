@@ -13,7 +13,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../config/atomic-file.js';
 import type { CredentialStore } from '../contracts.js';
-import { readStoredZip } from '../../setup/zip.js';
+import { readStoredZip } from '../../deploy/zip.js';
 import type { FunctionRecord, LambdaStore } from './store.js';
 
 /** Lambda: a synchronous invocation's response is at most 6 MB. */

@@ -1,7 +1,8 @@
 /**
  * The AWS-side documents of trusted-user fleet provisioning, after the seed document
  * (/work/shared/seeds/000_…: the "pubsub" policy and TrustedUserProvisioningTemplate), tightened:
- * a device may connect only as its own thing and use only its own topics.
+ * a device may connect only as its own thing and use only its own topics. Here, not in setup/,
+ * because setup writes them to an account and the emulator runs the hook under the same role policy.
  */
 
 export const DEVICE_POLICY_NAME = 'pubsub';

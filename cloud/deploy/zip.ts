@@ -2,6 +2,7 @@
  * A minimal ZIP writer (stored entries, no compression; APPNOTE.TXT 6.3: local file header, central
  * directory, end of central directory): what Lambda's CreateFunction/UpdateFunctionCode take as
  * `ZipFile`. Enough for one bundled handler; Lambda's limit (50 MB zipped upload) is checked first.
+ * Setup writes the package, the emulator's Lambda reads it back: one format, here between them.
  */
 import { crc32 } from '../../protocol/crc32.js';
 
