@@ -29,6 +29,28 @@ export class UserDirectory {
   findBySub(sub: string): OidcUserConfig | undefined {
     return this.bySubject.get(sub);
   }
+
+  /** What an access token says about the user (keycloak-shape.ts's AccountLookup). */
+  accountOf(sub: string): { username: string; email?: string; name?: string } | undefined {
+    const user = this.bySubject.get(sub);
+    return user
+      ? {
+          username: user.username,
+          ...(user.email ? { email: user.email } : {}),
+          ...(user.name ? { name: user.name } : {}),
+        }
+      : undefined;
+  }
+}
+
+/** A user's claims for the ID token and userinfo (findAccount and the password grant). */
+export function userClaims(user: OidcUserConfig): Record<string, unknown> {
+  return {
+    sub: user.sub,
+    preferred_username: user.username,
+    ...(user.name ? { name: user.name } : {}),
+    ...(user.email ? { email: user.email, email_verified: true } : {}),
+  };
 }
 
 function equalSecrets(a: string, b: string): boolean {
