@@ -60,7 +60,7 @@ async function childMain(): Promise<void> {
   const dir = process.env.CLOUD_BENCH_DIR as string;
   const ca = await EmulatorCa.openOrCreate(join(dir, 'ca'));
   const registry = Registry.open(join(dir, 'registry.sqlite'));
-  registry.createPolicy(
+  registry.policies.create(
     'bench-device',
     JSON.stringify({
       Version: '2012-10-17',
@@ -74,7 +74,7 @@ async function childMain(): Promise<void> {
       ],
     }),
   );
-  registry.createProvisioningTemplate({
+  registry.templates.create({
     templateName: TEMPLATE,
     enabled: true,
     provisioningRoleArn: 'arn:aws:iam::123456789012:role/Bench',
@@ -99,7 +99,7 @@ async function childMain(): Promise<void> {
   const claims: { cert: string; key: string }[] = [];
   for (let i = 0; i < CLAIM_POOL; i++) {
     const c = await ca.createKeyPairAndCertificate({ validity: { notAfter: new Date(Date.now() + 3600_000) } });
-    registry.insertCertificate({
+    registry.certificates.insert({
       certificateId: c.certificateId,
       certificatePem: c.certificatePem,
       status: 'ACTIVE',

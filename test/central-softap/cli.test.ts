@@ -199,7 +199,7 @@ describe('central provision --transport softap', () => {
       attPayload: 512,
     });
     expect(r.stderr).toContain('registering');
-    expect(fx.emulator.registry.getThing(`mything_${SERIAL}`)?.attributes).toMatchObject({ DeviceLocation: 'Attic' });
+    expect(fx.emulator.registry.things.get(`mything_${SERIAL}`)?.attributes).toMatchObject({ DeviceLocation: 'Attic' });
     expect(device.device.agent.state).toBe('provisioned');
     for (const text of [r.stdout + r.stderr, device.log.join('\n')]) {
       expect(text).not.toContain(NET.passphrase);

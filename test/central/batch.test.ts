@@ -167,8 +167,9 @@ describe('central provision --all', () => {
     ]);
     // One login, one claim for the whole batch (it stays fresh for minutes).
     expect(summary.claimsIssued).toBe(1);
-    for (const id of ['SN-B1', 'SN-B2', 'SN-B3']) expect(fx.emulator.registry.getThing(`mything_${id}`)).toBeDefined();
-    expect(fx.emulator.registry.getThing('mything_SN-B5')).toBeUndefined();
+    for (const id of ['SN-B1', 'SN-B2', 'SN-B3'])
+      expect(fx.emulator.registry.things.get(`mything_${id}`)).toBeDefined();
+    expect(fx.emulator.registry.things.get('mything_SN-B5')).toBeUndefined();
     const all = stdout + stderr;
     expect(all).not.toContain(NET.passphrase);
     for (const d of devices) {

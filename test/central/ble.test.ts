@@ -139,7 +139,7 @@ describe('central BLE provisioning over the virtual air', () => {
       },
     });
     expect(result.thingName).toBe(`mything_${SERIAL}`);
-    expect(fx.emulator.registry.getCertificate(result.certificateId)?.status).toBe('ACTIVE');
+    expect(fx.emulator.registry.certificates.get(result.certificateId)?.status).toBe('ACTIVE');
     expect(result.attempts).toBe(1);
     expect(phases).toEqual(['connect', 'session', 'scan', 'transfer', 'provision']);
     expect(Object.keys(result.phasesMs).sort()).toEqual(['connect', 'provision', 'scan', 'session', 'transfer']);
@@ -290,7 +290,7 @@ describe('central CLI over BLE', () => {
     expect(r.code).toBe(0);
     expect(r.json).toMatchObject({ ok: true, deviceId: DEVICE_ID, thingName: `mything_${SERIAL}` });
     expect(r.stderr).toContain('registering');
-    expect(fx.emulator.registry.getThing(`mything_${SERIAL}`)?.attributes).toMatchObject({ DeviceLocation: 'Hall' });
+    expect(fx.emulator.registry.things.get(`mything_${SERIAL}`)?.attributes).toMatchObject({ DeviceLocation: 'Hall' });
     for (const text of [r.stdout + r.stderr, list.stdout + list.stderr]) {
       expect(text).not.toContain(NET.passphrase);
       expect(text).not.toContain(parseSetupCode(setupCode));

@@ -36,7 +36,7 @@ describe('central federation and claim against the emulator', () => {
     const left = claim.expiresAt.getTime() - Date.now();
     expect(left).toBeGreaterThan(4 * 60_000);
     expect(left).toBeLessThanOrEqual(5 * 60_000);
-    const stored = fx.emulator.registry.getCertificate(claim.certificateId);
+    const stored = fx.emulator.registry.certificates.get(claim.certificateId);
     expect(stored?.isClaim).toBe(true);
     expect(stored?.templateName).toBe(fx.config.iot.provisioningTemplateName);
   });

@@ -203,7 +203,7 @@ describe.skipIf(VERSION === undefined)(
     });
 
     it('describes and lists things, certificates and the endpoint', async () => {
-      h.registry.createThing({ thingName: 'mything_cli', attributes: { location: 'Seattle' } });
+      h.registry.things.create({ thingName: 'mything_cli', attributes: { location: 'Seattle' } });
       const [thing, things, endpoint, certs] = await Promise.all([
         ok(['describe-thing', '--thing-name', 'mything_cli']),
         ok(['list-things']),
@@ -225,7 +225,7 @@ describe.skipIf(VERSION === undefined)(
       const described = await ok(['describe-certificate', '--certificate-id', id]);
       expect(described.certificateDescription).toMatchObject({ certificateId: id, status: 'ACTIVE', ownedBy: ACCOUNT });
       expect(await ok(['update-certificate', '--certificate-id', id, '--new-status', 'INACTIVE'])).toEqual({});
-      expect(h.registry.getCertificate(id)?.status).toBe('INACTIVE');
+      expect(h.registry.certificates.get(id)?.status).toBe('INACTIVE');
     });
 
     it('gives a bare host name for --endpoint "$(aws iot describe-endpoint … --output text)"', async () => {
@@ -321,9 +321,9 @@ describe.skipIf(VERSION === undefined)(
         ok(['delete-policy', '--policy-name', 'cleanup']),
         ok(['delete-thing', '--thing-name', 'mything_cleanup']),
       ]);
-      expect(h.registry.getThing('mything_cleanup')).toBeUndefined();
-      expect(h.registry.getCertificate(id)).toBeUndefined();
-      expect(h.registry.getPolicy('cleanup')).toBeUndefined();
+      expect(h.registry.things.get('mything_cleanup')).toBeUndefined();
+      expect(h.registry.certificates.get(id)).toBeUndefined();
+      expect(h.registry.policies.get('cleanup')).toBeUndefined();
     });
 
     it('answers thing types and groups, and one error for an operation not offered', async () => {

@@ -126,13 +126,13 @@ describe('a thing from creation to deletion', () => {
     expect(await errorName(iot.send(new DescribeThingCommand({ thingName: 'mything_1' })))).toBe(
       'ResourceNotFoundException',
     );
-    expect(h.registry.getCertificate(keys.certificateId!)).toBeUndefined();
-    expect(h.registry.getPolicy('pubsub')).toBeUndefined();
+    expect(h.registry.certificates.get(keys.certificateId!)).toBeUndefined();
+    expect(h.registry.policies.get('pubsub')).toBeUndefined();
   });
 
   it('forceDelete detaches policies of an inactive certificate', async () => {
     const keys = await iot.send(new CreateKeysAndCertificateCommand({}));
-    expect(h.registry.getCertificate(keys.certificateId!)?.status).toBe('INACTIVE');
+    expect(h.registry.certificates.get(keys.certificateId!)?.status).toBe('INACTIVE');
     await iot.send(new CreatePolicyCommand({ policyName: 'forced', policyDocument: DOC }));
     await iot.send(new AttachPolicyCommand({ policyName: 'forced', target: keys.certificateArn! }));
     await iot.send(new DeleteCertificateCommand({ certificateId: keys.certificateId, forceDelete: true }));

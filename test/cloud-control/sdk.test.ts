@@ -226,7 +226,7 @@ describe('CreateProvisioningClaim', () => {
     const expiration = claim.expiration as Date;
     expect(expiration.getTime()).toBeGreaterThanOrEqual(before + 5 * 60_000 - 1000);
     expect(expiration.getTime()).toBeLessThanOrEqual(after + 5 * 60_000);
-    const record = h.registry.getCertificate(claim.certificateId as string);
+    const record = h.registry.certificates.get(claim.certificateId as string);
     expect(record).toMatchObject({ isClaim: true, templateName: TEMPLATE_NAME, status: 'ACTIVE' });
   });
 
@@ -382,7 +382,7 @@ describe('policies', () => {
 describe('things', () => {
   it('describes, lists with filters and pages, and deletes things', async () => {
     for (let i = 0; i < 5; i++)
-      h.registry.createThing({
+      h.registry.things.create({
         thingName: `mything_${i}`,
         attributes: { location: i % 2 === 0 ? 'Seattle' : 'Berlin' },
       });

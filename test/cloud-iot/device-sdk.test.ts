@@ -113,7 +113,7 @@ describe('aws-iot-device-sdk-v2 against the emulator', () => {
       parameters: { SerialNumber: 'sdk311', DeviceLocation: 'Lyon' },
     });
     expect(registered.thingName).toBe('mything_sdk311');
-    expect(fx.registry.getThing('mything_sdk311')?.attributes.location).toBe('Lyon');
+    expect(fx.registry.things.get('mything_sdk311')?.attributes.location).toBe('Lyon');
     identity.close();
     await connection.disconnect();
 

@@ -96,8 +96,8 @@ export async function startIotFixture(
   const now = (): Date => clock.now;
   const ca = await EmulatorCa.openOrCreate(join(dir, 'ca'));
   const registry = Registry.open(join(dir, 'registry.sqlite'), { now });
-  registry.createPolicy(DEVICE_POLICY, DEVICE_POLICY_DOCUMENT);
-  registry.createProvisioningTemplate({
+  registry.policies.create(DEVICE_POLICY, DEVICE_POLICY_DOCUMENT);
+  registry.templates.create({
     templateName: TEMPLATE_NAME,
     templateBody: TEMPLATE_BODY,
     enabled: true,
@@ -118,7 +118,7 @@ export async function startIotFixture(
       const issued = await ca.createKeyPairAndCertificate({
         validity: { notAfter: new Date(Date.now() + 24 * 3600_000) },
       });
-      registry.insertCertificate({
+      registry.certificates.insert({
         certificateId: issued.certificateId,
         certificatePem: issued.certificatePem,
         status: 'ACTIVE',

@@ -29,7 +29,7 @@ describe('fleet provisioning over raw MQTT (mqtt.js)', () => {
         certificateOwnershipToken: string;
       };
       expect(cert.certificateId).toMatch(/^[0-9a-f]{64}$/);
-      expect(fx.registry.getCertificate(cert.certificateId)?.status).toBe('PENDING_ACTIVATION');
+      expect(fx.registry.certificates.get(cert.certificateId)?.status).toBe('PENDING_ACTIVATION');
       expect(new X509Certificate(cert.certificatePem).checkIssued(new X509Certificate(fx.ca.caCertPem))).toBe(true);
 
       const serial = `sn${protocolVersion}`;
@@ -46,8 +46,8 @@ describe('fleet provisioning over raw MQTT (mqtt.js)', () => {
         thingName: `mything_${serial}`,
       });
       expect(reg.outcome).toBe('accepted');
-      expect(fx.registry.getCertificate(cert.certificateId)?.status).toBe('ACTIVE');
-      expect(fx.registry.getThing(`mything_${serial}`)?.attributes).toEqual({
+      expect(fx.registry.certificates.get(cert.certificateId)?.status).toBe('ACTIVE');
+      expect(fx.registry.things.get(`mything_${serial}`)?.attributes).toEqual({
         version: 'v1',
         serialNumber: serial,
         location: 'Seattle',
@@ -152,18 +152,18 @@ describe('fleet provisioning over raw MQTT (mqtt.js)', () => {
 
   it('never forwards API requests or replies, even to a client whose policy allows everything', async () => {
     const issued = await fx.ca.createKeyPairAndCertificate({ validity: { notAfter: new Date(Date.now() + 3600_000) } });
-    const rec = fx.registry.insertCertificate({
+    const rec = fx.registry.certificates.insert({
       certificateId: issued.certificateId,
       certificatePem: issued.certificatePem,
       status: 'ACTIVE',
       notBefore: issued.notBefore,
       notAfter: issued.notAfter,
     });
-    fx.registry.createPolicy(
+    fx.registry.policies.create(
       'allow-all',
       JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }] }),
     );
-    fx.registry.attachPolicy('allow-all', rec.certificateArn);
+    fx.registry.policies.attach('allow-all', rec.certificateArn);
     const spy = await fx.connect(
       { certificateId: issued.certificateId, cert: issued.certificatePem, key: issued.keyPair.PrivateKey },
       { clientId: 'spy', protocolVersion: 5 },
@@ -191,14 +191,14 @@ describe('fleet provisioning over raw MQTT (mqtt.js)', () => {
   it('substitutes certificate policy variables', async () => {
     const { csrPem, keyPem } = await makeCsr('ec', 'CN=sensor-7, O=Acme');
     const issued = await fx.ca.issueCertificate({ csrPem, validity: { notAfter: new Date(Date.now() + 3600_000) } });
-    const rec = fx.registry.insertCertificate({
+    const rec = fx.registry.certificates.insert({
       certificateId: issued.certificateId,
       certificatePem: issued.certificatePem,
       status: 'ACTIVE',
       notBefore: issued.notBefore,
       notAfter: issued.notAfter,
     });
-    fx.registry.createPolicy(
+    fx.registry.policies.create(
       'by-cn',
       JSON.stringify({
         Version: '2012-10-17',
@@ -216,7 +216,7 @@ describe('fleet provisioning over raw MQTT (mqtt.js)', () => {
         ],
       }),
     );
-    fx.registry.attachPolicy('by-cn', rec.certificateArn);
+    fx.registry.policies.attach('by-cn', rec.certificateArn);
     const creds = { certificateId: issued.certificateId, cert: issued.certificatePem, key: keyPem };
     await expect(fx.connect(creds, { clientId: 'sensor-8' })).rejects.toThrow(/Not authorized/i);
     const c = await fx.connect(creds, { clientId: 'sensor-7' });
@@ -268,7 +268,7 @@ describe('fleet provisioning over raw MQTT (mqtt.js)', () => {
     const claim = await fx.newClaim();
     const c = await fx.connect(claim, { clientId: 'claim-inactive' });
     const gone = closed(c);
-    fx.registry.updateCertificateStatus(claim.certificateId, 'INACTIVE');
+    fx.registry.certificates.updateStatus(claim.certificateId, 'INACTIVE');
     expect(fx.broker.disconnectCertificate(claim.certificateId)).toBe(1);
     await gone;
     await expect(fx.connect(claim, { clientId: 'claim-inactive-2' })).rejects.toThrow(/Not authorized/i);

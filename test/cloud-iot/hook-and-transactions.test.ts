@@ -92,7 +92,7 @@ describe('pre-provisioning hook and transactional RegisterThing', () => {
   }
 
   it('calls an HTTP hook with AWS input shape and applies its parameterOverrides', async () => {
-    fx.registry.updateProvisioningTemplate(TEMPLATE_NAME, {
+    fx.registry.templates.update(TEMPLATE_NAME, {
       preProvisioningHook: { targetArn: hookUrl, payloadVersion: '2020-04-01' },
     });
     hookAnswer = () => ({ allowProvisioning: true, parameterOverrides: { DeviceLocation: 'FromHook' } });
@@ -129,8 +129,8 @@ describe('pre-provisioning hook and transactional RegisterThing', () => {
     const r = await register(cert.certificateOwnershipToken, { SerialNumber: 'refused' });
     expect(r.outcome).toBe('rejected');
     expect(r.body).toMatchObject({ statusCode: 403, errorCode: 'ACCESS_DENIED' });
-    expect(fx.registry.getThing('mything_refused')).toBeUndefined();
-    expect(fx.registry.getCertificate(cert.certificateId)?.status).toBe('PENDING_ACTIVATION');
+    expect(fx.registry.things.get('mything_refused')).toBeUndefined();
+    expect(fx.registry.certificates.get(cert.certificateId)?.status).toBe('PENDING_ACTIVATION');
   });
 
   it('answers ACCESS_DENIED when the hook does not answer in time', async () => {
@@ -147,19 +147,19 @@ describe('pre-provisioning hook and transactional RegisterThing', () => {
       modulePath,
       'export default (input) => ({ allowProvisioning: input.parameters.SerialNumber.startsWith("ok"), parameterOverrides: { DeviceLocation: "Module" } });\n',
     );
-    fx.registry.updateProvisioningTemplate(TEMPLATE_NAME, { preProvisioningHook: { targetArn: modulePath } });
+    fx.registry.templates.update(TEMPLATE_NAME, { preProvisioningHook: { targetArn: modulePath } });
     const ok = await register((await newCertificate()).certificateOwnershipToken, { SerialNumber: 'ok1' });
     expect(ok.body).toMatchObject({ thingName: 'mything_ok1', deviceConfiguration: { Location: 'Module' } });
     const no = await register((await newCertificate()).certificateOwnershipToken, { SerialNumber: 'no1' });
     expect(no.body).toMatchObject({ errorCode: 'ACCESS_DENIED' });
-    fx.registry.updateProvisioningTemplate(TEMPLATE_NAME, { preProvisioningHook: null });
+    fx.registry.templates.update(TEMPLATE_NAME, { preProvisioningHook: null });
   });
 
   it('maps a Lambda ARN to a configured local handler, and refuses unmapped ARNs', async () => {
-    fx.registry.updateProvisioningTemplate(TEMPLATE_NAME, { preProvisioningHook: { targetArn: LAMBDA_ARN } });
+    fx.registry.templates.update(TEMPLATE_NAME, { preProvisioningHook: { targetArn: LAMBDA_ARN } });
     const ok = await register((await newCertificate()).certificateOwnershipToken, { SerialNumber: 'lambda1' });
     expect(ok.body).toMatchObject({ thingName: 'mything_lambda1', deviceConfiguration: { Location: 'Lambda' } });
-    fx.registry.updateProvisioningTemplate(TEMPLATE_NAME, {
+    fx.registry.templates.update(TEMPLATE_NAME, {
       preProvisioningHook: { targetArn: 'arn:aws:lambda:us-east-1:123456789012:function:unknown' },
     });
     const no = await register((await newCertificate()).certificateOwnershipToken, { SerialNumber: 'lambda2' });
@@ -168,21 +168,21 @@ describe('pre-provisioning hook and transactional RegisterThing', () => {
       errorCode: 'ACCESS_DENIED',
       errorMessage: expect.stringMatching(/no local target/),
     });
-    fx.registry.updateProvisioningTemplate(TEMPLATE_NAME, { preProvisioningHook: null });
+    fx.registry.templates.update(TEMPLATE_NAME, { preProvisioningHook: null });
   });
 
   it('rolls a failing RegisterThing back and keeps its token usable', async () => {
     const body = JSON.parse(TEMPLATE_BODY) as { Resources: Record<string, unknown> };
     body.Resources.missing = { Type: 'AWS::IoT::Policy', Properties: { PolicyName: 'DoesNotExist' } };
-    fx.registry.createProvisioningTemplateVersion(TEMPLATE_NAME, JSON.stringify(body), true);
+    fx.registry.templates.createVersion(TEMPLATE_NAME, JSON.stringify(body), true);
     const cert = await newCertificate();
     const r = await register(cert.certificateOwnershipToken, { SerialNumber: 'rollback' });
     expect(r.body).toMatchObject({ statusCode: 400, errorCode: 'ResourceNotFound' });
-    expect(fx.registry.getThing('mything_rollback')).toBeUndefined();
-    expect(fx.registry.getCertificate(cert.certificateId)?.status).toBe('PENDING_ACTIVATION');
-    expect(fx.registry.listAttachedPolicies(fx.registry.arn('cert', cert.certificateId))).toEqual([]);
+    expect(fx.registry.things.get('mything_rollback')).toBeUndefined();
+    expect(fx.registry.certificates.get(cert.certificateId)?.status).toBe('PENDING_ACTIVATION');
+    expect(fx.registry.policies.listAttached(fx.registry.arn('cert', cert.certificateId))).toEqual([]);
 
-    fx.registry.updateProvisioningTemplate(TEMPLATE_NAME, { defaultVersionId: 1 });
+    fx.registry.templates.update(TEMPLATE_NAME, { defaultVersionId: 1 });
     const retry = await register(cert.certificateOwnershipToken, { SerialNumber: 'rollback' });
     expect(retry.body).toMatchObject({ thingName: 'mything_rollback' });
   });

@@ -28,15 +28,15 @@ describe('a provisioned device survives an emulator restart', () => {
     dir = await mkdtemp(join(tmpdir(), 'cloud-iot-restart-'));
     let ca = await EmulatorCa.openOrCreate(join(dir, 'ca'));
     let registry = Registry.open(join(dir, 'registry.sqlite'));
-    registry.createPolicy(DEVICE_POLICY, DEVICE_POLICY_DOCUMENT);
-    registry.createProvisioningTemplate({
+    registry.policies.create(DEVICE_POLICY, DEVICE_POLICY_DOCUMENT);
+    registry.templates.create({
       templateName: TEMPLATE_NAME,
       templateBody: TEMPLATE_BODY,
       enabled: true,
       provisioningRoleArn: 'arn:aws:iam::123456789012:role/R',
     });
     const claim = await ca.createKeyPairAndCertificate({ validity: { notAfter: new Date(Date.now() + 3600_000) } });
-    registry.insertCertificate({
+    registry.certificates.insert({
       certificateId: claim.certificateId,
       certificatePem: claim.certificatePem,
       status: 'ACTIVE',
@@ -77,7 +77,7 @@ describe('a provisioned device survives an emulator restart', () => {
     broker = await startBroker({ registry, ca, port: 0 });
     const device = await connect(broker.port, ca.caCertPem, created.certificatePem, keyPem, 'mything_restart');
     expect(device.connected).toBe(true);
-    expect(registry.getThing('mything_restart')?.attributes.serialNumber).toBe('restart');
+    expect(registry.things.get('mything_restart')?.attributes.serialNumber).toBe('restart');
     device.end(true);
     await broker.close();
     registry.close();

@@ -28,7 +28,7 @@ describe('templates naming thing types and groups', () => {
   let fx: IotFixture;
   beforeAll(async () => {
     fx = await startIotFixture();
-    fx.registry.createProvisioningTemplate({
+    fx.registry.templates.create({
       templateName: 'Grouped',
       templateBody: templateNaming({ ThingTypeName: 'sensor', ThingGroups: ['home', 'kitchen'], BillingGroup: 'b1' }),
       enabled: true,
@@ -68,8 +68,8 @@ describe('templates naming thing types and groups', () => {
       errorCode: 'ResourceNotFound',
       errorMessage: expect.stringContaining('Thing type sensor cannot be found'),
     });
-    expect(fx.registry.getThing('mything_1')).toBeUndefined();
-    expect(fx.registry.getCertificate(missingType.certificateId)?.status).toBe('PENDING_ACTIVATION');
+    expect(fx.registry.things.get('mything_1')).toBeUndefined();
+    expect(fx.registry.certificates.get(missingType.certificateId)?.status).toBe('PENDING_ACTIVATION');
 
     fx.registry.groups.createThingType('sensor', {});
     fx.registry.groups.createThingGroup('home');
@@ -78,7 +78,7 @@ describe('templates naming thing types and groups', () => {
       errorCode: 'ResourceNotFound',
       errorMessage: expect.stringContaining('Thing group kitchen cannot be found'),
     });
-    expect(fx.registry.getThing('mything_2')).toBeUndefined();
+    expect(fx.registry.things.get('mything_2')).toBeUndefined();
 
     fx.registry.groups.createThingGroup('kitchen', 'home');
     const missingBilling = await register('3');
@@ -95,11 +95,11 @@ describe('templates naming thing types and groups', () => {
     fx.registry.groups.createBillingGroup('b1');
     const ok = await register('4');
     expect(ok.outcome).toBe('accepted');
-    expect(fx.registry.getThing('mything_4')).toMatchObject({
+    expect(fx.registry.things.get('mything_4')).toMatchObject({
       thingTypeName: 'sensor',
       thingGroups: ['home', 'kitchen'],
       billingGroupName: 'b1',
     });
-    expect(fx.registry.getCertificate(ok.certificateId)?.status).toBe('ACTIVE');
+    expect(fx.registry.certificates.get(ok.certificateId)?.status).toBe('ACTIVE');
   });
 });

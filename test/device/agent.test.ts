@@ -90,12 +90,12 @@ describe('provisioning agent', () => {
     const last = dev.statuses.at(-1)!;
     expect(last).toMatchObject({ state: 'provisioned', progress: 100, result: { thingName: 'mything_SN-HAPPY' } });
     const certificateId = last.result!.certificateId;
-    const thing = cloud.emu.registry.getThing('mything_SN-HAPPY');
+    const thing = cloud.emu.registry.things.get('mything_SN-HAPPY');
     expect(thing?.attributes).toMatchObject({ DeviceLocation: 'Kitchen', SerialNumber: 'SN-HAPPY' });
-    expect(cloud.emu.registry.listThingPrincipals('mything_SN-HAPPY')).toEqual([
+    expect(cloud.emu.registry.things.listPrincipals('mything_SN-HAPPY')).toEqual([
       cloud.emu.registry.arn('cert', certificateId),
     ]);
-    expect(cloud.emu.registry.getCertificate(certificateId)?.status).toBe('ACTIVE');
+    expect(cloud.emu.registry.certificates.get(certificateId)?.status).toBe('ACTIVE');
     expect((await stat(join(dir, 'credentials', 'device.key.pem'))).mode & 0o777).toBe(0o600);
     await expect(stat(join(dir, 'job.json'))).rejects.toMatchObject({ code: 'ENOENT' });
     // Secrets never reach the log.
@@ -295,13 +295,13 @@ describe('provisioning agent', () => {
     const offStatus = dev.agent.onStatus((st) => {
       if (st.state === 'registering' && !disabled) {
         disabled = true;
-        cloud.emu.registry.updateProvisioningTemplate(cloud.emu.provisioningTemplateName, { enabled: false });
+        cloud.emu.registry.templates.update(cloud.emu.provisioningTemplateName, { enabled: false });
       }
     });
     await s.command('commit');
     await dev.agent.settled();
     offStatus();
-    cloud.emu.registry.updateProvisioningTemplate(cloud.emu.provisioningTemplateName, { enabled: true });
+    cloud.emu.registry.templates.update(cloud.emu.provisioningTemplateName, { enabled: true });
     const failed = dev.agent.status();
     expect(failed).toMatchObject({ state: 'failed' });
     expect(failed.error).toBe('REGISTER_REJECTED');

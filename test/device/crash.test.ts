@@ -74,7 +74,7 @@ describe('power cut at every journal step', () => {
       const serial = `SN-CUT-${at}`;
       const thingName = `mything_${serial}`;
       const dir = await mkdtemp(join(tmpdir(), 'device-crash-'));
-      const certsBefore = new Set(cloud.emu.registry.listCertificates().map((c) => c.certificateId));
+      const certsBefore = new Set(cloud.emu.registry.certificates.list().map((c) => c.certificateId));
       try {
         const wifi = new SimWifi([NET]);
         const fs = crashingFs(at);
@@ -97,22 +97,22 @@ describe('power cut at every journal step', () => {
         expect(status, `crash at #${at} ${name}`).toMatchObject({ state: 'provisioned', result: { thingName } });
 
         const registry = cloud.emu.registry;
-        const things = registry.listThings().filter((t) => t.attributes['SerialNumber'] === serial);
+        const things = registry.things.list().filter((t) => t.attributes['SerialNumber'] === serial);
         expect(
           things.map((t) => t.thingName),
           `crash at #${at} ${name}`,
         ).toEqual([thingName]);
         const committed = status.result!.certificateId;
-        expect(registry.getCertificate(committed)?.status).toBe('ACTIVE');
-        const principals = registry.listThingPrincipals(thingName);
+        expect(registry.certificates.get(committed)?.status).toBe('ACTIVE');
+        const principals = registry.things.listPrincipals(thingName);
         expect(principals).toContain(registry.arn('cert', committed));
         // Any other certificate of this run is not in use, or was given up with a trace in the journal.
         const { records } = await new ProvisioningJournal({ path: join(dir, 'journal.log') }).load();
         const abandoned = new Set(
           records.flatMap((r) => (r.step === 'certificate-abandoned' ? [r.certificateId] : [])),
         );
-        const others = registry
-          .listCertificates()
+        const others = registry.certificates
+          .list()
           .filter((c) => !certsBefore.has(c.certificateId) && !c.isClaim && c.certificateId !== committed);
         for (const c of others) {
           expect(

@@ -11,7 +11,7 @@ import { decommission } from '../../cloud/setup/decommission.js';
 /** Decommissions `mything_<serial>` when it has certificates attached; otherwise does nothing. */
 export async function decommissionSerial(emu: RunningEmulator, serial: string): Promise<void> {
   const thingName = `mything_${serial}`;
-  if (!emu.registry.getThing(thingName) || emu.registry.listThingPrincipals(thingName).length === 0) return;
+  if (!emu.registry.things.get(thingName) || emu.registry.things.listPrincipals(thingName).length === 0) return;
   const iot = new IoTClient({
     region: emu.region,
     endpoint: emu.endpoints.iotControlPlane,

@@ -50,7 +50,7 @@ export async function startFaultCloud(name: string): Promise<FaultCloud> {
 
 /** Certificate ids known to the registry now (to tell the ones a case issued). */
 export function certificateIds(emu: RunningEmulator): Set<string> {
-  return new Set(emu.registry.listCertificates().map((c) => c.certificateId));
+  return new Set(emu.registry.certificates.list().map((c) => c.certificateId));
 }
 
 /**
@@ -68,7 +68,7 @@ export async function expectProvisionedOnce(
   label = '',
 ): Promise<string> {
   const thingName = `mything_${serial}`;
-  const things = emu.registry.listThings().filter((t) => t.attributes['SerialNumber'] === serial);
+  const things = emu.registry.things.list().filter((t) => t.attributes['SerialNumber'] === serial);
   expect(
     things.map((t) => t.thingName),
     `${label} things for ${serial}`,
@@ -77,12 +77,12 @@ export async function expectProvisionedOnce(
   expect(committed, `${label} committed credentials`).toBeDefined();
   expect(committed!.thingName).toBe(thingName);
   const id = committed!.certificateId;
-  expect(emu.registry.getCertificate(id)?.status, `${label} committed certificate`).toBe('ACTIVE');
-  expect(emu.registry.listThingPrincipals(thingName), label).toContain(emu.registry.arn('cert', id));
+  expect(emu.registry.certificates.get(id)?.status, `${label} committed certificate`).toBe('ACTIVE');
+  expect(emu.registry.things.listPrincipals(thingName), label).toContain(emu.registry.arn('cert', id));
   const ours = (c: { certificateId: string; certificatePem: string }): boolean =>
     before ? !before.has(c.certificateId) : new X509Certificate(c.certificatePem).subject === `CN=${serial}`;
-  const activeNew = emu.registry
-    .listCertificates()
+  const activeNew = emu.registry.certificates
+    .list()
     .filter((c) => !c.isClaim && c.status === 'ACTIVE' && ours(c))
     .map((c) => c.certificateId);
   expect(activeNew, `${label} ACTIVE certificates issued by this case`).toEqual([id]);
@@ -98,10 +98,10 @@ export async function expectNothingProvisioned(
   label = '',
 ): Promise<void> {
   expect(
-    emu.registry.listThings().filter((t) => t.attributes['SerialNumber'] === serial),
+    emu.registry.things.list().filter((t) => t.attributes['SerialNumber'] === serial),
     label,
   ).toEqual([]);
-  const issued = emu.registry.listCertificates().filter((c) => !before.has(c.certificateId) && !c.isClaim);
+  const issued = emu.registry.certificates.list().filter((c) => !before.has(c.certificateId) && !c.isClaim);
   expect(
     issued.map((c) => c.certificateId),
     `${label} device certificates issued`,

@@ -66,8 +66,8 @@ async function run(
 
 /** Certificates issued for one device: their CSR subject is CN=<serial> (runs overlap, so no before/after diff). */
 const certificatesFor = (serial: string): string[] =>
-  fx.registry
-    .listCertificates()
+  fx.registry.certificates
+    .list()
     .filter((c) => !c.isClaim && new X509Certificate(c.certificatePem).subject === `CN=${serial}`)
     .map((c) => c.certificateId);
 
@@ -95,11 +95,11 @@ describe('power cut at every storage operation, then restart', () => {
         expect(resumed.error, `restart after crash point ${n}`).toBeUndefined();
         const thingName = `mything_${serial}`;
         expect(resumed.result?.thingName).toBe(thingName);
-        const things = fx.registry.listThings().filter((t) => t.attributes.serialNumber === serial);
+        const things = fx.registry.things.list().filter((t) => t.attributes.serialNumber === serial);
         expect(things, `crash point ${n}`).toHaveLength(1);
         const committed = resumed.result?.certificateId as string;
-        expect(fx.registry.getCertificate(committed)?.status).toBe('ACTIVE');
-        expect(fx.registry.listThingPrincipals(thingName).some((arn) => arn.endsWith(`/${committed}`))).toBe(true);
+        expect(fx.registry.certificates.get(committed)?.status).toBe('ACTIVE');
+        expect(fx.registry.things.listPrincipals(thingName).some((arn) => arn.endsWith(`/${committed}`))).toBe(true);
 
         const issued = certificatesFor(serial);
         expect(issued.length, `crash point ${n}`).toBeGreaterThan(0);

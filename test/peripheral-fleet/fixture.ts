@@ -91,14 +91,14 @@ export async function startFleetFixture(): Promise<FleetFixture> {
   const now = (): Date => clock.now;
   const ca = await EmulatorCa.openOrCreate(join(dir, 'ca'));
   const registry = Registry.open(join(dir, 'registry.sqlite'), { now });
-  registry.createPolicy('device', DEVICE_POLICY);
+  registry.policies.create('device', DEVICE_POLICY);
   const hookPath = join(dir, 'hook.mjs');
   await writeFile(hookPath, HOOK_SOURCE);
   for (const [templateName, hook] of [
     [TEMPLATE_NAME, undefined],
     [HOOKED_TEMPLATE_NAME, hookPath],
   ] as const) {
-    registry.createProvisioningTemplate({
+    registry.templates.create({
       templateName,
       templateBody: TEMPLATE_BODY,
       enabled: true,
@@ -127,7 +127,7 @@ export async function startFleetFixture(): Promise<FleetFixture> {
           notAfter: new Date(clock.now.getTime() + 24 * 3600_000),
         },
       });
-      registry.insertCertificate({
+      registry.certificates.insert({
         certificateId: issued.certificateId,
         certificatePem: issued.certificatePem,
         status: 'ACTIVE',

@@ -55,7 +55,7 @@ async function options(
   };
 }
 
-const certificatesOf = (thingName: string): string[] => fx.registry.listThingPrincipals(thingName);
+const certificatesOf = (thingName: string): string[] => fx.registry.things.listPrincipals(thingName);
 
 describe('provisionWithClaim against the emulator broker', () => {
   it('CSR with an EC P-256 key made on the device: registers, stores 0600, proves, commits; a second run sends nothing', async () => {
@@ -74,10 +74,10 @@ describe('provisionWithClaim against the emulator broker', () => {
       'verified',
       'committed',
     ]);
-    const thing = fx.registry.getThing('mything_sn-ec');
+    const thing = fx.registry.things.get('mything_sn-ec');
     // The device's serial wins over the phone's.
     expect(thing?.attributes).toEqual({ serialNumber: 'sn-ec', location: 'Lyon' });
-    expect(fx.registry.getCertificate(result.certificateId)?.status).toBe('ACTIVE');
+    expect(fx.registry.certificates.get(result.certificateId)?.status).toBe('ACTIVE');
     expect(certificatesOf('mything_sn-ec')).toHaveLength(1);
 
     const committed = await opts.store.loadCommitted();
@@ -99,19 +99,19 @@ describe('provisionWithClaim against the emulator broker', () => {
       'committed',
     ]);
 
-    const before = fx.registry.listCertificates().length;
+    const before = fx.registry.certificates.list().length;
     const again = await provisionWithClaim({ ...opts, steps: [] } as ProvisionWithClaimOptions);
     expect(again).toMatchObject({
       thingName: 'mything_sn-ec',
       certificateId: result.certificateId,
       startedFrom: 'already-provisioned',
     });
-    expect(fx.registry.listCertificates().length).toBe(before);
+    expect(fx.registry.certificates.list().length).toBe(before);
   });
 
   it('CSR with RSA-2048 and CreateKeysAndCertificate both provision', async () => {
     const rsa = await provisionWithClaim(await options('sn-rsa', { keyAlgorithm: 'rsa-2048' }));
-    const issued = new X509Certificate(fx.registry.getCertificate(rsa.certificateId)?.certificatePem as string);
+    const issued = new X509Certificate(fx.registry.certificates.get(rsa.certificateId)?.certificatePem as string);
     expect(issued.publicKey.asymmetricKeyType).toBe('rsa');
     expect(issued.publicKey.asymmetricKeyDetails?.modulusLength).toBe(2048);
     const keys = await options('sn-keys', { mode: 'create-keys' });
@@ -123,7 +123,7 @@ describe('provisionWithClaim against the emulator broker', () => {
 
   it('refuses an expired claim before connecting (CLAIM_EXPIRED), by expiresAt and by the certificate notAfter', async () => {
     const opts = await options('sn-expired');
-    const certificatesBefore = fx.registry.listCertificates().length;
+    const certificatesBefore = fx.registry.certificates.list().length;
     const late = { now: () => new Date(opts.claim.expiresAt.getTime() + 1), sleep: fx.deviceClock.sleep };
     await expect(provisionWithClaim({ ...opts, clock: late })).rejects.toMatchObject({ code: 'CLAIM_EXPIRED' });
     const far = { ...opts.claim, expiresAt: new Date(Date.now() + 365 * 24 * 3600_000) };
@@ -131,8 +131,8 @@ describe('provisionWithClaim against the emulator broker', () => {
     await expect(provisionWithClaim({ ...opts, claim: far, clock: dayLater })).rejects.toMatchObject({
       code: 'CLAIM_EXPIRED',
     });
-    expect(fx.registry.listCertificates().length).toBe(certificatesBefore);
-    expect(fx.registry.getThing('mything_sn-expired')).toBeUndefined();
+    expect(fx.registry.certificates.list().length).toBe(certificatesBefore);
+    expect(fx.registry.things.get('mything_sn-expired')).toBeUndefined();
   });
 
   it('maps a hook refusal (ACCESS_DENIED) to DEVICE_ALREADY_REGISTERED, keeps the issued certificate, then succeeds with an allowed serial', async () => {
@@ -146,10 +146,10 @@ describe('provisionWithClaim against the emulator broker', () => {
     expect(err.detail).toMatch(/^ACCESS_DENIED \(403\): /);
     const pending = await opts.store.loadPending();
     expect(pending?.certificateId).toMatch(/^[0-9a-f]{64}$/);
-    expect(fx.registry.getCertificate(pending?.certificateId as string)?.status).toBe('PENDING_ACTIVATION');
+    expect(fx.registry.certificates.get(pending?.certificateId as string)?.status).toBe('PENDING_ACTIVATION');
     const { records } = await opts.journal.load();
     expect(records.at(-1)).toMatchObject({ step: 'failed', code: 'DEVICE_ALREADY_REGISTERED' });
-    expect(fx.registry.getThing('mything_deny-1')).toBeUndefined();
+    expect(fx.registry.things.get('mything_deny-1')).toBeUndefined();
     // Nothing secret in the error.
     expect(err.message).not.toContain(pending?.certificateOwnershipToken as string);
     expect(err.message).not.toContain('PRIVATE KEY');
@@ -161,7 +161,7 @@ describe('provisionWithClaim against the emulator broker', () => {
       certificateId: pending?.certificateId,
       startedFrom: 'register',
     });
-    expect(fx.registry.getCertificate(retried.certificateId)?.status).toBe('ACTIVE');
+    expect(fx.registry.certificates.get(retried.certificateId)?.status).toBe('ACTIVE');
   });
 
   it('VERIFY_FAILED when the policy forbids the proof topic; the next run resumes at verify without touching the claim', async () => {
@@ -169,7 +169,7 @@ describe('provisionWithClaim against the emulator broker', () => {
     await expect(provisionWithClaim(opts)).rejects.toMatchObject({ code: 'VERIFY_FAILED' });
     expect(await opts.store.loadCommitted()).toBeUndefined();
     const pending = await opts.store.loadPending();
-    expect(fx.registry.getCertificate(pending?.certificateId as string)?.status).toBe('ACTIVE');
+    expect(fx.registry.certificates.get(pending?.certificateId as string)?.status).toBe('ACTIVE');
     const expiredClaim = { ...opts.claim, expiresAt: new Date(0) };
     const resumed = await provisionWithClaim({ ...opts, claim: expiredClaim, verify: { topic: verifyTopic } });
     expect(resumed).toMatchObject({
@@ -177,12 +177,12 @@ describe('provisionWithClaim against the emulator broker', () => {
       certificateId: pending?.certificateId,
       startedFrom: 'verify',
     });
-    expect(fx.registry.listThings().filter((t) => t.attributes.serialNumber === 'sn-verify')).toHaveLength(1);
+    expect(fx.registry.things.list().filter((t) => t.attributes.serialNumber === 'sn-verify')).toHaveLength(1);
   });
 
   it('CLOUD_CONNECT_REFUSED when the broker refuses the claim (INACTIVE), without retrying', async () => {
     const opts = await options('sn-refused');
-    fx.registry.updateCertificateStatus(
+    fx.registry.certificates.updateStatus(
       (opts.claim as { certificateId: string } & typeof opts.claim).certificateId,
       'INACTIVE',
     );

@@ -22,16 +22,16 @@ describe('a claim cannot take a provisioned thing’s client id', () => {
   beforeAll(async () => {
     fx = await startIotFixture({ broker: { log: (line) => logged.push(line) } });
     const issued = await fx.ca.createKeyPairAndCertificate({ validity: { notAfter: new Date(Date.now() + 3600_000) } });
-    const rec = fx.registry.insertCertificate({
+    const rec = fx.registry.certificates.insert({
       certificateId: issued.certificateId,
       certificatePem: issued.certificatePem,
       status: 'ACTIVE',
       notBefore: issued.notBefore,
       notAfter: issued.notAfter,
     });
-    fx.registry.createThing({ thingName: THING });
-    fx.registry.attachThingPrincipal(THING, rec.certificateArn);
-    fx.registry.attachPolicy(DEVICE_POLICY, rec.certificateArn);
+    fx.registry.things.create({ thingName: THING });
+    fx.registry.things.attachPrincipal(THING, rec.certificateArn);
+    fx.registry.policies.attach(DEVICE_POLICY, rec.certificateArn);
     device = { certificateId: issued.certificateId, cert: issued.certificatePem, key: issued.keyPair.PrivateKey };
   });
   afterAll(async () => fx.close());

@@ -21,18 +21,18 @@ describe('AWS IoT MQTT limits', () => {
   beforeAll(async () => {
     fx = await startIotFixture({ broker: { log: (l) => logged.push(l) } });
     const issued = await fx.ca.createKeyPairAndCertificate({ validity: { notAfter: new Date(Date.now() + 3600_000) } });
-    const rec = fx.registry.insertCertificate({
+    const rec = fx.registry.certificates.insert({
       certificateId: issued.certificateId,
       certificatePem: issued.certificatePem,
       status: 'ACTIVE',
       notBefore: issued.notBefore,
       notAfter: issued.notAfter,
     });
-    fx.registry.createPolicy(
+    fx.registry.policies.create(
       'allow-all',
       JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }] }),
     );
-    fx.registry.attachPolicy('allow-all', rec.certificateArn);
+    fx.registry.policies.attach('allow-all', rec.certificateArn);
     app = { certificateId: issued.certificateId, cert: issued.certificatePem, key: issued.keyPair.PrivateKey };
   });
   afterAll(async () => fx.close());
@@ -117,7 +117,7 @@ describe('AWS IoT MQTT limits', () => {
     const issued = await fx.ca.createKeyPairAndCertificate({
       validity: { notBefore: new Date(Date.now() - 7200_000), notAfter: new Date(Date.now() - 3600_000) },
     });
-    fx.registry.insertCertificate({
+    fx.registry.certificates.insert({
       certificateId: issued.certificateId,
       certificatePem: issued.certificatePem,
       status: 'ACTIVE',
@@ -138,18 +138,18 @@ describe('subscriptions are freed with their session', () => {
   beforeAll(async () => {
     fx = await startIotFixture({ broker: { log: () => undefined, sessionExpiryMs: 200 } });
     const issued = await fx.ca.createKeyPairAndCertificate({ validity: { notAfter: new Date(Date.now() + 3600_000) } });
-    const rec = fx.registry.insertCertificate({
+    const rec = fx.registry.certificates.insert({
       certificateId: issued.certificateId,
       certificatePem: issued.certificatePem,
       status: 'ACTIVE',
       notBefore: issued.notBefore,
       notAfter: issued.notAfter,
     });
-    fx.registry.createPolicy(
+    fx.registry.policies.create(
       'allow-all',
       JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }] }),
     );
-    fx.registry.attachPolicy('allow-all', rec.certificateArn);
+    fx.registry.policies.attach('allow-all', rec.certificateArn);
     app = { certificateId: issued.certificateId, cert: issued.certificatePem, key: issued.keyPair.PrivateKey };
   });
   afterAll(async () => fx.close());

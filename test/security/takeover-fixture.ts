@@ -105,9 +105,9 @@ export function thingCertificates(
   cloud: TestCloud,
   thingName: string,
 ): Array<{ certificateId: string; status: string }> {
-  return cloud.emu.registry.listThingPrincipals(thingName).map((arn) => {
+  return cloud.emu.registry.things.listPrincipals(thingName).map((arn) => {
     const id = arn.slice(arn.lastIndexOf('/') + 1);
-    return { certificateId: id, status: cloud.emu.registry.getCertificate(id)?.status ?? 'MISSING' };
+    return { certificateId: id, status: cloud.emu.registry.certificates.get(id)?.status ?? 'MISSING' };
   });
 }
 

@@ -68,8 +68,8 @@ describe('takeover by serial (issue #14)', () => {
     expect(thingCertificates(cloud, thingName)).toEqual([
       { certificateId: victimCert.certificateId, status: 'ACTIVE' },
     ]);
-    expect(cloud.emu.registry.getCertificate(stolen.certificateId)?.status).toBe('PENDING_ACTIVATION');
-    expect(cloud.emu.registry.getThing(thingName)?.attributes).toMatchObject({
+    expect(cloud.emu.registry.certificates.get(stolen.certificateId)?.status).toBe('PENDING_ACTIVATION');
+    expect(cloud.emu.registry.things.get(thingName)?.attributes).toMatchObject({
       SerialNumber: 'SN-VICTIM',
       DeviceLocation: 'Kitchen',
     });
@@ -105,7 +105,7 @@ describe('takeover by serial (issue #14)', () => {
     const attached = thingCertificates(cloud, 'mything_SN-RACE');
     expect(attached).toHaveLength(1);
     expect(attached[0]?.status).toBe('ACTIVE');
-    const statuses = [ca, cb].map((c) => cloud.emu.registry.getCertificate(c.certificateId)?.status).sort();
+    const statuses = [ca, cb].map((c) => cloud.emu.registry.certificates.get(c.certificateId)?.status).sort();
     expect(statuses).toEqual(['ACTIVE', 'PENDING_ACTIVATION']);
   }, 60_000);
 
@@ -125,9 +125,9 @@ describe('takeover by serial (issue #14)', () => {
       operator: 'ops@example.com',
       certificates: [{ certificateId: oldCert.certificateId, previousStatus: 'ACTIVE' }],
     });
-    expect(cloud.emu.registry.getCertificate(oldCert.certificateId)?.status).toBe('INACTIVE');
+    expect(cloud.emu.registry.certificates.get(oldCert.certificateId)?.status).toBe('INACTIVE');
     expect(thingCertificates(cloud, thingName)).toEqual([]);
-    expect(cloud.emu.registry.getThing(thingName)?.attributes.provisionedBy).toMatch(
+    expect(cloud.emu.registry.things.get(thingName)?.attributes.provisionedBy).toMatch(
       /^decommissioned\/\d+\/ops@example\.com$/,
     );
     const lines = (await readFile(auditLogPath, 'utf8'))
@@ -139,7 +139,7 @@ describe('takeover by serial (issue #14)', () => {
 
     const newCert = await provision('SN-RESET');
     expect(thingCertificates(cloud, thingName)).toEqual([{ certificateId: newCert.certificateId, status: 'ACTIVE' }]);
-    expect(cloud.emu.registry.getThing(thingName)?.attributes.provisionedBy).toMatch(
+    expect(cloud.emu.registry.things.get(thingName)?.attributes.provisionedBy).toMatch(
       /^claim\/[0-9a-f]{64}\/[0-9a-f]{64}\/\d+$/,
     );
     await expect(connect(cloud, oldCert, thingName)).rejects.toThrow();
@@ -156,7 +156,7 @@ describe('takeover by serial (issue #14)', () => {
     await expect(decommission(cloud.iot, { ...base, thingName: 'mything_nobody' })).rejects.toMatchObject({
       code: 'CONFIG_INVALID',
     });
-    expect(cloud.emu.registry.getCertificate(cert.certificateId)?.status).toBe('ACTIVE');
+    expect(cloud.emu.registry.certificates.get(cert.certificateId)?.status).toBe('ACTIVE');
     await expect(readFile(auditLogPath, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
   }, 60_000);
 });

@@ -144,7 +144,7 @@ describe('setup --real against the emulator: the hook deployed as a Lambda funct
       outcome: 'rejected',
       body: { errorCode: 'ACCESS_DENIED' },
     });
-    expect(emu.registry.getCertificate(stolen.certificateId)?.status).toBe('PENDING_ACTIVATION');
+    expect(emu.registry.certificates.get(stolen.certificateId)?.status).toBe('PENDING_ACTIVATION');
 
     // The decisions were logged by the bundle in the emulator's Lambda, not by the in-process module.
     const log = emu.lambda

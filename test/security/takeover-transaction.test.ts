@@ -75,9 +75,9 @@ describe('RegisterThing transaction (issue #14)', () => {
     expect(results.filter((r) => r.outcome === 'accepted')).toHaveLength(1);
     for (const r of results.filter((x) => x.outcome === 'rejected'))
       expect(r.body).toMatchObject({ statusCode: 403, errorCode: 'ACCESS_DENIED' });
-    const attached = fx.registry.listThingPrincipals('mything_race');
+    const attached = fx.registry.things.listPrincipals('mything_race');
     expect(attached).toHaveLength(1);
-    const statuses = certs.map((c) => fx.registry.getCertificate(c.certificateId)?.status);
+    const statuses = certs.map((c) => fx.registry.certificates.get(c.certificateId)?.status);
     expect(statuses.filter((s) => s === 'ACTIVE')).toHaveLength(1);
     expect(statuses.filter((s) => s === 'PENDING_ACTIVATION')).toHaveLength(RACERS - 1);
     expect(attached[0]).toMatch(new RegExp(`cert/${certs[statuses.indexOf('ACTIVE')]!.certificateId}$`));

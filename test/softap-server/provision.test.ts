@@ -77,7 +77,7 @@ describe('provisioning over the SoftAP HTTP API', () => {
     );
     const after = fx.server.traffic();
     expect(result.thingName).toBe(`mything_${SERIAL}`);
-    expect(cloud.emu.registry.getCertificate(result.certificateId)?.status).toBe('ACTIVE');
+    expect(cloud.emu.registry.certificates.get(result.certificateId)?.status).toBe('ACTIVE');
     expect(phases).toEqual(['connect', 'session', 'scan', 'transfer', 'provision']);
     expect(networks).toEqual(['home', 'cafe']);
     expect(states).toContain('registering');

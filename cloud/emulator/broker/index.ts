@@ -139,13 +139,13 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     authenticate(client, _username, _password, done) {
       const conn = connectionOf(client);
       if (!conn) return done(authError(5, 'no client certificate'), false);
-      const cert = registry.getCertificate(conn.certificateId);
+      const cert = registry.certificates.get(conn.certificateId);
       const refusal = certificateRefusal(cert, now());
       if (refusal || !cert) return done(authError(5, refusal ?? 'unknown certificate'), false);
       if (utf8Length(client.id) > MAX_CLIENT_ID_BYTES) return done(authError(2, 'client id too long'), false);
       // A claim's policy grants its template's API only, not iot:Connect as a thing: a claim using a
       // registered thing's name as client id would take that device's session over (and knock it offline).
-      if (cert.isClaim && registry.getThing(client.id)) {
+      if (cert.isClaim && registry.things.get(client.id)) {
         log(
           `broker: refused CONNECT of claim ${cert.certificateId.slice(0, 12)}…: client id ${JSON.stringify(client.id)} is a registered thing name`,
         );
@@ -304,7 +304,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     const t = now();
     for (const client of live) {
       const conn = connectionOf(client);
-      if (!conn || certificateRefusal(registry.getCertificate(conn.certificateId), t)) {
+      if (!conn || certificateRefusal(registry.certificates.get(conn.certificateId), t)) {
         live.delete(client);
         setDisconnectReason(client.conn, DisconnectReason.notAuthorized);
         client.close();

@@ -56,8 +56,8 @@ export function buildPrincipal(
 ): ConnectionPrincipal {
   const variables: Record<string, string> = { 'iot:ClientId': clientId };
   // AWS: the thing of a connection is the thing named like the client id, if this certificate is attached to it.
-  const thing = registry.getThing(clientId);
-  const attached = thing !== undefined && registry.listThingPrincipals(clientId).includes(certificate.certificateArn);
+  const thing = registry.things.get(clientId);
+  const attached = thing !== undefined && registry.things.listPrincipals(clientId).includes(certificate.certificateArn);
   variables['iot:Connection.Thing.IsAttached'] = attached ? 'true' : 'false';
   if (attached && thing) {
     variables['iot:Connection.Thing.ThingName'] = thing.thingName;
@@ -74,7 +74,7 @@ export function buildPrincipal(
     policies() {
       const t = now().getTime();
       if (t - cachedAt >= POLICY_CACHE_MS) {
-        const records = registry.listAttachedPolicies(certificate.certificateArn);
+        const records = registry.policies.listAttached(certificate.certificateArn);
         // Certificate variables cost an X.509 parse: only when a policy uses them.
         if (!withCertificate && records.some((p) => p.policyDocument.includes('iot:Certificate.'))) {
           Object.assign(variables, variablesOfCertificate(certificate));

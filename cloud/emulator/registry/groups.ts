@@ -5,8 +5,8 @@
  * already exist; they are not created by provisioning).
  */
 import { randomUUID } from 'node:crypto';
-import type Database from 'better-sqlite3';
 import { RegistryError } from './errors.js';
+import type { Row, RegistryStore } from './store.js';
 
 export interface ThingTypeRecord {
   thingTypeName: string;
@@ -26,10 +26,6 @@ export interface GroupRecord {
   creationDate: Date;
 }
 
-type Row = Record<string, unknown>;
-type Sql = (source: string) => Database.Statement;
-type Arn = (kind: 'thingtype' | 'thinggroup' | 'billinggroup', name: string) => string;
-
 function groupFromRow(r: Row): GroupRecord {
   const g: GroupRecord = {
     groupName: r.name as string,
@@ -42,11 +38,7 @@ function groupFromRow(r: Row): GroupRecord {
 }
 
 export class GroupDirectory {
-  constructor(
-    private readonly sql: Sql,
-    private readonly arn: Arn,
-    private readonly now: () => Date,
-  ) {}
+  constructor(private readonly store: RegistryStore) {}
 
   createThingType(name: string, properties: ThingTypeRecord['properties']): ThingTypeRecord {
     const existing = this.getThingType(name);
@@ -58,18 +50,20 @@ export class GroupDirectory {
         `Thing type ${name} already exists with different properties`,
       );
     }
-    this.sql('INSERT INTO thing_types (name, type_id, arn, properties, created_at) VALUES (?, ?, ?, ?, ?)').run(
-      name,
-      randomUUID(),
-      this.arn('thingtype', name),
-      JSON.stringify(properties),
-      this.now().getTime(),
-    );
+    this.store
+      .sql('INSERT INTO thing_types (name, type_id, arn, properties, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(
+        name,
+        randomUUID(),
+        this.store.arn('thingtype', name),
+        JSON.stringify(properties),
+        this.store.now().getTime(),
+      );
     return this.getThingType(name) as ThingTypeRecord;
   }
 
   getThingType(name: string): ThingTypeRecord | undefined {
-    const r = this.sql('SELECT * FROM thing_types WHERE name = ?').get(name) as Row | undefined;
+    const r = this.store.sql('SELECT * FROM thing_types WHERE name = ?').get(name) as Row | undefined;
     if (!r) return undefined;
     return {
       thingTypeName: r.name as string,
@@ -93,39 +87,32 @@ export class GroupDirectory {
         `Thing group ${name} already exists with a different parent`,
       );
     }
-    this.sql('INSERT INTO thing_groups (name, group_id, arn, parent, created_at) VALUES (?, ?, ?, ?, ?)').run(
-      name,
-      randomUUID(),
-      this.arn('thinggroup', name),
-      parentGroupName ?? null,
-      this.now().getTime(),
-    );
+    this.store
+      .sql('INSERT INTO thing_groups (name, group_id, arn, parent, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(name, randomUUID(), this.store.arn('thinggroup', name), parentGroupName ?? null, this.store.now().getTime());
     return this.getThingGroup(name) as GroupRecord;
   }
 
   getThingGroup(name: string): GroupRecord | undefined {
-    const r = this.sql('SELECT * FROM thing_groups WHERE name = ?').get(name) as Row | undefined;
+    const r = this.store.sql('SELECT * FROM thing_groups WHERE name = ?').get(name) as Row | undefined;
     return r ? groupFromRow(r) : undefined;
   }
 
   listThingGroups(): GroupRecord[] {
-    return (this.sql('SELECT * FROM thing_groups ORDER BY name').all() as Row[]).map(groupFromRow);
+    return (this.store.sql('SELECT * FROM thing_groups ORDER BY name').all() as Row[]).map(groupFromRow);
   }
 
   createBillingGroup(name: string): GroupRecord {
     const existing = this.getBillingGroup(name);
     if (existing) return existing;
-    this.sql('INSERT INTO billing_groups (name, group_id, arn, created_at) VALUES (?, ?, ?, ?)').run(
-      name,
-      randomUUID(),
-      this.arn('billinggroup', name),
-      this.now().getTime(),
-    );
+    this.store
+      .sql('INSERT INTO billing_groups (name, group_id, arn, created_at) VALUES (?, ?, ?, ?)')
+      .run(name, randomUUID(), this.store.arn('billinggroup', name), this.store.now().getTime());
     return this.getBillingGroup(name) as GroupRecord;
   }
 
   getBillingGroup(name: string): GroupRecord | undefined {
-    const r = this.sql('SELECT * FROM billing_groups WHERE name = ?').get(name) as Row | undefined;
+    const r = this.store.sql('SELECT * FROM billing_groups WHERE name = ?').get(name) as Row | undefined;
     return r ? groupFromRow(r) : undefined;
   }
 

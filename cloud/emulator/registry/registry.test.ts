@@ -25,25 +25,25 @@ describe('Registry', () => {
   });
 
   it('survives a restart with every kind of record, in WAL mode, file 0600', async () => {
-    reg.createThing({ thingName: 'dev-1', attributes: { SerialNumber: '42' }, thingGroups: ['g1'] });
-    reg.insertCertificate({
+    reg.things.create({ thingName: 'dev-1', attributes: { SerialNumber: '42' }, thingGroups: ['g1'] });
+    reg.certificates.insert({
       certificateId: CERT_ID,
       certificatePem: PEM,
       status: 'PENDING_ACTIVATION',
       notBefore: clock,
       notAfter: new Date('2049-12-31T23:59:59Z'),
     });
-    reg.createPolicy('pubsub', '{"Version":"2012-10-17","Statement":[]}');
-    reg.attachPolicy('pubsub', reg.arn('cert', CERT_ID));
-    reg.attachThingPrincipal('dev-1', reg.arn('cert', CERT_ID));
-    reg.createProvisioningTemplate({
+    reg.policies.create('pubsub', '{"Version":"2012-10-17","Statement":[]}');
+    reg.policies.attach('pubsub', reg.arn('cert', CERT_ID));
+    reg.things.attachPrincipal('dev-1', reg.arn('cert', CERT_ID));
+    reg.templates.create({
       templateName: 'T',
       templateBody: '{"Resources":{}}',
       provisioningRoleArn: 'arn:aws:iam::123456789012:role/R',
       enabled: true,
       preProvisioningHook: { targetArn: 'http://127.0.0.1:1/hook' },
     });
-    const token = reg.createOwnershipToken(CERT_ID);
+    const token = reg.ownershipTokens.create(CERT_ID);
     reg.credentials.put({
       accessKeyId: 'AKIA1',
       secretAccessKey: 's',
@@ -57,27 +57,27 @@ describe('Registry', () => {
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     reg = Registry.open(path, { now: () => clock });
     expect(reg.schemaVersion).toBe(SCHEMA_VERSION);
-    expect(reg.getThing('dev-1')).toMatchObject({
+    expect(reg.things.get('dev-1')).toMatchObject({
       thingName: 'dev-1',
       attributes: { SerialNumber: '42' },
       thingGroups: ['g1'],
       version: 1,
       thingArn: 'arn:aws:iot:us-east-1:123456789012:thing/dev-1',
     });
-    expect(reg.getCertificate(CERT_ID)).toMatchObject({
+    expect(reg.certificates.get(CERT_ID)).toMatchObject({
       status: 'PENDING_ACTIVATION',
       isClaim: false,
       certificateArn: `arn:aws:iot:us-east-1:123456789012:cert/${CERT_ID}`,
     });
-    expect(reg.listAttachedPolicies(reg.arn('cert', CERT_ID)).map((p) => p.policyName)).toEqual(['pubsub']);
-    expect(reg.listPrincipalThings(reg.arn('cert', CERT_ID))).toEqual(['dev-1']);
-    expect(reg.getProvisioningTemplate('T')).toMatchObject({
+    expect(reg.policies.listAttached(reg.arn('cert', CERT_ID)).map((p) => p.policyName)).toEqual(['pubsub']);
+    expect(reg.things.listByPrincipal(reg.arn('cert', CERT_ID))).toEqual(['dev-1']);
+    expect(reg.templates.get('T')).toMatchObject({
       enabled: true,
       type: 'FLEET_PROVISIONING',
       defaultVersionId: 1,
       preProvisioningHook: { targetArn: 'http://127.0.0.1:1/hook' },
     });
-    expect(reg.consumeOwnershipToken(token)).toEqual({ ok: true, certificateId: CERT_ID });
+    expect(reg.ownershipTokens.consume(token)).toEqual({ ok: true, certificateId: CERT_ID });
     expect(reg.credentials.get('AKIA1')?.expiration?.toISOString()).toBe('2030-01-01T00:00:00.000Z');
     const raw = new Database(path, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -85,16 +85,16 @@ describe('Registry', () => {
   });
 
   it('ownership tokens are single-use and expire after one hour', () => {
-    const t1 = reg.createOwnershipToken(CERT_ID);
-    expect(reg.consumeOwnershipToken(t1).ok).toBe(true);
-    expect(reg.consumeOwnershipToken(t1)).toEqual({ ok: false, reason: 'unknown' });
-    const t2 = reg.createOwnershipToken(CERT_ID);
+    const t1 = reg.ownershipTokens.create(CERT_ID);
+    expect(reg.ownershipTokens.consume(t1).ok).toBe(true);
+    expect(reg.ownershipTokens.consume(t1)).toEqual({ ok: false, reason: 'unknown' });
+    const t2 = reg.ownershipTokens.create(CERT_ID);
     clock = new Date(clock.getTime() + OWNERSHIP_TOKEN_TTL_MS);
-    expect(reg.consumeOwnershipToken(t2)).toEqual({ ok: false, reason: 'expired' });
+    expect(reg.ownershipTokens.consume(t2)).toEqual({ ok: false, reason: 'expired' });
   });
 
   it('deletes never-activated certificates when their token expires', () => {
-    reg.insertCertificate({
+    reg.certificates.insert({
       certificateId: CERT_ID,
       certificatePem: PEM,
       status: 'PENDING_ACTIVATION',
@@ -102,77 +102,77 @@ describe('Registry', () => {
       notAfter: clock,
     });
     const other = 'b'.repeat(64);
-    reg.insertCertificate({
+    reg.certificates.insert({
       certificateId: other,
       certificatePem: PEM,
       status: 'PENDING_ACTIVATION',
       notBefore: clock,
       notAfter: clock,
     });
-    reg.createOwnershipToken(CERT_ID);
-    const kept = reg.createOwnershipToken(other);
-    expect(reg.consumeOwnershipToken(kept).ok).toBe(true);
-    reg.updateCertificateStatus(other, 'ACTIVE');
+    reg.ownershipTokens.create(CERT_ID);
+    const kept = reg.ownershipTokens.create(other);
+    expect(reg.ownershipTokens.consume(kept).ok).toBe(true);
+    reg.certificates.updateStatus(other, 'ACTIVE');
     clock = new Date(clock.getTime() + OWNERSHIP_TOKEN_TTL_MS);
-    expect(reg.purgeExpiredOwnershipTokens()).toBe(1);
-    expect(reg.getCertificate(CERT_ID)).toBeUndefined();
-    expect(reg.getCertificate(other)?.status).toBe('ACTIVE');
+    expect(reg.ownershipTokens.purgeExpired()).toBe(1);
+    expect(reg.certificates.get(CERT_ID)).toBeUndefined();
+    expect(reg.certificates.get(other)?.status).toBe('ACTIVE');
   });
 
   it('rolls a failed transaction back completely', () => {
     expect(() =>
       reg.transaction(() => {
-        reg.createThing({ thingName: 'half' });
-        reg.createThing({ thingName: 'half' });
+        reg.things.create({ thingName: 'half' });
+        reg.things.create({ thingName: 'half' });
       }),
     ).toThrow(RegistryError);
-    expect(reg.getThing('half')).toBeUndefined();
+    expect(reg.things.get('half')).toBeUndefined();
   });
 
   it('reports AWS-named errors', () => {
-    reg.createPolicy('p', '{}');
-    expect(() => reg.createPolicy('p', '{}')).toThrow(
+    reg.policies.create('p', '{}');
+    expect(() => reg.policies.create('p', '{}')).toThrow(
       expect.objectContaining({ code: 'ResourceAlreadyExistsException' }),
     );
-    reg.attachPolicy('p', 'arn:x');
-    expect(() => reg.deletePolicy('p')).toThrow(expect.objectContaining({ code: 'DeleteConflictException' }));
-    expect(() => reg.updateCertificateStatus('nope', 'ACTIVE')).toThrow(
+    reg.policies.attach('p', 'arn:x');
+    expect(() => reg.policies.delete('p')).toThrow(expect.objectContaining({ code: 'DeleteConflictException' }));
+    expect(() => reg.certificates.updateStatus('nope', 'ACTIVE')).toThrow(
       expect.objectContaining({ code: 'ResourceNotFoundException' }),
     );
-    reg.insertCertificate({
+    reg.certificates.insert({
       certificateId: CERT_ID,
       certificatePem: PEM,
       status: 'REVOKED',
       notBefore: clock,
       notAfter: clock,
     });
-    expect(() => reg.updateCertificateStatus(CERT_ID, 'ACTIVE')).toThrow(
+    expect(() => reg.certificates.updateStatus(CERT_ID, 'ACTIVE')).toThrow(
       expect.objectContaining({ code: 'CertificateStateException' }),
     );
-    reg.createThing({ thingName: 'v' });
-    expect(() => reg.updateThing('v', { attributes: { a: '1' }, expectedVersion: 7 })).toThrow(
+    reg.things.create({ thingName: 'v' });
+    expect(() => reg.things.update('v', { attributes: { a: '1' }, expectedVersion: 7 })).toThrow(
       expect.objectContaining({ code: 'VersionConflictException' }),
     );
   });
 
   it('versions policies and templates', () => {
-    reg.createPolicy('p', '{"v":1}');
-    reg.createPolicyVersion('p', '{"v":2}', true);
-    expect(reg.getPolicy('p')).toMatchObject({ defaultVersionId: '2', policyDocument: '{"v":2}' });
-    reg.createProvisioningTemplate({
+    reg.policies.create('p', '{"v":1}');
+    reg.policies.createVersion('p', '{"v":2}', true);
+    expect(reg.policies.get('p')).toMatchObject({ defaultVersionId: '2', policyDocument: '{"v":2}' });
+    reg.templates.create({
       templateName: 'T',
       templateBody: '{"a":1}',
       provisioningRoleArn: 'arn:aws:iam::123456789012:role/R',
     });
-    reg.createProvisioningTemplateVersion('T', '{"a":2}', false);
-    expect(reg.getProvisioningTemplate('T')?.templateBody).toBe('{"a":1}');
-    reg.updateProvisioningTemplate('T', { defaultVersionId: 2, enabled: true, preProvisioningHook: null });
-    expect(reg.getProvisioningTemplate('T')).toMatchObject({
+    reg.templates.createVersion('T', '{"a":2}', false);
+    expect(reg.templates.get('T')?.templateBody).toBe('{"a":1}');
+    reg.templates.update('T', { defaultVersionId: 2, enabled: true, preProvisioningHook: null });
+    expect(reg.templates.get('T')).toMatchObject({
       templateBody: '{"a":2}',
       enabled: true,
       defaultVersionId: 2,
     });
-    expect(reg.listProvisioningTemplateVersions('T').map((v) => [v.versionId, v.isDefaultVersion])).toEqual([
+    expect(reg.templates.listVersions('T').map((v) => [v.versionId, v.isDefaultVersion])).toEqual([
       [1, false],
       [2, true],
     ]);

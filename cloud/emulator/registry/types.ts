@@ -31,6 +31,17 @@ export interface NewThing {
   billingGroupName?: string;
 }
 
+/** What UpdateThing may change. */
+export interface ThingPatch {
+  attributes?: Record<string, string>;
+  /** Merge the attributes into the current ones (AWS UpdateThing `merge`) instead of replacing them. */
+  merge?: boolean;
+  thingTypeName?: string | null;
+  thingGroups?: string[];
+  replaceGroups?: boolean;
+  expectedVersion?: number;
+}
+
 export interface CertificateRecord {
   certificateId: string;
   certificateArn: string;

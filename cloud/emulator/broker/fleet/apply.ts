@@ -5,7 +5,7 @@
  * leaves nothing behind.
  */
 import { createHash } from 'node:crypto';
-import type { Registry } from '../../registry/index.js';
+import type { Registry, ThingPatch } from '../../registry/index.js';
 import type { TemplatePlan } from '../../templates/index.js';
 import { FleetError, HOOK_REFUSED_ERROR_CODE } from './errors.js';
 
@@ -22,17 +22,17 @@ export interface ApplyTarget {
 
 /** Certificates attached to `thingName`, other than `certificateId`, that are ACTIVE. */
 function otherActiveCertificates(registry: Registry, thingName: string, certificateId: string): string[] {
-  return registry
-    .listThingPrincipals(thingName)
+  return registry.things
+    .listPrincipals(thingName)
     .map((arn) => /:cert\/([a-f0-9]{64})$/.exec(arn)?.[1])
     .filter(
       (id): id is string =>
-        id !== undefined && id !== certificateId && registry.getCertificate(id)?.status === 'ACTIVE',
+        id !== undefined && id !== certificateId && registry.certificates.get(id)?.status === 'ACTIVE',
     );
 }
 
 export function applyPlan(registry: Registry, plan: TemplatePlan, target: ApplyTarget): AppliedProvisioning {
-  const cert = registry.getCertificate(target.certificateId);
+  const cert = registry.certificates.get(target.certificateId);
   if (!cert)
     throw new FleetError(
       400,
@@ -61,13 +61,13 @@ export function applyPlan(registry: Registry, plan: TemplatePlan, target: ApplyT
         'The template certificate resource must reference AWS::IoT::Certificate::Id.',
       );
     }
-    registry.updateCertificateStatus(target.certificateId, c.status);
+    registry.certificates.updateStatus(target.certificateId, c.status);
   }
 
   const policyNames: string[] = [];
   for (const p of plan.policies) {
     if (p.policyName !== undefined) {
-      if (!registry.getPolicy(p.policyName))
+      if (!registry.policies.get(p.policyName))
         throw new FleetError(
           400,
           'ResourceNotFound',
@@ -81,17 +81,17 @@ export function applyPlan(registry: Registry, plan: TemplatePlan, target: ApplyT
           0,
           128,
         );
-      if (!registry.getPolicy(name)) registry.createPolicy(name, p.policyDocument);
+      if (!registry.policies.get(name)) registry.policies.create(name, p.policyDocument);
       policyNames.push(name);
     }
   }
-  for (const name of policyNames) registry.attachPolicy(name, cert.certificateArn);
+  for (const name of policyNames) registry.policies.attach(name, cert.certificateArn);
 
   const thing = plan.things[0];
   if (!thing) return {};
-  const existing = registry.getThing(thing.thingName);
+  const existing = registry.things.get(thing.thingName);
   if (!existing) {
-    registry.createThing({
+    registry.things.create({
       thingName: thing.thingName,
       ...(thing.attributes ? { attributes: thing.attributes } : {}),
       ...(thing.thingTypeName !== undefined ? { thingTypeName: thing.thingTypeName } : {}),
@@ -107,7 +107,7 @@ export function applyPlan(registry: Registry, plan: TemplatePlan, target: ApplyT
         `Thing ${thing.thingName} already exists and the template's OverrideSettings say FAIL.`,
       );
     }
-    const patch: Parameters<Registry['updateThing']>[1] = {};
+    const patch: ThingPatch = {};
     if (thing.attributes && (o.AttributePayload === 'MERGE' || o.AttributePayload === 'REPLACE')) {
       patch.attributes = thing.attributes;
       patch.merge = o.AttributePayload === 'MERGE';
@@ -117,9 +117,9 @@ export function applyPlan(registry: Registry, plan: TemplatePlan, target: ApplyT
       patch.thingGroups = thing.thingGroups;
       patch.replaceGroups = o.ThingGroups === 'REPLACE';
     }
-    if (Object.keys(patch).length > 0) registry.updateThing(thing.thingName, patch);
+    if (Object.keys(patch).length > 0) registry.things.update(thing.thingName, patch);
   }
-  registry.attachThingPrincipal(thing.thingName, cert.certificateArn);
+  registry.things.attachPrincipal(thing.thingName, cert.certificateArn);
   return { thingName: thing.thingName };
 }
 

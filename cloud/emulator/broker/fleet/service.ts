@@ -92,7 +92,7 @@ export class FleetProvisioningService {
 
   private async createKeysAndCertificate(): Promise<Record<string, unknown>> {
     const issued = await this.ca.createKeyPairAndCertificate({ validity: { notAfter: AWS_DEVICE_CERT_NOT_AFTER } });
-    this.registry.insertCertificate({
+    this.registry.certificates.insert({
       certificateId: issued.certificateId,
       certificatePem: issued.certificatePem,
       status: 'PENDING_ACTIVATION',
@@ -100,7 +100,7 @@ export class FleetProvisioningService {
       notAfter: issued.notAfter,
       caCertificateId: this.ca.caCertificateId,
     });
-    const token = this.registry.createOwnershipToken(issued.certificateId);
+    const token = this.registry.ownershipTokens.create(issued.certificateId);
     return {
       certificateId: issued.certificateId,
       certificatePem: issued.certificatePem,
@@ -120,7 +120,7 @@ export class FleetProvisioningService {
       if (err instanceof CertificateRequestError) throw new FleetError(400, 'InvalidCsr', err.message);
       throw err;
     }
-    this.registry.insertCertificate({
+    this.registry.certificates.insert({
       certificateId: issued.certificateId,
       certificatePem: issued.certificatePem,
       status: 'PENDING_ACTIVATION',
@@ -128,7 +128,7 @@ export class FleetProvisioningService {
       notAfter: issued.notAfter,
       caCertificateId: this.ca.caCertificateId,
     });
-    const token = this.registry.createOwnershipToken(issued.certificateId);
+    const token = this.registry.ownershipTokens.create(issued.certificateId);
     return {
       certificateOwnershipToken: token,
       certificateId: issued.certificateId,
@@ -141,7 +141,7 @@ export class FleetProvisioningService {
     req: Record<string, unknown>,
     caller: FleetCaller,
   ): Promise<Record<string, unknown>> {
-    const template = this.registry.getProvisioningTemplate(templateName);
+    const template = this.registry.templates.get(templateName);
     if (!template || template.type !== 'FLEET_PROVISIONING')
       throw new FleetError(404, 'ResourceNotFound', `Template ${templateName} does not exist.`);
     if (!template.enabled) throw new FleetError(400, 'InvalidRequest', `Template ${templateName} is disabled.`);
@@ -157,14 +157,14 @@ export class FleetProvisioningService {
         parameters[k] = v;
       }
     }
-    const owned = this.registry.peekOwnershipToken(token);
+    const owned = this.registry.ownershipTokens.peek(token);
     if (!owned)
       throw new FleetError(
         400,
         'InvalidCertificateOwnershipToken',
         'Certificate ownership token is invalid or has expired.',
       );
-    const cert = this.registry.getCertificate(owned.certificateId);
+    const cert = this.registry.certificates.get(owned.certificateId);
     if (!cert)
       throw new FleetError(
         400,
@@ -211,7 +211,7 @@ export class FleetProvisioningService {
 
     const applied = this.registry.transaction(() => {
       // Consumed inside the transaction: a token is spent only by a registration that happened.
-      const consumed = this.registry.consumeOwnershipToken(token);
+      const consumed = this.registry.ownershipTokens.consume(token);
       if (!consumed.ok || consumed.certificateId !== cert.certificateId) {
         throw new FleetError(
           400,

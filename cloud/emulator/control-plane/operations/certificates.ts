@@ -24,7 +24,7 @@ function certResource(ctx: ControlPlaneContext, id: string): string {
 }
 
 function require(ctx: ControlPlaneContext, id: string): CertificateRecord {
-  const c = ctx.registry.getCertificate(id);
+  const c = ctx.registry.certificates.get(id);
   if (c === undefined) throw notFound(`The certificate does not exist: ${id}`);
   return c;
 }
@@ -71,7 +71,7 @@ export const listCertificates: Operation = {
     return {
       permissions: [{ action: 'iot:ListCertificates', resource: '*' }],
       run() {
-        const all = ctx.registry.listCertificates();
+        const all = ctx.registry.certificates.list();
         if (!ascending) all.reverse();
         const { page, next } = paginate(all, query.get('marker'), pageSize);
         return {
@@ -113,7 +113,7 @@ export const updateCertificate: Operation = {
           throw invalidRequest(`The certificate status cannot be set to ${newStatus}`);
         if (current.status === 'PENDING_TRANSFER')
           throw awsError('CertificateStateException', 'Certificate is pending transfer and cannot be updated.');
-        ctx.registry.updateCertificateStatus(id, newStatus as CertificateStatus);
+        ctx.registry.certificates.updateStatus(id, newStatus as CertificateStatus);
         return undefined;
       },
     };
@@ -138,11 +138,11 @@ export const deleteCertificate: Operation = {
       run() {
         const c = require(ctx, id);
         ctx.registry.transaction(() => {
-          if (force && c.status !== 'ACTIVE' && ctx.registry.listPrincipalThings(c.certificateArn).length === 0) {
-            for (const p of ctx.registry.listAttachedPolicies(c.certificateArn))
-              ctx.registry.detachPolicy(p.policyName, c.certificateArn);
+          if (force && c.status !== 'ACTIVE' && ctx.registry.things.listByPrincipal(c.certificateArn).length === 0) {
+            for (const p of ctx.registry.policies.listAttached(c.certificateArn))
+              ctx.registry.policies.detach(p.policyName, c.certificateArn);
           }
-          ctx.registry.deleteCertificate(id);
+          ctx.registry.certificates.delete(id);
         });
         return undefined;
       },
@@ -161,7 +161,7 @@ export const createKeysAndCertificate: Operation = {
       permissions: [{ action: 'iot:CreateKeysAndCertificate', resource: '*' }],
       async run() {
         const issued = await ctx.ca.createKeyPairAndCertificate({ validity: { notAfter: AWS_DEVICE_CERT_NOT_AFTER } });
-        const c = ctx.registry.insertCertificate({
+        const c = ctx.registry.certificates.insert({
           certificateId: issued.certificateId,
           certificatePem: issued.certificatePem,
           status: setAsActive ? 'ACTIVE' : 'INACTIVE',

@@ -38,7 +38,7 @@ export const createPolicy: Operation = {
       run() {
         const checked = validatePolicyDocument(document);
         if (!checked.ok) throw awsError('MalformedPolicyException', checked.message);
-        if (ctx.registry.getPolicy(policyName) !== undefined) {
+        if (ctx.registry.policies.get(policyName) !== undefined) {
           throw awsError(
             'ResourceAlreadyExistsException',
             `Policy cannot be created - name already exists (name=${policyName})`,
@@ -48,7 +48,7 @@ export const createPolicy: Operation = {
             },
           );
         }
-        const p = ctx.registry.createPolicy(policyName, document);
+        const p = ctx.registry.policies.create(policyName, document);
         return {
           policyName: p.policyName,
           policyArn: p.policyArn,
@@ -69,7 +69,7 @@ export const getPolicy: Operation = {
     return {
       permissions: [{ action: 'iot:GetPolicy', resource: policyResource(ctx, policyName) }],
       run() {
-        const p = ctx.registry.getPolicy(policyName);
+        const p = ctx.registry.policies.get(policyName);
         if (p === undefined) throw notFound(`Policy not found (name=${policyName})`);
         return {
           policyName: p.policyName,
@@ -95,7 +95,7 @@ export const listPolicies: Operation = {
     return {
       permissions: [{ action: 'iot:ListPolicies', resource: '*' }],
       run() {
-        const all = ctx.registry.listPolicies();
+        const all = ctx.registry.policies.list();
         if (!ascending) all.reverse();
         const { page, next } = paginate(all, query.get('marker'), pageSize);
         return { policies: page.map(listEntry), ...(next !== undefined ? { nextMarker: next } : {}) };
@@ -109,7 +109,7 @@ function checkTarget(ctx: ControlPlaneContext, target: string): void {
   const certPrefix = iotArn(ctx, 'cert/');
   if (target.startsWith(certPrefix)) {
     const id = target.slice(certPrefix.length);
-    if (ctx.registry.getCertificate(id) === undefined) throw notFound(`The certificate does not exist: ${id}`);
+    if (ctx.registry.certificates.get(id) === undefined) throw notFound(`The certificate does not exist: ${id}`);
   }
 }
 
@@ -123,9 +123,10 @@ export const attachPolicy: Operation = {
     return {
       permissions: [{ action: 'iot:AttachPolicy', resource: target }],
       run() {
-        if (ctx.registry.getPolicy(policyName) === undefined) throw notFound(`Policy not found (name=${policyName})`);
+        if (ctx.registry.policies.get(policyName) === undefined)
+          throw notFound(`Policy not found (name=${policyName})`);
         checkTarget(ctx, target);
-        ctx.registry.attachPolicy(policyName, target);
+        ctx.registry.policies.attach(policyName, target);
         return undefined;
       },
     };
@@ -142,8 +143,9 @@ export const detachPolicy: Operation = {
     return {
       permissions: [{ action: 'iot:DetachPolicy', resource: target }],
       run() {
-        if (ctx.registry.getPolicy(policyName) === undefined) throw notFound(`Policy not found (name=${policyName})`);
-        ctx.registry.detachPolicy(policyName, target);
+        if (ctx.registry.policies.get(policyName) === undefined)
+          throw notFound(`Policy not found (name=${policyName})`);
+        ctx.registry.policies.detach(policyName, target);
         return undefined;
       },
     };
@@ -161,7 +163,7 @@ export const listAttachedPolicies: Operation = {
       permissions: [{ action: 'iot:ListAttachedPolicies', resource: target }],
       run() {
         checkTarget(ctx, target);
-        const { page, next } = paginate(ctx.registry.listAttachedPolicies(target), query.get('marker'), pageSize);
+        const { page, next } = paginate(ctx.registry.policies.listAttached(target), query.get('marker'), pageSize);
         return { policies: page.map(listEntry), ...(next !== undefined ? { nextMarker: next } : {}) };
       },
     };
@@ -181,8 +183,9 @@ export const deletePolicy: Operation = {
     return {
       permissions: [{ action: 'iot:DeletePolicy', resource: policyResource(ctx, policyName) }],
       run() {
-        if (ctx.registry.getPolicy(policyName) === undefined) throw notFound(`Policy not found (name=${policyName})`);
-        ctx.registry.deletePolicy(policyName);
+        if (ctx.registry.policies.get(policyName) === undefined)
+          throw notFound(`Policy not found (name=${policyName})`);
+        ctx.registry.policies.delete(policyName);
         return undefined;
       },
     };
@@ -199,8 +202,9 @@ export const listTargetsForPolicy: Operation = {
     return {
       permissions: [{ action: 'iot:ListTargetsForPolicy', resource: policyResource(ctx, policyName) }],
       run() {
-        if (ctx.registry.getPolicy(policyName) === undefined) throw notFound(`Policy not found (name=${policyName})`);
-        const { page, next } = paginate(ctx.registry.listPolicyTargets(policyName), query.get('marker'), pageSize);
+        if (ctx.registry.policies.get(policyName) === undefined)
+          throw notFound(`Policy not found (name=${policyName})`);
+        const { page, next } = paginate(ctx.registry.policies.listTargets(policyName), query.get('marker'), pageSize);
         return { targets: page, ...(next !== undefined ? { nextMarker: next } : {}) };
       },
     };
@@ -220,7 +224,7 @@ export const listPrincipalPolicies: Operation = {
       permissions: [{ action: 'iot:ListPrincipalPolicies', resource: '*' }],
       run() {
         checkTarget(ctx, principal);
-        const all = ctx.registry.listAttachedPolicies(principal);
+        const all = ctx.registry.policies.listAttached(principal);
         if (!ascending) all.reverse();
         const { page, next } = paginate(all, query.get('marker'), pageSize);
         return { policies: page.map(listEntry), ...(next !== undefined ? { nextMarker: next } : {}) };
@@ -247,9 +251,9 @@ export const createPolicyVersion: Operation = {
       run() {
         const checked = validatePolicyDocument(document);
         if (!checked.ok) throw awsError('MalformedPolicyException', checked.message);
-        const p = ctx.registry.getPolicy(policyName);
+        const p = ctx.registry.policies.get(policyName);
         if (p === undefined) throw notFound(`Policy not found (name=${policyName})`);
-        const v = ctx.registry.createPolicyVersion(policyName, document, setAsDefault);
+        const v = ctx.registry.policies.createVersion(policyName, document, setAsDefault);
         return {
           policyArn: p.policyArn,
           policyDocument: v.document,
@@ -270,9 +274,10 @@ export const listPolicyVersions: Operation = {
     return {
       permissions: [{ action: 'iot:ListPolicyVersions', resource: policyResource(ctx, policyName) }],
       run() {
-        if (ctx.registry.getPolicy(policyName) === undefined) throw notFound(`Policy not found (name=${policyName})`);
+        if (ctx.registry.policies.get(policyName) === undefined)
+          throw notFound(`Policy not found (name=${policyName})`);
         return {
-          policyVersions: ctx.registry.listPolicyVersions(policyName).map((v) => ({
+          policyVersions: ctx.registry.policies.listVersions(policyName).map((v) => ({
             versionId: v.versionId,
             isDefaultVersion: v.isDefaultVersion,
             createDate: epochSeconds(v.createDate),
@@ -297,13 +302,13 @@ export const deletePolicyVersion: Operation = {
     return {
       permissions: [{ action: 'iot:DeletePolicyVersion', resource: policyResource(ctx, policyName) }],
       run() {
-        const p = ctx.registry.getPolicy(policyName);
+        const p = ctx.registry.policies.get(policyName);
         if (p === undefined) throw notFound(`Policy not found (name=${policyName})`);
         if (p.defaultVersionId === versionId)
           throw awsError('DeleteConflictException', 'Cannot delete the default version of a policy');
-        if (!ctx.registry.listPolicyVersions(policyName).some((v) => v.versionId === versionId))
+        if (!ctx.registry.policies.listVersions(policyName).some((v) => v.versionId === versionId))
           throw notFound(`Policy version ${versionId} of ${policyName} not found`);
-        ctx.registry.deletePolicyVersion(policyName, versionId);
+        ctx.registry.policies.deleteVersion(policyName, versionId);
         return undefined;
       },
     };

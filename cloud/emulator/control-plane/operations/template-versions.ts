@@ -30,9 +30,9 @@ export const createProvisioningTemplateVersion: Operation = {
     return {
       permissions: [{ action: 'iot:CreateProvisioningTemplateVersion', resource: templateResource(ctx, templateName) }],
       run() {
-        const t = ctx.registry.requireTemplate(templateName);
+        const t = ctx.registry.templates.require(templateName);
         validateTemplate(templateBody);
-        const v = ctx.registry.createProvisioningTemplateVersion(templateName, templateBody, setAsDefault);
+        const v = ctx.registry.templates.createVersion(templateName, templateBody, setAsDefault);
         return {
           templateArn: t.templateArn,
           templateName,
@@ -59,7 +59,7 @@ export const describeProvisioningTemplateVersion: Operation = {
         { action: 'iot:DescribeProvisioningTemplateVersion', resource: templateResource(ctx, templateName) },
       ],
       run() {
-        const v = ctx.registry.listProvisioningTemplateVersions(templateName).find((x) => x.versionId === versionId);
+        const v = ctx.registry.templates.listVersions(templateName).find((x) => x.versionId === versionId);
         if (v === undefined) throw notFound(`Version ${versionId} of template ${templateName} not found`);
         return { ...summary(v), templateBody: v.templateBody };
       },
@@ -78,7 +78,7 @@ export const listProvisioningTemplateVersions: Operation = {
       permissions: [{ action: 'iot:ListProvisioningTemplateVersions', resource: templateResource(ctx, templateName) }],
       run() {
         const { page, next } = paginate(
-          ctx.registry.listProvisioningTemplateVersions(templateName),
+          ctx.registry.templates.listVersions(templateName),
           query.get('nextToken'),
           maxResults,
         );
@@ -102,7 +102,7 @@ export const deleteProvisioningTemplateVersion: Operation = {
       permissions: [{ action: 'iot:DeleteProvisioningTemplateVersion', resource: templateResource(ctx, templateName) }],
       run() {
         // The registry refuses the default version (DeleteConflictException) and a missing one.
-        ctx.registry.deleteProvisioningTemplateVersion(templateName, versionId);
+        ctx.registry.templates.deleteVersion(templateName, versionId);
         return {};
       },
     };

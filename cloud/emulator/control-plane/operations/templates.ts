@@ -100,7 +100,7 @@ export const createProvisioningTemplate: Operation = {
       ],
       run() {
         checkBody(templateBody);
-        const t = ctx.registry.createProvisioningTemplate({
+        const t = ctx.registry.templates.create({
           templateName,
           templateBody,
           provisioningRoleArn,
@@ -124,7 +124,7 @@ export const describeProvisioningTemplate: Operation = {
     return {
       permissions: [{ action: 'iot:DescribeProvisioningTemplate', resource: templateResource(ctx, templateName) }],
       run() {
-        const t = ctx.registry.requireTemplate(templateName);
+        const t = ctx.registry.templates.require(templateName);
         return {
           ...summary(t),
           defaultVersionId: t.defaultVersionId,
@@ -146,7 +146,7 @@ export const listProvisioningTemplates: Operation = {
     return {
       permissions: [{ action: 'iot:ListProvisioningTemplates', resource: '*' }],
       run() {
-        const { page, next } = paginate(ctx.registry.listProvisioningTemplates(), query.get('nextToken'), maxResults);
+        const { page, next } = paginate(ctx.registry.templates.list(), query.get('nextToken'), maxResults);
         return { templates: page.map(summary), ...(next !== undefined ? { nextToken: next } : {}) };
       },
     };
@@ -184,10 +184,10 @@ export const updateProvisioningTemplate: Operation = {
     return {
       permissions,
       run() {
-        const current = ctx.registry.requireTemplate(templateName);
+        const current = ctx.registry.templates.require(templateName);
         if (current.type === 'JITP' && hook !== undefined)
           throw invalidRequest('A pre-provisioning hook is not supported for JITP templates');
-        ctx.registry.updateProvisioningTemplate(templateName, patch);
+        ctx.registry.templates.update(templateName, patch);
         return {};
       },
     };
@@ -203,7 +203,7 @@ export const deleteProvisioningTemplate: Operation = {
     return {
       permissions: [{ action: 'iot:DeleteProvisioningTemplate', resource: templateResource(ctx, templateName) }],
       run() {
-        ctx.registry.deleteProvisioningTemplate(templateName);
+        ctx.registry.templates.delete(templateName);
         return {};
       },
     };
@@ -224,7 +224,7 @@ export const createProvisioningClaim: Operation = {
     return {
       permissions: [{ action: 'iot:CreateProvisioningClaim', resource: templateResource(ctx, templateName) }],
       async run() {
-        const template = ctx.registry.requireTemplate(templateName);
+        const template = ctx.registry.templates.require(templateName);
         if (!template.enabled) throw invalidRequest(`The provisioning template ${templateName} is disabled`);
         if (template.type !== 'FLEET_PROVISIONING')
           throw invalidRequest(`The provisioning template ${templateName} is not a fleet provisioning template`);
@@ -233,7 +233,7 @@ export const createProvisioningClaim: Operation = {
         const issued = await ctx.ca.createKeyPairAndCertificate({
           validity: { notBefore: new Date(now.getTime() - CLAIM_NOT_BEFORE_SLACK_MS), notAfter: expiration },
         });
-        ctx.registry.insertCertificate({
+        ctx.registry.certificates.insert({
           certificateId: issued.certificateId,
           certificatePem: issued.certificatePem,
           status: 'ACTIVE',

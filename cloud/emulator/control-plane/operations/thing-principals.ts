@@ -19,7 +19,7 @@ function thingResource(ctx: ControlPlaneContext, name: string): string {
 }
 
 function requireThing(ctx: ControlPlaneContext, thingName: string): void {
-  if (ctx.registry.getThing(thingName) === undefined) throw notFound(`Thing ${thingName} cannot be found.`);
+  if (ctx.registry.things.get(thingName) === undefined) throw notFound(`Thing ${thingName} cannot be found.`);
 }
 
 /** A certificate principal must exist (AWS answers ResourceNotFoundException); other principals are taken as given. */
@@ -27,7 +27,7 @@ export function requireKnownPrincipal(ctx: ControlPlaneContext, principal: strin
   const certPrefix = iotArn(ctx, 'cert/');
   if (!principal.startsWith(certPrefix)) return;
   const id = principal.slice(certPrefix.length);
-  if (ctx.registry.getCertificate(id) === undefined) throw notFound(`The certificate does not exist: ${id}`);
+  if (ctx.registry.certificates.get(id) === undefined) throw notFound(`The certificate does not exist: ${id}`);
 }
 
 export const attachThingPrincipal: Operation = {
@@ -48,7 +48,7 @@ export const attachThingPrincipal: Operation = {
       run() {
         requireThing(ctx, thingName);
         requireKnownPrincipal(ctx, principal);
-        ctx.registry.attachThingPrincipal(thingName, principal);
+        ctx.registry.things.attachPrincipal(thingName, principal);
         return {};
       },
     };
@@ -67,7 +67,7 @@ export const listPrincipalThings: Operation = {
       run() {
         requireKnownPrincipal(ctx, principal);
         const { page, next } = paginate(
-          ctx.registry.listPrincipalThings(principal),
+          ctx.registry.things.listByPrincipal(principal),
           query.get('nextToken'),
           maxResults,
         );

@@ -55,7 +55,7 @@ function sameAttributes(a: Record<string, string>, b: Record<string, string>): b
 }
 
 function requireThing(registry: Registry, thingName: string): ThingRecord {
-  const t = registry.getThing(thingName);
+  const t = registry.things.get(thingName);
   if (t === undefined) throw notFound(`Thing ${thingName} cannot be found.`);
   return t;
 }
@@ -79,14 +79,14 @@ export const createThing: Operation = {
       permissions: [{ action: 'iot:CreateThing', resource: thingResource(ctx, thingName) }],
       run() {
         const thing = ctx.registry.transaction(() => {
-          const existing = ctx.registry.getThing(thingName);
+          const existing = ctx.registry.things.get(thingName);
           if (existing === undefined) {
             // The thing type and billing group must exist (ResourceNotFoundException otherwise).
             ctx.registry.groups.requireExisting({
               ...(thingTypeName !== undefined ? { thingTypeName } : {}),
               ...(billingGroupName !== undefined ? { billingGroupName } : {}),
             });
-            return ctx.registry.createThing({
+            return ctx.registry.things.create({
               thingName,
               ...(attributes ? { attributes } : {}),
               ...(thingTypeName !== undefined ? { thingTypeName } : {}),
@@ -129,7 +129,7 @@ export const updateThing: Operation = {
       run() {
         ctx.registry.transaction(() => {
           requireThing(ctx.registry, thingName);
-          ctx.registry.updateThing(thingName, {
+          ctx.registry.things.update(thingName, {
             ...(attributes ? { attributes, merge } : {}),
             ...(expectedVersion !== undefined ? { expectedVersion } : {}),
             ...(removeThingType ? { thingTypeName: null } : thingTypeName !== undefined ? { thingTypeName } : {}),
@@ -153,7 +153,7 @@ export const listThingPrincipals: Operation = {
       run() {
         requireThing(ctx.registry, thingName);
         const { page, next } = paginate(
-          ctx.registry.listThingPrincipals(thingName),
+          ctx.registry.things.listPrincipals(thingName),
           query.get('nextToken'),
           maxResults,
         );
@@ -179,7 +179,7 @@ export const detachThingPrincipal: Operation = {
       permissions: [{ action: 'iot:DetachThingPrincipal', resource: thingResource(ctx, thingName) }],
       run() {
         requireThing(ctx.registry, thingName);
-        ctx.registry.detachThingPrincipal(thingName, principal);
+        ctx.registry.things.detachPrincipal(thingName, principal);
         return {};
       },
     };

@@ -19,7 +19,7 @@ export const describeThing: Operation = {
     return {
       permissions: [{ action: 'iot:DescribeThing', resource: thingResource(ctx, thingName) }],
       run() {
-        const t = ctx.registry.getThing(thingName);
+        const t = ctx.registry.things.get(thingName);
         if (t === undefined) throw notFound(`Thing ${thingName} cannot be found.`);
         return {
           defaultClientId: t.thingName,
@@ -70,7 +70,7 @@ export const listThings: Operation = {
           ...(value !== undefined ? { value } : {}),
           ...(type !== undefined ? { type } : {}),
         };
-        const all = ctx.registry.listThings().filter((t) => matchesFilter(t, filter));
+        const all = ctx.registry.things.list().filter((t) => matchesFilter(t, filter));
         const { page, next } = paginate(all, query.get('nextToken'), maxResults);
         return {
           things: page.map((t) => ({
@@ -97,7 +97,7 @@ export const deleteThing: Operation = {
     return {
       permissions: [{ action: 'iot:DeleteThing', resource: thingResource(ctx, thingName) }],
       run() {
-        ctx.registry.deleteThing(thingName, expectedVersion);
+        ctx.registry.things.delete(thingName, expectedVersion);
         return {};
       },
     };
