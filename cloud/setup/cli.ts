@@ -141,73 +141,138 @@ function parseSetupArgs(argv: readonly string[]) {
   return { command, values, policy };
 }
 
+type SetupArgs = ReturnType<typeof parseSetupArgs>;
+type SetupValues = SetupArgs['values'];
+
 async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseCommandLine(PROGRAM, USAGE, argv, () => parseSetupArgs(argv), OUT);
   if (!parsed.ok) return parsed.exit;
   const { command, values, policy } = parsed.value;
+  const conn = values.real ? connectReal(values) : connectEmulator(values);
+  if (command === 'decommission') return runDecommission(conn, values);
+  const done = await runAccountSetup(conn, values, policy);
+  const roleNeeds = roleNeedsOf(conn, done);
+  if (values.json) {
+    const hookSummary = done.hook && {
+      functionArn: done.hook.functionArn,
+      role: done.hook.role,
+      function: done.hook.function,
+      permission: done.hook.permission,
+      manualSteps: done.hook.manualSteps,
+    };
+    console.log(
+      JSON.stringify(
+        {
+          target: conn.target,
+          ...done.result,
+          ...(hookSummary ? { preProvisioningHook: hookSummary } : {}),
+          ...roleNeeds,
+        },
+        null,
+        2,
+      ),
+    );
+    return 0;
+  }
+  printSetup(conn.target, done);
+  if (!values.real) {
+    // The emulator checks no IAM role: the role documents are for a real account (--real, or --json).
+    console.log('\nThe emulator needs no IAM roles; `--real` prints the ones a real account needs.');
+    return 0;
+  }
+  printRoleNeeds(roleNeeds, conn.identityPoolId);
+  return 0;
+}
 
-  let region: string;
-  let accountId: string;
-  let identityPoolId = values['identity-pool-id'];
-  let iot: IoTClient;
-  let target: string;
-  if (values.real) {
-    region =
-      values.region ??
-      process.env.AWS_REGION ??
-      process.env.AWS_DEFAULT_REGION ??
-      fail('--region', 'is required (or set AWS_REGION)');
-    accountId =
-      values['account-id'] ??
-      /^arn:aws[\w-]*:iam::(\d{12}):/.exec(values['provisioning-role-arn'] ?? '')?.[1] ??
-      fail('--account-id', 'is required (or give --provisioning-role-arn)');
-    iot = new IoTClient({ region, ...(values['endpoint-url'] ? { endpoint: values['endpoint-url'] } : {}) });
-    target = `AWS account ${accountId} (${region})`;
-  } else {
-    const cloud = readCloudJson(values['cloud-json'] ?? DEFAULT_CLOUD_JSON);
-    if (!cloud.admin) fail('admin.credentialsPath', 'is missing from cloud.json (use --real for a real account)');
-    const admin = readAdminCredentials(cloud.admin.credentialsPath);
-    region = values.region ?? cloud.region;
-    accountId = values['account-id'] ?? cloud.accountId;
-    identityPoolId ??= cloud.cognito.identityPoolId;
-    const endpoint = values['endpoint-url'] ?? cloud.iot.controlPlaneEndpoint;
-    iot = new IoTClient({
+/** The account setup talks to, and how to reach it. */
+interface Connection {
+  region: string;
+  accountId: string;
+  identityPoolId: string | undefined;
+  iot: IoTClient;
+  /** Names the account or emulator in messages. */
+  target: string;
+}
+
+/** `--real`: the default AWS credential chain, region and account from the flags or the environment. */
+function connectReal(values: SetupValues): Connection {
+  const region =
+    values.region ??
+    process.env.AWS_REGION ??
+    process.env.AWS_DEFAULT_REGION ??
+    fail('--region', 'is required (or set AWS_REGION)');
+  const accountId =
+    values['account-id'] ??
+    /^arn:aws[\w-]*:iam::(\d{12}):/.exec(values['provisioning-role-arn'] ?? '')?.[1] ??
+    fail('--account-id', 'is required (or give --provisioning-role-arn)');
+  return {
+    region,
+    accountId,
+    identityPoolId: values['identity-pool-id'],
+    iot: new IoTClient({ region, ...(values['endpoint-url'] ? { endpoint: values['endpoint-url'] } : {}) }),
+    target: `AWS account ${accountId} (${region})`,
+  };
+}
+
+/** The emulator of cloud.json, with its admin key. */
+function connectEmulator(values: SetupValues): Connection {
+  const cloud = readCloudJson(values['cloud-json'] ?? DEFAULT_CLOUD_JSON);
+  if (!cloud.admin) fail('admin.credentialsPath', 'is missing from cloud.json (use --real for a real account)');
+  const admin = readAdminCredentials(cloud.admin.credentialsPath);
+  const region = values.region ?? cloud.region;
+  const endpoint = values['endpoint-url'] ?? cloud.iot.controlPlaneEndpoint;
+  return {
+    region,
+    accountId: values['account-id'] ?? cloud.accountId,
+    identityPoolId: values['identity-pool-id'] ?? cloud.cognito.identityPoolId,
+    iot: new IoTClient({
       region,
       endpoint,
       credentials: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey },
+    }),
+    target: `emulator at ${endpoint}`,
+  };
+}
+
+async function runDecommission(conn: Connection, values: SetupValues): Promise<number> {
+  const auditLogPath = values['audit-log'] ?? DEFAULT_AUDIT_LOG;
+  try {
+    const record = await decommission(conn.iot, {
+      thingName: values.thing!,
+      operator: values.operator!,
+      reason: values.reason!,
+      auditLogPath,
+      target: conn.target,
     });
-    target = `emulator at ${endpoint}`;
-  }
-  if (command === 'decommission') {
-    try {
-      const record = await decommission(iot, {
-        thingName: values.thing!,
-        operator: values.operator!,
-        reason: values.reason!,
-        auditLogPath: values['audit-log'] ?? DEFAULT_AUDIT_LOG,
-        target,
-      });
-      if (values.json) console.log(JSON.stringify(record, null, 2));
-      else {
-        console.log(`Decommissioned ${record.thingName} in ${target} by ${record.operator}:`);
-        for (const c of record.certificates ?? [])
-          console.log(
-            `  certificate ${c.certificateId}: ${c.previousStatus} -> ${c.previousStatus === 'ACTIVE' ? 'INACTIVE' : c.previousStatus}, detached`,
-          );
-        console.log(
-          `  recorded in ${values['audit-log'] ?? DEFAULT_AUDIT_LOG}; the serial may now be provisioned again.`,
-        );
-      }
+    if (values.json) {
+      console.log(JSON.stringify(record, null, 2));
       return 0;
-    } finally {
-      iot.destroy();
     }
+    console.log(`Decommissioned ${record.thingName} in ${conn.target} by ${record.operator}:`);
+    for (const c of record.certificates ?? [])
+      console.log(
+        `  certificate ${c.certificateId}: ${c.previousStatus} -> ${c.previousStatus === 'ACTIVE' ? 'INACTIVE' : c.previousStatus}, detached`,
+      );
+    console.log(`  recorded in ${auditLogPath}; the serial may now be provisioned again.`);
+    return 0;
+  } finally {
+    conn.iot.destroy();
   }
-  const account = { region, accountId };
+}
+
+interface SetupDone {
+  result: SetupResult;
+  hook: HookDeployResult | undefined;
+  provisioningRoleArn: string;
+  templateName: string;
+}
+
+/** The device policy and the template (and with --real the hook's Lambda first, the template names it). */
+async function runAccountSetup(conn: Connection, values: SetupValues, policy: PolicyChoice): Promise<SetupDone> {
+  const account = { region: conn.region, accountId: conn.accountId };
   const provisioningRoleArn =
-    values['provisioning-role-arn'] ?? `arn:aws:iam::${accountId}:role/service-role/${PROVISIONING_ROLE_NAME}`;
+    values['provisioning-role-arn'] ?? `arn:aws:iam::${conn.accountId}:role/service-role/${PROVISIONING_ROLE_NAME}`;
   const templateName = values['template-name'] ?? TEMPLATE_NAME;
-  let result: SetupResult;
   let hook: HookDeployResult | undefined;
   try {
     if (values.real)
@@ -217,7 +282,7 @@ async function main(argv: readonly string[]): Promise<number> {
         zipPath: HOOK_ZIP_PATH,
         ...(values['hook-role-arn'] ? { roleArn: values['hook-role-arn'] } : {}),
       });
-    result = await runSetup(iot, {
+    const result = await runSetup(conn.iot, {
       ...account,
       policyName: values['policy-name'] ?? DEVICE_POLICY_NAME,
       templateName,
@@ -225,63 +290,54 @@ async function main(argv: readonly string[]): Promise<number> {
       policy,
       ...(hook ? { preProvisioningHookArn: hook.functionArn } : {}),
     });
+    return { result, hook, provisioningRoleArn, templateName };
   } catch (err) {
-    throw unreachable(err, target, values.real === true);
+    throw unreachable(err, conn.target, values.real === true);
   } finally {
-    iot.destroy();
+    conn.iot.destroy();
   }
+}
 
-  const roleNeeds = {
+/** What the provisioning role and the identity pool's authenticated role need (a real account creates them). */
+function roleNeedsOf(conn: Connection, done: SetupDone) {
+  return {
     provisioningRole: {
-      arn: provisioningRoleArn,
+      arn: done.provisioningRoleArn,
       trustPolicy: provisioningRoleTrustPolicy(),
       managedPolicyArn: 'arn:aws:iam::aws:policy/service-role/AWSIoTThingsRegistration',
     },
     identityPoolAuthenticatedRole: {
       name: AUTHENTICATED_ROLE_NAME,
-      trustPolicy: authenticatedRoleTrustPolicy(identityPoolId ?? '<identity pool id>'),
-      permissionsPolicy: authenticatedRolePermissions(account, templateName),
+      trustPolicy: authenticatedRoleTrustPolicy(conn.identityPoolId ?? '<identity pool id>'),
+      permissionsPolicy: authenticatedRolePermissions(
+        { region: conn.region, accountId: conn.accountId },
+        done.templateName,
+      ),
     },
   };
-  const hookSummary = hook && {
-    functionArn: hook.functionArn,
-    role: hook.role,
-    function: hook.function,
-    permission: hook.permission,
-    manualSteps: hook.manualSteps,
-  };
-  if (values.json) {
-    console.log(
-      JSON.stringify(
-        { target, ...result, ...(hookSummary ? { preProvisioningHook: hookSummary } : {}), ...roleNeeds },
-        null,
-        2,
-      ),
-    );
-    return 0;
-  }
+}
+
+/** The human summary: what setup did to the policy, the template and the hook. */
+function printSetup(target: string, { result, hook }: SetupDone): void {
   console.log(`Setup of ${target}:`);
   console.log(`  device policy         ${result.policy.name}: ${result.policy.action}`);
   console.log(
     `  provisioning template ${result.template.name}: ${result.template.action}${result.template.arn ? ` (${result.template.arn})` : ''}`,
   );
-  if (hook) {
+  if (!hook) return;
+  console.log(
+    `  pre-provisioning hook ${hook.functionArn}: function ${hook.function.action}, role ${hook.role.arn} ${hook.role.action}, invoke permission ${hook.permission.action}`,
+  );
+  if (hook.manualSteps.length > 0) {
     console.log(
-      `  pre-provisioning hook ${hook.functionArn}: function ${hook.function.action}, role ${hook.role.arn} ${hook.role.action}, invoke permission ${hook.permission.action}`,
+      `\nYour credentials may not do these steps; run them as an administrator (the package is ${HOOK_ZIP_PATH}), then run setup again:`,
     );
-    if (hook.manualSteps.length > 0) {
-      console.log(
-        `\nYour credentials may not do these steps; run them as an administrator (the package is ${HOOK_ZIP_PATH}), then run setup again:`,
-      );
-      for (const step of hook.manualSteps) console.log(`  ${step}`);
-    }
+    for (const step of hook.manualSteps) console.log(`  ${step}`);
   }
-  if (!values.real) {
-    // The emulator checks no IAM role: the role documents are for a real account (--real, or --json).
-    console.log('\nThe emulator needs no IAM roles; `--real` prints the ones a real account needs.');
-    return 0;
-  }
-  console.log(`\nThe provisioning role ${provisioningRoleArn} must exist:`);
+}
+
+function printRoleNeeds(roleNeeds: ReturnType<typeof roleNeedsOf>, identityPoolId: string | undefined): void {
+  console.log(`\nThe provisioning role ${roleNeeds.provisioningRole.arn} must exist:`);
   console.log('  trust policy:');
   console.log(indent(JSON.stringify(roleNeeds.provisioningRole.trustPolicy, null, 2), 4));
   console.log(`  attach the managed policy ${roleNeeds.provisioningRole.managedPolicyArn}`);
@@ -294,7 +350,6 @@ async function main(argv: readonly string[]): Promise<number> {
   console.log(indent(JSON.stringify(roleNeeds.identityPoolAuthenticatedRole.trustPolicy, null, 2), 4));
   console.log('  permissions policy:');
   console.log(indent(JSON.stringify(roleNeeds.identityPoolAuthenticatedRole.permissionsPolicy, null, 2), 4));
-  return 0;
 }
 
 /** Where `--real` writes the hook's deployment package (for printed manual steps). */
