@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
-const DEVICE_CLI = join(REPO, 'peripheral', 'cli.ts');
+const DEVICE_CLI = join(REPO, 'apps', 'device', 'cli.ts');
 const EXIT_WITH_PARENT = join(REPO, 'demo', 'exit-with-parent.ts');
 /** How long a device process may take to start advertising (tsx start-up on a busy machine), ms. */
 export const DEVICE_START_TIMEOUT_MS = 45_000;

@@ -151,6 +151,7 @@ export async function startDevice(
     server: { agent, verifier, attempts, random, idleTimeoutMs: config.ble.idleTimeoutMs, ...describe, log },
   });
   const runtime = new RuntimeStatusFile(config.stateDir);
+  await runtime.removeStaleTempFiles();
   const presence = { unknown: 'unknown', present: 'available', absent: 'unavailable' } as const;
   const report = (): Promise<void> =>
     runtime.write(

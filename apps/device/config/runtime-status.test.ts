@@ -1,5 +1,5 @@
 /** `device status`'s view of the running device: written atomically, stale files read as stopped. */
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -36,5 +36,14 @@ describe('RuntimeStatusFile', () => {
     expect(RuntimeStatusFile.read(dir)).toEqual({ ble: 'stopped' });
     writeFileSync(join(dir, RUNTIME_STATUS_FILE), '{ torn');
     expect(RuntimeStatusFile.read(dir)).toEqual({ ble: 'stopped' });
+  });
+
+  it('removes the temp files a killed device left of this file, and only those', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runtime-status-'));
+    writeFileSync(join(dir, `.${RUNTIME_STATUS_FILE}.0123456789ab.tmp`), '{"pid":');
+    writeFileSync(join(dir, '.journal.ndjson.0123456789ab.tmp'), 'another writer');
+    await new RuntimeStatusFile(dir).removeStaleTempFiles();
+    expect(readdirSync(dir)).toEqual(['.journal.ndjson.0123456789ab.tmp']);
+    await new RuntimeStatusFile(join(dir, 'missing')).removeStaleTempFiles();
   });
 });

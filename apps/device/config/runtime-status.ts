@@ -5,8 +5,8 @@
  * recognised by its pid and reported as `stopped`.
  */
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../../../peripheral/storage/index.js';
 
 export const RUNTIME_STATUS_FILE = 'runtime.json';
@@ -38,6 +38,22 @@ export class RuntimeStatusFile {
       .then(() => writeFileAtomic(this.path, `${JSON.stringify(status)}\n`))
       .catch((err: unknown) => onError(err as Error));
     return this.#tail;
+  }
+
+  /**
+   * Removes what a killed device left of an interrupted write (`.runtime.json.<random>.tmp`): the
+   * atomic writer removes its temp file on failure, but SIGKILL or a power cut gives it no chance.
+   * Called once at start, before this process writes; only this file's temp files are touched.
+   */
+  async removeStaleTempFiles(): Promise<void> {
+    const dir = dirname(this.path);
+    const prefix = `.${RUNTIME_STATUS_FILE}.`;
+    const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return [];
+      throw err;
+    });
+    for (const name of names)
+      if (name.startsWith(prefix) && name.endsWith('.tmp')) await rm(join(dir, name), { force: true });
   }
 
   async remove(): Promise<void> {

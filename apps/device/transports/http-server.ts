@@ -25,7 +25,7 @@ export interface HttpServerDeps {
 }
 
 /** Where the page builder lives; a variable so that its absence is a runtime matter, not a build error. */
-const PAGE_MODULE = '../web/build.js';
+const PAGE_MODULE = '../../../softap-fallback/web/index.js';
 
 let pageOnce: Promise<PageAssets | undefined> | undefined;
 
