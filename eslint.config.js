@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import layers from './lint/layers.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', '**/dist/**', 'coverage/**', '**/*.generated.js', '.data/**'] },
@@ -34,18 +35,19 @@ export default tseslint.config(
                 'timers',
                 '@abandonware/*',
                 'express',
-                '../ble/*',
-                '../peripheral/*',
-                '../central/*',
-                '../cloud/*',
-                '../softap-fallback/*',
               ],
-              message: 'protocol/ is sans I/O and imports nothing of ours outside protocol/.',
+              message: 'protocol/ is sans I/O: no Node I/O modules, no BLE stack, no HTTP server (protocol/README.md).',
             },
           ],
         },
       ],
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'process', 'Buffer'],
     },
+  },
+  {
+    // The layers of ARCHITECTURE.md, at any depth, and folders used through their index.ts (lint/layers.js).
+    files: ['**/*.ts', '**/*.mts'],
+    plugins: { layers },
+    rules: { 'layers/allowed-imports': 'error', 'layers/public-surface': 'off' },
   },
 );
