@@ -7,8 +7,7 @@
  * in protocol/codec.ts.
  */
 import type { ErrorCode } from './errors.js';
-import type { ProvisioningState } from './states.js';
-import type { ControlCommand } from './states.js';
+import type { ProvisioningState, ControlCommand } from './states.js';
 
 /** Schema versions this implementation speaks (PROTOCOL.md §5.1). */
 export const SCHEMA_VERSION = 1;

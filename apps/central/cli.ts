@@ -1,8 +1,8 @@
 /**
  * `central`: the phone, as a Node CLI (npm run central -- COMMAND). See central/README.md.
  */
-import { openBrowser } from '../../central/auth/open-browser.js';
-import { runCli } from './cli/run.js';
+import { openBrowser } from '../../central/auth/index.js';
+import { runCli } from './cli/index.js';
 
 /** Exits once stdout and stderr are flushed: noble's HCI transport would keep the process alive. */
 function exit(code: number): void {

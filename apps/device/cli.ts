@@ -11,15 +11,18 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CliUsageError, parseCommandLine } from '../../protocol/cli-usage.js';
-import { isProvisioningError, ProvisioningError } from '../../protocol/errors.js';
-import { deviceStorage, startDevice, wifiBackend } from './config/device.js';
-import { readDeviceConfig } from './config/load.js';
-import { DEFAULT_CONFIG_PATH } from './config/schema.js';
-import type { DeviceConfig } from './config/schema.js';
-import { RuntimeStatusFile } from './config/runtime-status.js';
-import { within } from '../../ble/peripheral/bounded.js';
-import { systemTimers } from '../../peripheral/engine/timers.js';
+import { CliUsageError, parseCommandLine, isProvisioningError, ProvisioningError } from '../../protocol/index.js';
+import {
+  deviceStorage,
+  startDevice,
+  wifiBackend,
+  readDeviceConfig,
+  DEFAULT_CONFIG_PATH,
+  RuntimeStatusFile,
+} from './config/index.js';
+import type { DeviceConfig } from './config/index.js';
+import { within } from '../../ble/peripheral/index.js';
+import { systemTimers } from '../../peripheral/engine/index.js';
 import { CONSOLE_OUTPUT, runMakeSetupCodeCli } from '../../peripheral/setup-code/index.js';
 
 const USAGE = `usage: device <command> [--config PATH]

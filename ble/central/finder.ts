@@ -1,11 +1,9 @@
 import type { Peripheral } from '@abandonware/noble';
 import type { Noble } from '../index.js';
-import { ProvisioningError } from '../../protocol/errors.js';
-import { SERVICE_UUID, compactUuid } from '../../protocol/gatt.js';
-import { FIND_TIMEOUT_MS } from '../../central/engine/limits.js';
+import { ProvisioningError, SERVICE_UUID, compactUuid } from '../../protocol/index.js';
+import { FIND_TIMEOUT_MS, systemTimers } from '../../central/engine/index.js';
 import { foundDevice, nameMatches, poweredOn } from './scanner.js';
-import { systemTimers } from '../../central/engine/wait.js';
-import type { Timers } from '../../central/engine/wait.js';
+import type { Timers } from '../../central/engine/index.js';
 
 interface Waiter {
   deviceId: string;

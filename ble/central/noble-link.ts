@@ -1,10 +1,15 @@
 import type { Characteristic, Peripheral } from '@abandonware/noble';
-import { ProvisioningError } from '../../protocol/errors.js';
-import { CHARACTERISTICS, MAX_ATT_PAYLOAD, MIN_ATT_PAYLOAD, SERVICE_UUID, compactUuid } from '../../protocol/gatt.js';
-import type { CharacteristicName } from '../../protocol/gatt.js';
-import type { DeviceLink, NotifyName, WritableName } from '../../central/engine/device-link.js';
-import { CONNECT_TIMEOUT_MS } from '../../central/engine/limits.js';
-import { withTimeout } from '../../central/engine/wait.js';
+import {
+  ProvisioningError,
+  CHARACTERISTICS,
+  MAX_ATT_PAYLOAD,
+  MIN_ATT_PAYLOAD,
+  SERVICE_UUID,
+  compactUuid,
+} from '../../protocol/index.js';
+import type { CharacteristicName } from '../../protocol/index.js';
+import type { DeviceLink, NotifyName, WritableName } from '../../central/engine/index.js';
+import { CONNECT_TIMEOUT_MS, withTimeout } from '../../central/engine/index.js';
 
 const NOTIFIED: readonly NotifyName[] = ['session', 'status', 'scan'];
 

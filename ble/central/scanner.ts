@@ -5,14 +5,14 @@ import {
   ADV_ID_TAG_BYTES,
   ADV_NAME_MAX_CHARS,
   deviceIdTag,
-} from '../../protocol/advertisement.js';
-import { ProvisioningError } from '../../protocol/errors.js';
-import { SERVICE_UUID, compactUuid } from '../../protocol/gatt.js';
-import { stateFromCode } from '../../protocol/states.js';
-import type { ProvisioningState } from '../../protocol/states.js';
-import { FIND_TIMEOUT_MS, SCAN_DURATION_MS } from '../../central/engine/limits.js';
-import { delay, systemTimers, withTimeout } from '../../central/engine/wait.js';
-import type { Timers } from '../../central/engine/wait.js';
+  ProvisioningError,
+  SERVICE_UUID,
+  compactUuid,
+  stateFromCode,
+} from '../../protocol/index.js';
+import type { ProvisioningState } from '../../protocol/index.js';
+import { FIND_TIMEOUT_MS, SCAN_DURATION_MS, delay, systemTimers, withTimeout } from '../../central/engine/index.js';
+import type { Timers } from '../../central/engine/index.js';
 
 /** How long to wait for the controller to power on, ms. */
 export const POWER_ON_TIMEOUT_MS = 10_000;

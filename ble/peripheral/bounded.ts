@@ -4,8 +4,8 @@
  * (dongle unplugged, H4 socket closed) the callback never comes. Every such wait here has a bound,
  * and the listener is removed when the bound fires, so a late answer is dropped, not leaked.
  */
-import { ProvisioningError } from '../../protocol/errors.js';
-import type { Timers } from '../../peripheral/engine/timers.js';
+import { ProvisioningError } from '../../protocol/index.js';
+import type { Timers } from '../../peripheral/engine/index.js';
 
 /** The part of bleno a bounded call needs: its one-shot listeners can be removed. */
 export interface ListenerOwner {

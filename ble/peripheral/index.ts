@@ -2,3 +2,4 @@
 export { ProvisioningGattServer } from './server.js';
 export type { GattServerOptions } from './server.js';
 export { ControllerSupervisor } from './supervisor.js';
+export { within } from './bounded.js';

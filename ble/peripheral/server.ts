@@ -4,27 +4,32 @@
  * time (bleno serves one central; a phone arriving while SoftAP holds the agent gets DEVICE_BUSY),
  * and no provisioning advertisement once provisioned, until a factory reset.
  */
-import { buildAdvertisement } from '../../protocol/advertisement.js';
-import { encodeMessage } from '../../protocol/codec.js';
-import { ProvisioningError } from '../../protocol/errors.js';
-import { CHARACTERISTICS, MAX_ATT_PAYLOAD, MIN_ATT_PAYLOAD, SERVICE_UUID, compactUuid } from '../../protocol/gatt.js';
-import type { CharacteristicName } from '../../protocol/gatt.js';
+import {
+  buildAdvertisement,
+  encodeMessage,
+  ProvisioningError,
+  CHARACTERISTICS,
+  MAX_ATT_PAYLOAD,
+  MIN_ATT_PAYLOAD,
+  SERVICE_UUID,
+  compactUuid,
+} from '../../protocol/index.js';
+import type { CharacteristicName } from '../../protocol/index.js';
 import type { AttemptLimiter, RandomSource, SetupVerifier } from '../../protocol/session/index.js';
 import type { Bleno } from '../index.js';
 import type { ProvisioningAgent } from '../../peripheral/agent/index.js';
-import { GattConnection } from '../../peripheral/engine/connection.js';
-import type { FramedName } from '../../peripheral/engine/connection.js';
-import { buildInfo } from '../../peripheral/engine/info.js';
-import { boundedStackCall, within } from './bounded.js';
 import {
+  GattConnection,
+  buildInfo,
   DEFAULT_ATT_PAYLOAD,
   POWER_ON_TIMEOUT_MS,
   SERVER_STOP_TIMEOUT_MS,
   SESSION_IDLE_TIMEOUT_MS,
   STACK_CALL_TIMEOUT_MS,
-} from '../../peripheral/engine/limits.js';
-import type { Timers } from '../../peripheral/engine/timers.js';
-import { systemTimers } from '../../peripheral/engine/timers.js';
+  systemTimers,
+} from '../../peripheral/engine/index.js';
+import type { FramedName, Timers } from '../../peripheral/engine/index.js';
+import { boundedStackCall, within } from './bounded.js';
 
 export interface GattServerOptions {
   readonly bleno: Bleno;

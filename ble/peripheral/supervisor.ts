@@ -13,8 +13,8 @@ import {
   REATTACH_BACKOFF_INITIAL_MS,
   REATTACH_BACKOFF_MAX_MS,
   REATTACH_TIMEOUT_MS,
-} from '../../peripheral/engine/limits.js';
-import type { Timers } from '../../peripheral/engine/timers.js';
+} from '../../peripheral/engine/index.js';
+import type { Timers } from '../../peripheral/engine/index.js';
 
 export type ControllerState = 'attached' | 'lost';
 

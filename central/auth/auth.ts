@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import { ProvisioningError } from '../../protocol/errors.js';
+import { ProvisioningError } from '../../protocol/index.js';
 import { oidcError } from './errors.js';
 import { discoverIssuer } from './issuer.js';
 import { startLoopbackReceiver } from './loopback.js';

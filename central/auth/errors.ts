@@ -1,6 +1,6 @@
 import { AuthorizationResponseError, ResponseBodyError } from 'openid-client';
-import { isProvisioningError, ProvisioningError } from '../../protocol/errors.js';
-import type { ErrorCode } from '../../protocol/errors.js';
+import { isProvisioningError, ProvisioningError } from '../../protocol/index.js';
+import type { ErrorCode } from '../../protocol/index.js';
 
 /** OAuth error codes that mean "the stored login is no longer good": log in again. */
 const RELOGIN_ERRORS = new Set(['invalid_grant', 'expired_token', 'access_denied', 'login_required']);

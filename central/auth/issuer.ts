@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import { ProvisioningError } from '../../protocol/errors.js';
+import { ProvisioningError } from '../../protocol/index.js';
 import { oidcError } from './errors.js';
 
 /** Host names that are this machine: plain http to them is allowed (the emulator), to nothing else. */

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ProvisioningError } from '../../protocol/errors.js';
+import { ProvisioningError } from '../../protocol/index.js';
 
 /** The path of the loopback redirect URI (registered as http://127.0.0.1/callback, any port: RFC 8252 §7.3). */
 export const CALLBACK_PATH = '/callback';

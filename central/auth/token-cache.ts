@@ -1,7 +1,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { SECRET_FILE_MODE, writeSecretFileSync } from '../storage/secret-file.js';
+import { SECRET_FILE_MODE, writeSecretFileSync } from '../storage/index.js';
 import { isStoredTokens } from './tokens.js';
 import type { StoredTokens } from './tokens.js';
 

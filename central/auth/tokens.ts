@@ -1,5 +1,5 @@
 import type * as client from 'openid-client';
-import { ProvisioningError } from '../../protocol/errors.js';
+import { ProvisioningError } from '../../protocol/index.js';
 
 /** What is kept of a login between runs (the token cache file). */
 export interface StoredTokens {

@@ -1,5 +1,5 @@
-import { isProvisioningError, ProvisioningError } from '../../protocol/errors.js';
-import type { ErrorCode } from '../../protocol/errors.js';
+import { isProvisioningError, ProvisioningError } from '../../protocol/index.js';
+import type { ErrorCode } from '../../protocol/index.js';
 
 interface AwsServiceError {
   name: string;

@@ -1,5 +1,5 @@
-import type { ClaimMessage } from '../../protocol/messages.js';
-import type { CentralConfig } from '../config/config.js';
+import type { ClaimMessage } from '../../protocol/index.js';
+import type { CentralConfig } from '../config/index.js';
 import type { ProvisioningClaim } from './claim.js';
 
 /**

@@ -1,5 +1,5 @@
 import { CreateProvisioningClaimCommand, IoTClient } from '@aws-sdk/client-iot';
-import { ProvisioningError } from '../../protocol/errors.js';
+import { ProvisioningError } from '../../protocol/index.js';
 import { awsError } from './aws-errors.js';
 import type { FederatedCredentials } from './federation.js';
 

@@ -1,4 +1,4 @@
-import type { CentralConfig } from '../config/config.js';
+import type { CentralConfig } from '../config/index.js';
 import { requestClaim } from './claim.js';
 import type { ProvisioningClaim } from './claim.js';
 import { federate } from './federation.js';

@@ -3,7 +3,7 @@ import {
   GetCredentialsForIdentityCommand,
   GetIdCommand,
 } from '@aws-sdk/client-cognito-identity';
-import { ProvisioningError } from '../../protocol/errors.js';
+import { ProvisioningError } from '../../protocol/index.js';
 import { awsError } from './aws-errors.js';
 
 /** Temporary AWS credentials from the identity pool (an assumed role for this user). */

@@ -1,4 +1,4 @@
-import { ProvisioningError } from '../../protocol/errors.js';
+import { ProvisioningError } from '../../protocol/index.js';
 
 /**
  * A tiny field reader for the central's configuration: every failure is CONFIG_INVALID and names

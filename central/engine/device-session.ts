@@ -1,6 +1,4 @@
-import { ProvisioningError, isProvisioningError } from '../../protocol/errors.js';
-import { MessageLink } from '../../protocol/link.js';
-import { ACCEPTED_STEP } from '../../protocol/messages.js';
+import { ProvisioningError, isProvisioningError, MessageLink, ACCEPTED_STEP } from '../../protocol/index.js';
 import type {
   ClaimMessage,
   InfoMessage,
@@ -8,7 +6,7 @@ import type {
   ScanMessage,
   StatusMessage,
   WifiMessage,
-} from '../../protocol/messages.js';
+} from '../../protocol/index.js';
 import { SessionInitiator } from '../../protocol/session/index.js';
 import type { RandomSource } from '../../protocol/session/index.js';
 import type { DeviceLink, NotifyName, WritableName } from './device-link.js';

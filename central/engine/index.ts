@@ -11,5 +11,5 @@ export type {
   ProvisionResult,
   WifiSettings,
 } from './provision.js';
-export { systemTimers } from './wait.js';
+export { systemTimers, withTimeout, delay } from './wait.js';
 export type { Timers } from './wait.js';

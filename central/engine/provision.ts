@@ -1,7 +1,6 @@
-import { ProvisioningError, isProvisioningError } from '../../protocol/errors.js';
-import type { ClaimMessage, ScanNetwork, StatusMessage } from '../../protocol/messages.js';
+import { ProvisioningError, isProvisioningError, IN_PROGRESS_STATES } from '../../protocol/index.js';
+import type { ClaimMessage, ScanNetwork, StatusMessage } from '../../protocol/index.js';
 import type { RandomSource } from '../../protocol/session/index.js';
-import { IN_PROGRESS_STATES } from '../../protocol/states.js';
 import type { DeviceLink } from './device-link.js';
 import { DeviceSession, statusError } from './device-session.js';
 import { MAX_LINK_ATTEMPTS, PROVISION_TIMEOUT_MS, RECONNECT_DELAY_MS } from './limits.js';

@@ -10,17 +10,28 @@
  * durable, comes up idle for the phone to send the job again.
  */
 import { randomBytes } from 'node:crypto';
-import { ProtocolError, ProvisioningError, UsageError } from '../../protocol/errors.js';
-import type { ErrorCode } from '../../protocol/errors.js';
-import { MAX_DETAIL_BYTES, MAX_SCAN_RESULTS } from '../../protocol/messages.js';
-import type { ClaimMessage, ScanNetwork, StatusMessage, StatusResult, WifiMessage } from '../../protocol/messages.js';
-import { assertCommandAllowed, transition } from '../../protocol/states.js';
-import type { ControlCommand, ProvisioningState } from '../../protocol/states.js';
-import { assertClaimUsable, claimValidity } from '../fleet/claim.js';
-import type { FleetClock } from '../fleet/clock.js';
-import type { FleetStep } from '../fleet/provision.js';
-import type { CredentialStore } from '../storage/credential-store.js';
-import type { ProvisioningJournal } from '../storage/journal.js';
+import {
+  ProtocolError,
+  ProvisioningError,
+  UsageError,
+  MAX_DETAIL_BYTES,
+  MAX_SCAN_RESULTS,
+  assertCommandAllowed,
+  transition,
+} from '../../protocol/index.js';
+import type {
+  ErrorCode,
+  ClaimMessage,
+  ScanNetwork,
+  StatusMessage,
+  StatusResult,
+  WifiMessage,
+  ControlCommand,
+  ProvisioningState,
+} from '../../protocol/index.js';
+import { assertClaimUsable, claimValidity } from '../fleet/index.js';
+import type { FleetClock, FleetStep } from '../fleet/index.js';
+import type { CredentialStore, ProvisioningJournal } from '../storage/index.js';
 import type { FleetRunner } from './fleet-runner.js';
 import { claimFromMessage, wifiFromMessage } from './job.js';
 import type { Job, JobClaim, JobFile } from './job.js';

@@ -3,13 +3,16 @@
  * job's cloud part. The default wraps `provisionWithClaim` with the device's own settings (serial
  * number, trust store, verification topic); tests may inject a runner that fails on purpose.
  */
-import { ProvisioningError } from '../../protocol/errors.js';
-import type { FleetClock } from '../fleet/clock.js';
-import type { KeyAlgorithm } from '../fleet/csr.js';
-import { provisionWithClaim } from '../fleet/provision.js';
-import type { FleetStep, ProvisionResult, ProvisionWithClaimOptions } from '../fleet/provision.js';
-import type { CredentialStore } from '../storage/credential-store.js';
-import type { ProvisioningJournal } from '../storage/journal.js';
+import { ProvisioningError } from '../../protocol/index.js';
+import type {
+  FleetClock,
+  KeyAlgorithm,
+  FleetStep,
+  ProvisionResult,
+  ProvisionWithClaimOptions,
+} from '../fleet/index.js';
+import { provisionWithClaim } from '../fleet/index.js';
+import type { CredentialStore, ProvisioningJournal } from '../storage/index.js';
 import type { JobClaim } from './job.js';
 
 export interface FleetRun {

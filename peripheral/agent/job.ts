@@ -6,12 +6,17 @@
  * deleted as soon as the job ends, succeeds or fails.
  */
 import { join } from 'node:path';
-import { ProvisioningError } from '../../protocol/errors.js';
-import type { CertificateMode, ClaimMessage, WifiMessage } from '../../protocol/messages.js';
-import { SECRET_DIR_MODE, SECRET_FILE_MODE, writeFileAtomic } from '../storage/atomic-file.js';
-import { storageError } from '../storage/credential-store.js';
-import type { FsOps } from '../storage/fs-ops.js';
-import { isEnoent, nodeFs } from '../storage/fs-ops.js';
+import { ProvisioningError } from '../../protocol/index.js';
+import type { CertificateMode, ClaimMessage, WifiMessage } from '../../protocol/index.js';
+import {
+  SECRET_DIR_MODE,
+  SECRET_FILE_MODE,
+  writeFileAtomic,
+  storageError,
+  isEnoent,
+  nodeFs,
+} from '../storage/index.js';
+import type { FsOps } from '../storage/index.js';
 import type { WifiCredentials } from './wifi.js';
 
 export const JOB_FILE = 'job.json';

@@ -1,5 +1,5 @@
 /** What the agent tells the phone about each state: a short step label and a percentage (PROTOCOL.md §6). */
-import type { ProvisioningState } from '../../protocol/states.js';
+import type { ProvisioningState } from '../../protocol/index.js';
 
 /** Order of the states a run walks through; the agent never skips one (it passes through). */
 export const RUN_ORDER: readonly ProvisioningState[] = [

@@ -2,10 +2,15 @@
  * Puts a peripheral/wifi backend (nmcli, wpa_cli, simulated: SSIDs as text, their own security
  * names) behind the agent's WifiBackend seam (SSIDs as bytes, the protocol's security names).
  */
-import { ProvisioningError } from '../../protocol/errors.js';
-import { MAX_RSSI_DBM, MAX_WIFI_CHANNEL, MIN_RSSI_DBM, MIN_WIFI_CHANNEL } from '../../protocol/messages.js';
-import type { ScanNetwork, WifiSecurity } from '../../protocol/messages.js';
-import type { ScanResult, WifiBackend as SystemWifi, WifiSecurity as SystemSecurity } from '../wifi/types.js';
+import {
+  ProvisioningError,
+  MAX_RSSI_DBM,
+  MAX_WIFI_CHANNEL,
+  MIN_RSSI_DBM,
+  MIN_WIFI_CHANNEL,
+} from '../../protocol/index.js';
+import type { ScanNetwork, WifiSecurity } from '../../protocol/index.js';
+import type { ScanResult, WifiBackend as SystemWifi, WifiSecurity as SystemSecurity } from '../wifi/index.js';
 import type { WifiBackend, WifiCredentials, WifiJoined } from './wifi.js';
 
 const SECURITY: Readonly<Record<SystemSecurity, WifiSecurity>> = {

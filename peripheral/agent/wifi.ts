@@ -3,7 +3,7 @@
  * agent only needs these three operations; backends translate their own failures into the WIFI_*
  * codes of protocol/errors.ts once, at their edge.
  */
-import type { ScanNetwork } from '../../protocol/messages.js';
+import type { ScanNetwork } from '../../protocol/index.js';
 
 export interface WifiCredentials {
   /** 1-32 bytes (SSIDs need not be UTF-8). */

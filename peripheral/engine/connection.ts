@@ -11,15 +11,18 @@
  * are off (PROTOCOL.md §2.3): a sealed message that is never delivered would desynchronize the
  * one device-to-phone counter.
  */
-import { ProtocolError, ProvisioningError, isProvisioningError } from '../../protocol/errors.js';
-import type { ErrorCode } from '../../protocol/errors.js';
-import type { CharacteristicName } from '../../protocol/gatt.js';
-import { MessageLink } from '../../protocol/link.js';
-import { ACCEPTED_STEP, MAX_DETAIL_BYTES, MAX_STEP_BYTES } from '../../protocol/messages.js';
-import type { Message, StatusMessage } from '../../protocol/messages.js';
+import {
+  ProtocolError,
+  ProvisioningError,
+  isProvisioningError,
+  MessageLink,
+  ACCEPTED_STEP,
+  MAX_DETAIL_BYTES,
+  MAX_STEP_BYTES,
+} from '../../protocol/index.js';
+import type { ErrorCode, CharacteristicName, Message, StatusMessage } from '../../protocol/index.js';
 import type { AttemptLimiter, RandomSource, SecureChannel, SetupVerifier } from '../../protocol/session/index.js';
-import { SessionResponder } from '../../protocol/session/index.js';
-import { decodeHandshake, MSG_HELLO } from '../../protocol/session/messages.js';
+import { SessionResponder, decodeHandshake, MSG_HELLO } from '../../protocol/session/index.js';
 import type { AgentSession, ProvisioningAgent } from '../agent/index.js';
 import { ERROR_NOTICE_LINGER_MS } from './limits.js';
 import type { Timers } from './timers.js';

@@ -3,6 +3,18 @@ export { GattConnection } from './connection.js';
 export type { ConnectionOptions, FramedName, Notifier } from './connection.js';
 export { buildInfo, DEVICE_FEATURES } from './info.js';
 export type { InfoInput } from './info.js';
-export { DEFAULT_ATT_PAYLOAD, GATT_MAX_MTU, SESSION_IDLE_TIMEOUT_MS } from './limits.js';
+export {
+  DEFAULT_ATT_PAYLOAD,
+  GATT_MAX_MTU,
+  SESSION_IDLE_TIMEOUT_MS,
+  POWER_ON_TIMEOUT_MS,
+  SERVER_STOP_TIMEOUT_MS,
+  STACK_CALL_TIMEOUT_MS,
+  CONTROLLER_PROBE_INTERVAL_MS,
+  CONTROLLER_PROBE_TIMEOUT_MS,
+  REATTACH_BACKOFF_INITIAL_MS,
+  REATTACH_BACKOFF_MAX_MS,
+  REATTACH_TIMEOUT_MS,
+} from './limits.js';
 export { systemTimers } from './timers.js';
 export type { Timers } from './timers.js';

@@ -1,9 +1,12 @@
 /** The `info` document (PROTOCOL.md §5.2) this device serves before any session. */
-import { MAX_MESSAGE_BYTES } from '../../protocol/framing.js';
-import { MAX_ATT_PAYLOAD, MIN_ATT_PAYLOAD } from '../../protocol/gatt.js';
-import { SECURITY_SCHEME_SPAKE2P, SUPPORTED_SCHEMA_VERSIONS } from '../../protocol/messages.js';
-import type { Feature, InfoMessage } from '../../protocol/messages.js';
-import type { ProvisioningState } from '../../protocol/states.js';
+import {
+  MAX_MESSAGE_BYTES,
+  MAX_ATT_PAYLOAD,
+  MIN_ATT_PAYLOAD,
+  SECURITY_SCHEME_SPAKE2P,
+  SUPPORTED_SCHEMA_VERSIONS,
+} from '../../protocol/index.js';
+import type { Feature, InfoMessage, ProvisioningState } from '../../protocol/index.js';
 
 export const DEVICE_FEATURES: readonly Feature[] = ['wifiScan', 'claimTransfer', 'csrOnDevice', 'keysOnCloud'];
 

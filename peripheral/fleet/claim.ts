@@ -4,7 +4,7 @@
  * fetches a new one instead of the device burning a connection attempt on it.
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { ProvisioningError } from '../../protocol/errors.js';
+import { ProvisioningError } from '../../protocol/index.js';
 
 /** A claim closer than this to expiry is treated as expired: the routine could not finish with it (ms). */
 export const CLAIM_EXPIRY_MARGIN_MS = 5_000;

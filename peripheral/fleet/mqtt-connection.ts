@@ -10,7 +10,7 @@
  * caller's back-off decides (see retry.ts).
  */
 import { iot, mqtt5 } from 'aws-iot-device-sdk-v2';
-import { ProvisioningError } from '../../protocol/errors.js';
+import { ProvisioningError } from '../../protocol/index.js';
 import type { FleetClock } from './clock.js';
 
 /** Whole connect (TCP + TLS + CONNACK) must finish within this (ms). */

@@ -10,10 +10,9 @@
  */
 import { iotidentity } from 'aws-iot-device-sdk-v2';
 import type { mqtt5 } from 'aws-iot-device-sdk-v2';
-import { ProvisioningError } from '../../protocol/errors.js';
-import type { ErrorCode } from '../../protocol/errors.js';
-import type { CredentialStore, PendingCredentials } from '../storage/credential-store.js';
-import type { JournalEntry, ProvisioningJournal } from '../storage/journal.js';
+import { ProvisioningError } from '../../protocol/index.js';
+import type { ErrorCode } from '../../protocol/index.js';
+import type { CredentialStore, PendingCredentials, JournalEntry, ProvisioningJournal } from '../storage/index.js';
 import type { Claim } from './claim.js';
 import { assertClaimUsable, claimValidity } from './claim.js';
 import type { FleetClock } from './clock.js';

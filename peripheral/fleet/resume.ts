@@ -17,8 +17,7 @@
  *   certificate is abandoned for a fresh one, which RegisterThing maps to the SAME thing because the
  *   thing name comes from the device's own SerialNumber.
  */
-import type { CommittedCredentials, PendingCredentials } from '../storage/credential-store.js';
-import type { JournalRecord } from '../storage/journal.js';
+import type { CommittedCredentials, PendingCredentials, JournalRecord } from '../storage/index.js';
 
 /** AWS IoT keeps an ownership token valid this long after the certificate is issued (ms). */
 export const OWNERSHIP_TOKEN_LIFETIME_MS = 60 * 60_000;

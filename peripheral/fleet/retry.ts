@@ -3,8 +3,8 @@
  * but never past the claim's deadline: once the next attempt could not start before it, the last
  * error is reported (or what `deadlineError` makes of it, e.g. CLAIM_EXPIRED).
  */
-import { ProvisioningError } from '../../protocol/errors.js';
-import type { ErrorCode } from '../../protocol/errors.js';
+import { ProvisioningError } from '../../protocol/index.js';
+import type { ErrorCode } from '../../protocol/index.js';
 import type { FleetClock } from './clock.js';
 
 /** First back-off delay (ms); doubles each attempt up to {@link RETRY_MAX_DELAY_MS}. */

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mqtt5 } from 'aws-iot-device-sdk-v2';
-import { ProvisioningError } from '../../protocol/errors.js';
+import { ProvisioningError } from '../../protocol/index.js';
 import type { FleetClock } from './clock.js';
 
 /** Subscribe + publish + echo must complete within this (ms). */

@@ -3,14 +3,14 @@
  * atomically with mode 0600 on every change, so a reconnect or a restart never resets the count.
  */
 import { readFileSync } from 'node:fs';
-import { ProvisioningError } from '../../protocol/errors.js';
+import { ProvisioningError } from '../../protocol/index.js';
 import {
   INITIAL_ATTEMPT_STATE,
   isAttemptState,
   type AttemptState,
   type AttemptStore,
-} from '../../protocol/session/attempts.js';
-import { writeFileAtomicSync } from '../storage/atomic-file.js';
+} from '../../protocol/session/index.js';
+import { writeFileAtomicSync } from '../storage/index.js';
 
 export class FileAttemptStore implements AttemptStore {
   constructor(

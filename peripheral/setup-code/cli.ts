@@ -6,10 +6,9 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CliUsageError, parseCommandLine } from '../../protocol/cli-usage.js';
-import type { CliOutput } from '../../protocol/cli-usage.js';
-import { isProvisioningError } from '../../protocol/errors.js';
-import { TRANSPORTS, type Transport } from '../../protocol/session/setup-payload.js';
+import { CliUsageError, parseCommandLine, isProvisioningError } from '../../protocol/index.js';
+import type { CliOutput } from '../../protocol/index.js';
+import { TRANSPORTS, type Transport } from '../../protocol/session/index.js';
 import { makeSetupCode } from './make-setup-code.js';
 import { renderQrTerminal } from './qr.js';
 

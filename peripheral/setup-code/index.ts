@@ -1,5 +1,5 @@
 /** Device-side I/O for the secure session: verifier file, attempt-counter file, QR label, the command. */
-export { writeFileAtomicSync } from '../storage/atomic-file.js';
+export { writeFileAtomicSync } from '../storage/index.js';
 export { FileAttemptStore } from './attempt-store.js';
 export { CONSOLE_OUTPUT, runMakeSetupCodeCli } from './cli.js';
 export {

@@ -5,12 +5,18 @@
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ProvisioningError } from '../../protocol/errors.js';
-import { assertDeviceId } from '../../protocol/session/device-id.js';
-import type { RandomSource } from '../../protocol/session/random.js';
-import { formatSetupCode, generateSetupCode, type SetupCode } from '../../protocol/session/setup-code.js';
-import { encodeSetupPayload, type Transport } from '../../protocol/session/setup-payload.js';
-import { makeVerifier, type SetupVerifier } from '../../protocol/session/verifier.js';
+import { ProvisioningError } from '../../protocol/index.js';
+import {
+  assertDeviceId,
+  formatSetupCode,
+  generateSetupCode,
+  type SetupCode,
+  encodeSetupPayload,
+  type Transport,
+  makeVerifier,
+  type SetupVerifier,
+} from '../../protocol/session/index.js';
+import type { RandomSource } from '../../protocol/session/index.js';
 import { writeQrPng, writeQrSvg } from './qr.js';
 import { writeVerifierFile } from './verifier-file.js';
 

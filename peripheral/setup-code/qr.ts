@@ -1,6 +1,6 @@
 /** QR renderings of the setup payload: terminal (UTF-8 half blocks), PNG and SVG files (mode 0600). */
 import QRCode from 'qrcode';
-import { writeFileAtomicSync } from '../storage/atomic-file.js';
+import { writeFileAtomicSync } from '../storage/index.js';
 
 /** Medium error correction: survives a scuffed label, stays small (version 4-5 for our payload). */
 const QR_OPTIONS = { errorCorrectionLevel: 'M' } as const;

@@ -3,9 +3,9 @@
  * It holds the salt, the iteration count, w0 and L — never the setup code or w1.
  */
 import { readFileSync } from 'node:fs';
-import { ProvisioningError } from '../../protocol/errors.js';
-import { validateVerifier, type SetupVerifier } from '../../protocol/session/verifier.js';
-import { writeFileAtomicSync } from '../storage/atomic-file.js';
+import { ProvisioningError } from '../../protocol/index.js';
+import { validateVerifier, type SetupVerifier } from '../../protocol/session/index.js';
+import { writeFileAtomicSync } from '../storage/index.js';
 
 export const VERIFIER_FILE_FORMAT = 'tup-setup-verifier';
 export const VERIFIER_FILE_VERSION = 1;

@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { ProvisioningError } from '../../protocol/errors.js';
+import { ProvisioningError } from '../../protocol/index.js';
 import { removeStaleTempFiles, SECRET_DIR_MODE, SECRET_FILE_MODE, writeFileAtomic } from './atomic-file.js';
 import type { FsOps } from './fs-ops.js';
 import { isEnoent, nodeFs } from './fs-ops.js';

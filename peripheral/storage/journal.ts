@@ -10,8 +10,8 @@
  */
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
-import { ProvisioningError } from '../../protocol/errors.js';
-import type { ErrorCode } from '../../protocol/errors.js';
+import { ProvisioningError } from '../../protocol/index.js';
+import type { ErrorCode } from '../../protocol/index.js';
 import { fsyncDir, SECRET_DIR_MODE, SECRET_FILE_MODE, writeFileAtomic } from './atomic-file.js';
 import { storageError } from './credential-store.js';
 import type { FsOps } from './fs-ops.js';

@@ -1,6 +1,6 @@
 /** Validation of what the phone sent, and redaction so a passphrase can never leak into a message. */
-import { ProvisioningError } from '../../protocol/errors.js';
-import type { ErrorCode } from '../../protocol/errors.js';
+import { ProvisioningError } from '../../protocol/index.js';
+import type { ErrorCode } from '../../protocol/index.js';
 import { MAX_SSID_BYTES } from './types.js';
 import type { WifiCredentials } from './types.js';
 

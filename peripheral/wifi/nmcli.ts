@@ -15,10 +15,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { ProvisioningError } from '../../protocol/errors.js';
-import { SECRET_FILE_MODE, writeFileAtomic } from '../storage/atomic-file.js';
-import type { FsOps } from '../storage/fs-ops.js';
-import { nodeFs } from '../storage/fs-ops.js';
+import { ProvisioningError } from '../../protocol/index.js';
+import { SECRET_FILE_MODE, writeFileAtomic, nodeFs } from '../storage/index.js';
+import type { FsOps } from '../storage/index.js';
 import type { CommandResult, CommandRunner } from './command-runner.js';
 import { spawnRunner } from './command-runner.js';
 import { validateCredentials, wifiError } from './credentials.js';

@@ -3,8 +3,8 @@
  * an injected clock. It behaves like the real backends at the interface: the same codes, the same
  * rollback (a failed join leaves the previous network connected and nothing new configured).
  */
-import { ProvisioningError } from '../../protocol/errors.js';
-import type { ErrorCode } from '../../protocol/errors.js';
+import { ProvisioningError } from '../../protocol/index.js';
+import type { ErrorCode } from '../../protocol/index.js';
 import { validateCredentials, wifiError } from './credentials.js';
 import { systemWifiClock, WIFI_CONNECT_TIMEOUT_MS } from './types.js';
 import type {

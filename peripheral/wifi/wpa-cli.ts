@@ -13,8 +13,8 @@
  * a network that did not work.
  */
 import { pbkdf2Sync } from 'node:crypto';
-import { ProvisioningError } from '../../protocol/errors.js';
-import type { ErrorCode } from '../../protocol/errors.js';
+import { ProvisioningError } from '../../protocol/index.js';
+import type { ErrorCode } from '../../protocol/index.js';
 import type { CommandResult, CommandRunner } from './command-runner.js';
 import { spawnRunner } from './command-runner.js';
 import { validateCredentials, wifiError } from './credentials.js';

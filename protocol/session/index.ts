@@ -16,12 +16,12 @@ export {
 } from './channel.js';
 export type { ChannelOptions, SessionRole } from './channel.js';
 export { SESSION_PROTOCOL_VERSION } from './context.js';
-export { DEVICE_ID_MAX_LENGTH, isValidDeviceId } from './device-id.js';
+export { DEVICE_ID_MAX_LENGTH, isValidDeviceId, assertDeviceId } from './device-id.js';
 export { HANDSHAKE_TIMEOUT_MS, SessionLockedOutError } from './handshake.js';
 export type { HandshakeResult } from './handshake.js';
 export { SessionInitiator } from './initiator.js';
 export type { InitiatorOptions } from './initiator.js';
-export { MAX_HANDSHAKE_MESSAGE_BYTES } from './messages.js';
+export { MAX_HANDSHAKE_MESSAGE_BYTES, decodeHandshake, MSG_HELLO } from './messages.js';
 export type { Clock, RandomSource } from './random.js';
 export { SessionResponder } from './responder.js';
 export type { ResponderOptions } from './responder.js';

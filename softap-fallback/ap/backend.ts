@@ -2,7 +2,7 @@
  * The one seam between "run the setup access point" and how a platform does it. The Linux backend
  * drives hostapd and dnsmasq; the simulated backend stands in for development and tests.
  */
-import type { ErrorCode } from '../../protocol/errors.js';
+import type { ErrorCode } from '../../protocol/index.js';
 import type { AccessPointConfigInput } from './config.js';
 
 /** `station`: the radio is back to joining networks (AP stopped). */

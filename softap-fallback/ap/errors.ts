@@ -1,4 +1,4 @@
-import { ProvisioningError } from '../../protocol/errors.js';
+import { ProvisioningError } from '../../protocol/index.js';
 
 /** CONFIG_INVALID naming the field. `why` describes the rule; it never echoes the (maybe secret) value. */
 export function configInvalid(field: string, why: string): never {

@@ -16,7 +16,7 @@
  */
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { isValidDeviceId } from '../../protocol/session/device-id.js';
+import { isValidDeviceId } from '../../protocol/session/index.js';
 import { configInvalid } from './errors.js';
 import { validateSsid } from './config.js';
 import {

@@ -20,7 +20,7 @@ import {
   type AccessPointConfig,
   type AccessPointConfigInput,
 } from './config.js';
-import { writeFileAtomic } from '../../peripheral/storage/atomic-file.js';
+import { writeFileAtomic } from '../../peripheral/storage/index.js';
 import { configInvalid, softapFailed } from './errors.js';
 import { COMMAND_DETAIL_MAX_CHARS, DEFAULT_AP_STATE_DIR } from './limits.js';
 import {
@@ -32,7 +32,7 @@ import {
   renderHostapdConf,
 } from './render.js';
 import { SerialQueue } from './serial.js';
-import { ProvisioningError } from '../../protocol/errors.js';
+import { ProvisioningError } from '../../protocol/index.js';
 
 export const HOSTAPD_CONF_MODE = 0o600;
 export const DNSMASQ_CONF_MODE = 0o644;

@@ -3,7 +3,7 @@
  * (softap-fallback/server/README.md). Plain data and pure helpers: no Node or DOM APIs, so the
  * browser bundle can import it too.
  */
-import type { NotifyName, WritableName } from '../../central/engine/device-link.js';
+import type { NotifyName, WritableName } from '../../central/engine/index.js';
 
 export const API_PREFIX = '/api/v1';
 

@@ -11,8 +11,8 @@
  * POST's 204; over BLE a notification never overtakes the write's acknowledgement). A drop is
  * delivered after the frames before it.
  */
-import type { DeviceLink, NotifyName, WritableName } from '../../central/engine/device-link.js';
-import { isErrorCode, ProvisioningError } from '../../protocol/errors.js';
+import type { DeviceLink, NotifyName, WritableName } from '../../central/engine/index.js';
+import { isErrorCode, ProvisioningError } from '../../protocol/index.js';
 import { apiPath, CLIENT_HEADER, CLIENT_HEADER_VALUE, FRAME_CONTENT_TYPE, NOTIFY_CHANNELS } from './api.js';
 import type { CreatedConnection, ErrorBody, NotificationBatch } from './api.js';
 import { fromBase64Url } from './base64url.js';

@@ -1,4 +1,4 @@
-import { ProvisioningError } from '../../protocol/errors.js';
+import { ProvisioningError } from '../../protocol/index.js';
 import {
   DEFAULT_AP_RETRY_SECONDS,
   DEFAULT_BLE_IDLE_MINUTES,

@@ -18,7 +18,7 @@
  *   so the phone still hears the result.
  * Decisions are edges: `startAp` only when the AP is (believed) down, and so on. Stops come first.
  */
-import { UsageError } from '../../protocol/errors.js';
+import { UsageError } from '../../protocol/index.js';
 import type { FallbackPolicyConfig, FallbackPolicyConfigInput } from './config.js';
 import { resolveFallbackPolicyConfig } from './config.js';
 import type { Decision, FallbackEvent, FallbackReason, Transport } from './types.js';

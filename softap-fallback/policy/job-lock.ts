@@ -4,7 +4,7 @@
  * which travels to its phone like any other error. A lease can only release itself, so a late
  * release from a finished job never frees someone else's.
  */
-import { ProvisioningError } from '../../protocol/errors.js';
+import { ProvisioningError } from '../../protocol/index.js';
 import type { Transport } from './types.js';
 
 export interface JobLease {

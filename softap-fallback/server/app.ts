@@ -5,18 +5,21 @@
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import type { ProvisioningAgent } from '../../peripheral/agent/index.js';
-import { buildInfo } from '../../peripheral/engine/info.js';
-import { SESSION_IDLE_TIMEOUT_MS } from '../../peripheral/engine/limits.js';
-import type { Timers } from '../../peripheral/engine/timers.js';
-import { encodeMessage } from '../../protocol/codec.js';
-import { ProtocolError, UsageError } from '../../protocol/errors.js';
-import { FIRST_FRAME_HEADER_BYTES, FLAG_FIRST, FLAG_LAST } from '../../protocol/framing.js';
-import { decodeHandshake, MSG_HELLO } from '../../protocol/session/messages.js';
+import { buildInfo, SESSION_IDLE_TIMEOUT_MS } from '../../peripheral/engine/index.js';
+import type { Timers } from '../../peripheral/engine/index.js';
+import {
+  encodeMessage,
+  ProtocolError,
+  UsageError,
+  FIRST_FRAME_HEADER_BYTES,
+  FLAG_FIRST,
+  FLAG_LAST,
+} from '../../protocol/index.js';
+import { decodeHandshake, MSG_HELLO } from '../../protocol/session/index.js';
 import type { AttemptLimiter, RandomSource, SetupVerifier } from '../../protocol/session/index.js';
-import type { WritableName } from '../../central/engine/device-link.js';
-import { API_PREFIX, FRAME_CONTENT_TYPE, WRITABLE_CHANNELS } from '../client/api.js';
-import type { ClaimDefaults, CreatedConnection } from '../client/api.js';
-import { toBase64Url } from '../client/base64url.js';
+import type { WritableName } from '../../central/engine/index.js';
+import { API_PREFIX, FRAME_CONTENT_TYPE, WRITABLE_CHANNELS, toBase64Url } from '../client/index.js';
+import type { ClaimDefaults, CreatedConnection } from '../client/index.js';
 import { mediaType, readBody, refuseBody } from './body.js';
 import { HttpConnection } from './http-connection.js';
 import { HttpFailure, sendFailure, toHttpFailure } from './http-error.js';

@@ -3,15 +3,13 @@
  * plus what HTTP lacks: a bounded queue of notified frames served by long-poll, an expiry for
  * clients that went away, and a `closed` code once the device ends the link.
  */
-import { isErrorCode } from '../../protocol/errors.js';
-import type { ErrorCode } from '../../protocol/errors.js';
-import { GattConnection } from '../../peripheral/engine/connection.js';
-import type { ConnectionOptions, FramedName } from '../../peripheral/engine/connection.js';
-import type { Timers } from '../../peripheral/engine/timers.js';
-import type { NotifyName, WritableName } from '../../central/engine/device-link.js';
-import { NOTIFY_CHANNELS } from '../client/api.js';
-import type { NotificationBatch } from '../client/api.js';
-import { toBase64Url } from '../client/base64url.js';
+import { isErrorCode } from '../../protocol/index.js';
+import type { ErrorCode } from '../../protocol/index.js';
+import { GattConnection } from '../../peripheral/engine/index.js';
+import type { ConnectionOptions, FramedName, Timers } from '../../peripheral/engine/index.js';
+import type { NotifyName, WritableName } from '../../central/engine/index.js';
+import { NOTIFY_CHANNELS, toBase64Url } from '../client/index.js';
+import type { NotificationBatch } from '../client/index.js';
 
 export interface HttpConnectionOptions {
   readonly id: string;

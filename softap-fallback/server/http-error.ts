@@ -4,9 +4,9 @@
  * notifications instead, exactly as over BLE.
  */
 import type { Response } from 'express';
-import { ERROR_TABLE, isProvisioningError } from '../../protocol/errors.js';
-import type { ErrorCode } from '../../protocol/errors.js';
-import type { ErrorBody } from '../client/api.js';
+import { ERROR_TABLE, isProvisioningError } from '../../protocol/index.js';
+import type { ErrorCode } from '../../protocol/index.js';
+import type { ErrorBody } from '../client/index.js';
 
 export class HttpFailure extends Error {
   constructor(

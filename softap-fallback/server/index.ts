@@ -4,9 +4,9 @@
  */
 import { createServer } from 'node:http';
 import type { Socket } from 'node:net';
-import { ProvisioningError, UsageError } from '../../protocol/errors.js';
-import { systemTimers } from '../../peripheral/engine/timers.js';
-import type { Timers } from '../../peripheral/engine/timers.js';
+import { ProvisioningError, UsageError } from '../../protocol/index.js';
+import { systemTimers } from '../../peripheral/engine/index.js';
+import type { Timers } from '../../peripheral/engine/index.js';
 import { createSoftApApp } from './app.js';
 import type { SoftApAppOptions } from './app.js';
 import * as L from './limits.js';

@@ -1,5 +1,5 @@
 /** Limits of the SoftAP HTTP server; softap-fallback/server/README.md lists them. */
-import { MAX_ATT_PAYLOAD } from '../../protocol/gatt.js';
+import { MAX_ATT_PAYLOAD } from '../../protocol/index.js';
 
 /**
  * Frame size over HTTP, bytes. protocol/framing.ts caps a frame at MAX_ATT_PAYLOAD (512, the ATT

@@ -3,7 +3,7 @@
  * (DNS rebinding), same-origin for everything that changes state, captive-portal redirects.
  */
 import type { NextFunction, Request, Response } from 'express';
-import { API_PREFIX, CLIENT_HEADER, CLIENT_HEADER_VALUE } from '../client/api.js';
+import { API_PREFIX, CLIENT_HEADER, CLIENT_HEADER_VALUE } from '../client/index.js';
 import { HttpFailure } from './http-error.js';
 import { MAX_URL_CHARS } from './limits.js';
 

@@ -6,9 +6,9 @@
  */
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { ERROR_TABLE } from '../../protocol/errors.js';
-import type { ErrorCode } from '../../protocol/errors.js';
-import type { ErrorBody } from '../client/api.js';
+import { ERROR_TABLE } from '../../protocol/index.js';
+import type { ErrorCode } from '../../protocol/index.js';
+import type { ErrorBody } from '../client/index.js';
 
 export interface SocketCaps {
   readonly maxSockets: number;

@@ -8,10 +8,10 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { Plugin } from 'esbuild';
-import type { PageAssets, PageFile } from '../server/page.js';
+import type { PageAssets, PageFile } from '../server/index.js';
 import { PAGE_FILES } from './prebuilt.js';
 
-export type { PageAssets, PageFile } from '../server/page.js';
+export type { PageAssets, PageFile } from '../server/index.js';
 
 /**
  * Browsers the bundle must run on: ES2020 (BigInt for the curve arithmetic), Chrome/Edge 80,

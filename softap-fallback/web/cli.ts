@@ -6,8 +6,8 @@
  */
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { CliUsageError, parseCommandLine } from '../../protocol/cli-usage.js';
-import type { CliOutput } from '../../protocol/cli-usage.js';
+import { CliUsageError, parseCommandLine } from '../../protocol/index.js';
+import type { CliOutput } from '../../protocol/index.js';
 import { buildPage } from './build.js';
 import { writePage } from './prebuilt.js';
 

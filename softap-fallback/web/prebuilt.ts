@@ -6,7 +6,7 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { PageAssets, PageFile } from '../server/page.js';
+import type { PageAssets, PageFile } from '../server/index.js';
 
 /** Request path → file in the directory, and its content type. */
 export const PAGE_FILES: ReadonlyArray<{ readonly path: string; readonly file: string; readonly contentType: string }> =

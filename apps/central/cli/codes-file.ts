@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ProvisioningError } from '../../../protocol/errors.js';
+import { ProvisioningError } from '../../../protocol/index.js';
 import { parseSetupCode, parseSetupPayload } from '../../../protocol/session/index.js';
 
 /** Largest codes file read, bytes. */

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { writeSecretFileSync } from '../../../central/storage/secret-file.js';
-import { CloudSession } from '../../../central/cloud/cloud-session.js';
-import type { StoredTokens } from '../../../central/auth/tokens.js';
+import { writeSecretFileSync } from '../../../central/storage/index.js';
+import { CloudSession } from '../../../central/cloud/index.js';
+import type { StoredTokens } from '../../../central/auth/index.js';
 import { CliUsageError } from './exit-codes.js';
 import type { CommandContext } from './context.js';
 import type { CliIo, Output } from './io.js';

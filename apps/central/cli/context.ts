@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { ProvisioningError } from '../../../protocol/errors.js';
-import { Auth } from '../../../central/auth/auth.js';
-import { defaultTokenCachePath, TokenCache } from '../../../central/auth/token-cache.js';
-import { configPath, loadCentralConfig } from '../../../central/config/config.js';
-import type { CentralConfig } from '../../../central/config/config.js';
+import { ProvisioningError } from '../../../protocol/index.js';
+import { Auth, defaultTokenCachePath, TokenCache } from '../../../central/auth/index.js';
+import { configPath, loadCentralConfig } from '../../../central/config/index.js';
+import type { CentralConfig } from '../../../central/config/index.js';
 
 export interface GlobalOptions {
   config?: string;

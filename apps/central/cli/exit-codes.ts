@@ -1,5 +1,4 @@
-import { CliUsageError, EXIT_USAGE } from '../../../protocol/cli-usage.js';
-import { isProvisioningError } from '../../../protocol/errors.js';
+import { CliUsageError, EXIT_USAGE, isProvisioningError } from '../../../protocol/index.js';
 
 /**
  * Exit codes of `central` (documented in central/README.md). They follow the error's code or

@@ -1,14 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Noble } from '../../../ble/index.js';
-import { ADV_NAME_MAX_CHARS } from '../../../protocol/advertisement.js';
-import { isProvisioningError } from '../../../protocol/errors.js';
+import { ADV_NAME_MAX_CHARS, isProvisioningError } from '../../../protocol/index.js';
 import { parseSetupCode, parseSetupPayload } from '../../../protocol/session/index.js';
 import { provisionDevice } from '../../../central/engine/index.js';
 import { DeviceFinder, NobleDeviceLink, scanDevices } from '../../../ble/central/index.js';
 import type { DeviceLink, Phase, ProvisionResult, WifiSettings } from '../../../central/engine/index.js';
-import { connectHttp } from '../../../softap-fallback/client/http-link.js';
-import { claimMessage } from '../../../central/cloud/claim-message.js';
-import { CloudSession } from '../../../central/cloud/cloud-session.js';
+import { connectHttp } from '../../../softap-fallback/client/index.js';
+import { claimMessage, CloudSession } from '../../../central/cloud/index.js';
 import { readCodesFile } from './codes-file.js';
 import type { DeviceCode } from './codes-file.js';
 import type { CommandContext } from './context.js';

@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
-import { helpAsked, usageErrorText, usageProblem } from '../../../protocol/cli-usage.js';
-import { isProvisioningError } from '../../../protocol/errors.js';
+import { helpAsked, usageErrorText, usageProblem, isProvisioningError } from '../../../protocol/index.js';
 import { loadNoble, transportFromEnv } from '../../../ble/index.js';
 import type { Noble } from '../../../ble/index.js';
 import { claim, login, logout, whoami } from './commands.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ProvisioningError } from '../../../protocol/errors.js';
+import { ProvisioningError } from '../../../protocol/index.js';
 import type { CliIo } from './io.js';
 
 /** Longest secret read from a file or a prompt, characters (a WPA passphrase is at most 64). */

@@ -7,14 +7,16 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeMessage } from '../../../protocol/codec.js';
+import { encodeMessage } from '../../../protocol/index.js';
 import { AttemptLimiter } from '../../../protocol/session/index.js';
-import { nodeCommandRunner } from '../../../softap-fallback/ap/command-runner.js';
-import { accessPointConfigForDevice } from '../../../softap-fallback/ap/device-config.js';
-import { LinuxAccessPoint } from '../../../softap-fallback/ap/linux-backend.js';
-import { SimulatedAccessPoint } from '../../../softap-fallback/ap/simulated-backend.js';
-import type { AccessPointBackend } from '../../../softap-fallback/ap/backend.js';
-import type { AccessPointConfigInput } from '../../../softap-fallback/ap/config.js';
+import {
+  nodeCommandRunner,
+  accessPointConfigForDevice,
+  LinuxAccessPoint,
+  SimulatedAccessPoint,
+  ssidForDevice,
+} from '../../../softap-fallback/ap/index.js';
+import type { AccessPointBackend, AccessPointConfigInput } from '../../../softap-fallback/ap/index.js';
 import {
   BleTransport,
   JobLockedAgent,
@@ -24,20 +26,16 @@ import {
   startSetupTransports,
 } from '../transports/index.js';
 import type { RunningSetup } from '../transports/index.js';
-import { JobLock } from '../../../softap-fallback/policy/job-lock.js';
-import type { JobLockEvent } from '../../../softap-fallback/policy/job-lock.js';
-import { ssidForDevice } from '../../../softap-fallback/ap/identity.js';
+import { JobLock } from '../../../softap-fallback/policy/index.js';
+import type { JobLockEvent } from '../../../softap-fallback/policy/index.js';
 import { adaptWifiBackend, claimFleetRunner, JobFile } from '../../../peripheral/agent/index.js';
 import type { WifiBackend } from '../../../peripheral/agent/index.js';
 import { buildInfo, systemTimers } from '../../../peripheral/engine/index.js';
 import { FileAttemptStore, readVerifierFile } from '../../../peripheral/setup-code/index.js';
-import { CredentialStore } from '../../../peripheral/storage/credential-store.js';
-import { ProvisioningJournal } from '../../../peripheral/storage/journal.js';
-import { systemClock } from '../../../peripheral/fleet/clock.js';
-import { NmcliBackend } from '../../../peripheral/wifi/nmcli.js';
-import { SimulatedWifi } from '../../../peripheral/wifi/simulated.js';
-import type { WifiBackend as SystemWifi } from '../../../peripheral/wifi/types.js';
-import { WpaCliBackend } from '../../../peripheral/wifi/wpa-cli.js';
+import { CredentialStore, ProvisioningJournal } from '../../../peripheral/storage/index.js';
+import { systemClock } from '../../../peripheral/fleet/index.js';
+import { NmcliBackend, SimulatedWifi, WpaCliBackend } from '../../../peripheral/wifi/index.js';
+import type { WifiBackend as SystemWifi } from '../../../peripheral/wifi/index.js';
 import { readTrustPem } from './load.js';
 import { RuntimeStatusFile } from './runtime-status.js';
 import type { DeviceConfig } from './schema.js';

@@ -1,6 +1,6 @@
 /** Reading the configuration file and the trust store it points to; failures are CONFIG_INVALID naming the field. */
 import { readFileSync } from 'node:fs';
-import { ProvisioningError } from '../../../protocol/errors.js';
+import { ProvisioningError } from '../../../protocol/index.js';
 import { parseDeviceConfig } from './schema.js';
 import type { DeviceConfig } from './schema.js';
 

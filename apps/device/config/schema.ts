@@ -4,9 +4,9 @@
  * default, so an empty file (or none) runs on the virtual air, the cloud emulator and a simulated
  * Wi-Fi. README.md documents each field.
  */
-import { ProvisioningError } from '../../../protocol/errors.js';
-import { MAX_ATT_MTU, MIN_ATT_MTU } from '../../../ble/loader.js';
-import { defaultTransportText } from '../../../ble/transport/spec.js';
+import { ProvisioningError } from '../../../protocol/index.js';
+import { MAX_ATT_MTU, MIN_ATT_MTU } from '../../../ble/index.js';
+import { defaultTransportText } from '../../../ble/transport/index.js';
 import { parseSoftApConfig } from './softap.js';
 import type { SoftApConfig } from './softap.js';
 

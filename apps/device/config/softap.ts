@@ -5,11 +5,16 @@
  * Validated like the rest of the file: CONFIG_INVALID naming the field (`softap.listen.port …`).
  */
 import { join } from 'node:path';
-import { isProvisioningError } from '../../../protocol/errors.js';
-import { validateInterfaceName, validateSsid } from '../../../softap-fallback/ap/config.js';
-import { DEFAULT_AP_ADDRESS, SSID_PREFIX_MAX_BYTES, DEFAULT_SSID_PREFIX } from '../../../softap-fallback/ap/limits.js';
-import { resolveFallbackPolicyConfig } from '../../../softap-fallback/policy/config.js';
-import type { FallbackPolicyConfigInput } from '../../../softap-fallback/policy/config.js';
+import { isProvisioningError } from '../../../protocol/index.js';
+import {
+  validateInterfaceName,
+  validateSsid,
+  DEFAULT_AP_ADDRESS,
+  SSID_PREFIX_MAX_BYTES,
+  DEFAULT_SSID_PREFIX,
+} from '../../../softap-fallback/ap/index.js';
+import { resolveFallbackPolicyConfig } from '../../../softap-fallback/policy/index.js';
+import type { FallbackPolicyConfigInput } from '../../../softap-fallback/policy/index.js';
 
 /** `policy`: the fallback policy decides (production); `always`: AP + server from boot (development, demo); `never`: BLE only. */
 export type SoftApMode = 'policy' | 'always' | 'never';

@@ -11,11 +11,10 @@
  */
 import { loadBleno, stackController } from '../../../ble/index.js';
 import type { Bleno, ControllerLink } from '../../../ble/index.js';
-import { isProvisioningError, ProvisioningError } from '../../../protocol/errors.js';
-import { ProvisioningGattServer } from '../../../ble/peripheral/index.js';
-import type { GattServerOptions } from '../../../ble/peripheral/server.js';
-import { ControllerSupervisor } from '../../../ble/peripheral/supervisor.js';
-import type { Timers } from '../../../peripheral/engine/timers.js';
+import { isProvisioningError, ProvisioningError } from '../../../protocol/index.js';
+import { ProvisioningGattServer, ControllerSupervisor } from '../../../ble/peripheral/index.js';
+import type { GattServerOptions } from '../../../ble/peripheral/index.js';
+import type { Timers } from '../../../peripheral/engine/index.js';
 import { BLE_POWER_ON_TIMEOUT_MS } from './limits.js';
 import type { BleSwitch } from './transports.js';
 

@@ -7,9 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { ProvisioningError } from '../../../protocol/errors.js';
-import { writeFileAtomic } from '../../../peripheral/storage/atomic-file.js';
-import { DEVICE_SECRET_MIN_BYTES } from '../../../softap-fallback/ap/limits.js';
+import { ProvisioningError } from '../../../protocol/index.js';
+import { writeFileAtomic } from '../../../peripheral/storage/index.js';
+import { DEVICE_SECRET_MIN_BYTES } from '../../../softap-fallback/ap/index.js';
 
 /** Largest device secret file read, bytes. */
 export const MAX_DEVICE_SECRET_BYTES = 1024;

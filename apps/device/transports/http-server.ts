@@ -5,7 +5,7 @@
  */
 import type { AttemptLimiter, RandomSource, SetupVerifier } from '../../../protocol/session/index.js';
 import type { ProvisioningAgent } from '../../../peripheral/agent/index.js';
-import type { Timers } from '../../../peripheral/engine/timers.js';
+import type { Timers } from '../../../peripheral/engine/index.js';
 import { startSoftApServer } from '../../../softap-fallback/server/index.js';
 import type { PageAssets, SoftApServer } from '../../../softap-fallback/server/index.js';
 

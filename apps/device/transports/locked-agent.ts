@@ -5,11 +5,10 @@
  * back over the SAME transport takes the lease over and follows its job; the other transport gets
  * DEVICE_BUSY until the job ends.
  */
-import { ProvisioningError } from '../../../protocol/errors.js';
+import { ProvisioningError } from '../../../protocol/index.js';
 import { ProvisioningAgent } from '../../../peripheral/agent/index.js';
 import type { AgentOptions, AgentSession } from '../../../peripheral/agent/index.js';
-import type { JobLease, JobLock } from '../../../softap-fallback/policy/job-lock.js';
-import type { Transport } from '../../../softap-fallback/policy/types.js';
+import type { JobLease, JobLock, Transport } from '../../../softap-fallback/policy/index.js';
 
 function toTransport(name: string): Transport {
   if (name === 'ble' || name === 'softap') return name;

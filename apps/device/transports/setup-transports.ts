@@ -7,14 +7,14 @@
  *   answers (its absence is logged, not fatal); a failed AP start is retried;
  * - `never`: BLE only; no controller is fatal (BLE_UNAVAILABLE), as before the fallback existed.
  */
-import type { StatusMessage } from '../../../protocol/messages.js';
-import type { ProvisioningState } from '../../../protocol/states.js';
-import { FallbackDriver } from '../../../softap-fallback/policy/driver.js';
-import type { Timer } from '../../../softap-fallback/policy/driver.js';
-import { FallbackPolicy } from '../../../softap-fallback/policy/fallback-policy.js';
-import type { FallbackSnapshot } from '../../../softap-fallback/policy/fallback-policy.js';
-import type { FallbackPolicyConfigInput } from '../../../softap-fallback/policy/config.js';
-import type { JobLockEvent } from '../../../softap-fallback/policy/job-lock.js';
+import type { StatusMessage, ProvisioningState } from '../../../protocol/index.js';
+import { FallbackDriver, FallbackPolicy } from '../../../softap-fallback/policy/index.js';
+import type {
+  Timer,
+  FallbackSnapshot,
+  FallbackPolicyConfigInput,
+  JobLockEvent,
+} from '../../../softap-fallback/policy/index.js';
 import { ALWAYS_MODE_AP_RETRY_MS } from './limits.js';
 import type { BleSwitch, SoftApSwitch } from './transports.js';
 import { WifiMonitor } from './wifi-monitor.js';

@@ -2,8 +2,7 @@
  * The SoftAP as a switch: the access point (linux or simulated backend) first, then the HTTP server
  * on it; stop in reverse. The AP's passphrase is derived from the device secret and never logged.
  */
-import type { AccessPointBackend } from '../../../softap-fallback/ap/backend.js';
-import type { AccessPointConfigInput } from '../../../softap-fallback/ap/config.js';
+import type { AccessPointBackend, AccessPointConfigInput } from '../../../softap-fallback/ap/index.js';
 import type { SoftApSwitch } from './transports.js';
 
 /** A running HTTP server (softap-fallback/server's SoftApServer). */

@@ -2,7 +2,7 @@
  * Watches the Wi-Fi link for the auto-reconfiguration trigger: asks the backend every
  * WIFI_MONITOR_INTERVAL_MS and reports changes only. A failing check counts as "down".
  */
-import type { Timer } from '../../../softap-fallback/policy/driver.js';
+import type { Timer } from '../../../softap-fallback/policy/index.js';
 import { WIFI_MONITOR_INTERVAL_MS } from './limits.js';
 
 export interface WifiMonitorOptions {

@@ -2,9 +2,8 @@
  * Assembles the claim message from the picked (or pasted) files and the endpoint fields, checking
  * everything before any byte leaves the phone. A file is refused by its size before it is read.
  */
-import { encodeMessage } from '../../../protocol/codec.js';
-import { isProvisioningError } from '../../../protocol/errors.js';
-import type { ClaimMessage } from '../../../protocol/messages.js';
+import { encodeMessage, isProvisioningError } from '../../../protocol/index.js';
+import type { ClaimMessage } from '../../../protocol/index.js';
 import { FieldError } from './form.js';
 import type { Endpoint, FieldId } from './form.js';
 import { checkCaPem, checkCertificatePem, checkFileSize, checkPrivateKeyPem } from './pem.js';

@@ -4,15 +4,12 @@
  * (then closed at once, so the device is free and no session idles while the person picks files),
  * and `provisionDevice` for the job itself, on a fresh session.
  */
-import { DeviceSession } from '../../../central/engine/device-session.js';
-import { provisionDevice } from '../../../central/engine/provision.js';
-import type { ProvisionHooks, ProvisionResult, WifiSettings } from '../../../central/engine/provision.js';
-import { ProvisioningError } from '../../../protocol/errors.js';
-import type { ClaimMessage, ScanNetwork } from '../../../protocol/messages.js';
+import { DeviceSession, provisionDevice } from '../../../central/engine/index.js';
+import type { ProvisionHooks, ProvisionResult, WifiSettings } from '../../../central/engine/index.js';
+import { ProvisioningError, IN_PROGRESS_STATES } from '../../../protocol/index.js';
+import type { ClaimMessage, ScanNetwork, ProvisioningState } from '../../../protocol/index.js';
 import type { RandomSource } from '../../../protocol/session/index.js';
-import { IN_PROGRESS_STATES } from '../../../protocol/states.js';
-import type { ProvisioningState } from '../../../protocol/states.js';
-import { connectHttp } from '../../client/http-link.js';
+import { connectHttp } from '../../client/index.js';
 
 /** Randomness for the handshake: the browser's CSPRNG. */
 export const browserRandom: RandomSource = (length) => crypto.getRandomValues(new Uint8Array(length));

@@ -4,10 +4,9 @@
  * are the protocol's own (protocol/messages.ts limits, protocol/codec.ts checks), so the page never
  * sends something the device would reject as malformed.
  */
-import { isValidPassphrase } from '../../../protocol/codec.js';
-import { ProvisioningError } from '../../../protocol/errors.js';
-import type { ErrorCode } from '../../../protocol/errors.js';
 import {
+  isValidPassphrase,
+  ProvisioningError,
   MAX_HOST_BYTES,
   MAX_PARAMETER_NAME_BYTES,
   MAX_PARAMETER_VALUE_BYTES,
@@ -16,9 +15,9 @@ import {
   PASSPHRASE_MAX_CHARS,
   PASSPHRASE_MIN_CHARS,
   SSID_MAX_BYTES,
-} from '../../../protocol/messages.js';
-import type { WifiSecurity } from '../../../protocol/messages.js';
-import type { WifiSettings } from '../../../central/engine/provision.js';
+} from '../../../protocol/index.js';
+import type { ErrorCode, WifiSecurity } from '../../../protocol/index.js';
+import type { WifiSettings } from '../../../central/engine/index.js';
 
 /** Ids of the inputs a FieldError can point at (the page focuses it). */
 export type FieldId =

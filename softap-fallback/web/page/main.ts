@@ -4,13 +4,11 @@
  * here in the browser, so the Wi-Fi password and the claim key are sealed before they leave the
  * phone. Served by the device itself under CSP default-src 'self': no inline script, no CDN.
  */
-import { isProvisioningError } from '../../../protocol/errors.js';
-import type { ScanNetwork, StatusMessage } from '../../../protocol/messages.js';
+import { isProvisioningError, IN_PROGRESS_STATES } from '../../../protocol/index.js';
+import type { ScanNetwork, StatusMessage, ProvisioningState } from '../../../protocol/index.js';
 import { formatSetupCode, parseSetupCode } from '../../../protocol/session/index.js';
-import { IN_PROGRESS_STATES } from '../../../protocol/states.js';
-import type { ProvisioningState } from '../../../protocol/states.js';
-import { apiPath } from '../../client/api.js';
-import type { ClaimDefaults } from '../../client/api.js';
+import { apiPath } from '../../client/index.js';
+import type { ClaimDefaults } from '../../client/index.js';
 import { buildClaim } from './claim.js';
 import type { PemSource } from './claim.js';
 import { checkCodeAndScan, provision } from './device.js';

@@ -9,8 +9,12 @@
  * page sends always matches the codec's PEM rules (protocol/codec.ts), whatever line endings or
  * blank lines the file had.
  */
-import { ProvisioningError } from '../../../protocol/errors.js';
-import { MAX_CA_PEM_BYTES, MAX_CERTIFICATE_PEM_BYTES, MAX_PRIVATE_KEY_PEM_BYTES } from '../../../protocol/messages.js';
+import {
+  ProvisioningError,
+  MAX_CA_PEM_BYTES,
+  MAX_CERTIFICATE_PEM_BYTES,
+  MAX_PRIVATE_KEY_PEM_BYTES,
+} from '../../../protocol/index.js';
 import { certificateValidity, DerError } from './der.js';
 
 /**

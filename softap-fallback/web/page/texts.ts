@@ -1,8 +1,7 @@
 /** What the page says: device states and phases as people read them, and for each error what to do. */
-import { ERROR_TABLE, isErrorCode } from '../../../protocol/errors.js';
-import type { ErrorCode } from '../../../protocol/errors.js';
-import type { ProvisioningState } from '../../../protocol/states.js';
-import type { Phase } from '../../../central/engine/provision.js';
+import { ERROR_TABLE, isErrorCode } from '../../../protocol/index.js';
+import type { ErrorCode, ProvisioningState } from '../../../protocol/index.js';
+import type { Phase } from '../../../central/engine/index.js';
 
 export const STATE_TEXT: Record<ProvisioningState, string> = {
   idle: 'Waiting for the phone',
