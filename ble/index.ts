@@ -5,7 +5,6 @@
 export {
   BLE_TRANSPORT_ENV,
   DEFAULT_SERIAL_BAUD,
-  defaultAirSocket,
   defaultTransportText,
   formatTransport,
   parseTransport,
@@ -27,6 +26,7 @@ export {
 } from './loader.js';
 export type { Bleno, BlenoOptions, LoadOptions, Noble, NobleOptions } from './loader.js';
 export { Air, DEFAULT_RSSI_DBM } from './air/air.js';
+export { defaultAirSocket } from './air/socket-path.js';
 export type { AirCounters, AirFaults, AirOptions } from './air/air.js';
 export { AirServer, startAir } from './air/server.js';
 export type { AirServerOptions } from './air/server.js';

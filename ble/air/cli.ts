@@ -17,10 +17,10 @@
 import { parseArgs } from 'node:util';
 import { CliUsageError, parseCommandLine } from '../../protocol/cli-usage.js';
 import type { CliOutput } from '../../protocol/cli-usage.js';
-import { defaultAirSocket } from '../transport/spec.js';
 import type { Phy } from './link-timing.js';
 import { startAir } from './server.js';
 import type { AirServerOptions } from './server.js';
+import { defaultAirSocket } from './socket-path.js';
 
 const PROGRAM = { name: 'air', help: 'npm run air -- --help' };
 

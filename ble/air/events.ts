@@ -2,6 +2,25 @@
 import { h4Event } from '../h4/packets.js';
 import { EVT, LE_SUBEVENT, STATUS, leMeta } from './hci.js';
 
+/** Command Complete: one command credit, the opcode, the status, then the return parameters. */
+export function commandComplete(op: number, status: number, returnParams: Buffer): Buffer {
+  const p = Buffer.alloc(4 + returnParams.length);
+  p[0] = 1; // Num_HCI_Command_Packets
+  p.writeUInt16LE(op, 1);
+  p[3] = status;
+  returnParams.copy(p, 4);
+  return h4Event(EVT.COMMAND_COMPLETE, p);
+}
+
+/** Command Status: the status, one command credit, the opcode. */
+export function commandStatus(op: number, status: number): Buffer {
+  const p = Buffer.alloc(4);
+  p[0] = status;
+  p[1] = 1; // Num_HCI_Command_Packets
+  p.writeUInt16LE(op, 2);
+  return h4Event(EVT.COMMAND_STATUS, p);
+}
+
 export function advertisingReport(type: number, address: Buffer, data: Buffer, rssi: number): Buffer {
   const p = Buffer.alloc(10 + data.length + 1);
   p[0] = 1; // one report per event: noble reads only the first reliably

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { H4Framer } from '../h4/framer.js';
 import { h4Command } from '../h4/packets.js';
-import { parseTransport } from '../transport/spec.js';
 import { startAir } from './server.js';
 import type { AirServer } from './server.js';
 
@@ -21,14 +20,18 @@ afterEach(async () => {
   dir = undefined;
 });
 
+/**
+ * Connects to one of the server's specs, `air:unix:PATH` or `air:tcp:HOST:PORT`, read here rather than
+ * by the transport's parser: air/ imports nothing of transport/ (the stacks' tests attach by spec).
+ */
 function attach(spec: string): { socket: Socket; packets: Buffer[]; closed: Promise<void> } {
-  const t = parseTransport(spec);
-  const socket =
-    t.kind === 'tcp'
-      ? connect({ host: t.host, port: t.port })
-      : t.kind === 'unix'
-        ? connect({ path: t.path })
-        : undefined;
+  const unix = /^air:unix:(.+)$/.exec(spec);
+  const tcp = /^air:tcp:(.+):(\d+)$/.exec(spec);
+  const socket = unix?.[1]
+    ? connect({ path: unix[1] })
+    : tcp?.[1] && tcp[2]
+      ? connect({ host: tcp[1], port: Number(tcp[2]) })
+      : undefined;
   if (!socket) throw new Error(spec);
   const packets: Buffer[] = [];
   const framer = new H4Framer((p) => packets.push(p));

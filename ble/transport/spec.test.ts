@@ -2,7 +2,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../protocol/errors.js';
-import { BLE_TRANSPORT_ENV, defaultAirSocket, formatTransport, parseTransport, transportFromEnv } from './spec.js';
+import { defaultAirSocket } from '../air/socket-path.js';
+import { BLE_TRANSPORT_ENV, formatTransport, parseTransport, transportFromEnv } from './spec.js';
 
 describe('parseTransport', () => {
   it.each([

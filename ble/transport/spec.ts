@@ -9,9 +9,8 @@
  *   virtual                        a controller on this process's in-process virtual air
  *   air:unix:/path | air:tcp:HOST:PORT   a controller on a standalone air server (`npm run air`)
  */
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { UsageError } from '../../protocol/errors.js';
+import { defaultAirSocket } from '../air/socket-path.js';
 
 /** The environment variable read by {@link transportFromEnv}. */
 export const BLE_TRANSPORT_ENV = 'BLE_TRANSPORT';
@@ -86,14 +85,6 @@ export function formatTransport(spec: TransportSpec): string {
     case 'virtual':
       return 'virtual';
   }
-}
-
-/**
- * Where `npm run air` listens by default, and so where the device and the central look when
- * BLE_TRANSPORT is unset: one path all three agree on (`os.tmpdir()`: $TMPDIR, else /tmp).
- */
-export function defaultAirSocket(): string {
-  return join(tmpdir(), 'ble-air.sock');
 }
 
 /** The transport when BLE_TRANSPORT is unset: the default air (real hardware sets `hci0`). */
