@@ -5,58 +5,25 @@
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import type { ProvisioningAgent } from '../../peripheral/agent/index.js';
-import { buildInfo, SESSION_IDLE_TIMEOUT_MS } from '../../peripheral/engine/index.js';
+import { buildInfo } from '../../peripheral/engine/index.js';
 import type { Timers } from '../../peripheral/engine/index.js';
-import {
-  encodeMessage,
-  ProtocolError,
-  UsageError,
-  FIRST_FRAME_HEADER_BYTES,
-  FLAG_FIRST,
-  FLAG_LAST,
-} from '../../protocol/index.js';
+import { encodeMessage, UsageError, FIRST_FRAME_HEADER_BYTES, FLAG_FIRST, FLAG_LAST } from '../../protocol/index.js';
 import { decodeHandshake, MSG_HELLO } from '../../protocol/session/index.js';
 import type { AttemptLimiter, RandomSource, SetupVerifier } from '../../protocol/session/index.js';
 import type { WritableName } from '../../central/engine/index.js';
-import { API_PREFIX, FRAME_CONTENT_TYPE, WRITABLE_CHANNELS, toBase64Url } from '../client/index.js';
+import { API_PREFIX, FRAME_CONTENT_TYPE, WRITABLE_CHANNELS } from '../client/index.js';
 import type { ClaimDefaults, CreatedConnection } from '../client/index.js';
 import { mediaType, readBody, refuseBody } from './body.js';
-import { HttpConnection } from './http-connection.js';
+import { ConnectionPool } from './connection-pool.js';
+import type { HttpConnection } from './http-connection.js';
 import { HttpFailure, sendFailure, toHttpFailure } from './http-error.js';
 import * as L from './limits.js';
+import { DEFAULT_SOFTAP_LIMITS } from './limits.js';
+import type { SoftApLimits } from './limits.js';
 import { PageServer } from './page.js';
 import type { PageAssets } from './page.js';
 import { RateLimiter } from './rate-limit.js';
 import { guard, securityHeaders } from './security.js';
-
-/** Limits a device (or a test) may tune; defaults in limits.ts. */
-export interface SoftApLimits {
-  readonly longPollMs: number;
-  readonly connectionIdleMs: number;
-  readonly sessionIdleMs: number;
-  readonly closedLingerMs: number;
-  readonly maxConnections: number;
-  readonly handshakeHoldMs: number;
-  readonly maxQueuedNotifications: number;
-  readonly connectBurst: number;
-  readonly connectRefillMs: number;
-  readonly handshakeBurst: number;
-  readonly handshakeRefillMs: number;
-}
-
-export const DEFAULT_SOFTAP_LIMITS: SoftApLimits = {
-  longPollMs: L.LONG_POLL_MS,
-  connectionIdleMs: L.CONNECTION_IDLE_MS,
-  sessionIdleMs: SESSION_IDLE_TIMEOUT_MS,
-  closedLingerMs: L.CLOSED_LINGER_MS,
-  maxConnections: L.MAX_CONNECTIONS,
-  handshakeHoldMs: L.HANDSHAKE_HOLD_MS,
-  maxQueuedNotifications: L.MAX_QUEUED_NOTIFICATIONS,
-  connectBurst: L.CONNECT_BURST,
-  connectRefillMs: L.CONNECT_REFILL_MS,
-  handshakeBurst: L.HANDSHAKE_BURST,
-  handshakeRefillMs: L.HANDSHAKE_REFILL_MS,
-};
 
 export interface SoftApAppOptions {
   readonly agent: ProvisioningAgent;
@@ -145,88 +112,46 @@ export function createSoftApApp(options: SoftApAppOptions): SoftApApp {
   const info = infoSource(options);
   const log = options.log;
   const origin: SoftApOrigin = { allowedHosts: new Set(), pageUrl: '/' };
-  const connections = new Map<string, HttpConnection>();
-  const page = new PageServer(options.page);
-  const connectLimit = new RateLimiter({
-    burst: limits.connectBurst,
-    refillMs: limits.connectRefillMs,
-    maxClients: L.MAX_TRACKED_CLIENTS,
+  const pool = new ConnectionPool({
+    agent: options.agent,
+    verifier: options.verifier,
+    attempts: options.attempts,
+    info,
+    random: options.random,
     now: options.now,
+    timers: options.timers,
+    limits,
+    ...(log ? { log } : {}),
   });
-  const handshakeLimit = new RateLimiter({
-    burst: limits.handshakeBurst,
-    refillMs: limits.handshakeRefillMs,
-    maxClients: L.MAX_TRACKED_CLIENTS,
-    now: options.now,
-  });
-  let requests = 0;
-
-  const sessionHolders = (): HttpConnection[] => [...connections.values()].filter((c) => c.established);
-  /**
-   * The agent as one connection's GattConnection sees it: opening a session first ends a session
-   * this client's address still holds over HTTP (its earlier connection, gone silent), and refuses
-   * (DEVICE_BUSY) while another address holds one. Only the members GattConnection uses.
-   */
-  const agentFor = (self: () => HttpConnection): ProvisioningAgent => {
-    const agent = options.agent;
-    const view: Pick<ProvisioningAgent, 'openSession' | 'status' | 'onStatus' | 'state'> = {
-      openSession: (transport) => {
-        const me = self();
-        for (const other of sessionHolders()) {
-          if (other === me) continue;
-          if (other.client !== me.client)
-            throw new ProtocolError('DEVICE_BUSY', { detail: 'another phone is connected over softap' });
-          other.end('DEVICE_BUSY');
-        }
-        return agent.openSession(transport);
-      },
-      status: () => agent.status(),
-      onStatus: (listener) => agent.onStatus(listener),
-      get state() {
-        return agent.state;
-      },
-    };
-    return view as ProvisioningAgent;
-  };
-  /**
-   * Full: the oldest connection that is neither in a session nor in its handshake makes room
-   * (closed ones first, then the newcomer's own address), so idle or unauthenticated connections
-   * cannot keep the owner of the setup code out, and a flood cannot cut a handshake or a job.
-   */
-  const makeRoom = (client: string): void => {
-    const now = options.now();
-    const all = [...connections.values()];
-    const evictable = all.filter((c) => c.evictable(now, limits.handshakeHoldMs));
-    const victim = evictable.find((c) => c.closed) ?? evictable.find((c) => c.client === client) ?? evictable[0];
-    if (!victim) throw new HttpFailure(503, 'DEVICE_BUSY', 'every connection slot is in a handshake or a session', 1);
-    victim.evict();
-  };
-  const rateLimited = (decision: ReturnType<RateLimiter['take']>, what: string): void => {
-    if (!decision.ok)
-      throw new HttpFailure(
-        429,
-        'RATE_LIMITED',
-        `too many ${what}`,
-        Math.max(1, Math.ceil(decision.retryAfterMs / 1000)),
-      );
-  };
-  const connection = (req: Request): HttpConnection => {
-    const id = String(req.params['id']);
-    const c = connections.get(id);
-    if (!c) throw new HttpFailure(404, 'LINK_LOST', 'no such connection (closed or expired)');
-    return c;
-  };
 
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('trust proxy', false);
+  const requests = countRequests(app);
+  useGuards(app, origin);
+  useDeviceRoutes(app, info, options.claimDefaults);
+  useConnectionRoutes(app, { options, pool, limits });
+  usePageRoutes(app, new PageServer(options.page));
+  useFailureHandlers(app, log);
+
+  return { app, origin, connections: pool.connections, requests, closeAll: () => pool.closeAll() };
+}
+
+/** Counts the requests answered (for the server's traffic figures). */
+function countRequests(app: express.Express): () => number {
+  let requests = 0;
   app.use((_req, res, next) => {
     res.on('finish', () => {
       requests++;
     });
     next();
   });
+  return () => requests;
+}
+
+/** Security headers, the Host/Origin guard, and no body on any route but a frame POST. */
+function useGuards(app: express.Express, origin: SoftApOrigin): void {
   app.use(securityHeaders);
   app.use(
     guard({
@@ -239,7 +164,10 @@ export function createSoftApApp(options: SoftApAppOptions): SoftApApp {
     if (!(req.method === 'POST' && FRAMES_ROUTE.test(req.path))) refuseBody(req);
     next();
   });
+}
 
+/** What the device tells anyone on its network: its info bytes and the claim defaults. */
+function useDeviceRoutes(app: express.Express, info: () => Uint8Array, claimDefaults?: ClaimDefaults): void {
   app.get(`${API_PREFIX}/info`, (req, res) => {
     refuseBody(req);
     res.type(FRAME_CONTENT_TYPE).send(Buffer.from(info()));
@@ -247,74 +175,30 @@ export function createSoftApApp(options: SoftApAppOptions): SoftApApp {
 
   app.get(`${API_PREFIX}/claim-defaults`, (req, res) => {
     refuseBody(req);
-    if (!options.claimDefaults) throw new HttpFailure(404, 'CONFIG_INVALID', 'the device has no claim defaults');
-    res.json(options.claimDefaults);
+    if (!claimDefaults) throw new HttpFailure(404, 'CONFIG_INVALID', 'the device has no claim defaults');
+    res.json(claimDefaults);
   });
+}
 
-  app.post(`${API_PREFIX}/connections`, (req, res) => {
-    refuseBody(req);
-    const client = clientOf(req);
-    rateLimited(connectLimit.take(client), 'new connections');
-    const lock = options.attempts.check();
-    if (lock.locked)
-      throw new HttpFailure(429, 'SESSION_LOCKED_OUT', undefined, Math.max(1, Math.ceil(lock.retryAfterMs / 1000)));
-    // Another phone (BLE, or HTTP from another address) holds the agent. The same address may
-    // come back (a dropped request, a reloaded page): proving the code again takes its session over.
-    if (options.agent.busy && !sessionHolders().some((c) => c.client === client))
-      throw new HttpFailure(503, 'DEVICE_BUSY', 'another phone holds the device');
-    if (connections.size >= limits.maxConnections) makeRoom(client);
-    const id = toBase64Url(options.random(L.CONNECTION_ID_BYTES));
-    const conn: HttpConnection = new HttpConnection({
-      id,
-      client,
-      gatt: {
-        agent: agentFor(() => conn),
-        verifier: options.verifier,
-        attempts: options.attempts,
-        // Snapshot: the bytes the phone reads are the bytes the handshake binds.
-        info: info(),
-        random: options.random,
-        now: options.now,
-        idleTimeoutMs: limits.sessionIdleMs,
-        attPayload: L.SOFTAP_ATT_PAYLOAD,
-      },
-      timers: options.timers,
-      longPollMs: limits.longPollMs,
-      idleMs: limits.connectionIdleMs,
-      lingerMs: limits.closedLingerMs,
-      maxQueued: limits.maxQueuedNotifications,
-      onGone: (gone) => connections.delete(gone),
-      ...(log ? { log } : {}),
-    });
-    connections.set(id, conn);
-    log?.(`softap ${id.slice(0, 6)}: connection from ${client}`);
-    const body: CreatedConnection = { id, attPayload: L.SOFTAP_ATT_PAYLOAD, longPollMs: limits.longPollMs };
-    res.status(201).json(body);
-  });
+interface ConnectionRoutes {
+  readonly options: SoftApAppOptions;
+  readonly pool: ConnectionPool;
+  readonly limits: SoftApLimits;
+}
+
+/** The protocol's routes: open a connection, read its info, write frames, long-poll, end it. */
+function useConnectionRoutes(app: express.Express, routes: ConnectionRoutes): void {
+  const { pool } = routes;
+  const connection = (req: Request): HttpConnection => pool.get(String(req.params['id']));
+
+  app.post(`${API_PREFIX}/connections`, openConnection(routes));
 
   app.get(`${CONNECTION_PATH}/info`, (req, res) => {
     refuseBody(req);
     res.type(FRAME_CONTENT_TYPE).send(Buffer.from(connection(req).info));
   });
 
-  app.post(`${CONNECTION_PATH}/frames/:channel`, async (req, res) => {
-    const channel = String(req.params['channel']) as WritableName;
-    if (!WRITABLE_CHANNELS.includes(channel))
-      throw new HttpFailure(400, 'WRONG_CHANNEL', 'frames go to session, wifi, claim or control');
-    if (mediaType(req) !== FRAME_CONTENT_TYPE)
-      throw new HttpFailure(415, 'MESSAGE_INVALID', `frames are ${FRAME_CONTENT_TYPE}`);
-    const conn = connection(req);
-    if (conn.closed) throw new HttpFailure(404, 'LINK_LOST', 'the connection has ended');
-    const frame = await readBody(req, L.MAX_FRAME_BODY_BYTES);
-    if (frame.length === 0) throw new HttpFailure(400, 'FRAME_MALFORMED', 'empty frame');
-    if (channel === 'session' && startsHandshake(frame)) {
-      rateLimited(handshakeLimit.take(conn.client), 'handshakes');
-      conn.startingHandshake(options.now());
-    }
-    // Errors inside the protocol come back as status notifications, as over BLE.
-    await conn.write(channel, frame);
-    res.status(204).end();
-  });
+  app.post(`${CONNECTION_PATH}/frames/:channel`, writeFrame(routes, connection));
 
   app.get(`${CONNECTION_PATH}/notifications`, (req, res) => {
     refuseBody(req);
@@ -341,7 +225,76 @@ export function createSoftApApp(options: SoftApAppOptions): SoftApApp {
   app.all(`${API_PREFIX}/*rest`, () => {
     throw new HttpFailure(404, 'MESSAGE_INVALID', 'no such endpoint');
   });
+}
 
+/** POST /connections: rate-limited per address, refused while locked out or while another phone holds the device. */
+function openConnection({ options, pool, limits }: ConnectionRoutes): express.RequestHandler {
+  const connectLimit = new RateLimiter({
+    burst: limits.connectBurst,
+    refillMs: limits.connectRefillMs,
+    maxClients: L.MAX_TRACKED_CLIENTS,
+    now: options.now,
+  });
+  return (req, res) => {
+    refuseBody(req);
+    const client = clientOf(req);
+    rateLimited(connectLimit.take(client), 'new connections');
+    const lock = options.attempts.check();
+    if (lock.locked)
+      throw new HttpFailure(429, 'SESSION_LOCKED_OUT', undefined, Math.max(1, Math.ceil(lock.retryAfterMs / 1000)));
+    // Another phone (BLE, or HTTP from another address) holds the agent. The same address may
+    // come back (a dropped request, a reloaded page): proving the code again takes its session over.
+    if (options.agent.busy && !pool.holdsSession(client))
+      throw new HttpFailure(503, 'DEVICE_BUSY', 'another phone holds the device');
+    const { id } = pool.open(client);
+    const body: CreatedConnection = { id, attPayload: L.SOFTAP_ATT_PAYLOAD, longPollMs: limits.longPollMs };
+    res.status(201).json(body);
+  };
+}
+
+/** POST .../frames/:channel: one frame to the connection's GattConnection; hellos count against the handshake limit. */
+function writeFrame(
+  { options, limits }: ConnectionRoutes,
+  connection: (req: Request) => HttpConnection,
+): express.RequestHandler {
+  const handshakeLimit = new RateLimiter({
+    burst: limits.handshakeBurst,
+    refillMs: limits.handshakeRefillMs,
+    maxClients: L.MAX_TRACKED_CLIENTS,
+    now: options.now,
+  });
+  return async (req, res) => {
+    const channel = String(req.params['channel']) as WritableName;
+    if (!WRITABLE_CHANNELS.includes(channel))
+      throw new HttpFailure(400, 'WRONG_CHANNEL', 'frames go to session, wifi, claim or control');
+    if (mediaType(req) !== FRAME_CONTENT_TYPE)
+      throw new HttpFailure(415, 'MESSAGE_INVALID', `frames are ${FRAME_CONTENT_TYPE}`);
+    const conn = connection(req);
+    if (conn.closed) throw new HttpFailure(404, 'LINK_LOST', 'the connection has ended');
+    const frame = await readBody(req, L.MAX_FRAME_BODY_BYTES);
+    if (frame.length === 0) throw new HttpFailure(400, 'FRAME_MALFORMED', 'empty frame');
+    if (channel === 'session' && startsHandshake(frame)) {
+      rateLimited(handshakeLimit.take(conn.client), 'handshakes');
+      conn.startingHandshake(options.now());
+    }
+    // Errors inside the protocol come back as status notifications, as over BLE.
+    await conn.write(channel, frame);
+    res.status(204).end();
+  };
+}
+
+function rateLimited(decision: ReturnType<RateLimiter['take']>, what: string): void {
+  if (!decision.ok)
+    throw new HttpFailure(
+      429,
+      'RATE_LIMITED',
+      `too many ${what}`,
+      Math.max(1, Math.ceil(decision.retryAfterMs / 1000)),
+    );
+}
+
+/** The upload page and its assets; any other path on the device's own name leads to the page. */
+function usePageRoutes(app: express.Express, page: PageServer): void {
   app.get('/*path', (req, res) => {
     const file = page.get(req.path);
     // Anything else on the device's own name leads to the page (captive-portal friendly).
@@ -354,7 +307,10 @@ export function createSoftApApp(options: SoftApAppOptions): SoftApApp {
     res.setHeader('Cache-Control', 'no-cache');
     res.type(file.contentType).send(Buffer.from(file.body));
   });
+}
 
+/** 405 for a method no route takes; every thrown failure answered with its code. */
+function useFailureHandlers(app: express.Express, log: ((line: string) => void) | undefined): void {
   app.use((_req: Request, _res: Response, next: NextFunction) =>
     next(new HttpFailure(405, 'MESSAGE_INVALID', 'method not allowed here')),
   );
@@ -365,14 +321,4 @@ export function createSoftApApp(options: SoftApAppOptions): SoftApApp {
     if (failure.status === 413) res.setHeader('Connection', 'close');
     sendFailure(res, failure);
   });
-
-  return {
-    app,
-    origin,
-    connections,
-    requests: () => requests,
-    closeAll: () => {
-      for (const c of [...connections.values()]) c.remove();
-    },
-  };
 }

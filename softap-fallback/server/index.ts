@@ -12,8 +12,8 @@ import type { SoftApAppOptions } from './app.js';
 import * as L from './limits.js';
 import { guardSockets } from './socket-guard.js';
 
-export { createSoftApApp, DEFAULT_SOFTAP_LIMITS } from './app.js';
-export type { SoftApApp, SoftApAppOptions, SoftApLimits } from './app.js';
+export { createSoftApApp } from './app.js';
+export type { SoftApApp, SoftApAppOptions } from './app.js';
 export type { PageAssets, PageFile } from './page.js';
 export { CAPTIVE_PROBE_PATHS, CONTENT_SECURITY_POLICY, SECURITY_HEADERS } from './security.js';
 export * from './limits.js';

@@ -1,5 +1,6 @@
 /** Limits of the SoftAP HTTP server; softap-fallback/server/README.md lists them. */
 import { MAX_ATT_PAYLOAD } from '../../protocol/index.js';
+import { SESSION_IDLE_TIMEOUT_MS } from '../../peripheral/engine/index.js';
 
 /**
  * Frame size over HTTP, bytes. protocol/framing.ts caps a frame at MAX_ATT_PAYLOAD (512, the ATT
@@ -74,3 +75,32 @@ export const MAX_SOCKETS = 32;
 export const MAX_SOCKETS_PER_CLIENT = 8;
 /** When a refused socket may try again, seconds (about when a slow socket is cut). */
 export const SOCKET_RETRY_AFTER_S = 10;
+
+/** Limits a device (or a test) may tune; the defaults are the constants above. */
+export interface SoftApLimits {
+  readonly longPollMs: number;
+  readonly connectionIdleMs: number;
+  readonly sessionIdleMs: number;
+  readonly closedLingerMs: number;
+  readonly maxConnections: number;
+  readonly handshakeHoldMs: number;
+  readonly maxQueuedNotifications: number;
+  readonly connectBurst: number;
+  readonly connectRefillMs: number;
+  readonly handshakeBurst: number;
+  readonly handshakeRefillMs: number;
+}
+
+export const DEFAULT_SOFTAP_LIMITS: SoftApLimits = {
+  longPollMs: LONG_POLL_MS,
+  connectionIdleMs: CONNECTION_IDLE_MS,
+  sessionIdleMs: SESSION_IDLE_TIMEOUT_MS,
+  closedLingerMs: CLOSED_LINGER_MS,
+  maxConnections: MAX_CONNECTIONS,
+  handshakeHoldMs: HANDSHAKE_HOLD_MS,
+  maxQueuedNotifications: MAX_QUEUED_NOTIFICATIONS,
+  connectBurst: CONNECT_BURST,
+  connectRefillMs: CONNECT_REFILL_MS,
+  handshakeBurst: HANDSHAKE_BURST,
+  handshakeRefillMs: HANDSHAKE_REFILL_MS,
+};
