@@ -3,12 +3,13 @@
  * feeding the same agent, with the same attempt limiter.
  */
 import { createServer } from 'node:http';
+import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { ProvisioningError, UsageError } from '../../protocol/index.js';
 import { systemTimers } from '../../peripheral/engine/index.js';
 import type { Timers } from '../../peripheral/engine/index.js';
 import { createSoftApApp } from './app.js';
-import type { SoftApAppOptions } from './app.js';
+import type { SoftApApp, SoftApAppOptions, SoftApOrigin } from './app.js';
 import * as L from './limits.js';
 import { guardSockets } from './socket-guard.js';
 
@@ -80,6 +81,43 @@ export async function startSoftApServer(options: SoftApServerOptions): Promise<S
   const { listen, allowedHosts, http: httpLimits, ...rest } = options;
   const soft = createSoftApApp({ ...rest, now: options.now ?? Date.now, timers: options.timers ?? systemTimers });
   const limits: SoftApHttpLimits = { ...DEFAULT_SOFTAP_HTTP_LIMITS, ...httpLimits };
+  const { server, guard } = createGuardedServer(soft.app, limits);
+  const bytes = countBytes(server, guard);
+  const host = listen?.host ?? DEFAULT_LISTEN.host;
+  // A wildcard address is no name a browser uses: the Host allow-list needs the real one.
+  if (WILDCARD_HOSTS.has(host) && !allowedHosts?.length) {
+    throw new UsageError('CONFIG_INVALID', {
+      detail: 'listen.host: a wildcard address needs allowedHosts (the name or address phones use)',
+    });
+  }
+  const port = await listenOn(server, host, listen?.port ?? DEFAULT_LISTEN.port);
+  const own = setOrigin(soft.origin, host, port, allowedHosts ?? []);
+  options.log?.(`softap: HTTP server on http://${own}/`);
+  return {
+    url: `http://${own}`,
+    port,
+    connections: () => soft.connections.size,
+    traffic: () => ({
+      ...bytes(),
+      requests: soft.requests(),
+      waiting: [...soft.connections.values()].filter((c) => c.waiting).length,
+      sockets: guard.open(),
+      socketsRefused: guard.refused(),
+    }),
+    close: async () => {
+      soft.closeAll();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+type SocketGuard = ReturnType<typeof guardSockets>;
+
+/** Node's HTTP server with its timeouts, serving the app, with the socket caps in front of it. */
+function createGuardedServer(app: SoftApApp['app'], limits: SoftApHttpLimits): { server: Server; guard: SocketGuard } {
   const server = createServer(
     {
       requestTimeout: limits.requestTimeoutMs,
@@ -90,7 +128,7 @@ export async function startSoftApServer(options: SoftApServerOptions): Promise<S
     (req, res) => {
       // A socket over a cap was answered when accepted: whatever it sends is not served.
       if (guard.isRefused(req.socket)) return void res.destroy();
-      soft.app(req, res);
+      app(req, res);
     },
   );
   const guard = guardSockets(server, {
@@ -98,6 +136,11 @@ export async function startSoftApServer(options: SoftApServerOptions): Promise<S
     maxSocketsPerClient: limits.maxSocketsPerClient,
     retryAfterS: L.SOCKET_RETRY_AFTER_S,
   });
+  return { server, guard };
+}
+
+/** Bytes read from and written to the accepted client sockets, closed ones included. */
+function countBytes(server: Server, guard: SocketGuard): () => { bytesIn: number; bytesOut: number } {
   const sockets = new Set<Socket>();
   let closedIn = 0;
   let closedOut = 0;
@@ -110,14 +153,19 @@ export async function startSoftApServer(options: SoftApServerOptions): Promise<S
       sockets.delete(socket);
     });
   });
-  const host = listen?.host ?? DEFAULT_LISTEN.host;
-  // A wildcard address is no name a browser uses: the Host allow-list needs the real one.
-  if (WILDCARD_HOSTS.has(host) && !allowedHosts?.length) {
-    throw new UsageError('CONFIG_INVALID', {
-      detail: 'listen.host: a wildcard address needs allowedHosts (the name or address phones use)',
-    });
-  }
-  const wantPort = listen?.port ?? DEFAULT_LISTEN.port;
+  return () => {
+    let bytesIn = closedIn;
+    let bytesOut = closedOut;
+    for (const s of sockets) {
+      bytesIn += s.bytesRead;
+      bytesOut += s.bytesWritten;
+    }
+    return { bytesIn, bytesOut };
+  };
+}
+
+/** Listens; the port bound (the one asked for, or the one given for port 0). Fails with SOFTAP_FAILED. */
+async function listenOn(server: Server, host: string, wantPort: number): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     const failed = (err: NodeJS.ErrnoException): void => {
       reject(
@@ -134,42 +182,18 @@ export async function startSoftApServer(options: SoftApServerOptions): Promise<S
     });
   });
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  const extra = (allowedHosts ?? []).map((h) => h.toLowerCase());
+  return typeof address === 'object' && address ? address.port : 0;
+}
+
+/** Sets the Host allow-list and the redirect target for where the server listens; the device's own name[:port]. */
+function setOrigin(origin: SoftApOrigin, host: string, port: number, allowedHosts: readonly string[]): string {
+  const extra = allowedHosts.map((h) => h.toLowerCase());
   const own = WILDCARD_HOSTS.has(host) ? extra[0]! : port === 80 ? host : `${host}:${port}`;
-  soft.origin.allowedHosts = new Set([
+  origin.allowedHosts = new Set([
     own.toLowerCase(),
     ...extra,
     ...(port === 80 && !WILDCARD_HOSTS.has(host) ? [`${host}:80`] : []),
   ]);
-  soft.origin.pageUrl = `http://${extra[0] ?? own}/`;
-  options.log?.(`softap: HTTP server on http://${own}/`);
-  return {
-    url: `http://${own}`,
-    port,
-    connections: () => soft.connections.size,
-    traffic: () => {
-      let bytesIn = closedIn;
-      let bytesOut = closedOut;
-      for (const s of sockets) {
-        bytesIn += s.bytesRead;
-        bytesOut += s.bytesWritten;
-      }
-      return {
-        bytesIn,
-        bytesOut,
-        requests: soft.requests(),
-        waiting: [...soft.connections.values()].filter((c) => c.waiting).length,
-        sockets: guard.open(),
-        socketsRefused: guard.refused(),
-      };
-    },
-    close: async () => {
-      soft.closeAll();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-    },
-  };
+  origin.pageUrl = `http://${extra[0] ?? own}/`;
+  return own;
 }
