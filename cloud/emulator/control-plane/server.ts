@@ -120,83 +120,36 @@ function send(
   res.end(body);
 }
 
+/** What one request is served with: the options, the operations' context, the router and the rate limit. */
+interface Served {
+  options: ControlPlaneOptions;
+  ctx: ControlPlaneContext;
+  router: Router;
+  throttle: Throttle | undefined;
+}
+
+type Answer = { status: number; body: JsonBody | undefined } | { raw: ServiceResponse };
+
 /** Starts the control plane; resolves once it listens. */
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const now = options.now ?? (() => new Date());
-  const region = options.region ?? DEFAULT_REGION;
-  const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
-  const ctx: ControlPlaneContext = {
-    registry: options.registry,
-    ca: options.ca,
-    region,
-    accountId,
-    dataEndpoint: options.dataEndpoint ?? DEFAULT_DATA_ENDPOINT,
-    now,
+  const served: Served = {
+    options,
+    ctx: {
+      registry: options.registry,
+      ca: options.ca,
+      region: options.region ?? DEFAULT_REGION,
+      accountId: options.accountId ?? DEFAULT_ACCOUNT_ID,
+      dataEndpoint: options.dataEndpoint ?? DEFAULT_DATA_ENDPOINT,
+      now,
+    },
+    router: new Router(OPERATIONS),
+    throttle: options.rateLimit ? new Throttle(options.rateLimit, now) : undefined,
   };
-  const router = new Router(OPERATIONS);
-  const throttle = options.rateLimit ? new Throttle(options.rateLimit, now) : undefined;
-
-  async function handle(
-    req: IncomingMessage,
-  ): Promise<{ status: number; body: JsonBody | undefined } | { raw: ServiceResponse }> {
-    const url = req.url ?? '/';
-    const method = (req.method ?? 'GET').toUpperCase();
-    const q = url.indexOf('?');
-    const rawPath = q < 0 ? url : url.slice(0, q);
-    const other = options.otherServices?.serviceOf(method, rawPath);
-    const limit =
-      other !== undefined && options.otherServices ? options.otherServices.maxBodyBytes : MAX_REQUEST_BODY_BYTES;
-    let raw: Buffer;
-    try {
-      raw = await readBody(req, limit);
-    } catch (err) {
-      if (err instanceof BodyTooLarge)
-        throw awsError('RequestEntityTooLargeException', `The request body exceeds ${limit} bytes`);
-      throw err;
-    }
-    const caller = verifySigV4(
-      { method, url, rawHeaders: req.rawHeaders, body: raw },
-      { credentials: options.credentials, service: other ? [other] : IOT_SIGNING_NAMES, region, now },
-    );
-    if (throttle !== undefined && !throttle.take(caller.accessKeyId))
-      throw awsError('ThrottlingException', 'Rate exceeded');
-    if (other !== undefined && options.otherServices)
-      return {
-        raw: await options.otherServices.handle(other, { method, rawPath, body: raw, credential: caller.credential }),
-      };
-    const route = router.match(method, rawPath);
-    // One answer for every operation the emulator does not offer, whatever its method and path:
-    // AWS's REST services answer a request matching no operation 404 UnknownOperationException.
-    if (route === undefined)
-      throw awsError(
-        'UnknownOperationException',
-        `${method} ${rawPath} is not an operation the emulator offers (see cloud/emulator/control-plane/README.md)`,
-      );
-    // Decoded exactly as the signature was checked (a `+` is a literal plus, as AWS reads it).
-    const query = new Map(parseQueryPairs(q < 0 ? '' : url.slice(q + 1)));
-    const prepared = route.operation.prepare(
-      { labels: route.labels, query, body: parseJsonBody(raw), headers: req.headers },
-      ctx,
-    );
-    authorize(caller.credential, prepared.permissions, accountId);
-    const body = await prepared.run();
-    return { status: 200, body };
-  }
-
   const server = createServer((req, res) => {
     const requestId = randomUUID();
-    handle(req).then(
-      (out) => {
-        if ('raw' in out) send(res, requestId, out.raw.status, out.raw.headers, out.raw.body);
-        else
-          send(
-            res,
-            requestId,
-            out.status,
-            { 'content-type': 'application/json' },
-            out.body === undefined ? '' : JSON.stringify(out.body),
-          );
-      },
+    handle(served, req).then(
+      (out) => answer(res, requestId, out),
       (err: unknown) => {
         const e = toAwsError(err).toHttp();
         if (!res.headersSent) send(res, requestId, e.statusCode, e.headers, e.body);
@@ -221,4 +174,88 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         server.closeAllConnections();
       }),
   };
+}
+
+/** One request: body, signature, rate limit, then another service's handler or an IoT operation. */
+async function handle(served: Served, req: IncomingMessage): Promise<Answer> {
+  const { options, ctx, throttle } = served;
+  const url = req.url ?? '/';
+  const method = (req.method ?? 'GET').toUpperCase();
+  const q = url.indexOf('?');
+  const rawPath = q < 0 ? url : url.slice(0, q);
+  const other = options.otherServices?.serviceOf(method, rawPath);
+  const limit =
+    other !== undefined && options.otherServices ? options.otherServices.maxBodyBytes : MAX_REQUEST_BODY_BYTES;
+  const raw = await readLimitedBody(req, limit);
+  const caller = verifySigV4(
+    { method, url, rawHeaders: req.rawHeaders, body: raw },
+    {
+      credentials: options.credentials,
+      service: other ? [other] : IOT_SIGNING_NAMES,
+      region: ctx.region,
+      now: ctx.now,
+    },
+  );
+  if (throttle !== undefined && !throttle.take(caller.accessKeyId))
+    throw awsError('ThrottlingException', 'Rate exceeded');
+  if (other !== undefined && options.otherServices)
+    return {
+      raw: await options.otherServices.handle(other, { method, rawPath, body: raw, credential: caller.credential }),
+    };
+  const rawQuery = q < 0 ? '' : url.slice(q + 1);
+  const body = await runOperation(served, caller.credential, { method, rawPath, rawQuery, raw, headers: req.headers });
+  return { status: 200, body };
+}
+
+/** The request's body, or RequestEntityTooLargeException over `limit` bytes. */
+async function readLimitedBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  try {
+    return await readBody(req, limit);
+  } catch (err) {
+    if (err instanceof BodyTooLarge)
+      throw awsError('RequestEntityTooLargeException', `The request body exceeds ${limit} bytes`);
+    throw err;
+  }
+}
+
+/** The AWS IoT operation the method and path name, prepared, authorized for the caller, and run. */
+async function runOperation(
+  served: Served,
+  credential: AwsCredentialRecord,
+  req: {
+    method: string;
+    rawPath: string;
+    rawQuery: string;
+    raw: Buffer;
+    headers: IncomingMessage['headers'];
+  },
+): Promise<JsonBody | undefined> {
+  const route = served.router.match(req.method, req.rawPath);
+  // One answer for every operation the emulator does not offer, whatever its method and path:
+  // AWS's REST services answer a request matching no operation 404 UnknownOperationException.
+  if (route === undefined)
+    throw awsError(
+      'UnknownOperationException',
+      `${req.method} ${req.rawPath} is not an operation the emulator offers (see cloud/emulator/control-plane/README.md)`,
+    );
+  // Decoded exactly as the signature was checked (a `+` is a literal plus, as AWS reads it).
+  const query = new Map(parseQueryPairs(req.rawQuery));
+  const prepared = route.operation.prepare(
+    { labels: route.labels, query, body: parseJsonBody(req.raw), headers: req.headers },
+    served.ctx,
+  );
+  authorize(credential, prepared.permissions, served.ctx.accountId);
+  return prepared.run();
+}
+
+function answer(res: ServerResponse, requestId: string, out: Answer): void {
+  if ('raw' in out) send(res, requestId, out.raw.status, out.raw.headers, out.raw.body);
+  else
+    send(
+      res,
+      requestId,
+      out.status,
+      { 'content-type': 'application/json' },
+      out.body === undefined ? '' : JSON.stringify(out.body),
+    );
 }
