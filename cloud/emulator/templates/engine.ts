@@ -206,99 +206,26 @@ function str(v: Value | undefined, scope: Scope, path: string): string | undefin
   return v === undefined ? undefined : asString(resolve(v, scope, path), path);
 }
 
+type ParsedResource = Parsed['resources'][string];
+
+const THING_PROPERTIES = [
+  'ThingName',
+  'AttributePayload',
+  'ThingTypeName',
+  'ThingGroups',
+  'BillingGroup',
+  'PackageVersions',
+];
+
 function planResources(parsed: Parsed, scope: Scope): Omit<TemplatePlan, 'parameters'> {
   const things: PlannedThing[] = [];
   const certificates: PlannedCertificate[] = [];
   const policies: PlannedPolicy[] = [];
   for (const [logicalId, r] of Object.entries(parsed.resources)) {
-    const at = `Resources.${logicalId}`;
     if (r.condition !== undefined && !scope.checking && !scope.condition(r.condition)) continue;
-    const p = r.properties;
-    if (r.type === 'AWS::IoT::Thing') {
-      for (const k of Object.keys(p))
-        if (
-          ![
-            'ThingName',
-            'AttributePayload',
-            'ThingTypeName',
-            'ThingGroups',
-            'BillingGroup',
-            'PackageVersions',
-          ].includes(k)
-        )
-          invalid(`${at}.Properties.${k} is not a property of AWS::IoT::Thing`);
-      const thingName = str(p.ThingName, scope, `${at}.Properties.ThingName`);
-      if (thingName === undefined) invalid(`${at}.Properties.ThingName is required`);
-      const t: PlannedThing = { logicalId, thingName, overrideSettings: {} };
-      if (p.AttributePayload !== undefined) {
-        if (!isObj(p.AttributePayload))
-          invalid(`${at}.Properties.AttributePayload must be an object of name/value pairs`);
-        t.attributes = {};
-        for (const [k, v] of Object.entries(p.AttributePayload))
-          t.attributes[k] = asString(
-            resolve(v, scope, `${at}.Properties.AttributePayload.${k}`),
-            `${at}.Properties.AttributePayload.${k}`,
-          );
-      }
-      const typeName = str(p.ThingTypeName, scope, `${at}.Properties.ThingTypeName`);
-      if (typeName !== undefined) t.thingTypeName = typeName;
-      const billingGroup = str(p.BillingGroup, scope, `${at}.Properties.BillingGroup`);
-      if (billingGroup !== undefined) t.billingGroup = billingGroup;
-      if (p.ThingGroups !== undefined) {
-        const g = resolve(p.ThingGroups, scope, `${at}.Properties.ThingGroups`);
-        t.thingGroups = typeof g === 'string' ? [g] : g;
-      }
-      for (const [k, v] of Object.entries(r.overrideSettings)) {
-        const allowed = OVERRIDE_ACTIONS[k];
-        if (!allowed) invalid(`${at}.OverrideSettings.${k} is not an overridable property`);
-        if (typeof v !== 'string' || !allowed.includes(v as OverrideAction))
-          invalid(`${at}.OverrideSettings.${k} must be one of ${allowed.join(', ')}`);
-        t.overrideSettings[k as keyof PlannedThing['overrideSettings']] = v as OverrideAction;
-      }
-      things.push(t);
-    } else if (r.type === 'AWS::IoT::Certificate') {
-      const certificateId = str(p.CertificateId, scope, `${at}.Properties.CertificateId`);
-      if (certificateId === undefined)
-        invalid(
-          `${at}.Properties.CertificateId is required (fleet provisioning: {"Ref": "${CERTIFICATE_ID_PARAMETER}"})`,
-        );
-      const status = certificateStatus(str(p.Status, scope, `${at}.Properties.Status`), `${at}.Properties.Status`);
-      certificates.push({ logicalId, certificateId, status });
-    } else {
-      const policyName = str(p.PolicyName, scope, `${at}.Properties.PolicyName`);
-      const doc = p.PolicyDocument;
-      if ((policyName === undefined) === (doc === undefined))
-        invalid(`${at} needs exactly one of PolicyName and PolicyDocument`);
-      const pol: PlannedPolicy = { logicalId };
-      if (policyName !== undefined) {
-        if (!scope.checking && !POLICY_NAME_PATTERN.test(policyName))
-          throw new TemplateError('InvalidParameters', `${at}.Properties.PolicyName is not a valid policy name`);
-        pol.policyName = policyName;
-      } else {
-        const literal = typeof doc === 'string' || (isObj(doc) && !isIntrinsic(doc));
-        const text =
-          isObj(doc) && !isIntrinsic(doc)
-            ? JSON.stringify(doc)
-            : (str(doc, scope, `${at}.Properties.PolicyDocument`) as string);
-        if (literal || !scope.checking) {
-          let ok = false;
-          try {
-            const parsedDoc = JSON.parse(text) as unknown;
-            ok = isObj(parsedDoc) && parsedDoc.Statement !== undefined;
-          } catch {
-            ok = false;
-          }
-          if (!ok && !scope.checking)
-            throw new TemplateError(
-              'InvalidParameters',
-              `${at}.Properties.PolicyDocument is not a valid policy document`,
-            );
-          if (!ok) invalid(`${at}.Properties.PolicyDocument is not a valid policy document`);
-        }
-        pol.policyDocument = text;
-      }
-      policies.push(pol);
-    }
+    if (r.type === 'AWS::IoT::Thing') things.push(planThing(logicalId, r, scope));
+    else if (r.type === 'AWS::IoT::Certificate') certificates.push(planCertificate(logicalId, r, scope));
+    else policies.push(planPolicy(logicalId, r, scope));
   }
   if (things.length > 1) invalid('a template may declare at most one AWS::IoT::Thing');
   if (certificates.length > 1) invalid('a template may declare at most one AWS::IoT::Certificate');
@@ -306,6 +233,92 @@ function planResources(parsed: Parsed, scope: Scope): Omit<TemplatePlan, 'parame
   for (const [k, v] of Object.entries(parsed.deviceConfiguration))
     deviceConfiguration[k] = asString(resolve(v, scope, `DeviceConfiguration.${k}`), `DeviceConfiguration.${k}`);
   return { things, certificates, policies, deviceConfiguration };
+}
+
+function planThing(logicalId: string, r: ParsedResource, scope: Scope): PlannedThing {
+  const at = `Resources.${logicalId}`;
+  const p = r.properties;
+  for (const k of Object.keys(p))
+    if (!THING_PROPERTIES.includes(k)) invalid(`${at}.Properties.${k} is not a property of AWS::IoT::Thing`);
+  const thingName = str(p.ThingName, scope, `${at}.Properties.ThingName`);
+  if (thingName === undefined) invalid(`${at}.Properties.ThingName is required`);
+  const t: PlannedThing = { logicalId, thingName, overrideSettings: {} };
+  if (p.AttributePayload !== undefined) {
+    if (!isObj(p.AttributePayload)) invalid(`${at}.Properties.AttributePayload must be an object of name/value pairs`);
+    t.attributes = {};
+    for (const [k, v] of Object.entries(p.AttributePayload))
+      t.attributes[k] = asString(
+        resolve(v, scope, `${at}.Properties.AttributePayload.${k}`),
+        `${at}.Properties.AttributePayload.${k}`,
+      );
+  }
+  const typeName = str(p.ThingTypeName, scope, `${at}.Properties.ThingTypeName`);
+  if (typeName !== undefined) t.thingTypeName = typeName;
+  const billingGroup = str(p.BillingGroup, scope, `${at}.Properties.BillingGroup`);
+  if (billingGroup !== undefined) t.billingGroup = billingGroup;
+  if (p.ThingGroups !== undefined) {
+    const g = resolve(p.ThingGroups, scope, `${at}.Properties.ThingGroups`);
+    t.thingGroups = typeof g === 'string' ? [g] : g;
+  }
+  for (const [k, v] of Object.entries(r.overrideSettings)) {
+    const allowed = OVERRIDE_ACTIONS[k];
+    if (!allowed) invalid(`${at}.OverrideSettings.${k} is not an overridable property`);
+    if (typeof v !== 'string' || !allowed.includes(v as OverrideAction))
+      invalid(`${at}.OverrideSettings.${k} must be one of ${allowed.join(', ')}`);
+    t.overrideSettings[k as keyof PlannedThing['overrideSettings']] = v as OverrideAction;
+  }
+  return t;
+}
+
+function planCertificate(logicalId: string, r: ParsedResource, scope: Scope): PlannedCertificate {
+  const at = `Resources.${logicalId}`;
+  const p = r.properties;
+  const certificateId = str(p.CertificateId, scope, `${at}.Properties.CertificateId`);
+  if (certificateId === undefined)
+    invalid(`${at}.Properties.CertificateId is required (fleet provisioning: {"Ref": "${CERTIFICATE_ID_PARAMETER}"})`);
+  const status = certificateStatus(str(p.Status, scope, `${at}.Properties.Status`), `${at}.Properties.Status`);
+  return { logicalId, certificateId, status };
+}
+
+/** A policy resource names an existing policy or carries its document inline, never both. */
+function planPolicy(logicalId: string, r: ParsedResource, scope: Scope): PlannedPolicy {
+  const at = `Resources.${logicalId}`;
+  const p = r.properties;
+  const policyName = str(p.PolicyName, scope, `${at}.Properties.PolicyName`);
+  const doc = p.PolicyDocument;
+  if ((policyName === undefined) === (doc === undefined))
+    invalid(`${at} needs exactly one of PolicyName and PolicyDocument`);
+  if (policyName !== undefined) {
+    if (!scope.checking && !POLICY_NAME_PATTERN.test(policyName))
+      throw new TemplateError('InvalidParameters', `${at}.Properties.PolicyName is not a valid policy name`);
+    return { logicalId, policyName };
+  }
+  return { logicalId, policyDocument: inlinePolicyDocument(doc as Value, scope, at) };
+}
+
+/**
+ * An inline PolicyDocument's text. A literal one is checked when the template is validated; one
+ * made by intrinsics only when it is evaluated (InvalidParameters then: the device's values made it).
+ */
+function inlinePolicyDocument(doc: Value, scope: Scope, at: string): string {
+  const literal = typeof doc === 'string' || (isObj(doc) && !isIntrinsic(doc));
+  const text =
+    isObj(doc) && !isIntrinsic(doc)
+      ? JSON.stringify(doc)
+      : (str(doc, scope, `${at}.Properties.PolicyDocument`) as string);
+  if (literal || !scope.checking) {
+    let ok = false;
+    try {
+      const parsedDoc = JSON.parse(text) as unknown;
+      ok = isObj(parsedDoc) && parsedDoc.Statement !== undefined;
+    } catch {
+      ok = false;
+    }
+    if (!ok && !scope.checking)
+      throw new TemplateError('InvalidParameters', `${at}.Properties.PolicyDocument is not a valid policy document`);
+    if (!ok) invalid(`${at}.Properties.PolicyDocument is not a valid policy document`);
+  }
+  return text;
 }
 
 /** Throws {@link TemplateError} (code InvalidRequestException, AWS-like message) if `body` is not a usable template. */
