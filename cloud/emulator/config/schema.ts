@@ -215,9 +215,15 @@ function parseOidc(r: ConfigReader, value: unknown, warnings: string[]): OidcCon
     obj.realm === undefined
       ? DEFAULT_REALM
       : r.string(obj.realm, 'oidc.realm', { pattern: REALM_PATTERN, patternText: '[A-Za-z0-9_-]{1,64}' });
+  const clients = parseClients(r, obj.clients);
+  const users = parseUsers(r, obj.users, warnings);
+  return { realm, clients, users, ...parseOidcTtls(r, obj) };
+}
 
+/** The realm's clients; by default the phone app (public) and the seed's password-grant client. */
+function parseClients(r: ConfigReader, value: unknown): OidcClientConfig[] {
   const clients: OidcClientConfig[] =
-    obj.clients === undefined
+    value === undefined
       ? [
           { clientId: DEFAULT_CLIENT_ID, clientName: 'Provisioning app', redirectUris: [...DEFAULT_REDIRECT_URIS] },
           {
@@ -228,16 +234,20 @@ function parseOidc(r: ConfigReader, value: unknown, warnings: string[]): OidcCon
             directAccessGrants: true,
           },
         ]
-      : r.array(obj.clients, 'oidc.clients', { minItems: 1 }).map((c, i) => parseClient(r, c, join('oidc.clients', i)));
+      : r.array(value, 'oidc.clients', { minItems: 1 }).map((c, i) => parseClient(r, c, join('oidc.clients', i)));
   uniqueBy(
     r,
     clients.map((c) => c.clientId),
     'oidc.clients',
     'clientId',
   );
+  return clients;
+}
 
+/** The realm's users; by default the demo user (plaintext password, on purpose). */
+function parseUsers(r: ConfigReader, value: unknown, warnings: string[]): OidcUserConfig[] {
   const users: OidcUserConfig[] =
-    obj.users === undefined
+    value === undefined
       ? [
           {
             username: DEMO_USERNAME,
@@ -247,7 +257,7 @@ function parseOidc(r: ConfigReader, value: unknown, warnings: string[]): OidcCon
             name: 'Demo User',
           },
         ]
-      : r.array(obj.users, 'oidc.users').map((u, i) => parseUser(r, u, join('oidc.users', i), warnings));
+      : r.array(value, 'oidc.users').map((u, i) => parseUser(r, u, join('oidc.users', i), warnings));
   uniqueBy(
     r,
     users.map((u) => u.username),
@@ -260,35 +270,32 @@ function parseOidc(r: ConfigReader, value: unknown, warnings: string[]): OidcCon
     'oidc.users',
     'sub',
   );
+  return users;
+}
 
-  return {
-    realm,
-    clients,
-    users,
-    idTokenTtlSeconds: r.integer(obj.idTokenTtlSeconds, 'oidc.idTokenTtlSeconds', DEFAULT_ID_TOKEN_TTL_S, 1, MAX_TTL_S),
-    accessTokenTtlSeconds: r.integer(
-      obj.accessTokenTtlSeconds,
-      'oidc.accessTokenTtlSeconds',
-      DEFAULT_ACCESS_TOKEN_TTL_S,
-      1,
-      MAX_TTL_S,
-    ),
-    refreshTokenTtlSeconds: r.integer(
-      obj.refreshTokenTtlSeconds,
-      'oidc.refreshTokenTtlSeconds',
-      DEFAULT_REFRESH_TOKEN_TTL_S,
-      1,
-      MAX_TTL_S,
-    ),
-    deviceCodeTtlSeconds: r.integer(
-      obj.deviceCodeTtlSeconds,
-      'oidc.deviceCodeTtlSeconds',
-      DEFAULT_DEVICE_CODE_TTL_S,
-      1,
-      MAX_TTL_S,
-    ),
-    sessionTtlSeconds: r.integer(obj.sessionTtlSeconds, 'oidc.sessionTtlSeconds', DEFAULT_SESSION_TTL_S, 1, MAX_TTL_S),
-  };
+type OidcTtls = Pick<
+  OidcConfig,
+  | 'idTokenTtlSeconds'
+  | 'accessTokenTtlSeconds'
+  | 'refreshTokenTtlSeconds'
+  | 'deviceCodeTtlSeconds'
+  | 'sessionTtlSeconds'
+>;
+
+/** The token and session lifetimes, each 1 s to {@link MAX_TTL_S}, checked in this order. */
+const OIDC_TTL_DEFAULTS: ReadonlyArray<[keyof OidcTtls, number]> = [
+  ['idTokenTtlSeconds', DEFAULT_ID_TOKEN_TTL_S],
+  ['accessTokenTtlSeconds', DEFAULT_ACCESS_TOKEN_TTL_S],
+  ['refreshTokenTtlSeconds', DEFAULT_REFRESH_TOKEN_TTL_S],
+  ['deviceCodeTtlSeconds', DEFAULT_DEVICE_CODE_TTL_S],
+  ['sessionTtlSeconds', DEFAULT_SESSION_TTL_S],
+];
+
+function parseOidcTtls(r: ConfigReader, obj: Record<string, unknown>): OidcTtls {
+  const ttls = {} as OidcTtls;
+  for (const [key, fallback] of OIDC_TTL_DEFAULTS)
+    ttls[key] = r.integer(obj[key], join('oidc', key), fallback, 1, MAX_TTL_S);
+  return ttls;
 }
 
 function parseClient(r: ConfigReader, value: unknown, path: string): OidcClientConfig {
@@ -359,15 +366,31 @@ function parseUser(r: ConfigReader, value: unknown, path: string, warnings: stri
   return user;
 }
 
-function parseCognito(
-  r: ConfigReader,
-  value: unknown,
-  ctx: { region: string; accountId: string; provisioningTemplateName: string; oidc: OidcConfig },
-): CognitoConfig {
+interface CognitoDefaults {
+  region: string;
+  accountId: string;
+  provisioningTemplateName: string;
+  oidc: OidcConfig;
+}
+
+function parseCognito(r: ConfigReader, value: unknown, ctx: CognitoDefaults): CognitoConfig {
   const obj = r.object(value, 'cognito');
   r.onlyKeys(obj, 'cognito', ['identityPool', 'credentialsTtlSeconds']);
-  const pool = r.object(obj.identityPool ?? {}, 'cognito.identityPool');
+  return {
+    identityPool: parseIdentityPool(r, obj.identityPool ?? {}, ctx),
+    credentialsTtlSeconds: r.integer(
+      obj.credentialsTtlSeconds,
+      'cognito.credentialsTtlSeconds',
+      DEFAULT_CREDENTIALS_TTL_S,
+      60,
+      12 * 3600,
+    ),
+  };
+}
+
+function parseIdentityPool(r: ConfigReader, value: unknown, ctx: CognitoDefaults): IdentityPoolConfig {
   const p = 'cognito.identityPool';
+  const pool = r.object(value, p);
   r.onlyKeys(pool, p, [
     'identityPoolId',
     'identityPoolName',
@@ -397,36 +420,12 @@ function parseCognito(
     join(p, 'allowUnauthenticatedIdentities'),
     false,
   );
-
-  const providers: IdentityProviderConfig[] =
-    pool.providers === undefined
-      ? [{ clientIds: ctx.oidc.clients.map((c) => c.clientId) }]
-      : r.array(pool.providers, join(p, 'providers'), { minItems: 1 }).map((v, i) => {
-          const pp = join(join(p, 'providers'), i);
-          const o = r.object(v, pp);
-          r.onlyKeys(o, pp, ['issuer', 'clientIds']);
-          const provider: IdentityProviderConfig = {
-            clientIds: r
-              .array(o.clientIds, join(pp, 'clientIds'), { minItems: 1 })
-              .map((c, j) => r.string(c, join(join(pp, 'clientIds'), j))),
-          };
-          if (o.issuer !== undefined) provider.issuer = r.url(o.issuer, join(pp, 'issuer'));
-          return provider;
-        });
-
-  const authenticatedRole =
-    pool.authenticatedRole === undefined
-      ? {
-          roleArn: `arn:aws:iam::${ctx.accountId}:role/${DEFAULT_AUTHENTICATED_ROLE_NAME}`,
-          policies: [defaultAuthenticatedPolicy(ctx.region, ctx.accountId, ctx.provisioningTemplateName)],
-        }
-      : parseRole(r, pool.authenticatedRole, join(p, 'authenticatedRole'));
   const identityPool: IdentityPoolConfig = {
     identityPoolId,
     identityPoolName,
     allowUnauthenticatedIdentities,
-    providers,
-    authenticatedRole,
+    providers: parseProviders(r, pool.providers, ctx.oidc),
+    authenticatedRole: parseAuthenticatedRole(r, pool.authenticatedRole, ctx),
   };
   if (pool.unauthenticatedRole !== undefined) {
     identityPool.unauthenticatedRole = parseRole(r, pool.unauthenticatedRole, join(p, 'unauthenticatedRole'));
@@ -434,15 +433,33 @@ function parseCognito(
   if (allowUnauthenticatedIdentities && !identityPool.unauthenticatedRole) {
     r.fail(join(p, 'unauthenticatedRole'), 'is required when allowUnauthenticatedIdentities is true');
   }
+  return identityPool;
+}
+
+/** The pool's identity providers; by default the emulator's own issuer with every configured client. */
+function parseProviders(r: ConfigReader, value: unknown, oidc: OidcConfig): IdentityProviderConfig[] {
+  const path = 'cognito.identityPool.providers';
+  if (value === undefined) return [{ clientIds: oidc.clients.map((c) => c.clientId) }];
+  return r.array(value, path, { minItems: 1 }).map((v, i) => {
+    const pp = join(path, i);
+    const o = r.object(v, pp);
+    r.onlyKeys(o, pp, ['issuer', 'clientIds']);
+    const provider: IdentityProviderConfig = {
+      clientIds: r
+        .array(o.clientIds, join(pp, 'clientIds'), { minItems: 1 })
+        .map((c, j) => r.string(c, join(join(pp, 'clientIds'), j))),
+    };
+    if (o.issuer !== undefined) provider.issuer = r.url(o.issuer, join(pp, 'issuer'));
+    return provider;
+  });
+}
+
+/** By default the seed's role: CreateProvisioningClaim on the provisioning template only. */
+function parseAuthenticatedRole(r: ConfigReader, value: unknown, ctx: CognitoDefaults): RoleConfig {
+  if (value !== undefined) return parseRole(r, value, 'cognito.identityPool.authenticatedRole');
   return {
-    identityPool,
-    credentialsTtlSeconds: r.integer(
-      obj.credentialsTtlSeconds,
-      'cognito.credentialsTtlSeconds',
-      DEFAULT_CREDENTIALS_TTL_S,
-      60,
-      12 * 3600,
-    ),
+    roleArn: `arn:aws:iam::${ctx.accountId}:role/${DEFAULT_AUTHENTICATED_ROLE_NAME}`,
+    policies: [defaultAuthenticatedPolicy(ctx.region, ctx.accountId, ctx.provisioningTemplateName)],
   };
 }
 
