@@ -76,6 +76,19 @@ type WorkerMessage = { ready?: boolean; id?: number; ok?: unknown; errorType?: s
  * deployed (the function is `Pending` until its handler has loaded, then `Active`), reused by every
  * invocation, replaced when the code changes, killed on a timeout.
  */
+/** One invocation's answer: its result (at most MAX_RESPONSE_BYTES as JSON) or the handler's error. */
+function settle(w: Worker, m: WorkerMessage): void {
+  const p = m.id === undefined ? undefined : w.pending.get(m.id);
+  if (!p || m.id === undefined) return;
+  w.pending.delete(m.id);
+  if (!('ok' in m)) p.reject(new FunctionError(`${m.errorType}: ${m.errorMessage}`));
+  else if (JSON.stringify(m.ok ?? null).length > MAX_RESPONSE_BYTES)
+    p.reject(
+      new FunctionError(`Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`),
+    );
+  else p.resolve(m.ok);
+}
+
 export class FunctionRunner {
   private readonly logs = new Map<string, string>();
   private readonly workers = new Map<string, Worker>();
@@ -136,6 +149,27 @@ export class FunctionRunner {
     if (current && current.codeSha256 === fn.codeSha256 && current.state !== 'Failed') return current;
     this.stop(fn.name);
     const { modulePath, exportName } = this.extract(fn);
+    const credentials = this.assumeRole(fn);
+    const w: Worker = {
+      codeSha256: fn.codeSha256,
+      child: this.spawn(fn, modulePath, exportName, credentials),
+      accessKeyId: credentials.AWS_ACCESS_KEY_ID,
+      state: 'Pending',
+      ready: Promise.resolve(),
+      pending: new Map(),
+    };
+    w.ready = this.watch(fn, w);
+    // Whoever invokes awaits `ready` and gets its failure; this only keeps a failed start that no
+    // invocation waits for (or the exit of a worker replaced by new code) from being an unhandled rejection.
+    w.ready.catch(() => undefined);
+    this.workers.set(fn.name, w);
+    return w;
+  }
+
+  /** Temporary credentials of the function's execution role (its inline policies), as Lambda's environment carries. */
+  private assumeRole(
+    fn: FunctionRecord,
+  ): Record<'AWS_ACCESS_KEY_ID' | 'AWS_SECRET_ACCESS_KEY' | 'AWS_SESSION_TOKEN', string> {
     const accessKeyId = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`;
     const secretAccessKey = randomBytes(30).toString('base64');
     const sessionToken = randomBytes(48).toString('base64');
@@ -150,13 +184,21 @@ export class FunctionRunner {
       ),
       policies: this.o.store.rolePolicies(fn.role),
     });
+    return { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken };
+  }
+
+  /** The execution environment: a child `node` with Lambda's environment; its stdout/stderr are the function's log. */
+  private spawn(
+    fn: FunctionRecord,
+    modulePath: string,
+    exportName: string,
+    credentials: ReturnType<FunctionRunner['assumeRole']>,
+  ): ChildProcess {
     const env = {
       PATH: process.env.PATH ?? '',
       AWS_REGION: this.o.store.region,
       AWS_DEFAULT_REGION: this.o.store.region,
-      AWS_ACCESS_KEY_ID: accessKeyId,
-      AWS_SECRET_ACCESS_KEY: secretAccessKey,
-      AWS_SESSION_TOKEN: sessionToken,
+      ...credentials,
       AWS_ENDPOINT_URL: this.o.endpoint,
       AWS_LAMBDA_FUNCTION_NAME: fn.name,
       AWS_CONFIG_FILE: join(this.o.dir, 'no-config'),
@@ -169,50 +211,33 @@ export class FunctionRunner {
     });
     child.stdout?.on('data', (d: Buffer) => this.appendLog(fn.name, d.toString('utf8')));
     child.stderr?.on('data', (d: Buffer) => this.appendLog(fn.name, d.toString('utf8')));
-    const w: Worker = {
-      codeSha256: fn.codeSha256,
-      child,
-      accessKeyId,
-      state: 'Pending',
-      ready: Promise.resolve(),
-      pending: new Map(),
-    };
-    w.ready = new Promise<void>((resolve, reject) => {
+    return child;
+  }
+
+  /** Resolves when the handler has loaded (INIT_TIMEOUT_MS at most); routes the worker's answers to their invocations. */
+  private watch(fn: FunctionRecord, w: Worker): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new FunctionError(`Init timed out after ${INIT_TIMEOUT_MS / 1000} seconds`)),
         INIT_TIMEOUT_MS,
       );
-      child.on('message', (m: WorkerMessage) => {
-        if (m.ready !== undefined) {
-          clearTimeout(timer);
-          w.state = m.ready ? 'Active' : 'Failed';
-          if (m.ready) resolve();
-          else reject(new FunctionError(m.errorMessage ?? 'Runtime.ImportModuleError'));
+      w.child.on('message', (m: WorkerMessage) => {
+        if (m.ready === undefined) {
+          settle(w, m);
           return;
         }
-        const p = m.id === undefined ? undefined : w.pending.get(m.id);
-        if (!p || m.id === undefined) return;
-        w.pending.delete(m.id);
-        if ('ok' in m) {
-          if (JSON.stringify(m.ok ?? null).length > MAX_RESPONSE_BYTES)
-            p.reject(
-              new FunctionError(
-                `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
-              ),
-            );
-          else p.resolve(m.ok);
-        } else p.reject(new FunctionError(`${m.errorType}: ${m.errorMessage}`));
+        clearTimeout(timer);
+        w.state = m.ready ? 'Active' : 'Failed';
+        if (m.ready) resolve();
+        else reject(new FunctionError(m.errorMessage ?? 'Runtime.ImportModuleError'));
       });
-      child.once('exit', () => {
+      w.child.once('exit', () => {
         clearTimeout(timer);
         if (w.state === 'Pending') w.state = 'Failed';
         reject(new FunctionError('Runtime exited without providing a reason'));
         if (this.workers.get(fn.name) === w) this.stop(fn.name);
       });
     });
-    w.ready.catch(() => undefined);
-    this.workers.set(fn.name, w);
-    return w;
   }
 
   /** Invokes synchronously; throws FunctionError on a handler error, a timeout or a bad answer. */
