@@ -1,6 +1,4 @@
 export * from './types.js';
-export type { CommandOptions, CommandResult, CommandRunner } from './command-runner.js';
-export { COMMAND_TIMEOUT_MS, spawnRunner } from './command-runner.js';
 export { MAX_PASSPHRASE_CHARS, MIN_PASSPHRASE_CHARS, redact, validateCredentials } from './credentials.js';
 export { DEFAULT_PROFILE_NAME, NM_SYSTEM_CONNECTIONS_DIR, NmcliBackend } from './nmcli.js';
 export type { NmcliBackendOptions } from './nmcli.js';

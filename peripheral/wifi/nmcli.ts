@@ -18,11 +18,11 @@ import { join } from 'node:path';
 import { ProvisioningError } from '../../protocol/index.js';
 import { SECRET_FILE_MODE, writeFileAtomic, nodeFs } from '../storage/index.js';
 import type { FsOps } from '../storage/index.js';
-import type { CommandResult, CommandRunner } from './command-runner.js';
-import { spawnRunner } from './command-runner.js';
+import { spawnRunner } from '../system/index.js';
+import type { CommandResult, CommandRunner } from '../system/index.js';
 import { validateCredentials, wifiError } from './credentials.js';
 import { classifyNmcliFailure, parseActiveConnections, parseScan, SCAN_FIELDS, splitTerse } from './nmcli-parse.js';
-import { systemWifiClock, WIFI_CONNECT_TIMEOUT_MS, WIFI_POLL_INTERVAL_MS } from './types.js';
+import { systemWifiClock, WIFI_COMMAND_TIMEOUT_MS, WIFI_CONNECT_TIMEOUT_MS, WIFI_POLL_INTERVAL_MS } from './types.js';
 import type {
   ConnectOptions,
   ConnectResult,
@@ -83,7 +83,7 @@ export class NmcliBackend implements WifiBackend {
   private readonly nmcli: string;
 
   constructor(private readonly options: NmcliBackendOptions) {
-    this.run = options.runner ?? spawnRunner;
+    this.run = options.runner ?? spawnRunner(WIFI_COMMAND_TIMEOUT_MS);
     this.clock = options.clock ?? systemWifiClock;
     this.profile = options.profileName ?? DEFAULT_PROFILE_NAME;
     this.dir = options.connectionsDir ?? NM_SYSTEM_CONNECTIONS_DIR;

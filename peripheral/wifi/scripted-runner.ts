@@ -2,7 +2,7 @@
  * A CommandRunner for tests that answers from a script of recorded outputs and records every
  * call (argv and stdin), so tests can assert what ran and that no secret reached argv.
  */
-import type { CommandOptions, CommandResult, CommandRunner } from './command-runner.js';
+import type { CommandOptions, CommandResult, CommandRunner } from '../system/index.js';
 
 export interface RecordedCall {
   file: string;

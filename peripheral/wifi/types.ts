@@ -56,6 +56,8 @@ export interface WifiBackend {
 
 /** Whole join (association, authentication, DHCP) time limit by default (ms). */
 export const WIFI_CONNECT_TIMEOUT_MS = 30_000;
+/** Per-command time limit of the real backends (ms): a hung nmcli or wpa_cli must not hang provisioning. */
+export const WIFI_COMMAND_TIMEOUT_MS = 60_000;
 /** How often backends poll state while waiting (ms). */
 export const WIFI_POLL_INTERVAL_MS = 500;
 /** Largest SSID, in bytes (IEEE 802.11). */

@@ -15,11 +15,11 @@
 import { pbkdf2Sync } from 'node:crypto';
 import { ProvisioningError } from '../../protocol/index.js';
 import type { ErrorCode } from '../../protocol/index.js';
-import type { CommandResult, CommandRunner } from './command-runner.js';
-import { spawnRunner } from './command-runner.js';
+import { spawnRunner } from '../system/index.js';
+import type { CommandResult, CommandRunner } from '../system/index.js';
 import { validateCredentials, wifiError } from './credentials.js';
 import { parseKeyValues, parseListNetworks, parseScanResults } from './wpa-parse.js';
-import { systemWifiClock, WIFI_CONNECT_TIMEOUT_MS, WIFI_POLL_INTERVAL_MS } from './types.js';
+import { systemWifiClock, WIFI_COMMAND_TIMEOUT_MS, WIFI_CONNECT_TIMEOUT_MS, WIFI_POLL_INTERVAL_MS } from './types.js';
 import type {
   ConnectOptions,
   ConnectResult,
@@ -54,7 +54,7 @@ export class WpaCliBackend implements WifiBackend {
   private addedId: number | undefined;
 
   constructor(private readonly options: WpaCliBackendOptions) {
-    this.run = options.runner ?? spawnRunner;
+    this.run = options.runner ?? spawnRunner(WIFI_COMMAND_TIMEOUT_MS);
     this.clock = options.clock ?? systemWifiClock;
     this.bin = options.wpaCli ?? 'wpa_cli';
   }

@@ -10,7 +10,6 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CliUsageError, parseCommandLine, isProvisioningError } from '../../protocol/index.js';
 import { writeFileAtomic } from '../../peripheral/storage/index.js';
-import { nodeCommandRunner } from './command-runner.js';
 import { resolveAccessPointConfig } from './config.js';
 import { accessPointConfigForDevice } from './device-config.js';
 import { configInvalid } from './errors.js';
@@ -93,7 +92,6 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   try {
     const backend = (): LinuxAccessPoint =>
       new LinuxAccessPoint({
-        run: nodeCommandRunner(),
         stateDir: values['state-dir'],
         stationManager: values['station-manager'] as StationManager,
         ...(values['virtual-parent'] === undefined ? {} : { virtualInterfaceParent: values['virtual-parent'] }),

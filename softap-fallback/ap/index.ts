@@ -1,7 +1,5 @@
 /** The setup access point: configs, identity, and the backends that run it. */
 export type { AccessPointBackend, AccessPointState, AccessPointStatus } from './backend.js';
-export { nodeCommandRunner } from './command-runner.js';
-export type { CommandResult, CommandRunner, NodeCommandRunnerOptions } from './command-runner.js';
 export {
   OPEN_NETWORK_WARNING,
   resolveAccessPointConfig,

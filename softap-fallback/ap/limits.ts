@@ -49,7 +49,7 @@ export const PASSPHRASE_ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ';
 /** A device secret must carry at least 256 bits: the passphrase is only as strong as its input. */
 export const DEVICE_SECRET_MIN_BYTES = 32;
 
-/** Each external command (ip, hostapd -B, dnsmasq, nmcli, kill) gets this long, milliseconds. */
+/** Each external command (ip, iw, hostapd -B, dnsmasq, nmcli, kill) gets this long, then is killed, ms. */
 export const COMMAND_TIMEOUT_MS = 15_000;
 /** Longest stderr excerpt carried into an error detail, characters. */
 export const COMMAND_DETAIL_MAX_CHARS = 200;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProvisioningError } from '../../protocol/errors.js';
-import type { CommandResult, CommandRunner } from './command-runner.js';
+import type { CommandResult, CommandRunner } from '../../peripheral/system/index.js';
 import type { AccessPointConfigInput } from './config.js';
 import { LinuxAccessPoint, type LinuxAccessPointOptions } from './linux-backend.js';
 

@@ -13,7 +13,8 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AccessPointBackend, AccessPointStatus } from './backend.js';
-import type { CommandResult, CommandRunner } from './command-runner.js';
+import { spawnRunner } from '../../peripheral/system/index.js';
+import type { CommandResult, CommandRunner } from '../../peripheral/system/index.js';
 import {
   resolveAccessPointConfig,
   validateInterfaceName,
@@ -22,7 +23,7 @@ import {
 } from './config.js';
 import { writeFileAtomic } from '../../peripheral/storage/index.js';
 import { configInvalid, softapFailed } from './errors.js';
-import { COMMAND_DETAIL_MAX_CHARS, DEFAULT_AP_STATE_DIR } from './limits.js';
+import { COMMAND_DETAIL_MAX_CHARS, COMMAND_TIMEOUT_MS, DEFAULT_AP_STATE_DIR } from './limits.js';
 import {
   DNSMASQ_CONF_NAME,
   DNSMASQ_PID_NAME,
@@ -65,7 +66,8 @@ export const DEFAULT_BINARIES: Binaries = {
 };
 
 export interface LinuxAccessPointOptions {
-  run: CommandRunner;
+  /** How commands run (default the system's, each bounded by COMMAND_TIMEOUT_MS); tests record. */
+  run?: CommandRunner;
   /** Absolute directory for configs, pid and lease files. Default /run/trusted-provisioning/softap. */
   stateDir?: string;
   stationManager?: StationManager;
@@ -119,7 +121,7 @@ export class LinuxAccessPoint implements AccessPointBackend {
   #status: AccessPointStatus;
 
   constructor(options: LinuxAccessPointOptions) {
-    this.#run = options.run;
+    this.#run = options.run ?? spawnRunner(COMMAND_TIMEOUT_MS);
     this.#dir = options.stateDir ?? DEFAULT_AP_STATE_DIR;
     if (!STATE_DIR_PATTERN.test(this.#dir) || this.#dir.split('/').includes('..')) {
       configInvalid('stateDir', 'must be an absolute path of A-Z a-z 0-9 . _ - / without ..');

@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { encodeMessage } from '../../../protocol/index.js';
 import { AttemptLimiter } from '../../../protocol/session/index.js';
 import {
-  nodeCommandRunner,
   accessPointConfigForDevice,
   LinuxAccessPoint,
   SimulatedAccessPoint,
@@ -78,7 +77,7 @@ export function wifiBackend(config: DeviceConfig): WifiBackend {
 
 export function accessPointBackend(config: DeviceConfig, log: (line: string) => void): AccessPointBackend {
   if (config.softap.accessPoint.backend === 'simulated') return new SimulatedAccessPoint({ clock: Date.now });
-  return new LinuxAccessPoint({ run: nodeCommandRunner(), stateDir: SOFTAP_RUNTIME_DIR, onWarning: log });
+  return new LinuxAccessPoint({ stateDir: SOFTAP_RUNTIME_DIR, onWarning: log });
 }
 
 export interface RunningDevice {
