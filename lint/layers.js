@@ -26,12 +26,14 @@ export const LAYERS = [
   { from: 'central/', allow: ['protocol/', 'central/'] },
   { from: 'ble/peripheral/', allow: ['protocol/', 'peripheral/', 'ble/'], deny: ['ble/central/'] },
   { from: 'ble/central/', allow: ['protocol/', 'central/', 'ble/'], deny: ['ble/peripheral/'] },
-  { from: 'ble/', allow: ['protocol/', 'ble/'], deny: ['ble/peripheral/', 'ble/central/'] },
+  // The browser's BLE adapter: bundled into a page, so nothing of ble/'s Node side (stacks, air, HCI).
+  { from: 'ble/web/', allow: ['protocol/', 'central/', 'ble/web/'] },
+  { from: 'ble/', allow: ['protocol/', 'ble/'], deny: ['ble/peripheral/', 'ble/central/', 'ble/web/'] },
   { from: 'softap-fallback/', allow: ['protocol/', 'peripheral/', 'central/', 'softap-fallback/'] },
   {
     from: 'apps/device/',
     allow: ['protocol/', 'peripheral/', 'ble/', 'softap-fallback/', 'apps/device/'],
-    deny: ['ble/central/', 'softap-fallback/client/'],
+    deny: ['ble/central/', 'ble/web/', 'softap-fallback/client/'],
   },
   {
     from: 'apps/central/',

@@ -1,0 +1,2 @@
+/** The phone's BLE adapter in a browser: Web Bluetooth gives `central/engine` a DeviceLink. See ble/README.md, "Web Bluetooth". */
+export { chooseDevice, connectWebBluetooth, REQUEST_DEVICE_OPTIONS, webBluetooth } from './web-bluetooth-link.js';
