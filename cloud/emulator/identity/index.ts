@@ -95,7 +95,10 @@ export async function startIdentity(options: IdentityOptions): Promise<RunningId
       close: closeAll,
     };
   } catch (err) {
-    await closeAll();
+    // Undo what did start. The caller gets the start's error; a failure to undo is logged, not put in its place.
+    await closeAll().catch((closeErr: unknown) =>
+      console.error('identity emulator: closing after a failed start failed:', closeErr),
+    );
     throw err;
   }
 }
