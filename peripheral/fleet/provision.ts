@@ -13,7 +13,7 @@ import type { mqtt5 } from 'aws-iot-device-sdk-v2';
 import { ProvisioningError } from '../../protocol/index.js';
 import type { ErrorCode } from '../../protocol/index.js';
 import type { CredentialStore, PendingCredentials, JournalEntry, ProvisioningJournal } from '../storage/index.js';
-import type { Claim } from './claim.js';
+import type { Claim, ClaimValidity } from './claim.js';
 import { assertClaimUsable, claimValidity } from './claim.js';
 import type { FleetClock } from './clock.js';
 import { systemClock } from './clock.js';
@@ -135,180 +135,246 @@ function awsErrorCodeOf(err: unknown): string | undefined {
 }
 
 export async function provisionWithClaim(options: ProvisionWithClaimOptions): Promise<ProvisionResult> {
-  const clock = options.clock ?? systemClock;
-  const { store, journal } = options;
-  const timings: ProvisionResult['timings'] = {};
-  const step = (s: FleetStep, info: Record<string, string> = {}): void => options.onStep?.(s, info);
-  const record = async (entry: JournalEntry): Promise<void> => {
-    await journal.append(entry);
-  };
-  const timed = async <T>(phase: keyof ProvisionResult['timings'], fn: () => Promise<T>): Promise<T> => {
-    const t0 = clock.now().getTime();
-    try {
-      return await fn();
-    } finally {
-      timings[phase] = (timings[phase] ?? 0) + clock.now().getTime() - t0;
-    }
-  };
-
-  await store.cleanup();
-  const { records } = await journal.load();
-  let plan = planResume({
-    records,
-    pending: await store.loadPending(),
-    committed: await store.loadCommitted(),
-    now: clock.now(),
-  });
+  const run = startRun(options);
+  const plan = await planRun(run);
   const startedFrom = plan.kind;
+  const { timings } = run;
   if (plan.kind === 'already-provisioned') {
-    return {
-      thingName: plan.committed.thingName,
-      certificateId: plan.committed.certificateId,
-      deviceConfiguration: {},
-      startedFrom,
-      timings,
-    };
+    const { thingName, certificateId } = plan.committed;
+    return { thingName, certificateId, deviceConfiguration: {}, startedFrom, timings };
   }
-  if (records.length > 0) {
-    // A request with no saved answer: the cloud may hold an unused PENDING_ACTIVATION certificate.
-    const info: Record<string, string> = { plan: plan.kind };
-    if (plan.kind === 'issue' && plan.orphanedRequest) info.orphanedRequest = 'true';
-    step('resumed', info);
-  }
-
-  let deviceConfiguration: Record<string, string> = {};
-  let pending: PendingCredentials | undefined;
-  let thingName: string | undefined;
-
   try {
-    if (plan.kind === 'abandon') {
-      await record({ step: 'certificate-abandoned', certificateId: plan.pending.certificateId, reason: plan.reason });
-      await store.discardPending();
-      step('certificate-abandoned', { certificateId: plan.pending.certificateId, reason: plan.reason });
-      plan = { kind: 'issue', orphanedRequest: false };
-    }
-
-    if (plan.kind === 'issue' || plan.kind === 'register') {
-      // Everything from here to RegisterThing needs the claim: check it before any traffic.
-      const validity = claimValidity(options.claim);
-      assertClaimUsable(validity, clock.now());
-      const retry: RetryOptions = {
-        clock,
-        deadline: validity.deadline,
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...options.retry,
-        deadlineError: (last) =>
-          new ProvisioningError('CLAIM_EXPIRED', {
-            detail: `the claim expires before the cloud could be reached again (${last.code})`,
-            cause: last,
-          }),
-      };
-      const claimClient = await timed('connect', () =>
-        withRetry(
-          () =>
-            connectMtls({
-              endpoint: options.endpoint,
-              caPem: options.caPem,
-              certificatePem: options.claim.certificatePem,
-              privateKeyPem: options.claim.privateKeyPem,
-              clientId: options.clientId,
-              clock,
-              ...(options.connectTimeoutMs !== undefined ? { timeoutMs: options.connectTimeoutMs } : {}),
-              ...(options.signal ? { signal: options.signal } : {}),
-            }),
-          retry,
-        ),
-      );
-      await record({ step: 'cloud-connected', certificate: 'claim' });
-      step('cloud-connected', { certificate: 'claim' });
-      const identity = iotidentity.IotIdentityClientv2.newFromMqtt5(claimClient, {
-        maxRequestResponseSubscriptions: 4,
-        maxStreamingSubscriptions: 1,
-        operationTimeoutInSeconds: options.operationTimeoutSeconds ?? OPERATION_TIMEOUT_SECONDS,
-      });
-      try {
-        if (plan.kind === 'issue')
-          pending = await timed('certificate', () => issueCertificate(options, identity, clock, record, step));
-        else pending = plan.pending;
-        let ambiguous = plan.kind === 'register' && plan.ambiguous;
-        for (;;) {
-          const current: PendingCredentials = pending;
-          try {
-            const registered = await timed('register', () => registerThing(options, identity, current, record));
-            thingName = registered.thingName;
-            deviceConfiguration = registered.deviceConfiguration;
-            break;
-          } catch (err) {
-            // The interrupted RegisterThing succeeded (its token is spent): start over with a new
-            // certificate; the same SerialNumber makes RegisterThing land on the same thing.
-            if (!ambiguous || awsErrorCodeOf(err) !== 'InvalidCertificateOwnershipToken') throw err;
-            ambiguous = false;
-            if (options.thingNameFor) {
-              // The interrupted RegisterThing succeeded: this certificate is the thing's; verify proves it.
-              thingName = options.thingNameFor(options.serialNumber);
-              await record({ step: 'thing-registered', certificateId: current.certificateId, thingName });
-              break;
-            }
-            const reason = 'ownership token spent by an interrupted RegisterThing';
-            await record({ step: 'certificate-abandoned', certificateId: current.certificateId, reason });
-            await store.discardPending();
-            step('certificate-abandoned', { certificateId: current.certificateId, reason });
-            assertClaimUsable(validity, clock.now());
-            pending = await timed('certificate', () => issueCertificate(options, identity, clock, record, step));
-          }
-        }
-        step('thing-registered', { thingName });
-      } finally {
-        identity.close();
-        await closeClient(claimClient);
-      }
-    } else {
-      pending = plan.pending;
-      thingName = plan.thingName;
-    }
-
-    const creds = pending as PendingCredentials;
-    const name = thingName as string;
-    if (plan.kind !== 'commit') {
-      await timed('verify', () => verifyPermanent(options, creds, name, clock));
-      await record({ step: 'verified', certificateId: creds.certificateId, thingName: name });
-      step('verified', { thingName: name });
-    }
-    await timed('commit', () =>
-      store.commit(
-        {
-          certificateId: creds.certificateId,
-          certificatePem: creds.certificatePem,
-          privateKeyPem: creds.privateKeyPem,
-          thingName: name,
-          endpoint: options.endpoint,
-        },
-        clock.now(),
-      ),
-    );
-    await record({ step: 'committed', certificateId: creds.certificateId, thingName: name });
-    step('committed', { thingName: name, certificateId: creds.certificateId });
-    return { thingName: name, certificateId: creds.certificateId, deviceConfiguration, startedFrom, timings };
+    const registered = await reachRegistered(run, plan);
+    if (plan.kind !== 'commit') await provePermanent(run, registered);
+    await commit(run, registered);
+    const { thingName, pending, deviceConfiguration } = registered;
+    return { thingName, certificateId: pending.certificateId, deviceConfiguration, startedFrom, timings };
   } catch (err) {
-    const failure =
-      err instanceof ProvisioningError
-        ? err
-        : new ProvisioningError('INTERNAL', { detail: 'unexpected failure in fleet provisioning', cause: err });
-    // Best effort: a storage failure may be why we are here.
-    await journal
-      .append({ step: 'failed', code: failure.code, ...(failure.detail ? { detail: failure.detail } : {}) })
-      .catch(() => undefined);
-    throw failure;
+    throw await recordFailure(run, err);
   }
 }
 
-async function issueCertificate(
-  options: ProvisionWithClaimOptions,
+/** One run of the routine: its options and clock, its phase timings, how it journals and reports steps. */
+interface Run {
+  readonly options: ProvisionWithClaimOptions;
+  readonly clock: FleetClock;
+  readonly timings: ProvisionResult['timings'];
+  step(s: FleetStep, info?: Record<string, string>): void;
+  record(entry: JournalEntry): Promise<void>;
+  /** Runs `fn`, adding its duration to the phase's timing. */
+  timed<T>(phase: keyof ProvisionResult['timings'], fn: () => Promise<T>): Promise<T>;
+}
+
+function startRun(options: ProvisionWithClaimOptions): Run {
+  const clock = options.clock ?? systemClock;
+  const timings: ProvisionResult['timings'] = {};
+  return {
+    options,
+    clock,
+    timings,
+    step: (s, info = {}) => options.onStep?.(s, info),
+    record: async (entry) => {
+      await options.journal.append(entry);
+    },
+    timed: async (phase, fn) => {
+      const t0 = clock.now().getTime();
+      try {
+        return await fn();
+      } finally {
+        timings[phase] = (timings[phase] ?? 0) + clock.now().getTime() - t0;
+      }
+    },
+  };
+}
+
+/** Where this run starts, from the journal and the credential store; reports a resumed run. */
+async function planRun(run: Run): Promise<ResumePlan> {
+  const { store, journal } = run.options;
+  await store.cleanup();
+  const { records } = await journal.load();
+  const plan = planResume({
+    records,
+    pending: await store.loadPending(),
+    committed: await store.loadCommitted(),
+    now: run.clock.now(),
+  });
+  if (plan.kind !== 'already-provisioned' && records.length > 0) {
+    // A request with no saved answer: the cloud may hold an unused PENDING_ACTIVATION certificate.
+    const info: Record<string, string> = { plan: plan.kind };
+    if (plan.kind === 'issue' && plan.orphanedRequest) info.orphanedRequest = 'true';
+    run.step('resumed', info);
+  }
+  return plan;
+}
+
+/** A certificate registered to a thing, with the key and token saved beside it. */
+interface Registered {
+  readonly pending: PendingCredentials;
+  readonly thingName: string;
+  /** RegisterThing's deviceConfiguration; empty when resumed past RegisterThing. */
+  readonly deviceConfiguration: Record<string, string>;
+}
+
+/**
+ * Up to a registered thing: a certificate that can no longer be registered is abandoned, then the
+ * claim issues and registers one; a run resumed past RegisterThing has its thing already.
+ */
+async function reachRegistered(
+  run: Run,
+  plan: Exclude<ResumePlan, { kind: 'already-provisioned' }>,
+): Promise<Registered> {
+  if (plan.kind === 'abandon') {
+    await abandonCertificate(run, plan.pending.certificateId, plan.reason);
+    return exchangeClaim(run, { kind: 'issue', orphanedRequest: false });
+  }
+  if (plan.kind === 'issue' || plan.kind === 'register') return exchangeClaim(run, plan);
+  return { pending: plan.pending, thingName: plan.thingName, deviceConfiguration: {} };
+}
+
+async function abandonCertificate(run: Run, certificateId: string, reason: string): Promise<void> {
+  await run.record({ step: 'certificate-abandoned', certificateId, reason });
+  await run.options.store.discardPending();
+  run.step('certificate-abandoned', { certificateId, reason });
+}
+
+/** Everything that needs the claim: connect with it, issue a certificate unless one is pending, register it. */
+async function exchangeClaim(
+  run: Run,
+  plan: Extract<ResumePlan, { kind: 'issue' } | { kind: 'register' }>,
+): Promise<Registered> {
+  const { options } = run;
+  // Everything from here to RegisterThing needs the claim: check it before any traffic.
+  const validity = claimValidity(options.claim);
+  assertClaimUsable(validity, run.clock.now());
+  const claimClient = await run.timed('connect', () => connectWithClaim(run, validity));
+  await run.record({ step: 'cloud-connected', certificate: 'claim' });
+  run.step('cloud-connected', { certificate: 'claim' });
+  const identity = iotidentity.IotIdentityClientv2.newFromMqtt5(claimClient, {
+    maxRequestResponseSubscriptions: 4,
+    maxStreamingSubscriptions: 1,
+    operationTimeoutInSeconds: options.operationTimeoutSeconds ?? OPERATION_TIMEOUT_SECONDS,
+  });
+  try {
+    const pending =
+      plan.kind === 'issue' ? await run.timed('certificate', () => issueCertificate(run, identity)) : plan.pending;
+    const ambiguous = plan.kind === 'register' && plan.ambiguous;
+    const registered = await registerPending(run, identity, pending, ambiguous, validity);
+    run.step('thing-registered', { thingName: registered.thingName });
+    return registered;
+  } finally {
+    identity.close();
+    await closeClient(claimClient);
+  }
+}
+
+/** An MQTT connection authenticated by the claim, retried until the claim's deadline. */
+function connectWithClaim(run: Run, validity: ClaimValidity): Promise<mqtt5.Mqtt5Client> {
+  const { options, clock } = run;
+  const retry: RetryOptions = {
+    clock,
+    deadline: validity.deadline,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...options.retry,
+    deadlineError: (last) =>
+      new ProvisioningError('CLAIM_EXPIRED', {
+        detail: `the claim expires before the cloud could be reached again (${last.code})`,
+        cause: last,
+      }),
+  };
+  return withRetry(
+    () =>
+      connectMtls({
+        endpoint: options.endpoint,
+        caPem: options.caPem,
+        certificatePem: options.claim.certificatePem,
+        privateKeyPem: options.claim.privateKeyPem,
+        clientId: options.clientId,
+        clock,
+        ...(options.connectTimeoutMs !== undefined ? { timeoutMs: options.connectTimeoutMs } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      }),
+    retry,
+  );
+}
+
+/**
+ * RegisterThing for the pending certificate. When an interrupted RegisterThing turns out to have
+ * succeeded (`ambiguous`, and its token is spent), the certificate is the thing's when the template's
+ * thing name is known; otherwise it is abandoned for a new one, and that one registered.
+ */
+async function registerPending(
+  run: Run,
   identity: iotidentity.IotIdentityClientv2,
-  clock: FleetClock,
-  record: (e: JournalEntry) => Promise<void>,
-  step: (s: FleetStep, info?: Record<string, string>) => void,
-): Promise<PendingCredentials> {
+  first: PendingCredentials,
+  ambiguous: boolean,
+  validity: ClaimValidity,
+): Promise<Registered> {
+  const { options } = run;
+  let pending = first;
+  for (;;) {
+    const current: PendingCredentials = pending;
+    try {
+      const registered = await run.timed('register', () => registerThing(run, identity, current));
+      return { pending: current, ...registered };
+    } catch (err) {
+      // The interrupted RegisterThing succeeded (its token is spent): start over with a new
+      // certificate; the same SerialNumber makes RegisterThing land on the same thing.
+      if (!ambiguous || awsErrorCodeOf(err) !== 'InvalidCertificateOwnershipToken') throw err;
+      ambiguous = false;
+      if (options.thingNameFor) {
+        // The interrupted RegisterThing succeeded: this certificate is the thing's; verify proves it.
+        const thingName = options.thingNameFor(options.serialNumber);
+        await run.record({ step: 'thing-registered', certificateId: current.certificateId, thingName });
+        return { pending: current, thingName, deviceConfiguration: {} };
+      }
+      await abandonCertificate(run, current.certificateId, 'ownership token spent by an interrupted RegisterThing');
+      assertClaimUsable(validity, run.clock.now());
+      pending = await run.timed('certificate', () => issueCertificate(run, identity));
+    }
+  }
+}
+
+/** Proves the permanent certificate with a round trip, and journals that it is proven. */
+async function provePermanent(run: Run, { pending, thingName }: Registered): Promise<void> {
+  await run.timed('verify', () => verifyPermanent(run.options, pending, thingName, run.clock));
+  await run.record({ step: 'verified', certificateId: pending.certificateId, thingName });
+  run.step('verified', { thingName });
+}
+
+/** Makes the pending credentials the device's own. */
+async function commit(run: Run, { pending, thingName }: Registered): Promise<void> {
+  const { options, clock } = run;
+  await run.timed('commit', () =>
+    options.store.commit(
+      {
+        certificateId: pending.certificateId,
+        certificatePem: pending.certificatePem,
+        privateKeyPem: pending.privateKeyPem,
+        thingName,
+        endpoint: options.endpoint,
+      },
+      clock.now(),
+    ),
+  );
+  await run.record({ step: 'committed', certificateId: pending.certificateId, thingName });
+  run.step('committed', { thingName, certificateId: pending.certificateId });
+}
+
+/** The failure as a ProvisioningError, journaled when the journal still can be written. */
+async function recordFailure(run: Run, err: unknown): Promise<ProvisioningError> {
+  const failure =
+    err instanceof ProvisioningError
+      ? err
+      : new ProvisioningError('INTERNAL', { detail: 'unexpected failure in fleet provisioning', cause: err });
+  // Best effort: a storage failure may be why we are here.
+  await run.options.journal
+    .append({ step: 'failed', code: failure.code, ...(failure.detail ? { detail: failure.detail } : {}) })
+    .catch(() => undefined);
+  return failure;
+}
+
+async function issueCertificate(run: Run, identity: iotidentity.IotIdentityClientv2): Promise<PendingCredentials> {
+  const { options, clock, record, step } = run;
   const mode = options.mode ?? 'csr';
   let certificatePem: string | undefined;
   let privateKeyPem: string | undefined;
@@ -356,11 +422,11 @@ async function issueCertificate(
 }
 
 async function registerThing(
-  options: ProvisionWithClaimOptions,
+  run: Run,
   identity: iotidentity.IotIdentityClientv2,
   pending: PendingCredentials,
-  record: (e: JournalEntry) => Promise<void>,
 ): Promise<{ thingName: string; deviceConfiguration: Record<string, string> }> {
+  const { options, record } = run;
   await record({ step: 'register-requested', certificateId: pending.certificateId });
   const parameters = { ...options.parameters, [SERIAL_NUMBER_PARAMETER]: options.serialNumber };
   const answer = await identity
