@@ -52,32 +52,7 @@ export async function startDeviceProcess(
 ): Promise<DeviceProcess> {
   const stateDir = join(spec.dir, 'state');
   const configPath = join(spec.dir, 'device.json');
-  writeFileSync(
-    configPath,
-    JSON.stringify(
-      {
-        stateDir,
-        verifierPath: spec.verifierPath,
-        serialNumber: spec.serial,
-        ble: { transport: spec.airSpec, ...(spec.maxAttMtu !== undefined ? { maxAttMtu: spec.maxAttMtu } : {}) },
-        trust: { cloudJson: spec.cloudJsonPath },
-        wifi: { backend: 'simulated', networks: [spec.network] },
-        ...(spec.softap
-          ? {
-              softap: {
-                mode: spec.softap.mode ?? 'always',
-                listen: { host: '127.0.0.1', port: 0 },
-                accessPoint: { backend: 'simulated' },
-                claimDefaults: spec.softap.claimDefaults,
-              },
-            }
-          : {}),
-      },
-      null,
-      2,
-    ),
-    { mode: 0o600 },
-  );
+  writeFileSync(configPath, JSON.stringify(deviceConfig(spec, stateDir), null, 2), { mode: 0o600 });
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', '--import', EXIT_WITH_PARENT, DEVICE_CLI, 'start', '--config', configPath],
@@ -87,48 +62,88 @@ export async function startDeviceProcess(
       env: { ...process.env },
     },
   );
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-2000);
-  });
-  let softapUrl: string | undefined;
+  const stderrTail = keepTail(child);
+  // Known once the device is up; the caller gets the device (to stop it) before that.
+  const up: { softapUrl: string | undefined } = { softapUrl: undefined };
   const device: DeviceProcess = {
     deviceId: spec.deviceId,
     stateDir,
     configPath,
     child,
     get softapUrl() {
-      return softapUrl;
+      return up.softapUrl;
     },
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), DEVICE_STOP_TIMEOUT_MS);
-      await exited.finally(() => clearTimeout(timer));
-    },
+    stop: () => stopChild(child),
   };
   onSpawn(device);
+  up.softapUrl = await untilUp(child, spec.deviceId, stderrTail);
+  return device;
+}
+
+/** The device's config file: its own state dir, the air (or no controller), simulated Wi-Fi and AP. */
+function deviceConfig(spec: DeviceProcessSpec, stateDir: string): object {
+  return {
+    stateDir,
+    verifierPath: spec.verifierPath,
+    serialNumber: spec.serial,
+    ble: { transport: spec.airSpec, ...(spec.maxAttMtu !== undefined ? { maxAttMtu: spec.maxAttMtu } : {}) },
+    trust: { cloudJson: spec.cloudJsonPath },
+    wifi: { backend: 'simulated', networks: [spec.network] },
+    ...(spec.softap
+      ? {
+          softap: {
+            mode: spec.softap.mode ?? 'always',
+            listen: { host: '127.0.0.1', port: 0 },
+            accessPoint: { backend: 'simulated' },
+            claimDefaults: spec.softap.claimDefaults,
+          },
+        }
+      : {}),
+  };
+}
+
+/** The last 2000 characters the child wrote to stderr, for the error when it exits early. */
+function keepTail(child: ChildProcess): () => string {
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-2000);
+  });
+  return () => stderr;
+}
+
+/** SIGTERM, then SIGKILL after DEVICE_STOP_TIMEOUT_MS; resolves once the process has exited. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), DEVICE_STOP_TIMEOUT_MS);
+  await exited.finally(() => clearTimeout(timer));
+}
+
+/**
+ * Resolves once the device logs that it is up, with its SoftAP page's URL when it prints one;
+ * rejects when it exits first or takes longer than DEVICE_START_TIMEOUT_MS.
+ */
+async function untilUp(child: ChildProcess, deviceId: string, stderrTail: () => string): Promise<string | undefined> {
   const lines = createInterface({ input: child.stdout! });
-  await new Promise<void>((resolve, reject) => {
+  const url = await new Promise<string | undefined>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`device ${spec.deviceId} did not start within ${DEVICE_START_TIMEOUT_MS} ms`)),
+      () => reject(new Error(`device ${deviceId} did not start within ${DEVICE_START_TIMEOUT_MS} ms`)),
       DEVICE_START_TIMEOUT_MS,
     );
     lines.on('line', (l) => {
       // `device ID on TRANSPORT: STATE (softap MODE[ at URL])`
       if (/ device \S+ on /.test(l)) {
-        softapUrl = / at (http:\/\/\S+)\)$/.exec(l)?.[1];
         clearTimeout(timer);
-        resolve();
+        resolve(/ at (http:\/\/\S+)\)$/.exec(l)?.[1]);
       }
     });
     child.once('exit', (c) => {
       clearTimeout(timer);
-      reject(new Error(`device ${spec.deviceId} exited with ${c}: ${stderr.trim()}`));
+      reject(new Error(`device ${deviceId} exited with ${c}: ${stderrTail().trim()}`));
     });
   });
   lines.removeAllListeners('line');
   child.stdout!.resume();
-  return device;
+  return url;
 }

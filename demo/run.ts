@@ -4,41 +4,35 @@
  * one claim, BLE provisioning with the central code, then pubsub with each device's permanent
  * certificate. Everything started is stopped on success, failure and SIGINT/SIGTERM.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IoTClient } from '@aws-sdk/client-iot';
-import { MAX_ATT_MTU, MIN_ATT_MTU, loadNoble, startAir } from '../ble/index.js';
+import { MAX_ATT_MTU, MIN_ATT_MTU, startAir } from '../ble/index.js';
 import type { AirServer } from '../ble/index.js';
-import { provisionDevice } from '../central/engine/index.js';
-import { DeviceFinder, NobleDeviceLink } from '../ble/central/index.js';
-import type { DeviceLink, ProvisionResult } from '../central/engine/index.js';
 import { Auth } from '../central/auth/auth.js';
 import { TokenCache } from '../central/auth/token-cache.js';
-import { claimMessage } from '../central/cloud/claim-message.js';
 import { CloudSession } from '../central/cloud/cloud-session.js';
 import { loadCentralConfig } from '../central/config/config.js';
+import type { CentralConfig } from '../central/config/config.js';
 import { startEmulator } from '../cloud/emulator/index.js';
 import type { RunningEmulator } from '../cloud/emulator/index.js';
 import { runSetup } from '../cloud/setup/setup.js';
 import { DEVICE_POLICY_NAME, PROVISIONING_ROLE_NAME } from '../cloud/deploy/documents.js';
-import { deviceStorage } from '../apps/device/config/device.js';
-import { readDeviceConfig } from '../apps/device/config/load.js';
 import { makeSetupCode } from '../peripheral/setup-code/index.js';
 import { UsageError } from '../protocol/errors.js';
-import type { ProvisioningState } from '../protocol/states.js';
 import { startDeviceProcess } from './device-process.js';
 import type { DeviceProcess } from './device-process.js';
 import { signInThroughPages } from './login.js';
 import { step } from './progress.js';
-import { runPubSub } from './pubsub.js';
+import type { Say } from './progress.js';
+import { connectorFor, provisionFleet } from './provision-fleet.js';
+import type { Fleet } from './provision-fleet.js';
+import type { DemoSummary, DemoTransport } from './summary.js';
 
-/** Devices provisioned over BLE at once (one adapter; each link holds a connection). */
-export const DEMO_PARALLEL_LINKS = 3;
+export type { DemoSummary, DemoTransport, DeviceFailure, DeviceSummary } from './summary.js';
+
 export const DEMO_NETWORK = { ssid: 'home', passphrase: 'correct horse battery' };
-
-export type DemoTransport = 'ble' | 'softap';
 
 export interface DemoOptions {
   devices: number;
@@ -52,49 +46,6 @@ export interface DemoOptions {
   maxAttMtu?: number;
   /** How the central reaches the devices (default 'ble'). */
   transport?: DemoTransport;
-}
-
-export interface DeviceSummary {
-  deviceId: string;
-  thingName: string;
-  certificateId: string;
-  topic: string;
-  messagesReceived: string[];
-  bytesSent: number;
-  attPayload: number;
-  /**
-   * ms per phase. bleTransfer: connect + secure session + transfer, wall time, over the demo's
-   * transport (BLE, or HTTP for softap: the name stays for the benchmark's sake).
-   */
-  phasesMs: { bleTransfer: number; wifi: number; certificate: number; registration: number; firstMessage: number };
-  /** softap: the device's page URL (http://127.0.0.1:PORT). */
-  url?: string;
-}
-
-export interface DeviceFailure {
-  deviceId: string;
-  /** The error code (protocol/errors.ts) when there is one. */
-  code?: string;
-  message: string;
-}
-
-export interface DemoSummary {
-  transport: DemoTransport;
-  /** Devices provisioned and proven with ten messages each. */
-  devices: DeviceSummary[];
-  /** Devices that failed (the others still run: one bad device does not stop a fleet). */
-  failed: DeviceFailure[];
-  loginMs: number;
-  claimMs: number;
-  /** Simulated air time of all links' PDUs during provisioning (Air counters), ms; 0 for softap (no air). */
-  bleAirTimeMs: number;
-  /** Link-layer PDUs on the air during provisioning; 0 for softap. */
-  airPackets: number;
-  /** softap: frame bytes the central POSTed over HTTP, all devices; 0 for BLE. */
-  httpBytesSent: number;
-  /** softap: HTTP requests the central made (frames, long-polls, connection set-up), all devices; 0 for BLE. */
-  httpRequests: number;
-  totalMs: number;
 }
 
 type Cleanup = () => Promise<void> | void;
@@ -167,6 +118,41 @@ async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSumma
   };
   const dir = mkdtempSync(join(tmpdir(), 'demo-'));
   cleanups.add(() => rmSync(dir, { recursive: true, force: true }));
+  const emulator = await startCloud(say, dir, cleanups, checkAbort);
+
+  const transport = options.transport ?? 'ble';
+  const config = loadCentralConfig(emulator.cloudJsonPath);
+  const airServer = transport === 'ble' ? await startBleAir(say, cleanups) : undefined;
+  // softap: no controller for the devices; they serve setup over the SoftAP alone (`softap.mode` always).
+  const deviceBle = airServer ? airServer.specs[0]! : `air:unix:${join(dir, 'no-air.sock')}`;
+  const world: DeviceWorld = { say, dir, transport, config, emulator, deviceBle, maxAttMtu, cleanups };
+  const { deviceIds, codes, processes } = await startDevices(world, options.devices);
+  checkAbort();
+
+  const { cloud, loginMs, claimMs } = await signIn(say, emulator, config, dir);
+  checkAbort();
+
+  const connector = await connectorFor(airServer, processes, maxAttMtu);
+  const airBefore = airServer?.air.counters();
+  const fleet: Fleet = { transport, say, checkAbort, network: DEMO_NETWORK, codes, processes, cloud, config };
+  const { results, failed } = await provisionFleet(fleet, emulator.caPem, connector, deviceIds);
+  const airAfter = airServer?.air.counters();
+  return {
+    transport,
+    devices: results,
+    failed,
+    loginMs,
+    claimMs,
+    bleAirTimeMs: airAfter && airBefore ? Math.round((airAfter.airTimeUs - airBefore.airTimeUs) / 1000) : 0,
+    airPackets: airAfter && airBefore ? airAfter.llPdus - airBefore.llPdus : 0,
+    httpBytesSent: transport === 'softap' ? results.reduce((n, d) => n + d.bytesSent, 0) : 0,
+    httpRequests: connector.httpRequests(),
+    totalMs: Date.now() - started,
+  };
+}
+
+/** The cloud emulator in `dir`, set up (device policy + provisioning template) as `npm run setup` does. */
+async function startCloud(say: Say, dir: string, cleanups: Cleanups, checkAbort: () => void): Promise<RunningEmulator> {
   const emulator = await step(
     say,
     'starting the cloud emulator (temp data dir)',
@@ -180,71 +166,52 @@ async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSumma
   checkAbort();
   await step(say, 'setting up the cloud (device policy + provisioning template)', () => setup(emulator));
   checkAbort();
+  return emulator;
+}
 
-  const transport = options.transport ?? 'ble';
-  const config = loadCentralConfig(emulator.cloudJsonPath);
-  let airServer: AirServer | undefined;
-  let deviceBle: string;
-  if (transport === 'ble') {
-    const air = await step(
-      say,
-      'starting the virtual BLE air',
-      async () => {
-        const a = await startAir({ tcp: { port: 0 } });
-        cleanups.add(() => a.close());
-        return a;
-      },
-      (a) => `on ${a.specs[0]!}`,
-    );
-    airServer = air;
-    deviceBle = air.specs[0]!;
-  } else {
-    // No controller for the devices: they serve setup over the SoftAP alone (`softap.mode` always).
-    deviceBle = `air:unix:${join(dir, 'no-air.sock')}`;
-  }
+function startBleAir(say: Say, cleanups: Cleanups): Promise<AirServer> {
+  return step(
+    say,
+    'starting the virtual BLE air',
+    async () => {
+      const a = await startAir({ tcp: { port: 0 } });
+      cleanups.add(() => a.close());
+      return a;
+    },
+    (a) => `on ${a.specs[0]!}`,
+  );
+}
 
+/** What the device processes are started with. */
+interface DeviceWorld {
+  say: Say;
+  dir: string;
+  transport: DemoTransport;
+  config: CentralConfig;
+  emulator: RunningEmulator;
+  /** The devices' BLE transport: the demo's air, or (softap) a socket nothing listens on. */
+  deviceBle: string;
+  maxAttMtu: number;
+  cleanups: Cleanups;
+}
+
+/** Starts `count` device processes, each with a setup code of its own; resolves when all are up. */
+async function startDevices(
+  world: DeviceWorld,
+  count: number,
+): Promise<{ deviceIds: string[]; codes: Map<string, string>; processes: DeviceProcess[] }> {
+  const { say, transport } = world;
   // Ids that share their first 8 characters on purpose: the advertisement carries only "pi-kitch",
   // and the id tag in the scan response is what lets the phone pick each one (PROTOCOL.md §3).
-  const deviceIds = Array.from({ length: options.devices }, (_, i) => `pi-kitchen-${i + 1}`);
+  const deviceIds = Array.from({ length: count }, (_, i) => `pi-kitchen-${i + 1}`);
   const codes = new Map<string, string>();
   const processes: DeviceProcess[] = [];
   say(`starting ${deviceIds.length} device process(es)…`);
   const devicesStarted = Date.now();
   await Promise.all(
     deviceIds.map(async (deviceId, i) => {
-      const ddir = join(dir, deviceId);
-      mkdirSync(ddir, { recursive: true, mode: 0o700 });
-      const made = await makeSetupCode({ deviceId, transports: [transport], outDir: join(ddir, 'setup') });
-      codes.set(deviceId, made.formatted);
-      await startDeviceProcess(
-        {
-          deviceId,
-          serial: `SN-DEMO-${i + 1}`,
-          dir: ddir,
-          airSpec: deviceBle,
-          cloudJsonPath: emulator.cloudJsonPath,
-          verifierPath: made.verifierPath,
-          network: DEMO_NETWORK,
-          maxAttMtu,
-          ...(transport === 'softap'
-            ? {
-                softap: {
-                  claimDefaults: {
-                    host: config.iot.dataEndpoint,
-                    port: config.iot.mqttPort,
-                    templateName: config.iot.provisioningTemplateName,
-                  },
-                },
-              }
-            : {}),
-        },
-        (p) => {
-          processes.push(p);
-          cleanups.add(() => p.stop());
-          say(`[${deviceId}] device process started (pid ${p.child.pid ?? '?'}), waiting for it to be ready…`);
-        },
-      );
-      say(`[${deviceId}] device process ready`);
+      const p = await startDevice(world, deviceId, i, codes, (spawned) => processes.push(spawned));
+      say(`[${p.deviceId}] device process ready`);
     }),
   );
   say(
@@ -252,8 +219,54 @@ async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSumma
       ? `${deviceIds.length} device process(es) advertising with simulated Wi-Fi and their own setup codes (${Date.now() - devicesStarted} ms)`
       : `${deviceIds.length} device process(es) serving the SoftAP page (simulated AP, loopback) with simulated Wi-Fi: ${processes.map((p) => `${p.deviceId} ${p.softapUrl ?? '?'}`).join(', ')} (${Date.now() - devicesStarted} ms)`,
   );
-  checkAbort();
+  return { deviceIds, codes, processes };
+}
 
+/** One device: its setup code (into `codes`), its config and its process, stopped with the demo. */
+async function startDevice(
+  world: DeviceWorld,
+  deviceId: string,
+  i: number,
+  codes: Map<string, string>,
+  spawned: (p: DeviceProcess) => void,
+): Promise<DeviceProcess> {
+  const { config, transport, cleanups, say } = world;
+  const ddir = join(world.dir, deviceId);
+  mkdirSync(ddir, { recursive: true, mode: 0o700 });
+  const made = await makeSetupCode({ deviceId, transports: [transport], outDir: join(ddir, 'setup') });
+  codes.set(deviceId, made.formatted);
+  const claimDefaults = {
+    host: config.iot.dataEndpoint,
+    port: config.iot.mqttPort,
+    templateName: config.iot.provisioningTemplateName,
+  };
+  return startDeviceProcess(
+    {
+      deviceId,
+      serial: `SN-DEMO-${i + 1}`,
+      dir: ddir,
+      airSpec: world.deviceBle,
+      cloudJsonPath: world.emulator.cloudJsonPath,
+      verifierPath: made.verifierPath,
+      network: DEMO_NETWORK,
+      maxAttMtu: world.maxAttMtu,
+      ...(transport === 'softap' ? { softap: { claimDefaults } } : {}),
+    },
+    (p) => {
+      spawned(p);
+      cleanups.add(() => p.stop());
+      say(`[${deviceId}] device process started (pid ${p.child.pid ?? '?'}), waiting for it to be ready…`);
+    },
+  );
+}
+
+/** Logs in as the emulator's demo user through the provider's pages, then gets one claim. */
+async function signIn(
+  say: Say,
+  emulator: RunningEmulator,
+  config: CentralConfig,
+  dir: string,
+): Promise<{ cloud: CloudSession; loginMs: number; claimMs: number }> {
   const demo = emulator.demoUser;
   if (!demo) throw new Error('the emulator has no demo user');
   const auth = new Auth({
@@ -271,114 +284,7 @@ async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSumma
   await cloud.claim();
   const claimMs = Date.now() - t;
   say(`claim issued (${claimMs} ms)`);
-  checkAbort();
-
-  let connect: (deviceId: string) => Promise<DeviceLink>;
-  const httpLinks: { readonly counters: { readonly requests: number } }[] = [];
-  if (airServer) {
-    const noble = loadNoble(airServer.specs[0]!, { mtu: maxAttMtu });
-    const finder = new DeviceFinder(noble);
-    connect = async (deviceId) => NobleDeviceLink.connect(await finder.find(deviceId));
-  } else {
-    // Loaded only for softap: the BLE demo needs no HTTP client.
-    const { connectHttp } = await import('../softap-fallback/client/http-link.js');
-    const urls = new Map(processes.map((p) => [p.deviceId, p.softapUrl]));
-    connect = async (deviceId) => {
-      const url = urls.get(deviceId);
-      if (url === undefined) throw new Error(`${deviceId} has no SoftAP URL`);
-      const link = await connectHttp(url);
-      httpLinks.push(link);
-      return link;
-    };
-  }
-  const airBefore = airServer?.air.counters();
-  const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
-  const results: DeviceSummary[] = [];
-  const failed: DeviceFailure[] = [];
-  const queue = [...deviceIds];
-  const worker = async (): Promise<void> => {
-    for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-      checkAbort();
-      try {
-        results.push(await provisionOne(id));
-      } catch (err) {
-        const e = err as { code?: unknown; message?: unknown };
-        failed.push({
-          deviceId: id,
-          ...(typeof e.code === 'string' ? { code: e.code } : {}),
-          message: String(e.message ?? err),
-        });
-        say(`[${id}] failed${typeof e.code === 'string' ? ` (${e.code})` : ''}: ${String(e.message ?? err)}`);
-      }
-    }
-  };
-  const provisionOne = async (deviceId: string): Promise<DeviceSummary> => {
-    const stateAt = new Map<ProvisioningState, number>();
-    say(`[${deviceId}] provisioning over ${transport === 'ble' ? 'BLE' : 'the SoftAP (HTTP)'}…`);
-    const result: ProvisionResult = await provisionDevice(
-      {
-        deviceId,
-        setupCode: codes.get(deviceId)!,
-        wifi: DEMO_NETWORK,
-        claim: async () => claimMessage(await cloud.claim(), config),
-      },
-      {
-        connect: () => connect(deviceId),
-        random,
-        hooks: {
-          onStatus: (s) => {
-            if (!stateAt.has(s.state)) stateAt.set(s.state, Date.now());
-          },
-        },
-      },
-    );
-    const endAt = Date.now();
-    const span = (from: ProvisioningState, to: ProvisioningState): number => {
-      const a = stateAt.get(from);
-      const b = stateAt.get(to) ?? endAt;
-      return a === undefined ? 0 : Math.max(0, b - a);
-    };
-    say(`[${deviceId}] provisioned as ${result.thingName}; pubsub with its permanent certificate…`);
-    const deviceProcess = processes.find((p) => p.deviceId === deviceId)!;
-    const { store } = deviceStorage(readDeviceConfig(deviceProcess.configPath, { required: true }));
-    const creds = await store.loadCommitted();
-    if (!creds) throw new Error(`${deviceId} has no committed credentials`);
-    const pubsub = await runPubSub(creds, emulator.caPem);
-    say(`[${deviceId}] received ${pubsub.received.length} messages on ${pubsub.topic}`);
-    return {
-      deviceId,
-      thingName: result.thingName,
-      certificateId: result.certificateId,
-      topic: pubsub.topic,
-      messagesReceived: pubsub.received,
-      ...(deviceProcess.softapUrl !== undefined && transport === 'softap' ? { url: deviceProcess.softapUrl } : {}),
-      bytesSent: result.bytesSent,
-      attPayload: result.attPayload,
-      phasesMs: {
-        bleTransfer: (result.phasesMs.connect ?? 0) + (result.phasesMs.session ?? 0) + (result.phasesMs.transfer ?? 0),
-        wifi: span('wifiConnecting', 'cloudConnecting'),
-        certificate: span('cloudConnecting', 'registering'),
-        registration: span('registering', 'verifying'),
-        firstMessage: pubsub.firstMessageMs,
-      },
-    };
-  };
-  await Promise.all(Array.from({ length: Math.min(DEMO_PARALLEL_LINKS, deviceIds.length) }, worker));
-  const airAfter = airServer?.air.counters();
-  results.sort((a, b) => a.deviceId.localeCompare(b.deviceId, 'en', { numeric: true }));
-  failed.sort((a, b) => a.deviceId.localeCompare(b.deviceId, 'en', { numeric: true }));
-  return {
-    transport,
-    devices: results,
-    failed,
-    loginMs,
-    claimMs,
-    bleAirTimeMs: airAfter && airBefore ? Math.round((airAfter.airTimeUs - airBefore.airTimeUs) / 1000) : 0,
-    airPackets: airAfter && airBefore ? airAfter.llPdus - airBefore.llPdus : 0,
-    httpBytesSent: transport === 'softap' ? results.reduce((n, d) => n + d.bytesSent, 0) : 0,
-    httpRequests: httpLinks.reduce((n, l) => n + l.counters.requests, 0),
-    totalMs: Date.now() - started,
-  };
+  return { cloud, loginMs, claimMs };
 }
 
 async function setup(emulator: RunningEmulator): Promise<void> {
