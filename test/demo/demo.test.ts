@@ -15,12 +15,19 @@ import type { DemoSummary } from '../../demo/run.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Device processes started by a demo (their config lives in the demo's temp dir). */
+/**
+ * Device processes started by a demo of this checkout (their config lives in the demo's temp dir;
+ * the CLI's absolute path keeps other checkouts' demos running on the same machine out).
+ */
 function deviceProcesses(): string[] {
   try {
-    return execFileSync('pgrep', ['-f', `apps/device/cli.ts start --config ${join(tmpdir(), 'demo-')}`], {
-      encoding: 'utf8',
-    })
+    return execFileSync(
+      'pgrep',
+      ['-f', `${join(REPO, 'apps/device/cli.ts')} start --config ${join(tmpdir(), 'demo-')}`],
+      {
+        encoding: 'utf8',
+      },
+    )
       .trim()
       .split('\n')
       .filter(Boolean);
