@@ -9,9 +9,8 @@ export {
   formatTransport,
   parseTransport,
   transportFromEnv,
-} from './transport/spec.js';
-export type { TransportSpec } from './transport/spec.js';
-export type { ControllerLink } from './transport/hci-socket.js';
+} from './transport/index.js';
+export type { TransportSpec, ControllerLink } from './transport/index.js';
 export {
   MAX_ATT_MTU,
   MIN_ATT_MTU,
@@ -25,12 +24,8 @@ export {
   stackController,
 } from './loader.js';
 export type { Bleno, BlenoOptions, LoadOptions, Noble, NobleOptions } from './loader.js';
-export { Air, DEFAULT_RSSI_DBM } from './air/air.js';
-export { defaultAirSocket } from './air/socket-path.js';
-export type { AirCounters, AirFaults, AirOptions } from './air/air.js';
-export { AirServer, startAir } from './air/server.js';
-export type { AirServerOptions } from './air/server.js';
-export type { Phy } from './air/link-timing.js';
-export { H4Framer, H4FramingError } from './h4/framer.js';
+export { Air, DEFAULT_RSSI_DBM, defaultAirSocket, AirServer, startAir } from './air/index.js';
+export type { AirCounters, AirFaults, AirOptions, AirServerOptions, Phy } from './air/index.js';
+export { H4Framer, H4FramingError } from './h4/index.js';
 export { measureThroughput } from './throughput.js';
 export type { ThroughputCase, ThroughputResult } from './throughput.js';

@@ -13,12 +13,10 @@ import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type blenoStack from '@abandonware/bleno';
 import type * as nobleStack from '@abandonware/noble';
-import { ProvisioningError, UsageError } from '../protocol/errors.js';
-import { Air } from './air/air.js';
-import { H4HciSocket } from './transport/hci-socket.js';
-import type { ControllerLink } from './transport/hci-socket.js';
-import { formatTransport, parseTransport, transportFromEnv } from './transport/spec.js';
-import type { TransportSpec } from './transport/spec.js';
+import { ProvisioningError, UsageError } from '../protocol/index.js';
+import { Air } from './air/index.js';
+import { H4HciSocket, formatTransport, parseTransport, transportFromEnv } from './transport/index.js';
+import type { ControllerLink, TransportSpec } from './transport/index.js';
 
 export type Bleno = typeof blenoStack;
 export type Noble = typeof nobleStack;

@@ -5,8 +5,8 @@
  * (ble/throughput-cli.ts does).
  */
 import type { Characteristic, Peripheral } from '@abandonware/noble';
-import { Air } from './air/air.js';
-import type { Phy } from './air/link-timing.js';
+import { Air } from './air/index.js';
+import type { Phy } from './air/index.js';
 import { loadBleno, loadNoble, setBlenoMaxMtu, setNobleMtu } from './loader.js';
 import type { Bleno, Noble } from './loader.js';
 

@@ -15,8 +15,8 @@
  * Exit codes: 0 ok, 1 failure, 2 usage.
  */
 import { parseArgs } from 'node:util';
-import { CliUsageError, parseCommandLine } from '../../protocol/cli-usage.js';
-import type { CliOutput } from '../../protocol/cli-usage.js';
+import { CliUsageError, parseCommandLine } from '../../protocol/index.js';
+import type { CliOutput } from '../../protocol/index.js';
 import type { Phy } from './link-timing.js';
 import { startAir } from './server.js';
 import type { AirServerOptions } from './server.js';

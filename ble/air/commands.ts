@@ -5,7 +5,7 @@
  * checks the status before parsing (BLE-NOTES.md). An opcode missing from the table is unknown:
  * the controller answers it with Command Status 0x01.
  */
-import { addressToString, h4Event } from '../h4/packets.js';
+import { addressToString, h4Event } from '../h4/index.js';
 import type { VirtualController } from './controller.js';
 import { commandComplete, commandStatus } from './events.js';
 import { ADV_TYPE, EVT, LE_SUBEVENT, OP, STATUS, leMeta } from './hci.js';

@@ -3,7 +3,7 @@
  * connections, data timing) is the air's job; this class holds the controller's own state and hands
  * each command to its handler in `commands.ts` (a table by opcode).
  */
-import { H4_ACL, H4_COMMAND, addressToString } from '../h4/packets.js';
+import { H4_ACL, H4_COMMAND, addressToString } from '../h4/index.js';
 import type { Air } from './air.js';
 import { COMMAND_HANDLERS } from './commands.js';
 import { commandStatus } from './events.js';

@@ -1,5 +1,5 @@
 /** HCI events the air sends to hosts (Core spec Vol 4 Part E 7.7). */
-import { h4Event } from '../h4/packets.js';
+import { h4Event } from '../h4/index.js';
 import { EVT, LE_SUBEVENT, STATUS, leMeta } from './hci.js';
 
 /** Command Complete: one command credit, the opcode, the status, then the return parameters. */

@@ -1,5 +1,5 @@
 /** HCI opcodes, events and status codes the virtual air speaks (Core spec 5.x, Vol 4 Part E). */
-import { h4Event, opcode } from '../h4/packets.js';
+import { h4Event, opcode } from '../h4/index.js';
 
 export const OP = {
   DISCONNECT: opcode(0x01, 0x0006),

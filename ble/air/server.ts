@@ -5,7 +5,7 @@
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
-import { H4Framer } from '../h4/framer.js';
+import { H4Framer } from '../h4/index.js';
 import { Air } from './air.js';
 import type { AirOptions } from './air.js';
 

@@ -8,8 +8,8 @@ import { openSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { ReadStream } from 'node:tty';
-import type { Air } from '../air/air.js';
-import { H4Framer } from '../h4/framer.js';
+import type { Air } from '../air/index.js';
+import { H4Framer } from '../h4/index.js';
 import type { TransportSpec } from './spec.js';
 
 export interface PacketLink {

@@ -18,7 +18,7 @@
  * again as they do when a kernel adapter comes back up.
  */
 import { EventEmitter } from 'node:events';
-import { H4_COMMAND, H4_EVENT, h4Command, h4Event } from '../h4/packets.js';
+import { H4_COMMAND, H4_EVENT, h4Command, h4Event } from '../h4/index.js';
 import type { AirProvider, PacketLink } from './h4-link.js';
 import { openPacketLink } from './h4-link.js';
 import { formatTransport } from './spec.js';

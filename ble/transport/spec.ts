@@ -9,8 +9,8 @@
  *   virtual                        a controller on this process's in-process virtual air
  *   air:unix:/path | air:tcp:HOST:PORT   a controller on a standalone air server (`npm run air`)
  */
-import { UsageError } from '../../protocol/errors.js';
-import { defaultAirSocket } from '../air/socket-path.js';
+import { UsageError } from '../../protocol/index.js';
+import { defaultAirSocket } from '../air/index.js';
 
 /** The environment variable read by {@link transportFromEnv}. */
 export const BLE_TRANSPORT_ENV = 'BLE_TRANSPORT';
