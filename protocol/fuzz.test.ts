@@ -54,7 +54,10 @@ describe('fuzz', () => {
         const stream = streams[r.below(streams.length)]!;
         frame = Uint8Array.from(stream[r.below(stream.length)]!);
         if (kind < 7 && frame.length > 0) {
-          for (let k = 0; k <= r.below(3); k++) frame[r.below(frame.length)] ^= 1 << r.below(8);
+          for (let k = 0; k <= r.below(3); k++) {
+            const at = r.below(frame.length);
+            frame[at] = frame[at]! ^ (1 << r.below(8));
+          }
         } else if (kind === 7) {
           frame = frame.subarray(0, r.below(frame.length + 1));
         }

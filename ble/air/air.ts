@@ -383,7 +383,7 @@ export class Air {
       this.dropCountdown--;
       if (this.dropCountdown <= 0) {
         this.dropCountdown = undefined;
-        this.faults.dropLinkAfterPackets = undefined;
+        delete this.faults.dropLinkAfterPackets;
         this.closeLink(link, STATUS.CONNECTION_TIMEOUT, STATUS.CONNECTION_TIMEOUT);
       }
     }

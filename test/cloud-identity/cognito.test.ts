@@ -255,7 +255,7 @@ describe('Cognito identity pool emulator', () => {
     const ports = { oidc: identity.oidcPort, cognito: identity.cognitoPort };
     await identity.close();
     identity = await startIdentity({ dataDir, config, credentials: store, host: '127.0.0.1', ports });
-    const send = (): Promise<{ IdentityId?: string }> =>
+    const send = (): Promise<{ IdentityId?: string | undefined }> =>
       cognito.send(new GetIdCommand({ IdentityPoolId: poolId(), Logins: logins }));
     // The SDK may first hit a keep-alive socket the old server closed: one retry.
     const again = await send().catch(send);

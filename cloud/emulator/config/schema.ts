@@ -501,7 +501,7 @@ export function parsePolicyDocument(r: ConfigReader, value: unknown, path: strin
     const sid = r.optionalString(so.Sid, join(sp, 'Sid'));
     if (sid !== undefined) stmt.Sid = sid;
     if (so.Condition !== undefined)
-      stmt.Condition = r.object(so.Condition, join(sp, 'Condition')) as PolicyStatement['Condition'];
+      stmt.Condition = r.object(so.Condition, join(sp, 'Condition')) as NonNullable<PolicyStatement['Condition']>;
     return stmt;
   });
   const doc: PolicyDocument = { Statement: statements };
