@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeMessage } from '../../../protocol/index.js';
 import { AttemptLimiter } from '../../../protocol/session/index.js';
+import type { SetupVerifier } from '../../../protocol/session/index.js';
 import {
   accessPointConfigForDevice,
   LinuxAccessPoint,
@@ -28,7 +29,7 @@ import type { RunningSetup } from '../transports/index.js';
 import { JobLock } from '../../../softap-fallback/policy/index.js';
 import type { JobLockEvent } from '../../../softap-fallback/policy/index.js';
 import { adaptWifiBackend, claimFleetRunner, JobFile } from '../../../peripheral/agent/index.js';
-import type { WifiBackend } from '../../../peripheral/agent/index.js';
+import type { AgentOptions, WifiBackend } from '../../../peripheral/agent/index.js';
 import { buildInfo, systemTimers } from '../../../peripheral/engine/index.js';
 import { FileAttemptStore, readVerifierFile } from '../../../peripheral/setup-code/index.js';
 import { CredentialStore, ProvisioningJournal } from '../../../peripheral/storage/index.js';
@@ -104,32 +105,108 @@ export async function startDevice(
   const caPem = readTrustPem(config);
   // The attempt counter and the journal live here; 0700 as they sit next to the keys.
   mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
-  const { store, journal, jobFile } = deviceStorage(config);
   const wifi = systemWifi(config);
-  // Set once the transports run; the lock (needed by the agent, which they need) reports to it.
-  const wiring: { setup?: RunningSetup } = {};
-  // Job events before the transports are up (a phone quicker than the policy) are replayed after.
+  const jobs = jobEventRelay();
+  const agent = new JobLockedAgent(agentDeps(config, verifier.deviceId, caPem, wifi, log), jobs.lock);
+  await agent.start();
+  const parts = sharedParts(config, verifier, agent, log);
+  const ble = bleTransport(config, parts);
+  const runtime = await reportRuntime(config, ble, log);
+  const backend = overrides.accessPoint ?? accessPointBackend(config, log);
+  const softap = softApTransport(config, parts, backend);
+  const running = await startSetupTransports({
+    mode: config.softap.mode,
+    policy: config.softap.policy,
+    ble,
+    softap,
+    agent,
+    wifiConnected: async () => (await wifi.current()).connected,
+    timer: systemTimers,
+    clock: () => performance.now(),
+    log,
+  }).catch(async (err: unknown) => {
+    ble.close();
+    await agent.stop();
+    await runtime.remove();
+    throw err;
+  });
+  jobs.attach(running);
+  return {
+    deviceId: verifier.deviceId,
+    agent,
+    setup: running,
+    get softapUrl() {
+      return running.softapUrl;
+    },
+    async stop() {
+      await running.stop();
+      ble.close();
+      await agent.stop();
+      await runtime.remove();
+    },
+  };
+}
+
+/**
+ * The JobLock, and where its events go: to the transports once they run (the lock is needed by the
+ * agent, which they need). Events before that (a phone quicker than the policy) are replayed then.
+ */
+function jobEventRelay(): { lock: JobLock; attach(setup: RunningSetup): void } {
+  let setup: RunningSetup | undefined;
   const early: JobLockEvent[] = [];
-  const lock = new JobLock({ onChange: (event) => (wiring.setup ? wiring.setup.jobEvent(event) : early.push(event)) });
-  const agent = new JobLockedAgent(
-    {
+  const lock = new JobLock({ onChange: (event) => (setup ? setup.jobEvent(event) : early.push(event)) });
+  return {
+    lock,
+    attach: (running) => {
+      setup = running;
+      for (const event of early.splice(0)) running.jobEvent(event);
+    },
+  };
+}
+
+/** What the agent works with: storage, the Wi-Fi backend, the fleet routine. */
+function agentDeps(
+  config: DeviceConfig,
+  deviceId: string,
+  caPem: string,
+  wifi: SystemWifi,
+  log: (line: string) => void,
+): AgentOptions {
+  const { store, journal, jobFile } = deviceStorage(config);
+  return {
+    store,
+    journal,
+    jobFile,
+    wifi: adaptWifiBackend(wifi),
+    fleet: claimFleetRunner({
       store,
       journal,
-      jobFile,
-      wifi: adaptWifiBackend(wifi),
-      fleet: claimFleetRunner({
-        store,
-        journal,
-        caPem,
-        serialNumber: config.serialNumber ?? verifier.deviceId,
-        keyAlgorithm: config.keyAlgorithm,
-      }),
-      clock: systemClock,
-      log,
-    },
-    lock,
-  );
-  await agent.start();
+      caPem,
+      serialNumber: config.serialNumber ?? deviceId,
+      keyAlgorithm: config.keyAlgorithm,
+    }),
+    clock: systemClock,
+    log,
+  };
+}
+
+/** What BLE and the SoftAP share: the agent, the verifier, ONE attempt limiter, randomness, the info bytes. */
+interface SharedParts {
+  readonly agent: JobLockedAgent;
+  readonly verifier: SetupVerifier;
+  readonly attempts: AttemptLimiter;
+  readonly random: (n: number) => Uint8Array;
+  readonly describe: { readonly model?: string; readonly firmware?: string };
+  readonly info: () => Uint8Array;
+  readonly log: (line: string) => void;
+}
+
+function sharedParts(
+  config: DeviceConfig,
+  verifier: SetupVerifier,
+  agent: JobLockedAgent,
+  log: (line: string) => void,
+): SharedParts {
   // ONE limiter: wrong setup codes over BLE and over the SoftAP count together.
   const attempts = new AttemptLimiter(new FileAttemptStore(join(config.stateDir, ATTEMPTS_FILE)), Date.now);
   const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
@@ -139,14 +216,26 @@ export async function startDevice(
   };
   const info = (): Uint8Array =>
     encodeMessage(buildInfo({ deviceId: verifier.deviceId, state: agent.state, ...describe }));
+  return { agent, verifier, attempts, random, describe, info, log };
+}
 
-  const ble = new BleTransport({
+function bleTransport(config: DeviceConfig, parts: SharedParts): BleTransport {
+  const { agent, verifier, attempts, random, describe, log } = parts;
+  return new BleTransport({
     transport: config.ble.transport,
     maxAttMtu: config.ble.maxAttMtu,
     timers: systemTimers,
     log,
     server: { agent, verifier, attempts, random, idleTimeoutMs: config.ble.idleTimeoutMs, ...describe, log },
   });
+}
+
+/** The runtime status file (pid, transport, whether the BLE controller is there), kept up to date. */
+async function reportRuntime(
+  config: DeviceConfig,
+  ble: BleTransport,
+  log: (line: string) => void,
+): Promise<RuntimeStatusFile> {
   const runtime = new RuntimeStatusFile(config.stateDir);
   await runtime.removeStaleTempFiles();
   const presence = { unknown: 'unknown', present: 'available', absent: 'unavailable' } as const;
@@ -164,31 +253,15 @@ export async function startDevice(
   ble.onController(() => {
     void report();
   });
-  const ap = config.softap.accessPoint;
-  const backend = overrides.accessPoint ?? accessPointBackend(config, log);
-  const softap = new SoftApTransport({
+  return runtime;
+}
+
+function softApTransport(config: DeviceConfig, parts: SharedParts, backend: AccessPointBackend): SoftApTransport {
+  const { agent, verifier, attempts, info, random, log } = parts;
+  return new SoftApTransport({
     backend,
     log,
-    accessPoint: async (): Promise<AccessPointConfigInput> => {
-      const base = {
-        interface: ap.interface,
-        countryCode: ap.countryCode ?? 'XX',
-        ...(ap.channel !== undefined ? { channel: ap.channel } : {}),
-      };
-      if (ap.security === 'open')
-        return {
-          ...base,
-          ssid: ssidForDevice(verifier.deviceId, ap.ssidPrefix),
-          security: { mode: 'open', acknowledgeOpenNetwork: true },
-        };
-      const deviceSecret = await loadOrCreateDeviceSecret(ap.secretPath, 'softap.accessPoint.secretPath', log);
-      return accessPointConfigForDevice({
-        ...base,
-        deviceId: verifier.deviceId,
-        deviceSecret,
-        ssidPrefix: ap.ssidPrefix,
-      });
-    },
+    accessPoint: () => accessPointInput(config.softap.accessPoint, verifier.deviceId, log),
     startServer: () =>
       startProvisioningHttpServer({
         agent,
@@ -204,36 +277,25 @@ export async function startDevice(
         log,
       }),
   });
-  const running = await startSetupTransports({
-    mode: config.softap.mode,
-    policy: config.softap.policy,
-    ble,
-    softap,
-    agent,
-    wifiConnected: async () => (await wifi.current()).connected,
-    timer: systemTimers,
-    clock: () => performance.now(),
-    log,
-  }).catch(async (err: unknown) => {
-    ble.close();
-    await agent.stop();
-    await runtime.remove();
-    throw err;
-  });
-  wiring.setup = running;
-  for (const event of early.splice(0)) running.jobEvent(event);
-  return {
-    deviceId: verifier.deviceId,
-    agent,
-    setup: running,
-    get softapUrl() {
-      return running.softapUrl;
-    },
-    async stop() {
-      await running.stop();
-      ble.close();
-      await agent.stop();
-      await runtime.remove();
-    },
+}
+
+/** The access point's settings: an open network when configured so, else WPA2 from the device secret. */
+async function accessPointInput(
+  ap: DeviceConfig['softap']['accessPoint'],
+  deviceId: string,
+  log: (line: string) => void,
+): Promise<AccessPointConfigInput> {
+  const base = {
+    interface: ap.interface,
+    countryCode: ap.countryCode ?? 'XX',
+    ...(ap.channel !== undefined ? { channel: ap.channel } : {}),
   };
+  if (ap.security === 'open')
+    return {
+      ...base,
+      ssid: ssidForDevice(deviceId, ap.ssidPrefix),
+      security: { mode: 'open', acknowledgeOpenNetwork: true },
+    };
+  const deviceSecret = await loadOrCreateDeviceSecret(ap.secretPath, 'softap.accessPoint.secretPath', log);
+  return accessPointConfigForDevice({ ...base, deviceId, deviceSecret, ssidPrefix: ap.ssidPrefix });
 }
