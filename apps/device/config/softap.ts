@@ -86,6 +86,7 @@ function nullableNumber(r: FieldReader, value: unknown, path: string): number | 
 
 /**
  * `defaultBackend`: `simulated` when the Wi-Fi is simulated (development), else `linux` (a real Pi).
+ * Fields are checked in file order, so the first problem reported is the same on every run.
  */
 export function parseSoftApConfig(
   r: FieldReader,
@@ -103,20 +104,7 @@ export function parseSoftApConfig(
     'claimDefaults',
   ]);
   const mode = r.oneOf(s['mode'], 'softap.mode', SOFTAP_MODES, 'policy');
-  const t = r.object(s['triggers'] ?? {}, 'softap.triggers', ['noBleController', 'bleIdleMinutes', 'wifiLossSeconds']);
-  const triggers: NonNullable<FallbackPolicyConfigInput['triggers']> = {
-    ...(t['noBleController'] !== undefined ? { noBleController: t['noBleController'] as boolean } : {}),
-  };
-  const idle = nullableNumber(r, t['bleIdleMinutes'], 'softap.triggers.bleIdleMinutes');
-  if (idle !== undefined) triggers.bleIdleMinutes = idle;
-  const loss = nullableNumber(r, t['wifiLossSeconds'], 'softap.triggers.wifiLossSeconds');
-  if (loss !== undefined) triggers.wifiLossSeconds = loss;
-  const policy: FallbackPolicyConfigInput = {
-    triggers,
-    ...(s['apRetrySeconds'] !== undefined ? { apRetrySeconds: s['apRetrySeconds'] as number } : {}),
-  };
-  rethrowUnder(r, 'softap', () => resolveFallbackPolicyConfig(policy));
-
+  const policy = parsePolicy(r, s['triggers'], s['apRetrySeconds']);
   const ap = r.object(s['accessPoint'] ?? {}, 'softap.accessPoint', [
     'backend',
     'interface',
@@ -126,6 +114,48 @@ export function parseSoftApConfig(
     'security',
     'secretPath',
   ]);
+  const accessPoint = parseAccessPoint(r, ap, mode, defaultBackend);
+  const listen = parseListen(r, s['listen'], accessPoint.backend === 'simulated');
+  const claimDefaults = s['claimDefaults'] === undefined ? undefined : parseClaimDefaults(r, s['claimDefaults']);
+  const secretPath = r.string(
+    ap['secretPath'],
+    'softap.accessPoint.secretPath',
+    join(stateDir, DEFAULT_SOFTAP_SECRET_FILE),
+  );
+  return {
+    mode,
+    policy,
+    listen,
+    accessPoint: { ...accessPoint, secretPath },
+    ...(claimDefaults !== undefined ? { claimDefaults } : {}),
+  };
+}
+
+/** `softap.triggers` and `softap.apRetrySeconds`, checked as the fallback policy will resolve them. */
+function parsePolicy(r: FieldReader, rawTriggers: unknown, apRetrySeconds: unknown): FallbackPolicyConfigInput {
+  const t = r.object(rawTriggers ?? {}, 'softap.triggers', ['noBleController', 'bleIdleMinutes', 'wifiLossSeconds']);
+  const triggers: NonNullable<FallbackPolicyConfigInput['triggers']> = {
+    ...(t['noBleController'] !== undefined ? { noBleController: t['noBleController'] as boolean } : {}),
+  };
+  const idle = nullableNumber(r, t['bleIdleMinutes'], 'softap.triggers.bleIdleMinutes');
+  if (idle !== undefined) triggers.bleIdleMinutes = idle;
+  const loss = nullableNumber(r, t['wifiLossSeconds'], 'softap.triggers.wifiLossSeconds');
+  if (loss !== undefined) triggers.wifiLossSeconds = loss;
+  const policy: FallbackPolicyConfigInput = {
+    triggers,
+    ...(apRetrySeconds !== undefined ? { apRetrySeconds: apRetrySeconds as number } : {}),
+  };
+  rethrowUnder(r, 'softap', () => resolveFallbackPolicyConfig(policy));
+  return policy;
+}
+
+/** `softap.accessPoint` but its `secretPath` (read last). */
+function parseAccessPoint(
+  r: FieldReader,
+  ap: Record<string, unknown>,
+  mode: SoftApMode,
+  defaultBackend: AccessPointBackendName,
+): Omit<SoftApConfig['accessPoint'], 'secretPath'> {
   const backend = r.oneOf(ap['backend'], 'softap.accessPoint.backend', ACCESS_POINT_BACKENDS, defaultBackend);
   const iface = r.string(ap['interface'], 'softap.accessPoint.interface', 'wlan0');
   rethrowUnder(r, 'softap.accessPoint', () => validateInterfaceName(iface));
@@ -145,9 +175,19 @@ export function parseSoftApConfig(
   if (new TextEncoder().encode(ssidPrefix).length > SSID_PREFIX_MAX_BYTES)
     r.fail('softap.accessPoint.ssidPrefix', `must be at most ${SSID_PREFIX_MAX_BYTES} bytes`);
   const security = r.oneOf(ap['security'], 'softap.accessPoint.security', ['wpa2', 'open'] as const, 'wpa2');
+  return {
+    backend,
+    interface: iface,
+    ...(countryCode !== undefined ? { countryCode } : {}),
+    ...(channel !== undefined ? { channel } : {}),
+    ssidPrefix,
+    security,
+  };
+}
 
-  const simulated = backend === 'simulated';
-  const l = r.object(s['listen'] ?? {}, 'softap.listen', ['host', 'port']);
+/** `softap.listen`; with the simulated AP nothing owns the AP address, so loopback on a free port. */
+function parseListen(r: FieldReader, raw: unknown, simulated: boolean): SoftApConfig['listen'] {
+  const l = r.object(raw ?? {}, 'softap.listen', ['host', 'port']);
   const host = r.string(l['host'], 'softap.listen.host', simulated ? SIMULATED_SOFTAP_HOST : DEFAULT_AP_ADDRESS);
   if (!/^(\d{1,3}\.){3}\d{1,3}$/.test(host) && host !== 'localhost')
     r.fail('softap.listen.host', 'must be a dotted-quad IPv4 address (the AP address, 10.0.0.1 by default)');
@@ -158,39 +198,15 @@ export function parseSoftApConfig(
     65_535,
     simulated ? SIMULATED_SOFTAP_PORT : DEFAULT_SOFTAP_PORT,
   );
+  return { host, port };
+}
 
-  let claimDefaults: SoftApClaimDefaults | undefined;
-  if (s['claimDefaults'] !== undefined) {
-    const c = r.object(s['claimDefaults'], 'softap.claimDefaults', ['host', 'port', 'templateName']);
-    const chost = r.string(c['host'], 'softap.claimDefaults.host');
-    if (!/^[A-Za-z0-9.-]{1,253}$/.test(chost))
-      r.fail('softap.claimDefaults.host', 'must be a host name or IPv4 address');
-    const templateName = r.string(c['templateName'], 'softap.claimDefaults.templateName');
-    if (!/^[0-9A-Za-z_-]{1,36}$/.test(templateName))
-      r.fail('softap.claimDefaults.templateName', 'must be 1-36 of A-Z a-z 0-9 _ -');
-    claimDefaults = {
-      host: chost,
-      port: r.integer(c['port'], 'softap.claimDefaults.port', 1, 65_535, 8883),
-      templateName,
-    };
-  }
-  return {
-    mode,
-    policy,
-    listen: { host, port },
-    accessPoint: {
-      backend,
-      interface: iface,
-      ...(countryCode !== undefined ? { countryCode } : {}),
-      ...(channel !== undefined ? { channel } : {}),
-      ssidPrefix,
-      security,
-      secretPath: r.string(
-        ap['secretPath'],
-        'softap.accessPoint.secretPath',
-        join(stateDir, DEFAULT_SOFTAP_SECRET_FILE),
-      ),
-    },
-    ...(claimDefaults !== undefined ? { claimDefaults } : {}),
-  };
+function parseClaimDefaults(r: FieldReader, raw: unknown): SoftApClaimDefaults {
+  const c = r.object(raw, 'softap.claimDefaults', ['host', 'port', 'templateName']);
+  const host = r.string(c['host'], 'softap.claimDefaults.host');
+  if (!/^[A-Za-z0-9.-]{1,253}$/.test(host)) r.fail('softap.claimDefaults.host', 'must be a host name or IPv4 address');
+  const templateName = r.string(c['templateName'], 'softap.claimDefaults.templateName');
+  if (!/^[0-9A-Za-z_-]{1,36}$/.test(templateName))
+    r.fail('softap.claimDefaults.templateName', 'must be 1-36 of A-Z a-z 0-9 _ -');
+  return { host, port: r.integer(c['port'], 'softap.claimDefaults.port', 1, 65_535, 8883), templateName };
 }
