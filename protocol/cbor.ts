@@ -35,10 +35,13 @@ export function utf8Length(s: string): number {
   return new TextEncoder().encode(s).length;
 }
 
+// `instanceof Map` alone would narrow to Map<any, any>; the guard keeps the value types.
+const isCborMap = (value: CborValue): value is CborMap => value instanceof Map;
+
 function canonical(value: CborValue): unknown {
-  if (value instanceof Map) {
-    const keys = [...value.keys()].sort(compareKeys);
-    return new Map(keys.map((k) => [k, canonical(value.get(k)!)]));
+  if (isCborMap(value)) {
+    const entries = [...value].sort(([a], [b]) => compareKeys(a, b));
+    return new Map(entries.map(([k, v]) => [k, canonical(v)]));
   }
   if (Array.isArray(value)) return value.map((v: CborValue) => canonical(v));
   if (value instanceof Uint8Array) return value;

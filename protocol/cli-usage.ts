@@ -44,7 +44,8 @@ export function usageProblem(err: unknown): string | undefined {
   if (typeof e?.code !== 'string' || !e.code.startsWith('ERR_PARSE_ARGS_') || typeof e.message !== 'string')
     return undefined;
   // parseArgs follows its first sentence with advice about `--`: the pointer to --help says enough.
-  const first = e.message.split(/\.\s/, 1)[0]!.trim();
+  const [sentence = ''] = e.message.split(/\.\s/, 1);
+  const first = sentence.trim();
   return first.charAt(0).toLowerCase() + first.slice(1);
 }
 

@@ -123,6 +123,8 @@ class Fields {
     return this.int(key, Math.max(0, min), max, optional);
   }
 
+  int(key: string, min: number, max: number): number;
+  int(key: string, min: number, max: number, optional: boolean): number | undefined;
   int(key: string, min: number, max: number, optional = false): number | undefined {
     const v = this.get(key, !optional);
     if (v === undefined) return undefined;
@@ -204,7 +206,8 @@ function readInfo(f: Fields, fail: Fail): InfoMessage {
   const security = textList(f.array('sec', MAX_SECURITY_SCHEMES), MAX_SCHEME_CHARS, "info: field 'sec'", fail);
   if (security.length === 0) fail("info: field 'sec' must not be empty");
   const att = uintList(f.array('att', 2), "info: field 'att'", fail);
-  if (att.length !== 2 || att[0]! < 20 || att[0]! > att[1]! || att[1]! > 512)
+  const [attMin = 0, attMax = 0] = att; // a missing bound reads 0: below 20, so it fails too
+  if (att.length !== 2 || attMin < 20 || attMin > attMax || attMax > 512)
     fail("info: field 'att' must be [min, max] with 20 <= min <= max <= 512");
   const features = textList(f.array('feat', MAX_FEATURES), MAX_FEATURE_CHARS, "info: field 'feat'", fail);
   if (new Set(features).size !== features.length) fail("info: field 'feat' has duplicates");
@@ -215,7 +218,7 @@ function readInfo(f: Fields, fail: Fail): InfoMessage {
     versions,
     security,
     maxMessage: f.uint('maxMsg', 1, 0xffff),
-    attPayload: [att[0]!, att[1]!],
+    attPayload: [attMin, attMax],
     features,
     state,
     deviceId: f.text('id', (s) => DEVICE_ID.test(s), '1-32 characters of A-Z a-z 0-9 . _ -'),
@@ -321,7 +324,7 @@ function readStatus(f: Fields, fail: Fail): StatusMessage {
     ...(error !== undefined && { error }),
     ...(wire !== undefined && error === undefined && { unknownErrorWire: wire }),
     ...(detail !== undefined && { detail }),
-    ...(thingName !== undefined && { result: { thingName, certificateId: certificateId! } }),
+    ...(thingName !== undefined && certificateId !== undefined && { result: { thingName, certificateId } }),
   };
 }
 
@@ -331,7 +334,7 @@ function readScan(f: Fields, fail: Fail): ScanMessage {
     const n = new Fields(asTextMap(item, where, NETWORK_KEYS, fail), where, fail);
     return {
       ssid: n.bytes('ssid', SSID_MIN_BYTES, SSID_MAX_BYTES),
-      rssi: n.int('rssi', MIN_RSSI_DBM, MAX_RSSI_DBM)!,
+      rssi: n.int('rssi', MIN_RSSI_DBM, MAX_RSSI_DBM),
       security: n.text(
         'sec',
         (s) => (WIFI_SECURITIES as readonly string[]).includes(s),

@@ -87,17 +87,22 @@ export function fragment(message: Uint8Array, attPayload: number, messageId: num
 }
 
 /** A parsed frame header (PROTOCOL.md §4.2). */
-export interface FrameHeader {
-  readonly first: boolean;
+interface FrameHeaderCommon {
   readonly last: boolean;
   readonly messageId: number;
   readonly sequence: number;
-  /** First frame only. */
-  readonly totalLength?: number;
-  readonly crc?: number;
   /** Offset of the data in the frame. */
   readonly dataOffset: number;
 }
+
+/** A first frame carries the message's total length and CRC; a continuation does not. */
+export interface FirstFrameHeader extends FrameHeaderCommon {
+  readonly first: true;
+  readonly totalLength: number;
+  readonly crc: number;
+}
+
+export type FrameHeader = FirstFrameHeader | (FrameHeaderCommon & { readonly first: false });
 
 /** Parses and checks one frame's header on its own; throws FRAME_MALFORMED or MESSAGE_TOO_LARGE. */
 export function parseFrameHeader(frame: Uint8Array): FrameHeader {
@@ -106,11 +111,10 @@ export function parseFrameHeader(frame: Uint8Array): FrameHeader {
   if (frame.length < FRAME_HEADER_BYTES + 1)
     throw new ProtocolError('FRAME_MALFORMED', { detail: 'frame without data' });
   const h = frame[0]!;
-  const first = (h & FLAG_FIRST) !== 0;
   const last = (h & FLAG_LAST) !== 0;
   const messageId = (h >> 4) & 0x3;
   const sequence = h & 0x0f;
-  if (!first) return { first, last, messageId, sequence, dataOffset: FRAME_HEADER_BYTES };
+  if ((h & FLAG_FIRST) === 0) return { first: false, last, messageId, sequence, dataOffset: FRAME_HEADER_BYTES };
   if (frame.length < FIRST_FRAME_HEADER_BYTES + 1)
     throw new ProtocolError('FRAME_MALFORMED', { detail: 'first frame too short' });
   if (sequence !== 0) throw new ProtocolError('FRAME_MALFORMED', { detail: 'first frame with a nonzero sequence' });
@@ -120,7 +124,7 @@ export function parseFrameHeader(frame: Uint8Array): FrameHeader {
   if (totalLength === 0) throw new ProtocolError('FRAME_MALFORMED', { detail: 'total length 0' });
   if (totalLength > MAX_MESSAGE_BYTES)
     throw new ProtocolError('MESSAGE_TOO_LARGE', { detail: `${totalLength} bytes > ${MAX_MESSAGE_BYTES}` });
-  return { first, last, messageId, sequence, totalLength, crc, dataOffset: FIRST_FRAME_HEADER_BYTES };
+  return { first: true, last, messageId, sequence, totalLength, crc, dataOffset: FIRST_FRAME_HEADER_BYTES };
 }
 
 export interface ReassemblerOptions {
@@ -260,8 +264,8 @@ export class Reassembler {
     return this.append(id, p, header.last, data);
   }
 
-  private start(id: number, header: FrameHeader, data: Uint8Array): Uint8Array | undefined {
-    const total = header.totalLength!;
+  private start(id: number, header: FirstFrameHeader, data: Uint8Array): Uint8Array | undefined {
+    const total = header.totalLength;
     if (total > this.maxMessageBytes)
       throw new ProtocolError('MESSAGE_TOO_LARGE', { detail: `${total} bytes > ${this.maxMessageBytes}` });
     if (this.partials.has(id)) {
@@ -277,7 +281,7 @@ export class Reassembler {
     }
     const p: Partial = {
       total,
-      crc: header.crc!,
+      crc: header.crc,
       startedAt: this.now(),
       buffer: new Uint8Array(total),
       received: 0,

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { objectContaining } from '../../test/matchers.js';
 import { seededRandom } from '../../test/session/harness.js';
 import {
   checkSymbolFor,
@@ -12,7 +13,7 @@ import {
 import { encodeSetupPayload, parseSetupPayload } from './setup-payload.js';
 
 const code = generateSetupCode(seededRandom('setup-code test'));
-const invalid = expect.objectContaining({ code: 'SESSION_SETUP_CODE_INVALID' });
+const invalid = objectContaining({ code: 'SESSION_SETUP_CODE_INVALID' });
 
 describe('setup code', () => {
   it('has 50 bits, 11 symbols, a valid check symbol and the XXXX-XXXX-XXX form', () => {
