@@ -19,3 +19,11 @@ export class FleetError extends Error {
     return { statusCode: this.statusCode, errorCode: this.errorCode, errorMessage: this.message };
   }
 }
+
+/** RegisterThing with an ownership token that is unknown, used or expired. */
+export const invalidOwnershipToken = (): FleetError =>
+  new FleetError(400, 'InvalidCertificateOwnershipToken', 'Certificate ownership token is invalid or has expired.');
+
+/** RegisterThing whose ownership token names a certificate deleted since. */
+export const certificateGone = (): FleetError =>
+  new FleetError(400, 'InvalidCertificateOwnershipToken', 'The certificate for this ownership token no longer exists.');
