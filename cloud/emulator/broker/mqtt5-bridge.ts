@@ -1,33 +1,20 @@
 /**
  * aedes speaks MQTT 3.1 and 3.1.1 only. AWS IoT also speaks MQTT 5, and aws-iot-device-sdk-v2's
  * Mqtt5Client needs it, so an MQTT 5 connection is translated packet by packet (one codec,
- * mqtt-packet, on both sides) into 3.1.1 for aedes and back. What MQTT 5 adds and AWS semantics do
- * not need here (properties, topic aliases: the CONNACK grants none) is dropped; reason codes are
- * mapped from 3.1.1 return codes.
+ * mqtt-packet, on both sides) into 3.1.1 for aedes and back. The translation itself is
+ * mqtt5-translate.ts; this module is the byte streams around it.
  */
-import { randomUUID } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import mqttPacket from 'mqtt-packet';
-import type { IConnackPacket, Packet } from 'mqtt-packet';
+import type { Packet } from 'mqtt-packet';
 import { MAX_PACKET_BYTES } from './limits.js';
+import { Mqtt5Translation } from './mqtt5-translate.js';
 import type { FramingViolation } from './packet-size.js';
 import { CLOSE_FLUSH_MS, PacketSizeGuard } from './packet-size.js';
 
-/** AWS IoT's MQTT 5 CONNACK values (maximum packet size is AWS's 146 KiB, enforced by PacketSizeGuard). */
-const CONNACK_PROPERTIES: NonNullable<IConnackPacket['properties']> = {
-  maximumQoS: 1,
-  retainAvailable: true,
-  receiveMaximum: 100,
-  maximumPacketSize: MAX_PACKET_BYTES,
-  topicAliasMaximum: 0,
-  wildcardSubscriptionAvailable: true,
-  subscriptionIdentifiersAvailable: false,
-  sharedSubscriptionAvailable: false,
-};
-
-/** 3.1.1 CONNACK return code → MQTT 5 reason code. */
-const CONNACK_REASON: Record<number, number> = { 0: 0x00, 1: 0x84, 2: 0x85, 3: 0x88, 4: 0x86, 5: 0x87 };
+/** MQTT 5 "protocol error": AUTH, or a packet a client may not send. */
+const PROTOCOL_ERROR = 0x82;
 
 /** MQTT 5 DISCONNECT reason codes the broker sends when it closes a connection. */
 export const DisconnectReason = {
@@ -73,16 +60,12 @@ export function bridgeMqtt5(
   socket: Socket | Duplex,
   onViolation: (v: FramingViolation) => void = () => undefined,
 ): Duplex {
+  const translation = new Mqtt5Translation();
   // mqtt-packet 9 ignores its maxPacketSize option: the size is checked on the bytes, before parsing.
   const sizeGuard = new PacketSizeGuard(MAX_PACKET_BYTES);
   let refused = false;
   const fromClient = mqttPacket.parser({ protocolVersion: 5 });
   const fromBroker = mqttPacket.parser({ protocolVersion: 4 });
-  let assignedClientId: string | undefined;
-  let connected = false;
-  let clientSaidGoodbye = false;
-  const unsubscribeCounts = new Map<number, number>();
-
   const toClient = (packet: Packet): void => {
     if (!socket.destroyed) socket.write(mqttPacket.generate(packet, { protocolVersion: 5 }));
   };
@@ -100,133 +83,21 @@ export function bridgeMqtt5(
       cb();
     },
     destroy(err, cb) {
-      const reason = disconnectReasons.get(inner);
-      if (!socket.destroyed) {
-        // Ended, not destroyed: what was written last (a refusing CONNACK, the DISCONNECT) is flushed first.
-        const goodbye =
-          reason !== undefined && connected && !clientSaidGoodbye
-            ? mqttPacket.generate({ cmd: 'disconnect', reasonCode: reason } as Packet, { protocolVersion: 5 })
-            : undefined;
-        if (goodbye) socket.end(goodbye);
-        else socket.end();
-        setTimeout(() => socket.destroy(), CLOSE_FLUSH_MS).unref();
-      }
+      endClientSocket(socket, disconnectReasons.get(inner), translation);
       cb(err);
     },
   });
 
-  const toBroker = (packet: Packet): void => {
-    if (!inner.push(mqttPacket.generate(packet, { protocolVersion: 4 }))) socket.pause();
-  };
-
   fromClient.on('packet', (p: Packet) => {
-    switch (p.cmd) {
-      case 'connect': {
-        let clientId = p.clientId;
-        if (clientId === '') {
-          assignedClientId = randomUUID();
-          clientId = assignedClientId;
-        }
-        const out: Packet = {
-          cmd: 'connect',
-          protocolId: 'MQTT',
-          protocolVersion: 4,
-          clean: p.clean,
-          keepalive: p.keepalive,
-          clientId,
-        };
-        if (p.username !== undefined) out.username = p.username;
-        if (p.password !== undefined) out.password = p.password;
-        if (p.will) out.will = { topic: p.will.topic, payload: p.will.payload, qos: p.will.qos, retain: p.will.retain };
-        toBroker(out);
-        return;
-      }
-      case 'publish':
-        toBroker({
-          cmd: 'publish',
-          topic: p.topic,
-          payload: p.payload,
-          qos: p.qos,
-          retain: p.retain,
-          dup: p.dup,
-          ...(p.qos > 0 ? { messageId: p.messageId } : {}),
-        });
-        return;
-      case 'puback':
-      case 'pubrec':
-      case 'pubrel':
-      case 'pubcomp':
-        toBroker({ cmd: p.cmd, messageId: p.messageId } as Packet);
-        return;
-      case 'subscribe':
-        toBroker({
-          cmd: 'subscribe',
-          messageId: p.messageId,
-          subscriptions: p.subscriptions.map((s) => ({ topic: s.topic, qos: s.qos })),
-        });
-        return;
-      case 'unsubscribe':
-        unsubscribeCounts.set(p.messageId ?? 0, p.unsubscriptions.length);
-        toBroker({ cmd: 'unsubscribe', messageId: p.messageId, unsubscriptions: p.unsubscriptions } as Packet);
-        return;
-      case 'pingreq':
-        toBroker({ cmd: 'pingreq' });
-        return;
-      case 'disconnect':
-        clientSaidGoodbye = true;
-        toBroker({ cmd: 'disconnect' });
-        return;
-      default:
-        // AUTH and anything unexpected: MQTT 5 "protocol error", then close.
-        toClient({ cmd: 'disconnect', reasonCode: 0x82 } as Packet);
-        socket.end();
+    const out = translation.toBroker(p);
+    if (out) {
+      if (!inner.push(mqttPacket.generate(out, { protocolVersion: 4 }))) socket.pause();
+      return;
     }
+    toClient({ cmd: 'disconnect', reasonCode: PROTOCOL_ERROR } as Packet);
+    socket.end();
   });
-
-  fromBroker.on('packet', (p: Packet) => {
-    switch (p.cmd) {
-      case 'connack': {
-        connected = !p.returnCode;
-        const properties = {
-          ...CONNACK_PROPERTIES,
-          ...(assignedClientId !== undefined ? { assignedClientIdentifier: assignedClientId } : {}),
-        };
-        toClient({
-          cmd: 'connack',
-          sessionPresent: p.sessionPresent,
-          reasonCode: CONNACK_REASON[p.returnCode ?? 0] ?? 0x80,
-          ...(p.returnCode ? {} : { properties }),
-        });
-        return;
-      }
-      case 'suback':
-        toClient({
-          cmd: 'suback',
-          messageId: p.messageId,
-          granted: p.granted.map((g) => (typeof g === 'number' && g >= 0x80 ? 0x87 : g)),
-        } as Packet);
-        return;
-      case 'unsuback': {
-        const n = unsubscribeCounts.get(p.messageId ?? 0) ?? 1;
-        unsubscribeCounts.delete(p.messageId ?? 0);
-        toClient({ cmd: 'unsuback', messageId: p.messageId, granted: new Array<number>(n).fill(0) } as Packet);
-        return;
-      }
-      case 'publish':
-        toClient({
-          cmd: 'publish',
-          topic: p.topic,
-          payload: p.payload,
-          qos: p.qos,
-          retain: p.retain,
-          dup: p.dup,
-          ...(p.qos > 0 ? { messageId: p.messageId } : {}),
-        });
-        return;
-      default:
-        toClient(p);
-    }
-  });
+  fromBroker.on('packet', (p: Packet) => toClient(translation.toClient(p)));
 
   const onError = (): void => {
     inner.destroy();
@@ -255,4 +126,19 @@ export function bridgeMqtt5(
   socket.on('close', () => inner.destroy());
   socket.on('error', () => inner.destroy());
   return inner;
+}
+
+/**
+ * Closes the client's socket when aedes is done with the connection: ended, not destroyed, so what
+ * was written last (a refusing CONNACK, the DISCONNECT with `reason`) is flushed first.
+ */
+function endClientSocket(socket: Socket | Duplex, reason: number | undefined, translation: Mqtt5Translation): void {
+  if (socket.destroyed) return;
+  const goodbye =
+    reason !== undefined && translation.connected && !translation.clientSaidGoodbye
+      ? mqttPacket.generate({ cmd: 'disconnect', reasonCode: reason } as Packet, { protocolVersion: 5 })
+      : undefined;
+  if (goodbye) socket.end(goodbye);
+  else socket.end();
+  setTimeout(() => socket.destroy(), CLOSE_FLUSH_MS).unref();
 }
