@@ -1,0 +1,66 @@
+/**
+ * The broker's connections: what it knows of each (the certificate presented at TLS, the principal
+ * once authenticated, the topic filters subscribed), keyed by the stream aedes handles, and the set
+ * of clients connected now.
+ */
+import type { Client } from 'aedes';
+import { setDisconnectReason } from './mqtt5-bridge.js';
+import type { ConnectionPrincipal } from './principal.js';
+
+export interface Connection {
+  certificateId: string;
+  principal?: ConnectionPrincipal;
+  /** Topic filters subscribed (or being subscribed), for the per-connection limit. */
+  subscribed: Set<string>;
+}
+
+export class ConnectionTable {
+  private readonly byStream = new WeakMap<object, Connection>();
+  private readonly live = new Set<Client>();
+
+  /** A stream was accepted with this client certificate. */
+  open(stream: object, certificateId: string): Connection {
+    const conn: Connection = { certificateId, subscribed: new Set() };
+    this.byStream.set(stream, conn);
+    return conn;
+  }
+
+  of(client: Client | null): Connection | undefined {
+    return client ? this.byStream.get(client.conn) : undefined;
+  }
+
+  /** The client finished connecting. */
+  ready(client: Client): void {
+    this.live.add(client);
+  }
+
+  /** The client disconnected. */
+  gone(client: Client): void {
+    this.live.delete(client);
+  }
+
+  get connected(): number {
+    return this.live.size;
+  }
+
+  /** Connected clients other than `client` using its client id (it takes their session over). */
+  *sameClientId(client: Client): Iterable<Client> {
+    for (const other of this.live) if (other.id === client.id && other !== client) yield other;
+  }
+
+  /**
+   * Closes every connected client whose connection `matches`, telling MQTT 5 clients `reason`;
+   * returns how many were closed.
+   */
+  closeWhere(matches: (conn: Connection | undefined) => boolean, reason: number): number {
+    let n = 0;
+    for (const client of this.live) {
+      if (!matches(this.of(client))) continue;
+      this.live.delete(client);
+      setDisconnectReason(client.conn, reason);
+      client.close();
+      n++;
+    }
+    return n;
+  }
+}
