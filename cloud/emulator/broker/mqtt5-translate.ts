@@ -60,7 +60,7 @@ export class Mqtt5Translation {
       case 'subscribe':
         return {
           cmd: 'subscribe',
-          messageId: p.messageId,
+          ...(p.messageId !== undefined ? { messageId: p.messageId } : {}),
           subscriptions: p.subscriptions.map((s) => ({ topic: s.topic, qos: s.qos })),
         };
       case 'unsubscribe':
@@ -105,17 +105,16 @@ export class Mqtt5Translation {
       this.assignedClientId = randomUUID();
       clientId = this.assignedClientId;
     }
-    const out: Packet = {
-      cmd: 'connect',
-      protocolId: 'MQTT',
-      protocolVersion: 4,
-      clean: p.clean,
-      keepalive: p.keepalive,
-      clientId,
-    };
+    const out: IConnectPacket = { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId };
+    if (p.clean !== undefined) out.clean = p.clean;
+    if (p.keepalive !== undefined) out.keepalive = p.keepalive;
     if (p.username !== undefined) out.username = p.username;
     if (p.password !== undefined) out.password = p.password;
-    if (p.will) out.will = { topic: p.will.topic, payload: p.will.payload, qos: p.will.qos, retain: p.will.retain };
+    if (p.will) {
+      // The will without its MQTT 5 properties.
+      const { topic, payload, qos, retain } = p.will;
+      out.will = { topic, payload, ...(qos !== undefined ? { qos } : {}), ...(retain !== undefined ? { retain } : {}) };
+    }
     return out;
   }
 
