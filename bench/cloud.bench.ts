@@ -19,6 +19,9 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
+// Types only: the child loads the emulator itself (the load generator never does).
+import type { EmulatorCa } from '../cloud/emulator/ca/index.js';
+import type { Registry } from '../cloud/emulator/registry/index.js';
 import type { BenchReport } from './run.js';
 
 /** Device counts measured. */
@@ -60,6 +63,41 @@ async function childMain(): Promise<void> {
   const dir = process.env.CLOUD_BENCH_DIR as string;
   const ca = await EmulatorCa.openOrCreate(join(dir, 'ca'));
   const registry = Registry.open(join(dir, 'registry.sqlite'));
+  createPolicyAndTemplate(registry);
+  const claims = await createClaims(ca, registry);
+  const broker = await startBroker({ registry, ca, port: 0 });
+  let peakRss = process.memoryUsage.rss();
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  }, 200);
+  process.on('message', (m: { type: string }) => {
+    if (m.type === 'rss') {
+      const rss = process.memoryUsage.rss();
+      peakRss = Math.max(peakRss, rss);
+      process.send?.({ type: 'rss', rss, peakRss, connected: broker.connectedClients } satisfies ChildRss);
+    } else if (m.type === 'reset-peak') {
+      peakRss = process.memoryUsage.rss();
+      process.send?.({ type: 'reset' });
+    } else if (m.type === 'stop') {
+      clearInterval(sampler);
+      void broker.close().then(() => {
+        registry.close();
+        process.exit(0);
+      });
+    }
+  });
+  global.gc?.();
+  process.send?.({
+    type: 'ready',
+    port: broker.port,
+    caPem: ca.caCertPem,
+    claims,
+    rss: process.memoryUsage.rss(),
+  } satisfies ChildReady);
+}
+
+/** The devices' policy (connect as their thing, publish/subscribe anywhere) and the bench's template. */
+function createPolicyAndTemplate(registry: Registry): void {
   registry.policies.create(
     'bench-device',
     JSON.stringify({
@@ -96,6 +134,10 @@ async function childMain(): Promise<void> {
       },
     }),
   });
+}
+
+/** CLAIM_POOL claim certificates for the template, valid for an hour. */
+async function createClaims(ca: EmulatorCa, registry: Registry): Promise<{ cert: string; key: string }[]> {
   const claims: { cert: string; key: string }[] = [];
   for (let i = 0; i < CLAIM_POOL; i++) {
     const c = await ca.createKeyPairAndCertificate({ validity: { notAfter: new Date(Date.now() + 3600_000) } });
@@ -111,35 +153,7 @@ async function childMain(): Promise<void> {
     });
     claims.push({ cert: c.certificatePem, key: c.keyPair.PrivateKey });
   }
-  const broker = await startBroker({ registry, ca, port: 0 });
-  let peakRss = process.memoryUsage.rss();
-  const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, process.memoryUsage.rss());
-  }, 200);
-  process.on('message', (m: { type: string }) => {
-    if (m.type === 'rss') {
-      const rss = process.memoryUsage.rss();
-      peakRss = Math.max(peakRss, rss);
-      process.send?.({ type: 'rss', rss, peakRss, connected: broker.connectedClients } satisfies ChildRss);
-    } else if (m.type === 'reset-peak') {
-      peakRss = process.memoryUsage.rss();
-      process.send?.({ type: 'reset' });
-    } else if (m.type === 'stop') {
-      clearInterval(sampler);
-      void broker.close().then(() => {
-        registry.close();
-        process.exit(0);
-      });
-    }
-  });
-  global.gc?.();
-  process.send?.({
-    type: 'ready',
-    port: broker.port,
-    caPem: ca.caCertPem,
-    claims,
-    rss: process.memoryUsage.rss(),
-  } satisfies ChildReady);
+  return claims;
 }
 
 // ---------------- the load generator ----------------
@@ -227,8 +241,8 @@ interface RunFigures {
   cutShort: boolean;
 }
 
-async function runOnce(devices: number): Promise<RunFigures> {
-  const dir = await mkdtemp(join(tmpdir(), 'cloud-bench-'));
+/** The emulator child, forked on this file; resolves once it is ready (broker listening, claims made). */
+async function startChild(dir: string): Promise<{ child: ChildProcess; ready: ChildReady }> {
   const child = fork(here, [], {
     env: { ...process.env, CLOUD_BENCH_CHILD: '1', CLOUD_BENCH_DIR: dir },
     execArgv: [
@@ -243,79 +257,105 @@ async function runOnce(devices: number): Promise<RunFigures> {
     child.once('message', (m) => resolve(m as ChildReady));
     child.once('exit', (code) => reject(new Error(`emulator child exited with ${code}`)));
   });
-  const csrs = await Promise.all(Array.from({ length: devices + WARMUP_DEVICES }, (_, i) => makeCsr(`dev${i}`)));
+  return { child, ready };
+}
 
-  const latencies: number[] = [];
-  const connectedDevices: MqttClient[] = [];
-  let failed = 0;
-  let firstError: string | undefined;
-  let next = 0;
-  let cutShort = false;
+/** The simulated devices' side of one run: what they need and what they measured. */
+interface Load {
+  readonly ready: ChildReady;
+  readonly csrs: { csrPem: string; keyPem: string }[];
+  /** ms of each provisioned device's whole flow. */
+  readonly latencies: number[];
+  /** Devices connected with their new certificate (they stay connected). */
+  readonly connectedDevices: MqttClient[];
+}
 
-  async function device(i: number): Promise<void> {
-    const t0 = performance.now();
-    const claim = ready.claims[i % ready.claims.length] as { cert: string; key: string };
-    const { csrPem, keyPem } = csrs[i] as { csrPem: string; keyPem: string };
-    const c = await connect(ready.port, ready.caPem, claim.cert, claim.key, `claim-${i}`);
-    try {
-      const created = await call(c, '$aws/certificates/create-from-csr/json', { certificateSigningRequest: csrPem });
-      const registered = await call(c, `$aws/provisioning-templates/${TEMPLATE}/provision/json`, {
-        certificateOwnershipToken: created.certificateOwnershipToken as string,
-        parameters: { SerialNumber: `dev${i}` },
-      });
-      await new Promise<void>((r) => c.end(false, {}, () => r()));
-      const d = await connect(
-        ready.port,
-        ready.caPem,
-        created.certificatePem as string,
-        keyPem,
-        registered.thingName as string,
-      );
-      connectedDevices.push(d);
-      latencies.push(performance.now() - t0);
-    } finally {
-      c.end(true);
-    }
+/** Device i's fleet flow: connect with a claim, CreateCertificateFromCsr, RegisterThing, reconnect. */
+async function device(load: Load, i: number): Promise<void> {
+  const { ready } = load;
+  const t0 = performance.now();
+  const claim = ready.claims[i % ready.claims.length] as { cert: string; key: string };
+  const { csrPem, keyPem } = load.csrs[i] as { csrPem: string; keyPem: string };
+  const c = await connect(ready.port, ready.caPem, claim.cert, claim.key, `claim-${i}`);
+  try {
+    const created = await call(c, '$aws/certificates/create-from-csr/json', { certificateSigningRequest: csrPem });
+    const registered = await call(c, `$aws/provisioning-templates/${TEMPLATE}/provision/json`, {
+      certificateOwnershipToken: created.certificateOwnershipToken as string,
+      parameters: { SerialNumber: `dev${i}` },
+    });
+    await new Promise<void>((r) => c.end(false, {}, () => r()));
+    const d = await connect(
+      ready.port,
+      ready.caPem,
+      created.certificatePem as string,
+      keyPem,
+      registered.thingName as string,
+    );
+    load.connectedDevices.push(d);
+    load.latencies.push(performance.now() - t0);
+  } finally {
+    c.end(true);
   }
+}
 
-  // Warm-up: provision a few devices, disconnect them, then take the baseline.
-  await Promise.all(Array.from({ length: WARMUP_DEVICES }, (_, k) => device(devices + k)));
-  await Promise.all(connectedDevices.splice(0).map((d) => new Promise<void>((r) => d.end(true, {}, () => r()))));
-  latencies.length = 0;
-  const baseline = await ask<ChildRss>(child, { type: 'rss' }, 'rss');
-  await ask(child, { type: 'reset-peak' }, 'reset');
+function disconnectAll(clients: MqttClient[]): Promise<void[]> {
+  return Promise.all(clients.map((d) => new Promise<void>((r) => d.end(true, {}, () => r()))));
+}
+
+/** Devices 0..devices-1, CONCURRENCY at a time, until done or RUN_BUDGET_MS is up. */
+async function provisionAll(
+  load: Load,
+  devices: number,
+): Promise<{ failed: number; firstError?: string; cutShort: boolean; seconds: number }> {
+  const out: { failed: number; firstError?: string; cutShort: boolean } = { failed: 0, cutShort: false };
+  let next = 0;
   const started = performance.now();
   const deadline = started + RUN_BUDGET_MS;
-
   async function worker(): Promise<void> {
     while (next < devices) {
       if (performance.now() > deadline) {
-        cutShort = true;
+        out.cutShort = true;
         return;
       }
       const i = next++;
       try {
-        await device(i);
+        await device(load, i);
       } catch (err) {
-        failed++;
-        firstError ??= (err as Error).message;
+        out.failed++;
+        out.firstError ??= (err as Error).message;
       }
     }
   }
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, devices) }, worker));
-  const seconds = (performance.now() - started) / 1000;
+  return { ...out, seconds: (performance.now() - started) / 1000 };
+}
+
+async function runOnce(devices: number): Promise<RunFigures> {
+  const dir = await mkdtemp(join(tmpdir(), 'cloud-bench-'));
+  const { child, ready } = await startChild(dir);
+  const csrs = await Promise.all(Array.from({ length: devices + WARMUP_DEVICES }, (_, i) => makeCsr(`dev${i}`)));
+  const load: Load = { ready, csrs, latencies: [], connectedDevices: [] };
+
+  // Warm-up: provision a few devices, disconnect them, then take the baseline.
+  await Promise.all(Array.from({ length: WARMUP_DEVICES }, (_, k) => device(load, devices + k)));
+  await disconnectAll(load.connectedDevices.splice(0));
+  load.latencies.length = 0;
+  const baseline = await ask<ChildRss>(child, { type: 'rss' }, 'rss');
+  await ask(child, { type: 'reset-peak' }, 'reset');
+  const { failed, firstError, cutShort, seconds } = await provisionAll(load, devices);
   // The broker counts a client once aedes has finished its CONNECT work, a moment after CONNACK.
   let atPeak = await ask<ChildRss>(child, { type: 'rss' }, 'rss');
-  for (let i = 0; i < 20 && atPeak.connected < connectedDevices.length; i++) {
+  for (let i = 0; i < 20 && atPeak.connected < load.connectedDevices.length; i++) {
     await new Promise((r) => setTimeout(r, 100));
     atPeak = await ask<ChildRss>(child, { type: 'rss' }, 'rss');
   }
 
-  await Promise.all(connectedDevices.map((d) => new Promise<void>((r) => d.end(true, {}, () => r()))));
+  await disconnectAll(load.connectedDevices);
   child.send({ type: 'stop' });
   await new Promise((r) => child.once('exit', r));
   await rm(dir, { recursive: true, force: true });
 
+  const { latencies } = load;
   const sorted = [...latencies].sort((a, b) => a - b);
   const mib = (b: number): number => Math.round((b / 1048576) * 10) / 10;
   return {

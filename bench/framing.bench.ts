@@ -6,7 +6,7 @@
 import { KeyObject, webcrypto } from 'node:crypto';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import type { BenchReport } from './run.js';
+import type { BenchReport, SummaryRow } from './run.js';
 import { encodeMessage } from '../protocol/codec.js';
 import { frameCount, fragment } from '../protocol/framing.js';
 import type { ClaimMessage, WifiMessage } from '../protocol/messages.js';
@@ -15,7 +15,13 @@ import { SEAL_OVERHEAD_BYTES } from '../protocol/session/channel.js';
 const PAYLOADS = [20, 182, 244, 509] as const;
 const TARGET = { 20: 0.15, 182: 0.05, 244: 0.05, 509: 0.05 } as const;
 
-async function claimCredentials(): Promise<{ certificatePem: string; privateKeyPem: string; caPem: string }> {
+interface ClaimCredentials {
+  certificatePem: string;
+  privateKeyPem: string;
+  caPem: string;
+}
+
+async function claimCredentials(): Promise<ClaimCredentials> {
   x509.cryptoProvider.set(webcrypto as unknown as Crypto);
   const alg = {
     name: 'RSASSA-PKCS1-v1_5',
@@ -49,8 +55,9 @@ async function claimCredentials(): Promise<{ certificatePem: string; privateKeyP
   return { certificatePem: cert.toString('pem') + '\n', privateKeyPem: pkcs1, caPem: ca.toString('pem') + '\n' };
 }
 
-export async function run(): Promise<BenchReport> {
-  const { certificatePem, privateKeyPem, caPem } = await claimCredentials();
+/** The sealed `wifi` and `claim` messages of one provisioning (zeros of their sealed length). */
+async function provisioningBundle(): Promise<{ messages: Uint8Array[]; credentials: ClaimCredentials }> {
+  const credentials = await claimCredentials();
   const wifi: WifiMessage = {
     type: 'wifi',
     ssid: new TextEncoder().encode('Kitchen-5G'),
@@ -58,9 +65,7 @@ export async function run(): Promise<BenchReport> {
   };
   const claim: ClaimMessage = {
     type: 'claim',
-    certificatePem,
-    privateKeyPem,
-    caPem,
+    ...credentials,
     host: 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com',
     port: 8883,
     templateName: 'TrustedUserProvisioningTemplate',
@@ -75,9 +80,14 @@ export async function run(): Promise<BenchReport> {
   const messages = [encodeMessage(wifi), encodeMessage(claim)].map(
     (m) => new Uint8Array(m.length + SEAL_OVERHEAD_BYTES),
   );
-  const messageBytes = messages.reduce((n, m) => n + m.length, 0);
+  return { messages, credentials };
+}
 
-  const rows = PAYLOADS.map((payload) => {
+type PayloadRow = ReturnType<typeof payloadRows>[number];
+
+/** Frames and bytes sent at each ATT payload, against the minimum ceil(bytes / payload). */
+function payloadRows(messages: Uint8Array[], messageBytes: number) {
+  return PAYLOADS.map((payload) => {
     const frames = messages.map((m, i) => fragment(m, payload, i));
     const framesSent = frames.reduce((n, f) => n + f.length, 0);
     const bytesSent = frames.flat().reduce((n, f) => n + f.length, 0);
@@ -96,8 +106,13 @@ export async function run(): Promise<BenchReport> {
       target: TARGET[payload],
     };
   });
-  // Quantization: how often framing costs an extra frame, over every bundle size from 3.5 to 4.6 KB.
-  const sweep = PAYLOADS.map((payload) => {
+}
+
+type SweepRow = ReturnType<typeof sweepRows>[number];
+
+/** Quantization: how often framing costs an extra frame, over every bundle size from 3.5 to 4.6 KB. */
+function sweepRows() {
+  return PAYLOADS.map((payload) => {
     let frames = 0;
     let minimum = 0;
     let worst = 0;
@@ -110,9 +125,19 @@ export async function run(): Promise<BenchReport> {
     }
     return { payload, meanFrameOverhead: frames / minimum - 1, worstFrameOverhead: worst };
   });
-  const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+
+function printTables(
+  messages: Uint8Array[],
+  messageBytes: number,
+  c: ClaimCredentials,
+  rows: PayloadRow[],
+  sweep: SweepRow[],
+): void {
   console.log(
-    `framing: provisioning bundle = wifi ${messages[0]!.length} B + claim ${messages[1]!.length} B (sealed, RSA-2048 key ${privateKeyPem.length} B, certificate ${certificatePem.length} B, CA ${caPem.length} B) = ${messageBytes} B`,
+    `framing: provisioning bundle = wifi ${messages[0]!.length} B + claim ${messages[1]!.length} B (sealed, RSA-2048 key ${c.privateKeyPem.length} B, certificate ${c.certificatePem.length} B, CA ${c.caPem.length} B) = ${messageBytes} B`,
   );
   console.log(
     'payload | frames | min (per msg) | min (as one) | frame ovh | bytes on air | min bytes | byte ovh | target',
@@ -127,6 +152,29 @@ export async function run(): Promise<BenchReport> {
     console.log(
       `${String(w.payload).padStart(7)} | ${pct(w.meanFrameOverhead).padStart(19)} | ${pct(w.worstFrameOverhead)}`,
     );
+}
+
+/** The headline rows: the bundle, and frames and overhead at ATT payload 20 and 244. */
+function summaryRows(messageBytes: number, rows: PayloadRow[]): SummaryRow[] {
+  const headline = rows.filter((r) => r.payload === 20 || r.payload === 244);
+  return [
+    { figure: 'provisioning bundle: sealed wifi + claim (RSA-2048 claim key)', value: `${messageBytes} B` },
+    ...headline.flatMap((r) => [
+      {
+        figure: `frames at ATT payload ${r.payload} (minimum per message)`,
+        value: `${r.framesSent} (${r.minFramesPerMessage})`,
+      },
+      { figure: `bytes-on-air overhead of the framing at ATT payload ${r.payload}`, value: pct(r.byteOverhead) },
+    ]),
+  ];
+}
+
+export async function run(): Promise<BenchReport> {
+  const { messages, credentials } = await provisioningBundle();
+  const messageBytes = messages.reduce((n, m) => n + m.length, 0);
+  const rows = payloadRows(messages, messageBytes);
+  const sweep = sweepRows();
+  printTables(messages, messageBytes, credentials, rows, sweep);
   const results = {
     sweep,
     messageBytes,
@@ -140,16 +188,5 @@ export async function run(): Promise<BenchReport> {
   // its header bytes (7 + 1 per continuation frame) of a multiple of the payload: see the sweep.
   console.log(`bytes within target: ${results.bytesWithinTarget}; frames within target: ${results.framesWithinTarget}`);
   console.log(JSON.stringify({ bench: 'framing', ...results }));
-  const headline = rows.filter((r) => r.payload === 20 || r.payload === 244);
-  const summary = [
-    { figure: 'provisioning bundle: sealed wifi + claim (RSA-2048 claim key)', value: `${messageBytes} B` },
-    ...headline.flatMap((r) => [
-      {
-        figure: `frames at ATT payload ${r.payload} (minimum per message)`,
-        value: `${r.framesSent} (${r.minFramesPerMessage})`,
-      },
-      { figure: `bytes-on-air overhead of the framing at ATT payload ${r.payload}`, value: pct(r.byteOverhead) },
-    ]),
-  ];
-  return { name: 'framing', results, summary };
+  return { name: 'framing', results, summary: summaryRows(messageBytes, rows) };
 }

@@ -4,14 +4,16 @@
  * sealing/opening one message. CPU time is process.cpuUsage (user + system) summed over many runs.
  */
 import { randomBytes } from 'node:crypto';
-import type { BenchReport } from './run.js';
+import type { BenchReport, SummaryRow } from './run.js';
 import { AttemptLimiter, MemoryAttemptStore } from '../protocol/session/attempts.js';
 import { SEAL_OVERHEAD_BYTES, type SecureChannel } from '../protocol/session/channel.js';
 import type { HandshakeResult } from '../protocol/session/handshake.js';
 import { SessionInitiator } from '../protocol/session/initiator.js';
 import { SessionResponder } from '../protocol/session/responder.js';
 import { generateSetupCode } from '../protocol/session/setup-code.js';
+import type { SetupCode } from '../protocol/session/setup-code.js';
 import { DEFAULT_PBKDF2_ITERATIONS, deriveSecrets, makeVerifier } from '../protocol/session/verifier.js';
+import type { SetupVerifier } from '../protocol/session/verifier.js';
 
 const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
 const RUNS = 30;
@@ -27,6 +29,50 @@ function cpuMs<T>(fn: () => T, acc: { ms: number }): T {
   return out;
 }
 
+/** One handshake between a fresh phone and device: its messages and bytes, and both ends' channels. */
+function handshake(
+  code: SetupCode,
+  verifier: SetupVerifier,
+  info: Uint8Array,
+  p: { ms: number },
+  d: { ms: number },
+): { messages: number; p2d: number; d2p: number; phoneChannel: SecureChannel; deviceChannel?: SecureChannel } {
+  const limiter = new AttemptLimiter(new MemoryAttemptStore(), Date.now);
+  const phone = cpuMs(() => new SessionInitiator({ setupCode: code, deviceId: 'bench-device', info, random }), p);
+  const device = new SessionResponder({ verifier, info, random, attempts: limiter, clock: Date.now });
+  let toDevice: Uint8Array | undefined = cpuMs(() => phone.start(), p);
+  let last: HandshakeResult | undefined;
+  let deviceChannel: SecureChannel | undefined;
+  let messages = 0;
+  let p2d = 0;
+  let d2p = 0;
+  while (toDevice) {
+    const msg: Uint8Array = toDevice;
+    p2d += msg.length;
+    messages++;
+    const r = cpuMs(() => device.receive(msg), d);
+    if (r.status === 'established') deviceChannel = r.channel;
+    if (!r.reply) throw new Error('device ended without a reply');
+    const back = r.reply;
+    d2p += back.length;
+    messages++;
+    last = cpuMs(() => phone.receive(back), p);
+    if (last.status === 'failed') throw last.error;
+    toDevice = last.reply;
+  }
+  if (last?.status !== 'established') throw new Error('handshake did not complete');
+  return { messages, p2d, d2p, phoneChannel: last.channel, ...(deviceChannel ? { deviceChannel } : {}) };
+}
+
+/** CPU time of sealing SEAL_RUNS messages of SEAL_BYTES on one end and opening them on the other. */
+function sealAndOpen(sender: SecureChannel, receiver: SecureChannel, sealCpu: { ms: number }, openCpu: { ms: number }) {
+  const plain = random(SEAL_BYTES);
+  const sealed = cpuMs(() => Array.from({ length: SEAL_RUNS }, () => sender.seal(3, plain)), sealCpu);
+  cpuMs(() => {
+    for (const m of sealed) receiver.open(3, m);
+  }, openCpu);
+}
+
 export async function run(): Promise<BenchReport> {
   const info = new TextEncoder().encode('{"v":1,"name":"bench-device","transports":["ble","softap"]}');
   const code = generateSetupCode(random);
@@ -40,56 +86,38 @@ export async function run(): Promise<BenchReport> {
 
   for (let i = 0; i < WARMUP + RUNS; i++) {
     const measured = i >= WARMUP;
-    const p = measured ? phoneCpu : { ms: 0 };
-    const d = measured ? deviceCpu : { ms: 0 };
-    const limiter = new AttemptLimiter(new MemoryAttemptStore(), Date.now);
-    const phone = cpuMs(() => new SessionInitiator({ setupCode: code, deviceId: 'bench-device', info, random }), p);
-    const device = new SessionResponder({ verifier, info, random, attempts: limiter, clock: Date.now });
-    let toDevice: Uint8Array | undefined = cpuMs(() => phone.start(), p);
-    let last: HandshakeResult | undefined;
-    let deviceChannel: SecureChannel | undefined;
-    let messages = 0;
-    let p2d = 0;
-    let d2p = 0;
-    while (toDevice) {
-      const msg: Uint8Array = toDevice;
-      p2d += msg.length;
-      messages++;
-      const r = cpuMs(() => device.receive(msg), d);
-      if (r.status === 'established') deviceChannel = r.channel;
-      if (!r.reply) throw new Error('device ended without a reply');
-      const back = r.reply;
-      d2p += back.length;
-      messages++;
-      last = cpuMs(() => phone.receive(back), p);
-      if (last.status === 'failed') throw last.error;
-      toDevice = last.reply;
-    }
-    if (last?.status !== 'established') throw new Error('handshake did not complete');
+    const h = handshake(code, verifier, info, measured ? phoneCpu : { ms: 0 }, measured ? deviceCpu : { ms: 0 });
     if (measured) {
-      wire.phoneToDevice = p2d;
-      wire.deviceToPhone = d2p;
-      wire.messages = messages;
+      wire.phoneToDevice = h.p2d;
+      wire.deviceToPhone = h.d2p;
+      wire.messages = h.messages;
       cpuMs(() => deriveSecrets(code, verifier), pbkdfCpu);
     }
-    if (i === WARMUP + RUNS - 1 && deviceChannel) {
-      const phoneChannel = last.channel;
-      const receiver = deviceChannel;
-      const plain = random(SEAL_BYTES);
-      const sealed = cpuMs(() => Array.from({ length: SEAL_RUNS }, () => phoneChannel.seal(3, plain)), sealCpu);
-      cpuMs(() => {
-        for (const m of sealed) receiver.open(3, m);
-      }, openCpu);
-    }
+    if (i === WARMUP + RUNS - 1 && h.deviceChannel) sealAndOpen(h.phoneChannel, h.deviceChannel, sealCpu, openCpu);
   }
 
-  const phoneMs = phoneCpu.ms / RUNS;
-  const deviceMs = deviceCpu.ms / RUNS;
-  const results = {
+  const results = figures(phoneCpu.ms, deviceCpu.ms, pbkdfCpu.ms, wire, sealCpu.ms, openCpu.ms);
+  print(results);
+  console.log(JSON.stringify({ name: 'session', results }));
+  return { name: 'session', results, summary: summaryRows(results) };
+}
+
+/** The JSON figures from the CPU totals (ms over RUNS handshakes, or over SEAL_RUNS seals/opens). */
+function figures(
+  phoneTotalMs: number,
+  deviceTotalMs: number,
+  pbkdfTotalMs: number,
+  wire: { phoneToDevice: number; deviceToPhone: number; messages: number },
+  sealTotalMs: number,
+  openTotalMs: number,
+) {
+  const phoneMs = phoneTotalMs / RUNS;
+  const deviceMs = deviceTotalMs / RUNS;
+  return {
     runs: RUNS,
     pbkdf2Iterations: DEFAULT_PBKDF2_ITERATIONS,
     phoneCpuMsPerHandshake: round(phoneMs),
-    phonePbkdf2CpuMs: round(pbkdfCpu.ms / RUNS),
+    phonePbkdf2CpuMs: round(pbkdfTotalMs / RUNS),
     deviceCpuMsPerHandshake: round(deviceMs),
     phoneToDeviceRatio: round(phoneMs / deviceMs),
     handshakeMessages: wire.messages,
@@ -98,9 +126,14 @@ export async function run(): Promise<BenchReport> {
     wireBytesDeviceToPhone: wire.deviceToPhone,
     wireBytesPerHandshake: wire.phoneToDevice + wire.deviceToPhone,
     sealOverheadBytes: SEAL_OVERHEAD_BYTES,
-    sealCpuUsPer1KiB: round((sealCpu.ms * 1000) / SEAL_RUNS),
-    openCpuUsPer1KiB: round((openCpu.ms * 1000) / SEAL_RUNS),
+    sealCpuUsPer1KiB: round((sealTotalMs * 1000) / SEAL_RUNS),
+    openCpuUsPer1KiB: round((openTotalMs * 1000) / SEAL_RUNS),
   };
+}
+
+type SessionFigures = ReturnType<typeof figures>;
+
+function print(results: SessionFigures): void {
   console.log('session handshake (SPAKE2+ P-256, PBKDF2 %d iterations, %d runs)', DEFAULT_PBKDF2_ITERATIONS, RUNS);
   console.table({
     phone: {
@@ -118,8 +151,10 @@ export async function run(): Promise<BenchReport> {
     `phone/device CPU ratio ${results.phoneToDeviceRatio}; ${results.handshakeMessages} messages (${results.roundTrips} round trips), ${results.wireBytesPerHandshake} bytes per handshake; ` +
       `seal overhead ${SEAL_OVERHEAD_BYTES} bytes; seal ${results.sealCpuUsPer1KiB} us / open ${results.openCpuUsPer1KiB} us per 1 KiB message`,
   );
-  console.log(JSON.stringify({ name: 'session', results }));
-  const summary = [
+}
+
+function summaryRows(results: SessionFigures): SummaryRow[] {
+  return [
     {
       figure: `SPAKE2+ handshake, phone CPU (PBKDF2 ${DEFAULT_PBKDF2_ITERATIONS} iterations)`,
       value: `${results.phoneCpuMsPerHandshake.toFixed(1)} ms CPU`,
@@ -131,7 +166,6 @@ export async function run(): Promise<BenchReport> {
       value: `${results.sealCpuUsPer1KiB.toFixed(0)} / ${results.openCpuUsPer1KiB.toFixed(0)} µs CPU (+${SEAL_OVERHEAD_BYTES} B)`,
     },
   ];
-  return { name: 'session', results, summary };
 }
 
 function round(n: number): number {
