@@ -11,7 +11,6 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { IoTClient } from '@aws-sdk/client-iot';
 import { deviceStorage } from '../apps/device/config/device.js';
 import { readDeviceConfig } from '../apps/device/config/load.js';
 import { findDevice, NobleDeviceLink, poweredOn } from '../ble/central/index.js';
@@ -25,10 +24,9 @@ import { loadCentralConfig } from '../central/config/config.js';
 import type { CentralConfig } from '../central/config/config.js';
 import { provisionDevice } from '../central/engine/index.js';
 import type { ProvisionResult } from '../central/engine/index.js';
-import { DEVICE_POLICY_NAME, PROVISIONING_ROLE_NAME } from '../cloud/deploy/documents.js';
 import { startEmulator } from '../cloud/emulator/index.js';
 import type { RunningEmulator } from '../cloud/emulator/index.js';
-import { runSetup } from '../cloud/setup/setup.js';
+import { setUpCloud } from '../demo/cloud-setup.js';
 import { startDeviceProcess } from '../demo/device-process.js';
 import type { DeviceProcess } from '../demo/device-process.js';
 import { signInThroughPages } from '../demo/login.js';
@@ -154,19 +152,7 @@ async function prepare(
   airServer: AirServer,
   processes: DeviceProcess[],
 ): Promise<World> {
-  const admin = new IoTClient({
-    region: emulator.region,
-    endpoint: emulator.endpoints.iotControlPlane,
-    credentials: { accessKeyId: emulator.admin.accessKeyId, secretAccessKey: emulator.admin.secretAccessKey },
-  });
-  await runSetup(admin, {
-    region: emulator.region,
-    accountId: emulator.accountId,
-    policyName: DEVICE_POLICY_NAME,
-    templateName: emulator.provisioningTemplateName,
-    provisioningRoleArn: `arn:aws:iam::${emulator.accountId}:role/service-role/${PROVISIONING_ROLE_NAME}`,
-  });
-  admin.destroy();
+  await setUpCloud(emulator);
   const airSpec = airServer.specs[0]!;
   const config = loadCentralConfig(emulator.cloudJsonPath);
   const demo = emulator.demoUser!;

@@ -7,7 +7,6 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IoTClient } from '@aws-sdk/client-iot';
 import { MAX_ATT_MTU, MIN_ATT_MTU, startAir } from '../ble/index.js';
 import type { AirServer } from '../ble/index.js';
 import { Auth } from '../central/auth/auth.js';
@@ -17,10 +16,9 @@ import { loadCentralConfig } from '../central/config/config.js';
 import type { CentralConfig } from '../central/config/config.js';
 import { startEmulator } from '../cloud/emulator/index.js';
 import type { RunningEmulator } from '../cloud/emulator/index.js';
-import { runSetup } from '../cloud/setup/setup.js';
-import { DEVICE_POLICY_NAME, PROVISIONING_ROLE_NAME } from '../cloud/deploy/documents.js';
 import { makeSetupCode } from '../peripheral/setup-code/index.js';
 import { UsageError } from '../protocol/errors.js';
+import { setUpCloud } from './cloud-setup.js';
 import { startDeviceProcess } from './device-process.js';
 import type { DeviceProcess } from './device-process.js';
 import { signInThroughPages } from './login.js';
@@ -164,7 +162,7 @@ async function startCloud(say: Say, dir: string, cleanups: Cleanups, checkAbort:
     (e) => `up, OIDC at ${e.endpoints.oidcIssuer}`,
   );
   checkAbort();
-  await step(say, 'setting up the cloud (device policy + provisioning template)', () => setup(emulator));
+  await step(say, 'setting up the cloud (device policy + provisioning template)', () => setUpCloud(emulator));
   checkAbort();
   return emulator;
 }
@@ -285,23 +283,4 @@ async function signIn(
   const claimMs = Date.now() - t;
   say(`claim issued (${claimMs} ms)`);
   return { cloud, loginMs, claimMs };
-}
-
-async function setup(emulator: RunningEmulator): Promise<void> {
-  const admin = new IoTClient({
-    region: emulator.region,
-    endpoint: emulator.endpoints.iotControlPlane,
-    credentials: { accessKeyId: emulator.admin.accessKeyId, secretAccessKey: emulator.admin.secretAccessKey },
-  });
-  try {
-    await runSetup(admin, {
-      region: emulator.region,
-      accountId: emulator.accountId,
-      policyName: DEVICE_POLICY_NAME,
-      templateName: emulator.provisioningTemplateName,
-      provisioningRoleArn: `arn:aws:iam::${emulator.accountId}:role/service-role/${PROVISIONING_ROLE_NAME}`,
-    });
-  } finally {
-    admin.destroy();
-  }
 }
