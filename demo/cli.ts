@@ -2,6 +2,8 @@
  * `npm run demo [-- --devices N] [--transport ble|softap] [--json]`.
  * Exit codes: 0 ok, 1 the demo (or any device) failed, 2 usage, 130 interrupted.
  */
+// First: on a Node past its end of life, one line before any library warns (apps/node-support.ts).
+import '../apps/node-notice.js';
 import { parseArgs } from 'node:util';
 import { CliUsageError, parseCommandLine } from '../protocol/cli-usage.js';
 import { pathToFileURL } from 'node:url';

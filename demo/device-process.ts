@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { NODE_NOTICE_SHOWN } from '../apps/node-support.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DEVICE_CLI = join(REPO, 'apps', 'device', 'cli.ts');
@@ -59,7 +60,8 @@ export async function startDeviceProcess(
     {
       cwd: REPO,
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env },
+      // The demo printed the Node notice, if any (apps/node-support.ts): one run, one line.
+      env: { ...process.env, [NODE_NOTICE_SHOWN]: '1' },
     },
   );
   const stderrTail = keepTail(child);

@@ -9,6 +9,8 @@
  * Options: --config PATH (default device.json; missing = development defaults).
  * Exit codes: 0 ok, 1 failure (`error CODE: message` on stderr), 2 usage.
  */
+// First: on a Node past its end of life, one line before any library warns (apps/node-support.ts).
+import '../node-notice.js';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CliUsageError, parseCommandLine, isProvisioningError, ProvisioningError } from '../../protocol/index.js';
