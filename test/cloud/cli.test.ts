@@ -108,7 +108,7 @@ describe('npm run cloud / npm run setup', () => {
         '--json',
       ]);
       const exit = finished(cloud, TEST_TIMEOUT_MS);
-      let cloudJsonPath = '';
+      let cloudJsonPath: string;
       try {
         const printed = JSON.parse(await firstLine(cloud)) as { cloudJsonPath: string; admin: { accessKeyId: string } };
         cloudJsonPath = printed.cloudJsonPath;

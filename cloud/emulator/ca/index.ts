@@ -273,7 +273,7 @@ export async function parseCsr(csrPem: string): Promise<x509.Pkcs10CertificateRe
   } catch (err) {
     throw new CertificateRequestError('Invalid certificate signing request: not a PEM PKCS#10 request', { cause: err });
   }
-  let ok = false;
+  let ok: boolean;
   try {
     ok = await csr.verify();
   } catch (err) {

@@ -307,7 +307,7 @@ function inlinePolicyDocument(doc: Value, scope: Scope, at: string): string {
       ? JSON.stringify(doc)
       : (str(doc, scope, `${at}.Properties.PolicyDocument`) as string);
   if (literal || !scope.checking) {
-    let ok = false;
+    let ok: boolean;
     try {
       const parsedDoc = JSON.parse(text) as unknown;
       ok = isObj(parsedDoc) && parsedDoc.Statement !== undefined;
