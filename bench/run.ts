@@ -4,8 +4,8 @@
  * and one JSON line, and this runner collects the reports into bench/results/latest.json and the
  * headline figures into bench/results/latest.md (the table the top README shows). See bench/README.md.
  */
-// First: on a Node past its end of life, one line before any library warns (apps/node-support.ts).
-import '../apps/node-notice.js';
+// First: on a Node past its end of life, one line before any library warns (protocol/node-support.ts).
+import '../demo/node-notice.js';
 import { cpus, totalmem } from 'node:os';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';

@@ -3,8 +3,8 @@
  * provider, Cognito identity pool), prints its endpoints and writes cloud.json for the device and
  * the phone. `npm run cloud -- hash-password` turns a password on stdin into a users-file hash.
  */
-// First: on a Node past its end of life, one line before any library warns (apps/node-support.ts).
-import '../apps/node-notice.js';
+// First: on a Node past its end of life, one line before any library warns (protocol/node-support.ts).
+import './node-notice.js';
 import { parseArgs } from 'node:util';
 import { CliUsageError, parseCommandLine, reportUsageError } from '../protocol/cli-usage.js';
 import type { CliOutput } from '../protocol/cli-usage.js';

@@ -2,11 +2,11 @@
  * `npm run demo [-- --devices N] [--transport ble|softap] [--json]`.
  * Exit codes: 0 ok, 1 the demo (or any device) failed, 2 usage, 130 interrupted.
  */
-// First: on a Node past its end of life, one line before any library warns (apps/node-support.ts).
-import '../apps/node-notice.js';
+// First: on a Node past its end of life, one line before any library warns (protocol/node-support.ts).
+import './node-notice.js';
+import { isMainModule } from '../apps/device/main-module.js';
 import { parseArgs } from 'node:util';
 import { CliUsageError, parseCommandLine } from '../protocol/cli-usage.js';
-import { pathToFileURL } from 'node:url';
 import { step } from './progress.js';
 import type { DemoSummary, DemoTransport } from './run.js';
 
@@ -121,7 +121,8 @@ export async function main(
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+// Compared by real path: an installed program starts through npm's bin link (apps/device/main-module.ts).
+if (isMainModule(import.meta.url)) {
   // A closed terminal or pipe must not crash the demo before it has stopped what it started.
   process.stdout.on('error', () => undefined);
   process.stderr.on('error', () => undefined);

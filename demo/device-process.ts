@@ -6,14 +6,19 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { NODE_NOTICE_SHOWN } from '../apps/node-support.js';
+import { NODE_NOTICE_SHOWN } from '../protocol/node-support.js';
 
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
-const DEVICE_CLI = join(REPO, 'apps', 'device', 'cli.ts');
-const EXIT_WITH_PARENT = join(REPO, 'demo', 'exit-with-parent.ts');
+const HERE = fileURLToPath(import.meta.url);
+const REPO = join(dirname(HERE), '..');
+/** `.ts` when the demo runs from source under tsx, `.js` when it runs built (dist/): the device alike. */
+const EXT = extname(HERE);
+const DEVICE_CLI = join(REPO, 'apps', 'device', `cli${EXT}`);
+const EXIT_WITH_PARENT = join(REPO, 'demo', `exit-with-parent${EXT}`);
+/** From source the device needs tsx as well; built, it is plain JavaScript (no tsx on a Pi). */
+const LOADER = EXT === '.ts' ? ['--import', 'tsx'] : [];
 /** How long a device process may take to start advertising (tsx start-up on a busy machine), ms. */
 export const DEVICE_START_TIMEOUT_MS = 45_000;
 /** How long a device may take to stop after SIGTERM before it is killed, ms. */
@@ -56,11 +61,11 @@ export async function startDeviceProcess(
   writeFileSync(configPath, JSON.stringify(deviceConfig(spec, stateDir), null, 2), { mode: 0o600 });
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--import', EXIT_WITH_PARENT, DEVICE_CLI, 'start', '--config', configPath],
+    [...LOADER, '--import', EXIT_WITH_PARENT, DEVICE_CLI, 'start', '--config', configPath],
     {
       cwd: REPO,
       stdio: ['pipe', 'pipe', 'pipe'],
-      // The demo printed the Node notice, if any (apps/node-support.ts): one run, one line.
+      // The demo printed the Node notice, if any (protocol/node-support.ts): one run, one line.
       env: { ...process.env, [NODE_NOTICE_SHOWN]: '1' },
     },
   );

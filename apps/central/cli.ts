@@ -1,8 +1,8 @@
 /**
  * `central`: the phone, as a Node CLI (npm run central -- COMMAND). See central/README.md.
  */
-// First: on a Node past its end of life, one line before any library warns (apps/node-support.ts).
-import '../node-notice.js';
+// First: on a Node past its end of life, one line before any library warns (protocol/node-support.ts).
+import './node-notice.js';
 import { openBrowser } from '../../central/auth/index.js';
 import { runCli } from './cli/index.js';
 

@@ -9,9 +9,9 @@
  * Options: --config PATH (default device.json; missing = development defaults).
  * Exit codes: 0 ok, 1 failure (`error CODE: message` on stderr), 2 usage.
  */
-// First: on a Node past its end of life, one line before any library warns (apps/node-support.ts).
-import '../node-notice.js';
-import { pathToFileURL } from 'node:url';
+// First: on a Node past its end of life, one line before any library warns (protocol/node-support.ts).
+import './node-notice.js';
+import { isMainModule } from './main-module.js';
 import { parseArgs } from 'node:util';
 import { CliUsageError, parseCommandLine, isProvisioningError, ProvisioningError } from '../../protocol/index.js';
 import {
@@ -185,7 +185,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+// Compared by real path: an installed program starts through npm's bin link (apps/device/main-module.ts).
+if (isMainModule(import.meta.url)) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err: unknown) => {

@@ -14,8 +14,8 @@
  *   -h, --help
  * Exit codes: 0 ok, 1 failure, 2 usage.
  */
-// First: on a Node past its end of life, one line before any library warns (apps/node-support.ts).
-import '../../apps/node-notice.js';
+// First: on a Node past its end of life, one line before any library warns (protocol/node-support.ts).
+import './node-notice.js';
 import { parseArgs } from 'node:util';
 import { CliUsageError, parseCommandLine } from '../../protocol/index.js';
 import type { CliOutput } from '../../protocol/index.js';

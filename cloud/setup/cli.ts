@@ -4,8 +4,8 @@
  * authenticated role need. Against the running emulator by default (reads cloud.json), against a
  * real account with `--real` (the default AWS credential chain).
  */
-// First: on a Node past its end of life, one line before any library warns (apps/node-support.ts).
-import '../../apps/node-notice.js';
+// First: on a Node past its end of life, one line before any library warns (protocol/node-support.ts).
+import '../node-notice.js';
 import { parseArgs } from 'node:util';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';

@@ -8,6 +8,7 @@
  * printed command instead, and the rest goes on.
  */
 import { createHash } from 'node:crypto';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateRoleCommand, GetRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import type { IAMClient } from '@aws-sdk/client-iam';
@@ -77,7 +78,8 @@ const isAccessDenied = (err: unknown): boolean =>
 
 /** The hook and the AWS SDK it uses, as one CommonJS file `index.js` in a stored zip. */
 export async function packageHook(): Promise<Buffer> {
-  const entry = fileURLToPath(new URL('../hook/pre-provisioning.ts', import.meta.url));
+  // TypeScript beside this file in the source tree, JavaScript in the build (dist/).
+  const entry = fileURLToPath(new URL(`../hook/pre-provisioning${extname(import.meta.url)}`, import.meta.url));
   const out = await build({
     entryPoints: [entry],
     bundle: true,

@@ -5,6 +5,7 @@
  * result to `startSoftApServer({ page })`; nothing is written to disk.
  */
 import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { Plugin } from 'esbuild';
@@ -21,6 +22,8 @@ export type { PageAssets, PageFile } from '../server/index.js';
 export const PAGE_TARGETS = ['es2020', 'chrome80', 'edge80', 'firefox78', 'safari15'];
 
 const PAGE_DIR = fileURLToPath(new URL('./page/', import.meta.url));
+/** The page's entry is TypeScript beside this file in the source tree, JavaScript in the build (dist/). */
+const PAGE_ENTRY = `main${extname(fileURLToPath(import.meta.url))}`;
 
 /** Where each page file comes from (the script is the bundle). */
 const SCRIPT_PATH = '/assets/app.js';
@@ -50,7 +53,7 @@ const cborNoEval: Plugin = {
 /** Builds the page (about a quarter of a second on a laptop core; see softap-fallback/README.md). */
 export async function buildPage(): Promise<PageAssets> {
   const result = await build({
-    entryPoints: [`${PAGE_DIR}main.ts`],
+    entryPoints: [`${PAGE_DIR}${PAGE_ENTRY}`],
     bundle: true,
     write: false,
     minify: true,

@@ -113,7 +113,7 @@ describe.concurrent('command-line conventions', () => {
       async () => {
         const { code, stdout, stderr } = await run(program, [...sub, '--no-such-flag']);
         expect(code, stderr).toBe(2);
-        // On a Node past its end of life the one-line notice comes first (apps/node-support.ts);
+        // On a Node past its end of life the one-line notice comes first (protocol/node-support.ts);
         // the program's own report is its last two lines.
         const lines = stderr.trimEnd().split('\n').slice(-2);
         expect(stderr.match(/no-such-flag/g), stderr).toHaveLength(1);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { NODE_NOTICE_SHOWN, nodeSupportNotice } from '../../apps/node-support.js';
+import { NODE_NOTICE_SHOWN, nodeSupportNotice } from '../../protocol/node-support.js';
 import { main } from '../../demo/cli.js';
 import type { DemoSummary } from '../../demo/run.js';
 
@@ -46,7 +46,7 @@ interface Run {
 
 /** `npm run demo -- ARGS` as a child process; `interruptOn` sends SIGINT once stderr shows it. */
 async function spawnDemo(args: string[], interruptOn?: string): Promise<Run> {
-  // As from a shell: without what this worker's own import of demo/cli.ts set (apps/node-notice.ts).
+  // As from a shell: without what this worker's own import of demo/cli.ts set (demo/node-notice.ts).
   const env = { ...process.env };
   delete env[NODE_NOTICE_SHOWN];
   delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
@@ -106,7 +106,7 @@ describe('npm run demo', () => {
     expect(summary.bleAirTimeMs).toBeGreaterThan(0);
     expect(stderr).toContain('logging in as the demo user');
     // No runtime warning: none on a supported Node; on one past its end of life only the notice,
-    // first, standing for oidc-provider's and the AWS SDK's (apps/node-support.ts).
+    // first, standing for oidc-provider's and the AWS SDK's (protocol/node-support.ts).
     const lines = stderr.split('\n');
     const notice = nodeSupportNotice(process.version);
     if (notice !== undefined) expect(lines.shift()).toBe(notice);

@@ -1,7 +1,8 @@
 /**
  * The README's commands stay runnable: every `npm run X` names a script whose program exists, every
- * flag and subcommand given after `--` is one that program declares (in its parseArgs options or its
- * usage text), and every file a command names exists. Read statically: no program is started.
+ * `npx tp-NAME` a package.json bin built from a program that exists, every flag and subcommand given
+ * (after `--` for npm run) is one that program declares (in its parseArgs options or its usage text),
+ * and every file a command names exists. Read statically: no program is started.
  */
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -9,13 +10,15 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> })
-  .scripts;
+const { scripts, bin } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  scripts: Record<string, string>;
+  bin: Record<string, string>;
+};
 
-/** Commands in ```sh blocks and in inline code that starts with `npm run`, without comments. */
+/** Commands in ```sh blocks and in inline code that starts with `npm run` or `npx tp-`, without comments. */
 function readmeCommands(markdown: string): string[] {
   const fenced = [...markdown.matchAll(/^```sh\n([\s\S]*?)^```/gm)].flatMap((m) => m[1]!.split('\n'));
-  const inline = [...markdown.matchAll(/`(npm run [^`]+)`/g)].map((m) => m[1]!);
+  const inline = [...markdown.matchAll(/`((?:npm run|npx tp-)[^`]+)`/g)].map((m) => m[1]!);
   return [...fenced, ...inline]
     .map((l) => l.replace(/\s+#.*$/, '').trim())
     .filter((l) => l !== '' && !l.startsWith('#'));
@@ -26,9 +29,8 @@ function words(line: string): string[] {
   return [...line.matchAll(/'[^']*'|"[^"]*"|\S+/g)].map((m) => m[0]);
 }
 
-/** The source of a script's program: its entry file and the non-test .ts files of its folder tree. */
-function programSource(script: string): { entry: string; text: string } {
-  const entry = /\btsx\s+(\S+\.ts)/.exec(scripts[script] ?? '')?.[1];
+/** The source of a program (its entry file) and the non-test .ts files of its folder tree. */
+function programSource(entry: string | undefined): { entry: string; text: string } {
   if (!entry) return { entry: '', text: '' };
   const dir = dirname(join(ROOT, entry));
   const files: string[] = [];
@@ -51,6 +53,7 @@ function declares(text: string, word: string): boolean {
 /** What is wrong with one command (empty when nothing). */
 function problems(line: string): string[] {
   const w = words(line);
+  if (w[0] === 'npx' && w[1]?.startsWith('tp-')) return binProblems(w[1], w.slice(2));
   if (w[0] !== 'npm') return [];
   if (w[1] === 'install' || w[1] === 'test') return [];
   if (w[1] !== 'run') return [`npm ${w[1]}: only install, test and run are documented`];
@@ -59,15 +62,30 @@ function problems(line: string): string[] {
   if (!(script in scripts)) return [`npm run ${script}: no such script in package.json`];
   const dash = rest.indexOf('--');
   const args = dash < 0 ? [] : rest.slice(dash + 1);
-  const { entry, text } = programSource(script);
+  const entry = /\btsx\s+(\S+\.ts)/.exec(scripts[script] ?? '')?.[1];
+  return argumentProblems(`npm run ${script}`, entry, args, script === 'bench');
+}
+
+/** `npx NAME ARGS`: NAME is a package.json bin, built from a source file that exists. */
+function binProblems(name: string, args: string[]): string[] {
+  const target = bin[name];
+  if (target === undefined) return [`npx ${name}: no such bin in package.json`];
+  // dist/X.js is built from X.ts (apps/build.mjs).
+  const entry = /^dist\/(.+)\.js$/.exec(target)?.[1];
+  if (entry === undefined) return [`npx ${name}: its bin ${target} is not a build of a source file`];
+  return argumentProblems(`npx ${name}`, `${entry}.ts`, args, false);
+}
+
+function argumentProblems(command: string, file: string | undefined, args: string[], free: boolean): string[] {
+  const { entry, text } = programSource(file);
   if (!entry) return [];
-  if (!existsSync(join(ROOT, entry))) return [`npm run ${script}: its program ${entry} does not exist`];
+  if (!existsSync(join(ROOT, entry))) return [`${command}: its program ${entry} does not exist`];
   const out: string[] = [];
-  const sub = args[0] !== undefined && !args[0].startsWith('-') && script !== 'bench' ? args[0] : undefined;
-  if (sub && !declares(text, sub)) out.push(`npm run ${script}: ${entry} knows no subcommand ${sub}`);
+  const sub = args[0] !== undefined && !args[0].startsWith('-') && !free ? args[0] : undefined;
+  if (sub && !declares(text, sub)) out.push(`${command}: ${entry} knows no subcommand ${sub}`);
   for (const a of args.filter((x) => x.startsWith('--'))) {
     const name = a.slice(2).split('=')[0]!;
-    if (!declares(text, name)) out.push(`npm run ${script}: ${entry} declares no flag --${name}`);
+    if (!declares(text, name)) out.push(`${command}: ${entry} declares no flag --${name}`);
   }
   return out;
 }
@@ -76,8 +94,8 @@ describe('README.md commands', () => {
   const commands = readmeCommands(readFileSync(join(ROOT, 'README.md'), 'utf8'));
 
   it("are found (the reader below sees the README's blocks)", () => {
-    expect(commands).toEqual(expect.arrayContaining(['npm install', 'npm test', 'npm run demo']));
-    expect(commands.filter((c) => c.startsWith('npm run central')).length).toBeGreaterThan(2);
+    expect(commands).toEqual(expect.arrayContaining(['npm install', 'npm test', 'npx tp-demo']));
+    expect(commands.filter((c) => c.startsWith('npx tp-central')).length).toBeGreaterThan(2);
   });
 
   it('name scripts that exist, with flags and subcommands their programs declare', () => {
@@ -91,6 +109,11 @@ describe('README.md commands', () => {
     ]);
     expect(problems('npm run demo -- --no-such-flag')).toEqual([
       'npm run demo: demo/cli.ts declares no flag --no-such-flag',
+    ]);
+    expect(problems('npx tp-nosuch')).toEqual(['npx tp-nosuch: no such bin in package.json']);
+    expect(problems('npx tp-device frobnicate --no-such-flag')).toEqual([
+      'npx tp-device: apps/device/cli.ts knows no subcommand frobnicate',
+      'npx tp-device: apps/device/cli.ts declares no flag --no-such-flag',
     ]);
   });
 });

@@ -7,13 +7,9 @@ const OIDC = 'oidc-provider WARNING: Unsupported runtime. Use Node.js v22.x LTS,
 function host(version: string, env: Record<string, string | undefined> = {}) {
   const warned: unknown[][] = [];
   const written: string[] = [];
-  const h: NodeSupportHost = {
-    version,
-    env,
-    console: { warn: (...args: unknown[]) => void warned.push(args) },
-    writeStderr: (t) => void written.push(t),
-  };
-  return { h, warned, written };
+  const h: NodeSupportHost = { version, env, stderr: { write: (t) => written.push(t) } };
+  const console = { warn: (...args: unknown[]) => void warned.push(args) };
+  return { h, console, warned, written };
 }
 
 describe('node support notice', () => {
@@ -30,31 +26,31 @@ describe('node support notice', () => {
   });
 
   it('on a supported Node changes nothing', () => {
-    const { h, written } = host('v24.22.3');
-    const warn = h.console.warn;
-    expect(foldNodeWarnings(h)).toBe(false);
+    const { h, console, written } = host('v24.22.3');
+    const warn = console.warn;
+    expect(foldNodeWarnings(h, console)).toBe(false);
     expect(written).toEqual([]);
-    expect(h.console.warn).toBe(warn);
+    expect(console.warn).toBe(warn);
     expect(h.env).toEqual({});
   });
 
   it("on 20: prints the notice, turns off the AWS SDK's warning, replaces oidc-provider's line once", () => {
-    const { h, warned, written } = host('v20.20.2');
-    expect(foldNodeWarnings(h)).toBe(true);
+    const { h, console, warned, written } = host('v20.20.2');
+    expect(foldNodeWarnings(h, console)).toBe(true);
     expect(written).toEqual([`${nodeSupportNotice('v20.20.2')}\n`]);
     expect(h.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED).toBe('true');
-    h.console.warn('something else', 1);
+    console.warn('something else', 1);
     // The red variant oidc-provider prints on a terminal.
-    h.console.warn(`\x1b[31;1m${OIDC}\x1b[0m`);
-    h.console.warn(OIDC);
+    console.warn(`\x1b[31;1m${OIDC}\x1b[0m`);
+    console.warn(OIDC);
     expect(warned).toEqual([['something else', 1], [OIDC]]);
   });
 
   it('a child of a program that printed it does not print it again, and still folds', () => {
-    const { h, warned, written } = host('v20.20.2', { [NODE_NOTICE_SHOWN]: '1' });
-    expect(foldNodeWarnings(h)).toBe(true);
+    const { h, console, warned, written } = host('v20.20.2', { [NODE_NOTICE_SHOWN]: '1' });
+    expect(foldNodeWarnings(h, console)).toBe(true);
     expect(written).toEqual([]);
-    h.console.warn(OIDC);
+    console.warn(OIDC);
     expect(warned).toEqual([]);
     expect(h.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED).toBe('true');
   });
