@@ -75,95 +75,132 @@ export async function provisionDevice(job: ProvisionJob, options: ProvisionOptio
   const timers = options.timers ?? systemTimers;
   const hooks = options.hooks ?? {};
   const maxAttempts = options.maxAttempts ?? MAX_LINK_ATTEMPTS;
-  const phasesMs: Partial<Record<Phase, number>> = {};
+  const phases = new PhaseTimes(now);
   let bytesSent = 0;
-  let phase: Phase = 'connect';
-  let phaseStart = now();
-  let attempt = 0;
-  let session: DeviceSession | undefined;
-  const account = (): void => {
-    phasesMs[phase] = (phasesMs[phase] ?? 0) + (now() - phaseStart);
-    phaseStart = now();
-  };
-  const enter = (next: Phase): void => {
-    account();
-    phase = next;
-    phaseStart = now();
-    hooks.onPhase?.(next, attempt, session?.bytesSent ?? 0);
-  };
 
-  for (attempt = 1; ; attempt++) {
-    phase = 'connect';
-    phaseStart = now();
-    session = undefined;
+  for (let attempt = 1; ; attempt++) {
+    phases.restart();
     hooks.onPhase?.('connect', attempt, 0);
     let link: DeviceLink | undefined;
+    let session: DeviceSession | undefined;
     try {
       link = await options.connect();
-      session = new DeviceSession(link, { now, random: options.random, timers });
-      if (hooks.onStatus) session.onStatus = hooks.onStatus;
-      const info = await session.readInfo();
-      if (info.deviceId !== job.deviceId)
-        throw new ProvisioningError('DEVICE_NOT_FOUND', {
-          detail: `connected to ${info.deviceId}, not ${job.deviceId}`,
-        });
-      enter('session');
-      await session.handshake(job.setupCode, job.deviceId);
-      const first = await session.status(() => true, 0);
-      // Another phone (or the SoftAP page) holds the device's job: its state is not ours to follow.
-      if (first.error === 'DEVICE_BUSY') throw statusError(first);
-      let final: StatusMessage;
-      if (first.state === 'provisioned' || IN_PROGRESS_STATES.includes(first.state)) {
-        // Reconnected to a job that was already committed: follow it.
-        enter('provision');
-        final = await session.status((s) => s.state === 'provisioned' || s.state === 'failed', 0, PROVISION_TIMEOUT_MS);
-      } else {
-        if (job.scan) {
-          enter('scan');
-          hooks.onScan?.((await session.scan()).networks);
-        }
-        enter('transfer');
-        // Each is answered by a status: accepted, or rejected with err (PROTOCOL.md §5.7), within ACK_TIMEOUT_MS.
-        await session.sendAcknowledged({
-          type: 'wifi',
-          ssid: new TextEncoder().encode(job.wifi.ssid),
-          ...(job.wifi.passphrase !== undefined ? { passphrase: job.wifi.passphrase } : {}),
-          ...(job.wifi.hidden ? { hidden: true } : {}),
-        });
-        // Fetched right before sending: the source replaces a claim about to expire.
-        await session.sendAcknowledged(await job.claim());
-        const from = session.statuses.length;
-        await session.send('control', { type: 'control', command: 'commit' });
-        enter('provision');
-        final = await session.status(
-          (s) =>
-            s.state === 'provisioned' ||
-            s.state === 'failed' ||
-            (s.error !== undefined && !IN_PROGRESS_STATES.includes(s.state)),
-          from,
-          PROVISION_TIMEOUT_MS,
-        );
-      }
-      account();
+      const opened = new DeviceSession(link, { now, random: options.random, timers });
+      session = opened;
+      if (hooks.onStatus) opened.onStatus = hooks.onStatus;
+      const enter = (next: Phase): void => {
+        phases.enter(next);
+        hooks.onPhase?.(next, attempt, opened.bytesSent);
+      };
+      const final = await runAttempt(job, opened, enter, hooks);
+      phases.account();
       if (final.state !== 'provisioned' || !final.result) throw statusError(final);
-      bytesSent += session.bytesSent;
+      bytesSent += opened.bytesSent;
       await link.close().catch(() => undefined);
       return {
         deviceId: job.deviceId,
         thingName: final.result.thingName,
         certificateId: final.result.certificateId,
-        phasesMs,
+        phasesMs: phases.ms,
         bytesSent,
         attempts: attempt,
         attPayload: link.attPayload,
       };
     } catch (err) {
       bytesSent += session?.bytesSent ?? 0;
-      account();
+      phases.account();
       await link?.close().catch(() => undefined);
       if (!retriable(err) || attempt >= maxAttempts) throw err;
       hooks.onRetry?.(attempt, err as ProvisioningError);
       await delay(RECONNECT_DELAY_MS, timers);
     }
   }
+}
+
+/** Time spent in each phase, over all attempts. */
+class PhaseTimes {
+  readonly ms: Partial<Record<Phase, number>> = {};
+  private phase: Phase = 'connect';
+  private start: number;
+
+  constructor(private readonly now: () => number) {
+    this.start = now();
+  }
+
+  /** A new attempt: back to `connect`. */
+  restart(): void {
+    this.phase = 'connect';
+    this.start = this.now();
+  }
+
+  /** Adds the time since the phase (or the last account) started to the phase. */
+  account(): void {
+    this.ms[this.phase] = (this.ms[this.phase] ?? 0) + (this.now() - this.start);
+    this.start = this.now();
+  }
+
+  enter(next: Phase): void {
+    this.account();
+    this.phase = next;
+    this.start = this.now();
+  }
+}
+
+/** One attempt over an open link: the right device, a session, then a new job or the one running. */
+async function runAttempt(
+  job: ProvisionJob,
+  session: DeviceSession,
+  enter: (phase: Phase) => void,
+  hooks: ProvisionHooks,
+): Promise<StatusMessage> {
+  const info = await session.readInfo();
+  if (info.deviceId !== job.deviceId)
+    throw new ProvisioningError('DEVICE_NOT_FOUND', {
+      detail: `connected to ${info.deviceId}, not ${job.deviceId}`,
+    });
+  enter('session');
+  await session.handshake(job.setupCode, job.deviceId);
+  const first = await session.status(() => true, 0);
+  // Another phone (or the SoftAP page) holds the device's job: its state is not ours to follow.
+  if (first.error === 'DEVICE_BUSY') throw statusError(first);
+  if (first.state === 'provisioned' || IN_PROGRESS_STATES.includes(first.state)) {
+    // Reconnected to a job that was already committed: follow it.
+    enter('provision');
+    return session.status((s) => s.state === 'provisioned' || s.state === 'failed', 0, PROVISION_TIMEOUT_MS);
+  }
+  return runJob(job, session, enter, hooks);
+}
+
+/** A new job: (scan), Wi-Fi, claim, commit; then its status to the end. */
+async function runJob(
+  job: ProvisionJob,
+  session: DeviceSession,
+  enter: (phase: Phase) => void,
+  hooks: ProvisionHooks,
+): Promise<StatusMessage> {
+  if (job.scan) {
+    enter('scan');
+    hooks.onScan?.((await session.scan()).networks);
+  }
+  enter('transfer');
+  // Each is answered by a status: accepted, or rejected with err (PROTOCOL.md §5.7), within ACK_TIMEOUT_MS.
+  await session.sendAcknowledged({
+    type: 'wifi',
+    ssid: new TextEncoder().encode(job.wifi.ssid),
+    ...(job.wifi.passphrase !== undefined ? { passphrase: job.wifi.passphrase } : {}),
+    ...(job.wifi.hidden ? { hidden: true } : {}),
+  });
+  // Fetched right before sending: the source replaces a claim about to expire.
+  await session.sendAcknowledged(await job.claim());
+  const from = session.statuses.length;
+  await session.send('control', { type: 'control', command: 'commit' });
+  enter('provision');
+  return session.status(
+    (s) =>
+      s.state === 'provisioned' ||
+      s.state === 'failed' ||
+      (s.error !== undefined && !IN_PROGRESS_STATES.includes(s.state)),
+    from,
+    PROVISION_TIMEOUT_MS,
+  );
 }
