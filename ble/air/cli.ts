@@ -19,7 +19,6 @@ import './node-notice.js';
 import { parseArgs } from 'node:util';
 import { CliUsageError, parseCommandLine } from '../../protocol/index.js';
 import type { CliOutput } from '../../protocol/index.js';
-import type { Phy } from './link-timing.js';
 import { startAir } from './server.js';
 import type { AirServerOptions } from './server.js';
 import { defaultAirSocket } from './socket-path.js';
@@ -77,7 +76,7 @@ export function airOptions(argv: readonly string[]): { options: AirServerOptions
   if (speed !== undefined) options.speed = speed;
   const interval = positiveNumber(values.interval, '--interval');
   if (interval !== undefined) options.connectionIntervalMs = interval;
-  if (values.phy !== undefined) options.phy = values.phy as Phy;
+  if (values.phy !== undefined) options.phy = values.phy;
   if (values['data-length'] !== undefined) {
     const n = Number(values['data-length']);
     if (!Number.isInteger(n) || n < 27 || n > 251)

@@ -60,7 +60,7 @@ export class NobleDeviceLink implements DeviceLink {
         chars,
         Math.min(MAX_ATT_PAYLOAD, Math.max(MIN_ATT_PAYLOAD, mtu - 3)),
       );
-      for (const n of NOTIFIED) await chars[n]!.subscribeAsync();
+      for (const n of NOTIFIED) await link.char(n).subscribeAsync();
       return link;
     };
     try {

@@ -40,13 +40,15 @@ export function foundDevice(p: Peripheral): FoundDevice | undefined {
   const listed = (adv.serviceUuids ?? []).includes(SERVICE) || (adv.serviceData ?? []).some((d) => d.uuid === SERVICE);
   if (!listed) return undefined;
   const data = (adv.serviceData ?? []).find((d) => d.uuid === SERVICE)?.data;
-  const state = data && data.length >= 2 ? stateFromCode(data[0]!) : undefined;
+  // Our service data starts with the state code and the version/flags byte; shorter data has neither.
+  const [code, flags] = data && data.length >= 2 ? data : [];
+  const state = code !== undefined ? stateFromCode(code) : undefined;
   return {
     name: adv.localName ?? '',
     address: p.address,
     rssi: p.rssi,
     ...(state !== undefined ? { state } : {}),
-    busy: data !== undefined && data.length >= 2 && (data[1]! & ADV_FLAG_SESSION_ACTIVE) !== 0,
+    busy: flags !== undefined && (flags & ADV_FLAG_SESSION_ACTIVE) !== 0,
     ...(data && data.length >= 2 + ADV_ID_TAG_BYTES
       ? { idTag: new Uint8Array(data.subarray(2, 2 + ADV_ID_TAG_BYTES)) }
       : {}),

@@ -153,8 +153,8 @@ export class ProvisioningGattServer {
       }
       if (name !== 'info' && properties.includes('notify')) {
         o['onSubscribe'] = (_max: number, update: (b: Buffer) => void) =>
-          this.connection?.subscribe(name as FramedName, (f) => update(Buffer.from(f)));
-        o['onUnsubscribe'] = () => this.connection?.unsubscribe(name as FramedName);
+          this.connection?.subscribe(name, (f) => update(Buffer.from(f)));
+        o['onUnsubscribe'] = () => this.connection?.unsubscribe(name);
       }
       if (properties.includes('write')) {
         o['onWriteRequest'] = (data: Buffer, offset: number, _withoutResponse: boolean, cb: WriteCallback) => {

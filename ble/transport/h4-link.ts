@@ -113,5 +113,5 @@ function openSerial(path: string, baud: number, flowControl: boolean, h: PacketL
     queueMicrotask(() => h.onClose(err as Error));
     return { send: () => undefined, close: () => undefined };
   }
-  return openStream(new ReadStream(fd) as unknown as Socket, h, false);
+  return openStream(new ReadStream(fd), h, false);
 }

@@ -47,7 +47,7 @@ describe('serial transport', () => {
     const port = server.specs[0]!.split(':').pop()!;
     const relay = spawn('python3', ['-c', RELAY, port], { stdio: ['pipe', 'pipe', 'inherit'] });
     try {
-      const [path] = (await once(createInterface({ input: relay.stdout! }), 'line')) as [string];
+      const [path] = (await once(createInterface({ input: relay.stdout }), 'line')) as [string];
       const socket = new H4HciSocket(parseTransport(`serial:${path},1000000`), () => {
         throw new Error('no in-process air here');
       });
@@ -61,7 +61,7 @@ describe('serial transport', () => {
       expect(server.air.addresses).toEqual([addressToString(data[0]!.subarray(7, 13))]);
       socket.close();
     } finally {
-      relay.stdin!.end();
+      relay.stdin.end();
       if (relay.exitCode === null) await once(relay, 'exit');
     }
   });
