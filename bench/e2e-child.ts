@@ -138,7 +138,10 @@ async function main(): Promise<void> {
     }
     process.stdout.write(JSON.stringify(figures) + '\n');
   } finally {
-    for (const p of processes) await p.stop().catch(() => undefined);
+    for (const p of processes)
+      await p
+        .stop()
+        .catch((err: unknown) => console.error(`e2e: could not stop the device process ${p.deviceId}: ${String(err)}`));
     await airServer.close();
     await emulator.close();
     rmSync(dir, { recursive: true, force: true });

@@ -29,11 +29,13 @@ const CHILD = join(here, 'e2e-child.ts');
 // ---------------- the report ----------------
 
 export async function run(): Promise<BenchReport> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', CHILD], {
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', CHILD], {
     cwd: root,
     env: { ...process.env, E2E_BENCH_CHILD: '1' },
     maxBuffer: 16 << 20,
   });
+  // The child's own warnings (a device process that would not stop); the rest of its stderr is Node's.
+  for (const line of stderr.split('\n')) if (line.startsWith('e2e: ')) console.error(line);
   const figures = JSON.parse(stdout.trim().split('\n').pop() ?? '[]') as E2eFigures[];
   const phases: [string, (f: E2eFigures) => string][] = [
     ['connect+session (wall ms / sim ms)', (f) => `${f.wallMs.connectSession} / ${f.sim.connectSessionMs}`],

@@ -60,6 +60,11 @@ export async function runPubSub(
     await all;
     return { topic, received, firstMessageMs };
   } finally {
-    await client.endAsync().catch(() => undefined);
+    // A failed close is reported, not swallowed; the run's own result (or error) still stands.
+    await client
+      .endAsync()
+      .catch((err: unknown) =>
+        console.error(`pubsub: closing the MQTT client of ${creds.thingName} failed: ${String(err)}`),
+      );
   }
 }

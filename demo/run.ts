@@ -18,6 +18,7 @@ import { startEmulator } from '../cloud/emulator/index.js';
 import type { RunningEmulator } from '../cloud/emulator/index.js';
 import { makeSetupCode } from '../peripheral/setup-code/index.js';
 import { UsageError } from '../protocol/errors.js';
+import { Cleanups } from './cleanups.js';
 import { setUpCloud } from './cloud-setup.js';
 import { startDeviceProcess } from './device-process.js';
 import type { DeviceProcess } from './device-process.js';
@@ -46,38 +47,14 @@ export interface DemoOptions {
   transport?: DemoTransport;
 }
 
-type Cleanup = () => Promise<void> | void;
-
-/** What the demo started, stopped in reverse; anything started after the stop is stopped at once. */
-class Cleanups {
-  private readonly list: Cleanup[] = [];
-  private stopped = false;
-
-  add(c: Cleanup): void {
-    if (this.stopped)
-      void Promise.resolve()
-        .then(c)
-        .catch(() => undefined);
-    else this.list.push(c);
-  }
-
-  async stopAll(): Promise<void> {
-    this.stopped = true;
-    for (const c of this.list.splice(0).reverse()) {
-      try {
-        await c();
-      } catch {
-        /* keep stopping the rest */
-      }
-    }
-  }
-}
-
 /** Runs the demo; resolves with the summary or rejects, after stopping everything it started. */
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
-  const cleanups = new Cleanups();
+  // Failed cleanups are reported even when no progress is wanted: something may be left running.
+  const cleanups = new Cleanups(options.progress ?? ((line) => console.error(line)));
   const work = demo(options, cleanups);
-  // On abort, stop everything now rather than after the step in flight (which then fails quietly).
+  // On abort, stop everything now rather than after the step in flight. That step then fails because
+  // its parts were stopped under it: the expected end of an interrupted run, so its rejection is
+  // handled here and not reported (without an abort, the race below hands it to the caller).
   work.catch(() => undefined);
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_resolve, reject) => {
@@ -85,6 +62,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     if (options.signal?.aborted) onAbort();
     else options.signal?.addEventListener('abort', onAbort, { once: true });
   });
+  // Rejects only on abort; when the abort comes after the race is settled nobody awaits it any more,
+  // and an interrupted run is not a failure to report.
   aborted.catch(() => undefined);
   try {
     return await Promise.race([work, aborted]);
@@ -115,7 +94,7 @@ async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSumma
     if (options.signal?.aborted) throw new Error('interrupted');
   };
   const dir = mkdtempSync(join(tmpdir(), 'demo-'));
-  cleanups.add(() => rmSync(dir, { recursive: true, force: true }));
+  cleanups.add(`the temp dir ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
   const emulator = await startCloud(say, dir, cleanups, checkAbort);
 
   const transport = options.transport ?? 'ble';
@@ -156,7 +135,7 @@ async function startCloud(say: Say, dir: string, cleanups: Cleanups, checkAbort:
     'starting the cloud emulator (temp data dir)',
     async () => {
       const e = await startEmulator({ dataDir: join(dir, 'cloud') });
-      cleanups.add(() => e.close());
+      cleanups.add('the cloud emulator', () => e.close());
       return e;
     },
     (e) => `up, OIDC at ${e.endpoints.oidcIssuer}`,
@@ -173,7 +152,7 @@ function startBleAir(say: Say, cleanups: Cleanups): Promise<AirServer> {
     'starting the virtual BLE air',
     async () => {
       const a = await startAir({ tcp: { port: 0 } });
-      cleanups.add(() => a.close());
+      cleanups.add('the air server', () => a.close());
       return a;
     },
     (a) => `on ${a.specs[0]!}`,
@@ -252,7 +231,7 @@ async function startDevice(
     },
     (p) => {
       spawned(p);
-      cleanups.add(() => p.stop());
+      cleanups.add(`device process ${deviceId}`, () => p.stop());
       say(`[${deviceId}] device process started (pid ${p.child.pid ?? '?'}), waiting for it to be ready…`);
     },
   );
