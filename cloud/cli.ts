@@ -6,14 +6,12 @@
 // First: on a Node past its end of life, one line before any library warns (protocol/node-support.ts).
 import './node-notice.js';
 import { parseArgs } from 'node:util';
-import { CliUsageError, parseCommandLine, reportUsageError } from '../protocol/cli-usage.js';
-import type { CliOutput } from '../protocol/cli-usage.js';
-import { isProvisioningError } from '../protocol/errors.js';
+import { CliUsageError, parseCommandLine, reportUsageError, isProvisioningError } from '../protocol/index.js';
+import type { CliOutput } from '../protocol/index.js';
 import { startEmulator, EmulatorStartError } from './emulator/index.js';
 import type { EmulatorPorts, RunningEmulator } from './emulator/index.js';
-import { loadConfigFile } from './emulator/config/load.js';
-import { defaultConfig } from './emulator/config/schema.js';
-import { hashPassword } from './emulator/identity/passwords.js';
+import { loadConfigFile, defaultConfig } from './emulator/config/index.js';
+import { hashPassword } from './emulator/identity/index.js';
 
 export const DEFAULT_DATA_DIR = '.data/cloud';
 /** Fixed default ports so that cloud.json, bookmarks and the issuer (and its tokens) stay valid across restarts. */

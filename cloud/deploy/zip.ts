@@ -4,7 +4,7 @@
  * `ZipFile`. Enough for one bundled handler; Lambda's limit (50 MB zipped upload) is checked first.
  * Setup writes the package, the emulator's Lambda reads it back: one format, here between them.
  */
-import { crc32 } from '../../protocol/crc32.js';
+import { crc32 } from '../../protocol/index.js';
 
 /** AWS Lambda: a direct upload is at most 50 MB (zipped). */
 export const MAX_LAMBDA_ZIP_BYTES = 50 * 1024 * 1024;

@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { AwsCredentialRecord, PolicyDocument } from './contracts.js';
-import { writeFileAtomic } from './config/atomic-file.js';
-import { readAdminCredentials } from './config/cloud-json.js';
-import type { AdminCredentialsFile } from './config/cloud-json.js';
+import type { AwsCredentialRecord, PolicyDocument } from './contracts/index.js';
+import { writeFileAtomic, readAdminCredentials } from './config/index.js';
+import type { AdminCredentialsFile } from './config/index.js';
 
 export const ADMIN_CREDENTIALS_FILE = 'admin-credentials.json';
 

@@ -6,20 +6,16 @@ import { startControlPlane } from './control-plane/index.js';
 import type { ControlPlane } from './control-plane/index.js';
 import { startBroker } from './broker/index.js';
 import type { BrokerOptions, RunningBroker } from './broker/index.js';
-import type { CredentialStore } from './contracts.js';
-import { defaultConfig } from './config/schema.js';
-import type { EmulatorConfig } from './config/schema.js';
-import { writeFileAtomic } from './config/atomic-file.js';
-import { CLOUD_JSON_FILE, CLOUD_JSON_VERSION, writeCloudJson } from './config/cloud-json.js';
-import type { CloudJson } from './config/cloud-json.js';
+import type { CredentialStore } from './contracts/index.js';
+import { defaultConfig, writeFileAtomic, CLOUD_JSON_FILE, CLOUD_JSON_VERSION, writeCloudJson } from './config/index.js';
+import type { EmulatorConfig, CloudJson } from './config/index.js';
 import { providerNameFor, startIdentity } from './identity/index.js';
 import type { RunningIdentity } from './identity/index.js';
 import { loadOrCreateAdminCredentials } from './admin-credentials.js';
 import { EmulatedLambda } from './lambda/index.js';
 import { productHookTargets } from './product-hook.js';
 
-export type { CloudJson } from './config/cloud-json.js';
-export type { EmulatorConfig } from './config/schema.js';
+export type { CloudJson, EmulatorConfig } from './config/index.js';
 
 /** The PEM of the emulator's CA, for devices' trust stores (public: 0644). */
 export const CA_PEM_FILE = 'ca.pem';

@@ -7,11 +7,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { IoTClient } from '@aws-sdk/client-iot';
-import { createPreProvisioningHook } from '../hook/pre-provisioning.js';
-import { HOOK_FUNCTION_NAME, HOOK_ROLE_NAME, hookFunctionArn, hookRolePolicy } from '../deploy/documents.js';
+import { createPreProvisioningHook } from '../hook/index.js';
+import { HOOK_FUNCTION_NAME, HOOK_ROLE_NAME, hookFunctionArn, hookRolePolicy } from '../deploy/index.js';
 import type { HookHandler, PreProvisioningHookOutput } from './broker/index.js';
 import type { EmulatedLambda } from './lambda/index.js';
-import type { CredentialStore, PolicyDocument } from './contracts.js';
+import type { CredentialStore, PolicyDocument } from './contracts/index.js';
 
 export interface ProductHookOptions {
   region: string;

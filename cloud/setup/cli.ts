@@ -12,12 +12,17 @@ import { dirname } from 'node:path';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { CliUsageError, parseCommandLine, reportUsageError } from '../../protocol/cli-usage.js';
-import type { CliOutput } from '../../protocol/cli-usage.js';
-import { isProvisioningError, ProvisioningError } from '../../protocol/errors.js';
+import {
+  CliUsageError,
+  parseCommandLine,
+  reportUsageError,
+  isProvisioningError,
+  ProvisioningError,
+} from '../../protocol/index.js';
+import type { CliOutput } from '../../protocol/index.js';
 import { POLICY_CHOICES } from './seed-policy.js';
 import type { PolicyChoice } from './seed-policy.js';
-import { readAdminCredentials, readCloudJson } from '../emulator/config/cloud-json.js';
+import { readAdminCredentials, readCloudJson } from '../emulator/config/index.js';
 import {
   AUTHENTICATED_ROLE_NAME,
   authenticatedRolePermissions,
@@ -28,7 +33,7 @@ import {
   PROVISIONING_ROLE_NAME,
   provisioningRoleTrustPolicy,
   TEMPLATE_NAME,
-} from '../deploy/documents.js';
+} from '../deploy/index.js';
 import { decommission, DEFAULT_AUDIT_LOG } from './decommission.js';
 import { deployHook } from './lambda-deploy.js';
 import type { HookDeployOptions, HookDeployResult } from './lambda-deploy.js';

@@ -19,8 +19,8 @@ import {
   UpdateThingCommand,
 } from '@aws-sdk/client-iot';
 import type { IoTClient } from '@aws-sdk/client-iot';
-import { ProvisioningError } from '../../protocol/errors.js';
-import { PROVISIONED_BY_ATTRIBUTE } from '../hook/pre-provisioning.js';
+import { ProvisioningError } from '../../protocol/index.js';
+import { PROVISIONED_BY_ATTRIBUTE } from '../hook/index.js';
 
 export const DEFAULT_AUDIT_LOG = '.data/audit/decommission.jsonl';
 const OPERATOR = /^[A-Za-z0-9_.@-]{1,64}$/;

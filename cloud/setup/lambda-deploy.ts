@@ -23,15 +23,15 @@ import {
 } from '@aws-sdk/client-lambda';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { build } from 'esbuild';
-import type { AccountRef } from '../deploy/documents.js';
+import type { AccountRef } from '../deploy/index.js';
 import {
   HOOK_FUNCTION_NAME,
   HOOK_ROLE_NAME,
   hookFunctionArn,
   hookRolePolicy,
   hookRoleTrustPolicy,
-} from '../deploy/documents.js';
-import { writeStoredZip } from '../deploy/zip.js';
+  writeStoredZip,
+} from '../deploy/index.js';
 
 export const HOOK_HANDLER = 'index.handler';
 export const HOOK_RUNTIME = 'nodejs20.x';

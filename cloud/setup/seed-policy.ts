@@ -6,7 +6,7 @@
  * policy (documents.ts: client id = thing name, own topics only); use it for the seed's walkthrough,
  * not for a fleet.
  */
-import type { AccountRef } from '../deploy/documents.js';
+import type { AccountRef } from '../deploy/index.js';
 
 /** The policy choices of `npm run setup -- --policy …`. */
 export const POLICY_CHOICES = ['least-privilege', 'seed'] as const;

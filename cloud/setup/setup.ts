@@ -20,8 +20,8 @@ import {
   HOOK_PAYLOAD_VERSION,
   hookFunctionArn,
   provisioningTemplateBody,
-} from '../deploy/documents.js';
-import type { AccountRef } from '../deploy/documents.js';
+} from '../deploy/index.js';
+import type { AccountRef } from '../deploy/index.js';
 import { seedPolicyDocument } from './seed-policy.js';
 import type { PolicyChoice } from './seed-policy.js';
 

@@ -3,7 +3,7 @@
  * ARN, policy variables) and asks an {@link IotPolicyEvaluator}; by default the emulator's one
  * policy evaluator (cloud/emulator/policy/), shared with the control plane.
  */
-import type { PolicyDocument } from '../contracts.js';
+import type { PolicyDocument } from '../contracts/index.js';
 import { isAllowed } from '../policy/index.js';
 
 export type IotMqttAction = 'iot:Connect' | 'iot:Publish' | 'iot:Subscribe' | 'iot:Receive' | 'iot:RetainPublish';

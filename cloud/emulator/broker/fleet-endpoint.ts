@@ -5,10 +5,8 @@
  */
 import type { AedesPublishPacket, Client, PublishPacket } from 'aedes';
 import { deliverTo, subscriptionsOf } from './aedes-internals.js';
-import { encodePayload } from './fleet/codec.js';
-import type { FleetProvisioningService, FleetReply } from './fleet/service.js';
-import type { FleetThrottle } from './fleet/throttle.js';
-import type { FleetRequestTopic } from './fleet/topics.js';
+import { encodePayload } from './fleet/index.js';
+import type { FleetProvisioningService, FleetReply, FleetThrottle, FleetRequestTopic } from './fleet/index.js';
 import type { ConnectionPrincipal } from './principal.js';
 import { topicMatches } from './topic-match.js';
 

@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { Aedes } from 'aedes';
 import type { Client } from 'aedes';
 import type { EmulatorCa } from '../ca/index.js';
-import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from '../contracts.js';
+import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from '../contracts/index.js';
 import type { Registry } from '../registry/index.js';
 import { prependPacketListener, sessionStoreOf } from './aedes-internals.js';
 import type { IotPolicyEvaluator } from './authorizer.js';
@@ -18,9 +18,8 @@ import { defaultIotPolicyEvaluator } from './authorizer.js';
 import type { Connection } from './connections.js';
 import { ConnectionTable } from './connections.js';
 import { FleetEndpoint } from './fleet-endpoint.js';
-import type { HookOptions } from './fleet/hook.js';
-import { FleetProvisioningService } from './fleet/service.js';
-import { FleetThrottle } from './fleet/throttle.js';
+import type { HookOptions } from './fleet/index.js';
+import { FleetProvisioningService, FleetThrottle } from './fleet/index.js';
 import { DEFAULT_MQTT_PORT, MAX_CLIENT_ID_BYTES, TLS_HANDSHAKE_TIMEOUT_MS } from './limits.js';
 import { DisconnectReason, setDisconnectReason } from './mqtt5-bridge.js';
 import { MqttAuthorizer } from './mqtt-authorizer.js';
@@ -31,8 +30,8 @@ import { listenMqttTls } from './tls-listener.js';
 
 export { defaultIotPolicyEvaluator } from './authorizer.js';
 export type { IotAuthorizationRequest, IotMqttAction, IotPolicyEvaluator } from './authorizer.js';
-export { PRE_PROVISIONING_HOOK_TIMEOUT_MS } from './fleet/hook.js';
-export type { HookHandler, HookOptions, PreProvisioningHookInput, PreProvisioningHookOutput } from './fleet/hook.js';
+export { PRE_PROVISIONING_HOOK_TIMEOUT_MS } from './fleet/index.js';
+export type { HookHandler, HookOptions, PreProvisioningHookInput, PreProvisioningHookOutput } from './fleet/index.js';
 export * from './limits.js';
 
 /** How often connected clients' certificates are re-checked (status, claim expiry), in milliseconds. */

@@ -36,13 +36,7 @@ export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 50;
  * TLS error) the socket is destroyed. AWS does not publish its value; 10 s like the CONNECT wait.
  */
 export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
-/**
- * Fleet-provisioning MQTT API requests per second, per operation (AWS IoT Core quotas, "Fleet
- * provisioning": 10 transactions per second for RegisterThing, CreateKeysAndCertificate and
- * CreateCertificateFromCsr). AWS counts them per account; the emulator counts them per claim
- * certificate, so one claim cannot spend everybody's budget.
- */
-export const FLEET_API_REQUESTS_PER_SECOND = 10;
+export { FLEET_API_REQUESTS_PER_SECOND } from './fleet/index.js';
 
 export function utf8Length(s: string): number {
   return Buffer.byteLength(s, 'utf8');

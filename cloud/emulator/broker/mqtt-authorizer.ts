@@ -8,7 +8,7 @@ import type { Registry } from '../registry/index.js';
 import type { IotMqttAction, IotPolicyEvaluator } from './authorizer.js';
 import type { ConnectionTable } from './connections.js';
 import type { FleetEndpoint } from './fleet-endpoint.js';
-import { claimMayPublish, claimMaySubscribe, isFleetTopic, parseFleetRequestTopic } from './fleet/topics.js';
+import { claimMayPublish, claimMaySubscribe, isFleetTopic, parseFleetRequestTopic } from './fleet/index.js';
 import { MAX_CLIENT_ID_BYTES, MAX_PAYLOAD_BYTES, topicLimitViolation, utf8Length } from './limits.js';
 import { DisconnectReason, setDisconnectReason } from './mqtt5-bridge.js';
 import type { ConnectionPrincipal } from './principal.js';

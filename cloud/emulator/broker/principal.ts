@@ -3,7 +3,7 @@
  * policy variables AWS IoT defines for it, and the policies attached to the certificate.
  */
 import { X509Certificate } from 'node:crypto';
-import type { PolicyDocument } from '../contracts.js';
+import type { PolicyDocument } from '../contracts/index.js';
 import type { CertificateRecord, Registry } from '../registry/index.js';
 
 /** Attached policies are re-read at most this often per connection, in milliseconds. */

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { writeFileAtomic } from '../config/atomic-file.js';
+import { writeFileAtomic } from '../config/index.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 

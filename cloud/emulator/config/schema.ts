@@ -1,7 +1,9 @@
-import type { PolicyDocument, PolicyStatement } from '../contracts.js';
-import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from '../contracts.js';
-import { PASSWORD_HASH_PATTERN } from '../identity/passwords.js';
+import type { PolicyDocument, PolicyStatement } from '../contracts/index.js';
+import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from '../contracts/index.js';
 import { ConfigReader, join } from './validate.js';
+
+/** A stored password: scrypt$N$r$p$salt$hash, as identity/passwords.ts writes and checks it. */
+export const PASSWORD_HASH_PATTERN = /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]+$/;
 
 /**
  * The emulator's configuration file (JSON). Every field is optional; what is missing takes the

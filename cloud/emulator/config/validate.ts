@@ -1,4 +1,4 @@
-import { ProvisioningError } from '../../../protocol/errors.js';
+import { ProvisioningError } from '../../../protocol/index.js';
 
 /**
  * A small hand-written validator: each reader takes the value and its JSON path (e.g.

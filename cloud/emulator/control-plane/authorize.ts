@@ -1,8 +1,8 @@
 /** IAM authorization of a control-plane call with the caller's identity-based policies. */
-import type { AwsCredentialRecord } from '../contracts.js';
+import type { AwsCredentialRecord } from '../contracts/index.js';
 import { evaluatePolicies } from '../policy/index.js';
-import { accessDenied } from './errors.js';
-import type { Permission } from './operation.js';
+import { accessDenied } from './contract/index.js';
+import type { Permission } from './contract/index.js';
 
 /** IAM policy variables / condition keys known for a caller. */
 function variablesOf(credential: AwsCredentialRecord, accountId: string): Record<string, string> {

@@ -1,5 +1,5 @@
 /** Matches a request's method and raw path against the operations' `{label}` path templates. */
-import type { Operation } from './operation.js';
+import type { Operation } from './contract/index.js';
 
 export interface RouteMatch {
   operation: Operation;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmulatorCa } from '../ca/index.js';
-import type { AwsCredentialRecord } from '../contracts.js';
+import type { AwsCredentialRecord } from '../contracts/index.js';
 import { Registry } from '../registry/index.js';
 import { NodeSha256, awsUriEncode } from '../sigv4/index.js';
 import type { ControlPlane, ControlPlaneOptions } from './server.js';

@@ -8,18 +8,17 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EmulatorCa } from '../ca/index.js';
-import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from '../contracts.js';
-import type { AwsCredentialRecord, CredentialStore } from '../contracts.js';
+import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from '../contracts/index.js';
+import type { AwsCredentialRecord, CredentialStore } from '../contracts/index.js';
 import type { Registry } from '../registry/index.js';
 import { parseQueryPairs, verifySigV4 } from '../sigv4/index.js';
 import { authorize } from './authorize.js';
-import { awsError, toAwsError } from './errors.js';
-import type { ControlPlaneContext } from './operation.js';
+import { awsError, toAwsError } from './contract/index.js';
+import type { ControlPlaneContext, JsonBody } from './contract/index.js';
 import { OPERATIONS } from './operations/index.js';
 import { Router } from './router.js';
 import type { RateLimit } from './throttle.js';
 import { Throttle } from './throttle.js';
-import type { JsonBody } from './validate.js';
 
 /** Signing names AWS IoT's control plane accepts: `iot`, and `execute-api` of botocore's older models. */
 export const IOT_SIGNING_NAMES: readonly string[] = ['iot', 'execute-api'];

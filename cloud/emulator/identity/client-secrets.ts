@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../config/atomic-file.js';
+import { writeFileAtomic } from '../config/index.js';
 
 export const CLIENT_SECRETS_FILE = 'client-secrets.json';
 

@@ -5,9 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { JWK } from 'jose';
-import type { CredentialStore } from '../contracts.js';
-import type { CognitoConfig } from '../config/schema.js';
-import { IDENTITY_POOL_ID_PATTERN } from '../config/schema.js';
+import type { CredentialStore } from '../contracts/index.js';
+import type { CognitoConfig } from '../config/index.js';
+import { IDENTITY_POOL_ID_PATTERN } from '../config/index.js';
 import { CognitoError, MESSAGES } from './cognito-errors.js';
 import { readLogins, requireString } from './cognito-params.js';
 import type { IdentityRecord, IdentityStore } from './identity-store.js';

@@ -1,8 +1,8 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { CredentialStore } from '../contracts.js';
-import type { EmulatorConfig } from '../config/schema.js';
+import type { CredentialStore } from '../contracts/index.js';
+import type { EmulatorConfig } from '../config/index.js';
 import { loadOrCreateClientSecrets } from './client-secrets.js';
 import { startCognitoServer } from './cognito-server.js';
 import { LoginThrottle } from './login-throttle.js';

@@ -7,7 +7,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import express from 'express';
 import type { Express, NextFunction, Request, Response } from 'express';
 import type Provider from 'oidc-provider';
-import type { OidcUserConfig } from '../config/schema.js';
+import type { OidcUserConfig } from '../config/index.js';
 import { lockMessage } from './login-throttle.js';
 import type { LoginThrottle } from './login-throttle.js';
 import { firstPartyGrant } from './oidc-provider-config.js';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
 import type { JWK } from 'jose';
-import { writeFileAtomic } from '../config/atomic-file.js';
+import { writeFileAtomic } from '../config/index.js';
 
 /** RSA modulus for the ID-token signing key (RS256). */
 export const SIGNING_KEY_MODULUS_BITS = 2048;

@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import Provider from 'oidc-provider';
 import type { KoaLikeContext } from 'oidc-provider';
-import type { OidcConfig } from '../config/schema.js';
+import type { OidcConfig } from '../config/index.js';
 import {
   ACCESS_TOKEN_SCOPE,
   REALM_RESOURCE,

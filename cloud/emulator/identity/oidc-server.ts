@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import express from 'express';
 import type { Express, NextFunction, Request, Response } from 'express';
 import type Provider from 'oidc-provider';
-import type { OidcConfig } from '../config/schema.js';
+import type { OidcConfig } from '../config/index.js';
 import { closeServer, listen } from './http-server.js';
 import { legacyAuthPrefix, realmInfo } from './keycloak-shape.js';
 import { introspectionHandler } from './introspection.js';

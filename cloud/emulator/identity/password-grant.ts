@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { errors } from 'oidc-provider';
-import type { OidcUserConfig } from '../config/schema.js';
+import type { OidcUserConfig } from '../config/index.js';
 import { ACCESS_TOKEN_SCOPE, REALM_RESOURCE, resourceIndicators } from './keycloak-shape.js';
 import type { LoginThrottle } from './login-throttle.js';
 

@@ -1,4 +1,5 @@
 import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { PASSWORD_HASH_PATTERN } from '../config/index.js';
 
 /**
  * Password hashes in the users file: `scrypt$N$r$p$<salt base64url>$<hash base64url>`.
@@ -13,8 +14,6 @@ export const SCRYPT_KEY_BYTES = 32;
 export const SCRYPT_SALT_BYTES = 16;
 /** Node refuses scrypt above 32 MiB of memory by default; 128·N·r·2 bytes leaves headroom. */
 const SCRYPT_MAXMEM_BYTES = 256 * SCRYPT_COST_N * SCRYPT_BLOCK_SIZE_R;
-
-export const PASSWORD_HASH_PATTERN = /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]+$/;
 
 export function hashPassword(password: string, salt: Uint8Array = randomBytes(SCRYPT_SALT_BYTES)): string {
   const key = scryptSync(password, salt, SCRYPT_KEY_BYTES, {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { AwsCredentialRecord, PolicyDocument } from '../contracts.js';
+import type { AwsCredentialRecord, PolicyDocument } from '../contracts/index.js';
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 /** STS session tokens are opaque and long; 192 random bytes is in the range AWS issues. */

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { OidcUserConfig } from '../config/schema.js';
+import type { OidcUserConfig } from '../config/index.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 
 /** The realm's users, from the configuration file. Lookups by username (login) and by sub (tokens). */

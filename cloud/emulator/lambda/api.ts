@@ -6,8 +6,8 @@
  * error formats, so `npm run setup -- --real --endpoint-url …` deploys the hook here unmodified.
  */
 import { randomUUID } from 'node:crypto';
-import type { AwsCredentialRecord } from '../contracts.js';
-import { authorize } from '../control-plane/authorize.js';
+import type { AwsCredentialRecord } from '../contracts/index.js';
+import { authorize } from '../control-plane/index.js';
 import { AwsServiceError } from '../sigv4/index.js';
 import type { FunctionRecord, LambdaStore } from './store.js';
 

@@ -5,8 +5,8 @@
  * it for that template (AddPermission with SourceArn/SourceAccount).
  */
 import { join } from 'node:path';
-import type { CredentialStore } from '../contracts.js';
-import { wildcardToRegExp } from '../policy/wildcard.js';
+import type { CredentialStore } from '../contracts/index.js';
+import { wildcardToRegExp } from '../policy/index.js';
 import { LambdaIamApi } from './api.js';
 import { FunctionError, FunctionRunner } from './runner.js';
 import { LambdaStore } from './store.js';

@@ -11,9 +11,9 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../config/atomic-file.js';
-import type { CredentialStore } from '../contracts.js';
-import { readStoredZip } from '../../deploy/zip.js';
+import { writeFileAtomic } from '../config/index.js';
+import type { CredentialStore } from '../contracts/index.js';
+import { readStoredZip } from '../../deploy/index.js';
 import type { FunctionRecord, LambdaStore } from './store.js';
 
 /** Lambda: a synchronous invocation's response is at most 6 MB. */

@@ -6,8 +6,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../config/atomic-file.js';
-import type { PolicyDocument } from '../contracts.js';
+import { writeFileAtomic } from '../config/index.js';
+import type { PolicyDocument } from '../contracts/index.js';
 
 export interface FunctionRecord {
   name: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PolicyDocument } from '../contracts.js';
+import type { PolicyDocument } from '../contracts/index.js';
 import { evaluatePolicies } from './evaluate.js';
 import { validatePolicyDocument } from './validate.js';
 

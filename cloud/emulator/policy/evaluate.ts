@@ -16,7 +16,7 @@
  * a Condition with an operator not supported here fails closed: such an Allow does not apply, such a
  * Deny does.
  */
-import type { PolicyDocument, PolicyStatement } from '../contracts.js';
+import type { PolicyDocument, PolicyStatement } from '../contracts/index.js';
 import { evaluateCondition } from './condition.js';
 import { cached, escapeRegExp, wildcardBody, wildcardToRegExp } from './wildcard.js';
 

@@ -2,7 +2,7 @@
  * Structural validation of a policy document as AWS IoT's CreatePolicy does it (the service answers
  * `MalformedPolicyException` for documents that fail these checks).
  */
-import type { PolicyDocument } from '../contracts.js';
+import type { PolicyDocument } from '../contracts/index.js';
 
 /** AWS IoT's limit on a policy document: 2048 characters, whitespace excluded. */
 export const MAX_POLICY_DOCUMENT_CHARS = 2048;

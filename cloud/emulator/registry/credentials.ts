@@ -3,7 +3,7 @@
  * records are returned as stored (the caller answers ExpiredTokenException, which differs from an
  * unknown key).
  */
-import type { AwsCredentialRecord, CredentialStore } from '../contracts.js';
+import type { AwsCredentialRecord, CredentialStore } from '../contracts/index.js';
 import type { Row, RegistryStore } from './store.js';
 import { str } from './store.js';
 

@@ -6,8 +6,8 @@
  * atomic, and {@link Registry.transaction} groups calls to any of them into one SQLite transaction
  * (each RegisterThing is applied that way, so a failure leaves nothing behind).
  */
-import type { CredentialStore } from '../contracts.js';
-import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from '../contracts.js';
+import type { CredentialStore } from '../contracts/index.js';
+import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from '../contracts/index.js';
 import { CertificateRepository } from './certificates.js';
 import { SqliteCredentialStore } from './credentials.js';
 import { GroupDirectory } from './groups.js';
@@ -20,8 +20,7 @@ import { ThingRepository } from './things.js';
 
 export * from './types.js';
 export * from './errors.js';
-export type { GroupRecord, ThingTypeRecord } from './groups.js';
-export type { GroupDirectory } from './groups.js';
+export type { GroupRecord, ThingTypeRecord, GroupDirectory } from './groups.js';
 export type { CertificateRepository } from './certificates.js';
 export type { OwnershipTokenRepository } from './ownership-tokens.js';
 export type { PolicyRepository } from './policies.js';

@@ -1,6 +1,6 @@
 import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
-import type { AwsCredentialRecord, CredentialStore } from '../contracts.js';
+import type { AwsCredentialRecord, CredentialStore } from '../contracts/index.js';
 import { AwsServiceError } from './aws-error.js';
 import { awsUriEncode } from './canonical.js';
 import { NodeSha256 } from './node-sha256.js';

@@ -5,7 +5,7 @@
  * names, HTTP statuses and messages AWS's JSON services answer, so SDKs surface the same error.
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { AwsCredentialRecord, CredentialStore } from '../contracts.js';
+import type { AwsCredentialRecord, CredentialStore } from '../contracts/index.js';
 import { AwsServiceError } from './aws-error.js';
 import {
   SIGV4_ALGORITHM,

@@ -4,7 +4,7 @@
  * transactions per second per operation). A request over the rate is answered on `/rejected` with
  * AWS's throttling error instead of being served.
  */
-import { FLEET_API_REQUESTS_PER_SECOND } from '../limits.js';
+import { FLEET_API_REQUESTS_PER_SECOND } from './limits.js';
 import { FleetError } from './errors.js';
 import type { FleetOperation } from './topics.js';
 

@@ -1,11 +1,20 @@
 /** CreateKeysAndCertificate/DescribeCertificate/ListCertificates/UpdateCertificate/DeleteCertificate. */
 import { AWS_DEVICE_CERT_NOT_AFTER } from '../../ca/index.js';
 import type { CertificateRecord, CertificateStatus } from '../../registry/index.js';
-import { awsError, invalidRequest, notFound } from '../errors.js';
-import type { ControlPlaneContext, Operation } from '../operation.js';
-import { epochSeconds, iotArn } from '../operation.js';
-import { paginate } from '../pagination.js';
-import { CERTIFICATE_ID, PAGE_SIZE, checkName, queryBoolean, queryInteger } from '../validate.js';
+import {
+  awsError,
+  invalidRequest,
+  notFound,
+  epochSeconds,
+  iotArn,
+  paginate,
+  CERTIFICATE_ID,
+  PAGE_SIZE,
+  checkName,
+  queryBoolean,
+  queryInteger,
+} from '../contract/index.js';
+import type { ControlPlaneContext, Operation } from '../contract/index.js';
 
 /** The values UpdateCertificate's newStatus accepts (service model enum). */
 const STATUS_ENUM = [

@@ -1,6 +1,6 @@
 /** DescribeEndpoint: the broker's address for the data endpoint types. */
-import { invalidRequest } from '../errors.js';
-import type { Operation } from '../operation.js';
+import { invalidRequest } from '../contract/index.js';
+import type { Operation } from '../contract/index.js';
 
 /** Endpoint types answered with the emulator's MQTT broker. AWS: iot:Data is the legacy (VeriSign) endpoint. */
 const DATA_ENDPOINT_TYPES = new Set(['iot:Data', 'iot:Data-ATS']);

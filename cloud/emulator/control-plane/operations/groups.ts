@@ -3,11 +3,12 @@
  * registry resources a provisioning template or CreateThing may name, which must exist first.
  */
 import type { GroupRecord } from '../../registry/index.js';
-import { invalidRequest, notFound } from '../errors.js';
-import type { ControlPlaneContext, Operation } from '../operation.js';
-import { epochSeconds, iotArn } from '../operation.js';
-import { paginate } from '../pagination.js';
 import {
+  invalidRequest,
+  notFound,
+  epochSeconds,
+  iotArn,
+  paginate,
   PAGE_SIZE,
   THING_NAME,
   checkName,
@@ -15,7 +16,8 @@ import {
   optionalString,
   queryBoolean,
   queryInteger,
-} from '../validate.js';
+} from '../contract/index.js';
+import type { ControlPlaneContext, Operation } from '../contract/index.js';
 
 /** Thing type and group names: the service model's pattern, as thing names. */
 const NAME = THING_NAME;

@@ -1,4 +1,4 @@
-import type { Operation } from '../operation.js';
+import type { Operation } from '../contract/index.js';
 import {
   createKeysAndCertificate,
   deleteCertificate,
@@ -85,3 +85,4 @@ export const OPERATIONS: readonly Operation[] = [
   deleteCertificate,
   describeEndpoint,
 ];
+export { CLAIM_VALIDITY_MS } from './templates.js';

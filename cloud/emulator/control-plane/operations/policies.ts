@@ -4,11 +4,12 @@
  */
 import type { PolicyRecord } from '../../registry/index.js';
 import { validatePolicyDocument } from '../../policy/index.js';
-import { awsError, notFound } from '../errors.js';
-import type { ControlPlaneContext, Operation } from '../operation.js';
-import { epochSeconds, iotArn } from '../operation.js';
-import { paginate } from '../pagination.js';
 import {
+  awsError,
+  notFound,
+  epochSeconds,
+  iotArn,
+  paginate,
   PAGE_SIZE,
   POLICY_NAME,
   checkName,
@@ -16,7 +17,8 @@ import {
   queryInteger,
   requiredHeader,
   requiredString,
-} from '../validate.js';
+} from '../contract/index.js';
+import type { ControlPlaneContext, Operation } from '../contract/index.js';
 
 function policyResource(ctx: ControlPlaneContext, name: string): string {
   return iotArn(ctx, `policy/${name}`);

@@ -5,11 +5,19 @@
  */
 import type { TemplateVersionRecord } from '../../registry/index.js';
 import { validateTemplate } from '../../templates/index.js';
-import { notFound } from '../errors.js';
-import type { ControlPlaneContext, Operation } from '../operation.js';
-import { epochSeconds, iotArn } from '../operation.js';
-import { paginate } from '../pagination.js';
-import { PAGE_SIZE, TEMPLATE_NAME, checkName, queryBoolean, queryInteger, requiredString } from '../validate.js';
+import {
+  notFound,
+  epochSeconds,
+  iotArn,
+  paginate,
+  PAGE_SIZE,
+  TEMPLATE_NAME,
+  checkName,
+  queryBoolean,
+  queryInteger,
+  requiredString,
+} from '../contract/index.js';
+import type { ControlPlaneContext, Operation } from '../contract/index.js';
 
 function templateResource(ctx: ControlPlaneContext, name: string): string {
   return iotArn(ctx, `provisioningtemplate/${name}`);

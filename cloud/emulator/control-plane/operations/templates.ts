@@ -5,12 +5,11 @@ import type {
   ProvisioningTemplateRecord,
 } from '../../registry/index.js';
 import { validateTemplate } from '../../templates/index.js';
-import { invalidRequest } from '../errors.js';
-import type { ControlPlaneContext, Operation } from '../operation.js';
-import { epochSeconds, iotArn } from '../operation.js';
-import { paginate } from '../pagination.js';
-import type { JsonBody } from '../validate.js';
 import {
+  invalidRequest,
+  epochSeconds,
+  iotArn,
+  paginate,
   PAGE_SIZE,
   TEMPLATE_DESCRIPTION_MAX,
   TEMPLATE_NAME,
@@ -20,7 +19,8 @@ import {
   optionalString,
   queryInteger,
   requiredString,
-} from '../validate.js';
+} from '../contract/index.js';
+import type { ControlPlaneContext, Operation, JsonBody } from '../contract/index.js';
 
 /** An IAM role ARN, as provisioningRoleArn must be (AWS: 20-2048 characters). */
 const ROLE_ARN_RE = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/u;

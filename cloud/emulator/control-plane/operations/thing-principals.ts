@@ -3,11 +3,18 @@
  * thing-registration.ts): which certificates a thing has. The principal travels in the `x-amzn-principal` header, as the service
  * model binds it (AWS IoT API Reference, "AttachThingPrincipal", "ListPrincipalThings").
  */
-import { invalidRequest, notFound } from '../errors.js';
-import type { ControlPlaneContext, Operation } from '../operation.js';
-import { iotArn } from '../operation.js';
-import { paginate } from '../pagination.js';
-import { PAGE_SIZE, THING_NAME, checkName, queryInteger, requiredHeader } from '../validate.js';
+import {
+  invalidRequest,
+  notFound,
+  iotArn,
+  paginate,
+  PAGE_SIZE,
+  THING_NAME,
+  checkName,
+  queryInteger,
+  requiredHeader,
+} from '../contract/index.js';
+import type { ControlPlaneContext, Operation } from '../contract/index.js';
 
 /** AWS IoT's header for the principal (a certificate ARN or a Cognito identity id). */
 export const PRINCIPAL_HEADER = 'x-amzn-principal';

@@ -4,12 +4,12 @@
  * bindings, shapes and conflict rules.
  */
 import type { Registry, ThingRecord } from '../../registry/index.js';
-import { awsError, invalidRequest, notFound } from '../errors.js';
-import type { ControlPlaneContext, Operation } from '../operation.js';
-import { iotArn } from '../operation.js';
-import { paginate } from '../pagination.js';
-import type { JsonBody } from '../validate.js';
 import {
+  awsError,
+  invalidRequest,
+  notFound,
+  iotArn,
+  paginate,
   PAGE_SIZE,
   THING_NAME,
   checkName,
@@ -18,7 +18,8 @@ import {
   optionalObject,
   optionalString,
   queryInteger,
-} from '../validate.js';
+} from '../contract/index.js';
+import type { ControlPlaneContext, Operation, JsonBody } from '../contract/index.js';
 
 /** AttributePayload constraints (service model): names and values. */
 const ATTRIBUTE_NAME = { pattern: '[a-zA-Z0-9_.,@/:#-]+', min: 1, max: 128 } as const;

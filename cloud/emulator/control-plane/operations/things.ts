@@ -1,10 +1,17 @@
 /** DescribeThing/ListThings/DeleteThing (CreateThing/UpdateThing: thing-registration.ts). */
 import type { ThingRecord } from '../../registry/index.js';
-import { invalidRequest, notFound } from '../errors.js';
-import type { ControlPlaneContext, Operation } from '../operation.js';
-import { iotArn } from '../operation.js';
-import { paginate } from '../pagination.js';
-import { PAGE_SIZE, THING_NAME, checkName, queryBoolean, queryInteger } from '../validate.js';
+import {
+  invalidRequest,
+  notFound,
+  iotArn,
+  paginate,
+  PAGE_SIZE,
+  THING_NAME,
+  checkName,
+  queryBoolean,
+  queryInteger,
+} from '../contract/index.js';
+import type { ControlPlaneContext, Operation } from '../contract/index.js';
 
 function thingResource(ctx: ControlPlaneContext, name: string): string {
   return iotArn(ctx, `thing/${name}`);

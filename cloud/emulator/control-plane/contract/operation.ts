@@ -2,8 +2,8 @@
  * The shape of one control-plane operation: its HTTP binding (as in the AWS SDK's service model),
  * a `prepare` step that validates the input and names what IAM must allow, then `run`.
  */
-import type { EmulatorCa } from '../ca/index.js';
-import type { Registry } from '../registry/index.js';
+import type { EmulatorCa } from '../../ca/index.js';
+import type { Registry } from '../../registry/index.js';
 import type { JsonBody } from './validate.js';
 
 export interface ControlPlaneContext {

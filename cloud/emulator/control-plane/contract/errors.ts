@@ -2,9 +2,9 @@
  * AWS IoT's control-plane exceptions with their HTTP statuses (from the service model), and the
  * translation of the registry's and template engine's failures into them, once, at the edge.
  */
-import { isRegistryError } from '../registry/index.js';
-import { AwsServiceError } from '../sigv4/index.js';
-import { TemplateError } from '../templates/index.js';
+import { isRegistryError } from '../../registry/index.js';
+import { AwsServiceError } from '../../sigv4/index.js';
+import { TemplateError } from '../../templates/index.js';
 
 export const ERROR_STATUS: Record<string, number> = {
   InvalidRequestException: 400,
