@@ -16,5 +16,13 @@ export * from './link.js';
 export * from './messages.js';
 export * from './notice.js';
 export * from './states.js';
-export { CliUsageError, EXIT_USAGE, helpAsked, usageErrorText, usageProblem, parseCommandLine } from './cli-usage.js';
+export {
+  CliUsageError,
+  EXIT_USAGE,
+  helpAsked,
+  usageErrorText,
+  usageProblem,
+  parseCommandLine,
+  reportUsageError,
+} from './cli-usage.js';
 export type { CliOutput } from './cli-usage.js';

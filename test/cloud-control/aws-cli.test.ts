@@ -8,7 +8,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AwsCredentialRecord } from '../../cloud/emulator/contracts.js';
+import type { AwsCredentialRecord } from '../../cloud/emulator/contracts/index.js';
 import type { Harness } from './harness.js';
 import {
   ACCOUNT,

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { EmulatorCa } from '../../cloud/emulator/ca/index.js';
-import type { AwsCredentialRecord } from '../../cloud/emulator/contracts.js';
+import type { AwsCredentialRecord } from '../../cloud/emulator/contracts/index.js';
 import { startControlPlane } from '../../cloud/emulator/control-plane/index.js';
 import type { ControlPlane, ControlPlaneOptions } from '../../cloud/emulator/control-plane/index.js';
 import { Registry } from '../../cloud/emulator/registry/index.js';

@@ -14,7 +14,7 @@ import { DEMO_PASSWORD, DEMO_USERNAME, DEFAULT_CLIENT_ID, parseConfig } from '..
 import type { EmulatorConfig } from '../../cloud/emulator/config/schema.js';
 import { providerNameFor, startIdentity } from '../../cloud/emulator/identity/index.js';
 import type { RunningIdentity } from '../../cloud/emulator/identity/index.js';
-import type { AwsCredentialRecord, CredentialStore } from '../../cloud/emulator/contracts.js';
+import type { AwsCredentialRecord, CredentialStore } from '../../cloud/emulator/contracts/index.js';
 import { codeFlowLogin, discover } from './login.js';
 
 class MapStore implements CredentialStore {

@@ -7,7 +7,7 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { defaultConfig, DEMO_PASSWORD, DEMO_USERNAME, DEFAULT_CLIENT_ID } from '../../cloud/emulator/config/schema.js';
 import { startIdentity } from '../../cloud/emulator/identity/index.js';
 import type { RunningIdentity } from '../../cloud/emulator/identity/index.js';
-import type { AwsCredentialRecord, CredentialStore } from '../../cloud/emulator/contracts.js';
+import type { AwsCredentialRecord, CredentialStore } from '../../cloud/emulator/contracts/index.js';
 import { parseForm, TestBrowser } from '../../demo/browser.js';
 import { codeFlowLogin, deviceGrantLogin, discover, startLoopbackReceiver } from './login.js';
 

@@ -8,7 +8,7 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAllowed } from '../../cloud/emulator/policy/index.js';
-import type { PolicyDocument } from '../../cloud/emulator/contracts.js';
+import type { PolicyDocument } from '../../cloud/emulator/contracts/index.js';
 import { devicePolicyDocument } from '../../cloud/deploy/documents.js';
 import { DEVICE_POLICY, startIotFixture } from '../cloud-iot/fixture.js';
 import type { Credentials, IotFixture } from '../cloud-iot/fixture.js';

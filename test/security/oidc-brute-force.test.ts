@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as client from 'openid-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultConfig, DEFAULT_CLIENT_ID, DEMO_PASSWORD, DEMO_USERNAME } from '../../cloud/emulator/config/schema.js';
-import type { AwsCredentialRecord, CredentialStore } from '../../cloud/emulator/contracts.js';
+import type { AwsCredentialRecord, CredentialStore } from '../../cloud/emulator/contracts/index.js';
 import { startIdentity } from '../../cloud/emulator/identity/index.js';
 import {
   FailureCounter,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmulatorCa } from '../../cloud/emulator/ca/index.js';
-import type { AwsCredentialRecord } from '../../cloud/emulator/contracts.js';
+import type { AwsCredentialRecord } from '../../cloud/emulator/contracts/index.js';
 import { startControlPlane } from '../../cloud/emulator/control-plane/server.js';
 import type { ControlPlane } from '../../cloud/emulator/control-plane/server.js';
 import { Registry } from '../../cloud/emulator/registry/index.js';
