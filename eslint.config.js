@@ -48,6 +48,6 @@ export default tseslint.config(
     // The layers of ARCHITECTURE.md, at any depth, and folders used through their index.ts (lint/layers.js).
     files: ['**/*.ts', '**/*.mts'],
     plugins: { layers },
-    rules: { 'layers/allowed-imports': 'error', 'layers/public-surface': 'off' },
+    rules: { 'layers/allowed-imports': 'error', 'layers/public-surface': 'error' },
   },
 );

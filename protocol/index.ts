@@ -26,3 +26,4 @@ export {
   reportUsageError,
 } from './cli-usage.js';
 export type { CliOutput } from './cli-usage.js';
+export { foldNodeWarnings } from './node-support.js';

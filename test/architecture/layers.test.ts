@@ -73,11 +73,12 @@ describe('layers/public-surface', () => {
 });
 
 describe('eslint.config.js', () => {
-  it('switches the layer rule on for every source file', async () => {
+  it('switches the layer rules on for every source file', async () => {
     const eslint = new ESLint({ cwd: ROOT });
     for (const file of ['protocol/session/index.ts', 'apps/device/cli.ts', 'cloud/emulator/index.ts']) {
       const rules = ((await eslint.calculateConfigForFile(file)) as Linter.Config).rules ?? {};
       expect(rules['layers/allowed-imports'], file).toEqual([2]);
+      expect(rules['layers/public-surface'], file).toEqual([2]);
     }
   });
 });
