@@ -2,7 +2,7 @@
  * Start-up progress for the demo: each step prints a line when it begins and one when it ends, so
  * the user sees something from the first second (emulator start, air, device processes take seconds).
  */
-import type { Clock } from '../protocol/session/random.js';
+import type { Clock } from '../protocol/index.js';
 
 export type Say = (line: string) => void;
 

@@ -12,6 +12,7 @@
 import { crc32 } from './crc32.js';
 import { ProtocolError, UsageError } from './errors.js';
 import { MAX_ATT_PAYLOAD, MIN_ATT_PAYLOAD } from './gatt.js';
+import type { Clock } from './clock.js';
 
 /** Largest message the framing carries, in bytes (after sealing). PROTOCOL.md §4.1. */
 export const MAX_MESSAGE_BYTES = 16_384;
@@ -129,7 +130,7 @@ export function parseFrameHeader(frame: Uint8Array): FrameHeader {
 
 export interface ReassemblerOptions {
   /** Milliseconds from any fixed origin; injected (no timers in protocol/). */
-  readonly now: () => number;
+  readonly now: Clock;
   /** Partial messages held at once, 1-4 (default {@link DEFAULT_MAX_IN_FLIGHT}). */
   readonly maxInFlight?: number;
   /** Largest message accepted, bytes, 1-{@link MAX_MESSAGE_BYTES} (default the maximum). */
@@ -160,7 +161,7 @@ export class Reassembler {
   readonly maxInFlight: number;
   readonly maxMessageBytes: number;
   readonly timeoutMs: number;
-  private readonly now: () => number;
+  private readonly now: Clock;
   private readonly partials = new Map<number, Partial>();
 
   constructor(options: ReassemblerOptions) {

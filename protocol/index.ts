@@ -8,6 +8,8 @@ export {
   MAX_ENCODED_MESSAGE_BYTES,
   SEAL_OVERHEAD_BUDGET_BYTES,
 } from './codec.js';
+export { sleep } from './clock.js';
+export type { Clock, Timers } from './clock.js';
 export { crc32 } from './crc32.js';
 export * from './errors.js';
 export * from './framing.js';

@@ -20,6 +20,7 @@ import {
 import type { Message, MessageType } from './messages.js';
 import { decodeErrorNotice, encodeErrorNotice, ERROR_NOTICE_CHARACTERISTIC, isErrorNotice } from './notice.js';
 import type { ErrorCode } from './errors.js';
+import type { Clock } from './clock.js';
 
 /** Message types each characteristic carries (PROTOCOL.md §2). `session` carries raw handshake bytes. */
 export const CHANNEL_MESSAGE_TYPES: Readonly<Record<CharacteristicName, readonly MessageType[]>> = {
@@ -51,7 +52,7 @@ export interface MessageLinkOptions {
   /** ATT payload in bytes (ATT_MTU - 3), 20-512; change it with `setAttPayload` after the MTU exchange. */
   readonly attPayload: number;
   /** Injected clock, ms. */
-  readonly now: () => number;
+  readonly now: Clock;
   /** The session's cipher, once established (`setCipher`). */
   readonly cipher?: MessageCipher;
   /** Whether messages must be sealed; defaults to the characteristic's rule (PROTOCOL.md §2). */

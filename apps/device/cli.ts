@@ -24,7 +24,7 @@ import {
 } from './config/index.js';
 import type { DeviceConfig } from './config/index.js';
 import { within } from '../../ble/peripheral/index.js';
-import { systemTimers } from '../../peripheral/engine/index.js';
+import { systemTimers } from '../../peripheral/system/index.js';
 import { CONSOLE_OUTPUT, runMakeSetupCodeCli } from '../../peripheral/setup-code/index.js';
 
 const USAGE = `usage: device <command> [--config PATH]

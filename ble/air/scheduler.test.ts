@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RealTimeScheduler, VirtualTimeScheduler } from './scheduler.js';
-import type { WallClock } from './scheduler.js';
+import { ManualTimers } from '../../test/support/manual-timers.js';
 
 describe('VirtualTimeScheduler', () => {
   it('runs entries in time order, FIFO at the same instant, jumping time forward', () => {
@@ -34,34 +34,14 @@ describe('VirtualTimeScheduler', () => {
 });
 
 describe('RealTimeScheduler', () => {
-  function fakeWall(): WallClock & { advance(ms: number): void } {
-    let now = 1000;
-    const timers: { at: number; fn: () => void; live: boolean }[] = [];
-    return {
-      nowMs: () => now,
-      setTimer: (ms, fn) => {
-        const t = { at: now + ms, fn, live: true };
-        timers.push(t);
-        return { cancel: () => (t.live = false) };
-      },
-      advance(ms) {
-        now += ms;
-        for (const t of timers.filter((x) => x.live && x.at <= now)) {
-          t.live = false;
-          t.fn();
-        }
-      },
-    };
-  }
-
-  it('maps simulated time to wall time through the speed factor', () => {
-    const wall = fakeWall();
-    const s = new RealTimeScheduler(10, wall);
+  it('maps simulated time to wall time through the speed factor', async () => {
+    const wall = new ManualTimers({ start: 1000 });
+    const s = new RealTimeScheduler(10, wall.clock, wall);
     const seen: number[] = [];
     s.at(50_000, () => seen.push(s.now())); // 50 ms simulated = 5 ms of wall time at ×10
-    wall.advance(4);
+    await wall.advanceTo(1004);
     expect(seen).toEqual([]);
-    wall.advance(1);
+    await wall.advanceTo(1005);
     expect(seen).toEqual([50_000]);
   });
 

@@ -5,8 +5,10 @@
  * - {@link VirtualTimeScheduler}: time jumps straight to the next thing due. Deterministic and as
  *   fast as the hosts can answer: simulated time then measures only time on air, never host CPU.
  * - {@link RealTimeScheduler}: simulated time follows the wall clock times a speed factor (1 = real
- *   time, 10 = ten times faster), for people watching a device and a phone talk.
+ *   time, 10 = ten times faster), for people watching a device and a phone talk. Its wall clock is
+ *   protocol/clock.ts's Clock and Timers, injectable like every other.
  */
+import type { Clock, Timers } from '../../protocol/index.js';
 
 export interface AirScheduler {
   /** Simulated time now, µs. */
@@ -120,40 +122,39 @@ export class VirtualTimeScheduler implements AirScheduler {
   }
 }
 
-/** Wall-clock source and timer, injectable. */
-export interface WallClock {
-  nowMs(): number;
-  setTimer(ms: number, fn: () => void): { cancel(): void };
-}
+/** The air's wall clock: monotonic (a step of the system clock must not warp simulated time). */
+const wallClock: Clock = () => performance.now();
 
-export const systemWallClock: WallClock = {
-  nowMs: () => performance.now(),
-  setTimer: (ms, fn) => {
+/** Unref'd: the air's sockets keep its process alive, a pending entry alone does not. */
+const wallTimers: Timers = {
+  setTimeout: (fn, ms) => {
     const t = setTimeout(fn, ms);
     t.unref?.();
-    return { cancel: () => clearTimeout(t) };
+    return t;
   },
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
 export class RealTimeScheduler implements AirScheduler {
   private readonly heap = new EntryHeap();
   private seq = 0;
   private readonly startMs: number;
-  private timer: { cancel(): void; at: number } | undefined;
+  private timer: { handle: unknown; at: number } | undefined;
   private closed = false;
   /** Simulated time never goes backwards even when an entry runs late. */
   private floor = 0;
 
   constructor(
     private readonly speed = 1,
-    private readonly wall: WallClock = systemWallClock,
+    private readonly clock: Clock = wallClock,
+    private readonly timers: Timers = wallTimers,
   ) {
     if (!(speed > 0)) throw new RangeError('speed must be > 0');
-    this.startMs = wall.nowMs();
+    this.startMs = clock();
   }
 
   now(): number {
-    return Math.max(this.floor, (this.wall.nowMs() - this.startMs) * 1000 * this.speed);
+    return Math.max(this.floor, (this.clock() - this.startMs) * 1000 * this.speed);
   }
 
   at(atUs: number, fn: () => void): void {
@@ -165,7 +166,7 @@ export class RealTimeScheduler implements AirScheduler {
   close(): void {
     this.closed = true;
     this.heap.clear();
-    this.timer?.cancel();
+    if (this.timer) this.timers.clearTimeout(this.timer.handle);
     this.timer = undefined;
   }
 
@@ -173,10 +174,9 @@ export class RealTimeScheduler implements AirScheduler {
     const next = this.heap.peek();
     if (!next || this.closed) return;
     if (this.timer && this.timer.at <= next.at) return;
-    this.timer?.cancel();
+    if (this.timer) this.timers.clearTimeout(this.timer.handle);
     const waitMs = Math.max(0, (next.at - this.now()) / 1000 / this.speed);
-    const handle = this.wall.setTimer(waitMs, () => this.fire());
-    this.timer = { cancel: () => handle.cancel(), at: next.at };
+    this.timer = { handle: this.timers.setTimeout(() => this.fire(), waitMs), at: next.at };
   }
 
   private fire(): void {

@@ -1,9 +1,9 @@
 import type { Peripheral } from '@abandonware/noble';
 import type { Noble } from '../index.js';
 import { ProvisioningError, SERVICE_UUID, compactUuid } from '../../protocol/index.js';
+import type { Timers } from '../../protocol/index.js';
 import { FIND_TIMEOUT_MS, systemTimers } from '../../central/engine/index.js';
 import { foundDevice, nameMatches, poweredOn } from './scanner.js';
-import type { Timers } from '../../central/engine/index.js';
 
 interface Waiter {
   deviceId: string;

@@ -11,8 +11,8 @@ import {
   stateFromCode,
 } from '../../protocol/index.js';
 import type { ProvisioningState } from '../../protocol/index.js';
+import type { Timers } from '../../protocol/index.js';
 import { FIND_TIMEOUT_MS, SCAN_DURATION_MS, delay, systemTimers, withTimeout } from '../../central/engine/index.js';
-import type { Timers } from '../../central/engine/index.js';
 
 /** How long to wait for the controller to power on, ms. */
 export const POWER_ON_TIMEOUT_MS = 10_000;

@@ -5,7 +5,7 @@
  * and the listener is removed when the bound fires, so a late answer is dropped, not leaked.
  */
 import { ProvisioningError } from '../../protocol/index.js';
-import type { Timers } from '../../peripheral/engine/index.js';
+import type { Timers } from '../../protocol/index.js';
 
 /** The part of bleno a bounded call needs: its one-shot listeners can be removed. */
 export interface ListenerOwner {

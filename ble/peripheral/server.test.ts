@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { Bleno } from '../index.js';
 import type { ProvisioningAgent } from '../../peripheral/agent/index.js';
 import type { AttemptLimiter, SetupVerifier } from '../../protocol/session/index.js';
-import { flush, ManualTimer } from '../../test/device-softap/manual-timer.js';
+import { flush, ManualTimers } from '../../test/support/manual-timers.js';
 import { POWER_ON_TIMEOUT_MS, SERVER_STOP_TIMEOUT_MS, STACK_CALL_TIMEOUT_MS } from '../../peripheral/engine/limits.js';
 import { ProvisioningGattServer } from './server.js';
 
@@ -46,7 +46,7 @@ class FakeBleno extends EventEmitter {
   }
 }
 
-function makeServer(bleno: FakeBleno, timers: ManualTimer, log: string[] = []): ProvisioningGattServer {
+function makeServer(bleno: FakeBleno, timers: ManualTimers, log: string[] = []): ProvisioningGattServer {
   const agent = { state: 'idle', busy: false, onStatus: () => () => undefined } as unknown as ProvisioningAgent;
   return new ProvisioningGattServer({
     bleno: bleno as unknown as Bleno,
@@ -77,7 +77,7 @@ function track(p: Promise<unknown>): { done: boolean; error?: unknown } {
 describe('ProvisioningGattServer lifecycle with bounded waits', () => {
   it('starts and stops against a controller that answers, without waiting on the timer', async () => {
     const bleno = new FakeBleno();
-    const timers = new ManualTimer();
+    const timers = new ManualTimers();
     const server = makeServer(bleno, timers);
     await server.start();
     await server.stop();
@@ -87,7 +87,7 @@ describe('ProvisioningGattServer lifecycle with bounded waits', () => {
 
   it('start fails with BLE_UNAVAILABLE when advertising is never confirmed, and leaves no listener behind', async () => {
     const bleno = new FakeBleno();
-    const timers = new ManualTimer();
+    const timers = new ManualTimers();
     const server = makeServer(bleno, timers);
     bleno.once('servicesSet', () => {
       bleno.answers = false;
@@ -105,7 +105,7 @@ describe('ProvisioningGattServer lifecycle with bounded waits', () => {
   it('start fails with BLE_UNAVAILABLE when setServices is never confirmed', async () => {
     const bleno = new FakeBleno();
     bleno.answers = false;
-    const timers = new ManualTimer();
+    const timers = new ManualTimers();
     const started = track(makeServer(bleno, timers).start());
     await flush();
     await timers.advanceTo(STACK_CALL_TIMEOUT_MS);
@@ -116,7 +116,7 @@ describe('ProvisioningGattServer lifecycle with bounded waits', () => {
   it('start fails with BLE_UNAVAILABLE when bleno never powers on', async () => {
     const bleno = new FakeBleno();
     bleno.state = 'poweredOff';
-    const timers = new ManualTimer();
+    const timers = new ManualTimers();
     const started = track(makeServer(bleno, timers).start());
     await flush();
     await timers.advanceTo(POWER_ON_TIMEOUT_MS - 1);
@@ -128,7 +128,7 @@ describe('ProvisioningGattServer lifecycle with bounded waits', () => {
 
   it('stop finishes within SERVER_STOP_TIMEOUT_MS when stopAdvertising is never confirmed', async () => {
     const bleno = new FakeBleno();
-    const timers = new ManualTimer();
+    const timers = new ManualTimers();
     const log: string[] = [];
     const server = makeServer(bleno, timers, log);
     await server.start();
@@ -145,7 +145,7 @@ describe('ProvisioningGattServer lifecycle with bounded waits', () => {
 
   it('stop finishes within SERVER_STOP_TIMEOUT_MS while an advertising refresh hangs on a dead controller', async () => {
     const bleno = new FakeBleno();
-    const timers = new ManualTimer();
+    const timers = new ManualTimers();
     const server = makeServer(bleno, timers);
     await server.start();
     bleno.answers = false;
@@ -160,7 +160,7 @@ describe('ProvisioningGattServer lifecycle with bounded waits', () => {
 
   it('stop does not ask a controller that is gone (bleno poweredOff)', async () => {
     const bleno = new FakeBleno();
-    const timers = new ManualTimer();
+    const timers = new ManualTimers();
     const server = makeServer(bleno, timers);
     await server.start();
     bleno.state = 'poweredOff';
@@ -171,7 +171,7 @@ describe('ProvisioningGattServer lifecycle with bounded waits', () => {
 
   it('stop({ controllerGone }) does not ask the controller even while bleno still says poweredOn', async () => {
     const bleno = new FakeBleno();
-    const timers = new ManualTimer();
+    const timers = new ManualTimers();
     const server = makeServer(bleno, timers);
     await server.start();
     bleno.answers = false;

@@ -14,10 +14,12 @@ import {
   SERVICE_UUID,
   compactUuid,
 } from '../../protocol/index.js';
-import type { CharacteristicName } from '../../protocol/index.js';
+import type { CharacteristicName, Clock } from '../../protocol/index.js';
 import type { AttemptLimiter, RandomSource, SetupVerifier } from '../../protocol/session/index.js';
 import type { Bleno } from '../index.js';
 import type { ProvisioningAgent } from '../../peripheral/agent/index.js';
+import { systemClock, systemTimers } from '../../peripheral/system/index.js';
+import type { Timers } from '../../protocol/index.js';
 import {
   GattConnection,
   buildInfo,
@@ -26,9 +28,8 @@ import {
   SERVER_STOP_TIMEOUT_MS,
   SESSION_IDLE_TIMEOUT_MS,
   STACK_CALL_TIMEOUT_MS,
-  systemTimers,
 } from '../../peripheral/engine/index.js';
-import type { FramedName, Timers } from '../../peripheral/engine/index.js';
+import type { FramedName } from '../../peripheral/engine/index.js';
 import { boundedStackCall, within } from './bounded.js';
 
 export interface GattServerOptions {
@@ -37,7 +38,7 @@ export interface GattServerOptions {
   readonly verifier: SetupVerifier;
   readonly attempts: AttemptLimiter;
   readonly random: RandomSource;
-  readonly now?: () => number;
+  readonly now?: Clock;
   readonly timers?: Timers;
   readonly idleTimeoutMs?: number;
   readonly model?: string;
@@ -66,7 +67,7 @@ export class ProvisioningGattServer {
   private advertisingFailure: Error | undefined;
   private unsubscribe: (() => void) | undefined;
   private stopped = false;
-  private readonly now: () => number;
+  private readonly now: Clock;
   private readonly timers: Timers;
   private readonly deviceId: string;
   private readonly onAccept = (address: string): void => this.accept(address);
@@ -74,7 +75,7 @@ export class ProvisioningGattServer {
   private readonly onMtu = (mtu: number): void => this.mtu(mtu);
 
   constructor(private readonly options: GattServerOptions) {
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? systemClock;
     this.timers = options.timers ?? systemTimers;
     this.deviceId = options.verifier.deviceId;
   }

@@ -1,7 +1,7 @@
 /** The controller supervisor on a manual clock against a scripted controller link. */
 import { describe, expect, it } from 'vitest';
 import type { ControllerLink } from '../index.js';
-import { flush, ManualTimer } from '../../test/device-softap/manual-timer.js';
+import { flush, ManualTimers } from '../../test/support/manual-timers.js';
 import {
   CONTROLLER_PROBE_INTERVAL_MS,
   CONTROLLER_PROBE_TIMEOUT_MS,
@@ -59,12 +59,12 @@ class ScriptedLink implements ControllerLink {
 
 function setup(link = new ScriptedLink()): {
   link: ScriptedLink;
-  timers: ManualTimer;
+  timers: ManualTimers;
   log: string[];
   states: string[];
   sup: ControllerSupervisor;
 } {
-  const timers = new ManualTimer();
+  const timers = new ManualTimers();
   const log: string[] = [];
   const sup = new ControllerSupervisor({ link, timers, log: (l) => log.push(l) });
   const states: string[] = [];

@@ -7,6 +7,7 @@
  * serves GATT listens to `onChange` and to bleno's poweredOn. Timers are injected.
  */
 import type { ControllerLink } from '../index.js';
+import type { Timers } from '../../protocol/index.js';
 import {
   CONTROLLER_PROBE_INTERVAL_MS,
   CONTROLLER_PROBE_TIMEOUT_MS,
@@ -14,7 +15,6 @@ import {
   REATTACH_BACKOFF_MAX_MS,
   REATTACH_TIMEOUT_MS,
 } from '../../peripheral/engine/index.js';
-import type { Timers } from '../../peripheral/engine/index.js';
 
 export type ControllerState = 'attached' | 'lost';
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeviceSession } from '../../central/engine/index.js';
 import { JobFile, ProvisioningAgent } from '../../peripheral/agent/index.js';
-import { systemClock } from '../../peripheral/fleet/clock.js';
+import { systemClock } from '../../peripheral/system/index.js';
 import { GattConnection } from '../../peripheral/engine/connection.js';
 import { buildInfo } from '../../peripheral/engine/info.js';
 import type { FramedName } from '../../peripheral/engine/connection.js';

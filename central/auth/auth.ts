@@ -6,6 +6,7 @@ import { startLoopbackReceiver } from './loopback.js';
 import type { TokenCache } from './token-cache.js';
 import { storedTokensFrom } from './tokens.js';
 import type { StoredTokens } from './tokens.js';
+import type { Clock } from '../../protocol/index.js';
 
 /** Tokens with less than this left are refreshed before use (covers clock skew and a slow request). */
 export const TOKEN_REFRESH_MARGIN_MS = 60_000;
@@ -25,7 +26,7 @@ export interface AuthOptions {
   scope: string;
   cache: TokenCache;
   /** Milliseconds since the epoch; tests move it. */
-  now?: () => number;
+  now?: Clock;
 }
 
 export interface DeviceCodePrompt {
@@ -51,7 +52,7 @@ export interface LogoutResult {
  */
 export class Auth {
   private configuration: client.Configuration | undefined;
-  private readonly now: () => number;
+  private readonly now: Clock;
 
   constructor(private readonly options: AuthOptions) {
     this.now = options.now ?? Date.now;

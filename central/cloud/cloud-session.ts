@@ -3,6 +3,7 @@ import { requestClaim } from './claim.js';
 import type { ProvisioningClaim } from './claim.js';
 import { federate } from './federation.js';
 import type { FederatedCredentials } from './federation.js';
+import type { Clock } from '../../protocol/index.js';
 
 /**
  * A claim with less than this left is replaced before it is handed to a device: the device still
@@ -17,7 +18,7 @@ export interface CloudSessionOptions {
   /** The current ID token (refreshed by the caller's Auth when near expiry). */
   idToken: () => Promise<string>;
   /** Milliseconds since the epoch; tests move it. */
-  now?: () => number;
+  now?: Clock;
   /** Seams for tests; default the real AWS calls. */
   federate?: typeof federate;
   requestClaim?: typeof requestClaim;
@@ -29,7 +30,7 @@ export interface CloudSessionOptions {
  * request in flight.
  */
 export class CloudSession {
-  private readonly now: () => number;
+  private readonly now: Clock;
   private credentials: FederatedCredentials | undefined;
   private current: ProvisioningClaim | undefined;
   private pendingClaim: Promise<ProvisioningClaim> | undefined;

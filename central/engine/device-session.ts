@@ -6,16 +6,17 @@ import type {
   ScanMessage,
   StatusMessage,
   WifiMessage,
+  Clock,
 } from '../../protocol/index.js';
 import { SessionInitiator } from '../../protocol/session/index.js';
 import type { RandomSource } from '../../protocol/session/index.js';
 import type { DeviceLink, NotifyName, WritableName } from './device-link.js';
 import { ACK_TIMEOUT_MS, NOTIFY_TIMEOUT_MS } from './limits.js';
+import type { Timers } from '../../protocol/index.js';
 import { systemTimers } from './wait.js';
-import type { Timers } from './wait.js';
 
 export interface DeviceSessionOptions {
-  now: () => number;
+  now: Clock;
   random: RandomSource;
   timers?: Timers;
 }

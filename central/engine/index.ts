@@ -12,4 +12,3 @@ export type {
   WifiSettings,
 } from './provision.js';
 export { systemTimers, withTimeout, delay } from './wait.js';
-export type { Timers } from './wait.js';

@@ -1,11 +1,11 @@
 import { ProvisioningError, isProvisioningError, IN_PROGRESS_STATES } from '../../protocol/index.js';
-import type { ClaimMessage, ScanNetwork, StatusMessage } from '../../protocol/index.js';
+import type { ClaimMessage, ScanNetwork, StatusMessage, Clock } from '../../protocol/index.js';
 import type { RandomSource } from '../../protocol/session/index.js';
 import type { DeviceLink } from './device-link.js';
 import { DeviceSession, statusError } from './device-session.js';
 import { MAX_LINK_ATTEMPTS, PROVISION_TIMEOUT_MS, RECONNECT_DELAY_MS } from './limits.js';
+import type { Timers } from '../../protocol/index.js';
 import { delay, systemTimers } from './wait.js';
-import type { Timers } from './wait.js';
 
 export interface WifiSettings {
   ssid: string;
@@ -53,7 +53,7 @@ export interface ProvisionOptions {
   /** Opens a fresh link to the device (scan + connect); called again after a drop. */
   connect: () => Promise<DeviceLink>;
   random: RandomSource;
-  now?: () => number;
+  now?: Clock;
   timers?: Timers;
   hooks?: ProvisionHooks;
   maxAttempts?: number;

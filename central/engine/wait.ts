@@ -1,8 +1,8 @@
-/** Timers, injectable so that tests need not wait (STYLE.md §6). */
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+/**
+ * The phone's time: the system implementation of protocol/clock.ts's Timers (browser-safe: the SoftAP
+ * page bundles it), and the waits built on it. Injectable so that tests need not wait (STYLE.md §6).
+ */
+import type { Timers } from '../../protocol/index.js';
 
 export const systemTimers: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),

@@ -20,6 +20,7 @@ import {
   transition,
 } from '../../protocol/index.js';
 import type {
+  Clock,
   ErrorCode,
   ClaimMessage,
   ScanNetwork,
@@ -30,7 +31,7 @@ import type {
   ProvisioningState,
 } from '../../protocol/index.js';
 import { assertClaimUsable, claimValidity } from '../fleet/index.js';
-import type { FleetClock, FleetStep } from '../fleet/index.js';
+import type { FleetStep } from '../fleet/index.js';
 import type { CredentialStore, ProvisioningJournal } from '../storage/index.js';
 import type { FleetRunner } from './fleet-runner.js';
 import { claimFromMessage, wifiFromMessage } from './job.js';
@@ -45,7 +46,7 @@ export interface AgentOptions {
   readonly jobFile: JobFile;
   readonly wifi: WifiBackend;
   readonly fleet: FleetRunner;
-  readonly clock: FleetClock;
+  readonly clock: Clock;
   /** Job ids for the journal (default: 8 random bytes, hex). */
   readonly newJobId?: () => string;
   /** One line per transition and failure; never given a secret. */
@@ -301,7 +302,7 @@ export class ProvisioningAgent {
         privateKeyPem: claim.privateKeyPem,
         expiresAt: claim.expiresAt,
       }),
-      this.options.clock.now(),
+      new Date(this.options.clock()),
     );
   }
 
@@ -431,7 +432,7 @@ export class ProvisioningAgent {
   }
 
   private now(): number {
-    return this.options.clock.now().getTime();
+    return this.options.clock();
   }
 
   private log(line: string): void {

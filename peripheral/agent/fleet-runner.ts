@@ -4,13 +4,8 @@
  * number, trust store, verification topic); tests may inject a runner that fails on purpose.
  */
 import { ProvisioningError } from '../../protocol/index.js';
-import type {
-  FleetClock,
-  KeyAlgorithm,
-  FleetStep,
-  ProvisionResult,
-  ProvisionWithClaimOptions,
-} from '../fleet/index.js';
+import type { Clock } from '../../protocol/index.js';
+import type { KeyAlgorithm, FleetStep, ProvisionResult, ProvisionWithClaimOptions } from '../fleet/index.js';
 import { provisionWithClaim } from '../fleet/index.js';
 import type { CredentialStore, ProvisioningJournal } from '../storage/index.js';
 import type { JobClaim } from './job.js';
@@ -40,7 +35,7 @@ export interface ClaimFleetRunnerOptions {
   readonly verifyTopic?: (thingName: string) => string;
   /** The template's thing name for the serial (default {@link DEFAULT_THING_NAME}). */
   readonly thingNameFor?: (serialNumber: string) => string;
-  readonly clock?: FleetClock;
+  readonly clock?: Clock;
   readonly retry?: ProvisionWithClaimOptions['retry'];
   readonly connectTimeoutMs?: number;
 }

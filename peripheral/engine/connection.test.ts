@@ -25,34 +25,16 @@ import {
 } from '../../protocol/session/index.js';
 import { JobFile, ProvisioningAgent } from '../agent/index.js';
 import type { WifiBackend } from '../agent/index.js';
-import { systemClock } from '../fleet/clock.js';
+import { systemClock } from '../system/index.js';
+import { ManualTimers } from '../../test/support/manual-timers.js';
 import { CredentialStore } from '../storage/credential-store.js';
 import { ProvisioningJournal } from '../storage/journal.js';
 import { GattConnection } from './connection.js';
 import type { FramedName } from './connection.js';
 import { buildInfo } from './info.js';
-import type { Timers } from './timers.js';
 
 const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
 const DEVICE_ID = 'pi-unit';
-
-class ManualTimers implements Timers {
-  private next = 1;
-  readonly pending = new Map<number, () => void>();
-  setTimeout(fn: () => void): unknown {
-    const id = this.next++;
-    this.pending.set(id, fn);
-    return id;
-  }
-  clearTimeout(h: unknown): void {
-    this.pending.delete(h as number);
-  }
-  fireAll(): void {
-    const fns = [...this.pending.values()];
-    this.pending.clear();
-    for (const f of fns) f();
-  }
-}
 
 const noWifi: WifiBackend = {
   scan: () => Promise.resolve([{ ssid: new TextEncoder().encode('home'), rssi: -40, security: 'wpa2', channel: 1 }]),

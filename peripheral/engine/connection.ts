@@ -20,12 +20,12 @@ import {
   MAX_DETAIL_BYTES,
   MAX_STEP_BYTES,
 } from '../../protocol/index.js';
-import type { ErrorCode, CharacteristicName, Message, StatusMessage } from '../../protocol/index.js';
+import type { ErrorCode, CharacteristicName, Message, StatusMessage, Clock } from '../../protocol/index.js';
 import type { AttemptLimiter, RandomSource, SecureChannel, SetupVerifier } from '../../protocol/session/index.js';
 import { SessionResponder, decodeHandshake, MSG_HELLO } from '../../protocol/session/index.js';
 import type { AgentSession, ProvisioningAgent } from '../agent/index.js';
 import { ERROR_NOTICE_LINGER_MS } from './limits.js';
-import type { Timers } from './timers.js';
+import type { Timers } from '../../protocol/index.js';
 
 /** Characteristics that carry framed messages (info is a plain read). */
 export type FramedName = Exclude<CharacteristicName, 'info'>;
@@ -41,7 +41,7 @@ export interface ConnectionOptions {
   /** The exact info bytes this connection reads (the handshake binds them). */
   readonly info: Uint8Array;
   readonly random: RandomSource;
-  readonly now: () => number;
+  readonly now: Clock;
   readonly timers: Timers;
   readonly idleTimeoutMs: number;
   readonly attPayload: number;

@@ -16,5 +16,3 @@ export {
   REATTACH_BACKOFF_MAX_MS,
   REATTACH_TIMEOUT_MS,
 } from './limits.js';
-export { systemTimers } from './timers.js';
-export type { Timers } from './timers.js';

@@ -8,8 +8,6 @@ export {
 export type { FleetStep, ProvisionResult, ProvisionWithClaimOptions } from './provision.js';
 export { assertClaimUsable, CLAIM_EXPIRY_MARGIN_MS, claimValidity } from './claim.js';
 export type { Claim, ClaimValidity } from './claim.js';
-export { systemClock } from './clock.js';
-export type { FleetClock } from './clock.js';
 export { generateKeyAndCsr } from './csr.js';
 export type { DeviceKeyAndCsr, KeyAlgorithm } from './csr.js';
 export { CONNECT_TIMEOUT_MS, KEEP_ALIVE_SECONDS } from './mqtt-connection.js';

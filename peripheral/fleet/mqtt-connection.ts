@@ -10,8 +10,8 @@
  * caller's back-off decides (see retry.ts).
  */
 import { iot, mqtt5 } from 'aws-iot-device-sdk-v2';
-import { ProvisioningError } from '../../protocol/index.js';
-import type { FleetClock } from './clock.js';
+import { ProvisioningError, sleep } from '../../protocol/index.js';
+import type { Timers } from '../../protocol/index.js';
 
 /** Whole connect (TCP + TLS + CONNACK) must finish within this (ms). */
 export const CONNECT_TIMEOUT_MS = 15_000;
@@ -30,7 +30,7 @@ export interface MtlsConnectOptions {
   certificatePem: string;
   privateKeyPem: string;
   clientId: string;
-  clock: FleetClock;
+  timers: Timers;
   timeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -84,7 +84,7 @@ export async function connectMtls(options: MtlsConnectOptions): Promise<mqtt5.Mq
   const outcome = new Promise<ProvisioningError | undefined>((resolve) => {
     client.once('connectionSuccess', () => resolve(undefined));
     client.once('connectionFailure', (event: mqtt5.ConnectionFailureEvent) => resolve(connectFailureError(event)));
-    options.clock.sleep(timeoutMs, timer.signal).then(
+    sleep(options.timers, timeoutMs, timer.signal).then(
       () => resolve(new ProvisioningError('CLOUD_TIMEOUT', { detail: `no CONNACK within ${timeoutMs} ms` })),
       () => undefined,
     );

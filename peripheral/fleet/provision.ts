@@ -11,12 +11,11 @@
 import { iotidentity } from 'aws-iot-device-sdk-v2';
 import type { mqtt5 } from 'aws-iot-device-sdk-v2';
 import { ProvisioningError } from '../../protocol/index.js';
-import type { ErrorCode } from '../../protocol/index.js';
+import type { Clock, ErrorCode, Timers } from '../../protocol/index.js';
+import { systemClock, systemTimers } from '../system/index.js';
 import type { CredentialStore, PendingCredentials, JournalEntry, ProvisioningJournal } from '../storage/index.js';
 import type { Claim, ClaimValidity } from './claim.js';
 import { assertClaimUsable, claimValidity } from './claim.js';
-import type { FleetClock } from './clock.js';
-import { systemClock } from './clock.js';
 import type { KeyAlgorithm } from './csr.js';
 import { generateKeyAndCsr } from './csr.js';
 import type { MqttEndpoint } from './mqtt-connection.js';
@@ -67,7 +66,9 @@ export interface ProvisionWithClaimOptions {
   clientId: string;
   /** Where the permanent certificate is proven; must be allowed by the device policy. */
   verify: { topic(thingName: string): string; clientId?(thingName: string): string; timeoutMs?: number };
-  clock?: FleetClock;
+  /** Time for timings, certificate dates and waits (default the system's). */
+  clock?: Clock;
+  timers?: Timers;
   store: CredentialStore;
   journal: ProvisioningJournal;
   onStep?(step: FleetStep, info: Record<string, string>): void;
@@ -154,10 +155,11 @@ export async function provisionWithClaim(options: ProvisionWithClaimOptions): Pr
   }
 }
 
-/** One run of the routine: its options and clock, its phase timings, how it journals and reports steps. */
+/** One run of the routine: its options and time, its phase timings, how it journals and reports steps. */
 interface Run {
   readonly options: ProvisionWithClaimOptions;
-  readonly clock: FleetClock;
+  readonly clock: Clock;
+  readonly timers: Timers;
   readonly timings: ProvisionResult['timings'];
   step(s: FleetStep, info?: Record<string, string>): void;
   record(entry: JournalEntry): Promise<void>;
@@ -171,17 +173,18 @@ function startRun(options: ProvisionWithClaimOptions): Run {
   return {
     options,
     clock,
+    timers: options.timers ?? systemTimers,
     timings,
     step: (s, info = {}) => options.onStep?.(s, info),
     record: async (entry) => {
       await options.journal.append(entry);
     },
     timed: async (phase, fn) => {
-      const t0 = clock.now().getTime();
+      const t0 = clock();
       try {
         return await fn();
       } finally {
-        timings[phase] = (timings[phase] ?? 0) + clock.now().getTime() - t0;
+        timings[phase] = (timings[phase] ?? 0) + clock() - t0;
       }
     },
   };
@@ -196,7 +199,7 @@ async function planRun(run: Run): Promise<ResumePlan> {
     records,
     pending: await store.loadPending(),
     committed: await store.loadCommitted(),
-    now: run.clock.now(),
+    now: new Date(run.clock()),
   });
   if (plan.kind !== 'already-provisioned' && records.length > 0) {
     // A request with no saved answer: the cloud may hold an unused PENDING_ACTIVATION certificate.
@@ -245,7 +248,7 @@ async function exchangeClaim(
   const { options } = run;
   // Everything from here to RegisterThing needs the claim: check it before any traffic.
   const validity = claimValidity(options.claim);
-  assertClaimUsable(validity, run.clock.now());
+  assertClaimUsable(validity, new Date(run.clock()));
   const claimClient = await run.timed('connect', () => connectWithClaim(run, validity));
   await run.record({ step: 'cloud-connected', certificate: 'claim' });
   run.step('cloud-connected', { certificate: 'claim' });
@@ -269,9 +272,10 @@ async function exchangeClaim(
 
 /** An MQTT connection authenticated by the claim, retried until the claim's deadline. */
 function connectWithClaim(run: Run, validity: ClaimValidity): Promise<mqtt5.Mqtt5Client> {
-  const { options, clock } = run;
+  const { options, clock, timers } = run;
   const retry: RetryOptions = {
     clock,
+    timers,
     deadline: validity.deadline,
     ...(options.signal ? { signal: options.signal } : {}),
     ...options.retry,
@@ -289,7 +293,7 @@ function connectWithClaim(run: Run, validity: ClaimValidity): Promise<mqtt5.Mqtt
         certificatePem: options.claim.certificatePem,
         privateKeyPem: options.claim.privateKeyPem,
         clientId: options.clientId,
-        clock,
+        timers,
         ...(options.connectTimeoutMs !== undefined ? { timeoutMs: options.connectTimeoutMs } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       }),
@@ -328,7 +332,7 @@ async function registerPending(
         return { pending: current, thingName, deviceConfiguration: {} };
       }
       await abandonCertificate(run, current.certificateId, 'ownership token spent by an interrupted RegisterThing');
-      assertClaimUsable(validity, run.clock.now());
+      assertClaimUsable(validity, new Date(run.clock()));
       pending = await run.timed('certificate', () => issueCertificate(run, identity));
     }
   }
@@ -336,7 +340,7 @@ async function registerPending(
 
 /** Proves the permanent certificate with a round trip, and journals that it is proven. */
 async function provePermanent(run: Run, { pending, thingName }: Registered): Promise<void> {
-  await run.timed('verify', () => verifyPermanent(run.options, pending, thingName, run.clock));
+  await run.timed('verify', () => verifyPermanent(run.options, pending, thingName, run));
   await run.record({ step: 'verified', certificateId: pending.certificateId, thingName });
   run.step('verified', { thingName });
 }
@@ -353,7 +357,7 @@ async function commit(run: Run, { pending, thingName }: Registered): Promise<voi
         thingName,
         endpoint: options.endpoint,
       },
-      clock.now(),
+      new Date(clock()),
     ),
   );
   await run.record({ step: 'committed', certificateId: pending.certificateId, thingName });
@@ -413,7 +417,7 @@ async function issueCertificate(run: Run, identity: iotidentity.IotIdentityClien
     certificatePem,
     privateKeyPem,
     certificateOwnershipToken: token,
-    issuedAt: clock.now(),
+    issuedAt: new Date(clock()),
   };
   await options.store.savePending(pending);
   await record({ step: 'certificate-issued', certificateId });
@@ -448,12 +452,13 @@ async function verifyPermanent(
   options: ProvisionWithClaimOptions,
   creds: PendingCredentials,
   thingName: string,
-  clock: FleetClock,
+  { clock, timers }: Pick<Run, 'clock' | 'timers'>,
 ): Promise<void> {
   const clientId = options.verify.clientId?.(thingName) ?? thingName;
   const retry: RetryOptions = {
     clock,
-    deadline: new Date(clock.now().getTime() + VERIFY_RETRY_WINDOW_MS),
+    timers,
+    deadline: new Date(clock() + VERIFY_RETRY_WINDOW_MS),
     ...(options.signal ? { signal: options.signal } : {}),
     ...options.retry,
   };
@@ -466,7 +471,7 @@ async function verifyPermanent(
         certificatePem: creds.certificatePem,
         privateKeyPem: creds.privateKeyPem,
         clientId,
-        clock,
+        timers,
         ...(options.connectTimeoutMs !== undefined ? { timeoutMs: options.connectTimeoutMs } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       });
@@ -480,7 +485,7 @@ async function verifyPermanent(
       throw err;
     }
     try {
-      await verifyRoundTrip(client, options.verify.topic(thingName), clock, options.verify.timeoutMs);
+      await verifyRoundTrip(client, options.verify.topic(thingName), timers, options.verify.timeoutMs);
     } finally {
       await closeClient(client);
     }

@@ -1,19 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ProvisioningError } from '../../protocol/errors.js';
+import { ManualTimers } from '../../test/support/manual-timers.js';
 import { backoffDelay, withRetry } from './retry.js';
-
-function fakeClock(start = 0): { now: () => Date; sleep: (ms: number) => Promise<void>; slept: number[] } {
-  let t = start;
-  const slept: number[] = [];
-  return {
-    now: () => new Date(t),
-    sleep: async (ms) => {
-      slept.push(ms);
-      t += ms;
-    },
-    slept,
-  };
-}
 
 describe('withRetry', () => {
   it('backs off exponentially up to the cap', () => {
@@ -21,51 +9,52 @@ describe('withRetry', () => {
   });
 
   it('retries transient failures, then succeeds', async () => {
-    const clock = fakeClock();
+    const timers = new ManualTimers({ instant: true });
     let calls = 0;
     const out = await withRetry(
       async () => {
         if (++calls < 3) throw new ProvisioningError('CLOUD_UNREACHABLE');
         return 'ok';
       },
-      { clock, deadline: new Date(60_000) },
+      { clock: timers.clock, timers, deadline: new Date(60_000) },
     );
     expect(out).toBe('ok');
-    expect(clock.slept).toEqual([500, 1000]);
+    expect(timers.delays).toEqual([500, 1000]);
   });
 
   it('never retries a refusal', async () => {
-    const clock = fakeClock();
+    const timers = new ManualTimers({ instant: true });
     await expect(
       withRetry(
         async () => {
           throw new ProvisioningError('CLOUD_CONNECT_REFUSED');
         },
-        { clock, deadline: new Date(60_000) },
+        { clock: timers.clock, timers, deadline: new Date(60_000) },
       ),
     ).rejects.toMatchObject({ code: 'CLOUD_CONNECT_REFUSED' });
-    expect(clock.slept).toEqual([]);
+    expect(timers.delays).toEqual([]);
   });
 
   it('stops before the deadline and reports what deadlineError makes of the last failure', async () => {
-    const clock = fakeClock();
+    const timers = new ManualTimers({ instant: true });
     const err = await withRetry(
       async () => {
         throw new ProvisioningError('CLOUD_TIMEOUT');
       },
       {
-        clock,
+        clock: timers.clock,
+        timers,
         deadline: new Date(2_000),
         deadlineError: (last) => new ProvisioningError('CLAIM_EXPIRED', { detail: last.code }),
       },
     ).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'CLAIM_EXPIRED', detail: 'CLOUD_TIMEOUT' });
     // 0 → 500 → 1500; a 2000 ms wait would end past the deadline at 2000.
-    expect(clock.slept).toEqual([500, 1000]);
+    expect(timers.delays).toEqual([500, 1000]);
   });
 
   it('stops after maxAttempts with the last error', async () => {
-    const clock = fakeClock();
+    const timers = new ManualTimers({ instant: true });
     let calls = 0;
     await expect(
       withRetry(
@@ -73,7 +62,7 @@ describe('withRetry', () => {
           calls++;
           throw new ProvisioningError('CLOUD_UNREACHABLE');
         },
-        { clock, deadline: new Date(1e9), maxAttempts: 4 },
+        { clock: timers.clock, timers, deadline: new Date(1e9), maxAttempts: 4 },
       ),
     ).rejects.toMatchObject({ code: 'CLOUD_UNREACHABLE' });
     expect(calls).toBe(4);

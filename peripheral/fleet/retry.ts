@@ -3,9 +3,8 @@
  * but never past the claim's deadline: once the next attempt could not start before it, the last
  * error is reported (or what `deadlineError` makes of it, e.g. CLAIM_EXPIRED).
  */
-import { ProvisioningError } from '../../protocol/index.js';
-import type { ErrorCode } from '../../protocol/index.js';
-import type { FleetClock } from './clock.js';
+import { ProvisioningError, sleep } from '../../protocol/index.js';
+import type { Clock, ErrorCode, Timers } from '../../protocol/index.js';
 
 /** First back-off delay (ms); doubles each attempt up to {@link RETRY_MAX_DELAY_MS}. */
 export const RETRY_INITIAL_DELAY_MS = 500;
@@ -20,7 +19,8 @@ export function isTransient(err: unknown): boolean {
 }
 
 export interface RetryOptions {
-  clock: FleetClock;
+  clock: Clock;
+  timers: Timers;
   /** No attempt starts at or after this instant. */
   deadline: Date;
   signal?: AbortSignal;
@@ -44,11 +44,11 @@ export async function withRetry<T>(operation: (attempt: number) => Promise<T>, o
     } catch (err) {
       if (!isTransient(err) || attempt >= maxAttempts) throw err;
       const delay = backoffDelay(attempt, options.initialDelayMs, options.maxDelayMs);
-      if (options.clock.now().getTime() + delay >= options.deadline.getTime()) {
+      if (options.clock() + delay >= options.deadline.getTime()) {
         throw options.deadlineError ? options.deadlineError(err as ProvisioningError) : err;
       }
       options.onRetry?.(attempt, delay, err as ProvisioningError);
-      await options.clock.sleep(delay, options.signal);
+      await sleep(options.timers, delay, options.signal);
     }
   }
 }

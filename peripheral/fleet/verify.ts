@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mqtt5 } from 'aws-iot-device-sdk-v2';
-import { ProvisioningError } from '../../protocol/index.js';
-import type { FleetClock } from './clock.js';
+import { ProvisioningError, sleep } from '../../protocol/index.js';
+import type { Timers } from '../../protocol/index.js';
 
 /** Subscribe + publish + echo must complete within this (ms). */
 export const VERIFY_TIMEOUT_MS = 10_000;
@@ -23,7 +23,7 @@ function payloadText(payload: mqtt5.Payload | undefined): string {
 export async function verifyRoundTrip(
   client: mqtt5.Mqtt5Client,
   topic: string,
-  clock: FleetClock,
+  timers: Timers,
   timeoutMs = VERIFY_TIMEOUT_MS,
 ): Promise<void> {
   const nonce = randomUUID();
@@ -42,7 +42,7 @@ export async function verifyRoundTrip(
       );
     client.on('messageReceived', onMessage);
     client.on('disconnection', onDisconnect);
-    clock.sleep(timeoutMs, timer.signal).then(
+    sleep(timers, timeoutMs, timer.signal).then(
       () => reject(new ProvisioningError('VERIFY_FAILED', { detail: `no echo on ${topic} within ${timeoutMs} ms` })),
       () => undefined,
     );

@@ -15,7 +15,7 @@ import {
 import { NmcliBackend } from './nmcli.js';
 import { parseScan, splitTerse } from './nmcli-parse.js';
 import { scriptedRunner } from './scripted-runner.js';
-import { instantClock } from './simulated.js';
+import { ManualTimers } from '../../test/support/manual-timers.js';
 
 const SECRET = 'correct horse battery';
 let dir: string;
@@ -61,7 +61,8 @@ function nmBackend(up: UpOutcome, address = '192.168.1.23/24') {
     if (args[0] === '-g' && args[1] === 'IP4.ADDRESS') return { stdout: address ? `${address}\n` : '\n' };
     return { stderr: `unexpected ${args.join(' ')}`, exitCode: 2 };
   });
-  const backend = new NmcliBackend({ ifname: 'wlan0', runner, clock: instantClock(), connectionsDir: dir });
+  const timers = new ManualTimers({ instant: true });
+  const backend = new NmcliBackend({ ifname: 'wlan0', runner, clock: timers.clock, timers, connectionsDir: dir });
   return { backend, runner };
 }
 
@@ -130,7 +131,8 @@ describe('NmcliBackend.connect', () => {
       if (args.includes('--active')) return { stdout: '' };
       return { stdout: '' };
     });
-    const backend = new NmcliBackend({ ifname: 'wlan0', runner, clock: instantClock(), connectionsDir: dir });
+    const timers = new ManualTimers({ instant: true });
+    const backend = new NmcliBackend({ ifname: 'wlan0', runner, clock: timers.clock, timers, connectionsDir: dir });
     await expect(backend.connect({ ssid: 'Cafe', passphrase: 'wrongpass1' })).rejects.toMatchObject({
       code: 'WIFI_AUTH_FAILED',
     });

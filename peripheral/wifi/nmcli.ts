@@ -15,23 +15,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { ProvisioningError } from '../../protocol/index.js';
+import { ProvisioningError, sleep } from '../../protocol/index.js';
 import { SECRET_FILE_MODE, writeFileAtomic, nodeFs } from '../storage/index.js';
 import type { FsOps } from '../storage/index.js';
-import { spawnRunner } from '../system/index.js';
+import { spawnRunner, systemClock, systemTimers } from '../system/index.js';
 import type { CommandResult, CommandRunner } from '../system/index.js';
 import { validateCredentials, wifiError } from './credentials.js';
 import { classifyNmcliFailure, parseActiveConnections, parseScan, SCAN_FIELDS, splitTerse } from './nmcli-parse.js';
-import { systemWifiClock, WIFI_COMMAND_TIMEOUT_MS, WIFI_CONNECT_TIMEOUT_MS, WIFI_POLL_INTERVAL_MS } from './types.js';
-import type {
-  ConnectOptions,
-  ConnectResult,
-  ScanResult,
-  WifiBackend,
-  WifiClock,
-  WifiCredentials,
-  WifiStatus,
-} from './types.js';
+import { WIFI_COMMAND_TIMEOUT_MS, WIFI_CONNECT_TIMEOUT_MS, WIFI_POLL_INTERVAL_MS } from './types.js';
+import type { ConnectOptions, ConnectResult, ScanResult, WifiBackend, WifiCredentials, WifiStatus } from './types.js';
+import type { Clock, Timers } from '../../protocol/index.js';
 
 export const NM_SYSTEM_CONNECTIONS_DIR = '/etc/NetworkManager/system-connections';
 export const DEFAULT_PROFILE_NAME = 'provisioning';
@@ -42,7 +35,9 @@ export interface NmcliBackendOptions {
   ifname: string;
   profileName?: string;
   runner?: CommandRunner;
-  clock?: WifiClock;
+  /** Time for deadlines and waits (default the system's; tests pass a manual one). */
+  clock?: Clock;
+  timers?: Timers;
   /** Where keyfiles go (tests use a temp dir). */
   connectionsDir?: string;
   fs?: FsOps;
@@ -76,7 +71,8 @@ export function buildKeyfile(id: string, uuid: string, ifname: string, creds: Wi
 export class NmcliBackend implements WifiBackend {
   readonly name = 'networkmanager';
   private readonly run: CommandRunner;
-  private readonly clock: WifiClock;
+  private readonly clock: Clock;
+  private readonly timers: Timers;
   private readonly profile: string;
   private readonly dir: string;
   private readonly fs: FsOps;
@@ -84,7 +80,8 @@ export class NmcliBackend implements WifiBackend {
 
   constructor(private readonly options: NmcliBackendOptions) {
     this.run = options.runner ?? spawnRunner(WIFI_COMMAND_TIMEOUT_MS);
-    this.clock = options.clock ?? systemWifiClock;
+    this.clock = options.clock ?? systemClock;
+    this.timers = options.timers ?? systemTimers;
     this.profile = options.profileName ?? DEFAULT_PROFILE_NAME;
     this.dir = options.connectionsDir ?? NM_SYSTEM_CONNECTIONS_DIR;
     this.fs = options.fs ?? nodeFs;
@@ -163,7 +160,7 @@ export class NmcliBackend implements WifiBackend {
     validateCredentials(creds);
     const secret = creds.passphrase;
     const timeoutMs = options.timeoutMs ?? WIFI_CONNECT_TIMEOUT_MS;
-    const deadline = this.clock.now() + timeoutMs;
+    const deadline = this.clock() + timeoutMs;
     const previous = await this.previousWifi();
     await this.deleteProfile();
     try {
@@ -207,8 +204,8 @@ export class NmcliBackend implements WifiBackend {
       const r = await this.nm(['-g', 'IP4.ADDRESS', 'device', 'show', this.options.ifname]);
       const address = r.exitCode === 0 ? r.stdout.split('\n')[0]?.split('|')[0]?.trim() : '';
       if (address) return address;
-      if (this.clock.now() + WIFI_POLL_INTERVAL_MS > deadline) return undefined;
-      await this.clock.sleep(WIFI_POLL_INTERVAL_MS, signal);
+      if (this.clock() + WIFI_POLL_INTERVAL_MS > deadline) return undefined;
+      await sleep(this.timers, WIFI_POLL_INTERVAL_MS, signal);
     }
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { instantClock, SimulatedWifi } from './simulated.js';
+import { ManualTimers } from '../../test/support/manual-timers.js';
+import { SimulatedWifi } from './simulated.js';
 import type { SimulatedNetwork } from './simulated.js';
 
 const NETWORKS: SimulatedNetwork[] = [
@@ -13,7 +14,7 @@ const NETWORKS: SimulatedNetwork[] = [
 
 describe('SimulatedWifi', () => {
   it('scans strongest first with security derived from the passphrase', async () => {
-    const wifi = new SimulatedWifi({ networks: NETWORKS, clock: instantClock() });
+    const wifi = new SimulatedWifi({ networks: NETWORKS, timers: new ManualTimers({ instant: true }) });
     const scan = await wifi.scan();
     expect(scan.map((s) => s.ssid)).toEqual(['Home', 'Flaky', 'NoDhcp', 'Refuses', 'Cafe', 'Slow']);
     expect(scan[0]).toEqual({ ssid: 'Home', rssi: -40, security: 'wpa2-psk', channel: 6 });
@@ -21,8 +22,8 @@ describe('SimulatedWifi', () => {
   });
 
   it('every failure mode has its own code, and corrected credentials then work in the same session', async () => {
-    const clock = instantClock();
-    const wifi = new SimulatedWifi({ networks: NETWORKS, clock, connectedTo: 'Cafe' });
+    const timers = new ManualTimers({ instant: true });
+    const wifi = new SimulatedWifi({ networks: NETWORKS, timers, connectedTo: 'Cafe' });
     const secret = 'not-the-password';
     for (const [creds, code] of [
       [{ ssid: 'Home', passphrase: secret }, 'WIFI_AUTH_FAILED'],
@@ -48,16 +49,16 @@ describe('SimulatedWifi', () => {
   });
 
   it('waits on the injected clock: a timeout consumes exactly the timeout, no real time', async () => {
-    const clock = instantClock(1000);
-    const wifi = new SimulatedWifi({ networks: NETWORKS, clock, joinDelayMs: 200 });
+    const timers = new ManualTimers({ start: 1000, instant: true });
+    const wifi = new SimulatedWifi({ networks: NETWORKS, timers, joinDelayMs: 200 });
     await expect(wifi.connect({ ssid: 'Slow', passphrase: 'password123' }, { timeoutMs: 7_000 })).rejects.toMatchObject(
       { code: 'WIFI_TIMEOUT' },
     );
-    expect(clock.advanced).toBe(7_000);
+    expect(timers.now - 1000).toBe(7_000);
   });
 
   it('rejects malformed credentials before touching the network', async () => {
-    const wifi = new SimulatedWifi({ networks: NETWORKS, clock: instantClock() });
+    const wifi = new SimulatedWifi({ networks: NETWORKS, timers: new ManualTimers({ instant: true }) });
     await expect(wifi.connect({ ssid: '' })).rejects.toMatchObject({ code: 'MESSAGE_INVALID' });
     await expect(wifi.connect({ ssid: 'x'.repeat(33) })).rejects.toMatchObject({ code: 'MESSAGE_INVALID' });
     await expect(wifi.connect({ ssid: 'Home', passphrase: 'short' })).rejects.toMatchObject({
@@ -68,7 +69,7 @@ describe('SimulatedWifi', () => {
 
   it('scan failure mode', async () => {
     await expect(
-      new SimulatedWifi({ networks: NETWORKS, clock: instantClock(), scanFails: true }).scan(),
+      new SimulatedWifi({ networks: NETWORKS, timers: new ManualTimers({ instant: true }), scanFails: true }).scan(),
     ).rejects.toMatchObject({ code: 'WIFI_SCAN_FAILED' });
   });
 });

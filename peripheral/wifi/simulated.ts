@@ -3,20 +3,20 @@
  * an injected clock. It behaves like the real backends at the interface: the same codes, the same
  * rollback (a failed join leaves the previous network connected and nothing new configured).
  */
-import { ProvisioningError } from '../../protocol/index.js';
-import type { ErrorCode } from '../../protocol/index.js';
+import { ProvisioningError, sleep } from '../../protocol/index.js';
+import type { ErrorCode, Timers } from '../../protocol/index.js';
 import { validateCredentials, wifiError } from './credentials.js';
-import { systemWifiClock, WIFI_CONNECT_TIMEOUT_MS } from './types.js';
+import { WIFI_CONNECT_TIMEOUT_MS } from './types.js';
 import type {
   ConnectOptions,
   ConnectResult,
   ScanResult,
   WifiBackend,
-  WifiClock,
   WifiCredentials,
   WifiSecurity,
   WifiStatus,
 } from './types.js';
+import { systemTimers } from '../system/index.js';
 
 export type SimulatedFailure =
   /** Association works but never gets an address. */
@@ -42,7 +42,8 @@ export interface SimulatedNetwork {
 
 export interface SimulatedWifiOptions {
   networks: SimulatedNetwork[];
-  clock?: WifiClock;
+  /** Time for the simulated delays (default the system's; tests pass a manual one). */
+  timers?: Timers;
   /** Simulated time a join takes (ms). */
   joinDelayMs?: number;
   /** Simulated time a scan takes (ms). */
@@ -58,7 +59,7 @@ export const SIMULATED_SCAN_DELAY_MS = 100;
 
 export class SimulatedWifi implements WifiBackend {
   readonly name = 'simulated';
-  private readonly clock: WifiClock;
+  private readonly timers: Timers;
   private connected: { ssid: string; ipv4: string } | undefined;
   /** Networks configured by provisioning (what a real backend would have saved). */
   readonly saved = new Set<string>();
@@ -66,13 +67,13 @@ export class SimulatedWifi implements WifiBackend {
   readonly attempts = new Map<string, number>();
 
   constructor(private readonly options: SimulatedWifiOptions) {
-    this.clock = options.clock ?? systemWifiClock;
+    this.timers = options.timers ?? systemTimers;
     const start = options.connectedTo ? options.networks.find((n) => n.ssid === options.connectedTo) : undefined;
     if (start) this.connected = { ssid: start.ssid, ipv4: start.ipv4 ?? '192.168.4.10/24' };
   }
 
   async scan(options: { signal?: AbortSignal } = {}): Promise<ScanResult[]> {
-    await this.clock.sleep(this.options.scanDelayMs ?? SIMULATED_SCAN_DELAY_MS, options.signal);
+    await sleep(this.timers, this.options.scanDelayMs ?? SIMULATED_SCAN_DELAY_MS, options.signal);
     if (this.options.scanFails) throw new ProvisioningError('WIFI_SCAN_FAILED', { detail: 'simulated scan failure' });
     return this.options.networks
       .map((n) => ({
@@ -102,18 +103,18 @@ export class SimulatedWifi implements WifiBackend {
       throw wifiError(code, detail, secret);
     };
     const joinDelay = Math.min(this.options.joinDelayMs ?? SIMULATED_JOIN_DELAY_MS, timeoutMs);
-    await this.clock.sleep(joinDelay, options.signal);
+    await sleep(this.timers, joinDelay, options.signal);
     if (!net) return fail('WIFI_NETWORK_NOT_FOUND', `no network named ${JSON.stringify(creds.ssid)} in range`);
     if ((net.passphrase ?? '') !== (creds.passphrase ?? ''))
       return fail('WIFI_AUTH_FAILED', `the network ${JSON.stringify(net.ssid)} rejected the key`);
     if (net.failure === 'association-fails' || (net.failure === 'flaky-first-attempt' && attempt === 1))
       return fail('WIFI_ASSOCIATION_FAILED', 'the access point refused the association');
     if (net.failure === 'timeout') {
-      await this.clock.sleep(Math.max(0, timeoutMs - joinDelay), options.signal);
+      await sleep(this.timers, Math.max(0, timeoutMs - joinDelay), options.signal);
       return fail('WIFI_TIMEOUT', `not connected within ${timeoutMs} ms`);
     }
     if (net.failure === 'no-dhcp') {
-      await this.clock.sleep(Math.max(0, timeoutMs - joinDelay), options.signal);
+      await sleep(this.timers, Math.max(0, timeoutMs - joinDelay), options.signal);
       return fail('WIFI_NO_ADDRESS', `no IPv4 address within ${timeoutMs} ms`);
     }
     const ipv4 = net.ipv4 ?? `192.168.4.${20 + this.saved.size}/24`;
@@ -126,17 +127,4 @@ export class SimulatedWifi implements WifiBackend {
     if (this.connected && this.saved.has(this.connected.ssid)) this.connected = undefined;
     this.saved.clear();
   }
-}
-
-/** A clock whose sleeps complete at once while advancing time: deterministic tests with no waiting. */
-export function instantClock(start = 0): WifiClock & { advanced: number } {
-  const c = {
-    advanced: 0,
-    now: () => start + c.advanced,
-    sleep: async (ms: number, signal?: AbortSignal) => {
-      if (signal?.aborted) throw signal.reason;
-      c.advanced += ms;
-    },
-  };
-  return c;
 }

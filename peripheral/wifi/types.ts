@@ -62,26 +62,3 @@ export const WIFI_COMMAND_TIMEOUT_MS = 60_000;
 export const WIFI_POLL_INTERVAL_MS = 500;
 /** Largest SSID, in bytes (IEEE 802.11). */
 export const MAX_SSID_BYTES = 32;
-
-/** Injected time, so waits are deterministic in tests. */
-export interface WifiClock {
-  now(): number;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
-
-export const systemWifiClock: WifiClock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason as Error);
-      const t = setTimeout(resolve, ms);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(t);
-          reject(signal.reason as Error);
-        },
-        { once: true },
-      );
-    }),
-};

@@ -2,7 +2,7 @@ import { pbkdf2Sync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { WPA_LIST_NETWORKS, WPA_SCAN_RESULTS, wpaStatus } from './fixtures.js';
 import { scriptedRunner } from './scripted-runner.js';
-import { instantClock } from './simulated.js';
+import { ManualTimers } from '../../test/support/manual-timers.js';
 import { derivePsk, WpaCliBackend } from './wpa-cli.js';
 import { channelOf, decodeWpaSsid, parseScanResults } from './wpa-parse.js';
 
@@ -61,7 +61,8 @@ function wpa(states: string[], opts: { tempDisabled?: boolean; scan?: string } =
         return { stdout: 'OK\n' };
     }
   });
-  return { runner, backend: new WpaCliBackend({ ifname: 'wlan0', runner, clock: instantClock() }) };
+  const timers = new ManualTimers({ instant: true });
+  return { runner, backend: new WpaCliBackend({ ifname: 'wlan0', runner, clock: timers.clock, timers }) };
 }
 
 const commands = (runner: ReturnType<typeof wpa>['runner']): string[] =>

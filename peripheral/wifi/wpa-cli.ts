@@ -13,22 +13,14 @@
  * a network that did not work.
  */
 import { pbkdf2Sync } from 'node:crypto';
-import { ProvisioningError } from '../../protocol/index.js';
-import type { ErrorCode } from '../../protocol/index.js';
-import { spawnRunner } from '../system/index.js';
+import { ProvisioningError, sleep } from '../../protocol/index.js';
+import type { ErrorCode, Clock, Timers } from '../../protocol/index.js';
+import { spawnRunner, systemClock, systemTimers } from '../system/index.js';
 import type { CommandResult, CommandRunner } from '../system/index.js';
 import { validateCredentials, wifiError } from './credentials.js';
 import { parseKeyValues, parseListNetworks, parseScanResults } from './wpa-parse.js';
-import { systemWifiClock, WIFI_COMMAND_TIMEOUT_MS, WIFI_CONNECT_TIMEOUT_MS, WIFI_POLL_INTERVAL_MS } from './types.js';
-import type {
-  ConnectOptions,
-  ConnectResult,
-  ScanResult,
-  WifiBackend,
-  WifiClock,
-  WifiCredentials,
-  WifiStatus,
-} from './types.js';
+import { WIFI_COMMAND_TIMEOUT_MS, WIFI_CONNECT_TIMEOUT_MS, WIFI_POLL_INTERVAL_MS } from './types.js';
+import type { ConnectOptions, ConnectResult, ScanResult, WifiBackend, WifiCredentials, WifiStatus } from './types.js';
 
 /** Time given to wpa_supplicant to finish a scan before reading results (ms). */
 export const WPA_SCAN_WAIT_MS = 3_000;
@@ -36,7 +28,9 @@ export const WPA_SCAN_WAIT_MS = 3_000;
 export interface WpaCliBackendOptions {
   ifname: string;
   runner?: CommandRunner;
-  clock?: WifiClock;
+  /** Time for deadlines and waits (default the system's; tests pass a manual one). */
+  clock?: Clock;
+  timers?: Timers;
   wpaCli?: string;
 }
 
@@ -48,14 +42,16 @@ export function derivePsk(ssid: string, passphrase: string): string {
 export class WpaCliBackend implements WifiBackend {
   readonly name = 'wpa_supplicant';
   private readonly run: CommandRunner;
-  private readonly clock: WifiClock;
+  private readonly clock: Clock;
+  private readonly timers: Timers;
   private readonly bin: string;
   /** The network id this backend added and that worked (for forget()). */
   private addedId: number | undefined;
 
   constructor(private readonly options: WpaCliBackendOptions) {
     this.run = options.runner ?? spawnRunner(WIFI_COMMAND_TIMEOUT_MS);
-    this.clock = options.clock ?? systemWifiClock;
+    this.clock = options.clock ?? systemClock;
+    this.timers = options.timers ?? systemTimers;
     this.bin = options.wpaCli ?? 'wpa_cli';
   }
 
@@ -82,7 +78,7 @@ export class WpaCliBackend implements WifiBackend {
     // FAIL-BUSY: a scan is already running; its results are as good.
     if (r.exitCode !== 0 || (answer !== 'OK' && answer !== 'FAIL-BUSY'))
       throw wifiError('WIFI_SCAN_FAILED', `wpa_cli scan: ${answer || r.stderr}`, undefined);
-    await this.clock.sleep(WPA_SCAN_WAIT_MS, options.signal);
+    await sleep(this.timers, WPA_SCAN_WAIT_MS, options.signal);
     const results = await this.cli(['scan_results']);
     if (results.exitCode !== 0) throw wifiError('WIFI_SCAN_FAILED', results.stderr, undefined);
     return parseScanResults(results.stdout);
@@ -100,7 +96,7 @@ export class WpaCliBackend implements WifiBackend {
     validateCredentials(creds);
     const secret = creds.passphrase;
     const timeoutMs = options.timeoutMs ?? WIFI_CONNECT_TIMEOUT_MS;
-    const deadline = this.clock.now() + timeoutMs;
+    const deadline = this.clock() + timeoutMs;
     const networks = parseListNetworks((await this.cli(['list_networks'])).stdout);
     const previous = networks.find((n) => n.flags.includes('[CURRENT]'));
 
@@ -174,7 +170,7 @@ export class WpaCliBackend implements WifiBackend {
           );
         }
       }
-      if (this.clock.now() + WIFI_POLL_INTERVAL_MS > deadline) {
+      if (this.clock() + WIFI_POLL_INTERVAL_MS > deadline) {
         const code: ErrorCode = completed
           ? 'WIFI_NO_ADDRESS'
           : sawHandshake
@@ -184,7 +180,7 @@ export class WpaCliBackend implements WifiBackend {
               : 'WIFI_TIMEOUT';
         throw wifiError(code, `not connected within ${timeoutMs} ms (last state ${state || 'unknown'})`, secret);
       }
-      await this.clock.sleep(WIFI_POLL_INTERVAL_MS, signal);
+      await sleep(this.timers, WIFI_POLL_INTERVAL_MS, signal);
     }
   }
 

@@ -7,7 +7,7 @@
  * After {@link AttemptPolicy.freeFailures} consecutive failures every further failure locks the
  * device for baseLockoutMs * 2^(failures - freeFailures), capped at maxLockoutMs. A success resets.
  */
-import type { Clock } from './random.js';
+import type { Clock } from '../clock.js';
 
 export interface AttemptState {
   /** Consecutive failed (or abandoned) handshakes since the last success. */

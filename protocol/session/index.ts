@@ -22,7 +22,7 @@ export type { HandshakeResult } from './handshake.js';
 export { SessionInitiator } from './initiator.js';
 export type { InitiatorOptions } from './initiator.js';
 export { MAX_HANDSHAKE_MESSAGE_BYTES, decodeHandshake, MSG_HELLO } from './messages.js';
-export type { Clock, RandomSource } from './random.js';
+export type { RandomSource } from './random.js';
 export { SessionResponder } from './responder.js';
 export type { ResponderOptions } from './responder.js';
 export {

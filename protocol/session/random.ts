@@ -4,9 +4,6 @@
  */
 export type RandomSource = (length: number) => Uint8Array;
 
-/** Milliseconds since the Unix epoch (or any monotonic origin the device keeps across restarts). */
-export type Clock = () => number;
-
 export function randomBytes(random: RandomSource, length: number): Uint8Array {
   const out = random(length);
   if (!(out instanceof Uint8Array) || out.length !== length)

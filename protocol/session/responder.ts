@@ -34,7 +34,8 @@ import {
   MSG_SHARE,
   type HandshakeMessage,
 } from './messages.js';
-import { randomBytes, type Clock, type RandomSource } from './random.js';
+import type { Clock } from '../clock.js';
+import { randomBytes, type RandomSource } from './random.js';
 import { confirmationMatches, scalarFromSeed, verifierRespond, W_SEED_BYTES, type KeySchedule } from './spake2plus.js';
 import { validateVerifier, type SetupVerifier } from './verifier.js';
 

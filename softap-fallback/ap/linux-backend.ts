@@ -13,7 +13,7 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AccessPointBackend, AccessPointStatus } from './backend.js';
-import { spawnRunner } from '../../peripheral/system/index.js';
+import { spawnRunner, systemClock } from '../../peripheral/system/index.js';
 import type { CommandResult, CommandRunner } from '../../peripheral/system/index.js';
 import {
   resolveAccessPointConfig,
@@ -34,6 +34,7 @@ import {
 } from './render.js';
 import { SerialQueue } from './serial.js';
 import { ProvisioningError } from '../../protocol/index.js';
+import type { Clock } from '../../protocol/index.js';
 
 export const HOSTAPD_CONF_MODE = 0o600;
 export const DNSMASQ_CONF_MODE = 0o644;
@@ -76,7 +77,7 @@ export interface LinuxAccessPointOptions {
    * station interface stays up beside it (brcmfmac: same channel as the station). Deleted on stop.
    */
   virtualInterfaceParent?: string;
-  clock?: () => number;
+  clock?: Clock;
   binaries?: Partial<Binaries>;
   /** Name of the live process with this pid, or undefined if none. Default reads /proc/PID/comm. */
   processName?: (pid: number) => Promise<string | undefined>;
@@ -110,7 +111,7 @@ async function readPid(path: string): Promise<number | undefined> {
 export class LinuxAccessPoint implements AccessPointBackend {
   readonly #run: CommandRunner;
   readonly #dir: string;
-  readonly #clock: () => number;
+  readonly #clock: Clock;
   readonly #bin: Binaries;
   readonly #processName: (pid: number) => Promise<string | undefined>;
   readonly #onWarning: (message: string) => void;
@@ -134,7 +135,7 @@ export class LinuxAccessPoint implements AccessPointBackend {
     if (!['auto', 'networkmanager', 'none'].includes(this.#stationManager)) {
       configInvalid('stationManager', "must be 'auto', 'networkmanager' or 'none'");
     }
-    this.#clock = options.clock ?? Date.now;
+    this.#clock = options.clock ?? systemClock;
     this.#bin = { ...DEFAULT_BINARIES, ...options.binaries };
     this.#processName = options.processName ?? procComm;
     this.#onWarning = options.onWarning ?? ((message) => console.warn(message));

@@ -7,6 +7,7 @@ import type { AccessPointBackend, AccessPointStatus } from './backend.js';
 import { resolveAccessPointConfig, type AccessPointConfig, type AccessPointConfigInput } from './config.js';
 import { softapFailed } from './errors.js';
 import { renderDnsmasqConf, renderHostapdConf } from './render.js';
+import type { Clock } from '../../protocol/index.js';
 
 export type SimulatedFailure =
   /** hostapd exits during start (bad driver, unsupported channel …). */
@@ -18,7 +19,7 @@ export type SimulatedFailure =
   | 'stop';
 
 export interface SimulatedAccessPointOptions {
-  clock: () => number;
+  clock: Clock;
   /** Directory the rendered dnsmasq.conf names; nothing is written there. */
   stateDir?: string;
 }
@@ -31,7 +32,7 @@ export interface SimulatedEvent {
 }
 
 export class SimulatedAccessPoint implements AccessPointBackend {
-  readonly #clock: () => number;
+  readonly #clock: Clock;
   readonly #stateDir: string;
   readonly #failures = new Set<SimulatedFailure>();
   #persistentFailures = new Set<SimulatedFailure>();

@@ -11,8 +11,10 @@
  * POST's 204; over BLE a notification never overtakes the write's acknowledgement). A drop is
  * delivered after the frames before it.
  */
+import { systemTimers } from '../../central/engine/index.js';
 import type { DeviceLink, NotifyName, WritableName } from '../../central/engine/index.js';
 import { isErrorCode, ProvisioningError } from '../../protocol/index.js';
+import type { Timers } from '../../protocol/index.js';
 import { apiPath, CLIENT_HEADER, CLIENT_HEADER_VALUE, FRAME_CONTENT_TYPE, NOTIFY_CHANNELS } from './api.js';
 import type { CreatedConnection, ErrorBody, NotificationBatch } from './api.js';
 import { fromBase64Url } from './base64url.js';
@@ -26,7 +28,7 @@ export interface ConnectHttpOptions {
   /** The fetch to use (default the global one). */
   readonly fetch?: typeof fetch;
   /** Timers for request timeouts (default the global ones). */
-  readonly timers?: { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(handle: unknown): void };
+  readonly timers?: Timers;
 }
 
 type Fetch = typeof fetch;
@@ -42,11 +44,6 @@ export interface HttpLinkCounters {
 export interface HttpDeviceLinkApi extends DeviceLink {
   readonly counters: HttpLinkCounters;
 }
-
-const defaultTimers = {
-  setTimeout: (fn: () => void, ms: number): unknown => globalThis.setTimeout(fn, ms),
-  clearTimeout: (h: unknown): void => globalThis.clearTimeout(h as Parameters<typeof clearTimeout>[0]),
-};
 
 /** The HTTP failure as the product's error: the server's code when it sent one. */
 export async function errorFromResponse(res: Response): Promise<ProvisioningError> {
@@ -252,7 +249,7 @@ class HttpDeviceLink implements HttpDeviceLinkApi {
  */
 export async function connectHttp(baseUrl: string, options: ConnectHttpOptions = {}): Promise<HttpDeviceLinkApi> {
   const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
-  const timers = options.timers ?? defaultTimers;
+  const timers = options.timers ?? systemTimers;
   const base = new URL(baseUrl).href;
   const abort = new AbortController();
   const timer = timers.setTimeout(() => abort.abort(), HTTP_REQUEST_TIMEOUT_MS);

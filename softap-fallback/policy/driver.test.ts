@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SimulatedAccessPoint } from '../ap/simulated-backend.js';
 import type { AccessPointConfigInput } from '../ap/config.js';
-import { FallbackDriver, type Timer } from './driver.js';
+import { ManualTimers } from '../../test/support/manual-timers.js';
+import { FallbackDriver } from './driver.js';
 import { FallbackPolicy, type FallbackInitialState } from './fallback-policy.js';
 import type { FallbackPolicyConfigInput } from './config.js';
 
@@ -13,34 +14,9 @@ const AP: AccessPointConfigInput = {
   countryCode: 'DE',
 };
 
-/** A manual timer on a simulated clock: `advanceTo` fires what is due, in order. */
-class ManualTimer implements Timer {
-  now = 0;
-  #next = 1;
-  readonly pending = new Map<number, { at: number; fn: () => void }>();
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.#next++;
-    this.pending.set(id, { at: this.now + ms, fn });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.pending.delete(handle as number);
-  }
-  advanceTo(t: number): void {
-    for (;;) {
-      const due = [...this.pending.entries()].filter(([, p]) => p.at <= t).sort((a, b) => a[1].at - b[1].at)[0];
-      if (due === undefined) break;
-      this.pending.delete(due[0]);
-      this.now = due[1].at;
-      due[1].fn();
-    }
-    this.now = t;
-  }
-}
-
 function rig(initial: FallbackInitialState, config: FallbackPolicyConfigInput = {}) {
-  const timer = new ManualTimer();
-  const clock = (): number => timer.now;
+  const timer = new ManualTimers();
+  const clock = timer.clock;
   const ap = new SimulatedAccessPoint({ clock });
   let ble = false;
   const log: string[] = [];
@@ -48,7 +24,7 @@ function rig(initial: FallbackInitialState, config: FallbackPolicyConfigInput = 
   const policy = new FallbackPolicy(config, clock, initial);
   const driver = new FallbackDriver({
     policy,
-    timer,
+    timers: timer,
     clock,
     actions: {
       startAp: async () => {
@@ -78,18 +54,18 @@ describe('FallbackDriver', () => {
   it('runs the seed scenario: provisioned, Wi-Fi lost, AP exactly 300 s later, Wi-Fi back, station mode', async () => {
     const r = rig({ provisioned: true, wifiUp: true });
     await r.driver.start();
-    r.timer.advanceTo(50 * S);
+    await r.timer.advanceTo(50 * S);
     await r.driver.dispatch({ type: 'wifiDown' });
     expect([...r.timer.pending.values()].map((p) => p.at)).toEqual([350 * S]);
-    r.timer.advanceTo(349_999);
+    await r.timer.advanceTo(349_999);
     await r.settle();
     expect(r.ap.isUp).toBe(false);
-    r.timer.advanceTo(350 * S);
+    await r.timer.advanceTo(350 * S);
     await r.settle();
     expect(r.ap.isUp).toBe(true);
     expect(r.isBleOn()).toBe(true);
     expect(r.ap.history[0]).toEqual({ at: 350 * S, action: 'start', ok: true, ssid: 'Setup-pi-1' });
-    r.timer.advanceTo(400 * S);
+    await r.timer.advanceTo(400 * S);
     await r.driver.dispatch({ type: 'wifiUp' });
     expect((await r.ap.status()).state).toBe('station');
     expect(r.isBleOn()).toBe(false);
@@ -112,10 +88,10 @@ describe('FallbackDriver', () => {
     expect(r.ap.isUp).toBe(false);
     expect([...r.timer.pending.values()].map((p) => p.at)).toEqual([30 * S]);
     r.ap.failNext('interface-busy');
-    r.timer.advanceTo(30 * S);
+    await r.timer.advanceTo(30 * S);
     await r.settle();
     expect(r.errors).toEqual(['startAp:SOFTAP_FAILED', 'startAp:SOFTAP_FAILED']);
-    r.timer.advanceTo(60 * S);
+    await r.timer.advanceTo(60 * S);
     await r.settle();
     expect(r.ap.isUp).toBe(true);
     expect(r.ap.history.map((h) => `${h.at}:${h.action}:${h.ok}`)).toEqual([
@@ -142,8 +118,8 @@ describe('FallbackDriver', () => {
     const r = rig({ provisioned: false, wifiUp: false });
     const driver = new FallbackDriver({
       policy: r.policy,
-      timer: r.timer,
-      clock: () => r.timer.now,
+      timers: r.timer,
+      clock: r.timer.clock,
       actions: {
         startAp: async () => {
           await r.ap.start(AP);

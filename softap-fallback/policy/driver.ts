@@ -4,6 +4,7 @@
  * A failed `startAp` becomes an `apFailed` event (retry after the back-off); a failed `enableBle`
  * becomes "controller absent" (which may itself start the AP).
  */
+import type { Clock, Timers } from '../../protocol/index.js';
 import type { FallbackPolicy } from './fallback-policy.js';
 import type { Decision, FallbackEvent } from './types.js';
 
@@ -15,17 +16,11 @@ export interface FallbackActions {
   disableBle(): Promise<void>;
 }
 
-/** setTimeout/clearTimeout as an object, so tests drive time themselves. */
-export interface Timer {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
 export interface FallbackDriverOptions {
   policy: FallbackPolicy;
   actions: FallbackActions;
-  timer: Timer;
-  clock: () => number;
+  timers: Timers;
+  clock: Clock;
   onDecision?: (decision: Decision) => void;
   /** Failures of actions (already turned into events where that helps). Never throws. */
   onError?: (error: unknown, decision: Decision) => void;
@@ -76,7 +71,7 @@ export class FallbackDriver {
   /** Stops the timer; later events are ignored. Does not stop the AP or BLE (call the actions for that). */
   close(): void {
     this.#closed = true;
-    if (this.#timer !== undefined) this.#o.timer.clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#o.timers.clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 
@@ -102,12 +97,12 @@ export class FallbackDriver {
   }
 
   #arm(): void {
-    if (this.#timer !== undefined) this.#o.timer.clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#o.timers.clearTimeout(this.#timer);
     this.#timer = undefined;
     const deadline = this.#o.policy.nextDeadline();
     if (deadline === undefined || this.#closed) return;
     const delay = Math.max(0, deadline - this.#o.clock());
-    this.#timer = this.#o.timer.setTimeout(() => {
+    this.#timer = this.#o.timers.setTimeout(() => {
       this.#timer = undefined;
       void this.dispatch({ type: 'tick' });
     }, delay);

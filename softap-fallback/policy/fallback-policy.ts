@@ -18,6 +18,7 @@
  *   so the phone still hears the result.
  * Decisions are edges: `startAp` only when the AP is (believed) down, and so on. Stops come first.
  */
+import type { Clock } from '../../protocol/index.js';
 import { UsageError } from '../../protocol/index.js';
 import type { FallbackPolicyConfig, FallbackPolicyConfigInput } from './config.js';
 import { resolveFallbackPolicyConfig } from './config.js';
@@ -47,7 +48,7 @@ export interface FallbackSnapshot {
 
 export class FallbackPolicy {
   readonly config: FallbackPolicyConfig;
-  readonly #clock: () => number;
+  readonly #clock: Clock;
   #now: number;
   #controller: 'unknown' | 'present' | 'absent' = 'unknown';
   #provisioned: boolean;
@@ -62,7 +63,7 @@ export class FallbackPolicy {
   #apUp = false;
   #bleEnabled = false;
 
-  constructor(config: FallbackPolicyConfigInput, clock: () => number, initial: FallbackInitialState) {
+  constructor(config: FallbackPolicyConfigInput, clock: Clock, initial: FallbackInitialState) {
     this.config = resolveFallbackPolicyConfig(config);
     this.#clock = clock;
     this.#now = clock();

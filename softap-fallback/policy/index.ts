@@ -4,7 +4,7 @@ export type { ApTrigger, FallbackInitialState, FallbackSnapshot } from './fallba
 export { resolveFallbackPolicyConfig } from './config.js';
 export type { FallbackPolicyConfig, FallbackPolicyConfigInput, FallbackTriggersInput } from './config.js';
 export { FallbackDriver } from './driver.js';
-export type { FallbackActions, FallbackDriverOptions, Timer } from './driver.js';
+export type { FallbackActions, FallbackDriverOptions } from './driver.js';
 export { JobLock } from './job-lock.js';
 export type { JobLease, JobLockEvent, JobLockOptions } from './job-lock.js';
 export type { Decision, DecisionType, FallbackEvent, FallbackReason, Transport } from './types.js';

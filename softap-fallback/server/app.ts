@@ -5,8 +5,8 @@
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import type { ProvisioningAgent } from '../../peripheral/agent/index.js';
+import type { Timers, Clock } from '../../protocol/index.js';
 import { buildInfo } from '../../peripheral/engine/index.js';
-import type { Timers } from '../../peripheral/engine/index.js';
 import { encodeMessage, UsageError, FIRST_FRAME_HEADER_BYTES, FLAG_FIRST, FLAG_LAST } from '../../protocol/index.js';
 import { decodeHandshake, MSG_HELLO } from '../../protocol/session/index.js';
 import type { AttemptLimiter, RandomSource, SetupVerifier } from '../../protocol/session/index.js';
@@ -41,7 +41,7 @@ export interface SoftApAppOptions {
   readonly model?: string;
   readonly firmware?: string;
   readonly random: RandomSource;
-  readonly now: () => number;
+  readonly now: Clock;
   readonly timers: Timers;
   readonly claimDefaults?: ClaimDefaults;
   readonly page?: PageAssets;

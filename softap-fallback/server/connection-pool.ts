@@ -3,7 +3,7 @@
  * are taken, and the agent each one's GattConnection sees. Knows nothing of HTTP requests (app.ts).
  */
 import type { ProvisioningAgent } from '../../peripheral/agent/index.js';
-import type { Timers } from '../../peripheral/engine/index.js';
+import type { Timers, Clock } from '../../protocol/index.js';
 import { ProtocolError } from '../../protocol/index.js';
 import type { AttemptLimiter, RandomSource, SetupVerifier } from '../../protocol/session/index.js';
 import { toBase64Url } from '../client/index.js';
@@ -19,7 +19,7 @@ export interface ConnectionPoolOptions {
   /** The current info bytes; each connection snapshots them when it opens. */
   readonly info: () => Uint8Array;
   readonly random: RandomSource;
-  readonly now: () => number;
+  readonly now: Clock;
   readonly timers: Timers;
   readonly limits: SoftApLimits;
   readonly log?: (line: string) => void;

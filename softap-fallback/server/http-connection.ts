@@ -5,8 +5,9 @@
  */
 import { isErrorCode } from '../../protocol/index.js';
 import type { ErrorCode } from '../../protocol/index.js';
+import type { Timers } from '../../protocol/index.js';
 import { GattConnection } from '../../peripheral/engine/index.js';
-import type { ConnectionOptions, FramedName, Timers } from '../../peripheral/engine/index.js';
+import type { ConnectionOptions, FramedName } from '../../peripheral/engine/index.js';
 import type { NotifyName, WritableName } from '../../central/engine/index.js';
 import { NOTIFY_CHANNELS, toBase64Url } from '../client/index.js';
 import type { NotificationBatch } from '../client/index.js';

@@ -6,8 +6,8 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { ProvisioningError, UsageError } from '../../protocol/index.js';
-import { systemTimers } from '../../peripheral/engine/index.js';
-import type { Timers } from '../../peripheral/engine/index.js';
+import { systemClock, systemTimers } from '../../peripheral/system/index.js';
+import type { Timers, Clock } from '../../protocol/index.js';
 import { createSoftApApp } from './app.js';
 import type { SoftApApp, SoftApAppOptions, SoftApOrigin } from './app.js';
 import * as L from './limits.js';
@@ -43,7 +43,7 @@ export const DEFAULT_SOFTAP_HTTP_LIMITS: SoftApHttpLimits = {
 
 export interface SoftApServerOptions extends Omit<SoftApAppOptions, 'now' | 'timers'> {
   readonly http?: Partial<SoftApHttpLimits>;
-  readonly now?: () => number;
+  readonly now?: Clock;
   readonly timers?: Timers;
   readonly listen?: { readonly host?: string; readonly port?: number };
   /**
@@ -79,7 +79,7 @@ export interface SoftApServer {
 
 export async function startSoftApServer(options: SoftApServerOptions): Promise<SoftApServer> {
   const { listen, allowedHosts, http: httpLimits, ...rest } = options;
-  const soft = createSoftApApp({ ...rest, now: options.now ?? Date.now, timers: options.timers ?? systemTimers });
+  const soft = createSoftApApp({ ...rest, now: options.now ?? systemClock, timers: options.timers ?? systemTimers });
   const limits: SoftApHttpLimits = { ...DEFAULT_SOFTAP_HTTP_LIMITS, ...httpLimits };
   const { server, guard } = createGuardedServer(soft.app, limits);
   const bytes = countBytes(server, guard);

@@ -2,11 +2,12 @@
  * A token bucket per client address, on an injected clock: `burst` requests at once, then one per
  * `refillMs`. Bounded memory: at most `maxClients` addresses, the least recently seen forgotten first.
  */
+import type { Clock } from '../../protocol/index.js';
 export interface RateLimitOptions {
   readonly burst: number;
   readonly refillMs: number;
   readonly maxClients: number;
-  readonly now: () => number;
+  readonly now: Clock;
 }
 
 interface Bucket {

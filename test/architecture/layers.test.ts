@@ -53,7 +53,7 @@ describe('layers/allowed-imports', () => {
     ['apps/device/x.ts', "import { a } from '../../softap-fallback/server/index.js';"],
     ['apps/central/x.ts', "import { a } from '../../ble/central/index.js';"],
     ['test/x.test.ts', "import { a } from '../cloud/emulator/registry/registry.js';"],
-    ['peripheral/engine/x.test.ts', "import { a } from '../../test/device-softap/manual-timer.js';"],
+    ['peripheral/engine/x.test.ts', "import { a } from '../../test/support/manual-timers.js';"],
   ])('%s: %s is allowed', (file, code) => {
     expect(lint(file, code)).toEqual([]);
   });

@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ACK_TIMEOUT_MS, DeviceSession } from '../../central/engine/index.js';
 import type { DeviceLink, NotifyName } from '../../central/engine/index.js';
 import { JobFile, ProvisioningAgent } from '../../peripheral/agent/index.js';
-import { systemClock } from '../../peripheral/fleet/clock.js';
+import { systemClock } from '../../peripheral/system/index.js';
+import { ManualTimers } from '../support/manual-timers.js';
 import { GattConnection } from '../../peripheral/engine/connection.js';
 import { buildInfo } from '../../peripheral/engine/info.js';
 import { CredentialStore } from '../../peripheral/storage/credential-store.js';
@@ -28,27 +29,6 @@ import {
 
 const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
 const DEVICE_ID = 'pi-ack';
-
-/** Timers the test fires by hand: the phone's waits never depend on the wall clock. */
-class ManualTimers {
-  private next = 1;
-  readonly pending = new Map<number, { fn: () => void; ms: number }>();
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.next++;
-    this.pending.set(id, { fn, ms });
-    return id;
-  }
-  clearTimeout(h: unknown): void {
-    this.pending.delete(h as number);
-  }
-  fire(ms: number): void {
-    for (const [id, t] of [...this.pending]) {
-      if (t.ms !== ms) continue;
-      this.pending.delete(id);
-      t.fn();
-    }
-  }
-}
 
 const dirs: string[] = [];
 afterEach(async () => {

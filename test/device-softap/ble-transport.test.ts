@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Bleno } from '../../ble/index.js';
 import { BleTransport } from '../../apps/device/transports/ble-transport.js';
 import type { GattServerOptions } from '../../ble/peripheral/server.js';
-import { ManualTimer } from './manual-timer.js';
+import { ManualTimers } from '../support/manual-timers.js';
 
 const added: NodeJS.SignalsListener[] = [];
 afterEach(() => {
@@ -25,7 +25,7 @@ describe('BleTransport', () => {
     const ble = new BleTransport({
       transport: 'virtual',
       maxAttMtu: 247,
-      timers: new ManualTimer(),
+      timers: new ManualTimers(),
       log: () => undefined,
       server: {} as Omit<GattServerOptions, 'bleno'>,
       controllerLink: () => undefined,

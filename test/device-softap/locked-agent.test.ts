@@ -11,14 +11,14 @@ import * as x509 from '@peculiar/x509';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FleetRunner } from '../../peripheral/agent/index.js';
 import { adaptWifiBackend, JobFile } from '../../peripheral/agent/index.js';
-import { systemClock } from '../../peripheral/fleet/clock.js';
+import { systemClock } from '../../peripheral/system/index.js';
 import { CredentialStore } from '../../peripheral/storage/credential-store.js';
 import { ProvisioningJournal } from '../../peripheral/storage/journal.js';
 import { SimulatedWifi } from '../../peripheral/wifi/simulated.js';
 import { JobLockedAgent } from '../../apps/device/transports/locked-agent.js';
 import { JobLock } from '../../softap-fallback/policy/job-lock.js';
 import type { JobLockEvent } from '../../softap-fallback/policy/job-lock.js';
-import { flush } from './manual-timer.js';
+import { flush } from '../support/manual-timers.js';
 
 let dir: string;
 beforeEach(async () => {

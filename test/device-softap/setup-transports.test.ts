@@ -13,7 +13,7 @@ import type { SetupMode } from '../../apps/device/transports/setup-transports.js
 import type { BleSwitch } from '../../apps/device/transports/transports.js';
 import type { FallbackPolicyConfigInput } from '../../softap-fallback/policy/config.js';
 import { JobLock } from '../../softap-fallback/policy/job-lock.js';
-import { ManualTimer } from './manual-timer.js';
+import { ManualTimers } from '../support/manual-timers.js';
 
 const S = 1000;
 const MIN = 60 * S;
@@ -25,7 +25,7 @@ class FakeBle implements BleSwitch {
   readonly history: string[] = [];
   #phone: ((c: boolean) => void)[] = [];
   #controller: ((p: boolean) => void)[] = [];
-  constructor(private readonly timer: ManualTimer) {}
+  constructor(private readonly timer: ManualTimers) {}
   async enable(): Promise<void> {
     if (this.absent) {
       this.history.push(`${this.timer.now}:enable-failed`);
@@ -74,8 +74,8 @@ interface RigOptions {
 }
 
 async function rig(o: RigOptions) {
-  const timer = new ManualTimer();
-  const clock = (): number => timer.now;
+  const timer = new ManualTimers();
+  const clock = timer.clock;
   const ap = new SimulatedAccessPoint({ clock });
   const ble = new FakeBle(timer);
   ble.absent = o.bleAbsent ?? false;
@@ -112,7 +112,7 @@ async function rig(o: RigOptions) {
     softap,
     agent,
     wifiConnected: async () => wifiUp,
-    timer,
+    timers: timer,
     clock,
     log: (l) => log.push(l),
     wifiMonitorIntervalMs: 5 * S,
@@ -243,8 +243,8 @@ describe('device setup wiring: always and never', () => {
   });
 
   it('always: a failed AP start is retried every 30 s', async () => {
-    const timer = new ManualTimer();
-    const ap = new SimulatedAccessPoint({ clock: () => timer.now });
+    const timer = new ManualTimers();
+    const ap = new SimulatedAccessPoint({ clock: timer.clock });
     ap.failNext('interface-busy');
     const ble = new FakeBle(timer);
     const softap = new SoftApTransport({
@@ -263,8 +263,8 @@ describe('device setup wiring: always and never', () => {
       ble,
       softap,
       agent: new FakeAgent(),
-      timer,
-      clock: () => timer.now,
+      timers: timer,
+      clock: timer.clock,
       log: () => undefined,
     });
     expect(ap.isUp).toBe(false);

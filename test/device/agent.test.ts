@@ -9,7 +9,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import type { ProvisioningError } from '../../protocol/errors.js';
 import type { WifiMessage } from '../../protocol/messages.js';
 import { adaptWifiBackend } from '../../peripheral/agent/index.js';
-import { instantClock, SimulatedWifi } from '../../peripheral/wifi/simulated.js';
+import { SimulatedWifi } from '../../peripheral/wifi/simulated.js';
+import { ManualTimers } from '../support/manual-timers.js';
 import { main } from '../../apps/device/cli.js';
 import { makeDevice } from './harness.js';
 import { SimWifi } from './sim-wifi.js';
@@ -172,10 +173,7 @@ describe('provisioning agent', () => {
 
   it('refuses an expired claim with CLAIM_EXPIRED, before and at commit, and goes on with a fresh one', async () => {
     const offset = { ms: 0 };
-    const clock = {
-      now: () => new Date(Date.now() + offset.ms),
-      sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
-    };
+    const clock = (): number => Date.now() + offset.ms;
     const dev = makeDevice({
       stateDir: await stateDir(),
       wifi: new SimWifi([HOME]),
@@ -350,7 +348,7 @@ describe('provisioning agent', () => {
 
   it('reports every Wi-Fi failure mode of the simulated backend with its own code, then succeeds in the same session', async () => {
     const wifi = new SimulatedWifi({
-      clock: instantClock(),
+      timers: new ManualTimers({ instant: true }),
       networks: [
         { ssid: 'home', passphrase: HOME.passphrase, rssi: -40 },
         { ssid: 'no-dhcp', passphrase: HOME.passphrase, rssi: -50, failure: 'no-dhcp' },

@@ -2,11 +2,11 @@
 import { join } from 'node:path';
 import { claimFleetRunner, JobFile, ProvisioningAgent } from '../../peripheral/agent/index.js';
 import type { FleetRunner, WifiBackend } from '../../peripheral/agent/index.js';
-import { systemClock } from '../../peripheral/fleet/clock.js';
-import type { FleetClock } from '../../peripheral/fleet/clock.js';
+import { systemClock } from '../../peripheral/system/index.js';
 import { CredentialStore } from '../../peripheral/storage/credential-store.js';
 import type { FsOps } from '../../peripheral/storage/fs-ops.js';
 import { ProvisioningJournal } from '../../peripheral/storage/journal.js';
+import type { Clock } from '../../protocol/index.js';
 import type { StatusMessage } from '../../protocol/messages.js';
 
 export const SERIAL = 'SN-0042';
@@ -22,7 +22,7 @@ export function makeDevice(options: {
   wifi: WifiBackend;
   caPem: string;
   fs?: FsOps;
-  clock?: FleetClock;
+  clock?: Clock;
   fleet?: (real: FleetRunner) => FleetRunner;
   serial?: string;
 }): DeviceUnderTest {

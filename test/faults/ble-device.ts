@@ -12,7 +12,6 @@ import { findDevice, NobleDeviceLink, poweredOn } from '../../ble/central/index.
 import type { DeviceLink } from '../../central/engine/index.js';
 import type { WifiBackend } from '../../peripheral/agent/index.js';
 import type { FleetRunner } from '../../peripheral/agent/index.js';
-import { systemClock } from '../../peripheral/fleet/clock.js';
 import { ProvisioningGattServer } from '../../ble/peripheral/index.js';
 import {
   AttemptLimiter,
@@ -74,7 +73,7 @@ export async function startBleWorld(
   const stateDir = mkdtempSync(join(cloud.fx.dir, 'device-'));
   const wifi = new SimWifi([NET, { ssid: 'cafe' }]);
   const skew = { ms: 0 };
-  const clock = { now: () => new Date(Date.now() + skew.ms), sleep: systemClock.sleep };
+  const clock = (): number => Date.now() + skew.ms;
   const device = makeDevice({
     stateDir,
     wifi: options.wifi ?? wifi,

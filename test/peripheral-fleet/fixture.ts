@@ -13,8 +13,7 @@ import { startBroker } from '../../cloud/emulator/broker/index.js';
 import type { RunningBroker } from '../../cloud/emulator/broker/index.js';
 import { Registry } from '../../cloud/emulator/registry/index.js';
 import type { Claim } from '../../peripheral/fleet/claim.js';
-import type { FleetClock } from '../../peripheral/fleet/clock.js';
-import { systemClock } from '../../peripheral/fleet/clock.js';
+import type { Clock } from '../../protocol/index.js';
 
 export const TEMPLATE_NAME = 'DeviceFleetTemplate';
 export const HOOKED_TEMPLATE_NAME = 'DeviceFleetTemplateWithHook';
@@ -78,7 +77,8 @@ export interface FleetFixture {
   broker: RunningBroker;
   /** The emulator's clock and the device's; tests move `now`. */
   clock: { now: Date };
-  deviceClock: FleetClock;
+  /** The device's clock: reads {@link clock}'s `now`. */
+  deviceClock: Clock;
   newClaim(templateName?: string): Promise<Claim & { certificateId: string }>;
   /** Starts another broker on the same CA and registry (e.g. on a port that was unreachable). */
   startBrokerOn(port: number): Promise<RunningBroker>;
@@ -115,7 +115,7 @@ export async function startFleetFixture(): Promise<FleetFixture> {
     registry,
     broker,
     clock,
-    deviceClock: { now, sleep: systemClock.sleep },
+    deviceClock: () => clock.now.getTime(),
     async newClaim(templateName = TEMPLATE_NAME) {
       const expiresAt = new Date(clock.now.getTime() + CLAIM_LIFETIME_MS);
       // Valid from the fixture's clock, not the wall clock: the device checks against the fixture's

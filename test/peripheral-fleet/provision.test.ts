@@ -15,6 +15,8 @@ import { CredentialStore } from '../../peripheral/storage/credential-store.js';
 import { ProvisioningJournal } from '../../peripheral/storage/journal.js';
 import { HOOKED_TEMPLATE_NAME, startFleetFixture, TEMPLATE_NAME, verifyTopic } from './fixture.js';
 import type { FleetFixture } from './fixture.js';
+import type { Timers } from '../../protocol/index.js';
+import { systemTimers } from '../../peripheral/system/index.js';
 
 let fx: FleetFixture;
 beforeAll(async () => {
@@ -124,10 +126,10 @@ describe('provisionWithClaim against the emulator broker', () => {
   it('refuses an expired claim before connecting (CLAIM_EXPIRED), by expiresAt and by the certificate notAfter', async () => {
     const opts = await options('sn-expired');
     const certificatesBefore = fx.registry.certificates.list().length;
-    const late = { now: () => new Date(opts.claim.expiresAt.getTime() + 1), sleep: fx.deviceClock.sleep };
+    const late = (): number => opts.claim.expiresAt.getTime() + 1;
     await expect(provisionWithClaim({ ...opts, clock: late })).rejects.toMatchObject({ code: 'CLAIM_EXPIRED' });
     const far = { ...opts.claim, expiresAt: new Date(Date.now() + 365 * 24 * 3600_000) };
-    const dayLater = { now: () => new Date(Date.now() + 25 * 3600_000), sleep: fx.deviceClock.sleep };
+    const dayLater = (): number => Date.now() + 25 * 3600_000;
     await expect(provisionWithClaim({ ...opts, claim: far, clock: dayLater })).rejects.toMatchObject({
       code: 'CLAIM_EXPIRED',
     });
@@ -194,16 +196,18 @@ describe('provisionWithClaim against the emulator broker', () => {
     const opts = await options('sn-late', { endpoint: { host: 'localhost', port } });
     let sleeps = 0;
     let started: Promise<unknown> | undefined;
-    const clock = {
-      now: fx.deviceClock.now,
-      sleep: async (ms: number, signal?: AbortSignal) => {
+    // Every wait (connect timeouts, back-off) is one timer: the second brings the broker up, and no
+    // wait ends before it is.
+    const timers: Timers = {
+      setTimeout: (fn, ms) => {
         sleeps++;
         if (sleeps === 2) started = fx.startBrokerOn(port);
-        await started;
-        await fx.deviceClock.sleep(ms, signal);
+        const up = started;
+        return systemTimers.setTimeout(() => void Promise.resolve(up).then(fn), ms);
       },
+      clearTimeout: (handle) => systemTimers.clearTimeout(handle),
     };
-    const result = await provisionWithClaim({ ...opts, clock });
+    const result = await provisionWithClaim({ ...opts, timers });
     expect(result.thingName).toBe('mything_sn-late');
     expect(sleeps).toBeGreaterThanOrEqual(2);
   });

@@ -24,7 +24,8 @@ import {
   CONNECT_BURST,
   MAX_FRAME_BODY_BYTES,
 } from '../../softap-fallback/server/index.js';
-import { CLIENT, ManualTimers, raw, random, startSoftApFixture, until } from './fixture.js';
+import { ManualTimers } from '../support/manual-timers.js';
+import { CLIENT, raw, random, startSoftApFixture, until } from './fixture.js';
 import type { RawResponse, SoftApFixture } from './fixture.js';
 
 const errorCode = (r: RawResponse): unknown => (r.json() as { error?: { code?: string } }).error?.code;

@@ -8,7 +8,7 @@ import { DeviceSession } from '../../central/engine/device-session.js';
 import type { DeviceLink, NotifyName } from '../../central/engine/device-link.js';
 import { GattConnection } from '../../peripheral/engine/connection.js';
 import { buildInfo } from '../../peripheral/engine/info.js';
-import { systemTimers } from '../../peripheral/engine/timers.js';
+import { systemTimers } from '../../peripheral/system/index.js';
 import { encodeMessage } from '../../protocol/codec.js';
 import {
   AttemptLimiter,

@@ -9,7 +9,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildInfo } from '../../peripheral/engine/info.js';
-import type { Timers } from '../../peripheral/engine/timers.js';
+import type { Timers } from '../../protocol/index.js';
 import { encodeMessage } from '../../protocol/codec.js';
 import {
   AttemptLimiter,
@@ -156,39 +156,6 @@ export function raw(
 
 /** The headers the page (and the fetch client) send on POST/DELETE. */
 export const CLIENT = { 'X-Provisioning-Client': '1' };
-
-/** Timers that fire only when the test says so (by delay), so waits are asserted without a clock. */
-export class ManualTimers implements Timers {
-  private nextId = 1;
-  private readonly pending = new Map<number, { fn: () => void; ms: number }>();
-  fired = 0;
-
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.nextId++;
-    this.pending.set(id, { fn, ms });
-    return id;
-  }
-
-  clearTimeout(handle: unknown): void {
-    this.pending.delete(handle as number);
-  }
-
-  /** Pending timers set with this delay. */
-  count(ms: number): number {
-    return [...this.pending.values()].filter((t) => t.ms === ms).length;
-  }
-
-  /** Fires every pending timer set with this delay; returns how many. */
-  fire(ms: number): number {
-    const due = [...this.pending.entries()].filter(([, t]) => t.ms === ms);
-    for (const [id, t] of due) {
-      this.pending.delete(id);
-      this.fired++;
-      t.fn();
-    }
-    return due.length;
-  }
-}
 
 /** Resolves once `check` holds, looking again every few ms (a bound on waiting, not a timing assertion). */
 export async function until(check: () => boolean, tries = 5_000): Promise<void> {

@@ -30,10 +30,10 @@ import { JobLock } from '../../../softap-fallback/policy/index.js';
 import type { JobLockEvent } from '../../../softap-fallback/policy/index.js';
 import { adaptWifiBackend, claimFleetRunner, JobFile } from '../../../peripheral/agent/index.js';
 import type { AgentOptions, WifiBackend } from '../../../peripheral/agent/index.js';
-import { buildInfo, systemTimers } from '../../../peripheral/engine/index.js';
+import { buildInfo } from '../../../peripheral/engine/index.js';
 import { FileAttemptStore, readVerifierFile } from '../../../peripheral/setup-code/index.js';
 import { CredentialStore, ProvisioningJournal } from '../../../peripheral/storage/index.js';
-import { systemClock } from '../../../peripheral/fleet/index.js';
+import { systemClock, systemTimers } from '../../../peripheral/system/index.js';
 import { NmcliBackend, SimulatedWifi, WpaCliBackend } from '../../../peripheral/wifi/index.js';
 import type { WifiBackend as SystemWifi } from '../../../peripheral/wifi/index.js';
 import { readTrustPem } from './load.js';
@@ -121,7 +121,7 @@ export async function startDevice(
     softap,
     agent,
     wifiConnected: async () => (await wifi.current()).connected,
-    timer: systemTimers,
+    timers: systemTimers,
     clock: () => performance.now(),
     log,
   }).catch(async (err: unknown) => {

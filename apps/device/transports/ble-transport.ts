@@ -14,7 +14,7 @@ import type { Bleno, ControllerLink } from '../../../ble/index.js';
 import { isProvisioningError, ProvisioningError } from '../../../protocol/index.js';
 import { ProvisioningGattServer, ControllerSupervisor } from '../../../ble/peripheral/index.js';
 import type { GattServerOptions } from '../../../ble/peripheral/index.js';
-import type { Timers } from '../../../peripheral/engine/index.js';
+import type { Timers } from '../../../protocol/index.js';
 import { BLE_POWER_ON_TIMEOUT_MS } from './limits.js';
 import type { BleSwitch } from './transports.js';
 

@@ -5,7 +5,7 @@
  */
 import type { AttemptLimiter, RandomSource, SetupVerifier } from '../../../protocol/session/index.js';
 import type { ProvisioningAgent } from '../../../peripheral/agent/index.js';
-import type { Timers } from '../../../peripheral/engine/index.js';
+import type { Timers, Clock } from '../../../protocol/index.js';
 import { startSoftApServer } from '../../../softap-fallback/server/index.js';
 import type { PageAssets, SoftApServer } from '../../../softap-fallback/server/index.js';
 
@@ -17,7 +17,7 @@ export interface HttpServerDeps {
   /** The info bytes as BLE serves them now (state included). */
   info: () => Uint8Array;
   random: RandomSource;
-  now: () => number;
+  now: Clock;
   timers: Timers;
   listen: { host: string; port: number };
   claimDefaults?: { host: string; port: number; templateName: string };

@@ -7,10 +7,9 @@
  *   answers (its absence is logged, not fatal); a failed AP start is retried;
  * - `never`: BLE only; no controller is fatal (BLE_UNAVAILABLE), as before the fallback existed.
  */
-import type { StatusMessage, ProvisioningState } from '../../../protocol/index.js';
+import type { Clock, StatusMessage, ProvisioningState, Timers } from '../../../protocol/index.js';
 import { FallbackDriver, FallbackPolicy } from '../../../softap-fallback/policy/index.js';
 import type {
-  Timer,
   FallbackSnapshot,
   FallbackPolicyConfigInput,
   JobLockEvent,
@@ -29,8 +28,8 @@ export interface SetupTransportsOptions {
   agent: { readonly state: ProvisioningState; onStatus(listener: (s: StatusMessage) => void): () => void };
   /** Whether the station Wi-Fi is connected (auto-reconfiguration); absent = assume down. */
   wifiConnected?: () => Promise<boolean>;
-  timer: Timer;
-  clock: () => number;
+  timers: Timers;
+  clock: Clock;
   log: (line: string) => void;
   wifiMonitorIntervalMs?: number;
 }
@@ -82,7 +81,7 @@ async function startAlways(o: SetupTransportsOptions): Promise<RunningSetup> {
     } catch (err) {
       o.log(`softap: start failed (${describe(err)}); retrying in ${ALWAYS_MODE_AP_RETRY_MS / 1000} s`);
       if (!stopped)
-        retry = o.timer.setTimeout(() => {
+        retry = o.timers.setTimeout(() => {
           retry = undefined;
           pending = startAp();
         }, ALWAYS_MODE_AP_RETRY_MS);
@@ -114,7 +113,7 @@ async function startAlways(o: SetupTransportsOptions): Promise<RunningSetup> {
     },
     async stop() {
       stopped = true;
-      if (retry !== undefined) o.timer.clearTimeout(retry);
+      if (retry !== undefined) o.timers.clearTimeout(retry);
       await pending;
       await o.softap.stop().catch((err: unknown) => o.log(`softap: stop failed (${describe(err)})`));
       await o.ble.disable().catch((err: unknown) => o.log(`ble: stop failed (${describe(err)})`));
@@ -126,7 +125,7 @@ async function startPolicy(o: SetupTransportsOptions): Promise<RunningSetup> {
   const monitor = o.wifiConnected
     ? new WifiMonitor({
         connected: o.wifiConnected,
-        timer: o.timer,
+        timers: o.timers,
         onChange: (up) => {
           void dispatch({ type: up ? 'wifiUp' : 'wifiDown' });
         },
@@ -137,7 +136,7 @@ async function startPolicy(o: SetupTransportsOptions): Promise<RunningSetup> {
   const policy = new FallbackPolicy(o.policy ?? {}, o.clock, { provisioned: o.agent.state === 'provisioned', wifiUp });
   const driver = new FallbackDriver({
     policy,
-    timer: o.timer,
+    timers: o.timers,
     clock: o.clock,
     actions: {
       startAp: async () => {

@@ -2,13 +2,13 @@
  * Watches the Wi-Fi link for the auto-reconfiguration trigger: asks the backend every
  * WIFI_MONITOR_INTERVAL_MS and reports changes only. A failing check counts as "down".
  */
-import type { Timer } from '../../../softap-fallback/policy/index.js';
+import type { Timers } from '../../../protocol/index.js';
 import { WIFI_MONITOR_INTERVAL_MS } from './limits.js';
 
 export interface WifiMonitorOptions {
   connected: () => Promise<boolean>;
   onChange: (up: boolean) => void;
-  timer: Timer;
+  timers: Timers;
   intervalMs?: number;
 }
 
@@ -31,7 +31,7 @@ export class WifiMonitor {
 
   close(): void {
     this.#closed = true;
-    if (this.#handle !== undefined) this.#o.timer.clearTimeout(this.#handle);
+    if (this.#handle !== undefined) this.#o.timers.clearTimeout(this.#handle);
     this.#handle = undefined;
   }
 
@@ -45,7 +45,7 @@ export class WifiMonitor {
 
   #arm(): void {
     if (this.#closed) return;
-    this.#handle = this.#o.timer.setTimeout(() => {
+    this.#handle = this.#o.timers.setTimeout(() => {
       void this.#check().then((up) => {
         if (this.#closed) return;
         if (up !== this.#last) {
