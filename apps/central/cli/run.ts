@@ -3,7 +3,9 @@ import { helpAsked, usageErrorText, usageProblem, isProvisioningError } from '..
 import { loadNoble, transportFromEnv } from '../../../ble/index.js';
 import type { Noble } from '../../../ble/index.js';
 import { claim, login, logout, whoami } from './commands.js';
+import type { LoginFlags } from './commands.js';
 import { checkProvisionFlags, devices, provision } from './provision-command.js';
+import type { ProvisionFlags } from './provision-command.js';
 import { commandContext } from './context.js';
 import type { CommandContext } from './context.js';
 import { CliUsageError, EXIT, exitCodeFor } from './exit-codes.js';
@@ -156,86 +158,105 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   try {
     const { command, values } = parseCentralArgs(argv);
     json = values.json;
-    const context = (): CommandContext =>
-      commandContext(
-        {
-          ...(values.config ? { config: values.config } : {}),
-          ...(values['token-cache'] ? { tokenCache: values['token-cache'] } : {}),
-          ...(values['client-id'] ? { clientId: values['client-id'] } : {}),
-          ...(values['client-secret-file'] ? { clientSecretFile: values['client-secret-file'] } : {}),
-        },
-        io.env,
-      );
-    const softap = values.transport === SOFTAP_TRANSPORT;
-    if (softap && command !== 'provision')
-      throw new CliUsageError(`--transport ${SOFTAP_TRANSPORT} works with provision only`);
-    if (softap !== (values.url !== undefined))
-      throw new CliUsageError(`--transport ${SOFTAP_TRANSPORT} and --url URL go together`);
-    const noble = (): Noble => (io.noble ?? defaultNoble)(values.transport);
-    switch (command) {
-      case 'login':
-        await login(
-          context(),
-          {
-            deviceGrant: values['device-grant'],
-            passwordGrant: values['password-grant'],
-            browser: !values['no-browser'],
-            ...(values.username ? { username: values.username } : {}),
-            ...(values['password-file'] ? { passwordFile: values['password-file'] } : {}),
-          },
-          out(),
-          io,
-        );
-        break;
-      case 'logout':
-        await logout(context(), out());
-        break;
-      case 'whoami':
-        await whoami(context(), out());
-        break;
-      case 'claim':
-        await claim(context(), out(), values.out);
-        break;
-      case 'devices': {
-        const scanS = values['scan-time'] === undefined ? undefined : seconds(values['scan-time'], '--scan-time');
-        await devices(noble(), out(), scanS === undefined ? undefined : scanS * 1000);
-        break;
-      }
-      case 'provision': {
-        const flags = {
-          open: values.open,
-          scan: values.scan,
-          params: values.param,
-          all: values.all,
-          ...(values.device ? { device: values.device } : {}),
-          ...(values.qr ? { qr: values.qr } : {}),
-          ...(values['setup-code'] ? { setupCode: values['setup-code'] } : {}),
-          ...(values.ssid ? { ssid: values.ssid } : {}),
-          ...(values['password-file'] ? { passwordFile: values['password-file'] } : {}),
-          ...(values.codes ? { codes: values.codes } : {}),
-          ...(values.parallel !== undefined ? { parallel: Number(values.parallel) } : {}),
-          ...(values['find-timeout'] !== undefined
-            ? { findTimeoutMs: seconds(values['find-timeout'], '--find-timeout') * 1000 }
-            : {}),
-          ...(values.url !== undefined ? { softapUrl: values.url } : {}),
-        };
-        checkProvisionFlags(flags); // before the config, the login and any prompt
-        const ok = await provision(context(), flags, noble, out(), io);
-        return ok ? EXIT.ok : EXIT.batchPartial;
-      }
-      default:
-        throw new CliUsageError(`unknown command ${command}`);
-    }
-    return EXIT.ok;
+    checkTransport(command, values);
+    return await runCommand(command, values, io, out);
   } catch (err) {
-    const code = exitCodeFor(err);
-    const problem = usageProblem(err);
-    if (isProvisioningError(err)) out().error(err.code, err.message);
-    else if (problem !== undefined) {
-      if (json) out().error('USAGE', problem);
-      io.stderr.write(usageErrorText(PROGRAM, problem).replace(/^[^\n]*\n/, json ? '' : '$&'));
-      return EXIT.usage;
-    } else out().error('INTERNAL', err instanceof Error ? err.message : String(err));
-    return code;
+    return reportFailure(err, json, io, out);
   }
+}
+
+type Values = ReturnType<typeof parseCentralArgs>['values'];
+
+/** `--transport softap` goes with `--url` and with provision only. */
+function checkTransport(command: Command, values: Values): void {
+  const softap = values.transport === SOFTAP_TRANSPORT;
+  if (softap && command !== 'provision')
+    throw new CliUsageError(`--transport ${SOFTAP_TRANSPORT} works with provision only`);
+  if (softap !== (values.url !== undefined))
+    throw new CliUsageError(`--transport ${SOFTAP_TRANSPORT} and --url URL go together`);
+}
+
+async function runCommand(command: Command, values: Values, io: CliIo, out: () => Output): Promise<number> {
+  const context = (): CommandContext =>
+    commandContext(
+      {
+        ...(values.config ? { config: values.config } : {}),
+        ...(values['token-cache'] ? { tokenCache: values['token-cache'] } : {}),
+        ...(values['client-id'] ? { clientId: values['client-id'] } : {}),
+        ...(values['client-secret-file'] ? { clientSecretFile: values['client-secret-file'] } : {}),
+      },
+      io.env,
+    );
+  const noble = (): Noble => (io.noble ?? defaultNoble)(values.transport);
+  switch (command) {
+    case 'login':
+      await login(context(), loginOptions(values), out(), io);
+      break;
+    case 'logout':
+      await logout(context(), out());
+      break;
+    case 'whoami':
+      await whoami(context(), out());
+      break;
+    case 'claim':
+      await claim(context(), out(), values.out);
+      break;
+    case 'devices': {
+      const scanS = values['scan-time'] === undefined ? undefined : seconds(values['scan-time'], '--scan-time');
+      await devices(noble(), out(), scanS === undefined ? undefined : scanS * 1000);
+      break;
+    }
+    case 'provision': {
+      const flags = provisionFlags(values);
+      checkProvisionFlags(flags); // before the config, the login and any prompt
+      const ok = await provision(context(), flags, noble, out(), io);
+      return ok ? EXIT.ok : EXIT.batchPartial;
+    }
+    default:
+      throw new CliUsageError(`unknown command ${command as string}`);
+  }
+  return EXIT.ok;
+}
+
+function loginOptions(values: Values): LoginFlags {
+  return {
+    deviceGrant: values['device-grant'],
+    passwordGrant: values['password-grant'],
+    browser: !values['no-browser'],
+    ...(values.username ? { username: values.username } : {}),
+    ...(values['password-file'] ? { passwordFile: values['password-file'] } : {}),
+  };
+}
+
+function provisionFlags(values: Values): ProvisionFlags {
+  return {
+    open: values.open,
+    scan: values.scan,
+    params: values.param,
+    all: values.all,
+    ...(values.device ? { device: values.device } : {}),
+    ...(values.qr ? { qr: values.qr } : {}),
+    ...(values['setup-code'] ? { setupCode: values['setup-code'] } : {}),
+    ...(values.ssid ? { ssid: values.ssid } : {}),
+    ...(values['password-file'] ? { passwordFile: values['password-file'] } : {}),
+    ...(values.codes ? { codes: values.codes } : {}),
+    ...(values.parallel !== undefined ? { parallel: Number(values.parallel) } : {}),
+    ...(values['find-timeout'] !== undefined
+      ? { findTimeoutMs: seconds(values['find-timeout'], '--find-timeout') * 1000 }
+      : {}),
+    ...(values.url !== undefined ? { softapUrl: values.url } : {}),
+  };
+}
+
+/** The failure on stderr (or as JSON), and its exit code. */
+function reportFailure(err: unknown, json: boolean, io: CliIo, out: () => Output): number {
+  const code = exitCodeFor(err);
+  const problem = usageProblem(err);
+  if (isProvisioningError(err)) out().error(err.code, err.message);
+  else if (problem !== undefined) {
+    if (json) out().error('USAGE', problem);
+    io.stderr.write(usageErrorText(PROGRAM, problem).replace(/^[^\n]*\n/, json ? '' : '$&'));
+    return EXIT.usage;
+  } else out().error('INTERNAL', err instanceof Error ? err.message : String(err));
+  return code;
 }
