@@ -84,6 +84,8 @@ export function buildPrincipal(
           try {
             return [JSON.parse(p.policyDocument) as PolicyDocument];
           } catch {
+            // A stored document that is not JSON grants nothing (fail closed), as AWS never stores
+            // one: the control plane validates documents, so this is not an error to report per check.
             return [];
           }
         });
