@@ -70,6 +70,7 @@ export class NobleDeviceLink implements DeviceLink {
         () => new ProvisioningError('LINK_LOST', { detail: `connecting took longer than ${timeoutMs} ms` }),
       );
     } catch (err) {
+      // A half-made connection may already be gone (that is often why setup failed): nothing to undo then.
       await peripheral.disconnectAsync().catch(() => undefined);
       if (err instanceof ProvisioningError) throw err;
       throw new ProvisioningError('LINK_LOST', { detail: `could not connect: ${(err as Error).message}`, cause: err });
@@ -102,6 +103,7 @@ export class NobleDeviceLink implements DeviceLink {
   async close(): Promise<void> {
     this.closing = true;
     for (const n of NOTIFIED) this.chars[n]?.removeAllListeners('data');
+    // Fails only when the link drops at the same moment, which leaves it closed all the same.
     if (this.peripheral.state === 'connected') await this.peripheral.disconnectAsync().catch(() => undefined);
   }
 

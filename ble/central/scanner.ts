@@ -113,6 +113,7 @@ export async function scanDevices(
     await delay(durationMs, timers);
   } finally {
     noble.removeListener('discover', onDiscover);
+    // Fails only when scanning never started or the adapter is gone; the scan's own outcome is what counts.
     await noble.stopScanningAsync().catch(() => undefined);
   }
   return [...seen.values()].sort((a, b) => b.rssi - a.rssi);
@@ -145,6 +146,7 @@ export async function findDevice(
     );
   } finally {
     if (onDiscover) noble.removeListener('discover', onDiscover);
+    // Fails only when scanning never started or the adapter is gone; the scan's own outcome is what counts.
     await noble.stopScanningAsync().catch(() => undefined);
   }
 }

@@ -96,6 +96,7 @@ export async function provisionDevice(job: ProvisionJob, options: ProvisionOptio
       phases.account();
       if (final.state !== 'provisioned' || !final.result) throw statusError(final);
       bytesSent += opened.bytesSent;
+      // The outcome is known; a link the device already dropped may fail to close, which changes nothing.
       await link.close().catch(() => undefined);
       return {
         deviceId: job.deviceId,
@@ -109,6 +110,7 @@ export async function provisionDevice(job: ProvisionJob, options: ProvisionOptio
     } catch (err) {
       bytesSent += session?.bytesSent ?? 0;
       phases.account();
+      // Usually the link is why this attempt failed (LINK_LOST): closing it then fails too.
       await link?.close().catch(() => undefined);
       if (!retriable(err) || attempt >= maxAttempts) throw err;
       hooks.onRetry?.(attempt, err as ProvisioningError);

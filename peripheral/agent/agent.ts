@@ -384,8 +384,11 @@ export class ProvisioningAgent {
           .append({ step: 'failed', code: failure.code, ...(detail ? { detail } : {}) })
           .catch((e: unknown) => this.log(`could not journal the failure: ${(e as Error).message}`));
       }
-      // A failed job is not resumed on boot; pending credentials stay for the next job to reuse.
-      await jobFile.remove().catch(() => undefined);
+      // A failed job is not resumed on boot (unless this remove fails: said in the log); pending
+      // credentials stay for the next job to reuse.
+      await jobFile
+        .remove()
+        .catch((e: unknown) => this.log(`could not remove the failed job's file: ${(e as Error).message}`));
       return () => {
         if (this.current !== 'failed') this.go('failed');
       };

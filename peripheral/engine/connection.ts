@@ -131,6 +131,7 @@ export class GattConnection {
   /** One written frame; handled in order, after the previous ones. */
   write(name: FramedName, frame: Uint8Array): Promise<void> {
     const run = this.queue.then(() => this.handle(name, frame));
+    // The caller gets `run`'s failure; the queue only waits for it to settle.
     this.queue = run.catch(() => undefined);
     return run;
   }

@@ -370,7 +370,8 @@ async function recordFailure(run: Run, err: unknown): Promise<ProvisioningError>
     err instanceof ProvisioningError
       ? err
       : new ProvisioningError('INTERNAL', { detail: 'unexpected failure in fleet provisioning', cause: err });
-  // Best effort: a storage failure may be why we are here.
+  // Best effort: a storage failure may be why we are here, and then this append fails too; the
+  // caller still gets the failure itself, and the agent logs it.
   await run.options.journal
     .append({ step: 'failed', code: failure.code, ...(failure.detail ? { detail: failure.detail } : {}) })
     .catch(() => undefined);

@@ -47,6 +47,7 @@ export async function verifyRoundTrip(
       () => undefined,
     );
   });
+  // Raced and awaited below; this only keeps a rejection before then from counting as unhandled.
   echoed.catch(() => undefined);
   try {
     const suback = await client.subscribe({ subscriptions: [{ topicFilter: topic, qos: mqtt5.QoS.AtLeastOnce }] });

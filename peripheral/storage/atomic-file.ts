@@ -54,7 +54,8 @@ export async function writeFileAtomic(
     await fs.chmod(tmp, mode);
     await fs.rename(tmp, path);
   } catch (err) {
-    // After a real power cut this rm never runs; removeStaleTempFiles sweeps at the next start.
+    // A temp file this rm leaves (it fails, or a power cut stops it) is what removeStaleTempFiles
+    // sweeps at the next start; the caller needs the write's own error, not the rm's.
     await fs.rm(tmp, { force: true }).catch(() => undefined);
     throw err;
   }

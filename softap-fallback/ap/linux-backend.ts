@@ -266,7 +266,11 @@ export class LinuxAccessPoint implements AccessPointBackend {
       await this.#must(this.#bin.dnsmasq, [`--conf-file=${this.#path(DNSMASQ_CONF_NAME)}`], 'starting dnsmasq', config);
       return this.#set({ state: 'running', ...this.#describe(config) });
     } catch (err) {
-      for (const step of undo.reverse()) await step().catch(() => undefined);
+      for (const step of undo.reverse()) {
+        await step().catch((e: unknown) =>
+          this.#onWarning(`softap: undoing a step of the failed start failed: ${(e as Error).message}`),
+        );
+      }
       const failure =
         err instanceof ProvisioningError ? err : softapFailed('preparing the AP state directory failed', err);
       this.#set({

@@ -4,6 +4,7 @@ export class SerialQueue {
 
   run<T>(operation: () => Promise<T>): Promise<T> {
     const result = this.#tail.then(operation, operation);
+    // The caller gets `result`'s failure; the queue only waits for it to settle.
     this.#tail = result.catch(() => undefined);
     return result;
   }

@@ -134,6 +134,7 @@ class HttpDeviceLink implements HttpDeviceLinkApi {
     this.events = [];
     this.poller.abort();
     if (this.dropped) return;
+    // Fails when the device already forgot the connection or the phone left its AP: closed either way.
     await this.request(apiPath.connection(this.created.id), { method: 'DELETE' }).catch(() => undefined);
   }
 

@@ -104,6 +104,7 @@ export class BleTransport implements BleSwitch {
 
   #serialise(work: () => Promise<void>): Promise<void> {
     const run = this.#tail.then(work);
+    // The caller gets `run`'s failure; the queue only waits for it to settle.
     this.#tail = run.catch(() => undefined);
     return run;
   }
@@ -123,7 +124,11 @@ export class BleTransport implements BleSwitch {
       await server.start();
     } catch (err) {
       this.#server = undefined;
-      await server.stop().catch(() => undefined);
+      await server
+        .stop()
+        .catch((e: unknown) =>
+          this.#o.log(`ble: stopping the half-started GATT server failed: ${(e as Error).message}`),
+        );
       // A stack call unanswered: ask the controller now rather than at the next probe.
       this.#supervisor?.checkNow();
       throw new ProvisioningError('BLE_UNAVAILABLE', {

@@ -181,7 +181,10 @@ async function startPolicy(o: SetupTransportsOptions): Promise<RunningSetup> {
       unsubscribe();
       monitor?.close();
       driver.close();
-      await driver.dispatch({ type: 'tick' }).catch(() => undefined);
+      // Lets the decisions in flight finish first (their own failures went to onError).
+      await driver
+        .dispatch({ type: 'tick' })
+        .catch((err: unknown) => o.log(`fallback: settling before stop failed (${describe(err)})`));
       await o.softap.stop().catch((err: unknown) => o.log(`softap: stop failed (${describe(err)})`));
       await o.ble.disable().catch((err: unknown) => o.log(`ble: stop failed (${describe(err)})`));
     },

@@ -37,7 +37,13 @@ export class SoftApTransport implements SoftApSwitch {
     if (this.#server) return this.#server.url;
     const config = await this.#o.accessPoint();
     // A failed or crashed earlier AP is cleaned up first (the backends' stop is idempotent).
-    if (!this.#apUp) await this.#o.backend.stop().catch(() => undefined);
+    if (!this.#apUp) {
+      await this.#o.backend
+        .stop()
+        .catch((err: unknown) =>
+          this.#o.log(`softap: cleaning up an earlier access point failed: ${(err as Error).message}`),
+        );
+    }
     const status = await this.#o.backend.start(config);
     this.#apUp = true;
     this.#o.log(
