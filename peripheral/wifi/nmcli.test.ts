@@ -49,7 +49,11 @@ describe('nmcli terse parsing', () => {
 
 type UpOutcome = { stdout?: string; stderr?: string; exitCode: number };
 
-function nmBackend(up: UpOutcome, address = '192.168.1.23/24') {
+function nmBackend(
+  up: UpOutcome,
+  address = '192.168.1.23/24',
+  restore: UpOutcome = { stdout: NMCLI_UP_OK, exitCode: 0 },
+) {
   const runner = scriptedRunner((args) => {
     const cmd = args.filter((a) => !a.startsWith('-') || a === '--active').join(' ');
     if (args.includes('wifi') && args.includes('list')) return { stdout: NMCLI_SCAN };
@@ -57,13 +61,21 @@ function nmBackend(up: UpOutcome, address = '192.168.1.23/24') {
     if (args[0] === 'connection' && args[1] === 'delete') return { stderr: NMCLI_DELETE_UNKNOWN, exitCode: 10 };
     if (args[0] === 'connection' && args[1] === 'load') return { stdout: '' };
     if (args.includes('up') && args.includes('id')) return up;
-    if (args.includes('up') && args.includes('uuid')) return { stdout: NMCLI_UP_OK };
+    if (args.includes('up') && args.includes('uuid')) return restore;
     if (args[0] === '-g' && args[1] === 'IP4.ADDRESS') return { stdout: address ? `${address}\n` : '\n' };
     return { stderr: `unexpected ${args.join(' ')}`, exitCode: 2 };
   });
   const timers = new ManualTimers({ instant: true });
-  const backend = new NmcliBackend({ ifname: 'wlan0', runner, clock: timers.clock, timers, connectionsDir: dir });
-  return { backend, runner };
+  const logged: string[] = [];
+  const backend = new NmcliBackend({
+    ifname: 'wlan0',
+    runner,
+    clock: timers.clock,
+    timers,
+    connectionsDir: dir,
+    log: (line) => logged.push(line),
+  });
+  return { backend, runner, logged };
 }
 
 describe('NmcliBackend.connect', () => {
@@ -102,6 +114,17 @@ describe('NmcliBackend.connect', () => {
     expect(lines.at(-2)).toBe('connection delete id provisioning');
     expect(lines.at(-1)).toBe('connection up uuid 7a1c2b3d-0000-4000-8000-000000000001');
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('a previous network that does not come back is logged; the phone still hears the connect error', async () => {
+    const restore = { stderr: 'Error: Connection activation failed: (7) Secrets were required.\n', exitCode: 4 };
+    const { backend, logged } = nmBackend({ stderr: NMCLI_UP_NOT_FOUND, exitCode: 4 }, undefined, restore);
+    await expect(backend.connect({ ssid: 'Home', passphrase: SECRET })).rejects.toMatchObject({
+      code: 'WIFI_NETWORK_NOT_FOUND',
+    });
+    expect(logged).toEqual([
+      'wifi: rollback: restoring the previous network failed: nmcli exit 4: Error: Connection activation failed: (7) Secrets were required.',
+    ]);
   });
 
   it('activated but no address before the deadline → WIFI_NO_ADDRESS and rollback', async () => {

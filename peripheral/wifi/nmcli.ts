@@ -42,6 +42,8 @@ export interface NmcliBackendOptions {
   connectionsDir?: string;
   fs?: FsOps;
   nmcli?: string;
+  /** Where a failed rollback is reported (default stderr); the device passes its log. */
+  log?: (line: string) => void;
 }
 
 /** Escapes a value for a keyfile (GKeyFile): backslash, and leading/trailing spaces. */
@@ -209,10 +211,21 @@ export class NmcliBackend implements WifiBackend {
     }
   }
 
-  /** Removes the failed profile and brings the previous Wi-Fi connection back (best effort). */
+  /**
+   * Removes the failed profile and brings the previous Wi-Fi connection back. The connect error is
+   * what the phone must hear, so a step that fails here is logged, not thrown.
+   */
   private async rollback(previous: { uuid: string } | undefined): Promise<void> {
-    await this.deleteProfile().catch(() => undefined);
-    if (previous) await this.nm(['connection', 'up', 'uuid', previous.uuid]).catch(() => undefined);
+    const log = this.options.log ?? ((line: string) => console.error(line));
+    const failed = (step: string) => (err: unknown) =>
+      log(`wifi: rollback: ${step} failed: ${err instanceof Error ? err.message : String(err)}`);
+    await this.deleteProfile().catch(failed('deleting the provisioning profile'));
+    if (!previous) return;
+    const up = await this.nm(['connection', 'up', 'uuid', previous.uuid]).catch(
+      failed('restoring the previous network'),
+    );
+    if (up && up.exitCode !== 0)
+      log(`wifi: rollback: restoring the previous network failed: nmcli exit ${up.exitCode}: ${up.stderr.trim()}`);
   }
 
   async forget(): Promise<void> {

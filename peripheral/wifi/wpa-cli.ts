@@ -32,6 +32,8 @@ export interface WpaCliBackendOptions {
   clock?: Clock;
   timers?: Timers;
   wpaCli?: string;
+  /** Where a failed rollback is reported (default stderr); the device passes its log. */
+  log?: (line: string) => void;
 }
 
 export function derivePsk(ssid: string, passphrase: string): string {
@@ -127,9 +129,7 @@ export class WpaCliBackend implements WifiBackend {
       this.addedId = id;
       return { ssid: creds.ssid, ipv4 };
     } catch (err) {
-      await this.cli(['remove_network', String(id)]).catch(() => undefined);
-      if (previous) await this.cli(['select_network', String(previous.id)]).catch(() => undefined);
-      await this.cli(['enable_network', 'all']).catch(() => undefined);
+      await this.rollback(id, previous);
       if (err instanceof ProvisioningError) throw err;
       throw wifiError('WIFI_BACKEND_ERROR', 'unexpected failure', secret);
     }
@@ -181,6 +181,27 @@ export class WpaCliBackend implements WifiBackend {
         throw wifiError(code, `not connected within ${timeoutMs} ms (last state ${state || 'unknown'})`, secret);
       }
       await sleep(this.timers, WIFI_POLL_INTERVAL_MS, signal);
+    }
+  }
+
+  /**
+   * Removes the failed network and selects the previous one again. The connect error is what the
+   * phone must hear, so a step that fails here is logged, not thrown.
+   */
+  private async rollback(id: number, previous: { id: number } | undefined): Promise<void> {
+    const log = this.options.log ?? ((line: string) => console.error(line));
+    const steps: [string, string[]][] = [['removing the new network', ['remove_network', String(id)]]];
+    if (previous) steps.push(['selecting the previous network', ['select_network', String(previous.id)]]);
+    steps.push(['enabling the saved networks', ['enable_network', 'all']]);
+    for (const [step, args] of steps) {
+      const done = await this.cli(args).catch((err: unknown) => {
+        log(`wifi: rollback: ${step} failed: ${err instanceof Error ? err.message : String(err)}`);
+        return undefined;
+      });
+      if (done && (done.exitCode !== 0 || !/^OK/.test(done.stdout.trim())))
+        log(
+          `wifi: rollback: ${step} failed: wpa_cli answered ${done.exitCode !== 0 ? `exit ${done.exitCode}` : JSON.stringify(done.stdout.trim())}`,
+        );
     }
   }
 

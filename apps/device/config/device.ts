@@ -61,12 +61,12 @@ export function deviceStorage(config: DeviceConfig): DeviceStorage {
 }
 
 /** The station Wi-Fi as the platform drives it (with `current()` for the link monitor). */
-export function systemWifi(config: DeviceConfig): SystemWifi {
+export function systemWifi(config: DeviceConfig, log?: (line: string) => void): SystemWifi {
   switch (config.wifi.backend) {
     case 'nmcli':
-      return new NmcliBackend({ ifname: config.wifi.interface });
+      return new NmcliBackend({ ifname: config.wifi.interface, ...(log ? { log } : {}) });
     case 'wpa_cli':
-      return new WpaCliBackend({ ifname: config.wifi.interface });
+      return new WpaCliBackend({ ifname: config.wifi.interface, ...(log ? { log } : {}) });
     case 'simulated':
       return new SimulatedWifi({ networks: config.wifi.networks.map((n) => ({ ...n })) });
   }
@@ -105,7 +105,7 @@ export async function startDevice(
   const caPem = readTrustPem(config);
   // The attempt counter and the journal live here; 0700 as they sit next to the keys.
   mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
-  const wifi = systemWifi(config);
+  const wifi = systemWifi(config, log);
   const jobs = jobEventRelay();
   const agent = new JobLockedAgent(agentDeps(config, verifier.deviceId, caPem, wifi, log), jobs.lock);
   await agent.start();
