@@ -5,13 +5,20 @@
  */
 // First: on a Node past its end of life, one line before any library warns (protocol/node-support.ts).
 import './node-notice.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliUsageError, parseCommandLine, reportUsageError, isProvisioningError } from '../protocol/index.js';
 import type { CliOutput } from '../protocol/index.js';
 import { startEmulator, EmulatorStartError } from './emulator/index.js';
 import type { EmulatorPorts, RunningEmulator } from './emulator/index.js';
-import { loadConfigFile, defaultConfig } from './emulator/config/index.js';
+import { loadConfigFile, defaultConfig, WEB_CLIENT_ID } from './emulator/config/index.js';
 import { hashPassword } from './emulator/identity/index.js';
+import { DEFAULT_WEB_PORT, startWebHost, webAppConfig } from './web-host/index.js';
+import type { RunningWebHost } from './web-host/index.js';
+
+/** Where `npm run web:build` writes the web app (apps/web); served when it is there. */
+export const DEFAULT_WEB_APP_DIR = '.data/web-app';
 
 export const DEFAULT_DATA_DIR = '.data/cloud';
 /** Fixed default ports so that cloud.json, bookmarks and the issuer (and its tokens) stay valid across restarts. */
@@ -28,6 +35,8 @@ options:
   --mqtt-port N        MQTT over mutual TLS (default ${DEFAULT_PORTS.mqtt}; falls back to a free port if taken)
   --oidc-port N        OpenID Connect provider (default ${DEFAULT_PORTS.oidc})
   --cognito-port N     Cognito identity pool (default ${DEFAULT_PORTS.cognito})
+  --web-app DIR        the built web app to serve (default ${DEFAULT_WEB_APP_DIR}; npm run web:build)
+  --web-port N         the web app on http://localhost:N (default ${DEFAULT_WEB_PORT})
   --json               print one JSON line instead of the table (includes the admin secret)
   -h, --help           this text
 
@@ -92,6 +101,8 @@ function parseCloudArgs(argv: readonly string[]) {
       'mqtt-port': { type: 'string' },
       'oidc-port': { type: 'string' },
       'cognito-port': { type: 'string' },
+      'web-app': { type: 'string' },
+      'web-port': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -109,8 +120,24 @@ function parseCloudArgs(argv: readonly string[]) {
     mqtt: portArg(values['mqtt-port'], 'mqtt-port'),
     oidc: portArg(values['oidc-port'], 'oidc-port'),
     cognito: portArg(values['cognito-port'], 'cognito-port'),
+    web: portArg(values['web-port'], 'web-port'),
   };
   return { command, values, ports };
+}
+
+/** Serves the built web app with its config.json, when it was built; otherwise says how to build it. */
+async function serveWebApp(
+  emulator: RunningEmulator,
+  dir: string,
+  port: number | undefined,
+  warnings: string[],
+): Promise<RunningWebHost | undefined> {
+  if (!existsSync(join(dir, 'index.html'))) {
+    warnings.push(`no web app in ${dir}: build it with npm run web:build to have it served`);
+    return undefined;
+  }
+  const { config, connectOrigins } = webAppConfig(emulator.cloudJson, WEB_CLIENT_ID);
+  return startWebHost({ dir, config, connectOrigins, port: port ?? DEFAULT_WEB_PORT });
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -159,6 +186,7 @@ async function main(argv: readonly string[]): Promise<number> {
     }
   }
 
+  const web = await serveWebApp(emulator, values['web-app'] ?? DEFAULT_WEB_APP_DIR, given.web, warnings);
   for (const w of warnings) console.error(`warning: ${w}`);
   if (values.json) {
     console.log(
@@ -166,6 +194,7 @@ async function main(argv: readonly string[]): Promise<number> {
     );
   } else {
     print(emulator);
+    if (web) console.log(`Web app (apps/web): ${web.url}  (Chromium-based browsers: Web Bluetooth)`);
   }
 
   await new Promise<void>((resolveStop) => {
@@ -178,6 +207,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  await web?.close();
   await emulator.close();
   return 0;
 }

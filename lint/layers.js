@@ -40,6 +40,8 @@ export const LAYERS = [
     allow: ['protocol/', 'central/', 'ble/', 'softap-fallback/', 'apps/central/'],
     deny: ['ble/peripheral/', 'softap-fallback/server/', 'softap-fallback/ap/', 'softap-fallback/policy/'],
   },
+  // The web app: the phone side in a browser, built with the SoftAP page's esbuild settings.
+  { from: 'apps/web/', allow: ['protocol/', 'central/', 'ble/web/', 'softap-fallback/web/', 'apps/web/'] },
   { from: 'cloud/', allow: ['protocol/', 'cloud/'] },
 ];
 

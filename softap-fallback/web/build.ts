@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import type { Plugin } from 'esbuild';
+import type { BuildOptions, Plugin } from 'esbuild';
 import type { PageAssets, PageFile } from '../server/index.js';
 import { PAGE_FILES } from './prebuilt.js';
 
@@ -50,22 +50,24 @@ const cborNoEval: Plugin = {
   },
 };
 
+/** esbuild settings for a page bundle (this page and the web app, apps/web): one minified script for phone browsers. */
+export const PAGE_BUILD_OPTIONS = {
+  bundle: true,
+  write: false,
+  minify: true,
+  format: 'iife',
+  platform: 'browser',
+  target: PAGE_TARGETS,
+  legalComments: 'none',
+  charset: 'utf8',
+  logLevel: 'silent',
+  define: { 'process.env.NODE_ENV': '"production"' },
+  plugins: [cborNoEval],
+} as const satisfies BuildOptions;
+
 /** Builds the page (about a quarter of a second on a laptop core; see softap-fallback/README.md). */
 export async function buildPage(): Promise<PageAssets> {
-  const result = await build({
-    entryPoints: [`${PAGE_DIR}${PAGE_ENTRY}`],
-    bundle: true,
-    write: false,
-    minify: true,
-    format: 'iife',
-    platform: 'browser',
-    target: PAGE_TARGETS,
-    legalComments: 'none',
-    charset: 'utf8',
-    logLevel: 'silent',
-    define: { 'process.env.NODE_ENV': '"production"' },
-    plugins: [cborNoEval],
-  });
+  const result = await build({ entryPoints: [`${PAGE_DIR}${PAGE_ENTRY}`], ...PAGE_BUILD_OPTIONS });
   const script = result.outputFiles[0];
   if (!script || result.outputFiles.length !== 1)
     throw new Error(`the page build produced ${result.outputFiles.length} files, expected 1`);

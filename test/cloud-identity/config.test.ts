@@ -29,10 +29,19 @@ function errorOf(fn: () => unknown): ProvisioningError {
 }
 
 describe('emulator configuration file', () => {
-  it("defaults to one realm, a public client and the seed's confidential one, one demo user and a pool allowing only CreateProvisioningClaim", () => {
+  it("defaults to one realm, a public client, the seed's confidential one and the web app's public one, one demo user and a pool allowing only CreateProvisioningClaim", () => {
     const config = defaultConfig();
     expect(config.oidc.realm).toBe('fleet');
-    expect(config.oidc.clients.map((c) => c.clientId)).toEqual(['provisioning-app', 'mobile-claim']);
+    expect(config.oidc.clients.map((c) => c.clientId)).toEqual([
+      'provisioning-app',
+      'mobile-claim',
+      'provisioning-web',
+    ]);
+    expect(config.oidc.clients[2]).toEqual({
+      clientId: 'provisioning-web',
+      clientName: 'Provisioning web app',
+      redirectUris: ['http://localhost/', 'http://127.0.0.1/'],
+    });
     expect(config.oidc.clients[0]).not.toHaveProperty('directAccessGrants');
     expect(config.oidc.clients[1]).toMatchObject({ confidential: true, directAccessGrants: true });
     expect(config.oidc.users).toHaveLength(1);

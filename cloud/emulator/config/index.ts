@@ -1,6 +1,6 @@
 /** The emulator's configuration: the config file's schema and loading, cloud.json, and its atomic writer. */
 export { loadConfigFile } from './load.js';
-export { defaultConfig, IDENTITY_POOL_ID_PATTERN, PASSWORD_HASH_PATTERN } from './schema.js';
+export { defaultConfig, IDENTITY_POOL_ID_PATTERN, PASSWORD_HASH_PATTERN, WEB_CLIENT_ID } from './schema.js';
 export { writeFileAtomic } from './atomic-file.js';
 export {
   readAdminCredentials,

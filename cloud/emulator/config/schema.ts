@@ -19,6 +19,12 @@ export const DEFAULT_CLIENT_ID = 'provisioning-app';
  * generated at first start into `<dataDir>/identity/client-secrets.json` (0600), never configured.
  */
 export const SEED_CLIENT_ID = 'mobile-claim';
+/**
+ * The web app (apps/web, served by `npm run cloud` on http://localhost:4583): a public client, its
+ * redirect URI the app's own page, any port on loopback; its origin may call the token endpoint.
+ */
+export const WEB_CLIENT_ID = 'provisioning-web';
+export const WEB_REDIRECT_URIS = ['http://localhost/', 'http://127.0.0.1/'];
 export const DEFAULT_TEMPLATE_NAME = 'TrustedUserProvisioningTemplate';
 /** Loopback redirect for the phone app; any port is accepted (RFC 8252 §7.3). */
 export const DEFAULT_REDIRECT_URIS = ['http://127.0.0.1/callback', 'http://localhost/callback'];
@@ -235,6 +241,7 @@ function parseClients(r: ConfigReader, value: unknown): OidcClientConfig[] {
             confidential: true,
             directAccessGrants: true,
           },
+          { clientId: WEB_CLIENT_ID, clientName: 'Provisioning web app', redirectUris: [...WEB_REDIRECT_URIS] },
         ]
       : r.array(value, 'oidc.clients', { minItems: 1 }).map((c, i) => parseClient(r, c, join('oidc.clients', i)));
   uniqueBy(

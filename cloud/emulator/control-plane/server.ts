@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { EmulatorCa } from '../ca/index.js';
 import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from '../contracts/index.js';
 import type { AwsCredentialRecord, CredentialStore } from '../contracts/index.js';
+import { applyCors } from '../cors.js';
 import type { Registry } from '../registry/index.js';
 import { parseQueryPairs, verifySigV4 } from '../sigv4/index.js';
 import { authorize } from './authorize.js';
@@ -146,6 +147,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     throttle: options.rateLimit ? new Throttle(options.rateLimit, now) : undefined,
   };
   const server = createServer((req, res) => {
+    // Browsers (the web app's AWS SDK) preflight signed requests; a preflight carries no signature.
+    if (applyCors(req, res)) return;
     const requestId = randomUUID();
     handle(served, req).then(
       (out) => answer(res, requestId, out),

@@ -14,6 +14,7 @@ import { IdentityStore } from './identity-store.js';
 import { LoginTokenVerifier } from './login-token-verifier.js';
 import type { TrustedProvider } from './login-token-verifier.js';
 import { closeServer, listen } from './http-server.js';
+import { applyCors } from '../cors.js';
 
 /** Largest request body accepted (bytes); Cognito's requests are a few KiB at most. */
 export const MAX_REQUEST_BODY_BYTES = 64 * 1024;
@@ -69,6 +70,7 @@ export async function startCognitoServer(options: CognitoServerOptions): Promise
   });
   // Attached once the pool exists; no request is read before this turn of the event loop ends.
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (applyCors(req, res)) return;
     handle(pool, publicJwk, req, res).catch((err: unknown) => {
       const error =
         err instanceof CognitoError ? err : new CognitoError('InternalErrorException', 'An internal error occurred.');

@@ -82,6 +82,7 @@ export function createOidcProvider(input: OidcProviderInput): Provider {
     // Keycloak puts profile claims into the ID token too; the phone shows who is logged in from it.
     conformIdTokenClaims: false,
     pkce: { required: () => true },
+    clientBasedCORS: browserClientCors,
     features: providerFeatures(config),
     routes: KEYCLOAK_ROUTES,
     formats: { customizers: { jwt: keycloakAccessTokenClaims((sub) => users.accountOf(sub)) } },
@@ -102,6 +103,33 @@ export function createOidcProvider(input: OidcProviderInput): Provider {
   addKeycloakIdTokenClaims(provider);
   provider.use(unauthorizedClientAsKeycloak);
   return provider;
+}
+
+/**
+ * Which origins may call the token, revocation and userinfo endpoints from a browser: those of a
+ * public client's redirect URIs (oidc-provider's rule), with any port on a loopback host, as the
+ * redirect URIs themselves match (RFC 8252 §7.3): the web app runs on http://localhost:PORT.
+ */
+function browserClientCors(
+  _ctx: unknown,
+  origin: string,
+  client: { clientAuthMethod: string; redirectUris: string[] },
+): boolean {
+  if (client.clientAuthMethod !== 'none') return false;
+  const key = loopbackOriginKey(origin);
+  return key !== undefined && client.redirectUris.some((uri) => loopbackOriginKey(uri) === key);
+}
+
+/** The origin of `uri`, without the port for http on a loopback host; undefined when unparsable. */
+function loopbackOriginKey(uri: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return undefined;
+  }
+  const loopback = url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  return loopback ? `http://${url.hostname}` : url.origin;
 }
 
 /** The grant of a first-party client: its scopes without a consent page. Returns the grant's id. */
