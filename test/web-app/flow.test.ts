@@ -110,7 +110,9 @@ describe('web app, whole flow over the Bluetooth bridge', () => {
     expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual(['tokens']);
 
     await page.getByRole('button', { name: 'Find a device' }).click();
-    await expect.poll(() => page.locator('#device-id').textContent()).toBe(DEVICE_ID);
+    // Waits for the app to show the device (scan, connect, read info over the air), however long the machine takes.
+    await page.locator('#device').waitFor({ state: 'visible', timeout: 60_000 });
+    expect(await page.locator('#device-id').textContent()).toBe(DEVICE_ID);
     expect(await page.locator('#device-state').textContent()).toBe('ready to be set up');
     expect(log.requests).toEqual([{ filters: [{ services: [SERVICE_UUID] }] }]);
 
