@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { EmulatorCa } from '../ca/index.js';
 import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from '../contracts/index.js';
 import type { AwsCredentialRecord, CredentialStore } from '../contracts/index.js';
-import { applyCors } from '../cors.js';
+import { applyCors } from '../cors/index.js';
 import type { Registry } from '../registry/index.js';
 import { parseQueryPairs, verifySigV4 } from '../sigv4/index.js';
 import { authorize } from './authorize.js';

@@ -14,7 +14,7 @@ import { IdentityStore } from './identity-store.js';
 import { LoginTokenVerifier } from './login-token-verifier.js';
 import type { TrustedProvider } from './login-token-verifier.js';
 import { closeServer, listen } from './http-server.js';
-import { applyCors } from '../cors.js';
+import { applyCors } from '../cors/index.js';
 
 /** Largest request body accepted (bytes); Cognito's requests are a few KiB at most. */
 export const MAX_REQUEST_BODY_BYTES = 64 * 1024;
