@@ -269,7 +269,7 @@ async function startIot(ctx: StartContext, stores: Stores, closers: Closer[]): P
 function emulatorCloudJson(ctx: StartContext, stores: Stores, iot: IotSide, identity: RunningIdentity): CloudJson {
   const { config } = ctx;
   const client = config.oidc.clients[0]!;
-  const demo = config.oidc.users.find((u) => u.password !== undefined);
+  const demo = config.oidc.users.find((u): u is typeof u & { password: string } => u.password !== undefined);
   const passwordClient = config.oidc.clients.find((c) => c.confidential && c.directAccessGrants);
   return {
     version: CLOUD_JSON_VERSION,
@@ -296,7 +296,7 @@ function emulatorCloudJson(ctx: StartContext, stores: Stores, iot: IotSide, iden
       identityPoolId: config.cognito.identityPool.identityPoolId,
       providerName: providerNameFor(identity.issuer),
     },
-    ...(demo ? { demoUser: { username: demo.username, password: demo.password! } } : {}),
+    ...(demo ? { demoUser: { username: demo.username, password: demo.password } } : {}),
     admin: { credentialsPath: stores.admin.path },
   };
 }

@@ -118,9 +118,9 @@ export class EmulatorCa {
       const key = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(keyPem), EC_KEY_ALG, false, [
         'sign',
       ]);
-      return new EmulatorCa(new x509.X509Certificate(certPem), key as CryptoKey);
+      return new EmulatorCa(new x509.X509Certificate(certPem), key);
     }
-    const keys = (await webcrypto.subtle.generateKey(EC_KEY_ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const keys = await webcrypto.subtle.generateKey(EC_KEY_ALG, true, ['sign', 'verify']);
     const notBefore = new Date(Date.now() - 60_000);
     const notAfter = new Date(notBefore.getTime() + CA_VALIDITY_YEARS * 365 * 24 * 3600_000);
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -139,10 +139,7 @@ export class EmulatorCa {
         await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       ],
     });
-    const newKeyPem = pem(
-      'PRIVATE KEY',
-      await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey),
-    );
+    const newKeyPem = pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
     // Key first: a crash between the two writes leaves a key without a cert, which is regenerated.
     writeFileAtomic(keyPath, newKeyPem, 0o600);
     writeFileAtomic(certPath, cert.toString('pem') + '\n', 0o644);
@@ -170,7 +167,7 @@ export class EmulatorCa {
 
   /** A TLS server certificate + fresh P-256 key, valid for `hosts` (DNS names and IP literals). */
   async issueServerCertificate(hosts: string[] = ['localhost', '127.0.0.1', '::1']): Promise<ServerCredentials> {
-    const keys = (await webcrypto.subtle.generateKey(EC_KEY_ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const keys = await webcrypto.subtle.generateKey(EC_KEY_ALG, true, ['sign', 'verify']);
     const names = hosts.map((h) => (isIP(h) ? { type: 'ip' as const, value: h } : { type: 'dns' as const, value: h }));
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: randomSerial(),
@@ -191,10 +188,7 @@ export class EmulatorCa {
     });
     return {
       certificatePem: cert.toString('pem') + '\n',
-      privateKeyPem: pem(
-        'PRIVATE KEY',
-        await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey),
-      ),
+      privateKeyPem: pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)),
     };
   }
 

@@ -56,7 +56,7 @@ export interface ControlPlaneOptions {
     handle(
       service: string,
       req: { method: string; rawPath: string; body: Buffer; credential: AwsCredentialRecord },
-    ): Promise<ServiceResponse>;
+    ): ServiceResponse | Promise<ServiceResponse>;
   };
 }
 

@@ -66,7 +66,8 @@ export class IdentityPool {
       return { IdentityId: identities.createUnauthenticated(poolId, region).identityId };
     }
     const [first] = await this.verifyLogins(logins);
-    const identity = identities.forLogin(poolId, region, first!.providerName, first!.sub);
+    if (first === undefined) throw new CognitoError('NotAuthorizedException', MESSAGES.unauthenticated);
+    const identity = identities.forLogin(poolId, region, first.providerName, first.sub);
     return { IdentityId: identity.identityId };
   }
 

@@ -27,13 +27,18 @@ export function resourceIndicators(accessTokenTtlSeconds: number): Record<string
     enabled: true,
     defaultResource: () => REALM_RESOURCE,
     useGrantedResource: () => true,
-    getResourceServerInfo: () => ({
-      scope: ACCESS_TOKEN_SCOPE,
-      audience: KEYCLOAK_ACCESS_TOKEN_AUDIENCE,
-      accessTokenTTL: accessTokenTtlSeconds,
-      accessTokenFormat: 'jwt',
-      jwt: { sign: { alg: 'RS256' } },
-    }),
+    getResourceServerInfo: () => resourceServerInfo(accessTokenTtlSeconds),
+  };
+}
+
+/** The realm's resource server: Keycloak's access token scope, audience, lifetime and format (a JWT). */
+export function resourceServerInfo(accessTokenTtlSeconds: number): Record<string, unknown> {
+  return {
+    scope: ACCESS_TOKEN_SCOPE,
+    audience: KEYCLOAK_ACCESS_TOKEN_AUDIENCE,
+    accessTokenTTL: accessTokenTtlSeconds,
+    accessTokenFormat: 'jwt',
+    jwt: { sign: { alg: 'RS256' } },
   };
 }
 
@@ -55,7 +60,7 @@ interface StructuredJwt {
  * `sid` and `session_state`, the user's `preferred_username`, `email`, `name` — and header `typ: JWT`.
  */
 export function keycloakAccessTokenClaims(lookup: AccountLookup) {
-  return async (_ctx: unknown, token: TokenLike, jwt: StructuredJwt): Promise<void> => {
+  return (_ctx: unknown, token: TokenLike, jwt: StructuredJwt): void => {
     const p = jwt.payload;
     jwt.header = { ...jwt.header, typ: 'JWT' };
     p.typ = 'Bearer';
@@ -84,9 +89,10 @@ export function atHash(accessToken: string): string {
   return digest.subarray(0, digest.length / 2).toString('base64url');
 }
 
+// Function-typed properties, not methods: they are taken off the prototype and re-applied to `this`.
 interface ProviderModels {
-  AccessToken: { prototype: { save(...args: unknown[]): Promise<string> } };
-  IdToken: { prototype: { issue(opts?: { use?: string }): Promise<string>; set(key: string, value: unknown): void } };
+  AccessToken: { prototype: { save: (this: object, ...args: unknown[]) => Promise<string> } };
+  IdToken: { prototype: { issue: (this: IdTokenLike, opts?: { use?: string }) => Promise<string> } };
 }
 
 /**

@@ -77,7 +77,10 @@ export class FailureCounter {
     // Re-insert: the map's order is least recently failed first.
     this.records.delete(key);
     this.records.set(key, record);
-    while (this.records.size > this.maxKeys) this.records.delete(this.records.keys().next().value!);
+    for (const oldest of this.records.keys()) {
+      if (this.records.size <= this.maxKeys) break;
+      this.records.delete(oldest);
+    }
     return wait;
   }
 

@@ -34,7 +34,9 @@ export interface LoginInteractionOptions {
 }
 
 /** The interaction's routes carry its id as `:uid`. */
-type InteractionRequest = Request<{ uid: string }>;
+/** The login form's fields as express.urlencoded parses them (absent on a request without a form). */
+type FormBody = Partial<Record<string, unknown>> | undefined;
+type InteractionRequest = Request<{ uid: string }, unknown, FormBody>;
 type Handler = (req: InteractionRequest, res: Response) => Promise<void>;
 
 /** Mounts the interaction page, its login form and its abort button on `app`. */
@@ -95,8 +97,8 @@ class LoginInteraction {
       refuseForeignForm(res);
       return;
     }
-    const username = typeof req.body?.username === 'string' ? (req.body.username as string).trim() : '';
-    const password = typeof req.body?.password === 'string' ? (req.body.password as string) : '';
+    const username = typeof req.body?.username === 'string' ? req.body.username.trim() : '';
+    const password = typeof req.body?.password === 'string' ? req.body.password : '';
     const address = req.socket.remoteAddress ?? 'unknown';
     const lock = this.o.throttle.check(username, address);
     if (lock.locked) {
@@ -140,8 +142,9 @@ class LoginInteraction {
   /** A wrong login: the page again, or access_denied once the interaction's attempts are used up. */
   private async refuse(req: InteractionRequest, res: Response, uid: string, username: string): Promise<void> {
     const count = (this.attempts.get(uid) ?? 0) + 1;
-    if (!this.attempts.has(uid) && this.attempts.size >= MAX_TRACKED_INTERACTIONS)
-      this.attempts.delete(this.attempts.keys().next().value!);
+    const oldest = this.attempts.keys().next();
+    if (!this.attempts.has(uid) && this.attempts.size >= MAX_TRACKED_INTERACTIONS && !oldest.done)
+      this.attempts.delete(oldest.value);
     this.attempts.set(uid, count);
     if (count < MAX_LOGIN_ATTEMPTS_PER_INTERACTION) {
       await this.showLogin(req, res, uid, 'Invalid username or password.', username);
@@ -201,7 +204,7 @@ class LoginInteraction {
   }
 
   private csrfValid(req: InteractionRequest, uid: string): boolean {
-    const sent = typeof req.body?.csrf === 'string' ? Buffer.from(req.body.csrf as string) : Buffer.alloc(0);
+    const sent = typeof req.body?.csrf === 'string' ? Buffer.from(req.body.csrf) : Buffer.alloc(0);
     const expected = Buffer.from(this.csrfFor(uid));
     if (sent.length !== expected.length || !timingSafeEqual(sent, expected)) return false;
     // A browser always sends Origin on a form POST; when it does, it must be us.

@@ -72,10 +72,10 @@ export function createOidcProvider(input: OidcProviderInput): Provider {
     clients: providerClients(config, input.clientSecrets),
     jwks: input.keys.jwks,
     cookies: { keys: input.keys.cookieKeys },
-    findAccount: async (_ctx: unknown, sub: string) => {
+    findAccount: (_ctx: unknown, sub: string) => {
       const user = users.findBySub(sub);
       if (!user) return undefined;
-      return { accountId: sub, claims: async () => userClaims(user) };
+      return { accountId: sub, claims: () => userClaims(user) };
     },
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'preferred_username'] },
     scopes: ['openid', 'offline_access', 'email', 'profile'],
@@ -91,10 +91,10 @@ export function createOidcProvider(input: OidcProviderInput): Provider {
     },
     // Refresh tokens for every client allowed the refresh_token grant, as Keycloak does (oidc-provider's
     // default needs offline_access, which it drops unless prompt=consent is requested).
-    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(type: string): boolean }) =>
+    issueRefreshToken: (_ctx: unknown, client: { grantTypeAllowed(type: string): boolean }) =>
       client.grantTypeAllowed('refresh_token'),
     loadExistingGrant,
-    renderError: async (ctx: KoaLikeContext, out: { error: string; error_description?: string }) => {
+    renderError: (ctx: KoaLikeContext, out: { error: string; error_description?: string }) => {
       ctx.type = 'html';
       ctx.body = errorPage(out.error, out.error_description);
     },
@@ -184,11 +184,11 @@ function providerFeatures(config: OidcConfig): Record<string, unknown> {
     deviceFlow: deviceFlowFeature(),
     rpInitiatedLogout: {
       enabled: true,
-      logoutSource: async (ctx: KoaLikeContext, form: string) => {
+      logoutSource: (ctx: KoaLikeContext, form: string) => {
         ctx.type = 'html';
         ctx.body = logoutPage(form, ctx.host);
       },
-      postLogoutSuccessSource: async (ctx: KoaLikeContext) => {
+      postLogoutSuccessSource: (ctx: KoaLikeContext) => {
         ctx.type = 'html';
         ctx.body = signedOutPage();
       },
@@ -202,7 +202,7 @@ function deviceFlowFeature(): Record<string, unknown> {
     enabled: true,
     charset: 'base-20',
     mask: '****-****',
-    userCodeInputSource: async (
+    userCodeInputSource: (
       ctx: KoaLikeContext,
       form: string,
       _out: unknown,
@@ -218,7 +218,7 @@ function deviceFlowFeature(): Record<string, unknown> {
           : undefined,
       );
     },
-    userCodeConfirmSource: async (
+    userCodeConfirmSource: (
       ctx: KoaLikeContext,
       form: string,
       client: { clientId: string; clientName?: string },
@@ -228,7 +228,7 @@ function deviceFlowFeature(): Record<string, unknown> {
       ctx.type = 'html';
       ctx.body = deviceConfirmPage(form, client.clientName ?? client.clientId, userCode);
     },
-    successSource: async (ctx: KoaLikeContext) => {
+    successSource: (ctx: KoaLikeContext) => {
       ctx.type = 'html';
       ctx.body = deviceSuccessPage(ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId ?? 'The device');
     },

@@ -1,7 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import type { JsonWebKey as NodeJwk } from 'node:crypto';
 import { createServer } from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Database from 'better-sqlite3';
 import express from 'express';
@@ -85,7 +84,7 @@ export async function startOidcServer(options: OidcServerOptions): Promise<Runni
     throttle,
   });
   mountKeycloakExtras(app, { options, provider, prefix, issuer });
-  app.use(prefix, provider.callback() as (req: IncomingMessage, res: ServerResponse) => void);
+  app.use(prefix, provider.callback());
   app.use(interactionErrorPage);
   return {
     issuer,
@@ -119,10 +118,7 @@ function mountKeycloakExtras(
       issuer,
       signingKey: options.keys.jwks.keys[0]!,
       clientSecrets: options.clientSecrets ?? new Map(),
-      findRefreshToken: async (value) =>
-        (await (provider as unknown as { RefreshToken: { find(v: string): Promise<never> } }).RefreshToken.find(
-          value,
-        )) ?? undefined,
+      findRefreshToken: (value) => provider.RefreshToken.find(value),
     }),
   );
 }

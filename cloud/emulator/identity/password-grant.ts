@@ -8,21 +8,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import { errors } from 'oidc-provider';
+import type Provider from 'oidc-provider';
+import type { GrantContext } from 'oidc-provider';
 import type { OidcUserConfig } from '../config/index.js';
-import { ACCESS_TOKEN_SCOPE, REALM_RESOURCE, resourceIndicators } from './keycloak-shape.js';
+import { ACCESS_TOKEN_SCOPE, REALM_RESOURCE, resourceServerInfo } from './keycloak-shape.js';
 import type { LoginThrottle } from './login-throttle.js';
 
 export const PASSWORD_GRANT_TYPE = 'password';
 /** Keycloak's error_description for a wrong username or password. */
 export const INVALID_USER_CREDENTIALS = 'Invalid user credentials';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- oidc-provider ships no types for its models */
-type AnyProvider = any;
-type AnyCtx = any;
-/* eslint-enable @typescript-eslint/no-explicit-any */
-
 export interface PasswordGrantDeps {
-  provider: AnyProvider;
+  provider: Provider;
   authenticate(username: string, password: string): OidcUserConfig | undefined;
   throttle: LoginThrottle;
   /** The scopes a first-party client is granted. */
@@ -34,18 +31,18 @@ export interface PasswordGrantDeps {
 
 function invalidGrant(description: string): Error {
   // InvalidGrant's argument is a detail; the description Keycloak sends needs the custom error.
-  return new errors.CustomOIDCProviderError!('invalid_grant', description);
+  return new errors.CustomOIDCProviderError('invalid_grant', description);
 }
 
 /** Registers `grant_type=password` with `username`, `password` and `scope` parameters. */
 export function registerPasswordGrant(deps: PasswordGrantDeps): void {
   const { provider } = deps;
-  const handler = async (ctx: AnyCtx): Promise<void> => {
-    const params = ctx.oidc.params as Record<string, string | undefined>;
+  const handler = async (ctx: GrantContext): Promise<void> => {
+    const params = ctx.oidc.params;
     const username = (params.username ?? '').trim();
     const password = params.password ?? '';
-    if (!username || !password) throw new errors.InvalidRequest!('username and password are required');
-    const address = String(ctx.req?.socket?.remoteAddress ?? 'unknown');
+    if (!username || !password) throw new errors.InvalidRequest('username and password are required');
+    const address = ctx.req.socket.remoteAddress ?? 'unknown';
     if (deps.throttle.check(username, address).locked) throw invalidGrant(INVALID_USER_CREDENTIALS);
     const user = deps.authenticate(username, password);
     if (!user) {
@@ -59,7 +56,7 @@ export function registerPasswordGrant(deps: PasswordGrantDeps): void {
 }
 
 async function issueForUser(
-  ctx: AnyCtx,
+  ctx: GrantContext,
   deps: PasswordGrantDeps,
   user: OidcUserConfig,
   requested: string | undefined,
@@ -77,12 +74,9 @@ async function issueForUser(
   const scope = [...scopes].filter((s) => ACCESS_TOKEN_SCOPE.split(' ').includes(s)).join(' ') || 'openid';
 
   const at = new provider.AccessToken({ accountId: user.sub, client, grantId, gty: PASSWORD_GRANT_TYPE, sid, scope });
-  const info = (
-    resourceIndicators(deps.accessTokenTtlSeconds).getResourceServerInfo as () => Record<string, unknown>
-  )();
-  at.resourceServer = new provider.ResourceServer(REALM_RESOURCE, info);
+  at.resourceServer = new provider.ResourceServer(REALM_RESOURCE, resourceServerInfo(deps.accessTokenTtlSeconds));
   ctx.oidc.entity('AccessToken', at);
-  const accessToken: string = await at.save();
+  const accessToken = await at.save();
 
   const rt = new provider.RefreshToken({
     accountId: user.sub,
@@ -95,7 +89,7 @@ async function issueForUser(
     resource: REALM_RESOURCE,
     rotations: 0,
   });
-  const refreshToken: string = await rt.save();
+  const refreshToken = await rt.save();
 
   let idToken: string | undefined;
   if (scopes.has('openid')) {

@@ -121,7 +121,7 @@ export class LambdaIamApi {
     return undefined;
   }
 
-  async handle(service: 'lambda' | 'iam', req: ServiceRequest): Promise<ServiceResponse> {
+  handle(service: 'lambda' | 'iam', req: ServiceRequest): ServiceResponse {
     if (service === 'iam') return this.iam(req);
     try {
       return this.lambda(req);

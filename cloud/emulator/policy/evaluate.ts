@@ -46,7 +46,7 @@ const LITERAL_VARIABLES: Record<string, string> = { '*': '*', '?': '?', $: '$' }
 function toList(value: unknown): string[] | undefined {
   if (value === undefined) return undefined;
   if (typeof value === 'string') return [value];
-  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value;
   return [];
 }
 

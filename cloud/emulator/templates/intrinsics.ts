@@ -137,7 +137,8 @@ export function evaluateCondition(v: Value, scope: Scope, path: string): boolean
       return fn === 'Fn::And' ? values.every(Boolean) : values.some(Boolean);
     }
     case 'Condition':
-      if (typeof arg !== 'string' || !scope.hasCondition(arg)) fail(at, `condition ${String(arg)} is not defined`);
+      if (typeof arg !== 'string' || !scope.hasCondition(arg))
+        fail(at, `condition ${typeof arg === 'string' ? arg : JSON.stringify(arg)} is not defined`);
       return scope.checking ? true : scope.condition(arg);
     default:
       fail(at, `${fn} is not a condition function`);
@@ -157,7 +158,7 @@ function substitute(arg: Value, scope: Scope, at: string): string {
     !Array.isArray(arg[1])
   ) {
     text = arg[0];
-    vars = arg[1] as Record<string, Value>;
+    vars = arg[1];
   } else fail(at, 'Fn::Sub takes a string or [string, {variables}]');
   return text.replace(/\$\{(!?)([^}]*)\}/g, (_m, bang: string, name: string) => {
     if (bang === '!') return '${' + name + '}'; // ${!Literal} escapes a literal ${Literal}.

@@ -13,7 +13,7 @@ export interface ControlPlaneContext {
   accountId: string;
   /** Host (and port) answered by DescribeEndpoint for the data endpoint types. */
   dataEndpoint: string;
-  now(): Date;
+  now: () => Date;
 }
 
 export interface OperationInput {

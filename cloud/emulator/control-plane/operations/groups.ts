@@ -46,7 +46,7 @@ export const createThingType: Operation = {
       run() {
         const t = ctx.registry.groups.createThingType(name, {
           ...(description !== undefined ? { thingTypeDescription: description } : {}),
-          ...(searchable !== undefined ? { searchableAttributes: searchable as string[] } : {}),
+          ...(searchable !== undefined ? { searchableAttributes: searchable } : {}),
         });
         return { thingTypeName: t.thingTypeName, thingTypeArn: t.thingTypeArn, thingTypeId: t.thingTypeId };
       },
