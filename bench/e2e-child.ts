@@ -156,7 +156,7 @@ async function prepare(
   processes: DeviceProcess[],
 ): Promise<World> {
   await setUpCloud(emulator);
-  const airSpec = airServer.specs[0]!;
+  const airSpec = airServer.spec;
   const config = loadCentralConfig(emulator.cloudJsonPath);
   const demo = emulator.demoUser!;
   const auth = new Auth({

@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- [name ...]` runs the named benchmarks (all when none is named). Each benchmark is
- * a module `bench/<name>.bench.ts` exporting `run(): Promise<BenchReport>`; it prints its own table
+ * a module `bench/<name>.bench.ts` exporting `run(): BenchReport | Promise<BenchReport>`; it prints its own table
  * and one JSON line, and this runner collects the reports into bench/results/latest.json and the
  * headline figures into bench/results/latest.md (the table the top README shows). See bench/README.md.
  */
@@ -129,7 +129,7 @@ async function main(argv: string[]): Promise<number> {
   for (const name of asked.length > 0 ? asked : available) {
     const started = Date.now();
     const mod = (await import(pathToFileURL(join(here, `${name}.bench.ts`)).href)) as {
-      run: () => Promise<BenchReport>;
+      run: () => BenchReport | Promise<BenchReport>;
     };
     const report = await mod.run();
     reports.push({ ...report, wallSeconds: Math.round((Date.now() - started) / 100) / 10 });

@@ -78,10 +78,10 @@ export class FormBrowser {
 
   private store(setCookies: string[]): void {
     for (const line of setCookies) {
-      const [pair] = line.split(';');
-      const eq = pair!.indexOf('=');
-      const name = pair!.slice(0, eq).trim();
-      const value = pair!.slice(eq + 1).trim();
+      const [pair = ''] = line.split(';');
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
       if (/expires=Thu, 01 Jan 1970/i.test(line) || value === '') this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
@@ -91,11 +91,11 @@ export class FormBrowser {
 /** The first form on the page whose action contains `actionIncludes` (or the first form). */
 export function parseForm(html: string, baseUrl: string, actionIncludes = ''): ParsedForm {
   const forms = [...html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)];
-  for (const [, attrs, inner] of forms) {
-    const action = decode(/action="([^"]*)"/i.exec(attrs!)?.[1] ?? '');
+  for (const [, attrs = '', inner = ''] of forms) {
+    const action = decode(/action="([^"]*)"/i.exec(attrs)?.[1] ?? '');
     if (!action.includes(actionIncludes)) continue;
     const fields: Record<string, string> = {};
-    for (const [input] of inner!.matchAll(/<input\b[^>]*>/gi)) {
+    for (const [input] of inner.matchAll(/<input\b[^>]*>/gi)) {
       const name = /name="([^"]*)"/i.exec(input)?.[1];
       if (!name) continue;
       fields[decode(name)] = decode(/value="([^"]*)"/i.exec(input)?.[1] ?? '');

@@ -3,7 +3,7 @@
  * attached to the demo's air server. Resolves once the device logs that it is up.
  */
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import type { ChildProcess, ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
@@ -110,9 +110,9 @@ function deviceConfig(spec: DeviceProcessSpec, stateDir: string): object {
 }
 
 /** The last 2000 characters the child wrote to stderr, for the error when it exits early. */
-function keepTail(child: ChildProcess): () => string {
+function keepTail(child: ChildProcessWithoutNullStreams): () => string {
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => {
+  child.stderr.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-2000);
   });
   return () => stderr;
@@ -131,8 +131,12 @@ async function stopChild(child: ChildProcess): Promise<void> {
  * Resolves once the device logs that it is up, with its SoftAP page's URL when it prints one;
  * rejects when it exits first or takes longer than DEVICE_START_TIMEOUT_MS.
  */
-async function untilUp(child: ChildProcess, deviceId: string, stderrTail: () => string): Promise<string | undefined> {
-  const lines = createInterface({ input: child.stdout! });
+async function untilUp(
+  child: ChildProcessWithoutNullStreams,
+  deviceId: string,
+  stderrTail: () => string,
+): Promise<string | undefined> {
+  const lines = createInterface({ input: child.stdout });
   const url = await new Promise<string | undefined>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`device ${deviceId} did not start within ${DEVICE_START_TIMEOUT_MS} ms`)),
@@ -151,6 +155,6 @@ async function untilUp(child: ChildProcess, deviceId: string, stderrTail: () => 
     });
   });
   lines.removeAllListeners('line');
-  child.stdout!.resume();
+  child.stdout.resume();
   return url;
 }

@@ -50,7 +50,7 @@ export async function connectorFor(
   maxAttMtu: number,
 ): Promise<Connector> {
   if (airServer) {
-    const noble = loadNoble(airServer.specs[0]!, { mtu: maxAttMtu });
+    const noble = loadNoble(airServer.spec, { mtu: maxAttMtu });
     const finder = new DeviceFinder(noble);
     return { connect: async (deviceId) => NobleDeviceLink.connect(await finder.find(deviceId)), httpRequests: () => 0 };
   }
@@ -122,7 +122,8 @@ async function provisionOne(fleet: OneDevice, deviceId: string): Promise<DeviceS
   say(`[${deviceId}] provisioning over ${transport === 'ble' ? 'BLE' : 'the SoftAP (HTTP)'}…`);
   const { result, span } = await provision(fleet, deviceId);
   say(`[${deviceId}] provisioned as ${result.thingName}; pubsub with its permanent certificate…`);
-  const deviceProcess = fleet.processes.find((p) => p.deviceId === deviceId)!;
+  const deviceProcess = fleet.processes.find((p) => p.deviceId === deviceId);
+  if (!deviceProcess) throw new Error(`${deviceId} has no device process`);
   const { store } = deviceStorage(readDeviceConfig(deviceProcess.configPath, { required: true }));
   const creds = await store.loadCommitted();
   if (!creds) throw new Error(`${deviceId} has no committed credentials`);
@@ -156,10 +157,12 @@ async function provision(
   deviceId: string,
 ): Promise<{ result: ProvisionResult; span: (from: ProvisioningState, to: ProvisioningState) => number }> {
   const stateAt = new Map<ProvisioningState, number>();
+  const setupCode = fleet.codes.get(deviceId);
+  if (setupCode === undefined) throw new Error(`${deviceId} has no setup code`);
   const result = await provisionDevice(
     {
       deviceId,
-      setupCode: fleet.codes.get(deviceId)!,
+      setupCode,
       wifi: fleet.network,
       claim: async () => claimMessage(await fleet.cloud.claim(), fleet.config),
     },

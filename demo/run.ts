@@ -101,7 +101,7 @@ async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSumma
   const config = loadCentralConfig(emulator.cloudJsonPath);
   const airServer = transport === 'ble' ? await startBleAir(say, cleanups) : undefined;
   // softap: no controller for the devices; they serve setup over the SoftAP alone (`softap.mode` always).
-  const deviceBle = airServer ? airServer.specs[0]! : `air:unix:${join(dir, 'no-air.sock')}`;
+  const deviceBle = airServer ? airServer.spec : `air:unix:${join(dir, 'no-air.sock')}`;
   const world: DeviceWorld = { say, dir, transport, config, emulator, deviceBle, maxAttMtu, cleanups };
   const { deviceIds, codes, processes } = await startDevices(world, options.devices);
   checkAbort();
@@ -155,7 +155,7 @@ function startBleAir(say: Say, cleanups: Cleanups): Promise<AirServer> {
       cleanups.add('the air server', () => a.close());
       return a;
     },
-    (a) => `on ${a.specs[0]!}`,
+    (a) => `on ${a.spec}`,
   );
 }
 

@@ -68,7 +68,7 @@ describe('AirServer', () => {
 
   it('closes a connection that does not speak H4', async () => {
     server = await startAir({ tcp: { port: 0 } });
-    const h = attach(server.specs[0]!);
+    const h = attach(server.spec);
     h.socket.write(Buffer.from('GET / HTTP/1.1\r\n\r\n'));
     await h.closed;
     await until(() => server!.air.addresses.length === 0);

@@ -26,6 +26,13 @@ export class AirServer {
 
   private constructor(readonly air: Air) {}
 
+  /** The first of {@link specs}; throws when the server was started with neither unixPath nor tcp. */
+  get spec(): string {
+    const [first] = this.specs;
+    if (first === undefined) throw new Error('the air server listens nowhere: start it with unixPath or tcp');
+    return first;
+  }
+
   static async start(options: AirServerOptions = {}): Promise<AirServer> {
     const server = new AirServer(options.air ?? new Air(options));
     try {

@@ -44,7 +44,7 @@ afterEach(async () => {
 describe('serial transport', () => {
   it('speaks H4 over a raw tty to a controller', async () => {
     server = await startAir({ tcp: { port: 0 } });
-    const port = server.specs[0]!.split(':').pop()!;
+    const port = server.spec.split(':').pop()!;
     const relay = spawn('python3', ['-c', RELAY, port], { stdio: ['pipe', 'pipe', 'inherit'] });
     try {
       const [path] = (await once(createInterface({ input: relay.stdout }), 'line')) as [string];

@@ -330,7 +330,7 @@ describe('bleno and noble over the virtual air', () => {
     const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'peripheral.ts');
     const child: ChildProcess = spawn(
       process.execPath,
-      ['--import', 'tsx', fixture, server.specs[0]!, OTHER_SERVICE, 'second'],
+      ['--import', 'tsx', fixture, server.spec, OTHER_SERVICE, 'second'],
       {
         stdio: ['pipe', 'pipe', 'inherit'],
       },

@@ -46,7 +46,7 @@ const devices: Device[] = [];
 async function startDevice(id: string, serial: string, networks: DeviceSpec['networks']): Promise<Device> {
   const code = formatSetupCode(generateSetupCode(random));
   const spec: DeviceSpec = {
-    air: airServer.specs[0]!,
+    air: airServer.spec,
     deviceId: id,
     setupCode: code,
     serial,
@@ -81,7 +81,7 @@ beforeAll(async () => {
   fx = await startCentralFixture();
   await fx.auth('batch').loginWithBrowser((url) => signInThroughPages(url, fx.username, fx.password));
   airServer = await startAir({ tcp: { port: 0 } });
-  noble = loadNoble(airServer.specs[0]!);
+  noble = loadNoble(airServer.spec);
   await Promise.all([
     startDevice('pi-b1', 'SN-B1', [NET]),
     startDevice('pi-b2', 'SN-B2', [NET]),

@@ -36,7 +36,7 @@ let noble: Noble;
 beforeAll(async () => {
   cloud = await startFaultCloud('device-kill');
   airServer = await startAir({ tcp: { port: 0 } });
-  noble = loadNoble(airServer.specs[0]!, { mtu: 247 });
+  noble = loadNoble(airServer.spec, { mtu: 247 });
   await poweredOn(noble);
 }, 60_000);
 
@@ -92,7 +92,7 @@ describe('device process killed at every journal step', () => {
   let steps: string[] = [];
 
   it('a clean run: the journal steps of one provisioning', async () => {
-    const d = await startChildDevice(cloud, airServer.specs[0]!, 'pi-k0', 'SN-KILL-0');
+    const d = await startChildDevice(cloud, airServer.spec, 'pi-k0', 'SN-KILL-0');
     const result = await phone(d);
     expect(result.thingName).toBe('mything_SN-KILL-0');
     const records = await finished(d);
@@ -121,7 +121,7 @@ describe('device process killed at every journal step', () => {
     const worker = async (): Promise<void> => {
       for (let k = ks.shift(); k !== undefined; k = ks.shift()) {
         const label = `kill at journal record ${k} (${steps[k - 1]}):`;
-        const d = await startChildDevice(cloud, airServer.specs[0]!, `pi-k${k}`, `SN-KILL-${k}`);
+        const d = await startChildDevice(cloud, airServer.spec, `pi-k${k}`, `SN-KILL-${k}`);
         const phoneRun = phone(d).then(
           (r) => r.thingName,
           (err: unknown) => (isProvisioningError(err) ? err.code : String(err)),

@@ -27,9 +27,9 @@ let d: ChildDevice;
 beforeAll(async () => {
   cloud = await startFaultCloud('lockout');
   airServer = await startAir({ tcp: { port: 0 } });
-  noble = loadNoble(airServer.specs[0]!, { mtu: 247 });
+  noble = loadNoble(airServer.spec, { mtu: 247 });
   await poweredOn(noble);
-  d = await startChildDevice(cloud, airServer.specs[0]!, 'pi-lock', 'SN-LOCK');
+  d = await startChildDevice(cloud, airServer.spec, 'pi-lock', 'SN-LOCK');
 }, 60_000);
 
 afterAll(async () => {
