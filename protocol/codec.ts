@@ -10,6 +10,7 @@ import { MAX_MESSAGE_BYTES } from './framing.js';
 import { MAX_READ_VALUE_BYTES } from './gatt.js';
 import {
   CERTIFICATE_ID_CHARS,
+  DEVICE_ID_MAX_CHARS,
   MAX_CA_PEM_BYTES,
   MAX_CERTIFICATE_PEM_BYTES,
   MAX_DETAIL_BYTES,
@@ -62,7 +63,7 @@ export const SEAL_OVERHEAD_BUDGET_BYTES = 64;
 /** Largest encoded (plaintext) message, bytes. */
 export const MAX_ENCODED_MESSAGE_BYTES = MAX_MESSAGE_BYTES - SEAL_OVERHEAD_BUDGET_BYTES;
 
-const DEVICE_ID = /^[A-Za-z0-9._-]{1,32}$/;
+const DEVICE_ID = new RegExp(`^[A-Za-z0-9._-]{1,${DEVICE_ID_MAX_CHARS}}$`);
 const TEMPLATE_NAME = new RegExp(`^[0-9A-Za-z_-]{1,${MAX_TEMPLATE_NAME_CHARS}}$`);
 const HOST_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;

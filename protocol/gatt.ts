@@ -40,8 +40,6 @@ export const CHANNEL = {
   scan: 7,
 } as const satisfies Record<CharacteristicName, number>;
 
-export type ChannelId = (typeof CHANNEL)[CharacteristicName];
-
 export const CHARACTERISTICS = {
   info: {
     name: 'info',

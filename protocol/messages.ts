@@ -65,7 +65,6 @@ export const MAX_RSSI_DBM = 0;
 export const SECURITY_SCHEME_SPAKE2P = 'spake2p-p256-aes256gcm';
 
 export type Feature = 'wifiScan' | 'claimTransfer' | 'csrOnDevice' | 'keysOnCloud' | 'softap';
-export const KNOWN_FEATURES: readonly Feature[] = ['wifiScan', 'claimTransfer', 'csrOnDevice', 'keysOnCloud', 'softap'];
 
 export type WifiSecurity = 'open' | 'wep' | 'wpa' | 'wpa2' | 'wpa3' | 'wpa2wpa3' | 'enterprise';
 export const WIFI_SECURITIES: readonly WifiSecurity[] = [
@@ -176,5 +175,3 @@ export interface ScanMessage {
 }
 
 export type Message = InfoMessage | WifiMessage | ClaimMessage | ControlMessage | StatusMessage | ScanMessage;
-
-export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;

@@ -12,8 +12,6 @@ import type { ErrorCode } from './errors.js';
 export const ERROR_NOTICE_BYTES = 5;
 /** The characteristic that carries error notices (PROTOCOL.md §4.8). */
 export const ERROR_NOTICE_CHARACTERISTIC = 'status';
-/** Shortest sealed message (SESSION.md §7.2: counter 4 + length 4 + tag 16); anything shorter is never sealed. */
-export const MIN_SEALED_BYTES = 24;
 
 const PREFIX = [0x82, 0x07, 0x19] as const;
 

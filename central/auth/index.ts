@@ -4,5 +4,5 @@ export type { AuthOptions, DeviceCodePrompt, LogoutResult } from './auth.js';
 export { discoverIssuer, isLoopbackUrl } from './issuer.js';
 export { CALLBACK_PATH, startLoopbackReceiver } from './loopback.js';
 export { openBrowser } from './open-browser.js';
-export { defaultTokenCachePath, TOKEN_CACHE_ENV, TOKEN_CACHE_FILE_MODE, TokenCache } from './token-cache.js';
+export { defaultTokenCachePath, TOKEN_CACHE_ENV, TokenCache } from './token-cache.js';
 export type { StoredTokens } from './tokens.js';

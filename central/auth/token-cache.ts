@@ -1,13 +1,12 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { SECRET_FILE_MODE, writeSecretFileSync } from '../storage/index.js';
+import { writeSecretFileSync } from '../storage/index.js';
 import { isStoredTokens } from './tokens.js';
 import type { StoredTokens } from './tokens.js';
 
 /** Environment variable naming the token cache file. */
 export const TOKEN_CACHE_ENV = 'CENTRAL_TOKEN_CACHE';
-export const TOKEN_CACHE_FILE_MODE = SECRET_FILE_MODE;
 
 /** $CENTRAL_TOKEN_CACHE, else $XDG_CACHE_HOME (or ~/.cache)/trusted-provisioning/central-tokens.json. */
 export function defaultTokenCachePath(env: NodeJS.ProcessEnv = process.env): string {

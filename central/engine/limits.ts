@@ -16,5 +16,3 @@ export const PROVISION_TIMEOUT_MS = 180_000;
 export const MAX_LINK_ATTEMPTS = 3;
 /** Pause before reconnecting after a dropped link, ms. */
 export const RECONNECT_DELAY_MS = 300;
-/** The ATT_MTU the central asks for: the largest ATT allows (512 bytes of payload + 3 + 2 spare, ble/ MAX_ATT_MTU). */
-export const REQUESTED_MTU = 517;

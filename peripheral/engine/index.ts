@@ -5,7 +5,6 @@ export { buildInfo, DEVICE_FEATURES } from './info.js';
 export type { InfoInput } from './info.js';
 export {
   DEFAULT_ATT_PAYLOAD,
-  GATT_MAX_MTU,
   SESSION_IDLE_TIMEOUT_MS,
   POWER_ON_TIMEOUT_MS,
   SERVER_STOP_TIMEOUT_MS,

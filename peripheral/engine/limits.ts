@@ -4,8 +4,6 @@
 export const SESSION_IDLE_TIMEOUT_MS = 120_000;
 /** ATT payload before the MTU exchange (ATT_MTU 23 - 3), bytes. */
 export const DEFAULT_ATT_PAYLOAD = 20;
-/** Largest ATT_MTU the device grants: 512 bytes of payload + 3 of ATT header, plus 2 spare (ble/ MAX_ATT_MTU). */
-export const GATT_MAX_MTU = 517;
 /**
  * Longest wait for one bleno callback (setServices, startAdvertising, stopAdvertising): bleno calls
  * back only when its controller answers, and a dead controller never does (ms).

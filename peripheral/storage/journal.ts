@@ -38,8 +38,6 @@ export type JournalEntry =
   | { step: 'committed'; certificateId: string; thingName: string }
   | { step: 'failed'; code: ErrorCode; detail?: string };
 
-export type JournalStep = JournalEntry['step'];
-
 export type JournalRecord = JournalEntry & { seq: number; at: string };
 
 export interface LoadedJournal {

@@ -10,8 +10,6 @@ import { SESSION_IDLE_TIMEOUT_MS } from '../../peripheral/engine/index.js';
 export const SOFTAP_ATT_PAYLOAD = MAX_ATT_PAYLOAD;
 /** Largest request body on a frame route, bytes: one frame. */
 export const MAX_FRAME_BODY_BYTES = SOFTAP_ATT_PAYLOAD;
-/** Largest request body on every other route, bytes (they take none). */
-export const MAX_EMPTY_BODY_BYTES = 0;
 /** Longest request URL, characters (ids are 22, channels short; anything longer is hostile). */
 export const MAX_URL_CHARS = 256;
 
