@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliUsageError, parseCommandLine, reportUsageError, isProvisioningError } from '../protocol/index.js';
 import type { CliOutput } from '../protocol/index.js';
-import { startEmulator, EmulatorStartError } from './emulator/index.js';
+import type * as Emulator from './emulator/index.js';
 import type { EmulatorPorts, RunningEmulator } from './emulator/index.js';
 import { loadConfigFile, defaultConfig, WEB_CLIENT_ID } from './emulator/config/index.js';
 import { hashPassword } from './emulator/identity/index.js';
@@ -43,6 +43,16 @@ options:
 exit codes: 0 ok, 1 failure, 2 usage`;
 
 const PROGRAM = { name: 'cloud', help: 'npm run cloud -- --help' };
+
+/**
+ * The emulator (oidc-provider, aedes, SQLite, the AWS SDK: seconds to load on a Pi), imported only
+ * once the command line asks for it: `--help`, usage errors and a bad --config answer without it.
+ */
+let emulatorModule: typeof Emulator | undefined;
+async function loadEmulator(): Promise<typeof Emulator> {
+  emulatorModule ??= await import('./emulator/index.js');
+  return emulatorModule;
+}
 const OUT: CliOutput = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
 
 function portArg(value: string | undefined, name: string): number | undefined {
@@ -168,6 +178,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
   const host = values.host ?? config.host ?? '127.0.0.1';
 
+  const { startEmulator, EmulatorStartError } = await loadEmulator();
   let emulator: RunningEmulator;
   try {
     emulator = await startEmulator({ dataDir, host, ports, config });
@@ -219,7 +230,7 @@ main(process.argv.slice(2)).then(
     if (usage !== undefined) process.exit(usage);
     if (isProvisioningError(err)) {
       console.error(`error [${err.code}]: ${err.message}`);
-    } else if (err instanceof EmulatorStartError) {
+    } else if (emulatorModule !== undefined && err instanceof emulatorModule.EmulatorStartError) {
       console.error(
         `error: ${err.message}${err.errno === 'EADDRINUSE' ? ' — is another emulator running? Choose other ports with --iot-port/--oidc-port/--cognito-port.' : ''}`,
       );

@@ -9,9 +9,7 @@ import '../node-notice.js';
 import { parseArgs } from 'node:util';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { IoTClient } from '@aws-sdk/client-iot';
-import { LambdaClient } from '@aws-sdk/client-lambda';
+import type { IoTClient } from '@aws-sdk/client-iot';
 import {
   CliUsageError,
   parseCommandLine,
@@ -34,13 +32,14 @@ import {
   provisioningRoleTrustPolicy,
   TEMPLATE_NAME,
 } from '../deploy/index.js';
-import { decommission, DEFAULT_AUDIT_LOG } from './decommission.js';
-import { deployHook } from './lambda-deploy.js';
+// The AWS SDK clients and the modules that send their commands (decommission, lambda-deploy with
+// esbuild, setup) are imported when a command runs: `--help` and usage errors answer without them.
 import type { HookDeployOptions, HookDeployResult } from './lambda-deploy.js';
-import { runSetup } from './setup.js';
 import type { SetupResult } from './setup.js';
 
 export const DEFAULT_CLOUD_JSON = '.data/cloud/cloud.json';
+/** The decommission audit log, unless --audit-log names another. */
+export const DEFAULT_AUDIT_LOG = '.data/audit/decommission.jsonl';
 
 const USAGE = `usage: npm run setup -- [options]
        npm run setup -- decommission --thing NAME --operator WHO --reason TEXT [--audit-log FILE] [options]
@@ -155,7 +154,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseCommandLine(PROGRAM, USAGE, argv, () => parseSetupArgs(argv), OUT);
   if (!parsed.ok) return parsed.exit;
   const { command, values, policy } = parsed.value;
-  const conn = values.real ? connectReal(values) : connectEmulator(values);
+  const conn = values.real ? await connectReal(values) : await connectEmulator(values);
   if (command === 'decommission') return runDecommission(conn, values);
   const done = await runAccountSetup(conn, values, policy);
   const roleNeeds = roleNeedsOf(conn, done);
@@ -202,7 +201,7 @@ interface Connection {
 }
 
 /** `--real`: the default AWS credential chain, region and account from the flags or the environment. */
-function connectReal(values: SetupValues): Connection {
+async function connectReal(values: SetupValues): Promise<Connection> {
   const region =
     values.region ??
     process.env.AWS_REGION ??
@@ -212,6 +211,7 @@ function connectReal(values: SetupValues): Connection {
     values['account-id'] ??
     /^arn:aws[\w-]*:iam::(\d{12}):/.exec(values['provisioning-role-arn'] ?? '')?.[1] ??
     fail('--account-id', 'is required (or give --provisioning-role-arn)');
+  const { IoTClient } = await import('@aws-sdk/client-iot');
   return {
     region,
     accountId,
@@ -222,12 +222,13 @@ function connectReal(values: SetupValues): Connection {
 }
 
 /** The emulator of cloud.json, with its admin key. */
-function connectEmulator(values: SetupValues): Connection {
+async function connectEmulator(values: SetupValues): Promise<Connection> {
   const cloud = readCloudJson(values['cloud-json'] ?? DEFAULT_CLOUD_JSON);
   if (!cloud.admin) fail('admin.credentialsPath', 'is missing from cloud.json (use --real for a real account)');
   const admin = readAdminCredentials(cloud.admin.credentialsPath);
   const region = values.region ?? cloud.region;
   const endpoint = values['endpoint-url'] ?? cloud.iot.controlPlaneEndpoint;
+  const { IoTClient } = await import('@aws-sdk/client-iot');
   return {
     region,
     accountId: values['account-id'] ?? cloud.accountId,
@@ -243,6 +244,7 @@ function connectEmulator(values: SetupValues): Connection {
 
 async function runDecommission(conn: Connection, values: SetupValues): Promise<number> {
   const auditLogPath = values['audit-log'] ?? DEFAULT_AUDIT_LOG;
+  const { decommission } = await import('./decommission.js');
   try {
     const record = await decommission(conn.iot, {
       thingName: values.thing!,
@@ -281,9 +283,12 @@ async function runAccountSetup(conn: Connection, values: SetupValues, policy: Po
     values['provisioning-role-arn'] ?? `arn:aws:iam::${conn.accountId}:role/service-role/${PROVISIONING_ROLE_NAME}`;
   const templateName = values['template-name'] ?? TEMPLATE_NAME;
   let hook: HookDeployResult | undefined;
+  // Loaded before the try: a module that fails to load is no unreachable cloud.
+  const { runSetup } = await import('./setup.js');
+  const hookDeploy = values.real ? await loadHookDeploy() : undefined;
   try {
-    if (values.real)
-      hook = await deployHookWith(values['endpoint-url'], {
+    if (hookDeploy)
+      hook = await deployHookWith(hookDeploy, values['endpoint-url'], {
         ...account,
         templateName,
         zipPath: HOOK_ZIP_PATH,
@@ -362,7 +367,21 @@ function printRoleNeeds(roleNeeds: ReturnType<typeof roleNeedsOf>, identityPoolI
 /** Where `--real` writes the hook's deployment package (for printed manual steps). */
 const HOOK_ZIP_PATH = '.data/hook/pre-provisioning-hook.zip';
 
-async function deployHookWith(endpoint: string | undefined, options: HookDeployOptions): Promise<HookDeployResult> {
+/** What --real needs to deploy the hook: the Lambda and IAM clients, and the packager (esbuild). */
+async function loadHookDeploy() {
+  const [{ LambdaClient }, { IAMClient }, { deployHook }] = await Promise.all([
+    import('@aws-sdk/client-lambda'),
+    import('@aws-sdk/client-iam'),
+    import('./lambda-deploy.js'),
+  ]);
+  return { LambdaClient, IAMClient, deployHook };
+}
+
+async function deployHookWith(
+  { LambdaClient, IAMClient, deployHook }: Awaited<ReturnType<typeof loadHookDeploy>>,
+  endpoint: string | undefined,
+  options: HookDeployOptions,
+): Promise<HookDeployResult> {
   const config = { region: options.region, ...(endpoint ? { endpoint } : {}) };
   const lambda = new LambdaClient(config);
   const iam = new IAMClient(config);

@@ -22,7 +22,6 @@ import type { IoTClient } from '@aws-sdk/client-iot';
 import { ProvisioningError } from '../../protocol/index.js';
 import { PROVISIONED_BY_ATTRIBUTE } from '../hook/index.js';
 
-export const DEFAULT_AUDIT_LOG = '.data/audit/decommission.jsonl';
 const OPERATOR = /^[A-Za-z0-9_.@-]{1,64}$/;
 const REASON_MAX = 500;
 
