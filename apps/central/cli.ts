@@ -3,7 +3,8 @@
  */
 // First: on a Node past its end of life, one line before any library warns (protocol/node-support.ts).
 import './node-notice.js';
-import { openBrowser } from '../../central/auth/index.js';
+// Only the argument parser loads here; the commands load once the command line is understood
+// (apps/central/cli/run.ts), so `--help` and usage errors answer at once.
 import { runCli } from './cli/index.js';
 
 /** Exits once stdout and stderr are flushed: noble's HCI transport would keep the process alive. */
@@ -16,7 +17,6 @@ runCli(process.argv.slice(2), {
   stderr: process.stderr,
   stdin: process.stdin,
   env: process.env,
-  openBrowser: (url) => openBrowser(url),
 }).then(exit, (err: unknown) => {
   console.error(err);
   exit(1);

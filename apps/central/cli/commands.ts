@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { writeSecretFileSync } from '../../../central/storage/index.js';
 import { CloudSession } from '../../../central/cloud/index.js';
+import { openBrowser } from '../../../central/auth/index.js';
 import type { StoredTokens } from '../../../central/auth/index.js';
 import { CliUsageError } from './exit-codes.js';
 import type { CommandContext } from './context.js';
@@ -55,7 +56,7 @@ export async function login(ctx: CommandContext, flags: LoginFlags, out: Output,
     tokens = await ctx.auth.loginWithBrowser((url) => {
       out.progress(`Sign in at ${ctx.config.oidc.issuer}:`);
       out.progress(`  ${url.href}`);
-      if (flags.browser && io.openBrowser(url.href)) out.progress('(opened in your browser)');
+      if (flags.browser && (io.openBrowser ?? openBrowser)(url.href)) out.progress('(opened in your browser)');
       out.progress('Waiting for the browser to come back...');
     });
   }

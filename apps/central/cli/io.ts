@@ -6,8 +6,8 @@ export interface CliIo {
   stderr: { write(text: string): unknown };
   stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
   env: NodeJS.ProcessEnv;
-  /** Opens a URL in a browser where there is one; never throws. */
-  openBrowser(url: string): boolean;
+  /** Opens a URL in a browser where there is one; never throws (default: central/auth openBrowser); injected in tests. */
+  openBrowser?: (url: string) => boolean;
   /** The noble stack on a transport spec (default: ble/ loadNoble); injected in tests. */
   noble?: (transport: string | undefined) => Noble;
 }

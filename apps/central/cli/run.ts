@@ -1,12 +1,9 @@
 import { parseArgs } from 'node:util';
 import { helpAsked, usageErrorText, usageProblem, isProvisioningError } from '../../../protocol/index.js';
-import { loadNoble, transportFromEnv } from '../../../ble/index.js';
+import type * as Ble from '../../../ble/index.js';
 import type { Noble } from '../../../ble/index.js';
-import { claim, login, logout, whoami } from './commands.js';
 import type { LoginFlags } from './commands.js';
-import { checkProvisionFlags, devices, provision } from './provision-command.js';
 import type { ProvisionFlags } from './provision-command.js';
-import { commandContext } from './context.js';
 import type { CommandContext } from './context.js';
 import { CliUsageError, EXIT, exitCodeFor } from './exit-codes.js';
 import { Output } from './io.js';
@@ -143,8 +140,22 @@ function seconds(text: string, flag: string): number {
   return value;
 }
 
-function defaultNoble(transport: string | undefined): Noble {
+function defaultNoble({ loadNoble, transportFromEnv }: typeof Ble, transport: string | undefined): Noble {
   return loadNoble(transport ?? transportFromEnv());
+}
+
+/**
+ * The commands and what they use (openid-client, the AWS SDK, the engine, the BLE stack's loader),
+ * imported once the command line is understood: `--help` and usage errors answer without them.
+ */
+async function loadCommands() {
+  const [commands, provisioning, { commandContext }, ble] = await Promise.all([
+    import('./commands.js'),
+    import('./provision-command.js'),
+    import('./context.js'),
+    import('../../../ble/index.js'),
+  ]);
+  return { ...commands, ...provisioning, commandContext, ble };
 }
 
 /** Runs one `central` command; returns the exit code (never calls process.exit). */
@@ -177,6 +188,8 @@ function checkTransport(command: Command, values: Values): void {
 }
 
 async function runCommand(command: Command, values: Values, io: CliIo, out: () => Output): Promise<number> {
+  const { claim, login, logout, whoami, checkProvisionFlags, devices, provision, commandContext, ble } =
+    await loadCommands();
   const context = (): CommandContext =>
     commandContext(
       {
@@ -187,7 +200,7 @@ async function runCommand(command: Command, values: Values, io: CliIo, out: () =
       },
       io.env,
     );
-  const noble = (): Noble => (io.noble ?? defaultNoble)(values.transport);
+  const noble = (): Noble => (io.noble ? io.noble(values.transport) : defaultNoble(ble, values.transport));
   switch (command) {
     case 'login':
       await login(context(), loginOptions(values), out(), io);
