@@ -13,19 +13,12 @@
 import './node-notice.js';
 import { isMainModule } from './main-module.js';
 import { parseArgs } from 'node:util';
-import { CliUsageError, parseCommandLine, isProvisioningError, ProvisioningError } from '../../protocol/index.js';
-import {
-  deviceStorage,
-  startDevice,
-  wifiBackend,
-  readDeviceConfig,
-  DEFAULT_CONFIG_PATH,
-  RuntimeStatusFile,
-} from './config/index.js';
-import type { DeviceConfig } from './config/index.js';
-import { within } from '../../ble/peripheral/index.js';
-import { systemTimers } from '../../peripheral/system/index.js';
+import { CliUsageError, parseCommandLine, isProvisioningError } from '../../protocol/index.js';
 import { CONSOLE_OUTPUT, runMakeSetupCodeCli } from '../../peripheral/setup-code/index.js';
+// The commands (./commands.ts) are imported once the command line is understood.
+
+/** Where the configuration is read unless --config names it (the systemd unit passes --config). */
+export const DEFAULT_CONFIG_PATH = 'device.json';
 
 const USAGE = `usage: device <command> [--config PATH]
   start             run the device (agent + BLE and/or SoftAP per softap.mode) until interrupted
@@ -38,10 +31,11 @@ const USAGE = `usage: device <command> [--config PATH]
 exit codes: 0 ok, 1 failure (error CODE: message), 2 usage`;
 
 const PROGRAM = { name: 'device', help: 'npm run device -- --help' };
-const COMMANDS = ['start', 'status', 'reset'];
+const COMMANDS = ['start', 'status', 'reset'] as const;
+type Command = (typeof COMMANDS)[number];
 
 /** The command and its flags; `--yes` belongs to reset alone. */
-function parseDeviceArgs(argv: readonly string[]): { command: string; config: string | undefined; yes: boolean } {
+function parseDeviceArgs(argv: readonly string[]): { command: Command; config: string | undefined; yes: boolean } {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
@@ -55,7 +49,8 @@ function parseDeviceArgs(argv: readonly string[]): { command: string; config: st
   const [command, ...rest] = positionals;
   if (command === undefined)
     throw new CliUsageError(`a command is required (${[...COMMANDS, 'make-setup-code'].join(', ')})`);
-  if (!COMMANDS.includes(command)) throw new CliUsageError(`unknown command ${JSON.stringify(command)}`);
+  if (!(COMMANDS as readonly string[]).includes(command))
+    throw new CliUsageError(`unknown command ${JSON.stringify(command)}`);
   if (rest.length > 0) throw new CliUsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
   if (values.yes && command !== 'reset') throw new CliUsageError(`--yes is an option of reset, not of ${command}`);
   if (command === 'reset' && !values.yes) {
@@ -63,102 +58,7 @@ function parseDeviceArgs(argv: readonly string[]): { command: string; config: st
       'reset forgets the device certificate, its thing link and the provisioned Wi-Fi: add --yes to confirm',
     );
   }
-  return { command, config: values.config, yes: values.yes };
-}
-
-/** Period of the timer that keeps `device start` alive while nothing else runs, ms. */
-const KEEP_ALIVE_MS = 60 * 60_000;
-/**
- * The last-resort bound of `device stop` (SIGINT/SIGTERM): every part has its own, shorter bound
- * (the GATT server 1 s, the controller probe 2 s); past this the process exits anyway, with 1.
- */
-export const DEVICE_STOP_TIMEOUT_MS = 2_500;
-
-function log(line: string): void {
-  console.log(`${new Date().toISOString()} ${line}`);
-}
-
-async function start(config: DeviceConfig): Promise<number> {
-  const device = await startDevice(config, log);
-  const url = device.softapUrl;
-  log(
-    `device ${device.deviceId} on ${config.ble.transport}: ${device.agent.state} (softap ${config.softap.mode}${url ? ` at ${url}` : ''})`,
-  );
-  device.agent.onStatus((s) =>
-    log(`status ${s.state}${s.error ? ` ${s.error}` : ''}${s.result ? ` thing=${s.result.thingName}` : ''}`),
-  );
-  // A provisioned device on-line may run no transport at all (policy mode): the process must stay.
-  const keepAlive = setInterval(() => undefined, KEEP_ALIVE_MS);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  clearInterval(keepAlive);
-  log('stopping');
-  if (!(await within(systemTimers, DEVICE_STOP_TIMEOUT_MS, device.stop()))) {
-    log(`stop did not finish within ${DEVICE_STOP_TIMEOUT_MS} ms; exiting anyway`);
-    return 1;
-  }
-  log('stopped');
-  return 0;
-}
-
-async function status(config: DeviceConfig): Promise<number> {
-  const { store, journal, jobFile } = deviceStorage(config);
-  const committed = await store.loadCommitted();
-  const { records } = await journal.load();
-  const last = records.at(-1);
-  const pendingJob = (await jobFile.load()) !== undefined;
-  const state = committed
-    ? 'provisioned'
-    : pendingJob
-      ? 'resumable'
-      : last?.step === 'failed'
-        ? 'failed'
-        : 'unprovisioned';
-  console.log(
-    JSON.stringify({
-      state,
-      ...(committed
-        ? {
-            thingName: committed.thingName,
-            certificateId: committed.certificateId,
-            endpoint: committed.endpoint,
-            committedAt: committed.committedAt.toISOString(),
-          }
-        : {}),
-      ...(last
-        ? {
-            lastStep: last.step,
-            lastAt: last.at,
-            ...(last.step === 'failed' ? { error: last.code, ...(last.detail ? { detail: last.detail } : {}) } : {}),
-          }
-        : {}),
-      journalRecords: records.length,
-      // The running device's BLE controller: available, unavailable (lost, re-attaching), unknown or stopped.
-      ...(() => {
-        const r = RuntimeStatusFile.read(config.stateDir);
-        return { ble: r.ble, ...(r.transport ? { bleTransport: r.transport } : {}) };
-      })(),
-    }),
-  );
-  return 0;
-}
-
-async function reset(config: DeviceConfig): Promise<number> {
-  // A running device holds the store and the Wi-Fi: resetting under it would leave it half-provisioned.
-  if (RuntimeStatusFile.read(config.stateDir).ble !== 'stopped') {
-    throw new ProvisioningError('DEVICE_BUSY', {
-      detail: `a device is running on ${config.stateDir}: stop it first (Ctrl-C, or systemctl stop trusted-provisioning-device), then reset`,
-    });
-  }
-  const { store, journal, jobFile } = deviceStorage(config);
-  await wifiBackend(config).forget();
-  await jobFile.remove();
-  await store.reset();
-  await journal.clear();
-  console.log(JSON.stringify({ reset: true }));
-  return 0;
+  return { command: command as Command, config: values.config, yes: values.yes };
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -167,15 +67,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (!parsed.ok) return parsed.exit;
   const { command, config: configPath } = parsed.value;
   try {
-    const config = readDeviceConfig(configPath ?? DEFAULT_CONFIG_PATH, { required: configPath !== undefined });
-    switch (command) {
-      case 'start':
-        return await start(config);
-      case 'status':
-        return await status(config);
-      default:
-        return await reset(config);
-    }
+    const { runDeviceCommand } = await import('./commands.js');
+    return await runDeviceCommand(command, configPath ?? DEFAULT_CONFIG_PATH, configPath !== undefined);
   } catch (err) {
     if (isProvisioningError(err)) {
       console.error(`error ${err.code}: ${err.message}`);

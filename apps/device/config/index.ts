@@ -1,6 +1,5 @@
 /** The device program's configuration and composition (README.md here): read the config, start the device, its runtime status. */
 export { deviceStorage, startDevice, wifiBackend } from './device.js';
 export { readDeviceConfig } from './load.js';
-export { DEFAULT_CONFIG_PATH } from './schema.js';
 export type { DeviceConfig } from './schema.js';
 export { RuntimeStatusFile } from './runtime-status.js';

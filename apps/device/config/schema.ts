@@ -56,8 +56,6 @@ export interface DeviceConfig {
   readonly firmware?: string;
 }
 
-/** Default file location (relative to the working directory; the systemd unit passes --config). */
-export const DEFAULT_CONFIG_PATH = 'device.json';
 export const DEFAULT_STATE_DIR = '.data/device';
 export const DEFAULT_VERIFIER_PATH = '.data/setup-code/verifier.json';
 export const DEFAULT_CLOUD_JSON = '.data/cloud/cloud.json';
