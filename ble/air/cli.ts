@@ -19,7 +19,6 @@ import './node-notice.js';
 import { parseArgs } from 'node:util';
 import { CliUsageError, parseCommandLine } from '../../protocol/index.js';
 import type { CliOutput } from '../../protocol/index.js';
-import { startAir } from './server.js';
 import type { AirServerOptions } from './server.js';
 import { defaultAirSocket } from './socket-path.js';
 
@@ -99,6 +98,8 @@ async function main(argv: readonly string[]): Promise<number> {
   if (!parsed.ok) return parsed.exit;
   const { options, statsS: stats } = parsed.value;
 
+  // The air itself is imported once the command line is understood, like every program's work.
+  const { startAir } = await import('./server.js');
   const server = await startAir(options);
   for (const spec of server.specs) console.log(`air listening: BLE_TRANSPORT=${spec}`);
   const print = (): void =>

@@ -9,14 +9,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CliUsageError, parseCommandLine, isProvisioningError } from '../../protocol/index.js';
-import { writeFileAtomic } from '../../peripheral/storage/index.js';
-import { resolveAccessPointConfig } from './config.js';
-import { accessPointConfigForDevice } from './device-config.js';
 import { configInvalid } from './errors.js';
-import { derivePassphrase } from './identity.js';
 import { DEFAULT_AP_STATE_DIR } from './limits.js';
-import { DNSMASQ_CONF_MODE, HOSTAPD_CONF_MODE, LinuxAccessPoint, type StationManager } from './linux-backend.js';
-import { DNSMASQ_CONF_NAME, HOSTAPD_CONF_NAME, renderDnsmasqConf, renderHostapdConf } from './render.js';
+import type { LinuxAccessPoint, StationManager } from './linux-backend.js';
 
 export interface CliIo {
   out: (line: string) => void;
@@ -82,6 +77,19 @@ function parseApArgs(argv: readonly string[]) {
   return { command, values };
 }
 
+/** The access point's parts, imported once the command line is understood: `--help` and usage errors answer without them. */
+async function loadParts() {
+  const [storage, config, deviceConfig, identity, linux, render] = await Promise.all([
+    import('../../peripheral/storage/index.js'),
+    import('./config.js'),
+    import('./device-config.js'),
+    import('./identity.js'),
+    import('./linux-backend.js'),
+    import('./render.js'),
+  ]);
+  return { ...storage, ...config, ...deviceConfig, ...identity, ...linux, ...render };
+}
+
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const parsed = parseCommandLine(PROGRAM, USAGE, argv, () => parseApArgs(argv), {
     stdout: (t) => io.out(t.replace(/\n$/, '')),
@@ -90,6 +98,19 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   if (!parsed.ok) return parsed.exit;
   const { command, values } = parsed.value;
   try {
+    const {
+      writeFileAtomic,
+      resolveAccessPointConfig,
+      accessPointConfigForDevice,
+      derivePassphrase,
+      DNSMASQ_CONF_MODE,
+      HOSTAPD_CONF_MODE,
+      LinuxAccessPoint,
+      DNSMASQ_CONF_NAME,
+      HOSTAPD_CONF_NAME,
+      renderDnsmasqConf,
+      renderHostapdConf,
+    } = await loadParts();
     const backend = (): LinuxAccessPoint =>
       new LinuxAccessPoint({
         stateDir: values['state-dir'],

@@ -8,8 +8,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { CliUsageError, parseCommandLine } from '../../protocol/index.js';
 import type { CliOutput } from '../../protocol/index.js';
-import { buildPage } from './build.js';
-import { writePage } from './prebuilt.js';
+// The page's builder (esbuild) and writer are imported once the command line is understood.
 
 const PROGRAM = { name: 'softap-fallback/web/cli.ts', help: 'npx tsx softap-fallback/web/cli.ts --help' };
 const USAGE = `usage: npx tsx softap-fallback/web/cli.ts [--out DIR]
@@ -35,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
   );
   if (!parsed.ok) return parsed.exit;
   const out = parsed.value;
+  const [{ buildPage }, { writePage }] = await Promise.all([import('./build.js'), import('./prebuilt.js')]);
   const started = performance.now();
   const page = await buildPage();
   const buildMs = performance.now() - started;
