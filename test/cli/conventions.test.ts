@@ -2,7 +2,9 @@
  * Every program and subcommand follows one command-line convention (protocol/cli-usage.ts):
  * `--help`/`-h` prints the usage on stdout and exits 0 without doing the work; an unknown flag prints
  * one line naming it plus a pointer to `--help` and exits 2. Each runs as the user runs it: a child
- * process under tsx.
+ * process under tsx, one per subcommand for `--help` and for an unknown flag. That `-h` is `--help`
+ * wherever it stands is the shared parser's (protocol/cli-usage.test.ts proves it): here `-h` runs once
+ * per program file, to show each program hands its command line to that parser.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -92,21 +94,44 @@ const PROGRAMS: [string, string, string[]][] = [
 
 const TIMEOUT_MS = 120_000;
 
+/** `--help` of each command line, run once: its own test and the `-h` test of its program file read it. */
+const helpRuns = new Map<string, Promise<Run>>();
+function help(program: string, sub: string[]): Promise<Run> {
+  const key = [program, ...sub].join(' ');
+  let r = helpRuns.get(key);
+  if (r === undefined) {
+    r = run(program, [...sub, '--help']);
+    helpRuns.set(key, r);
+  }
+  return r;
+}
+
+function expectUsage({ code, stdout, stderr }: Run): void {
+  expect(code, stderr).toBe(0);
+  expect(stdout).toMatch(/^usage: /);
+  // The work itself did not run: no benchmark, no page build, no server, no device.
+  expect(stdout).not.toMatch(/wrote |KiB|listening|running:/);
+}
+
+/** The first command line of each program file: where its `-h` runs. */
+const FIRST_OF_FILE = new Set(PROGRAMS.filter(([, file], i) => PROGRAMS.findIndex(([, f]) => f === file) === i));
+
 describe.concurrent('command-line conventions', () => {
-  for (const [label, program, sub] of PROGRAMS) {
-    it(
-      `${label} --help prints the usage and exits 0, -h too`,
-      async () => {
-        for (const flag of ['--help', '-h']) {
-          const { code, stdout, stderr } = await run(program, [...sub, flag]);
-          expect(code, stderr).toBe(0);
-          expect(stdout).toMatch(/^usage: /);
-          // The work itself did not run: no benchmark, no page build, no server, no device.
-          expect(stdout).not.toMatch(/wrote |KiB|listening|running:/);
-        }
-      },
-      TIMEOUT_MS,
-    );
+  for (const entry of PROGRAMS) {
+    const [label, program, sub] = entry;
+    it(`${label} --help prints the usage and exits 0`, async () => expectUsage(await help(program, sub)), TIMEOUT_MS);
+
+    if (FIRST_OF_FILE.has(entry)) {
+      it(
+        `${label} -h prints what --help prints and exits 0 (${program})`,
+        async () => {
+          const short = await run(program, [...sub, '-h']);
+          expectUsage(short);
+          expect(short.stdout).toBe((await help(program, sub)).stdout);
+        },
+        TIMEOUT_MS,
+      );
+    }
 
     it(
       `${label} --no-such-flag names the flag, points to --help and exits 2`,
@@ -170,12 +195,14 @@ describe.concurrent('command-line conventions', () => {
         ],
         ['softap-fallback/ap/cli.ts', ['stop', '--country', 'DE'], /stop does not take --country/],
       ];
-      for (const [program, args, message] of cases) {
-        const { code, stderr } = await run(program, args);
+      // Independent child processes: started together (run() bounds how many at once).
+      const runs = await Promise.all(cases.map(([program, args]) => run(program, args)));
+      cases.forEach(([program, args, message], i) => {
+        const { code, stderr } = runs[i]!;
         expect(code, `${program} ${args.join(' ')}: ${stderr}`).toBe(2);
         expect(stderr).toMatch(message);
         expect(stderr).toContain('--help` for usage');
-      }
+      });
     },
     TIMEOUT_MS,
   );
