@@ -13,7 +13,6 @@ import type { CliOutput } from '../protocol/index.js';
 import type * as Emulator from './emulator/index.js';
 import type { EmulatorPorts, RunningEmulator } from './emulator/index.js';
 import { loadConfigFile, defaultConfig, WEB_CLIENT_ID } from './emulator/config/index.js';
-import { hashPassword } from './emulator/identity/index.js';
 import { DEFAULT_WEB_PORT, startWebHost, webAppConfig } from './web-host/index.js';
 import type { RunningWebHost } from './web-host/index.js';
 
@@ -157,6 +156,8 @@ async function main(argv: readonly string[]): Promise<number> {
   if (command === 'hash-password') {
     const password = await readStdin();
     if (!password) throw new CliUsageError('give the password on stdin');
+    // identity/ is the OIDC provider too: imported only for this command.
+    const { hashPassword } = await import('./emulator/identity/index.js');
     console.log(hashPassword(password));
     return 0;
   }
