@@ -139,7 +139,12 @@ async function device(): Promise<{ peripheral: FakePeripheral; code: string }> {
     jobFile: new JobFile(dir),
     fleet: () => Promise.reject(new Error('not used')),
     clock: systemClock,
-    wifi: { scan: () => Promise.resolve(networks), join: () => Promise.resolve({}), forget: () => Promise.resolve() },
+    wifi: {
+      scan: () => Promise.resolve(networks),
+      join: () => Promise.resolve({}),
+      current: () => Promise.resolve({ connected: false }),
+      forget: () => Promise.resolve(),
+    },
   });
   await agent.start();
   const code = generateSetupCode(random);

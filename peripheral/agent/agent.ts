@@ -37,8 +37,8 @@ import type { FleetRunner } from './fleet-runner.js';
 import { claimFromMessage, wifiFromMessage } from './job.js';
 import type { Job, JobClaim, JobFile } from './job.js';
 import { RUN_ORDER, STATE_PROGRESS, STATE_STEP } from './progress.js';
-import { ssidLabel } from './wifi.js';
-import type { WifiBackend, WifiCredentials } from './wifi.js';
+import { ssidLabel } from '../wifi/index.js';
+import type { WifiBackend, WifiCredentials } from '../wifi/index.js';
 
 export interface AgentOptions {
   readonly store: CredentialStore;
@@ -348,7 +348,7 @@ export class ProvisioningAgent {
       }
       if (!(this.joined && sameWifi(this.joined, job.wifi))) {
         this.joined = undefined;
-        const joined = await this.options.wifi.join(job.wifi, signal);
+        const joined = await this.options.wifi.join(job.wifi, { signal });
         this.joined = job.wifi;
         await journal.append({ step: 'wifi-joined', ssid: ssidLabel(job.wifi.ssid) });
         this.log(`Wi-Fi joined ${ssidLabel(job.wifi.ssid)}${joined.address ? ` (${joined.address})` : ''}`);

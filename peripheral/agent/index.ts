@@ -6,6 +6,3 @@ export type { ClaimFleetRunnerOptions, FleetRun, FleetRunner } from './fleet-run
 export { claimFromMessage, JOB_FILE, JobFile, MAX_JOB_FILE_BYTES, wifiFromMessage } from './job.js';
 export type { Job, JobClaim } from './job.js';
 export { RUN_ORDER, STATE_PROGRESS, STATE_STEP } from './progress.js';
-export { ssidLabel } from './wifi.js';
-export type { WifiBackend, WifiCredentials, WifiJoined } from './wifi.js';
-export { adaptWifiBackend, channelFromFrequency, UNKNOWN_CHANNEL } from './wifi-adapter.js';

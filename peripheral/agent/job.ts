@@ -17,7 +17,7 @@ import {
   nodeFs,
 } from '../storage/index.js';
 import type { FsOps } from '../storage/index.js';
-import type { WifiCredentials } from './wifi.js';
+import type { WifiCredentials } from '../wifi/index.js';
 
 export const JOB_FILE = 'job.json';
 /** Largest job file accepted, bytes (two PEMs of at most 4 KiB each, a CA, parameters). */

@@ -24,7 +24,7 @@ import {
   SessionInitiator,
 } from '../../protocol/session/index.js';
 import { JobFile, ProvisioningAgent } from '../agent/index.js';
-import type { WifiBackend } from '../agent/index.js';
+import type { WifiBackend } from '../wifi/index.js';
 import { systemClock } from '../system/index.js';
 import { ManualTimers } from '../../test/support/manual-timers.js';
 import { CredentialStore } from '../storage/credential-store.js';
@@ -39,6 +39,7 @@ const DEVICE_ID = 'pi-unit';
 const noWifi: WifiBackend = {
   scan: () => Promise.resolve([{ ssid: new TextEncoder().encode('home'), rssi: -40, security: 'wpa2', channel: 1 }]),
   join: () => Promise.resolve({}),
+  current: () => Promise.resolve({ connected: false }),
   forget: () => Promise.resolve(),
 };
 

@@ -1,8 +1,35 @@
-/** Validation of what the phone sent, and redaction so a passphrase can never leak into a message. */
+/**
+ * The credentials as the tools take them (the SSID as text), validation of what the phone sent, and
+ * redaction so a passphrase can never leak into a message.
+ */
 import { ProvisioningError } from '../../protocol/index.js';
 import type { ErrorCode } from '../../protocol/index.js';
 import { MAX_SSID_BYTES } from './types.js';
 import type { WifiCredentials } from './types.js';
+
+/** What nmcli, wpa_cli and the simulated networks are given: the SSID decoded as UTF-8. */
+export interface TextCredentials {
+  ssid: string;
+  /** Absent or empty for an open network. Secret: never logged. */
+  passphrase?: string;
+}
+
+/** The credentials with a UTF-8 SSID as text; any other SSID is WIFI_BACKEND_ERROR (the tools take text). */
+export function textCredentials(credentials: WifiCredentials, backend: string): TextCredentials {
+  let ssid: string;
+  try {
+    ssid = new TextDecoder('utf-8', { fatal: true }).decode(credentials.ssid);
+  } catch {
+    throw new ProvisioningError('WIFI_BACKEND_ERROR', { detail: `the ${backend} backend takes UTF-8 SSIDs only` });
+  }
+  return { ssid, ...(credentials.passphrase !== undefined ? { passphrase: credentials.passphrase } : {}) };
+}
+
+/** SSID bytes for logs and the journal: UTF-8 when printable, else hex. */
+export function ssidLabel(ssid: Uint8Array): string {
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(ssid);
+  return /^[\x20-\x7e]+$/.test(text) ? text : `hex:${Buffer.from(ssid).toString('hex')}`;
+}
 
 /** WPA passphrases are 8..63 printable ASCII characters, or 64 hex digits (a raw PSK). */
 export const MIN_PASSPHRASE_CHARS = 8;
@@ -16,7 +43,7 @@ function hasControlCharacter(s: string): boolean {
   return false;
 }
 
-export function validateCredentials(creds: WifiCredentials): void {
+export function validateCredentials(creds: TextCredentials): void {
   const ssidBytes = Buffer.byteLength(creds.ssid ?? '', 'utf8');
   if (!creds.ssid || ssidBytes > MAX_SSID_BYTES || hasControlCharacter(creds.ssid)) {
     throw new ProvisioningError('MESSAGE_INVALID', {

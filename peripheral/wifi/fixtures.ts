@@ -2,8 +2,10 @@
  * Recorded-style outputs of nmcli (NetworkManager 1.42, C locale) and wpa_cli (wpa_supplicant 2.10),
  * written from the tools' documented formats: nmcli terse mode escapes ':' and '\' with '\'
  * (nmcli(1) "--terse"), an empty SECURITY is an open network; wpa_cli scan_results prints a header
- * then tab-separated bssid, frequency, signal (dBm), flags, ssid (printf-escaped).
+ * then tab-separated bssid, frequency, signal (dBm), flags, ssid (printf-escaped). And the credentials
+ * a test joins with.
  */
+import type { WifiCredentials } from './types.js';
 
 export const NMCLI_SCAN = [
   'AA\\:BB\\:CC\\:00\\:00\\:01:Home:6:2437 MHz:82:WPA2',
@@ -62,3 +64,9 @@ export const wpaStatus = (state: string, extra: Record<string, string> = {}): st
   })
     .map(([k, v]) => `${k}=${v}`)
     .join('\n') + '\n';
+
+/** Credentials as the agent hands them to a backend: the SSID as UTF-8 bytes. */
+export const credentials = (ssid: string, passphrase?: string): WifiCredentials => ({
+  ssid: new TextEncoder().encode(ssid),
+  ...(passphrase !== undefined ? { passphrase } : {}),
+});

@@ -1,5 +1,5 @@
 export * from './types.js';
-export { MAX_PASSPHRASE_CHARS, MIN_PASSPHRASE_CHARS, redact, validateCredentials } from './credentials.js';
+export { MAX_PASSPHRASE_CHARS, MIN_PASSPHRASE_CHARS, redact, ssidLabel, validateCredentials } from './credentials.js';
 export { DEFAULT_PROFILE_NAME, NM_SYSTEM_CONNECTIONS_DIR, NmcliBackend } from './nmcli.js';
 export type { NmcliBackendOptions } from './nmcli.js';
 export { derivePsk, WPA_SCAN_WAIT_MS, WpaCliBackend } from './wpa-cli.js';

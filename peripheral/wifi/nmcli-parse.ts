@@ -2,7 +2,7 @@
  * Parsing nmcli's terse output (`-t`): fields separated by ':', with ':' and '\' inside a value
  * escaped by a backslash (nmcli(1), "--terse"). Pure functions, tested against recorded output.
  */
-import type { ScanResult, WifiSecurity } from './types.js';
+import type { ScanResult, ToolSecurity } from './scan.js';
 
 /** Splits one terse line into fields, undoing nmcli's `\:` and `\\` escapes. */
 export function splitTerse(line: string): string[] {
@@ -24,7 +24,7 @@ export function splitTerse(line: string): string[] {
 }
 
 /** nmcli SECURITY column ("WPA1 WPA2", "WPA2 802.1X", "WPA3", "WEP", "" or "--") → our kind. */
-export function securityFromNmcli(text: string): WifiSecurity {
+export function securityFromNmcli(text: string): ToolSecurity {
   const t = text.trim();
   if (t === '' || t === '--') return 'open';
   if (t.includes('802.1X')) return 'enterprise';

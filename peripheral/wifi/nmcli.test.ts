@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  credentials,
   NMCLI_ACTIVE,
   NMCLI_DELETE_UNKNOWN,
   NMCLI_SCAN,
@@ -78,11 +79,11 @@ function nmBackend(
   return { backend, runner, logged };
 }
 
-describe('NmcliBackend.connect', () => {
+describe('NmcliBackend.join', () => {
   it('writes a 0600 keyfile, loads it, activates, waits for an address; the passphrase never reaches argv', async () => {
     const { backend, runner } = nmBackend({ stdout: NMCLI_UP_OK, exitCode: 0 });
-    const result = await backend.connect({ ssid: 'Home', passphrase: SECRET }, { timeoutMs: 10_000 });
-    expect(result).toEqual({ ssid: 'Home', ipv4: '192.168.1.23/24' });
+    const result = await backend.join(credentials('Home', SECRET), { timeoutMs: 10_000 });
+    expect(result).toEqual({ address: '192.168.1.23/24' });
     const path = join(dir, 'provisioning.nmconnection');
     const keyfile = await readFile(path, 'utf8');
     expect(keyfile).toContain('ssid=Home');
@@ -107,7 +108,7 @@ describe('NmcliBackend.connect', () => {
     ],
   ] as const)('%s → %s, profile deleted, previous connection restored', async (_name, code, up) => {
     const { backend, runner } = nmBackend(up);
-    const err = await backend.connect({ ssid: 'Home', passphrase: SECRET }).catch((e: unknown) => e);
+    const err = await backend.join(credentials('Home', SECRET)).catch((e: unknown) => e);
     expect(err).toMatchObject({ code });
     expect(String((err as Error).message)).not.toContain(SECRET);
     const lines = runner.calls.map((c) => c.args.join(' '));
@@ -116,10 +117,10 @@ describe('NmcliBackend.connect', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
-  it('a previous network that does not come back is logged; the phone still hears the connect error', async () => {
+  it('a previous network that does not come back is logged; the phone still hears the join error', async () => {
     const restore = { stderr: 'Error: Connection activation failed: (7) Secrets were required.\n', exitCode: 4 };
     const { backend, logged } = nmBackend({ stderr: NMCLI_UP_NOT_FOUND, exitCode: 4 }, undefined, restore);
-    await expect(backend.connect({ ssid: 'Home', passphrase: SECRET })).rejects.toMatchObject({
+    await expect(backend.join(credentials('Home', SECRET))).rejects.toMatchObject({
       code: 'WIFI_NETWORK_NOT_FOUND',
     });
     expect(logged).toEqual([
@@ -129,7 +130,7 @@ describe('NmcliBackend.connect', () => {
 
   it('activated but no address before the deadline → WIFI_NO_ADDRESS and rollback', async () => {
     const { backend } = nmBackend({ stdout: NMCLI_UP_OK, exitCode: 0 }, '');
-    await expect(backend.connect({ ssid: 'Home', passphrase: SECRET }, { timeoutMs: 3_000 })).rejects.toMatchObject({
+    await expect(backend.join(credentials('Home', SECRET), { timeoutMs: 3_000 })).rejects.toMatchObject({
       code: 'WIFI_NO_ADDRESS',
     });
     expect(await readdir(dir)).toEqual([]);
@@ -137,7 +138,7 @@ describe('NmcliBackend.connect', () => {
 
   it('a secret echoed by the tool is redacted from the error', async () => {
     const { backend } = nmBackend({ stderr: `Error: invalid passphrase '${SECRET}'\n`, exitCode: 4 });
-    const err = (await backend.connect({ ssid: 'Home', passphrase: SECRET }).catch((e: unknown) => e)) as Error & {
+    const err = (await backend.join(credentials('Home', SECRET)).catch((e: unknown) => e)) as Error & {
       code: string;
     };
     expect(err.code).toBe('WIFI_AUTH_FAILED');
@@ -156,10 +157,10 @@ describe('NmcliBackend.connect', () => {
     });
     const timers = new ManualTimers({ instant: true });
     const backend = new NmcliBackend({ ifname: 'wlan0', runner, clock: timers.clock, timers, connectionsDir: dir });
-    await expect(backend.connect({ ssid: 'Cafe', passphrase: 'wrongpass1' })).rejects.toMatchObject({
+    await expect(backend.join(credentials('Cafe', 'wrongpass1'))).rejects.toMatchObject({
       code: 'WIFI_AUTH_FAILED',
     });
-    expect(await backend.connect({ ssid: 'Cafe' })).toEqual({ ssid: 'Cafe', ipv4: '10.0.0.5/24' });
+    expect(await backend.join(credentials('Cafe'))).toEqual({ address: '10.0.0.5/24' });
     expect(await readFile(join(dir, 'provisioning.nmconnection'), 'utf8')).not.toContain('wifi-security');
   });
 

@@ -20,11 +20,13 @@ import { SECRET_FILE_MODE, writeFileAtomic, nodeFs } from '../storage/index.js';
 import type { FsOps } from '../storage/index.js';
 import { spawnRunner, systemClock, systemTimers } from '../system/index.js';
 import type { CommandResult, CommandRunner } from '../system/index.js';
-import { validateCredentials, wifiError } from './credentials.js';
+import { textCredentials, validateCredentials, wifiError } from './credentials.js';
+import type { TextCredentials } from './credentials.js';
 import { classifyNmcliFailure, parseActiveConnections, parseScan, SCAN_FIELDS, splitTerse } from './nmcli-parse.js';
 import { WIFI_COMMAND_TIMEOUT_MS, WIFI_CONNECT_TIMEOUT_MS, WIFI_POLL_INTERVAL_MS } from './types.js';
-import type { ConnectOptions, ConnectResult, ScanResult, WifiBackend, WifiCredentials, WifiStatus } from './types.js';
-import type { Clock, Timers } from '../../protocol/index.js';
+import { toScanNetworks } from './scan.js';
+import type { JoinOptions, WifiBackend, WifiCredentials, WifiJoined, WifiStatus } from './types.js';
+import type { Clock, ScanNetwork, Timers } from '../../protocol/index.js';
 
 export const NM_SYSTEM_CONNECTIONS_DIR = '/etc/NetworkManager/system-connections';
 export const DEFAULT_PROFILE_NAME = 'provisioning';
@@ -51,7 +53,7 @@ function keyfileValue(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/^ /, '\\s').replace(/ $/, '\\s');
 }
 
-export function buildKeyfile(id: string, uuid: string, ifname: string, creds: WifiCredentials): string {
+export function buildKeyfile(id: string, uuid: string, ifname: string, creds: TextCredentials): string {
   const lines = [
     '[connection]',
     `id=${keyfileValue(id)}`,
@@ -107,7 +109,7 @@ export class NmcliBackend implements WifiBackend {
     }
   }
 
-  async scan(): Promise<ScanResult[]> {
+  async scan(): Promise<ScanNetwork[]> {
     const r = await this.nm([
       '-t',
       '-f',
@@ -121,7 +123,7 @@ export class NmcliBackend implements WifiBackend {
       'yes',
     ]);
     if (r.exitCode !== 0) throw wifiError('WIFI_SCAN_FAILED', r.stderr || r.stdout, undefined);
-    return parseScan(r.stdout);
+    return toScanNetworks(parseScan(r.stdout));
   }
 
   async current(): Promise<WifiStatus> {
@@ -158,7 +160,8 @@ export class NmcliBackend implements WifiBackend {
     await this.fs.rm(this.keyfilePath, { force: true });
   }
 
-  async connect(creds: WifiCredentials, options: ConnectOptions = {}): Promise<ConnectResult> {
+  async join(credentials: WifiCredentials, options: JoinOptions = {}): Promise<WifiJoined> {
+    const creds = textCredentials(credentials, this.name);
     validateCredentials(creds);
     const secret = creds.passphrase;
     const timeoutMs = options.timeoutMs ?? WIFI_CONNECT_TIMEOUT_MS;
@@ -193,7 +196,7 @@ export class NmcliBackend implements WifiBackend {
       const ipv4 = await this.waitForAddress(deadline, options.signal);
       if (!ipv4)
         throw wifiError('WIFI_NO_ADDRESS', `no IPv4 address on ${this.options.ifname} within ${timeoutMs} ms`, secret);
-      return { ssid: creds.ssid, ipv4 };
+      return { address: ipv4 };
     } catch (err) {
       await this.rollback(previous);
       if (err instanceof ProvisioningError) throw err;

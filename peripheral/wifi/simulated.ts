@@ -4,18 +4,12 @@
  * rollback (a failed join leaves the previous network connected and nothing new configured).
  */
 import { ProvisioningError, sleep } from '../../protocol/index.js';
-import type { ErrorCode, Timers } from '../../protocol/index.js';
-import { validateCredentials, wifiError } from './credentials.js';
+import type { ErrorCode, ScanNetwork, Timers } from '../../protocol/index.js';
+import { textCredentials, validateCredentials, wifiError } from './credentials.js';
+import { toScanNetworks } from './scan.js';
+import type { ToolSecurity } from './scan.js';
 import { WIFI_CONNECT_TIMEOUT_MS } from './types.js';
-import type {
-  ConnectOptions,
-  ConnectResult,
-  ScanResult,
-  WifiBackend,
-  WifiCredentials,
-  WifiSecurity,
-  WifiStatus,
-} from './types.js';
+import type { JoinOptions, WifiBackend, WifiCredentials, WifiJoined, WifiStatus } from './types.js';
 import { systemTimers } from '../system/index.js';
 
 export type SimulatedFailure =
@@ -33,7 +27,7 @@ export interface SimulatedNetwork {
   /** Absent for an open network. */
   passphrase?: string;
   rssi: number;
-  security?: WifiSecurity;
+  security?: ToolSecurity;
   channel?: number;
   failure?: SimulatedFailure;
   /** Address handed out on success (default 192.168.4.x/24). */
@@ -72,17 +66,19 @@ export class SimulatedWifi implements WifiBackend {
     if (start) this.connected = { ssid: start.ssid, ipv4: start.ipv4 ?? '192.168.4.10/24' };
   }
 
-  async scan(options: { signal?: AbortSignal } = {}): Promise<ScanResult[]> {
+  async scan(options: { signal?: AbortSignal } = {}): Promise<ScanNetwork[]> {
     await sleep(this.timers, this.options.scanDelayMs ?? SIMULATED_SCAN_DELAY_MS, options.signal);
     if (this.options.scanFails) throw new ProvisioningError('WIFI_SCAN_FAILED', { detail: 'simulated scan failure' });
-    return this.options.networks
-      .map((n) => ({
-        ssid: n.ssid,
-        rssi: n.rssi,
-        security: n.security ?? (n.passphrase ? 'wpa2-psk' : 'open'),
-        ...(n.channel ? { channel: n.channel } : {}),
-      }))
-      .sort((a, b) => b.rssi - a.rssi);
+    return toScanNetworks(
+      this.options.networks
+        .map((n) => ({
+          ssid: n.ssid,
+          rssi: n.rssi,
+          security: n.security ?? (n.passphrase ? 'wpa2-psk' : 'open'),
+          ...(n.channel ? { channel: n.channel } : {}),
+        }))
+        .sort((a, b) => b.rssi - a.rssi),
+    );
   }
 
   async current(): Promise<WifiStatus> {
@@ -91,7 +87,8 @@ export class SimulatedWifi implements WifiBackend {
       : { connected: false };
   }
 
-  async connect(creds: WifiCredentials, options: ConnectOptions = {}): Promise<ConnectResult> {
+  async join(credentials: WifiCredentials, options: JoinOptions = {}): Promise<WifiJoined> {
+    const creds = textCredentials(credentials, this.name);
     validateCredentials(creds);
     const secret = creds.passphrase;
     const timeoutMs = options.timeoutMs ?? WIFI_CONNECT_TIMEOUT_MS;
@@ -120,7 +117,7 @@ export class SimulatedWifi implements WifiBackend {
     const ipv4 = net.ipv4 ?? `192.168.4.${20 + this.saved.size}/24`;
     this.connected = { ssid: net.ssid, ipv4 };
     this.saved.add(net.ssid);
-    return { ssid: net.ssid, ipv4 };
+    return { address: ipv4 };
   }
 
   async forget(): Promise<void> {

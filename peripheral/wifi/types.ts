@@ -1,38 +1,30 @@
 /**
- * The device's view of Wi-Fi: one small interface, three backends (NetworkManager via nmcli,
- * wpa_supplicant via wpa_cli, and a simulated one for development and tests). Every failure is a
- * ProvisioningError with a WIFI_* code; the passphrase never appears in errors or logs.
+ * The device's view of Wi-Fi: the one interface the agent drives and the device's SoftAP policy
+ * watches, and three backends behind it (NetworkManager via nmcli, wpa_supplicant via wpa_cli, and a
+ * simulated one for development and tests). It speaks the protocol's terms (SSIDs as bytes,
+ * `ScanNetwork`); each backend translates its tool's text once, at its edge (`scan.ts`,
+ * `credentials.ts`). Every failure is a ProvisioningError with a WIFI_* code; the passphrase never
+ * appears in errors or logs.
  */
-
-export type WifiSecurity = 'open' | 'wep' | 'wpa-psk' | 'wpa2-psk' | 'wpa3-sae' | 'enterprise';
-
-export interface ScanResult {
-  ssid: string;
-  bssid?: string;
-  /** Signal in dBm (nmcli's 0-100 % is converted: dBm = % / 2 - 100). */
-  rssi: number;
-  security: WifiSecurity;
-  channel?: number;
-  frequencyMhz?: number;
-}
+import type { ScanNetwork } from '../../protocol/index.js';
 
 export interface WifiCredentials {
-  ssid: string;
-  /** Absent or empty for an open network. Secret: never logged. */
-  passphrase?: string;
+  /** 1-32 bytes (SSIDs need not be UTF-8). */
+  readonly ssid: Uint8Array;
+  /** Absent (or empty) for an open network. Secret: never logged. */
+  readonly passphrase?: string;
+  readonly hidden?: boolean;
 }
 
-export interface ConnectOptions {
+export interface JoinOptions {
   /** Association + address must complete within this (ms); see WIFI_CONNECT_TIMEOUT_MS. */
   timeoutMs?: number;
   signal?: AbortSignal;
 }
 
-export interface ConnectResult {
-  ssid: string;
-  /** The IPv4 address obtained (CIDR form when the backend reports it). */
-  ipv4: string;
-  bssid?: string;
+export interface WifiJoined {
+  /** The address the interface got (CIDR form when the backend reports it), for status and logs. */
+  readonly address?: string;
 }
 
 export interface WifiStatus {
@@ -42,15 +34,17 @@ export interface WifiStatus {
 }
 
 export interface WifiBackend {
-  readonly name: string;
-  scan(options?: { signal?: AbortSignal }): Promise<ScanResult[]>;
+  /** Visible networks, strongest first, one per SSID; throws WIFI_SCAN_FAILED / WIFI_BACKEND_ERROR. */
+  scan(options?: { signal?: AbortSignal }): Promise<ScanNetwork[]>;
   /**
-   * Joins the network and waits for an IPv4 address. On failure the new settings are removed and
-   * the previous connection restored, so the phone may simply send corrected credentials.
+   * Joins the network and waits for an address. On failure it throws a ProvisioningError with its own
+   * WIFI_* code and leaves nothing of the attempt configured (the previous connection restored), so
+   * the phone may simply send corrected credentials.
    */
-  connect(credentials: WifiCredentials, options?: ConnectOptions): Promise<ConnectResult>;
+  join(credentials: WifiCredentials, options?: JoinOptions): Promise<WifiJoined>;
+  /** The station link now (the SoftAP policy's Wi-Fi monitor). */
   current(): Promise<WifiStatus>;
-  /** Removes the network the provisioning added (factory reset). */
+  /** Forgets what provisioning configured (factory reset). */
   forget(): Promise<void>;
 }
 

@@ -1,6 +1,6 @@
 import { pbkdf2Sync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { WPA_LIST_NETWORKS, WPA_SCAN_RESULTS, wpaStatus } from './fixtures.js';
+import { credentials, WPA_LIST_NETWORKS, WPA_SCAN_RESULTS, wpaStatus } from './fixtures.js';
 import { scriptedRunner } from './scripted-runner.js';
 import { ManualTimers } from '../../test/support/manual-timers.js';
 import { derivePsk, WpaCliBackend } from './wpa-cli.js';
@@ -68,7 +68,7 @@ function wpa(states: string[], opts: { tempDisabled?: boolean; scan?: string } =
 const commands = (runner: ReturnType<typeof wpa>['runner']): string[] =>
   runner.calls.map((c) => c.args.slice(2).join(' '));
 
-describe('WpaCliBackend.connect', () => {
+describe('WpaCliBackend.join', () => {
   it('adds, sets the PSK over stdin, selects, waits for COMPLETED + address, then saves', async () => {
     const { backend, runner } = wpa([
       wpaStatus('ASSOCIATING'),
@@ -76,7 +76,7 @@ describe('WpaCliBackend.connect', () => {
       wpaStatus('COMPLETED'),
       wpaStatus('COMPLETED', { ip_address: '192.168.1.40' }),
     ]);
-    expect(await backend.connect({ ssid: 'Home', passphrase: SECRET })).toEqual({ ssid: 'Home', ipv4: '192.168.1.40' });
+    expect(await backend.join(credentials('Home', SECRET))).toEqual({ address: '192.168.1.40' });
     const cmds = commands(runner);
     expect(cmds).toEqual(
       expect.arrayContaining([
@@ -98,7 +98,7 @@ describe('WpaCliBackend.connect', () => {
 
   it('a network not in the scan → WIFI_NETWORK_NOT_FOUND, nothing added', async () => {
     const { backend, runner } = wpa([wpaStatus('SCANNING')]);
-    await expect(backend.connect({ ssid: 'Nowhere', passphrase: SECRET })).rejects.toMatchObject({
+    await expect(backend.join(credentials('Nowhere', SECRET))).rejects.toMatchObject({
       code: 'WIFI_NETWORK_NOT_FOUND',
     });
     expect(commands(runner)).not.toContain('add_network');
@@ -109,7 +109,7 @@ describe('WpaCliBackend.connect', () => {
       [wpaStatus('ASSOCIATING'), wpaStatus('4WAY_HANDSHAKE'), wpaStatus('DISCONNECTED')],
       { tempDisabled: true },
     );
-    const err = await backend.connect({ ssid: 'Home', passphrase: SECRET }).catch((e: unknown) => e);
+    const err = await backend.join(credentials('Home', SECRET)).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'WIFI_AUTH_FAILED' });
     expect(String((err as Error).message)).not.toContain(SECRET);
     const cmds = commands(runner);
@@ -123,7 +123,7 @@ describe('WpaCliBackend.connect', () => {
     ['stuck scanning', 'WIFI_TIMEOUT', [wpaStatus('SCANNING')]],
   ] as const)('%s → %s at the deadline, rolled back', async (_name, code, states) => {
     const { backend, runner } = wpa([...states]);
-    await expect(backend.connect({ ssid: 'Home', passphrase: SECRET }, { timeoutMs: 5_000 })).rejects.toMatchObject({
+    await expect(backend.join(credentials('Home', SECRET), { timeoutMs: 5_000 })).rejects.toMatchObject({
       code,
     });
     expect(commands(runner)).toContain('remove_network 1');
@@ -132,7 +132,7 @@ describe('WpaCliBackend.connect', () => {
 
   it('open networks use key_mgmt NONE and no stdin at all', async () => {
     const { backend, runner } = wpa([wpaStatus('COMPLETED', { ip_address: '10.1.1.2', ssid: 'Café "Guest"' })]);
-    await backend.connect({ ssid: 'Café "Guest"' });
+    await backend.join(credentials('Café "Guest"'));
     expect(commands(runner)).toContain('set_network 1 key_mgmt NONE');
     expect(runner.calls.some((c) => c.stdin !== undefined)).toBe(false);
   });

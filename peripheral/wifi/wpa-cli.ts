@@ -14,13 +14,15 @@
  */
 import { pbkdf2Sync } from 'node:crypto';
 import { ProvisioningError, sleep } from '../../protocol/index.js';
-import type { ErrorCode, Clock, Timers } from '../../protocol/index.js';
+import type { Clock, ErrorCode, ScanNetwork, Timers } from '../../protocol/index.js';
 import { spawnRunner, systemClock, systemTimers } from '../system/index.js';
 import type { CommandResult, CommandRunner } from '../system/index.js';
-import { validateCredentials, wifiError } from './credentials.js';
+import { textCredentials, validateCredentials, wifiError } from './credentials.js';
+import { toScanNetworks } from './scan.js';
+import type { ScanResult } from './scan.js';
 import { parseKeyValues, parseListNetworks, parseScanResults } from './wpa-parse.js';
 import { WIFI_COMMAND_TIMEOUT_MS, WIFI_CONNECT_TIMEOUT_MS, WIFI_POLL_INTERVAL_MS } from './types.js';
-import type { ConnectOptions, ConnectResult, ScanResult, WifiBackend, WifiCredentials, WifiStatus } from './types.js';
+import type { JoinOptions, WifiBackend, WifiCredentials, WifiJoined, WifiStatus } from './types.js';
 
 /** Time given to wpa_supplicant to finish a scan before reading results (ms). */
 export const WPA_SCAN_WAIT_MS = 3_000;
@@ -74,13 +76,18 @@ export class WpaCliBackend implements WifiBackend {
       throw wifiError(code, `wpa_cli ${args[0]}: ${r.stdout || r.stderr}`, undefined);
   }
 
-  async scan(options: { signal?: AbortSignal } = {}): Promise<ScanResult[]> {
+  async scan(options: { signal?: AbortSignal } = {}): Promise<ScanNetwork[]> {
+    return toScanNetworks(await this.scanResults(options.signal));
+  }
+
+  /** The networks as wpa_cli names them (text SSIDs), for the join's "in range" check too. */
+  private async scanResults(signal: AbortSignal | undefined): Promise<ScanResult[]> {
     const r = await this.cli(['scan']);
     const answer = r.stdout.trim();
     // FAIL-BUSY: a scan is already running; its results are as good.
     if (r.exitCode !== 0 || (answer !== 'OK' && answer !== 'FAIL-BUSY'))
       throw wifiError('WIFI_SCAN_FAILED', `wpa_cli scan: ${answer || r.stderr}`, undefined);
-    await sleep(this.timers, WPA_SCAN_WAIT_MS, options.signal);
+    await sleep(this.timers, WPA_SCAN_WAIT_MS, signal);
     const results = await this.cli(['scan_results']);
     if (results.exitCode !== 0) throw wifiError('WIFI_SCAN_FAILED', results.stderr, undefined);
     return parseScanResults(results.stdout);
@@ -94,7 +101,8 @@ export class WpaCliBackend implements WifiBackend {
     return { connected, ...(connected && ssid ? { ssid } : {}), ...(ipv4 ? { ipv4 } : {}) };
   }
 
-  async connect(creds: WifiCredentials, options: ConnectOptions = {}): Promise<ConnectResult> {
+  async join(credentials: WifiCredentials, options: JoinOptions = {}): Promise<WifiJoined> {
+    const creds = textCredentials(credentials, this.name);
     validateCredentials(creds);
     const secret = creds.passphrase;
     const timeoutMs = options.timeoutMs ?? WIFI_CONNECT_TIMEOUT_MS;
@@ -102,7 +110,7 @@ export class WpaCliBackend implements WifiBackend {
     const networks = parseListNetworks((await this.cli(['list_networks'])).stdout);
     const previous = networks.find((n) => n.flags.includes('[CURRENT]'));
 
-    const seen = await this.scan(options.signal ? { signal: options.signal } : {});
+    const seen = await this.scanResults(options.signal);
     if (!seen.some((n) => n.ssid === creds.ssid))
       throw wifiError('WIFI_NETWORK_NOT_FOUND', `no network named ${JSON.stringify(creds.ssid)} in range`, secret);
 
@@ -127,7 +135,7 @@ export class WpaCliBackend implements WifiBackend {
       await this.ok(['enable_network', 'all']);
       await this.ok(['save_config']);
       this.addedId = id;
-      return { ssid: creds.ssid, ipv4 };
+      return { address: ipv4 };
     } catch (err) {
       await this.rollback(id, previous);
       if (err instanceof ProvisioningError) throw err;

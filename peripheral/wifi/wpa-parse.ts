@@ -1,5 +1,5 @@
 /** Parsing wpa_cli's outputs (scan_results, status, list_networks). Pure functions. */
-import type { ScanResult, WifiSecurity } from './types.js';
+import type { ScanResult, ToolSecurity } from './scan.js';
 
 /** wpa_supplicant prints SSIDs with printf_encode: `\xNN`, `\\`, `\"`, `\e`, `\n`, `\r`, `\t`. */
 export function decodeWpaSsid(text: string): string {
@@ -30,7 +30,7 @@ export function channelOf(freqMhz: number): number | undefined {
 }
 
 /** Flags like `[WPA2-PSK-CCMP][ESS]`, `[WPA2-SAE-CCMP]`, `[WPA2-EAP-CCMP]`, `[WEP]`, `[ESS]`. */
-export function securityFromFlags(flags: string): WifiSecurity {
+export function securityFromFlags(flags: string): ToolSecurity {
   if (flags.includes('EAP')) return 'enterprise';
   if (flags.includes('PSK')) return flags.includes('WPA2') || flags.includes('RSN') ? 'wpa2-psk' : 'wpa-psk';
   if (flags.includes('SAE')) return 'wpa3-sae';

@@ -45,7 +45,12 @@ async function setup() {
     jobFile: new JobFile(dir),
     fleet: () => Promise.reject(new Error('not used')),
     clock: systemClock,
-    wifi: { scan: () => Promise.resolve([]), join: () => Promise.resolve({}), forget: () => Promise.resolve() },
+    wifi: {
+      scan: () => Promise.resolve([]),
+      join: () => Promise.resolve({}),
+      current: () => Promise.resolve({ connected: false }),
+      forget: () => Promise.resolve(),
+    },
   });
   await agent.start();
   const code = generateSetupCode(random);

@@ -14,7 +14,6 @@ import type { Noble } from '../../ble/index.js';
 import { DeviceSession } from '../../central/engine/index.js';
 import { findDevice, NobleDeviceLink } from '../../ble/central/index.js';
 import type { DeviceLink } from '../../central/engine/index.js';
-import { adaptWifiBackend } from '../../peripheral/agent/index.js';
 import { ProvisioningGattServer } from '../../ble/peripheral/index.js';
 import { SimulatedWifi } from '../../peripheral/wifi/simulated.js';
 import { crc32 } from '../../protocol/crc32.js';
@@ -97,13 +96,11 @@ beforeAll(async () => {
   const code = generateSetupCode(random);
   setupCode = formatSetupCode(code);
   const verifier = makeVerifier({ deviceId: DEVICE_ID, code, random, iterations: MIN_PBKDF2_ITERATIONS });
-  const wifi = adaptWifiBackend(
-    new SimulatedWifi({
-      networks: [{ ssid: 'home', passphrase: 'correct horse battery', rssi: -45, channel: 6 }],
-      joinDelayMs: 0,
-      scanDelayMs: 0,
-    }),
-  );
+  const wifi = new SimulatedWifi({
+    networks: [{ ssid: 'home', passphrase: 'correct horse battery', rssi: -45, channel: 6 }],
+    joinDelayMs: 0,
+    scanDelayMs: 0,
+  });
   device = makeDevice({ stateDir: dir, wifi, caPem: 'unused: no job is committed here', serial: 'SN-NOTICE' });
   await device.agent.start();
   server = new ProvisioningGattServer({

@@ -10,7 +10,7 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FleetRunner } from '../../peripheral/agent/index.js';
-import { adaptWifiBackend, JobFile } from '../../peripheral/agent/index.js';
+import { JobFile } from '../../peripheral/agent/index.js';
 import { systemClock } from '../../peripheral/system/index.js';
 import { CredentialStore } from '../../peripheral/storage/credential-store.js';
 import { ProvisioningJournal } from '../../peripheral/storage/journal.js';
@@ -62,9 +62,7 @@ async function startAgent(
       store: new CredentialStore({ dir: join(dir, 'credentials') }),
       journal: new ProvisioningJournal({ path: join(dir, 'journal.log') }),
       jobFile: new JobFile(dir),
-      wifi: adaptWifiBackend(
-        new SimulatedWifi({ networks: [{ ssid: 'home', passphrase: 'correct horse battery', rssi: -40 }] }),
-      ),
+      wifi: new SimulatedWifi({ networks: [{ ssid: 'home', passphrase: 'correct horse battery', rssi: -40 }] }),
       fleet,
       clock: systemClock,
     },

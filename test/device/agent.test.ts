@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ProvisioningError } from '../../protocol/errors.js';
 import type { WifiMessage } from '../../protocol/messages.js';
-import { adaptWifiBackend } from '../../peripheral/agent/index.js';
 import { SimulatedWifi } from '../../peripheral/wifi/simulated.js';
 import { ManualTimers } from '../support/manual-timers.js';
 import { main } from '../../apps/device/cli.js';
@@ -358,7 +357,7 @@ describe('provisioning agent', () => {
     });
     const dev = makeDevice({
       stateDir: await stateDir(),
-      wifi: adaptWifiBackend(wifi),
+      wifi: wifi,
       caPem: cloud.emu.caPem,
       serial: 'SN-MODES',
     });

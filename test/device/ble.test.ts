@@ -27,7 +27,6 @@ import { makeDevice } from './harness.js';
 import type { DeviceUnderTest } from './harness.js';
 import { TestPhone } from './phone.js';
 import { decommissionSerial } from './decommission.js';
-import { adaptWifiBackend } from '../../peripheral/agent/index.js';
 import { SimulatedWifi } from '../../peripheral/wifi/simulated.js';
 
 const DEVICE_ID = 'pi-ble01';
@@ -68,9 +67,7 @@ beforeAll(async () => {
   const verifier = makeVerifier({ deviceId: DEVICE_ID, code, random, iterations: MIN_PBKDF2_ITERATIONS });
   device = makeDevice({
     stateDir: dir,
-    wifi: adaptWifiBackend(
-      new SimulatedWifi({ networks: [{ ...NET, rssi: -45, channel: 6 }], joinDelayMs: 0, scanDelayMs: 0 }),
-    ),
+    wifi: new SimulatedWifi({ networks: [{ ...NET, rssi: -45, channel: 6 }], joinDelayMs: 0, scanDelayMs: 0 }),
     caPem: cloud.emu.caPem,
     serial: 'SN-BLE',
   });

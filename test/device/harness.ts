@@ -1,7 +1,8 @@
 /** Builds a device agent on a state directory, wired to the real fleet routine and a simulated Wi-Fi. */
 import { join } from 'node:path';
 import { claimFleetRunner, JobFile, ProvisioningAgent } from '../../peripheral/agent/index.js';
-import type { FleetRunner, WifiBackend } from '../../peripheral/agent/index.js';
+import type { FleetRunner } from '../../peripheral/agent/index.js';
+import type { WifiBackend } from '../../peripheral/wifi/index.js';
 import { systemClock } from '../../peripheral/system/index.js';
 import { CredentialStore } from '../../peripheral/storage/credential-store.js';
 import type { FsOps } from '../../peripheral/storage/fs-ops.js';

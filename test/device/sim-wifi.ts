@@ -5,7 +5,7 @@
 import { ProvisioningError } from '../../protocol/errors.js';
 import type { ErrorCode } from '../../protocol/errors.js';
 import type { ScanNetwork, WifiSecurity } from '../../protocol/messages.js';
-import type { WifiBackend, WifiCredentials, WifiJoined } from '../../peripheral/agent/index.js';
+import type { WifiBackend, WifiCredentials, WifiJoined, WifiStatus } from '../../peripheral/wifi/index.js';
 
 export interface SimNetwork {
   ssid: string;
@@ -45,6 +45,10 @@ export class SimWifi implements WifiBackend {
     if (net.failWith) return Promise.reject(new ProvisioningError(net.failWith, { detail: ssid }));
     this.connected = ssid;
     return Promise.resolve({ address: '192.168.4.23' });
+  }
+
+  current(): Promise<WifiStatus> {
+    return Promise.resolve(this.connected ? { connected: true, ssid: this.connected } : { connected: false });
   }
 
   forget(): Promise<void> {

@@ -10,7 +10,7 @@ import { Air, loadBleno, loadNoble, setDefaultAir } from '../../ble/index.js';
 import type { Bleno, Noble } from '../../ble/index.js';
 import { findDevice, NobleDeviceLink, poweredOn } from '../../ble/central/index.js';
 import type { DeviceLink } from '../../central/engine/index.js';
-import type { WifiBackend } from '../../peripheral/agent/index.js';
+import type { WifiBackend } from '../../peripheral/wifi/index.js';
 import type { FleetRunner } from '../../peripheral/agent/index.js';
 import { ProvisioningGattServer } from '../../ble/peripheral/index.js';
 import {

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { adaptWifiBackend } from '../../peripheral/agent/index.js';
 import { SimulatedWifi } from '../../peripheral/wifi/simulated.js';
 import {
   AttemptLimiter,
@@ -59,7 +58,7 @@ beforeAll(async () => {
   });
   device = makeDevice({
     stateDir: join(dir, 'device'),
-    wifi: adaptWifiBackend(wifi),
+    wifi: wifi,
     caPem: cloud.emu.caPem,
     serial: SERIAL,
   });

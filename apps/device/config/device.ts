@@ -28,14 +28,14 @@ import {
 import type { RunningSetup } from '../transports/index.js';
 import { JobLock } from '../../../softap-fallback/policy/index.js';
 import type { JobLockEvent } from '../../../softap-fallback/policy/index.js';
-import { adaptWifiBackend, claimFleetRunner, JobFile } from '../../../peripheral/agent/index.js';
-import type { AgentOptions, WifiBackend } from '../../../peripheral/agent/index.js';
+import { claimFleetRunner, JobFile } from '../../../peripheral/agent/index.js';
+import type { AgentOptions } from '../../../peripheral/agent/index.js';
 import { buildInfo } from '../../../peripheral/engine/index.js';
 import { FileAttemptStore, readVerifierFile } from '../../../peripheral/setup-code/index.js';
 import { CredentialStore, ProvisioningJournal } from '../../../peripheral/storage/index.js';
 import { systemClock, systemTimers } from '../../../peripheral/system/index.js';
 import { NmcliBackend, SimulatedWifi, WpaCliBackend } from '../../../peripheral/wifi/index.js';
-import type { WifiBackend as SystemWifi } from '../../../peripheral/wifi/index.js';
+import type { WifiBackend } from '../../../peripheral/wifi/index.js';
 import { readTrustPem } from './load.js';
 import { RuntimeStatusFile } from './runtime-status.js';
 import type { DeviceConfig } from './schema.js';
@@ -60,8 +60,8 @@ export function deviceStorage(config: DeviceConfig): DeviceStorage {
   };
 }
 
-/** The station Wi-Fi as the platform drives it (with `current()` for the link monitor). */
-export function systemWifi(config: DeviceConfig, log?: (line: string) => void): SystemWifi {
+/** The station Wi-Fi backend the configuration names (the agent joins with it, the link monitor watches it). */
+export function wifiBackend(config: DeviceConfig, log?: (line: string) => void): WifiBackend {
   switch (config.wifi.backend) {
     case 'nmcli':
       return new NmcliBackend({ ifname: config.wifi.interface, ...(log ? { log } : {}) });
@@ -70,10 +70,6 @@ export function systemWifi(config: DeviceConfig, log?: (line: string) => void): 
     case 'simulated':
       return new SimulatedWifi({ networks: config.wifi.networks.map((n) => ({ ...n })) });
   }
-}
-
-export function wifiBackend(config: DeviceConfig): WifiBackend {
-  return adaptWifiBackend(systemWifi(config));
 }
 
 export function accessPointBackend(config: DeviceConfig, log: (line: string) => void): AccessPointBackend {
@@ -105,7 +101,7 @@ export async function startDevice(
   const caPem = readTrustPem(config);
   // The attempt counter and the journal live here; 0700 as they sit next to the keys.
   mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
-  const wifi = systemWifi(config, log);
+  const wifi = wifiBackend(config, log);
   const jobs = jobEventRelay();
   const agent = new JobLockedAgent(agentDeps(config, verifier.deviceId, caPem, wifi, log), jobs.lock);
   await agent.start();
@@ -169,7 +165,7 @@ function agentDeps(
   config: DeviceConfig,
   deviceId: string,
   caPem: string,
-  wifi: SystemWifi,
+  wifi: WifiBackend,
   log: (line: string) => void,
 ): AgentOptions {
   const { store, journal, jobFile } = deviceStorage(config);
@@ -177,7 +173,7 @@ function agentDeps(
     store,
     journal,
     jobFile,
-    wifi: adaptWifiBackend(wifi),
+    wifi,
     fleet: claimFleetRunner({
       store,
       journal,
