@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DeviceSession } from '../../central/engine/index.js';
 import { JobFile, ProvisioningAgent } from '../../peripheral/agent/index.js';
 import { systemClock } from '../../peripheral/system/index.js';
+import { ManualTimers } from '../../test/support/manual-timers.js';
 import { GattConnection } from '../../peripheral/engine/connection.js';
 import { buildInfo } from '../../peripheral/engine/info.js';
 import type { FramedName } from '../../peripheral/engine/connection.js';
@@ -160,7 +161,8 @@ async function device(): Promise<{ peripheral: FakePeripheral; code: string }> {
         info,
         random,
         now: Date.now,
-        timers: { setTimeout: () => 0, clearTimeout: () => undefined },
+        // The engine's bounds never expire here: the manual clock is never advanced.
+        timers: new ManualTimers(),
         idleTimeoutMs: 120_000,
         attPayload: 20,
         disconnect: () => peripheral.cut(),
