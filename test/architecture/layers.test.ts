@@ -13,7 +13,7 @@ const linter = new Linter({ configType: 'flat' });
 const config: Linter.Config[] = [
   {
     files: ['**/*.ts'],
-    languageOptions: { parser: tseslint.parser as Linter.Parser },
+    languageOptions: { parser: tseslint.parser },
     plugins: { layers },
     rules: { 'layers/allowed-imports': 'error', 'layers/public-surface': 'error' },
   },

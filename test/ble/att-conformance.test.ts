@@ -52,7 +52,7 @@ function setUpPeripheral(): Promise<void> {
       [new B.PrimaryService({ uuid: SERVICE, characteristics: [readOnly, writable] })] as never,
       (err) => {
         if (err) return reject(err);
-        bleno.once('advertisingStart', (e) => (e ? reject(e) : resolve()));
+        bleno.once('advertisingStart', (e?: Error | null) => (e ? reject(e) : resolve()));
         bleno.startAdvertising('att-dut', [SERVICE]);
       },
     );

@@ -106,7 +106,7 @@ function setUpPeripheral(): Promise<void> {
       (err) => {
         if (err) return reject(err);
         const { adv, scan } = advertisingData();
-        bleno.once('advertisingStart', (e) => (e ? reject(e) : resolve()));
+        bleno.once('advertisingStart', (e?: Error | null) => (e ? reject(e) : resolve()));
         bleno.startAdvertisingWithEIRData(adv, scan);
       },
     );

@@ -60,7 +60,7 @@ async function startDevice(id: string, serial: string, networks: DeviceSpec['net
   });
   const device = { id, code, child };
   devices.push(device);
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   const ready = new Promise<void>((resolve, reject) => {
     lines.on('line', (l) => {
       if (l === 'READY') resolve();

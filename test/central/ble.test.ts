@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { objectContaining } from '../matchers.js';
 import { Air, loadBleno, loadNoble, setDefaultAir } from '../../ble/index.js';
 import type { Noble } from '../../ble/index.js';
 import { ProvisioningGattServer } from '../../ble/peripheral/index.js';
@@ -325,7 +326,7 @@ describe('central CLI over BLE', () => {
       expect.objectContaining({
         deviceId: 'pi-ghost',
         ok: false,
-        error: expect.objectContaining({ code: 'DEVICE_NOT_FOUND' }),
+        error: objectContaining({ code: 'DEVICE_NOT_FOUND' }),
       }),
       expect.objectContaining({ deviceId: DEVICE_ID, ok: true, thingName: `mything_${SERIAL}` }),
     ]);

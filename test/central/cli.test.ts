@@ -2,6 +2,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { textContaining } from '../matchers.js';
 import { runCli } from '../../apps/central/cli/run.js';
 import type { CliIo } from '../../apps/central/cli/io.js';
 import { TokenCache } from '../../central/auth/token-cache.js';
@@ -141,7 +142,7 @@ describe('central CLI against the emulator', () => {
     expect(r).toBe(3);
     expect(JSON.parse(out)).toMatchObject({
       ok: false,
-      error: { code: 'CONFIG_INVALID', message: expect.stringContaining(`oidc.issuer in ${bad}`) },
+      error: { code: 'CONFIG_INVALID', message: textContaining(`oidc.issuer in ${bad}`) },
     });
     expect((await run(['frobnicate'])).code).toBe(2);
     expect((await run(['login', '--device-grant', '--password-grant'])).code).toBe(2);

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { textMatching } from '../matchers.js';
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import {
@@ -148,7 +149,7 @@ describe('the whole emulator: login → Cognito → claim → broker', () => {
       expect(thing.attributes).toEqual({
         SerialNumber: 'chain1',
         DeviceLocation: 'lab',
-        provisionedBy: expect.stringMatching(/^claim\/[0-9a-f]{64}\/[0-9a-f]{64}\/\d+$/),
+        provisionedBy: textMatching(/^claim\/[0-9a-f]{64}\/[0-9a-f]{64}\/\d+$/),
       });
 
       // The permanent certificate works under the tightened pubsub policy: own client id, own topics.

@@ -51,7 +51,7 @@ export async function startAirProcess(): Promise<AirProcess> {
       stdio: ['pipe', 'pipe', 'pipe'],
     },
   );
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   const spec = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the air process did not listen')), AIR_START_TIMEOUT_MS);
     lines.on('line', (l) => {
@@ -66,8 +66,8 @@ export async function startAirProcess(): Promise<AirProcess> {
       reject(new Error(`the air process exited with ${c}`));
     });
   });
-  child.stdout!.resume();
-  child.stderr!.resume();
+  child.stdout.resume();
+  child.stderr.resume();
   return { child, spec, port: Number(spec.slice(spec.lastIndexOf(':') + 1)), stop: () => stopChild(child) };
 }
 

@@ -13,9 +13,9 @@ describe('demo start-up progress', () => {
     const result = await step(
       (l) => lines.push(l),
       'starting the air',
-      async () => {
+      () => {
         lines.push('(running)');
-        return 'air:tcp:127.0.0.1:4000';
+        return Promise.resolve('air:tcp:127.0.0.1:4000');
       },
       (spec) => `on ${spec}`,
       ticking(),
@@ -29,7 +29,7 @@ describe('demo start-up progress', () => {
     await step(
       (l) => lines.push(l),
       'setting up',
-      async () => undefined,
+      () => Promise.resolve(undefined),
       undefined,
       ticking(),
     );

@@ -9,6 +9,7 @@ import { webcrypto } from 'node:crypto';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { textContaining } from '../matchers.js';
 import type { FleetRunner } from '../../peripheral/agent/index.js';
 import { JobFile } from '../../peripheral/agent/index.js';
 import { systemClock } from '../../peripheral/system/index.js';
@@ -32,7 +33,7 @@ afterEach(async () => {
 async function testClaim(): Promise<{ certificatePem: string; privateKeyPem: string }> {
   x509.cryptoProvider.set(webcrypto as unknown as Crypto);
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: '01',
     name: 'CN=claim',
@@ -51,9 +52,7 @@ async function testClaim(): Promise<{ certificatePem: string; privateKeyPem: str
 }
 
 async function startAgent(
-  fleet: FleetRunner = async () => {
-    throw new Error('no fleet in this test');
-  },
+  fleet: FleetRunner = () => Promise.reject(new Error('no fleet in this test')),
 ): Promise<{ agent: JobLockedAgent; events: string[]; lock: JobLock }> {
   const events: string[] = [];
   const lock = new JobLock({ onChange: (e: JobLockEvent) => events.push(`${e.type}:${e.transport}`) });
@@ -78,7 +77,7 @@ describe('JobLockedAgent', () => {
     const ble = agent.openSession('ble');
     expect(lock.holder).toBe('ble');
     expect(() => agent.openSession('softap')).toThrow(
-      expect.objectContaining({ code: 'DEVICE_BUSY', message: expect.stringContaining('Bluetooth') }),
+      expect.objectContaining({ code: 'DEVICE_BUSY', message: textContaining('Bluetooth') }),
     );
     expect(agent.state).toBe('sessionEstablished');
     expect((await ble.scan()).map((n) => new TextDecoder().decode(n.ssid))).toEqual(['home']);
@@ -88,7 +87,7 @@ describe('JobLockedAgent', () => {
     expect(agent.state).toBe('idle');
     const softap = agent.openSession('softap');
     expect(() => agent.openSession('ble')).toThrow(
-      expect.objectContaining({ code: 'DEVICE_BUSY', message: expect.stringContaining('setup Wi-Fi') }),
+      expect.objectContaining({ code: 'DEVICE_BUSY', message: textContaining('setup Wi-Fi') }),
     );
     softap.close();
     softap.close();

@@ -7,6 +7,7 @@ import { ProvisioningError } from '../../protocol/errors.js';
 import type { StatusMessage } from '../../protocol/messages.js';
 import type { ProvisioningState } from '../../protocol/states.js';
 import { SimulatedAccessPoint } from '../../softap-fallback/ap/simulated-backend.js';
+import type { AccessPointConfigInput } from '../../softap-fallback/ap/config.js';
 import { SoftApTransport } from '../../apps/device/transports/softap-transport.js';
 import { startSetupTransports } from '../../apps/device/transports/setup-transports.js';
 import type { SetupMode } from '../../apps/device/transports/setup-transports.js';
@@ -17,6 +18,12 @@ import { ManualTimers } from '../support/manual-timers.js';
 
 const S = 1000;
 const MIN = 60 * S;
+const ACCESS_POINT: AccessPointConfigInput = {
+  interface: 'wlan0',
+  ssid: 'Setup-pi-t1',
+  security: { mode: 'wpa2', passphrase: 'K7QM-2XHP-9RTW-C4NB' },
+  countryCode: 'DE',
+};
 
 class FakeBle implements BleSwitch {
   enabled = false;
@@ -26,17 +33,19 @@ class FakeBle implements BleSwitch {
   #phone: ((c: boolean) => void)[] = [];
   #controller: ((p: boolean) => void)[] = [];
   constructor(private readonly timer: ManualTimers) {}
-  async enable(): Promise<void> {
+  enable(): Promise<void> {
     if (this.absent) {
       this.history.push(`${this.timer.now}:enable-failed`);
-      throw new ProvisioningError('BLE_UNAVAILABLE', { detail: 'hci0 (EAFNOSUPPORT)' });
+      return Promise.reject(new ProvisioningError('BLE_UNAVAILABLE', { detail: 'hci0 (EAFNOSUPPORT)' }));
     }
     this.enabled = true;
     this.history.push(`${this.timer.now}:enable`);
+    return Promise.resolve();
   }
-  async disable(): Promise<void> {
+  disable(): Promise<void> {
     if (this.enabled) this.history.push(`${this.timer.now}:disable`);
     this.enabled = false;
+    return Promise.resolve();
   }
   onPhone(l: (c: boolean) => void): void {
     this.#phone.push(l);
@@ -88,21 +97,17 @@ async function rig(o: RigOptions) {
   const softap = new SoftApTransport({
     backend: ap,
     log: (l) => log.push(l),
-    accessPoint: async () => ({
-      interface: 'wlan0',
-      ssid: 'Setup-pi-t1',
-      security: { mode: 'wpa2', passphrase: 'K7QM-2XHP-9RTW-C4NB' },
-      countryCode: 'DE',
-    }),
-    startServer: async () => {
+    accessPoint: () => Promise.resolve(ACCESS_POINT),
+    startServer: () => {
       const url = `http://10.0.0.1:${++serverSeq}`;
       servers.push(`${timer.now}:listen`);
-      return {
+      return Promise.resolve({
         url,
-        close: async () => {
+        close: () => {
           servers.push(`${timer.now}:close`);
+          return Promise.resolve();
         },
-      };
+      });
     },
   });
   const setup = await startSetupTransports({
@@ -111,7 +116,7 @@ async function rig(o: RigOptions) {
     ble,
     softap,
     agent,
-    wifiConnected: async () => wifiUp,
+    wifiConnected: () => Promise.resolve(wifiUp),
     timers: timer,
     clock,
     log: (l) => log.push(l),
@@ -250,13 +255,8 @@ describe('device setup wiring: always and never', () => {
     const softap = new SoftApTransport({
       backend: ap,
       log: () => undefined,
-      accessPoint: async () => ({
-        interface: 'wlan0',
-        ssid: 'Setup-pi-t1',
-        security: { mode: 'wpa2', passphrase: 'K7QM-2XHP-9RTW-C4NB' },
-        countryCode: 'DE',
-      }),
-      startServer: async () => ({ url: 'http://10.0.0.1', close: async () => undefined }),
+      accessPoint: () => Promise.resolve(ACCESS_POINT),
+      startServer: () => Promise.resolve({ url: 'http://10.0.0.1', close: () => Promise.resolve() }),
     });
     const setup = await startSetupTransports({
       mode: 'always',

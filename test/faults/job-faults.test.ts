@@ -256,7 +256,7 @@ describe('fault: replay of a recorded session', () => {
 });
 
 describe('after every fault above', () => {
-  it('no secret reached the device log or its journal', async () => {
+  it('no secret reached the device log or its journal', () => {
     const journal = join(w.stateDir, 'journal.log');
     const text = w.device.log.join('\n') + (existsSync(journal) ? readFileSync(journal, 'utf8') : '');
     expect(w.device.log.length).toBeGreaterThan(0);

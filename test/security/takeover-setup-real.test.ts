@@ -77,13 +77,13 @@ function asTestCloud(): TestCloud {
         expiresAt: Math.floor(out.expiration!.getTime() / 1000),
       };
     },
-    close: async () => undefined,
+    close: () => Promise.resolve(),
   };
 }
 
 describe('setup --real against the emulator: the hook deployed as a Lambda function', () => {
   it('deploys role, function and invoke permission idempotently, and the template names the function', async () => {
-    const options = { ...account(), templateName: emu.provisioningTemplateName, sleep: async () => undefined };
+    const options = { ...account(), templateName: emu.provisioningTemplateName, sleep: () => Promise.resolve() };
     const first = await deployHook({ lambda, iam }, options);
     expect(first).toMatchObject({
       role: { action: 'created' },

@@ -45,11 +45,11 @@ function bleLink(fx: SoftApFixture): DeviceLink {
     });
   return {
     attPayload: 512,
-    readInfo: async () => conn.readInfo(0),
+    readInfo: () => Promise.resolve(conn.readInfo(0)),
     write: (name, frame) => conn.write(name, frame),
     onFrame: (n, l) => listeners.set(n, [...(listeners.get(n) ?? []), l]),
     onDrop: (l) => drops.push(l),
-    close: async () => conn.close(),
+    close: () => Promise.resolve(conn.close()),
   };
 }
 

@@ -12,6 +12,7 @@ import { startTestCloud } from '../device/cloud.js';
 import type { TestCloud } from '../device/cloud.js';
 import { NET, random, startSoftApFixture } from './fixture.js';
 import type { SoftApFixture } from './fixture.js';
+import { requestUrl } from '../support/request-url.js';
 
 const SERIAL = 'SN-SOFTAP';
 let cloud: TestCloud;
@@ -39,7 +40,7 @@ describe('provisioning over the SoftAP HTTP API', () => {
     // Requests by kind, for the figures.
     const kinds: Record<string, number> = {};
     const counting: typeof fetch = (input, init) => {
-      const path = new URL(String(input)).pathname;
+      const path = new URL(requestUrl(input)).pathname;
       const kind = `${init?.method ?? 'GET'} ${path.replace(/connections\/[^/]+/, 'connections/:id')}`;
       kinds[kind] = (kinds[kind] ?? 0) + 1;
       return fetch(input, init);

@@ -43,29 +43,31 @@ function pageSide(): void {
       const list = (await call('discover', uuid)) as string[];
       return {
         uuid,
-        getCharacteristics: async () =>
-          list.map((u) => {
-            const c = new EventTarget() as EventTarget & Record<string, unknown>;
-            Object.assign(c, {
-              uuid: u,
-              readValue: async () => {
-                const bytes = (await call('read', u)) as number[];
-                c.value = new DataView(new Uint8Array(bytes).buffer);
-                return c.value;
-              },
-              writeValueWithResponse: async (data: ArrayBufferView) => {
-                const u8 = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-                await call('write', { uuid: u, bytes: Array.from(u8) });
-              },
-              startNotifications: async () => {
-                await call('subscribe', u);
-                return c;
-              },
-              stopNotifications: async () => c,
-            });
-            chars.set(u, c);
-            return c;
-          }),
+        getCharacteristics: () =>
+          Promise.resolve(
+            list.map((u) => {
+              const c = new EventTarget() as EventTarget & Record<string, unknown>;
+              Object.assign(c, {
+                uuid: u,
+                readValue: async () => {
+                  const bytes = (await call('read', u)) as number[];
+                  c.value = new DataView(new Uint8Array(bytes).buffer);
+                  return c.value;
+                },
+                writeValueWithResponse: async (data: ArrayBufferView) => {
+                  const u8 = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+                  await call('write', { uuid: u, bytes: Array.from(u8) });
+                },
+                startNotifications: async () => {
+                  await call('subscribe', u);
+                  return c;
+                },
+                stopNotifications: () => Promise.resolve(c),
+              });
+              chars.set(u, c);
+              return c;
+            }),
+          ),
       };
     },
   };
@@ -83,7 +85,7 @@ function pageSide(): void {
     device.dispatchEvent(new Event('gattserverdisconnected'));
   };
   const bluetooth = {
-    getAvailability: async () => true,
+    getAvailability: () => Promise.resolve(true),
     requestDevice: async (options: unknown) => {
       await call('requestDevice', options);
       return device;
@@ -121,11 +123,10 @@ export async function installBluetoothBridge(
   const notify = (fn: string, ...args: unknown[]): void => {
     // Each notification is its own evaluate: its own task in the page, in the order noble saw them.
     void page
-      ?.evaluate(
-        ([name, rest]) =>
-          (window as unknown as Record<string, (...a: unknown[]) => void>)[name as string]!(...(rest as unknown[])),
-        [fn, args] as const,
-      )
+      ?.evaluate(([name, rest]) => (window as unknown as Record<string, (...a: unknown[]) => void>)[name]!(...rest), [
+        fn,
+        args,
+      ] as const)
       .catch(() => undefined);
   };
   const ops: Record<string, (arg: unknown) => Promise<unknown>> = {

@@ -57,7 +57,7 @@ async function startDevice(): Promise<ChildProcess> {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, CENTRAL_TEST_DEVICE: JSON.stringify(spec) },
   });
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   await new Promise<void>((resolve, reject) => {
     lines.on('line', (l) => l === 'READY' && resolve());
     child.once('exit', (c) => reject(new Error(`the device exited with ${c}`)));
@@ -68,7 +68,7 @@ async function startDevice(): Promise<ChildProcess> {
 beforeAll(async () => {
   fx = await startCentralFixture();
   air = await startAir({ tcp: { port: 0 } });
-  noble = loadNoble(air.specs[0]!);
+  noble = loadNoble(air.spec);
   device = await startDevice();
   const dir = join(fx.dir, 'web-app');
   await writeWebApp(await buildWebApp(), dir);
