@@ -116,11 +116,13 @@ class WebBluetoothLink implements DeviceLink {
     else this.dropListeners.push(listener);
   }
 
-  async close(): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
-    this.device.removeEventListener('gattserverdisconnected', this.onDisconnected);
-    if (this.server.connected) this.server.disconnect();
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.closing = true;
+      this.device.removeEventListener('gattserverdisconnected', this.onDisconnected);
+      if (this.server.connected) this.server.disconnect();
+    }
+    return Promise.resolve();
   }
 
   private drop(): void {

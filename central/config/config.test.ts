@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { textContaining } from '../../test/matchers.js';
 import { configPath, DEFAULT_MQTT_PORT, DEFAULT_SCOPE, loadCentralConfig, parseCentralConfig } from './config.js';
 
 const CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
@@ -110,13 +111,13 @@ describe('central config', () => {
     expect(() => loadCentralConfig(join(dir, 'missing.json'))).toThrow(
       expect.objectContaining({
         code: 'CONFIG_INVALID',
-        message: expect.stringContaining('missing.json cannot be read (ENOENT)'),
+        message: textContaining('missing.json cannot be read (ENOENT)'),
       }),
     );
     const broken = join(dir, 'broken.json');
     writeFileSync(broken, '{');
     expect(() => loadCentralConfig(broken)).toThrow(
-      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('is not valid JSON') }),
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: textContaining('is not valid JSON') }),
     );
   });
 

@@ -12,7 +12,7 @@ let claim: Claim;
 
 beforeAll(async () => {
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: '01',
     name: 'CN=claim',
@@ -21,7 +21,7 @@ beforeAll(async () => {
     keys,
     signingAlgorithm: alg,
   });
-  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey);
+  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
   claim = {
     certificatePem: cert.toString('pem'),
     privateKeyPem: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY'),

@@ -29,8 +29,8 @@ const ALGORITHMS = {
 /** `subject` is e.g. `CN=<serial>`; AWS keeps a CSR's subject on the certificate it issues. */
 export async function generateKeyAndCsr(keyAlgorithm: KeyAlgorithm, subject: string): Promise<DeviceKeyAndCsr> {
   const params = ALGORITHMS[keyAlgorithm];
-  const keys = (await webcrypto.subtle.generateKey(params, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = await webcrypto.subtle.generateKey(params, true, ['sign', 'verify']);
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: subject, keys, signingAlgorithm: params });
-  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey);
+  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
   return { csrPem: csr.toString('pem') + '\n', privateKeyPem: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY') + '\n' };
 }

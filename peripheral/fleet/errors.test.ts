@@ -6,14 +6,14 @@ describe('translating SDK failures', () => {
   it('CONNACK failure → CLOUD_CONNECT_REFUSED; TLS → refused; socket errors → CLOUD_UNREACHABLE', () => {
     expect(
       connectFailureError({
-        error: { error_name: 'AWS_ERROR_MQTT5_CONNACK_CONNECTION_REFUSED' } as never,
+        error: { error_name: 'AWS_ERROR_MQTT5_CONNACK_CONNECTION_REFUSED' },
         connack: { reasonCode: 0x87, sessionPresent: false },
       }),
     ).toMatchObject({ code: 'CLOUD_CONNECT_REFUSED', detail: 'CONNACK reason 0x87' });
-    expect(
-      connectFailureError({ error: { error_name: 'AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE' } as never }),
-    ).toMatchObject({ code: 'CLOUD_CONNECT_REFUSED' });
-    expect(connectFailureError({ error: { error_name: 'AWS_IO_SOCKET_CONNECTION_REFUSED' } as never })).toMatchObject({
+    expect(connectFailureError({ error: { error_name: 'AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE' } })).toMatchObject({
+      code: 'CLOUD_CONNECT_REFUSED',
+    });
+    expect(connectFailureError({ error: { error_name: 'AWS_IO_SOCKET_CONNECTION_REFUSED' } })).toMatchObject({
       code: 'CLOUD_UNREACHABLE',
       detail: 'AWS IoT MQTT endpoint: AWS_IO_SOCKET_CONNECTION_REFUSED',
     });

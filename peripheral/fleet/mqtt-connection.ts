@@ -41,7 +41,8 @@ interface CrtLikeError {
 }
 
 export function connectFailureError(event: mqtt5.ConnectionFailureEvent): ProvisioningError {
-  const reason = event.connack?.reasonCode;
+  // MQTT 5 §3.2.2.2: a CONNACK reason code of 0x80 or more is a failure.
+  const reason: number | undefined = event.connack?.reasonCode;
   if (reason !== undefined && reason >= 0x80) {
     const text = event.connack?.reasonString ? ` ${event.connack.reasonString}` : '';
     return new ProvisioningError('CLOUD_CONNECT_REFUSED', { detail: `CONNACK reason 0x${reason.toString(16)}${text}` });

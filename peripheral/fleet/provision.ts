@@ -161,10 +161,11 @@ interface Run {
   readonly clock: Clock;
   readonly timers: Timers;
   readonly timings: ProvisionResult['timings'];
-  step(s: FleetStep, info?: Record<string, string>): void;
-  record(entry: JournalEntry): Promise<void>;
+  // Function-valued properties, not methods: the phases take them out of the Run to call them.
+  readonly step: (s: FleetStep, info?: Record<string, string>) => void;
+  readonly record: (entry: JournalEntry) => Promise<void>;
   /** Runs `fn`, adding its duration to the phase's timing. */
-  timed<T>(phase: keyof ProvisionResult['timings'], fn: () => Promise<T>): Promise<T>;
+  readonly timed: <T>(phase: keyof ProvisionResult['timings'], fn: () => Promise<T>) => Promise<T>;
 }
 
 function startRun(options: ProvisionWithClaimOptions): Run {

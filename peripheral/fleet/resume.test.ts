@@ -20,7 +20,7 @@ const COMMITTED: CommittedCredentials = {
   committedAt: T0,
 };
 const journal = (...entries: JournalEntry[]): JournalRecord[] =>
-  entries.map((e, i) => ({ ...e, seq: i + 1, at: T0.toISOString() }) as JournalRecord);
+  entries.map((e, i): JournalRecord => ({ ...e, seq: i + 1, at: T0.toISOString() }));
 const soon = new Date(T0.getTime() + 1000);
 
 describe('planResume', () => {

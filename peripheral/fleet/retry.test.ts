@@ -12,10 +12,7 @@ describe('withRetry', () => {
     const timers = new ManualTimers({ instant: true });
     let calls = 0;
     const out = await withRetry(
-      async () => {
-        if (++calls < 3) throw new ProvisioningError('CLOUD_UNREACHABLE');
-        return 'ok';
-      },
+      () => (++calls < 3 ? Promise.reject(new ProvisioningError('CLOUD_UNREACHABLE')) : Promise.resolve('ok')),
       { clock: timers.clock, timers, deadline: new Date(60_000) },
     );
     expect(out).toBe('ok');
@@ -25,29 +22,23 @@ describe('withRetry', () => {
   it('never retries a refusal', async () => {
     const timers = new ManualTimers({ instant: true });
     await expect(
-      withRetry(
-        async () => {
-          throw new ProvisioningError('CLOUD_CONNECT_REFUSED');
-        },
-        { clock: timers.clock, timers, deadline: new Date(60_000) },
-      ),
+      withRetry(() => Promise.reject(new ProvisioningError('CLOUD_CONNECT_REFUSED')), {
+        clock: timers.clock,
+        timers,
+        deadline: new Date(60_000),
+      }),
     ).rejects.toMatchObject({ code: 'CLOUD_CONNECT_REFUSED' });
     expect(timers.delays).toEqual([]);
   });
 
   it('stops before the deadline and reports what deadlineError makes of the last failure', async () => {
     const timers = new ManualTimers({ instant: true });
-    const err = await withRetry(
-      async () => {
-        throw new ProvisioningError('CLOUD_TIMEOUT');
-      },
-      {
-        clock: timers.clock,
-        timers,
-        deadline: new Date(2_000),
-        deadlineError: (last) => new ProvisioningError('CLAIM_EXPIRED', { detail: last.code }),
-      },
-    ).catch((e: unknown) => e);
+    const err = await withRetry(() => Promise.reject(new ProvisioningError('CLOUD_TIMEOUT')), {
+      clock: timers.clock,
+      timers,
+      deadline: new Date(2_000),
+      deadlineError: (last) => new ProvisioningError('CLAIM_EXPIRED', { detail: last.code }),
+    }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'CLAIM_EXPIRED', detail: 'CLOUD_TIMEOUT' });
     // 0 → 500 → 1500; a 2000 ms wait would end past the deadline at 2000.
     expect(timers.delays).toEqual([500, 1000]);
@@ -58,9 +49,9 @@ describe('withRetry', () => {
     let calls = 0;
     await expect(
       withRetry(
-        async () => {
+        () => {
           calls++;
-          throw new ProvisioningError('CLOUD_UNREACHABLE');
+          return Promise.reject(new ProvisioningError('CLOUD_UNREACHABLE'));
         },
         { clock: timers.clock, timers, deadline: new Date(1e9), maxAttempts: 4 },
       ),

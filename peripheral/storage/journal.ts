@@ -131,7 +131,7 @@ export class ProvisioningJournal {
   async append(entry: JournalEntry): Promise<JournalRecord> {
     if (!this.records) await this.load();
     const records = this.records as JournalRecord[];
-    const record = { ...entry, seq: records.length + 1, at: this.now().toISOString() } as JournalRecord;
+    const record: JournalRecord = { ...entry, seq: records.length + 1, at: this.now().toISOString() };
     try {
       const dir = dirname(this.path);
       await this.fs.mkdir(dir, { recursive: true, mode: SECRET_DIR_MODE });

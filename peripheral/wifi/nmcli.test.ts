@@ -173,9 +173,7 @@ describe('NmcliBackend.join', () => {
     await expect(failing.scan()).rejects.toMatchObject({ code: 'WIFI_SCAN_FAILED' });
     const missing = new NmcliBackend({
       ifname: 'wlan0',
-      runner: async () => {
-        throw Object.assign(new Error('spawn nmcli ENOENT'), { code: 'ENOENT' });
-      },
+      runner: () => Promise.reject(Object.assign(new Error('spawn nmcli ENOENT'), { code: 'ENOENT' })),
       connectionsDir: dir,
     });
     await expect(missing.scan()).rejects.toMatchObject({

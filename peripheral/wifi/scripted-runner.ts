@@ -14,10 +14,10 @@ export type Responder = (args: string[], stdin: string | undefined) => Partial<C
 
 export function scriptedRunner(responder: Responder): CommandRunner & { calls: RecordedCall[] } {
   const calls: RecordedCall[] = [];
-  const run = async (file: string, args: readonly string[], options: CommandOptions = {}): Promise<CommandResult> => {
+  const run = (file: string, args: readonly string[], options: CommandOptions = {}): Promise<CommandResult> => {
     calls.push({ file, args: [...args], ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) });
     const r = responder([...args], options.stdin) ?? { stdout: '', exitCode: 0 };
-    return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', exitCode: r.exitCode ?? 0 };
+    return Promise.resolve({ stdout: r.stdout ?? '', stderr: r.stderr ?? '', exitCode: r.exitCode ?? 0 });
   };
   return Object.assign(run, { calls });
 }

@@ -81,10 +81,10 @@ export class SimulatedWifi implements WifiBackend {
     );
   }
 
-  async current(): Promise<WifiStatus> {
-    return this.connected
-      ? { connected: true, ssid: this.connected.ssid, ipv4: this.connected.ipv4 }
-      : { connected: false };
+  current(): Promise<WifiStatus> {
+    return Promise.resolve(
+      this.connected ? { connected: true, ssid: this.connected.ssid, ipv4: this.connected.ipv4 } : { connected: false },
+    );
   }
 
   async join(credentials: WifiCredentials, options: JoinOptions = {}): Promise<WifiJoined> {
@@ -120,8 +120,9 @@ export class SimulatedWifi implements WifiBackend {
     return { address: ipv4 };
   }
 
-  async forget(): Promise<void> {
+  forget(): Promise<void> {
     if (this.connected && this.saved.has(this.connected.ssid)) this.connected = undefined;
     this.saved.clear();
+    return Promise.resolve();
   }
 }

@@ -59,7 +59,7 @@ describe('LinuxAccessPoint', () => {
       stateDir: dir,
       stationManager: 'none',
       clock: () => now,
-      processName: async (pid) => pids.get(pid),
+      processName: (pid) => Promise.resolve(pids.get(pid)),
       onWarning: () => undefined,
       ...options,
     });

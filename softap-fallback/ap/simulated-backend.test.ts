@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { textMatching } from '../../test/matchers.js';
 import type { AccessPointConfigInput } from './config.js';
 import { SimulatedAccessPoint } from './simulated-backend.js';
 
@@ -44,7 +45,7 @@ describe('SimulatedAccessPoint', () => {
     ap.failNext('interface-busy');
     await expect(ap.start(input)).rejects.toMatchObject({
       code: 'SOFTAP_FAILED',
-      detail: expect.stringMatching(/^interface wlan0 is busy/),
+      detail: textMatching(/^interface wlan0 is busy/),
     });
     ap.failNext('dnsmasq-start');
     await expect(ap.start(input)).rejects.toMatchObject({ code: 'SOFTAP_FAILED' });

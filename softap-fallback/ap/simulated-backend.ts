@@ -108,7 +108,7 @@ export class SimulatedAccessPoint implements AccessPointBackend {
     return this.#status;
   }
 
-  async stop(): Promise<AccessPointStatus> {
+  stop(): Promise<AccessPointStatus> {
     if (this.#take('stop')) {
       this.history.push({ at: this.#clock(), action: 'stop', ok: false });
       const detail = 'clearing the AP address: ip exited with status 2';
@@ -118,16 +118,16 @@ export class SimulatedAccessPoint implements AccessPointBackend {
         since: this.#clock(),
         error: { code: 'SOFTAP_FAILED', detail },
       };
-      throw softapFailed(detail);
+      return Promise.reject(softapFailed(detail));
     }
     if (this.#status.state !== 'station') this.history.push({ at: this.#clock(), action: 'stop', ok: true });
     this.#config = undefined;
     this.files = undefined;
     if (this.#status.state !== 'station') this.#status = { state: 'station', since: this.#clock() };
-    return this.#status;
+    return Promise.resolve(this.#status);
   }
 
-  async status(): Promise<AccessPointStatus> {
-    return this.#status;
+  status(): Promise<AccessPointStatus> {
+    return Promise.resolve(this.#status);
   }
 }

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { toBase64Url } from './base64url.js';
 import { connectHttp } from './http-link.js';
+import { requestUrl } from '../../test/support/request-url.js';
 
 interface Pending {
   url: string;
@@ -19,7 +20,7 @@ function scriptedFetch(): { fetch: typeof fetch; requests: Pending[]; next: (pat
   const waiters: Array<() => void> = [];
   const fetchFn = ((input: URL | RequestInfo, init?: RequestInit) =>
     new Promise<Response>((resolve, reject) => {
-      const url = String(input);
+      const url = requestUrl(input);
       init?.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
       if (url.endsWith('/api/v1/connections') && init?.method === 'POST') {
         resolve(Response.json({ id: 'c1', attPayload: 512, longPollMs: 25_000 }, { status: 201 }));
@@ -141,12 +142,10 @@ describe('connectHttp', () => {
   });
 
   it("fails to connect with the device's code, or LINK_LOST when nothing answers", async () => {
-    const busy = (async () =>
-      Response.json({ error: { code: 'DEVICE_BUSY', message: 'x' } }, { status: 503 })) as typeof fetch;
+    const busy: typeof fetch = () =>
+      Promise.resolve(Response.json({ error: { code: 'DEVICE_BUSY', message: 'x' } }, { status: 503 }));
     await expect(connectHttp('http://10.0.0.1', { fetch: busy })).rejects.toMatchObject({ code: 'DEVICE_BUSY' });
-    const down = (async () => {
-      throw new TypeError('fetch failed');
-    }) as typeof fetch;
+    const down: typeof fetch = () => Promise.reject(new TypeError('fetch failed'));
     const lost = await connectHttp('http://10.0.0.1', { fetch: down }).then(
       () => new Error('connected'),
       (e: unknown) => e as Error,

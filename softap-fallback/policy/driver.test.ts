@@ -33,11 +33,13 @@ function rig(initial: FallbackInitialState, config: FallbackPolicyConfigInput = 
       stopAp: async () => {
         await ap.stop();
       },
-      enableBle: async () => {
+      enableBle: () => {
         ble = true;
+        return Promise.resolve();
       },
-      disableBle: async () => {
+      disableBle: () => {
         ble = false;
+        return Promise.resolve();
       },
     },
     onDecision: (d) => log.push(`${timer.now}:${d.type}:${d.reason}`),
@@ -127,10 +129,8 @@ describe('FallbackDriver', () => {
         stopAp: async () => {
           await r.ap.stop();
         },
-        enableBle: async () => {
-          throw new Error('hci0: no such device');
-        },
-        disableBle: async () => undefined,
+        enableBle: () => Promise.reject(new Error('hci0: no such device')),
+        disableBle: () => Promise.resolve(),
       },
     });
     await driver.start();

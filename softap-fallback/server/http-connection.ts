@@ -7,7 +7,7 @@ import { isErrorCode } from '../../protocol/index.js';
 import type { ErrorCode } from '../../protocol/index.js';
 import type { Timers } from '../../protocol/index.js';
 import { GattConnection } from '../../peripheral/engine/index.js';
-import type { ConnectionOptions, FramedName } from '../../peripheral/engine/index.js';
+import type { ConnectionOptions } from '../../peripheral/engine/index.js';
 import type { NotifyName, WritableName } from '../../central/engine/index.js';
 import { NOTIFY_CHANNELS, toBase64Url } from '../client/index.js';
 import type { NotificationBatch } from '../client/index.js';
@@ -114,7 +114,7 @@ export class HttpConnection {
   /** One posted frame, handled in order after the previous ones. */
   async write(channel: WritableName, frame: Uint8Array): Promise<void> {
     this.touch();
-    await this.gatt.write(channel as FramedName, frame);
+    await this.gatt.write(channel, frame);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { textContaining } from '../../../test/matchers.js';
 import { ProvisioningError } from '../../../protocol/errors.js';
 import {
   encodeSetupPayload,
@@ -35,11 +36,11 @@ describe('codes file', () => {
     }
     expect(error).toMatchObject({
       code: 'CONFIG_INVALID',
-      message: expect.stringContaining('codes.txt line 2: SESSION_SETUP_CODE_INVALID'),
+      message: textContaining('codes.txt line 2: SESSION_SETUP_CODE_INVALID'),
     });
     expect((error as Error).message).not.toContain('not-a-code');
     expect(() => parseCodesFile(`pi-1 ${a}\npi-1 ${b}\n`, 'c')).toThrow(
-      expect.objectContaining({ message: expect.stringContaining('line 2: device pi-1 is listed twice') }),
+      expect.objectContaining({ message: textContaining('line 2: device pi-1 is listed twice') }),
     );
     expect(() => parseCodesFile('# nothing\n', 'c')).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { textContaining } from '../../../test/matchers.js';
 import { readClientSecretFile } from './context.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'central-secret-'));
@@ -13,7 +14,7 @@ describe('client secret files (never argv)', () => {
     writeFileSync(json, JSON.stringify({ 'mobile-claim': 's3cret-from-json' }), { mode: 0o600 });
     expect(readClientSecretFile(json, 'mobile-claim')).toBe('s3cret-from-json');
     expect(() => readClientSecretFile(json, 'other')).toThrow(
-      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('no secret for other') }),
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: textContaining('no secret for other') }),
     );
     const line = join(dir, 'secret.txt');
     writeFileSync(line, 'keycloak-console-secret\n', { mode: 0o600 });

@@ -66,7 +66,7 @@ async function startNever(o: SetupTransportsOptions): Promise<RunningSetup> {
     softapUrl: undefined,
     snapshot: () => undefined,
     jobEvent: () => undefined,
-    settled: async () => undefined,
+    settled: () => Promise.resolve(),
     stop: () => o.ble.disable(),
   };
 }

@@ -192,7 +192,7 @@ export class BrowserLogin {
       idToken: body.id_token,
       ...(typeof body.refresh_token === 'string' ? { refreshToken: body.refresh_token } : {}),
       expiresAt: Number(claims.exp) * 1000,
-      username: String(claims.preferred_username ?? claims.email ?? claims.sub ?? ''),
+      username: [claims.preferred_username, claims.email, claims.sub].find((c) => typeof c === 'string') ?? '',
     };
   }
 }

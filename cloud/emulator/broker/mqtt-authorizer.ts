@@ -32,7 +32,7 @@ interface PublishRefusal {
 }
 
 function authError(returnCode: 2 | 5, message: string): AuthenticateError {
-  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+  return Object.assign(new Error(message), { returnCode });
 }
 
 export class MqttAuthorizer {

@@ -94,7 +94,7 @@ export function bridgeMqtt5(
       if (!inner.push(mqttPacket.generate(out, { protocolVersion: 4 }))) socket.pause();
       return;
     }
-    toClient({ cmd: 'disconnect', reasonCode: PROTOCOL_ERROR } as Packet);
+    toClient({ cmd: 'disconnect', reasonCode: PROTOCOL_ERROR });
     socket.end();
   });
   fromBroker.on('packet', (p: Packet) => toClient(translation.toClient(p)));
@@ -136,7 +136,7 @@ function endClientSocket(socket: Socket | Duplex, reason: number | undefined, tr
   if (socket.destroyed) return;
   const goodbye =
     reason !== undefined && translation.connected && !translation.clientSaidGoodbye
-      ? mqttPacket.generate({ cmd: 'disconnect', reasonCode: reason } as Packet, { protocolVersion: 5 })
+      ? mqttPacket.generate({ cmd: 'disconnect', reasonCode: reason }, { protocolVersion: 5 })
       : undefined;
   if (goodbye) socket.end(goodbye);
   else socket.end();

@@ -71,7 +71,7 @@ export class PolicyRepository {
         'VersionsLimitExceededException',
         `The policy ${policyName} already has the maximum number of versions (${MAX_POLICY_VERSIONS})`,
       );
-    const versionId = String(row.next_version as number);
+    const versionId = String(row.next_version);
     const now = this.store.now().getTime();
     this.store
       .sql('INSERT INTO policy_versions (policy_name, version_id, document, created_at) VALUES (?, ?, ?, ?)')

@@ -71,7 +71,7 @@ function markField(field: FieldId): void {
     field === 'network' ? (networksBox.querySelector('input') ?? hiddenRadio) : document.getElementById(field);
   if (!target) return;
   target.setAttribute('aria-invalid', 'true');
-  (target as HTMLElement).focus();
+  target.focus();
 }
 
 function setBusy(on: boolean): void {

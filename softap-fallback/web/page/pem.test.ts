@@ -23,7 +23,7 @@ async function selfSigned(notAfter: Date): Promise<string> {
     name: 'CN=claim',
     notBefore: NOT_BEFORE,
     notAfter,
-    keys: keys as CryptoKeyPair,
+    keys,
     signingAlgorithm: alg,
   });
   return cert.toString('pem');
