@@ -6,13 +6,22 @@ import layers from './lint/layers.js';
 export default tseslint.config(
   { ignores: ['node_modules/**', '**/dist/**', 'coverage/**', '**/*.generated.js', '.data/**'] },
   js.configs.recommended,
-  ...tseslint.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
   {
+    // Typed rules read the program tsconfig.json describes (every folder is in it).
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
+      // Passing on a caught reason (typed `unknown`) as it came is fine; rejecting with a known non-Error is not.
+      '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingUnknown: true }],
       'no-console': 'off',
     },
+  },
+  {
+    // The JavaScript files (this config, the lint plugin, build and patch scripts) are outside tsconfig.json.
+    files: ['**/*.{js,mjs,cjs}'],
+    ...tseslint.configs.disableTypeChecked,
   },
   {
     // protocol/ is sans I/O: it may not reach for Node's I/O modules (protocol/README.md).
