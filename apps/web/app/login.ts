@@ -144,6 +144,7 @@ export class BrowserLogin {
     if (!tokens?.refreshToken) return undefined;
     const d = await this.endpoints();
     if (!d.revocation_endpoint) return 'the provider offers no revocation: the refresh token lives until it expires';
+    // A network failure is reported as a refusal is: through the text returned to the caller.
     const res = await fetch(d.revocation_endpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
