@@ -34,7 +34,8 @@ export function storedTokensFrom(
     });
   }
   const idExpiry = claims.exp * 1000;
-  const accessExpiry = response.expiresIn() !== undefined ? nowMs + response.expiresIn()! * 1000 : idExpiry;
+  const expiresIn = response.expiresIn();
+  const accessExpiry = expiresIn !== undefined ? nowMs + expiresIn * 1000 : idExpiry;
   const refreshToken = response.refresh_token ?? previous?.refreshToken;
   const username = typeof claims.preferred_username === 'string' ? claims.preferred_username : undefined;
   return {

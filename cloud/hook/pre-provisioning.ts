@@ -118,11 +118,11 @@ export async function decide(event: PreProvisioningEvent, deps: HookDeps): Promi
     }
   }
 
-  const active = await activeCertificates(iot, thingName, event.certificateId);
-  if (active.length > 0)
+  const [activeId] = await activeCertificates(iot, thingName, event.certificateId);
+  if (activeId !== undefined)
     return {
       allow: false,
-      reason: `${thingName} is registered to an ACTIVE certificate (${active[0]!.slice(0, 12)}…): decommission it first`,
+      reason: `${thingName} is registered to an ACTIVE certificate (${activeId.slice(0, 12)}…): decommission it first`,
     };
   const lease = parseProvisionedBy(thing.attributes?.[PROVISIONED_BY_ATTRIBUTE]);
   // Bound to the certificate, not the claim: a device resuming its registration with a fresh claim

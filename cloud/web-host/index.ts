@@ -14,13 +14,14 @@ import { extname, join, normalize, sep } from 'node:path';
 /** The web app's port under `npm run cloud` (the emulator's are 4580-4582). */
 export const DEFAULT_WEB_PORT = 4583;
 
+const JSON_TYPE = 'application/json';
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.svg': 'image/svg+xml',
   '.webmanifest': 'application/manifest+json',
-  '.json': 'application/json',
+  '.json': JSON_TYPE,
 };
 
 export interface WebHostOptions {
@@ -70,7 +71,7 @@ async function answer(options: WebHostOptions, csp: string, req: IncomingMessage
   }
   const path = decodeURIComponent(new URL(req.url ?? '/', 'http://host').pathname);
   if (path === '/config.json') {
-    res.writeHead(200, { ...headers, 'content-type': CONTENT_TYPES['.json']! }).end(JSON.stringify(options.config));
+    res.writeHead(200, { ...headers, 'content-type': JSON_TYPE }).end(JSON.stringify(options.config));
     return;
   }
   const relative = normalize(path === '/' ? 'index.html' : path.slice(1));

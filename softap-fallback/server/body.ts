@@ -56,5 +56,6 @@ export function refuseBody(req: Request): void {
 
 /** The media type of a request, without parameters, lower case. */
 export function mediaType(req: Request): string {
-  return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const [type = ''] = (req.headers['content-type'] ?? '').split(';');
+  return type.trim().toLowerCase();
 }

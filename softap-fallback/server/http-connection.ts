@@ -201,7 +201,8 @@ export class HttpConnection {
 
   private batch(after: number): NotificationBatch {
     const items = this.queue.filter((q) => q.seq >= after);
-    const next = items.length > 0 ? items[items.length - 1]!.seq + 1 : Math.min(Math.max(after, 0), this.nextSeq);
+    const last = items.at(-1);
+    const next = last ? last.seq + 1 : Math.min(Math.max(after, 0), this.nextSeq);
     return {
       next,
       items: items.map((q) => ({ channel: q.channel, frame: toBase64Url(q.frame) })),

@@ -36,7 +36,10 @@ export class RateLimiter {
       return { ok: false, retryAfterMs: Math.ceil((1 - refilled) * refillMs) };
     }
     this.buckets.set(client, { tokens: refilled - 1, at: t });
-    while (this.buckets.size > this.options.maxClients) this.buckets.delete(this.buckets.keys().next().value!);
+    for (const oldest of this.buckets.keys()) {
+      if (this.buckets.size <= this.options.maxClients) break;
+      this.buckets.delete(oldest);
+    }
     return { ok: true };
   }
 }

@@ -197,10 +197,11 @@ async function submit(): Promise<void> {
     templateName: input('template').value,
     parameters: el<HTMLTextAreaElement>('parameters').value,
   });
+  const caFile = input('ca-file').files?.[0];
   const claim = await buildClaim({
     certificate: pemSource('cert-file', 'cert-text'),
     privateKey: pemSource('key-file', 'key-text'),
-    ca: input('ca-file').files?.[0] ? { file: input('ca-file').files![0]! } : undefined,
+    ca: caFile ? { file: caFile } : undefined,
     endpoint,
     now: Date.now(),
   });

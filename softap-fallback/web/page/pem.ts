@@ -63,14 +63,14 @@ function blocks(text: string, slot: PemSlot): PemBlock[] {
   if (size > MAX_PEM_FILE_BYTES) throw tooLarge(slot, size);
   const found: PemBlock[] = [];
   for (const m of text.matchAll(BLOCK)) {
-    const [, label, body, endLabel] = m;
+    const [, label = '', body = '', endLabel] = m;
     if (label !== endLabel)
       throw invalid(`the ${SLOT_NAME[slot]} has a PEM block whose BEGIN and END lines do not match`);
-    const base64 = body!.replace(/\s+/g, '');
+    const base64 = body.replace(/\s+/g, '');
     const der = decodeBase64(base64);
     if (!der || der.length === 0)
       throw invalid(`the ${SLOT_NAME[slot]} has a PEM block whose content is not valid base64`);
-    found.push({ label: label!, der, base64 });
+    found.push({ label, der, base64 });
   }
   return found;
 }
