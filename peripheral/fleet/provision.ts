@@ -10,7 +10,7 @@
  */
 import { iotidentity } from 'aws-iot-device-sdk-v2';
 import type { mqtt5 } from 'aws-iot-device-sdk-v2';
-import { ProvisioningError } from '../../protocol/index.js';
+import { ProvisioningError, sleep } from '../../protocol/index.js';
 import type { Clock, ErrorCode, Timers } from '../../protocol/index.js';
 import { systemClock, systemTimers } from '../system/index.js';
 import type { CredentialStore, PendingCredentials, JournalEntry, ProvisioningJournal } from '../storage/index.js';
@@ -23,13 +23,19 @@ import { closeClient, connectMtls } from './mqtt-connection.js';
 import { planResume } from './resume.js';
 import type { ResumePlan } from './resume.js';
 import type { RetryOptions } from './retry.js';
-import { withRetry } from './retry.js';
+import { backoffDelay, isTransient, withRetry } from './retry.js';
 import { verifyRoundTrip } from './verify.js';
 
 /** How long the SDK waits for an /accepted or /rejected answer (s). */
 export const OPERATION_TIMEOUT_SECONDS = 20;
 /** Window for retrying the permanent-certificate round trip, which no longer depends on the claim (ms). */
 export const VERIFY_RETRY_WINDOW_MS = 60_000;
+/**
+ * Passes over the journal when a request on an established claim connection failed transiently
+ * (no answer in time, the connection dropped): the device would otherwise sit in `failed` until a
+ * phone commits again, and the journal makes another pass safe. Connecting has its own retries.
+ */
+export const REQUEST_PASSES = 3;
 /** The template parameter the device fills in itself. */
 export const SERIAL_NUMBER_PARAMETER = 'SerialNumber';
 
@@ -137,8 +143,24 @@ function awsErrorCodeOf(err: unknown): string | undefined {
 
 export async function provisionWithClaim(options: ProvisionWithClaimOptions): Promise<ProvisionResult> {
   const run = startRun(options);
-  const plan = await planRun(run);
-  const startedFrom = plan.kind;
+  let startedFrom: ResumePlan['kind'] | undefined;
+  for (let pass = 1; ; pass++) {
+    try {
+      const plan = await planRun(run);
+      startedFrom ??= plan.kind;
+      return await provisionFrom(run, plan, startedFrom);
+    } catch (err) {
+      if (!(err instanceof Object) || !requestFailures.has(err) || pass >= REQUEST_PASSES) throw err;
+      const { initialDelayMs, maxDelayMs } = options.retry ?? {};
+      await sleep(run.timers, backoffDelay(pass, initialDelayMs, maxDelayMs), options.signal);
+    }
+  }
+}
+
+/** Transient failures of a request made on an established claim connection (see {@link REQUEST_PASSES}). */
+const requestFailures = new WeakSet<object>();
+
+async function provisionFrom(run: Run, plan: ResumePlan, startedFrom: ResumePlan['kind']): Promise<ProvisionResult> {
   const { timings } = run;
   if (plan.kind === 'already-provisioned') {
     const { thingName, certificateId } = plan.committed;
@@ -265,6 +287,9 @@ async function exchangeClaim(
     const registered = await registerPending(run, identity, pending, ambiguous, validity);
     run.step('thing-registered', { thingName: registered.thingName });
     return registered;
+  } catch (err) {
+    if (isTransient(err)) requestFailures.add(err as ProvisioningError);
+    throw err;
   } finally {
     identity.close();
     await closeClient(claimClient);

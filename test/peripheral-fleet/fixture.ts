@@ -65,8 +65,15 @@ const DEVICE_POLICY = JSON.stringify({
   ],
 });
 
-const HOOK_SOURCE = `export default async function (input) {
-  return { allowProvisioning: !String(input.parameters.SerialNumber ?? '').startsWith('deny') };
+// Serials starting with 'deny' are refused; with 'slow', the first call answers after 1.5 s.
+const HOOK_SOURCE = `const seen = new Set();
+export default async function (input) {
+  const serial = String(input.parameters.SerialNumber ?? '');
+  if (serial.startsWith('slow') && !seen.has(serial)) {
+    seen.add(serial);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+  }
+  return { allowProvisioning: !serial.startsWith('deny') };
 }
 `;
 

@@ -212,6 +212,24 @@ describe('provisionWithClaim against the emulator broker', () => {
     expect(sleeps).toBeGreaterThanOrEqual(2);
   });
 
+  it('runs again from the journal when a request gets no answer in time (REQUEST_PASSES), and provisions once', async () => {
+    // The hook holds the first RegisterThing past the device's 1 s operation timeout; the answer is
+    // lost to the device, which runs again from its journal on the same claim.
+    const opts = await options('slow-1', {
+      templateName: HOOKED_TEMPLATE_NAME,
+      operationTimeoutSeconds: 1,
+      thingNameFor: (serial) => `mything_${serial}`,
+    });
+    const result = await provisionWithClaim(opts);
+    expect(result.thingName).toBe('mything_slow-1');
+    expect(result.startedFrom).toBe('issue');
+    expect(opts.steps).toContain('resumed');
+    const { records } = await opts.journal.load();
+    expect(records.filter((r) => r.step === 'failed').map((r) => r.code)).toEqual(['CLOUD_TIMEOUT']);
+    expect(certificatesOf('mything_slow-1')).toEqual([expect.stringContaining(result.certificateId)]);
+    expect(fx.registry.certificates.get(result.certificateId)?.status).toBe('ACTIVE');
+  });
+
   it('gives up with CLOUD_UNREACHABLE after the attempt limit when nothing listens', async () => {
     const port = await freePort();
     const opts = await options('sn-never', {
