@@ -9,10 +9,12 @@ import { iot, iotidentity, mqtt, mqtt5 } from 'aws-iot-device-sdk-v2';
 import { makeCsr, TEMPLATE_NAME, startIotFixture } from './fixture.js';
 import type { IotFixture } from './fixture.js';
 
+// The emulator's server certificate names 127.0.0.1 too: an address, so aws-c-io's resolver thread
+// (which failed 'localhost' with AWS_IO_DNS_QUERY_FAILED on a loaded machine) is not involved.
 const RR_OPTIONS = { maxRequestResponseSubscriptions: 4, maxStreamingSubscriptions: 2, operationTimeoutInSeconds: 10 };
 
 async function connect5(fx: IotFixture, cert: string, key: string, clientId: string): Promise<mqtt5.Mqtt5Client> {
-  const config = iot.AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithMtlsFromMemory('localhost', cert, key)
+  const config = iot.AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithMtlsFromMemory('127.0.0.1', cert, key)
     .withPort(fx.broker.port)
     .withCertificateAuthority(fx.ca.caCertPem)
     .withConnectProperties({ keepAliveIntervalSeconds: 60, clientId })
@@ -43,7 +45,7 @@ async function connect311(
 ): Promise<mqtt.MqttClientConnection> {
   const config = iot.AwsIotMqttConnectionConfigBuilder.new_mtls_builder(cert, key)
     .with_certificate_authority(fx.ca.caCertPem)
-    .with_endpoint('localhost')
+    .with_endpoint('127.0.0.1')
     .with_port(fx.broker.port)
     .with_client_id(clientId)
     .with_clean_session(true)
