@@ -14,9 +14,10 @@ const ARGS = [
   '--disable-background-networking',
 ];
 
-export async function launchChromium(): Promise<Browser> {
+/** `extraArgs`: e.g. `--enable-experimental-web-platform-features` (Web Bluetooth on Linux). */
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   const { executablePath } = await findChromium();
-  return chromium.launch({ executablePath, args: ARGS });
+  return chromium.launch({ executablePath, args: [...ARGS, ...extraArgs] });
 }
 
 export interface WatchedPage {

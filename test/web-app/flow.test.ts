@@ -17,10 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { loadNoble, startAir } from '../../ble/index.js';
 import type { AirServer, Noble } from '../../ble/index.js';
-import { buildWebApp, writeWebApp } from '../../apps/web/build.js';
-import { startWebHost, webAppConfig } from '../../cloud/web-host/index.js';
 import type { RunningWebHost } from '../../cloud/web-host/index.js';
-import { WEB_CLIENT_ID } from '../../cloud/emulator/config/schema.js';
 import { CHARACTERISTICS, SERVICE_UUID } from '../../protocol/index.js';
 import { formatSetupCode, generateSetupCode } from '../../protocol/session/index.js';
 import { startCentralFixture } from '../central/fixture.js';
@@ -28,6 +25,7 @@ import type { CentralFixture } from '../central/fixture.js';
 import type { DeviceSpec } from '../central/fixtures/device-process.js';
 import { launchChromium, watchedPage } from '../softap-browser/browser.js';
 import type { WatchedPage } from '../softap-browser/browser.js';
+import { logIn, startAppHost } from './app-host.js';
 import { installBluetoothBridge } from './bridge.js';
 
 const DEVICE_ID = 'pi-web';
@@ -70,9 +68,7 @@ beforeAll(async () => {
   air = await startAir({ tcp: { port: 0 } });
   noble = loadNoble(air.spec);
   device = await startDevice();
-  const dir = join(fx.dir, 'web-app');
-  await writeWebApp(await buildWebApp(), dir);
-  host = await startWebHost({ dir, ...webAppConfig(fx.emulator.cloudJson, WEB_CLIENT_ID), port: 0 });
+  host = await startAppHost(fx.emulator.cloudJson, fx.dir);
   browser = await launchChromium();
 }, 120_000);
 
@@ -85,25 +81,18 @@ afterAll(async () => {
   await fx?.close();
 }, 60_000);
 
-async function logIn(wp: WatchedPage): Promise<void> {
-  const { page } = wp;
-  await page.goto(`${host.url}/`);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL((u) => u.href.startsWith(fx.emulator.endpoints.oidcIssuer));
-  await page.fill('#username', fx.username);
-  await page.fill('#password', fx.password);
-  await page.press('#password', 'Enter');
-  await page.waitForURL((u) => u.href.startsWith(host.url));
-  await page.getByRole('button', { name: 'Find a device' }).waitFor();
-}
-
 describe('web app, whole flow over the Bluetooth bridge', () => {
   let wp: WatchedPage;
   it('logs in, finds the device, checks the setup code, shows its Wi-Fi and provisions it', async () => {
     wp = await watchedPage(browser);
     const log = await installBluetoothBridge(wp.context, noble, DEVICE_ID);
     const { page } = wp;
-    await logIn(wp);
+    await logIn(page, {
+      appUrl: host.url,
+      issuer: fx.emulator.endpoints.oidcIssuer,
+      username: fx.username,
+      password: fx.password,
+    });
     expect(await page.locator('#who').textContent()).toContain(fx.username);
     // The tokens are in sessionStorage only: nothing in localStorage or cookies of the app's origin.
     expect(await page.evaluate(() => localStorage.length)).toBe(0);

@@ -1,0 +1,112 @@
+/**
+ * The web app's Web Bluetooth surface through Chromium's OWN emulation (./bluetooth-emulation.ts:
+ * the DevTools `BluetoothEmulation` and `DeviceAccess` domains), no bridge: the shipped bundle, in
+ * headless Chromium with Web Bluetooth switched on, uses the browser's real `navigator.bluetooth`.
+ * The simulated device answers `info` with the bytes of the handshake vector
+ * (protocol/session/vectors/handshake.json) and the person types that vector's setup code, so the
+ * hello the app writes to `session` is the vector's first message, framed at ATT payload 20.
+ * Chromium's emulation cannot notify the page, so the handshake stops there: the device then goes
+ * out of range and the app must say so with its code.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { startEmulator } from '../../cloud/emulator/index.js';
+import type { RunningEmulator } from '../../cloud/emulator/index.js';
+import type { RunningWebHost } from '../../cloud/web-host/index.js';
+import { fragment } from '../../protocol/framing.js';
+import vector from '../../protocol/session/vectors/handshake.json' with { type: 'json' };
+import { launchChromium, watchedPage } from '../softap-browser/browser.js';
+import { logIn, startAppHost } from './app-host.js';
+import { emulateDevice } from './bluetooth-emulation.js';
+
+const fromHex = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex, 'hex'));
+const toHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+const ADDRESS = '09:09:09:09:09:01';
+/** The vector's first message: the phone's hello (version and the context digest over the info bytes). */
+const HELLO = vector.messages[0]!;
+
+let dir: string;
+let emulator: RunningEmulator;
+let host: RunningWebHost;
+let browser: Browser;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'web-bluetooth-emulation-'));
+  emulator = await startEmulator({ dataDir: join(dir, 'cloud') });
+  host = await startAppHost(emulator.cloudJson, dir);
+  browser = await launchChromium(['--enable-experimental-web-platform-features']);
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await host?.close();
+  await emulator?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+describe("web app on Chromium's Bluetooth emulation", () => {
+  it('chooses the advertised device, reads info, subscribes, writes the framed hello of the vector', async () => {
+    expect(HELLO.from).toBe('phone');
+    const wp = await watchedPage(browser);
+    const { page } = wp;
+    const demo = emulator.demoUser!;
+    await logIn(page, {
+      appUrl: host.url,
+      issuer: emulator.endpoints.oidcIssuer,
+      username: demo.username,
+      password: demo.password,
+    });
+    expect(await page.evaluate(() => window.isSecureContext && typeof navigator.bluetooth)).toBe('object');
+    const device = await emulateDevice(browser, page, {
+      address: ADDRESS,
+      name: vector.deviceId,
+      reads: { info: fromHex(vector.info) },
+    });
+    console.log(
+      `web bluetooth emulation: ${device.version.product}, DevTools protocol ${device.version.protocolVersion}`,
+    );
+
+    await page.getByRole('button', { name: 'Find a device' }).click();
+    await page.locator('#device').waitFor({ state: 'visible' });
+    // The chooser listed only the device with the provisioning service: the app's filter matched it
+    // and left out the other device in range.
+    const listed = new Set(device.prompts.flat().map((d) => d.id));
+    expect([...listed]).toEqual([ADDRESS]);
+    expect(await page.locator('#device-id').textContent()).toBe(vector.deviceId);
+    expect(await page.locator('#device-state').textContent()).toBe('ready to be set up');
+    expect(device.gatt.slice(0, 2)).toEqual(['connection', 'discovery']);
+    expect(device.operations.map((o) => `${o.type} ${o.name}`)).toEqual([
+      'subscribe-to-notifications session',
+      'subscribe-to-notifications status',
+      'subscribe-to-notifications scan',
+      'read info',
+    ]);
+
+    await page.fill('#setup-code', vector.setupCode);
+    await page.getByRole('button', { name: 'Connect' }).click();
+    const expected = fragment(fromHex(HELLO.hex), 20, 0);
+    const written = await device.writes('session', expected.length);
+    expect(written.map(toHex)).toEqual(expected.map(toHex));
+    // The frames carry exactly the vector's hello (headers aside: 7 bytes on the first, 1 after).
+    expect(toHex(Buffer.concat(written.map((f, i) => f.subarray(i === 0 ? 7 : 1))))).toBe(HELLO.hex);
+    expect(device.operations.filter((o) => o.type === 'write').map((o) => `${o.name} ${o.writeType}`)).toEqual(
+      expected.map(() => 'session write-with-response'),
+    );
+    // The app read info again for the session (its bytes are in the hello's context digest).
+    expect(device.operations.filter((o) => o.type === 'read').map((o) => o.name)).toEqual(['info', 'info']);
+
+    // No device answer can come through this emulation: the device goes out of range instead.
+    await device.disconnect();
+    await page.locator('#error').waitFor({ state: 'visible' });
+    expect(await page.locator('#error-code').textContent()).toBe('LINK_LOST');
+    expect(await page.locator('#error-advice').textContent()).not.toBe('');
+    expect(device.failures).toEqual([]);
+    expect(wp.errors).toEqual([]);
+    expect(await wp.cspViolations()).toEqual([]);
+    await device.close();
+    await wp.close();
+  }, 120_000);
+});
