@@ -2,7 +2,7 @@
 export type { DeviceLink, NotifyName, WritableName } from './device-link.js';
 export { DeviceSession, statusError } from './device-session.js';
 export * from './limits.js';
-export { provisionDevice } from './provision.js';
+export { provisionDevice, WIFI_INPUT_ERRORS } from './provision.js';
 export type {
   Phase,
   ProvisionHooks,

@@ -1,5 +1,5 @@
 import { ProvisioningError, isProvisioningError, IN_PROGRESS_STATES } from '../../protocol/index.js';
-import type { ClaimMessage, ScanNetwork, StatusMessage, Clock } from '../../protocol/index.js';
+import type { ClaimMessage, ErrorCode, ScanNetwork, StatusMessage, Clock, WifiMessage } from '../../protocol/index.js';
 import type { RandomSource } from '../../protocol/session/index.js';
 import type { DeviceLink } from './device-link.js';
 import { DeviceSession, statusError } from './device-session.js';
@@ -24,7 +24,24 @@ export interface ProvisionJob {
   claim: () => Promise<ClaimMessage>;
   /** Ask the device for its Wi-Fi scan first (shown through `onScan`). */
   scan?: boolean;
+  /**
+   * Asked when the device's run failed on the Wi-Fi input ({@link WIFI_INPUT_ERRORS}: a wrong
+   * password, a network it cannot join) or refused the new settings: the settings to try next, sent
+   * with `commit` again on the same session (PROTOCOL.md §6.1), or undefined to give up with that
+   * error. Not timed by the engine: a person answers (a device that drops the idle session meanwhile
+   * is reconnected to, with the new settings).
+   */
+  retryWifi?: (error: ProvisioningError) => Promise<WifiSettings | undefined>;
 }
+
+/** The run's failures that other Wi-Fi settings may fix (a scan or backend failure is not one). */
+export const WIFI_INPUT_ERRORS: readonly ErrorCode[] = [
+  'WIFI_NETWORK_NOT_FOUND',
+  'WIFI_AUTH_FAILED',
+  'WIFI_ASSOCIATION_FAILED',
+  'WIFI_NO_ADDRESS',
+  'WIFI_TIMEOUT',
+];
 
 export type Phase = 'connect' | 'session' | 'scan' | 'transfer' | 'provision';
 
@@ -76,6 +93,8 @@ export async function provisionDevice(job: ProvisionJob, options: ProvisionOptio
   const hooks = options.hooks ?? {};
   const maxAttempts = options.maxAttempts ?? MAX_LINK_ATTEMPTS;
   const phases = new PhaseTimes(now);
+  // Its wifi changes when the person retries the Wi-Fi settings; a reconnect goes on with the new ones.
+  const current: ProvisionJob = { ...job };
   let bytesSent = 0;
 
   for (let attempt = 1; ; attempt++) {
@@ -92,7 +111,7 @@ export async function provisionDevice(job: ProvisionJob, options: ProvisionOptio
         phases.enter(next);
         hooks.onPhase?.(next, attempt, opened.bytesSent);
       };
-      const final = await runAttempt(job, opened, enter, hooks);
+      const final = await runAttempt(current, opened, enter, hooks);
       phases.account();
       if (final.state !== 'provisioned' || !final.result) throw statusError(final);
       bytesSent += opened.bytesSent;
@@ -173,7 +192,7 @@ async function runAttempt(
   return runJob(job, session, enter, hooks);
 }
 
-/** A new job: (scan), Wi-Fi, claim, commit; then its status to the end. */
+/** A new job: (scan), Wi-Fi, claim, commit; then its status to the end, with the Wi-Fi retried on the same session. */
 async function runJob(
   job: ProvisionJob,
   session: DeviceSession,
@@ -186,17 +205,26 @@ async function runJob(
   }
   enter('transfer');
   // Each is answered by a status: accepted, or rejected with err (PROTOCOL.md §5.7), within ACK_TIMEOUT_MS.
-  await session.sendAcknowledged({
-    type: 'wifi',
-    ssid: new TextEncoder().encode(job.wifi.ssid),
-    ...(job.wifi.passphrase !== undefined ? { passphrase: job.wifi.passphrase } : {}),
-    ...(job.wifi.hidden ? { hidden: true } : {}),
-  });
+  await session.sendAcknowledged(wifiMessage(job.wifi));
   // Fetched right before sending: the source replaces a claim about to expire.
-  await session.sendAcknowledged(await job.claim());
+  let claim = await job.claim();
+  await session.sendAcknowledged(claim);
+  for (;;) {
+    enter('provision');
+    const final = await commit(session);
+    if (final.state !== 'failed' || !final.error || !WIFI_INPUT_ERRORS.includes(final.error)) return final;
+    if (!(await sendRetriedWifi(job, session, statusError(final), enter))) return final;
+    // The device keeps this session's claim after a failed run; a new one only where the source replaced it.
+    const fresh = await job.claim();
+    if (fresh.certificatePem !== claim.certificatePem) await session.sendAcknowledged(fresh);
+    claim = fresh;
+  }
+}
+
+/** `commit`, then the status that ends the run (or rejects the commit). */
+async function commit(session: DeviceSession): Promise<StatusMessage> {
   const from = session.statuses.length;
   await session.send('control', { type: 'control', command: 'commit' });
-  enter('provision');
   return session.status(
     (s) =>
       s.state === 'provisioned' ||
@@ -205,4 +233,40 @@ async function runJob(
     from,
     PROVISION_TIMEOUT_MS,
   );
+}
+
+/**
+ * Asks `job.retryWifi` for other settings and sends them (asking again while they are refused, e.g. a
+ * password too short): true once the device accepted new settings, false when the person gave up.
+ */
+async function sendRetriedWifi(
+  job: ProvisionJob,
+  session: DeviceSession,
+  error: ProvisioningError,
+  enter: (phase: Phase) => void,
+): Promise<boolean> {
+  for (let reason = error; ;) {
+    const next = await job.retryWifi?.(reason);
+    if (!next) return false;
+    // Once, when the person first answers: the time they took stays out of the transfer.
+    if (reason === error) enter('transfer');
+    // Before it is sent: a link lost meanwhile reconnects with what the person typed last.
+    job.wifi = next;
+    try {
+      await session.sendAcknowledged(wifiMessage(next));
+      return true;
+    } catch (err) {
+      if (!isProvisioningError(err) || err.code !== 'MESSAGE_INVALID') throw err;
+      reason = err;
+    }
+  }
+}
+
+function wifiMessage(wifi: WifiSettings): WifiMessage {
+  return {
+    type: 'wifi',
+    ssid: new TextEncoder().encode(wifi.ssid),
+    ...(wifi.passphrase !== undefined ? { passphrase: wifi.passphrase } : {}),
+    ...(wifi.hidden ? { hidden: true } : {}),
+  };
 }

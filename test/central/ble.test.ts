@@ -229,6 +229,8 @@ describe('central CLI over BLE', () => {
   /** Runs `central` in-process on this process's noble, with the login made in beforeAll. */
   const cli = async (
     args: string[],
+    stdin = new PassThrough(),
+    onPrompt?: (stderr: string) => void,
   ): Promise<{ code: number; stdout: string; stderr: string; json: Record<string, unknown> }> => {
     let stdout = '';
     let stderr = '';
@@ -243,9 +245,10 @@ describe('central CLI over BLE', () => {
         stderr: {
           write: (t: string) => {
             stderr += t;
+            onPrompt?.(t);
           },
         },
-        stdin: new PassThrough(),
+        stdin,
         env: {},
         openBrowser: () => false,
         noble: () => noble,
@@ -331,5 +334,32 @@ describe('central CLI over BLE', () => {
       expect.objectContaining({ deviceId: DEVICE_ID, ok: true, thingName: `mything_${SERIAL}` }),
     ]);
     expect(r.stdout + r.stderr).not.toContain(parseSetupCode(otherCode));
+  }, 60_000);
+
+  it('asks again for a Wi-Fi password typed at the prompt that the device rejected, on the same session', async () => {
+    await resetDevice();
+    const stdin = new PassThrough();
+    stdin.write('not the password\n');
+    const prompts: string[] = [];
+    const r = await cli(
+      ['provision', '--device', DEVICE_ID, '--setup-code', setupCode, '--ssid', NET.ssid, '--json'],
+      stdin,
+      (t) => {
+        if (!t.startsWith('Wi-Fi password')) return;
+        prompts.push(t);
+        if (t.includes('again')) stdin.write(`${NET.passphrase}\n`);
+      },
+    );
+    expect(r.code).toBe(0);
+    expect(prompts).toEqual([
+      `Wi-Fi password for ${NET.ssid}: `,
+      `Wi-Fi password for ${NET.ssid} (again; empty to give up): `,
+    ]);
+    expect(r.stderr).toMatch(/The Wi-Fi password was rejected.* \[WIFI_AUTH_FAILED\]\n/);
+    // One attempt (no reconnect, no second session), one thing with one certificate.
+    expect(r.json).toMatchObject({ ok: true, attempts: 1, thingName: `mything_${SERIAL}` });
+    const principals = fx.emulator.registry.things.listPrincipals(`mything_${SERIAL}`);
+    expect(principals).toEqual([expect.stringMatching(`cert/${String(r.json.certificateId)}$`)]);
+    expect(r.stdout + r.stderr).not.toContain(NET.passphrase);
   }, 60_000);
 });

@@ -1,11 +1,14 @@
 /**
  * Provisioning end to end over HTTP: the central's provisionDevice over connectHttp, the SoftAP
  * server hosting the same GattConnection and agent as BLE, the device's real fleet routine
- * against the in-process cloud emulator.
+ * against the in-process cloud emulator. A second device takes a wrong Wi-Fi password retried on
+ * the same session (PROTOCOL.md §6.1: `failed` takes a new `wifi` and `commit`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { provisionDevice } from '../../central/engine/provision.js';
-import type { Phase } from '../../central/engine/provision.js';
+import type { Phase, ProvisionJob } from '../../central/engine/provision.js';
+import type { DeviceLink } from '../../central/engine/index.js';
+import type { ClaimMessage } from '../../protocol/index.js';
 import { connectHttp } from '../../softap-fallback/client/http-link.js';
 import type { HttpDeviceLinkApi } from '../../softap-fallback/client/http-link.js';
 import { startTestCloud } from '../device/cloud.js';
@@ -15,15 +18,20 @@ import type { SoftApFixture } from './fixture.js';
 import { requestUrl } from '../support/request-url.js';
 
 const SERIAL = 'SN-SOFTAP';
+const RETRY_SERIAL = 'SN-WIFI-RETRY';
 let cloud: TestCloud;
 let fx: SoftApFixture;
+/** The device of the Wi-Fi retry cases. */
+let retryFx: SoftApFixture;
 
 beforeAll(async () => {
   cloud = await startTestCloud();
   fx = await startSoftApFixture({ caPem: cloud.emu.caPem, serial: SERIAL });
+  retryFx = await startSoftApFixture({ caPem: cloud.emu.caPem, serial: RETRY_SERIAL, deviceId: 'pi-retry' });
 }, 60_000);
 
 afterAll(async () => {
+  await retryFx?.close();
   await fx?.close();
   await cloud?.close();
 });
@@ -103,5 +111,75 @@ describe('provisioning over the SoftAP HTTP API', () => {
     );
     expect(link.counters.frameBytesOut).toBe(result.bytesSent);
     expect(after.bytesIn - before.bytesIn).toBeGreaterThan(result.bytesSent);
+  }, 60_000);
+});
+
+/** provisionDevice with counted links and claims; `answers` are what the person gives when asked again. */
+function run(
+  answers: Array<ProvisionJob['wifi'] | undefined>,
+  first = { ssid: NET.ssid, passphrase: 'wrong password' },
+) {
+  const asked: string[] = [];
+  const phases: Phase[] = [];
+  let links = 0;
+  let claims = 0;
+  let claim: ClaimMessage | undefined;
+  const result = provisionDevice(
+    {
+      deviceId: retryFx.deviceId,
+      setupCode: retryFx.setupCode,
+      wifi: first,
+      // One claim source, as CloudSession: the same claim while it has life left.
+      claim: async () => {
+        claims++;
+        claim ??= await cloud.claim();
+        return claim;
+      },
+      retryWifi: (error) => {
+        asked.push(error.code);
+        return Promise.resolve(answers.shift());
+      },
+    },
+    {
+      connect: (): Promise<DeviceLink> => {
+        links++;
+        return connectHttp(retryFx.server.url);
+      },
+      random,
+      hooks: { onPhase: (p) => phases.push(p) },
+    },
+  );
+  return { result, asked, phases, counts: () => ({ links, claims }) };
+}
+
+describe('a wrong Wi-Fi password, retried on the same session', () => {
+  it('ends with WIFI_AUTH_FAILED when the person gives up, and the device is free again', async () => {
+    const r = run([undefined]);
+    await expect(r.result).rejects.toMatchObject({ code: 'WIFI_AUTH_FAILED' });
+    expect(r.asked).toEqual(['WIFI_AUTH_FAILED']);
+    expect(r.counts().links).toBe(1);
+    expect(retryFx.wifi.connected).toBeUndefined();
+    // The phone closed its link: the device left `failed` for `idle` and forgot the drafts.
+    expect(retryFx.device.agent.state).toBe('idle');
+  }, 60_000);
+
+  it('asks again (also after settings the device refuses) and provisions once, on one link and one claim', async () => {
+    const r = run([
+      { ssid: NET.ssid, passphrase: 'short' },
+      { ssid: NET.ssid, passphrase: NET.passphrase },
+    ]);
+    const result = await r.result;
+    // The wrong password, then the phone's own check of a 5-character one, then the right one.
+    expect(r.asked).toEqual(['WIFI_AUTH_FAILED', 'MESSAGE_INVALID']);
+    expect(result.attempts).toBe(1);
+    expect(r.counts()).toEqual({ links: 1, claims: 2 });
+    expect(r.phases).toEqual(['connect', 'session', 'transfer', 'provision', 'transfer', 'provision']);
+    expect(result.thingName).toBe(`mything_${RETRY_SERIAL}`);
+    expect(retryFx.wifi.connected).toBe(NET.ssid);
+    // Provisioned once: one thing, with one certificate, the one the device reported.
+    const { things } = cloud.emu.registry;
+    expect(things.list().filter((t) => t.thingName.endsWith(RETRY_SERIAL))).toHaveLength(1);
+    expect(things.listPrincipals(result.thingName)).toEqual([expect.stringMatching(`cert/${result.certificateId}$`)]);
+    expect(retryFx.log.join('\n')).not.toContain(NET.passphrase);
   }, 60_000);
 });

@@ -4,7 +4,7 @@ import { ADV_NAME_MAX_CHARS, isProvisioningError } from '../../../protocol/index
 import { parseSetupCode, parseSetupPayload } from '../../../protocol/session/index.js';
 import { provisionDevice } from '../../../central/engine/index.js';
 import { DeviceFinder, NobleDeviceLink, scanDevices } from '../../../ble/central/index.js';
-import type { DeviceLink, Phase, ProvisionResult, WifiSettings } from '../../../central/engine/index.js';
+import type { DeviceLink, Phase, ProvisionJob, ProvisionResult, WifiSettings } from '../../../central/engine/index.js';
 import { connectHttp } from '../../../softap-fallback/client/index.js';
 import { claimMessage, CloudSession } from '../../../central/cloud/index.js';
 import { readCodesFile } from './codes-file.js';
@@ -106,17 +106,36 @@ export function checkProvisionFlags(flags: ProvisionFlags): void {
   if (flags.parallel !== undefined && !flags.all) throw new CliUsageError('--parallel works with --all only');
 }
 
-async function wifiSettings(flags: ProvisionFlags, io: CliIo): Promise<WifiSettings> {
+/** The Wi-Fi settings, and whether the password was typed at the prompt (then a wrong one is asked for again). */
+async function wifiSettings(flags: ProvisionFlags, io: CliIo): Promise<{ wifi: WifiSettings; prompted: boolean }> {
   if (!flags.ssid) throw new CliUsageError('--ssid is required');
-  if (flags.open) return { ssid: flags.ssid };
-  const passphrase = flags.passwordFile
-    ? readSecretFile(flags.passwordFile, 'Wi-Fi password')
-    : (io.env[WIFI_PASSWORD_ENV] ??
-      (await promptSecret(io, `Wi-Fi password for ${flags.ssid}: `, {
-        what: 'Wi-Fi password',
-        alternatives: `--password-file FILE, $${WIFI_PASSWORD_ENV}, or --open for an open network`,
-      })));
-  return { ssid: flags.ssid, passphrase };
+  if (flags.open) return { wifi: { ssid: flags.ssid }, prompted: false };
+  const given = flags.passwordFile ? readSecretFile(flags.passwordFile, 'Wi-Fi password') : io.env[WIFI_PASSWORD_ENV];
+  if (given !== undefined) return { wifi: { ssid: flags.ssid, passphrase: given }, prompted: false };
+  return { wifi: { ssid: flags.ssid, passphrase: await promptWifiPassword(flags.ssid, io) }, prompted: true };
+}
+
+function promptWifiPassword(ssid: string, io: CliIo, again = ''): Promise<string> {
+  return promptSecret(io, `Wi-Fi password for ${ssid}${again}: `, {
+    what: 'Wi-Fi password',
+    alternatives: `--password-file FILE, $${WIFI_PASSWORD_ENV}, or --open for an open network`,
+  });
+}
+
+/**
+ * The engine's `retryWifi` for a password typed at the prompt: says why the device could not join
+ * and asks again on the same session; an empty answer (or no more input) gives up with the error.
+ */
+function askWifiAgain(ssid: string, io: CliIo, out: Output, tag: string): NonNullable<ProvisionJob['retryWifi']> {
+  return async (err) => {
+    out.progress(`${tag} ${err.message} [${err.code}]`);
+    const passphrase = await promptWifiPassword(ssid, io, ' (again; empty to give up)').catch((failure: unknown) => {
+      // Stdin ended (a pipe with one line): no second answer, so the device's error stands.
+      if (isProvisioningError(failure) && failure.code === 'CONFIG_INVALID') return '';
+      throw failure;
+    });
+    return passphrase === '' ? undefined : { ssid, passphrase };
+  };
 }
 
 async function singleTarget(flags: ProvisionFlags, io: CliIo): Promise<DeviceCode> {
@@ -185,6 +204,7 @@ async function provisionOne(
   cloud: CloudSession,
   connect: (deviceId: string) => Promise<DeviceLink>,
   out: Output,
+  retryWifi?: ProvisionJob['retryWifi'],
 ): Promise<ProvisionResult> {
   const tag = `[${target.deviceId}]`;
   let lastStep = '';
@@ -195,6 +215,7 @@ async function provisionOne(
       wifi,
       scan: flags.scan,
       claim: async () => claimMessage(await cloud.claim(), ctx.config, parameters),
+      ...(retryWifi ? { retryWifi } : {}),
     },
     {
       connect: () => connect(target.deviceId),
@@ -249,7 +270,7 @@ export async function provision(
   const parameters = parseParams(flags.params);
   const softapUrl = flags.softapUrl === undefined ? undefined : softapBaseUrl(flags.softapUrl);
   const targets = flags.all ? readCodesFile(flags.codes!) : [await singleTarget(flags, io)];
-  const wifi = await wifiSettings(flags, io);
+  const { wifi, prompted } = await wifiSettings(flags, io);
   // Fail early on the login, before any device is touched.
   await ctx.auth.tokens();
   const cloud = new CloudSession({ config: ctx.config, idToken: () => ctx.auth.idToken() });
@@ -263,7 +284,10 @@ export async function provision(
     connect = async (deviceId) => NobleDeviceLink.connect(await finder.find(deviceId, flags.findTimeoutMs));
   }
   if (!flags.all) {
-    const r = await provisionOne(targets[0]!, wifi, parameters, flags, ctx, cloud, connect, out);
+    const target = targets[0]!;
+    // A batch shares one password over parallel links: a wrong one fails each device instead.
+    const retry = prompted ? askWifiAgain(wifi.ssid, io, out, `[${target.deviceId}]`) : undefined;
+    const r = await provisionOne(target, wifi, parameters, flags, ctx, cloud, connect, out, retry);
     out.result(resultLine(r, softap), resultData(r, softap));
     return true;
   }

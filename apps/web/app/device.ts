@@ -8,6 +8,7 @@ import { DeviceSession, provisionDevice } from '../../../central/engine/index.js
 import type { ProvisionHooks, ProvisionResult, WifiSettings } from '../../../central/engine/index.js';
 import { connectWebBluetooth } from '../../../ble/web/index.js';
 import { IN_PROGRESS_STATES } from '../../../protocol/index.js';
+import type { ProvisioningError } from '../../../protocol/index.js';
 import type { ClaimMessage, InfoMessage, ScanNetwork } from '../../../protocol/index.js';
 import type { RandomSource } from '../../../protocol/session/index.js';
 
@@ -48,6 +49,8 @@ export interface ProvisionRequest {
   readonly wifi: WifiSettings;
   /** Called right before the claim is sent: a claim with at least a minute left (CloudSession). */
   readonly claim: () => Promise<ClaimMessage>;
+  /** Asked when the device could not join with `wifi`: other settings for the same session, or undefined to give up. */
+  readonly retryWifi: (error: ProvisioningError) => Promise<WifiSettings | undefined>;
 }
 
 export function provisionOverBluetooth(
@@ -55,8 +58,5 @@ export function provisionOverBluetooth(
   request: ProvisionRequest,
   hooks: ProvisionHooks,
 ): Promise<ProvisionResult> {
-  return provisionDevice(
-    { deviceId: request.deviceId, setupCode: request.setupCode, wifi: request.wifi, claim: request.claim },
-    { connect: () => connectWebBluetooth(device), random: browserRandom, hooks },
-  );
+  return provisionDevice({ ...request }, { connect: () => connectWebBluetooth(device), random: browserRandom, hooks });
 }

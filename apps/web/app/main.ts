@@ -6,6 +6,7 @@
  */
 import { isProvisioningError, ProvisioningError } from '../../../protocol/index.js';
 import type { InfoMessage, ProvisioningState, ScanNetwork, StatusMessage } from '../../../protocol/index.js';
+import type { WifiSettings } from '../../../central/engine/index.js';
 import { formatSetupCode, parseSetupCode } from '../../../protocol/session/index.js';
 import { claimMessage, CloudSession } from '../../../central/cloud/index.js';
 import { chooseDevice } from '../../../ble/web/index.js';
@@ -131,12 +132,58 @@ async function check(): Promise<void> {
   (el('networks').querySelector('input') ?? input('network-hidden')).focus();
 }
 
-function chosenWifi(): { ssid: string; hidden: boolean } {
+/** The Wi-Fi settings on the form: the network picked (or typed, hidden) and its password (none: an open network). */
+function formWifi(): WifiSettings {
   const picked = document.querySelector<HTMLInputElement>('input[name=network]:checked');
   if (!picked) throw new ProvisioningError('MESSAGE_INVALID', { detail: 'choose a network' });
-  if (picked.id === 'network-hidden') return { ssid: input('hidden-ssid').value, hidden: true };
-  const n = chosen?.networks[Number(picked.value)];
-  return { ssid: n ? ssidText(n) : '', hidden: false };
+  const scanned = chosen?.networks[Number(picked.value)];
+  const network =
+    picked.id === 'network-hidden'
+      ? { ssid: input('hidden-ssid').value, hidden: true }
+      : { ssid: scanned ? ssidText(scanned) : '', hidden: false };
+  if (network.ssid === '') throw new ProvisioningError('MESSAGE_INVALID', { detail: 'type the network name' });
+  const password = input('password').value;
+  return { ...network, ...(password !== '' ? { passphrase: password } : {}) };
+}
+
+/** Set while the device waits, in the same session, for Wi-Fi settings that work: the form's next submit answers it. */
+let pendingWifi: ((wifi: WifiSettings | undefined) => void) | undefined;
+
+/**
+ * The engine's `retryWifi`: the device could not join with what was typed (or refused it). Shows
+ * why, opens the Wi-Fi form again on the same session and waits for the person: new settings, or
+ * **Give up** (the device's error stands).
+ */
+function askWifiAgain(err: ProvisioningError): Promise<WifiSettings | undefined> {
+  showError(err);
+  statusLine.textContent = 'The device is still connected: check the Wi-Fi settings and try again.';
+  input('password').value = '';
+  el('wifi-form').hidden = false;
+  el('give-up').hidden = false;
+  for (const id of ['provision', 'give-up']) el<HTMLButtonElement>(id).disabled = false;
+  input('password').focus();
+  return new Promise((resolve) => {
+    pendingWifi = (wifi) => {
+      pendingWifi = undefined;
+      el('give-up').hidden = true;
+      for (const id of ['provision', 'give-up']) el<HTMLButtonElement>(id).disabled = true;
+      el('error').hidden = true;
+      resolve(wifi);
+    };
+  });
+}
+
+/** A submit of the Wi-Fi form: the answer to a pending retry, or a new provisioning run. */
+function submitWifi(cloud: CloudSession, config: WebAppConfig): void {
+  if (!pendingWifi) return run(() => provision(cloud, config));
+  let wifi: WifiSettings;
+  try {
+    wifi = formWifi();
+  } catch (err) {
+    return showError(err);
+  }
+  statusLine.textContent = 'Trying the new Wi-Fi settings…';
+  pendingWifi(wifi);
 }
 
 function showStatus(status: StatusMessage, seen: Set<ProvisioningState>): void {
@@ -150,9 +197,7 @@ function showStatus(status: StatusMessage, seen: Set<ProvisioningState>): void {
 
 async function provision(cloud: CloudSession, config: WebAppConfig): Promise<void> {
   if (!chosen?.setupCode) throw new ProvisioningError('SESSION_REQUIRED', { detail: 'check the setup code first' });
-  const network = chosenWifi();
-  if (network.ssid === '') throw new ProvisioningError('MESSAGE_INVALID', { detail: 'type the network name' });
-  const password = input('password').value;
+  const wifi = formWifi();
   el('steps').replaceChildren();
   el('progress-bar').hidden = false;
   const seen = new Set<ProvisioningState>();
@@ -162,8 +207,9 @@ async function provision(cloud: CloudSession, config: WebAppConfig): Promise<voi
     {
       deviceId: chosen.info.deviceId,
       setupCode: chosen.setupCode,
-      wifi: { ...network, ...(password !== '' ? { passphrase: password } : {}) },
+      wifi,
       claim: async () => claimMessage(await cloud.claim(), asCentralConfig(config)),
+      retryWifi: askWifiAgain,
     },
     {
       onPhase: (phase) => {
@@ -227,8 +273,9 @@ async function start(): Promise<void> {
   });
   el('wifi-form').addEventListener('submit', (e) => {
     e.preventDefault();
-    run(() => provision(cloud, config));
+    submitWifi(cloud, config);
   });
+  el('give-up').addEventListener('click', () => pendingWifi?.(undefined));
   el('wifi-form').addEventListener('change', () => {
     el('hidden-row').hidden = !input('network-hidden').checked;
   });
