@@ -7,8 +7,10 @@
 // dist/: imports stay as written, so packages resolve from the project's node_modules at run time
 // (native addons included: better-sqlite3, bleno/noble, aws-crt, cbor-extract find their builds
 // there as from source), and each path a module computes from import.meta.url keeps its meaning.
-// Files a module reads beside itself are copied (the upload page's HTML, CSS and icon). Then each
-// program named in package.json `bin` gets `#!/usr/bin/env node` and the exec bit.
+// Files a module reads beside itself are copied (the upload page's and the web app's HTML, CSS,
+// icon, manifest and service worker). Then each program named in package.json `bin` gets
+// `#!/usr/bin/env node` and the exec bit, and the web app (apps/web) is built from the built modules
+// into dist/web-app/, where `tp-cloud` (and `npm run cloud`) serve it: no separate step.
 /* global console */
 import { build } from 'esbuild';
 import {
@@ -23,7 +25,7 @@ import {
 } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import process from 'node:process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'dist');
@@ -34,7 +36,14 @@ const ASSETS = [
   'softap-fallback/web/page/index.html',
   'softap-fallback/web/page/app.css',
   'softap-fallback/web/page/icon.svg',
+  'apps/web/app/index.html',
+  'apps/web/app/app.css',
+  'apps/web/app/icon.svg',
+  'apps/web/app/manifest.webmanifest',
+  'apps/web/app/sw.js',
 ];
+/** The built web app, beside the programs (cloud/cli.ts and apps/web/cli.ts name the same folder). */
+const WEB_APP = join(OUT, 'web-app');
 const SHEBANG = '#!/usr/bin/env node\n';
 
 /** Every .ts file under `dir` but tests and declarations. */
@@ -80,9 +89,22 @@ async function main() {
     chmodSync(file, 0o755);
   }
   const programs = Object.keys(bin ?? {}).join(', ');
+  const modulesMs = Date.now() - started;
+  const webApp = await buildWebApp();
   console.log(
-    `built ${entryPoints.length} modules to ${relative(process.cwd(), OUT) || '.'}/ in ${Date.now() - started} ms; programs: ${programs}`,
+    `built ${entryPoints.length} modules to ${relative(process.cwd(), OUT) || '.'}/ in ${modulesMs} ms; programs: ${programs}; ` +
+      `web app (${webApp.kib} KiB) to ${relative(process.cwd(), WEB_APP)}/ in ${webApp.ms} ms`,
   );
+}
+
+/** The web app, bundled by its own build module (as built above) from the built modules. */
+async function buildWebApp() {
+  const started = Date.now();
+  const web = await import(pathToFileURL(join(OUT, 'apps', 'web', 'build.js')).href);
+  const files = await web.buildWebApp();
+  await web.writeWebApp(files, WEB_APP);
+  const bytes = [...files.values()].reduce((n, body) => n + body.length, 0);
+  return { kib: (bytes / 1024).toFixed(0), ms: Date.now() - started };
 }
 
 main().catch((err) => {

@@ -148,7 +148,7 @@ async function main(): Promise<void> {
   }
 }
 
-/** The cloud set up as `npm run setup` does, the demo user logged in, noble on the air. */
+/** The cloud set up as `npx tp-setup` does, the demo user logged in, noble on the air. */
 async function prepare(
   dir: string,
   emulator: RunningEmulator,

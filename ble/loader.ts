@@ -70,7 +70,7 @@ function forgetStaleModules(pkg: string): void {
 
 /** What to do when the kernel's adapter cannot be opened (no Bluetooth in the kernel, no permission). */
 const NATIVE_FIX =
-  'this machine\'s adapter cannot be opened (needs Bluetooth in the kernel and CAP_NET_RAW); without one, start the virtual air ("npm run air") and unset BLE_TRANSPORT';
+  'this machine\'s adapter cannot be opened (needs Bluetooth in the kernel and CAP_NET_RAW); without one, start the virtual air ("npx tp-air") and unset BLE_TRANSPORT';
 
 function requireStack<T>(name: 'bleno' | 'noble', spec: TransportSpec, options: LoadOptions): T {
   const text = formatTransport(spec);
@@ -108,7 +108,7 @@ function requireStack<T>(name: 'bleno' | 'noble', spec: TransportSpec, options: 
   }
   if (spec.kind === 'unix' && !existsSync(spec.path)) {
     throw new ProvisioningError('BLE_UNAVAILABLE', {
-      detail: `${text}: nothing listens at ${spec.path}; ${spec.air ? `start the virtual air there ("npm run air")` : 'start the controller there'}, or set BLE_TRANSPORT (hci0 for this machine's adapter)`,
+      detail: `${text}: nothing listens at ${spec.path}; ${spec.air ? `start the virtual air there ("npx tp-air")` : 'start the controller there'}, or set BLE_TRANSPORT (hci0 for this machine's adapter)`,
     });
   }
   const airProvider = (): Air => options.air ?? defaultAir();

@@ -1,12 +1,13 @@
 /**
- * `npm run cloud`: starts the whole cloud emulator (AWS IoT control plane and MQTT broker, OIDC
+ * `npx tp-cloud`: starts the whole cloud emulator (AWS IoT control plane and MQTT broker, OIDC
  * provider, Cognito identity pool), prints its endpoints and writes cloud.json for the device and
- * the phone. `npm run cloud -- hash-password` turns a password on stdin into a users-file hash.
+ * the phone. `npx tp-cloud hash-password` turns a password on stdin into a users-file hash.
  */
 // First: on a Node past its end of life, one line before any library warns (protocol/node-support.ts).
 import './node-notice.js';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, extname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CliUsageError, parseCommandLine, reportUsageError, isProvisioningError } from '../protocol/index.js';
 import type { CliOutput } from '../protocol/index.js';
@@ -16,15 +17,21 @@ import { loadConfigFile, defaultConfig, WEB_CLIENT_ID } from './emulator/config/
 import { DEFAULT_WEB_PORT, startWebHost, webAppConfig } from './web-host/index.js';
 import type { RunningWebHost } from './web-host/index.js';
 
-/** Where `npm run web:build` writes the web app (apps/web); served when it is there. */
-export const DEFAULT_WEB_APP_DIR = '.data/web-app';
+const HERE = fileURLToPath(import.meta.url);
+/**
+ * The web app (apps/web) as `npm install` builds it (apps/build.mjs): dist/web-app, beside the built
+ * programs. This file runs as dist/cloud/cli.js (tp-cloud) or, under tsx, as cloud/cli.ts (`npm run
+ * cloud`): both serve the same build.
+ */
+export const DEFAULT_WEB_APP_DIR =
+  extname(HERE) === '.js' ? join(dirname(HERE), '..', 'web-app') : join(dirname(HERE), '..', 'dist', 'web-app');
 
 export const DEFAULT_DATA_DIR = '.data/cloud';
 /** Fixed default ports so that cloud.json, bookmarks and the issuer (and its tokens) stay valid across restarts. */
 export const DEFAULT_PORTS = { iot: 4580, mqtt: 8883, oidc: 4581, cognito: 4582 } as const;
 
-const USAGE = `usage: npm run cloud -- [options]
-       npm run cloud -- hash-password < password.txt
+const USAGE = `usage: npx tp-cloud [options]
+       npx tp-cloud hash-password < password.txt
 
 options:
   --data-dir DIR       state directory (default ${DEFAULT_DATA_DIR})
@@ -34,14 +41,14 @@ options:
   --mqtt-port N        MQTT over mutual TLS (default ${DEFAULT_PORTS.mqtt}; falls back to a free port if taken)
   --oidc-port N        OpenID Connect provider (default ${DEFAULT_PORTS.oidc})
   --cognito-port N     Cognito identity pool (default ${DEFAULT_PORTS.cognito})
-  --web-app DIR        the built web app to serve (default ${DEFAULT_WEB_APP_DIR}; npm run web:build)
+  --web-app DIR        the built web app to serve (default dist/web-app, which npm install builds)
   --web-port N         the web app on http://localhost:N (default ${DEFAULT_WEB_PORT})
-  --json               print one JSON line instead of the table (includes the admin secret)
+  --json               print one JSON line instead of the table (includes the admin secret; webApp: the app's URL)
   -h, --help           this text
 
 exit codes: 0 ok, 1 failure, 2 usage`;
 
-const PROGRAM = { name: 'cloud', help: 'npm run cloud -- --help' };
+const PROGRAM = { name: 'tp-cloud', help: 'npx tp-cloud --help' };
 
 /**
  * The emulator (oidc-provider, aedes, SQLite, the AWS SDK: seconds to load on a Pi), imported only
@@ -142,7 +149,10 @@ async function serveWebApp(
   warnings: string[],
 ): Promise<RunningWebHost | undefined> {
   if (!existsSync(join(dir, 'index.html'))) {
-    warnings.push(`no web app in ${dir}: build it with npm run web:build to have it served`);
+    const built = dir === DEFAULT_WEB_APP_DIR;
+    warnings.push(
+      `no web app in ${relative(process.cwd(), dir) || '.'}: ${built ? '`npm run build` builds it (npm install does)' : 'give --web-app the folder `npm run web:build -- --out DIR` wrote'}, then start again to have it served`,
+    );
     return undefined;
   }
   const { config, connectOrigins } = webAppConfig(emulator.cloudJson, WEB_CLIENT_ID);
@@ -202,7 +212,12 @@ async function main(argv: readonly string[]): Promise<number> {
   for (const w of warnings) console.error(`warning: ${w}`);
   if (values.json) {
     console.log(
-      JSON.stringify({ ...emulator.cloudJson, cloudJsonPath: emulator.cloudJsonPath, admin: emulator.admin }),
+      JSON.stringify({
+        ...emulator.cloudJson,
+        cloudJsonPath: emulator.cloudJsonPath,
+        admin: emulator.admin,
+        ...(web ? { webApp: web.url } : {}),
+      }),
     );
   } else {
     print(emulator);

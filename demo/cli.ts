@@ -1,5 +1,5 @@
 /**
- * `npm run demo [-- --devices N] [--transport ble|softap] [--json]`.
+ * `npx tp-demo [--devices N] [--transport ble|softap] [--json]`.
  * Exit codes: 0 ok, 1 the demo (or any device) failed, 2 usage, 130 interrupted.
  */
 // First: on a Node past its end of life, one line before any library warns (protocol/node-support.ts).
@@ -13,14 +13,14 @@ import type { DemoSummary, DemoTransport } from './run.js';
 /** Largest fleet the demo starts (one process per device on a laptop). */
 export const MAX_DEMO_DEVICES = 20;
 
-const USAGE = `usage: npm run demo -- [options]
+const USAGE = `usage: npx tp-demo [options]
   --devices N               devices to provision, 1-${MAX_DEMO_DEVICES} (default 1)
   --transport ble|softap    how the central reaches them (default ble)
   --json                    one JSON summary on stdout (progress stays on stderr)
   -h, --help                this text
 
 exit codes: 0 ok, 1 the demo (or any device) failed, 2 usage, 130 interrupted`;
-const PROGRAM = { name: 'demo', help: 'npm run demo -- --help' };
+const PROGRAM = { name: 'tp-demo', help: 'npx tp-demo --help' };
 
 function parseDemoArgs(argv: readonly string[]): { devices: number; transport: DemoTransport; json: boolean } {
   const { values } = parseArgs({

@@ -1,4 +1,4 @@
-/** The cloud as `npm run setup` leaves it, on an emulator: the device policy and the provisioning template. */
+/** The cloud as `npx tp-setup` leaves it, on an emulator: the device policy and the provisioning template. */
 import { IoTClient } from '@aws-sdk/client-iot';
 import { DEVICE_POLICY_NAME, PROVISIONING_ROLE_NAME } from '../cloud/deploy/documents.js';
 import type { RunningEmulator } from '../cloud/emulator/index.js';

@@ -1,5 +1,5 @@
 /**
- * One demo device: `npm run device -- start` in its own process (bleno is a process singleton),
+ * One demo device: `npx tp-device start` in its own process (bleno is a process singleton),
  * attached to the demo's air server. Resolves once the device logs that it is up.
  */
 import { spawn } from 'node:child_process';

@@ -1,5 +1,5 @@
 /**
- * `npm run demo`: the whole flow on one machine. Cloud emulator (temp dir) + setup, virtual air,
+ * `npx tp-demo`: the whole flow on one machine. Cloud emulator (temp dir) + setup, virtual air,
  * N device processes with simulated Wi-Fi, login as the demo user through the provider's pages,
  * one claim, BLE provisioning with the central code, then pubsub with each device's permanent
  * certificate. Everything started is stopped on success, failure and SIGINT/SIGTERM.
@@ -128,7 +128,7 @@ async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSumma
   };
 }
 
-/** The cloud emulator in `dir`, set up (device policy + provisioning template) as `npm run setup` does. */
+/** The cloud emulator in `dir`, set up (device policy + provisioning template) as `npx tp-setup` does. */
 async function startCloud(say: Say, dir: string, cleanups: Cleanups, checkAbort: () => void): Promise<RunningEmulator> {
   const emulator = await step(
     say,

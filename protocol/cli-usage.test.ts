@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { CliUsageError, EXIT_OK, EXIT_USAGE, helpAsked, parseCommandLine, usageProblem } from './cli-usage.js';
 
-const PROGRAM = { name: 'tool', help: 'npm run tool -- --help' };
+const PROGRAM = { name: 'tp-tool', help: 'npx tp-tool --help' };
 const USAGE = 'usage: tool COMMAND [--flag]\n  -h, --help  this text\n';
 
 interface Printed {
@@ -84,14 +84,14 @@ describe('parseCommandLine', () => {
     expect(result).toEqual({ ok: false, exit: EXIT_USAGE });
     expect(printed).toEqual({
       stdout: '',
-      stderr: "tool: unknown option '--no-such-flag'\nrun `npm run tool -- --help` for usage\n",
+      stderr: "tp-tool: unknown option '--no-such-flag'\nrun `npx tp-tool --help` for usage\n",
     });
   });
 
   it("reports the program's own check (CliUsageError) the same way", () => {
     const { result, printed } = step(['--flag', 'bad']);
     expect(result).toEqual({ ok: false, exit: EXIT_USAGE });
-    expect(printed.stderr).toBe('tool: --flag must not be bad\nrun `npm run tool -- --help` for usage\n');
+    expect(printed.stderr).toBe('tp-tool: --flag must not be bad\nrun `npx tp-tool --help` for usage\n');
   });
 
   it('returns the parsed value when the command line is good, printing nothing', () => {

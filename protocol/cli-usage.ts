@@ -17,9 +17,9 @@ export class CliUsageError extends Error {
 
 /** How a program names itself in errors, and the command that shows its usage. */
 export interface CliProgram {
-  /** e.g. `air` */
+  /** e.g. `tp-air` */
   name: string;
-  /** e.g. `npm run air -- --help` */
+  /** e.g. `npx tp-air --help` */
   help: string;
 }
 

@@ -113,7 +113,7 @@ export const ERROR_TABLE = {
   LOGIN_REQUIRED: {
     wire: 0x0409,
     category: 'cloud',
-    message: 'Not logged in, or the login has expired: run `central login`',
+    message: 'Not logged in, or the login has expired: run `npx tp-central login`',
   },
   LOGIN_FAILED: { wire: 0x040a, category: 'cloud', message: 'The identity provider refused the login' },
   CLAIM_DENIED: {
@@ -125,7 +125,7 @@ export const ERROR_TABLE = {
     wire: 0x040c,
     category: 'cloud',
     message:
-      'AWS IoT refused to register this serial: it is still registered to another certificate (a reset or copied device). Ask an operator to decommission the old device (`npm run setup -- decommission --thing mything_<serial> --operator NAME --reason TEXT`), then try again',
+      'AWS IoT refused to register this serial: it is still registered to another certificate (a reset or copied device). Ask an operator to decommission the old device (`npx tp-setup decommission --thing mything_<serial> --operator NAME --reason TEXT`), then try again',
   },
 
   // 0x05xx device

@@ -1,5 +1,5 @@
 /**
- * `central`: the phone, as a Node CLI (npm run central -- COMMAND). See central/README.md.
+ * `central`: the phone, as a Node CLI (npx tp-central COMMAND). See central/README.md.
  */
 // First: on a Node past its end of life, one line before any library warns (protocol/node-support.ts).
 import './node-notice.js';

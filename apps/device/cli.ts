@@ -1,5 +1,5 @@
 /**
- * `npm run device -- <command>`: the device's command line.
+ * `npx tp-device <command>`: the device's command line.
  *
  *   start            run the device: agent + BLE and/or SoftAP per `softap.mode` (until SIGINT/SIGTERM)
  *   status           print the provisioning state from disk (one JSON line)
@@ -20,7 +20,7 @@ import { CONSOLE_OUTPUT, runMakeSetupCodeCli } from '../../peripheral/setup-code
 /** Where the configuration is read unless --config names it (the systemd unit passes --config). */
 export const DEFAULT_CONFIG_PATH = 'device.json';
 
-const USAGE = `usage: device <command> [--config PATH]
+const USAGE = `usage: npx tp-device <command> [--config PATH]
   start             run the device (agent + BLE and/or SoftAP per softap.mode) until interrupted
   status            print the provisioning state (JSON)
   reset --yes       factory reset (refused, DEVICE_BUSY, while the device runs)
@@ -30,7 +30,7 @@ const USAGE = `usage: device <command> [--config PATH]
 
 exit codes: 0 ok, 1 failure (error CODE: message), 2 usage`;
 
-const PROGRAM = { name: 'device', help: 'npm run device -- --help' };
+const PROGRAM = { name: 'tp-device', help: 'npx tp-device --help' };
 const COMMANDS = ['start', 'status', 'reset'] as const;
 type Command = (typeof COMMANDS)[number];
 

@@ -2,7 +2,7 @@
  * Builds the web app with esbuild: app/main.ts (which bundles protocol/, central/engine, central/cloud
  * with the AWS SDK's browser clients, and ble/web) minified for phone browsers, plus the static page,
  * stylesheet, icon, manifest and service worker. `writeWebApp` puts them in a folder of static files
- * (what `npm run cloud` serves, and what any HTTPS host can serve).
+ * (what `npx tp-cloud` serves, and what any HTTPS host can serve).
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';

@@ -1,21 +1,28 @@
 /**
  * `npm run web:build [-- --out DIR]`: builds the web app (apps/web) into a folder of static files
- * (default .data/web-app, which `npm run cloud` serves on http://localhost:4583) and prints each
- * file's size, raw and gzip. Exit codes: 0 ok, 1 failure, 2 usage.
+ * (default dist/web-app, which `npx tp-cloud` serves on http://localhost:4583; `npm install` builds
+ * it there too, apps/build.mjs) and prints each file's size, raw and gzip: the development step after
+ * changing the app. Exit codes: 0 ok, 1 failure, 2 usage.
  */
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { CliUsageError, parseCommandLine } from '../../protocol/index.js';
 import type { CliOutput } from '../../protocol/index.js';
 import { buildWebApp, writeWebApp } from './build.js';
 
-/** Where `npm run cloud` looks for the built app (relative to the working directory). */
-export const DEFAULT_WEB_APP_DIR = '.data/web-app';
+const HERE = fileURLToPath(import.meta.url);
+/** Where `npx tp-cloud` looks for the built app: dist/web-app (this file is apps/web/cli.ts or dist/apps/web/cli.js). */
+export const DEFAULT_WEB_APP_DIR =
+  extname(HERE) === '.js'
+    ? join(dirname(HERE), '..', '..', 'web-app')
+    : join(dirname(HERE), '..', '..', 'dist', 'web-app');
 
 const PROGRAM = { name: 'web:build', help: 'npm run web:build -- --help' };
 const USAGE = `usage: npm run web:build -- [--out DIR]
   builds the provisioning web app and prints its sizes (raw and gzip)
-  --out DIR     where to write the static files (default ${DEFAULT_WEB_APP_DIR}, served by npm run cloud)
+  --out DIR     where to write the static files (default dist/web-app, served by npx tp-cloud)
   -h, --help    this text`;
 
 async function main(argv: string[]): Promise<number> {

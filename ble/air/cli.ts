@@ -1,5 +1,5 @@
 /**
- * `npm run air -- [options]`: a standalone virtual air that hosts in other processes attach to with
+ * `npx tp-air [options]`: a standalone virtual air that hosts in other processes attach to with
  * BLE_TRANSPORT=air:unix:PATH or air:tcp:HOST:PORT. Each attached host gets its own LE controller.
  *
  *   --unix PATH          unix socket to listen on (default: os.tmpdir()/ble-air.sock, the path the
@@ -22,9 +22,9 @@ import type { CliOutput } from '../../protocol/index.js';
 import type { AirServerOptions } from './server.js';
 import { defaultAirSocket } from './socket-path.js';
 
-const PROGRAM = { name: 'air', help: 'npm run air -- --help' };
+const PROGRAM = { name: 'tp-air', help: 'npx tp-air --help' };
 
-export const USAGE = `usage: npm run air -- [options]
+export const USAGE = `usage: npx tp-air [options]
   --unix PATH                unix socket to listen on (default: os.tmpdir()/ble-air.sock; "none" to skip)
   --tcp [HOST:]PORT          also listen on TCP (loopback unless HOST says otherwise; 0 = any free port)
   --clock realtime|virtual   simulated time follows the wall clock (default) or jumps ahead

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * Where `npm run air` listens by default, and so where the device and the central look when
+ * Where `npx tp-air` listens by default, and so where the device and the central look when
  * BLE_TRANSPORT is unset: one path all three agree on (`os.tmpdir()`: $TMPDIR, else /tmp).
  */
 export function defaultAirSocket(): string {

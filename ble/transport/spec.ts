@@ -7,7 +7,7 @@
  *   tcp:HOST:PORT                  H4 over TCP (Android rootcanal, the air server)
  *   unix:/path                     H4 over a unix socket
  *   virtual                        a controller on this process's in-process virtual air
- *   air:unix:/path | air:tcp:HOST:PORT   a controller on a standalone air server (`npm run air`)
+ *   air:unix:/path | air:tcp:HOST:PORT   a controller on a standalone air server (`npx tp-air`)
  */
 import { UsageError } from '../../protocol/index.js';
 import { defaultAirSocket } from '../air/index.js';

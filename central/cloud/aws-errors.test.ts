@@ -8,7 +8,7 @@ describe('awsError', () => {
     expect(e.code).toBe('CLOUD_UNREACHABLE');
     expect(e.message).toContain('Cognito GetId: ECONNREFUSED');
     expect(e.message).not.toContain('AWS IoT');
-    expect(e.message).toContain('npm run cloud');
+    expect(e.message).toContain('npx tp-cloud');
   });
 
   it('a service answer maps by exception name', () => {

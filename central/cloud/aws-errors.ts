@@ -24,7 +24,7 @@ export function awsError(
     const net =
       (err as { code?: string; cause?: { code?: string } }).code ?? (err as { cause?: { code?: string } }).cause?.code;
     return new ProvisioningError('CLOUD_UNREACHABLE', {
-      detail: `${what}: ${net ?? e.name} (no answer: check the endpoint in the configuration, and that the service or the emulator, npm run cloud, is up)`,
+      detail: `${what}: ${net ?? e.name} (no answer: check the endpoint in the configuration, and that the service or the emulator, npx tp-cloud, is up)`,
       cause: err,
     });
   }

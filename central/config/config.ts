@@ -5,7 +5,7 @@ import { FieldReader } from './fields.js';
 
 /**
  * What the phone needs to reach the cloud: the OIDC issuer and client, the Cognito identity pool
- * and the AWS IoT endpoints and template. The emulator's `cloud.json` (written by `npm run cloud`)
+ * and the AWS IoT endpoints and template. The emulator's `cloud.json` (written by `npx tp-cloud`)
  * is read as is; a production file has the same shape, with the endpoints optional (absent means
  * AWS's own endpoints for the region). See central/README.md, "Configuration".
  */
@@ -111,7 +111,7 @@ export function loadCentralConfig(path: string): CentralConfig {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     throw new ProvisioningError('CONFIG_INVALID', {
-      detail: `${path} cannot be read (${code}); start the emulator (npm run cloud) or pass --config FILE`,
+      detail: `${path} cannot be read (${code}); start the emulator (npx tp-cloud) or pass --config FILE`,
       cause: err,
     });
   }

@@ -93,7 +93,7 @@ export interface RunningEmulator {
   /** In-process access for tests. */
   registry: Registry;
   ca: EmulatorCa;
-  /** The minimal Lambda (functions deployed by `npm run setup -- --real --endpoint-url …`). */
+  /** The minimal Lambda (functions deployed by `npx tp-setup --real --endpoint-url …`). */
   lambda: EmulatedLambda;
   credentials: CredentialStore;
   close(): Promise<void>;

@@ -1,7 +1,7 @@
 /**
  * The product's pre-provisioning hook (cloud/hook) for the template's hook ARN: the function
  * deployed to the emulator's Lambda when there is one (as AWS runs the Lambda that
- * `npm run setup -- --real` deploys), otherwise the same module in-process. It calls this emulator's control plane
+ * `npx tp-setup --real` deploys), otherwise the same module in-process. It calls this emulator's control plane
  * with credentials that carry only the hook role's policy (cloud/deploy/documents.ts), so a missing
  * permission fails here as it would in AWS.
  */

@@ -7,7 +7,7 @@
  *   - a serial whose thing has an ACTIVE certificate attached: without this, anyone holding a claim
  *     could register their own certificate onto a victim's thing (AWS reuses an existing thing)
  *     and connect as the victim. A reset device is re-provisioned only after an operator
- *     decommissions the old registration (`npm run setup -- decommission`);
+ *     decommissions the old registration (`npx tp-setup decommission`);
  *   - a second registration of the same serial while one is in progress: the hook reserves the
  *     serial with CreateThing (which AWS refuses when the thing exists with other attributes) or
  *     UpdateThing with expectedVersion, writing `provisionedBy = claim/<claimCertificateId>/

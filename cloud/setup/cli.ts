@@ -1,5 +1,5 @@
 /**
- * `npm run setup -- [options]`: prepares an account for trusted-user fleet provisioning —
+ * `npx tp-setup [options]`: prepares an account for trusted-user fleet provisioning —
  * the device policy, the provisioning template — and prints what the identity pool and its
  * authenticated role need. Against the running emulator by default (reads cloud.json), against a
  * real account with `--real` (the default AWS credential chain).
@@ -41,10 +41,10 @@ export const DEFAULT_CLOUD_JSON = '.data/cloud/cloud.json';
 /** The decommission audit log, unless --audit-log names another. */
 export const DEFAULT_AUDIT_LOG = '.data/audit/decommission.jsonl';
 
-const USAGE = `usage: npm run setup -- [options]
-       npm run setup -- decommission --thing NAME --operator WHO --reason TEXT [--audit-log FILE] [options]
+const USAGE = `usage: npx tp-setup [options]
+       npx tp-setup decommission --thing NAME --operator WHO --reason TEXT [--audit-log FILE] [options]
 
-Against the emulator (default): reads ${DEFAULT_CLOUD_JSON} written by \`npm run cloud\`.
+Against the emulator (default): reads ${DEFAULT_CLOUD_JSON} written by \`npx tp-cloud\`.
 Against a real account: --real (credentials from the default AWS chain: env, profile, SSO, …).
 
 options:
@@ -79,7 +79,7 @@ marks the thing, and appends who/when/why to the audit log (default ${DEFAULT_AU
 
 exit codes: 0 ok, 1 failure, 2 usage`;
 
-const PROGRAM = { name: 'setup', help: 'npm run setup -- --help' };
+const PROGRAM = { name: 'tp-setup', help: 'npx tp-setup --help' };
 const OUT: CliOutput = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
 /** Flags of one command only: given to the other, they are refused rather than ignored. */
 const DECOMMISSION_ONLY = ['thing', 'operator', 'reason', 'audit-log'];
@@ -412,7 +412,7 @@ function unreachable(err: unknown, target: string, real: boolean): unknown {
     'no answer';
   const fix = real
     ? 'check the region, --endpoint-url and the network'
-    : 'start it with `npm run cloud` (or give --cloud-json of a running one)';
+    : 'start it with `npx tp-cloud` (or give --cloud-json of a running one)';
   return new ProvisioningError('CLOUD_UNREACHABLE', { detail: `${target}: ${net}; ${fix}`, cause: err });
 }
 

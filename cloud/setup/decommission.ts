@@ -1,5 +1,5 @@
 /**
- * `npm run setup -- decommission`: the operator's explicit, audited step that lets a reset device
+ * `npx tp-setup decommission`: the operator's explicit, audited step that lets a reset device
  * (or a replacement) register its serial again. The pre-provisioning hook refuses a serial whose
  * thing has an ACTIVE certificate; this deactivates the thing's certificates (UpdateCertificate
  * INACTIVE), detaches them, and records who did it, when and why:

@@ -1,6 +1,6 @@
 /**
  * Deploys the pre-provisioning hook (cloud/hook/pre-provisioning.ts) as a Lambda function for
- * `npm run setup -- --real`: bundles it with esbuild into one CommonJS file, zips it (stored), makes
+ * `npx tp-setup --real`: bundles it with esbuild into one CommonJS file, zips it (stored), makes
  * sure its execution role exists with the hook policy (IAM), creates or updates the function, and
  * lets AWS IoT invoke it for this template only (`lambda:AddPermission`, principal
  * iot.amazonaws.com, source ARN the template, source account the account — AWS's confused-deputy

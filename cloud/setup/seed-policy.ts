@@ -1,6 +1,6 @@
 /**
  * The seed's own device policy ("pubsub" in /work/shared/seeds/000_…), offered as an explicit
- * choice (`npm run setup -- --policy seed`) so that AWS's unmodified pubsub sample runs as the seed
+ * choice (`npx tp-setup --policy seed`) so that AWS's unmodified pubsub sample runs as the seed
  * ran it: any client id starting with `test` (the sample's default is `test-<uuid>`), publish and
  * receive on `test/topic*`, subscribe to any filter. It is wider than the default least-privilege
  * policy (documents.ts: client id = thing name, own topics only); use it for the seed's walkthrough,
@@ -8,7 +8,7 @@
  */
 import type { AccountRef } from '../deploy/index.js';
 
-/** The policy choices of `npm run setup -- --policy …`. */
+/** The policy choices of `npx tp-setup --policy …`. */
 export const POLICY_CHOICES = ['least-privilege', 'seed'] as const;
 export type PolicyChoice = (typeof POLICY_CHOICES)[number];
 

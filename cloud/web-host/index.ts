@@ -1,6 +1,6 @@
 /**
  * Serves a folder of static files (the web app, apps/web, as `npm run web:build` writes it) and its
- * `/config.json` on loopback, for `npm run cloud`: http://localhost is a secure context, so Web
+ * `/config.json` on loopback, for `npx tp-cloud`: http://localhost is a secure context, so Web
  * Bluetooth and WebCrypto work there without TLS. Every answer carries a strict CSP: scripts,
  * styles and workers from this origin only; fetches to this origin and the cloud endpoints the
  * config names. Only GET/HEAD of existing files below the folder; no listing, no dotfiles.
@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 
-/** The web app's port under `npm run cloud` (the emulator's are 4580-4582). */
+/** The web app's port under `npx tp-cloud` (the emulator's are 4580-4582). */
 export const DEFAULT_WEB_PORT = 4583;
 
 const JSON_TYPE = 'application/json';

@@ -12,7 +12,7 @@ import { TRANSPORTS, type Transport } from '../../protocol/session/index.js';
 import { makeSetupCode } from './make-setup-code.js';
 import { renderQrTerminal } from './qr.js';
 
-const USAGE = `usage: make-setup-code --name DEVICE_ID [--transports ble,softap] [--out DIR] [--png] [--svg] [--iterations N] [--force] [--quiet]
+const USAGE = `usage: npx tp-device make-setup-code --name DEVICE_ID [--transports ble,softap] [--out DIR] [--png] [--svg] [--iterations N] [--force] [--quiet]
   --name        device id (1-32 of A-Z a-z 0-9 . _ -), as advertised and printed in the QR payload
   --transports  comma list of ${TRANSPORTS.join(', ')} (default: ble,softap)
   --out         directory for verifier.json and the QR images (default: .data/setup-code)
@@ -22,7 +22,7 @@ const USAGE = `usage: make-setup-code --name DEVICE_ID [--transports ble,softap]
   --quiet       print only the JSON line (no terminal QR)
   -h, --help    this text`;
 
-const PROGRAM = { name: 'make-setup-code', help: 'npm run device -- make-setup-code --help' };
+const PROGRAM = { name: 'tp-device make-setup-code', help: 'npx tp-device make-setup-code --help' };
 /** The device's CLIs print through console (their tests read it there). */
 export const CONSOLE_OUTPUT: CliOutput = {
   stdout: (t) => console.log(t.replace(/\n$/, '')),

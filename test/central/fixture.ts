@@ -24,7 +24,7 @@ export interface CentralFixture {
 }
 
 /**
- * The whole cloud emulator in-process on free loopback ports, set up as `npm run setup` does
+ * The whole cloud emulator in-process on free loopback ports, set up as `npx tp-setup` does
  * (policy and template), and the central config read from its cloud.json.
  */
 export async function startCentralFixture(): Promise<CentralFixture> {

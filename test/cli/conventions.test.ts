@@ -143,7 +143,10 @@ describe.concurrent('command-line conventions', () => {
         const lines = stderr.trimEnd().split('\n').slice(-2);
         expect(stderr.match(/no-such-flag/g), stderr).toHaveLength(1);
         expect(lines[0]).toMatch(/: unknown option '--no-such-flag'$/);
-        expect(lines[1]).toMatch(/^run `(npm run \S+ --|npx tsx \S+)( \S+)? --help` for usage$/);
+        // Named as users run it: a bin as `npx tp-NAME`, the development tools as their script or file.
+        expect(lines[1]).toMatch(
+          /^run `(npx tp-[a-z]+|npm run (bench|web:build) --|npx tsx \S+)( \S+)? --help` for usage$/,
+        );
         expect(stdout).toBe('');
       },
       TIMEOUT_MS,
@@ -155,7 +158,7 @@ describe.concurrent('command-line conventions', () => {
     async () => {
       const { code, stderr } = await run('apps/central/cli.ts', ['whoami', '--ssid', 'x']);
       expect(code, stderr).toBe(2);
-      expect(stderr).toContain('central: whoami does not take --ssid');
+      expect(stderr).toContain('tp-central: whoami does not take --ssid');
     },
     TIMEOUT_MS,
   );
@@ -179,14 +182,14 @@ describe.concurrent('command-line conventions', () => {
         [
           'cloud/setup/cli.ts',
           ['decommission', '--thing', 'mything_1', '--operator', 'ops'],
-          /setup: decommission needs --reason/,
+          /tp-setup: decommission needs --reason/,
         ],
-        ['cloud/setup/cli.ts', ['--policy', 'open'], /setup: --policy must be one of/],
-        ['cloud/cli.ts', ['--iot-port', '70000'], /cloud: --iot-port must be a port number/],
-        ['ble/air/cli.ts', ['--clock', 'sundial'], /air: --clock must be realtime or virtual/],
-        ['apps/device/cli.ts', ['reset'], /device: reset forgets .* add --yes/],
-        ['apps/device/cli.ts', ['status', '--yes'], /device: --yes is an option of reset/],
-        ['demo/cli.ts', ['--devices', '0'], /demo: --devices must be an integer/],
+        ['cloud/setup/cli.ts', ['--policy', 'open'], /tp-setup: --policy must be one of/],
+        ['cloud/cli.ts', ['--iot-port', '70000'], /tp-cloud: --iot-port must be a port number/],
+        ['ble/air/cli.ts', ['--clock', 'sundial'], /tp-air: --clock must be realtime or virtual/],
+        ['apps/device/cli.ts', ['reset'], /tp-device: reset forgets .* add --yes/],
+        ['apps/device/cli.ts', ['status', '--yes'], /tp-device: --yes is an option of reset/],
+        ['demo/cli.ts', ['--devices', '0'], /tp-demo: --devices must be an integer/],
         ['bench/run.ts', ['no-such-bench'], /bench: unknown benchmark\(s\): no-such-bench/],
         [
           'softap-fallback/ap/cli.ts',

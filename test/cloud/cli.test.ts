@@ -67,7 +67,7 @@ function firstLine(child: ChildProcessWithoutNullStreams): Promise<string> {
   });
 }
 
-describe('npm run cloud / npm run setup', () => {
+describe('npx tp-cloud / npx tp-setup', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cloud-cli-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -104,6 +104,9 @@ describe('npm run cloud / npm run setup', () => {
         '--oidc-port',
         '0',
         '--cognito-port',
+        '0',
+        // Not the fixed 4583: other tests may run a cloud at the same time.
+        '--web-port',
         '0',
         '--json',
       ]);
@@ -149,7 +152,7 @@ describe('npm run cloud / npm run setup', () => {
       const down = await finished(run('cloud/setup/cli.ts', ['--cloud-json', cloudJsonPath]));
       expect(down.code).not.toBe(0);
       expect(down.stderr).toContain('[CLOUD_UNREACHABLE]');
-      expect(down.stderr).toContain('npm run cloud');
+      expect(down.stderr).toContain('npx tp-cloud');
     },
     TEST_TIMEOUT_MS,
   );

@@ -5,7 +5,7 @@
  * with the installed aws-iot-device-sdk-v2 (IotIdentityClientv2 over MQTT 3.1.1:
  * CreateKeysAndCertificate, then RegisterThing with SerialNumber and DeviceLocation), then the
  * pubsub sample's 10 messages — with the least-privilege policy (client id = thing name, topic under
- * `things/<thing>/`) and with the seed's policy (`npm run setup -- --policy seed`: default client id
+ * `things/<thing>/`) and with the seed's policy (`npx tp-setup --policy seed`: default client id
  * `test-<uuid>`, topic `test/topic`).
  */
 import { randomUUID } from 'node:crypto';
@@ -174,7 +174,7 @@ describe("the seed document's flow, unchanged", () => {
     await expect(connect(device.cert, device.key, `test-${randomUUID()}`)).rejects.toBeDefined();
   });
 
-  it("with the seed's policy (npm run setup -- --policy seed): the pubsub sample's defaults, test/topic, 10/10", async () => {
+  it("with the seed's policy (npx tp-setup --policy seed): the pubsub sample's defaults, test/topic, 10/10", async () => {
     await setup('seed');
     const device = await deviceProvisions(await phoneGetsClaim('seed'), '2');
     expect(device.thingName).toBe('mything_2');

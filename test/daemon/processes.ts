@@ -1,5 +1,5 @@
 /**
- * The processes of the H4-over-TCP daemon test: the air server (`npm run air`, ble/air/cli.ts) in
+ * The processes of the H4-over-TCP daemon test: the air server (`npx tp-air`, ble/air/cli.ts) in
  * a process of its own, and `device start` processes (demo/device-process.ts) whose stdout lines
  * are kept for the test to wait on.
  */

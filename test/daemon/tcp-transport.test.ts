@@ -1,5 +1,5 @@
 /**
- * #15 over a real H4 transport: the air server runs as a process of its own (`npm run air`), the
+ * #15 over a real H4 transport: the air server runs as a process of its own (`npx tp-air`), the
  * device is the product's `device start` process with `ble.transport = tcp:…` (default fallback
  * policy, simulated AP), and between the two a TCP cable this test holds — so "the controller
  * dies" is the device's real socket dying. The phone is the real noble in this process, on the

@@ -1,5 +1,5 @@
 /**
- * `npm run demo` end to end, as the user runs it (a child process: noble is a process singleton):
+ * `npx tp-demo` end to end, as the user runs it (a child process: noble is a process singleton):
  * one device over BLE, one over the SoftAP (HTTP), then five at once over BLE; each gets its thing,
  * ten messages come back with its permanent certificate, and no device process is left, also
  * after Ctrl-C.
@@ -44,7 +44,7 @@ interface Run {
   stderr: string;
 }
 
-/** `npm run demo -- ARGS` as a child process; `interruptOn` sends SIGINT once stderr shows it. */
+/** `npx tp-demo ARGS` as a child process; `interruptOn` sends SIGINT once stderr shows it. */
 async function spawnDemo(args: string[], interruptOn?: string): Promise<Run> {
   // As from a shell: without what this worker's own import of demo/cli.ts set (demo/node-notice.ts).
   const env = { ...process.env };
@@ -97,7 +97,7 @@ function expectMessages(summary: DemoSummary, n: number): void {
   }
 }
 
-describe('npm run demo', () => {
+describe('npx tp-demo', () => {
   it('provisions one device over BLE and round-trips ten messages with its certificate', async () => {
     const { code, stdout, stderr } = await spawnDemo(['--json']);
     expect(code, stderr).toBe(0);

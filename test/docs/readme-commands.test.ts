@@ -1,11 +1,14 @@
 /**
- * The README's commands stay runnable: every `npm run X` names a script whose program exists, every
- * `npx tp-NAME` a package.json bin built from a program that exists, every flag and subcommand given
- * (after `--` for npm run) is one that program declares (in its parseArgs options or its usage text),
- * and every file a command names exists. Read statically: no program is started.
+ * The docs' commands stay runnable: in README.md and every other Markdown file of the project (folder
+ * READMEs, ARCHITECTURE.md, PROTOCOL.md, ...), every `npm run X` names a script whose program exists,
+ * every `npx tp-NAME` a package.json bin built from a program that exists, every flag and subcommand
+ * given (after `--` for npm run) is one that program declares (in its parseArgs options or its usage
+ * text), and every file a command names exists. A program that has a bin is documented the one way
+ * users run it, `npx tp-NAME` (what its usage text and error advice say too), never as the
+ * development script `npm run NAME --`. Read statically: no program is started.
  */
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -14,6 +17,24 @@ const { scripts, bin } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'ut
   scripts: Record<string, string>;
   bin: Record<string, string>;
 };
+
+/** The project's Markdown files (not dependencies, builds or data). */
+function markdownFiles(dir = ROOT): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name.startsWith('.') || entry.name === 'node_modules' || entry.name === 'dist') continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...markdownFiles(path));
+    else if (entry.name.endsWith('.md')) out.push(path);
+  }
+  return out;
+}
+
+/** The bin whose program a script runs from source, if any (`cloud` -> `tp-cloud`). */
+function binOfScript(script: string): string | undefined {
+  const entry = /\btsx\s+(\S+)\.ts\b/.exec(scripts[script] ?? '')?.[1];
+  return Object.entries(bin).find(([, target]) => target === `dist/${entry}.js`)?.[0];
+}
 
 /** Commands in ```sh blocks and in inline code that starts with `npm run` or `npx tp-`, without comments. */
 function readmeCommands(markdown: string): string[] {
@@ -41,7 +62,14 @@ function programSource(entry: string | undefined): { entry: string; text: string
       else if (name.endsWith('.ts') && !name.endsWith('.test.ts')) files.push(path);
     }
   };
-  if (existsSync(join(ROOT, entry))) walk(dir);
+  if (existsSync(join(ROOT, entry))) {
+    walk(dir);
+    // A command line it hands to another folder's CLI (`tp-device make-setup-code`): that folder's too.
+    for (const [, spec] of readFileSync(join(ROOT, entry), 'utf8').matchAll(/from '(\.\.?\/[^']+)'/g)) {
+      const imported = dirname(join(dirname(join(ROOT, entry)), spec!));
+      if (!imported.startsWith(dir) && existsSync(join(imported, 'cli.ts'))) walk(imported);
+    }
+  }
   return { entry, text: files.map((f) => readFileSync(f, 'utf8')).join('\n') };
 }
 
@@ -60,6 +88,8 @@ function problems(line: string): string[] {
   const rest = w.slice(2).filter((x) => x !== '--silent');
   const script = rest[0]!;
   if (!(script in scripts)) return [`npm run ${script}: no such script in package.json`];
+  const program = binOfScript(script);
+  if (program !== undefined) return [`npm run ${script}: document the program as users run it, npx ${program}`];
   const dash = rest.indexOf('--');
   const args = dash < 0 ? [] : rest.slice(dash + 1);
   const entry = /\btsx\s+(\S+\.ts)/.exec(scripts[script] ?? '')?.[1];
@@ -90,25 +120,30 @@ function argumentProblems(command: string, file: string | undefined, args: strin
   return out;
 }
 
-describe('README.md commands', () => {
+describe('commands in README.md and the other docs', () => {
   const commands = readmeCommands(readFileSync(join(ROOT, 'README.md'), 'utf8'));
+  const docs = markdownFiles().map((path) => ({
+    doc: relative(ROOT, path),
+    commands: readmeCommands(readFileSync(path, 'utf8')),
+  }));
 
-  it("are found (the reader below sees the README's blocks)", () => {
+  it("are found (the reader below sees the README's blocks, and the folders' docs)", () => {
     expect(commands).toEqual(expect.arrayContaining(['npm install', 'npm test', 'npx tp-demo']));
     expect(commands.filter((c) => c.startsWith('npx tp-central')).length).toBeGreaterThan(2);
+    expect(docs.map((d) => d.doc)).toEqual(expect.arrayContaining(['cloud/README.md', 'central/README.md']));
   });
 
-  it('name scripts that exist, with flags and subcommands their programs declare', () => {
-    expect(commands.flatMap(problems)).toEqual([]);
+  it('name scripts and bins that exist, with flags and subcommands their programs declare', () => {
+    expect(docs.flatMap(({ doc, commands }) => commands.flatMap(problems).map((p) => `${doc}: ${p}`))).toEqual([]);
   });
 
   it('would catch a wrong script, subcommand or flag', () => {
     expect(problems('npm run nosuch')).toEqual(['npm run nosuch: no such script in package.json']);
-    expect(problems('npm run central -- frobnicate')).toEqual([
-      'npm run central: apps/central/cli.ts knows no subcommand frobnicate',
+    expect(problems('npm run central -- login')).toEqual([
+      'npm run central: document the program as users run it, npx tp-central',
     ]);
-    expect(problems('npm run demo -- --no-such-flag')).toEqual([
-      'npm run demo: demo/cli.ts declares no flag --no-such-flag',
+    expect(problems('npm run bench -- --no-such-flag')).toEqual([
+      'npm run bench: bench/run.ts declares no flag --no-such-flag',
     ]);
     expect(problems('npx tp-nosuch')).toEqual(['npx tp-nosuch: no such bin in package.json']);
     expect(problems('npx tp-device frobnicate --no-such-flag')).toEqual([

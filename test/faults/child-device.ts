@@ -1,5 +1,5 @@
 /**
- * Devices as real processes: `npm run device -- start` (apps/device/cli.ts) with simulated Wi-Fi,
+ * Devices as real processes: `npx tp-device start` (apps/device/cli.ts) with simulated Wi-Fi,
  * a setup code of its own and its state on disk, attached to an air server over TCP — started by
  * the demo's launcher (demo/device-process.ts), so the fault suite runs the product's device as
  * shipped. A process can be killed (SIGKILL: a power cut) and started again on the same disk.

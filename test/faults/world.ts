@@ -1,6 +1,6 @@
 /**
  * The fault suite's shared world, built from the real parts and the existing fixtures (imported,
- * not copied): the cloud emulator set up as `npm run setup` does, the demo user logged in through
+ * not copied): the cloud emulator set up as `npx tp-setup` does, the demo user logged in through
  * the provider's pages, claims from the real Cognito + CreateProvisioningClaim path; and checks of
  * the two outcomes a fault may end in — provisioned exactly once, or failed with the right code —
  * plus "nothing half-written" on the device's disk.

@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,7 +71,7 @@ describe('the programs of package.json bin', () => {
   it('npx tp-device --help works as the README writes it', async () => {
     const r = await run('npx', ['tp-device', '--help']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^usage: device /);
+    expect(r.stdout).toMatch(/^usage: npx tp-device /);
   }, 120_000);
 
   it('the upload page builds from dist/ (its HTML, CSS and icon copied, its script bundled from the built modules)', async () => {
@@ -83,6 +84,31 @@ describe('the programs of package.json bin', () => {
     expect([...sizes.keys()].sort()).toEqual(['/', '/assets/app.css', '/assets/app.js', '/assets/icon.svg']);
     for (const size of sizes.values()) expect(size).toBeGreaterThan(100);
   }, 60_000);
+
+  it('tp-cloud serves the web app npm install built (dist/web-app), with its config.json, and stops on SIGINT', async () => {
+    const dataDir = join(LINKS, 'cloud');
+    const ports = ['iot', 'mqtt', 'oidc', 'cognito', 'web'].flatMap((p) => [`--${p}-port`, '0']);
+    const cloud = spawn(join(LINKS, 'tp-cloud'), ['--data-dir', dataDir, ...ports, '--json'], { cwd: LINKS, env: ENV });
+    let stderr = '';
+    cloud.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = once(cloud, 'exit');
+    try {
+      const [line] = (await once(createInterface({ input: cloud.stdout }), 'line')) as [string];
+      const { webApp, oidc } = JSON.parse(line) as { webApp?: string; oidc: { issuer: string } };
+      expect(webApp, stderr).toMatch(/^http:\/\/localhost:\d+$/);
+      const page = await fetch(`${webApp}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<script src="/assets/app.js"');
+      expect((await fetch(`${webApp}/assets/app.js`)).status).toBe(200);
+      const config = (await (await fetch(`${webApp}/config.json`)).json()) as { oidc: { issuer: string } };
+      expect(config.oidc.issuer).toBe(oidc.issuer);
+    } finally {
+      cloud.kill('SIGINT');
+    }
+    const [code] = (await exited) as [number | null];
+    expect(code, stderr).toBe(0);
+    expect(withoutNotice(stderr)).not.toContain('no web app');
+  }, 120_000);
 
   it('tp-demo --json provisions a device from dist/ (its device process from dist/ too) and round-trips ten messages', async () => {
     const r = await run(join(LINKS, 'tp-demo'), ['--json']);

@@ -1,5 +1,5 @@
 /**
- * For the takeover tests: the whole emulator set up as `npm run setup` does (so the product's
+ * For the takeover tests: the whole emulator set up as `npx tp-setup` does (so the product's
  * pre-provisioning hook is on the template), claims from the real control plane, and MQTT clients
  * doing what a device — or an attacker holding a claim — does on the fleet-provisioning API.
  */

@@ -1,7 +1,7 @@
 /**
  * Issue #14: any logged-in user could take over a provisioned device by registering their own
  * certificate with the victim's SerialNumber (AWS reuses the existing thing). With the product's
- * pre-provisioning hook (cloud/hook), set up by `npm run setup`, such a RegisterThing is refused
+ * pre-provisioning hook (cloud/hook), set up by `npx tp-setup`, such a RegisterThing is refused
  * with ACCESS_DENIED, concurrent registrations of one serial leave exactly one ACTIVE certificate,
  * and a reset device registers again only after an operator's audited decommission.
  */

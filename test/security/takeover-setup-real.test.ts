@@ -1,5 +1,5 @@
 /**
- * `npm run setup -- --real`'s code path against the emulator (the same APIs AWS serves): the hook is
+ * `npx tp-setup --real`'s code path against the emulator (the same APIs AWS serves): the hook is
  * bundled, zipped and deployed as a Lambda function with its IAM role and AWS IoT's invoke
  * permission, the template names it, and RegisterThing then runs the DEPLOYED bundle in the
  * emulator's Lambda (its log shows the decisions): the takeover is refused, a new serial provisions.

@@ -1,6 +1,6 @@
 /**
  * The whole web app flow in a real headless Chromium at phone size: the shipped bundle (built by
- * apps/web/build.ts, served by cloud/web-host as `npm run cloud` serves it) logs in on the emulator's
+ * apps/web/build.ts, served by cloud/web-host as `npx tp-cloud` serves it) logs in on the emulator's
  * OIDC pages (code + PKCE), gets a claim from the browser (Cognito + AWS IoT through the AWS SDK's
  * browser clients, across origins: CORS), finds a real device (bleno, in its own process on the
  * virtual air) and provisions it. The browser's Bluetooth is the test's bridge (./bridge.ts) to

@@ -32,6 +32,6 @@ export class Output {
 
   error(code: string, message: string): void {
     if (this.json) this.io.stdout.write(`${JSON.stringify({ ok: false, error: { code, message } })}\n`);
-    this.io.stderr.write(`central: ${message}${code === 'USAGE' ? '' : ` [${code}]`}\n`);
+    this.io.stderr.write(`tp-central: ${message}${code === 'USAGE' ? '' : ` [${code}]`}\n`);
   }
 }

@@ -9,7 +9,7 @@ import { CliUsageError, EXIT, exitCodeFor } from './exit-codes.js';
 import { Output } from './io.js';
 import type { CliIo } from './io.js';
 
-export const USAGE = `usage: central [--config FILE] [--token-cache FILE] [--json] COMMAND
+export const USAGE = `usage: npx tp-central [--config FILE] [--token-cache FILE] [--json] COMMAND
 
 commands:
   login [--no-browser]              sign in with the browser (authorization code + PKCE, loopback redirect)
@@ -48,7 +48,7 @@ options of every command (any other option is refused unless the command lists i
   -h, --help          this text
 
 options of devices and provision:
-  --transport SPEC    HCI transport for noble (default $BLE_TRANSPORT, else the air "npm run air"
+  --transport SPEC    HCI transport for noble (default $BLE_TRANSPORT, else the air "npx tp-air"
                       starts, air:unix:<os.tmpdir()>/ble-air.sock; hci0 for this machine's adapter),
                       or \`softap\` (with --url) for provision over the device's SoftAP HTTP API
 
@@ -58,7 +58,7 @@ exit codes: 0 ok, 1 internal error, 2 usage, 3 configuration, 4 login, 5 cloud, 
 /** `--transport softap`: the device's SoftAP HTTP API instead of an HCI transport for BLE. */
 export const SOFTAP_TRANSPORT = 'softap';
 
-const PROGRAM = { name: 'central', help: 'npm run central -- --help' };
+const PROGRAM = { name: 'tp-central', help: 'npx tp-central --help' };
 
 /** Options every command takes. */
 const GLOBAL_OPTIONS = {

@@ -69,7 +69,7 @@ export function readTrustPem(config: DeviceConfig): string {
   const text = readText(
     config.trust.cloudJson,
     'trust.cloudJson',
-    '; is the cloud emulator running (npm run cloud)? or set trust.caPath',
+    '; is the cloud emulator running (npx tp-cloud)? or set trust.caPath',
   );
   let caPem: unknown;
   try {

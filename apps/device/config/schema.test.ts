@@ -126,7 +126,7 @@ describe('device configuration', () => {
       expect(
         detailOf(() => readTrustPem(parseDeviceConfig({ trust: { cloudJson: join(dir, 'x.json') } }, undefined, {})))
           .detail,
-      ).toMatch(/^trust\.cloudJson: .*npm run cloud/);
+      ).toMatch(/^trust\.cloudJson: .*npx tp-cloud/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

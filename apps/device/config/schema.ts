@@ -39,7 +39,7 @@ export interface DeviceConfig {
   readonly trust: {
     /** PEM of the CA of the AWS IoT endpoint (Amazon Root CA 1); when absent, read from cloudJson. */
     readonly caPath?: string;
-    /** The cloud emulator's cloud.json (written by `npm run cloud`), for its CA. */
+    /** The cloud emulator's cloud.json (written by `npx tp-cloud`), for its CA. */
     readonly cloudJson: string;
   };
   readonly wifi: {
@@ -70,7 +70,7 @@ export const DEFAULT_SIMULATED_NETWORKS: readonly SimulatedNetworkConfig[] = [
   { ssid: 'guest', rssi: -70, channel: 11 },
 ];
 
-/** The development BLE transport: BLE_TRANSPORT, else the air server `npm run air` starts. */
+/** The development BLE transport: BLE_TRANSPORT, else the air server `npx tp-air` starts. */
 export function defaultTransport(env: NodeJS.ProcessEnv = process.env): string {
   const value = env['BLE_TRANSPORT'];
   return value === undefined || value.trim() === '' ? defaultTransportText() : value;

@@ -1,6 +1,6 @@
 /**
  * What the app reads at start from its own origin, `/config.json`: the same fields as the CLI's
- * configuration (central/README.md, "Configuration"), without file paths. `npm run cloud` serves it
+ * configuration (central/README.md, "Configuration"), without file paths. `npx tp-cloud` serves it
  * from the emulator's cloud.json; hosted elsewhere, it is a static file (apps/web/README.md).
  */
 import { ProvisioningError } from '../../../protocol/index.js';

@@ -51,7 +51,7 @@ const ADVICE: Partial<Record<ErrorCode, string>> = {
   CERTIFICATE_REJECTED: 'AWS IoT refused to issue a certificate. Check the provisioning template, then try again.',
   REGISTER_REJECTED: 'AWS IoT refused to register the device. Check the template name and its parameters.',
   DEVICE_ALREADY_REGISTERED:
-    "This device's serial is still registered to an earlier certificate. Ask an operator to decommission it (npm run setup -- decommission), then try again.",
+    "This device's serial is still registered to an earlier certificate. Ask an operator to decommission it (npx tp-setup decommission), then try again.",
   CONFIG_INVALID: "The app's configuration (config.json) is wrong. Tell whoever hosts this app.",
 };
 

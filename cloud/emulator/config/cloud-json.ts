@@ -3,8 +3,8 @@ import { writeFileAtomic } from './atomic-file.js';
 import { ConfigReader, configError } from './validate.js';
 
 /**
- * `cloud.json`: what the device, the phone and `npm run setup` need to reach the running emulator
- * (or, written by hand, a real account). Written by `npm run cloud` atomically with mode 0600.
+ * `cloud.json`: what the device, the phone and `npx tp-setup` need to reach the running emulator
+ * (or, written by hand, a real account). Written by `npx tp-cloud` atomically with mode 0600.
  * It holds no admin secret: that stays in the file `admin.credentialsPath` names (also 0600).
  */
 export const CLOUD_JSON_VERSION = 1;
@@ -65,7 +65,7 @@ function readJsonFile(path: string): unknown {
   } catch (err) {
     throw configError(
       '(file)',
-      `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}); is the emulator running (npm run cloud)?`,
+      `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}); is the emulator running (npx tp-cloud)?`,
       path,
     );
   }

@@ -7,7 +7,7 @@ export const PASSWORD_HASH_PATTERN = /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9_-]+\$[A
 
 /**
  * The emulator's configuration file (JSON). Every field is optional; what is missing takes the
- * default below. `npm run cloud -- --config FILE` reads it; `startEmulator({ config })` takes the
+ * default below. `npx tp-cloud --config FILE` reads it; `startEmulator({ config })` takes the
  * parsed form. See cloud/README.md, "The configuration file".
  */
 
@@ -20,7 +20,7 @@ export const DEFAULT_CLIENT_ID = 'provisioning-app';
  */
 export const SEED_CLIENT_ID = 'mobile-claim';
 /**
- * The web app (apps/web, served by `npm run cloud` on http://localhost:4583): a public client, its
+ * The web app (apps/web, served by `npx tp-cloud` on http://localhost:4583): a public client, its
  * redirect URI the app's own page, any port on loopback; its origin may call the token endpoint.
  */
 export const WEB_CLIENT_ID = 'provisioning-web';
@@ -59,7 +59,7 @@ export interface OidcUserConfig {
   username: string;
   /** The stable subject identifier; defaults to the username. */
   sub: string;
-  /** `scrypt$N$r$p$salt$hash` (see `npm run cloud -- hash-password`). */
+  /** `scrypt$N$r$p$salt$hash` (see `npx tp-cloud hash-password`). */
   passwordHash?: string;
   /** Plaintext: allowed for demo users only; loading it yields a warning. */
   password?: string;
@@ -354,7 +354,7 @@ function parseUser(r: ConfigReader, value: unknown, path: string, warnings: stri
   if (obj.passwordHash !== undefined) {
     user.passwordHash = r.string(obj.passwordHash, join(path, 'passwordHash'), {
       pattern: PASSWORD_HASH_PATTERN,
-      patternText: 'scrypt$N$r$p$salt$hash (npm run cloud -- hash-password)',
+      patternText: 'scrypt$N$r$p$salt$hash (npx tp-cloud hash-password)',
     });
   }
   if (obj.password !== undefined) {

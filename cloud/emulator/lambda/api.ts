@@ -3,7 +3,7 @@
  * UpdateFunctionCode, AddPermission, GetPolicy) and IAM API (awsQuery, signing name `iam`:
  * CreateRole, GetRole, PutRolePolicy), served on the control plane's port next to AWS IoT (their
  * paths do not overlap), SigV4-verified and IAM-authorized like it, with the services' shapes and
- * error formats, so `npm run setup -- --real --endpoint-url …` deploys the hook here unmodified.
+ * error formats, so `npx tp-setup --real --endpoint-url …` deploys the hook here unmodified.
  */
 import { randomUUID } from 'node:crypto';
 import type { AwsCredentialRecord } from '../contracts/index.js';

@@ -18,7 +18,7 @@ import type { FunctionRecord, LambdaStore } from './store.js';
 
 /** Lambda: a synchronous invocation's response is at most 6 MB. */
 export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
-/** Log lines kept per function (tests and `npm run cloud` read them). */
+/** Log lines kept per function (tests and `npx tp-cloud` read them). */
 export const MAX_LOG_BYTES = 64 * 1024;
 
 /**

@@ -57,7 +57,7 @@ const ADVICE: Partial<Record<ErrorCode, string>> = {
     'AWS IoT refused to issue a certificate. Check the provisioning template and your account, then try again.',
   REGISTER_REJECTED: 'AWS IoT refused to register the device. Check the template name and its parameters.',
   DEVICE_ALREADY_REGISTERED:
-    "This device's serial is still registered to an earlier certificate. Ask an operator to decommission the old device (npm run setup -- decommission), then try again.",
+    "This device's serial is still registered to an earlier certificate. Ask an operator to decommission the old device (npx tp-setup decommission), then try again.",
   VERIFY_FAILED: 'The new certificate did not work. Try again; if it repeats, check the device policy.',
   STORAGE_FAILED: 'The device could not save its credentials. Check its storage, then try again.',
 };

@@ -236,7 +236,7 @@ export const listPrincipalPolicies: Operation = {
 };
 
 /**
- * CreatePolicyVersion/ListPolicyVersions/DeletePolicyVersion (what `npm run setup` calls when the
+ * CreatePolicyVersion/ListPolicyVersions/DeletePolicyVersion (what `npx tp-setup` calls when the
  * device policy changes): at most 5 versions (VersionsLimitExceededException), the default version
  * cannot be deleted (DeleteConflictException).
  */
