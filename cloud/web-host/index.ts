@@ -1,5 +1,5 @@
 /**
- * Serves a folder of static files (the web app, apps/web, as `npm run web:build` writes it) and its
+ * Serves a folder of static files (the web app, apps/web, as `npm install` builds it into dist/web-app) and its
  * `/config.json` on loopback, for `npx tp-cloud`: http://localhost is a secure context, so Web
  * Bluetooth and WebCrypto work there without TLS. Every answer carries a strict CSP: scripts,
  * styles and workers from this origin only; fetches to this origin and the cloud endpoints the

@@ -1,5 +1,5 @@
 /**
- * The shipped web app as `npm run cloud` serves it, for the browser tests: built by apps/web/build.ts
+ * The shipped web app as `npx tp-cloud` serves it, for the browser tests: built by apps/web/build.ts
  * into a folder, served by cloud/web-host with the config.json made from the emulator's cloud.json;
  * and logging in on the emulator's real OIDC pages (code + PKCE), as a person does.
  */
