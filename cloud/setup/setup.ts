@@ -6,7 +6,6 @@ import {
   DeletePolicyVersionCommand,
   DeleteProvisioningTemplateVersionCommand,
   DescribeProvisioningTemplateCommand,
-  DescribeProvisioningTemplateVersionCommand,
   GetPolicyCommand,
   ListPolicyVersionsCommand,
   ListProvisioningTemplateVersionsCommand,
@@ -162,14 +161,4 @@ async function ensureTemplate(
     action = 'updated';
   }
   return { ...(arn ? { arn } : {}), action };
-}
-
-/** Reads back the default template version's body (for checks and tests). */
-export async function readTemplateBody(iot: IoTClient, templateName: string): Promise<unknown> {
-  const described = await iot.send(new DescribeProvisioningTemplateCommand({ templateName }));
-  if (described.templateBody) return JSON.parse(described.templateBody);
-  const version = await iot.send(
-    new DescribeProvisioningTemplateVersionCommand({ templateName, versionId: described.defaultVersionId }),
-  );
-  return JSON.parse(version.templateBody ?? '{}');
 }

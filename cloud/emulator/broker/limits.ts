@@ -13,8 +13,6 @@ export const MAX_TOPIC_SLASHES = 7;
 export const MAX_CLIENT_ID_BYTES = 128;
 /** Most topic filters in one SUBSCRIBE (AWS: 8); more disconnect the client. */
 export const MAX_SUBSCRIPTIONS_PER_REQUEST = 8;
-/** Longest keep-alive a client may ask for, in seconds (AWS: 1200). */
-export const MAX_KEEPALIVE_SECONDS = 1200;
 /** MQTT port AWS uses; the emulator listens there unless told otherwise (0 = any free port). */
 export const DEFAULT_MQTT_PORT = 8883;
 /** ALPN protocol AWS IoT accepts for MQTT over port 443. */

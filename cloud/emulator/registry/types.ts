@@ -2,14 +2,6 @@
 
 export type CertificateStatus =
   'ACTIVE' | 'INACTIVE' | 'REVOKED' | 'PENDING_TRANSFER' | 'REGISTER_INACTIVE' | 'PENDING_ACTIVATION';
-export const CERTIFICATE_STATUSES: readonly CertificateStatus[] = [
-  'ACTIVE',
-  'INACTIVE',
-  'REVOKED',
-  'PENDING_TRANSFER',
-  'REGISTER_INACTIVE',
-  'PENDING_ACTIVATION',
-];
 
 export interface ThingRecord {
   thingName: string;

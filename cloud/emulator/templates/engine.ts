@@ -14,6 +14,7 @@ import type {
   PlannedCertificate,
   PlannedPolicy,
   PlannedThing,
+  ResourceType,
   TemplatePlan,
 } from './model.js';
 import {
@@ -52,10 +53,7 @@ interface Parsed {
   parameters: Record<string, ParameterSpec>;
   mappings: Record<string, Record<string, Record<string, Value>>>;
   conditions: Record<string, Value>;
-  resources: Record<
-    string,
-    { type: (typeof RESOURCE_TYPES)[number]; properties: Obj; overrideSettings: Obj; condition?: string }
-  >;
+  resources: Record<string, { type: ResourceType; properties: Obj; overrideSettings: Obj; condition?: string }>;
   deviceConfiguration: Obj;
 }
 
@@ -136,7 +134,7 @@ function parse(body: string): Parsed {
     const overrideSettings = r.OverrideSettings ?? {};
     if (!isObj(overrideSettings)) invalid(`Resources.${logicalId}.OverrideSettings must be an object`);
     const entry: Parsed['resources'][string] = {
-      type: type as (typeof RESOURCE_TYPES)[number],
+      type: type as ResourceType,
       properties,
       overrideSettings,
     };
