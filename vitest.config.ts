@@ -60,6 +60,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ['default', './test/summary-reporter.ts'],
+    // On a Node past its end of life: one notice for the run instead of the libraries' own runtime
+    // warnings in every worker (as the programs do; test/setup/node-notice.ts).
+    globalSetup: ['./test/setup/node-notice.ts'],
+    setupFiles: ['./test/setup/fold-node-warnings.ts'],
     projects: [
       project('fast', FAST, false, EXHAUSTIVE),
       project('shared', SHARED, false),
