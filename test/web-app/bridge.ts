@@ -22,7 +22,12 @@ function dashed(compact: string): string {
 /** Runs in the page (an init script): the Web Bluetooth objects, each call forwarded to the binding. */
 function pageSide(): void {
   type Call = (op: string, args: unknown) => Promise<unknown>;
-  const call: Call = (op, args) => (window as unknown as { __bleBridge: Call }).__bleBridge(op, args);
+  // The Node side names the DOMException the browser would throw ("NetworkError: …"): rethrown as that.
+  const call: Call = (op, args) =>
+    (window as unknown as { __bleBridge: Call }).__bleBridge(op, args).catch((err: unknown) => {
+      const found = /\b(NetworkError|NotFoundError): ([^\n]*)/.exec(err instanceof Error ? err.message : String(err));
+      throw found ? new DOMException(found[2], found[1]) : err;
+    });
   const chars = new Map<string, EventTarget & { value?: DataView }>();
   const device = new EventTarget() as EventTarget & Record<string, unknown>;
   const gatt = {
@@ -138,7 +143,12 @@ export async function installBluetoothBridge(
     connect: async () => {
       log.connects.push(performance.now());
       closing = false;
-      await peripheral!.connectAsync();
+      // A controller that cannot reach the device (out of range) fails the connection: Chrome says so this way.
+      await peripheral!.connectAsync().catch((err: unknown) => {
+        throw new Error(
+          `NetworkError: Connection attempt failed. (${err instanceof Error ? err.message : String(err)})`,
+        );
+      });
       peripheral!.once('disconnect', () => {
         if (!closing) notify('__bleBridgeDropped');
       });

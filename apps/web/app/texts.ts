@@ -42,7 +42,8 @@ const ADVICE: Partial<Record<ErrorCode, string>> = {
   WIFI_NO_ADDRESS: "The network gave the device no address. Check the router's DHCP, then try again.",
   WIFI_TIMEOUT: 'Joining the network took too long. Move the device closer to the router and try again.',
   WIFI_SCAN_FAILED: 'The device could not scan: choose "Other (hidden) network" and type the name.',
-  CLAIM_EXPIRED: 'The claim ran out before the device used it. Try again: the app fetches a new one.',
+  CLAIM_EXPIRED:
+    "The device found the claim expired. Try again: the app fetches a new one. If it happens again, check the device's date and time.",
   CLAIM_DENIED: 'Your account may not create provisioning claims. Ask an administrator.',
   LOGIN_REQUIRED: 'Your login has expired. Log in again.',
   LOGIN_FAILED: 'The login did not complete. Log in again.',
