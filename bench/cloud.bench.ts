@@ -5,8 +5,11 @@
  * The emulator (CA, SQLite registry, broker) runs in a child process so its RSS is its own; the
  * load uses the lightweight `mqtt` package. Prints registrations per second, p50/p95 latency of a
  * whole device flow, and the emulator's peak RSS per connected device, as a table and one JSON line.
+ * In the same run, before and after each fleet, it measures the TLS ceiling (cloud-tls-ceiling.ts):
+ * P-256 mutual-TLS handshakes per second between the two processes; a registration costs two, so
+ * it reports registrations/s ÷ (handshakes/s ÷ 2).
  * Knobs: CLOUD_BENCH_DEVICES=200,500 (device counts), CLOUD_BENCH_CHILD_FLAGS="--cpu-prof" (node
- * flags for the emulator child, e.g. to profile it).
+ * flags for the emulator child, e.g. to profile it), CLOUD_BENCH_TLS_HANDSHAKES=0 (skip the ceiling).
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -22,6 +25,8 @@ import type { MqttClient } from 'mqtt';
 // Types only: the child loads the emulator itself (the load generator never does).
 import type { EmulatorCa } from '../cloud/emulator/ca/index.js';
 import type { Registry } from '../cloud/emulator/registry/index.js';
+import type { TlsCeilingTarget } from './cloud-tls-ceiling.js';
+import { measureTlsHandshakes, startTlsCeilingServer, TLS_CEILING_HANDSHAKES } from './cloud-tls-ceiling.js';
 import type { BenchReport } from './run.js';
 
 /** Device counts measured. */
@@ -46,12 +51,15 @@ interface ChildReady {
   caPem: string;
   claims: { cert: string; key: string }[];
   rss: number;
+  tls: TlsCeilingTarget;
 }
 interface ChildRss {
   type: 'rss';
   rss: number;
   peakRss: number;
   connected: number;
+  /** The emulator's CPU time so far (user + system), in milliseconds. */
+  cpuMs: number;
 }
 
 // ---------------- the emulator child ----------------
@@ -66,6 +74,7 @@ async function childMain(): Promise<void> {
   createPolicyAndTemplate(registry);
   const claims = await createClaims(ca, registry);
   const broker = await startBroker({ registry, ca, port: 0 });
+  const tlsCeiling = await startTlsCeilingServer(ca);
   let peakRss = process.memoryUsage.rss();
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
@@ -74,13 +83,20 @@ async function childMain(): Promise<void> {
     if (m.type === 'rss') {
       const rss = process.memoryUsage.rss();
       peakRss = Math.max(peakRss, rss);
-      process.send?.({ type: 'rss', rss, peakRss, connected: broker.connectedClients } satisfies ChildRss);
+      const cpu = process.cpuUsage();
+      process.send?.({
+        type: 'rss',
+        rss,
+        peakRss,
+        connected: broker.connectedClients,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+      } satisfies ChildRss);
     } else if (m.type === 'reset-peak') {
       peakRss = process.memoryUsage.rss();
       process.send?.({ type: 'reset' });
     } else if (m.type === 'stop') {
       clearInterval(sampler);
-      void broker.close().then(() => {
+      void Promise.all([broker.close(), tlsCeiling.close()]).then(() => {
         registry.close();
         process.exit(0);
       });
@@ -93,6 +109,7 @@ async function childMain(): Promise<void> {
     caPem: ca.caCertPem,
     claims,
     rss: process.memoryUsage.rss(),
+    tls: tlsCeiling.target,
   } satisfies ChildReady);
 }
 
@@ -239,6 +256,15 @@ interface RunFigures {
   connectedAtPeak: number;
   rssPerConnectedDeviceKiB: number;
   cutShort: boolean;
+  /** P-256 mutual-TLS handshakes/s between the two processes: the mean of before and after the run. */
+  tlsHandshakesPerSecond: number;
+  tlsHandshakesPerSecondBefore: number;
+  tlsHandshakesPerSecondAfter: number;
+  /** registrationsPerSecond / (tlsHandshakesPerSecond / 2): a registration costs two handshakes. */
+  ceilingRatio: number;
+  /** CPU time per registration (user + system), less sensitive to other load than the wall rates. */
+  emulatorCpuMsPerRegistration: number;
+  loadGeneratorCpuMsPerRegistration: number;
 }
 
 /** The emulator child, forked on this file; resolves once it is ready (broker listening, claims made). */
@@ -330,11 +356,21 @@ async function provisionAll(
   return { ...out, seconds: (performance.now() - started) / 1000 };
 }
 
+/** Handshakes per TLS ceiling measurement; CLOUD_BENCH_TLS_HANDSHAKES=0 skips it (e.g. when profiling). */
+const tlsHandshakes = Number(process.env.CLOUD_BENCH_TLS_HANDSHAKES ?? TLS_CEILING_HANDSHAKES);
+
+async function tlsCeiling(target: TlsCeilingTarget): Promise<number> {
+  if (tlsHandshakes === 0) return NaN;
+  await measureTlsHandshakes(target, 100); // warm-up, not counted
+  return measureTlsHandshakes(target, tlsHandshakes);
+}
+
 async function runOnce(devices: number): Promise<RunFigures> {
   const dir = await mkdtemp(join(tmpdir(), 'cloud-bench-'));
   const { child, ready } = await startChild(dir);
   const csrs = await Promise.all(Array.from({ length: devices + WARMUP_DEVICES }, (_, i) => makeCsr(`dev${i}`)));
   const load: Load = { ready, csrs, latencies: [], connectedDevices: [] };
+  const tlsBefore = await tlsCeiling(ready.tls);
 
   // Warm-up: provision a few devices, disconnect them, then take the baseline.
   await Promise.all(Array.from({ length: WARMUP_DEVICES }, (_, k) => device(load, devices + k)));
@@ -342,15 +378,19 @@ async function runOnce(devices: number): Promise<RunFigures> {
   load.latencies.length = 0;
   const baseline = await ask<ChildRss>(child, { type: 'rss' }, 'rss');
   await ask(child, { type: 'reset-peak' }, 'reset');
+  const loadCpuBefore = process.cpuUsage();
   const { failed, firstError, cutShort, seconds } = await provisionAll(load, devices);
+  const loadCpu = process.cpuUsage(loadCpuBefore);
   // The broker counts a client once aedes has finished its CONNECT work, a moment after CONNACK.
   let atPeak = await ask<ChildRss>(child, { type: 'rss' }, 'rss');
+  const emulatorCpuMs = atPeak.cpuMs - baseline.cpuMs;
   for (let i = 0; i < 20 && atPeak.connected < load.connectedDevices.length; i++) {
     await new Promise((r) => setTimeout(r, 100));
     atPeak = await ask<ChildRss>(child, { type: 'rss' }, 'rss');
   }
 
   await disconnectAll(load.connectedDevices);
+  const tlsAfter = await tlsCeiling(ready.tls);
   child.send({ type: 'stop' });
   await new Promise((r) => child.once('exit', r));
   await rm(dir, { recursive: true, force: true });
@@ -358,13 +398,15 @@ async function runOnce(devices: number): Promise<RunFigures> {
   const { latencies } = load;
   const sorted = [...latencies].sort((a, b) => a - b);
   const mib = (b: number): number => Math.round((b / 1048576) * 10) / 10;
+  const registrationsPerSecond = latencies.length / seconds;
+  const tls = (tlsBefore + tlsAfter) / 2;
   return {
     devices,
     succeeded: latencies.length,
     failed,
     ...(firstError !== undefined ? { firstError } : {}),
     seconds: Math.round(seconds * 100) / 100,
-    registrationsPerSecond: Math.round((latencies.length / seconds) * 10) / 10,
+    registrationsPerSecond: Math.round(registrationsPerSecond * 10) / 10,
     p50Ms: Math.round(percentile(sorted, 50)),
     p95Ms: Math.round(percentile(sorted, 95)),
     baselineRssMiB: mib(baseline.rss),
@@ -373,6 +415,13 @@ async function runOnce(devices: number): Promise<RunFigures> {
     rssPerConnectedDeviceKiB:
       atPeak.connected > 0 ? Math.round((atPeak.peakRss - baseline.rss) / 1024 / atPeak.connected) : NaN,
     cutShort,
+    tlsHandshakesPerSecond: Math.round(tls),
+    tlsHandshakesPerSecondBefore: Math.round(tlsBefore),
+    tlsHandshakesPerSecondAfter: Math.round(tlsAfter),
+    ceilingRatio: Math.round((registrationsPerSecond / (tls / 2)) * 100) / 100,
+    emulatorCpuMsPerRegistration: Math.round((emulatorCpuMs / latencies.length) * 100) / 100,
+    loadGeneratorCpuMsPerRegistration:
+      Math.round(((loadCpu.user + loadCpu.system) / 1000 / latencies.length) * 100) / 100,
   };
 }
 
@@ -384,6 +433,30 @@ export async function run(): Promise<BenchReport> {
     ? process.env.CLOUD_BENCH_DEVICES.split(',').map(Number)
     : DEVICE_COUNTS;
   for (const n of counts) results.push(await runOnce(n));
+  printTable(results);
+  // The headline figures of the JSON are those of the largest fleet.
+  const largest = results.reduce((a, b) => (b.devices > a.devices ? b : a));
+  const report: BenchReport = {
+    name: 'cloud',
+    results: {
+      concurrency: CONCURRENCY,
+      claimPool: CLAIM_POOL,
+      tlsHandshakesPerMeasurement: tlsHandshakes,
+      devices: largest.devices,
+      registrationsPerSecond: largest.registrationsPerSecond,
+      tlsHandshakesPerSecond: largest.tlsHandshakesPerSecond,
+      ceilingRatio: largest.ceilingRatio,
+      p95Ms: largest.p95Ms,
+      rssPerConnectedDeviceKiB: largest.rssPerConnectedDeviceKiB,
+      runs: results,
+    },
+    summary: results.flatMap(summaryRows),
+  };
+  console.log(JSON.stringify(report));
+  return report;
+}
+
+function printTable(results: RunFigures[]): void {
   console.log(
     `\ncloud: fleet provisioning through the emulator (concurrency ${CONCURRENCY}, ${CLAIM_POOL} shared claims, emulator in a child process)`,
   );
@@ -394,18 +467,33 @@ export async function run(): Promise<BenchReport> {
       failed: r.failed,
       'wall s': r.seconds,
       'registrations/s': r.registrationsPerSecond,
+      'TLS handshakes/s': r.tlsHandshakesPerSecond,
+      'of ceiling': r.ceilingRatio,
       'p50 ms': r.p50Ms,
       'p95 ms': r.p95Ms,
+      'CPU ms/reg emulator': r.emulatorCpuMsPerRegistration,
+      'CPU ms/reg load': r.loadGeneratorCpuMsPerRegistration,
       'RSS base MiB': r.baselineRssMiB,
       'RSS peak MiB': r.peakRssMiB,
       'KiB/connected device': r.rssPerConnectedDeviceKiB,
     })),
   );
   for (const r of results) if (r.firstError) console.log(`devices=${r.devices}: first error: ${r.firstError}`);
-  const summary = results.flatMap((r) => [
+}
+
+function summaryRows(r: RunFigures): { figure: string; value: string }[] {
+  return [
     {
       figure: `fleet provisioning, ${r.devices} devices (${CONCURRENCY} at once): registrations/s (wall)`,
       value: `${r.registrationsPerSecond}${r.failed ? ` (${r.failed} failed)` : ''}${r.cutShort ? ' (cut short)' : ''}`,
+    },
+    {
+      figure: `${r.devices} devices: P-256 mutual-TLS handshakes/s, 2 processes, ${CONCURRENCY} in flight (wall, same run)`,
+      value: `${r.tlsHandshakesPerSecond}`,
+    },
+    {
+      figure: `${r.devices} devices: registrations/s ÷ (handshakes/s ÷ 2), the share of the TLS ceiling`,
+      value: `${r.ceilingRatio}`,
     },
     {
       figure: `fleet provisioning, ${r.devices} devices: p50 / p95 of one device's flow (wall)`,
@@ -415,14 +503,7 @@ export async function run(): Promise<BenchReport> {
       figure: `emulator memory per connected device, ${r.devices} devices`,
       value: `${r.rssPerConnectedDeviceKiB} KiB`,
     },
-  ]);
-  const report: BenchReport = {
-    name: 'cloud',
-    results: { concurrency: CONCURRENCY, claimPool: CLAIM_POOL, runs: results },
-    summary,
-  };
-  console.log(JSON.stringify(report));
-  return report;
+  ];
 }
 
 if (process.env.CLOUD_BENCH_CHILD === '1') {
