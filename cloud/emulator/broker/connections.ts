@@ -39,6 +39,16 @@ export class ConnectionTable {
     this.live.delete(client);
   }
 
+  /** The certificate ids of the clients connected now. */
+  certificateIds(): Set<string> {
+    const ids = new Set<string>();
+    for (const client of this.live) {
+      const conn = this.of(client);
+      if (conn) ids.add(conn.certificateId);
+    }
+    return ids;
+  }
+
   get connected(): number {
     return this.live.size;
   }

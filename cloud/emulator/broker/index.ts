@@ -184,9 +184,13 @@ function trackClients(
 /** Closes connections whose certificate may no longer be used (set INACTIVE/REVOKED, claim expired). */
 function recheckCertificates(registry: Registry, connections: ConnectionTable, now: () => Date): NodeJS.Timeout {
   const recheck = setInterval(() => {
+    const ids = connections.certificateIds();
+    if (ids.size === 0) return;
     const t = now();
+    // One query for all of them: a thousand connections would otherwise be a thousand queries a second.
+    const records = registry.certificates.getMany(ids);
     connections.closeWhere(
-      (conn) => !conn || Boolean(certificateRefusal(registry.certificates.get(conn.certificateId), t)),
+      (conn) => !conn || Boolean(certificateRefusal(records.get(conn.certificateId), t)),
       DisconnectReason.notAuthorized,
     );
   }, CERTIFICATE_RECHECK_INTERVAL_MS);

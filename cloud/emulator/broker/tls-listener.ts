@@ -83,8 +83,9 @@ function onSecureConnection(
   socket.on('close', () => sockets.delete(socket));
   // A peer's socket error (a reset, a broken pipe) ends its connection; there is nothing to retry.
   socket.on('error', () => socket.destroy());
-  const peer = socket.getPeerCertificate();
-  if (!peer?.raw) {
+  // The native X509Certificate: getPeerCertificate() would also convert every field to an object.
+  const peer = socket.getPeerX509Certificate();
+  if (!peer) {
     socket.destroy();
     return;
   }

@@ -58,6 +58,73 @@ describe('EmulatorCa', () => {
     }
   });
 
+  it('encodes a certificate as @peculiar/x509 did: issuer, subject and key as requested, the same extensions', async () => {
+    const csrPem = await makeCsr('ec', 'CN=dev-ext, O=Acme');
+    const csr = new x509.Pkcs10CertificateRequest(csrPem);
+    const caCert = new x509.X509Certificate(ca.caCertPem);
+    const issued = await ca.issueCertificate({ csrPem, validity: { notAfter: new Date('2049-12-31T23:59:59Z') } });
+    const cert = new x509.X509Certificate(issued.certificatePem);
+    const expected = [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+      await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
+      await x509.SubjectKeyIdentifierExtension.create(csr.publicKey),
+    ];
+    expect(cert.extensions.map((e) => Buffer.from(e.rawData).toString('hex'))).toEqual(
+      expected.map((e) => Buffer.from(e.rawData).toString('hex')),
+    );
+    expect(Buffer.from(cert.subjectName.toArrayBuffer())).toEqual(Buffer.from(csr.subjectName.toArrayBuffer()));
+    expect(Buffer.from(cert.issuerName.toArrayBuffer())).toEqual(Buffer.from(caCert.subjectName.toArrayBuffer()));
+    expect(Buffer.from(cert.publicKey.rawData)).toEqual(Buffer.from(csr.publicKey.rawData));
+    expect(cert.signatureAlgorithm).toMatchObject({ name: 'ECDSA', hash: { name: 'SHA-256' } });
+    expect(await cert.verify({ publicKey: caCert.publicKey, signatureOnly: true })).toBe(true);
+    expect(cert.serialNumber).toMatch(/^[0-7][0-9a-f]{31}$/);
+  });
+
+  it('gives a CSR with an empty subject the subject AWS generates', async () => {
+    const issued = await ca.issueCertificate({
+      csrPem: await makeCsr('ec', ''),
+      validity: { notAfter: new Date(Date.now() + 3600_000) },
+    });
+    expect(new X509Certificate(issued.certificatePem).subject).toBe('CN=AWS IoT Certificate');
+  });
+
+  it('accepts an RSA-PSS signed CSR (checked by @peculiar/x509 rather than natively)', async () => {
+    const params = { name: 'RSA-PSS', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' };
+    const keys = await webcrypto.subtle.generateKey(params, true, ['sign', 'verify']);
+    const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+      name: 'CN=dev-pss',
+      keys,
+      signingAlgorithm: { ...params, saltLength: 32 },
+    });
+    const issued = await ca.issueCertificate({
+      csrPem: csr.toString('pem'),
+      validity: { notAfter: new Date(Date.now() + 3600_000) },
+    });
+    const cert = new X509Certificate(issued.certificatePem);
+    expect(cert.subject).toBe('CN=dev-pss');
+    expect(cert.checkIssued(new X509Certificate(ca.caCertPem))).toBe(true);
+  });
+
+  it('refuses a CSR whose RSA key has fewer than 2048 bits', async () => {
+    const params = {
+      name: 'RSASSA-PKCS1-v1_5',
+      modulusLength: 1024,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: 'SHA-256',
+    };
+    const keys = await webcrypto.subtle.generateKey(params, true, ['sign', 'verify']);
+    const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+      name: 'CN=weak',
+      keys,
+      signingAlgorithm: params,
+    });
+    await expect(
+      ca.issueCertificate({ csrPem: csr.toString('pem'), validity: { notAfter: new Date(Date.now() + 1000) } }),
+    ).rejects.toThrow(/key type or size not supported/);
+  });
+
   it('refuses a CSR whose signature does not verify, and garbage', async () => {
     const good = await makeCsr('ec');
     const der = Buffer.from(x509.PemConverter.decodeFirst(good));

@@ -6,7 +6,14 @@
  * CreateCertificateFromCsr), and identifies certificates the way AWS IoT does: by the SHA-256 of
  * their DER encoding, as 64 lowercase hex characters.
  */
-import { createHash, generateKeyPair as generateKeyPairCb, randomBytes, webcrypto } from 'node:crypto';
+import {
+  createHash,
+  createPublicKey,
+  generateKeyPair as generateKeyPairCb,
+  KeyObject,
+  randomBytes,
+  webcrypto,
+} from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -14,6 +21,11 @@ import { promisify } from 'node:util';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { writeFileAtomic } from '../config/index.js';
+import { ClientCertificateBuilder } from './client-certificate.js';
+import { checkCsr } from './csr.js';
+import { toPem } from './der.js';
+
+export { CertificateRequestError, MAX_CSR_PEM_CHARS, parseCsr } from './csr.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -27,8 +39,6 @@ export const AWS_DEVICE_CERT_NOT_AFTER = new Date('2049-12-31T23:59:59Z');
 export const GENERATED_RSA_MODULUS_BITS = 2048;
 /** Subject AWS IoT puts on certificates whose key it generated. */
 export const AWS_GENERATED_SUBJECT = 'CN=AWS IoT Certificate';
-/** Largest CSR accepted, in characters of PEM (AWS: 4 KiB for certificateSigningRequest). */
-export const MAX_CSR_PEM_CHARS = 4096;
 
 const CA_KEY_FILE = 'ca-key.pem';
 const CA_CERT_FILE = 'ca-cert.pem';
@@ -41,8 +51,8 @@ export interface Validity {
 }
 
 export interface IssueCertificateRequest {
-  /** SPKI public key as PEM, or a parsed key. Exactly one of publicKey and csrPem. */
-  publicKey?: string | x509.PublicKey;
+  /** SPKI public key as PEM, or a key object. Exactly one of publicKey and csrPem. */
+  publicKey?: string | KeyObject;
   /** A PKCS#10 CSR; its signature is verified and its subject used unless `subject` is given. */
   csrPem?: string;
   subject?: string;
@@ -66,15 +76,6 @@ export interface ServerCredentials {
   privateKeyPem: string;
 }
 
-/** Why a CSR or key was refused; `awsErrorCode` is what the fleet-provisioning API reports. */
-export class CertificateRequestError extends Error {
-  readonly awsErrorCode = 'InvalidCsr';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'CertificateRequestError';
-  }
-}
-
 export function certificateIdOf(certificatePem: string): string {
   return certificateIdOfDer(new x509.X509Certificate(certificatePem).rawData);
 }
@@ -89,18 +90,43 @@ function pem(label: string, der: ArrayBuffer): string {
   return x509.PemConverter.encode(der, label) + '\n';
 }
 
-function randomSerial(): string {
+function randomSerialBytes(): Buffer {
   // Positive 16-byte serial (top bit clear) as RFC 5280 asks.
   const bytes = randomBytes(16);
   bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x01;
-  return bytes.toString('hex');
+  return bytes;
+}
+
+function randomSerial(): string {
+  return randomSerialBytes().toString('hex');
+}
+
+/** A Name as @peculiar/x509 encodes it from its string form (`CN=..., O=...`). */
+function nameDer(subject: string): Buffer {
+  return Buffer.from(new x509.Name(subject).toArrayBuffer());
+}
+
+/** X.509 times have whole seconds: what a certificate says is the time truncated. */
+function wholeSeconds(d: Date): Date {
+  return new Date(Math.floor(d.getTime() / 1000) * 1000);
 }
 
 export class EmulatorCa {
+  /** SHA-256 id of the CA certificate (what RegisterCACertificate would report). */
+  readonly caCertificateId: string;
+
   private constructor(
     private readonly certificate: x509.X509Certificate,
     private readonly signingKey: CryptoKey,
-  ) {}
+    private readonly clientCertificates: ClientCertificateBuilder,
+  ) {
+    this.caCertificateId = certificateIdOfDer(certificate.rawData);
+  }
+
+  private static async open(certificate: x509.X509Certificate, signingKey: CryptoKey): Promise<EmulatorCa> {
+    const builder = await ClientCertificateBuilder.create(certificate, KeyObject.from(signingKey));
+    return new EmulatorCa(certificate, signingKey, builder);
+  }
 
   /** Opens the CA persisted in `dir`, creating it (key 0600, atomically) on first start. */
   static async openOrCreate(dir: string): Promise<EmulatorCa> {
@@ -118,7 +144,7 @@ export class EmulatorCa {
       const key = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(keyPem), EC_KEY_ALG, false, [
         'sign',
       ]);
-      return new EmulatorCa(new x509.X509Certificate(certPem), key);
+      return EmulatorCa.open(new x509.X509Certificate(certPem), key);
     }
     const keys = await webcrypto.subtle.generateKey(EC_KEY_ALG, true, ['sign', 'verify']);
     const notBefore = new Date(Date.now() - 60_000);
@@ -143,16 +169,11 @@ export class EmulatorCa {
     // Key first: a crash between the two writes leaves a key without a cert, which is regenerated.
     writeFileAtomic(keyPath, newKeyPem, 0o600);
     writeFileAtomic(certPath, cert.toString('pem') + '\n', 0o644);
-    return new EmulatorCa(cert, keys.privateKey);
+    return EmulatorCa.open(cert, keys.privateKey);
   }
 
   get caCertPem(): string {
     return this.certificate.toString('pem') + '\n';
-  }
-
-  /** SHA-256 id of the CA certificate (what RegisterCACertificate would report). */
-  get caCertificateId(): string {
-    return certificateIdOfDer(this.certificate.rawData);
   }
 
   /** True when `certificatePem` was signed by this CA (signature only; validity is the caller's). */
@@ -194,47 +215,31 @@ export class EmulatorCa {
 
   /** Issues a client certificate for a public key or a CSR (whose signature must verify). */
   async issueCertificate(request: IssueCertificateRequest): Promise<IssuedCertificate> {
-    let publicKey: x509.PublicKey;
-    let subject = request.subject;
-    if ((request.csrPem === undefined) === (request.publicKey === undefined)) {
+    const { csrPem, publicKey } = request;
+    if ((csrPem === undefined) === (publicKey === undefined)) {
       throw new TypeError('issueCertificate needs exactly one of publicKey and csrPem');
     }
-    if (request.csrPem !== undefined) {
-      const csr = await parseCsr(request.csrPem);
-      publicKey = csr.publicKey;
-      subject ??= csr.subject.length > 0 ? csr.subject : AWS_GENERATED_SUBJECT;
+    let subjectDer = request.subject !== undefined ? nameDer(request.subject) : undefined;
+    let spkiDer: Buffer;
+    if (publicKey !== undefined) {
+      const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
+      spkiDer = key.export({ type: 'spki', format: 'der' });
     } else {
-      publicKey =
-        typeof request.publicKey === 'string'
-          ? new x509.PublicKey(request.publicKey)
-          : (request.publicKey as x509.PublicKey);
+      const csr = await checkCsr(csrPem ?? '');
+      spkiDer = csr.spkiDer;
+      // An empty Name is a SEQUENCE with no content: AWS's own subject then.
+      subjectDer ??= csr.subjectDer.length > 2 ? csr.subjectDer : nameDer(AWS_GENERATED_SUBJECT);
     }
-    const notBefore = request.validity.notBefore ?? new Date(Date.now() - 60_000);
-    const notAfter = request.validity.notAfter;
-    const cert = await x509.X509CertificateGenerator.create({
-      serialNumber: randomSerial(),
-      subject: subject ?? AWS_GENERATED_SUBJECT,
-      issuer: this.certificate.subject,
+    const notBefore = wholeSeconds(request.validity.notBefore ?? new Date(Date.now() - 60_000));
+    const notAfter = wholeSeconds(request.validity.notAfter);
+    const der = this.clientCertificates.build({
+      serial: randomSerialBytes(),
       notBefore,
       notAfter,
-      publicKey,
-      signingKey: this.signingKey,
-      signingAlgorithm: SIGNING,
-      extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
-        await x509.AuthorityKeyIdentifierExtension.create(this.certificate.publicKey),
-        await x509.SubjectKeyIdentifierExtension.create(publicKey),
-      ],
+      subjectDer: subjectDer ?? nameDer(AWS_GENERATED_SUBJECT),
+      spkiDer,
     });
-    // `cert` is parsed back from its DER, so these are the dates as encoded (whole seconds).
-    return {
-      certificatePem: cert.toString('pem') + '\n',
-      certificateId: certificateIdOfDer(cert.rawData),
-      notBefore: cert.notBefore,
-      notAfter: cert.notAfter,
-    };
+    return { certificatePem: toPem(der, 'CERTIFICATE'), certificateId: certificateIdOfDer(der), notBefore, notAfter };
   }
 
   /** CreateKeysAndCertificate / CreateProvisioningClaim: an RSA-2048 key pair and its certificate. */
@@ -254,34 +259,4 @@ export class EmulatorCa {
     });
     return { ...issued, keyPair: { PublicKey: publicKey, PrivateKey: privateKey } };
   }
-}
-
-/** Parses a PEM CSR and checks its self-signature; throws {@link CertificateRequestError}. */
-export async function parseCsr(csrPem: string): Promise<x509.Pkcs10CertificateRequest> {
-  if (typeof csrPem !== 'string' || csrPem.length === 0 || csrPem.length > MAX_CSR_PEM_CHARS) {
-    throw new CertificateRequestError('Invalid certificate signing request: missing or too large');
-  }
-  let csr: x509.Pkcs10CertificateRequest;
-  try {
-    csr = new x509.Pkcs10CertificateRequest(csrPem);
-  } catch (err) {
-    throw new CertificateRequestError('Invalid certificate signing request: not a PEM PKCS#10 request', { cause: err });
-  }
-  let ok: boolean;
-  try {
-    ok = await csr.verify();
-  } catch (err) {
-    throw new CertificateRequestError('Invalid certificate signing request: unsupported key or signature algorithm', {
-      cause: err,
-    });
-  }
-  if (!ok) throw new CertificateRequestError('Invalid certificate signing request: signature does not verify');
-  const alg = csr.publicKey.algorithm as { name: string; namedCurve?: string; modulusLength?: number };
-  const supported =
-    (alg.name === 'ECDSA' && ['P-256', 'P-384', 'P-521'].includes(alg.namedCurve ?? '')) ||
-    (alg.name === 'RSASSA-PKCS1-v1_5' && (alg.modulusLength ?? 0) >= 2048) ||
-    (alg.name === 'RSA-PSS' && (alg.modulusLength ?? 0) >= 2048);
-  if (!supported)
-    throw new CertificateRequestError('Invalid certificate signing request: key type or size not supported');
-  return csr;
 }

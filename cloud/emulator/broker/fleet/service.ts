@@ -106,14 +106,17 @@ export class FleetProvisioningService {
 
   /** Stores a newly issued certificate PENDING_ACTIVATION and returns its ownership token. */
   private recordIssued(issued: IssuedCertificate): string {
-    this.registry.certificates.insert({
-      certificateId: issued.certificateId,
-      certificatePem: issued.certificatePem,
-      status: 'PENDING_ACTIVATION',
-      notBefore: issued.notBefore,
-      notAfter: issued.notAfter,
-      caCertificateId: this.ca.caCertificateId,
+    // One transaction, one commit: the certificate and its token are stored together or not at all.
+    return this.registry.transaction(() => {
+      this.registry.certificates.insert({
+        certificateId: issued.certificateId,
+        certificatePem: issued.certificatePem,
+        status: 'PENDING_ACTIVATION',
+        notBefore: issued.notBefore,
+        notAfter: issued.notAfter,
+        caCertificateId: this.ca.caCertificateId,
+      });
+      return this.registry.ownershipTokens.create(issued.certificateId);
     });
-    return this.registry.ownershipTokens.create(issued.certificateId);
   }
 }
