@@ -33,8 +33,13 @@ import type { BenchReport } from './run.js';
 export const DEVICE_COUNTS = [100, 1000] as const;
 /** Devices provisioning at the same time. */
 export const CONCURRENCY = 50;
-/** Claim certificates shared by the simulated devices (making one RSA claim per device would dominate). */
-export const CLAIM_POOL = 8;
+/**
+ * Claim certificates shared by the simulated devices (making one RSA claim per device would
+ * dominate): one per device in flight, as each phone fetches its own. Fewer would let the fleet
+ * API's rate limit per claim (10 requests/s per operation, fleet/limits.ts) cap the fleet at
+ * 10 × CLAIM_POOL registrations/s instead of measuring the emulator.
+ */
+export const CLAIM_POOL = CONCURRENCY;
 /** Devices provisioned before measuring (JIT, lazy module loading), then disconnected; not counted. */
 export const WARMUP_DEVICES = 20;
 /** A run that takes longer than this is cut short and reported as such, in milliseconds. */
@@ -260,6 +265,9 @@ interface RunFigures {
   tlsHandshakesPerSecond: number;
   tlsHandshakesPerSecondBefore: number;
   tlsHandshakesPerSecondAfter: number;
+  /** CPU ms per handshake of the TLS server (in the emulator child) and of the client. */
+  tlsServerCpuMsPerHandshake: number;
+  tlsClientCpuMsPerHandshake: number;
   /** registrationsPerSecond / (tlsHandshakesPerSecond / 2): a registration costs two handshakes. */
   ceilingRatio: number;
   /** CPU time per registration (user + system), less sensitive to other load than the wall rates. */
@@ -359,10 +367,26 @@ async function provisionAll(
 /** Handshakes per TLS ceiling measurement; CLOUD_BENCH_TLS_HANDSHAKES=0 skips it (e.g. when profiling). */
 const tlsHandshakes = Number(process.env.CLOUD_BENCH_TLS_HANDSHAKES ?? TLS_CEILING_HANDSHAKES);
 
-async function tlsCeiling(target: TlsCeilingTarget): Promise<number> {
-  if (tlsHandshakes === 0) return NaN;
+interface TlsCeilingFigures {
+  handshakesPerSecond: number;
+  /** CPU time per handshake (user + system) of the server (emulator child) and of the client. */
+  serverCpuMs: number;
+  clientCpuMs: number;
+}
+
+async function tlsCeiling(child: ChildProcess, target: TlsCeilingTarget): Promise<TlsCeilingFigures> {
+  if (tlsHandshakes === 0) return { handshakesPerSecond: NaN, serverCpuMs: NaN, clientCpuMs: NaN };
   await measureTlsHandshakes(target, 100); // warm-up, not counted
-  return measureTlsHandshakes(target, tlsHandshakes);
+  const server = await ask<ChildRss>(child, { type: 'rss' }, 'rss');
+  const client = process.cpuUsage();
+  const handshakesPerSecond = await measureTlsHandshakes(target, tlsHandshakes);
+  const clientCpu = process.cpuUsage(client);
+  const serverAfter = await ask<ChildRss>(child, { type: 'rss' }, 'rss');
+  return {
+    handshakesPerSecond,
+    serverCpuMs: (serverAfter.cpuMs - server.cpuMs) / tlsHandshakes,
+    clientCpuMs: (clientCpu.user + clientCpu.system) / 1000 / tlsHandshakes,
+  };
 }
 
 async function runOnce(devices: number): Promise<RunFigures> {
@@ -370,7 +394,7 @@ async function runOnce(devices: number): Promise<RunFigures> {
   const { child, ready } = await startChild(dir);
   const csrs = await Promise.all(Array.from({ length: devices + WARMUP_DEVICES }, (_, i) => makeCsr(`dev${i}`)));
   const load: Load = { ready, csrs, latencies: [], connectedDevices: [] };
-  const tlsBefore = await tlsCeiling(ready.tls);
+  const tlsBefore = await tlsCeiling(child, ready.tls);
 
   // Warm-up: provision a few devices, disconnect them, then take the baseline.
   await Promise.all(Array.from({ length: WARMUP_DEVICES }, (_, k) => device(load, devices + k)));
@@ -390,7 +414,7 @@ async function runOnce(devices: number): Promise<RunFigures> {
   }
 
   await disconnectAll(load.connectedDevices);
-  const tlsAfter = await tlsCeiling(ready.tls);
+  const tlsAfter = await tlsCeiling(child, ready.tls);
   child.send({ type: 'stop' });
   await new Promise((r) => child.once('exit', r));
   await rm(dir, { recursive: true, force: true });
@@ -399,7 +423,8 @@ async function runOnce(devices: number): Promise<RunFigures> {
   const sorted = [...latencies].sort((a, b) => a - b);
   const mib = (b: number): number => Math.round((b / 1048576) * 10) / 10;
   const registrationsPerSecond = latencies.length / seconds;
-  const tls = (tlsBefore + tlsAfter) / 2;
+  const tls = (tlsBefore.handshakesPerSecond + tlsAfter.handshakesPerSecond) / 2;
+  const round2 = (n: number): number => Math.round(n * 100) / 100;
   return {
     devices,
     succeeded: latencies.length,
@@ -416,12 +441,13 @@ async function runOnce(devices: number): Promise<RunFigures> {
       atPeak.connected > 0 ? Math.round((atPeak.peakRss - baseline.rss) / 1024 / atPeak.connected) : NaN,
     cutShort,
     tlsHandshakesPerSecond: Math.round(tls),
-    tlsHandshakesPerSecondBefore: Math.round(tlsBefore),
-    tlsHandshakesPerSecondAfter: Math.round(tlsAfter),
+    tlsHandshakesPerSecondBefore: Math.round(tlsBefore.handshakesPerSecond),
+    tlsHandshakesPerSecondAfter: Math.round(tlsAfter.handshakesPerSecond),
+    tlsServerCpuMsPerHandshake: round2((tlsBefore.serverCpuMs + tlsAfter.serverCpuMs) / 2),
+    tlsClientCpuMsPerHandshake: round2((tlsBefore.clientCpuMs + tlsAfter.clientCpuMs) / 2),
     ceilingRatio: Math.round((registrationsPerSecond / (tls / 2)) * 100) / 100,
-    emulatorCpuMsPerRegistration: Math.round((emulatorCpuMs / latencies.length) * 100) / 100,
-    loadGeneratorCpuMsPerRegistration:
-      Math.round(((loadCpu.user + loadCpu.system) / 1000 / latencies.length) * 100) / 100,
+    emulatorCpuMsPerRegistration: round2(emulatorCpuMs / latencies.length),
+    loadGeneratorCpuMsPerRegistration: round2((loadCpu.user + loadCpu.system) / 1000 / latencies.length),
   };
 }
 

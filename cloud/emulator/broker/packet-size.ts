@@ -81,6 +81,13 @@ export function guardPacketSize(
       if (socket.destroyed) return cb();
       socket.write(chunk, () => cb());
     },
+    // A packet comes as several small writes (aedes corks around each): sent as one, it is one
+    // TLS record and one system call rather than one per piece.
+    writev(chunks: { chunk: Buffer }[], cb) {
+      if (socket.destroyed) return cb();
+      const [only] = chunks;
+      socket.write(chunks.length === 1 && only ? only.chunk : Buffer.concat(chunks.map((c) => c.chunk)), () => cb());
+    },
     final(cb) {
       socket.end();
       cb();

@@ -93,11 +93,8 @@ describe('EmulatorCa', () => {
   it('accepts an RSA-PSS signed CSR (checked by @peculiar/x509 rather than natively)', async () => {
     const params = { name: 'RSA-PSS', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' };
     const keys = await webcrypto.subtle.generateKey(params, true, ['sign', 'verify']);
-    const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-      name: 'CN=dev-pss',
-      keys,
-      signingAlgorithm: { ...params, saltLength: 32 },
-    });
+    const signingAlgorithm = { ...params, saltLength: 32 };
+    const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: 'CN=dev-pss', keys, signingAlgorithm });
     const issued = await ca.issueCertificate({
       csrPem: csr.toString('pem'),
       validity: { notAfter: new Date(Date.now() + 3600_000) },
