@@ -25,7 +25,7 @@ export interface Login {
   readonly password: string;
 }
 
-/** Opens the app, logs in on the provider's pages and waits for the app's find screen. */
+/** Opens the app, logs in on the provider's pages and waits for the app to say who is logged in. */
 export async function logIn(page: Page, login: Login): Promise<void> {
   await page.goto(`${login.appUrl}/`);
   await page.getByRole('button', { name: 'Log in' }).click();
@@ -34,5 +34,5 @@ export async function logIn(page: Page, login: Login): Promise<void> {
   await page.fill('#password', login.password);
   await page.press('#password', 'Enter');
   await page.waitForURL((u) => u.href.startsWith(login.appUrl));
-  await page.getByRole('button', { name: 'Find a device' }).waitFor();
+  await page.getByRole('button', { name: 'Log out' }).waitFor();
 }

@@ -6,7 +6,8 @@
  * (protocol/session/vectors/handshake.json) and the person types that vector's setup code, so the
  * hello the app writes to `session` is the vector's first message, framed at ATT payload 20.
  * Chromium's emulation cannot notify the page, so the handshake stops there: the device then goes
- * out of range and the app must say so with its code.
+ * out of range and the app must say so with its code. The find screen, the device with the code
+ * form, and the error are checked with axe-core at 390 × 844 (./axe.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ import { fragment } from '../../protocol/framing.js';
 import vector from '../../protocol/session/vectors/handshake.json' with { type: 'json' };
 import { launchChromium, watchedPage } from '../softap-browser/browser.js';
 import { logIn, startAppHost } from './app-host.js';
+import { screenProblems } from './axe.js';
 import { emulateDevice } from './bluetooth-emulation.js';
 
 const fromHex = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex, 'hex'));
@@ -69,6 +71,7 @@ describe("web app on Chromium's Bluetooth emulation", () => {
       `web bluetooth emulation: ${device.version.product}, DevTools protocol ${device.version.protocolVersion}`,
     );
 
+    expect(await screenProblems(page)).toEqual([]);
     await page.getByRole('button', { name: 'Find a device' }).click();
     await page.locator('#device').waitFor({ state: 'visible' });
     // The chooser listed only the device with the provisioning service: the app's filter matched it
@@ -85,6 +88,7 @@ describe("web app on Chromium's Bluetooth emulation", () => {
       'read info',
     ]);
 
+    expect(await screenProblems(page)).toEqual([]);
     await page.fill('#setup-code', vector.setupCode);
     await page.getByRole('button', { name: 'Connect' }).click();
     const expected = fragment(fromHex(HELLO.hex), 20, 0);
@@ -103,6 +107,7 @@ describe("web app on Chromium's Bluetooth emulation", () => {
     await page.locator('#error').waitFor({ state: 'visible' });
     expect(await page.locator('#error-code').textContent()).toBe('LINK_LOST');
     expect(await page.locator('#error-advice').textContent()).not.toBe('');
+    expect(await screenProblems(page)).toEqual([]);
     expect(device.failures).toEqual([]);
     expect(wp.errors).toEqual([]);
     expect(await wp.cspViolations()).toEqual([]);

@@ -7,7 +7,8 @@
  * noble on the air; everything else is the app's own code. Then, on a second device, the failures a
  * person meets, each shown with its stable code and the app's advice, none provisioning anything:
  * a wrong setup code, the device out of range, an expired login, an expired claim, and a wrong
- * Wi-Fi password fixed on the same session.
+ * Wi-Fi password fixed on the same session. The Wi-Fi and done screens are checked with axe-core at
+ * phone size (./axe.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -25,6 +26,7 @@ import type { DeviceSpec } from '../central/fixtures/device-process.js';
 import { launchChromium, watchedPage } from '../softap-browser/browser.js';
 import type { WatchedPage } from '../softap-browser/browser.js';
 import { logIn, startAppHost } from './app-host.js';
+import { screenProblems } from './axe.js';
 import { installBluetoothBridge } from './bridge.js';
 import type { BridgeLog } from './bridge.js';
 import { startDeviceChild } from './device-child.js';
@@ -113,12 +115,14 @@ describe('web app, whole flow over the Bluetooth bridge', () => {
     await page.fill('#setup-code', setupCode.replace(/-/g, '').toLowerCase());
     await page.getByRole('button', { name: 'Connect' }).click();
     await page.getByLabel(/^home/).check();
+    expect(await screenProblems(page)).toEqual([]);
     expect(log.subscribed.slice(0, 3)).toEqual(
       ['session', 'status', 'scan'].map((n) => CHARACTERISTICS[n as 'session'].uuid),
     );
     await page.fill('#password', NET.passphrase);
     await page.getByRole('button', { name: 'Provision the device' }).click();
     await page.locator('#done').waitFor({ timeout: 60_000 });
+    expect(await screenProblems(page)).toEqual([]);
 
     const thingName = (await page.locator('#thing-name').textContent()) ?? '';
     expect(fx.emulator.registry.things.get(thingName)).toBeDefined();

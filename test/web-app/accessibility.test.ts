@@ -1,0 +1,64 @@
+/**
+ * The web app's screens that need no device, checked with axe-core and at phone size (390 × 844,
+ * light and dark colour scheme, ./axe.ts): the login screen, and in a browser without Web
+ * Bluetooth (headless Chromium without the experimental flag, as Safari or Firefox) the SoftAP
+ * screen before and after a claim is fetched. The screens with a device are checked where they
+ * are reached: the find and error screens in bluetooth-emulation.test.ts, the Wi-Fi, progress
+ * and done screens in flow.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import type { RunningWebHost } from '../../cloud/web-host/index.js';
+import { startCentralFixture } from '../central/fixture.js';
+import type { CentralFixture } from '../central/fixture.js';
+import { launchChromium, watchedPage } from '../softap-browser/browser.js';
+import { logIn, startAppHost } from './app-host.js';
+import { screenProblems } from './axe.js';
+
+let fx: CentralFixture;
+let host: RunningWebHost;
+let browser: Browser;
+
+beforeAll(async () => {
+  fx = await startCentralFixture();
+  host = await startAppHost(fx.emulator.cloudJson, fx.dir);
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await host?.close();
+  await fx?.close();
+}, 60_000);
+
+describe('web app screens without a device: axe-core, 390 × 844', () => {
+  it('login screen, SoftAP screen, claim files, logged out again: no violations', async () => {
+    const wp = await watchedPage(browser);
+    const { page } = wp;
+    await page.goto(`${host.url}/`);
+    await page.getByRole('button', { name: 'Log in' }).waitFor();
+    expect(await screenProblems(page)).toEqual([]);
+
+    await logIn(page, {
+      appUrl: host.url,
+      issuer: fx.emulator.endpoints.oidcIssuer,
+      username: fx.username,
+      password: fx.password,
+    });
+    expect(await page.evaluate(() => 'bluetooth' in navigator)).toBe(false);
+    await page.locator('#softap-screen').waitFor();
+    expect(await screenProblems(page)).toEqual([]);
+
+    await page.getByRole('button', { name: 'Get and save a claim' }).click();
+    await page.getByRole('link', { name: 'Save claim.private.pem.key' }).waitFor();
+    expect(await page.getByRole('link', { name: /^Save claim\./ }).count()).toBe(2);
+    expect(await screenProblems(page)).toEqual([]);
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('button', { name: 'Log in' }).waitFor();
+    expect(await screenProblems(page)).toEqual([]);
+    expect(wp.errors).toEqual([]);
+    expect(await wp.cspViolations()).toEqual([]);
+    await wp.close();
+  }, 120_000);
+});
