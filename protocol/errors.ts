@@ -57,6 +57,12 @@ export const ERROR_TABLE = {
     message:
       'The answer travels on a characteristic whose notifications are off: enable notifications on status and scan first',
   },
+  WRITE_WINDOW_EXCEEDED: {
+    wire: 0x0110,
+    category: 'protocol',
+    message:
+      "More frames were written without response than the device's write window allows: update the phone app, or write with response",
+  },
 
   // 0x02xx secure session
   SESSION_REQUIRED: { wire: 0x0201, category: 'session', message: 'A secure session must be established first' },

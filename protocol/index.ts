@@ -18,6 +18,7 @@ export * from './link.js';
 export * from './messages.js';
 export * from './notice.js';
 export * from './states.js';
+export * from './write-window.js';
 export {
   CliUsageError,
   EXIT_USAGE,

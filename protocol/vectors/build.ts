@@ -9,6 +9,7 @@ import { CHARACTERISTIC_MAX_MESSAGE_BYTES } from '../link.js';
 import { encodeErrorNotice } from '../notice.js';
 import { crc32 } from '../crc32.js';
 import { INVALID_SAMPLES, SAMPLES } from './samples.js';
+import { writeWindowVectors } from './write-window.js';
 
 /** ATT payloads every vector is framed at. */
 export const VECTOR_PAYLOADS = [20, 182, 244, 509] as const;
@@ -103,6 +104,7 @@ export function buildVectorFiles(): Record<string, unknown> {
     };
   });
   return {
+    'write-window.json': writeWindowVectors(toHex),
     'notices.json': {
       description:
         'Error notices (PROTOCOL.md §4.8): the unsealed 5-byte message the device sends on status before it drops a link because of an error, and its single frame at ATT payload 20.',
