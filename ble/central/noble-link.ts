@@ -7,11 +7,12 @@ import {
   SERVICE_UUID,
   compactUuid,
 } from '../../protocol/index.js';
-import type { CharacteristicName } from '../../protocol/index.js';
+import type { CharacteristicName, WriteKind } from '../../protocol/index.js';
 import type { DeviceLink, NotifyName, WritableName } from '../../central/engine/index.js';
 import { CONNECT_TIMEOUT_MS, withTimeout } from '../../central/engine/index.js';
 
 const NOTIFIED: readonly NotifyName[] = ['session', 'status', 'scan'];
+const WRITABLE: readonly WritableName[] = ['session', 'wifi', 'claim', 'control'];
 
 /**
  * A {@link DeviceLink} over a noble peripheral: connect (noble asks for the MTU set by
@@ -25,11 +26,15 @@ export class NobleDeviceLink implements DeviceLink {
   /** Rejects pending GATT operations when the link drops: noble never settles them itself. */
   private readonly pending = new Set<(err: ProvisioningError) => void>();
 
+  /** The writable characteristics all allow write without response (PROTOCOL.md §2). */
+  readonly writeWithoutResponse: boolean;
+
   private constructor(
     private readonly peripheral: Peripheral,
     private readonly chars: Partial<Record<CharacteristicName, Characteristic>>,
     readonly attPayload: number,
   ) {
+    this.writeWithoutResponse = WRITABLE.every((n) => chars[n]?.properties.includes('writeWithoutResponse'));
     peripheral.once('disconnect', () => {
       this.dropped = true;
       const err = new ProvisioningError('LINK_LOST', { detail: 'the device dropped the link' });
@@ -85,8 +90,12 @@ export class NobleDeviceLink implements DeviceLink {
     return new Uint8Array(await this.untilDropped(() => this.char('status').readAsync()));
   }
 
-  async write(name: WritableName, frame: Uint8Array): Promise<void> {
-    await this.untilDropped(() => this.char(name).writeAsync(Buffer.from(frame), false));
+  /**
+   * noble queues a Write Command behind an outstanding Write Request and resolves it once the
+   * command is handed to the controller (its ACL flow control paces the rest).
+   */
+  async write(name: WritableName, frame: Uint8Array, kind: WriteKind = 'request'): Promise<void> {
+    await this.untilDropped(() => this.char(name).writeAsync(Buffer.from(frame), kind === 'command'));
   }
 
   onFrame(name: NotifyName, listener: (frame: Uint8Array) => void): void {

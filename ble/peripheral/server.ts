@@ -13,6 +13,7 @@ import {
   MIN_ATT_PAYLOAD,
   SERVICE_UUID,
   compactUuid,
+  DEVICE_WRITE_WINDOW,
 } from '../../protocol/index.js';
 import type { CharacteristicName, Clock } from '../../protocol/index.js';
 import type { AttemptLimiter, RandomSource, SetupVerifier } from '../../protocol/session/index.js';
@@ -158,13 +159,15 @@ export class ProvisioningGattServer {
         o['onUnsubscribe'] = () => this.connection?.unsubscribe(name);
       }
       if (properties.includes('write')) {
-        o['onWriteRequest'] = (data: Buffer, offset: number, _withoutResponse: boolean, cb: WriteCallback) => {
+        o['onWriteRequest'] = (data: Buffer, offset: number, withoutResponse: boolean, cb: WriteCallback) => {
           if (offset !== 0) return cb(C.RESULT_ATTR_NOT_LONG);
           const conn = this.connection;
           if (!conn) return cb(C.RESULT_UNLIKELY_ERROR);
-          // Protocol errors travel as status notifications; the ATT write itself succeeds.
-          void conn.write(name as FramedName, new Uint8Array(data));
-          cb(C.RESULT_SUCCESS);
+          const kind = withoutResponse ? 'command' : 'request';
+          // The write window (PROTOCOL.md §2.4): a Write Request is answered once every frame before
+          // it is handled (bleno sends nothing for a Write Command's callback). Protocol errors travel
+          // as status notifications; the ATT write itself succeeds.
+          void conn.receive(name as FramedName, new Uint8Array(data), kind, () => cb(C.RESULT_SUCCESS));
         };
       }
       return new C(o);
@@ -189,6 +192,7 @@ export class ProvisioningGattServer {
     return encodeMessage(
       buildInfo({
         deviceId: this.deviceId,
+        writeWindow: DEVICE_WRITE_WINDOW,
         state: this.options.agent.state,
         ...(model !== undefined ? { model } : {}),
         ...(firmware !== undefined ? { firmware } : {}),
@@ -217,6 +221,7 @@ export class ProvisioningGattServer {
       idleTimeoutMs: this.options.idleTimeoutMs ?? SESSION_IDLE_TIMEOUT_MS,
       attPayload: this.attPayload,
       disconnect: () => this.options.bleno.disconnect(),
+      writeWindow: DEVICE_WRITE_WINDOW,
       ...(log ? { log } : {}),
     });
   }

@@ -29,6 +29,7 @@ import {
   MemoryAttemptStore,
   MIN_PBKDF2_ITERATIONS,
 } from '../../protocol/session/index.js';
+import type { WriteKind } from '../../protocol/index.js';
 import { chooseDevice, connectWebBluetooth, REQUEST_DEVICE_OPTIONS, webBluetooth } from './index.js';
 
 const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
@@ -39,20 +40,40 @@ class FakeCharacteristic extends EventTarget {
   value: DataView | undefined;
   notifying = false;
   readonly written: Uint8Array[] = [];
+  /** How each frame was written (PROTOCOL.md §2.4). */
+  readonly kinds: WriteKind[] = [];
+  readonly properties: { readonly writeWithoutResponse: boolean };
   constructor(
     readonly uuid: string,
     private readonly peer: FakePeripheral,
     private readonly name: CharacteristicName,
   ) {
     super();
+    this.properties = {
+      writeWithoutResponse: (CHARACTERISTICS[name].properties as readonly string[]).includes('writeWithoutResponse'),
+    };
   }
   readValue(): Promise<DataView> {
     return this.peer.op(() => new DataView(this.peer.read(this.name).buffer));
   }
   writeValueWithResponse(value: BufferSource): Promise<void> {
+    return this.peer.op(
+      () =>
+        new Promise<void>((resolve) => {
+          void this.peer.conn!.receive(this.name as FramedName, this.take(value, 'request'), 'request', resolve);
+        }),
+    );
+  }
+  /** Resolves once the browser has taken it; the device's handling is not awaited. */
+  writeValueWithoutResponse(value: BufferSource): Promise<void> {
+    const bytes = this.take(value, 'command');
+    return this.peer.op(() => void this.peer.conn!.receive(this.name as FramedName, bytes, 'command'));
+  }
+  private take(value: BufferSource, kind: WriteKind): Uint8Array {
     const bytes = new Uint8Array(value as ArrayBuffer);
     this.written.push(bytes);
-    return this.peer.op(() => this.peer.conn!.write(this.name as FramedName, bytes));
+    this.kinds.push(kind);
+    return bytes;
   }
   startNotifications(): Promise<this> {
     this.notifying = true;
@@ -79,6 +100,8 @@ class FakePeripheral extends EventTarget {
   connected = false;
   /** Characteristics to leave out of discovery (a device of another protocol version). */
   omit: CharacteristicName[] = [];
+  /** A browser without writeValueWithoutResponse (before Chrome 85). */
+  oldBrowser = false;
   chars: FakeCharacteristic[] = [];
   readonly gatt = {
     connected: false,
@@ -104,6 +127,8 @@ class FakePeripheral extends EventTarget {
     this.chars = (Object.keys(CHARACTERISTICS) as CharacteristicName[])
       .filter((n) => !this.omit.includes(n))
       .map((n) => new FakeCharacteristic(CHARACTERISTICS[n].uuid, this, n));
+    if (this.oldBrowser)
+      for (const c of this.chars) Object.defineProperty(c, 'writeValueWithoutResponse', { value: undefined });
     return this.chars;
   }
   read(name: CharacteristicName): Uint8Array {
@@ -131,7 +156,7 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
 
-async function device(): Promise<{ peripheral: FakePeripheral; code: string }> {
+async function device(writeWindow?: number): Promise<{ peripheral: FakePeripheral; code: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'web-link-'));
   dirs.push(dir);
   const networks = [{ ssid: new TextEncoder().encode('home'), rssi: -48, security: 'wpa2' as const, channel: 6 }];
@@ -151,7 +176,8 @@ async function device(): Promise<{ peripheral: FakePeripheral; code: string }> {
   await agent.start();
   const code = generateSetupCode(random);
   const verifier = makeVerifier({ deviceId: DEVICE_ID, code, random, iterations: MIN_PBKDF2_ITERATIONS });
-  const info = encodeMessage(buildInfo({ deviceId: DEVICE_ID, state: agent.state }));
+  const window = writeWindow !== undefined ? { writeWindow } : {};
+  const info = encodeMessage(buildInfo({ deviceId: DEVICE_ID, state: agent.state, ...window }));
   const attempts = new AttemptLimiter(new MemoryAttemptStore(), Date.now);
   const peripheral: FakePeripheral = new FakePeripheral(
     () =>
@@ -167,6 +193,7 @@ async function device(): Promise<{ peripheral: FakePeripheral; code: string }> {
         idleTimeoutMs: 120_000,
         attPayload: 20,
         disconnect: () => peripheral.cut(),
+        ...window,
       }),
   );
   return { peripheral, code: formatSetupCode(code) };
@@ -206,6 +233,35 @@ describe('Web Bluetooth DeviceLink', () => {
     expect(new TextDecoder().decode(scan.networks[0]!.ssid)).toBe('home');
     await link.close();
     expect(peripheral.connected).toBe(false);
+  });
+
+  it("writes without response within the device's write window, with a request before each wait", async () => {
+    const { peripheral, code } = await device(4);
+    const link = await connectWebBluetooth(peripheral as unknown as BluetoothDevice);
+    expect(link.writeWithoutResponse).toBe(true);
+    const session = new DeviceSession(link, { now: Date.now, random });
+    await session.readInfo();
+    expect(session.writeWindow).toBe(4);
+    await session.handshake(code, DEVICE_ID);
+    await session.scan();
+    const kinds = peripheral.char('session').kinds;
+    expect(kinds).toContain('command');
+    expect(kinds.join('')).not.toMatch(/(command){4}/);
+    expect(kinds.at(-1)).toBe('request');
+    expect(peripheral.char('control').kinds.at(-1)).toBe('request');
+    await link.close();
+  });
+
+  it('writes every frame with response in a browser without writeValueWithoutResponse', async () => {
+    const { peripheral, code } = await device(4);
+    peripheral.oldBrowser = true;
+    const link = await connectWebBluetooth(peripheral as unknown as BluetoothDevice);
+    expect(link.writeWithoutResponse).toBe(false);
+    const session = new DeviceSession(link, { now: Date.now, random });
+    await session.handshake(code, DEVICE_ID);
+    expect(session.writeWindow).toBeUndefined();
+    expect(new Set(peripheral.char('session').kinds)).toEqual(new Set(['request']));
+    await link.close();
   });
 
   it('reports a drop once as LINK_LOST, rejects what was in flight, and says nothing after close', async () => {

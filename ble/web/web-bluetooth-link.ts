@@ -9,11 +9,12 @@
  * would turn into prepared (long) writes on some connections and break that rule.
  */
 import { ProvisioningError, CHARACTERISTICS, MIN_ATT_PAYLOAD, SERVICE_UUID } from '../../protocol/index.js';
-import type { CharacteristicName } from '../../protocol/index.js';
+import type { CharacteristicName, WriteKind } from '../../protocol/index.js';
 import type { DeviceLink, NotifyName, WritableName } from '../../central/engine/index.js';
 import { CONNECT_TIMEOUT_MS, withTimeout } from '../../central/engine/index.js';
 
 const NOTIFIED: readonly NotifyName[] = ['session', 'status', 'scan'];
+const WRITABLE: readonly WritableName[] = ['session', 'wifi', 'claim', 'control'];
 
 /** The filter the chooser gets: only devices advertising the provisioning service. */
 export const REQUEST_DEVICE_OPTIONS: RequestDeviceOptions = { filters: [{ services: [SERVICE_UUID] }] };
@@ -75,6 +76,8 @@ class WebBluetoothLink implements DeviceLink {
   /** Rejects GATT operations in flight when the link drops, whatever the browser does with them. */
   private readonly pending = new Set<(err: ProvisioningError) => void>();
   private readonly onDisconnected = (): void => this.drop();
+  /** The browser can write without response, and the device's characteristics allow it. */
+  readonly writeWithoutResponse: boolean;
 
   constructor(
     private readonly device: BluetoothDevice,
@@ -82,6 +85,10 @@ class WebBluetoothLink implements DeviceLink {
     private readonly chars: Characteristics,
   ) {
     device.addEventListener('gattserverdisconnected', this.onDisconnected);
+    this.writeWithoutResponse = WRITABLE.every(
+      (n) =>
+        typeof chars[n].writeValueWithoutResponse === 'function' && chars[n].properties?.writeWithoutResponse === true,
+    );
     for (const name of NOTIFIED) {
       this.frameListeners.set(name, []);
       chars[name].addEventListener('characteristicvaluechanged', (event: Event) => {
@@ -101,9 +108,15 @@ class WebBluetoothLink implements DeviceLink {
     return bytesOf(await this.untilDropped(() => this.chars.status.readValue()));
   }
 
-  async write(name: WritableName, frame: Uint8Array): Promise<void> {
+  async write(name: WritableName, frame: Uint8Array, kind: WriteKind = 'request'): Promise<void> {
+    const c = this.chars[name];
     // A fresh copy: the browser reads the buffer asynchronously, the caller's is its own.
-    await this.untilDropped(() => this.chars[name].writeValueWithResponse(new Uint8Array(frame)));
+    const value = new Uint8Array(frame);
+    await this.untilDropped(() =>
+      kind === 'command' && this.writeWithoutResponse && c.writeValueWithoutResponse
+        ? c.writeValueWithoutResponse(value)
+        : c.writeValueWithResponse(value),
+    );
   }
 
   onFrame(name: NotifyName, listener: (frame: Uint8Array) => void): void {

@@ -53,6 +53,9 @@ interface BluetoothRemoteGATTCharacteristic extends EventTarget {
   readonly value?: DataView;
   readValue(): Promise<DataView>;
   writeValueWithResponse(value: BufferSource): Promise<void>;
+  /** Missing in older browsers: the link then writes every frame with response. */
+  writeValueWithoutResponse?(value: BufferSource): Promise<void>;
+  readonly properties?: { readonly writeWithoutResponse: boolean };
   startNotifications(): Promise<BluetoothRemoteGATTCharacteristic>;
   stopNotifications(): Promise<BluetoothRemoteGATTCharacteristic>;
   addEventListener(type: 'characteristicvaluechanged', listener: (this: this, ev: Event) => unknown): void;

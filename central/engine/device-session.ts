@@ -1,4 +1,11 @@
-import { ProvisioningError, isProvisioningError, MessageLink, ACCEPTED_STEP } from '../../protocol/index.js';
+import {
+  ProvisioningError,
+  isProvisioningError,
+  MessageLink,
+  ACCEPTED_STEP,
+  WriteWindowSender,
+  writeWindowOf,
+} from '../../protocol/index.js';
 import type {
   ClaimMessage,
   InfoMessage,
@@ -38,6 +45,8 @@ export class DeviceSession {
   private waiters: Array<() => void> = [];
   private failure: ProvisioningError | undefined;
   private readonly timers: Timers;
+  /** Write Requests only until `info` says otherwise (PROTOCOL.md §2.4). */
+  private window = new WriteWindowSender(undefined);
   onStatus: ((status: StatusMessage) => void) | undefined;
 
   constructor(
@@ -70,6 +79,8 @@ export class DeviceSession {
       throw new ProvisioningError('MESSAGE_INVALID', { detail: 'info is not an info message' });
     this.infoBytes = bytes;
     this.info = message;
+    // Write Commands only where the device announced a window and this stack can send them.
+    this.window = new WriteWindowSender(this.link.writeWithoutResponse ? writeWindowOf(message.features) : undefined);
     return message;
   }
 
@@ -90,8 +101,37 @@ export class DeviceSession {
     }
   }
 
-  async send(name: 'wifi' | 'claim' | 'control', message: Message): Promise<void> {
-    await this.write(name, this.links[name].send(message));
+  /** The write window in use (frames), or undefined: every frame a Write Request. */
+  get writeWindow(): number | undefined {
+    return this.window.window;
+  }
+
+  /**
+   * Writes a message's frames. `flush` (default): its last frame is a Write Request, so this
+   * resolves once the device has taken every frame; without it the next message may follow at once.
+   */
+  async send(name: 'wifi' | 'claim' | 'control', message: Message, flush = true): Promise<void> {
+    await this.write(name, this.links[name].send(message), flush);
+  }
+
+  /**
+   * The transfer: wifi, claim and commit written back to back (the device handles them in order,
+   * PROTOCOL.md §5.7: a rejected wifi or claim makes the commit fail with UNEXPECTED_MESSAGE), then
+   * both acknowledgements awaited (ACK_TIMEOUT_MS each); the first rejection is thrown with its
+   * code. Resolves with the claim sent and the index of the first status after its acknowledgement.
+   */
+  async sendJob(wifi: WifiMessage, claim: () => Promise<ClaimMessage>): Promise<{ claim: ClaimMessage; next: number }> {
+    let next = this.statuses.length;
+    await this.send('wifi', wifi, false);
+    const sent = await claim();
+    await this.send('claim', sent, false);
+    await this.send('control', { type: 'control', command: 'commit' });
+    for (const step of [ACCEPTED_STEP.wifi, ACCEPTED_STEP.claim] as string[]) {
+      const answer = await this.status((s) => s.error !== undefined || s.step === step, next, ACK_TIMEOUT_MS);
+      if (answer.error !== undefined) throw statusError(answer);
+      next = this.statuses.indexOf(answer, next) + 1;
+    }
+    return { claim: sent, next };
   }
 
   /**
@@ -149,11 +189,12 @@ export class DeviceSession {
     return answer;
   }
 
-  private async write(name: WritableName, frames: Uint8Array[]): Promise<void> {
-    for (const f of frames) {
+  private async write(name: WritableName, frames: Uint8Array[], flush = true): Promise<void> {
+    for (const [i, f] of frames.entries()) {
       if (this.failure) throw this.failure;
+      const kind = this.window.next(flush && i === frames.length - 1);
       try {
-        await this.link.write(name, f);
+        await this.link.write(name, f, kind);
       } catch (err) {
         throw (
           this.failure ??

@@ -204,27 +204,29 @@ async function runJob(
     hooks.onScan?.((await session.scan()).networks);
   }
   enter('transfer');
-  // Each is answered by a status: accepted, or rejected with err (PROTOCOL.md §5.7), within ACK_TIMEOUT_MS.
-  await session.sendAcknowledged(wifiMessage(job.wifi));
-  // Fetched right before sending: the source replaces a claim about to expire.
-  let claim = await job.claim();
-  await session.sendAcknowledged(claim);
+  // Wifi, claim (fetched right before it is sent: the source replaces a claim about to expire) and
+  // commit back to back (PROTOCOL.md §5.7, writing ahead); each of wifi and claim is answered by a
+  // status, accepted or rejected with err, within ACK_TIMEOUT_MS.
+  const sent = await session.sendJob(wifiMessage(job.wifi), () => job.claim());
+  let claim = sent.claim;
+  enter('provision');
+  let final = await outcome(session, sent.next);
   for (;;) {
-    enter('provision');
-    const final = await commit(session);
     if (final.state !== 'failed' || !final.error || !WIFI_INPUT_ERRORS.includes(final.error)) return final;
     if (!(await sendRetriedWifi(job, session, statusError(final), enter))) return final;
     // The device keeps this session's claim after a failed run; a new one only where the source replaced it.
     const fresh = await job.claim();
     if (fresh.certificatePem !== claim.certificatePem) await session.sendAcknowledged(fresh);
     claim = fresh;
+    enter('provision');
+    const from = session.statuses.length;
+    await session.send('control', { type: 'control', command: 'commit' });
+    final = await outcome(session, from);
   }
 }
 
-/** `commit`, then the status that ends the run (or rejects the commit). */
-async function commit(session: DeviceSession): Promise<StatusMessage> {
-  const from = session.statuses.length;
-  await session.send('control', { type: 'control', command: 'commit' });
+/** The status at index `from` or later that ends the run (or rejects the commit). */
+function outcome(session: DeviceSession, from: number): Promise<StatusMessage> {
   return session.status(
     (s) =>
       s.state === 'provisioned' ||

@@ -14,6 +14,7 @@ import type { Message, ScanMessage, StatusMessage } from '../../protocol/message
 import { ACCEPTED_STEP } from '../../protocol/messages.js';
 import { isErrorNotice, ReportedError } from '../../protocol/notice.js';
 import { fragment } from '../../protocol/framing.js';
+import { WriteWindowSender } from '../../protocol/write-window.js';
 import {
   AttemptLimiter,
   formatSetupCode,
@@ -48,7 +49,8 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
 
-async function setup() {
+async function setup(options: { writeWindow?: number; attPayload?: number } = {}) {
+  const P = options.attPayload ?? 244;
   const dir = await mkdtemp(join(tmpdir(), 'gatt-conn-'));
   dirs.push(dir);
   const agent = new ProvisioningAgent({
@@ -74,14 +76,15 @@ async function setup() {
     now: Date.now,
     timers,
     idleTimeoutMs: 1_000,
-    attPayload: 244,
+    attPayload: P,
     disconnect: () => disconnects++,
+    ...(options.writeWindow !== undefined ? { writeWindow: options.writeWindow } : {}),
   });
   // The phone's side of the links.
   const phone = Object.fromEntries(
     (['session', 'wifi', 'claim', 'control', 'status', 'scan'] as const).map((n) => [
       n,
-      new MessageLink({ characteristic: n, attPayload: 244, now: Date.now }),
+      new MessageLink({ characteristic: n, attPayload: P, now: Date.now }),
     ]),
   ) as Record<FramedName, MessageLink>;
   const statuses: StatusMessage[] = [];
@@ -264,6 +267,82 @@ describe('GattConnection', () => {
     expect(t.disconnects()).toBe(1);
     expect(t.agent.state).toBe('idle');
     expect(t.agent.busy).toBe(false);
+  });
+});
+
+describe('GattConnection with a write window (PROTOCOL.md §2.4)', () => {
+  const W = 4;
+  const wifi: Message = { type: 'wifi', ssid: new TextEncoder().encode('home'), passphrase: 'correct horse battery' };
+
+  it('takes W − 1 Write Commands and a Write Request, answers the request once all are handled, and acknowledges', async () => {
+    const t = await setup({ writeWindow: W, attPayload: 20 });
+    await t.handshake();
+    const frames = t.phone.wifi.send(wifi);
+    expect(frames.length).toBeGreaterThan(W);
+    const sender = new WriteWindowSender(W);
+    let maxPending = 0;
+    let last: Promise<void> = Promise.resolve();
+    for (const [i, f] of frames.entries()) {
+      const kind = sender.next(i === frames.length - 1);
+      const answered = new Promise<void>((resolve) => {
+        last = t.conn.receive('wifi', f, kind, resolve);
+      });
+      maxPending = Math.max(maxPending, t.conn.pendingFrames);
+      // The phone waits for a request's response only; commands go at once.
+      if (kind === 'request') {
+        await answered;
+        expect(t.conn.pendingFrames).toBe(0);
+      }
+    }
+    await last;
+    expect(maxPending).toBe(W);
+    expect(t.notices).toEqual([]);
+    expect(t.statuses.some((s) => s.step === ACCEPTED_STEP.wifi && s.error === undefined)).toBe(true);
+  });
+
+  it('ends the link with WRITE_WINDOW_EXCEEDED for the W-th Write Command, and queues nothing more', async () => {
+    const t = await setup({ writeWindow: W, attPayload: 20 });
+    await t.handshake();
+    const before = t.statuses.length;
+    const frames = t.phone.wifi.send(wifi);
+    const pending: number[] = [];
+    // A hostile phone: every frame a Write Command, never waiting; then ten thousand more.
+    for (const f of frames) {
+      void t.conn.receive('wifi', f, 'command');
+      pending.push(t.conn.pendingFrames);
+    }
+    for (let i = 0; i < 10_000; i++) {
+      void t.conn.receive('wifi', frames[1]!, 'command');
+      pending.push(t.conn.pendingFrames);
+    }
+    expect(Math.max(...pending)).toBe(W - 1);
+    expect(pending.at(-1)).toBeLessThanOrEqual(W - 1);
+    await t.conn.receive('wifi', frames[0]!, 'request');
+    expect(t.notices).toEqual(['WRITE_WINDOW_EXCEEDED']);
+    // Dropped before the message completed: no acknowledgement, no sealed status for it.
+    expect(t.statuses.slice(before).some((s) => s.step === ACCEPTED_STEP.wifi)).toBe(false);
+    t.timers.fireAll();
+    expect(t.disconnects()).toBe(1);
+    expect(t.agent.busy).toBe(false);
+  });
+
+  it('ends the link when a frame arrives while W are unhandled (a request before the last was answered)', async () => {
+    const t = await setup({ writeWindow: W, attPayload: 20 });
+    const frames = t.phone.session.sendBytes(new Uint8Array(100));
+    for (const kind of ['command', 'command', 'command', 'request'] as const)
+      void t.conn.receive('session', frames[0]!, kind);
+    expect(t.conn.pendingFrames).toBe(W);
+    void t.conn.receive('session', frames[1]!, 'request');
+    expect(t.conn.pendingFrames).toBe(W);
+    expect(t.notices).toEqual(['WRITE_WINDOW_EXCEEDED']);
+  });
+
+  it('without a window (SoftAP), Write Requests are handled as before and nothing is counted', async () => {
+    const t = await setup({ attPayload: 20 });
+    await t.handshake();
+    await t.send('wifi', wifi);
+    expect(t.conn.pendingFrames).toBe(0);
+    expect(t.statuses.at(-1)).toMatchObject({ step: ACCEPTED_STEP.wifi });
   });
 });
 

@@ -19,8 +19,9 @@ import {
   ACCEPTED_STEP,
   MAX_DETAIL_BYTES,
   MAX_STEP_BYTES,
+  WriteWindowReceiver,
 } from '../../protocol/index.js';
-import type { ErrorCode, CharacteristicName, Message, StatusMessage, Clock } from '../../protocol/index.js';
+import type { ErrorCode, CharacteristicName, Message, StatusMessage, Clock, WriteKind } from '../../protocol/index.js';
 import type { AttemptLimiter, RandomSource, SecureChannel, SetupVerifier } from '../../protocol/session/index.js';
 import { SessionResponder, decodeHandshake, MSG_HELLO } from '../../protocol/session/index.js';
 import type { AgentSession, ProvisioningAgent } from '../agent/index.js';
@@ -52,6 +53,11 @@ export interface ConnectionOptions {
   readonly log?: (line: string) => void;
   /** Transport name given to the agent. */
   readonly transport?: string;
+  /**
+   * The write window this connection enforces (PROTOCOL.md §2.4), as announced in its `info`;
+   * absent: none (every write is handled as it comes, e.g. one HTTP request at a time).
+   */
+  readonly writeWindow?: number;
 }
 
 function clip(text: string | undefined, max: number): string | undefined {
@@ -77,6 +83,7 @@ export class GattConnection {
   private lingerTimer: unknown;
   private closed = false;
   private statusValue: Uint8Array | undefined;
+  private readonly window: WriteWindowReceiver | undefined;
   /** When the last frame of each message completed (for figures), by the injected clock. */
   readonly received: Partial<Record<FramedName, number>> = {};
 
@@ -84,6 +91,7 @@ export class GattConnection {
     const make = (characteristic: FramedName): MessageLink =>
       new MessageLink({ characteristic, attPayload: options.attPayload, now: options.now });
     this.links = Object.fromEntries(FRAMED.map((n) => [n, make(n)])) as Record<FramedName, MessageLink>;
+    this.window = options.writeWindow !== undefined ? new WriteWindowReceiver(options.writeWindow) : undefined;
     this.touch();
   }
 
@@ -130,10 +138,42 @@ export class GattConnection {
 
   /** One written frame; handled in order, after the previous ones. */
   write(name: FramedName, frame: Uint8Array): Promise<void> {
-    const run = this.queue.then(() => this.handle(name, frame));
+    return this.receive(name, frame, 'request');
+  }
+
+  /**
+   * One frame written as `kind` (PROTOCOL.md §2.4); resolves once it (and the message it completes)
+   * is handled. `answer` is called when its turn comes, every frame before it handled, right before
+   * it is handled itself: where a Write Request is answered (so the response still precedes the
+   * notifications the frame causes, as it did when requests were answered on arrival). With a write
+   * window, a frame beyond it is never queued: WRITE_WINDOW_EXCEEDED ends the link (notice, drop),
+   * so a peer that ignores the window costs at most `writeWindow` queued frames.
+   */
+  receive(name: FramedName, frame: Uint8Array, kind: WriteKind, answer?: () => void): Promise<void> {
+    if (this.closed) {
+      answer?.();
+      return Promise.resolve();
+    }
+    try {
+      this.window?.receive(kind);
+    } catch (err) {
+      this.report(err, true);
+      answer?.();
+      return Promise.resolve();
+    }
+    const run = this.queue.then(() => {
+      this.window?.handled();
+      answer?.();
+      return this.handle(name, frame);
+    });
     // The caller gets `run`'s failure; the queue only waits for it to settle.
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Frames received and not yet taken for handling (bounded by the write window). */
+  get pendingFrames(): number {
+    return this.window?.pending ?? 0;
   }
 
   /** The link is gone (or the server stops): ends everything, including a pending drop. */
@@ -262,13 +302,14 @@ export class GattConnection {
 
   /**
    * Reports an error to the phone: a sealed status with err inside an intact session; otherwise
-   * (no session yet, or the error closed the channel) the error notice, and the link is dropped.
+   * (no session yet, the error closed the channel, or `endsLink`: a write beyond the window) the
+   * error notice, and the link is dropped.
    */
-  private report(err: unknown): void {
+  private report(err: unknown, endsLink = false): void {
     const failure = isProvisioningError(err)
       ? err
       : new ProvisioningError('INTERNAL', { detail: 'unexpected failure', cause: err });
-    if (!this.established) {
+    if (!this.established || endsLink) {
       this.fail(failure.code, failure.detail);
       return;
     }

@@ -5,12 +5,15 @@ import {
   MIN_ATT_PAYLOAD,
   SECURITY_SCHEME_SPAKE2P,
   SUPPORTED_SCHEMA_VERSIONS,
+  writeWindowFeature,
 } from '../../protocol/index.js';
 import type { Feature, InfoMessage, ProvisioningState } from '../../protocol/index.js';
 
 export const DEVICE_FEATURES: readonly Feature[] = ['wifiScan', 'claimTransfer', 'csrOnDevice', 'keysOnCloud'];
 
 export interface InfoInput {
+  /** The write window this transport enforces (PROTOCOL.md §2.4); absent: none announced. */
+  readonly writeWindow?: number;
   readonly deviceId: string;
   readonly state: ProvisioningState;
   readonly model?: string;
@@ -24,7 +27,7 @@ export function buildInfo(input: InfoInput): InfoMessage {
     security: [SECURITY_SCHEME_SPAKE2P],
     maxMessage: MAX_MESSAGE_BYTES,
     attPayload: [MIN_ATT_PAYLOAD, MAX_ATT_PAYLOAD],
-    features: [...DEVICE_FEATURES],
+    features: [...DEVICE_FEATURES, ...(input.writeWindow !== undefined ? [writeWindowFeature(input.writeWindow)] : [])],
     state: input.state,
     deviceId: input.deviceId,
     ...(input.model !== undefined ? { model: input.model } : {}),

@@ -18,6 +18,8 @@ import { CredentialStore } from '../../peripheral/storage/credential-store.js';
 import { ProvisioningJournal } from '../../peripheral/storage/journal.js';
 import { encodeMessage } from '../../protocol/codec.js';
 import { ACCEPTED_STEP } from '../../protocol/messages.js';
+import type { ClaimMessage } from '../../protocol/messages.js';
+import type { WriteKind } from '../../protocol/write-window.js';
 import {
   AttemptLimiter,
   formatSetupCode,
@@ -35,8 +37,21 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
 
-/** A device (agent + GattConnection) and a DeviceLink to it; `mute` stops status frames reaching the phone. */
-async function setup() {
+interface SetupOptions {
+  /** The device's write window, announced in info and enforced (PROTOCOL.md §2.4). */
+  writeWindow?: number;
+  /** Whether the link's stack can write without response (default: yes). */
+  withoutResponse?: boolean;
+  attPayload?: number;
+}
+
+/**
+ * A device (agent + GattConnection) and a DeviceLink to it; `mute` stops status frames reaching the
+ * phone. The link behaves like a BLE stack: a Write Request resolves with the device's response
+ * (once every frame before it is handled), a Write Command at once; `kinds` records each write.
+ */
+async function setup(options: SetupOptions = {}) {
+  const P = options.attPayload ?? 244;
   const dir = await mkdtemp(join(tmpdir(), 'central-ack-'));
   dirs.push(dir);
   const agent = new ProvisioningAgent({
@@ -55,7 +70,8 @@ async function setup() {
   await agent.start();
   const code = generateSetupCode(random);
   const verifier = makeVerifier({ deviceId: DEVICE_ID, code, random, iterations: MIN_PBKDF2_ITERATIONS });
-  const info = encodeMessage(buildInfo({ deviceId: DEVICE_ID, state: agent.state }));
+  const window = options.writeWindow !== undefined ? { writeWindow: options.writeWindow } : {};
+  const info = encodeMessage(buildInfo({ deviceId: DEVICE_ID, state: agent.state, ...window }));
   const deviceTimers = new ManualTimers();
   const conn = new GattConnection({
     agent,
@@ -66,9 +82,11 @@ async function setup() {
     now: Date.now,
     timers: deviceTimers,
     idleTimeoutMs: 120_000,
-    attPayload: 244,
+    attPayload: P,
     disconnect: () => undefined,
+    ...window,
   });
+  const kinds: WriteKind[] = [];
   const listeners = new Map<NotifyName, (f: Uint8Array) => void>();
   let mute = false;
   for (const n of ['session', 'status', 'scan'] as const) {
@@ -78,9 +96,16 @@ async function setup() {
     });
   }
   const link: DeviceLink = {
-    attPayload: 244,
+    attPayload: P,
+    writeWithoutResponse: options.withoutResponse ?? true,
     readInfo: () => Promise.resolve(conn.readInfo(0)),
-    write: (name, frame) => conn.write(name, frame),
+    write: (name, frame, kind = 'request') => {
+      kinds.push(kind);
+      return new Promise<void>((resolve) => {
+        void conn.receive(name, frame, kind, kind === 'request' ? resolve : undefined);
+        if (kind === 'command') resolve();
+      });
+    },
     onFrame: (n, l) => {
       listeners.set(n, l);
     },
@@ -95,9 +120,25 @@ async function setup() {
     session,
     timers,
     conn,
+    kinds,
     setMute: (m: boolean) => {
       mute = m;
     },
+  };
+}
+
+/** Well formed for the schema, unusable for the device: refused there (CLAIM_INVALID), and the phone gets its code. */
+function bogusClaim(): ClaimMessage {
+  const pem = (label: string): string => `-----BEGIN ${label}-----\nAAAA\n-----END ${label}-----\n`;
+  return {
+    type: 'claim',
+    certificatePem: pem('CERTIFICATE'),
+    privateKeyPem: pem('PRIVATE KEY'),
+    host: 'example.com',
+    port: 8883,
+    templateName: 't',
+    parameters: {},
+    expiresAt: 4_000_000_000,
   };
 }
 
@@ -114,19 +155,7 @@ describe('acknowledged wifi and claim', () => {
 
   it('rejects with the device code when the message is refused', async () => {
     const t = await setup();
-    // Well formed for the schema, unusable for the device: refused there, and the phone gets its code.
-    const pem = (label: string): string => `-----BEGIN ${label}-----\nAAAA\n-----END ${label}-----\n`;
-    const bogus = {
-      type: 'claim' as const,
-      certificatePem: pem('CERTIFICATE'),
-      privateKeyPem: pem('PRIVATE KEY'),
-      host: 'example.com',
-      port: 8883,
-      templateName: 't',
-      parameters: {},
-      expiresAt: 4_000_000_000,
-    };
-    await expect(t.session.sendAcknowledged(bogus)).rejects.toMatchObject({ code: 'CLAIM_INVALID' });
+    await expect(t.session.sendAcknowledged(bogusClaim())).rejects.toMatchObject({ code: 'CLAIM_INVALID' });
     t.conn.close();
   });
 
@@ -144,6 +173,70 @@ describe('acknowledged wifi and claim', () => {
     expect([...t.timers.pending.values()].map((x) => x.ms)).toContain(ACK_TIMEOUT_MS);
     t.timers.fire(ACK_TIMEOUT_MS);
     expect(await outcome).toMatchObject({ code: 'SESSION_TIMEOUT' });
+    t.conn.close();
+  });
+});
+
+/** The longest run of Write Commands in `kinds`. */
+function longestCommandRun(kinds: readonly WriteKind[]): number {
+  let run = 0;
+  let longest = 0;
+  for (const k of kinds) {
+    run = k === 'command' ? run + 1 : 0;
+    longest = Math.max(longest, run);
+  }
+  return longest;
+}
+
+describe('the write window on the phone (PROTOCOL.md §2.4)', () => {
+  const W = 4;
+
+  it('writes Write Commands within the announced window, a Write Request before each wait, and is acknowledged', async () => {
+    const t = await setup({ writeWindow: W, attPayload: 20 });
+    expect(t.session.writeWindow).toBe(W);
+    const handshake = t.kinds.length;
+    const answer = await t.session.sendAcknowledged(wifi);
+    expect(answer).toMatchObject({ step: ACCEPTED_STEP.wifi });
+    expect(answer.error).toBeUndefined();
+    expect(t.kinds).toContain('command');
+    expect(longestCommandRun(t.kinds)).toBe(W - 1);
+    // Each handshake message and the wifi message end with a request: the phone waits after them.
+    expect(t.kinds[handshake - 1]).toBe('request');
+    expect(t.kinds.at(-1)).toBe('request');
+    expect(t.conn.pendingFrames).toBe(0);
+    t.conn.close();
+  });
+
+  it('falls back to Write Requests for every frame when the device announces no window', async () => {
+    const t = await setup({ attPayload: 20 });
+    expect(t.session.writeWindow).toBeUndefined();
+    await t.session.sendAcknowledged(wifi);
+    expect(t.kinds.length).toBeGreaterThan(W);
+    expect(new Set(t.kinds)).toEqual(new Set(['request']));
+    t.conn.close();
+  });
+
+  it("falls back to Write Requests when the phone's stack cannot write without response", async () => {
+    const t = await setup({ writeWindow: W, withoutResponse: false, attPayload: 20 });
+    expect(t.session.writeWindow).toBeUndefined();
+    await t.session.sendAcknowledged(wifi);
+    expect(new Set(t.kinds)).toEqual(new Set(['request']));
+    t.conn.close();
+  });
+
+  it('writes wifi, claim and commit back to back and reports the first rejection (the claim), not the commit', async () => {
+    const t = await setup({ writeWindow: W, attPayload: 20 });
+    const from = t.session.statuses.length;
+    await expect(t.session.sendJob(wifi, () => Promise.resolve(bogusClaim()))).rejects.toMatchObject({
+      code: 'CLAIM_INVALID',
+    });
+    // The device handled all three in order: wifi accepted, claim refused, then the commit without a claim.
+    await t.session.status((s) => s.error === 'UNEXPECTED_MESSAGE', from);
+    expect(t.session.statuses.slice(from).map((s) => s.step ?? s.error)).toEqual([
+      ACCEPTED_STEP.wifi,
+      'CLAIM_INVALID',
+      'UNEXPECTED_MESSAGE',
+    ]);
     t.conn.close();
   });
 });

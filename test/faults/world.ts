@@ -171,8 +171,9 @@ export function tappedLink(link: DeviceLink, onWrite: (f: WrittenFrame) => void)
     onFrame: (n, l) => link.onFrame(n, l),
     onDrop: (l) => link.onDrop(l),
     close: () => link.close(),
-    write: async (name, frame) => {
-      await link.write(name, frame);
+    ...(link.writeWithoutResponse !== undefined ? { writeWithoutResponse: link.writeWithoutResponse } : {}),
+    write: async (name, frame, kind) => {
+      await link.write(name, frame, kind);
       onWrite({ name, frame: frame.slice() });
     },
   };
