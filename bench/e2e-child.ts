@@ -6,16 +6,20 @@
  * central's provisionDevice over the real noble, then the seed's pubsub with the device's permanent
  * certificate. Prints one JSON line: the medians per ATT_MTU (E2eFigures[]).
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { deviceStorage } from '../apps/device/config/device.js';
 import { readDeviceConfig } from '../apps/device/config/load.js';
 import { findDevice, NobleDeviceLink, poweredOn } from '../ble/central/index.js';
 import { loadNoble, setNobleMtu, startAir } from '../ble/index.js';
 import type { Air, AirCounters, AirServer, Noble } from '../ble/index.js';
+import type { ThroughputCase, ThroughputResult } from '../ble/throughput.js';
 import { Auth } from '../central/auth/auth.js';
 import { TokenCache } from '../central/auth/token-cache.js';
 import { claimMessage } from '../central/cloud/claim-message.js';
@@ -23,7 +27,7 @@ import { CloudSession } from '../central/cloud/cloud-session.js';
 import { loadCentralConfig } from '../central/config/config.js';
 import type { CentralConfig } from '../central/config/config.js';
 import { provisionDevice } from '../central/engine/index.js';
-import type { ProvisionResult } from '../central/engine/index.js';
+import type { DeviceLink, ProvisionResult } from '../central/engine/index.js';
 import { startEmulator } from '../cloud/emulator/index.js';
 import type { RunningEmulator } from '../cloud/emulator/index.js';
 import { setUpCloud } from '../demo/cloud-setup.js';
@@ -35,7 +39,7 @@ import { makeSetupCode } from '../peripheral/setup-code/index.js';
 import type { ProvisioningState } from '../protocol/states.js';
 
 /** ATT_MTU values measured (the phone asks for it, the device grants it). */
-export const E2E_MTUS = [23, 247] as const;
+export const E2E_MTUS = [23, 185, 247] as const;
 /** Runs per MTU (median reported); E2E_BENCH_RUNS overrides. */
 export const E2E_DEFAULT_RUNS = 3;
 
@@ -61,15 +65,24 @@ export interface E2eSample {
    * runs faster than a radio (its clock jumps), so this estimates the total on a real link.
    */
   totalAtAirTimeMs: number;
-  /** Simulated air time of the BLE phases (the air's clock), ms; radio-on time and LL PDUs of the transfer. */
+  /**
+   * Simulated air time of the BLE phases (the air's clock), ms; radio-on time and LL PDUs of the
+   * transfer; the same frames as bare back-to-back Write Commands on the same link (the reference)
+   * and the transfer's ratio to it.
+   */
   sim: {
     connectSessionMs: number;
+    handshakeMs: number;
     transferMs: number;
+    transferWriteCommandMs: number;
+    transferRatio: number;
     transferRadioOnMs: number;
     transferLlPdus: number;
     transferConnectionEvents: number;
   };
-  link: { intervalMs: number; phy: string; dataLength: number } | undefined;
+  link: { intervalMs: number; phy: '1M' | '2M'; dataLength: number } | undefined;
+  /** Sizes of the frames written in the transfer phase, in order. */
+  transferFrames: number[];
 }
 
 export interface E2eFigures {
@@ -130,12 +143,14 @@ async function main(): Promise<void> {
   const airServer = await startAir({ tcp: { port: 0 } });
   try {
     const world = await prepare(dir, emulator, airServer, processes);
-    const figures: E2eFigures[] = [];
+    const byMtu = new Map<number, E2eSample[]>();
     for (const mtu of E2E_MTUS) {
       const samples: E2eSample[] = [];
       for (let r = 0; r < runs; r++) samples.push(await one(world, mtu, r));
-      figures.push(medians(mtu, samples));
+      byMtu.set(mtu, samples);
     }
+    await withWriteCommandReference([...byMtu.values()].flat());
+    const figures = [...byMtu].map(([mtu, samples]) => medians(mtu, samples));
     process.stdout.write(JSON.stringify(figures) + '\n');
   } finally {
     for (const p of processes)
@@ -215,6 +230,24 @@ interface Timed {
   phaseAt: Map<string, { t: number; air: AirCounters }>;
   stateAt: Map<ProvisioningState, number>;
   link: E2eSample['link'];
+  transferFrames: number[];
+}
+
+/** The link, recording the size of every frame written while `recording()` says so. */
+function recorded(link: DeviceLink, recording: () => boolean, sizes: number[]): DeviceLink {
+  return {
+    attPayload: link.attPayload,
+    ...(link.writeWithoutResponse !== undefined ? { writeWithoutResponse: link.writeWithoutResponse } : {}),
+    readInfo: () => link.readInfo(),
+    ...(link.readStatus ? { readStatus: () => link.readStatus!() } : {}),
+    onFrame: (n, l) => link.onFrame(n, l),
+    onDrop: (l) => link.onDrop(l),
+    close: () => link.close(),
+    write: (name, frame, kind) => {
+      if (recording()) sizes.push(frame.length);
+      return link.write(name, frame, kind);
+    },
+  };
 }
 
 async function provisionTimed(
@@ -227,15 +260,23 @@ async function provisionTimed(
   const phaseAt = new Map<string, { t: number; air: AirCounters }>();
   const stateAt = new Map<ProvisioningState, number>();
   let link: E2eSample['link'];
+  let phase = '';
+  const transferFrames: number[] = [];
   const t0 = performance.now();
   const air0 = air.counters();
   const result = await provisionDevice(
     { deviceId, setupCode, wifi: NETWORK, claim: () => Promise.resolve(claim) },
     {
-      connect: async () => NobleDeviceLink.connect(await findDevice(noble, deviceId)),
+      connect: async () =>
+        recorded(
+          await NobleDeviceLink.connect(await findDevice(noble, deviceId)),
+          () => phase === 'transfer',
+          transferFrames,
+        ),
       random: (n) => new Uint8Array(randomBytes(n)),
       hooks: {
         onPhase: (p) => {
+          phase = p;
           phaseAt.set(p, { t: performance.now(), air: air.counters() });
           const l = air.linkInfo()[0];
           if (p === 'transfer' && l) link = { intervalMs: l.intervalUs / 1000, phy: l.phy, dataLength: l.dataLength };
@@ -246,13 +287,42 @@ async function provisionTimed(
       },
     },
   );
-  return { result, t0, air0, phaseAt, stateAt, link };
+  return { result, t0, air0, phaseAt, stateAt, link, transferFrames };
+}
+
+/**
+ * The reference of each sample: its transfer's frames written as bare back-to-back Write Commands
+ * through the real stacks on a link with the same interval, PHY and data length
+ * (ble/throughput-cli.ts in a process of its own: the stacks are process singletons).
+ */
+async function withWriteCommandReference(samples: E2eSample[]): Promise<void> {
+  const cases: ThroughputCase[] = samples.map((s) => ({
+    mtu: s.mtu,
+    withResponse: false,
+    phy: s.link?.phy ?? '1M',
+    connectionIntervalMs: s.link?.intervalMs ?? 7.5,
+    dataLength: s.link?.dataLength ?? 251,
+    sizes: s.transferFrames,
+  }));
+  const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'ble', 'throughput-cli.ts');
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', cli, '--cases', JSON.stringify(cases)],
+    { maxBuffer: 16 << 20 },
+  );
+  const results = JSON.parse(stdout.trim().split('\n').pop() ?? '[]') as ThroughputResult[];
+  samples.forEach((s, i) => {
+    const reference = (results[i]?.simTimeUs ?? NaN) / 1000;
+    s.sim.transferWriteCommandMs = reference;
+    s.sim.transferRatio = Math.round((s.sim.transferMs / reference) * 100) / 100;
+  });
 }
 
 /** The phases of one run, wall clock and (BLE) simulated air time. */
 function sample(mtu: number, timed: Timed, tProvisioned: number, firstMessageAt: number): E2eSample {
-  const { result, t0, air0, phaseAt, stateAt, link } = timed;
+  const { result, t0, air0, phaseAt, stateAt, link, transferFrames } = timed;
   const transfer = phaseAt.get('transfer')!;
+  const session = phaseAt.get('session')!;
   const provision = phaseAt.get('provision')!;
   const at = (s: ProvisioningState, fallback: number): number => stateAt.get(s) ?? fallback;
   const cloudConnecting = at('cloudConnecting', provision.t);
@@ -277,6 +347,7 @@ function sample(mtu: number, timed: Timed, tProvisioned: number, firstMessageAt:
     attPayload: result.attPayload,
     bytesSent: result.bytesSent,
     link,
+    transferFrames,
     wallMs: {
       ...wall,
       wifi: cloudConnecting - provision.t,
@@ -288,7 +359,11 @@ function sample(mtu: number, timed: Timed, tProvisioned: number, firstMessageAt:
     },
     sim: {
       connectSessionMs: sim.connectSession,
+      handshakeMs: (transfer.air.simTimeUs - session.air.simTimeUs) / 1000,
       transferMs: sim.transfer,
+      // Set once every run is done (withWriteCommandReference).
+      transferWriteCommandMs: NaN,
+      transferRatio: NaN,
       transferRadioOnMs: (provision.air.airTimeUs - transfer.air.airTimeUs) / 1000,
       transferLlPdus: provision.air.llPdus - transfer.air.llPdus,
       transferConnectionEvents: provision.air.connectionEvents - transfer.air.connectionEvents,

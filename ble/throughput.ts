@@ -17,6 +17,8 @@ export interface ThroughputCase {
   connectionIntervalMs: number;
   /** LL payload octets per PDU (27–251). */
   dataLength: number;
+  /** The size of each write, in order (each at most mtu − 3); default: `bytes` cut into mtu − 3 writes. */
+  sizes?: readonly number[];
 }
 
 export interface ThroughputResult extends ThroughputCase {
@@ -47,7 +49,22 @@ async function poweredOn(
   while (state() !== 'poweredOn') await waitFor<string>((r) => stack.once('stateChange', r));
 }
 
-export async function measureThroughput(cases: ThroughputCase[], bytes = 4096): Promise<ThroughputResult[]> {
+/** The writes of one case: its own sizes, or `bytes` cut into ATT payloads. */
+function writeSizes(c: ThroughputCase, bytes: number): number[] {
+  if (c.sizes) return [...c.sizes];
+  const chunk = c.mtu - 3;
+  const sizes: number[] = [];
+  for (let at = 0; at < bytes; at += chunk) sizes.push(Math.min(chunk, bytes - at));
+  return sizes;
+}
+
+/** Writes each of `sizes` bytes (0x5a) in turn, as noble resolves them; returns the number of writes. */
+async function writeAll(ch: Characteristic, sizes: readonly number[], withResponse: boolean): Promise<number> {
+  for (const size of sizes) await ch.writeAsync(Buffer.alloc(size, 0x5a), !withResponse);
+  return sizes.length;
+}
+
+export async function measureThroughput(cases: ThroughputCase[], defaultBytes = 4096): Promise<ThroughputResult[]> {
   const air = new Air();
   const bleno: Bleno = loadBleno({ kind: 'virtual' }, { air });
   const noble: Noble = loadNoble({ kind: 'virtual' }, { air });
@@ -56,6 +73,7 @@ export async function measureThroughput(cases: ThroughputCase[], bytes = 4096): 
     poweredOn(noble as never, () => (noble as unknown as { _state: string })._state),
   ]);
   let received = 0;
+  let bytes = defaultBytes;
   let onReceived: (() => void) | undefined;
   const B = bleno as unknown as {
     Characteristic: new (o: object) => unknown;
@@ -87,8 +105,8 @@ export async function measureThroughput(cases: ThroughputCase[], bytes = 4096): 
     await peripheral.connectAsync();
     const { characteristics } = await peripheral.discoverSomeServicesAndCharacteristicsAsync([SERVICE], [SINK]);
     const ch = characteristics[0] as Characteristic;
-    const chunk = c.mtu - 3;
-    const payload = Buffer.alloc(bytes, 0x5a);
+    const sizes = writeSizes(c, defaultBytes);
+    bytes = sizes.reduce((a, b) => a + b, 0);
     received = 0;
     const before = air.counters();
     let endUs = 0;
@@ -98,18 +116,15 @@ export async function measureThroughput(cases: ThroughputCase[], bytes = 4096): 
         resolve();
       };
     });
-    let writes = 0;
-    for (let at = 0; at < bytes; at += chunk) {
-      await ch.writeAsync(payload.subarray(at, at + chunk), !c.withResponse);
-      writes++;
-    }
+    const writes = await writeAll(ch, sizes, c.withResponse);
     await done;
     // With response the transfer ends when the last response is back at the central.
     if (c.withResponse) endUs = air.counters().simTimeUs;
     const after = air.counters();
     const simTimeUs = endUs - before.simTimeUs;
+    const { sizes: _sizes, ...shape } = c;
     results.push({
-      ...c,
+      ...shape,
       bytes,
       writes,
       simTimeUs,
