@@ -161,14 +161,22 @@ export class Auth {
     return tokens;
   }
 
+  /** Why there is no login to use: none, or (as after the seed's password grant) one of another client. */
+  private whyNotStored(): string {
+    const { issuer, clientId } = this.options;
+    const cached = this.options.cache.read();
+    if (cached?.issuer === issuer && cached.clientId !== clientId)
+      return `the stored login for ${issuer} is client ${cached.clientId}'s, not ${clientId}'s (give --client-id ${cached.clientId}, or log in again)`;
+    return `no stored login for ${issuer}`;
+  }
+
   /**
    * Tokens valid for at least {@link TOKEN_REFRESH_MARGIN_MS}: the cached ones, or refreshed ones
    * (saved back). LOGIN_REQUIRED when there is no login or it cannot be refreshed.
    */
   async tokens(): Promise<StoredTokens> {
     const tokens = this.stored();
-    if (!tokens)
-      throw new ProvisioningError('LOGIN_REQUIRED', { detail: `no stored login for ${this.options.issuer}` });
+    if (!tokens) throw new ProvisioningError('LOGIN_REQUIRED', { detail: this.whyNotStored() });
     if (tokens.expiresAt - this.now() > TOKEN_REFRESH_MARGIN_MS) return tokens;
     if (!tokens.refreshToken)
       throw new ProvisioningError('LOGIN_REQUIRED', { detail: 'the login has expired and cannot be refreshed' });

@@ -125,12 +125,20 @@ export function serviceErrorToProvisioning(err: unknown, rejectedCode: ErrorCode
  */
 export const HOOK_REFUSED_ERROR_CODE = 'ACCESS_DENIED';
 
-export function registerErrorToProvisioning(err: unknown): ProvisioningError {
+/**
+ * A refused RegisterThing as the phone and `device status` report it. The hook's refusal names the
+ * serial it refused: the operator's decommission needs the thing, which a reset device no longer shows.
+ */
+export function registerErrorToProvisioning(
+  err: unknown,
+  device: { serialNumber: string; thingName?: string | undefined },
+): ProvisioningError {
   const mapped = serviceErrorToProvisioning(err, 'REGISTER_REJECTED');
   if (mapped.code !== 'REGISTER_REJECTED' || awsErrorCodeOf(mapped) !== HOOK_REFUSED_ERROR_CODE) return mapped;
+  const which = `serial ${device.serialNumber}${device.thingName ? ` (thing ${device.thingName})` : ''}`;
   return Object.assign(
     new ProvisioningError('DEVICE_ALREADY_REGISTERED', {
-      ...(mapped.detail !== undefined ? { detail: mapped.detail } : {}),
+      detail: mapped.detail !== undefined ? `${which}; ${mapped.detail}` : which,
       cause: err,
     }),
     { awsErrorCode: HOOK_REFUSED_ERROR_CODE },
@@ -467,7 +475,8 @@ async function registerThing(
       parameters,
     })
     .catch((e: unknown) => {
-      throw registerErrorToProvisioning(e);
+      const { serialNumber } = options;
+      throw registerErrorToProvisioning(e, { serialNumber, thingName: options.thingNameFor?.(serialNumber) });
     });
   if (!answer.thingName)
     throw new ProvisioningError('REGISTER_REJECTED', { detail: 'the accepted answer has no thingName' });

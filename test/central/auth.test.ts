@@ -7,6 +7,7 @@ import { TokenCache } from '../../central/auth/token-cache.js';
 import { readClientSecretFile } from '../../apps/central/cli/context.js';
 import { approveDeviceCode, signInThroughPages, startCentralFixture } from './fixture.js';
 import type { CentralFixture } from './fixture.js';
+import { textContaining } from '../matchers.js';
 
 describe("central login against the emulator's OIDC provider", () => {
   let fx: CentralFixture;
@@ -87,6 +88,17 @@ describe("central login against the emulator's OIDC provider", () => {
     expect(await auth.passwordGrantAllowed()).toBe(true);
     const tokens = await auth.loginWithPassword(fx.username, fx.password);
     expect(tokens.subject).toBe(fx.username);
+    // The default client on the same cache is not logged in, and is told which client is.
+    const defaultClient = new Auth({
+      issuer: fx.config.oidc.issuer,
+      clientId: fx.config.oidc.clientId,
+      scope: fx.config.oidc.scope,
+      cache: new TokenCache(join(fx.emulator.dataDir, '..', 'tokens', 'seed.json')),
+    });
+    await expect(defaultClient.tokens()).rejects.toMatchObject({
+      code: 'LOGIN_REQUIRED',
+      detail: textContaining(`client ${pc.clientId}'s, not ${fx.config.oidc.clientId}'s (give --client-id`),
+    });
     await expect(auth.loginWithPassword(fx.username, 'wrong')).rejects.toMatchObject({ code: 'LOGIN_FAILED' });
     // The public client has no direct access grants: refused by the provider (unauthorized_client).
     const publicAuth = fx.auth('password');
