@@ -5,8 +5,9 @@
  * domain cannot push notifications (WEB-BLUETOOTH-NOTES.md), so the whole flow needs this. The app
  * under test is the shipped bundle, unchanged: only the browser's Bluetooth is replaced, at the
  * Web Bluetooth API surface (requestDevice, connect, getPrimaryService, getCharacteristics,
- * readValue, writeValueWithResponse, startNotifications, characteristicvaluechanged,
- * gattserverdisconnected).
+ * readValue, writeValueWithResponse, writeValueWithoutResponse and `properties.writeWithoutResponse`
+ * (so the app uses the device's write window, PROTOCOL.md §2.4), startNotifications,
+ * characteristicvaluechanged, gattserverdisconnected).
  */
 import type { Characteristic, Peripheral } from '@abandonware/noble';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -45,24 +46,28 @@ function pageSide(): void {
       device.dispatchEvent(new Event('gattserverdisconnected'));
     },
     async getPrimaryService(uuid: string) {
-      const list = (await call('discover', uuid)) as string[];
+      const list = (await call('discover', uuid)) as Array<{ uuid: string; writeWithoutResponse: boolean }>;
       return {
         uuid,
         getCharacteristics: () =>
           Promise.resolve(
-            list.map((u) => {
+            list.map(({ uuid: u, writeWithoutResponse }) => {
               const c = new EventTarget() as EventTarget & Record<string, unknown>;
+              const write = async (data: ArrayBufferView, withoutResponse: boolean): Promise<void> => {
+                const u8 = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+                await call('write', { uuid: u, bytes: Array.from(u8), withoutResponse });
+              };
               Object.assign(c, {
                 uuid: u,
+                properties: { writeWithoutResponse },
                 readValue: async () => {
                   const bytes = (await call('read', u)) as number[];
                   c.value = new DataView(new Uint8Array(bytes).buffer);
                   return c.value;
                 },
-                writeValueWithResponse: async (data: ArrayBufferView) => {
-                  const u8 = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-                  await call('write', { uuid: u, bytes: Array.from(u8) });
-                },
+                writeValueWithResponse: (data: ArrayBufferView) => write(data, false),
+                // Resolves once noble has handed the Write Command to its controller, as Chrome does.
+                writeValueWithoutResponse: (data: ArrayBufferView) => write(data, true),
                 startNotifications: async () => {
                   await call('subscribe', u);
                   return c;
@@ -104,8 +109,8 @@ export interface BridgeLog {
   requests: unknown[];
   /** Characteristics the page subscribed to, in order (dashed UUIDs). */
   subscribed: string[];
-  /** Frames the page wrote, per characteristic UUID. */
-  writes: Array<{ uuid: string; bytes: number[] }>;
+  /** Frames the page wrote, per characteristic UUID, and whether without response. */
+  writes: Array<{ uuid: string; bytes: number[]; withoutResponse: boolean }>;
   /** When the page asked to connect, performance.now() in Node (for the figure, not for assertions). */
   connects: number[];
 }
@@ -163,13 +168,16 @@ export async function installBluetoothBridge(
       if (service !== SERVICE_UUID) throw new Error('NotFoundError: no such service');
       const found = await peripheral!.discoverSomeServicesAndCharacteristicsAsync([compactUuid(SERVICE_UUID)], []);
       chars = new Map(found.characteristics.map((c) => [dashed(c.uuid), c]));
-      return [...chars.keys()];
+      return [...chars].map(([uuid, c]) => ({
+        uuid,
+        writeWithoutResponse: c.properties.includes('writeWithoutResponse'),
+      }));
     },
     read: async (uuid) => [...(await chars.get(uuid as string)!.readAsync())],
     write: async (arg) => {
-      const { uuid, bytes } = arg as { uuid: string; bytes: number[] };
-      log.writes.push({ uuid, bytes });
-      await chars.get(uuid)!.writeAsync(Buffer.from(bytes), false);
+      const { uuid, bytes, withoutResponse } = arg as { uuid: string; bytes: number[]; withoutResponse: boolean };
+      log.writes.push({ uuid, bytes, withoutResponse });
+      await chars.get(uuid)!.writeAsync(Buffer.from(bytes), withoutResponse);
       return null;
     },
     subscribe: async (uuid) => {

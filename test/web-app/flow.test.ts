@@ -131,6 +131,9 @@ describe('web app, whole flow over the Bluetooth bridge', () => {
     console.log(`web app figure: ${status} (connect to provisioned, measured in the page)`);
     // Every frame the page wrote fits ATT_MTU 23, as ble/web promises.
     expect(log.writes.every((w) => w.bytes.length <= 20)).toBe(true);
+    // Within the device's write window (PROTOCOL.md §2.4): Write Commands, and the last frame a Write Request.
+    expect(log.writes.some((w) => w.withoutResponse)).toBe(true);
+    expect(log.writes.at(-1)?.withoutResponse).toBe(false);
     expect(wp.errors).toEqual([]);
     expect(await wp.cspViolations()).toEqual([]);
     await wp.close();
