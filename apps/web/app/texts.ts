@@ -29,6 +29,8 @@ const ADVICE: Partial<Record<ErrorCode, string>> = {
   DEVICE_NOT_FOUND: 'Make sure the device is powered and near you, then choose it in the list.',
   LINK_LOST: 'The Bluetooth connection dropped. Move closer to the device and try again.',
   VERSION_UNSUPPORTED: 'This device speaks another version of the provisioning protocol. Update the app or the device.',
+  WRITE_WINDOW_EXCEEDED:
+    'The app wrote to the device faster than it allows. Reload this page to get the current app, then try again.',
   SESSION_SETUP_CODE_INVALID: "Check the setup code on the device's label (XXXX-XXXX-XXX) and type it again.",
   SESSION_AUTH_FAILED:
     "The setup code is wrong. Check the code on this device's label; repeated wrong codes lock the device for a while.",
