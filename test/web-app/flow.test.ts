@@ -6,9 +6,9 @@
  * virtual air) and provisions it. The browser's Bluetooth is the test's bridge (./bridge.ts) to
  * noble on the air; everything else is the app's own code. Then, on a second device, the failures a
  * person meets, each shown with its stable code and the app's advice, none provisioning anything:
- * a wrong setup code, the device out of range, an expired login, an expired claim, and a wrong
- * Wi-Fi password fixed on the same session. The Wi-Fi and done screens are checked with axe-core at
- * phone size (./axe.ts).
+ * a wrong setup code (then the right one read from the QR label), the device out of range, an
+ * expired login, an expired claim, and a wrong Wi-Fi password fixed on the same session. The Wi-Fi
+ * and done screens are checked with axe-core at phone size (./axe.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -18,7 +18,12 @@ import { loadNoble, startAir } from '../../ble/index.js';
 import type { AirServer, Noble } from '../../ble/index.js';
 import type { RunningWebHost } from '../../cloud/web-host/index.js';
 import { CHARACTERISTICS, SERVICE_UUID } from '../../protocol/index.js';
-import { formatSetupCode, generateSetupCode } from '../../protocol/session/index.js';
+import {
+  encodeSetupPayload,
+  formatSetupCode,
+  generateSetupCode,
+  parseSetupCode,
+} from '../../protocol/session/index.js';
 import { startCentralFixture } from '../central/fixture.js';
 import type { CentralFixture } from '../central/fixture.js';
 import { WEB_CLIENT_ID } from '../../cloud/emulator/config/schema.js';
@@ -30,6 +35,7 @@ import { screenProblems } from './axe.js';
 import { installBluetoothBridge } from './bridge.js';
 import type { BridgeLog } from './bridge.js';
 import { startDeviceChild } from './device-child.js';
+import { installLabelCamera } from './label-camera.js';
 import type { DeviceChild } from './device-child.js';
 import { errorText } from '../../apps/web/app/texts.js';
 import { MAX_LINK_ATTEMPTS } from '../../central/engine/index.js';
@@ -111,6 +117,9 @@ describe('web app, whole flow over the Bluetooth bridge', () => {
     expect(await page.locator('#device-id').textContent()).toBe(DEVICE_ID);
     expect(await page.locator('#device-state').textContent()).toBe('ready to be set up');
     expect(log.requests).toEqual([{ filters: [{ services: [SERVICE_UUID] }] }]);
+    // This Chromium (Linux) has no BarcodeDetector: the code is typed, the camera is not offered.
+    expect(await page.evaluate(() => 'BarcodeDetector' in window)).toBe(false);
+    expect(await page.locator('#scan-label').isHidden()).toBe(true);
 
     await page.fill('#setup-code', setupCode.replace(/-/g, '').toLowerCase());
     await page.getByRole('button', { name: 'Connect' }).click();
@@ -202,6 +211,12 @@ describe('web app, what goes wrong, over the Bluetooth bridge', () => {
   beforeAll(async () => {
     wp = await watchedPage(browser);
     log = await installBluetoothBridge(wp.context, noble, ERRORS_ID);
+    const label = encodeSetupPayload({
+      deviceId: ERRORS_ID,
+      setupCode: parseSetupCode(errorsCode),
+      transports: ['ble'],
+    });
+    await installLabelCamera(wp.context, label);
     page = wp.page;
     await login(page);
   }, 60_000);
@@ -211,13 +226,16 @@ describe('web app, what goes wrong, over the Bluetooth bridge', () => {
     await wp?.close();
   });
 
-  it('a wrong setup code: SESSION_AUTH_FAILED with its advice; the right one then opens the session', async () => {
+  it('a wrong setup code: SESSION_AUTH_FAILED with its advice; the code read from the QR label then opens the session', async () => {
     await findAndConnect(page, formatSetupCode(generateSetupCode(random)));
     expect(await expectError(page, 'SESSION_AUTH_FAILED')).toContain(errorText('SESSION_AUTH_FAILED').message);
     expect(await page.locator('#wifi-form').isHidden()).toBe(true);
-    await page.fill('#setup-code', errorsCode);
-    await page.getByRole('button', { name: 'Connect' }).click();
+    // The camera stand-in and its detector (./label-camera.ts): the app offers the scan and reads the label.
+    await page.getByRole('button', { name: 'Scan the QR label' }).click();
     await page.getByLabel(/^home/).waitFor();
+    expect(await page.locator('#setup-code').inputValue()).toBe(errorsCode);
+    expect(await page.evaluate(() => (window as unknown as { __labelFrames: () => number }).__labelFrames())).toBe(3);
+    expect(await page.locator('#camera').isHidden()).toBe(true);
     expect(await page.locator('#error').isHidden()).toBe(true);
   }, 60_000);
 

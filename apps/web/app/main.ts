@@ -15,6 +15,7 @@ import type { WebAppConfig } from './config.js';
 import { checkCodeAndScan, provisionOverBluetooth, readDeviceInfo } from './device.js';
 import { BrowserLogin } from './login.js';
 import { errorText, PHASE_TEXT, STATE_TEXT } from './texts.js';
+import { browserScanEnv, canScanLabels, scanLabel } from './qr.js';
 
 function el<T extends HTMLElement>(id: string): T {
   const found = document.getElementById(id);
@@ -130,6 +131,45 @@ async function check(): Promise<void> {
   statusLine.textContent = `Setup code accepted by ${chosen.info.deviceId}.`;
   el('wifi-form').hidden = false;
   (el('networks').querySelector('input') ?? input('network-hidden')).focus();
+}
+
+/** Aborts a running label scan (the person types instead). */
+let stopScan: (() => void) | undefined;
+
+/** Reads the setup code from the device's QR label with the camera, then checks it as a typed one. */
+async function scanAndCheck(): Promise<void> {
+  if (!chosen) throw new ProvisioningError('DEVICE_NOT_FOUND', { detail: 'find the device first' });
+  const video = el<HTMLVideoElement>('camera');
+  const abort = new AbortController();
+  stopScan = () => abort.abort();
+  const stop = el<HTMLButtonElement>('stop-scan');
+  stop.hidden = false;
+  stop.disabled = false;
+  statusLine.textContent = "Point the camera at the device's QR label…";
+  let code: string | undefined;
+  try {
+    code = await scanLabel(chosen.info.deviceId, {
+      env: browserScanEnv(),
+      signal: abort.signal,
+      show: async (stream) => {
+        video.srcObject = stream;
+        video.hidden = false;
+        await video.play();
+        return video;
+      },
+    });
+  } finally {
+    stopScan = undefined;
+    video.hidden = true;
+    video.srcObject = null;
+    stop.hidden = true;
+  }
+  if (code === undefined) {
+    statusLine.textContent = '';
+    return input('setup-code').focus();
+  }
+  input('setup-code').value = code;
+  await check();
 }
 
 /** The Wi-Fi settings on the form: the network picked (or typed, hidden) and its password (none: an open network). */
@@ -267,6 +307,10 @@ async function start(): Promise<void> {
     }),
   );
   el('find').addEventListener('click', () => run(find));
+  el('scan-label').addEventListener('click', () => run(scanAndCheck));
+  el('stop-scan').addEventListener('click', () => stopScan?.());
+  // Typing stays; the camera is offered only where the browser can read a QR code.
+  void canScanLabels(browserScanEnv()).then((can) => (el('scan-label').hidden = !can));
   el('code-form').addEventListener('submit', (e) => {
     e.preventDefault();
     run(check);
