@@ -67,13 +67,23 @@ export function asCentralConfig(config: WebAppConfig): CentralConfig {
   return { ...config, source: 'config.json' };
 }
 
-export async function loadWebAppConfig(): Promise<WebAppConfig> {
+/** Fetches `/config.json` from the app's origin and validates it; every failure is CONFIG_INVALID. */
+export async function loadWebAppConfig(
+  fetchConfig: typeof fetch = (input, init) => fetch(input, init),
+): Promise<WebAppConfig> {
   let res: Response;
   try {
-    res = await fetch('/config.json', { cache: 'no-store', credentials: 'same-origin' });
+    res = await fetchConfig('/config.json', { cache: 'no-store', credentials: 'same-origin' });
   } catch (err) {
     throw new ProvisioningError('CONFIG_INVALID', { detail: 'config.json cannot be fetched', cause: err });
   }
   if (!res.ok) throw new ProvisioningError('CONFIG_INVALID', { detail: `config.json: HTTP ${res.status}` });
-  return parseWebAppConfig(await res.json());
+  let raw: unknown;
+  try {
+    raw = await res.json();
+  } catch (err) {
+    // A hand-written file with a typo: say so with the config's code, not as an unexpected failure.
+    throw new ProvisioningError('CONFIG_INVALID', { detail: 'config.json is not valid JSON', cause: err });
+  }
+  return parseWebAppConfig(raw);
 }

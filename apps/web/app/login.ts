@@ -33,6 +33,10 @@ export interface LoginOptions {
   redirectUri: string;
   storage?: Storage;
   now?: () => number;
+  /** The network; the page's fetch by default (tests give a provider of their own). */
+  fetch?: typeof fetch;
+  /** Sends the browser to a URL; location.assign by default. */
+  navigate?: (url: string) => void;
 }
 
 function base64url(bytes: Uint8Array): string {
@@ -55,10 +59,15 @@ export class BrowserLogin {
   private discovery: Discovery | undefined;
   private readonly storage: Storage;
   private readonly now: () => number;
+  private readonly fetch: typeof fetch;
+  private readonly navigate: (url: string) => void;
 
   constructor(private readonly options: LoginOptions) {
     this.storage = options.storage ?? sessionStorage;
     this.now = options.now ?? Date.now;
+    // Called unbound, the page's fetch throws "Illegal invocation": wrapped, not stored bare.
+    this.fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.navigate = options.navigate ?? ((url) => location.assign(url));
   }
 
   /** Who is logged in, or undefined. */
@@ -87,7 +96,7 @@ export class BrowserLogin {
       code_challenge: challenge,
       code_challenge_method: 'S256',
     }).toString();
-    location.assign(url.href);
+    this.navigate(url.href);
   }
 
   /**
@@ -142,15 +151,18 @@ export class BrowserLogin {
     const tokens = this.tokens();
     this.storage.removeItem(TOKENS_KEY);
     if (!tokens?.refreshToken) return undefined;
-    const d = await this.endpoints();
+    const unrevoked = 'the provider could not be told to revoke the refresh token';
+    // A network failure (the discovery's too, on a page loaded offline) is reported as a refusal is:
+    // through the text returned to the caller; the person is logged out here all the same.
+    const d = await this.endpoints().catch(() => undefined);
+    if (!d) return unrevoked;
     if (!d.revocation_endpoint) return 'the provider offers no revocation: the refresh token lives until it expires';
-    // A network failure is reported as a refusal is: through the text returned to the caller.
-    const res = await fetch(d.revocation_endpoint, {
+    const res = await this.fetch(d.revocation_endpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ token: tokens.refreshToken, client_id: this.options.clientId }),
     }).catch(() => undefined);
-    return res?.ok ? undefined : 'the provider could not be told to revoke the refresh token';
+    return res?.ok ? undefined : unrevoked;
   }
 
   private tokens(): Tokens | undefined {
@@ -165,7 +177,7 @@ export class BrowserLogin {
   private async endpoints(): Promise<Discovery> {
     if (this.discovery) return this.discovery;
     const url = `${this.options.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
-    const res = await fetch(url).catch((err: unknown) => {
+    const res = await this.fetch(url).catch((err: unknown) => {
       throw new ProvisioningError('CLOUD_UNREACHABLE', { detail: `the identity provider at ${url}`, cause: err });
     });
     if (!res.ok) throw new ProvisioningError('CONFIG_INVALID', { detail: `discovery at ${url}: HTTP ${res.status}` });
@@ -175,7 +187,7 @@ export class BrowserLogin {
 
   private async tokenRequest(form: Record<string, string>): Promise<Tokens> {
     const d = await this.endpoints();
-    const res = await fetch(d.token_endpoint, {
+    const res = await this.fetch(d.token_endpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ ...form, client_id: this.options.clientId }),
