@@ -48,7 +48,7 @@ export interface Machine {
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Run and report order: protocol up to the whole flow; any other benchmark after these, by name. */
-const ORDER = ['framing', 'session', 'ble', 'cloud', 'e2e'];
+const ORDER = ['framing', 'session', 'ble', 'cloud', 'e2e', 'fleet'];
 const rank = (name: string): number => (ORDER.includes(name) ? ORDER.indexOf(name) : ORDER.length);
 
 export function machine(): Machine {

@@ -129,7 +129,12 @@ async function demo(options: DemoOptions, cleanups: Cleanups): Promise<DemoSumma
 }
 
 /** The cloud emulator in `dir`, set up (device policy + provisioning template) as `npx tp-setup` does. */
-async function startCloud(say: Say, dir: string, cleanups: Cleanups, checkAbort: () => void): Promise<RunningEmulator> {
+export async function startCloud(
+  say: Say,
+  dir: string,
+  cleanups: Cleanups,
+  checkAbort: () => void,
+): Promise<RunningEmulator> {
   const emulator = await step(
     say,
     'starting the cloud emulator (temp data dir)',
@@ -146,7 +151,8 @@ async function startCloud(say: Say, dir: string, cleanups: Cleanups, checkAbort:
   return emulator;
 }
 
-function startBleAir(say: Say, cleanups: Cleanups): Promise<AirServer> {
+/** The virtual air on a free TCP port (the devices and the central attach to its `spec`). */
+export function startBleAir(say: Say, cleanups: Cleanups): Promise<AirServer> {
   return step(
     say,
     'starting the virtual BLE air',
@@ -160,7 +166,7 @@ function startBleAir(say: Say, cleanups: Cleanups): Promise<AirServer> {
 }
 
 /** What the device processes are started with. */
-interface DeviceWorld {
+export interface DeviceWorld {
   say: Say;
   dir: string;
   transport: DemoTransport;
@@ -187,7 +193,9 @@ async function startDevices(
   const devicesStarted = Date.now();
   await Promise.all(
     deviceIds.map(async (deviceId, i) => {
-      const p = await startDevice(world, deviceId, i, codes, (spawned) => processes.push(spawned));
+      const p = await startDevice(world, { deviceId, serial: `SN-DEMO-${i + 1}` }, codes, (spawned) =>
+        processes.push(spawned),
+      );
       say(`[${p.deviceId}] device process ready`);
     }),
   );
@@ -200,10 +208,9 @@ async function startDevices(
 }
 
 /** One device: its setup code (into `codes`), its config and its process, stopped with the demo. */
-async function startDevice(
+export async function startDevice(
   world: DeviceWorld,
-  deviceId: string,
-  i: number,
+  { deviceId, serial }: { deviceId: string; serial: string },
   codes: Map<string, string>,
   spawned: (p: DeviceProcess) => void,
 ): Promise<DeviceProcess> {
@@ -220,7 +227,7 @@ async function startDevice(
   return startDeviceProcess(
     {
       deviceId,
-      serial: `SN-DEMO-${i + 1}`,
+      serial,
       dir: ddir,
       airSpec: world.deviceBle,
       cloudJsonPath: world.emulator.cloudJsonPath,
@@ -237,8 +244,11 @@ async function startDevice(
   );
 }
 
-/** Logs in as the emulator's demo user through the provider's pages, then gets one claim. */
-async function signIn(
+/**
+ * Logs in as the emulator's demo user through the provider's pages (the tokens cached in
+ * `dir`/tokens.json, where the central CLI's --token-cache finds them), then gets one claim.
+ */
+export async function signIn(
   say: Say,
   emulator: RunningEmulator,
   config: CentralConfig,
