@@ -34,7 +34,12 @@ export const FLEET_DEFAULT_DEVICES = 20;
 /** Parallel links measured (FLEET_BENCH_LINKS=1,2,4 overrides); the 1-link run is the baseline of the speed-ups. */
 export const FLEET_DEFAULT_LINKS = [1, 2, 3, 4];
 /** Device processes started at once while a set starts (each is a Node process loading tsx). */
-const DEVICE_START_CONCURRENCY = 2;
+const DEVICE_START_CONCURRENCY = 3;
+/**
+ * How long one may take to be up, ms: a few seconds of CPU each, which on a 2-core machine shared
+ * with other work has taken more than the demo's 45 s.
+ */
+const DEVICE_START_TIMEOUT_MS = 180_000;
 /** The longest one central run may take, ms (20 devices one at a time, on a busy machine). */
 const CENTRAL_RUN_TIMEOUT_MS = 10 * 60_000;
 
@@ -137,6 +142,7 @@ async function main(): Promise<void> {
       deviceBle: airServer.spec,
       maxAttMtu: MAX_ATT_MTU,
       cleanups,
+      deviceStartTimeoutMs: DEVICE_START_TIMEOUT_MS,
     };
     const bench: Bench = { world, tokenCache: join(dir, 'tokens.json'), passwordFile, say };
     const runs: FleetRun[] = [];

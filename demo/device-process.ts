@@ -39,6 +39,8 @@ export interface DeviceProcessSpec {
    * always, the default), or when the fallback policy says (`policy`).
    */
   softap?: { claimDefaults: { host: string; port: number; templateName: string }; mode?: 'always' | 'policy' };
+  /** How long it may take to be up, ms (default {@link DEVICE_START_TIMEOUT_MS}). */
+  startTimeoutMs?: number;
 }
 
 export interface DeviceProcess {
@@ -83,7 +85,7 @@ export async function startDeviceProcess(
     stop: () => stopChild(child),
   };
   onSpawn(device);
-  up.softapUrl = await untilUp(child, spec.deviceId, stderrTail);
+  up.softapUrl = await untilUp(child, spec.deviceId, stderrTail, spec.startTimeoutMs ?? DEVICE_START_TIMEOUT_MS);
   return device;
 }
 
@@ -129,18 +131,19 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 /**
  * Resolves once the device logs that it is up, with its SoftAP page's URL when it prints one;
- * rejects when it exits first or takes longer than DEVICE_START_TIMEOUT_MS.
+ * rejects when it exits first or takes longer than `timeoutMs`.
  */
 async function untilUp(
   child: ChildProcessWithoutNullStreams,
   deviceId: string,
   stderrTail: () => string,
+  timeoutMs: number,
 ): Promise<string | undefined> {
   const lines = createInterface({ input: child.stdout });
   const url = await new Promise<string | undefined>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`device ${deviceId} did not start within ${DEVICE_START_TIMEOUT_MS} ms`)),
-      DEVICE_START_TIMEOUT_MS,
+      () => reject(new Error(`device ${deviceId} did not start within ${timeoutMs} ms`)),
+      timeoutMs,
     );
     lines.on('line', (l) => {
       // `device ID on TRANSPORT: STATE (softap MODE[ at URL])`

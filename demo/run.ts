@@ -176,6 +176,8 @@ export interface DeviceWorld {
   deviceBle: string;
   maxAttMtu: number;
   cleanups: Cleanups;
+  /** How long each device process may take to be up, ms (default: demo/device-process.ts's). */
+  deviceStartTimeoutMs?: number;
 }
 
 /** Starts `count` device processes, each with a setup code of its own; resolves when all are up. */
@@ -235,6 +237,7 @@ export async function startDevice(
       network: DEMO_NETWORK,
       maxAttMtu: world.maxAttMtu,
       ...(transport === 'softap' ? { softap: { claimDefaults } } : {}),
+      ...(world.deviceStartTimeoutMs !== undefined ? { startTimeoutMs: world.deviceStartTimeoutMs } : {}),
     },
     (p) => {
       spawned(p);
