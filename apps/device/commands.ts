@@ -8,6 +8,7 @@ import { deviceStorage, startDevice, wifiBackend, readDeviceConfig, RuntimeStatu
 import type { DeviceConfig } from './config/index.js';
 import { within } from '../../ble/peripheral/index.js';
 import { systemTimers } from '../../peripheral/system/index.js';
+import { warmUpSession } from './warm-up.js';
 
 /** Period of the timer that keeps `device start` alive while nothing else runs, ms. */
 const KEEP_ALIVE_MS = 60 * 60_000;
@@ -23,6 +24,8 @@ function log(line: string): void {
 
 async function start(config: DeviceConfig): Promise<number> {
   const device = await startDevice(config, log);
+  // Before the device says it is up: its first phone's handshake then costs what later ones do.
+  if (!warmUpSession()) log('session warm-up did not complete (the first handshake will be slower)');
   const url = device.softapUrl;
   log(
     `device ${device.deviceId} on ${config.ble.transport}: ${device.agent.state} (softap ${config.softap.mode}${url ? ` at ${url}` : ''})`,
