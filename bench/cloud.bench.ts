@@ -227,8 +227,13 @@ function connect(port: number, ca: string, cert: string, key: string, clientId: 
   });
 }
 
-async function call(c: MqttClient, topic: string, body: object): Promise<Record<string, string>> {
-  await c.subscribeAsync([`${topic}/accepted`, `${topic}/rejected`], { qos: 1 });
+const CREATE_FROM_CSR = '$aws/certificates/create-from-csr/json';
+const REGISTER_THING = `$aws/provisioning-templates/${TEMPLATE}/provision/json`;
+/** The replies of both requests, subscribed in one SUBSCRIBE: one round trip instead of one per request. */
+const REPLY_FILTERS = [CREATE_FROM_CSR, REGISTER_THING].flatMap((t) => [`${t}/accepted`, `${t}/rejected`]);
+
+/** Publishes a request on `topic` (its replies already subscribed) and waits for the reply. */
+function call(c: MqttClient, topic: string, body: object): Promise<Record<string, string>> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no reply on ${topic}`)), REPLY_TIMEOUT_MS);
     c.on('message', (t, p: Buffer) => {
@@ -312,8 +317,9 @@ async function device(load: Load, i: number): Promise<void> {
   const { csrPem, keyPem } = load.csrs[i] as { csrPem: string; keyPem: string };
   const c = await connect(ready.port, ready.caPem, claim.cert, claim.key, `claim-${i}`);
   try {
-    const created = await call(c, '$aws/certificates/create-from-csr/json', { certificateSigningRequest: csrPem });
-    const registered = await call(c, `$aws/provisioning-templates/${TEMPLATE}/provision/json`, {
+    await c.subscribeAsync(REPLY_FILTERS, { qos: 1 });
+    const created = await call(c, CREATE_FROM_CSR, { certificateSigningRequest: csrPem });
+    const registered = await call(c, REGISTER_THING, {
       certificateOwnershipToken: created.certificateOwnershipToken as string,
       parameters: { SerialNumber: `dev${i}` },
     });
