@@ -69,7 +69,14 @@ async function answer(options: WebHostOptions, csp: string, req: IncomingMessage
     res.writeHead(405, { ...headers, allow: 'GET, HEAD' }).end();
     return;
   }
-  const path = decodeURIComponent(new URL(req.url ?? '/', 'http://host').pathname);
+  let path: string;
+  try {
+    path = decodeURIComponent(new URL(req.url ?? '/', 'http://host').pathname);
+  } catch {
+    // A malformed %-escape is the client's mistake: a 400, not a logged server error.
+    res.writeHead(400, headers).end();
+    return;
+  }
   if (path === '/config.json') {
     res.writeHead(200, { ...headers, 'content-type': JSON_TYPE }).end(JSON.stringify(options.config));
     return;
