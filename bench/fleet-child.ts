@@ -55,7 +55,7 @@ export interface FleetRun {
   /** The virtual air's clock over the same span, ms (what the radio needed; devices share it). */
   simMs: number;
   devicesPerMinute: number;
-  /** wallMs / devices. */
+  /** wallMs / provisioned devices (a device that failed ended early: it is not a device done). */
   msPerDevice: number;
   /** Median and slowest of one device's own flow (the central's phases summed), wall ms. */
   deviceFlowMs: { median: number; max: number };
@@ -278,7 +278,7 @@ function toRun(
     wallMs: Math.round(wallMs),
     simMs: round1(simMs),
     devicesPerMinute: round1((summary.provisioned / wallMs) * 60_000),
-    msPerDevice: Math.round(wallMs / count),
+    msPerDevice: Math.round(wallMs / Math.max(1, summary.provisioned)),
     deviceFlowMs: { median: Math.round(median(flows)), max: Math.round(Math.max(0, ...flows)) },
     errors: summary.devices.flatMap((d) => (d.error ? [d.error.code] : [])),
     cpuMsPerDevice: {

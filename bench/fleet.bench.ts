@@ -54,7 +54,11 @@ export async function run(): Promise<BenchReport> {
   });
   // The child's progress and warnings; the rest of its stderr is Node's and the libraries'.
   for (const line of stderr.split('\n')) if (line.startsWith('fleet: ')) console.error(line);
-  const figures = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as FleetFigures;
+  return report(JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as FleetFigures);
+}
+
+/** The report of the child's figures: printed as a table and one JSON line, and returned. */
+export function report(figures: FleetFigures): BenchReport {
   const rows = withSpeedUps(figures);
   const table: BenchTable = {
     title: `A fleet of ${figures.devices} devices (one process each) provisioned by \`central provision --all --parallel N\` on the virtual air (wall clock)`,
@@ -67,6 +71,7 @@ export async function run(): Promise<BenchReport> {
       'one device’s flow, median / max ms',
       'speed-up over one device alone',
       'target (0.7 × links)',
+      'CPU ms per device: central / devices / cloud + air',
     ],
     rows: rows.map((r) => [
       r.links === DEFAULT_LINKS ? `${r.links} (default)` : r.links,
@@ -77,6 +82,7 @@ export async function run(): Promise<BenchReport> {
       `${r.deviceFlowMs.median} / ${r.deviceFlowMs.max}`,
       `${r.speedUp}×`,
       `${round2(FLEET_TARGET_PER_LINK * r.links)}× ${r.links === 1 ? '(baseline)' : r.meetsTarget ? 'met' : 'NOT met'}`,
+      `${r.cpuMsPerDevice.central} / ${r.cpuMsPerDevice.devices} / ${r.cpuMsPerDevice.cloudAndAir}`,
     ]),
   };
   console.log(table.title);
@@ -99,12 +105,12 @@ export async function run(): Promise<BenchReport> {
           },
         ]),
   ]);
-  const report: BenchReport = {
+  const out: BenchReport = {
     name: 'fleet',
     results: { devices: figures.devices, runs: rows },
     summary,
     tables: [table],
   };
-  console.log(JSON.stringify(report));
-  return report;
+  console.log(JSON.stringify(out));
+  return out;
 }
