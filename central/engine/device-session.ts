@@ -16,7 +16,7 @@ import type {
   Clock,
 } from '../../protocol/index.js';
 import { SessionInitiator } from '../../protocol/session/index.js';
-import type { RandomSource } from '../../protocol/session/index.js';
+import type { HandshakeResult, RandomSource } from '../../protocol/session/index.js';
 import type { DeviceLink, NotifyName, WritableName } from './device-link.js';
 import { ACK_TIMEOUT_MS, NOTIFY_TIMEOUT_MS } from './limits.js';
 import type { Timers } from '../../protocol/index.js';
@@ -41,7 +41,11 @@ export class DeviceSession {
   info: InfoMessage | undefined;
   private infoBytes: Uint8Array | undefined;
   private readonly links: Record<WritableName | NotifyName, MessageLink>;
-  private readonly sessionIn: Uint8Array[] = [];
+  /**
+   * The handshake in progress: each session message is taken by it as it arrives (not on a later
+   * turn), so the channel is set before a sealed notification sent right after `done` is opened.
+   */
+  private handshaking: { hs: SessionInitiator; results: HandshakeResult[] } | undefined;
   private waiters: Array<() => void> = [];
   private failure: ProvisioningError | undefined;
   private readonly timers: Timers;
@@ -88,16 +92,18 @@ export class DeviceSession {
   async handshake(setupCode: string, deviceId: string): Promise<void> {
     if (!this.infoBytes) await this.readInfo();
     const hs = new SessionInitiator({ setupCode, deviceId, info: this.infoBytes!, random: this.options.random });
-    await this.write('session', this.links.session.sendBytes(hs.start()));
-    for (;;) {
-      const bytes = await this.until(() => this.sessionIn.shift(), NOTIFY_TIMEOUT_MS, 'a handshake message');
-      const r = hs.receive(bytes);
-      if (r.reply) await this.write('session', this.links.session.sendBytes(r.reply));
-      if (r.status === 'established') {
-        for (const n of ['wifi', 'claim', 'control', 'status', 'scan'] as const) this.links[n].setCipher(r.channel);
-        return;
+    const results: HandshakeResult[] = [];
+    this.handshaking = { hs, results };
+    try {
+      await this.write('session', this.links.session.sendBytes(hs.start()));
+      for (;;) {
+        const r = await this.until(() => results.shift(), NOTIFY_TIMEOUT_MS, 'a handshake message');
+        if (r.reply) await this.write('session', this.links.session.sendBytes(r.reply));
+        if (r.status === 'established') return;
+        if (r.status === 'failed') throw r.error;
       }
-      if (r.status === 'failed') throw r.error;
+    } finally {
+      this.handshaking = undefined;
     }
   }
 
@@ -209,7 +215,13 @@ export class DeviceSession {
     try {
       if (name === 'session') {
         const bytes = this.links.session.receiveBytes(frame);
-        if (bytes) this.sessionIn.push(bytes);
+        const handshake = this.handshaking;
+        if (bytes && handshake) {
+          const r = handshake.hs.receive(bytes);
+          if (r.status === 'established')
+            for (const n of ['wifi', 'claim', 'control', 'status', 'scan'] as const) this.links[n].setCipher(r.channel);
+          handshake.results.push(r);
+        }
       } else {
         const m = this.links[name].receive(frame);
         if (m?.type === 'status') {

@@ -151,7 +151,7 @@ async function failsWithCableCut(pullAt: (f: WrittenFrame) => boolean): Promise<
     () => undefined,
     (err: unknown) => err as { code?: string },
   );
-  expect(pulled).toBe(true);
+  expect(pulled, `provisioning ended before the cut: ${failure?.code ?? 'provisioned'}`).toBe(true);
   // LINK_LOST; the phone (central/) sometimes reports a sealed notification that lands after its
   // cipher was dropped with the link as SESSION_REQUIRED instead — a phone-side race, not the device's.
   expect(['LINK_LOST', 'SESSION_REQUIRED']).toContain(failure?.code);
