@@ -11,6 +11,6 @@ import { foldNodeWarnings, NODE_NOTICE_SHOWN } from '../../protocol/node-support
 
 /** vitest `globalSetup`: the notice once per run; workers and the programs tests start inherit the mark. */
 export function setup(): void {
-  foldNodeWarnings(process, console);
-  process.env[NODE_NOTICE_SHOWN] = '1';
+  // On a supported Node there is no notice, and nothing to mark.
+  if (foldNodeWarnings(process, console)) process.env[NODE_NOTICE_SHOWN] = '1';
 }
