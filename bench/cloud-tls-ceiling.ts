@@ -11,6 +11,7 @@ import { webcrypto } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import * as x509 from '@peculiar/x509';
+import { brokerTlsOptions } from '../cloud/emulator/broker/tls-listener.js';
 import type { EmulatorCa } from '../cloud/emulator/ca/index.js';
 
 /** Handshakes per measurement. */
@@ -35,15 +36,7 @@ export interface TlsCeilingTarget {
 export async function startTlsCeilingServer(
   ca: EmulatorCa,
 ): Promise<{ target: TlsCeilingTarget; close: () => Promise<void> }> {
-  const serverCreds = await ca.issueServerCertificate(['localhost', '127.0.0.1']);
-  const server = tls.createServer({
-    key: serverCreds.privateKeyPem,
-    cert: serverCreds.certificatePem,
-    ca: [ca.caCertPem],
-    requestCert: true,
-    rejectUnauthorized: true,
-    minVersion: 'TLSv1.2',
-  });
+  const server = tls.createServer(await brokerTlsOptions(ca, ['localhost', '127.0.0.1']));
   server.on('secureConnection', (socket) => {
     socket.on('error', () => socket.destroy());
     socket.end(Buffer.of(1));

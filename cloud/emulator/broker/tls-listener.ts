@@ -33,20 +33,27 @@ export interface MqttTlsListener {
 /** A CONNECT's protocol level is within its first 64 bytes, or the client is not speaking MQTT. */
 const MAX_CONNECT_HEAD_BYTES = 64;
 
-export async function listenMqttTls(
-  ca: EmulatorCa,
-  options: MqttTlsOptions,
-  accept: (stream: Duplex, certificateId: string) => void,
-): Promise<MqttTlsListener> {
-  const serverCreds = await ca.issueServerCertificate(options.serverNames);
-  const server = tls.createServer({
+/** The broker's mutual-TLS server settings: its certificate for `serverNames`, client certificates required. */
+export async function brokerTlsOptions(ca: EmulatorCa, serverNames: string[]): Promise<tls.TlsOptions> {
+  const serverCreds = await ca.issueServerCertificate(serverNames);
+  return {
     key: serverCreds.privateKeyPem,
     cert: serverCreds.certificatePem,
     ca: [ca.caCertPem],
     requestCert: true,
     rejectUnauthorized: true,
-    ALPNProtocols: [ALPN_MQTT, 'mqtt'],
     minVersion: 'TLSv1.2',
+  };
+}
+
+export async function listenMqttTls(
+  ca: EmulatorCa,
+  options: MqttTlsOptions,
+  accept: (stream: Duplex, certificateId: string) => void,
+): Promise<MqttTlsListener> {
+  const server = tls.createServer({
+    ...(await brokerTlsOptions(ca, options.serverNames)),
+    ALPNProtocols: [ALPN_MQTT, 'mqtt'],
     // Sockets that never finish TLS are closed (tlsClientError below), not held forever.
     handshakeTimeout: options.handshakeTimeoutMs,
   });
