@@ -6,8 +6,8 @@
  */
 // First: on a Node past its end of life, one line before any library warns (protocol/node-support.ts).
 import '../demo/node-notice.js';
-import { cpus, totalmem } from 'node:os';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -36,6 +36,10 @@ export interface BenchReport {
   tables?: BenchTable[];
   /** Set by the runner: how long the benchmark took, wall clock, s. */
   wallSeconds?: number;
+  /** Set by the runner: when the benchmark started (ISO 8601). */
+  date?: string;
+  /** Set by the runner: the machine's 1-minute load average when it started and when it ended. */
+  loadAverage?: { start: number; end: number };
 }
 
 export interface Machine {
@@ -47,6 +51,17 @@ export interface Machine {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
+const README = join(here, '..', 'README.md');
+const BEGIN = '<!-- bench/results/latest.md: written by npm run bench, do not edit by hand -->';
+const END = '<!-- end of bench/results/latest.md -->';
+
+/** The top README with its copy of latest.md between the two markers replaced by `md`. */
+export function withBenchmarks(readme: string, md: string): string {
+  const from = readme.indexOf(BEGIN);
+  const to = readme.indexOf(END);
+  if (from < 0 || to < from) throw new Error(`README.md lacks the markers ${BEGIN} … ${END}`);
+  return `${readme.slice(0, from + BEGIN.length)}\n${md}${readme.slice(to)}`;
+}
 /** Run and report order: protocol up to the whole flow; any other benchmark after these, by name. */
 const ORDER = ['framing', 'session', 'ble', 'cloud', 'e2e', 'fleet'];
 const rank = (name: string): number => (ORDER.includes(name) ? ORDER.indexOf(name) : ORDER.length);
@@ -72,11 +87,24 @@ function mdTable(headers: string[], rows: (string | number)[][]): string {
   ].join('\n');
 }
 
-/** The Markdown the top README carries: headline figures of every benchmark, then their own tables. */
-export function markdown(date: string, m: Machine, reports: BenchReport[]): string {
+const load = (r: BenchReport): string =>
+  r.loadAverage ? `${r.loadAverage.start.toFixed(1)} → ${r.loadAverage.end.toFixed(1)}` : 'not recorded';
+
+/** The Markdown the top README carries: when each ran, headline figures, then their own tables. */
+export function markdown(m: Machine, reports: BenchReport[]): string {
   const out: string[] = [
-    `Benchmarks of ${date.slice(0, 10)} on ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node} (${m.platform}); \`npm run bench\` reproduces them.`,
-    'Simulated time is the virtual air\'s clock (what a real radio would take); "wall" figures depend on this machine.',
+    `Benchmarks on ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node} (${m.platform}); \`npm run bench\` reproduces them.`,
+    'Simulated time is the virtual air\'s clock (what a real radio would take); "wall" figures depend on this machine and on what else ran on it (the load average below; 2 means both cores busy).',
+    '',
+    mdTable(
+      ['benchmark', 'run on', 'wall s', 'load average (1 min), start → end'],
+      reports.map((r) => [
+        r.name,
+        r.date?.slice(0, 16).replace('T', ' ') ?? 'not recorded',
+        r.wallSeconds ?? '',
+        load(r),
+      ]),
+    ),
     '',
     mdTable(
       ['benchmark', 'figure', 'value'],
@@ -125,26 +153,51 @@ async function main(argv: string[]): Promise<number> {
   );
   if (!parsed.ok) return parsed.exit;
   const asked = parsed.value;
-  const reports: BenchReport[] = [];
-  for (const name of asked.length > 0 ? asked : available) {
-    const started = Date.now();
-    const mod = (await import(pathToFileURL(join(here, `${name}.bench.ts`)).href)) as {
-      run: () => BenchReport | Promise<BenchReport>;
-    };
-    const report = await mod.run();
-    reports.push({ ...report, wallSeconds: Math.round((Date.now() - started) / 100) / 10 });
-  }
-  const date = new Date().toISOString();
-  const m = machine();
+  const fresh: BenchReport[] = [];
+  for (const name of asked.length > 0 ? asked : available) fresh.push(await runOne(name));
   const dir = join(here, 'results');
   await mkdir(dir, { recursive: true });
+  const reports = mergeReports(await previousReports(join(dir, 'latest.json')), fresh, rank);
+  const m = machine();
   await writeFile(
     join(dir, 'latest.json'),
-    JSON.stringify({ date, node: process.version, machine: m, reports }, null, 2) + '\n',
+    JSON.stringify({ date: new Date().toISOString(), node: process.version, machine: m, reports }, null, 2) + '\n',
   );
-  await writeFile(join(dir, 'latest.md'), markdown(date, m, reports));
-  console.log(`wrote ${join(dir, 'latest.json')} and latest.md`);
+  const md = markdown(m, reports);
+  await writeFile(join(dir, 'latest.md'), md);
+  await writeFile(README, withBenchmarks(await readFile(README, 'utf8'), md));
+  console.log(`wrote ${join(dir, 'latest.json')} and latest.md (${fresh.map((r) => r.name).join(', ')} rerun)`);
   return 0;
+}
+
+async function runOne(name: string): Promise<BenchReport> {
+  const date = new Date().toISOString();
+  const startLoad = loadavg()[0] ?? 0;
+  const started = Date.now();
+  const mod = (await import(pathToFileURL(join(here, `${name}.bench.ts`)).href)) as {
+    run: () => BenchReport | Promise<BenchReport>;
+  };
+  const report = await mod.run();
+  const wallSeconds = Math.round((Date.now() - started) / 100) / 10;
+  return { ...report, date, wallSeconds, loadAverage: { start: startLoad, end: loadavg()[0] ?? 0 } };
+}
+
+/** The published reports, so that running a subset replaces those and keeps the others. */
+async function previousReports(file: string): Promise<BenchReport[]> {
+  try {
+    const parsed = JSON.parse(await readFile(file, 'utf8')) as { date?: string; reports?: BenchReport[] };
+    const published = parsed.date;
+    return (parsed.reports ?? []).map((r) => (r.date || !published ? r : { ...r, date: published }));
+  } catch {
+    return [];
+  }
+}
+
+/** Every benchmark once: the fresh report where one ran, else the published one; in run order. */
+function mergeReports(previous: BenchReport[], fresh: BenchReport[], order: (name: string) => number): BenchReport[] {
+  const byName = new Map(previous.map((r) => [r.name, r]));
+  for (const r of fresh) byName.set(r.name, r);
+  return [...byName.values()].sort((a, b) => order(a.name) - order(b.name) || a.name.localeCompare(b.name));
 }
 
 main(process.argv.slice(2)).then(
