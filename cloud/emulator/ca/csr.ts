@@ -4,11 +4,12 @@
  * common requests (PEM; ECDSA or RSA PKCS#1 v1.5 with SHA-256/384/512) are checked with node:crypto
  * on the request's own bytes; anything else goes through @peculiar/x509, which decides it as before.
  */
-import { createPublicKey, verify } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
+import { verify } from 'node:crypto';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { bitStringBytes, expectChildren, readWhole, TAG } from './der.js';
+import type { SpkiKey } from './spki.js';
+import { importSpki } from './spki.js';
 
 /** Largest CSR accepted, in characters of PEM (AWS: 4 KiB for certificateSigningRequest). */
 export const MAX_CSR_PEM_CHARS = 4096;
@@ -58,10 +59,9 @@ const COMMON_SIGNATURES = new Map<string, { hash: string; keyType: 'ec' | 'rsa' 
 ]);
 const SUPPORTED_CURVES = ['prime256v1', 'secp384r1', 'secp521r1'];
 
-function supportedKey(key: KeyObject, keyType: 'ec' | 'rsa'): boolean {
-  if (key.asymmetricKeyType !== keyType) return false;
-  const details = key.asymmetricKeyDetails ?? {};
-  return keyType === 'ec' ? SUPPORTED_CURVES.includes(details.namedCurve ?? '') : (details.modulusLength ?? 0) >= 2048;
+function supportedKey(key: SpkiKey, keyType: 'ec' | 'rsa'): boolean {
+  if (key.keyType !== keyType) return false;
+  return keyType === 'ec' ? SUPPORTED_CURVES.includes(key.namedCurve ?? '') : (key.modulusLength ?? 0) >= 2048;
 }
 
 /** A common request that verifies, or undefined: not common, or refused (the general path says why). */
@@ -75,9 +75,9 @@ function checkCommonCsr(csrPem: string): CheckedCsr | undefined {
     const [oid] = expectChildren(algorithm, [TAG.oid]);
     const common = COMMON_SIGNATURES.get(oid.content.toString('hex'));
     if (!common) return undefined;
-    const key = createPublicKey({ key: spki.bytes, format: 'der', type: 'spki' });
+    const key = importSpki(spki);
     if (!supportedKey(key, common.keyType)) return undefined;
-    if (!verify(common.hash, info.bytes, key, bitStringBytes(signature))) return undefined;
+    if (!verify(common.hash, info.bytes, key.key, bitStringBytes(signature))) return undefined;
     return { subjectDer: subject.bytes, spkiDer: spki.bytes };
   } catch {
     return undefined;
