@@ -17,6 +17,8 @@ export interface Connection {
 export class ConnectionTable {
   private readonly byStream = new WeakMap<object, Connection>();
   private readonly live = new Set<Client>();
+  /** The live clients by client id: a CONNECT looks its id up instead of scanning every client. */
+  private readonly liveById = new Map<string, Set<Client>>();
 
   /** A stream was accepted with this client certificate. */
   open(stream: object, certificateId: string): Connection {
@@ -32,11 +34,17 @@ export class ConnectionTable {
   /** The client finished connecting. */
   ready(client: Client): void {
     this.live.add(client);
+    const same = this.liveById.get(client.id);
+    if (same) same.add(client);
+    else this.liveById.set(client.id, new Set([client]));
   }
 
   /** The client disconnected. */
   gone(client: Client): void {
-    this.live.delete(client);
+    if (!this.live.delete(client)) return;
+    const same = this.liveById.get(client.id);
+    same?.delete(client);
+    if (same?.size === 0) this.liveById.delete(client.id);
   }
 
   /** The certificate ids of the clients connected now. */
@@ -54,8 +62,9 @@ export class ConnectionTable {
   }
 
   /** Connected clients other than `client` using its client id (it takes their session over). */
-  *sameClientId(client: Client): Iterable<Client> {
-    for (const other of this.live) if (other.id === client.id && other !== client) yield other;
+  sameClientId(client: Client): Client[] {
+    const same = this.liveById.get(client.id);
+    return same ? [...same].filter((other) => other !== client) : [];
   }
 
   /**
@@ -66,7 +75,7 @@ export class ConnectionTable {
     let n = 0;
     for (const client of this.live) {
       if (!matches(this.of(client))) continue;
-      this.live.delete(client);
+      this.gone(client);
       setDisconnectReason(client.conn, reason);
       client.close();
       n++;
