@@ -15,7 +15,7 @@ import { runPreProvisioningHook } from './hook.js';
 
 /** Who asked: the claim certificate of the connection and its client id. */
 export interface FleetCaller {
-  certificate: CertificateRecord;
+  certificate: Pick<CertificateRecord, 'certificateId'>;
   clientId: string;
 }
 
