@@ -188,7 +188,7 @@ function recheckCertificates(registry: Registry, connections: ConnectionTable, n
     if (ids.size === 0) return;
     const t = now();
     // One query for all of them: a thousand connections would otherwise be a thousand queries a second.
-    const records = registry.certificates.getMany(ids);
+    const records = registry.certificates.usabilityOf(ids);
     connections.closeWhere(
       (conn) => !conn || Boolean(certificateRefusal(records.get(conn.certificateId), t)),
       DisconnectReason.notAuthorized,

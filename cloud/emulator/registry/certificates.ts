@@ -8,7 +8,7 @@ import type { PolicyRepository } from './policies.js';
 import type { Row, RegistryStore } from './store.js';
 import { date, opt, str } from './store.js';
 import type { ThingRepository } from './things.js';
-import type { CertificateRecord, CertificateStatus, NewCertificate } from './types.js';
+import type { CertificateRecord, CertificateStatus, CertificateUsability, NewCertificate } from './types.js';
 
 export class CertificateRepository {
   constructor(
@@ -53,12 +53,30 @@ export class CertificateRepository {
     return row ? certificateFromRow(row) : undefined;
   }
 
-  /** The records of `certificateIds` that exist, by id: one statement, however many ids. */
-  getMany(certificateIds: Iterable<string>): Map<string, CertificateRecord> {
+  /**
+   * Whether each of `certificateIds` that exists may be used, by id: one statement, however many
+   * ids, reading only the columns that decide it (not the PEM: the broker asks this every second
+   * for every connected certificate).
+   */
+  usabilityOf(certificateIds: Iterable<string>): Map<string, CertificateUsability> {
     const rows = this.store
-      .sql('SELECT * FROM certificates WHERE id IN (SELECT value FROM json_each(?))')
+      .sql(
+        'SELECT id, status, not_before, not_after, is_claim, claim_expires_at FROM certificates WHERE id IN (SELECT value FROM json_each(?))',
+      )
       .all(JSON.stringify([...certificateIds])) as Row[];
-    return new Map(rows.map((r) => [str(r.id), certificateFromRow(r)]));
+    return new Map(
+      rows.map((r) => {
+        const u: CertificateUsability = {
+          status: str(r.status) as CertificateStatus,
+          notBefore: date(r.not_before),
+          notAfter: date(r.not_after),
+          isClaim: r.is_claim === 1,
+        };
+        if (r.claim_expires_at !== null && r.claim_expires_at !== undefined)
+          u.claimExpiresAt = date(r.claim_expires_at);
+        return [str(r.id), u];
+      }),
+    );
   }
 
   require(certificateId: string): CertificateRecord {

@@ -52,6 +52,12 @@ export interface CertificateRecord {
   claimExpiresAt?: Date;
 }
 
+/** What decides whether a certificate may be used now: its status, validity and claim expiry. */
+export type CertificateUsability = Pick<
+  CertificateRecord,
+  'status' | 'notBefore' | 'notAfter' | 'isClaim' | 'claimExpiresAt'
+>;
+
 export interface NewCertificate {
   certificateId: string;
   certificatePem: string;
