@@ -17,8 +17,11 @@ export interface Connection {
 export class ConnectionTable {
   private readonly byStream = new WeakMap<object, Connection>();
   private readonly live = new Set<Client>();
-  /** The live clients by client id: a CONNECT looks its id up instead of scanning every client. */
-  private readonly liveById = new Map<string, Set<Client>>();
+  /**
+   * The live clients by client id: a CONNECT looks its id up instead of scanning every client.
+   * Arrays, not sets: an id almost always has one client, and this is held per connection.
+   */
+  private readonly liveById = new Map<string, Client[]>();
 
   /** A stream was accepted with this client certificate. */
   open(stream: object, certificateId: string): Connection {
@@ -33,18 +36,20 @@ export class ConnectionTable {
 
   /** The client finished connecting. */
   ready(client: Client): void {
+    if (this.live.has(client)) return;
     this.live.add(client);
     const same = this.liveById.get(client.id);
-    if (same) same.add(client);
-    else this.liveById.set(client.id, new Set([client]));
+    if (same) same.push(client);
+    else this.liveById.set(client.id, [client]);
   }
 
   /** The client disconnected. */
   gone(client: Client): void {
     if (!this.live.delete(client)) return;
     const same = this.liveById.get(client.id);
-    same?.delete(client);
-    if (same?.size === 0) this.liveById.delete(client.id);
+    if (!same) return;
+    same.splice(same.indexOf(client), 1);
+    if (same.length === 0) this.liveById.delete(client.id);
   }
 
   /** The certificate ids of the clients connected now. */
@@ -63,8 +68,7 @@ export class ConnectionTable {
 
   /** Connected clients other than `client` using its client id (it takes their session over). */
   sameClientId(client: Client): Client[] {
-    const same = this.liveById.get(client.id);
-    return same ? [...same].filter((other) => other !== client) : [];
+    return (this.liveById.get(client.id) ?? []).filter((other) => other !== client);
   }
 
   /**
