@@ -129,6 +129,22 @@ describe('Registry', () => {
     expect(reg.things.get('half')).toBeUndefined();
   });
 
+  it('returns what the transaction returns; a nested one that fails rolls back alone', () => {
+    const value = reg.transaction(() => {
+      reg.things.create({ thingName: 'outer' });
+      expect(() =>
+        reg.transaction(() => {
+          reg.things.create({ thingName: 'inner' });
+          throw new RegistryError('InvalidRequestException', 'no');
+        }),
+      ).toThrow(RegistryError);
+      return 42;
+    });
+    expect(value).toBe(42);
+    expect(reg.things.get('outer')).toBeDefined();
+    expect(reg.things.get('inner')).toBeUndefined();
+  });
+
   it('reports AWS-named errors', () => {
     reg.policies.create('p', '{}');
     expect(() => reg.policies.create('p', '{}')).toThrow(

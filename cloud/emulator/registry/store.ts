@@ -33,6 +33,11 @@ export const date = (v: unknown): Date => new Date(v as number);
 
 export class RegistryStore {
   private readonly statements = new Map<string, Database.Statement>();
+  /**
+   * One better-sqlite3 transaction function, made once, that runs whatever it is given: making one
+   * per call (db.transaction(fn)) builds five wrappers each time, on every registration's path.
+   */
+  private readonly runInTransaction: Database.Transaction<(fn: () => unknown) => unknown>;
 
   private constructor(
     private readonly db: Database.Database,
@@ -40,7 +45,9 @@ export class RegistryStore {
     readonly accountId: string,
     /** Injected clock (tests move it to expire claims and tokens). */
     readonly now: () => Date,
-  ) {}
+  ) {
+    this.runInTransaction = db.transaction((fn: () => unknown) => fn());
+  }
 
   /** Opens (creating if needed) the SQLite file at `path`, applying pending migrations. */
   static open(path: string, region: string, accountId: string, now: () => Date): RegistryStore {
@@ -78,7 +85,7 @@ export class RegistryStore {
 
   /** Runs `fn` in one SQLite transaction (IMMEDIATE); any throw rolls everything back. */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    return this.runInTransaction.immediate(fn) as T;
   }
 
   get schemaVersion(): number {
