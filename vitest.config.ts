@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 import type { TestProjectInlineConfiguration } from 'vitest/config';
+import { BaseSequencer } from 'vitest/node';
+import type { TestSpecification } from 'vitest/node';
 
 /**
  * Projects `fast` and `shared` run their files one after another in a worker process they share
@@ -29,7 +32,6 @@ const EXHAUSTIVE = ['test/session/recorded-session.test.ts'];
 /** Integration tests that share a worker too: servers on port 0, closed by each file. */
 const SHARED = [
   ...EXHAUSTIVE,
-  'test/cloud/chain.test.ts',
   'test/cloud-control/**/*.test.ts',
   'test/cloud-identity/**/*.test.ts',
   'test/cloud-iot/**/*.test.ts',
@@ -37,8 +39,66 @@ const SHARED = [
   'test/softap-server/**/*.test.ts',
   'test/softap-browser/**/*.test.ts',
   'test/central-softap/**/*.test.ts',
+  // Programs as child processes, servers in process; no stack, no environment change of their own.
+  'test/architecture/**/*.test.ts',
+  'test/cli/**/*.test.ts',
+  'test/programs/**/*.test.ts',
+  'test/cloud/**/*.test.ts',
+  'test/security/broker-*.test.ts',
+  'test/security/oidc-brute-force.test.ts',
+  'test/security/sigv4-unsigned-payload.test.ts',
+  'test/security/softap-*.test.ts',
+  'test/security/takeover-*.test.ts',
+  'test/central/{ack,auth,claim,cli}.test.ts',
+  'test/device/{agent,cli,crash}.test.ts',
+  'test/device-softap/{locked-agent,setup-transports}.test.ts',
+  'test/demo/progress.test.ts',
+  'test/web-app/{accessibility,bluetooth-emulation}.test.ts',
 ];
 const EXCLUDE = ['node_modules/**', '**/dist/**'];
+
+/**
+ * The files that take longest (10-45 s each on the 2-core machine), longest first. vitest starts the
+ * files it has timed before longest first, but a fresh clone (CI) has no timings and it would start
+ * these in file-size order, project by project: one of them started last leaves a worker idle to
+ * the end. Started first, the short files fill the gaps around them.
+ */
+const SLOW = [
+  'test/cloud-control/aws-cli.test.ts',
+  'test/demo/demo.test.ts',
+  'test/faults/device-kill.test.ts',
+  'test/cli/conventions.test.ts',
+  'test/daemon/tcp-transport.test.ts',
+  'test/session/recorded-session.test.ts',
+  'test/faults/link-drop.test.ts',
+  'test/web-app/flow.test.ts',
+  'test/peripheral-fleet/provision.test.ts',
+  'test/device/agent.test.ts',
+  'test/bench/fleet.test.ts',
+  'test/peripheral-fleet/crash-resume.test.ts',
+  'test/programs/bins.test.ts',
+  'test/device/crash.test.ts',
+  'test/central/ble.test.ts',
+  'test/faults/job-faults.test.ts',
+  'test/cloud-iot/fleet-mqtt.test.ts',
+];
+
+// A renamed or removed file would silently lose its place: say so instead.
+for (const path of SLOW) {
+  if (!existsSync(new URL(path, import.meta.url)))
+    throw new Error(`vitest.config.ts: SLOW names ${path}, which is gone`);
+}
+
+class SlowFirstSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (f: TestSpecification): number => {
+      const i = SLOW.findIndex((path) => f.moduleId.endsWith(`/${path}`));
+      return i < 0 ? SLOW.length : i;
+    };
+    // Array.prototype.sort is stable: the rest keep vitest's own order.
+    return (await super.sort(files)).sort((a, b) => rank(a) - rank(b));
+  }
+}
 
 const project = (
   name: string,
@@ -60,9 +120,11 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ['default', './test/summary-reporter.ts'],
+    sequence: { sequencer: SlowFirstSequencer },
     // On a Node past its end of life: one notice for the run instead of the libraries' own runtime
-    // warnings in every worker (as the programs do; test/setup/node-notice.ts).
-    globalSetup: ['./test/setup/node-notice.ts'],
+    // warnings in every worker (as the programs do; test/setup/node-notice.ts). Then dist/ built from
+    // this tree, for the tests that run the programs as they ship (test/setup/build-programs.ts).
+    globalSetup: ['./test/setup/node-notice.ts', './test/setup/build-programs.ts'],
     setupFiles: ['./test/setup/fold-node-warnings.ts'],
     projects: [
       project('fast', FAST, false, EXHAUSTIVE),

@@ -2,7 +2,8 @@
  * Every program and subcommand follows one command-line convention (protocol/cli-usage.ts):
  * `--help`/`-h` prints the usage on stdout and exits 0 without doing the work; an unknown flag prints
  * one line naming it plus a pointer to `--help` and exits 2. Each runs as the user runs it: a child
- * process under tsx, one per subcommand for `--help` and for an unknown flag. That `-h` is `--help`
+ * process of the built program (dist/, what `npx tp-…` runs; the benchmark runner, which is not
+ * shipped, under tsx), one per subcommand for `--help` and for an unknown flag. That `-h` is `--help`
  * wherever it stands is the shared parser's (protocol/cli-usage.test.ts proves it): here `-h` runs once
  * per program file, to show each program hands its command line to that parser.
  */
@@ -13,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { built } from '../support/built.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** An empty directory as cwd and token cache: nothing a program reads by default is there. */
@@ -25,7 +27,7 @@ interface Run {
   stderr: string;
 }
 
-/** Child processes at once: each loads tsx and its program (2 cores). */
+/** Child processes at once: each loads its program (2 cores). */
 const AT_ONCE = 3;
 let running = 0;
 const waiting: (() => void)[] = [];
@@ -35,7 +37,8 @@ async function run(program: string, args: string[]): Promise<Run> {
   running++;
   try {
     // stdin stays an open pipe: a program that prompted would wait on it (and the test time out).
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, program), ...args], {
+    const entry = program.startsWith('bench/') ? ['--import', 'tsx', join(REPO, program)] : [built(program)];
+    const child = spawn(process.execPath, [...entry, ...args], {
       cwd: REPO,
       stdio: ['pipe', 'pipe', 'pipe'],
       env: {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCloudJson } from '../../cloud/emulator/config/cloud-json.js';
+import { built } from '../support/built.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 /** Longest a CLI may take to start or stop before the test fails (ms). */
@@ -14,7 +15,8 @@ const CLI_TIMEOUT_MS = 45_000;
 const TEST_TIMEOUT_MS = 120_000;
 
 function run(script: string, args: string[]): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ['--import', 'tsx', join(ROOT, script), ...args], {
+  // The program as built (dist/, what `npx tp-cloud` / `npx tp-setup` run).
+  return spawn(process.execPath, [built(script), ...args], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: '1' },
   });

@@ -1,7 +1,7 @@
 /**
- * The processes of the H4-over-TCP daemon test: the air server (`npx tp-air`, ble/air/cli.ts) in
- * a process of its own, and `device start` processes (demo/device-process.ts) whose stdout lines
- * are kept for the test to wait on.
+ * The processes of the H4-over-TCP daemon test, as built (dist/): the air server (`npx tp-air`,
+ * ble/air/cli.ts) in a process of its own, and `device start` processes (demo/device-process.ts)
+ * whose stdout lines are kept for the test to wait on.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -9,11 +9,15 @@ import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { startDeviceProcess } from '../../demo/device-process.js';
+import { built, importBuilt } from '../support/built.js';
+import type * as DeviceProcessModule from '../../demo/device-process.js';
 import type { DeviceProcess, DeviceProcessSpec } from '../../demo/device-process.js';
 
+/** The demo's launcher as built: it starts the built device (dist/), as `npx tp-demo` does. */
+const { startDeviceProcess } = await importBuilt<typeof DeviceProcessModule>('demo/device-process.ts');
+
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** How long the air process may take to listen (tsx start-up on a busy machine), ms. */
+/** How long the air process may take to listen (start-up on a busy machine), ms. */
 const AIR_START_TIMEOUT_MS = 45_000;
 
 export interface AirProcess {
@@ -35,17 +39,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 export async function startAirProcess(): Promise<AirProcess> {
   const child = spawn(
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--import',
-      join(REPO, 'demo', 'exit-with-parent.ts'),
-      join(REPO, 'ble', 'air', 'cli.ts'),
-      '--unix',
-      'none',
-      '--tcp',
-      '0',
-    ],
+    ['--import', built('demo/exit-with-parent.ts'), built('ble/air/cli.ts'), '--unix', 'none', '--tcp', '0'],
     {
       cwd: REPO,
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,5 +1,6 @@
 /**
- * `npx tp-demo` end to end, as the user runs it (a child process: noble is a process singleton):
+ * `npx tp-demo` end to end, as the user runs it (the built program in a child process: noble is a
+ * process singleton; its devices are built ones too):
  * one device over BLE, one over the SoftAP (HTTP), then five at once over BLE; each gets its thing,
  * ten messages come back with its permanent certificate, and no device process is left, also
  * after Ctrl-C.
@@ -13,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { NODE_NOTICE_SHOWN, nodeSupportNotice } from '../../protocol/node-support.js';
 import { main } from '../../demo/cli.js';
 import type { DemoSummary } from '../../demo/run.js';
+import { built } from '../support/built.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -22,13 +24,9 @@ const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
  */
 function deviceProcesses(): string[] {
   try {
-    return execFileSync(
-      'pgrep',
-      ['-f', `${join(REPO, 'apps/device/cli.ts')} start --config ${join(tmpdir(), 'demo-')}`],
-      {
-        encoding: 'utf8',
-      },
-    )
+    return execFileSync('pgrep', ['-f', `${built('apps/device/cli.ts')} start --config ${join(tmpdir(), 'demo-')}`], {
+      encoding: 'utf8',
+    })
       .trim()
       .split('\n')
       .filter(Boolean);
@@ -50,7 +48,7 @@ async function spawnDemo(args: string[], interruptOn?: string): Promise<Run> {
   const env = { ...process.env };
   delete env[NODE_NOTICE_SHOWN];
   delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'demo', 'cli.ts'), ...args], {
+  const child = spawn(process.execPath, [built('demo/cli.ts'), ...args], {
     cwd: REPO,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { built } from '../support/built.js';
 import { Air, loadNoble, setDefaultAir, startAir } from '../../ble/index.js';
 import type { AirServer, Noble } from '../../ble/index.js';
 import { makeSetupCode } from '../../peripheral/setup-code/index.js';
@@ -88,14 +89,10 @@ describe('device start', () => {
         wifi: { backend: 'simulated', networks: [{ ssid: 'home', passphrase: 'correct horse battery', rssi: -40 }] },
       }),
     );
-    child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(ROOT, 'apps/device/cli.ts'), 'start', '--config', config],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    child = spawn(process.execPath, [built('apps/device/cli.ts'), 'start', '--config', config], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     createInterface({ input: child.stdout! }).on('line', (l) => lines.push(l));
     createInterface({ input: child.stderr! }).on('line', (l) => lines.push(`stderr: ${l}`));
     await waitForLine(new RegExp(`device ${DEVICE_ID} on unix:.*: idle`));

@@ -7,12 +7,16 @@
 import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startDeviceProcess } from '../../demo/device-process.js';
+import { importBuilt } from '../support/built.js';
+import type * as DeviceProcessModule from '../../demo/device-process.js';
 import type { DeviceProcess, DeviceProcessSpec } from '../../demo/device-process.js';
 import { makeSetupCode } from '../../peripheral/setup-code/index.js';
 import { MIN_PBKDF2_ITERATIONS } from '../../protocol/session/index.js';
 import { NET } from './world.js';
 import type { FaultCloud } from './world.js';
+
+/** The demo's launcher as built: it starts the built device (dist/), as `npx tp-demo` does. */
+const { startDeviceProcess } = await importBuilt<typeof DeviceProcessModule>('demo/device-process.ts');
 
 export interface ChildDevice {
   readonly deviceId: string;
