@@ -7,7 +7,7 @@
  * certificate. Prints one JSON line: the medians per ATT_MTU (E2eFigures[]).
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { nodePbkdf2Sha256, nodeRandom } from '../apps/central/node-crypto.js';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -277,7 +277,8 @@ async function provisionTimed(
           () => phase === 'transfer',
           transferFrames,
         ),
-      random: (n) => new Uint8Array(randomBytes(n)),
+      random: nodeRandom,
+      pbkdf2: nodePbkdf2Sha256,
       hooks: {
         onPhase: (p) => {
           phase = p;

@@ -3,8 +3,8 @@
  * prover with PBKDF2, device = verifier), the bytes on the wire per handshake, and the cost of
  * sealing/opening one message. CPU time is process.cpuUsage (user + system) summed over many runs.
  */
-import { randomBytes } from 'node:crypto';
 import type { BenchReport, SummaryRow } from './run.js';
+import { nodePbkdf2Sha256, nodeRandom } from '../apps/central/node-crypto.js';
 import { AttemptLimiter, MemoryAttemptStore } from '../protocol/session/attempts.js';
 import { SEAL_OVERHEAD_BYTES, type SecureChannel } from '../protocol/session/channel.js';
 import type { HandshakeResult } from '../protocol/session/handshake.js';
@@ -15,7 +15,7 @@ import type { SetupCode } from '../protocol/session/setup-code.js';
 import { DEFAULT_PBKDF2_ITERATIONS, deriveSecrets, makeVerifier } from '../protocol/session/verifier.js';
 import type { SetupVerifier } from '../protocol/session/verifier.js';
 
-const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
+const random = nodeRandom;
 const RUNS = 30;
 const WARMUP = 3;
 const SEAL_RUNS = 2000;
@@ -81,6 +81,7 @@ export function run(): BenchReport {
   const phoneCpu = { ms: 0 };
   const deviceCpu = { ms: 0 };
   const pbkdfCpu = { ms: 0 };
+  const nativePbkdfCpu = { ms: 0 };
   const wire = { phoneToDevice: 0, deviceToPhone: 0, messages: 0 };
   const sealCpu = { ms: 0 };
   const openCpu = { ms: 0 };
@@ -93,11 +94,19 @@ export function run(): BenchReport {
       wire.deviceToPhone = h.d2p;
       wire.messages = h.messages;
       cpuMs(() => deriveSecrets(code, verifier), pbkdfCpu);
+      cpuMs(() => deriveSecrets(code, verifier, nodePbkdf2Sha256), nativePbkdfCpu);
     }
     if (i === WARMUP + RUNS - 1 && h.deviceChannel) sealAndOpen(h.phoneChannel, h.deviceChannel, sealCpu, openCpu);
   }
 
-  const results = figures(phoneCpu.ms, deviceCpu.ms, pbkdfCpu.ms, wire, sealCpu.ms, openCpu.ms);
+  const results = figures(
+    phoneCpu.ms,
+    deviceCpu.ms,
+    { js: pbkdfCpu.ms, native: nativePbkdfCpu.ms },
+    wire,
+    sealCpu.ms,
+    openCpu.ms,
+  );
   print(results);
   console.log(JSON.stringify({ name: 'session', results }));
   return { name: 'session', results, summary: summaryRows(results) };
@@ -107,7 +116,7 @@ export function run(): BenchReport {
 function figures(
   phoneTotalMs: number,
   deviceTotalMs: number,
-  pbkdfTotalMs: number,
+  pbkdfTotalMs: { js: number; native: number },
   wire: { phoneToDevice: number; deviceToPhone: number; messages: number },
   sealTotalMs: number,
   openTotalMs: number,
@@ -118,7 +127,10 @@ function figures(
     runs: RUNS,
     pbkdf2Iterations: DEFAULT_PBKDF2_ITERATIONS,
     phoneCpuMsPerHandshake: round(phoneMs),
-    phonePbkdf2CpuMs: round(pbkdfTotalMs / RUNS),
+    phonePbkdf2CpuMs: round(pbkdfTotalMs.js / RUNS),
+    /** The Node phone (apps/central/node-crypto.ts) derives with OpenSSL's PBKDF2 instead. */
+    phonePbkdf2NativeCpuMs: round(pbkdfTotalMs.native / RUNS),
+    phoneCpuMsPerHandshakeNative: round(phoneMs - (pbkdfTotalMs.js - pbkdfTotalMs.native) / RUNS),
     deviceCpuMsPerHandshake: round(deviceMs),
     phoneToDeviceRatio: round(phoneMs / deviceMs),
     handshakeMessages: wire.messages,
@@ -142,6 +154,11 @@ function print(results: SessionFigures): void {
       'of which PBKDF2 ms': results.phonePbkdf2CpuMs,
       'bytes sent': results.wireBytesPhoneToDevice,
     },
+    'phone, native PBKDF2 (Node)': {
+      'CPU ms / handshake': results.phoneCpuMsPerHandshakeNative,
+      'of which PBKDF2 ms': results.phonePbkdf2NativeCpuMs,
+      'bytes sent': results.wireBytesPhoneToDevice,
+    },
     device: {
       'CPU ms / handshake': results.deviceCpuMsPerHandshake,
       'of which PBKDF2 ms': 0,
@@ -159,6 +176,10 @@ function summaryRows(results: SessionFigures): SummaryRow[] {
     {
       figure: `SPAKE2+ handshake, phone CPU (PBKDF2 ${DEFAULT_PBKDF2_ITERATIONS} iterations)`,
       value: `${results.phoneCpuMsPerHandshake.toFixed(1)} ms CPU`,
+    },
+    {
+      figure: 'SPAKE2+ handshake, phone CPU with native PBKDF2 (the Node phone: apps/central/node-crypto.ts)',
+      value: `${results.phoneCpuMsPerHandshakeNative.toFixed(1)} ms CPU`,
     },
     { figure: 'SPAKE2+ handshake, device CPU', value: `${results.deviceCpuMsPerHandshake.toFixed(1)} ms CPU` },
     { figure: 'handshake on the wire', value: `${results.roundTrips} round trips, ${results.wireBytesPerHandshake} B` },

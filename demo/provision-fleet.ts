@@ -3,7 +3,7 @@
  * over BLE or the SoftAP, then proves each one with pubsub on its permanent certificate. One bad
  * device does not stop the others: it is listed as failed with its error code.
  */
-import { randomBytes } from 'node:crypto';
+import { nodePbkdf2Sha256, nodeRandom } from '../apps/central/node-crypto.js';
 import type { AirServer } from '../ble/index.js';
 import { DeviceFinder, NobleDeviceLink } from '../ble/central/index.js';
 import { loadNoble } from '../ble/index.js';
@@ -106,10 +106,6 @@ export async function provisionFleet(
   return { results, failed };
 }
 
-function random(n: number): Uint8Array {
-  return new Uint8Array(randomBytes(n));
-}
-
 /** What one device's provisioning uses. */
 interface OneDevice extends Fleet {
   readonly caPem: string;
@@ -168,7 +164,8 @@ async function provision(
     },
     {
       connect: () => fleet.connector.connect(deviceId),
-      random,
+      random: nodeRandom,
+      pbkdf2: nodePbkdf2Sha256,
       hooks: {
         onStatus: (s) => {
           if (!stateAt.has(s.state)) stateAt.set(s.state, Date.now());

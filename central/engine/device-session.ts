@@ -16,7 +16,7 @@ import type {
   Clock,
 } from '../../protocol/index.js';
 import { SessionInitiator } from '../../protocol/session/index.js';
-import type { HandshakeResult, RandomSource } from '../../protocol/session/index.js';
+import type { HandshakeResult, Pbkdf2Sha256, RandomSource } from '../../protocol/session/index.js';
 import type { DeviceLink, NotifyName, WritableName } from './device-link.js';
 import { ACK_TIMEOUT_MS, NOTIFY_TIMEOUT_MS } from './limits.js';
 import type { Timers } from '../../protocol/index.js';
@@ -25,6 +25,8 @@ import { systemTimers } from './wait.js';
 export interface DeviceSessionOptions {
   now: Clock;
   random: RandomSource;
+  /** The platform's native PBKDF2 for the setup code, where it has one. */
+  pbkdf2?: Pbkdf2Sha256;
   timers?: Timers;
 }
 
@@ -91,7 +93,14 @@ export class DeviceSession {
   /** SPAKE2+ with the setup code; resolves once the channel is established, rejects with the session error. */
   async handshake(setupCode: string, deviceId: string): Promise<void> {
     if (!this.infoBytes) await this.readInfo();
-    const hs = new SessionInitiator({ setupCode, deviceId, info: this.infoBytes!, random: this.options.random });
+    const { random, pbkdf2 } = this.options;
+    const hs = new SessionInitiator({
+      setupCode,
+      deviceId,
+      info: this.infoBytes!,
+      random,
+      ...(pbkdf2 ? { pbkdf2 } : {}),
+    });
     const results: HandshakeResult[] = [];
     this.handshaking = { hs, results };
     try {

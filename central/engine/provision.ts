@@ -1,6 +1,6 @@
 import { ProvisioningError, isProvisioningError, IN_PROGRESS_STATES } from '../../protocol/index.js';
 import type { ClaimMessage, ErrorCode, ScanNetwork, StatusMessage, Clock, WifiMessage } from '../../protocol/index.js';
-import type { RandomSource } from '../../protocol/session/index.js';
+import type { Pbkdf2Sha256, RandomSource } from '../../protocol/session/index.js';
 import type { DeviceLink } from './device-link.js';
 import { DeviceSession, statusError } from './device-session.js';
 import { MAX_LINK_ATTEMPTS, PROVISION_TIMEOUT_MS, RECONNECT_DELAY_MS } from './limits.js';
@@ -70,6 +70,8 @@ export interface ProvisionOptions {
   /** Opens a fresh link to the device (scan + connect); called again after a drop. */
   connect: () => Promise<DeviceLink>;
   random: RandomSource;
+  /** The platform's native PBKDF2 for the setup code, where it has one (protocol/session). */
+  pbkdf2?: Pbkdf2Sha256;
   now?: Clock;
   timers?: Timers;
   hooks?: ProvisionHooks;
@@ -104,7 +106,12 @@ export async function provisionDevice(job: ProvisionJob, options: ProvisionOptio
     let session: DeviceSession | undefined;
     try {
       link = await options.connect();
-      const opened = new DeviceSession(link, { now, random: options.random, timers });
+      const opened = new DeviceSession(link, {
+        now,
+        random: options.random,
+        timers,
+        ...(options.pbkdf2 ? { pbkdf2: options.pbkdf2 } : {}),
+      });
       session = opened;
       if (hooks.onStatus) opened.onStatus = hooks.onStatus;
       const enter = (next: Phase): void => {

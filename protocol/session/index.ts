@@ -40,6 +40,7 @@ export {
   makeVerifier,
   MAX_PBKDF2_ITERATIONS,
   MIN_PBKDF2_ITERATIONS,
+  pbkdf2Sha256,
   validateVerifier,
 } from './verifier.js';
-export type { SetupVerifier } from './verifier.js';
+export type { Pbkdf2Sha256, SetupVerifier } from './verifier.js';

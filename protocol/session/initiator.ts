@@ -32,7 +32,7 @@ import {
   W_SEED_BYTES,
   type Spake2PlusSecrets,
 } from './spake2plus.js';
-import { deriveSecrets, pbkdfParamsValid } from './verifier.js';
+import { deriveSecrets, pbkdfParamsValid, type Pbkdf2Sha256 } from './verifier.js';
 
 export interface InitiatorOptions {
   /** The setup code as typed or scanned (validated and normalized here). */
@@ -42,6 +42,8 @@ export interface InitiatorOptions {
   /** The exact bytes of the info document the phone read from the device. */
   readonly info: Uint8Array;
   readonly random: RandomSource;
+  /** The platform's PBKDF2-HMAC-SHA256 where it has a native one; the portable one by default. */
+  readonly pbkdf2?: Pbkdf2Sha256;
   /** Session protocol version to ask for (tests of downgrade detection); defaults to this code's. */
   readonly version?: number;
   readonly channel?: ChannelOptions;
@@ -106,7 +108,7 @@ export class SessionInitiator {
       case 'await-params': {
         if (m.type !== MSG_PARAMS) fail('SESSION_HANDSHAKE_INVALID', `expected params, got type ${m.type}`);
         if (!pbkdfParamsValid(m)) fail('SESSION_HANDSHAKE_INVALID', 'PBKDF2 parameters out of range');
-        this.secrets = deriveSecrets(this.code!, m);
+        this.secrets = deriveSecrets(this.code!, m, this.options.pbkdf2);
         this.code = undefined;
         if (this.secrets === undefined) fail('SESSION_AUTH_FAILED');
         this.x = scalarFromSeed(randomBytes(this.options.random, W_SEED_BYTES));

@@ -1,4 +1,5 @@
 /** Shared test fixtures for the secure session: deterministic randomness, a device, a pump. */
+import { hexToBytes } from '@noble/hashes/utils.js';
 import { utf8 } from '../../protocol/session/bytes.js';
 import { AttemptLimiter, MemoryAttemptStore, type AttemptStore } from '../../protocol/session/attempts.js';
 import type { HandshakeResult } from '../../protocol/session/handshake.js';
@@ -13,6 +14,23 @@ import { seededRandom } from '../../protocol/session/vectors/build.js';
 /** SHA-256 in counter mode over a label: reproducible "randomness" for vectors and recorded sessions. */
 /** SHA-256 in counter mode over a label: reproducible "randomness" for vectors and recorded sessions (the vector generator's). */
 export { seededRandom };
+
+/** The verifier of protocol/session/vectors/handshake.json (what the vector's device stores). */
+export function vectorVerifier(v: {
+  deviceId: string;
+  iterations: number;
+  salt: string;
+  w0: string;
+  L: string;
+}): SetupVerifier {
+  return {
+    deviceId: v.deviceId,
+    iterations: v.iterations,
+    salt: hexToBytes(v.salt),
+    w0: hexToBytes(v.w0),
+    L: hexToBytes(v.L),
+  };
+}
 
 export const DEVICE_ID = 'pi-kitchen';
 export const INFO = utf8('{"v":1,"name":"pi-kitchen","transports":["ble","softap"]}');

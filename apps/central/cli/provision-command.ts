@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Noble } from '../../../ble/index.js';
 import { ADV_NAME_MAX_CHARS, isProvisioningError } from '../../../protocol/index.js';
 import { parseSetupCode, parseSetupPayload } from '../../../protocol/session/index.js';
@@ -13,6 +12,7 @@ import type { CommandContext } from './context.js';
 import { CliUsageError } from './exit-codes.js';
 import type { CliIo, Output } from './io.js';
 import { promptSecret, readSecretFile } from './secret-input.js';
+import { nodePbkdf2Sha256, nodeRandom } from '../node-crypto.js';
 
 /** Environment variables that may hold secrets for `provision` (never echoed). */
 export const WIFI_PASSWORD_ENV = 'CENTRAL_WIFI_PASSWORD';
@@ -39,8 +39,6 @@ export interface ProvisionFlags {
 /** Links a batch runs at once by default, and at most (one adapter; each link holds a connection). */
 export const BATCH_PARALLEL_LINKS = 3;
 export const MAX_PARALLEL_LINKS = 8;
-
-const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
 
 export async function devices(noble: Noble, out: Output, durationMs?: number): Promise<void> {
   const found = await scanDevices(noble, durationMs);
@@ -219,7 +217,8 @@ async function provisionOne(
     },
     {
       connect: () => connect(target.deviceId),
-      random,
+      random: nodeRandom,
+      pbkdf2: nodePbkdf2Sha256,
       hooks: {
         onPhase: (phase, attempt, bytes) =>
           out.progress(
