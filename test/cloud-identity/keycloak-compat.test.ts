@@ -187,4 +187,38 @@ describe('Keycloak shape', () => {
       cognito.destroy();
     }
   });
+
+  it('revokes a token only for the client it was issued to, as Keycloak ("Unmatching clients")', async () => {
+    const revoke = (form: Record<string, string>): Promise<Response> =>
+      fetch(`${cloud.endpoints.oidcIssuer}/protocol/openid-connect/revoke`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(form),
+      });
+    const refresh = (token: string): Promise<Response> =>
+      fetch(`${cloud.endpoints.oidcIssuer}/protocol/openid-connect/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: token,
+          client_id: 'mobile-claim',
+          client_secret: secret,
+        }),
+      });
+    const tokens = (await (
+      await passwordGrant({ client_id: 'mobile-claim', client_secret: secret, ...DEMO })
+    ).json()) as { refresh_token: string };
+
+    const other = await revoke({ client_id: 'provisioning-app', token: tokens.refresh_token });
+    expect(other.status).toBe(400);
+    expect(await other.json()).toEqual({ error: 'invalid_request', error_description: 'Unmatching clients' });
+    const stillValid = await refresh(tokens.refresh_token);
+    expect(stillValid.status).toBe(200);
+    const rotated = ((await stillValid.json()) as { refresh_token: string }).refresh_token;
+
+    const own = await revoke({ client_id: 'mobile-claim', client_secret: secret, token: rotated });
+    expect(own.status).toBe(200);
+    expect(await (await refresh(rotated)).json()).toMatchObject({ error: 'invalid_grant' });
+  });
 });

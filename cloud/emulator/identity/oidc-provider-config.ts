@@ -3,7 +3,7 @@
  * first-party grants and lifetimes. Pages and routes in front of it are oidc-server.ts's.
  */
 import type Database from 'better-sqlite3';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 import type { KoaLikeContext } from 'oidc-provider';
 import type { OidcConfig } from '../config/index.js';
 import {
@@ -174,12 +174,37 @@ function providerClients(config: OidcConfig, secrets: ReadonlyMap<string, string
   });
 }
 
+/** What oidc-provider hands a revocation or introspection policy of the client and the token. */
+interface PolicyParty {
+  clientId: string;
+  clientAuthMethod?: string;
+}
+
+/**
+ * A client revokes only the tokens issued to it (RFC 7009 section 2.1), as Keycloak's
+ * TokenRevocationEndpoint does (checkIssuedFor): another client's token is refused with 400
+ * invalid_request "Unmatching clients" and stays valid. Explicit, where oidc-provider's default
+ * would also print a notice on every revocation.
+ */
+function revocationAllowed(_ctx: unknown, client: PolicyParty, token: PolicyParty): boolean {
+  if (token.clientId !== client.clientId) throw new errors.InvalidRequest('Unmatching clients');
+  return true;
+}
+
+/**
+ * A confidential client may introspect any token of the realm (Keycloak's use: a resource server
+ * checking tokens); a public client, which proves nothing about itself, only its own.
+ */
+function introspectionAllowed(_ctx: unknown, client: PolicyParty, token: PolicyParty): boolean {
+  return client.clientAuthMethod !== 'none' || token.clientId === client.clientId;
+}
+
 function providerFeatures(config: OidcConfig): Record<string, unknown> {
   return {
     devInteractions: { enabled: false },
-    revocation: { enabled: true },
+    revocation: { enabled: true, allowedPolicy: revocationAllowed },
     // Keycloak lists it in discovery and serves it at …/token/introspect (for confidential clients).
-    introspection: { enabled: true },
+    introspection: { enabled: true, allowedPolicy: introspectionAllowed },
     resourceIndicators: resourceIndicators(config.accessTokenTtlSeconds),
     deviceFlow: deviceFlowFeature(),
     rpInitiatedLogout: {
