@@ -166,10 +166,11 @@ function trackClients(
     options.sessionExpiryMs ?? PERSISTENT_SESSION_EXPIRY_MS,
     log,
   );
-  broker.on('clientReady', (client) => {
-    sessions.resumed(client.id);
-    connections.ready(client);
-  });
+  // Connected from aedes's registration on, paired with clientDisconnect (aedes counts its clients
+  // there too): 'clientReady' comes only once the CONNACK's write has completed, by when the client
+  // may already have acted on it, e.g. a certificate deactivated then found nothing to disconnect.
+  broker.on('client', (client) => connections.ready(client));
+  broker.on('clientReady', (client) => sessions.resumed(client.id));
   broker.on('clientDisconnect', (client) => {
     connections.gone(client);
     sessions.disconnected(client);
