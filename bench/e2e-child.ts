@@ -7,7 +7,7 @@
  * certificate. Prints one JSON line: the medians per ATT_MTU (E2eFigures[]).
  */
 import { execFile } from 'node:child_process';
-import { nodePbkdf2Sha256, nodeRandom } from '../apps/central/node-crypto.js';
+import { nodePbkdf2Sha256, nodeRandom } from '../apps/central/cli/node-crypto.js';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';

@@ -4,7 +4,7 @@
  * sealing/opening one message. CPU time is process.cpuUsage (user + system) summed over many runs.
  */
 import type { BenchReport, SummaryRow } from './run.js';
-import { nodePbkdf2Sha256, nodeRandom } from '../apps/central/node-crypto.js';
+import { nodePbkdf2Sha256, nodeRandom } from '../apps/central/cli/node-crypto.js';
 import { AttemptLimiter, MemoryAttemptStore } from '../protocol/session/attempts.js';
 import { SEAL_OVERHEAD_BYTES, type SecureChannel } from '../protocol/session/channel.js';
 import type { HandshakeResult } from '../protocol/session/handshake.js';
@@ -128,7 +128,7 @@ function figures(
     pbkdf2Iterations: DEFAULT_PBKDF2_ITERATIONS,
     phoneCpuMsPerHandshake: round(phoneMs),
     phonePbkdf2CpuMs: round(pbkdfTotalMs.js / RUNS),
-    /** The Node phone (apps/central/node-crypto.ts) derives with OpenSSL's PBKDF2 instead. */
+    /** The Node phone (apps/central/cli/node-crypto.ts) derives with OpenSSL's PBKDF2 instead. */
     phonePbkdf2NativeCpuMs: round(pbkdfTotalMs.native / RUNS),
     phoneCpuMsPerHandshakeNative: round(phoneMs - (pbkdfTotalMs.js - pbkdfTotalMs.native) / RUNS),
     deviceCpuMsPerHandshake: round(deviceMs),
@@ -178,7 +178,7 @@ function summaryRows(results: SessionFigures): SummaryRow[] {
       value: `${results.phoneCpuMsPerHandshake.toFixed(1)} ms CPU`,
     },
     {
-      figure: 'SPAKE2+ handshake, phone CPU with native PBKDF2 (the Node phone: apps/central/node-crypto.ts)',
+      figure: 'SPAKE2+ handshake, phone CPU with native PBKDF2 (the Node phone: apps/central/cli/node-crypto.ts)',
       value: `${results.phoneCpuMsPerHandshakeNative.toFixed(1)} ms CPU`,
     },
     { figure: 'SPAKE2+ handshake, device CPU', value: `${results.deviceCpuMsPerHandshake.toFixed(1)} ms CPU` },

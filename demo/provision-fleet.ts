@@ -3,7 +3,7 @@
  * over BLE or the SoftAP, then proves each one with pubsub on its permanent certificate. One bad
  * device does not stop the others: it is listed as failed with its error code.
  */
-import { nodePbkdf2Sha256, nodeRandom } from '../apps/central/node-crypto.js';
+import { nodePbkdf2Sha256, nodeRandom } from '../apps/central/cli/node-crypto.js';
 import type { AirServer } from '../ble/index.js';
 import { DeviceFinder, NobleDeviceLink } from '../ble/central/index.js';
 import { loadNoble } from '../ble/index.js';

@@ -2,8 +2,9 @@
  * Connecting to AWS IoT (or the emulator) with aws-iot-device-sdk-v2 over MQTT 5 and mutual TLS,
  * and translating the SDK's failures into the product's codes once, here:
  * - a CONNACK with a failure reason (e.g. 0x87 not authorized) → CLOUD_CONNECT_REFUSED;
- * - a TLS handshake failure (the broker refused our certificate, or we refused its CA) →
- *   CLOUD_CONNECT_REFUSED;
+ * - a TLS handshake failure (the broker refused our certificate, or we refused its CA, or the
+ *   connection was reset mid-handshake: the SDK cannot tell them apart) → CLOUD_CONNECT_REFUSED,
+ *   retried a few times (retry.ts, AMBIGUOUS_REFUSAL_ATTEMPTS);
  * - anything else before CONNACK (connection refused, DNS, socket timeout) → CLOUD_UNREACHABLE;
  * - no answer within the connect timeout → CLOUD_TIMEOUT.
  * The SDK's own reconnect loop is not used: the client is stopped after the first failure and the
@@ -12,6 +13,7 @@
 import { iot, mqtt5 } from 'aws-iot-device-sdk-v2';
 import { ProvisioningError, sleep } from '../../protocol/index.js';
 import type { Timers } from '../../protocol/index.js';
+import { ambiguousRefusal } from './retry.js';
 
 /** Whole connect (TCP + TLS + CONNACK) must finish within this (ms). */
 export const CONNECT_TIMEOUT_MS = 15_000;
@@ -49,7 +51,9 @@ export function connectFailureError(event: mqtt5.ConnectionFailureEvent): Provis
   }
   const name = (event.error as CrtLikeError | undefined)?.error_name ?? 'unknown';
   if (name.includes('TLS'))
-    return new ProvisioningError('CLOUD_CONNECT_REFUSED', { detail: `TLS handshake failed (${name})` });
+    return ambiguousRefusal(
+      new ProvisioningError('CLOUD_CONNECT_REFUSED', { detail: `TLS handshake failed (${name})` }),
+    );
   return new ProvisioningError('CLOUD_UNREACHABLE', { detail: `AWS IoT MQTT endpoint: ${name}` });
 }
 

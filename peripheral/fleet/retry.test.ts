@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ProvisioningError } from '../../protocol/errors.js';
 import { ManualTimers } from '../../test/support/manual-timers.js';
-import { backoffDelay, withRetry } from './retry.js';
+import { ambiguousRefusal, AMBIGUOUS_REFUSAL_ATTEMPTS, backoffDelay, withRetry } from './retry.js';
 
 describe('withRetry', () => {
   it('backs off exponentially up to the cap', () => {
@@ -29,6 +29,32 @@ describe('withRetry', () => {
       }),
     ).rejects.toMatchObject({ code: 'CLOUD_CONNECT_REFUSED' });
     expect(timers.delays).toEqual([]);
+  });
+
+  it('retries a refusal a dropped connection also causes a few times, then reports it', async () => {
+    const timers = new ManualTimers({ instant: true });
+    const refused = (): ProvisioningError =>
+      ambiguousRefusal(new ProvisioningError('CLOUD_CONNECT_REFUSED', { detail: 'TLS handshake failed' }));
+    let calls = 0;
+    await expect(
+      withRetry(
+        () => {
+          calls++;
+          return Promise.reject(refused());
+        },
+        { clock: timers.clock, timers, deadline: new Date(60_000) },
+      ),
+    ).rejects.toMatchObject({ code: 'CLOUD_CONNECT_REFUSED' });
+    expect(calls).toBe(AMBIGUOUS_REFUSAL_ATTEMPTS);
+    expect(timers.delays).toEqual([500, 1000]);
+
+    calls = 0;
+    const out = await withRetry(() => (++calls < 3 ? Promise.reject(refused()) : Promise.resolve('up')), {
+      clock: timers.clock,
+      timers,
+      deadline: new Date(60_000),
+    });
+    expect(out).toBe('up');
   });
 
   it('stops before the deadline and reports what deadlineError makes of the last failure', async () => {

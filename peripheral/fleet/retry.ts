@@ -14,8 +14,25 @@ export const RETRY_MAX_ATTEMPTS = 8;
 
 const TRANSIENT: ReadonlySet<ErrorCode> = new Set(['CLOUD_UNREACHABLE', 'CLOUD_TIMEOUT']);
 
-export function isTransient(err: unknown): boolean {
-  return err instanceof ProvisioningError && TRANSIENT.has(err.code);
+/**
+ * Attempts in all for a refusal that a connection dropped mid-handshake produces too: the SDK reports
+ * a TLS negotiation failure alike for the broker's alert and for a reset after the ClientHello (a
+ * broker restarting, a load balancer), so a few attempts ride the reset out and a real refusal is
+ * still reported within seconds (back-off 0.5 s, then 1 s).
+ */
+export const AMBIGUOUS_REFUSAL_ATTEMPTS = 3;
+const ambiguous = new WeakSet<ProvisioningError>();
+
+/** Marks `err` as a refusal a dropped connection can also cause (see {@link AMBIGUOUS_REFUSAL_ATTEMPTS}). */
+export function ambiguousRefusal(err: ProvisioningError): ProvisioningError {
+  ambiguous.add(err);
+  return err;
+}
+
+/** Whether attempt number `attempt`, which failed with `err`, is worth another. */
+export function isTransient(err: unknown, attempt = 1): boolean {
+  if (!(err instanceof ProvisioningError)) return false;
+  return TRANSIENT.has(err.code) || (ambiguous.has(err) && attempt < AMBIGUOUS_REFUSAL_ATTEMPTS);
 }
 
 export interface RetryOptions {
@@ -42,7 +59,7 @@ export async function withRetry<T>(operation: (attempt: number) => Promise<T>, o
     try {
       return await operation(attempt);
     } catch (err) {
-      if (!isTransient(err) || attempt >= maxAttempts) throw err;
+      if (!isTransient(err, attempt) || attempt >= maxAttempts) throw err;
       const delay = backoffDelay(attempt, options.initialDelayMs, options.maxDelayMs);
       if (options.clock() + delay >= options.deadline.getTime()) {
         throw options.deadlineError ? options.deadlineError(err as ProvisioningError) : err;

@@ -12,7 +12,7 @@ import type { CommandContext } from './context.js';
 import { CliUsageError } from './exit-codes.js';
 import type { CliIo, Output } from './io.js';
 import { promptSecret, readSecretFile } from './secret-input.js';
-import { nodePbkdf2Sha256, nodeRandom } from '../node-crypto.js';
+import { nodePbkdf2Sha256, nodeRandom } from './node-crypto.js';
 
 /** Environment variables that may hold secrets for `provision` (never echoed). */
 export const WIFI_PASSWORD_ENV = 'CENTRAL_WIFI_PASSWORD';

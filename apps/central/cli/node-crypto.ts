@@ -3,7 +3,7 @@
  * session code takes both injected (protocol/session: sans I/O); a browser passes its own.
  */
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
-import type { Pbkdf2Sha256, RandomSource } from '../../protocol/session/index.js';
+import type { Pbkdf2Sha256, RandomSource } from '../../../protocol/session/index.js';
 
 /** A CSPRNG. */
 export const nodeRandom: RandomSource = (length) => new Uint8Array(randomBytes(length));

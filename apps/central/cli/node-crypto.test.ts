@@ -1,10 +1,10 @@
 /** The Node phone's native PBKDF2 is the protocol's PBKDF2: same bytes, and the same handshake. */
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { describe, expect, it } from 'vitest';
-import { pbkdf2Sha256 } from '../../protocol/session/index.js';
-import type { Pbkdf2Sha256 } from '../../protocol/session/index.js';
-import vector from '../../protocol/session/vectors/handshake.json' with { type: 'json' };
-import { initiator, pump, responder, seededRandom, vectorVerifier } from '../../test/session/harness.js';
+import { pbkdf2Sha256 } from '../../../protocol/session/index.js';
+import type { Pbkdf2Sha256 } from '../../../protocol/session/index.js';
+import vector from '../../../protocol/session/vectors/handshake.json' with { type: 'json' };
+import { initiator, pump, responder, seededRandom, vectorVerifier } from '../../../test/session/harness.js';
 import { nodePbkdf2Sha256, nodeRandom } from './node-crypto.js';
 
 describe('nodePbkdf2Sha256', () => {
