@@ -1,6 +1,6 @@
 /**
  * `npm test`: the format check, ESLint and tsc run one after another beside `vitest run`, not before
- * it. Most of vitest's time is spent waiting (sockets, child processes, the virtual air's clock), so
+ * it, at a lower scheduling priority. Most of vitest's time is spent waiting (sockets, child processes, the virtual air's clock), so
  * on the 2-core machine the static checks fit in its gaps: the whole takes about vitest's time
  * instead of vitest's plus about 80 s. vitest's report streams as it runs; each check's output is
  * printed whole after vitest ends (so the two never interleave), and the run fails if any part does.
@@ -10,6 +10,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
 import process from 'node:process';
 
 /** The static checks, in the order they run (the cheapest first, so a format slip is reported fast). */
@@ -22,6 +23,12 @@ const CHECKS = [
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const children = new Set();
 
+/**
+ * The checks' scheduling priority (nice 10): below vitest's, so that they take the CPU vitest leaves
+ * idle instead of stretching the tests' own waits. The checks end a little after vitest at worst.
+ */
+const CHECK_PRIORITY = 10;
+
 /** Runs `npm run <script>`; resolves with its exit code and, when captured, its output. */
 function run(script, capture) {
   return new Promise((resolve) => {
@@ -30,6 +37,15 @@ function run(script, capture) {
       stdio: capture ? ['ignore', 'pipe', 'pipe'] : 'inherit',
     });
     children.add(child);
+    // Set before npm starts the script's own process, which inherits it; best effort (a platform
+    // or container may refuse it, and the checks then simply run at vitest's priority).
+    if (capture && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, CHECK_PRIORITY);
+      } catch {
+        // not permitted here: same priority as vitest
+      }
+    }
     const chunks = [];
     if (capture) {
       child.stdout.on('data', (c) => chunks.push(c));
