@@ -10,7 +10,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
-import { setPriority } from 'node:os';
+import { constants, setPriority } from 'node:os';
 import process from 'node:process';
 
 /** The static checks, in the order they run (the cheapest first, so a format slip is reported fast). */
@@ -72,7 +72,8 @@ async function checks() {
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
     for (const child of children) child.kill(signal);
-    process.exit(130);
+    // As a shell reports a run stopped by a signal: 128 + its number (130 for Ctrl-C, 143 for SIGTERM).
+    process.exit(128 + constants.signals[signal]);
   });
 }
 
