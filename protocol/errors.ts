@@ -162,6 +162,11 @@ export const ERROR_TABLE = {
     message: 'No provisioning device with that name was found in range',
   },
   RATE_LIMITED: { wire: 0x050b, category: 'device', message: 'Too many requests from this client: wait and try again' },
+  CAMERA_UNAVAILABLE: {
+    wire: 0x050c,
+    category: 'device',
+    message: "The phone's camera could not be opened to read the QR label",
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;

@@ -35,7 +35,7 @@ import { screenProblems } from './axe.js';
 import { installBluetoothBridge } from './bridge.js';
 import type { BridgeLog } from './bridge.js';
 import { startDeviceChild } from './device-child.js';
-import { installLabelCamera } from './label-camera.js';
+import { installLabelCamera, installLabelDetector } from './label-camera.js';
 import type { DeviceChild } from './device-child.js';
 import { errorText } from '../../apps/web/app/texts.js';
 import { MAX_LINK_ATTEMPTS } from '../../central/engine/index.js';
@@ -202,6 +202,48 @@ async function expireLogin(page: Page): Promise<void> {
     sessionStorage.setItem('tokens', JSON.stringify({ ...stored, expiresAt: 0 }));
   });
 }
+
+describe('web app, the QR label when the camera cannot open, over the Bluetooth bridge', () => {
+  it('no camera, then a denied one: CAMERA_UNAVAILABLE with its advice; the typed code still opens the session', async () => {
+    const wp = await watchedPage(browser);
+    await installBluetoothBridge(wp.context, noble, ERRORS_ID);
+    // The detector only (./label-camera.ts): the app offers the scan, the browser's own getUserMedia answers.
+    await installLabelDetector(wp.context, 'tup:1?n=unused');
+    const { page } = wp;
+    await login(page);
+    await page.getByRole('button', { name: 'Find a device' }).click();
+    await page.locator('#device').waitFor({ state: 'visible', timeout: 60_000 });
+    const scanFails = async (detail: string): Promise<void> => {
+      await page.getByRole('button', { name: 'Scan the QR label' }).click();
+      expect(await expectError(page, 'CAMERA_UNAVAILABLE')).toBe(
+        `${errorText('CAMERA_UNAVAILABLE').message}: ${detail}`,
+      );
+      // Nothing is left open: no camera view, no "Type the code instead", the code field as before.
+      expect(await page.locator('#camera').isHidden()).toBe(true);
+      expect(await page.locator('#stop-scan').isHidden()).toBe(true);
+      expect(await page.locator('#setup-code').isEditable()).toBe(true);
+    };
+    // No machine here has a camera: Chromium's own getUserMedia refuses with NotFoundError.
+    await scanFails('this phone or browser has no camera (NotFoundError)');
+    expect(await screenProblems(page)).toEqual([]);
+    // A camera denied by the person or the site settings: Chrome refuses with NotAllowedError. This
+    // headless Chromium cannot be made to deny it for real (with a fake camera its media permission
+    // answers NotSupportedError, granted or denied), so getUserMedia is replaced by one refusing so.
+    await page.evaluate(() => {
+      navigator.mediaDevices.getUserMedia = () =>
+        Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+    });
+    await scanFails('the browser denied this site the camera (NotAllowedError)');
+    expect(await page.evaluate(() => (window as unknown as { __labelFrames: () => number }).__labelFrames())).toBe(0);
+
+    await page.fill('#setup-code', errorsCode);
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await page.getByLabel(/^home/).waitFor({ timeout: 60_000 });
+    expect(await page.locator('#error').isHidden()).toBe(true);
+    expect(wp.errors).toEqual([]);
+    await wp.close();
+  }, 120_000);
+});
 
 describe('web app, what goes wrong, over the Bluetooth bridge', () => {
   let wp: WatchedPage;

@@ -7,7 +7,11 @@
  */
 import type { BrowserContext } from 'playwright-core';
 
-export async function installLabelCamera(context: BrowserContext, payload: string): Promise<void> {
+/**
+ * The detector alone: the app offers **Scan the QR label**, and the browser's own getUserMedia
+ * answers it (with no camera here: NotFoundError).
+ */
+export async function installLabelDetector(context: BrowserContext, payload: string): Promise<void> {
   await context.addInitScript((label: string) => {
     let frames = 0;
     class StandInDetector {
@@ -21,6 +25,13 @@ export async function installLabelCamera(context: BrowserContext, payload: strin
       }
     }
     Object.assign(window, { BarcodeDetector: StandInDetector, __labelFrames: () => frames });
+  }, payload);
+}
+
+/** The detector and a camera whose frames it reads. */
+export async function installLabelCamera(context: BrowserContext, payload: string): Promise<void> {
+  await installLabelDetector(context, payload);
+  await context.addInitScript(() => {
     const canvas = document.createElement('canvas');
     canvas.width = 64;
     canvas.height = 64;
@@ -42,5 +53,5 @@ export async function installLabelCamera(context: BrowserContext, payload: strin
         },
       },
     });
-  }, payload);
+  });
 }

@@ -121,13 +121,20 @@ describe('scanLabel', () => {
     expect(cam.track.stopped).toBe(true);
   });
 
-  it('a denied camera is SESSION_SETUP_CODE_INVALID naming why (the person types the code)', async () => {
-    await expect(
-      scan({ BarcodeDetector: detector(['qr_code']), mediaDevices: camera('NotAllowedError').mediaDevices }),
-    ).rejects.toMatchObject({
-      code: 'SESSION_SETUP_CODE_INVALID',
-      detail: 'the camera could not be opened (NotAllowedError)',
-    });
+  it('a camera that cannot open is CAMERA_UNAVAILABLE naming why (the person types the code)', async () => {
+    const refusals = [
+      ['NotAllowedError', 'the browser denied this site the camera (NotAllowedError)'],
+      ['NotFoundError', 'this phone or browser has no camera (NotFoundError)'],
+      ['NotReadableError', 'the camera is in use by another app (NotReadableError)'],
+      // A name of the browser's own (headless Chromium 153 with a fake camera): the general reason.
+      ['NotSupportedError', 'the camera could not be opened (NotSupportedError)'],
+    ] as const;
+    for (const [name, detail] of refusals) {
+      const cam = camera(name);
+      await expect(
+        scan({ BarcodeDetector: detector(['qr_code']), mediaDevices: cam.mediaDevices }),
+      ).rejects.toMatchObject({ code: 'CAMERA_UNAVAILABLE', detail });
+    }
   });
 
   it('gives up after SCAN_TIMEOUT_MS without a label, and releases the camera', async () => {

@@ -57,6 +57,26 @@ export function setupCodeFromLabel(payload: string, deviceId: string): string {
   return formatSetupCode(label.setupCode);
 }
 
+/**
+ * Why getUserMedia refused, by the DOMException's name (W3C Media Capture and Streams, getUserMedia):
+ * said in words the person can act on. Other names (a browser's own) keep the general reason.
+ */
+const CAMERA_REFUSALS: ReadonlyMap<string, string> = new Map([
+  ['NotAllowedError', 'the browser denied this site the camera'],
+  ['SecurityError', 'the browser denied this site the camera'],
+  ['NotFoundError', 'this phone or browser has no camera'],
+  ['OverconstrainedError', 'this phone or browser has no camera'],
+  ['NotReadableError', 'the camera is in use by another app'],
+]);
+
+/** A camera that cannot be opened is CAMERA_UNAVAILABLE (not a bad code: the person can still type it), naming why. */
+function cameraError(err: unknown): ProvisioningError {
+  const name = (err as { name?: unknown } | undefined)?.name;
+  const known = typeof name === 'string' ? name : 'Error';
+  const why = CAMERA_REFUSALS.get(known) ?? 'the camera could not be opened';
+  return new ProvisioningError('CAMERA_UNAVAILABLE', { detail: `${why} (${known})`, cause: err });
+}
+
 export interface ScanOptions {
   readonly env: LabelScanEnv;
   /** Shows the camera's stream (a <video>) and resolves with what the detector reads frames from. */
@@ -68,9 +88,9 @@ export interface ScanOptions {
 
 /**
  * Opens the back camera and reads frames until a label of `deviceId` is seen: its setup code.
- * Other QR codes are passed over; a label of another device, a camera that cannot open or
- * SCAN_TIMEOUT_MS without a label is SESSION_SETUP_CODE_INVALID; `signal` aborted (the person
- * types instead) resolves undefined. The camera is released in every case.
+ * Other QR codes are passed over; a label of another device or SCAN_TIMEOUT_MS without a label is
+ * SESSION_SETUP_CODE_INVALID, a camera that cannot open CAMERA_UNAVAILABLE; `signal` aborted (the
+ * person types instead) resolves undefined. The camera is released in every case.
  */
 export async function scanLabel(deviceId: string, options: ScanOptions): Promise<string | undefined> {
   const { env } = options;
@@ -81,9 +101,7 @@ export async function scanLabel(deviceId: string, options: ScanOptions): Promise
   try {
     stream = await env.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
   } catch (err) {
-    throw new ProvisioningError('SESSION_SETUP_CODE_INVALID', {
-      detail: `the camera could not be opened (${(err as { name?: string } | undefined)?.name ?? 'error'})`,
-    });
+    throw cameraError(err);
   }
   try {
     return await readFrames(detector, await options.show(stream), deviceId, options);

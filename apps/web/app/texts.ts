@@ -31,6 +31,8 @@ const ADVICE: Partial<Record<ErrorCode, string>> = {
   VERSION_UNSUPPORTED: 'This device speaks another version of the provisioning protocol. Update the app or the device.',
   WRITE_WINDOW_EXCEEDED:
     'The app wrote to the device faster than it allows. Reload this page to get the current app, then try again.',
+  CAMERA_UNAVAILABLE:
+    "Allow this site to use the camera in the browser's site settings and scan again, or type the setup code printed under the QR label.",
   SESSION_SETUP_CODE_INVALID: "Check the setup code on the device's label (XXXX-XXXX-XXX) and type it again.",
   SESSION_AUTH_FAILED:
     "The setup code is wrong. Check the code on this device's label; repeated wrong codes lock the device for a while.",
