@@ -273,23 +273,37 @@ async function provision(cloud: CloudSession, config: WebAppConfig): Promise<voi
 
 // ---- without Web Bluetooth: the claim's files for the SoftAP page --------------------------------
 
-function offerFile(name: string, text: string): HTMLAnchorElement {
+/**
+ * A file name a narrow screen may wrap after a dot (a <wbr> after each): "claim.certificate.pem.crt"
+ * goes to "claim.certificate." / "pem.crt", not "claim.certifi" / "cate.pem.crt" (app.css breaks
+ * inside a part only when that part alone is wider than the line).
+ */
+function wrappableName(name: string): Array<string | HTMLElement> {
+  // Split without a lookbehind: this screen is for Safari, which has it only since 16.4.
+  const parts = name.split('.');
+  return parts.flatMap((part, i) => (i === parts.length - 1 ? [part] : [`${part}.`, document.createElement('wbr')]));
+}
+
+/** One file to save, on a line of its own (the list item), so that no link starts at the end of a line. */
+function offerFile(name: string, text: string): HTMLLIElement {
   const a = document.createElement('a');
   a.href = URL.createObjectURL(new Blob([text], { type: 'application/x-pem-file' }));
   a.download = name;
-  a.textContent = `Save ${name}`;
-  return a;
+  a.append('Save ', ...wrappableName(name));
+  const li = document.createElement('li');
+  li.append(a);
+  return li;
 }
 
 async function saveClaim(cloud: CloudSession): Promise<void> {
   const claim = await cloud.claim();
-  const files = el('claim-files');
-  files.replaceChildren(
-    `Claim valid until ${claim.expiresAt.toLocaleTimeString()}: `,
+  const list = document.createElement('ul');
+  list.className = 'files';
+  list.append(
     offerFile('claim.certificate.pem.crt', claim.certificatePem),
-    ' ',
     offerFile('claim.private.pem.key', claim.privateKeyPem),
   );
+  el('claim-files').replaceChildren(`Claim valid until ${claim.expiresAt.toLocaleTimeString()}:`, list);
 }
 
 // ---- start -----------------------------------------------------------------------------------
