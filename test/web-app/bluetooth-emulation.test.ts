@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startEmulator } from '../../cloud/emulator/index.js';
 import type { RunningEmulator } from '../../cloud/emulator/index.js';
 import type { RunningWebHost } from '../../cloud/web-host/index.js';
@@ -22,7 +22,8 @@ import vector from '../../protocol/session/vectors/handshake.json' with { type: 
 import { launchChromium, watchedPage } from '../softap-browser/browser.js';
 import { logIn, startAppHost } from './app-host.js';
 import { screenProblems } from './axe.js';
-import { emulateDevice } from './bluetooth-emulation.js';
+import { emulateDevice, emulateEmptyRadio } from './bluetooth-emulation.js';
+import { errorText } from '../../apps/web/app/texts.js';
 
 const fromHex = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex, 'hex'));
 const toHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
@@ -49,18 +50,22 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
+function logInAsDemo(page: Page): Promise<void> {
+  const demo = emulator.demoUser!;
+  return logIn(page, {
+    appUrl: host.url,
+    issuer: emulator.endpoints.oidcIssuer,
+    username: demo.username,
+    password: demo.password,
+  });
+}
+
 describe("web app on Chromium's Bluetooth emulation", () => {
   it('chooses the advertised device, reads info, subscribes, writes the framed hello of the vector', async () => {
     expect(HELLO.from).toBe('phone');
     const wp = await watchedPage(browser);
     const { page } = wp;
-    const demo = emulator.demoUser!;
-    await logIn(page, {
-      appUrl: host.url,
-      issuer: emulator.endpoints.oidcIssuer,
-      username: demo.username,
-      password: demo.password,
-    });
+    await logInAsDemo(page);
     expect(await page.evaluate(() => window.isSecureContext && typeof navigator.bluetooth)).toBe('object');
     const device = await emulateDevice(browser, page, {
       address: ADDRESS,
@@ -112,6 +117,30 @@ describe("web app on Chromium's Bluetooth emulation", () => {
     expect(wp.errors).toEqual([]);
     expect(await wp.cspViolations()).toEqual([]);
     await device.close();
+    await wp.close();
+  }, 120_000);
+
+  it('an empty chooser closed by the person: DEVICE_NOT_FOUND with its advice, Find offered again', async () => {
+    const wp = await watchedPage(browser);
+    const { page } = wp;
+    await logInAsDemo(page);
+    const radio = await emulateEmptyRadio(browser, page);
+    await page.getByRole('button', { name: 'Find a device' }).click();
+    await page.locator('#error').waitFor({ state: 'visible' });
+    expect(radio.prompts).toContainEqual([]);
+    expect(radio.prompts.flat()).toEqual([]);
+    expect(await page.locator('#error-code').textContent()).toBe('DEVICE_NOT_FOUND');
+    // The detail quotes the browser's own words (Chromium 153: "User cancelled the requestDevice() chooser.").
+    expect(await page.locator('#error-message').textContent()).toMatch(
+      new RegExp(`^${errorText('DEVICE_NOT_FOUND').message}: no device was chosen \\(.*cancel`),
+    );
+    expect(await page.locator('#error-advice').textContent()).toBe(errorText('DEVICE_NOT_FOUND').advice);
+    expect(await page.locator('#device').isHidden()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Find a device' }).isEnabled()).toBe(true);
+    expect(await screenProblems(page)).toEqual([]);
+    expect(radio.failures).toEqual([]);
+    expect(wp.errors).toEqual([]);
+    await radio.close();
     await wp.close();
   }, 120_000);
 });

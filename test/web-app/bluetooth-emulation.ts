@@ -127,9 +127,7 @@ export async function emulateDevice(
   page: Page,
   options: EmulatedDeviceOptions,
 ): Promise<EmulatedDevice> {
-  const cdp = await browser.newBrowserCDPSession();
-  const pageCdp = await page.context().newCDPSession(page);
-  const version = await cdp.send('Browser.getVersion');
+  const { cdp, pageCdp, version } = await powerOn(browser, page);
   const prompts: PromptDevice[][] = [];
   const gatt: GattOperation[] = [];
   const operations: CharacteristicOperation[] = [];
@@ -145,8 +143,6 @@ export async function emulateDevice(
   let built: Promise<Map<string, CharacteristicName>> | undefined;
   let selected = false;
 
-  await cdp.send('BluetoothEmulation.enable', { state: 'powered-on', leSupported: true });
-  await pageCdp.send('DeviceAccess.enable');
   pageCdp.on('DeviceAccess.deviceRequestPrompted', (prompt) =>
     answering('chooser', async () => {
       prompts.push(prompt.devices);
@@ -219,9 +215,58 @@ export async function emulateDevice(
     disconnect: async () => {
       await cdp.send('BluetoothEmulation.simulateGATTDisconnection', { address: options.address });
     },
-    close: async () => {
-      await cdp.send('BluetoothEmulation.disable').catch(() => undefined);
-      await Promise.all([cdp.detach(), pageCdp.detach()]).catch(() => undefined);
-    },
+    close: () => powerOff(cdp, pageCdp),
   };
+}
+
+/**
+ * The emulated adapter, powered on, for `page`: the browser-level session (BluetoothEmulation) and
+ * the page's (DeviceAccess, the chooser's events).
+ */
+async function powerOn(
+  browser: Browser,
+  page: Page,
+): Promise<{ cdp: CDPSession; pageCdp: CDPSession; version: BrowserVersion }> {
+  const cdp = await browser.newBrowserCDPSession();
+  const pageCdp = await page.context().newCDPSession(page);
+  const version = await cdp.send('Browser.getVersion');
+  await cdp.send('BluetoothEmulation.enable', { state: 'powered-on', leSupported: true });
+  await pageCdp.send('DeviceAccess.enable');
+  return { cdp, pageCdp, version };
+}
+
+async function powerOff(cdp: CDPSession, pageCdp: CDPSession): Promise<void> {
+  await cdp.send('BluetoothEmulation.disable').catch(() => undefined);
+  await Promise.all([cdp.detach(), pageCdp.detach()]).catch(() => undefined);
+}
+
+export interface EmptyRadio {
+  /** The devices each chooser prompt listed, in order. */
+  readonly prompts: ReadonlyArray<readonly PromptDevice[]>;
+  /** Failures while answering the browser. */
+  readonly failures: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * A powered-on adapter with nothing in range: the chooser the page opens stays empty, and the
+ * person closes it (Cancel), as they do when their device is off or far away. Chromium then
+ * rejects requestDevice with NotFoundError ("User cancelled the requestDevice() chooser.").
+ */
+export async function emulateEmptyRadio(browser: Browser, page: Page): Promise<EmptyRadio> {
+  const { cdp, pageCdp } = await powerOn(browser, page);
+  const prompts: PromptDevice[][] = [];
+  const failures: string[] = [];
+  let cancelled = false;
+  pageCdp.on('DeviceAccess.deviceRequestPrompted', (prompt) => {
+    prompts.push(prompt.devices);
+    // Once, as selectPrompt: the event can fire twice for one request, and a second selectPrompt
+    // for it crashes the browser (WEB-BLUETOOTH-NOTES.md).
+    if (cancelled) return;
+    cancelled = true;
+    pageCdp
+      .send('DeviceAccess.cancelPrompt', { id: prompt.id })
+      .catch((err: unknown) => failures.push(`cancel: ${err instanceof Error ? err.message : String(err)}`));
+  });
+  return { prompts, failures, close: () => powerOff(cdp, pageCdp) };
 }
