@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { NODE_NOTICE_SHOWN } from '../protocol/node-support.js';
 
@@ -23,6 +24,8 @@ const LOADER = EXT === '.ts' ? ['--import', 'tsx'] : [];
 export const DEVICE_START_TIMEOUT_MS = 45_000;
 /** How long a device may take to stop after SIGTERM before it is killed, ms. */
 export const DEVICE_STOP_TIMEOUT_MS = 5_000;
+/** How much of a device's own log (stdout and stderr) {@link DeviceProcess.log} keeps, characters. */
+const LOG_TAIL_CHARS = 32_000;
 
 export interface DeviceProcessSpec {
   deviceId: string;
@@ -50,6 +53,8 @@ export interface DeviceProcess {
   readonly child: ChildProcess;
   /** The SoftAP page's URL, when the device serves one. */
   readonly softapUrl: string | undefined;
+  /** The last {@link LOG_TAIL_CHARS} characters the device wrote (stdout and stderr, as they came): its log. */
+  log(): string;
   stop(): Promise<void>;
 }
 
@@ -71,7 +76,9 @@ export async function startDeviceProcess(
       env: { ...process.env, [NODE_NOTICE_SHOWN]: '1' },
     },
   );
-  const stderrTail = keepTail(child);
+  const stderrTail = keepTail([child.stderr], 2000);
+  // Kept for whoever wants to know what the device did (a failed fault test prints it).
+  const logTail = keepTail([child.stdout, child.stderr], LOG_TAIL_CHARS);
   // Known once the device is up; the caller gets the device (to stop it) before that.
   const up: { softapUrl: string | undefined } = { softapUrl: undefined };
   const device: DeviceProcess = {
@@ -82,6 +89,7 @@ export async function startDeviceProcess(
     get softapUrl() {
       return up.softapUrl;
     },
+    log: logTail,
     stop: () => stopChild(child),
   };
   onSpawn(device);
@@ -111,13 +119,14 @@ function deviceConfig(spec: DeviceProcessSpec, stateDir: string): object {
   };
 }
 
-/** The last 2000 characters the child wrote to stderr, for the error when it exits early. */
-function keepTail(child: ChildProcessWithoutNullStreams): () => string {
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-2000);
-  });
-  return () => stderr;
+/** The last `max` characters written to `streams` (stderr alone: for the error when the child exits early). */
+function keepTail(streams: readonly Readable[], max: number): () => string {
+  let tail = '';
+  for (const s of streams)
+    s.on('data', (d: Buffer) => {
+      tail = (tail + d.toString()).slice(-max);
+    });
+  return () => tail;
 }
 
 /** SIGTERM, then SIGKILL after DEVICE_STOP_TIMEOUT_MS; resolves once the process has exited. */

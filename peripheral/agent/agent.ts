@@ -30,9 +30,9 @@ import type {
   ControlCommand,
   ProvisioningState,
 } from '../../protocol/index.js';
-import { assertClaimUsable, claimValidity } from '../fleet/index.js';
+import { assertClaimUsable, claimValidity, finishCommit } from '../fleet/index.js';
 import type { FleetStep } from '../fleet/index.js';
-import type { CredentialStore, ProvisioningJournal } from '../storage/index.js';
+import type { CommittedCredentials, CredentialStore, ProvisioningJournal } from '../storage/index.js';
 import type { FleetRunner } from './fleet-runner.js';
 import { claimFromMessage, wifiFromMessage } from './job.js';
 import type { Job, JobClaim, JobFile } from './job.js';
@@ -168,6 +168,7 @@ export class ProvisioningAgent {
     if (committed) {
       this.result = { thingName: committed.thingName, certificateId: committed.certificateId };
       this.current = 'provisioned';
+      await this.finishCommit(committed);
       await this.options.jobFile.remove();
       this.log(`boot: provisioned as ${committed.thingName}`);
       return this.current;
@@ -185,6 +186,24 @@ export class ProvisioningAgent {
     }
     this.log('boot: idle');
     return this.current;
+  }
+
+  /**
+   * A power cut after the commit point leaves the commit's last steps undone (peripheral/fleet
+   * commit.ts): done here, best effort. The device is provisioned either way, so a storage failure
+   * is logged rather than keeping it from coming up.
+   */
+  private async finishCommit(committed: CommittedCredentials): Promise<void> {
+    const { store, journal } = this.options;
+    try {
+      if (await finishCommit(store, journal, committed))
+        this.log('boot: finished the commit a power cut interrupted (journal record, pending files)');
+    } catch (err) {
+      const failure = asProvisioningError(err, false);
+      this.log(
+        `boot: could not finish the interrupted commit: ${failure.code}${failure.detail ? ` (${failure.detail})` : ''}`,
+      );
+    }
   }
 
   /** Resolves when no job is running. */

@@ -8,6 +8,7 @@ export {
 export type { FleetStep, ProvisionResult, ProvisionWithClaimOptions } from './provision.js';
 export { assertClaimUsable, CLAIM_EXPIRY_MARGIN_MS, claimValidity } from './claim.js';
 export type { Claim, ClaimValidity } from './claim.js';
+export { finishCommit } from './commit.js';
 export { generateKeyAndCsr } from './csr.js';
 export type { DeviceKeyAndCsr, KeyAlgorithm } from './csr.js';
 export { CONNECT_TIMEOUT_MS, KEEP_ALIVE_SECONDS } from './mqtt-connection.js';

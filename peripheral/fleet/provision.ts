@@ -16,6 +16,7 @@ import { systemClock, systemTimers } from '../system/index.js';
 import type { CredentialStore, PendingCredentials, JournalEntry, ProvisioningJournal } from '../storage/index.js';
 import type { Claim, ClaimValidity } from './claim.js';
 import { assertClaimUsable, claimValidity } from './claim.js';
+import { finishCommit } from './commit.js';
 import type { KeyAlgorithm } from './csr.js';
 import { generateKeyAndCsr } from './csr.js';
 import type { MqttEndpoint } from './mqtt-connection.js';
@@ -171,6 +172,7 @@ const requestFailures = new WeakSet<object>();
 async function provisionFrom(run: Run, plan: ResumePlan, startedFrom: ResumePlan['kind']): Promise<ProvisionResult> {
   const { timings } = run;
   if (plan.kind === 'already-provisioned') {
+    await finishCommit(run.options.store, run.options.journal, plan.committed);
     const { thingName, certificateId } = plan.committed;
     return { thingName, certificateId, deviceConfiguration: {}, startedFrom, timings };
   }

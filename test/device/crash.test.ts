@@ -4,7 +4,7 @@
  * the same state directory, resumes (or, when the job never became durable, the phone sends it
  * again), and the device ends provisioned exactly once with the certificate it kept.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,8 +106,20 @@ describe('power cut at every journal step', () => {
         expect(registry.certificates.get(committed)?.status).toBe('ACTIVE');
         const principals = registry.things.listPrincipals(thingName);
         expect(principals).toContain(registry.arn('cert', committed));
-        // Any other certificate of this run is not in use, or was given up with a trace in the journal.
+        // The commit finished, even when the cut fell between its commit point (device.json) and
+        // its journal record: the journal ends `committed` for the committed certificate, once, and
+        // no pending key or temp file is left beside the device's credentials.
         const { records } = await new ProvisioningJournal({ path: join(dir, 'journal.log') }).load();
+        expect(
+          records.filter((r) => r.step === 'committed').map((r) => r.certificateId),
+          `crash at #${at} ${name}: committed records`,
+        ).toEqual([committed]);
+        expect(records.at(-1)?.step, `crash at #${at} ${name}: last journal step`).toBe('committed');
+        expect(
+          (await readdir(join(dir, 'credentials'))).filter((f) => !f.startsWith('device.')),
+          `crash at #${at} ${name}: files beside the committed credentials`,
+        ).toEqual([]);
+        // Any other certificate of this run is not in use, or was given up with a trace in the journal.
         const abandoned = new Set(
           records.flatMap((r) => (r.step === 'certificate-abandoned' ? [r.certificateId] : [])),
         );

@@ -5,7 +5,7 @@
  * shipped. A process can be killed (SIGKILL: a power cut) and started again on the same disk.
  */
 import { once } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { importBuilt } from '../support/built.js';
 import type * as DeviceProcessModule from '../../demo/device-process.js';
@@ -30,6 +30,8 @@ export interface ChildDevice {
   kill(): Promise<void>;
   /** SIGTERM (the device stops cleanly). */
   stop(): Promise<void>;
+  /** The device's own log, every process started on this disk in turn (see {@link withDeviceLog}). */
+  log(): string;
 }
 
 /** Every process started here, to stop in afterAll whatever happened. */
@@ -60,7 +62,12 @@ export async function startChildDevice(
     network: NET,
     maxAttMtu,
   };
-  const launch = async (): Promise<DeviceProcess> => startDeviceProcess(spec, (p) => started.add(p));
+  const runs: DeviceProcess[] = [];
+  const launch = async (): Promise<DeviceProcess> =>
+    startDeviceProcess(spec, (p) => {
+      started.add(p);
+      runs.push(p);
+    });
   let current = await launch();
   return {
     deviceId,
@@ -81,7 +88,38 @@ export async function startChildDevice(
       await exited;
     },
     stop: () => current.stop(),
+    log: () =>
+      runs.map((p, i) => `--- ${deviceId} process ${i + 1} (pid ${p.child.pid ?? '?'}) ---\n${p.log()}`).join(''),
   };
+}
+
+/**
+ * Runs `fn`; when it fails, the error carries the device's own log: a fault case that fails (a
+ * restarted device that never finishes) is otherwise told only by what the test saw from outside.
+ */
+export async function withDeviceLog<T>(d: ChildDevice, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof Error) err.message += `\n${stateSummary(d.stateDir)}\n${d.log()}`;
+    throw err;
+  }
+}
+
+/** The files on the device's disk and its journal's steps, as the failed case left them. */
+function stateSummary(stateDir: string): string {
+  const files = readdirSync(stateDir, { recursive: true, encoding: 'utf8' }).sort();
+  let steps: string;
+  try {
+    steps = readFileSync(join(stateDir, 'journal.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .map((l) => /"step":"([^"]+)"/.exec(l)?.[1] ?? '?')
+      .join(' ');
+  } catch {
+    steps = '(no journal)';
+  }
+  return `--- ${stateDir}: ${files.join(' ')}\n--- journal: ${steps}\n`;
 }
 
 export async function stopAllChildDevices(): Promise<void> {

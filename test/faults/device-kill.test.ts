@@ -3,10 +3,14 @@
  * of its journal, then started again on the same disk. The device is the product's own process
  * (`device start`), provisioned by the phone (real noble) over an air server; the kill fires the
  * moment the k-th journal record appears on disk (the process may have gone a little further, as
- * after a real power cut). After the restart the device finishes alone: the phone is gone (one
- * attempt, no reconnect). Each case ends provisioned exactly once, with nothing half-written.
+ * after a real power cut), and one more case fires at the commit point (credentials/device.json
+ * written; the 1 ms poll nearly always lands before the `committed` record, the window of a Pi that
+ * loses power right after `verified`; test/device/crash.test.ts cuts there deterministically).
+ * After the restart the device finishes alone: the phone is gone (one attempt, no reconnect). Each
+ * case ends provisioned exactly once, with nothing half-written; a failed case prints the device's
+ * own log, every process in turn, and what it left on disk (child-device.ts `withDeviceLog`).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNoble, startAir } from '../../ble/index.js';
@@ -17,9 +21,9 @@ import type { ProvisionResult } from '../../central/engine/index.js';
 import { isProvisioningError } from '../../protocol/errors.js';
 import { ProvisioningJournal } from '../../peripheral/storage/journal.js';
 import type { JournalRecord } from '../../peripheral/storage/journal.js';
-import { CredentialStore } from '../../peripheral/storage/credential-store.js';
+import { CredentialStore, DEVICE_MARKER_FILE } from '../../peripheral/storage/credential-store.js';
 import { random } from './ble-device.js';
-import { startChildDevice, stopAllChildDevices } from './child-device.js';
+import { startChildDevice, stopAllChildDevices, withDeviceLog } from './child-device.js';
 import type { ChildDevice } from './child-device.js';
 import { expectNothingHalfWritten, expectProvisionedOnce, NET, startFaultCloud, waitFor } from './world.js';
 import type { FaultCloud } from './world.js';
@@ -88,6 +92,58 @@ async function finished(d: ChildDevice): Promise<JournalRecord[]> {
   );
 }
 
+/** Where a case kills the device: the moment `reached` holds (polled every 1 ms). */
+interface KillPoint {
+  readonly id: string;
+  readonly label: string;
+  reached(d: ChildDevice): boolean;
+  /** When set, the device must be killed with fewer journal records than this. */
+  readonly unfinishedBelow?: number;
+}
+
+/**
+ * The moment record k is on disk. The steps up to 'verified' wait for the cloud, so the 1 ms poll
+ * always kills before the job is done there; after the last two, local file writes, a busy machine
+ * may be further on (into the commit: the commit-point case covers that on purpose).
+ */
+function journalRecordPoint(k: number, step: string, total: number): KillPoint {
+  return {
+    id: String(k),
+    label: `kill at journal record ${k} (${step}):`,
+    reached: (d) => journalLines(d) >= k,
+    ...(k <= total - 2 ? { unfinishedBelow: total } : {}),
+  };
+}
+
+/** Kills `d` at `point`, restarts it, checks the outcome; returns what the phone saw. */
+async function killAndRestart(d: ChildDevice, point: KillPoint): Promise<string> {
+  const { label } = point;
+  const phoneRun = phone(d).then(
+    (r) => r.thingName,
+    (err: unknown) => (isProvisioningError(err) ? err.code : String(err)),
+  );
+  await waitFor(() => (point.reached(d) ? true : undefined), 60_000, label, 1);
+  await d.kill();
+  if (point.unfinishedBelow !== undefined) expect(journalLines(d), label).toBeLessThan(point.unfinishedBelow);
+  const phoneSaw = await phoneRun;
+  // The phone either saw the link go (it does not come back) or had already been told "provisioned".
+  expect(['LINK_LOST', `mything_${d.serial}`], label).toContain(phoneSaw);
+  await d.restart();
+  const records = await finished(d);
+  await d.stop();
+  expect(
+    records.filter((r) => r.step === 'committed'),
+    label,
+  ).toHaveLength(1);
+  expect(
+    records.filter((r) => r.step === 'job-accepted'),
+    label,
+  ).toHaveLength(1);
+  await expectProvisionedOnce(cloud.emu, d.stateDir, d.serial, undefined, label);
+  await expectNothingHalfWritten(d.stateDir, label);
+  return phoneSaw;
+}
+
 describe('device process killed at every journal step', () => {
   let steps: string[] = [];
 
@@ -114,45 +170,27 @@ describe('device process killed at every journal step', () => {
     await expectNothingHalfWritten(d.stateDir);
   }, 90_000);
 
-  it('SIGKILL as record k appears, for every k, then restart: finishes alone, provisioned exactly once', async () => {
+  it('SIGKILL as record k appears, for every k, and at the commit point, then restart: finishes alone, provisioned exactly once', async () => {
     expect(steps.length).toBeGreaterThanOrEqual(8);
-    const ks = steps.map((_, i) => i + 1);
+    const points: KillPoint[] = [
+      ...steps.map((step, i) => journalRecordPoint(i + 1, step, steps.length)),
+      // Between device.json and the `committed` record: the device boots provisioned and must
+      // still finish its commit (peripheral/fleet/commit.ts).
+      {
+        id: 'c',
+        label: 'kill at the commit point (credentials/device.json):',
+        reached: (d) => existsSync(join(d.stateDir, 'credentials', DEVICE_MARKER_FILE)),
+      },
+    ];
     const outcomes: string[] = [];
     const worker = async (): Promise<void> => {
-      for (let k = ks.shift(); k !== undefined; k = ks.shift()) {
-        const label = `kill at journal record ${k} (${steps[k - 1]}):`;
-        const d = await startChildDevice(cloud, airServer.spec, `pi-k${k}`, `SN-KILL-${k}`);
-        const phoneRun = phone(d).then(
-          (r) => r.thingName,
-          (err: unknown) => (isProvisioningError(err) ? err.code : String(err)),
-        );
-        // Poll the device's journal on disk; kill the moment the k-th record is there.
-        await waitFor(() => (journalLines(d) >= k ? true : undefined), 60_000, `${label} record ${k}`, 1);
-        await d.kill();
-        // Killed before the job was done (the steps up to 'verified' wait for the cloud, so the
-        // 1 ms poll always wins there; the last two are local file writes a busy machine may finish).
-        const atKill = journalLines(d);
-        if (k <= steps.length - 2) expect(atKill, label).toBeLessThan(steps.length);
-        const phoneSaw = await phoneRun;
-        // The phone either saw the link go (it does not come back) or had already been told "provisioned".
-        expect(['LINK_LOST', `mything_${d.serial}`], label).toContain(phoneSaw);
-        await d.restart();
-        const records = await finished(d);
-        await d.stop();
-        expect(
-          records.filter((r) => r.step === 'committed'),
-          label,
-        ).toHaveLength(1);
-        expect(
-          records.filter((r) => r.step === 'job-accepted'),
-          label,
-        ).toHaveLength(1);
-        await expectProvisionedOnce(cloud.emu, d.stateDir, d.serial, undefined, label);
-        await expectNothingHalfWritten(d.stateDir, label);
-        outcomes.push(`${k}:${phoneSaw}`);
+      for (let p = points.shift(); p !== undefined; p = points.shift()) {
+        const d = await startChildDevice(cloud, airServer.spec, `pi-k${p.id}`, `SN-KILL-${p.id}`);
+        const phoneSaw = await withDeviceLog(d, () => killAndRestart(d, p));
+        outcomes.push(`${p.id}:${phoneSaw}`);
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    expect(outcomes).toHaveLength(steps.length);
+    expect(outcomes).toHaveLength(steps.length + 1);
   }, 300_000);
 });
