@@ -108,18 +108,24 @@ export async function withDeviceLog<T>(d: ChildDevice, fn: () => Promise<T>): Pr
 
 /** The files on the device's disk and its journal's steps, as the failed case left them. */
 function stateSummary(stateDir: string): string {
-  const files = readdirSync(stateDir, { recursive: true, encoding: 'utf8' }).sort();
-  let steps: string;
-  try {
-    steps = readFileSync(join(stateDir, 'journal.log'), 'utf8')
+  // Never throws: it decorates another failure, which must reach the report whatever the disk holds.
+  const files = attempt(() => readdirSync(stateDir, { recursive: true, encoding: 'utf8' }).sort().join(' '));
+  const steps = attempt(() =>
+    readFileSync(join(stateDir, 'journal.log'), 'utf8')
       .split('\n')
       .filter((l) => l.length > 0)
       .map((l) => /"step":"([^"]+)"/.exec(l)?.[1] ?? '?')
-      .join(' ');
-  } catch {
-    steps = '(no journal)';
+      .join(' '),
+  );
+  return `--- ${stateDir}: ${files}\n--- journal: ${steps}\n`;
+}
+
+function attempt(read: () => string): string {
+  try {
+    return read();
+  } catch (err) {
+    return `(${(err as NodeJS.ErrnoException).code ?? String(err)})`;
   }
-  return `--- ${stateDir}: ${files.join(' ')}\n--- journal: ${steps}\n`;
 }
 
 export async function stopAllChildDevices(): Promise<void> {
