@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { textContaining } from '../../test/matchers.js';
+import { objectContaining, textContaining } from '../../test/matchers.js';
 import { DeviceSession } from '../../central/engine/index.js';
 import { JobFile, ProvisioningAgent } from '../../peripheral/agent/index.js';
 import { systemClock } from '../../peripheral/system/index.js';
@@ -216,6 +216,36 @@ describe('Web Bluetooth DeviceLink', () => {
       requestDevice: () => Promise.reject(new DOMException('Must be handling a user gesture', 'SecurityError')),
     } as unknown as Bluetooth;
     await expect(chooseDevice(refused)).rejects.toMatchObject({ code: 'BLE_UNAVAILABLE' });
+  });
+
+  it('says which is missing: Web Bluetooth in the browser, or a secure page for it', () => {
+    expect(() => webBluetooth({} as Navigator, true)).toThrow(
+      objectContaining({ code: 'BLE_UNAVAILABLE', detail: textContaining('not offered by this browser') }),
+    );
+    expect(() => webBluetooth({} as Navigator, false)).toThrow(
+      objectContaining({ code: 'BLE_UNAVAILABLE', detail: textContaining('secure pages (https://)') }),
+    );
+  });
+
+  it('a NotFoundError is BLE_UNAVAILABLE only when getAvailability() says there is no adapter', async () => {
+    // Chromium's words with no usable adapter; a closed chooser says "User cancelled …", same error name.
+    const notFound = (availability?: () => Promise<boolean>): Bluetooth =>
+      ({
+        requestDevice: () => Promise.reject(new DOMException('Bluetooth Low Energy not available.', 'NotFoundError')),
+        ...(availability ? { getAvailability: availability } : {}),
+      }) as unknown as Bluetooth;
+    await expect(chooseDevice(notFound(() => Promise.resolve(false)))).rejects.toMatchObject({
+      code: 'BLE_UNAVAILABLE',
+      detail: 'the browser has no Bluetooth adapter it can use (Bluetooth Low Energy not available.)',
+    });
+    await expect(chooseDevice(notFound(() => Promise.resolve(true)))).rejects.toMatchObject({
+      code: 'DEVICE_NOT_FOUND',
+    });
+    // A browser that cannot tell (no getAvailability, or it rejects): the chooser's reading stands.
+    await expect(chooseDevice(notFound())).rejects.toMatchObject({ code: 'DEVICE_NOT_FOUND' });
+    await expect(
+      chooseDevice(notFound(() => Promise.reject(new DOMException('blocked', 'SecurityError')))),
+    ).rejects.toMatchObject({ code: 'DEVICE_NOT_FOUND' });
   });
 
   it('subscribes to session, status and scan, and runs the handshake and a scan through DeviceSession', async () => {

@@ -19,18 +19,41 @@ const WRITABLE: readonly WritableName[] = ['session', 'wifi', 'claim', 'control'
 /** The filter the chooser gets: only devices advertising the provisioning service. */
 export const REQUEST_DEVICE_OPTIONS: RequestDeviceOptions = { filters: [{ services: [SERVICE_UUID] }] };
 
-/** The browser's Web Bluetooth, or BLE_UNAVAILABLE saying why there is none. */
-export function webBluetooth(nav: Navigator = navigator): Bluetooth {
-  if (!nav.bluetooth)
-    throw new ProvisioningError('BLE_UNAVAILABLE', {
-      detail: 'this browser has no Web Bluetooth (navigator.bluetooth)',
-    });
-  return nav.bluetooth;
+/**
+ * The browser's Web Bluetooth, or BLE_UNAVAILABLE saying why there is none: the browser does not
+ * offer it (Firefox, Safari), or the page is not a secure context (the API is [SecureContext], so
+ * the same browser hides it on plain http:// other than localhost).
+ */
+export function webBluetooth(nav: Navigator = navigator, secureContext = globalThis.isSecureContext): Bluetooth {
+  if (nav.bluetooth) return nav.bluetooth;
+  throw new ProvisioningError('BLE_UNAVAILABLE', {
+    detail:
+      secureContext === false
+        ? 'Web Bluetooth is offered only to secure pages (https://), and this page is not one'
+        : 'Web Bluetooth is not offered by this browser (no navigator.bluetooth)',
+  });
 }
 
 /**
- * Opens the browser's device chooser. Must run inside a user gesture (a click). A closed chooser
- * is DEVICE_NOT_FOUND; a browser that refuses (no adapter, policy, no gesture) is BLE_UNAVAILABLE.
+ * Whether the browser has a Bluetooth adapter it can use (Web Bluetooth's getAvailability(): false
+ * when there is none, it lacks LE, or a policy blocks Bluetooth). `undefined` when it cannot tell:
+ * a browser without getAvailability, or one that rejects it.
+ */
+async function adapterAvailable(bluetooth: Bluetooth): Promise<boolean | undefined> {
+  if (typeof bluetooth.getAvailability !== 'function') return undefined;
+  try {
+    return await bluetooth.getAvailability();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Opens the browser's device chooser. Must run inside a user gesture (a click). The browser says
+ * NotFoundError both for a chooser closed with nothing chosen and for no usable adapter (Chromium:
+ * "Bluetooth Low Energy not available."): only getAvailability() tells them apart, so a NotFoundError
+ * with no adapter is BLE_UNAVAILABLE, and DEVICE_NOT_FOUND otherwise (also when the browser cannot
+ * say). A browser that refuses (policy, no gesture) is BLE_UNAVAILABLE.
  */
 export async function chooseDevice(bluetooth: Bluetooth = webBluetooth()): Promise<BluetoothDevice> {
   try {
@@ -38,9 +61,17 @@ export async function chooseDevice(bluetooth: Bluetooth = webBluetooth()): Promi
   } catch (err) {
     const name = (err as { name?: string } | undefined)?.name;
     const message = err instanceof Error ? err.message : String(err);
-    if (name === 'NotFoundError')
-      throw new ProvisioningError('DEVICE_NOT_FOUND', { detail: `no device was chosen (${message})` });
-    throw new ProvisioningError('BLE_UNAVAILABLE', { detail: `Web Bluetooth refused: ${name ?? 'Error'}: ${message}` });
+    if (name !== 'NotFoundError')
+      throw new ProvisioningError('BLE_UNAVAILABLE', {
+        detail: `Web Bluetooth refused: ${name ?? 'Error'}: ${message}`,
+        cause: err,
+      });
+    if ((await adapterAvailable(bluetooth)) === false)
+      throw new ProvisioningError('BLE_UNAVAILABLE', {
+        detail: `the browser has no Bluetooth adapter it can use (${message})`,
+        cause: err,
+      });
+    throw new ProvisioningError('DEVICE_NOT_FOUND', { detail: `no device was chosen (${message})`, cause: err });
   }
 }
 

@@ -21,7 +21,8 @@ interface RequestDeviceOptions {
 }
 
 interface Bluetooth extends EventTarget {
-  getAvailability(): Promise<boolean>;
+  /** Missing in some browsers that have requestDevice: the app then cannot tell "no adapter" from "nothing chosen". */
+  getAvailability?(): Promise<boolean>;
   requestDevice(options: RequestDeviceOptions): Promise<BluetoothDevice>;
 }
 

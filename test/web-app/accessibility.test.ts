@@ -2,9 +2,9 @@
  * The web app's screens that need no device, checked with axe-core and at phone size (390 × 844,
  * light and dark colour scheme, ./axe.ts): the login screen, and in a browser without Web
  * Bluetooth (headless Chromium without the experimental flag, as Safari or Firefox) the SoftAP
- * screen before and after a claim is fetched. The screens with a device are checked where they
- * are reached: the find and error screens in bluetooth-emulation.test.ts, the Wi-Fi, progress
- * and done screens in flow.test.ts.
+ * screen with BLE_UNAVAILABLE saying why, and again once a claim is fetched. The screens with a
+ * device are checked where they are reached: the find and error screens in
+ * bluetooth-emulation.test.ts, the Wi-Fi, progress and done screens in flow.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -71,6 +71,8 @@ describe('web app screens without a device: axe-core, 390 × 844', () => {
     });
     expect(await page.evaluate(() => 'bluetooth' in navigator)).toBe(false);
     await page.locator('#softap-screen').waitFor();
+    // Why there is no Find: the error box, with its code, is part of this screen.
+    expect(await page.locator('#error-code').textContent()).toBe('BLE_UNAVAILABLE');
     expect(await screenProblems(page)).toEqual([]);
 
     await page.getByRole('button', { name: 'Get and save a claim' }).click();

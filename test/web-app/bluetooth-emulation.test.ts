@@ -6,8 +6,11 @@
  * (protocol/session/vectors/handshake.json) and the person types that vector's setup code, so the
  * hello the app writes to `session` is the vector's first message, framed at ATT payload 20.
  * Chromium's emulation cannot notify the page, so the handshake stops there: the device then goes
- * out of range and the app must say so with its code. The find screen, the device with the code
- * form, and the error are checked with axe-core at 390 × 844 (./axe.ts).
+ * out of range and the app must say so with its code. Then what the browser cannot offer: an
+ * empty chooser closed (DEVICE_NOT_FOUND), no usable adapter (BLE_UNAVAILABLE, told apart by
+ * getAvailability()), and no navigator.bluetooth at all (the SoftAP screen with BLE_UNAVAILABLE).
+ * The find screen, the device with the code form, and the errors are checked with axe-core at
+ * 390 × 844 (./axe.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,8 +25,9 @@ import vector from '../../protocol/session/vectors/handshake.json' with { type: 
 import { launchChromium, watchedPage } from '../softap-browser/browser.js';
 import { logIn, startAppHost } from './app-host.js';
 import { screenProblems } from './axe.js';
-import { emulateDevice, emulateEmptyRadio } from './bluetooth-emulation.js';
+import { emulateAdapter, emulateDevice, emulateEmptyRadio } from './bluetooth-emulation.js';
 import { errorText } from '../../apps/web/app/texts.js';
+import { textMatching } from '../matchers.js';
 
 const fromHex = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex, 'hex'));
 const toHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
@@ -58,6 +62,22 @@ function logInAsDemo(page: Page): Promise<void> {
     username: demo.username,
     password: demo.password,
   });
+}
+
+/** The error box once shown: its code, message and advice as the person reads them. */
+async function shownError(page: Page): Promise<Record<'code' | 'message' | 'advice', string | null>> {
+  await page.locator('#error').waitFor({ state: 'visible' });
+  const [code, message, advice] = await Promise.all(
+    ['#error-code', '#error-message', '#error-advice'].map((id) => page.locator(id).textContent()),
+  );
+  return { code: code ?? null, message: message ?? null, advice: advice ?? null };
+}
+
+/** After a find that failed: no device shown, Find offered again, and the screen passes axe. */
+async function expectFindAgain(page: Page): Promise<void> {
+  expect(await page.locator('#device').isHidden()).toBe(true);
+  expect(await page.getByRole('button', { name: 'Find a device' }).isEnabled()).toBe(true);
+  expect(await screenProblems(page)).toEqual([]);
 }
 
 describe("web app on Chromium's Bluetooth emulation", () => {
@@ -126,21 +146,70 @@ describe("web app on Chromium's Bluetooth emulation", () => {
     await logInAsDemo(page);
     const radio = await emulateEmptyRadio(browser, page);
     await page.getByRole('button', { name: 'Find a device' }).click();
-    await page.locator('#error').waitFor({ state: 'visible' });
+    const shown = await shownError(page);
     expect(radio.prompts).toContainEqual([]);
     expect(radio.prompts.flat()).toEqual([]);
-    expect(await page.locator('#error-code').textContent()).toBe('DEVICE_NOT_FOUND');
-    // The detail quotes the browser's own words (Chromium 153: "User cancelled the requestDevice() chooser.").
-    expect(await page.locator('#error-message').textContent()).toMatch(
-      new RegExp(`^${errorText('DEVICE_NOT_FOUND').message}: no device was chosen \\(.*cancel`),
-    );
-    expect(await page.locator('#error-advice').textContent()).toBe(errorText('DEVICE_NOT_FOUND').advice);
-    expect(await page.locator('#device').isHidden()).toBe(true);
-    expect(await page.getByRole('button', { name: 'Find a device' }).isEnabled()).toBe(true);
-    expect(await screenProblems(page)).toEqual([]);
+    expect(shown).toEqual({
+      code: 'DEVICE_NOT_FOUND',
+      // The detail quotes the browser's own words (Chromium 153: "User cancelled the requestDevice() chooser.").
+      message: textMatching(new RegExp(`^${errorText('DEVICE_NOT_FOUND').message}: no device was chosen \\(.*cancel`)),
+      advice: errorText('DEVICE_NOT_FOUND').advice,
+    });
+    await expectFindAgain(page);
     expect(radio.failures).toEqual([]);
     expect(wp.errors).toEqual([]);
     await radio.close();
+    await wp.close();
+  }, 120_000);
+
+  it('no Bluetooth adapter (headless default, then an emulated absent one): BLE_UNAVAILABLE with its advice', async () => {
+    const wp = await watchedPage(browser);
+    const { page } = wp;
+    await logInAsDemo(page);
+    const unavailable = {
+      code: 'BLE_UNAVAILABLE',
+      message: textMatching(
+        new RegExp(
+          `^${errorText('BLE_UNAVAILABLE').message}: the browser has no Bluetooth adapter it can use \\(.*not available`,
+        ),
+      ),
+      advice: errorText('BLE_UNAVAILABLE').advice,
+    };
+    // Nothing emulated: headless Chromium has no adapter it can use. requestDevice says NotFoundError
+    // ("Bluetooth Low Energy not available."), the same name as a closed chooser.
+    expect(await page.evaluate(() => navigator.bluetooth?.getAvailability?.())).toBe(false);
+    await page.getByRole('button', { name: 'Find a device' }).click();
+    expect(await shownError(page)).toEqual(unavailable);
+    await expectFindAgain(page);
+
+    // A computer without Bluetooth ("Bluetooth adapter not available."): the same.
+    const adapter = await emulateAdapter(browser, page, 'absent');
+    // The code is cleared first, so that its coming back is this attempt's answer, not the last one's.
+    await page.locator('#error-code').evaluate((code) => (code.textContent = ''));
+    await page.getByRole('button', { name: 'Find a device' }).click();
+    await page.locator('#error-code', { hasText: 'BLE_UNAVAILABLE' }).waitFor();
+    expect(await shownError(page)).toEqual(unavailable);
+    expect(wp.errors).toEqual([]);
+    await adapter.close();
+    await wp.close();
+  }, 120_000);
+
+  it('a browser without navigator.bluetooth: the SoftAP screen with BLE_UNAVAILABLE saying why', async () => {
+    const wp = await watchedPage(browser);
+    const { page } = wp;
+    // As Firefox or Safari, or an insecure page: this Chromium's Web Bluetooth taken away before the app runs.
+    await wp.context.addInitScript(() => {
+      delete (Navigator.prototype as { bluetooth?: unknown }).bluetooth;
+    });
+    await logInAsDemo(page);
+    expect(await page.evaluate(() => 'bluetooth' in navigator)).toBe(false);
+    await page.locator('#softap-screen').waitFor();
+    expect(await page.locator('#find-screen').isHidden()).toBe(true);
+    expect(await shownError(page)).toEqual(
+      errorText('BLE_UNAVAILABLE', 'Web Bluetooth is not offered by this browser (no navigator.bluetooth)'),
+    );
+    expect(await screenProblems(page)).toEqual([]);
+    expect(wp.errors).toEqual([]);
     await wp.close();
   }, 120_000);
 });

@@ -29,6 +29,8 @@ const READ_NOT_PERMITTED = 0x02;
 
 // The DevTools protocol's types, as far as this uses them (playwright-core does not export its own).
 type GattOperation = 'connection' | 'discovery';
+/** The emulated adapter (`BluetoothEmulation.CentralState`). */
+type AdapterState = 'absent' | 'powered-off' | 'powered-on';
 type OperationType = 'read' | 'write' | 'subscribe-to-notifications' | 'unsubscribe-from-notifications';
 type WriteType = 'write-default-deprecated' | 'write-with-response' | 'write-without-response';
 interface PromptDevice {
@@ -220,17 +222,18 @@ export async function emulateDevice(
 }
 
 /**
- * The emulated adapter, powered on, for `page`: the browser-level session (BluetoothEmulation) and
- * the page's (DeviceAccess, the chooser's events).
+ * The emulated adapter, powered on unless `state` says otherwise, for `page`: the browser-level
+ * session (BluetoothEmulation) and the page's (DeviceAccess, the chooser's events).
  */
 async function powerOn(
   browser: Browser,
   page: Page,
+  state: AdapterState = 'powered-on',
 ): Promise<{ cdp: CDPSession; pageCdp: CDPSession; version: BrowserVersion }> {
   const cdp = await browser.newBrowserCDPSession();
   const pageCdp = await page.context().newCDPSession(page);
   const version = await cdp.send('Browser.getVersion');
-  await cdp.send('BluetoothEmulation.enable', { state: 'powered-on', leSupported: true });
+  await cdp.send('BluetoothEmulation.enable', { state, leSupported: true });
   await pageCdp.send('DeviceAccess.enable');
   return { cdp, pageCdp, version };
 }
@@ -269,4 +272,18 @@ export async function emulateEmptyRadio(browser: Browser, page: Page): Promise<E
       .catch((err: unknown) => failures.push(`cancel: ${err instanceof Error ? err.message : String(err)}`));
   });
   return { prompts, failures, close: () => powerOff(cdp, pageCdp) };
+}
+
+/**
+ * An adapter in `state` and nothing else, as on a computer without Bluetooth (`absent`). Chromium
+ * 153: requestDevice then rejects with NotFoundError ("Bluetooth adapter not available.") and
+ * getAvailability() resolves false.
+ */
+export async function emulateAdapter(
+  browser: Browser,
+  page: Page,
+  state: AdapterState,
+): Promise<{ close(): Promise<void> }> {
+  const { cdp, pageCdp } = await powerOn(browser, page, state);
+  return { close: () => powerOff(cdp, pageCdp) };
 }

@@ -9,7 +9,7 @@ import type { InfoMessage, ProvisioningState, ScanNetwork, StatusMessage } from 
 import type { WifiSettings } from '../../../central/engine/index.js';
 import { formatSetupCode, parseSetupCode } from '../../../protocol/session/index.js';
 import { claimMessage, CloudSession } from '../../../central/cloud/index.js';
-import { chooseDevice } from '../../../ble/web/index.js';
+import { chooseDevice, webBluetooth } from '../../../ble/web/index.js';
 import { asCentralConfig, loadWebAppConfig } from './config.js';
 import type { WebAppConfig } from './config.js';
 import { checkCodeAndScan, provisionOverBluetooth, readDeviceInfo } from './device.js';
@@ -347,7 +347,14 @@ async function start(): Promise<void> {
   if (!login.username) return showScreen('login-screen');
   el('who').textContent = `Logged in as ${login.username}.`;
   el('logout').hidden = false;
-  showScreen(navigator.bluetooth ? 'find-screen' : 'softap-screen');
+  try {
+    webBluetooth();
+    showScreen('find-screen');
+  } catch (err) {
+    // The SoftAP path is the way on; the error box says why, with its stable code (BLE_UNAVAILABLE).
+    showScreen('softap-screen');
+    showError(err);
+  }
 }
 
 if ('serviceWorker' in navigator) {
