@@ -7,7 +7,6 @@
  * up. It touches nothing of the device's own: a throwaway code and verifier (at the lowest PBKDF2
  * cost), an attempt counter in memory, and the channel is dropped.
  */
-import { randomBytes } from 'node:crypto';
 import {
   AttemptLimiter,
   generateSetupCode,
@@ -17,12 +16,11 @@ import {
   SessionInitiator,
   SessionResponder,
 } from '../../protocol/session/index.js';
+import { nodeRandom as random } from './node-random.js';
 
 const DEVICE_ID = 'warm-up';
 /** A handshake takes 3 round trips (SESSION.md); more means the two ends disagree. */
 const MAX_MESSAGES = 8;
-
-const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
 
 /** Runs one local handshake; resolves false (never throws) when it did not complete: nothing depends on it. */
 export function warmUpSession(): boolean {

@@ -4,7 +4,6 @@
  * the SoftAP (access point + HTTP server), switched per `softap.mode` (apps/device/transports).
  * Both share ONE attempt limiter, the agent and the info bytes. `device start` runs this.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeMessage } from '../../../protocol/index.js';
@@ -36,6 +35,7 @@ import { CredentialStore, ProvisioningJournal } from '../../../peripheral/storag
 import { systemClock, systemTimers } from '../../../peripheral/system/index.js';
 import { NmcliBackend, SimulatedWifi, WpaCliBackend } from '../../../peripheral/wifi/index.js';
 import type { WifiBackend } from '../../../peripheral/wifi/index.js';
+import { nodeRandom } from '../node-random.js';
 import { readTrustPem } from './load.js';
 import { RuntimeStatusFile } from './runtime-status.js';
 import type { DeviceConfig } from './schema.js';
@@ -205,7 +205,7 @@ function sharedParts(
 ): SharedParts {
   // ONE limiter: wrong setup codes over BLE and over the SoftAP count together.
   const attempts = new AttemptLimiter(new FileAttemptStore(join(config.stateDir, ATTEMPTS_FILE)), Date.now);
-  const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
+  const random = nodeRandom;
   const describe = {
     ...(config.model !== undefined ? { model: config.model } : {}),
     ...(config.firmware !== undefined ? { firmware: config.firmware } : {}),
