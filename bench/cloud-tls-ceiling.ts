@@ -74,18 +74,21 @@ function handshake(t: TlsCeilingTarget): Promise<void> {
   });
 }
 
-/** In the load generator: handshakes per second over `count` handshakes, `concurrency` in flight. */
+/**
+ * In the load generator: handshakes per second over `count` handshakes, `concurrency` in flight.
+ * Given several targets (client certificates), handshake n uses target n mod their number.
+ */
 export async function measureTlsHandshakes(
-  target: TlsCeilingTarget,
+  target: TlsCeilingTarget | readonly TlsCeilingTarget[],
   count = TLS_CEILING_HANDSHAKES,
   concurrency = TLS_CEILING_CONCURRENCY,
 ): Promise<number> {
+  const targets = Array.isArray(target) ? target : [target as TlsCeilingTarget];
   let next = 0;
   const started = performance.now();
   const worker = async (): Promise<void> => {
     while (next < count) {
-      next++;
-      await handshake(target);
+      await handshake(targets[next++ % targets.length] as TlsCeilingTarget);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
