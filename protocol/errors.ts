@@ -148,7 +148,7 @@ export const ERROR_TABLE = {
   BLE_UNAVAILABLE: {
     wire: 0x0507,
     category: 'device',
-    message: 'Bluetooth is unavailable: the HCI controller could not be reached',
+    message: 'Bluetooth is unavailable: no Bluetooth adapter or controller could be used',
   },
   SOFTAP_FAILED: {
     wire: 0x0508,

@@ -30,7 +30,13 @@ import {
   MIN_PBKDF2_ITERATIONS,
 } from '../../protocol/session/index.js';
 import type { WriteKind } from '../../protocol/index.js';
-import { chooseDevice, connectWebBluetooth, REQUEST_DEVICE_OPTIONS, webBluetooth } from './index.js';
+import {
+  AVAILABILITY_TIMEOUT_MS,
+  chooseDevice,
+  connectWebBluetooth,
+  REQUEST_DEVICE_OPTIONS,
+  webBluetooth,
+} from './index.js';
 
 const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
 const DEVICE_ID = 'pi-web';
@@ -246,6 +252,11 @@ describe('Web Bluetooth DeviceLink', () => {
     await expect(
       chooseDevice(notFound(() => Promise.reject(new DOMException('blocked', 'SecurityError')))),
     ).rejects.toMatchObject({ code: 'DEVICE_NOT_FOUND' });
+    // One that never answers: after AVAILABILITY_TIMEOUT_MS the chooser's reading stands.
+    const timers = new ManualTimers({ instant: true });
+    const never = notFound(() => new Promise<boolean>(() => undefined));
+    await expect(chooseDevice(never, timers)).rejects.toMatchObject({ code: 'DEVICE_NOT_FOUND' });
+    expect(timers.delays).toEqual([AVAILABILITY_TIMEOUT_MS]);
   });
 
   it('subscribes to session, status and scan, and runs the handshake and a scan through DeviceSession', async () => {

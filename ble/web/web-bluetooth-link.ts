@@ -9,9 +9,9 @@
  * would turn into prepared (long) writes on some connections and break that rule.
  */
 import { ProvisioningError, CHARACTERISTICS, MIN_ATT_PAYLOAD, SERVICE_UUID } from '../../protocol/index.js';
-import type { CharacteristicName, WriteKind } from '../../protocol/index.js';
+import type { CharacteristicName, Timers, WriteKind } from '../../protocol/index.js';
 import type { DeviceLink, NotifyName, WritableName } from '../../central/engine/index.js';
-import { CONNECT_TIMEOUT_MS, withTimeout } from '../../central/engine/index.js';
+import { CONNECT_TIMEOUT_MS, systemTimers, withTimeout } from '../../central/engine/index.js';
 
 const NOTIFIED: readonly NotifyName[] = ['session', 'status', 'scan'];
 const WRITABLE: readonly WritableName[] = ['session', 'wifi', 'claim', 'control'];
@@ -35,14 +35,21 @@ export function webBluetooth(nav: Navigator = navigator, secureContext = globalT
 }
 
 /**
+ * How long the browser gets to say whether it has an adapter once the chooser found nothing; past
+ * it, the chooser's reading (no device) stands. Chromium answers within milliseconds.
+ */
+export const AVAILABILITY_TIMEOUT_MS = 2000;
+
+/**
  * Whether the browser has a Bluetooth adapter it can use (Web Bluetooth's getAvailability(): false
  * when there is none, it lacks LE, or a policy blocks Bluetooth). `undefined` when it cannot tell:
  * a browser without getAvailability, or one that rejects it.
  */
-async function adapterAvailable(bluetooth: Bluetooth): Promise<boolean | undefined> {
+async function adapterAvailable(bluetooth: Bluetooth, timers: Timers): Promise<boolean | undefined> {
   if (typeof bluetooth.getAvailability !== 'function') return undefined;
   try {
-    return await bluetooth.getAvailability();
+    const timedOut = (): Error => new Error('getAvailability() did not answer');
+    return await withTimeout(bluetooth.getAvailability(), AVAILABILITY_TIMEOUT_MS, timedOut, timers);
   } catch {
     return undefined;
   }
@@ -55,7 +62,10 @@ async function adapterAvailable(bluetooth: Bluetooth): Promise<boolean | undefin
  * with no adapter is BLE_UNAVAILABLE, and DEVICE_NOT_FOUND otherwise (also when the browser cannot
  * say). A browser that refuses (policy, no gesture) is BLE_UNAVAILABLE.
  */
-export async function chooseDevice(bluetooth: Bluetooth = webBluetooth()): Promise<BluetoothDevice> {
+export async function chooseDevice(
+  bluetooth: Bluetooth = webBluetooth(),
+  timers: Timers = systemTimers,
+): Promise<BluetoothDevice> {
   try {
     return await bluetooth.requestDevice(REQUEST_DEVICE_OPTIONS);
   } catch (err) {
@@ -66,7 +76,7 @@ export async function chooseDevice(bluetooth: Bluetooth = webBluetooth()): Promi
         detail: `Web Bluetooth refused: ${name ?? 'Error'}: ${message}`,
         cause: err,
       });
-    if ((await adapterAvailable(bluetooth)) === false)
+    if ((await adapterAvailable(bluetooth, timers)) === false)
       throw new ProvisioningError('BLE_UNAVAILABLE', {
         detail: `the browser has no Bluetooth adapter it can use (${message})`,
         cause: err,

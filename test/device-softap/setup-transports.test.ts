@@ -148,7 +148,7 @@ describe('device setup wiring: policy mode', () => {
     expect(r.servers).toEqual(['0:listen']);
     expect(r.setup.snapshot()).toMatchObject({ controller: 'absent', apTrigger: 'noBleController' });
     expect(r.log).toContain(
-      'fallback: enableBle failed (BLE_UNAVAILABLE: Bluetooth is unavailable: the HCI controller could not be reached: hci0 (EAFNOSUPPORT))',
+      'fallback: enableBle failed (BLE_UNAVAILABLE: Bluetooth is unavailable: no Bluetooth adapter or controller could be used: hci0 (EAFNOSUPPORT))',
     );
     await r.setup.stop();
     expect(r.ap.isUp).toBe(false);
@@ -241,7 +241,7 @@ describe('device setup wiring: always and never', () => {
     expect(r.ap.isUp).toBe(true);
     expect(r.setup.softapUrl).toBe('http://10.0.0.1:1');
     expect(r.log).toContain(
-      'ble: not available (BLE_UNAVAILABLE: Bluetooth is unavailable: the HCI controller could not be reached: hci0 (EAFNOSUPPORT)); the SoftAP serves setup alone',
+      'ble: not available (BLE_UNAVAILABLE: Bluetooth is unavailable: no Bluetooth adapter or controller could be used: hci0 (EAFNOSUPPORT)); the SoftAP serves setup alone',
     );
     await r.setup.stop();
     expect(r.ap.isUp).toBe(false);
