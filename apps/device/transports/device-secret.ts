@@ -3,13 +3,13 @@
  * the factory (the label printer derives the same passphrase); on a development device without
  * one it is drawn once (32 random bytes, written atomically with mode 0600).
  */
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { ProvisioningError } from '../../../protocol/index.js';
 import { writeFileAtomic } from '../../../peripheral/storage/index.js';
 import { DEVICE_SECRET_MIN_BYTES } from '../../../softap-fallback/ap/index.js';
-import { nodeRandom } from '../node-random.js';
 
 /** Largest device secret file read, bytes. */
 export const MAX_DEVICE_SECRET_BYTES = 1024;
@@ -29,7 +29,7 @@ export async function loadOrCreateDeviceSecret(
         cause: err,
       });
     }
-    bytes = nodeRandom(DEVICE_SECRET_MIN_BYTES);
+    bytes = new Uint8Array(randomBytes(DEVICE_SECRET_MIN_BYTES));
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     await writeFileAtomic(path, bytes);
     log(
