@@ -35,7 +35,7 @@ import { CredentialStore, ProvisioningJournal } from '../../../peripheral/storag
 import { systemClock, systemTimers } from '../../../peripheral/system/index.js';
 import { NmcliBackend, SimulatedWifi, WpaCliBackend } from '../../../peripheral/wifi/index.js';
 import type { WifiBackend } from '../../../peripheral/wifi/index.js';
-import { nodeRandom } from '../node-random.js';
+import { nodeRandom } from './node-random.js';
 import { readTrustPem } from './load.js';
 import { RuntimeStatusFile } from './runtime-status.js';
 import type { DeviceConfig } from './schema.js';

@@ -4,6 +4,6 @@
  * layer rule keeps the device and the phone programs from importing each other.
  */
 import { randomBytes } from 'node:crypto';
-import type { RandomSource } from '../../protocol/session/index.js';
+import type { RandomSource } from '../../../protocol/session/index.js';
 
 export const nodeRandom: RandomSource = (length) => new Uint8Array(randomBytes(length));
