@@ -47,9 +47,6 @@ export class LeanMqttClient {
   /** Connects, sends CONNECT (clean session) and resolves on a successful CONNACK. */
   static connect(o: LeanConnectOptions): Promise<LeanMqttClient> {
     const socket = tls.connect({ host: o.host, port: o.port, ca: o.ca, cert: o.cert, key: o.key });
-    // A PUBACK and the next request leave back to back; with Nagle's algorithm the request would wait
-    // for the broker's delayed ACK of the PUBACK (up to 40 ms on Linux), a pause of the client's own.
-    socket.setNoDelay(true);
     const client = new LeanMqttClient(socket, o.timeoutMs);
     const connack = client.expect('connack', 'CONNACK');
     socket.once('secureConnect', () =>
