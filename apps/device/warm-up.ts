@@ -16,7 +16,7 @@ import {
   SessionInitiator,
   SessionResponder,
 } from '../../protocol/session/index.js';
-import { nodeRandom as random } from './config/node-random.js';
+import { nodeRandom as random } from './config/index.js';
 
 const DEVICE_ID = 'warm-up';
 /** A handshake takes 3 round trips (SESSION.md); more means the two ends disagree. */

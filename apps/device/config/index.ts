@@ -3,3 +3,4 @@ export { deviceStorage, startDevice, wifiBackend } from './device.js';
 export { readDeviceConfig } from './load.js';
 export type { DeviceConfig } from './schema.js';
 export { RuntimeStatusFile } from './runtime-status.js';
+export { nodeRandom } from './node-random.js';
